@@ -13,6 +13,8 @@ export interface Column {
   readonly required: boolean;
   /** One sentence for docs and `--help`, with units. */
   readonly doc: string;
+  /** Inclusive bounds for numbers (NPS 0-10); a value outside makes the row invalid. */
+  readonly range?: readonly [number, number];
 }
 
 export interface Table {
@@ -34,12 +36,15 @@ export interface Table {
   readonly timeColumn: string | null;
 }
 
-const col = (name: string, type: ColumnType, required: boolean, doc: string): Column => ({
-  name,
-  type,
-  required,
-  doc,
-});
+const col = (
+  name: string,
+  type: ColumnType,
+  required: boolean,
+  doc: string,
+  range?: readonly [number, number],
+): Column => ({ name, type, required, doc, ...(range ? { range } : {}) });
+
+const NON_NEGATIVE = [0, Number.MAX_SAFE_INTEGER] as const;
 
 const accountId = col('account_id', 'string', true, 'The account (company) this row belongs to.');
 const traits = col('traits', 'json', false, 'Extra columns of the imported file, as a JSON object.');
@@ -53,13 +58,19 @@ export const TABLES = {
       col('name', 'string', false, 'Company name.'),
       col('domain', 'string', false, 'Web domain, e.g. acme.com.'),
       col('created_at', 'timestamp', true, 'When the account signed up (UTC).'),
-      col('employees', 'integer', false, 'Company head count.'),
+      col('employees', 'integer', false, 'Company head count.', NON_NEGATIVE),
       col('industry', 'string', false, 'Industry, e.g. Healthcare.'),
       col('region', 'string', false, 'Sales region: NA, EMEA, APAC, LATAM.'),
       col('country', 'string', false, 'ISO 3166-1 alpha-2 country code.'),
       col('plan', 'string', false, 'Current plan: free, starter, growth, enterprise.'),
-      col('mrr', 'double', false, 'Monthly recurring revenue now, in account currency units.'),
-      col('arr', 'double', false, 'Annual recurring revenue now (12 x MRR unless contracted otherwise).'),
+      col('mrr', 'double', false, 'Monthly recurring revenue now, in account currency units.', NON_NEGATIVE),
+      col(
+        'arr',
+        'double',
+        false,
+        'Annual recurring revenue now (12 x MRR unless contracted otherwise).',
+        NON_NEGATIVE,
+      ),
       col('renewal_at', 'timestamp', false, 'Next contract renewal date (UTC).'),
       traits,
     ],
@@ -107,7 +118,7 @@ export const TABLES = {
     columns: [
       accountId,
       col('plan', 'string', true, 'Plan of this period.'),
-      col('mrr', 'double', true, 'Monthly recurring revenue during this period.'),
+      col('mrr', 'double', true, 'Monthly recurring revenue during this period.', NON_NEGATIVE),
       col('billing', 'string', false, 'Billing term: monthly or annual.'),
       col('starts_at', 'timestamp', true, 'Start of the period (UTC).'),
       col('ends_at', 'timestamp', false, 'End of the period (UTC); empty while it runs.'),
@@ -128,7 +139,7 @@ export const TABLES = {
       col('created_at', 'timestamp', true, 'When the ticket was opened (UTC).'),
       col('resolved_at', 'timestamp', false, 'When it was resolved (UTC); empty while open.'),
       col('priority', 'string', false, 'low, normal, high or urgent.'),
-      col('csat', 'integer', false, 'Customer satisfaction 1-5 after resolution.'),
+      col('csat', 'integer', false, 'Customer satisfaction 1-5 after resolution.', [1, 5]),
       traits,
     ],
     key: ['ticket_id'],
@@ -144,7 +155,7 @@ export const TABLES = {
       accountId,
       col('user_id', 'string', false, 'Who answered.'),
       col('ts', 'timestamp', true, 'When they answered (UTC).'),
-      col('nps', 'integer', true, 'Likelihood to recommend, 0-10.'),
+      col('nps', 'integer', true, 'Likelihood to recommend, 0-10.', [0, 10]),
       traits,
     ],
     key: ['account_id', 'user_id', 'ts'],

@@ -1,0 +1,46 @@
+import { StrataError } from '../../errors.js';
+import type { ColumnType } from '../../model/tables.js';
+import type { Dialect, SqlValue } from '../dialect.js';
+
+const COLUMN_TYPES: Record<ColumnType, string> = {
+  string: 'VARCHAR',
+  integer: 'BIGINT',
+  double: 'DOUBLE',
+  // Timestamps are stored as UTC without a zone, so both engines compare them the same way.
+  timestamp: 'TIMESTAMP',
+  json: 'JSON',
+};
+
+/** Quotes an identifier for DuckDB (double quotes, doubled inside). */
+function quoteIdentifier(name: string): string {
+  if (name.length === 0 || name.includes('\u0000')) {
+    throw new StrataError('invalid_identifier', `invalid identifier ${JSON.stringify(name)}`);
+  }
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Renders a value as a DuckDB literal; strings use standard SQL quoting (no backslash escapes). */
+function literal(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'TRUE' : 'FALSE';
+    case 'bigint':
+      return value.toString();
+    case 'number':
+      if (!Number.isFinite(value)) throw new StrataError('invalid_value', `cannot use ${value} in SQL`);
+      return Number.isInteger(value) ? value.toString() : value.toExponential();
+    case 'string':
+      if (value.includes('\u0000')) throw new StrataError('invalid_value', 'text values cannot contain NUL');
+      return `'${value.replaceAll("'", "''")}'`;
+    default:
+      return `TIMESTAMP '${value.toISOString().replace('T', ' ').replace('Z', '')}'`;
+  }
+}
+
+export const duckdbDialect: Dialect = {
+  name: 'duckdb',
+  quoteIdentifier,
+  literal,
+  columnType: (type) => COLUMN_TYPES[type],
+};

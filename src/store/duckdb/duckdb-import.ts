@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { StrataError } from '../../errors.js';
+import { TABLES, type Table } from '../../model/tables.js';
+import { mapColumns } from '../column-mapping.js';
+import type { ImportRequest, ImportResult, RowError } from '../store.js';
+import { coerce, expectation, textOf } from './coerce.js';
+import type { DuckDBStore } from './duckdb-store.js';
+import { type FileSource, formatOf, openFileSource } from './file-source.js';
+import { locateRows } from './locate-rows.js';
+
+/** At most this many invalid rows are described; the count covers all of them. */
+const MAX_REPORTED_ERRORS = 1000;
+
+interface Check {
+  readonly column: string | null;
+  /** SQL predicate over the staged row: true when the row is invalid. */
+  readonly invalid: string;
+  /** SQL text expression: the reason shown to the user. */
+  readonly reason: string;
+}
+
+/**
+ * Builds the SELECT that reads the file into the table's columns (typed), keeps the raw
+ * text of columns that can fail to convert, and gathers extra columns into traits.
+ */
+function stageSelect(
+  store: DuckDBStore,
+  table: Table,
+  source: FileSource,
+  map: Record<string, string>,
+  file: string,
+) {
+  const q = store.dialect.quoteIdentifier;
+  const lit = store.dialect.literal;
+  const mapping = mapColumns(table, source.columns, map, file);
+  const select: string[] = ['__file', '__record'];
+  const checks: Check[] = [];
+  const rawName = (column: string) => q(`__raw_${column}`);
+  if (source.format === 'ndjson') {
+    checks.push({ column: null, invalid: 'NOT __json_ok', reason: "'not a valid JSON object'" });
+    select.push(`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
+  }
+  const guard = source.format === 'ndjson' ? '__json_ok AND ' : '';
+
+  for (const column of table.columns) {
+    const fileColumn = mapping.sources.get(column.name);
+    if (column.name === table.extrasColumn) continue;
+    if (fileColumn === undefined) {
+      select.push(`CAST(NULL AS ${store.dialect.columnType(column.type)}) AS ${q(column.name)}`);
+      continue;
+    }
+    const raw = source.valueOf(fileColumn);
+    const rawType = source.types.get(fileColumn) ?? 'VARCHAR';
+    select.push(`${coerce(raw, rawType, column.type)} AS ${q(column.name)}`);
+    select.push(`${textOf(raw, rawType)} AS ${rawName(column.name)}`);
+    const typed = q(column.name);
+    const shown = `left(${rawName(column.name)}, 60)`;
+    // A synthetic key (event_id) may be blank: it is then derived from the row.
+    const derived = table.derivedKeyFrom !== undefined && table.key.includes(column.name);
+    if (column.required && !derived) {
+      checks.push({
+        column: fileColumn,
+        invalid: `${guard}${rawName(column.name)} IS NULL`,
+        reason: "'missing value'",
+      });
+    }
+    checks.push({
+      column: fileColumn,
+      invalid: `${guard}${rawName(column.name)} IS NOT NULL AND ${typed} IS NULL`,
+      reason: `concat('expected ${expectation(column.type)}, found ', ${lit('"')}, ${shown}, ${lit('"')})`,
+    });
+    if (column.range) {
+      const [min, max] = column.range;
+      const bounds = max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
+      checks.push({
+        column: fileColumn,
+        invalid: `${typed} IS NOT NULL AND (${typed} < ${lit(min)} OR ${typed} > ${lit(max)})`,
+        reason: `concat(${lit(`${column.name} must be ${bounds}, found `)}, ${shown})`,
+      });
+    }
+  }
+
+  // Extra file columns are kept, not dropped: they land in traits / properties.
+  const extrasFrom = mapping.sources.get(table.extrasColumn);
+  const pairs = mapping.extras.flatMap((c) => [lit(c), source.jsonOf(c)]);
+  const extras = pairs.length > 0 ? `json_merge_patch('{}', json_object(${pairs.join(', ')}))` : `'{}'::JSON`;
+  const base = extrasFrom
+    ? coerce(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR', 'json')
+    : null;
+  const merged = base ? `json_merge_patch(coalesce(${base}, '{}'), ${extras})` : extras;
+  select.push(`nullif(CAST(${merged} AS VARCHAR), '{}')::JSON AS ${q(table.extrasColumn)}`);
+  if (extrasFrom) {
+    const raw = textOf(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR');
+    select.push(`${raw} IS NOT NULL AND json_type(${base}) IS DISTINCT FROM 'OBJECT' AS __extras_bad`);
+    checks.push({
+      column: extrasFrom,
+      invalid: `${guard}__extras_bad`,
+      reason: `'expected a JSON object'`,
+    });
+  }
+  if (source.format === 'csv') {
+    // Newlines inside quoted fields: needed to turn record numbers into line numbers.
+    const lengths = source.columns.map(
+      (c) => `coalesce(length(${q(c)}) - length(replace(${q(c)}, chr(10), '')), 0)`,
+    );
+    select.push(`(${lengths.join(' + ') || '0'}) AS __newlines`);
+  } else {
+    select.push('0 AS __newlines');
+  }
+  return { select: select.join(',\n  '), checks, mapping };
+}
+
+/** Loads one file into a table of a DuckDB store; see Store.importFile. */
+export async function importIntoDuckDB(store: DuckDBStore, request: ImportRequest): Promise<ImportResult> {
+  const started = performance.now();
+  const table: Table = TABLES[request.table];
+  const q = store.dialect.quoteIdentifier;
+  const lit = store.dialect.literal;
+  const source = await openFileSource(store, request.file, request.format ?? formatOf(request.file));
+  const { select, checks, mapping } = stageSelect(store, table, source, { ...request.map }, request.file);
+  const id = randomUUID().replaceAll('-', '').slice(0, 12);
+  const stage = q(`strata_stage_${id}`);
+  const errors = q(`strata_errors_${id}`);
+  const keyList = table.key.map(q).join(', ');
+
+  // A synthetic key the file does not carry is a hash of the row, so the same row always gets the same id.
+  const derivedKey = table.key.length === 1 && table.derivedKeyFrom ? table.key[0] : undefined;
+  const keyExpression = derivedKey
+    ? `coalesce(${q(derivedKey)}, md5(concat_ws(chr(31), ${table.derivedKeyFrom?.map((c) => `coalesce(CAST(${q(c)} AS VARCHAR), '')`).join(', ')})))`
+    : null;
+
+  const dropTemp = async () => {
+    for (const name of [stage, errors, source.rejectsTable, source.rejectsScanTable]) {
+      if (name) await store.execute(`DROP TABLE IF EXISTS ${name.startsWith('"') ? name : q(name)}`);
+    }
+  };
+  try {
+    await store.withProgress(
+      `CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? `, ${keyExpression} AS __key` : ''} FROM (SELECT ${select} FROM (${source.relation}))`,
+      request.onProgress,
+    );
+    if (derivedKey) {
+      await store.execute(`UPDATE ${stage} SET ${q(derivedKey)} = __key`);
+    }
+    const duplicate = `(${keyList}) IN (SELECT (${keyList}) FROM ${stage} GROUP BY ${keyList} HAVING count(*) > 1)`;
+    const checkSql = checks.map(
+      (check) =>
+        `SELECT __file, __record, __newlines, ${check.column === null ? 'NULL' : lit(check.column)} AS column_name, ${check.reason} AS reason FROM ${stage} WHERE ${check.invalid}`,
+    );
+    // A key seen twice in one file: the first row stands, the later ones are reported.
+    checkSql.push(
+      `SELECT __file, __record, __newlines, NULL, concat('duplicate key (${table.key.join(', ')}) = ', ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file'
+       FROM (SELECT *, min(__record) OVER (PARTITION BY ${keyList}) AS first_record FROM ${stage} WHERE ${duplicate}) WHERE __record > first_record`,
+    );
+    await store.execute(`CREATE TEMP TABLE ${errors} AS ${checkSql.join('\nUNION ALL\n')}`);
+    const rowErrors = await locateRows(store, source, stage, errors, MAX_REPORTED_ERRORS);
+    const invalidRows =
+      (await store.query<{ n: number }>(`SELECT count(DISTINCT (__file, __record)) AS n FROM ${errors}`))[0]
+        ?.n ?? 0;
+    const rejected = rowErrors.rejectedLines;
+    const rowsRead =
+      ((await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${stage}`))[0]?.n ?? 0) + rejected;
+    const skipped = invalidRows + rejected;
+    if (skipped > 0 && !request.skipInvalid) {
+      throw new StrataError(
+        'invalid_rows',
+        `${request.file}: ${skipped} invalid row${skipped === 1 ? '' : 's'} of ${rowsRead}; nothing was imported (fix the file, or pass --skip-invalid to import the valid rows)`,
+        { file: request.file },
+        { errors: rowErrors.errors, invalidRows: skipped },
+      );
+    }
+
+    const columns = table.columns.map((c) => q(c.name)).join(', ');
+    const valid = `SELECT ${columns} FROM ${stage} s WHERE NOT EXISTS (SELECT 1 FROM ${errors} e WHERE e.__file = s.__file AND e.__record = s.__record)`;
+    const target = q(table.name);
+    const keyMatch = table.key.map((k) => `t.${q(k)} = v.${q(k)}`).join(' AND ');
+    const sameRow = table.columns
+      .map((c) => `CAST(t.${q(c.name)} AS VARCHAR) IS NOT DISTINCT FROM CAST(v.${q(c.name)} AS VARCHAR)`)
+      .join(' AND ');
+    const validCount = rowsRead - skipped;
+    const counts = await store.transaction(async () => {
+      const changed = q(`strata_changed_${id}`);
+      const compare = table.onDuplicateKey === 'keep' ? keyMatch : `${keyMatch} AND ${sameRow}`;
+      await store.execute(
+        `CREATE TEMP TABLE ${changed} AS SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${compare})`,
+      );
+      const updated =
+        (
+          await store.query<{ n: number }>(
+            `SELECT count(*) AS n FROM ${changed} v WHERE EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
+          )
+        )[0]?.n ?? 0;
+      const changedCount =
+        (await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${changed}`))[0]?.n ?? 0;
+      if (updated > 0)
+        await store.execute(
+          `DELETE FROM ${target} t WHERE EXISTS (SELECT 1 FROM ${changed} v WHERE ${keyMatch})`,
+        );
+      await store.execute(`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${changed}`);
+      await store.execute(`DROP TABLE ${changed}`);
+      const result = { inserted: changedCount - updated, updated, unchanged: validCount - changedCount };
+      await store.execute(
+        `INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${lit(table.name)}, ${lit(request.file)}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped})`,
+      );
+      return result;
+    });
+    return {
+      table: request.table,
+      file: request.file,
+      rowsRead,
+      ...counts,
+      skipped,
+      errors: rowErrors.errors,
+      extraColumns: mapping.extras,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await dropTemp();
+  }
+}
+
+export type { RowError };

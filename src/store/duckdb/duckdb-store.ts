@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
+import { StrataError } from '../../errors.js';
+import { TABLE_NAMES, TABLES } from '../../model/tables.js';
+import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
+import { importIntoDuckDB } from './duckdb-import.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
+
+/** Turns DuckDB's JS values into plain JSON-friendly ones: bigints to numbers, timestamps to ISO text. */
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plainValue);
+  return value;
+}
+
+export interface DuckDBStoreOptions {
+  /** Apply migrations only up to this version (tests build old files with it). */
+  readonly migrateTo?: number;
+}
+
+/** A workspace's DuckDB database file, opened, upgraded to the current schema, ready to query. */
+export class DuckDBStore implements Store {
+  readonly dialect = duckdbDialect;
+
+  private constructor(
+    readonly location: string,
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Opens (creating if needed) the database at `path` and migrates it to the current schema. */
+  static async open(path: string, options: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/lock/i.test(message)) {
+        throw new StrataError(
+          'store_locked',
+          `${path} is in use by another process (another strata command or server); stop it and retry`,
+          { file: path },
+        );
+      }
+      throw new StrataError('store_open_failed', `cannot open ${path}: ${message}`, { file: path });
+    }
+    const connection = await instance.connect();
+    // Everything is UTC, so as-of boundaries do not move with the machine's time zone.
+    await connection.run("SET TimeZone = 'UTC'");
+    const store = new DuckDBStore(path, instance, connection);
+    await store.migrate(options.migrateTo ?? LATEST_SCHEMA_VERSION);
+    return store;
+  }
+
+  async schemaVersion(): Promise<number> {
+    const rows = await this.query<{ value: string }>(
+      "SELECT value FROM strata_meta WHERE key = 'schema_version'",
+    );
+    return Number(rows[0]?.value ?? 0);
+  }
+
+  private async migrate(target: number): Promise<void> {
+    await this.execute('CREATE TABLE IF NOT EXISTS strata_meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
+    const current = await this.schemaVersion();
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw new StrataError(
+        'store_too_new',
+        `${this.location} was written by a newer Strata (schema version ${current}); this Strata reads up to version ${LATEST_SCHEMA_VERSION}. Upgrade Strata to open it.`,
+        { file: this.location },
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current || migration.version > target) continue;
+      await this.transaction(async () => {
+        for (const statement of migration.statements) await this.execute(statement);
+        await this.execute(
+          `INSERT OR REPLACE INTO strata_meta VALUES ('schema_version', ${this.dialect.literal(String(migration.version))})`,
+        );
+      });
+    }
+  }
+
+  /** Runs `work` in one transaction: all of it lands, or none of it. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.execute('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.execute('COMMIT');
+      return result;
+    } catch (error) {
+      await this.execute('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS().map((row) => {
+      const plain: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(row)) plain[key] = plainValue(value);
+      return plain as Row;
+    });
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** Runs a long statement, reporting DuckDB's own progress estimate (0-1) about 5 times a second. */
+  async withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
+    if (!onProgress) return this.execute(sql);
+    // Progress is only tracked when the (unprinted) progress bar is enabled.
+    await this.execute('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    const timer = setInterval(() => {
+      const { percentage } = this.connection.progress;
+      if (percentage >= 0) onProgress(Math.min(1, percentage / 100));
+    }, 200);
+    try {
+      await this.execute(sql);
+      onProgress(1);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  importFile(request: ImportRequest): Promise<ImportResult> {
+    return importIntoDuckDB(this, request);
+  }
+
+  async stats(): Promise<TableStats[]> {
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const iso = (expression: string) => `strftime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;
+    const parts = TABLE_NAMES.map((name) => {
+      const time = TABLES[name].timeColumn;
+      const from = time ? iso(`min(${q(time)})`) : 'NULL';
+      const to = time ? iso(`max(${q(time)})`) : 'NULL';
+      return `SELECT ${this.dialect.literal(name)} AS "table", count(*) AS rows, ${from} AS "from", ${to} AS "to" FROM ${q(name)}`;
+    });
+    const rows = await this.query<{ table: string; rows: number; from: string | null; to: string | null }>(
+      parts.join(' UNION ALL '),
+    );
+    // UNION ALL gives no order; keep the model's.
+    return TABLE_NAMES.map((name) => {
+      const row = rows.find((r) => r.table === name);
+      return { table: name, rows: row?.rows ?? 0, from: row?.from ?? null, to: row?.to ?? null };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

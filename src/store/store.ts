@@ -1,0 +1,77 @@
+import type { Dialect } from '../dialect/dialect.js';
+import type { TableName } from '../model/tables.js';
+
+/** What is known about one invalid row of an imported file. */
+export interface RowError {
+  readonly file: string;
+  /** 1-based line in a text file (CSV header is line 1); row number in a Parquet file. */
+  readonly line: number;
+  /** The column of the file (its own name, before mapping), or null for a whole-row problem. */
+  readonly column: string | null;
+  readonly reason: string;
+}
+
+export type FileFormat = 'csv' | 'parquet' | 'ndjson';
+
+export interface ImportRequest {
+  readonly table: TableName;
+  /** A file path or a glob of same-shaped files (`events/*.parquet`). */
+  readonly file: string;
+  /** Inferred from the extension when absent. */
+  readonly format?: FileFormat;
+  /** target column -> column in the file, for files whose names differ from the model. */
+  readonly map?: Readonly<Record<string, string>>;
+  /** Import the valid rows and count the rest, instead of rejecting the whole file. */
+  readonly skipInvalid?: boolean;
+  /** Called now and then with the share of the file read so far (0-1). */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export interface ImportResult {
+  readonly table: TableName;
+  readonly file: string;
+  /** Rows read from the file. */
+  readonly rowsRead: number;
+  /** New rows written to the table. */
+  readonly inserted: number;
+  /** Existing rows replaced by a newer value of the same key (tables holding latest state). */
+  readonly updated: number;
+  /** Rows already present with the same key and left as they were (idempotent re-import). */
+  readonly unchanged: number;
+  /** Invalid rows left out (only with skipInvalid; otherwise the import fails instead). */
+  readonly skipped: number;
+  /** The first invalid rows, in file order (at most 1000); `skipped` has the full count. */
+  readonly errors: readonly RowError[];
+  /** File columns that did not match a table column and were kept in traits / properties. */
+  readonly extraColumns: readonly string[];
+  readonly seconds: number;
+}
+
+export interface TableStats {
+  readonly table: TableName;
+  readonly rows: number;
+  /** Earliest and latest value of the table's time column (ISO, UTC), when it has one and rows. */
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/**
+ * One workspace's database. Stages (compile, engine, analytics) talk to it through
+ * this interface and the dialect, never to an engine's client directly.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Where the data lives: a file path or a server URL (never with credentials). */
+  readonly location: string;
+  /** Runs a query and returns its rows as plain objects (numbers as JS numbers, timestamps as ISO text). */
+  query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  /** Runs statements that return nothing. */
+  execute(sql: string): Promise<void>;
+  /** Loads a file into a table: validated, atomic, idempotent on the table's key. */
+  importFile(request: ImportRequest): Promise<ImportResult>;
+  /** Row counts and time ranges of every table. */
+  stats(): Promise<TableStats[]>;
+  /** The schema version this store is at. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
