@@ -149,8 +149,9 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     );
     // A key seen twice in one file: the first row stands, the later ones are reported.
     checkSql.push(
-      `SELECT __file, __record, __newlines, NULL, concat('duplicate key (${table.key.join(', ')}) = ', ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file'
-       FROM (SELECT *, min(__record) OVER (PARTITION BY ${keyList}) AS first_record FROM ${stage} WHERE ${duplicate}) WHERE __record > first_record`,
+      `SELECT __file, __record, __newlines, NULL, concat('duplicate key (${table.key.join(', ')}) = ', ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file')
+       FROM (SELECT *, row_number() OVER (PARTITION BY ${keyList} ORDER BY __file, __record) AS occurrence
+             FROM ${stage} WHERE ${duplicate}) WHERE occurrence > 1`,
     );
     await store.execute(`CREATE TEMP TABLE ${errors} AS ${checkSql.join('\nUNION ALL\n')}`);
     const rowErrors = await locateRows(store, source, stage, errors, MAX_REPORTED_ERRORS);

@@ -1,0 +1,70 @@
+import {
+  type GenerateOptions,
+  generateWorld,
+  type Scale,
+  type WorldSummary,
+} from '../../demo/generate-world.js';
+import { StrataError } from '../../errors.js';
+import { formatTable, type Output } from '../output.js';
+import { createProgress } from '../progress.js';
+
+const SCALES: readonly Scale[] = ['S', 'M', 'L'];
+
+/** Validates `--scale` and `--seed`. */
+export function parseWorldOptions(scale: string, seed: string): { scale: Scale; seed: number } {
+  const upper = scale.toUpperCase();
+  if (!(SCALES as readonly string[]).includes(upper)) {
+    throw new StrataError('invalid_argument', `--scale ${scale}: expected one of ${SCALES.join(', ')}`);
+  }
+  const parsed = Number(seed);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    throw new StrataError('invalid_argument', `--seed ${seed}: expected a whole number >= 0`);
+  }
+  return { scale: upper as Scale, seed: parsed };
+}
+
+/** Generates a world with a progress bar; shared by `generate` and `demo`. */
+export async function generateWithProgress(
+  options: Omit<GenerateOptions, 'onProgress'>,
+  output: Output,
+): Promise<WorldSummary> {
+  const progress = createProgress(`generate ${options.scale}`, !output.json);
+  try {
+    return await generateWorld({
+      ...options,
+      onProgress: (done, total, phase) => progress.update(done / total, phase),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Renders the files of a generated world. */
+export function renderWorld(world: WorldSummary): string {
+  return formatTable(
+    ['table', 'rows', 'file'],
+    Object.entries(world.files).map(([table, file]) => [
+      table,
+      world.rows[table as keyof typeof world.rows],
+      file,
+    ]),
+  );
+}
+
+/** `strata generate --scale S|M|L --seed N --out DIR`. */
+export async function runGenerate(options: { scale: string; seed: string; out: string }, output: Output) {
+  const started = performance.now();
+  const world = await generateWithProgress(
+    { ...parseWorldOptions(options.scale, options.seed), outDir: options.out },
+    output,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  output.result({ ...world, seconds }, () =>
+    [
+      `generated a ${world.scale} world (seed ${world.seed}) in ${world.outDir} in ${seconds.toFixed(1)} s`,
+      `${world.startDate.slice(0, 10)} to ${world.endDate.slice(0, 10)}; ground truth in ${world.groundTruthFile}`,
+      '',
+      renderWorld(world),
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,75 @@
+import { StrataError } from '../errors.js';
+
+/** How a command speaks: readable tables for people, one JSON document with --json. */
+export interface Output {
+  readonly json: boolean;
+  readonly debug: boolean;
+  /** A line for people (suppressed with --json). */
+  say(text: string): void;
+  /** The command's result: printed as JSON with --json, otherwise by `render`. */
+  result(value: unknown, render: () => string): void;
+}
+
+export function createOutput(options: { json?: boolean; debug?: boolean }): Output {
+  const json = options.json ?? false;
+  return {
+    json,
+    debug: options.debug ?? false,
+    say: (text) => {
+      if (!json) process.stdout.write(`${text}\n`);
+    },
+    result: (value, render) => {
+      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
+    },
+  };
+}
+
+/** Formats rows as an aligned text table; numbers right-aligned. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const cells = rows.map((row) =>
+    row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))),
+  );
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'));
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** Thousands separators for counts. */
+export const count = (n: number): string => n.toLocaleString('en-US');
+
+/** Prints an error for people (or as JSON) and gives the exit code: 1 for known errors, 2 for bugs. */
+export function reportError(error: unknown, output: Output): number {
+  if (error instanceof StrataError) {
+    if (output.json) {
+      process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+    } else {
+      process.stderr.write(`error: ${error.describe()}\n`);
+      const details = error.details as {
+        errors?: { file: string; line: number; column: string | null; reason: string }[];
+      };
+      const rows = details?.errors ?? [];
+      for (const row of rows.slice(0, 20)) {
+        process.stderr.write(
+          `  ${row.file}:${row.line}${row.column ? ` [${row.column}]` : ''}: ${row.reason}\n`,
+        );
+      }
+      if (rows.length > 20)
+        process.stderr.write(`  ... and more (use --json for the first ${rows.length})\n`);
+      if (output.debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    }
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (output.json)
+    process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
+  else
+    process.stderr.write(
+      `error: ${message}\n${output.debug && error instanceof Error ? error.stack : '(run with --debug for details)'}\n`,
+    );
+  return 2;
+}

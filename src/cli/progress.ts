@@ -1,0 +1,23 @@
+import { SingleBar } from 'cli-progress';
+
+/** A progress bar on stderr for long work; silent when stderr is not a terminal or with --json. */
+export interface Progress {
+  update(fraction: number, label?: string): void;
+  stop(): void;
+}
+
+export function createProgress(title: string, enabled: boolean): Progress {
+  if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new SingleBar({
+    format: `${title} [{bar}] {percentage}% {label}`,
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  bar.start(1000, 0, { label: '' });
+  return {
+    update: (fraction, label = '') =>
+      bar.update(Math.round(Math.min(1, Math.max(0, fraction)) * 1000), { label }),
+    stop: () => bar.stop(),
+  };
+}

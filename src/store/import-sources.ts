@@ -1,0 +1,31 @@
+import { TABLE_NAMES, type TableName } from '../model/tables.js';
+import { resolveInWorkspace, type Workspace } from '../workspace/load-workspace.js';
+import type { ImportResult, Store } from './store.js';
+
+/**
+ * Imports every source named in strata.yaml, in dependency order (accounts before the
+ * tables that refer to them). Each file is its own atomic import: a bad file stops the
+ * run with its error, and the files imported before it stay imported.
+ */
+export async function importSources(
+  store: Store,
+  workspace: Workspace,
+  onProgress?: (table: TableName, fraction: number) => void,
+): Promise<ImportResult[]> {
+  const results: ImportResult[] = [];
+  for (const table of TABLE_NAMES) {
+    const source = workspace.config.sources[table];
+    if (!source) continue;
+    results.push(
+      await store.importFile({
+        table,
+        file: resolveInWorkspace(workspace, source.file),
+        ...(source.format ? { format: source.format } : {}),
+        ...(source.map ? { map: source.map } : {}),
+        ...(source.skipInvalid ? { skipInvalid: source.skipInvalid } : {}),
+        ...(onProgress ? { onProgress: (fraction: number) => onProgress(table, fraction) } : {}),
+      }),
+    );
+  }
+  return results;
+}

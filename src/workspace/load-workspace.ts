@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { didYouMean, StrataError } from '../errors.js';
+import { TABLE_NAMES } from '../model/tables.js';
+import { type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
+
+export const WORKSPACE_FILE = 'strata.yaml';
+
+export interface Workspace {
+  /** Absolute path of the workspace folder. */
+  readonly dir: string;
+  /** Absolute path of strata.yaml. */
+  readonly file: string;
+  readonly config: WorkspaceFile;
+}
+
+/** Resolves a path written in strata.yaml against the workspace folder. */
+export function resolveInWorkspace(workspace: Workspace, path: string): string {
+  return isAbsolute(path) ? path : join(workspace.dir, path);
+}
+
+/** Line (1-based) of the YAML node at `path`, or of its nearest ancestor that exists. */
+function lineOf(
+  document: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  path: readonly PropertyKey[],
+) {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = document.getIn(path.slice(0, depth) as unknown[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    if (node?.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function explain(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  }
+  return issue.message;
+}
+
+/** Reads and validates `dir/strata.yaml`; every error names the file, line and path in the document. */
+export function loadWorkspace(dir: string): Workspace {
+  const absolute = resolve(dir);
+  const file = join(absolute, WORKSPACE_FILE);
+  if (!existsSync(file)) {
+    throw new StrataError(
+      'no_workspace',
+      `no ${WORKSPACE_FILE} in ${absolute}; run 'strata init' there, or pass -w DIR`,
+      { file },
+    );
+  }
+  const counter = new LineCounter();
+  const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: counter, prettyErrors: false });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line;
+    throw new StrataError('invalid_yaml', yamlError.message.split('\n')[0] ?? 'invalid YAML', {
+      file,
+      ...(line ? { line } : {}),
+    });
+  }
+  const raw = (document.toJS() ?? {}) as unknown;
+  const parsed = workspaceSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (!issue) throw new StrataError('invalid_workspace', 'invalid workspace', { file });
+    const line = lineOf(document, counter, issue.path);
+    throw new StrataError('invalid_workspace', explain(issue), {
+      file,
+      ...(line ? { line } : {}),
+      path: issue.path.join('.'),
+    });
+  }
+  for (const table of Object.keys(parsed.data.sources)) {
+    if (!(TABLE_NAMES as string[]).includes(table)) {
+      const line = lineOf(document, counter, ['sources', table]);
+      throw new StrataError(
+        'unknown_table',
+        `unknown table '${table}'${didYouMean(table, TABLE_NAMES)} (tables: ${TABLE_NAMES.join(', ')})`,
+        { file, ...(line ? { line } : {}), path: `sources.${table}` },
+      );
+    }
+  }
+  return { dir: absolute, file, config: parsed.data };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * The schema of strata.yaml: the one source of the workspace's types. The keys are a
+ * contract (DESIGN section 3); new keys may be added, none renamed. Metrics, segments,
+ * schemes and playbooks are validated by the segment engine, which owns their language.
+ */
+export const sourceSchema = z
+  .object({
+    file: z
+      .string()
+      .min(1)
+      .describe('Path to a CSV, Parquet or NDJSON file (or glob), relative to the workspace'),
+    format: z.enum(['csv', 'parquet', 'ndjson']).optional().describe('Defaults to the file extension'),
+    map: z.record(z.string(), z.string()).optional().describe('table column -> file column'),
+    skipInvalid: z.boolean().optional().describe('Import valid rows and report the rest instead of failing'),
+  })
+  .strict();
+
+export const duckdbStoreSchema = z
+  .object({
+    engine: z.literal('duckdb'),
+    path: z
+      .string()
+      .min(1)
+      .default('.strata/strata.duckdb')
+      .describe('Database file, relative to the workspace'),
+  })
+  .strict();
+
+export const clickhouseStoreSchema = z
+  .object({
+    engine: z.literal('clickhouse'),
+    url: z.string().url(),
+    database: z.string().min(1),
+    cluster: z.string().min(1).optional(),
+  })
+  .strict();
+
+const section = z.record(z.string(), z.unknown()).optional();
+
+export const workspaceSchema = z
+  .object({
+    store: z
+      .discriminatedUnion('engine', [duckdbStoreSchema, clickhouseStoreSchema])
+      .default({ engine: 'duckdb', path: '.strata/strata.duckdb' }),
+    sources: z.record(z.string(), sourceSchema).default({}),
+    metrics: section,
+    segments: section,
+    schemes: section,
+    playbooks: section,
+  })
+  .strict();
+
+export type WorkspaceFile = z.infer<typeof workspaceSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type StoreConfig = WorkspaceFile['store'];

@@ -1,0 +1,175 @@
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StrataError } from '../../src/errors.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const dir = tempDir();
+let store: DuckDBStore;
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+});
+afterAll(() => store.close());
+
+const accounts = () =>
+  store.query<Record<string, unknown>>(
+    'SELECT account_id, name, created_at, employees, mrr, renewal_at, traits FROM accounts ORDER BY account_id',
+  );
+
+describe('CSV import', () => {
+  it('maps columns, coerces types, converts offsets to UTC and keeps extra columns in traits', async () => {
+    const result = await store.importFile({
+      table: 'accounts',
+      file: join(fixtures, 'accounts.csv'),
+      map: { employees: 'employee_count' },
+    });
+    expect(result).toMatchObject({ rowsRead: 3, inserted: 3, updated: 0, unchanged: 0, skipped: 0 });
+    expect(result.extraColumns).toEqual(['csm_owner', 'zip']);
+    expect(await accounts()).toEqual([
+      {
+        account_id: 'acc_1',
+        name: 'Acme Health',
+        created_at: '2024-01-15T09:30:00.000Z',
+        employees: 1200,
+        mrr: 4000,
+        renewal_at: '2025-01-15T00:00:00.000Z',
+        // The zip code keeps its leading zero: CSV extras stay text.
+        traits: '{"csm_owner":"dana","zip":"02139"}',
+      },
+      {
+        account_id: 'acc_2',
+        name: 'Globex',
+        // 12:00 at +02:00 is 10:00 UTC.
+        created_at: '2024-02-01T10:00:00.000Z',
+        employees: 45,
+        mrr: 99.5,
+        renewal_at: null,
+        traits: '{"csm_owner":"li"}',
+      },
+      {
+        account_id: 'acc_3',
+        name: 'Initech, Inc.',
+        created_at: '2024-03-10T00:00:00.000Z',
+        employees: 300,
+        mrr: 800,
+        renewal_at: '2025-03-10T00:00:00.000Z',
+        traits: '{"zip":"10001"}',
+      },
+    ]);
+  });
+
+  it('is idempotent: the same file again changes nothing; a changed row replaces the old value', async () => {
+    const again = await store.importFile({
+      table: 'accounts',
+      file: join(fixtures, 'accounts.csv'),
+      map: { employees: 'employee_count' },
+    });
+    expect(again).toMatchObject({ rowsRead: 3, inserted: 0, updated: 0, unchanged: 3 });
+    const changed = join(dir, 'accounts-changed.csv');
+    writeFileSync(
+      changed,
+      'account_id,created_at,mrr\nacc_2,2024-02-01T10:00:00Z,199\nacc_9,2024-07-01,10\n',
+    );
+    const result = await store.importFile({ table: 'accounts', file: changed });
+    expect(result).toMatchObject({ rowsRead: 2, inserted: 1, updated: 1, unchanged: 0 });
+    expect((await accounts()).map((a) => [a.account_id, a.mrr])).toEqual([
+      ['acc_1', 4000],
+      ['acc_2', 199],
+      ['acc_3', 800],
+      ['acc_9', 10],
+    ]);
+  });
+
+  it('reports every invalid row with file, line, column and reason, and writes nothing', async () => {
+    const file = join(fixtures, 'accounts_bad.csv');
+    const before = await accounts();
+    const error = (await store
+      .importFile({ table: 'accounts', file })
+      .catch((e: unknown) => e)) as StrataError;
+    expect(error).toBeInstanceOf(StrataError);
+    expect(error.code).toBe('invalid_rows');
+    expect(error.message).toContain('6 invalid rows of 8; nothing was imported');
+    const rows = (error.details as { errors: { line: number; column: string | null; reason: string }[] })
+      .errors;
+    expect(rows.map((r) => [r.line, r.column])).toEqual([
+      [3, 'employees'],
+      [4, 'created_at'],
+      [5, null],
+      [6, null],
+      [7, 'account_id'],
+      [8, 'employees'],
+    ]);
+    expect(rows[0]?.reason).toBe('expected a whole number, found "lots"');
+    expect(rows[1]?.reason).toMatch(/^expected an ISO-8601 date or timestamp .*found "yesterday"$/);
+    expect(rows[2]?.reason).toMatch(/too many columns/);
+    expect(rows[3]?.reason).toMatch(/duplicate key \(account_id\) = acc_1/);
+    expect(rows[4]?.reason).toBe('missing value');
+    expect(rows[5]?.reason).toBe('employees must be at least 0, found -5');
+    expect(await accounts()).toEqual(before);
+    expect(await store.query(`SELECT count(*) AS n FROM strata_imports WHERE file = '${file}'`)).toEqual([
+      { n: 0 },
+    ]);
+  });
+
+  it('with skipInvalid imports the valid rows and counts the rest', async () => {
+    const file = join(dir, 'bad-copy.csv');
+    copyFileSync(join(fixtures, 'accounts_bad.csv'), file);
+    const result = await store.importFile({ table: 'accounts', file, skipInvalid: true });
+    // Valid: acc_1 (line 2, its first occurrence) and acc_8; acc_1 already exists with other values.
+    expect(result).toMatchObject({ rowsRead: 8, skipped: 6, inserted: 1, updated: 1 });
+    const rows = await store.query<{ account_id: string; name: string; employees: number }>(
+      `SELECT account_id, name, employees FROM accounts WHERE account_id IN ('acc_1', 'acc_8') ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { account_id: 'acc_1', name: 'Acme', employees: 1200 },
+      { account_id: 'acc_8', name: 'Fine', employees: 20 },
+    ]);
+  });
+
+  it('names a missing required column and suggests the mapping', async () => {
+    const error = (await store
+      .importFile({ table: 'accounts', file: join(fixtures, 'accounts_missing_column.csv') })
+      .catch((e: unknown) => e)) as StrataError;
+    expect(error.code).toBe('missing_column');
+    expect(error.message).toMatch(/lacks required column 'created_at' for table accounts/);
+    expect(error.message).toMatch(/--map created_at=<column>/);
+  });
+
+  it('suggests the nearest name for a mistyped --map', async () => {
+    const error = (await store
+      .importFile({
+        table: 'accounts',
+        file: join(fixtures, 'accounts.csv'),
+        map: { employes: 'employee_count' },
+      })
+      .catch((e: unknown) => e)) as StrataError;
+    expect(error.code).toBe('unknown_column');
+    expect(error.message).toMatch(/'employes' is not a column of accounts - did you mean 'employees'\?/);
+  });
+
+  it('reads ISO-8601 timestamps in their common forms, as UTC', async () => {
+    await store.importFile({ table: 'accounts', file: join(fixtures, 'timestamps.csv') });
+    const rows = await store.query<{ account_id: string; created_at: string }>(
+      `SELECT account_id, created_at FROM accounts WHERE account_id LIKE 't%' ORDER BY 1`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.account_id, r.created_at]))).toEqual({
+      t1: '2024-01-05T10:00:00.000Z',
+      t2: '2024-01-05T04:30:00.123Z', // 10:00 at +05:30
+      t3: '2024-01-05T00:00:00.000Z',
+      t4: '2024-01-05T10:00:00.000Z',
+      t5: '2024-01-05T18:00:00.000Z', // 10:00 at -08:00
+      t6: '2024-01-05T10:00:00.000Z', // basic format
+      t7: '2024-01-05T05:00:00.000Z', // 10:00 at +05
+      t8: '2024-01-05T10:00:00.000Z',
+    });
+  });
+
+  it('fails clearly on a file that does not exist', async () => {
+    await expect(store.importFile({ table: 'accounts', file: join(dir, 'nope.csv') })).rejects.toThrow(
+      /nope\.csv: no such file/,
+    );
+  });
+});
