@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const ws = join(tempDir(), 'ws');
+
+describe('strata init / import / status', () => {
+  it('creates a workspace, refuses to overwrite it, and imports a file with --map', () => {
+    expect(runCli(['init', '-w', ws]).code).toBe(0);
+    const again = runCli(['init', '-w', ws]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; pass --force/);
+
+    const run = runCli(['import', 'accounts', join(fixtures, 'accounts.csv'), '--map', 'employees=employee_count', '-w', ws, '--json']);
+    expect(run.code).toBe(0);
+    const [result] = run.json<{ imports: { inserted: number; extraColumns: string[] }[] }>().imports;
+    expect(result?.inserted).toBe(3);
+    expect(result?.extraColumns).toEqual(['csm_owner', 'zip']);
+  });
+
+  it('prints each invalid row as file:line [column]: reason and exits 1', () => {
+    const file = join(fixtures, 'accounts_bad.csv');
+    const run = runCli(['import', 'accounts', file, '-w', ws]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: ${file}: 6 invalid rows of 8; nothing was imported`);
+    expect(run.stderr).toContain(`${file}:3 [employees]: expected a whole number, found "lots"`);
+    expect(run.stderr).toContain(`${file}:7 [account_id]: missing value`);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --debug
+  });
+
+  it('gives errors as JSON with --json', () => {
+    const run = runCli(['import', 'acounts', join(fixtures, 'accounts.csv'), '-w', ws, '--json']);
+    expect(run.code).toBe(1);
+    expect(run.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'unknown_table',
+      message: expect.stringContaining("did you mean 'accounts'"),
+    });
+  });
+
+  it('reports rows and date ranges per table', () => {
+    runCli(['import', 'events', join(fixtures, 'events.ndjson'), '--map', 'event_id=messageId', '-w', ws]);
+    const run = runCli(['status', '-w', ws, '--json']);
+    expect(run.code).toBe(0);
+    const tables = run.json<{ schemaVersion: number; tables: { table: string; rows: number; from: string | null; to: string | null }[] }>();
+    expect(tables.schemaVersion).toBe(2);
+    expect(tables.tables.find((t) => t.table === 'accounts')?.rows).toBe(3);
+    expect(tables.tables.find((t) => t.table === 'events')).toEqual({
+      table: 'events',
+      rows: 3,
+      from: '2024-05-01T08:05:00Z',
+      to: '2024-05-02T08:00:00Z',
+    });
+    const text = runCli(['status', '-w', ws]);
+    expect(text.stdout).toMatch(/events\s+3\s+2024-05-01\s+2024-05-02/);
+  });
+});

@@ -1,0 +1,62 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StrataError } from '../../src/errors.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const root = tempDir();
+let counter = 0;
+
+function workspaceWith(yaml: string): string {
+  const dir = join(root, `ws${counter++}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'strata.yaml'), yaml);
+  return dir;
+}
+
+function errorOf(dir: string): StrataError {
+  try {
+    loadWorkspace(dir);
+  } catch (error) {
+    if (error instanceof StrataError) return error;
+    throw error;
+  }
+  throw new Error('expected loadWorkspace to fail');
+}
+
+describe('strata.yaml', () => {
+  it('loads the starter template with the default DuckDB store', () => {
+    const workspace = loadWorkspace(workspaceWith(saasWorkspaceYaml({ accounts: 'data/accounts.parquet' })));
+    expect(workspace.config.store).toEqual({ engine: 'duckdb', path: '.strata/strata.duckdb' });
+    expect(workspace.config.sources).toEqual({ accounts: { file: 'data/accounts.parquet' } });
+  });
+
+  it('names the file and line of a mistyped table, with a suggestion', () => {
+    const error = errorOf(workspaceWith('store: { engine: duckdb }\nsources:\n  acounts: { file: a.csv }\n'));
+    expect(error.code).toBe('unknown_table');
+    expect(error.location.line).toBe(3);
+    expect(error.location.path).toBe('sources.acounts');
+    expect(error.message).toMatch(/unknown table 'acounts' - did you mean 'accounts'\?/);
+  });
+
+  it('names the line and path of an unknown key inside a source', () => {
+    const error = errorOf(workspaceWith('sources:\n  accounts:\n    file: a.csv\n    mapping: { a: b }\n'));
+    expect(error.code).toBe('invalid_workspace');
+    expect(error.location.line).toBe(4);
+    expect(error.message).toMatch(/unknown key 'mapping'/);
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    const error = errorOf(workspaceWith('sources:\n  accounts: { file: a.csv\n'));
+    expect(error.code).toBe('invalid_yaml');
+    expect(error.location.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('says how to create a workspace when there is none', () => {
+    const error = errorOf(join(root, 'nowhere'));
+    expect(error.code).toBe('no_workspace');
+    expect(error.message).toMatch(/strata init/);
+  });
+});
