@@ -55,7 +55,7 @@ export function loadWorkspace(dir: string): Workspace {
     );
   }
   const counter = new LineCounter();
-  const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: counter, prettyErrors: false });
+  const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: counter, prettyErrors: true });
   const yamlError = document.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0]?.line;
@@ -69,7 +69,9 @@ export function loadWorkspace(dir: string): Workspace {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (!issue) throw new StrataError('invalid_workspace', 'invalid workspace', { file });
-    const line = lineOf(document, counter, issue.path);
+    // An unknown key is pointed at itself, not at the mapping that holds it.
+    const at = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
+    const line = lineOf(document, counter, at);
     throw new StrataError('invalid_workspace', explain(issue), {
       file,
       ...(line ? { line } : {}),

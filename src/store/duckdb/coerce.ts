@@ -26,6 +26,22 @@ function isNumericType(rawType: string): boolean {
   );
 }
 
+/** Whether converting a value read as `rawType` to `type` can fail (text always can; native types mostly not). */
+export function coercionCanFail(rawType: string, type: ColumnType): boolean {
+  switch (type) {
+    case 'string':
+      return false;
+    case 'double':
+      return !isNumericType(rawType);
+    case 'integer':
+      return !/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/.test(rawType);
+    case 'timestamp':
+      return !(rawType.startsWith('TIMESTAMP') || rawType === 'DATE');
+    case 'json':
+      return rawType === 'VARCHAR';
+  }
+}
+
 /** Text of a raw value with blanks as NULL. */
 export function textOf(raw: string, rawType: string): string {
   return rawType === 'VARCHAR' ? `nullif(trim(${raw}), '')` : `CAST(${raw} AS VARCHAR)`;

@@ -3,7 +3,7 @@ import { StrataError } from '../../errors.js';
 import { TABLES, type Table } from '../../model/tables.js';
 import { mapColumns } from '../column-mapping.js';
 import type { ImportRequest, ImportResult, RowError } from '../store.js';
-import { coerce, expectation, textOf } from './coerce.js';
+import { coerce, coercionCanFail, expectation, textOf } from './coerce.js';
 import type { DuckDBStore } from './duckdb-store.js';
 import { type FileSource, formatOf, openFileSource } from './file-source.js';
 import { locateRows } from './locate-rows.js';
@@ -52,23 +52,28 @@ function stageSelect(
     const raw = source.valueOf(fileColumn);
     const rawType = source.types.get(fileColumn) ?? 'VARCHAR';
     select.push(`${coerce(raw, rawType, column.type)} AS ${q(column.name)}`);
-    select.push(`${textOf(raw, rawType)} AS ${rawName(column.name)}`);
     const typed = q(column.name);
-    const shown = `left(${rawName(column.name)}, 60)`;
+    // The raw text is kept only where conversion can fail: native Parquet types need no copy.
+    const canFail = coercionCanFail(rawType, column.type);
+    if (canFail) select.push(`${textOf(raw, rawType)} AS ${rawName(column.name)}`);
+    const present = canFail ? rawName(column.name) : typed;
+    const shown = canFail ? `left(${rawName(column.name)}, 60)` : `CAST(${typed} AS VARCHAR)`;
     // A synthetic key (event_id) may be blank: it is then derived from the row.
     const derived = table.derivedKeyFrom !== undefined && table.key.includes(column.name);
     if (column.required && !derived) {
       checks.push({
         column: fileColumn,
-        invalid: `${guard}${rawName(column.name)} IS NULL`,
+        invalid: `${guard}${present} IS NULL`,
         reason: "'missing value'",
       });
     }
-    checks.push({
-      column: fileColumn,
-      invalid: `${guard}${rawName(column.name)} IS NOT NULL AND ${typed} IS NULL`,
-      reason: `concat('expected ${expectation(column.type)}, found ', ${lit('"')}, ${shown}, ${lit('"')})`,
-    });
+    if (canFail) {
+      checks.push({
+        column: fileColumn,
+        invalid: `${guard}${present} IS NOT NULL AND ${typed} IS NULL`,
+        reason: `concat('expected ${expectation(column.type)}, found ', ${lit('"')}, ${shown}, ${lit('"')})`,
+      });
+    }
     if (column.range) {
       const [min, max] = column.range;
       const bounds = max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
