@@ -184,27 +184,31 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       .map((c) => `CAST(t.${q(c.name)} AS VARCHAR) IS NOT DISTINCT FROM CAST(v.${q(c.name)} AS VARCHAR)`)
       .join(' AND ');
     const validCount = rowsRead - skipped;
-    const counts = await store.transaction(async () => {
+    const writeRows = async () => {
+      if (table.onDuplicateKey === 'keep') {
+        // Append-only tables (events): new keys go straight in, known keys are left alone.
+        const inserted = await store.executeCount(
+          `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
+        );
+        return { inserted, updated: 0, unchanged: validCount - inserted };
+      }
+      // Tables of current state: rows whose values differ replace the stored row of their key.
       const changed = q(`strata_changed_${id}`);
-      const compare = table.onDuplicateKey === 'keep' ? keyMatch : `${keyMatch} AND ${sameRow}`;
       await store.execute(
-        `CREATE TEMP TABLE ${changed} AS SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${compare})`,
+        `CREATE TEMP TABLE ${changed} AS SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch} AND ${sameRow})`,
       );
-      const updated =
-        (
-          await store.query<{ n: number }>(
-            `SELECT count(*) AS n FROM ${changed} v WHERE EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
-          )
-        )[0]?.n ?? 0;
       const changedCount =
         (await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${changed}`))[0]?.n ?? 0;
-      if (updated > 0)
-        await store.execute(
-          `DELETE FROM ${target} t WHERE EXISTS (SELECT 1 FROM ${changed} v WHERE ${keyMatch})`,
-        );
+      const updated = await store.executeCount(
+        `DELETE FROM ${target} t WHERE EXISTS (SELECT 1 FROM ${changed} v WHERE ${keyMatch})`,
+      );
       await store.execute(`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${changed}`);
       await store.execute(`DROP TABLE ${changed}`);
-      const result = { inserted: changedCount - updated, updated, unchanged: validCount - changedCount };
+      return { inserted: changedCount - updated, updated, unchanged: validCount - changedCount };
+    };
+    const counts = await store.transaction(async () => {
+      const result = await writeRows();
+      // The log entry lands with the rows or not at all.
       await store.execute(
         `INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${lit(table.name)}, ${lit(request.file)}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped})`,
       );

@@ -110,6 +110,12 @@ export class DuckDBStore implements Store {
     await this.connection.run(sql);
   }
 
+  /** Runs a statement and returns how many rows it inserted, updated, deleted or created. */
+  async executeCount(sql: string): Promise<number> {
+    const result = await this.connection.run(sql);
+    return Number(result.rowsChanged);
+  }
+
   /** Runs a long statement, reporting DuckDB's own progress estimate (0-1) about 5 times a second. */
   async withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
     if (!onProgress) return this.execute(sql);
