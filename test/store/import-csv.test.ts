@@ -173,3 +173,23 @@ describe('CSV import', () => {
     );
   });
 });
+
+describe('CSV import of awkward names', () => {
+  it('takes quotes in file names, column names and values as data, never as SQL', async () => {
+    const odd = join(dir, 'o\'brien "co".csv');
+    writeFileSync(
+      odd,
+      `account_id,created_at,"it's ""odd""",x'); DROP TABLE accounts; --\nacc_q,2024-01-01,"a'b","c""d"\n`,
+    );
+    const result = await store.importFile({ table: 'accounts', file: odd });
+    expect(result).toMatchObject({ inserted: 1 });
+    const [row] = await store.query<{ traits: string }>(
+      `SELECT traits FROM accounts WHERE account_id = 'acc_q'`,
+    );
+    expect(JSON.parse(row?.traits ?? '{}')).toEqual({
+      'it\'s "odd"': "a'b",
+      "x'); DROP TABLE accounts; --": 'c"d',
+    });
+    expect((await store.query<{ n: number }>('SELECT count(*) AS n FROM accounts'))[0]?.n).toBeGreaterThan(1);
+  });
+});

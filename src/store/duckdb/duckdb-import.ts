@@ -71,7 +71,7 @@ function stageSelect(
       checks.push({
         column: fileColumn,
         invalid: `${guard}${present} IS NOT NULL AND ${typed} IS NULL`,
-        reason: `concat('expected ${expectation(column.type)}, found ', ${lit('"')}, ${shown}, ${lit('"')})`,
+        reason: `concat(${lit(`expected ${expectation(column.type)}, found "`)}, ${shown}, '"')`,
       });
     }
     if (column.range) {
@@ -154,7 +154,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     );
     // A key seen twice in one file: the first row stands, the later ones are reported.
     checkSql.push(
-      `SELECT __file, __record, __newlines, NULL, concat('duplicate key (${table.key.join(', ')}) = ', ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file')
+      `SELECT __file, __record, __newlines, NULL, concat(${lit(`duplicate key (${table.key.join(', ')}) = `)}, ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file')
        FROM (SELECT *, row_number() OVER (PARTITION BY ${keyList} ORDER BY __file, __record) AS occurrence
              FROM ${stage} WHERE ${duplicate}) WHERE occurrence > 1`,
     );
