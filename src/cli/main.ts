@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { runDemo } from './commands/demo.js';
-import { runGenerate } from './commands/generate.js';
-import { runImport } from './commands/import.js';
-import { runInit } from './commands/init.js';
-import { runStatus } from './commands/status.js';
 import { createOutput, reportError } from './output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -17,6 +12,7 @@ interface GlobalOptions {
   debug?: boolean;
 }
 
+// Commands are loaded when run, so `strata --help` does not load DuckDB.
 const program = new Command('strata')
   .description('Customer segmentation for B2B SaaS: segments as code on DuckDB.')
   .version(version)
@@ -47,8 +43,8 @@ program
   .option('--template <name>', 'starter workspace', 'saas')
   .option('--force', 'overwrite an existing strata.yaml')
   .action(
-    action((o) =>
-      runInit(
+    action(async (o) =>
+      (await import('./commands/init.js')).runInit(
         { workspace: o.workspace, template: o.template as string, force: Boolean(o.force) },
         createOutput(o),
       ),
@@ -62,8 +58,8 @@ program
   .option('--seed <n>', 'random seed; the same seed gives byte-identical files', '42')
   .requiredOption('--out <dir>', 'output folder')
   .action(
-    action((o) =>
-      runGenerate(
+    action(async (o) =>
+      (await import('./commands/generate.js')).runGenerate(
         { scale: o.scale as string, seed: o.seed as string, out: o.out as string },
         createOutput(o),
       ),
@@ -90,8 +86,8 @@ program
   )
   .option('--skip-invalid', 'import the valid rows and report the invalid ones instead of failing')
   .action(
-    action<[string | undefined, string | undefined]>((o, table, file) =>
-      runImport(
+    action<[string | undefined, string | undefined]>(async (o, table, file) =>
+      (await import('./commands/import.js')).runImport(
         table,
         file,
         {
@@ -111,16 +107,23 @@ program
   .option('--scale <scale>', 'S = 1k accounts, M = 100k, L = 1M', 'S')
   .option('--seed <n>', 'random seed', '42')
   .action(
-    action((o) => {
+    action(async (o) => {
       // The demo gets its own folder unless -w names one.
       const workspace = o.workspace === '.' ? 'strata-demo' : o.workspace;
-      return runDemo({ workspace, scale: o.scale as string, seed: o.seed as string }, createOutput(o));
+      return (await import('./commands/demo.js')).runDemo(
+        { workspace, scale: o.scale as string, seed: o.seed as string },
+        createOutput(o),
+      );
     }),
   );
 
 program
   .command('status')
   .description("show the workspace's store: schema version, rows and date range per table")
-  .action(action((o) => runStatus({ workspace: o.workspace }, createOutput(o))));
+  .action(
+    action(async (o) =>
+      (await import('./commands/status.js')).runStatus({ workspace: o.workspace }, createOutput(o)),
+    ),
+  );
 
 await program.parseAsync(process.argv);
