@@ -10,7 +10,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const [worldDir, dbFile] = process.argv.slice(2);
 if (!worldDir || !dbFile) throw new Error('usage: reference-load.ts <world-dir> <db-file>');
-const manifest = JSON.parse(readFileSync(join(worldDir, 'manifest.json'), 'utf8')) as { files: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(worldDir, 'manifest.json'), 'utf8')) as {
+  files: Record<string, string>;
+};
 const instance = await DuckDBInstance.create(dbFile);
 const connection = await instance.connect();
 const started = performance.now();

@@ -37,14 +37,18 @@ export const clickhouseStoreSchema = z
   })
   .strict();
 
-const section = z.record(z.string(), z.unknown()).optional();
+// A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
+const section = z.record(z.string(), z.unknown()).nullish();
 
 export const workspaceSchema = z
   .object({
     store: z
       .discriminatedUnion('engine', [duckdbStoreSchema, clickhouseStoreSchema])
       .default({ engine: 'duckdb', path: '.strata/strata.duckdb' }),
-    sources: z.record(z.string(), sourceSchema).default({}),
+    sources: z
+      .record(z.string(), sourceSchema)
+      .nullish()
+      .transform((sources) => sources ?? {}),
     metrics: section,
     segments: section,
     schemes: section,

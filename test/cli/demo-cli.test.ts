@@ -35,7 +35,9 @@ describe('strata demo on the S world, end to end', () => {
     expect(events).toBeLessThan(130_000);
     expect(demo.imports.every((i) => i.skipped === 0)).toBe(true);
     // The workspace names the generated files as its sources.
-    expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toMatch(/events: \{ file: "data\/events\/\*\.parquet" \}/);
+    expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toMatch(
+      /events: \{ file: "data\/events\/\*\.parquet" \}/,
+    );
   });
 
   it('is idempotent: a second run reuses the world and duplicates nothing', () => {
@@ -57,7 +59,10 @@ describe('strata generate', () => {
     const b = runCli(['generate', '--scale', 'S', '--seed', '7', '--out', join(dir, 'b'), '--json']);
     expect(a.code).toBe(0);
     const files = a.json<{ files: Record<string, string>; groundTruthFile: string }>();
-    for (const file of [...Object.values(files.files).filter((f) => !f.includes('*')), files.groundTruthFile]) {
+    for (const file of [
+      ...Object.values(files.files).filter((f) => !f.includes('*')),
+      files.groundTruthFile,
+    ]) {
       expect(readFileSync(join(dir, 'b', file)).equals(readFileSync(join(dir, 'a', file))), file).toBe(true);
     }
     expect(b.code).toBe(0);

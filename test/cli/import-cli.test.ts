@@ -13,7 +13,16 @@ describe('strata init / import / status', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists; pass --force/);
 
-    const run = runCli(['import', 'accounts', join(fixtures, 'accounts.csv'), '--map', 'employees=employee_count', '-w', ws, '--json']);
+    const run = runCli([
+      'import',
+      'accounts',
+      join(fixtures, 'accounts.csv'),
+      '--map',
+      'employees=employee_count',
+      '-w',
+      ws,
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const [result] = run.json<{ imports: { inserted: number; extraColumns: string[] }[] }>().imports;
     expect(result?.inserted).toBe(3);
@@ -43,7 +52,10 @@ describe('strata init / import / status', () => {
     runCli(['import', 'events', join(fixtures, 'events.ndjson'), '--map', 'event_id=messageId', '-w', ws]);
     const run = runCli(['status', '-w', ws, '--json']);
     expect(run.code).toBe(0);
-    const tables = run.json<{ schemaVersion: number; tables: { table: string; rows: number; from: string | null; to: string | null }[] }>();
+    const tables = run.json<{
+      schemaVersion: number;
+      tables: { table: string; rows: number; from: string | null; to: string | null }[];
+    }>();
     expect(tables.schemaVersion).toBe(2);
     expect(tables.tables.find((t) => t.table === 'accounts')?.rows).toBe(3);
     expect(tables.tables.find((t) => t.table === 'events')).toEqual({

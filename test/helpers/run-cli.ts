@@ -13,12 +13,16 @@ export interface CliRun {
 
 /** Runs the real `strata` command (from source, through tsx) in a child process. */
 export function runCli(args: readonly string[], cwd = root): CliRun {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 300_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 300_000,
+    },
+  );
   return {
     code: result.status,
     stdout: result.stdout,

@@ -60,3 +60,10 @@ describe('strata.yaml', () => {
     expect(error.message).toMatch(/strata init/);
   });
 });
+
+describe('strata init template', () => {
+  it('loads with no sources yet (a key holding only comments)', () => {
+    const workspace = loadWorkspace(workspaceWith(saasWorkspaceYaml()));
+    expect(workspace.config.sources).toEqual({});
+  });
+});
