@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Foundation benchmark: `strata generate` at the given scales, and `strata import` of the
 # first scale's world against the bare DuckDB load (bench/reference-load.ts) of the same
-# files. Wall time and peak RSS come from GNU time. Results go to bench/out/foundation.tsv.
+# files, and DuckDB alone writing as many event rows (bench/reference-write.ts).
+# Wall time and peak RSS come from GNU time. Results go to bench/out/foundation.tsv.
 # Usage: bench/foundation.sh M L      (from the repository root, after npm ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,7 @@ first=$1
 measure "import-$first" node bin/strata.js demo -w "$out/ws-$first" --scale "$first" --seed 42 --json
 rm -f "$out/reference-$first.duckdb"
 measure "reference-load-$first" node --import tsx bench/reference-load.ts "$out/ws-$first/data" "$out/reference-$first.duckdb"
+for scale in "$@"; do
+  measure "reference-write-$scale" node --import tsx bench/reference-write.ts "$out/ws-$scale/data" "$out/reference-$scale.parquet"
+  rm -f "$out/reference-$scale.parquet"
+done

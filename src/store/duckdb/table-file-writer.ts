@@ -21,6 +21,7 @@ import {
   DuckDBInstance,
   VARCHAR,
 } from '@duckdb/node-api';
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import type { ColumnType, Table } from '../../model/tables.js';
 
 export type Cell = string | number | null;
@@ -39,8 +40,9 @@ const CHUNK_ROWS = 2048;
 const SEP = '\u001f';
 const NULL_MARK = '\u001e';
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const quoteText = (text: string) => `'${text.replaceAll("'", "''")}'`;
+// Paths and names reach SQL only through the dialect's quoting, like every other value.
+const quoteIdent = duckdbDialect.quoteIdentifier;
+const quoteText = duckdbDialect.literal;
 const isText = (type: ColumnType) => type === 'string' || type === 'json';
 
 /** How a table's columns sit in its scratch table: one packed text column plus one DOUBLE per numeric column. */
