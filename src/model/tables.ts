@@ -77,7 +77,8 @@ export const TABLES = {
     key: ['account_id'],
     onDuplicateKey: 'replace',
     extrasColumn: 'traits',
-    timeColumn: null,
+    // An account exists from its signup on: evaluation as of an earlier time does not see it.
+    timeColumn: 'created_at',
   },
   users: {
     name: 'users',

@@ -8,7 +8,9 @@ export async function openStore(workspace: Workspace): Promise<Store> {
   const config = workspace.config.store;
   switch (config.engine) {
     case 'duckdb':
-      return DuckDBStore.open(resolveInWorkspace(workspace, config.path));
+      return DuckDBStore.open(resolveInWorkspace(workspace, config.path), {
+        ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
+      });
     case 'clickhouse':
       throw new StrataError(
         'engine_unavailable',

@@ -25,6 +25,11 @@ export const duckdbStoreSchema = z
       .min(1)
       .default('.strata/strata.duckdb')
       .describe('Database file, relative to the workspace'),
+    memoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB or 512MiB')
+      .optional()
+      .describe('Memory DuckDB may use before spilling to disk (default 2GB)'),
   })
   .strict();
 

@@ -49,7 +49,7 @@ describe('strata demo on the S world, end to end', () => {
     const run = runCli(['status', '-w', ws]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^table\s+rows\s+from\s+to$/m);
-    expect(run.stdout).toMatch(/^accounts\s+1000\s*$/m);
+    expect(run.stdout).toMatch(/^accounts\s+1000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
   });
 });
 

@@ -67,3 +67,13 @@ describe('strata init template', () => {
     expect(workspace.config.sources).toEqual({});
   });
 });
+
+describe('store settings', () => {
+  it('takes a DuckDB memory limit and rejects a malformed one with its line', () => {
+    const ok = loadWorkspace(workspaceWith('store: { engine: duckdb, memoryLimit: 1GB }\n'));
+    expect(ok.config.store).toEqual({ engine: 'duckdb', path: '.strata/strata.duckdb', memoryLimit: '1GB' });
+    const error = errorOf(workspaceWith('sources: {}\nstore:\n  engine: duckdb\n  memoryLimit: lots\n'));
+    expect(error.location).toMatchObject({ line: 4, path: 'store.memoryLimit' });
+    expect(error.message).toMatch(/expected a size such as 2GB/);
+  });
+});
