@@ -16,4 +16,16 @@ export interface Dialect {
   literal(value: SqlValue): string;
   /** The engine's type for a logical column type. */
   columnType(type: ColumnType): string;
+  /** `timestamp` minus a whole number of days. */
+  minusDays(timestamp: string, days: number): string;
+  /** Whole 24-hour days from `from` to `to` (floored; negative when `to` is earlier). */
+  wholeDaysBetween(from: string, to: string): string;
+  /** The text at `key` of a JSON object column, or NULL. */
+  jsonText(json: string, key: string): string;
+  /** The number at `key` of a JSON object column, or NULL when absent or not numeric. */
+  jsonNumber(json: string, key: string): string;
+  /** `fn` (count, sum, avg, min, max) over the rows where `condition` holds; `expression` is ignored by count. */
+  aggregateIf(fn: 'count' | 'sum' | 'avg' | 'min' | 'max', expression: string, condition: string): string;
+  /** Text to a number, NULL when it is not one. */
+  toNumber(text: string): string;
 }

@@ -4,11 +4,12 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { didYouMean, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
+import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
 import { type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 
 export const WORKSPACE_FILE = 'strata.yaml';
 
-export interface Workspace {
+export interface Workspace extends ResolvedLanguage {
   /** Absolute path of the workspace folder. */
   readonly dir: string;
   /** Absolute path of strata.yaml. */
@@ -88,5 +89,9 @@ export function loadWorkspace(dir: string): Workspace {
       );
     }
   }
-  return { dir: absolute, file, config: parsed.data };
+  const language = resolveLanguage(parsed.data.metrics, parsed.data.segments, (path) => {
+    const line = lineOf(document, counter, path);
+    return { file, ...(line ? { line } : {}) };
+  });
+  return { dir: absolute, file, config: parsed.data, ...language };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { metricSchema, segmentSchema } from './language-schema.js';
 
 /**
  * The schema of strata.yaml: the one source of the workspace's types. The keys are a
@@ -54,8 +55,14 @@ export const workspaceSchema = z
       .record(z.string(), sourceSchema)
       .nullish()
       .transform((sources) => sources ?? {}),
-    metrics: section,
-    segments: section,
+    metrics: z
+      .record(z.string(), metricSchema)
+      .nullish()
+      .transform((metrics) => metrics ?? {}),
+    segments: z
+      .record(z.string(), segmentSchema)
+      .nullish()
+      .transform((segments) => segments ?? {}),
     schemes: section,
     playbooks: section,
   })

@@ -38,9 +38,21 @@ function literal(value: SqlValue): string {
   }
 }
 
+/** JSON Pointer to a key: '~' and '/' are its only escapes, so any key is addressed safely. */
+const pointer = (key: string) => literal(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
   quoteIdentifier,
   literal,
   columnType: (type) => COLUMN_TYPES[type],
+  minusDays: (timestamp, days) => `(${timestamp} - INTERVAL ${literal(Math.trunc(days))} DAY)`,
+  wholeDaysBetween: (from, to) => `CAST(floor((epoch(${to}) - epoch(${from})) / 86400) AS BIGINT)`,
+  jsonText: (json, key) => `json_extract_string(${json}, ${pointer(key)})`,
+  jsonNumber: (json, key) => `TRY_CAST(json_extract_string(${json}, ${pointer(key)}) AS DOUBLE)`,
+  aggregateIf: (fn, expression, condition) =>
+    fn === 'count'
+      ? `count(*) FILTER (WHERE ${condition})`
+      : `${fn}(${expression}) FILTER (WHERE ${condition})`,
+  toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
 };

@@ -1,0 +1,172 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
+import { StrataError } from '../../src/errors.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * Hand-worked fixture, evaluated as of 2024-06-30T00:00Z (30 days back: 2024-05-31T00:00Z).
+ *   a1 created 2024-01-01, 1500 employees, Healthcare, traits.use_case = analytics
+ *      25 session_start 2024-06-05..29 (last 06-29 00:00 -> 1 day ago), dashboard_created 06-10 {widgets: 3},
+ *      api_call 03-01 (outside 30d), session_start 07-05 (after as-of: invisible)
+ *      users: 2 before as-of, 1 after; tickets: one open, one resolved 06-10; NPS 9 (05-01) then 4 (06-15)
+ *   a2 created 2024-05-01, 300 employees, Finance
+ *      session_start 05-15 (outside 30d), 06-01, 06-15; alert_set 06-20 {channel: email} (last seen: 10 days)
+ *      users: 1; ticket created 06-25 resolved 07-02 (open at as-of); NPS 10 on 07-01 (after as-of)
+ *   a3 created 2024-06-20 (tenure 10 days), 20 employees, Healthcare, no events
+ *   a4 created 2024-07-15: does not exist yet at the as-of time
+ */
+const asOf = new Date('2024-06-30T00:00:00Z');
+const dir = tempDir();
+let store: DuckDBStore;
+
+const yaml = `
+metrics:
+  sessions_30d: { count: { event: session_start }, within: 30d }
+  last_seen_days: { recency: { event: any } }
+  adoption: { distinctEvents: [dashboard_created, alert_set, api_call, sso_enabled], within: 30d, ratio: true }
+  widgets_90d: { sum: { event: dashboard_created, property: widgets }, within: 90d }
+  email_alerts: { count: { event: alert_set, where: { channel: email } } }
+segments:
+  enterprise: { framework: firmographic, where: { trait: employees, gte: 1000 } }
+  mid_market: { framework: firmographic, where: { trait: employees, between: [100, 999] } }
+  healthcare: { where: { trait: industry, eq: Healthcare } }
+  power_users: { framework: behavioral, where: { metric: sessions_30d, gte: 20 } }
+  dormant: { where: { any: [ { metric: last_seen_days, gt: 7 }, { notPerformed: any, within: 30d } ] } }
+  hc_enterprise: { parent: enterprise, where: { segment: healthcare } }
+  not_enterprise: { where: { not: { segment: enterprise } } }
+  analytics: { where: { trait: use_case, eq: analytics } }
+  multi_seat: { where: { metric: seats, gte: 2 } }
+  open_tickets: { where: { metric: tickets_open, gte: 1 } }
+  detractor: { where: { metric: nps_latest, lte: 6 } }
+  new: { framework: lifecycle, where: { metric: tenure_days, lt: 30 } }
+  emailed: { where: { performed: { event: alert_set, where: { channel: email } }, within: 30d } }
+  big_payer: { where: { metric: mrr, gte: 1000 } }
+`;
+
+function workspace(text: string, name: string): Workspace {
+  const ws = join(dir, name);
+  mkdirSync(ws, { recursive: true });
+  writeFileSync(join(ws, 'strata.yaml'), text);
+  return loadWorkspace(ws);
+}
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+  const sessions = Array.from(
+    { length: 25 },
+    (_, i) => `('s${i}', 'a1', 'u1', 'session_start', TIMESTAMP '2024-06-05' + INTERVAL ${i} DAY, NULL)`,
+  );
+  await store.execute(`
+    INSERT INTO accounts (account_id, created_at, employees, industry, mrr, traits) VALUES
+      ('a1', '2024-01-01', 1500, 'Healthcare', 5000, '{"use_case":"analytics"}'),
+      ('a2', '2024-05-01', 300, 'Finance', 800, NULL),
+      ('a3', '2024-06-20', 20, 'Healthcare', 0, NULL),
+      ('a4', '2024-07-15', 5000, 'Healthcare', 9000, NULL);
+    INSERT INTO events VALUES ${sessions.join(', ')},
+      ('d1', 'a1', 'u1', 'dashboard_created', '2024-06-10', '{"widgets":3}'),
+      ('p1', 'a1', 'u1', 'api_call', '2024-03-01', NULL),
+      ('late', 'a1', 'u1', 'session_start', '2024-07-05', NULL),
+      ('b1', 'a2', NULL, 'session_start', '2024-05-15', NULL),
+      ('b2', 'a2', NULL, 'session_start', '2024-06-01', NULL),
+      ('b3', 'a2', NULL, 'session_start', '2024-06-15', NULL),
+      ('b4', 'a2', NULL, 'alert_set', '2024-06-20', '{"channel":"email"}'),
+      ('x1', 'a4', NULL, 'session_start', '2024-07-20', NULL);
+    INSERT INTO users (user_id, account_id, created_at) VALUES
+      ('u1', 'a1', '2024-01-01'), ('u2', 'a1', '2024-02-01'), ('u3', 'a1', '2024-08-01'), ('v1', 'a2', '2024-05-01');
+    INSERT INTO tickets (ticket_id, account_id, created_at, resolved_at) VALUES
+      ('t1', 'a1', '2024-06-01', NULL), ('t2', 'a1', '2024-06-01', '2024-06-10'), ('t3', 'a2', '2024-06-25', '2024-07-02');
+    INSERT INTO surveys (account_id, user_id, ts, nps) VALUES
+      ('a1', 'u1', '2024-05-01', 9), ('a1', 'u1', '2024-06-15', 4), ('a2', 'v1', '2024-07-01', 10);
+  `);
+});
+afterAll(() => store.close());
+
+async function evaluate(ws: Workspace) {
+  const sql = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
+  return store.query<Record<string, unknown>>(`${sql} ORDER BY account_id`);
+}
+
+describe('compiled workspace on a hand-worked fixture', () => {
+  it('computes every metric as of the evaluation time', async () => {
+    const rows = await evaluate(workspace(yaml, 'metrics'));
+    const pick = (name: string) => rows.map((r) => r[metricColumn(name)]);
+    expect(rows.map((r) => r.account_id)).toEqual(['a1', 'a2', 'a3']);
+    expect(pick('sessions_30d')).toEqual([25, 2, 0]);
+    expect(pick('last_seen_days')).toEqual([1, 10, null]);
+    expect(pick('adoption')).toEqual([0.25, 0.25, 0]);
+    expect(pick('widgets_90d')).toEqual([3, 0, 0]);
+    expect(pick('email_alerts')).toEqual([0, 1, 0]);
+    expect(pick('seats')).toEqual([2, 1, 0]);
+    expect(pick('tickets_open')).toEqual([1, 1, 0]);
+    expect(pick('nps_latest')).toEqual([4, null, null]);
+    expect(pick('tenure_days')).toEqual([181, 60, 10]);
+    expect(pick('mrr')).toEqual([5000, 800, 0]);
+  });
+
+  it('evaluates every condition type into the hand-worked memberships', async () => {
+    const rows = await evaluate(workspace(yaml, 'segments'));
+    const members = (id: string) =>
+      rows.filter((r) => r[segmentColumn(id)] === true).map((r) => r.account_id);
+    expect(members('enterprise')).toEqual(['a1']);
+    expect(members('mid_market')).toEqual(['a2']);
+    expect(members('healthcare')).toEqual(['a1', 'a3']);
+    expect(members('power_users')).toEqual(['a1']);
+    expect(members('dormant')).toEqual(['a2', 'a3']);
+    expect(members('hc_enterprise')).toEqual(['a1']);
+    expect(members('not_enterprise')).toEqual(['a2', 'a3']);
+    expect(members('analytics')).toEqual(['a1']);
+    expect(members('multi_seat')).toEqual(['a1']);
+    expect(members('open_tickets')).toEqual(['a1', 'a2']);
+    expect(members('detractor')).toEqual(['a1']);
+    expect(members('new')).toEqual(['a3']);
+    expect(members('emailed')).toEqual(['a2']);
+    expect(members('big_payer')).toEqual(['a1']);
+  });
+
+  it('scans the events table once for all metrics and segments', () => {
+    const ws = workspace(yaml, 'scans');
+    const sql = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
+    expect(sql.match(/FROM events\b/g)).toHaveLength(1);
+  });
+});
+
+describe('workspace language errors, before any SQL', () => {
+  const errorOf = (text: string): StrataError => {
+    try {
+      workspace(text, `err${Math.random().toString(36).slice(2)}`);
+    } catch (error) {
+      if (error instanceof StrataError) return error;
+      throw error;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('suggests the nearest metric for a typo, with its line', () => {
+    const error = errorOf(
+      'metrics:\n  sessions_30d: { count: { event: session_start }, within: 30d }\nsegments:\n  power: { where: { metric: sesions_30d, gte: 20 } }\n',
+    );
+    expect(error.message).toBe("unknown metric 'sesions_30d' - did you mean 'sessions_30d'?");
+    expect(error.location).toMatchObject({ line: 4, path: 'segments.power.where.metric' });
+  });
+
+  it('rejects a cycle among segment references', () => {
+    const error = errorOf(
+      'segments:\n  a: { where: { segment: b } }\n  b: { where: { not: { segment: a } } }\n',
+    );
+    expect(error.code).toBe('segment_cycle');
+    expect(error.message).toMatch(/cycle: a -> b -> a/);
+  });
+
+  it('rejects an invalid window and a condition with two comparisons', () => {
+    expect(errorOf('metrics:\n  x: { count: { event: a }, within: 30 days }\n').message).toMatch(
+      /invalid window/,
+    );
+    const two = errorOf('segments:\n  s: { where: { trait: employees, gte: 1, lt: 5 } }\n');
+    expect(two.message).toMatch(/has 2 comparisons \(gte, lt\)/);
+    expect(two.location.line).toBe(2);
+  });
+});
