@@ -33,14 +33,37 @@ export type MetricNode =
   /** An account column or a key of its traits. */
   | { readonly kind: 'trait'; readonly trait: string }
   /** A built-in metric computed from the other tables (seats, tenure_days, ...). */
-  | { readonly kind: 'builtin'; readonly name: BuiltinMetric };
+  | { readonly kind: 'builtin'; readonly name: BuiltinMetric }
+  /** Support tickets opened in the window (all time when null); with `open`, only those unresolved at the time. */
+  | { readonly kind: 'tickets'; readonly withinDays: number | null; readonly open: boolean }
+  /** How many times a trait changed in the window (trait_history): plan changes, MRR changes. */
+  | { readonly kind: 'traitChanges'; readonly trait: string; readonly withinDays: number }
+  /** A metric now minus the same metric `withinDays` days earlier (sessions_30d against the 30 days before). */
+  | { readonly kind: 'change'; readonly metric: string; readonly withinDays: number }
+  /** Percentile rank of a metric among all accounts, 0-100 (100 = highest). */
+  | { readonly kind: 'percentile'; readonly metric: string }
+  /** Weighted health score 0-100: each component scaled from its `bad` anchor (0) to its `good` anchor (100). */
+  | { readonly kind: 'score'; readonly components: readonly ScoreComponent[] };
+
+export interface ScoreComponent {
+  readonly metric: string;
+  readonly weight: number;
+  /** Value that scores 0 (can be above `good`, for metrics where less is better). */
+  readonly bad: number;
+  /** Value that scores 100. */
+  readonly good: number;
+}
 
 export const BUILTIN_METRICS = [
   'seats',
   'tenure_days',
   'days_to_renewal',
   'tickets_open',
+  'tickets_30d',
   'nps_latest',
+  'nps_category',
+  'last_seen_days',
+  'events_30d',
 ] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
@@ -64,9 +87,37 @@ export type ConditionNode =
       readonly atMost: number | null;
     }
   | { readonly kind: 'segment'; readonly segment: string }
+  /** A metric fell (or rose) by at least `by` over the window. */
+  | {
+      readonly kind: 'metricChange';
+      readonly metric: string;
+      readonly direction: 'drop' | 'rise';
+      readonly by: number;
+      readonly withinDays: number;
+    }
+  /** First or last matching event before / after a moment (days ago, or a date). */
+  | {
+      readonly kind: 'seen';
+      readonly which: 'first' | 'last';
+      readonly filter: EventFilter;
+      readonly before: Moment | null;
+      readonly after: Moment | null;
+    }
+  /** Signed up within the last N days, or renewal due within the next N days. */
+  | { readonly kind: 'recent'; readonly field: 'created_at' | 'renewal_at'; readonly withinDays: number }
+  /** Among the top (or bottom) `percent` % of accounts by a metric. */
+  | {
+      readonly kind: 'rank';
+      readonly side: 'top' | 'bottom';
+      readonly percent: number;
+      readonly metric: string;
+    }
   | { readonly kind: 'all'; readonly conditions: readonly ConditionNode[] }
   | { readonly kind: 'any'; readonly conditions: readonly ConditionNode[] }
   | { readonly kind: 'not'; readonly condition: ConditionNode };
+
+/** A point in time: N days before the evaluation time, or a calendar date (UTC). */
+export type Moment = { readonly daysAgo: number } | { readonly date: string };
 
 export interface SegmentNode {
   readonly id: string;

@@ -1,6 +1,8 @@
 import type { Dialect, SqlValue } from '../dialect/dialect.js';
 import { TABLES } from '../model/tables.js';
-import type { Comparison, ConditionNode, EventFilter, MetricNode, SegmentNode } from './ast.js';
+import type { Comparison, ConditionNode, MetricNode, SegmentNode } from './ast.js';
+import { MetricCompiler } from './metric-sql.js';
+import { ScanRegistry } from './scan-registry.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
 export interface CompileInput {
@@ -10,96 +12,45 @@ export interface CompileInput {
   readonly asOf: Date;
 }
 
-const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
 /** Account columns usable as numeric metrics without a declaration. */
 export const NUMERIC_ACCOUNT_COLUMNS = TABLES.accounts.columns
   .filter((c) => c.type === 'integer' || c.type === 'double')
   .map((c) => c.name);
 
-/** Column name of a metric and of a segment flag in the per-account relation. */
+/** Column name of a metric and of a segment flag in the compiled relation. */
 export const metricColumn = (name: string) => `metric:${name}`;
 export const segmentColumn = (id: string) => `segment:${id}`;
 
 /**
  * Compiles a workspace into ONE query with one row per account that exists at `asOf`:
- * its metric values and a boolean per segment. Events are scanned once, every event
- * metric and condition being a filtered aggregate of that one scan; the other tables
- * are scanned once each. Segment references are inlined (cycles are rejected earlier).
+ * its metric values and a boolean per segment. Each table is scanned once, every metric
+ * and condition being a filtered aggregate of that scan; percentile ranks are one window
+ * layer over the result; segment references and parents are inlined (cycles were
+ * rejected when the workspace was loaded).
  */
 export function compileWorkspace(dialect: Dialect, input: CompileInput): string {
   const q = dialect.quoteIdentifier;
   const lit = dialect.literal;
   const asOf = lit(input.asOf);
-  const eventAggregates: string[] = [];
-  /** Registers a filtered aggregate of the one events scan (deduplicated); returns its column name. */
-  const eventAggregate = (sql: string) => {
-    const existing = eventAggregates.indexOf(sql);
-    return q(`e${existing >= 0 ? existing : eventAggregates.push(sql) - 1}`);
+  const scans = new ScanRegistry(dialect, asOf);
+  const metrics = new MetricCompiler(dialect, scans, asOf, input.metrics);
+
+  const baseColumns: string[] = [];
+  const base = (sql: string) => {
+    const index = baseColumns.indexOf(sql);
+    return `r.${q(`b${index >= 0 ? index : baseColumns.push(sql) - 1}`)}`;
   };
-  const eventColumn = (sql: string) => `ev.${eventAggregate(sql)}`;
-
-  const matches = (filter: EventFilter, withinDays: number | null) => {
-    const parts: string[] = [];
-    if (filter.event !== 'any') parts.push(`event = ${lit(filter.event)}`);
-    for (const [key, value] of Object.entries(filter.where)) {
-      parts.push(
-        typeof value === 'number'
-          ? `${dialect.jsonNumber('properties', key)} = ${lit(value)}`
-          : `${dialect.jsonText('properties', key)} = ${lit(String(value))}`,
-      );
-    }
-    if (withinDays !== null) parts.push(`ts > ${dialect.minusDays(asOf, withinDays)}`);
-    return parts.length > 0 ? parts.join(' AND ') : 'TRUE';
+  const rankColumns: string[] = [];
+  const rank = (baseRef: string) => {
+    const sql = dialect.percentRank(baseRef.replace(/^r\./, 'b.'));
+    const index = rankColumns.indexOf(sql);
+    return `r.${q(`p${index >= 0 ? index : rankColumns.push(sql) - 1}`)}`;
   };
-
-  const traitText = (trait: string) =>
-    ACCOUNT_COLUMNS.has(trait) ? `CAST(a.${q(trait)} AS VARCHAR)` : dialect.jsonText('a.traits', trait);
-  const traitNumber = (trait: string) =>
-    ACCOUNT_COLUMNS.has(trait) ? `CAST(a.${q(trait)} AS DOUBLE)` : dialect.jsonNumber('a.traits', trait);
-
-  const metricSql = (node: MetricNode): string => {
-    switch (node.kind) {
-      case 'count':
-        return `coalesce(${eventColumn(dialect.aggregateIf('count', '', matches(node.filter, node.withinDays)))}, 0)`;
-      case 'recency':
-        return dialect.wholeDaysBetween(
-          eventColumn(dialect.aggregateIf('max', 'ts', matches(node.filter, null))),
-          asOf,
-        );
-      case 'distinctEvents': {
-        const seen = node.events.map(
-          (event) =>
-            `CASE WHEN coalesce(${eventColumn(dialect.aggregateIf('count', '', matches({ event, where: {} }, node.withinDays)))}, 0) > 0 THEN 1 ELSE 0 END`,
-        );
-        const total = `(${seen.join(' + ')})`;
-        return node.ratio ? `(${total} / ${lit(node.events.length)}.0)` : total;
-      }
-      case 'aggregate': {
-        const value = dialect.jsonNumber('properties', node.property);
-        const aggregated = eventColumn(
-          dialect.aggregateIf(node.fn, value, matches(node.filter, node.withinDays)),
-        );
-        return node.fn === 'sum' ? `coalesce(${aggregated}, 0)` : aggregated;
-      }
-      case 'trait':
-        return traitNumber(node.trait);
-      case 'builtin':
-        switch (node.name) {
-          case 'seats':
-            return 'coalesce(us.seats, 0)';
-          case 'tenure_days':
-            return dialect.wholeDaysBetween('a.created_at', asOf);
-          case 'days_to_renewal':
-            return dialect.wholeDaysBetween(asOf, 'a.renewal_at');
-          case 'tickets_open':
-            return 'coalesce(tk.tickets_open, 0)';
-          case 'nps_latest':
-            return 'sv.nps_latest';
-        }
-    }
+  /** A metric's column in the final layer (percentiles come from the window layer). */
+  const metricRef = (name: string): string => {
+    const node = input.metrics[name];
+    return node?.kind === 'percentile' ? rank(metricRef(node.metric)) : base(metrics.expression(name));
   };
-
-  const metricRef = (name: string) => `m.${q(metricColumn(name))}`;
 
   const compare = (numeric: string, text: string, comparison: Comparison): string => {
     const { op, value } = comparison;
@@ -113,10 +64,8 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       case 'gt':
       case 'gte':
       case 'lt':
-      case 'lte': {
-        const sign = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[op];
-        return `${side(value)} ${sign} ${val(value)}`;
-      }
+      case 'lte':
+        return `${side(value)} ${{ gt: '>', gte: '>=', lt: '<', lte: '<=' }[op]} ${val(value)}`;
       case 'between':
         return `${numeric} BETWEEN ${lit(value[0])} AND ${lit(value[1])}`;
       case 'in':
@@ -129,73 +78,77 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
   };
 
   const byId = new Map(input.segments.map((s) => [s.id, s]));
-  const conditionSql = (node: ConditionNode): string => {
+  const condition = (node: ConditionNode): string => {
     switch (node.kind) {
       case 'trait':
-        return `coalesce(${compare(`m.${q(`trait:${node.trait}`)}`, `m.${q(`text:${node.trait}`)}`, node)}, FALSE)`;
+        return compare(
+          base(metrics.trait(node.trait, 0, 'number')),
+          base(metrics.trait(node.trait, 0, 'text')),
+          node,
+        );
       case 'metric': {
         const ref = metricRef(node.metric);
-        return `coalesce(${compare(ref, `CAST(${ref} AS VARCHAR)`, node)}, FALSE)`;
+        return compare(ref, `CAST(${ref} AS VARCHAR)`, node);
+      }
+      case 'metricChange': {
+        const now = base(metrics.expression(node.metric));
+        const before = base(metrics.expression(node.metric, node.withinDays));
+        return node.direction === 'drop'
+          ? `${before} - ${now} >= ${lit(node.by)}`
+          : `${now} - ${before} >= ${lit(node.by)}`;
       }
       case 'performed': {
-        const n = `coalesce(m.${eventAggregate(dialect.aggregateIf('count', '', matches(node.filter, node.withinDays)))}, 0)`;
+        const count = `coalesce(${base(scans.add('events', dialect.aggregateIf('count', '', metrics.eventMatch(node.filter, node.withinDays))))}, 0)`;
         return node.atMost === null
-          ? `${n} >= ${lit(node.atLeast)}`
-          : `${n} BETWEEN ${lit(node.atLeast)} AND ${lit(node.atMost)}`;
+          ? `${count} >= ${lit(node.atLeast)}`
+          : `${count} BETWEEN ${lit(node.atLeast)} AND ${lit(node.atMost)}`;
+      }
+      case 'seen': {
+        const fn = node.which === 'first' ? 'min' : 'max';
+        const seen = base(
+          scans.add('events', dialect.aggregateIf(fn, 'ts', metrics.eventMatch(node.filter, null))),
+        );
+        const parts = [`${seen} IS NOT NULL`];
+        if (node.before) parts.push(`${seen} < ${metrics.moment(node.before)}`);
+        if (node.after) parts.push(`${seen} >= ${metrics.moment(node.after)}`);
+        return `(${parts.join(' AND ')})`;
+      }
+      case 'recent':
+        return node.field === 'created_at'
+          ? `${base('a.created_at')} > ${dialect.minusDays(asOf, node.withinDays)}`
+          : `(${base('a.renewal_at')} >= ${asOf} AND ${base('a.renewal_at')} <= ${dialect.minusDays(asOf, -node.withinDays)})`;
+      case 'rank': {
+        const pct = rank(base(metrics.expression(node.metric)));
+        return node.side === 'top'
+          ? `${pct} >= ${lit(100 - node.percent)}`
+          : `${pct} <= ${lit(node.percent)}`;
       }
       case 'segment':
-        return segmentSql(node.segment);
+        return segment(node.segment);
       case 'all':
-        return `(${node.conditions.map(conditionSql).join(' AND ')})`;
+        return `(${node.conditions.map(condition).join(' AND ')})`;
       case 'any':
-        return `(${node.conditions.map(conditionSql).join(' OR ')})`;
+        return `(${node.conditions.map(condition).join(' OR ')})`;
       case 'not':
-        return `(NOT ${conditionSql(node.condition)})`;
+        return `(NOT ${condition(node.condition)})`;
     }
   };
-  const segmentSql = (id: string): string => {
-    const segment = byId.get(id);
-    if (!segment) throw new Error(`unresolved segment ${id}`);
-    const own = conditionSql(segment.where);
-    return segment.parent ? `(${segmentSql(segment.parent)} AND ${own})` : `(${own})`;
+  // NULL (unknown) counts as "not a member": every segment is a definite TRUE or FALSE.
+  const segment = (id: string): string => {
+    const found = byId.get(id);
+    if (!found) throw new Error(`unresolved segment ${id}`);
+    const own = `coalesce(${condition(found.where)}, FALSE)`;
+    return found.parent ? `(${segment(found.parent)} AND ${own})` : own;
   };
 
-  // Compile segments first: they register the event aggregates and traits they need.
-  const traitsUsed = new Set<string>();
-  const collectTraits = (node: ConditionNode): void => {
-    if (node.kind === 'trait') traitsUsed.add(node.trait);
-    if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach(collectTraits);
-    if (node.kind === 'not') collectTraits(node.condition);
-  };
-  for (const segment of input.segments) collectTraits(segment.where);
-  const segmentColumns = input.segments.map((s) => `${segmentSql(s.id)} AS ${q(segmentColumn(s.id))}`);
-  const metricColumns = Object.entries(input.metrics).map(
-    ([name, node]) => `${metricSql(node)} AS ${q(metricColumn(name))}`,
-  );
-  const traitColumns = [...traitsUsed].flatMap((t) => [
-    `${traitNumber(t)} AS ${q(`trait:${t}`)}`,
-    `${traitText(t)} AS ${q(`text:${t}`)}`,
-  ]);
-  // Performed-conditions read their event counts through the middle layer.
-  const countColumns = eventAggregates.map((_, i) => `ev.${q(`e${i}`)}`);
-
-  const events = `SELECT account_id${eventAggregates.map((sql, i) => `, ${sql} AS ${q(`e${i}`)}`).join('')}
-    FROM events WHERE ts <= ${asOf} GROUP BY account_id`;
-  const users = `SELECT account_id, count(*) AS seats FROM users WHERE created_at IS NULL OR created_at <= ${asOf} GROUP BY account_id`;
-  const tickets = `SELECT account_id, ${dialect.aggregateIf('count', '', `resolved_at IS NULL OR resolved_at > ${asOf}`)} AS tickets_open
-    FROM tickets WHERE created_at <= ${asOf} GROUP BY account_id`;
-  const surveys = `SELECT account_id, arg_max(nps, ts) AS nps_latest FROM surveys WHERE ts <= ${asOf} GROUP BY account_id`;
-  const middle = `SELECT a.account_id, ${[...metricColumns, ...traitColumns, ...countColumns].join(',\n    ') || 'NULL AS "none"'}
-    FROM accounts a
-    LEFT JOIN (${events}) ev ON ev.account_id = a.account_id
-    LEFT JOIN (${users}) us ON us.account_id = a.account_id
-    LEFT JOIN (${tickets}) tk ON tk.account_id = a.account_id
-    LEFT JOIN (${surveys}) sv ON sv.account_id = a.account_id
-    WHERE a.created_at <= ${asOf}`;
-  const outer = [
-    'm.account_id',
-    ...Object.keys(input.metrics).map((name) => `m.${q(metricColumn(name))}`),
-    ...segmentColumns,
+  const outputs = [
+    ...Object.keys(input.metrics).map((name) => `${metricRef(name)} AS ${q(metricColumn(name))}`),
+    ...input.segments.map((s) => `${segment(s.id)} AS ${q(segmentColumn(s.id))}`),
   ];
-  return `SELECT ${outer.join(',\n  ')}\nFROM (${middle}) m`;
+  const baseLayer = `SELECT a.account_id${baseColumns.map((sql, i) => `,\n      ${sql} AS ${q(`b${i}`)}`).join('')}
+    FROM accounts a
+    ${scans.joins()}
+    WHERE a.created_at <= ${asOf}`;
+  const rankLayer = `SELECT b.*${rankColumns.map((sql, i) => `, ${sql} AS ${q(`p${i}`)}`).join('')} FROM (${baseLayer}) b`;
+  return `SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${rankLayer}) r`;
 }

@@ -26,6 +26,10 @@ export interface Dialect {
   jsonNumber(json: string, key: string): string;
   /** `fn` (count, sum, avg, min, max) over the rows where `condition` holds; `expression` is ignored by count. */
   aggregateIf(fn: 'count' | 'sum' | 'avg' | 'min' | 'max', expression: string, condition: string): string;
+  /** The `value` of the row with the largest `by` among rows where `condition` holds. */
+  argMaxIf(value: string, by: string, condition: string): string;
+  /** Percentile rank of `expression` among rows where it is not NULL, 0-100 (NULL stays NULL). */
+  percentRank(expression: string): string;
   /** Text to a number, NULL when it is not one. */
   toNumber(text: string): string;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Comparison, ConditionNode, EventFilter, MetricNode } from '../compile/ast.js';
+import type { Comparison, ConditionNode, EventFilter, MetricNode, Moment } from '../compile/ast.js';
 import { parseWindowDays } from './duration.js';
 
 /**
@@ -100,7 +100,87 @@ export const metricSchema = byKey<MetricNode>('metric', {
     .object({ trait: z.string().min(1) })
     .strict()
     .transform((m): MetricNode => ({ kind: 'trait', trait: m.trait })),
+  tickets: z
+    .object({ tickets: z.object({ within: window.optional(), open: z.boolean().default(false) }).strict() })
+    .strict()
+    .transform(
+      (m): MetricNode => ({ kind: 'tickets', withinDays: m.tickets.within ?? null, open: m.tickets.open }),
+    ),
+  traitChanges: z
+    .object({ traitChanges: z.string().min(1), within: window })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'traitChanges', trait: m.traitChanges, withinDays: m.within })),
+  change: z
+    .object({ change: z.string().min(1), within: window })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'change', metric: m.change, withinDays: m.within })),
+  percentile: z
+    .object({ percentile: z.string().min(1) })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'percentile', metric: m.percentile })),
+  score: z
+    .object({
+      score: z
+        .array(
+          z
+            .object({
+              metric: z.string().min(1),
+              weight: z.number().positive(),
+              bad: z.number(),
+              good: z.number(),
+            })
+            .strict()
+            .refine((c) => c.bad !== c.good, { message: 'bad and good anchors must differ' }),
+        )
+        .min(1),
+    })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'score', components: m.score })),
 });
+
+/** `30d` (that many days before the evaluation time) or an ISO date. */
+const moment = z.string().transform((text, ctx): Moment => {
+  const days = parseWindowDays(text);
+  if (days !== undefined) return { daysAgo: days };
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return { date: text };
+  ctx.addIssue({ code: 'custom', message: `'${text}' is neither a window (30d) nor a date (2024-01-31)` });
+  return z.NEVER;
+});
+
+const percent = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 10%')])
+  .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))))
+  .refine((v) => v > 0 && v <= 100, { message: 'a percentage between 0 and 100' });
+
+/** `{ firstSeen: any, before: 30d }` and its lastSeen sibling. */
+function seenCondition(which: 'first' | 'last') {
+  const key = `${which}Seen` as const;
+  return z
+    .object({ [key]: eventFilter, before: moment.optional(), after: moment.optional() })
+    .strict()
+    .superRefine((c, ctx) => {
+      if (c.before === undefined && c.after === undefined)
+        ctx.addIssue({ code: 'custom', message: `${key} needs before or after` });
+    })
+    .transform(
+      (c): ConditionNode => ({
+        kind: 'seen',
+        which,
+        filter: c[key] as EventFilter,
+        before: (c.before as Moment | undefined) ?? null,
+        after: (c.after as Moment | undefined) ?? null,
+      }),
+    );
+}
+
+function rankCondition(side: 'top' | 'bottom') {
+  return z
+    .object({ [side]: percent, by: z.string().min(1) })
+    .strict()
+    .transform(
+      (c): ConditionNode => ({ kind: 'rank', side, percent: c[side] as number, metric: c.by as string }),
+    );
+}
 
 /** The one comparison operator of a trait or metric condition. */
 const comparisonKeys = {
@@ -145,9 +225,36 @@ export const conditionSchema: z.ZodType<ConditionNode, unknown> = z.lazy(() =>
       .strict()
       .transform((c, ctx): ConditionNode => ({ kind: 'trait', trait: c.trait, ...toComparison(c, ctx) })),
     metric: z
-      .object({ metric: z.string().min(1), ...comparisonKeys })
+      .object({
+        metric: z.string().min(1),
+        ...comparisonKeys,
+        dropBy: z.number().positive().optional(),
+        riseBy: z.number().positive().optional(),
+        within: window.optional(),
+      })
       .strict()
-      .transform((c, ctx): ConditionNode => ({ kind: 'metric', metric: c.metric, ...toComparison(c, ctx) })),
+      .transform((c, ctx): ConditionNode => {
+        const { dropBy, riseBy, within, metric, ...rest } = c;
+        if (dropBy === undefined && riseBy === undefined) {
+          if (within !== undefined)
+            ctx.addIssue({ code: 'custom', message: 'within goes with dropBy or riseBy' });
+          return { kind: 'metric', metric, ...toComparison(rest, ctx) };
+        }
+        if (
+          within === undefined ||
+          (dropBy !== undefined && riseBy !== undefined) ||
+          Object.values(rest).some((v) => v !== undefined)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'dropBy / riseBy need a window (within: 30d) and no other comparison',
+          });
+          return z.NEVER;
+        }
+        return dropBy !== undefined
+          ? { kind: 'metricChange', metric, direction: 'drop', by: dropBy, withinDays: within }
+          : { kind: 'metricChange', metric, direction: 'rise', by: riseBy ?? 0, withinDays: within };
+      }),
     performed: z
       .object({
         performed: eventFilter,
@@ -177,6 +284,22 @@ export const conditionSchema: z.ZodType<ConditionNode, unknown> = z.lazy(() =>
           atMost: 0,
         }),
       ),
+    firstSeen: seenCondition('first'),
+    lastSeen: seenCondition('last'),
+    signedUpWithin: z
+      .object({ signedUpWithin: window })
+      .strict()
+      .transform(
+        (c): ConditionNode => ({ kind: 'recent', field: 'created_at', withinDays: c.signedUpWithin }),
+      ),
+    renewalWithin: z
+      .object({ renewalWithin: window })
+      .strict()
+      .transform(
+        (c): ConditionNode => ({ kind: 'recent', field: 'renewal_at', withinDays: c.renewalWithin }),
+      ),
+    top: rankCondition('top'),
+    bottom: rankCondition('bottom'),
     segment: z
       .object({ segment: z.string().min(1) })
       .strict()

@@ -2,12 +2,15 @@ import type { z } from 'zod';
 import {
   BUILTIN_METRICS,
   type BuiltinMetric,
+  type Comparison,
   type ConditionNode,
   type MetricNode,
   type SegmentNode,
 } from '../compile/ast.js';
 import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
+import { MetricCompiler } from '../compile/metric-sql.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import { TABLES } from '../model/tables.js';
 import type { segmentSchema } from './language-schema.js';
 
 export interface ResolvedLanguage {
@@ -31,27 +34,106 @@ export function resolveLanguage(
   const metrics: Record<string, MetricNode> = { ...declared };
   const knownMetrics = [...Object.keys(declared), ...BUILTIN_METRICS, ...NUMERIC_ACCOUNT_COLUMNS];
   const ids = Object.keys(segments);
+  const ordering = new Set(['gt', 'gte', 'lt', 'lte', 'between']);
+  /** A text metric compared by size is a type mismatch. */
+  const checkComparison = (metric: string, comparison: Comparison, path: (string | number)[]) => {
+    if (ordering.has(comparison.op) && MetricCompiler.isText(metric, metrics)) {
+      fail(
+        'type_mismatch',
+        `metric '${metric}' is text; compare it with eq, ne or in, not ${comparison.op}`,
+        path,
+      );
+    }
+  };
+  /** A text column of accounts (industry, plan, ...) compared by size is a type mismatch. */
+  const checkTrait = (node: Extract<ConditionNode, { kind: 'trait' }>, path: (string | number)[]) => {
+    const column = TABLES.accounts.columns.find((c) => c.name === node.trait);
+    const numericValue = typeof node.value === 'number' || Array.isArray(node.value);
+    if (
+      column &&
+      column.type !== 'integer' &&
+      column.type !== 'double' &&
+      ordering.has(node.op) &&
+      numericValue
+    ) {
+      fail('type_mismatch', `trait '${node.trait}' is text; '${node.op}' needs a number`, [...path, node.op]);
+    }
+  };
   const fail = (code: string, message: string, path: (string | number)[]): never => {
     throw new StrataError(code, message, { ...locate(path), path: path.join('.') });
   };
+
+  /** Makes `name` known (declaring a built-in or account metric on first use), or fails at `path`. */
+  const useMetric = (name: string, path: (string | number)[]): void => {
+    if (metrics[name]) return;
+    if ((BUILTIN_METRICS as readonly string[]).includes(name)) {
+      metrics[name] = { kind: 'builtin', name: name as BuiltinMetric };
+    } else if (NUMERIC_ACCOUNT_COLUMNS.includes(name)) {
+      metrics[name] = { kind: 'trait', trait: name };
+    } else {
+      fail('unknown_metric', `unknown metric '${name}'${didYouMean(name, knownMetrics)}`, path);
+    }
+  };
+  /** Metrics a metric is built from, with the path of each reference inside it. */
+  const inputsOf = (node: MetricNode): { name: string; path: (string | number)[] }[] => {
+    switch (node.kind) {
+      case 'change':
+        return [{ name: node.metric, path: ['change'] }];
+      case 'percentile':
+        return [{ name: node.metric, path: ['percentile'] }];
+      case 'score':
+        return node.components.map((c, i) => ({ name: c.metric, path: ['score', i, 'metric'] }));
+      default:
+        return [];
+    }
+  };
+  // Metrics built from metrics: every input known, no cycle, no percentile inside a score or change.
+  const metricState = new Map<string, 'open' | 'done'>();
+  const visitMetric = (name: string, trail: string[]): void => {
+    if (metricState.get(name) === 'done') return;
+    if (metricState.get(name) === 'open') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name].join(' -> ');
+      fail('metric_cycle', `metrics refer to each other in a cycle: ${cycle}`, ['metrics', name]);
+    }
+    metricState.set(name, 'open');
+    const node = metrics[name];
+    for (const input of node ? inputsOf(node) : []) {
+      const at = ['metrics', name, ...input.path];
+      useMetric(input.name, at);
+      if (node?.kind !== 'percentile' && metrics[input.name]?.kind === 'percentile') {
+        fail(
+          'unsupported_metric',
+          `'${input.name}' is a percentile rank and cannot be used inside '${name}'`,
+          at,
+        );
+      }
+      visitMetric(input.name, [...trail, name]);
+    }
+    metricState.set(name, 'done');
+  };
+  for (const name of Object.keys(declared)) visitMetric(name, []);
 
   const references = new Map<string, Set<string>>();
   const walk = (node: ConditionNode, path: (string | number)[], owner: string): void => {
     switch (node.kind) {
       case 'metric':
-        if (!metrics[node.metric]) {
-          if ((BUILTIN_METRICS as readonly string[]).includes(node.metric)) {
-            metrics[node.metric] = { kind: 'builtin', name: node.metric as BuiltinMetric };
-          } else if (NUMERIC_ACCOUNT_COLUMNS.includes(node.metric)) {
-            metrics[node.metric] = { kind: 'trait', trait: node.metric };
-          } else {
-            fail(
-              'unknown_metric',
-              `unknown metric '${node.metric}'${didYouMean(node.metric, knownMetrics)}`,
-              [...path, 'metric'],
-            );
-          }
+      case 'metricChange':
+        useMetric(node.metric, [...path, 'metric']);
+        visitMetric(node.metric, []);
+        if (node.kind === 'metric') checkComparison(node.metric, node, [...path, 'metric']);
+        else if (metrics[node.metric]?.kind === 'percentile') {
+          fail('unsupported_metric', `'${node.metric}' is a percentile rank; dropBy needs a plain metric`, [
+            ...path,
+            'metric',
+          ]);
         }
+        return;
+      case 'rank':
+        useMetric(node.metric, [...path, 'by']);
+        visitMetric(node.metric, []);
+        return;
+      case 'trait':
+        checkTrait(node, path);
         return;
       case 'segment':
         if (!segments[node.segment]) {

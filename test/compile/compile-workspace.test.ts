@@ -18,6 +18,8 @@ import { tempDir } from '../helpers/temp-dir.js';
  *      users: 1; ticket created 06-25 resolved 07-02 (open at as-of); NPS 10 on 07-01 (after as-of)
  *   a3 created 2024-06-20 (tenure 10 days), 20 employees, Healthcare, no events
  *   a4 created 2024-07-15: does not exist yet at the as-of time
+ * Renewals: a1 2024-08-15, a2 2025-01-01. trait_history: a1 plan growth (03-01) -> enterprise (06-10),
+ *   mrr 3000 (03-01) -> 5000 (06-10).
  */
 const asOf = new Date('2024-06-30T00:00:00Z');
 const dir = tempDir();
@@ -61,11 +63,14 @@ beforeAll(async () => {
     (_, i) => `('s${i}', 'a1', 'u1', 'session_start', TIMESTAMP '2024-06-05' + INTERVAL ${i} DAY, NULL)`,
   );
   await store.execute(`
-    INSERT INTO accounts (account_id, created_at, employees, industry, mrr, traits) VALUES
-      ('a1', '2024-01-01', 1500, 'Healthcare', 5000, '{"use_case":"analytics"}'),
-      ('a2', '2024-05-01', 300, 'Finance', 800, NULL),
-      ('a3', '2024-06-20', 20, 'Healthcare', 0, NULL),
-      ('a4', '2024-07-15', 5000, 'Healthcare', 9000, NULL);
+    INSERT INTO accounts (account_id, created_at, employees, industry, mrr, renewal_at, traits) VALUES
+      ('a1', '2024-01-01', 1500, 'Healthcare', 5000, '2024-08-15', '{"use_case":"analytics"}'),
+      ('a2', '2024-05-01', 300, 'Finance', 800, '2025-01-01', NULL),
+      ('a3', '2024-06-20', 20, 'Healthcare', 0, NULL, NULL),
+      ('a4', '2024-07-15', 5000, 'Healthcare', 9000, NULL, NULL);
+    INSERT INTO trait_history (account_id, trait, value, ts) VALUES
+      ('a1', 'plan', 'growth', '2024-03-01'), ('a1', 'plan', 'enterprise', '2024-06-10'),
+      ('a1', 'mrr', '3000', '2024-03-01'), ('a1', 'mrr', '5000', '2024-06-10'), ('a4', 'mrr', '9000', '2024-07-15');
     INSERT INTO events VALUES ${sessions.join(', ')},
       ('d1', 'a1', 'u1', 'dashboard_created', '2024-06-10', '{"widgets":3}'),
       ('p1', 'a1', 'u1', 'api_call', '2024-03-01', NULL),
@@ -130,7 +135,66 @@ describe('compiled workspace on a hand-worked fixture', () => {
   it('scans the events table once for all metrics and segments', () => {
     const ws = workspace(yaml, 'scans');
     const sql = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
-    expect(sql.match(/FROM events\b/g)).toHaveLength(1);
+    expect(sql.match(/FROM "events"/g)).toHaveLength(1);
+  });
+});
+
+/*
+ * Windowed, historical and ranked metrics on the same fixture (30 days before as-of: 2024-05-31):
+ *   sessions_30d then: a1 0, a2 1 (05-15), a3 0  -> change: a1 25, a2 1, a3 0
+ *   mrr then (trait_history, else current): a1 3000, a2 800, a3 0 -> change: 2000, 0, 0
+ *   mrr percentile rank (0 / 800 / 5000): a3 0, a2 50, a1 100
+ *   health = 100 * (3 * clamp(sessions_30d / 20) + 1 * clamp((tickets_open - 2) / -2)) / 4
+ *     now:  a1 (3 + 0.5) / 4 = 87.5; a2 (0.3 + 0.5) / 4 = 20; a3 (0 + 1) / 4 = 25
+ *     then: a1 (0 + 1) / 4 = 25;     a2 (0.15 + 1) / 4 = 28.75; a3 25
+ */
+const moreYaml = `
+metrics:
+  sessions_30d: { count: { event: session_start }, within: 30d }
+  sessions_change: { change: sessions_30d, within: 30d }
+  mrr_change: { change: mrr, within: 30d }
+  mrr_rank: { percentile: mrr }
+  plan_changes_90d: { traitChanges: plan, within: 90d }
+  tickets_90d: { tickets: { within: 90d } }
+  health: { score: [ { metric: sessions_30d, weight: 3, bad: 0, good: 20 }, { metric: tickets_open, weight: 1, bad: 2, good: 0 } ] }
+segments:
+  health_drop: { where: { metric: health, dropBy: 5, within: 30d } }
+  health_rise: { where: { metric: health, riseBy: 50, within: 30d } }
+  old_users: { where: { firstSeen: any, before: 60d } }
+  new_since_may: { where: { firstSeen: any, after: '2024-05-01' } }
+  active_week: { where: { lastSeen: session_start, after: 7d } }
+  just_signed: { framework: lifecycle, where: { signedUpWithin: 14d } }
+  renewing: { framework: lifecycle, where: { renewalWithin: 90d } }
+  top_mrr: { framework: value, where: { top: 34%, by: mrr } }
+  bottom_half: { where: { bottom: 50%, by: mrr } }
+  detractors: { where: { metric: nps_category, eq: detractor } }
+`;
+
+describe('windowed, historical and ranked metrics', () => {
+  it('computes changes, trait history, percentile ranks, ticket windows and scores', async () => {
+    const rows = await evaluate(workspace(moreYaml, 'more-metrics'));
+    const pick = (name: string) => rows.map((r) => r[metricColumn(name)]);
+    expect(pick('sessions_change')).toEqual([25, 1, 0]);
+    expect(pick('mrr_change')).toEqual([2000, 0, 0]);
+    expect(pick('mrr_rank')).toEqual([100, 50, 0]);
+    expect(pick('plan_changes_90d')).toEqual([1, 0, 0]);
+    expect(pick('tickets_90d')).toEqual([2, 1, 0]);
+    expect(pick('health')).toEqual([87.5, 20, 25]);
+  });
+
+  it('evaluates drops, first/last seen, relative time and top / bottom ranks', async () => {
+    const rows = await evaluate(workspace(moreYaml, 'more-segments'));
+    const members = (id: string) => rows.filter((r) => r[segmentColumn(id)] === true).map((r) => r.account_id);
+    expect(members('health_drop')).toEqual(['a2']);
+    expect(members('health_rise')).toEqual(['a1']);
+    expect(members('old_users')).toEqual(['a1']);
+    expect(members('new_since_may')).toEqual(['a2']);
+    expect(members('active_week')).toEqual(['a1']);
+    expect(members('just_signed')).toEqual(['a3']);
+    expect(members('renewing')).toEqual(['a1']);
+    expect(members('top_mrr')).toEqual(['a1']);
+    expect(members('bottom_half')).toEqual(['a2', 'a3']);
+    expect(members('detractors')).toEqual(['a1']);
   });
 });
 
@@ -159,6 +223,17 @@ describe('workspace language errors, before any SQL', () => {
     );
     expect(error.code).toBe('segment_cycle');
     expect(error.message).toMatch(/cycle: a -> b -> a/);
+  });
+
+  it('rejects text compared by size', () => {
+    expect(errorOf('segments:\n  s: { where: { trait: industry, gte: 5 } }\n').message).toBe("trait 'industry' is text; 'gte' needs a number");
+    expect(errorOf('segments:\n  s: { where: { metric: nps_category, gte: 5 } }\n').code).toBe('type_mismatch');
+  });
+
+  it('rejects a percentile inside a score', () => {
+    const error = errorOf('metrics:\n  r: { percentile: mrr }\n  h: { score: [ { metric: r, weight: 1, bad: 0, good: 100 } ] }\n');
+    expect(error.code).toBe('unsupported_metric');
+    expect(error.location.path).toBe('metrics.h.score.0.metric');
   });
 
   it('rejects an invalid window and a condition with two comparisons', () => {

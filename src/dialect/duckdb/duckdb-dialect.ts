@@ -46,7 +46,7 @@ export const duckdbDialect: Dialect = {
   quoteIdentifier,
   literal,
   columnType: (type) => COLUMN_TYPES[type],
-  minusDays: (timestamp, days) => `(${timestamp} - INTERVAL ${literal(Math.trunc(days))} DAY)`,
+  minusDays: (timestamp, days) => `(${timestamp} - INTERVAL (${literal(Math.trunc(days))}) DAY)`,
   wholeDaysBetween: (from, to) => `CAST(floor((epoch(${to}) - epoch(${from})) / 86400) AS BIGINT)`,
   jsonText: (json, key) => `json_extract_string(${json}, ${pointer(key)})`,
   jsonNumber: (json, key) => `TRY_CAST(json_extract_string(${json}, ${pointer(key)}) AS DOUBLE)`,
@@ -55,4 +55,7 @@ export const duckdbDialect: Dialect = {
       ? `count(*) FILTER (WHERE ${condition})`
       : `${fn}(${expression}) FILTER (WHERE ${condition})`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
+  argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
+  percentRank: (expression) =>
+    `CASE WHEN ${expression} IS NULL THEN NULL ELSE 100 * percent_rank() OVER (PARTITION BY ${expression} IS NULL ORDER BY ${expression}) END`,
 };

@@ -1,0 +1,179 @@
+import type { Dialect } from '../dialect/dialect.js';
+import { StrataError } from '../errors.js';
+import { TABLES } from '../model/tables.js';
+import type { EventFilter, MetricNode, Moment } from './ast.js';
+import type { ScanRegistry } from './scan-registry.js';
+
+const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
+const TEXT_METRICS = new Set(['nps_category']);
+
+/**
+ * Turns metrics into SQL expressions over `accounts a` and the scans, at the evaluation
+ * time or `shiftDays` before it (for changes over a window). Every event, ticket, user,
+ * survey and trait-history input becomes a filtered aggregate of that table's one scan.
+ */
+export class MetricCompiler {
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly scans: ScanRegistry,
+    /** SQL timestamp literal of the evaluation time. */
+    readonly asOf: string,
+    private readonly metrics: Readonly<Record<string, MetricNode>>,
+  ) {}
+
+  /** The evaluation time moved back by `shiftDays`. */
+  at(shiftDays: number): string {
+    return shiftDays === 0 ? this.asOf : this.dialect.minusDays(this.asOf, shiftDays);
+  }
+
+  /** SQL timestamp of a moment: N days before the evaluation time, or a date. */
+  moment(moment: Moment): string {
+    return 'daysAgo' in moment ? this.at(moment.daysAgo) : this.dialect.literal(new Date(moment.date));
+  }
+
+  /** Whether a metric holds text (compared with eq / in) rather than a number. */
+  static isText(name: string, metrics: Readonly<Record<string, MetricNode>>): boolean {
+    const node = metrics[name];
+    return TEXT_METRICS.has(name) || (node?.kind === 'builtin' && TEXT_METRICS.has(node.name));
+  }
+
+  /** Condition on events matching `filter` in the `withinDays` window ending `shiftDays` before the evaluation time. */
+  eventMatch(filter: EventFilter, withinDays: number | null, shiftDays = 0): string {
+    const lit = this.dialect.literal;
+    const parts: string[] = [];
+    if (filter.event !== 'any') parts.push(`event = ${lit(filter.event)}`);
+    for (const [key, value] of Object.entries(filter.where)) {
+      parts.push(
+        typeof value === 'number'
+          ? `${this.dialect.jsonNumber('properties', key)} = ${lit(value)}`
+          : `${this.dialect.jsonText('properties', key)} = ${lit(String(value))}`,
+      );
+    }
+    if (shiftDays > 0) parts.push(`ts <= ${this.at(shiftDays)}`);
+    if (withinDays !== null) parts.push(`ts > ${this.dialect.minusDays(this.asOf, shiftDays + withinDays)}`);
+    return parts.length > 0 ? parts.join(' AND ') : 'TRUE';
+  }
+
+  /** An account trait (column or traits key) as of the time: the latest trait_history value, else the current one. */
+  trait(trait: string, shiftDays: number, as: 'number' | 'text'): string {
+    const history = this.scans.add(
+      'trait_history',
+      this.dialect.argMaxIf(
+        'value',
+        'ts',
+        `trait = ${this.dialect.literal(trait)} AND ts <= ${this.at(shiftDays)}`,
+      ),
+    );
+    const current = ACCOUNT_COLUMNS.has(trait)
+      ? `CAST(a.${this.dialect.quoteIdentifier(trait)} AS VARCHAR)`
+      : this.dialect.jsonText('a.traits', trait);
+    const text = `coalesce(${history}, ${current})`;
+    return as === 'text' ? text : this.dialect.toNumber(text);
+  }
+
+  /** SQL for metric `name` as of `shiftDays` before the evaluation time. */
+  expression(name: string, shiftDays = 0): string {
+    const node = this.metrics[name];
+    if (!node) throw new StrataError('unknown_metric', `unknown metric '${name}'`);
+    return this.node(node, shiftDays, name);
+  }
+
+  private node(node: MetricNode, shift: number, name: string): string {
+    const d = this.dialect;
+    const lit = d.literal;
+    const at = this.at(shift);
+    switch (node.kind) {
+      case 'count':
+        return `coalesce(${this.scans.add('events', d.aggregateIf('count', '', this.eventMatch(node.filter, node.withinDays, shift)))}, 0)`;
+      case 'recency':
+        return d.wholeDaysBetween(
+          this.scans.add('events', d.aggregateIf('max', 'ts', this.eventMatch(node.filter, null, shift))),
+          at,
+        );
+      case 'distinctEvents': {
+        const seen = node.events.map((event) => {
+          const n = this.scans.add(
+            'events',
+            d.aggregateIf('count', '', this.eventMatch({ event, where: {} }, node.withinDays, shift)),
+          );
+          return `CASE WHEN ${n} > 0 THEN 1 ELSE 0 END`;
+        });
+        return node.ratio
+          ? `((${seen.join(' + ')}) / ${lit(node.events.length)}.0)`
+          : `(${seen.join(' + ')})`;
+      }
+      case 'aggregate': {
+        const value = d.jsonNumber('properties', node.property);
+        const aggregated = this.scans.add(
+          'events',
+          d.aggregateIf(node.fn, value, this.eventMatch(node.filter, node.withinDays, shift)),
+        );
+        return node.fn === 'sum' ? `coalesce(${aggregated}, 0)` : aggregated;
+      }
+      case 'trait':
+        return this.trait(node.trait, shift, 'number');
+      case 'tickets': {
+        const window =
+          node.withinDays === null
+            ? 'TRUE'
+            : `created_at > ${d.minusDays(this.asOf, shift + node.withinDays)}`;
+        const open = node.open ? ` AND (resolved_at IS NULL OR resolved_at > ${at})` : '';
+        return `coalesce(${this.scans.add('tickets', d.aggregateIf('count', '', `created_at <= ${at} AND ${window}${open}`))}, 0)`;
+      }
+      case 'traitChanges':
+        return `coalesce(${this.scans.add(
+          'trait_history',
+          d.aggregateIf(
+            'count',
+            '',
+            `trait = ${lit(node.trait)} AND ts <= ${at} AND ts > ${d.minusDays(this.asOf, shift + node.withinDays)}`,
+          ),
+        )}, 0)`;
+      case 'change':
+        return `(${this.expression(node.metric, shift)} - ${this.expression(node.metric, shift + node.withinDays)})`;
+      case 'score': {
+        const total = node.components.reduce((sum, c) => sum + c.weight, 0);
+        const parts = node.components.map((c) => {
+          // Scaled 0-1 between the anchors and clamped; a missing value scores as bad.
+          const scaled = `(${this.expression(c.metric, shift)} - ${lit(c.bad)}) / ${lit(c.good - c.bad)}`;
+          return `${lit(c.weight)} * coalesce(greatest(0, least(1, ${scaled})), 0)`;
+        });
+        return `(100.0 * (${parts.join(' + ')}) / ${lit(total)})`;
+      }
+      case 'percentile':
+        throw new StrataError(
+          'unsupported_metric',
+          `metric '${name}' is a percentile rank; it cannot be used inside a score or a change`,
+        );
+      case 'builtin':
+        return this.builtin(node.name, shift);
+    }
+  }
+
+  private builtin(name: Extract<MetricNode, { kind: 'builtin' }>['name'], shift: number): string {
+    const d = this.dialect;
+    const at = this.at(shift);
+    switch (name) {
+      case 'seats':
+        return `coalesce(${this.scans.add('users', d.aggregateIf('count', '', `created_at IS NULL OR created_at <= ${at}`))}, 0)`;
+      case 'tenure_days':
+        return d.wholeDaysBetween('a.created_at', at);
+      case 'days_to_renewal':
+        return d.wholeDaysBetween(at, 'a.renewal_at');
+      case 'tickets_open':
+        return this.node({ kind: 'tickets', withinDays: null, open: true }, shift, name);
+      case 'tickets_30d':
+        return this.node({ kind: 'tickets', withinDays: 30, open: false }, shift, name);
+      case 'nps_latest':
+        return this.scans.add('surveys', d.argMaxIf('nps', 'ts', `ts <= ${at}`));
+      case 'nps_category': {
+        const nps = this.builtin('nps_latest', shift);
+        return `CASE WHEN ${nps} >= 9 THEN 'promoter' WHEN ${nps} >= 7 THEN 'passive' WHEN ${nps} >= 0 THEN 'detractor' END`;
+      }
+      case 'last_seen_days':
+        return this.node({ kind: 'recency', filter: { event: 'any', where: {} } }, shift, name);
+      case 'events_30d':
+        return this.node({ kind: 'count', filter: { event: 'any', where: {} }, withinDays: 30 }, shift, name);
+    }
+  }
+}
