@@ -184,7 +184,8 @@ describe('windowed, historical and ranked metrics', () => {
 
   it('evaluates drops, first/last seen, relative time and top / bottom ranks', async () => {
     const rows = await evaluate(workspace(moreYaml, 'more-segments'));
-    const members = (id: string) => rows.filter((r) => r[segmentColumn(id)] === true).map((r) => r.account_id);
+    const members = (id: string) =>
+      rows.filter((r) => r[segmentColumn(id)] === true).map((r) => r.account_id);
     expect(members('health_drop')).toEqual(['a2']);
     expect(members('health_rise')).toEqual(['a1']);
     expect(members('old_users')).toEqual(['a1']);
@@ -226,12 +227,18 @@ describe('workspace language errors, before any SQL', () => {
   });
 
   it('rejects text compared by size', () => {
-    expect(errorOf('segments:\n  s: { where: { trait: industry, gte: 5 } }\n').message).toBe("trait 'industry' is text; 'gte' needs a number");
-    expect(errorOf('segments:\n  s: { where: { metric: nps_category, gte: 5 } }\n').code).toBe('type_mismatch');
+    expect(errorOf('segments:\n  s: { where: { trait: industry, gte: 5 } }\n').message).toBe(
+      "trait 'industry' is text; 'gte' needs a number",
+    );
+    expect(errorOf('segments:\n  s: { where: { metric: nps_category, gte: 5 } }\n').code).toBe(
+      'type_mismatch',
+    );
   });
 
   it('rejects a percentile inside a score', () => {
-    const error = errorOf('metrics:\n  r: { percentile: mrr }\n  h: { score: [ { metric: r, weight: 1, bad: 0, good: 100 } ] }\n');
+    const error = errorOf(
+      'metrics:\n  r: { percentile: mrr }\n  h: { score: [ { metric: r, weight: 1, bad: 0, good: 100 } ] }\n',
+    );
     expect(error.code).toBe('unsupported_metric');
     expect(error.location.path).toBe('metrics.h.score.0.metric');
   });
