@@ -126,4 +126,116 @@ program
     ),
   );
 
+program
+  .command('run')
+  .description(
+    'evaluate the workspace and write a membership snapshot with transitions against the previous one',
+  )
+  .option('--as-of <time>', 'evaluate as of this ISO date or time (default: now)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/run.js')).runRun(
+        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
+program
+  .command('plan')
+  .description('show what the edited workspace would change against the last snapshot, writing nothing')
+  .option('--as-of <time>', "evaluate as of this time (default: the last snapshot's)")
+  .action(
+    action(async (o) =>
+      (await import('./commands/run.js')).runPlan(
+        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
+const segments = program.command('segments').description('segments and their members');
+segments
+  .command('list')
+  .description('every segment with its size in the latest run')
+  .option('--run <id>', 'sizes from this run')
+  .action(
+    action(async (o) =>
+      (await import('./commands/segments.js')).runSegmentsList(
+        { workspace: o.workspace, ...(o.run ? { run: o.run as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+segments
+  .command('show')
+  .description('a segment: definition as written, size history, overlaps, playbook')
+  .argument('<id>', 'segment id')
+  .action(
+    action<[string]>(async (o, id) =>
+      (await import('./commands/segments.js')).runSegmentsShow(
+        id,
+        { workspace: o.workspace },
+        createOutput(o),
+      ),
+    ),
+  );
+segments
+  .command('members')
+  .description("a page of a segment's members with their metric values")
+  .argument('<id>', 'segment id')
+  .option('--limit <n>', 'page size', '50')
+  .option('--offset <n>', 'first row', '0')
+  .option('--sort <metric>', 'order by this metric, highest first')
+  .option('--search <text>', 'only accounts whose id or name contains this')
+  .option('--run <id>', 'members in this run (default: the latest)')
+  .action(
+    action<[string]>(async (o, id) =>
+      (await import('./commands/segments.js')).runSegmentsMembers(
+        id,
+        {
+          workspace: o.workspace,
+          limit: o.limit as string,
+          offset: o.offset as string,
+          ...(o.sort ? { sort: o.sort as string } : {}),
+          ...(o.search ? { search: o.search as string } : {}),
+          ...(o.run ? { run: o.run as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
+program
+  .command('history')
+  .description("an account's segments run by run")
+  .argument('<account>', 'account id')
+  .action(
+    action<[string]>(async (o, account) =>
+      (await import('./commands/segments.js')).runHistory(
+        account,
+        { workspace: o.workspace },
+        createOutput(o),
+      ),
+    ),
+  );
+
+program
+  .command('transitions')
+  .description('entered / exited per segment and flows between primary segments of two runs')
+  .option('--from <run>', 'earlier run (default: the one before --to)')
+  .option('--to <run>', 'later run (default: the latest)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/segments.js')).runTransitions(
+        {
+          workspace: o.workspace,
+          ...(o.from ? { from: o.from as string } : {}),
+          ...(o.to ? { to: o.to as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 await program.parseAsync(process.argv);

@@ -73,7 +73,7 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       case 'exists':
         return value ? `${text} IS NOT NULL` : `${text} IS NULL`;
       case 'contains':
-        return `contains(lower(${text}), lower(${lit(value)}))`;
+        return dialect.containsText(text, lit(value));
     }
   };
 

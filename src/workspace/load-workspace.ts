@@ -15,6 +15,8 @@ export interface Workspace extends ResolvedLanguage {
   /** Absolute path of strata.yaml. */
   readonly file: string;
   readonly config: WorkspaceFile;
+  /** The text of strata.yaml as read (hashed into each run; quoted by `segments show`). */
+  readonly text: string;
 }
 
 /** Resolves a path written in strata.yaml against the workspace folder. */
@@ -56,7 +58,8 @@ export function loadWorkspace(dir: string): Workspace {
     );
   }
   const counter = new LineCounter();
-  const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: counter, prettyErrors: true });
+  const text = readFileSync(file, 'utf8');
+  const document = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   const yamlError = document.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0]?.line;
@@ -89,9 +92,43 @@ export function loadWorkspace(dir: string): Workspace {
       );
     }
   }
-  const language = resolveLanguage(parsed.data.metrics, parsed.data.segments, (path) => {
+  const locate = (path: readonly (string | number)[]) => {
     const line = lineOf(document, counter, path);
     return { file, ...(line ? { line } : {}) };
-  });
-  return { dir: absolute, file, config: parsed.data, ...language };
+  };
+  const language = resolveLanguage(parsed.data.metrics, parsed.data.segments, locate);
+  const segmentIds = Object.keys(parsed.data.segments);
+  const checkSegment = (id: string, path: (string | number)[]) => {
+    if (!parsed.data.segments[id]) {
+      throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, segmentIds)}`, {
+        ...locate(path),
+        path: path.join('.'),
+      });
+    }
+  };
+  for (const [scheme, { order }] of Object.entries(parsed.data.schemes)) {
+    order.forEach((id, i) => {
+      checkSegment(id, ['schemes', scheme, 'order', i]);
+    });
+  }
+  for (const id of Object.keys(parsed.data.playbooks ?? {})) checkSegment(id, ['playbooks', id]);
+  return { dir: absolute, file, config: parsed.data, text, ...language };
+}
+
+/** The text of strata.yaml at `path` (e.g. a segment's definition as written), or undefined. */
+export function sourceAt(workspace: Workspace, path: readonly (string | number)[]): string | undefined {
+  const document = parseDocument(workspace.text);
+  const key = path[path.length - 1];
+  const parent = document.getIn(path.slice(0, -1) as unknown[], true) as
+    | {
+        items?: {
+          key: { value?: unknown; range?: [number, number, number] };
+          value: { range?: [number, number, number] };
+        }[];
+      }
+    | undefined;
+  const pair = parent?.items?.find((item) => item.key.value === key);
+  const start = pair?.key.range?.[0];
+  const end = pair?.value.range?.[1];
+  return start !== undefined && end !== undefined ? workspace.text.slice(start, end).trimEnd() : undefined;
 }

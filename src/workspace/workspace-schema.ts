@@ -3,8 +3,9 @@ import { metricSchema, segmentSchema } from './language-schema.js';
 
 /**
  * The schema of strata.yaml: the one source of the workspace's types. The keys are a
- * contract (DESIGN section 3); new keys may be added, none renamed. Metrics, segments,
- * schemes and playbooks are validated by the segment engine, which owns their language.
+ * contract (DESIGN section 3); new keys may be added, none renamed. The metric and
+ * condition forms live in language-schema.ts; playbooks are checked here only for the
+ * segment they name (their fields belong to the activation stage).
  */
 export const sourceSchema = z
   .object({
@@ -63,8 +64,35 @@ export const workspaceSchema = z
       .record(z.string(), segmentSchema)
       .nullish()
       .transform((segments) => segments ?? {}),
-    schemes: section,
+    schemes: z
+      .record(
+        z.string(),
+        z
+          .object({
+            order: z
+              .array(z.string().min(1))
+              .min(1)
+              .describe('Primary assignment: the first matching segment wins'),
+            fallback: z.string().min(1).default('unassigned').describe('Label of accounts matching none'),
+            description: z.string().optional(),
+          })
+          .strict(),
+      )
+      .nullish()
+      .transform((schemes) => schemes ?? {}),
     playbooks: section,
+    settings: z
+      .object({
+        minSegmentSize: z.number().int().min(0).default(10).describe('Warn about segments smaller than this'),
+        staleRuns: z
+          .number()
+          .int()
+          .min(2)
+          .default(5)
+          .describe('Warn about segments unchanged over this many runs'),
+      })
+      .strict()
+      .default({ minSegmentSize: 10, staleRuns: 5 }),
   })
   .strict();
 

@@ -22,7 +22,7 @@ describe('strata demo on the S world, end to end', () => {
     expect(run.code).toBe(0);
     const demo = run.json<DemoResult>();
     expect(demo.world).toMatchObject({ scale: 'S', seed: 42 });
-    expect(demo.schemaVersion).toBe(2);
+    expect(demo.schemaVersion).toBe(3);
     // Every generated row reached its table: what the generator counted is what the store holds.
     for (const table of demo.tables) {
       expect(table.rows, table.table).toBe(demo.world.rows[table.table]);

@@ -56,7 +56,7 @@ describe('strata init / import / status', () => {
       schemaVersion: number;
       tables: { table: string; rows: number; from: string | null; to: string | null }[];
     }>();
-    expect(tables.schemaVersion).toBe(2);
+    expect(tables.schemaVersion).toBe(3);
     expect(tables.tables.find((t) => t.table === 'accounts')?.rows).toBe(3);
     expect(tables.tables.find((t) => t.table === 'events')).toEqual({
       table: 'events',

@@ -38,7 +38,7 @@ describe('DuckDB store schema', () => {
     await old.close();
 
     const upgraded = await DuckDBStore.open(path);
-    expect(await upgraded.schemaVersion()).toBe(2);
+    expect(await upgraded.schemaVersion()).toBe(3);
     expect(await upgraded.query('SELECT count(*) AS n FROM strata_imports')).toEqual([{ n: 0 }]);
     expect(await upgraded.query('SELECT account_id FROM accounts')).toEqual([{ account_id: 'acc_1' }]);
     await upgraded.close();
@@ -52,7 +52,7 @@ describe('DuckDB store schema', () => {
     const error = await DuckDBStore.open(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StrataError);
     expect((error as StrataError).code).toBe('store_too_new');
-    expect((error as StrataError).message).toMatch(/newer Strata \(schema version 99\).*up to version 2/);
+    expect((error as StrataError).message).toMatch(/newer Strata \(schema version 99\).*up to version 3/);
   });
 
   it('leaves a file it cannot migrate unchanged (migrations are transactions)', async () => {

@@ -54,6 +54,7 @@ export const duckdbDialect: Dialect = {
     fn === 'count'
       ? `count(*) FILTER (WHERE ${condition})`
       : `${fn}(${expression}) FILTER (WHERE ${condition})`,
+  containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
   percentRank: (expression) =>

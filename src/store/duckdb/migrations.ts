@@ -40,6 +40,21 @@ export const MIGRATIONS: readonly Migration[] = [
         unchanged BIGINT NOT NULL, skipped BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    description: 'run snapshots: memberships, primary assignments per scheme, metric values',
+    statements: [
+      // A run's rows are written in one transaction with its strata_runs row, so a run
+      // cut off at any point leaves nothing visible.
+      `CREATE TABLE strata_runs (run_id BIGINT PRIMARY KEY, as_of TIMESTAMP NOT NULL, created_at TIMESTAMP NOT NULL,
+        workspace_hash VARCHAR NOT NULL, accounts BIGINT NOT NULL, segments JSON NOT NULL, schemes JSON NOT NULL)`,
+      `CREATE TABLE strata_memberships (run_id BIGINT NOT NULL, segment_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL)`,
+      `CREATE TABLE strata_assignments (run_id BIGINT NOT NULL, scheme VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+        segment_id VARCHAR NOT NULL)`,
+      `CREATE TABLE strata_metric_values (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+        value DOUBLE, text VARCHAR)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -1,0 +1,189 @@
+import { diffMemberships, runMemberships, schemeFlows } from '../../engine/membership-diff.js';
+import { accountHistory, resolveRun, segmentMembers, segmentSizes } from '../../engine/snapshots.js';
+import { overlaps } from '../../engine/warnings.js';
+import { didYouMean, StrataError } from '../../errors.js';
+import { sourceAt, type Workspace } from '../../workspace/load-workspace.js';
+import { count, formatTable, type Output } from '../output.js';
+import { withWorkspace } from './run.js';
+
+function checkSegment(workspace: Workspace, id: string): void {
+  const ids = workspace.segments.map((s) => s.id);
+  if (!ids.includes(id))
+    throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, ids)}`);
+}
+
+const runOption = (text?: string) => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new StrataError('invalid_argument', `--run ${text}: expected a run id`);
+  return n;
+};
+
+/** `strata segments list`: every segment with its definition summary and size in the latest run. */
+export async function runSegmentsList(options: { workspace: string; run?: string }, output: Output) {
+  await withWorkspace(options.workspace, async (store, workspace) => {
+    const runId = await resolveRun(store, runOption(options.run)).catch(() => null);
+    const sizes = runId === null ? [] : await segmentSizes(store, runId);
+    const rows = workspace.segments.map((s) => ({
+      segment: s.id,
+      framework: s.framework,
+      parent: s.parent,
+      accounts: runId === null ? null : (sizes.find((z) => z.segment === s.id)?.accounts ?? 0),
+      playbook: Boolean(workspace.config.playbooks?.[s.id]),
+    }));
+    output.result({ runId, segments: rows }, () =>
+      [
+        runId === null ? "no runs yet: sizes appear after 'strata run'" : `sizes from run ${runId}`,
+        '',
+        formatTable(
+          ['segment', 'framework', 'parent', 'accounts', 'playbook'],
+          rows.map((r) => [
+            r.segment,
+            r.framework ?? '',
+            r.parent ?? '',
+            r.accounts ?? '',
+            r.playbook ? 'yes' : 'no',
+          ]),
+        ),
+      ].join('\n'),
+    );
+  });
+}
+
+/** `strata segments show <id>`: definition as written, size history, overlaps, playbook. */
+export async function runSegmentsShow(id: string, options: { workspace: string }, output: Output) {
+  await withWorkspace(options.workspace, async (store, workspace) => {
+    checkSegment(workspace, id);
+    const lit = store.dialect.literal;
+    const history = await store.query<{ run_id: number; as_of: string; accounts: number }>(
+      `SELECT r.run_id, r.as_of, count(m.account_id) AS accounts FROM strata_runs r
+       LEFT JOIN strata_memberships m ON m.run_id = r.run_id AND m.segment_id = ${lit(id)} GROUP BY 1, 2 ORDER BY 1`,
+    );
+    const last = history[history.length - 1]?.run_id;
+    const pairs =
+      last === undefined
+        ? []
+        : (await overlaps(store, runMemberships(store, last))).filter((p) => p.a === id || p.b === id);
+    const detail = {
+      segment: id,
+      definition: sourceAt(workspace, ['segments', id]) ?? '',
+      playbook: workspace.config.playbooks?.[id] ?? null,
+      history,
+      overlaps: pairs.map((p) => ({ segment: p.a === id ? p.b : p.a, accounts: p.both, jaccard: p.jaccard })),
+    };
+    output.result(detail, () =>
+      [
+        `${workspace.file}:`,
+        detail.definition,
+        '',
+        `playbook: ${detail.playbook ? JSON.stringify(detail.playbook) : 'none'}`,
+        '',
+        formatTable(
+          ['run', 'as of', 'accounts'],
+          history.map((h) => [h.run_id, h.as_of, h.accounts]),
+        ),
+        '',
+        formatTable(
+          ['overlaps with', 'accounts', 'jaccard'],
+          detail.overlaps.map((o) => [o.segment, o.accounts, o.jaccard.toFixed(3)]),
+        ),
+      ].join('\n'),
+    );
+  });
+}
+
+/** `strata segments members <id>`: a page of members with their metrics. */
+export async function runSegmentsMembers(
+  id: string,
+  options: { workspace: string; limit: string; offset: string; sort?: string; search?: string; run?: string },
+  output: Output,
+) {
+  await withWorkspace(options.workspace, async (store, workspace) => {
+    checkSegment(workspace, id);
+    const runId = await resolveRun(store, runOption(options.run));
+    const page = await segmentMembers(store, {
+      runId,
+      segment: id,
+      limit: Number(options.limit),
+      offset: Number(options.offset),
+      ...(options.sort ? { sort: options.sort } : {}),
+      ...(options.search ? { search: options.search } : {}),
+    });
+    const metricNames = Object.keys(workspace.metrics);
+    output.result({ runId, segment: id, ...page }, () =>
+      [
+        `${count(page.total)} accounts in '${id}' (run ${runId}); showing ${page.members.length} from ${options.offset}`,
+        '',
+        formatTable(
+          ['account', 'name', 'plan', 'mrr', ...metricNames],
+          page.members.map((m) => [
+            m.account_id,
+            m.name,
+            m.plan,
+            m.mrr,
+            ...metricNames.map((n) => m.metrics[n] ?? ''),
+          ]),
+        ),
+      ].join('\n'),
+    );
+  });
+}
+
+/** `strata history <account>`: the account's segments run by run, with entries and exits. */
+export async function runHistory(account: string, options: { workspace: string }, output: Output) {
+  await withWorkspace(options.workspace, async (store) => {
+    const history = await accountHistory(store, account);
+    if (history.every((h) => h.segments.length === 0 && Object.keys(h.primary).length === 0)) {
+      const [known] = await store.query<{ n: number }>(
+        `SELECT count(*) AS n FROM accounts WHERE account_id = ${store.dialect.literal(account)}`,
+      );
+      if (!known?.n) throw new StrataError('unknown_account', `no account '${account}'`);
+    }
+    output.result({ account, history }, () =>
+      formatTable(
+        ['run', 'as of', 'entered', 'exited', 'primary', 'segments'],
+        history.map((h) => [
+          h.runId,
+          h.asOf,
+          h.entered.join(', '),
+          h.exited.join(', '),
+          Object.entries(h.primary)
+            .map(([scheme, s]) => `${scheme}: ${s}`)
+            .join('; '),
+          h.segments.join(', '),
+        ]),
+      ),
+    );
+  });
+}
+
+/** `strata transitions [--from RUN --to RUN]`: entered / exited per segment and flows between primary segments. */
+export async function runTransitions(
+  options: { workspace: string; from?: string; to?: string },
+  output: Output,
+) {
+  await withWorkspace(options.workspace, async (store) => {
+    const to = await resolveRun(store, runOption(options.to));
+    const from = options.from !== undefined ? await resolveRun(store, runOption(options.from)) : to - 1;
+    if (from < 1) throw new StrataError('no_runs', 'only one run so far: transitions need two');
+    await resolveRun(store, from);
+    const segments = await diffMemberships(store, runMemberships(store, from), runMemberships(store, to));
+    const flows = await schemeFlows(store, from, to);
+    output.result({ from, to, segments, flows }, () =>
+      [
+        `run ${from} -> run ${to}`,
+        '',
+        formatTable(
+          ['segment', 'before', 'after', 'entered', 'exited'],
+          segments.map((s) => [s.segment, s.before, s.after, s.entered, s.exited]),
+        ),
+        '',
+        formatTable(
+          ['scheme', 'from', 'to', 'accounts'],
+          flows.map((f) => [f.scheme, f.from, f.to, f.accounts]),
+        ),
+      ].join('\n'),
+    );
+  });
+}
