@@ -1,3 +1,4 @@
+import type { ConditionNode } from '../compile/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
@@ -28,8 +29,8 @@ export async function overlaps(store: Store, memberships: string) {
 /**
  * The mistakes the seeds warn about, checked on a stored run: schemes with too many
  * segments (over 7, strongly over 10), segments under the minimum size, segments that
- * did not change over the last N runs, overlapping segments of one framework that no
- * scheme arbitrates, and
+ * did not change over the last N runs, overlapping segments whose playbooks no scheme
+ * arbitrates, and
  * segments without a playbook.
  */
 export async function runWarnings(
@@ -59,19 +60,22 @@ export async function runWarnings(
         message: `segment '${segment.id}' has ${size} accounts, under the minimum of ${minSegmentSize}`,
       });
     }
-    if (!workspace.config.playbooks?.[segment.id]) {
-      warnings.push({
-        code: 'no_playbook',
-        level: 'warning',
-        segment: segment.id,
-        message: `segment '${segment.id}' has no playbook: nobody is told what to do with it`,
-      });
-    }
+  }
+  // One line for all segments without a playbook: the list matters, not 20 lines of it.
+  const orphans = workspace.segments.filter((s) => !workspace.config.playbooks?.[s.id]).map((s) => s.id);
+  if (orphans.length > 0) {
+    warnings.push({
+      code: 'no_playbook',
+      level: 'warning',
+      message: `${orphans.length} segment${orphans.length === 1 ? ' has' : 's have'} no playbook, so nobody is told what to do with ${orphans.length === 1 ? 'it' : 'them'}: ${orphans.join(', ')}`,
+    });
   }
   const lit = store.dialect.literal;
-  // Unchanged over N runs: the last N runs exist and every member is in all of them.
+  // Unchanged over N runs at N different as-of times (re-running one time proves nothing):
+  // those runs exist and every member is in all of them.
   const recent = await store.query<{ run_id: number }>(
-    `SELECT run_id FROM strata_runs WHERE run_id <= ${lit(runId)} ORDER BY run_id DESC LIMIT ${lit(staleRuns)}`,
+    `SELECT max(run_id) AS run_id FROM strata_runs WHERE run_id <= ${lit(runId)}
+     GROUP BY as_of ORDER BY as_of DESC LIMIT ${lit(staleRuns)}`,
   );
   if (recent.length === staleRuns) {
     const stale = await store.query<{ segment_id: string }>(
@@ -79,46 +83,50 @@ export async function runWarnings(
          WHERE run_id IN (${recent.map((r) => lit(r.run_id)).join(', ')}) GROUP BY 1, 2)
        GROUP BY 1 HAVING min(runs) = ${lit(staleRuns)} ORDER BY 1`,
     );
-    for (const { segment_id } of stale) {
+    if (stale.length > 0) {
       warnings.push({
         code: 'segment_stale',
         level: 'warning',
-        segment: segment_id,
-        message: `segment '${segment_id}' has not changed over the last ${staleRuns} runs: is it still useful?`,
+        message: `${stale.length} segment${stale.length === 1 ? ' has' : 's have'} not changed over the last ${staleRuns} runs (are they still useful?): ${stale.map((r) => r.segment_id).join(', ')}`,
       });
     }
   }
-  const inScheme = new Set(Object.values(workspace.config.schemes).flatMap((s) => s.order));
-  const parentOf = new Map(workspace.segments.map((s) => [s.id, s.parent]));
-  const frameworkOf = new Map(workspace.segments.map((s) => [s.id, s.framework]));
-  // Segments of different frameworks describe different dimensions: overlapping is their nature.
-  const sameDimension = (a: string, b: string) => {
-    const fa = frameworkOf.get(a) ?? null;
-    const fb = frameworkOf.get(b) ?? null;
-    return fa === null || fb === null || fa === fb;
+  const byId = new Map(workspace.segments.map((s) => [s.id, s]));
+  /** Segments `id` is built from: its parents and the segments its conditions name. */
+  const builtFrom = (id: string, seen = new Set<string>()): Set<string> => {
+    const segment = byId.get(id);
+    if (!segment || seen.has(id)) return seen;
+    seen.add(id);
+    const visit = (node: ConditionNode): void => {
+      if (node.kind === 'segment') builtFrom(node.segment, seen);
+      if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach(visit);
+      if (node.kind === 'not') visit(node.condition);
+    };
+    if (segment.parent) builtFrom(segment.parent, seen);
+    visit(segment.where);
+    return seen;
   };
-  const related = (a: string, b: string) => {
-    for (let p = parentOf.get(a); p; p = parentOf.get(p)) if (p === b) return true;
-    for (let p = parentOf.get(b); p; p = parentOf.get(p)) if (p === a) return true;
-    return false;
-  };
-  const pairs = await overlaps(
-    store,
-    `SELECT segment_id, account_id FROM strata_memberships WHERE run_id = ${lit(runId)}`,
+  // Overlap is a problem when it sends one account two playbooks and nothing decides
+  // between them: both segments have a playbook, no scheme holds both, and neither is
+  // built from the other. Descriptive segments (no playbook) overlap by nature.
+  const sameScheme = (a: string, b: string) =>
+    Object.values(workspace.config.schemes).some((s) => s.order.includes(a) && s.order.includes(b));
+  const acted = (id: string) => Boolean(workspace.config.playbooks?.[id]);
+  const memberships = `SELECT segment_id, account_id FROM strata_memberships WHERE run_id = ${lit(runId)}`;
+  const pairs = (await overlaps(store, memberships)).filter(
+    (p) =>
+      acted(p.a) &&
+      acted(p.b) &&
+      !sameScheme(p.a, p.b) &&
+      !builtFrom(p.a).has(p.b) &&
+      !builtFrom(p.b).has(p.a),
   );
   for (const pair of pairs) {
-    if (
-      (inScheme.has(pair.a) && inScheme.has(pair.b)) ||
-      related(pair.a, pair.b) ||
-      !sameDimension(pair.a, pair.b)
-    )
-      continue;
-    const loose = [pair.a, pair.b].filter((id) => !inScheme.has(id));
     warnings.push({
       code: 'overlap_outside_scheme',
       level: 'warning',
-      segment: loose[0] ?? pair.a,
-      message: `segments '${pair.a}' and '${pair.b}' share ${pair.both} accounts and no scheme decides who owns them (${loose.map((l) => `'${l}'`).join(' and ')} in no scheme)`,
+      segment: pair.a,
+      message: `segments '${pair.a}' and '${pair.b}' both have a playbook and share ${pair.both} accounts; put them in one scheme to decide which playbook applies`,
     });
   }
   return warnings;
