@@ -53,6 +53,14 @@ export async function describeRun(
   const schemes = await store.query<{ scheme: string; segment: string; accounts: number }>(
     `SELECT scheme, segment_id AS segment, count(*) AS accounts FROM strata_assignments WHERE run_id = ${lit(runId)} GROUP BY 1, 2 ORDER BY 1, 2`,
   );
+  // Primary segments in the scheme's own order, the fallback last.
+  const rankIn = (scheme: string, segment: string) => {
+    const index = workspace.config.schemes[scheme]?.order.indexOf(segment) ?? -1;
+    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+  };
+  schemes.sort(
+    (a, b) => a.scheme.localeCompare(b.scheme) || rankIn(a.scheme, a.segment) - rankIn(b.scheme, b.segment),
+  );
   const moved: Record<string, number> = {};
   if (previousRunId !== null) {
     const rows = await store.query<{ scheme: string; n: number }>(

@@ -11,6 +11,13 @@ interface DemoResult {
   imports: { table: string; rowsRead: number; inserted: number; unchanged: number; skipped: number }[];
   tables: { table: string; rows: number; from: string | null; to: string | null }[];
   schemaVersion: number;
+  run: {
+    runId: number;
+    asOf: string;
+    accounts: number;
+    segments: { segment: string; after: number }[];
+    schemes: { scheme: string; accounts: number }[];
+  };
 }
 
 describe('strata demo on the S world, end to end', () => {
@@ -34,6 +41,15 @@ describe('strata demo on the S world, end to end', () => {
     expect(events).toBeGreaterThan(70_000);
     expect(events).toBeLessThan(130_000);
     expect(demo.imports.every((i) => i.skipped === 0)).toBe(true);
+    // The template's segments ran at the world's end over every account; each scheme partitions them.
+    expect(demo.run).toMatchObject({ runId: 1, asOf: '2026-10-31T23:59:59.000Z', accounts: 1000 });
+    expect(demo.run.segments.length).toBeGreaterThanOrEqual(25);
+    for (const scheme of new Set(demo.run.schemes.map((s) => s.scheme))) {
+      const total = demo.run.schemes
+        .filter((s) => s.scheme === scheme)
+        .reduce((sum, s) => sum + s.accounts, 0);
+      expect(total, scheme).toBe(1000);
+    }
     // The workspace names the generated files as its sources.
     expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toMatch(
       /events: \{ file: "data\/events\/\*\.parquet" \}/,

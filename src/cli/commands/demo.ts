@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { WorldSummary } from '../../demo/generate-world.js';
+import { runWorkspace } from '../../engine/run-workspace.js';
 import { importSources } from '../../store/import-sources.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace, WORKSPACE_FILE } from '../../workspace/load-workspace.js';
@@ -9,6 +10,7 @@ import type { Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import { generateWithProgress, parseWorldOptions } from './generate.js';
 import { renderImports } from './import.js';
+import { renderRun } from './run.js';
 import { describeStore, renderStats } from './status.js';
 
 /** The world already in `dataDir`, if it was generated with the same scale and seed. */
@@ -21,7 +23,8 @@ function existingWorld(dataDir: string, scale: string, seed: number): WorldSumma
 
 /**
  * `strata demo`: generates a world (or reuses the one already there), writes a workspace
- * whose sources are its files, imports them, and prints what is in the store.
+ * whose sources are its files (unless one is there), imports them, runs the segments at
+ * the world's end, and prints what is in the store and the segment table.
  */
 export async function runDemo(options: { workspace: string; scale: string; seed: string }, output: Output) {
   const started = performance.now();
@@ -44,8 +47,10 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
       progress.update(fraction, table),
     ).finally(() => progress.stop());
     const summary = await describeStore(store);
+    // Segments are evaluated at the world's last moment, when its data ends.
+    const run = await runWorkspace(store, workspace, new Date(world.endDate));
     const seconds = (performance.now() - started) / 1000;
-    output.result({ workspace: dir, world, imports, ...summary, seconds }, () =>
+    output.result({ workspace: dir, world, imports, ...summary, run, seconds }, () =>
       [
         `Strata demo workspace: ${dir}`,
         `world: scale ${world.scale}, seed ${world.seed}, ${world.startDate.slice(0, 10)} to ${world.endDate.slice(0, 10)}`,
@@ -54,8 +59,10 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
         '',
         renderStats(summary.tables),
         '',
+        renderRun(run),
+        '',
         `store: ${summary.location} (schema v${summary.schemaVersion}); done in ${seconds.toFixed(1)} s`,
-        `next: strata status -w ${options.workspace}   |   strata import -w ${options.workspace}   |   edit ${join(options.workspace, WORKSPACE_FILE)}`,
+        `next: strata segments show at_risk -w ${options.workspace}   |   edit ${join(options.workspace, WORKSPACE_FILE)}, then strata plan -w ${options.workspace}`,
       ].join('\n'),
     );
   } finally {

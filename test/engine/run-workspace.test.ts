@@ -1,0 +1,144 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffMemberships, runMemberships, schemeFlows } from '../../src/engine/membership-diff.js';
+import { planWorkspace } from '../../src/engine/plan-workspace.js';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
+import { accountHistory, segmentMembers } from '../../src/engine/snapshots.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * Hand-worked runs. a1: 500 employees, sessions 06-05 and 06-12; a2: 20 employees, session 06-03;
+ * a3: 150 employees, no sessions; a4: created 06-10, 10 employees, session 06-11.
+ * Run 1 as of 06-07 (window 05-31..06-07): active {a1, a2}, big {a1, a3}, big_active {a1};
+ *   tiers: a1 big_active, a2 active, a3 big.
+ * Run 2 as of 06-14 (window 06-07..06-14): active {a1, a4}, big {a1, a3}, big_active {a1};
+ *   tiers: a1 big_active, a2 other, a3 big, a4 active.
+ */
+const yaml = (threshold: number) => `
+metrics:
+  sessions_7d: { count: { event: session_start }, within: 7d }
+segments:
+  active: { where: { metric: sessions_7d, gte: ${threshold} } }
+  big: { where: { trait: employees, gte: 100 } }
+  big_active: { parent: big, where: { segment: active } }
+schemes:
+  tiers: { order: [big_active, active, big], fallback: other }
+`;
+const dir = tempDir();
+let store: DuckDBStore;
+const workspaceWith = (name: string, text: string) => {
+  mkdirSync(join(dir, name), { recursive: true });
+  writeFileSync(join(dir, name, 'strata.yaml'), text);
+  return loadWorkspace(join(dir, name));
+};
+const members = (runId: number, segment: string) =>
+  store
+    .query<{ account_id: string }>(
+      `SELECT account_id FROM strata_memberships WHERE run_id = ${runId} AND segment_id = '${segment}' ORDER BY 1`,
+    )
+    .then((rows) => rows.map((r) => r.account_id));
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+  await store.execute(`
+    INSERT INTO accounts (account_id, created_at, employees) VALUES
+      ('a1', '2024-01-01', 500), ('a2', '2024-01-01', 20), ('a3', '2024-01-01', 150), ('a4', '2024-06-10', 10);
+    INSERT INTO events (event_id, account_id, event, ts) VALUES
+      ('e1', 'a1', 'session_start', '2024-06-05'), ('e2', 'a1', 'session_start', '2024-06-12'),
+      ('e3', 'a2', 'session_start', '2024-06-03'), ('e4', 'a4', 'session_start', '2024-06-11');
+  `);
+});
+afterAll(() => store.close());
+
+describe('runs, transitions and plan on hand-worked data', () => {
+  const ws = () => workspaceWith('main', yaml(1));
+
+  it('writes snapshots with memberships, primary assignments and metric values', async () => {
+    const first = await runWorkspace(store, ws(), new Date('2024-06-07T00:00:00Z'));
+    expect(first).toMatchObject({ runId: 1, previousRunId: null, accounts: 3 });
+    expect(await members(1, 'active')).toEqual(['a1', 'a2']);
+    expect(await members(1, 'big')).toEqual(['a1', 'a3']);
+    expect(await members(1, 'big_active')).toEqual(['a1']);
+    expect(
+      await store.query('SELECT account_id, segment_id FROM strata_assignments WHERE run_id = 1 ORDER BY 1'),
+    ).toEqual([
+      { account_id: 'a1', segment_id: 'big_active' },
+      { account_id: 'a2', segment_id: 'active' },
+      { account_id: 'a3', segment_id: 'big' },
+    ]);
+    expect(
+      await store.query(`SELECT account_id, value FROM strata_metric_values WHERE run_id = 1 ORDER BY 1`),
+    ).toEqual([
+      { account_id: 'a1', value: 1 },
+      { account_id: 'a2', value: 1 },
+      { account_id: 'a3', value: 0 },
+    ]);
+  });
+
+  it('derives entered, exited and moved against the previous run', async () => {
+    const second = await runWorkspace(store, ws(), new Date('2024-06-14T00:00:00Z'));
+    expect(second).toMatchObject({ runId: 2, previousRunId: 1, accounts: 4, moved: { tiers: 1 } });
+    expect(second.segments.find((s) => s.segment === 'active')).toMatchObject({
+      before: 2,
+      after: 2,
+      entered: 1,
+      exited: 1,
+    });
+    expect(second.segments.find((s) => s.segment === 'big')).toMatchObject({
+      before: 2,
+      after: 2,
+      entered: 0,
+      exited: 0,
+    });
+    expect(await schemeFlows(store, 1, 2)).toEqual([
+      { scheme: 'tiers', from: '(new account)', to: 'active', accounts: 1 },
+      { scheme: 'tiers', from: 'active', to: 'other', accounts: 1 },
+      { scheme: 'tiers', from: 'big', to: 'big', accounts: 1 },
+      { scheme: 'tiers', from: 'big_active', to: 'big_active', accounts: 1 },
+    ]);
+    const history = await accountHistory(store, 'a2');
+    expect(history.map((h) => [h.segments, h.entered, h.exited, h.primary])).toEqual([
+      [['active'], ['active'], [], { tiers: 'active' }],
+      [[], [], ['active'], { tiers: 'other' }],
+    ]);
+    const page = await segmentMembers(store, { runId: 2, segment: 'active', limit: 1, offset: 1 });
+    expect(page).toEqual({
+      total: 2,
+      members: [{ account_id: 'a4', name: null, plan: null, mrr: null, metrics: { sessions_7d: 1 } }],
+    });
+  });
+
+  it('plans an edited workspace against the last snapshot without writing', async () => {
+    const plan = await planWorkspace(store, workspaceWith('edited', yaml(2)));
+    expect(plan.againstRunId).toBe(2);
+    expect(plan.segments).toEqual([
+      { segment: 'active', status: 'changed', added: 0, removed: 2, unchanged: 0 },
+      { segment: 'big', status: 'unchanged', added: 0, removed: 0, unchanged: 2 },
+      { segment: 'big_active', status: 'changed', added: 0, removed: 1, unchanged: 0 },
+    ]);
+    expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual([{ n: 2 }]);
+  });
+
+  it('is blind to rows after the as-of time: a later re-run at the same time is identical', async () => {
+    await store.execute(`
+      INSERT INTO accounts (account_id, created_at, employees) VALUES ('a5', '2024-06-20', 900);
+      INSERT INTO events (event_id, account_id, event, ts) VALUES ('late1', 'a2', 'session_start', '2024-06-20'),
+        ('late2', 'a3', 'session_start', '2024-06-14 00:00:01');
+      INSERT INTO trait_history (account_id, trait, value, ts) VALUES ('a2', 'employees', '5000', '2024-06-20');
+    `);
+    await runWorkspace(store, ws(), new Date('2024-06-14T00:00:00Z'));
+    const diff = await diffMemberships(store, runMemberships(store, 2), runMemberships(store, 3));
+    expect(diff.every((d) => d.entered === 0 && d.exited === 0)).toBe(true);
+    const metricDiff = await store.query<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT account_id, metric, value FROM strata_metric_values WHERE run_id = 2
+        EXCEPT SELECT account_id, metric, value FROM strata_metric_values WHERE run_id = 3)`,
+    );
+    expect(metricDiff).toEqual([{ n: 0 }]);
+    // The same rows do count once the as-of time passes them.
+    await runWorkspace(store, ws(), new Date('2024-06-21T00:00:00Z'));
+    expect(await members(4, 'big')).toEqual(['a1', 'a2', 'a3', 'a5']);
+  });
+});
