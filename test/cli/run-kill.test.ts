@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = tempDir();
+
+/** Starts `strata run` and kills it with SIGKILL after `ms` (if it is still running). */
+function runAndKill(ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', '-w', dir, '--as-of', '2026-10-31'],
+      {
+        cwd: root,
+        stdio: 'ignore',
+      },
+    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
+    });
+  });
+}
+
+async function snapshotCounts() {
+  const store = await DuckDBStore.open(join(dir, '.strata', 'strata.duckdb'));
+  try {
+    return await store.query<{ run_id: number; memberships: number; metrics: number }>(
+      `SELECT r.run_id,
+         (SELECT count(*) FROM strata_memberships m WHERE m.run_id = r.run_id) AS memberships,
+         (SELECT count(*) FROM strata_metric_values v WHERE v.run_id = r.run_id) AS metrics
+       FROM strata_runs r ORDER BY 1`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+describe('strata run killed with SIGKILL', () => {
+  it('leaves the previous snapshot intact and never a partial one, at any moment', async () => {
+    const world = await generateWorld({ scale: 'S', seed: 3, outDir: join(dir, 'data'), accounts: 20_000 });
+    const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join('data', f)]));
+    writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
+    expect(runCli(['import', '-w', dir]).code).toBe(0);
+    expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
+    const [baseline] = await snapshotCounts();
+    expect(baseline?.memberships).toBeGreaterThan(20_000);
+
+    // Kill later and later until a run gets through; every kill before it must have left nothing.
+    let interrupted = 0;
+    for (let ms = 300; ms < 6000; ms += 40) {
+      await runAndKill(ms);
+      const runs = await snapshotCounts();
+      expect(runs[0]).toEqual(baseline);
+      if (runs.length === 1) {
+        interrupted++;
+        continue;
+      }
+      // The same data at the same time: a complete run is an exact copy of the first.
+      expect(runs).toHaveLength(2);
+      expect(runs[1]).toMatchObject({ memberships: baseline?.memberships, metrics: baseline?.metrics });
+      break;
+    }
+    expect(interrupted).toBeGreaterThanOrEqual(3);
+  }, 240_000);
+});
