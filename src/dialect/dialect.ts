@@ -30,6 +30,8 @@ export interface Dialect {
   argMaxIf(value: string, by: string, condition: string): string;
   /** Percentile rank of `expression` among rows where it is not NULL, 0-100 (NULL stays NULL). */
   percentRank(expression: string): string;
+  /** A query returning the distinct keys (column `key`) of the JSON objects in `table`.`column`. */
+  distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */
   containsText(haystack: string, needle: string): string;
   /** Text to a number, NULL when it is not one. */

@@ -2,6 +2,7 @@ import { segmentColumn } from '../compile/compile-workspace.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { checkNames } from './check-names.js';
 import { evaluateWorkspace } from './evaluate.js';
 import { diffMemberships, runMemberships } from './membership-diff.js';
 
@@ -30,6 +31,7 @@ export async function planWorkspace(store: Store, workspace: Workspace, asOf?: D
   if (!last?.run_id || !last.as_of) {
     throw new StrataError('no_runs', "no snapshot to compare with yet; run 'strata run' first");
   }
+  await checkNames(store, workspace);
   const at = asOf ?? new Date(last.as_of);
   const evaluation = await evaluateWorkspace(store, workspace, at);
   const q = store.dialect.quoteIdentifier;

@@ -3,6 +3,7 @@ import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { MetricCompiler } from '../compile/metric-sql.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { checkNames } from './check-names.js';
 import { evaluateWorkspace } from './evaluate.js';
 import { describeRun, type RunReport } from './run-report.js';
 
@@ -22,6 +23,7 @@ export async function runWorkspace(store: Store, workspace: Workspace, asOf: Dat
   const started = performance.now();
   const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
+  const nameWarnings = await checkNames(store, workspace);
   const evaluation = await evaluateWorkspace(store, workspace, asOf);
   const hash = createHash('sha256').update(workspace.text).digest('hex');
   const schemes = workspace.config.schemes;
@@ -54,5 +56,6 @@ export async function runWorkspace(store: Store, workspace: Workspace, asOf: Dat
     }
     return id;
   });
-  return describeRun(store, workspace, runId, (performance.now() - started) / 1000);
+  const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000);
+  return { ...report, warnings: [...nameWarnings, ...report.warnings] };
 }

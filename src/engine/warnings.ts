@@ -8,7 +8,8 @@ export interface Warning {
     | 'segment_too_small'
     | 'segment_stale'
     | 'overlap_outside_scheme'
-    | 'no_playbook';
+    | 'no_playbook'
+    | 'unknown_name';
   readonly level: 'warning' | 'strong';
   readonly message: string;
   readonly segment?: string;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { didYouMean, StrataError } from '../errors.js';
+import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
 import { type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
@@ -17,6 +17,8 @@ export interface Workspace extends ResolvedLanguage {
   readonly config: WorkspaceFile;
   /** The text of strata.yaml as read (hashed into each run; quoted by `segments show`). */
   readonly text: string;
+  /** File and line of a path inside strata.yaml, for errors found after loading. */
+  locate(path: readonly (string | number)[]): ErrorLocation;
 }
 
 /** Resolves a path written in strata.yaml against the workspace folder. */
@@ -92,9 +94,9 @@ export function loadWorkspace(dir: string): Workspace {
       );
     }
   }
-  const locate = (path: readonly (string | number)[]) => {
+  const locate = (path: readonly (string | number)[]): ErrorLocation => {
     const line = lineOf(document, counter, path);
-    return { file, ...(line ? { line } : {}) };
+    return { file, ...(line ? { line } : {}), path: path.join('.') };
   };
   const language = resolveLanguage(parsed.data.metrics, parsed.data.segments, locate);
   const segmentIds = Object.keys(parsed.data.segments);
@@ -112,7 +114,7 @@ export function loadWorkspace(dir: string): Workspace {
     });
   }
   for (const id of Object.keys(parsed.data.playbooks ?? {})) checkSegment(id, ['playbooks', id]);
-  return { dir: absolute, file, config: parsed.data, text, ...language };
+  return { dir: absolute, file, config: parsed.data, text, locate, ...language };
 }
 
 /** The text of strata.yaml at `path` (e.g. a segment's definition as written), or undefined. */

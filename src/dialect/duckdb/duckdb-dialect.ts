@@ -54,6 +54,8 @@ export const duckdbDialect: Dialect = {
     fn === 'count'
       ? `count(*) FILTER (WHERE ${condition})`
       : `${fn}(${expression}) FILTER (WHERE ${condition})`,
+  distinctJsonKeys: (table, column) =>
+    `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,

@@ -1,0 +1,81 @@
+import type { ConditionNode, EventFilter, MetricNode } from '../compile/ast.js';
+import { nearestName, StrataError } from '../errors.js';
+import { TABLES } from '../model/tables.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import type { Warning } from './warnings.js';
+
+interface Use {
+  readonly name: string;
+  readonly path: (string | number)[];
+}
+
+const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
+
+/** Every event and trait name the workspace uses, with where it is used. */
+function namesUsed(workspace: Workspace): { events: Use[]; traits: Use[] } {
+  const events: Use[] = [];
+  const traits: Use[] = [];
+  const event = (filter: EventFilter, path: (string | number)[]) => {
+    if (filter.event !== 'any') events.push({ name: filter.event, path });
+  };
+  const metric = (node: MetricNode, path: (string | number)[]) => {
+    if (node.kind === 'count' || node.kind === 'recency' || node.kind === 'aggregate')
+      event(node.filter, path);
+    if (node.kind === 'distinctEvents') for (const name of node.events) events.push({ name, path });
+    if (node.kind === 'trait' || node.kind === 'traitChanges') traits.push({ name: node.trait, path });
+  };
+  const condition = (node: ConditionNode, path: (string | number)[]): void => {
+    if (node.kind === 'performed' || node.kind === 'seen') event(node.filter, path);
+    if (node.kind === 'trait') traits.push({ name: node.trait, path });
+    if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach((c) => condition(c, path));
+    if (node.kind === 'not') condition(node.condition, path);
+  };
+  for (const [name, node] of Object.entries(workspace.config.metrics)) metric(node, ['metrics', name]);
+  for (const segment of workspace.segments) condition(segment.where, ['segments', segment.id, 'where']);
+  return { events, traits };
+}
+
+/**
+ * Checks the event and trait names a workspace uses against the data before any segment
+ * SQL runs: a name that is absent but close to one present is a typo and an error ("did
+ * you mean"); a name absent with no near match is a warning (an event not tracked yet).
+ * Skipped for a store with no events or accounts yet.
+ */
+export async function checkNames(store: Store, workspace: Workspace): Promise<Warning[]> {
+  const { events, traits } = namesUsed(workspace);
+  const knownEvents = (await store.query<{ event: string }>('SELECT DISTINCT event FROM events')).map(
+    (r) => r.event,
+  );
+  const knownTraits = [
+    ...ACCOUNT_COLUMNS,
+    ...(await store.query<{ trait: string }>('SELECT DISTINCT trait FROM trait_history')).map((r) => r.trait),
+    ...(await store.query<{ key: string }>(store.dialect.distinctJsonKeys('accounts', 'traits'))).map(
+      (r) => r.key,
+    ),
+  ];
+  const [accounts] = await store.query<{ n: number }>('SELECT count(*) AS n FROM accounts');
+  const warnings: Warning[] = [];
+  const check = (uses: Use[], known: string[], kind: 'event' | 'trait') => {
+    if (known.length === 0 || (kind === 'trait' && !accounts?.n)) return;
+    for (const use of uses) {
+      if (known.includes(use.name)) continue;
+      const near = nearestName(use.name, known);
+      if (near) {
+        throw new StrataError(
+          `unknown_${kind}`,
+          `unknown ${kind} '${use.name}' - did you mean '${near}'?`,
+          workspace.locate(use.path),
+        );
+      }
+      warnings.push({
+        code: 'unknown_name',
+        level: 'warning',
+        message: `${kind} '${use.name}' (${use.path.join('.')}) does not occur in the data yet`,
+      });
+    }
+  };
+  check(events, knownEvents, 'event');
+  check(traits, knownTraits, 'trait');
+  return warnings;
+}
