@@ -206,6 +206,19 @@ segments
     ),
   );
 
+segments
+  .command('overlap')
+  .description('pairs of segments sharing accounts: counts and Jaccard similarity')
+  .option('--run <id>', 'in this run (default: the latest)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/segments.js')).runSegmentsOverlap(
+        { workspace: o.workspace, ...(o.run ? { run: o.run as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
 program
   .command('history')
   .description("an account's segments run by run")

@@ -61,6 +61,49 @@ describe('strata demo on the S world, end to end', () => {
     expect(demo.imports.every((i) => i.inserted === 0 && i.unchanged === i.rowsRead)).toBe(true);
   });
 
+  it('lists segments, shows one, pages its members, and measures overlaps that agree with the member lists', () => {
+    const list = runCli(['segments', 'list', '-w', ws, '--json']).json<{
+      segments: { segment: string; accounts: number }[];
+    }>();
+    const sizes = new Map(list.segments.map((s) => [s.segment, s.accounts]));
+    const membersOf = (id: string) =>
+      runCli(['segments', 'members', id, '-w', ws, '--limit', '5000', '--json'])
+        .json<{ total: number; members: { account_id: string }[] }>()
+        .members.map((m) => m.account_id);
+    const overlap = runCli(['segments', 'overlap', '-w', ws, '--json']).json<{
+      pairs: { a: string; b: string; both: number; jaccard: number }[];
+    }>();
+    const pair = overlap.pairs.find((p) => p.a === 'healthcare' && p.b === 'mid_market');
+    const healthcare = new Set(membersOf('healthcare'));
+    const midMarket = membersOf('mid_market');
+    expect(healthcare.size).toBe(sizes.get('healthcare'));
+    const shared = midMarket.filter((id) => healthcare.has(id)).length;
+    expect(pair?.both).toBe(shared);
+    expect(pair?.jaccard).toBeCloseTo(shared / (healthcare.size + midMarket.length - shared), 12);
+    // A child's members are a subset of its parent's.
+    expect(membersOf('mm_healthcare').every((id) => midMarket.includes(id))).toBe(true);
+    const show = runCli(['segments', 'show', 'mm_healthcare', '-w', ws]);
+    expect(show.stdout).toContain(
+      'mm_healthcare: { framework: firmographic, parent: mid_market, where: { segment: healthcare } }',
+    );
+    const page = runCli([
+      'segments',
+      'members',
+      'paying',
+      '-w',
+      ws,
+      '--limit',
+      '3',
+      '--sort',
+      'health',
+      '--json',
+    ]).json<{
+      members: { metrics: { health: number } }[];
+    }>();
+    const health = page.members.map((m) => m.metrics.health);
+    expect(health).toEqual([...health].sort((a, b) => b - a));
+  });
+
   it('prints a readable summary without --json', () => {
     const run = runCli(['status', '-w', ws]);
     expect(run.code).toBe(0);

@@ -187,3 +187,21 @@ export async function runTransitions(
     );
   });
 }
+
+/** `strata segments overlap`: every pair of segments sharing accounts, with counts and Jaccard similarity. */
+export async function runSegmentsOverlap(options: { workspace: string; run?: string }, output: Output) {
+  await withWorkspace(options.workspace, async (store) => {
+    const runId = await resolveRun(store, runOption(options.run));
+    const pairs = (await overlaps(store, runMemberships(store, runId))).sort((x, y) => y.jaccard - x.jaccard);
+    output.result({ runId, pairs }, () =>
+      [
+        `segments sharing accounts in run ${runId}, most similar first`,
+        '',
+        formatTable(
+          ['segment', 'segment', 'shared', 'jaccard'],
+          pairs.map((p) => [p.a, p.b, p.both, Number(p.jaccard.toFixed(3))]),
+        ),
+      ].join('\n'),
+    );
+  });
+}
