@@ -28,7 +28,7 @@ function namesUsed(workspace: Workspace): { events: Use[]; traits: Use[] } {
   const condition = (node: ConditionNode, path: (string | number)[]): void => {
     if (node.kind === 'performed' || node.kind === 'seen') event(node.filter, path);
     if (node.kind === 'trait') traits.push({ name: node.trait, path });
-    if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach((c) => condition(c, path));
+    if (node.kind === 'all' || node.kind === 'any') for (const c of node.conditions) condition(c, path);
     if (node.kind === 'not') condition(node.condition, path);
   };
   for (const [name, node] of Object.entries(workspace.config.metrics)) metric(node, ['metrics', name]);

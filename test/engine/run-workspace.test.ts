@@ -145,7 +145,10 @@ describe('runs, transitions and plan on hand-worked data', () => {
 
 describe('names checked against the data before any segment SQL', () => {
   it('rejects a mistyped event with a suggestion and its line, and warns about an event never seen', async () => {
-    const typo = workspaceWith('typo', 'segments:\n  s: { where: { performed: sesion_start, within: 7d } }\n');
+    const typo = workspaceWith(
+      'typo',
+      'segments:\n  s: { where: { performed: sesion_start, within: 7d } }\n',
+    );
     const error = await runWorkspace(store, typo, new Date('2024-06-14T00:00:00Z')).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'unknown_event',
@@ -155,12 +158,16 @@ describe('names checked against the data before any segment SQL', () => {
     const runs = await store.query('SELECT count(*) AS n FROM strata_runs');
     const fresh = workspaceWith('fresh', 'segments:\n  s: { where: { performed: webinar_attended } }\n');
     const report = await runWorkspace(store, fresh, new Date('2024-06-14T00:00:00Z'));
-    expect(report.warnings.map((w) => w.message)).toContain("event 'webinar_attended' (segments.s.where) does not occur in the data yet");
+    expect(report.warnings.map((w) => w.message)).toContain(
+      "event 'webinar_attended' (segments.s.where) does not occur in the data yet",
+    );
     expect(await store.query('SELECT count(*) AS n FROM strata_runs')).not.toEqual(runs);
   });
 
   it('rejects a mistyped trait', async () => {
     const typo = workspaceWith('trait-typo', 'segments:\n  s: { where: { trait: employes, gte: 5 } }\n');
-    await expect(runWorkspace(store, typo, new Date())).rejects.toThrow("unknown trait 'employes' - did you mean 'employees'?");
+    await expect(runWorkspace(store, typo, new Date())).rejects.toThrow(
+      "unknown trait 'employes' - did you mean 'employees'?",
+    );
   });
 });
