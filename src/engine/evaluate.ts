@@ -9,7 +9,12 @@ export const EVALUATION_TABLE = 'strata_evaluation';
  * Evaluates the workspace at `asOf` inside the database into a temp table (one row per
  * account: metric columns and segment flags); nothing is read back into JavaScript.
  */
-export async function evaluateWorkspace(store: Store, workspace: Workspace, asOf: Date): Promise<string> {
+export async function evaluateWorkspace(
+  store: Store,
+  workspace: Workspace,
+  asOf: Date,
+  onProgress?: (fraction: number) => void,
+): Promise<string> {
   const table = store.dialect.quoteIdentifier(EVALUATION_TABLE);
   const sql = compileWorkspace(store.dialect, {
     metrics: workspace.metrics,
@@ -17,6 +22,6 @@ export async function evaluateWorkspace(store: Store, workspace: Workspace, asOf
     asOf,
   });
   await store.execute(`DROP TABLE IF EXISTS ${table}`);
-  await store.execute(`CREATE TEMP TABLE ${table} AS ${sql}`);
+  await store.withProgress(`CREATE TEMP TABLE ${table} AS ${sql}`, onProgress);
   return table;
 }

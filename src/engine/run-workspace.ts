@@ -19,12 +19,17 @@ export function schemeCase(store: Store, order: readonly string[], fallback: str
  * row, memberships, primary assignment per scheme, metric values) in ONE transaction,
  * so a run stopped at any point (kill -9 included) leaves no partial snapshot.
  */
-export async function runWorkspace(store: Store, workspace: Workspace, asOf: Date): Promise<RunReport> {
+export async function runWorkspace(
+  store: Store,
+  workspace: Workspace,
+  asOf: Date,
+  onProgress?: (fraction: number) => void,
+): Promise<RunReport> {
   const started = performance.now();
   const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
   const nameWarnings = await checkNames(store, workspace);
-  const evaluation = await evaluateWorkspace(store, workspace, asOf);
+  const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress);
   const hash = createHash('sha256').update(workspace.text).digest('hex');
   const schemes = workspace.config.schemes;
 

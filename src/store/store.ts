@@ -67,6 +67,8 @@ export interface Store {
   query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
   /** Runs statements that return nothing. */
   execute(sql: string): Promise<void>;
+  /** Runs a long statement, reporting the engine's progress estimate (0-1) now and then. */
+  withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

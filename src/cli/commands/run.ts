@@ -6,6 +6,7 @@ import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { loadWorkspace, type Workspace } from '../../workspace/load-workspace.js';
 import { count, formatTable, type Output } from '../output.js';
+import { createProgress } from '../progress.js';
 
 /** Parses `--as-of` (any ISO-8601 date or timestamp; UTC when no offset is given). */
 export function parseAsOf(text: string | undefined): Date | undefined {
