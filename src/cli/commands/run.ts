@@ -73,9 +73,10 @@ export function renderRun(report: RunReport): string {
 /** `strata run [--as-of T]`. */
 export async function runRun(options: { workspace: string; asOf?: string }, output: Output) {
   const asOf = parseAsOf(options.asOf) ?? new Date();
+  const progress = createProgress('run', !output.json);
   const report = await withWorkspace(options.workspace, (store, workspace) =>
-    runWorkspace(store, workspace, asOf),
-  );
+    runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating')),
+  ).finally(() => progress.stop());
   output.result(report, () => renderRun(report));
   return report;
 }
