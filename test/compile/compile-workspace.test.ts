@@ -32,6 +32,8 @@ metrics:
   adoption: { distinctEvents: [dashboard_created, alert_set, api_call, sso_enabled], within: 30d, ratio: true }
   widgets_90d: { sum: { event: dashboard_created, property: widgets }, within: 90d }
   email_alerts: { count: { event: alert_set, where: { channel: email } } }
+  widgets_avg: { avg: { event: dashboard_created, property: widgets } }
+  widgets_max: { max: { event: dashboard_created, property: widgets } }
 segments:
   enterprise: { framework: firmographic, where: { trait: employees, gte: 1000 } }
   mid_market: { framework: firmographic, where: { trait: employees, between: [100, 999] } }
@@ -47,6 +49,13 @@ segments:
   new: { framework: lifecycle, where: { metric: tenure_days, lt: 30 } }
   emailed: { where: { performed: { event: alert_set, where: { channel: email } }, within: 30d } }
   big_payer: { where: { metric: mrr, gte: 1000 } }
+  not_healthcare: { where: { trait: industry, ne: Healthcare } }
+  finance_or_retail: { where: { trait: industry, in: [Finance, Retail] } }
+  has_use_case: { where: { trait: use_case, exists: true } }
+  no_use_case: { where: { trait: use_case, exists: false } }
+  health_like: { where: { trait: industry, contains: health } }
+  uses_builtins: { where: { any: [ { metric: days_to_renewal, lt: 0 }, { metric: tickets_30d, lt: 0 }, { metric: events_30d, lt: 0 }, { metric: nps_category, eq: x } ] } }
+  some_sessions: { where: { performed: session_start, within: 30d, atLeast: 2, atMost: 5 } }
 `;
 
 function workspace(text: string, name: string): Workspace {
@@ -110,6 +119,15 @@ describe('compiled workspace on a hand-worked fixture', () => {
     expect(pick('nps_latest')).toEqual([4, null, null]);
     expect(pick('tenure_days')).toEqual([181, 60, 10]);
     expect(pick('mrr')).toEqual([5000, 800, 0]);
+    expect(pick('widgets_avg')).toEqual([3, null, null]);
+    expect(pick('widgets_max')).toEqual([3, null, null]);
+    // Renewals 2024-08-15 and 2025-01-01 seen from 2024-06-30.
+    expect(pick('days_to_renewal')).toEqual([46, 185, null]);
+    // Tickets opened after 05-31: a1 two on 06-01, a2 one on 06-25.
+    expect(pick('tickets_30d')).toEqual([2, 1, 0]);
+    // a1: 25 sessions + 1 dashboard; a2: sessions 06-01 and 06-15 + alert 06-20.
+    expect(pick('events_30d')).toEqual([26, 3, 0]);
+    expect(pick('nps_category')).toEqual(['detractor', null, null]);
   });
 
   it('evaluates every condition type into the hand-worked memberships', async () => {
@@ -130,6 +148,13 @@ describe('compiled workspace on a hand-worked fixture', () => {
     expect(members('new')).toEqual(['a3']);
     expect(members('emailed')).toEqual(['a2']);
     expect(members('big_payer')).toEqual(['a1']);
+    expect(members('not_healthcare')).toEqual(['a2']);
+    expect(members('finance_or_retail')).toEqual(['a2']);
+    expect(members('has_use_case')).toEqual(['a1']);
+    expect(members('no_use_case')).toEqual(['a2', 'a3']);
+    expect(members('health_like')).toEqual(['a1', 'a3']);
+    // session_start in the last 30 days: a1 25, a2 2, a3 0.
+    expect(members('some_sessions')).toEqual(['a2']);
   });
 
   it('scans the events table once for all metrics and segments', () => {
