@@ -136,7 +136,9 @@ export class MetricCompiler {
         const parts = node.components.map((c) => {
           // Scaled 0-1 between the anchors and clamped; a missing value scores as bad.
           const scaled = `(${this.expression(c.metric, shift)} - ${lit(c.bad)}) / ${lit(c.good - c.bad)}`;
-          return `${lit(c.weight)} * coalesce(greatest(0, least(1, ${scaled})), 0)`;
+          // The missing value becomes 0 before clamping: least()/greatest() skip NULLs, so
+          // clamping first would turn "no NPS answer" into a perfect score.
+          return `${lit(c.weight)} * greatest(0, least(1, coalesce(${scaled}, 0)))`;
         });
         return `(100.0 * (${parts.join(' + ')}) / ${lit(total)})`;
       }

@@ -182,6 +182,7 @@ metrics:
   plan_changes_90d: { traitChanges: plan, within: 90d }
   tickets_90d: { tickets: { within: 90d } }
   health: { score: [ { metric: sessions_30d, weight: 3, bad: 0, good: 20 }, { metric: tickets_open, weight: 1, bad: 2, good: 0 } ] }
+  nps_health: { score: [ { metric: nps_latest, weight: 1, bad: 4, good: 9 } ] }
 segments:
   health_drop: { where: { metric: health, dropBy: 5, within: 30d } }
   health_rise: { where: { metric: health, riseBy: 50, within: 30d } }
@@ -205,6 +206,8 @@ describe('windowed, historical and ranked metrics', () => {
     expect(pick('plan_changes_90d')).toEqual([1, 0, 0]);
     expect(pick('tickets_90d')).toEqual([2, 1, 0]);
     expect(pick('health')).toEqual([87.5, 20, 25]);
+    // NPS: a1 answered 4 (the bad anchor: 0 points), a2 and a3 never answered (0 points, not 100).
+    expect(pick('nps_health')).toEqual([0, 0, 0]);
   });
 
   it('evaluates drops, first/last seen, relative time and top / bottom ranks', async () => {
