@@ -69,7 +69,8 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       case 'between':
         return `${numeric} BETWEEN ${lit(value[0])} AND ${lit(value[1])}`;
       case 'in':
-        return `${side(value[0] ?? '')} IN (${value.map(val).join(', ')})`;
+        // Each element compares on its own side, so [5, growth] mixes a number and a text.
+        return `(${value.map((v) => `${side(v)} = ${val(v)}`).join(' OR ')})`;
       case 'exists':
         return value ? `${text} IS NOT NULL` : `${text} IS NULL`;
       case 'contains':
@@ -78,7 +79,15 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
   };
 
   const byId = new Map(input.segments.map((s) => [s.id, s]));
+  // Every leaf is TRUE or FALSE, never NULL: an unknown value fails its comparison, so
+  // `not` of it holds (NOT NULL would be NULL and silently drop the account).
   const condition = (node: ConditionNode): string => {
+    const sql = conditionSql(node);
+    return node.kind === 'all' || node.kind === 'any' || node.kind === 'not' || node.kind === 'segment'
+      ? sql
+      : `coalesce(${sql}, FALSE)`;
+  };
+  const conditionSql = (node: ConditionNode): string => {
     switch (node.kind) {
       case 'trait':
         return compare(
@@ -98,16 +107,14 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
           : `${now} - ${before} >= ${lit(node.by)}`;
       }
       case 'performed': {
-        const count = `coalesce(${base(scans.add('events', dialect.aggregateIf('count', '', metrics.eventMatch(node.filter, node.withinDays))))}, 0)`;
+        const count = `coalesce(${base(scans.aggregate('events', 'count', '', metrics.eventMatch(node.filter, node.withinDays)))}, 0)`;
         return node.atMost === null
           ? `${count} >= ${lit(node.atLeast)}`
           : `${count} BETWEEN ${lit(node.atLeast)} AND ${lit(node.atMost)}`;
       }
       case 'seen': {
         const fn = node.which === 'first' ? 'min' : 'max';
-        const seen = base(
-          scans.add('events', dialect.aggregateIf(fn, 'ts', metrics.eventMatch(node.filter, null))),
-        );
+        const seen = base(scans.aggregate('events', fn, 'ts', metrics.eventMatch(node.filter, null)));
         const parts = [`${seen} IS NOT NULL`];
         if (node.before) parts.push(`${seen} < ${metrics.moment(node.before)}`);
         if (node.after) parts.push(`${seen} >= ${metrics.moment(node.after)}`);
@@ -118,7 +125,9 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
           ? `${base('a.created_at')} > ${dialect.minusDays(asOf, node.withinDays)}`
           : `(${base('a.renewal_at')} >= ${asOf} AND ${base('a.renewal_at')} <= ${dialect.minusDays(asOf, -node.withinDays)})`;
       case 'rank': {
-        const pct = rank(base(metrics.expression(node.metric)));
+        // Ranking a percentile metric again gives the same ranks: use it as it is.
+        const ranked = input.metrics[node.metric]?.kind === 'percentile';
+        const pct = ranked ? metricRef(node.metric) : rank(base(metrics.expression(node.metric)));
         return node.side === 'top'
           ? `${pct} >= ${lit(100 - node.percent)}`
           : `${pct} <= ${lit(node.percent)}`;

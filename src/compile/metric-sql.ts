@@ -56,13 +56,11 @@ export class MetricCompiler {
 
   /** An account trait (column or traits key) as of the time: the latest trait_history value, else the current one. */
   trait(trait: string, shiftDays: number, as: 'number' | 'text'): string {
-    const history = this.scans.add(
+    const history = this.scans.argMax(
       'trait_history',
-      this.dialect.argMaxIf(
-        'value',
-        'ts',
-        `trait = ${this.dialect.literal(trait)} AND ts <= ${this.at(shiftDays)}`,
-      ),
+      'value',
+      'ts',
+      `trait = ${this.dialect.literal(trait)} AND ts <= ${this.at(shiftDays)}`,
     );
     const current = ACCOUNT_COLUMNS.has(trait)
       ? `CAST(a.${this.dialect.quoteIdentifier(trait)} AS VARCHAR)`
@@ -84,17 +82,19 @@ export class MetricCompiler {
     const at = this.at(shift);
     switch (node.kind) {
       case 'count':
-        return `coalesce(${this.scans.add('events', d.aggregateIf('count', '', this.eventMatch(node.filter, node.withinDays, shift)))}, 0)`;
+        return `coalesce(${this.scans.aggregate('events', 'count', '', this.eventMatch(node.filter, node.withinDays, shift))}, 0)`;
       case 'recency':
         return d.wholeDaysBetween(
-          this.scans.add('events', d.aggregateIf('max', 'ts', this.eventMatch(node.filter, null, shift))),
+          this.scans.aggregate('events', 'max', 'ts', this.eventMatch(node.filter, null, shift)),
           at,
         );
       case 'distinctEvents': {
         const seen = node.events.map((event) => {
-          const n = this.scans.add(
+          const n = this.scans.aggregate(
             'events',
-            d.aggregateIf('count', '', this.eventMatch({ event, where: {} }, node.withinDays, shift)),
+            'count',
+            '',
+            this.eventMatch({ event, where: {} }, node.withinDays, shift),
           );
           return `CASE WHEN ${n} > 0 THEN 1 ELSE 0 END`;
         });
@@ -104,9 +104,11 @@ export class MetricCompiler {
       }
       case 'aggregate': {
         const value = d.jsonNumber('properties', node.property);
-        const aggregated = this.scans.add(
+        const aggregated = this.scans.aggregate(
           'events',
-          d.aggregateIf(node.fn, value, this.eventMatch(node.filter, node.withinDays, shift)),
+          node.fn,
+          value,
+          this.eventMatch(node.filter, node.withinDays, shift),
         );
         return node.fn === 'sum' ? `coalesce(${aggregated}, 0)` : aggregated;
       }
@@ -118,17 +120,10 @@ export class MetricCompiler {
             ? 'TRUE'
             : `created_at > ${d.minusDays(this.asOf, shift + node.withinDays)}`;
         const open = node.open ? ` AND (resolved_at IS NULL OR resolved_at > ${at})` : '';
-        return `coalesce(${this.scans.add('tickets', d.aggregateIf('count', '', `created_at <= ${at} AND ${window}${open}`))}, 0)`;
+        return `coalesce(${this.scans.aggregate('tickets', 'count', '', `created_at <= ${at} AND ${window}${open}`)}, 0)`;
       }
       case 'traitChanges':
-        return `coalesce(${this.scans.add(
-          'trait_history',
-          d.aggregateIf(
-            'count',
-            '',
-            `trait = ${lit(node.trait)} AND ts <= ${at} AND ts > ${d.minusDays(this.asOf, shift + node.withinDays)}`,
-          ),
-        )}, 0)`;
+        return `coalesce(${this.scans.aggregate('trait_history', 'count', '', `trait = ${lit(node.trait)} AND ts <= ${at} AND ts > ${d.minusDays(this.asOf, shift + node.withinDays)}`)}, 0)`;
       case 'change':
         return `(${this.expression(node.metric, shift)} - ${this.expression(node.metric, shift + node.withinDays)})`;
       case 'score': {
@@ -157,7 +152,7 @@ export class MetricCompiler {
     const at = this.at(shift);
     switch (name) {
       case 'seats':
-        return `coalesce(${this.scans.add('users', d.aggregateIf('count', '', `created_at IS NULL OR created_at <= ${at}`))}, 0)`;
+        return `coalesce(${this.scans.aggregate('users', 'count', '', `created_at IS NULL OR created_at <= ${at}`)}, 0)`;
       case 'tenure_days':
         return d.wholeDaysBetween('a.created_at', at);
       case 'days_to_renewal':
@@ -167,7 +162,7 @@ export class MetricCompiler {
       case 'tickets_30d':
         return this.node({ kind: 'tickets', withinDays: 30, open: false }, shift, name);
       case 'nps_latest':
-        return this.scans.add('surveys', d.argMaxIf('nps', 'ts', `ts <= ${at}`));
+        return this.scans.argMax('surveys', 'nps', 'ts', `ts <= ${at}`);
       case 'nps_category': {
         const nps = this.builtin('nps_latest', shift);
         return `CASE WHEN ${nps} >= 9 THEN 'promoter' WHEN ${nps} >= 7 THEN 'passive' WHEN ${nps} >= 0 THEN 'detractor' END`;

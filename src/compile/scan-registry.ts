@@ -18,6 +18,8 @@ const TIME_COLUMN: Readonly<Record<ScannedTable, string>> = {
  */
 export class ScanRegistry {
   private readonly aggregates = new Map<ScannedTable, string[]>();
+  /** Row conditions of each table's aggregates: the scan reads only rows some aggregate needs. */
+  private readonly conditions = new Map<ScannedTable, Set<string>>();
 
   constructor(
     private readonly dialect: Dialect,
@@ -25,10 +27,26 @@ export class ScanRegistry {
     private readonly asOf: string,
   ) {}
 
-  /** Registers an aggregate over `table`; returns the column that will hold it. */
-  add(table: ScannedTable, aggregate: string): string {
+  /** `fn` of `value` over the rows of `table` where `condition` holds; returns the column holding it. */
+  aggregate(
+    table: ScannedTable,
+    fn: 'count' | 'sum' | 'avg' | 'min' | 'max',
+    value: string,
+    condition: string,
+  ): string {
+    return this.add(table, this.dialect.aggregateIf(fn, value, condition), condition);
+  }
+
+  /** `value` of the row with the largest `by` where `condition` holds; returns the column holding it. */
+  argMax(table: ScannedTable, value: string, by: string, condition: string): string {
+    return this.add(table, this.dialect.argMaxIf(value, by, condition), condition);
+  }
+
+  private add(table: ScannedTable, aggregate: string, condition: string): string {
     const list = this.aggregates.get(table) ?? [];
     this.aggregates.set(table, list);
+    const conditions = this.conditions.get(table) ?? new Set<string>();
+    this.conditions.set(table, conditions.add(condition));
     const index = list.indexOf(aggregate);
     const position = index >= 0 ? index : list.push(aggregate) - 1;
     return `${this.alias(table)}.${this.dialect.quoteIdentifier(`c${position}`)}`;
@@ -43,16 +61,14 @@ export class ScanRegistry {
         // Users may lack a creation time: they count as having always been there.
         const visible =
           table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
+        // Rows no aggregate wants (events older than every window) are dropped before aggregating.
+        const wanted = [...(this.conditions.get(table) ?? [])];
+        const needed = wanted.includes('TRUE') ? '' : ` AND (${wanted.map((c) => `(${c})`).join(' OR ')})`;
         const columns = list.map((sql, i) => `${sql} AS ${q(`c${i}`)}`).join(', ');
-        return `LEFT JOIN (SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible} GROUP BY account_id) ${this.alias(table)}
+        return `LEFT JOIN (SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}
     ON ${this.alias(table)}.account_id = a.account_id`;
       })
       .join('\n    ');
-  }
-
-  /** How many times `table` is scanned (0 or 1). */
-  scans(table: ScannedTable): number {
-    return this.aggregates.has(table) ? 1 : 0;
   }
 
   private alias(table: ScannedTable): string {
