@@ -113,15 +113,16 @@ export async function runWarnings(
   const sameScheme = (a: string, b: string) =>
     Object.values(workspace.config.schemes).some((s) => s.order.includes(a) && s.order.includes(b));
   const acted = (id: string) => Boolean(workspace.config.playbooks?.[id]);
-  const memberships = `SELECT segment_id, account_id FROM strata_memberships WHERE run_id = ${lit(runId)}`;
-  const pairs = (await overlaps(store, memberships)).filter(
-    (p) =>
-      acted(p.a) &&
-      acted(p.b) &&
-      !sameScheme(p.a, p.b) &&
-      !builtFrom(p.a).has(p.b) &&
-      !builtFrom(p.b).has(p.a),
-  );
+  // Only segments with a playbook can conflict: the self-join stays small.
+  const actedIds = workspace.segments.map((s) => s.id).filter(acted);
+  const memberships = `SELECT segment_id, account_id FROM strata_memberships WHERE run_id = ${lit(runId)}
+    AND segment_id IN (${actedIds.map(lit).join(', ') || 'NULL'})`;
+  const pairs =
+    actedIds.length < 2
+      ? []
+      : (await overlaps(store, memberships)).filter(
+          (p) => !sameScheme(p.a, p.b) && !builtFrom(p.a).has(p.b) && !builtFrom(p.b).has(p.a),
+        );
   for (const pair of pairs) {
     warnings.push({
       code: 'overlap_outside_scheme',
