@@ -107,14 +107,14 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
           : `${now} - ${before} >= ${lit(node.by)}`;
       }
       case 'performed': {
-        const count = `coalesce(${base(scans.aggregate('events', 'count', '', metrics.eventMatch(node.filter, node.withinDays)))}, 0)`;
+        const count = `coalesce(${base(metrics.eventAggregate('count', '', node.filter, node.withinDays))}, 0)`;
         return node.atMost === null
           ? `${count} >= ${lit(node.atLeast)}`
           : `${count} BETWEEN ${lit(node.atLeast)} AND ${lit(node.atMost)}`;
       }
       case 'seen': {
         const fn = node.which === 'first' ? 'min' : 'max';
-        const seen = base(scans.aggregate('events', fn, 'ts', metrics.eventMatch(node.filter, null)));
+        const seen = base(metrics.eventAggregate(fn, 'ts', node.filter, null));
         const parts = [`${seen} IS NOT NULL`];
         if (node.before) parts.push(`${seen} < ${metrics.moment(node.before)}`);
         if (node.after) parts.push(`${seen} >= ${metrics.moment(node.after)}`);

@@ -54,6 +54,25 @@ export class MetricCompiler {
     return parts.length > 0 ? parts.join(' AND ') : 'TRUE';
   }
 
+  /**
+   * `fn` of `value` over events matching `filter` in the window ending `shiftDays` before the
+   * evaluation time, as a column of the one events scan. It also tells the scan how far back
+   * (or for which event) rows are needed, so older events are skipped before aggregating.
+   */
+  eventAggregate(
+    fn: 'count' | 'sum' | 'avg' | 'min' | 'max',
+    value: string,
+    filter: EventFilter,
+    withinDays: number | null,
+    shiftDays = 0,
+  ): string {
+    const reach = {
+      days: withinDays === null ? null : shiftDays + withinDays,
+      event: filter.event === 'any' ? null : filter.event,
+    };
+    return this.scans.aggregate('events', fn, value, this.eventMatch(filter, withinDays, shiftDays), reach);
+  }
+
   /** An account trait (column or traits key) as of the time: the latest trait_history value, else the current one. */
   trait(trait: string, shiftDays: number, as: 'number' | 'text'): string {
     const history = this.scans.argMax(
@@ -82,20 +101,12 @@ export class MetricCompiler {
     const at = this.at(shift);
     switch (node.kind) {
       case 'count':
-        return `coalesce(${this.scans.aggregate('events', 'count', '', this.eventMatch(node.filter, node.withinDays, shift))}, 0)`;
+        return `coalesce(${this.eventAggregate('count', '', node.filter, node.withinDays, shift)}, 0)`;
       case 'recency':
-        return d.wholeDaysBetween(
-          this.scans.aggregate('events', 'max', 'ts', this.eventMatch(node.filter, null, shift)),
-          at,
-        );
+        return d.wholeDaysBetween(this.eventAggregate('max', 'ts', node.filter, null, shift), at);
       case 'distinctEvents': {
         const seen = node.events.map((event) => {
-          const n = this.scans.aggregate(
-            'events',
-            'count',
-            '',
-            this.eventMatch({ event, where: {} }, node.withinDays, shift),
-          );
+          const n = this.eventAggregate('count', '', { event, where: {} }, node.withinDays, shift);
           return `CASE WHEN ${n} > 0 THEN 1 ELSE 0 END`;
         });
         return node.ratio
@@ -104,12 +115,7 @@ export class MetricCompiler {
       }
       case 'aggregate': {
         const value = d.jsonNumber('properties', node.property);
-        const aggregated = this.scans.aggregate(
-          'events',
-          node.fn,
-          value,
-          this.eventMatch(node.filter, node.withinDays, shift),
-        );
+        const aggregated = this.eventAggregate(node.fn, value, node.filter, node.withinDays, shift);
         return node.fn === 'sum' ? `coalesce(${aggregated}, 0)` : aggregated;
       }
       case 'trait':

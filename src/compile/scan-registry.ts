@@ -1,5 +1,11 @@
 import type { Dialect } from '../dialect/dialect.js';
 
+/** How far back an aggregate needs rows: the last `days` days, or all rows of one `event`. */
+export interface Reach {
+  readonly days: number | null;
+  readonly event: string | null;
+}
+
 export type ScannedTable = 'events' | 'users' | 'tickets' | 'surveys' | 'trait_history';
 
 /** Time column of each scanned table: no row after the evaluation time is read. */
@@ -18,8 +24,12 @@ const TIME_COLUMN: Readonly<Record<ScannedTable, string>> = {
  */
 export class ScanRegistry {
   private readonly aggregates = new Map<ScannedTable, string[]>();
-  /** Row conditions of each table's aggregates: the scan reads only rows some aggregate needs. */
-  private readonly conditions = new Map<ScannedTable, Set<string>>();
+  /**
+   * How far back each table's aggregates reach, so the scan skips rows none of them
+   * needs; a table with an aggregate of unknown reach is read whole.
+   */
+  private readonly reaches = new Map<ScannedTable, Reach[]>();
+  private readonly unbounded = new Set<ScannedTable>();
 
   constructor(
     private readonly dialect: Dialect,
@@ -33,20 +43,24 @@ export class ScanRegistry {
     fn: 'count' | 'sum' | 'avg' | 'min' | 'max',
     value: string,
     condition: string,
+    reach?: Reach,
   ): string {
-    return this.add(table, this.dialect.aggregateIf(fn, value, condition), condition);
+    return this.add(table, this.dialect.aggregateIf(fn, value, condition), reach);
   }
 
   /** `value` of the row with the largest `by` where `condition` holds; returns the column holding it. */
   argMax(table: ScannedTable, value: string, by: string, condition: string): string {
-    return this.add(table, this.dialect.argMaxIf(value, by, condition), condition);
+    return this.add(table, this.dialect.argMaxIf(value, by, condition));
   }
 
-  private add(table: ScannedTable, aggregate: string, condition: string): string {
+  private add(table: ScannedTable, aggregate: string, reach?: Reach): string {
     const list = this.aggregates.get(table) ?? [];
     this.aggregates.set(table, list);
-    const conditions = this.conditions.get(table) ?? new Set<string>();
-    this.conditions.set(table, conditions.add(condition));
+    if (reach && (reach.days !== null || reach.event !== null)) {
+      this.reaches.set(table, [...(this.reaches.get(table) ?? []), reach]);
+    } else {
+      this.unbounded.add(table);
+    }
     const index = list.indexOf(aggregate);
     const position = index >= 0 ? index : list.push(aggregate) - 1;
     return `${this.alias(table)}.${this.dialect.quoteIdentifier(`c${position}`)}`;
@@ -61,14 +75,27 @@ export class ScanRegistry {
         // Users may lack a creation time: they count as having always been there.
         const visible =
           table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
-        // Rows no aggregate wants (events older than every window) are dropped before aggregating.
-        const wanted = [...(this.conditions.get(table) ?? [])];
-        const needed = wanted.includes('TRUE') ? '' : ` AND (${wanted.map((c) => `(${c})`).join(' OR ')})`;
+        const needed = this.unbounded.has(table) ? '' : this.reachFilter(table, time);
         const columns = list.map((sql, i) => `${sql} AS ${q(`c${i}`)}`).join(', ');
         return `LEFT JOIN (SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}
     ON ${this.alias(table)}.account_id = a.account_id`;
       })
       .join('\n    ');
+  }
+
+  /** ` AND (time > as-of - longest window OR event IN (events needed over all time))`: cheap per row. */
+  private reachFilter(table: ScannedTable, time: string): string {
+    const reaches = this.reaches.get(table) ?? [];
+    const windows = reaches.flatMap((r) => (r.days === null ? [] : [r.days]));
+    const allTime = [
+      ...new Set(reaches.flatMap((r) => (r.days === null && r.event !== null ? [r.event] : []))),
+    ];
+    const parts: string[] = [];
+    if (windows.length > 0)
+      parts.push(`${time} > ${this.dialect.minusDays(this.asOf, Math.max(...windows))}`);
+    if (allTime.length > 0)
+      parts.push(`event IN (${allTime.map((e) => this.dialect.literal(e)).join(', ')})`);
+    return parts.length > 0 ? ` AND (${parts.join(' OR ')})` : '';
   }
 
   private alias(table: ScannedTable): string {
