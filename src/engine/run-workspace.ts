@@ -41,24 +41,27 @@ export async function runWorkspace(
       `INSERT INTO strata_runs VALUES (${lit(id)}, ${lit(asOf)}, ${lit(new Date())}, ${lit(hash)}, ${lit(count?.n ?? 0)},
         ${lit(JSON.stringify(workspace.segments.map((s) => s.id)))}, ${lit(JSON.stringify(schemes))})`,
     );
-    for (const segment of workspace.segments) {
-      await store.execute(
-        `INSERT INTO strata_memberships SELECT ${lit(id)}, ${lit(segment.id)}, account_id FROM ${evaluation} WHERE ${q(segmentColumn(segment.id))}`,
-      );
-    }
-    for (const [scheme, { order, fallback }] of Object.entries(schemes)) {
-      await store.execute(
-        `INSERT INTO strata_assignments SELECT ${lit(id)}, ${lit(scheme)}, account_id, ${schemeCase(store, order, fallback)} FROM ${evaluation}`,
-      );
-    }
-    for (const name of Object.keys(workspace.metrics)) {
+    // One statement per snapshot table: the engine plans the branches as one pipeline.
+    const memberships = workspace.segments.map(
+      (segment) =>
+        `SELECT ${lit(id)}, ${lit(segment.id)}, account_id FROM ${evaluation} WHERE ${q(segmentColumn(segment.id))}`,
+    );
+    if (memberships.length > 0)
+      await store.execute(`INSERT INTO strata_memberships ${memberships.join(' UNION ALL ')}`);
+    const assignments = Object.entries(schemes).map(
+      ([scheme, { order, fallback }]) =>
+        `SELECT ${lit(id)}, ${lit(scheme)}, account_id, ${schemeCase(store, order, fallback)} FROM ${evaluation}`,
+    );
+    if (assignments.length > 0)
+      await store.execute(`INSERT INTO strata_assignments ${assignments.join(' UNION ALL ')}`);
+    const values = Object.keys(workspace.metrics).map((name) => {
       const column = q(metricColumn(name));
       const text = MetricCompiler.isText(name, workspace.metrics);
-      await store.execute(
-        `INSERT INTO strata_metric_values SELECT ${lit(id)}, account_id, ${lit(name)},
-          ${text ? 'NULL' : `CAST(${column} AS DOUBLE)`}, ${text ? `CAST(${column} AS VARCHAR)` : 'NULL'} FROM ${evaluation}`,
-      );
-    }
+      return `SELECT ${lit(id)}, account_id, ${lit(name)}, ${text ? 'NULL' : `CAST(${column} AS DOUBLE)`},
+        ${text ? `CAST(${column} AS VARCHAR)` : 'CAST(NULL AS VARCHAR)'} FROM ${evaluation}`;
+    });
+    if (values.length > 0)
+      await store.execute(`INSERT INTO strata_metric_values ${values.join(' UNION ALL ')}`);
     return id;
   });
   const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000);
