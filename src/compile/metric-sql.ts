@@ -75,7 +75,7 @@ export class MetricCompiler {
 
   /** An account trait (column or traits key) as of the time: the latest trait_history value, else the current one. */
   trait(trait: string, shiftDays: number, as: 'number' | 'text'): string {
-    const history = this.scans.argMax(
+    const history = this.scans.latest(
       'trait_history',
       'value',
       'ts',
@@ -84,7 +84,8 @@ export class MetricCompiler {
     const current = ACCOUNT_COLUMNS.has(trait)
       ? `CAST(a.${this.dialect.quoteIdentifier(trait)} AS VARCHAR)`
       : this.dialect.jsonText('a.traits', trait);
-    const text = `coalesce(${history}, ${current})`;
+    // A trait cleared in the history (NULL value) stays cleared; no history row: the current value.
+    const text = `CASE WHEN ${history} IS NULL THEN ${current} ELSE ${this.dialect.latestValue(history)} END`;
     return as === 'text' ? text : this.dialect.toNumber(text);
   }
 

@@ -53,6 +53,11 @@ export class ScanRegistry {
     return this.add(table, this.dialect.argMaxIf(value, by, condition));
   }
 
+  /** The latest row (by `by`) where `condition` holds, see Dialect.latestIf; returns the column holding it. */
+  latest(table: ScannedTable, value: string, by: string, condition: string): string {
+    return this.add(table, this.dialect.latestIf(value, by, condition));
+  }
+
   private add(table: ScannedTable, aggregate: string, reach?: Reach): string {
     const list = this.aggregates.get(table) ?? [];
     this.aggregates.set(table, list);

@@ -28,6 +28,13 @@ export interface Dialect {
   aggregateIf(fn: 'count' | 'sum' | 'avg' | 'min' | 'max', expression: string, condition: string): string;
   /** The `value` of the row with the largest `by` among rows where `condition` holds. */
   argMaxIf(value: string, by: string, condition: string): string;
+  /**
+   * The row with the largest `by` among rows where `condition` holds, kept whole even when
+   * its `value` is NULL (a cleared trait): NULL only when no row matches. Read it with `latestValue`.
+   */
+  latestIf(value: string, by: string, condition: string): string;
+  /** The value inside what `latestIf` returned. */
+  latestValue(latest: string): string;
   /** Percentile rank of `expression` among rows where it is not NULL, 0-100 (NULL stays NULL). */
   percentRank(expression: string): string;
   /** A query returning the distinct keys (column `key`) of the JSON objects in `table`.`column`. */

@@ -59,6 +59,9 @@ export const duckdbDialect: Dialect = {
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
+  // A struct is not NULL when its field is, so arg_max keeps a row whose value was cleared.
+  latestIf: (value, by, condition) => `arg_max({'v': ${value}}, ${by}) FILTER (WHERE ${condition})`,
+  latestValue: (latest) => `(${latest}).v`,
   percentRank: (expression) =>
     `CASE WHEN ${expression} IS NULL THEN NULL ELSE 100 * percent_rank() OVER (PARTITION BY ${expression} IS NULL ORDER BY ${expression}) END`,
 };
