@@ -52,10 +52,12 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
     return node?.kind === 'percentile' ? rank(metricRef(node.metric)) : base(metrics.expression(name));
   };
 
-  const compare = (numeric: string, text: string, comparison: Comparison): string => {
+  /** `numeric` is null for a value that is only text (nps_category): numbers then compare as text. */
+  const compare = (numeric: string | null, text: string, comparison: Comparison): string => {
     const { op, value } = comparison;
-    const side = (v: string | number | boolean) => (typeof v === 'number' ? numeric : text);
-    const val = (v: SqlValue) => lit(typeof v === 'boolean' ? String(v) : v);
+    const side = (v: string | number | boolean) =>
+      typeof v === 'number' && numeric !== null ? numeric : text;
+    const val = (v: SqlValue) => lit(typeof v === 'boolean' || numeric === null ? String(v) : v);
     switch (op) {
       case 'eq':
         return `${side(value)} = ${val(value)}`;
@@ -97,7 +99,8 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
         );
       case 'metric': {
         const ref = metricRef(node.metric);
-        return compare(ref, `CAST(${ref} AS VARCHAR)`, node);
+        const text = MetricCompiler.isText(node.metric, input.metrics);
+        return compare(text ? null : ref, `CAST(${ref} AS VARCHAR)`, node);
       }
       case 'metricChange': {
         const now = base(metrics.expression(node.metric));
