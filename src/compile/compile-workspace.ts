@@ -49,7 +49,10 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
   /** A metric's column in the final layer (percentiles come from the window layer). */
   const metricRef = (name: string): string => {
     const node = input.metrics[name];
-    return node?.kind === 'percentile' ? rank(metricRef(node.metric)) : base(metrics.expression(name));
+    if (node?.kind !== 'percentile') return base(metrics.expression(name));
+    // The percentile of a percentile is the same ranks: rank once.
+    const inner = input.metrics[node.metric];
+    return inner?.kind === 'percentile' ? metricRef(node.metric) : rank(metricRef(node.metric));
   };
 
   /** `numeric` is null for a value that is only text (nps_category): numbers then compare as text. */
