@@ -1,6 +1,6 @@
 /**
- * Checks the memberships of the latest `strata run` in a workspace's database (table
- * strata_memberships, highest run_id) against those of bench/reference-segments.ts
+ * Checks the memberships of the latest `strata run` in a workspace's database (the
+ * `segment:` columns of table strata_run_<highest run_id>) against those of bench/reference-segments.ts
  * (table reference_memberships in its own file). Prints every segment with its count on
  * each side and, where they differ, how many accounts only one side has and a few of them.
  * Exits 1 if any segment differs.
@@ -34,7 +34,10 @@ const rows = await query<{
   sample_only_strata: string[];
   sample_only_reference: string[];
 }>(`
-  WITH s AS (SELECT segment_id, account_id FROM ws.strata_memberships WHERE run_id = ${run.run_id}),
+  WITH s AS (SELECT substr(segment_id, 9) AS segment_id, account_id
+             FROM (UNPIVOT (SELECT account_id, COLUMNS('^segment:') FROM ws.strata_run_${run.run_id})
+                   ON COLUMNS(* EXCLUDE (account_id)) INTO NAME segment_id VALUE member)
+             WHERE member),
        r AS (SELECT segment_id, account_id FROM reference_memberships),
        j AS (SELECT coalesce(s.segment_id, r.segment_id) AS segment_id,
                     coalesce(s.account_id, r.account_id) AS account_id,

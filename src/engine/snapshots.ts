@@ -1,105 +1,83 @@
-import { StrataError } from '../errors.js';
+import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
+import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { listRuns, type StoredRun, schemeColumn } from './run-snapshot.js';
 
-/** Reads of stored runs: the latest run, members of a segment, an account's history. */
-
-/** The id of the latest run, or of `runId` after checking it exists. */
-export async function resolveRun(store: Store, runId?: number): Promise<number> {
-  const lit = store.dialect.literal;
-  const rows = await store.query<{ run_id: number }>(
-    runId === undefined
-      ? 'SELECT run_id FROM strata_runs ORDER BY run_id DESC LIMIT 1'
-      : `SELECT run_id FROM strata_runs WHERE run_id = ${lit(runId)}`,
-  );
-  const found = rows[0]?.run_id;
-  if (found === undefined) {
-    throw new StrataError(
-      'no_runs',
-      runId === undefined ? "no runs yet; run 'strata run' first" : `no run ${runId}`,
-    );
-  }
-  return found;
-}
-
-/** Segment sizes of a run. */
-export async function segmentSizes(store: Store, runId: number) {
-  return store.query<{ segment: string; accounts: number }>(
-    `SELECT segment_id AS segment, count(*) AS accounts FROM strata_memberships WHERE run_id = ${store.dialect.literal(runId)} GROUP BY 1`,
-  );
-}
+/** Reads of stored runs: members of a segment, an account's history. */
 
 /** One page of a segment's members with their account traits and metric values, ordered by `sort` (a metric) or id. */
 export async function segmentMembers(
   store: Store,
-  options: { runId: number; segment: string; limit: number; offset: number; sort?: string; search?: string },
+  options: { run: StoredRun; segment: string; limit: number; offset: number; sort?: string; search?: string },
 ) {
+  const { run } = options;
+  const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
-  const sortBy = options.sort
-    ? `(SELECT value FROM strata_metric_values v WHERE v.run_id = m.run_id AND v.account_id = m.account_id AND v.metric = ${lit(options.sort)}) DESC NULLS LAST,`
-    : '';
+  if (!run.segments.includes(options.segment)) {
+    throw new StrataError('unknown_segment', `run ${run.runId} has no segment '${options.segment}'`);
+  }
+  if (options.sort !== undefined && !run.metrics.includes(options.sort)) {
+    throw new StrataError(
+      'unknown_metric',
+      `run ${run.runId} has no metric '${options.sort}' to sort by${didYouMean(options.sort, run.metrics)}`,
+    );
+  }
+  const sortBy = options.sort ? `m.${q(metricColumn(options.sort))} DESC NULLS LAST,` : '';
   const needle = options.search ? lit(options.search) : null;
   const search = needle
-    ? `AND (${store.dialect.containsText('a.account_id', needle)} OR ${store.dialect.containsText("coalesce(a.name, '')", needle)})`
+    ? `AND (${store.dialect.containsText('m.account_id', needle)} OR ${store.dialect.containsText("coalesce(a.name, '')", needle)})`
     : '';
-  const where = `m.run_id = ${lit(options.runId)} AND m.segment_id = ${lit(options.segment)} ${search}`;
-  const [total] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM strata_memberships m LEFT JOIN accounts a ON a.account_id = m.account_id WHERE ${where}`,
-  );
-  const members = await store.query<{
-    account_id: string;
-    name: string | null;
-    plan: string | null;
-    mrr: number | null;
-  }>(
-    `SELECT m.account_id, a.name, a.plan, a.mrr FROM strata_memberships m LEFT JOIN accounts a ON a.account_id = m.account_id
+  const from = `${run.table} m LEFT JOIN accounts a ON a.account_id = m.account_id`;
+  const where = `m.${q(segmentColumn(options.segment))} ${search}`;
+  const [total] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`);
+  const metrics = run.metrics.map((name, i) => `m.${q(metricColumn(name))} AS m${i}`);
+  const rows = await store.query<Record<string, unknown>>(
+    `SELECT m.account_id, a.name, a.plan, a.mrr${metrics.map((m) => `, ${m}`).join('')} FROM ${from}
      WHERE ${where} ORDER BY ${sortBy} m.account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
   );
-  // The page's metric values: at most page size x metrics rows.
-  const values =
-    members.length === 0
-      ? []
-      : await store.query<{ account_id: string; metric: string; value: number | null; text: string | null }>(
-          `SELECT account_id, metric, value, text FROM strata_metric_values WHERE run_id = ${lit(options.runId)}
-           AND account_id IN (${members.map((m) => lit(m.account_id)).join(', ')})`,
-        );
   return {
     total: total?.n ?? 0,
-    members: members.map((m) => ({
-      ...m,
-      metrics: Object.fromEntries(
-        values.filter((v) => v.account_id === m.account_id).map((v) => [v.metric, v.value ?? v.text]),
-      ),
+    members: rows.map((r) => ({
+      account_id: r.account_id as string,
+      name: r.name as string | null,
+      plan: r.plan as string | null,
+      mrr: r.mrr as number | null,
+      metrics: Object.fromEntries(run.metrics.map((name, i) => [name, r[`m${i}`] as number | string | null])),
     })),
   };
 }
 
 /** Every run's segments and primary assignments for one account, oldest first. */
 export async function accountHistory(store: Store, accountId: string) {
+  const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
-  const runs = await store.query<{ run_id: number; as_of: string }>(
-    'SELECT run_id, as_of FROM strata_runs ORDER BY run_id',
-  );
-  const memberships = await store.query<{ run_id: number; segment_id: string }>(
-    `SELECT run_id, segment_id FROM strata_memberships WHERE account_id = ${lit(accountId)} ORDER BY run_id, segment_id`,
-  );
-  const assignments = await store.query<{ run_id: number; scheme: string; segment_id: string }>(
-    `SELECT run_id, scheme, segment_id FROM strata_assignments WHERE account_id = ${lit(accountId)}`,
-  );
   let previous = new Set<string>();
-  return runs.map((run) => {
-    const segments = memberships.filter((m) => m.run_id === run.run_id).map((m) => m.segment_id);
+  const history = [];
+  // One point lookup per run: each run's table has its own columns.
+  for (const run of await listRuns(store)) {
+    const columns = [
+      ...run.segments.map((id, i) => `${q(segmentColumn(id))} AS s${i}`),
+      ...run.schemes.map((scheme, i) => `${q(schemeColumn(scheme))} AS p${i}`),
+    ];
+    const [row] =
+      columns.length === 0
+        ? []
+        : await store.query<Record<string, unknown>>(
+            `SELECT ${columns.join(', ')} FROM ${run.table} WHERE account_id = ${lit(accountId)}`,
+          );
+    const segments = row ? run.segments.filter((_, i) => row[`s${i}`] === true).sort() : [];
     const now = new Set(segments);
-    const entry = {
-      runId: run.run_id,
-      asOf: run.as_of,
+    history.push({
+      runId: run.runId,
+      asOf: run.asOf,
       segments,
-      primary: Object.fromEntries(
-        assignments.filter((a) => a.run_id === run.run_id).map((a) => [a.scheme, a.segment_id]),
-      ),
+      primary: row
+        ? Object.fromEntries(run.schemes.map((scheme, i) => [scheme, row[`p${i}`] as string]))
+        : {},
       entered: segments.filter((s) => !previous.has(s)),
       exited: [...previous].filter((s) => !now.has(s)),
-    };
+    });
     previous = now;
-    return entry;
-  });
+  }
+  return history;
 }

@@ -1,6 +1,8 @@
 import type { ConditionNode } from '../compile/ast.js';
+import { segmentColumn } from '../compile/compile-workspace.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { listRuns, type Snapshot, type StoredRun } from './run-snapshot.js';
 
 export interface Warning {
   readonly code:
@@ -15,16 +17,32 @@ export interface Warning {
   readonly segment?: string;
 }
 
-/** Pairs of segments sharing members in a run, with counts and Jaccard similarity. */
-export async function overlaps(store: Store, memberships: string) {
-  return store.query<{ a: string; b: string; both: number; jaccard: number }>(
-    `WITH m AS (${memberships}), sizes AS (SELECT segment_id, count(*) AS n FROM m GROUP BY 1)
-     SELECT x.segment_id AS a, y.segment_id AS b, count(*) AS both,
-       count(*) / (min(sa.n) + min(sb.n) - count(*)) AS jaccard
-     FROM m x JOIN m y ON x.account_id = y.account_id AND x.segment_id < y.segment_id
-     JOIN sizes sa ON sa.segment_id = x.segment_id JOIN sizes sb ON sb.segment_id = y.segment_id
-     GROUP BY 1, 2 ORDER BY 1, 2`,
+/**
+ * Pairs of `ids` sharing members in a snapshot, with counts and Jaccard similarity: every
+ * pair's count is an aggregate of one pass over the snapshot's table.
+ */
+export async function overlaps(store: Store, snapshot: Snapshot, ids: readonly string[] = snapshot.segments) {
+  const q = store.dialect.quoteIdentifier;
+  const flag = (id: string) => q(segmentColumn(id));
+  const pairs: [string, string][] = [];
+  for (const [i, a] of ids.entries()) for (const b of ids.slice(i + 1)) pairs.push(a < b ? [a, b] : [b, a]);
+  if (pairs.length === 0) return [];
+  const columns = [
+    ...ids.map((id) => `count(CASE WHEN ${flag(id)} THEN 1 END)`),
+    ...pairs.map(([a, b]) => `count(CASE WHEN ${flag(a)} AND ${flag(b)} THEN 1 END)`),
+  ];
+  const [row] = await store.query<Record<string, number>>(
+    `SELECT ${columns.map((c, i) => `${c} AS c${i}`).join(', ')} FROM ${snapshot.table}`,
   );
+  const value = (i: number) => Number(row?.[`c${i}`] ?? 0);
+  const size = new Map(ids.map((id, i) => [id, value(i)]));
+  return pairs
+    .map(([a, b], i) => {
+      const both = value(ids.length + i);
+      return { a, b, both, jaccard: both / ((size.get(a) ?? 0) + (size.get(b) ?? 0) - both) };
+    })
+    .filter((p) => p.both > 0)
+    .sort((x, y) => x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
 }
 
 /**
@@ -34,12 +52,8 @@ export async function overlaps(store: Store, memberships: string) {
  * arbitrates, and
  * segments without a playbook.
  */
-export async function runWarnings(
-  store: Store,
-  workspace: Workspace,
-  runId: number,
-  sizes: ReadonlyMap<string, number>,
-) {
+export async function runWarnings(store: Store, workspace: Workspace, run: StoredRun) {
+  const sizes = run.sizes.segments;
   const warnings: Warning[] = [];
   const { minSegmentSize, staleRuns } = workspace.config.settings;
   for (const [scheme, { order }] of Object.entries(workspace.config.schemes)) {
@@ -52,7 +66,7 @@ export async function runWarnings(
     }
   }
   for (const segment of workspace.segments) {
-    const size = sizes.get(segment.id) ?? 0;
+    const size = sizes[segment.id] ?? 0;
     if (size < minSegmentSize) {
       warnings.push({
         code: 'segment_too_small',
@@ -71,26 +85,13 @@ export async function runWarnings(
       message: `${orphans.length} segment${orphans.length === 1 ? ' has' : 's have'} no playbook, so nobody is told what to do with ${orphans.length === 1 ? 'it' : 'them'}: ${orphans.join(', ')}`,
     });
   }
-  const lit = store.dialect.literal;
-  // Unchanged over N runs at N different as-of times (re-running one time proves nothing):
-  // those runs exist and every member is in all of them.
-  const recent = await store.query<{ run_id: number }>(
-    `SELECT max(run_id) AS run_id FROM strata_runs WHERE run_id <= ${lit(runId)}
-     GROUP BY as_of ORDER BY as_of DESC LIMIT ${lit(staleRuns)}`,
-  );
-  if (recent.length === staleRuns) {
-    const stale = await store.query<{ segment_id: string }>(
-      `SELECT segment_id FROM (SELECT segment_id, account_id, count(*) AS runs FROM strata_memberships
-         WHERE run_id IN (${recent.map((r) => lit(r.run_id)).join(', ')}) GROUP BY 1, 2)
-       GROUP BY 1 HAVING min(runs) = ${lit(staleRuns)} ORDER BY 1`,
-    );
-    if (stale.length > 0) {
-      warnings.push({
-        code: 'segment_stale',
-        level: 'warning',
-        message: `${stale.length} segment${stale.length === 1 ? ' has' : 's have'} not changed over the last ${staleRuns} runs (are they still useful?): ${stale.map((r) => r.segment_id).join(', ')}`,
-      });
-    }
+  const stale = await staleSegments(store, run, staleRuns);
+  if (stale.length > 0) {
+    warnings.push({
+      code: 'segment_stale',
+      level: 'warning',
+      message: `${stale.length} segment${stale.length === 1 ? ' has' : 's have'} not changed over the last ${staleRuns} runs (are they still useful?): ${stale.join(', ')}`,
+    });
   }
   const byId = new Map(workspace.segments.map((s) => [s.id, s]));
   /** Segments `id` is built from: its parents and the segments its conditions name. */
@@ -115,12 +116,10 @@ export async function runWarnings(
   const acted = (id: string) => Boolean(workspace.config.playbooks?.[id]);
   // Only segments with a playbook can conflict: the self-join stays small.
   const actedIds = workspace.segments.map((s) => s.id).filter(acted);
-  const memberships = `SELECT segment_id, account_id FROM strata_memberships WHERE run_id = ${lit(runId)}
-    AND segment_id IN (${actedIds.map(lit).join(', ') || 'NULL'})`;
   const pairs =
     actedIds.length < 2
       ? []
-      : (await overlaps(store, memberships)).filter(
+      : (await overlaps(store, run, actedIds)).filter(
           (p) => !sameScheme(p.a, p.b) && !builtFrom(p.a).has(p.b) && !builtFrom(p.b).has(p.a),
         );
   for (const pair of pairs) {
@@ -132,4 +131,32 @@ export async function runWarnings(
     });
   }
   return warnings;
+}
+
+/**
+ * Segments of `run` whose members were the same in the last `n` runs at `n` different
+ * as-of times (re-running one time proves nothing), `run` included. Each run's flags are
+ * stacked, summed per account, and a segment is stale when every account that was ever a
+ * member in those runs was one in all of them.
+ */
+async function staleSegments(store: Store, run: StoredRun, n: number): Promise<string[]> {
+  const latestPerAsOf = new Map<string, StoredRun>();
+  for (const r of await listRuns(store)) if (r.runId <= run.runId) latestPerAsOf.set(r.asOf, r);
+  const recent = [...latestPerAsOf.values()].sort((a, b) => b.asOf.localeCompare(a.asOf)).slice(0, n);
+  const ids = run.segments.filter((id) => recent.every((r) => r.segments.includes(id)));
+  if (recent.length < n || ids.length === 0) return [];
+  const q = store.dialect.quoteIdentifier;
+  const flag = (id: string) => `CASE WHEN ${q(segmentColumn(id))} THEN 1 ELSE 0 END AS s${ids.indexOf(id)}`;
+  const stacked = recent.map((r) => `SELECT account_id, ${ids.map(flag).join(', ')} FROM ${r.table}`);
+  const perAccount = `SELECT account_id, ${ids.map((_, i) => `sum(s${i}) AS s${i}`).join(', ')}
+    FROM (${stacked.join(' UNION ALL ')}) stacked GROUP BY account_id`;
+  const all = store.dialect.literal(n);
+  const checks = ids.flatMap((_, i) => [
+    `count(CASE WHEN s${i} > 0 AND s${i} < ${all} THEN 1 END) AS mixed${i}`,
+    `count(CASE WHEN s${i} = ${all} THEN 1 END) AS full${i}`,
+  ]);
+  const [row] = await store.query<Record<string, number>>(
+    `SELECT ${checks.join(', ')} FROM (${perAccount}) per_account`,
+  );
+  return ids.filter((_, i) => Number(row?.[`mixed${i}`]) === 0 && Number(row?.[`full${i}`]) > 0).sort();
 }

@@ -69,6 +69,11 @@ export interface Store {
   execute(sql: string): Promise<void>;
   /** Runs a long statement, reporting the engine's progress estimate (0-1) now and then. */
   withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void>;
+  /**
+   * Creates table `name` (unquoted) holding the rows of `select`, in the engine's own
+   * storage for a table read whole and joined on account_id.
+   */
+  createTableAs(name: string, select: string): Promise<void>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -29,7 +30,7 @@ describe('strata demo on the S world, end to end', () => {
     expect(run.code).toBe(0);
     const demo = run.json<DemoResult>();
     expect(demo.world).toMatchObject({ scale: 'S', seed: 42 });
-    expect(demo.schemaVersion).toBe(3);
+    expect(demo.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     // Every generated row reached its table: what the generator counted is what the store holds.
     for (const table of demo.tables) {
       expect(table.rows, table.table).toBe(demo.world.rows[table.table]);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -56,7 +57,7 @@ describe('strata init / import / status', () => {
       schemaVersion: number;
       tables: { table: string; rows: number; from: string | null; to: string | null }[];
     }>();
-    expect(tables.schemaVersion).toBe(3);
+    expect(tables.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(tables.tables.find((t) => t.table === 'accounts')?.rows).toBe(3);
     expect(tables.tables.find((t) => t.table === 'events')).toEqual({
       table: 'events',

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffMemberships, runMemberships, schemeFlows } from '../../src/engine/membership-diff.js';
+import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { planWorkspace } from '../../src/engine/plan-workspace.js';
+import { readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory, segmentMembers } from '../../src/engine/snapshots.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -37,7 +38,7 @@ const workspaceWith = (name: string, text: string) => {
 const members = (runId: number, segment: string) =>
   store
     .query<{ account_id: string }>(
-      `SELECT account_id FROM strata_memberships WHERE run_id = ${runId} AND segment_id = '${segment}' ORDER BY 1`,
+      `SELECT account_id FROM strata_run_${runId} WHERE "segment:${segment}" ORDER BY 1`,
     )
     .then((rows) => rows.map((r) => r.account_id));
 
@@ -63,14 +64,14 @@ describe('runs, transitions and plan on hand-worked data', () => {
     expect(await members(1, 'big')).toEqual(['a1', 'a3']);
     expect(await members(1, 'big_active')).toEqual(['a1']);
     expect(
-      await store.query('SELECT account_id, segment_id FROM strata_assignments WHERE run_id = 1 ORDER BY 1'),
+      await store.query('SELECT account_id, "scheme:tiers" AS segment_id FROM strata_run_1 ORDER BY 1'),
     ).toEqual([
       { account_id: 'a1', segment_id: 'big_active' },
       { account_id: 'a2', segment_id: 'active' },
       { account_id: 'a3', segment_id: 'big' },
     ]);
     expect(
-      await store.query(`SELECT account_id, value FROM strata_metric_values WHERE run_id = 1 ORDER BY 1`),
+      await store.query(`SELECT account_id, "metric:sessions_7d" AS value FROM strata_run_1 ORDER BY 1`),
     ).toEqual([
       { account_id: 'a1', value: 1 },
       { account_id: 'a2', value: 1 },
@@ -93,7 +94,7 @@ describe('runs, transitions and plan on hand-worked data', () => {
       entered: 0,
       exited: 0,
     });
-    expect(await schemeFlows(store, 1, 2)).toEqual([
+    expect(await schemeFlows(store, await readRun(store, 1), await readRun(store, 2))).toEqual([
       { scheme: 'tiers', from: '(new account)', to: 'active', accounts: 1 },
       { scheme: 'tiers', from: 'active', to: 'other', accounts: 1 },
       { scheme: 'tiers', from: 'big', to: 'big', accounts: 1 },
@@ -104,7 +105,12 @@ describe('runs, transitions and plan on hand-worked data', () => {
       [['active'], ['active'], [], { tiers: 'active' }],
       [[], [], ['active'], { tiers: 'other' }],
     ]);
-    const page = await segmentMembers(store, { runId: 2, segment: 'active', limit: 1, offset: 1 });
+    const page = await segmentMembers(store, {
+      run: await readRun(store, 2),
+      segment: 'active',
+      limit: 1,
+      offset: 1,
+    });
     expect(page).toEqual({
       total: 2,
       members: [{ account_id: 'a4', name: null, plan: null, mrr: null, metrics: { sessions_7d: 1 } }],
@@ -130,11 +136,11 @@ describe('runs, transitions and plan on hand-worked data', () => {
       INSERT INTO trait_history (account_id, trait, value, ts) VALUES ('a2', 'employees', '5000', '2024-06-20');
     `);
     await runWorkspace(store, ws(), new Date('2024-06-14T00:00:00Z'));
-    const diff = await diffMemberships(store, runMemberships(store, 2), runMemberships(store, 3));
-    expect(diff.every((d) => d.entered === 0 && d.exited === 0)).toBe(true);
+    const diff = await compareSnapshots(store, await readRun(store, 2), await readRun(store, 3));
+    expect(diff.segments).toHaveLength(3);
+    expect(diff.segments.every((d) => d.entered === 0 && d.exited === 0)).toBe(true);
     const metricDiff = await store.query<{ n: number }>(
-      `SELECT count(*) AS n FROM (SELECT account_id, metric, value FROM strata_metric_values WHERE run_id = 2
-        EXCEPT SELECT account_id, metric, value FROM strata_metric_values WHERE run_id = 3)`,
+      `SELECT count(*) AS n FROM (SELECT * FROM strata_run_2 EXCEPT SELECT * FROM strata_run_3)`,
     );
     expect(metricDiff).toEqual([{ n: 0 }]);
     // The same rows do count once the as-of time passes them.

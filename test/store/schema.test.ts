@@ -38,9 +38,68 @@ describe('DuckDB store schema', () => {
     await old.close();
 
     const upgraded = await DuckDBStore.open(path);
-    expect(await upgraded.schemaVersion()).toBe(3);
+    expect(await upgraded.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     expect(await upgraded.query('SELECT count(*) AS n FROM strata_imports')).toEqual([{ n: 0 }]);
     expect(await upgraded.query('SELECT account_id FROM accounts')).toEqual([{ account_id: 'acc_1' }]);
+    await upgraded.close();
+  });
+
+  it('moves runs stored in the narrow v3 tables into one wide table per run (v4)', async () => {
+    const path = join(dir, 'v3', 'strata.duckdb');
+    const old = await DuckDBStore.open(path, { migrateTo: 3 });
+    // Run 1 of a hand-made workspace: a1 in both segments, a2 in none, a3 in 'big' only.
+    await old.execute(`
+      INSERT INTO strata_runs VALUES (1, '2024-06-07', '2024-06-08', 'h1', 3, '["active","big"]',
+        '{"tiers":{"order":["active","big"],"fallback":"other"}}');
+      INSERT INTO strata_memberships VALUES (1, 'active', 'a1'), (1, 'big', 'a1'), (1, 'big', 'a3');
+      INSERT INTO strata_assignments VALUES (1, 'tiers', 'a1', 'active'), (1, 'tiers', 'a2', 'other'),
+        (1, 'tiers', 'a3', 'big');
+      INSERT INTO strata_metric_values VALUES (1, 'a1', 'sessions', 4, NULL), (1, 'a2', 'sessions', 0, NULL),
+        (1, 'a3', 'sessions', NULL, NULL), (1, 'a1', 'plan', NULL, 'pro'), (1, 'a2', 'plan', NULL, 'free'),
+        (1, 'a3', 'plan', NULL, NULL);
+    `);
+    await old.close();
+
+    const upgraded = await DuckDBStore.open(path);
+    expect(await upgraded.query('SELECT * FROM strata_run_1 ORDER BY account_id')).toEqual([
+      {
+        account_id: 'a1',
+        'segment:active': true,
+        'segment:big': true,
+        'scheme:tiers': 'active',
+        'metric:sessions': 4,
+        'metric:plan': 'pro',
+      },
+      {
+        account_id: 'a2',
+        'segment:active': false,
+        'segment:big': false,
+        'scheme:tiers': 'other',
+        'metric:sessions': 0,
+        'metric:plan': 'free',
+      },
+      {
+        account_id: 'a3',
+        'segment:active': false,
+        'segment:big': true,
+        'scheme:tiers': 'big',
+        'metric:sessions': null,
+        'metric:plan': null,
+      },
+    ]);
+    const [run] = await upgraded.query<{ metrics: string; sizes: string }>(
+      'SELECT metrics, sizes FROM strata_runs',
+    );
+    expect(JSON.parse(run?.metrics ?? '')).toEqual(['sessions', 'plan']);
+    expect(JSON.parse(run?.sizes ?? '')).toEqual({
+      segments: { active: 1, big: 2 },
+      schemes: { tiers: { active: 1, big: 1, other: 1 } },
+    });
+    expect(
+      await upgraded.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_name = 'strata_memberships'`,
+      ),
+    ).toEqual([]);
     await upgraded.close();
   });
 
@@ -52,7 +111,9 @@ describe('DuckDB store schema', () => {
     const error = await DuckDBStore.open(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StrataError);
     expect((error as StrataError).code).toBe('store_too_new');
-    expect((error as StrataError).message).toMatch(/newer Strata \(schema version 99\).*up to version 3/);
+    expect((error as StrataError).message).toMatch(
+      new RegExp(`newer Strata \\(schema version 99\\).*up to version ${LATEST_SCHEMA_VERSION}`),
+    );
   });
 
   it('leaves a file it cannot migrate unchanged (migrations are transactions)', async () => {

@@ -1,5 +1,6 @@
-import { diffMemberships, runMemberships, schemeFlows } from '../../engine/membership-diff.js';
-import { accountHistory, resolveRun, segmentMembers, segmentSizes } from '../../engine/snapshots.js';
+import { compareSnapshots, schemeFlows } from '../../engine/membership-diff.js';
+import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
+import { accountHistory, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { sourceAt, type Workspace } from '../../workspace/load-workspace.js';
@@ -23,13 +24,16 @@ const runOption = (text?: string) => {
 /** `strata segments list`: every segment with its definition summary and size in the latest run. */
 export async function runSegmentsList(options: { workspace: string; run?: string }, output: Output) {
   await withWorkspace(options.workspace, async (store, workspace) => {
-    const runId = await resolveRun(store, runOption(options.run)).catch(() => null);
-    const sizes = runId === null ? [] : await segmentSizes(store, runId);
+    const wanted = runOption(options.run);
+    // Without runs the list still shows the definitions; a named run must exist.
+    const run =
+      wanted === undefined && (await listRuns(store)).length === 0 ? null : await readRun(store, wanted);
+    const runId = run?.runId ?? null;
     const rows = workspace.segments.map((s) => ({
       segment: s.id,
       framework: s.framework,
       parent: s.parent,
-      accounts: runId === null ? null : (sizes.find((z) => z.segment === s.id)?.accounts ?? 0),
+      accounts: run === null ? null : (run.sizes.segments[s.id] ?? null),
       playbook: Boolean(workspace.config.playbooks?.[s.id]),
     }));
     output.result({ runId, segments: rows }, () =>
@@ -55,16 +59,18 @@ export async function runSegmentsList(options: { workspace: string; run?: string
 export async function runSegmentsShow(id: string, options: { workspace: string }, output: Output) {
   await withWorkspace(options.workspace, async (store, workspace) => {
     checkSegment(workspace, id);
-    const lit = store.dialect.literal;
-    const history = await store.query<{ run_id: number; as_of: string; accounts: number }>(
-      `SELECT r.run_id, r.as_of, count(m.account_id) AS accounts FROM strata_runs r
-       LEFT JOIN strata_memberships m ON m.run_id = r.run_id AND m.segment_id = ${lit(id)} GROUP BY 1, 2 ORDER BY 1`,
-    );
-    const last = history[history.length - 1]?.run_id;
+    const runs = await listRuns(store);
+    // Runs whose workspace had no such segment show no size rather than 0.
+    const history = runs.map((r) => ({
+      run_id: r.runId,
+      as_of: r.asOf,
+      accounts: r.sizes.segments[id] ?? null,
+    }));
+    const last = runs[runs.length - 1];
     const pairs =
-      last === undefined
+      last === undefined || !last.segments.includes(id)
         ? []
-        : (await overlaps(store, runMemberships(store, last))).filter((p) => p.a === id || p.b === id);
+        : (await overlaps(store, last)).filter((p) => p.a === id || p.b === id);
     const detail = {
       segment: id,
       definition: sourceAt(workspace, ['segments', id]) ?? '',
@@ -81,7 +87,7 @@ export async function runSegmentsShow(id: string, options: { workspace: string }
         '',
         formatTable(
           ['run', 'as of', 'accounts'],
-          history.map((h) => [h.run_id, h.as_of, h.accounts]),
+          history.map((h) => [h.run_id, h.as_of, h.accounts ?? '-']),
         ),
         '',
         formatTable(
@@ -101,16 +107,17 @@ export async function runSegmentsMembers(
 ) {
   await withWorkspace(options.workspace, async (store, workspace) => {
     checkSegment(workspace, id);
-    const runId = await resolveRun(store, runOption(options.run));
+    const run = await readRun(store, runOption(options.run));
+    const runId = run.runId;
     const page = await segmentMembers(store, {
-      runId,
+      run,
       segment: id,
       limit: Number(options.limit),
       offset: Number(options.offset),
       ...(options.sort ? { sort: options.sort } : {}),
       ...(options.search ? { search: options.search } : {}),
     });
-    const metricNames = Object.keys(workspace.metrics);
+    const metricNames = run.metrics;
     output.result({ runId, segment: id, ...page }, () =>
       [
         `${count(page.total)} accounts in '${id}' (run ${runId}); showing ${page.members.length} from ${options.offset}`,
@@ -164,12 +171,15 @@ export async function runTransitions(
   output: Output,
 ) {
   await withWorkspace(options.workspace, async (store) => {
-    const to = await resolveRun(store, runOption(options.to));
-    const from = options.from !== undefined ? await resolveRun(store, runOption(options.from)) : to - 1;
-    if (from < 1) throw new StrataError('no_runs', 'only one run so far: transitions need two');
-    await resolveRun(store, from);
-    const segments = await diffMemberships(store, runMemberships(store, from), runMemberships(store, to));
-    const flows = await schemeFlows(store, from, to);
+    const toRun = await readRun(store, runOption(options.to));
+    const fromRun =
+      options.from !== undefined
+        ? await readRun(store, runOption(options.from))
+        : await previousRun(store, toRun.runId);
+    if (fromRun === null) throw new StrataError('no_runs', 'only one run so far: transitions need two');
+    const [from, to] = [fromRun.runId, toRun.runId];
+    const { segments } = await compareSnapshots(store, fromRun, toRun);
+    const flows = await schemeFlows(store, fromRun, toRun);
     output.result({ from, to, segments, flows }, () =>
       [
         `run ${from} -> run ${to}`,
@@ -191,8 +201,9 @@ export async function runTransitions(
 /** `strata segments overlap`: every pair of segments sharing accounts, with counts and Jaccard similarity. */
 export async function runSegmentsOverlap(options: { workspace: string; run?: string }, output: Output) {
   await withWorkspace(options.workspace, async (store) => {
-    const runId = await resolveRun(store, runOption(options.run));
-    const pairs = (await overlaps(store, runMemberships(store, runId))).sort((x, y) => y.jaccard - x.jaccard);
+    const run = await readRun(store, runOption(options.run));
+    const runId = run.runId;
+    const pairs = (await overlaps(store, run)).sort((x, y) => y.jaccard - x.jaccard);
     output.result({ runId, pairs }, () =>
       [
         `segments sharing accounts in run ${runId}, most similar first`,

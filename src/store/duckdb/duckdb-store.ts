@@ -89,6 +89,7 @@ export class DuckDBStore implements Store {
       if (migration.version <= current || migration.version > target) continue;
       await this.transaction(async () => {
         for (const statement of migration.statements) await this.execute(statement);
+        await migration.moveData?.(this);
         await this.execute(
           `INSERT OR REPLACE INTO strata_meta VALUES ('schema_version', ${this.dialect.literal(String(migration.version))})`,
         );
@@ -120,6 +121,10 @@ export class DuckDBStore implements Store {
 
   async execute(sql: string): Promise<void> {
     await this.connection.run(sql);
+  }
+
+  async createTableAs(name: string, select: string): Promise<void> {
+    await this.execute(`CREATE TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`);
   }
 
   /** Runs a statement and returns how many rows it inserted, updated, deleted or created. */

@@ -1,3 +1,5 @@
+import type { Dialect } from '../../dialect/dialect.js';
+
 /**
  * Versioned schema of a DuckDB store. Each migration is applied once, in order, inside
  * a transaction, and never edited after release: a change to the model is a new
@@ -7,6 +9,14 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly statements: readonly string[];
+  /** Moves existing rows into a new layout when a fixed list of statements cannot (runs after `statements`). */
+  readonly moveData?: (db: MigrationContext) => Promise<void>;
+}
+
+export interface MigrationContext {
+  readonly dialect: Dialect;
+  query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  execute(sql: string): Promise<void>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -55,6 +65,86 @@ export const MIGRATIONS: readonly Migration[] = [
         value DOUBLE, text VARCHAR)`,
     ],
   },
+  {
+    version: 4,
+    description: 'run snapshots as one wide table per run (see src/engine/run-snapshot.ts)',
+    statements: [
+      `ALTER TABLE strata_runs ADD COLUMN metrics JSON DEFAULT '[]'`,
+      `ALTER TABLE strata_runs ADD COLUMN sizes JSON DEFAULT '{"segments":{},"schemes":{}}'`,
+    ],
+    moveData: async (db) => {
+      await pivotNarrowRuns(db);
+      for (const table of ['strata_memberships', 'strata_assignments', 'strata_metric_values'])
+        await db.execute(`DROP TABLE ${table}`);
+    },
+  },
 ];
+
+/**
+ * Rewrites every run stored in the narrow v3 tables (a row per membership, assignment and
+ * metric value) as its own wide table, with the sizes the strata_runs row now carries.
+ */
+async function pivotNarrowRuns(db: MigrationContext): Promise<void> {
+  const q = db.dialect.quoteIdentifier;
+  const lit = db.dialect.literal;
+  const runs = await db.query<{ run_id: number; segments: string; schemes: string }>(
+    'SELECT run_id, segments, schemes FROM strata_runs ORDER BY run_id',
+  );
+  for (const run of runs) {
+    const id = lit(run.run_id);
+    const segments = JSON.parse(run.segments) as string[];
+    const schemes = Object.keys(JSON.parse(run.schemes) as object);
+    const metrics = await db.query<{ metric: string; text: boolean }>(
+      `SELECT metric, count(text) > 0 AS text FROM strata_metric_values WHERE run_id = ${id} GROUP BY 1 ORDER BY min(rowid)`,
+    );
+    const pivot = (table: string, columns: string[]) =>
+      `LEFT JOIN (SELECT account_id${columns.map((c) => `, ${c}`).join('')} FROM ${table} WHERE run_id = ${id}
+        GROUP BY account_id) ${table} USING (account_id)`;
+    const segmentFlags = segments.map((s) => `bool_or(segment_id = ${lit(s)}) AS ${q(`segment:${s}`)}`);
+    const schemeValues = schemes.map(
+      (s) => `max(CASE WHEN scheme = ${lit(s)} THEN segment_id END) AS ${q(`scheme:${s}`)}`,
+    );
+    const metricValues = metrics.map(
+      (m) =>
+        `max(CASE WHEN metric = ${lit(m.metric)} THEN ${m.text ? 'text' : 'value'} END) AS ${q(`metric:${m.metric}`)}`,
+    );
+    const columns = [
+      'account_id',
+      ...segments.map((s) => `coalesce(${q(`segment:${s}`)}, FALSE) AS ${q(`segment:${s}`)}`),
+      ...schemes.map((s) => q(`scheme:${s}`)),
+      ...metrics.map((m) => q(`metric:${m.metric}`)),
+    ];
+    const accounts = ['strata_memberships', 'strata_assignments', 'strata_metric_values']
+      .map((table) => `SELECT account_id FROM ${table} WHERE run_id = ${id}`)
+      .join(' UNION ');
+    await db.execute(
+      `CREATE TABLE ${q(`strata_run_${run.run_id}`)} AS SELECT ${columns.join(', ')}
+       FROM (${accounts}) ids
+       ${segmentFlags.length ? pivot('strata_memberships', segmentFlags) : ''}
+       ${schemeValues.length ? pivot('strata_assignments', schemeValues) : ''}
+       ${metricValues.length ? pivot('strata_metric_values', metricValues) : ''}`,
+    );
+    const sizes = {
+      segments: Object.fromEntries(segments.map((s) => [s, 0])),
+      schemes: {} as Record<string, Record<string, number>>,
+    };
+    for (const r of await db.query<{ segment_id: string; n: number }>(
+      `SELECT segment_id, count(*) AS n FROM strata_memberships WHERE run_id = ${id} GROUP BY 1`,
+    ))
+      sizes.segments[r.segment_id] = r.n;
+    const assigned = await db.query<{ scheme: string; segment_id: string; n: number }>(
+      `SELECT scheme, segment_id, count(*) AS n FROM strata_assignments WHERE run_id = ${id} GROUP BY 1, 2`,
+    );
+    for (const scheme of schemes) {
+      sizes.schemes[scheme] = Object.fromEntries(
+        assigned.filter((r) => r.scheme === scheme).map((r) => [r.segment_id, r.n]),
+      );
+    }
+    await db.execute(
+      `UPDATE strata_runs SET metrics = ${lit(JSON.stringify(metrics.map((m) => m.metric)))},
+         sizes = ${lit(JSON.stringify(sizes))} WHERE run_id = ${id}`,
+    );
+  }
+}
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
