@@ -58,6 +58,19 @@ export function resolveLanguage(
     ) {
       fail('type_mismatch', `trait '${node.trait}' is text; '${node.op}' needs a number`, [...path, node.op]);
     }
+    // A number column compared with text would depend on how the engine prints numbers
+    // ('1200' or '1200.0'); ask for the number instead.
+    const texts = (Array.isArray(node.value) ? node.value : [node.value]).filter(
+      (v) => typeof v === 'string',
+    );
+    if (column && (column.type === 'integer' || column.type === 'double') && texts.length > 0) {
+      const number = Number(texts[0]);
+      const hint =
+        texts[0] !== '' && Number.isFinite(number)
+          ? `write ${number}, not '${texts[0]}'`
+          : 'compare it with a number';
+      fail('type_mismatch', `trait '${node.trait}' is a number; ${hint}`, [...path, node.op]);
+    }
   };
   const fail = (code: string, message: string, path: (string | number)[]): never => {
     throw new StrataError(code, message, { ...locate(path), path: path.join('.') });

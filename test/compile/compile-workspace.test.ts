@@ -263,6 +263,15 @@ describe('workspace language errors, before any SQL', () => {
     );
   });
 
+  it('rejects a number trait compared with text (whose answer would depend on how numbers print)', () => {
+    expect(errorOf("segments:\n  s: { where: { trait: mrr, eq: '1200' } }\n").message).toBe(
+      "trait 'mrr' is a number; write 1200, not '1200'",
+    );
+    expect(errorOf('segments:\n  s: { where: { trait: employees, in: [5, big] } }\n').message).toBe(
+      "trait 'employees' is a number; compare it with a number",
+    );
+  });
+
   it('rejects a percentile inside a score', () => {
     const error = errorOf(
       'metrics:\n  r: { percentile: mrr }\n  h: { score: [ { metric: r, weight: 1, bad: 0, good: 100 } ] }\n',
