@@ -29,6 +29,26 @@ export const segmentColumn = (id: string) => `segment:${id}`;
  * rejected when the workspace was loaded).
  */
 export function compileWorkspace(dialect: Dialect, input: CompileInput): string {
+  const layers = compileLayers(dialect, input);
+  if (dialect.rankNeedsTable && layers.ranks.length > 0) {
+    throw new Error(`${dialect.name} ranks need the base layer in a table: use compileLayers`);
+  }
+  return layers.finish(`(${layers.base})`);
+}
+
+/**
+ * The compiled workspace in two layers: `base` (one row per account, one column per
+ * aggregate-derived value) and `finish(relation)`, which adds the percentile ranks of
+ * base columns and names the outputs. A dialect without window functions needs the base
+ * in a table first (`rankNeedsTable`).
+ */
+export interface CompiledLayers {
+  readonly base: string;
+  readonly ranks: readonly { readonly column: string; readonly alias: string }[];
+  finish(relation: string): string;
+}
+
+export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLayers {
   const q = dialect.quoteIdentifier;
   const lit = dialect.literal;
   const asOf = lit(input.asOf);
@@ -40,11 +60,17 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
     const index = baseColumns.indexOf(sql);
     return `r.${q(`b${index >= 0 ? index : baseColumns.push(sql) - 1}`)}`;
   };
+  /** Base columns ranked (by name); rank i is column `p<i>` of the rank layer. */
   const rankColumns: string[] = [];
   const rank = (baseRef: string) => {
-    const sql = dialect.percentRank(baseRef.replace(/^r\./, 'b.'));
-    const index = rankColumns.indexOf(sql);
-    return `r.${q(`p${index >= 0 ? index : rankColumns.push(sql) - 1}`)}`;
+    const column = baseColumnName(baseRef);
+    const index = rankColumns.indexOf(column);
+    return `r.${q(`p${index >= 0 ? index : rankColumns.push(column) - 1}`)}`;
+  };
+  const baseColumnName = (ref: string) => {
+    const index = baseColumns.findIndex((_, i) => ref === `r.${q(`b${i}`)}`);
+    if (index < 0) throw new Error(`not a base column: ${ref}`);
+    return `b${index}`;
   };
   /** A metric's column in the final layer (percentiles come from the window layer). */
   const metricRef = (name: string): string => {
@@ -65,7 +91,7 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       case 'eq':
         return `${side(value)} = ${val(value)}`;
       case 'ne':
-        return `${side(value)} IS DISTINCT FROM ${val(value)}`;
+        return dialect.distinctFrom(side(value), val(value));
       case 'gt':
       case 'gte':
       case 'lt':
@@ -90,7 +116,7 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
     const sql = conditionSql(node);
     return node.kind === 'all' || node.kind === 'any' || node.kind === 'not' || node.kind === 'segment'
       ? sql
-      : `coalesce(${sql}, FALSE)`;
+      : `coalesce(${sql}, ${lit(false)})`;
   };
   const conditionSql = (node: ConditionNode): string => {
     switch (node.kind) {
@@ -103,7 +129,7 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       case 'metric': {
         const ref = metricRef(node.metric);
         const text = MetricCompiler.isText(node.metric, input.metrics);
-        return compare(text ? null : ref, `CAST(${ref} AS VARCHAR)`, node);
+        return compare(text ? null : ref, dialect.castText(ref), node);
       }
       case 'metricChange': {
         const now = base(metrics.expression(node.metric));
@@ -128,8 +154,8 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
       }
       case 'recent':
         return node.field === 'created_at'
-          ? `${base('a.created_at')} > ${dialect.minusDays(asOf, node.withinDays)}`
-          : `(${base('a.renewal_at')} >= ${asOf} AND ${base('a.renewal_at')} <= ${dialect.minusDays(asOf, -node.withinDays)})`;
+          ? `${base('created_at')} > ${dialect.minusDays(asOf, node.withinDays)}`
+          : `(${base('renewal_at')} >= ${asOf} AND ${base('renewal_at')} <= ${dialect.minusDays(asOf, -node.withinDays)})`;
       case 'rank': {
         // Ranking a percentile metric again gives the same ranks: use it as it is.
         const ranked = input.metrics[node.metric]?.kind === 'percentile';
@@ -152,7 +178,7 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
   const segment = (id: string): string => {
     const found = byId.get(id);
     if (!found) throw new Error(`unresolved segment ${id}`);
-    const own = `coalesce(${condition(found.where)}, FALSE)`;
+    const own = `coalesce(${condition(found.where)}, ${lit(false)})`;
     return found.parent ? `(${segment(found.parent)} AND ${own})` : own;
   };
 
@@ -160,10 +186,16 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
     ...Object.keys(input.metrics).map((name) => `${metricRef(name)} AS ${q(metricColumn(name))}`),
     ...input.segments.map((s) => `${segment(s.id)} AS ${q(segmentColumn(s.id))}`),
   ];
-  const baseLayer = `SELECT a.account_id${baseColumns.map((sql, i) => `,\n      ${sql} AS ${q(`b${i}`)}`).join('')}
-    FROM accounts a
-    ${scans.joins()}
-    WHERE a.created_at <= ${asOf}`;
-  const rankLayer = `SELECT b.*${rankColumns.map((sql, i) => `, ${sql} AS ${q(`p${i}`)}`).join('')} FROM (${baseLayer}) b`;
-  return `SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${rankLayer}) r`;
+  // Account columns are referenced by bare name and scan columns have unique names, so
+  // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).
+  const baseLayer = `SELECT account_id${baseColumns.map((sql, i) => `,\n      ${sql} AS ${q(`b${i}`)}`).join('')}
+    FROM ${dialect.joinOnAccount([`${q('accounts')}`, ...scans.relations()])}
+    WHERE created_at <= ${asOf}`;
+  const ranks = rankColumns.map((column, i) => ({ column, alias: `p${i}` }));
+  return {
+    base: baseLayer,
+    ranks,
+    finish: (relation: string) =>
+      `SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${ranks.length > 0 ? dialect.rankLayer(relation, ranks) : `SELECT * FROM ${relation}`}) r`,
+  };
 }

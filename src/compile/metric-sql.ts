@@ -51,7 +51,7 @@ export class MetricCompiler {
     }
     if (shiftDays > 0) parts.push(`ts <= ${this.at(shiftDays)}`);
     if (withinDays !== null) parts.push(`ts > ${this.dialect.minusDays(this.asOf, shiftDays + withinDays)}`);
-    return parts.length > 0 ? parts.join(' AND ') : 'TRUE';
+    return parts.length > 0 ? parts.join(' AND ') : lit(true);
   }
 
   /**
@@ -82,10 +82,10 @@ export class MetricCompiler {
       `trait = ${this.dialect.literal(trait)} AND ts <= ${this.at(shiftDays)}`,
     );
     const current = ACCOUNT_COLUMNS.has(trait)
-      ? `CAST(a.${this.dialect.quoteIdentifier(trait)} AS VARCHAR)`
-      : this.dialect.jsonText('a.traits', trait);
+      ? this.dialect.castText(this.dialect.quoteIdentifier(trait))
+      : this.dialect.jsonText('traits', trait);
     // A trait cleared in the history (NULL value) stays cleared; no history row: the current value.
-    const text = `CASE WHEN ${history} IS NULL THEN ${current} ELSE ${this.dialect.latestValue(history)} END`;
+    const text = `CASE WHEN ${this.dialect.latestFound(history)} THEN ${this.dialect.latestValue(history)} ELSE ${current} END`;
     return as === 'text' ? text : this.dialect.toNumber(text);
   }
 
@@ -124,7 +124,7 @@ export class MetricCompiler {
       case 'tickets': {
         const window =
           node.withinDays === null
-            ? 'TRUE'
+            ? lit(true)
             : `created_at > ${d.minusDays(this.asOf, shift + node.withinDays)}`;
         const open = node.open ? ` AND (resolved_at IS NULL OR resolved_at > ${at})` : '';
         return `coalesce(${this.scans.aggregate('tickets', 'count', '', `created_at <= ${at} AND ${window}${open}`)}, 0)`;
@@ -161,9 +161,9 @@ export class MetricCompiler {
       case 'seats':
         return `coalesce(${this.scans.aggregate('users', 'count', '', `created_at IS NULL OR created_at <= ${at}`)}, 0)`;
       case 'tenure_days':
-        return d.wholeDaysBetween('a.created_at', at);
+        return d.wholeDaysBetween('created_at', at);
       case 'days_to_renewal':
-        return d.wholeDaysBetween(at, 'a.renewal_at');
+        return d.wholeDaysBetween(at, 'renewal_at');
       case 'tickets_open':
         return this.node({ kind: 'tickets', withinDays: null, open: true }, shift, name);
       case 'tickets_30d':

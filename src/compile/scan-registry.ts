@@ -68,24 +68,21 @@ export class ScanRegistry {
     }
     const index = list.indexOf(aggregate);
     const position = index >= 0 ? index : list.push(aggregate) - 1;
-    return `${this.alias(table)}.${this.dialect.quoteIdentifier(`c${position}`)}`;
+    return this.column(table, position);
   }
 
-  /** The LEFT JOINs that attach every used scan to `accounts a`. */
-  joins(): string {
+  /** Every used scan as `(query) alias`: one row per account, columns `account_id` and `<table>_c<i>`. */
+  relations(): string[] {
     const q = this.dialect.quoteIdentifier;
-    return [...this.aggregates.entries()]
-      .map(([table, list]) => {
-        const time = q(TIME_COLUMN[table]);
-        // Users may lack a creation time: they count as having always been there.
-        const visible =
-          table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
-        const needed = this.unbounded.has(table) ? '' : this.reachFilter(table, time);
-        const columns = list.map((sql, i) => `${sql} AS ${q(`c${i}`)}`).join(', ');
-        return `LEFT JOIN (SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}
-    ON ${this.alias(table)}.account_id = a.account_id`;
-      })
-      .join('\n    ');
+    return [...this.aggregates.entries()].map(([table, list]) => {
+      const time = q(TIME_COLUMN[table]);
+      // Users may lack a creation time: they count as having always been there.
+      const visible =
+        table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
+      const needed = this.unbounded.has(table) ? '' : this.reachFilter(table, time);
+      const columns = list.map((sql, i) => `${sql} AS ${this.column(table, i)}`).join(', ');
+      return `(SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}`;
+    });
   }
 
   /** ` AND (time > as-of - longest window OR event IN (events needed over all time))`: cheap per row. */
@@ -101,6 +98,11 @@ export class ScanRegistry {
     if (allTime.length > 0)
       parts.push(`event IN (${allTime.map((e) => this.dialect.literal(e)).join(', ')})`);
     return parts.length > 0 ? ` AND (${parts.join(' OR ')})` : '';
+  }
+
+  /** Unique across scans and accounts, so it is referenced by bare name after the joins. */
+  private column(table: ScannedTable, position: number): string {
+    return this.dialect.quoteIdentifier(`${table}_c${position}`);
   }
 
   private alias(table: ScannedTable): string {

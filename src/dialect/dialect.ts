@@ -35,8 +35,25 @@ export interface Dialect {
   latestIf(value: string, by: string, condition: string): string;
   /** The value inside what `latestIf` returned. */
   latestValue(latest: string): string;
-  /** Percentile rank of `expression` among rows where it is not NULL, 0-100 (NULL stays NULL). */
-  percentRank(expression: string): string;
+  /** Whether `latestIf` found a row. */
+  latestFound(latest: string): string;
+  /**
+   * Adds percentile ranks (0-100 among the non-NULL values, as SQL's percent_rank; NULL stays
+   * NULL) of columns of `relation` as new columns. `relation` is a table name, or a
+   * parenthesised query when `rankNeedsTable` is false.
+   */
+  rankLayer(relation: string, ranks: readonly { readonly column: string; readonly alias: string }[]): string;
+  /** True when rankLayer reads its relation more than once, so it must be a table (no window functions). */
+  readonly rankNeedsTable: boolean;
+  /**
+   * FROM-clause text left-joining relations (`table` or `(query) alias`, each with an
+   * `account_id` column and otherwise distinct column names) on account_id, the first kept whole.
+   */
+  joinOnAccount(relations: readonly string[]): string;
+  /** Any value as text. */
+  castText(expression: string): string;
+  /** `a` and `b` differ, a NULL differing from any value but NULL. */
+  distinctFrom(a: string, b: string): string;
   /** A query returning the distinct keys (column `key`) of the JSON objects in `table`.`column`. */
   distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */

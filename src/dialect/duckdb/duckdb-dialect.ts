@@ -62,6 +62,17 @@ export const duckdbDialect: Dialect = {
   // A struct is not NULL when its field is, so arg_max keeps a row whose value was cleared.
   latestIf: (value, by, condition) => `arg_max({'v': ${value}}, ${by}) FILTER (WHERE ${condition})`,
   latestValue: (latest) => `(${latest}).v`,
-  percentRank: (expression) =>
-    `CASE WHEN ${expression} IS NULL THEN NULL ELSE 100 * percent_rank() OVER (PARTITION BY ${expression} IS NULL ORDER BY ${expression}) END`,
+  latestFound: (latest) => `${latest} IS NOT NULL`,
+  rankNeedsTable: false,
+  rankLayer: (relation, ranks) => {
+    const columns = ranks.map(({ column, alias }) => {
+      const c = `r.${quoteIdentifier(column)}`;
+      return `CASE WHEN ${c} IS NULL THEN NULL ELSE 100 * percent_rank() OVER (PARTITION BY ${c} IS NULL ORDER BY ${c}) END AS ${quoteIdentifier(alias)}`;
+    });
+    return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${relation} r`;
+  },
+  joinOnAccount: (relations) =>
+    relations.reduce((joined, relation) => `${joined}\n    LEFT JOIN ${relation} USING (account_id)`),
+  castText: (expression) => `CAST(${expression} AS VARCHAR)`,
+  distinctFrom: (a, b) => `(${a}) IS DISTINCT FROM (${b})`,
 };

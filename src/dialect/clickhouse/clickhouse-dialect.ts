@@ -1,0 +1,138 @@
+import { StrataError } from '../../errors.js';
+import type { ColumnType } from '../../model/tables.js';
+import type { Dialect, SqlValue } from '../dialect.js';
+
+/**
+ * ClickHouse SQL that runs on the server Debian ships (18.16: no window functions, no
+ * `WITH name AS (subquery)`, one JOIN per SELECT, no TRUE/FALSE, no DateTime64, no JSONExtract)
+ * and on current ClickHouse. The few places where the two differ depend on `modern`.
+ */
+export interface ClickHouseFeatures {
+  /** DateTime64 (microseconds) exists: ClickHouse 20.1 and later. Older servers keep whole seconds. */
+  readonly dateTime64: boolean;
+}
+
+/** Features of a server from its `SELECT version()` text. */
+export function featuresOf(version: string): ClickHouseFeatures {
+  const major = Number(version.split('.')[0]);
+  return { dateTime64: Number.isFinite(major) && major >= 20 };
+}
+
+/**
+ * Quotes an identifier for ClickHouse. ClickHouse reads backslash escapes inside quoted
+ * names, so instead of escaping, names holding a quote, a backslash or a control
+ * character are refused (segment ids and metric names never need them).
+ */
+function quoteIdentifier(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (name.length === 0 || /["`\\\u0000-\u001f]/.test(name)) {
+    throw new StrataError(
+      'invalid_identifier',
+      `invalid identifier ${JSON.stringify(name)} for ClickHouse: quotes, backslashes and control characters are not allowed`,
+    );
+  }
+  return `"${name}"`;
+}
+
+/** ClickHouse string literals read backslash escapes: both the quote and the backslash are escaped. */
+function quoteText(value: string): string {
+  if (value.includes('\u0000')) throw new StrataError('invalid_value', 'text values cannot contain NUL');
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { features: ClickHouseFeatures } {
+  const timestampType = features.dateTime64 ? "DateTime64(6, 'UTC')" : "DateTime('UTC')";
+  const columnTypes: Record<ColumnType, string> = {
+    string: 'String',
+    integer: 'Int64',
+    double: 'Float64',
+    timestamp: timestampType,
+    // JSON objects are kept as text; the json* functions below read them.
+    json: 'String',
+  };
+
+  function literal(value: SqlValue): string {
+    if (value === null) return 'NULL';
+    switch (typeof value) {
+      case 'boolean':
+        return value ? '1' : '0';
+      case 'bigint':
+        return value.toString();
+      case 'number':
+        if (!Number.isFinite(value)) throw new StrataError('invalid_value', `cannot use ${value} in SQL`);
+        return Number.isInteger(value) ? value.toString() : value.toExponential();
+      case 'string':
+        return quoteText(value);
+      default: {
+        const text = value.toISOString().replace('T', ' ').replace('Z', '');
+        return features.dateTime64
+          ? `toDateTime64(${quoteText(text)}, 6, 'UTC')`
+          : `toDateTime(${quoteText(text.slice(0, 19))}, 'UTC')`;
+      }
+    }
+  }
+
+  /** The raw JSON text at `key` (a string keeps its quotes), or NULL when absent. */
+  const rawJson = (json: string, key: string) =>
+    `if(visitParamHas(${json}, ${quoteText(key)}), visitParamExtractRaw(${json}, ${quoteText(key)}), NULL)`;
+  // An aggregate over no rows is NULL in SQL but 0 (or 1970) in ClickHouse: say NULL.
+  const whenAny = (condition: string, aggregate: string) =>
+    `if(countIf(${condition}) = 0, NULL, ${aggregate})`;
+  const seconds = (timestamp: string) => `toInt64(toUnixTimestamp(${timestamp}))`;
+
+  return {
+    name: 'clickhouse',
+    features,
+    quoteIdentifier,
+    literal,
+    columnType: (type) => columnTypes[type],
+    minusDays: (timestamp, days) => `addDays(${timestamp}, ${literal(-Math.trunc(days))})`,
+    wholeDaysBetween: (from, to) => `toInt64(floor((${seconds(to)} - ${seconds(from)}) / 86400))`,
+    // visitParam* read flat objects (Segment properties and traits are flat), on every version.
+    jsonText: (json, key) =>
+      `multiIf(NOT visitParamHas(${json}, ${quoteText(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${quoteText(key)}), '"'), visitParamExtractString(${json}, ${quoteText(key)}), visitParamExtractRaw(${json}, ${quoteText(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${quoteText(key)}))`,
+    jsonNumber: (json, key) => `toFloat64OrNull(replaceRegexpAll(${rawJson(json, key)}, '^"|"$', ''))`,
+    aggregateIf: (fn, expression, condition) => {
+      if (fn === 'count') return `countIf(${condition})`;
+      const counted = `(${condition}) AND (${expression}) IS NOT NULL`;
+      return whenAny(counted, `${fn}If(${expression}, ${counted})`);
+    },
+    argMaxIf: (value, by, condition) => {
+      const counted = `(${condition}) AND (${value}) IS NOT NULL`;
+      return whenAny(counted, `argMaxIf(${value}, ${by}, ${counted})`);
+    },
+    // A tuple is never NULL, so argMax keeps a row whose value was cleared; a flag says whether any row matched.
+    latestIf: (value, by, condition) => `argMaxIf(tuple(1, ${value}), ${by}, ${condition})`,
+    latestValue: (latest) => `tupleElement(${latest}, 2)`,
+    latestFound: (latest) => `tupleElement(${latest}, 1) = 1`,
+    // No window functions on 18.16: each rank is a lookup table of the distinct values with
+    // how many values are below each (a cumulative sum over the sorted counts), joined back
+    // on the value, one JOIN per SELECT level as 18.16 requires.
+    rankNeedsTable: true,
+    rankLayer: (relation, ranks) =>
+      ranks.reduce((inner, { column, alias }) => {
+        const c = quoteIdentifier(column);
+        const sorted = `arraySort(groupArray(tuple(v, n)))`;
+        const lookup = `SELECT toNullable(tupleElement(pair, 1)) AS ${c},
+            100 * if(total > 1, tupleElement(pair, 2) / (total - 1), 0) AS ${quoteIdentifier(alias)}
+          FROM (SELECT arrayJoin(arrayMap((v, n, below) -> tuple(v, below - n), arrayMap(x -> tupleElement(x, 1), sorted),
+                  arrayMap(x -> tupleElement(x, 2), sorted), arrayCumSum(arrayMap(x -> tupleElement(x, 2), sorted)))) AS pair,
+                  arraySum(arrayMap(x -> tupleElement(x, 2), sorted)) AS total
+                FROM (SELECT ${sorted} AS sorted FROM (SELECT assumeNotNull(${c}) AS v, count() AS n FROM ${relation}
+                  WHERE ${c} IS NOT NULL GROUP BY v)))`;
+        return `SELECT * FROM (${inner}) ANY LEFT JOIN (${lookup}) USING ${c}`;
+      }, `SELECT * FROM ${relation}`),
+    distinctJsonKeys: (table, column) =>
+      `SELECT DISTINCT arrayJoin(extractAll(${column}, '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
+    containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
+    toNumber: (text) => `toFloat64OrNull(${text})`,
+    // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts without rows.
+    joinOnAccount: (relations) =>
+      relations.reduce((joined, relation, i) =>
+        i === 0 ? joined : `(SELECT * FROM ${joined} ANY LEFT JOIN ${relation} USING account_id)`,
+      ),
+    castText: (expression) => `toString(${expression})`,
+    distinctFrom: (a, b) =>
+      `if((${a}) IS NULL OR (${b}) IS NULL, ((${a}) IS NULL) != ((${b}) IS NULL), (${a}) != (${b}))`,
+  };
+}
