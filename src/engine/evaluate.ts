@@ -1,13 +1,12 @@
-import { compileWorkspace } from '../compile/compile-workspace.js';
+import { randomUUID } from 'node:crypto';
+import { compileLayers } from '../compile/compile-workspace.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
-/** Name of the temp table an evaluation leaves its per-account rows in. */
-export const EVALUATION_TABLE = 'strata_evaluation';
-
 /**
- * Evaluates the workspace at `asOf` inside the database into a temp table (one row per
- * account: metric columns and segment flags); nothing is read back into JavaScript.
+ * Evaluates the workspace at `asOf` inside the database into a scratch table (one row per
+ * account: metric columns and segment flags) and returns its quoted name; nothing is read
+ * back into JavaScript. The caller drops it with `store.dropScratch` when done.
  */
 export async function evaluateWorkspace(
   store: Store,
@@ -15,13 +14,24 @@ export async function evaluateWorkspace(
   asOf: Date,
   onProgress?: (fraction: number) => void,
 ): Promise<string> {
-  const table = store.dialect.quoteIdentifier(EVALUATION_TABLE);
-  const sql = compileWorkspace(store.dialect, {
+  const layers = compileLayers(store.dialect, {
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf,
   });
-  await store.execute(`DROP TABLE IF EXISTS ${table}`);
-  await store.withProgress(`CREATE TEMP TABLE ${table} AS ${sql}`, onProgress);
-  return table;
+  const name = `strata_evaluation_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  if (!store.dialect.rankNeedsTable || layers.ranks.length === 0) {
+    await store.createScratch(name, layers.finish(`(${layers.base})`), onProgress);
+    return store.dialect.quoteIdentifier(name);
+  }
+  // Without window functions the ranks read the base layer several times: keep it in a table.
+  const base = `${name}_base`;
+  await store.createScratch(base, layers.base, (f) => onProgress?.(f * 0.9));
+  try {
+    await store.createScratch(name, layers.finish(store.dialect.quoteIdentifier(base)));
+  } finally {
+    await store.dropScratch(base);
+  }
+  onProgress?.(1);
+  return store.dialect.quoteIdentifier(name);
 }

@@ -28,26 +28,33 @@ export async function compareSnapshots(
   after: Snapshot,
 ): Promise<SnapshotDiff> {
   const q = store.dialect.quoteIdentifier;
-  const inBefore = new Set(before?.segments ?? []);
+  const lit = store.dialect.literal;
   const inAfter = new Set(after.segments);
   const ids = [...after.segments, ...(before?.segments ?? []).filter((id) => !inAfter.has(id))];
+  const shared = before ? after.schemes.filter((s) => before.schemes.includes(s)) : [];
+  // Each side renames its columns (a0.., b0..): the join then needs no qualified names,
+  // which ClickHouse 18.16 resolves badly when both sides share column names.
+  const side = (snapshot: Snapshot, prefix: 'a' | 'b') => {
+    const flags = ids.map(
+      (id, i) =>
+        `${snapshot.segments.includes(id) ? q(segmentColumn(id)) : lit(false)} AS ${q(`${prefix}${i}`)}`,
+    );
+    const schemes = shared.map((scheme, i) => `${q(schemeColumn(scheme))} AS ${q(`${prefix}s${i}`)}`);
+    return `(SELECT account_id, ${[...flags, ...schemes].join(', ') || '1 AS nothing'} FROM ${snapshot.table})`;
+  };
   const count = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
-  const flag = (side: 'a' | 'b', id: string) =>
-    (side === 'a' ? inAfter : inBefore).has(id)
-      ? `coalesce(${side}.${q(segmentColumn(id))}, FALSE)`
-      : 'FALSE';
+  const flag = (prefix: 'a' | 'b', i: number) =>
+    prefix === 'b' && !before ? lit(false) : `coalesce(${q(`${prefix}${i}`)}, ${lit(false)})`;
   const columns: string[] = [];
-  for (const id of ids) {
-    const [a, b] = [flag('a', id), flag('b', id)];
+  for (const [i] of ids.entries()) {
+    const [a, b] = [flag('a', i), flag('b', i)];
     columns.push(count(b), count(a), count(`${a} AND NOT ${b}`), count(`${b} AND NOT ${a}`));
   }
-  const shared = before ? after.schemes.filter((s) => before.schemes.includes(s)) : [];
-  for (const scheme of shared)
-    columns.push(count(`a.${q(schemeColumn(scheme))} <> b.${q(schemeColumn(scheme))}`));
+  for (const [i] of shared.entries()) columns.push(count(`${q(`as${i}`)} <> ${q(`bs${i}`)}`));
   if (columns.length === 0) return { segments: [], moved: {} };
   const from = before
-    ? `${after.table} a FULL OUTER JOIN ${before.table} b ON a.account_id = b.account_id`
-    : `${after.table} a`;
+    ? `${side(after, 'a')} a FULL OUTER JOIN ${side(before, 'b')} b USING (account_id)`
+    : `${side(after, 'a')} a`;
   const [row] = await store.query<Record<string, number>>(
     `SELECT ${columns.map((c, i) => `${c} AS c${i}`).join(', ')} FROM ${from}`,
   );
@@ -79,19 +86,32 @@ export interface SchemeFlow {
 export async function schemeFlows(store: Store, from: StoredRun, to: StoredRun): Promise<SchemeFlow[]> {
   const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
-  const side = (run: StoredRun, alias: string, scheme: string, missing: string) =>
-    run.schemes.includes(scheme)
-      ? `coalesce(${alias}.${q(schemeColumn(scheme))}, ${lit(missing)})`
-      : `CASE WHEN ${alias}.account_id IS NULL THEN ${lit(missing)} ELSE '(no scheme)' END`;
   const schemes = [...new Set([...from.schemes, ...to.schemes])].sort();
   if (schemes.length === 0) return [];
+  /** The run's primary segments renamed, with a presence flag telling a missing account from a missing scheme. */
+  const side = (run: StoredRun, scheme: string, name: string) =>
+    `(SELECT account_id, 1 AS ${q(`${name}_present`)}, ${run.schemes.includes(scheme) ? q(schemeColumn(scheme)) : lit('(no scheme)')} AS ${q(name)} FROM ${run.table})`;
+  const label = (name: string, missing: string) =>
+    `CASE WHEN ${q(`${name}_present`)} IS NULL THEN ${lit(missing)} ELSE ${q(name)} END`;
   const parts = schemes.map(
     (scheme) =>
-      `SELECT ${lit(scheme)} AS scheme, ${side(from, 'b', scheme, '(new account)')} AS "from",
-         ${side(to, 'a', scheme, '(gone)')} AS "to", count(*) AS accounts
-       FROM ${to.table} a FULL OUTER JOIN ${from.table} b ON a.account_id = b.account_id GROUP BY "from", "to"`,
+      `SELECT ${lit(scheme)} AS scheme, ${label('before', '(new account)')} AS from_segment,
+         ${label('after', '(gone)')} AS to_segment, count(*) AS accounts
+       FROM ${side(to, scheme, 'after')} a FULL OUTER JOIN ${side(from, scheme, 'before')} b USING (account_id)
+       GROUP BY from_segment, to_segment`,
   );
-  return store.query<{ scheme: string; from: string; to: string; accounts: number }>(
-    `SELECT * FROM (${parts.join(' UNION ALL ')}) flows ORDER BY scheme, accounts DESC, "from", "to"`,
+  const rows = await store.query<{
+    scheme: string;
+    from_segment: string;
+    to_segment: string;
+    accounts: number;
+  }>(
+    `SELECT * FROM (${parts.join(' UNION ALL ')}) flows ORDER BY scheme, accounts DESC, from_segment, to_segment`,
   );
+  return rows.map((r) => ({
+    scheme: r.scheme,
+    from: r.from_segment,
+    to: r.to_segment,
+    accounts: r.accounts,
+  }));
 }

@@ -34,7 +34,11 @@ export async function planWorkspace(store: Store, workspace: Workspace, asOf?: D
   const at = asOf ?? new Date(last.asOf);
   const evaluation = await evaluateWorkspace(store, workspace, at);
   const current = workspace.segments.map((s) => s.id);
-  const diff = await compareSnapshots(store, last, { table: evaluation, segments: current, schemes: [] });
+  const diff = await compareSnapshots(store, last, {
+    table: evaluation,
+    segments: current,
+    schemes: [],
+  }).finally(() => store.dropScratch(evaluation));
   const before = new Set(last.segments);
   const now = new Set(current);
   return {

@@ -27,24 +27,29 @@ export async function runWorkspace(
   const segments = workspace.segments.map((s) => s.id);
   const metrics = Object.keys(workspace.metrics);
 
-  const runId = await store.transaction(async () => {
-    const [last] = await store.query<{ id: number | null }>('SELECT max(run_id) AS id FROM strata_runs');
-    const id = (last?.id ?? 0) + 1;
-    const table = store.dialect.quoteIdentifier(runTableName(id));
-    await store.createTableAs(
-      runTableName(id),
-      `SELECT ${runTableColumns(store, { segments, metrics, schemes })} FROM ${evaluation}`,
-    );
-    const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
-    const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
-    await store.execute(
-      `INSERT INTO strata_runs (run_id, as_of, created_at, workspace_hash, accounts, segments, schemes, metrics, sizes)
+  const runId = await store
+    .transaction(async () => {
+      const [last] = await store.query<{ id: number | null }>('SELECT max(run_id) AS id FROM strata_runs');
+      const id = (last?.id ?? 0) + 1;
+      const table = store.dialect.quoteIdentifier(runTableName(id));
+      // A table without its strata_runs row is the leftover of a run cut off on an engine
+      // without transactions (ClickHouse): never visible, replaced here.
+      await store.execute(`DROP TABLE IF EXISTS ${table}`);
+      await store.createTableAs(
+        runTableName(id),
+        `SELECT ${runTableColumns(store, { segments, metrics, schemes })} FROM ${evaluation}`,
+      );
+      const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+      const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
+      await store.execute(
+        `INSERT INTO strata_runs (run_id, as_of, created_at, workspace_hash, accounts, segments, schemes, metrics, sizes)
        VALUES (${lit(id)}, ${lit(asOf)}, ${lit(new Date())}, ${lit(hash)}, ${lit(count?.n ?? 0)},
         ${lit(JSON.stringify(segments))}, ${lit(JSON.stringify(schemes))}, ${lit(JSON.stringify(metrics))},
         ${lit(JSON.stringify(sizes))})`,
-    );
-    return id;
-  });
+      );
+      return id;
+    })
+    .finally(() => store.dropScratch(evaluation));
   const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000);
   return { ...report, warnings: [...nameWarnings, ...report.warnings] };
 }

@@ -22,18 +22,19 @@ export async function segmentMembers(
       `run ${run.runId} has no metric '${options.sort}' to sort by${didYouMean(options.sort, run.metrics)}`,
     );
   }
-  const sortBy = options.sort ? `m.${q(metricColumn(options.sort))} DESC NULLS LAST,` : '';
+  const sortBy = options.sort ? `${q(metricColumn(options.sort))} DESC NULLS LAST,` : '';
   const needle = options.search ? lit(options.search) : null;
   const search = needle
-    ? `AND (${store.dialect.containsText('m.account_id', needle)} OR ${store.dialect.containsText("coalesce(a.name, '')", needle)})`
+    ? `AND (${store.dialect.containsText('account_id', needle)} OR ${store.dialect.containsText("coalesce(name, '')", needle)})`
     : '';
-  const from = `${run.table} m LEFT JOIN accounts a ON a.account_id = m.account_id`;
-  const where = `m.${q(segmentColumn(options.segment))} ${search}`;
+  // Run and account columns have distinct names: no qualified names needed after the join.
+  const from = `${run.table} LEFT JOIN accounts USING (account_id)`;
+  const where = `${q(segmentColumn(options.segment))} ${search}`;
   const [total] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`);
-  const metrics = run.metrics.map((name, i) => `m.${q(metricColumn(name))} AS m${i}`);
+  const metrics = run.metrics.map((name, i) => `${q(metricColumn(name))} AS m${i}`);
   const rows = await store.query<Record<string, unknown>>(
-    `SELECT m.account_id, a.name, a.plan, a.mrr${metrics.map((m) => `, ${m}`).join('')} FROM ${from}
-     WHERE ${where} ORDER BY ${sortBy} m.account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+    `SELECT account_id, name, plan, mrr${metrics.map((m) => `, ${m}`).join('')} FROM ${from}
+     WHERE ${where} ORDER BY ${sortBy} account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
   );
   return {
     total: total?.n ?? 0,
@@ -65,7 +66,8 @@ export async function accountHistory(store: Store, accountId: string) {
         : await store.query<Record<string, unknown>>(
             `SELECT ${columns.join(', ')} FROM ${run.table} WHERE account_id = ${lit(accountId)}`,
           );
-    const segments = row ? run.segments.filter((_, i) => row[`s${i}`] === true).sort() : [];
+    // A flag is a boolean in DuckDB and 0 / 1 in ClickHouse.
+    const segments = row ? run.segments.filter((_, i) => Boolean(row[`s${i}`])).sort() : [];
     const now = new Set(segments);
     history.push({
       runId: run.runId,

@@ -1,5 +1,5 @@
-import { StrataError } from '../errors.js';
 import { resolveInWorkspace, type Workspace } from '../workspace/load-workspace.js';
+import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
@@ -12,10 +12,11 @@ export async function openStore(workspace: Workspace): Promise<Store> {
         ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
       });
     case 'clickhouse':
-      throw new StrataError(
-        'engine_unavailable',
-        'the ClickHouse engine is not available in this version of Strata yet; use engine: duckdb',
-        { file: workspace.file, path: 'store.engine' },
-      );
+      return ClickHouseStore.open({
+        url: config.url,
+        database: config.database,
+        ...(config.cluster ? { cluster: config.cluster } : {}),
+        ...(config.shards ? { shards: config.shards } : {}),
+      });
   }
 }

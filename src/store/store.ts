@@ -74,6 +74,10 @@ export interface Store {
    * storage for a table read whole and joined on account_id.
    */
   createTableAs(name: string, select: string): Promise<void>;
+  /** Creates a scratch table `name` (unquoted) of `select`'s rows, for this process only and never part of a snapshot. */
+  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void>;
+  /** Drops a scratch table (quoted or not); no error when it is gone already. */
+  dropScratch(name: string): Promise<void>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

@@ -41,6 +41,8 @@ export const clickhouseStoreSchema = z
     url: z.string().url(),
     database: z.string().min(1),
     cluster: z.string().min(1).optional(),
+    /** One HTTP URL per shard, for DDL on clusters without Keeper (ON CLUSTER is used otherwise). */
+    shards: z.array(z.string().url()).min(1).optional(),
   })
   .strict();
 

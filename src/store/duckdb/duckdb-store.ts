@@ -127,6 +127,19 @@ export class DuckDBStore implements Store {
     await this.execute(`CREATE TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`);
   }
 
+  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
+    return this.withProgress(
+      `CREATE TEMP TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`,
+      onProgress,
+    );
+  }
+
+  async dropScratch(name: string): Promise<void> {
+    await this.execute(
+      `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,
+    );
+  }
+
   /** Runs a statement and returns how many rows it inserted, updated, deleted or created. */
   async executeCount(sql: string): Promise<number> {
     const result = await this.connection.run(sql);

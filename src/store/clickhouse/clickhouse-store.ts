@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import {
+  type ClickHouseFeatures,
+  clickhouseDialect,
+  featuresOf,
+} from '../../dialect/clickhouse/clickhouse-dialect.js';
+import type { Dialect } from '../../dialect/dialect.js';
+import { StrataError } from '../../errors.js';
+import { TABLE_NAMES, TABLES } from '../../model/tables.js';
+import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
+import { importIntoClickHouse } from './clickhouse-import.js';
+import { CLICKHOUSE_MIGRATIONS, LATEST_CLICKHOUSE_VERSION, type Layout } from './schema.js';
+
+export interface ClickHouseStoreOptions {
+  /** HTTP(S) URL of the server Strata talks to; credentials may be in it (user:password@host). */
+  readonly url: string;
+  readonly database: string;
+  /** Name of the cluster (in the servers' remote_servers) whose shards hold the data tables. */
+  readonly cluster?: string;
+  /**
+   * HTTP URLs of one server per shard, for DDL. Without them DDL uses `ON CLUSTER`, which
+   * needs ClickHouse Keeper or ZooKeeper, as production clusters have.
+   */
+  readonly shards?: readonly string[];
+}
+
+/** Settings of every query: SQL NULLs for outer-join misses, ALL joins, numbers as JSON numbers. */
+const SETTINGS = {
+  join_use_nulls: 1,
+  join_default_strictness: 'ALL',
+  output_format_json_quote_64bit_integers: 0,
+} as const;
+
+/** The URL without credentials, safe to print. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString().replace(/\/$/, '');
+}
+
+function clientFor(url: string, database: string | undefined, cluster: boolean): ClickHouseClient {
+  const parsed = new URL(url);
+  const username = decodeURIComponent(parsed.username) || 'default';
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return createClient({
+    url: parsed.toString(),
+    username,
+    password,
+    ...(database ? { database } : {}),
+    request_timeout: 3_600_000,
+    // Errors reach the caller as exceptions; the client's own console logging would repeat them.
+    log: { level: ClickHouseLogLevel.OFF },
+    clickhouse_settings: {
+      ...SETTINGS,
+      // On a cluster, a join's right side over a Distributed table reads the local shard:
+      // every table is sharded by account_id, so the rows it needs are there.
+      // Inserts through a Distributed table reach the shards before the INSERT returns.
+      ...(cluster ? { distributed_product_mode: 'local' as const, insert_distributed_sync: 1 } : {}),
+    },
+  });
+}
+
+/** 'YYYY-MM-DD hh:mm:ss[.ffffff]' (UTC) as ISO text, the way the DuckDB store returns timestamps. */
+function isoTimestamp(text: string): string {
+  return new Date(`${text.replace(' ', 'T')}Z`).toISOString();
+}
+
+/** A workspace's ClickHouse database (single server or a cluster), migrated and ready. */
+export class ClickHouseStore implements Store {
+  readonly dialect: Dialect & { features: ClickHouseFeatures };
+  readonly location: string;
+  private readonly layout: Layout;
+
+  private constructor(
+    private readonly options: ClickHouseStoreOptions,
+    private readonly client: ClickHouseClient,
+    private readonly nodes: readonly ClickHouseClient[],
+    version: string,
+  ) {
+    this.dialect = clickhouseDialect(featuresOf(version));
+    this.location = `${withoutCredentials(options.url)}/${options.database}${options.cluster ? ` (cluster ${options.cluster})` : ''}`;
+    this.layout = { dialect: this.dialect, database: options.database, cluster: options.cluster ?? null };
+  }
+
+  static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
+    const cluster = Boolean(options.cluster);
+    const admin = clientFor(options.url, undefined, false);
+    let version: string;
+    try {
+      const result = await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+      version = ((await result.json()) as { v: string }[])[0]?.v ?? '0';
+    } catch (error) {
+      await admin.close();
+      throw new StrataError(
+        'store_open_failed',
+        `cannot reach ClickHouse at ${withoutCredentials(options.url)}: ${(error as Error).message}`,
+      );
+    }
+    const dialect = clickhouseDialect(featuresOf(version));
+    const database = dialect.quoteIdentifier(options.database);
+    const nodeUrls = options.cluster ? (options.shards ?? []) : [];
+    const createDatabase = `CREATE DATABASE IF NOT EXISTS ${database}`;
+    if (options.cluster && nodeUrls.length === 0) {
+      await admin.command({
+        query: `${createDatabase} ON CLUSTER ${dialect.quoteIdentifier(options.cluster)}`,
+      });
+    } else {
+      await admin.command({ query: createDatabase });
+      for (const url of nodeUrls) {
+        const node = clientFor(url, undefined, false);
+        await node.command({ query: createDatabase });
+        await node.close();
+      }
+    }
+    await admin.close();
+    const store = new ClickHouseStore(
+      options,
+      clientFor(options.url, options.database, cluster),
+      nodeUrls.map((url) => clientFor(url, options.database, false)),
+      version,
+    );
+    await store.migrate();
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.execute(
+      `CREATE TABLE IF NOT EXISTS strata_meta (key String, value String, at ${this.dialect.columnType('timestamp')}) ENGINE = MergeTree ORDER BY key`,
+    );
+    const current = await this.schemaVersion();
+    if (current > LATEST_CLICKHOUSE_VERSION) {
+      throw new StrataError(
+        'store_too_new',
+        `${this.location} was written by a newer Strata (schema version ${current}); this Strata reads up to version ${LATEST_CLICKHOUSE_VERSION}. Upgrade Strata to open it.`,
+      );
+    }
+    for (const migration of CLICKHOUSE_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      for (const { sql, where } of migration.statements(this.layout)) {
+        if (where === 'this node' || !this.options.cluster) await this.execute(sql);
+        else await this.onEveryNode(sql);
+      }
+      await this.execute(
+        `INSERT INTO strata_meta VALUES ('schema_version', ${this.dialect.literal(String(migration.version))}, ${this.dialect.literal(new Date())})`,
+      );
+    }
+  }
+
+  /** Runs DDL on every shard: through the shard URLs, or ON CLUSTER when none were given. */
+  async onEveryNode(sql: string): Promise<void> {
+    if (this.nodes.length === 0) {
+      const onCluster = sql.replace(
+        /^(\s*(?:CREATE|DROP|ALTER) TABLE(?: IF (?:NOT )?EXISTS)? "[^"]+")/,
+        `$1 ON CLUSTER ${this.dialect.quoteIdentifier(this.options.cluster ?? '')}`,
+      );
+      await this.execute(onCluster);
+      return;
+    }
+    for (const node of this.nodes) await node.command({ query: sql });
+  }
+
+  /** Waits until no mutation of `table` is pending, on this node and every shard. */
+  async waitForMutations(table: string): Promise<void> {
+    const sql = `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${this.dialect.literal(table)} AND is_done = 0`;
+    const pending = async (client: ClickHouseClient) => {
+      const result = await client.query({ query: sql, format: 'JSONEachRow' });
+      return Number(((await result.json()) as { n: number }[])[0]?.n ?? 0);
+    };
+    for (const client of [this.client, ...this.nodes]) {
+      while ((await pending(client)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** The per-shard clients (empty on a single server or when DDL goes ON CLUSTER). */
+  get shardCount(): number {
+    return this.nodes.length;
+  }
+
+  async schemaVersion(): Promise<number> {
+    const rows = await this.query<{ value: string | null }>(
+      `SELECT argMax(value, at) AS value FROM strata_meta WHERE key = 'schema_version'`,
+    );
+    return Number(rows[0]?.value || 0);
+  }
+
+  async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
+    const result = await this.client.query({ query: sql, format: 'JSON' });
+    const body = (await result.json()) as { meta: { name: string; type: string }[]; data: Row[] };
+    const timestamps = body.meta.filter((m) => m.type.includes('DateTime')).map((m) => m.name);
+    if (timestamps.length === 0) return body.data;
+    for (const row of body.data) {
+      const record = row as Record<string, unknown>;
+      for (const name of timestamps) {
+        const value = record[name];
+        if (typeof value === 'string') record[name] = isoTimestamp(value);
+      }
+    }
+    return body.data;
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.client.command({ query: sql });
+  }
+
+  /** Runs a long statement, reporting rows read against ClickHouse's estimate from system.processes. */
+  async withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
+    if (!onProgress) return this.execute(sql);
+    const queryId = randomUUID();
+    let polling = true;
+    const poll = async () => {
+      while (polling) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (!polling) break;
+        const rows = await this.query<{ read: number; total: number }>(
+          `SELECT read_rows AS read, total_rows_approx AS total FROM system.processes WHERE query_id = ${this.dialect.literal(queryId)}`,
+        ).catch(() => []);
+        const row = rows[0];
+        if (row && row.total > 0) onProgress(Math.min(1, row.read / row.total));
+      }
+    };
+    const polled = poll();
+    try {
+      await this.client.command({ query: sql, query_id: queryId });
+      onProgress(1);
+    } finally {
+      polling = false;
+      await polled;
+    }
+  }
+
+  createTableAs(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
+    return this.withProgress(
+      `CREATE TABLE ${this.dialect.quoteIdentifier(name)} ENGINE = MergeTree ORDER BY account_id AS ${select}`,
+      onProgress,
+    );
+  }
+
+  /** A Memory table on this node (the HTTP interface has no session for TEMPORARY tables). */
+  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
+    return this.withProgress(
+      `CREATE TABLE ${this.dialect.quoteIdentifier(name)} ENGINE = Memory AS ${select}`,
+      onProgress,
+    );
+  }
+
+  async dropScratch(name: string): Promise<void> {
+    await this.execute(
+      `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,
+    );
+  }
+
+  /**
+   * ClickHouse has no transactions. Callers make their writes safe without one: a run's
+   * table is complete before the strata_runs row that makes it visible is inserted (one
+   * INSERT of one row is atomic), and an import lands its rows with one INSERT ... SELECT
+   * from a staging table whose re-run is idempotent.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
+  importFile(request: ImportRequest): Promise<ImportResult> {
+    return importIntoClickHouse(this, request);
+  }
+
+  /** Inserts a CSV stream (ClickHouse's CSV dialect) into `table`. */
+  async insertCsv(table: string, stream: NodeJS.ReadableStream): Promise<void> {
+    await this.client.insert({
+      table: this.dialect.quoteIdentifier(table),
+      values: stream as never,
+      format: 'CSV',
+    });
+  }
+
+  get layoutInfo(): Layout {
+    return this.layout;
+  }
+
+  async stats(): Promise<TableStats[]> {
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const iso = (expression: string) => `formatDateTime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;
+    const parts = TABLE_NAMES.map((name) => {
+      const time = TABLES[name].timeColumn;
+      // An empty table's min() is 1970 in ClickHouse: say NULL as the DuckDB store does.
+      const bound = (fn: string) => (time ? `if(count() = 0, NULL, ${iso(`${fn}(${q(time)})`)})` : 'NULL');
+      return `SELECT ${this.dialect.literal(name)} AS table_name, count() AS rows, ${bound('min')} AS from_time, ${bound('max')} AS to_time FROM ${q(name)}`;
+    });
+    const rows = await this.query<{
+      table_name: string;
+      rows: number;
+      from_time: string | null;
+      to_time: string | null;
+    }>(parts.join(' UNION ALL '));
+    return TABLE_NAMES.map((name) => {
+      const row = rows.find((r) => r.table_name === name);
+      return { table: name, rows: row?.rows ?? 0, from: row?.from_time ?? null, to: row?.to_time ?? null };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    for (const node of this.nodes) await node.close();
+  }
+}

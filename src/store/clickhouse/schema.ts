@@ -1,0 +1,86 @@
+import type { Dialect } from '../../dialect/dialect.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../../model/tables.js';
+
+/**
+ * Versioned schema of a ClickHouse store (its own numbering: ClickHouse stores started
+ * at the wide run layout). Every statement is idempotent (IF NOT EXISTS), because
+ * ClickHouse has no transactional DDL: a migration cut off half way is simply re-run.
+ *
+ * Data tables are MergeTree ordered by account_id (and time), so per-account
+ * aggregation reads contiguous ranges. On a cluster each data table is a `<name>_local`
+ * MergeTree on every shard behind a `Distributed` table of the model's name, sharded by
+ * a hash of account_id: all rows of one account live on one shard, so the per-account
+ * GROUP BY and the joins on account_id run shard-locally. Strata's own tables (runs,
+ * imports) are small and live on the node Strata connects to.
+ */
+export interface ClickHouseMigration {
+  readonly version: number;
+  readonly description: string;
+  /** Statements run on every node (each shard) or once, per `where`. */
+  statements(layout: Layout): readonly { readonly sql: string; readonly where: 'every node' | 'this node' }[];
+}
+
+export interface Layout {
+  readonly dialect: Dialect;
+  readonly database: string;
+  /** Cluster name when the data tables are sharded. */
+  readonly cluster: string | null;
+}
+
+/** Storage table of a model table: the table itself, or its per-shard local table on a cluster. */
+export const localTable = (layout: Layout, table: string) => (layout.cluster ? `${table}_local` : table);
+
+function orderBy(name: TableName): string {
+  const time = TABLES[name].timeColumn;
+  // The key's other columns follow, so a re-imported key is found by the index too.
+  const required = new Set(TABLES[name].columns.filter((c) => c.required).map((c) => c.name));
+  const columns = ['account_id', ...(time && name !== 'accounts' ? [time] : []), ...TABLES[name].key];
+  // A sort key cannot hold Nullable columns (surveys.user_id may be empty).
+  return [...new Set(columns)].filter((c) => required.has(c)).join(', ');
+}
+
+function dataTable(layout: Layout, name: TableName): string {
+  const q = layout.dialect.quoteIdentifier;
+  const columns = TABLES[name].columns.map((c) => {
+    const type = layout.dialect.columnType(c.type);
+    // Sort-key columns cannot be Nullable; the model requires them anyway.
+    return `${q(c.name)} ${c.required ? type : `Nullable(${type})`}`;
+  });
+  return `CREATE TABLE IF NOT EXISTS ${q(localTable(layout, name))} (${columns.join(', ')})
+    ENGINE = MergeTree ORDER BY (${orderBy(name)})`;
+}
+
+function distributedTable(layout: Layout, name: TableName): string {
+  const q = layout.dialect.quoteIdentifier;
+  const lit = layout.dialect.literal;
+  return `CREATE TABLE IF NOT EXISTS ${q(name)} AS ${q(localTable(layout, name))}
+    ENGINE = Distributed(${lit(layout.cluster ?? '')}, ${lit(layout.database)}, ${lit(localTable(layout, name))}, sipHash64(account_id))`;
+}
+
+export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
+  {
+    version: 1,
+    description: 'the seven tables of the data model, the import log and run snapshots',
+    statements: (layout) => [
+      ...TABLE_NAMES.map((name) => ({ sql: dataTable(layout, name), where: 'every node' as const })),
+      ...(layout.cluster
+        ? TABLE_NAMES.map((name) => ({ sql: distributedTable(layout, name), where: 'every node' as const }))
+        : []),
+      {
+        sql: `CREATE TABLE IF NOT EXISTS strata_imports (imported_at ${layout.dialect.columnType('timestamp')},
+          table_name String, file String, rows_read Int64, inserted Int64, updated Int64, unchanged Int64,
+          skipped Int64) ENGINE = MergeTree ORDER BY imported_at`,
+        where: 'this node',
+      },
+      {
+        // The row is inserted last, after the run's table is complete: it is what makes a run visible.
+        sql: `CREATE TABLE IF NOT EXISTS strata_runs (run_id Int64, as_of ${layout.dialect.columnType('timestamp')},
+          created_at ${layout.dialect.columnType('timestamp')}, workspace_hash String, accounts Int64,
+          segments String, schemes String, metrics String, sizes String) ENGINE = MergeTree ORDER BY run_id`,
+        where: 'this node',
+      },
+    ],
+  },
+];
+
+export const LATEST_CLICKHOUSE_VERSION = CLICKHOUSE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
