@@ -30,7 +30,7 @@ export interface Dialect {
   argMaxIf(value: string, by: string, condition: string): string;
   /**
    * The row with the largest `by` among rows where `condition` holds, kept whole even when
-   * its `value` is NULL (a cleared trait): NULL only when no row matches. Read it with `latestValue`.
+   * its `value` (text) is NULL (a cleared trait). Read it with `latestFound` and `latestValue`.
    */
   latestIf(value: string, by: string, condition: string): string;
   /** The value inside what `latestIf` returned. */

@@ -100,10 +100,11 @@ export async function readRun(store: Store, runId?: number): Promise<StoredRun> 
 
 /** The run before `runId`, if any. */
 export async function previousRun(store: Store, runId: number): Promise<StoredRun | null> {
-  const [row] = await store.query<{ id: number | null }>(
-    `SELECT max(run_id) AS id FROM strata_runs WHERE run_id < ${store.dialect.literal(runId)}`,
+  // ORDER BY + LIMIT rather than max(): ClickHouse's max() of no rows is 0, not NULL.
+  const [row] = await store.query<{ id: number }>(
+    `SELECT run_id AS id FROM strata_runs WHERE run_id < ${store.dialect.literal(runId)} ORDER BY run_id DESC LIMIT 1`,
   );
-  return row?.id == null ? null : readRun(store, row.id);
+  return row === undefined ? null : readRun(store, row.id);
 }
 
 /** Segment sizes and scheme counts of a snapshot, in one pass over its table. */

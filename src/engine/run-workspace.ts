@@ -29,7 +29,9 @@ export async function runWorkspace(
 
   const runId = await store
     .transaction(async () => {
-      const [last] = await store.query<{ id: number | null }>('SELECT max(run_id) AS id FROM strata_runs');
+      const [last] = await store.query<{ id: number }>(
+        'SELECT run_id AS id FROM strata_runs ORDER BY run_id DESC LIMIT 1',
+      );
       const id = (last?.id ?? 0) + 1;
       const table = store.dialect.quoteIdentifier(runTableName(id));
       // A table without its strata_runs row is the leftover of a run cut off on an engine

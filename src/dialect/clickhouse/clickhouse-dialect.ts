@@ -101,10 +101,13 @@ export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { fea
       const counted = `(${condition}) AND (${value}) IS NOT NULL`;
       return whenAny(counted, `argMaxIf(${value}, ${by}, ${counted})`);
     },
-    // A tuple is never NULL, so argMax keeps a row whose value was cleared; a flag says whether any row matched.
-    latestIf: (value, by, condition) => `argMaxIf(tuple(1, ${value}), ${by}, ${condition})`,
-    latestValue: (latest) => `tupleElement(${latest}, 2)`,
-    latestFound: (latest) => `tupleElement(${latest}, 1) = 1`,
+    // The text value encoded as 'v<text>', or 'n' for a cleared (NULL) value, so argMax
+    // keeps that row; no matching row gives '' (or NULL after an outer join). A tuple would
+    // say it more plainly but cannot become Nullable, as join_use_nulls requires.
+    latestIf: (value, by, condition) =>
+      `argMaxIf(if((${value}) IS NULL, 'n', concat('v', toString(${value}))), ${by}, ${condition})`,
+    latestValue: (latest) => `if(startsWith(${latest}, 'v'), substring(${latest}, 2), NULL)`,
+    latestFound: (latest) => `ifNull(${latest}, '') != ''`,
     // No window functions on 18.16: each rank is a lookup table of the distinct values with
     // how many values are below each (a cumulative sum over the sorted counts), joined back
     // on the value, one JOIN per SELECT level as 18.16 requires.
@@ -123,7 +126,7 @@ export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { fea
         return `SELECT * FROM (${inner}) ANY LEFT JOIN (${lookup}) USING ${c}`;
       }, `SELECT * FROM ${relation}`),
     distinctJsonKeys: (table, column) =>
-      `SELECT DISTINCT arrayJoin(extractAll(${column}, '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
+      `SELECT DISTINCT arrayJoin(extractAll(ifNull(${column}, ''), '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
     containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
     // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts without rows.
