@@ -18,6 +18,8 @@ export interface Dialect {
   columnType(type: ColumnType): string;
   /** `timestamp` minus a whole number of days. */
   minusDays(timestamp: string, days: number): string;
+  /** A timestamp as ISO-8601 text in UTC with milliseconds ('2024-06-07T00:00:00.000Z'). */
+  isoTimestamp(timestamp: string): string;
   /** Whole 24-hour days from `from` to `to` (floored; negative when `to` is earlier). */
   wholeDaysBetween(from: string, to: string): string;
   /** The text at `key` of a JSON object column, or NULL. */

@@ -75,11 +75,13 @@ function toStoredRun(store: Store, row: RunRow): StoredRun {
   };
 }
 
-const RUN_COLUMNS = 'run_id, as_of, created_at, workspace_hash, accounts, segments, schemes, metrics, sizes';
+const runColumns = (store: Store) =>
+  `run_id, ${store.dialect.isoTimestamp('as_of')} AS as_of, ${store.dialect.isoTimestamp('created_at')} AS created_at,
+   workspace_hash, accounts, segments, schemes, metrics, sizes`;
 
 /** Every stored run, oldest first. */
 export async function listRuns(store: Store): Promise<StoredRun[]> {
-  const rows = await store.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM strata_runs ORDER BY run_id`);
+  const rows = await store.query<RunRow>(`SELECT ${runColumns(store)} FROM strata_runs ORDER BY run_id`);
   return rows.map((row) => toStoredRun(store, row));
 }
 
@@ -87,7 +89,7 @@ export async function listRuns(store: Store): Promise<StoredRun[]> {
 export async function readRun(store: Store, runId?: number): Promise<StoredRun> {
   const where = runId === undefined ? '' : `WHERE run_id = ${store.dialect.literal(runId)}`;
   const [row] = await store.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM strata_runs ${where} ORDER BY run_id DESC LIMIT 1`,
+    `SELECT ${runColumns(store)} FROM strata_runs ${where} ORDER BY run_id DESC LIMIT 1`,
   );
   if (!row) {
     throw new StrataError(

@@ -3,21 +3,15 @@ import type { ColumnType } from '../../model/tables.js';
 import type { Dialect, SqlValue } from '../dialect.js';
 
 /**
- * ClickHouse SQL that runs on the server Debian ships (18.16: no window functions, no
- * `WITH name AS (subquery)`, one JOIN per SELECT, no TRUE/FALSE, no DateTime64, no JSONExtract)
- * and on current ClickHouse. The few places where the two differ depend on `modern`.
+ * ClickHouse SQL that runs both on the server Debian ships (18.16: no window functions,
+ * no `WITH name AS (subquery)`, one JOIN per SELECT, no TRUE/FALSE, no DateTime64, no
+ * JSONExtract) and on current ClickHouse: one dialect, so results cannot depend on the
+ * server's version.
+ *
+ * Timestamps are Int64 microseconds since 1970-01-01 UTC: 18.16's DateTime holds whole
+ * seconds, and events a fraction of a second apart must fall on the same side of a
+ * window's edge as they do in DuckDB.
  */
-export interface ClickHouseFeatures {
-  /** DateTime64 (microseconds) exists: ClickHouse 20.1 and later. Older servers keep whole seconds. */
-  readonly dateTime64: boolean;
-}
-
-/** Features of a server from its `SELECT version()` text. */
-export function featuresOf(version: string): ClickHouseFeatures {
-  const major = Number(version.split('.')[0]);
-  return { dateTime64: Number.isFinite(major) && major >= 20 };
-}
-
 /**
  * Quotes an identifier for ClickHouse. ClickHouse reads backslash escapes inside quoted
  * names, so instead of escaping, names holding a quote, a backslash or a control
@@ -40,13 +34,14 @@ function quoteText(value: string): string {
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
-export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { features: ClickHouseFeatures } {
-  const timestampType = features.dateTime64 ? "DateTime64(6, 'UTC')" : "DateTime('UTC')";
+const MICROS_PER_DAY = 86_400_000_000;
+
+export const clickhouseDialect: Dialect = (() => {
   const columnTypes: Record<ColumnType, string> = {
     string: 'String',
     integer: 'Int64',
     double: 'Float64',
-    timestamp: timestampType,
+    timestamp: 'Int64',
     // JSON objects are kept as text; the json* functions below read them.
     json: 'String',
   };
@@ -63,12 +58,10 @@ export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { fea
         return Number.isInteger(value) ? value.toString() : value.toExponential();
       case 'string':
         return quoteText(value);
-      default: {
-        const text = value.toISOString().replace('T', ' ').replace('Z', '');
-        return features.dateTime64
-          ? `toDateTime64(${quoteText(text)}, 6, 'UTC')`
-          : `toDateTime(${quoteText(text.slice(0, 19))}, 'UTC')`;
-      }
+      default:
+        if (Number.isNaN(value.getTime()))
+          throw new StrataError('invalid_value', 'cannot use an invalid date in SQL');
+        return `toInt64(${(value.getTime() * 1000).toString()})`;
     }
   }
 
@@ -78,16 +71,16 @@ export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { fea
   // An aggregate over no rows is NULL in SQL but 0 (or 1970) in ClickHouse: say NULL.
   const whenAny = (condition: string, aggregate: string) =>
     `if(countIf(${condition}) = 0, NULL, ${aggregate})`;
-  const seconds = (timestamp: string) => `toInt64(toUnixTimestamp(${timestamp}))`;
 
   return {
     name: 'clickhouse',
-    features,
     quoteIdentifier,
     literal,
     columnType: (type) => columnTypes[type],
-    minusDays: (timestamp, days) => `addDays(${timestamp}, ${literal(-Math.trunc(days))})`,
-    wholeDaysBetween: (from, to) => `toInt64(floor((${seconds(to)} - ${seconds(from)}) / 86400))`,
+    minusDays: (timestamp, days) => `(${timestamp} - ${literal(Math.trunc(days) * MICROS_PER_DAY)})`,
+    wholeDaysBetween: (from, to) => `toInt64(floor(((${to}) - (${from})) / ${MICROS_PER_DAY}))`,
+    isoTimestamp: (timestamp) =>
+      `concat(formatDateTime(toDateTime(intDiv(${timestamp}, 1000000), 'UTC'), '%Y-%m-%dT%H:%M:%S'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
       `multiIf(NOT visitParamHas(${json}, ${quoteText(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${quoteText(key)}), '"'), visitParamExtractString(${json}, ${quoteText(key)}), visitParamExtractRaw(${json}, ${quoteText(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${quoteText(key)}))`,
@@ -138,4 +131,4 @@ export function clickhouseDialect(features: ClickHouseFeatures): Dialect & { fea
     distinctFrom: (a, b) =>
       `if((${a}) IS NULL OR (${b}) IS NULL, ((${a}) IS NULL) != ((${b}) IS NULL), (${a}) != (${b}))`,
   };
-}
+})();

@@ -47,6 +47,7 @@ export const duckdbDialect: Dialect = {
   literal,
   columnType: (type) => COLUMN_TYPES[type],
   minusDays: (timestamp, days) => `(${timestamp} - INTERVAL (${literal(Math.trunc(days))}) DAY)`,
+  isoTimestamp: (timestamp) => `strftime(${timestamp}, '%Y-%m-%dT%H:%M:%S.%gZ')`,
   wholeDaysBetween: (from, to) => `CAST(floor((epoch(${to}) - epoch(${from})) / 86400) AS BIGINT)`,
   jsonText: (json, key) => `json_extract_string(${json}, ${pointer(key)})`,
   jsonNumber: (json, key) => `TRY_CAST(json_extract_string(${json}, ${pointer(key)}) AS DOUBLE)`,

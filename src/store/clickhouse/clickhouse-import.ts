@@ -43,10 +43,9 @@ export async function importIntoClickHouse(
       return `${q(c.name)} ${c.required ? type : `Nullable(${type})`}`;
     });
     await store.execute(`CREATE TABLE ${q(stage)} (${definitions.join(', ')}) ENGINE = Memory`);
-    // ClickHouse CSV: \N is NULL, timestamps as 'YYYY-MM-DD hh:mm:ss[.ffffff]' in UTC.
-    const timeFormat = store.dialect.features.dateTime64 ? '%Y-%m-%d %H:%M:%S.%f' : '%Y-%m-%d %H:%M:%S';
+    // ClickHouse CSV: \N is NULL; timestamps are microseconds since the epoch (see the dialect).
     const exported = table.columns.map((c) =>
-      c.type === 'timestamp' ? `strftime(${q(c.name)}, '${timeFormat}') AS ${q(c.name)}` : q(c.name),
+      c.type === 'timestamp' ? `epoch_us(${q(c.name)}) AS ${q(c.name)}` : q(c.name),
     );
     const texts = table.columns.filter((c) => c.type === 'string' || c.type === 'json').map((c) => q(c.name));
     for (let offset = 0; offset < valid; offset += BATCH_ROWS) {
@@ -111,8 +110,8 @@ async function deleteKeys(store: ClickHouseStore, table: Table, rows: readonly R
   const local = localTable(layout, table.name);
   const keyValue = (row: Record<string, unknown>, column: string) => {
     const value = row[column];
-    const type = table.columns.find((c) => c.name === column)?.type;
-    return type === 'timestamp' ? lit(new Date(String(value))) : lit(value as string | number);
+    // Timestamps come back as their stored microseconds: a number like any other.
+    return lit(value as string | number);
   };
   for (let i = 0; i < rows.length; i += KEYS_PER_MUTATION) {
     const batch = rows.slice(i, i + KEYS_PER_MUTATION);

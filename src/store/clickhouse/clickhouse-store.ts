@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import {
-  type ClickHouseFeatures,
-  clickhouseDialect,
-  featuresOf,
-} from '../../dialect/clickhouse/clickhouse-dialect.js';
+import { clickhouseDialect } from '../../dialect/clickhouse/clickhouse-dialect.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES } from '../../model/tables.js';
@@ -64,16 +60,13 @@ function clientFor(url: string, database: string | undefined, cluster: boolean):
   });
 }
 
-/** 'YYYY-MM-DD hh:mm:ss[.ffffff]' (UTC) as ISO text, the way the DuckDB store returns timestamps. */
-function isoTimestamp(text: string): string {
-  return new Date(`${text.replace(' ', 'T')}Z`).toISOString();
-}
-
 /** A workspace's ClickHouse database (single server or a cluster), migrated and ready. */
 export class ClickHouseStore implements Store {
-  readonly dialect: Dialect & { features: ClickHouseFeatures };
+  readonly dialect: Dialect = clickhouseDialect;
   readonly location: string;
   private readonly layout: Layout;
+  /** The server's version, as `SELECT version()` gives it. */
+  readonly version: string;
 
   private constructor(
     private readonly options: ClickHouseStoreOptions,
@@ -81,7 +74,7 @@ export class ClickHouseStore implements Store {
     private readonly nodes: readonly ClickHouseClient[],
     version: string,
   ) {
-    this.dialect = clickhouseDialect(featuresOf(version));
+    this.version = version;
     this.location = `${withoutCredentials(options.url)}/${options.database}${options.cluster ? ` (cluster ${options.cluster})` : ''}`;
     this.layout = { dialect: this.dialect, database: options.database, cluster: options.cluster ?? null };
   }
@@ -100,7 +93,7 @@ export class ClickHouseStore implements Store {
         `cannot reach ClickHouse at ${withoutCredentials(options.url)}: ${(error as Error).message}`,
       );
     }
-    const dialect = clickhouseDialect(featuresOf(version));
+    const dialect = clickhouseDialect;
     const database = dialect.quoteIdentifier(options.database);
     const nodeUrls = options.cluster ? (options.shards ?? []) : [];
     const createDatabase = `CREATE DATABASE IF NOT EXISTS ${database}`;
@@ -189,17 +182,8 @@ export class ClickHouseStore implements Store {
 
   async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
     const result = await this.client.query({ query: sql, format: 'JSON' });
-    const body = (await result.json()) as { meta: { name: string; type: string }[]; data: Row[] };
-    const timestamps = body.meta.filter((m) => m.type.includes('DateTime')).map((m) => m.name);
-    if (timestamps.length === 0) return body.data;
-    for (const row of body.data) {
-      const record = row as Record<string, unknown>;
-      for (const name of timestamps) {
-        const value = record[name];
-        if (typeof value === 'string') record[name] = isoTimestamp(value);
-      }
-    }
-    return body.data;
+    // Timestamps are Int64 microseconds here: readers that want ISO text ask the dialect's isoTimestamp.
+    return ((await result.json()) as { data: Row[] }).data;
   }
 
   async execute(sql: string): Promise<void> {
@@ -282,7 +266,9 @@ export class ClickHouseStore implements Store {
 
   async stats(): Promise<TableStats[]> {
     const q = (name: string) => this.dialect.quoteIdentifier(name);
-    const iso = (expression: string) => `formatDateTime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;
+    // Seconds, as the DuckDB store reports: '2024-06-07T00:00:00Z'.
+    const iso = (expression: string) =>
+      `concat(substring(${this.dialect.isoTimestamp(expression)}, 1, 19), 'Z')`;
     const parts = TABLE_NAMES.map((name) => {
       const time = TABLES[name].timeColumn;
       // An empty table's min() is 1970 in ClickHouse: say NULL as the DuckDB store does.
