@@ -133,9 +133,9 @@ export async function measureSizes(store: Store, snapshot: Snapshot): Promise<Si
         );
   const schemes: Record<string, Record<string, number>> = {};
   for (const scheme of snapshot.schemes) {
-    schemes[scheme] = Object.fromEntries(
-      rows.filter((r) => r.scheme === scheme).map((r) => [r.segment, r.accounts]),
-    );
+    // By name, whatever order the engine returned the groups in.
+    const counts = rows.filter((r) => r.scheme === scheme).sort((a, b) => a.segment.localeCompare(b.segment));
+    schemes[scheme] = Object.fromEntries(counts.map((r) => [r.segment, r.accounts]));
   }
   return { segments, schemes };
 }
