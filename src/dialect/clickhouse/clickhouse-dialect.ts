@@ -12,20 +12,12 @@ import type { Dialect, SqlValue } from '../dialect.js';
  * seconds, and events a fraction of a second apart must fall on the same side of a
  * window's edge as they do in DuckDB.
  */
-/**
- * Quotes an identifier for ClickHouse. ClickHouse reads backslash escapes inside quoted
- * names, so instead of escaping, names holding a quote, a backslash or a control
- * character are refused (segment ids and metric names never need them).
- */
+/** Quotes an identifier for ClickHouse: double quotes, inside which ClickHouse reads backslash escapes. */
 function quoteIdentifier(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (name.length === 0 || /["`\\\u0000-\u001f]/.test(name)) {
-    throw new StrataError(
-      'invalid_identifier',
-      `invalid identifier ${JSON.stringify(name)} for ClickHouse: quotes, backslashes and control characters are not allowed`,
-    );
+  if (name.length === 0 || name.includes('\u0000')) {
+    throw new StrataError('invalid_identifier', `invalid identifier ${JSON.stringify(name)}`);
   }
-  return `"${name}"`;
+  return `"${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
 /** ClickHouse string literals read backslash escapes: both the quote and the backslash are escaped. */
@@ -65,9 +57,12 @@ export const clickhouseDialect: Dialect = (() => {
     }
   }
 
+  // visitParam* find a field by the bytes of its name as written in the JSON text, so
+  // the key is written the way JSON encoders write it (backslash and quote escaped).
+  const jsonKey = (key: string) => quoteText(JSON.stringify(key).slice(1, -1));
   /** The raw JSON text at `key` (a string keeps its quotes), or NULL when absent. */
   const rawJson = (json: string, key: string) =>
-    `if(visitParamHas(${json}, ${quoteText(key)}), visitParamExtractRaw(${json}, ${quoteText(key)}), NULL)`;
+    `if(visitParamHas(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}), NULL)`;
   // An aggregate over no rows is NULL in SQL but 0 (or 1970) in ClickHouse: say NULL.
   const whenAny = (condition: string, aggregate: string) =>
     `if(countIf(${condition}) = 0, NULL, ${aggregate})`;
@@ -83,7 +78,7 @@ export const clickhouseDialect: Dialect = (() => {
       `concat(formatDateTime(toDateTime(intDiv(${timestamp}, 1000000), 'UTC'), '%Y-%m-%dT%H:%M:%S'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
-      `multiIf(NOT visitParamHas(${json}, ${quoteText(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${quoteText(key)}), '"'), visitParamExtractString(${json}, ${quoteText(key)}), visitParamExtractRaw(${json}, ${quoteText(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${quoteText(key)}))`,
+      `multiIf(NOT visitParamHas(${json}, ${jsonKey(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${jsonKey(key)}), '"'), visitParamExtractString(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${jsonKey(key)}))`,
     jsonNumber: (json, key) => `toFloat64OrNull(replaceRegexpAll(${rawJson(json, key)}, '^"|"$', ''))`,
     aggregateIf: (fn, expression, condition) => {
       if (fn === 'count') return `countIf(${condition})`;

@@ -1,0 +1,198 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
+import { StrataError } from '../../src/errors.js';
+import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const dir = tempDir();
+const database = `store_${process.pid}`;
+let cluster: ClickHouseStore;
+let single: ClickHouseStore;
+let duckdb: DuckDBStore;
+
+/** Runs SQL on a server's HTTP interface directly, without the store: an independent reader. */
+async function raw(url: string, sql: string): Promise<string> {
+  const response = await fetch(`${url}/?database=${database}`, { method: 'POST', body: sql });
+  const text = await response.text();
+  if (!response.ok) throw new Error(text);
+  return text.trim();
+}
+
+beforeAll(async () => {
+  const servers = inject('clickhouse');
+  single = await ClickHouseStore.open({ url: servers.single, database });
+  cluster = await ClickHouseStore.open({
+    url: servers.cluster.urls[0] ?? '',
+    database,
+    cluster: servers.cluster.name,
+    shards: servers.cluster.urls,
+  });
+  duckdb = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+});
+afterAll(async () => {
+  for (const store of [single, cluster, duckdb]) await store?.close();
+});
+
+/** Values that break naive quoting in ClickHouse (backslash escapes) or in standard SQL. */
+const NASTY = [
+  "it's",
+  "x' OR 1=1 --",
+  'back\\slash',
+  "\\'",
+  "\\\\'; DROP TABLE accounts; --",
+  'tab\there\nnewline',
+  '"double" `tick`',
+  'émoji 🚀 ünïcode',
+  '%_like_wildcards_%',
+  '',
+];
+
+describe('ClickHouse values and names reach SQL through one escaping function', () => {
+  it('round-trips every nasty text value through a real server unchanged', async () => {
+    for (const value of NASTY) {
+      const [row] = await single.query<{ v: string }>(`SELECT ${clickhouseDialect.literal(value)} AS v`);
+      expect(row?.v).toBe(value);
+    }
+  });
+
+  it('quotes every identifier so the server reads back the same name', async () => {
+    for (const name of ["segment:it's a (weird) name", 'a"b', 'a\\b', '\\"; DROP TABLE x; --', 'a`b']) {
+      const [row] = await single.query(`SELECT 1 AS ${clickhouseDialect.quoteIdentifier(name)}`);
+      expect(Object.keys(row ?? {})).toEqual([name]);
+    }
+    for (const bad of ['', 'nul\u0000'])
+      expect(() => clickhouseDialect.quoteIdentifier(bad)).toThrow(StrataError);
+    expect(() => clickhouseDialect.literal('nul\u0000byte')).toThrow(StrataError);
+  });
+
+  it('evaluates event names, property values, trait names and segment ids full of quotes and backslashes', async () => {
+    // a1 did the odd event with the odd property value and has the odd trait; a2 has near misses.
+    const event = "it's \\ odd";
+    const value = "x\\' OR 1=1 --";
+    const trait = "ref'\\code";
+    const ndjson = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+    writeFileSync(
+      join(dir, 'accounts.ndjson'),
+      ndjson([
+        { account_id: 'a1', created_at: '2024-01-01T00:00:00Z', [trait]: value },
+        { account_id: 'a2', created_at: '2024-01-01T00:00:00Z', [trait]: "x' OR 1=1 --" },
+      ]),
+    );
+    writeFileSync(
+      join(dir, 'events.ndjson'),
+      ndjson([
+        { account_id: 'a1', event, ts: '2024-06-01T00:00:00Z', source: value },
+        { account_id: 'a2', event, ts: '2024-06-01T00:00:00Z', source: 'x' },
+        { account_id: 'a2', event: "it's  odd", ts: '2024-06-01T00:00:00Z', source: value },
+      ]),
+    );
+    const yamlText = (s: string) => JSON.stringify(s);
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `segments:
+  ${yamlText("odd'one")}: { where: { performed: { event: ${yamlText(event)}, where: { source: ${yamlText(value)} } } } }
+  ${yamlText('trait\\seg')}: { where: { trait: ${yamlText(trait)}, eq: ${yamlText(value)} } }
+`,
+    );
+    const workspace = loadWorkspace(dir);
+    const members = async (store: Store) => {
+      for (const table of ['accounts', 'events'] as const) {
+        await store.importFile({ table, file: join(dir, `${table}.ndjson`) });
+      }
+      const report = await runWorkspace(store, workspace, new Date('2024-07-01T00:00:00Z'));
+      return report.segments.map((s) => [s.segment, s.after]);
+    };
+    const expected = [
+      ["odd'one", 1],
+      ['trait\\seg', 1],
+    ];
+    expect(await members(duckdb)).toEqual(expected);
+    expect(await members(cluster)).toEqual(expected);
+    expect(await raw(inject('clickhouse').cluster.urls[0] ?? '', 'SELECT count() FROM accounts')).toBe('2');
+  });
+});
+
+describe('imports into a ClickHouse cluster', () => {
+  const csv = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('reports invalid rows exactly as DuckDB does and writes nothing', async () => {
+    const file = csv(
+      'bad-accounts.csv',
+      'account_id,created_at,employees\nb1,2024-01-01,10\nb2,not a date,12\nb3,2024-02-01,-5\n',
+    );
+    const failure = async (store: Store) =>
+      store.importFile({ table: 'accounts', file }).then(
+        () => new StrataError('imported', 'imported an invalid file'),
+        (error: unknown) => error as StrataError,
+      );
+    const [expected, actual] = [await failure(duckdb), await failure(cluster)];
+    expect(expected).toBeInstanceOf(StrataError);
+    expect(actual).toBeInstanceOf(StrataError);
+    expect(actual.message).toBe(expected.message);
+    expect(actual.details).toEqual(expected.details);
+    expect((actual.details as { errors: unknown[] }).errors).toHaveLength(2);
+    const [row] = await cluster.query<{ n: number }>(
+      `SELECT count() AS n FROM accounts WHERE account_id LIKE 'b%'`,
+    );
+    expect(row?.n).toBe(0);
+  });
+
+  it('is idempotent, and a changed row replaces its key on whichever shard holds it', async () => {
+    const first = csv(
+      'c.csv',
+      'account_id,created_at,plan,mrr\nc1,2024-01-01,free,0\nc2,2024-01-02,pro,99.5\nc3,2024-01-03,pro,120\n',
+    );
+    expect(await cluster.importFile({ table: 'accounts', file: first })).toMatchObject({
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+    });
+    expect(await cluster.importFile({ table: 'accounts', file: first })).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      unchanged: 3,
+    });
+    const changed = csv(
+      'c2.csv',
+      'account_id,created_at,plan,mrr\nc1,2024-01-01,free,0\nc2,2024-01-02,enterprise,990\nc4,2024-01-04,free,0\n',
+    );
+    expect(await cluster.importFile({ table: 'accounts', file: changed })).toMatchObject({
+      inserted: 1,
+      updated: 1,
+      unchanged: 1,
+    });
+    // Read each shard directly: one row per key in the whole cluster, the new value for c2.
+    const urls = inject('clickhouse').cluster.urls;
+    const shardRows = (
+      await Promise.all(
+        urls.map((url) =>
+          raw(url, "SELECT account_id, plan FROM accounts_local WHERE account_id LIKE 'c%' FORMAT TSV"),
+        ),
+      )
+    )
+      .flatMap((text) => (text ? text.split('\n') : []))
+      .sort();
+    expect(shardRows).toEqual(['c1\tfree', 'c2\tenterprise', 'c3\tpro', 'c4\tfree']);
+  });
+
+  it('keeps the first copy of an event and ignores re-imported ones', async () => {
+    const file = csv(
+      'e.csv',
+      'event_id,account_id,event,ts\ne1,c1,login,2024-06-01T10:00:00.250Z\ne2,c2,login,2024-06-01T11:00:00Z\n',
+    );
+    expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 2, unchanged: 0 });
+    expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 0, unchanged: 2 });
+    // Microseconds since the epoch: the quarter second is kept.
+    const [row] = await cluster.query<{ ts: number }>(`SELECT ts FROM events WHERE event_id = 'e1'`);
+    expect(row?.ts).toBe(Date.parse('2024-06-01T10:00:00.250Z') * 1000);
+  });
+});
