@@ -30,6 +30,8 @@ export interface StartClickHouseOptions {
 export interface ClickHouseServers {
   /** HTTP interface of each server, e.g. `http://127.0.0.1:41234`, in shard order. */
   readonly urls: string[];
+  /** Process id of each server (for memory readings in benchmarks). */
+  readonly pids: number[];
   /** The cluster name, when one was asked for. */
   readonly cluster?: string;
   /** SIGTERM, SIGKILL after a few seconds if needed, then removes the data folders. */
@@ -325,7 +327,8 @@ async function startOnce(
     }
     const urls = ports.map((p) => `http://127.0.0.1:${p.http}`);
     await Promise.all(servers.map((s, i) => waitReady(s, urls[i] as string, timeoutMs)));
-    return cluster === undefined ? { urls, stop } : { urls, cluster, stop };
+    const pids = servers.map((s) => s.child.pid ?? 0);
+    return cluster === undefined ? { urls, pids, stop } : { urls, pids, cluster, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -75,7 +75,8 @@ export const clickhouseDialect: Dialect = (() => {
     minusDays: (timestamp, days) => `(${timestamp} - ${literal(Math.trunc(days) * MICROS_PER_DAY)})`,
     wholeDaysBetween: (from, to) => `toInt64(floor(((${to}) - (${from})) / ${MICROS_PER_DAY}))`,
     isoTimestamp: (timestamp) =>
-      `concat(formatDateTime(toDateTime(intDiv(${timestamp}, 1000000), 'UTC'), '%Y-%m-%dT%H:%M:%S'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
+      // formatDateTime's %M is minutes on 18.16 and the month's name today: print the DateTime instead.
+      `concat(replaceOne(toString(toDateTime(intDiv(${timestamp}, 1000000), 'UTC')), ' ', 'T'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
       `multiIf(NOT visitParamHas(${json}, ${jsonKey(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${jsonKey(key)}), '"'), visitParamExtractString(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${jsonKey(key)}))`,
@@ -111,16 +112,19 @@ export const clickhouseDialect: Dialect = (() => {
                   arraySum(arrayMap(x -> tupleElement(x, 2), sorted)) AS total
                 FROM (SELECT ${sorted} AS sorted FROM (SELECT assumeNotNull(${c}) AS v, count() AS n FROM ${relation}
                   WHERE ${c} IS NOT NULL GROUP BY v)))`;
-        return `SELECT * FROM (${inner}) ANY LEFT JOIN (${lookup}) USING ${c}`;
+        return `SELECT * FROM (${inner}) AS ${quoteIdentifier(`ranked_${alias}`)} ANY LEFT JOIN (${lookup}) AS ${quoteIdentifier(`rank_${alias}`)} USING ${c}`;
       }, `SELECT * FROM ${relation}`),
     distinctJsonKeys: (table, column) =>
       `SELECT DISTINCT arrayJoin(extractAll(ifNull(${column}, ''), '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
     containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
-    // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts without rows.
+    // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts
+    // without rows; current ClickHouse wants every joined subquery named.
     joinOnAccount: (relations) =>
       relations.reduce((joined, relation, i) =>
-        i === 0 ? joined : `(SELECT * FROM ${joined} ANY LEFT JOIN ${relation} USING account_id)`,
+        i === 0
+          ? joined
+          : `(SELECT * FROM ${joined} ANY LEFT JOIN ${relation} USING account_id) AS ${quoteIdentifier(`joined_${i}`)}`,
       ),
     castText: (expression) => `toString(${expression})`,
     distinctFrom: (a, b) =>

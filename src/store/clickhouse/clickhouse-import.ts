@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TABLES, type Table } from '../../model/tables.js';
@@ -54,7 +54,7 @@ export async function importIntoClickHouse(
         `COPY (SELECT ${exported.join(', ')} FROM ${q(table.name)} ORDER BY rowid LIMIT ${BATCH_ROWS} OFFSET ${offset})
          TO ${scratch.dialect.literal(file)} (FORMAT csv, HEADER false, NULLSTR '\\N'${texts.length > 0 ? `, FORCE_QUOTE (${texts.join(', ')})` : ''})`,
       );
-      await store.insertCsv(stage, createReadStream(file));
+      await store.insertCsvFile(stage, file);
       rmSync(file);
       report(0.5 + (0.5 * Math.min(valid, offset + BATCH_ROWS)) / Math.max(valid, 1));
     }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { clickhouseDialect } from '../../dialect/clickhouse/clickhouse-dialect.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES } from '../../model/tables.js';
 import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoClickHouse } from './clickhouse-import.js';
+import { type ClickHouseConnection, HttpConnection, withoutCredentials } from './connection.js';
 import { CLICKHOUSE_MIGRATIONS, LATEST_CLICKHOUSE_VERSION, type Layout } from './schema.js';
 
 export interface ClickHouseStoreOptions {
@@ -21,45 +21,6 @@ export interface ClickHouseStoreOptions {
   readonly shards?: readonly string[];
 }
 
-/** Settings of every query: SQL NULLs for outer-join misses, ALL joins, numbers as JSON numbers. */
-const SETTINGS = {
-  join_use_nulls: 1,
-  join_default_strictness: 'ALL',
-  output_format_json_quote_64bit_integers: 0,
-} as const;
-
-/** The URL without credentials, safe to print. */
-function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString().replace(/\/$/, '');
-}
-
-function clientFor(url: string, database: string | undefined, cluster: boolean): ClickHouseClient {
-  const parsed = new URL(url);
-  const username = decodeURIComponent(parsed.username) || 'default';
-  const password = decodeURIComponent(parsed.password);
-  parsed.username = '';
-  parsed.password = '';
-  return createClient({
-    url: parsed.toString(),
-    username,
-    password,
-    ...(database ? { database } : {}),
-    request_timeout: 3_600_000,
-    // Errors reach the caller as exceptions; the client's own console logging would repeat them.
-    log: { level: ClickHouseLogLevel.OFF },
-    clickhouse_settings: {
-      ...SETTINGS,
-      // On a cluster, a join's right side over a Distributed table reads the local shard:
-      // every table is sharded by account_id, so the rows it needs are there.
-      // Inserts through a Distributed table reach the shards before the INSERT returns.
-      ...(cluster ? { distributed_product_mode: 'local' as const, insert_distributed_sync: 1 } : {}),
-    },
-  });
-}
-
 /** A workspace's ClickHouse database (single server or a cluster), migrated and ready. */
 export class ClickHouseStore implements Store {
   readonly dialect: Dialect = clickhouseDialect;
@@ -70,8 +31,8 @@ export class ClickHouseStore implements Store {
 
   private constructor(
     private readonly options: ClickHouseStoreOptions,
-    private readonly client: ClickHouseClient,
-    private readonly nodes: readonly ClickHouseClient[],
+    private readonly client: ClickHouseConnection,
+    private readonly nodes: readonly ClickHouseConnection[],
     version: string,
   ) {
     this.version = version;
@@ -80,12 +41,10 @@ export class ClickHouseStore implements Store {
   }
 
   static async open(options: ClickHouseStoreOptions): Promise<ClickHouseStore> {
-    const cluster = Boolean(options.cluster);
-    const admin = clientFor(options.url, undefined, false);
-    let version: string;
+    const admin = new HttpConnection(options.url);
+    const nodeUrls = options.cluster ? (options.shards ?? []) : [];
     try {
-      const result = await admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
-      version = ((await result.json()) as { v: string }[])[0]?.v ?? '0';
+      await admin.select('SELECT 1');
     } catch (error) {
       await admin.close();
       throw new StrataError(
@@ -93,29 +52,38 @@ export class ClickHouseStore implements Store {
         `cannot reach ClickHouse at ${withoutCredentials(options.url)}: ${(error as Error).message}`,
       );
     }
-    const dialect = clickhouseDialect;
-    const database = dialect.quoteIdentifier(options.database);
-    const nodeUrls = options.cluster ? (options.shards ?? []) : [];
+    const database = clickhouseDialect.quoteIdentifier(options.database);
     const createDatabase = `CREATE DATABASE IF NOT EXISTS ${database}`;
-    if (options.cluster && nodeUrls.length === 0) {
-      await admin.command({
-        query: `${createDatabase} ON CLUSTER ${dialect.quoteIdentifier(options.cluster)}`,
-      });
-    } else {
-      await admin.command({ query: createDatabase });
-      for (const url of nodeUrls) {
-        const node = clientFor(url, undefined, false);
-        await node.command({ query: createDatabase });
-        await node.close();
+    try {
+      if (options.cluster && nodeUrls.length === 0) {
+        await admin.command(
+          `${createDatabase} ON CLUSTER ${clickhouseDialect.quoteIdentifier(options.cluster)}`,
+        );
+      } else {
+        await admin.command(createDatabase);
+        for (const url of nodeUrls) {
+          const node = new HttpConnection(url);
+          await node.command(createDatabase).finally(() => node.close());
+        }
       }
+    } finally {
+      await admin.close();
     }
-    await admin.close();
-    const store = new ClickHouseStore(
+    return ClickHouseStore.over(
       options,
-      clientFor(options.url, options.database, cluster),
-      nodeUrls.map((url) => clientFor(url, options.database, false)),
-      version,
+      new HttpConnection(options.url, { database: options.database, cluster: Boolean(options.cluster) }),
+      nodeUrls.map((url) => new HttpConnection(url, { database: options.database })),
     );
+  }
+
+  /** A store over given connections (the database exists and they use it), migrated. */
+  static async over(
+    options: ClickHouseStoreOptions,
+    connection: ClickHouseConnection,
+    shards: readonly ClickHouseConnection[] = [],
+  ): Promise<ClickHouseStore> {
+    const [row] = await connection.select<{ v: string }>('SELECT version() AS v');
+    const store = new ClickHouseStore(options, connection, shards, row?.v ?? 'unknown');
     await store.migrate();
     return store;
   }
@@ -153,16 +121,14 @@ export class ClickHouseStore implements Store {
       await this.execute(onCluster);
       return;
     }
-    for (const node of this.nodes) await node.command({ query: sql });
+    for (const node of this.nodes) await node.command(sql);
   }
 
   /** Waits until no mutation of `table` is pending, on this node and every shard. */
   async waitForMutations(table: string): Promise<void> {
     const sql = `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${this.dialect.literal(table)} AND is_done = 0`;
-    const pending = async (client: ClickHouseClient) => {
-      const result = await client.query({ query: sql, format: 'JSONEachRow' });
-      return Number(((await result.json()) as { n: number }[])[0]?.n ?? 0);
-    };
+    const pending = async (connection: ClickHouseConnection) =>
+      Number((await connection.select<{ n: number }>(sql))[0]?.n ?? 0);
     for (const client of [this.client, ...this.nodes]) {
       while ((await pending(client)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -181,13 +147,11 @@ export class ClickHouseStore implements Store {
   }
 
   async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
-    const result = await this.client.query({ query: sql, format: 'JSON' });
-    // Timestamps are Int64 microseconds here: readers that want ISO text ask the dialect's isoTimestamp.
-    return ((await result.json()) as { data: Row[] }).data;
+    return this.client.select<Row>(sql);
   }
 
   async execute(sql: string): Promise<void> {
-    await this.client.command({ query: sql });
+    await this.client.command(sql);
   }
 
   /** Runs a long statement, reporting rows read against ClickHouse's estimate from system.processes. */
@@ -208,7 +172,7 @@ export class ClickHouseStore implements Store {
     };
     const polled = poll();
     try {
-      await this.client.command({ query: sql, query_id: queryId });
+      await this.client.command(sql, queryId);
       onProgress(1);
     } finally {
       polling = false;
@@ -251,13 +215,9 @@ export class ClickHouseStore implements Store {
     return importIntoClickHouse(this, request);
   }
 
-  /** Inserts a CSV stream (ClickHouse's CSV dialect) into `table`. */
-  async insertCsv(table: string, stream: NodeJS.ReadableStream): Promise<void> {
-    await this.client.insert({
-      table: this.dialect.quoteIdentifier(table),
-      values: stream as never,
-      format: 'CSV',
-    });
+  /** Appends a CSV file (ClickHouse's CSV dialect) to `table`. */
+  insertCsvFile(table: string, path: string): Promise<void> {
+    return this.client.insertCsvFile(this.dialect.quoteIdentifier(table), path);
   }
 
   get layoutInfo(): Layout {

@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
+import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
+import { accountHistory } from '../../src/engine/snapshots.js';
+import { TABLE_NAMES } from '../../src/model/tables.js';
+import type { Store } from '../../src/store/store.js';
+import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import type { ParityCheck } from './parity-harness.js';
+
+/** The segment engine's parity setup: the template workspace on one generated world, run at two times. */
+export const AS_OF = [new Date('2026-09-30T00:00:00Z'), new Date('2026-10-31T23:59:59Z')];
+
+export interface SegmentWorld {
+  readonly dir: string;
+  readonly files: Readonly<Record<string, string>>;
+  readonly workspace: Workspace;
+}
+
+/** Generates the world (1,500 accounts) and writes the template workspace into `dir`. */
+export async function segmentWorld(dir: string): Promise<SegmentWorld> {
+  const world = await generateWorld({ scale: 'S', seed: 11, outDir: join(dir, 'data'), accounts: 1500 });
+  writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml());
+  return { dir, files: world.files, workspace: loadWorkspace(dir) };
+}
+
+/** Imports every table of the world into `store` and runs the workspace at each time of AS_OF. */
+export async function importAndRun(store: Store, world: SegmentWorld): Promise<void> {
+  for (const table of TABLE_NAMES) {
+    const file = world.files[table];
+    if (file) await store.importFile({ table, file: join(world.dir, 'data', file) });
+  }
+  for (const asOf of AS_OF) await runWorkspace(store, world.workspace, asOf);
+}
+
+/** What the segment engine must agree on. */
+export const SEGMENT_CHECKS: readonly ParityCheck[] = [
+  ...AS_OF.map((_, i) => ({
+    name: `run ${i + 1}: every account's segment flags, primary segments and metric values`,
+    rows: (store: Store) => store.query(`SELECT * FROM strata_run_${i + 1} ORDER BY account_id`),
+  })),
+  {
+    name: 'run sizes',
+    rows: async (store) =>
+      (await listRuns(store)).map((r) => ({ run: r.runId, asOf: r.asOf, sizes: r.sizes })),
+  },
+  {
+    name: 'transitions: entered and exited per segment, moved per scheme',
+    rows: async (store) => {
+      const diff = await compareSnapshots(store, await readRun(store, 1), await readRun(store, 2));
+      return [...diff.segments, ...Object.entries(diff.moved).map(([scheme, moved]) => ({ scheme, moved }))];
+    },
+  },
+  {
+    name: 'transitions: flows between primary segments',
+    rows: async (store) => schemeFlows(store, await readRun(store, 1), await readRun(store, 2)),
+  },
+  {
+    name: 'account history',
+    rows: async (store) => {
+      const [first] = await store.query<{ account_id: string }>(
+        'SELECT account_id FROM strata_run_2 ORDER BY account_id LIMIT 1',
+      );
+      return accountHistory(store, first?.account_id ?? '');
+    },
+  },
+];
