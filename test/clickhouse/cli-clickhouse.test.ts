@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * Every command a user runs after import, through the real CLI, on a workspace whose store
+ * is the two-shard cluster; answers cross-checked against each other and against DuckDB's.
+ */
+const dir = tempDir();
+const duck = tempDir();
+const database = `cli_${process.pid}`;
+
+beforeAll(async () => {
+  const { cluster } = inject('clickhouse');
+  const world = await generateWorld({ scale: 'S', seed: 5, outDir: join(dir, 'data'), accounts: 600 });
+  const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join(dir, 'data', f)]));
+  const yaml = saasWorkspaceYaml(sources);
+  const store = `store: { engine: clickhouse, url: "${cluster.urls[0]}", database: ${database}, cluster: ${cluster.name}, shards: [${cluster.urls.map((u) => `"${u}"`).join(', ')}] }`;
+  writeFileSync(join(dir, 'strata.yaml'), yaml.replace(/^store:.*$/m, store));
+  writeFileSync(join(duck, 'strata.yaml'), yaml);
+  for (const workspace of [dir, duck]) {
+    expect(runCli(['import', '-w', workspace, '--json']).code).toBe(0);
+    for (const asOf of ['2026-09-30', '2026-10-31']) {
+      expect(runCli(['run', '-w', workspace, '--as-of', asOf, '--json']).code).toBe(0);
+    }
+  }
+}, 240_000);
+
+/** The same command's JSON on the cluster and on DuckDB. */
+const both = (args: string[]) =>
+  [dir, duck].map((workspace) => {
+    const run = runCli([...args, '-w', workspace, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    return run.json<Record<string, unknown>>();
+  });
+
+describe('the CLI on a ClickHouse cluster', () => {
+  it('status, segments list and show report what DuckDB reports', () => {
+    const [status, expected] = both(['status']);
+    expect(status?.tables).toEqual(expected?.tables);
+    const [list, listed] = both(['segments', 'list']);
+    expect(list?.segments).toEqual(listed?.segments);
+    const [show, shown] = both(['segments', 'show', 'at_risk']);
+    expect((show?.history as unknown[]).length).toBe(2);
+    expect(show).toEqual(shown);
+  });
+
+  it('pages, sorts and searches members like DuckDB', () => {
+    const [page, expected] = both([
+      'segments',
+      'members',
+      'paying',
+      '--sort',
+      'mrr',
+      '--limit',
+      '7',
+      '--offset',
+      '3',
+    ]);
+    expect((page?.members as unknown[]).length).toBe(7);
+    expect(page).toEqual(expected);
+    const [found, foundDuck] = both(['segments', 'members', 'paying', '--search', 'acc', '--limit', '5']);
+    expect(found?.total).toBeGreaterThan(0);
+    expect(found).toEqual(foundDuck);
+  });
+
+  it('history, transitions, overlap and plan match DuckDB', () => {
+    const [members] = both(['segments', 'members', 'at_risk', '--limit', '1']);
+    const account = (members?.members as { account_id: string }[])[0]?.account_id ?? '';
+    const [history, expectedHistory] = both(['history', account]);
+    expect(history).toEqual(expectedHistory);
+    const [flows, expectedFlows] = both(['transitions']);
+    expect(flows).toEqual(expectedFlows);
+    const [overlap, expectedOverlap] = both(['segments', 'overlap']);
+    expect(overlap).toEqual(expectedOverlap);
+    const [plan, expectedPlan] = both(['plan']);
+    expect(plan).toEqual(expectedPlan);
+  });
+});
