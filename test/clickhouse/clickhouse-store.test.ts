@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
@@ -34,6 +34,7 @@ beforeAll(async () => {
     shards: servers.cluster.urls,
   });
   duckdb = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+  mkdirSync(join(dir, 'cutoff'));
 });
 afterAll(async () => {
   for (const store of [single, cluster, duckdb]) await store?.close();
@@ -115,6 +116,41 @@ describe('ClickHouse values and names reach SQL through one escaping function', 
     expect(await members(duckdb)).toEqual(expected);
     expect(await members(cluster)).toEqual(expected);
     expect(await raw(inject('clickhouse').cluster.urls[0] ?? '', 'SELECT count() FROM accounts')).toBe('2');
+  });
+});
+
+describe('ClickHouse store safety', () => {
+  it('never shows the password of a store URL, even when the server refuses it', async () => {
+    const url = new URL(inject('clickhouse').single);
+    url.username = 'default';
+    url.password = 's3cret-pw';
+    const error = await ClickHouseStore.open({ url: url.toString(), database }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StrataError);
+    expect(String((error as StrataError).message)).not.toContain('s3cret-pw');
+    expect(JSON.stringify(error)).not.toContain('s3cret-pw');
+  });
+
+  it('ignores the table of a run cut off before its strata_runs row, and replaces it on the next run', async () => {
+    const runs = await single.query<{ n: number }>('SELECT count() AS n FROM strata_runs');
+    const next = (runs[0]?.n ?? 0) + 1;
+    await single.execute(
+      `CREATE TABLE strata_run_${next} (account_id String) ENGINE = MergeTree ORDER BY account_id`,
+    );
+    await single.execute(`INSERT INTO strata_run_${next} VALUES ('leftover')`);
+    writeFileSync(
+      join(dir, 'cutoff', 'strata.yaml'),
+      'segments:\n  everyone: { where: { trait: employees, exists: false } }\n',
+    );
+    const report = await runWorkspace(
+      single,
+      loadWorkspace(join(dir, 'cutoff')),
+      new Date('2024-07-01T00:00:00Z'),
+    );
+    expect(report.runId).toBe(next);
+    const rows = await single.query<{ account_id: string }>(
+      `SELECT account_id FROM strata_run_${next} ORDER BY account_id`,
+    );
+    expect(rows.map((r) => r.account_id)).not.toContain('leftover');
   });
 });
 
