@@ -41,10 +41,14 @@ export const clickhouseStoreSchema = z
     url: z.string().url(),
     database: z.string().min(1),
     cluster: z.string().min(1).optional(),
-    /** One HTTP URL per shard, for DDL on clusters without Keeper (ON CLUSTER is used otherwise). */
+    /** One HTTP URL per shard, in shard order: Strata creates each shard's local tables there. */
     shards: z.array(z.string().url()).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((store) => !store.cluster || store.shards, {
+    message: 'a cluster needs shards: one HTTP URL per shard, in shard order',
+    path: ['shards'],
+  });
 
 // A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
 const section = z.record(z.string(), z.unknown()).nullish();

@@ -130,6 +130,23 @@ describe('ClickHouse store safety', () => {
     expect(JSON.stringify(error)).not.toContain('s3cret-pw');
   });
 
+  it('checks that a cluster exists and that every shard has a URL', async () => {
+    const { cluster: servers } = inject('clickhouse');
+    const open = (cluster: string, shards: readonly string[]) =>
+      ClickHouseStore.open({ url: servers.urls[0] ?? '', database, cluster, shards }).then(
+        () => new StrataError('opened', 'opened'),
+        (e: unknown) => e as StrataError,
+      );
+    expect(await open('nope', servers.urls)).toMatchObject({
+      code: 'unknown_cluster',
+      message: "cluster 'nope' is not in the server's remote_servers",
+    });
+    expect(await open(servers.name, servers.urls.slice(0, 1))).toMatchObject({
+      code: 'shards_mismatch',
+      message: `cluster '${servers.name}' has 2 shards; store.shards lists 1 URL (one HTTP URL per shard, in shard order)`,
+    });
+  });
+
   it('ignores the table of a run cut off before its strata_runs row, and replaces it on the next run', async () => {
     const runs = await single.query<{ n: number }>('SELECT count() AS n FROM strata_runs');
     const next = (runs[0]?.n ?? 0) + 1;

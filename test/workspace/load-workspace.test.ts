@@ -48,6 +48,16 @@ describe('strata.yaml', () => {
     expect(error.message).toMatch(/unknown key 'mapping'/);
   });
 
+  it('asks for the shard URLs of a ClickHouse cluster, at the store line', () => {
+    const error = errorOf(
+      workspaceWith(
+        'metrics: {}\nstore: { engine: clickhouse, url: "http://ch:8123", database: strata, cluster: analytics }\n',
+      ),
+    );
+    expect(error.message).toContain('a cluster needs shards: one HTTP URL per shard, in shard order');
+    expect(error.location).toMatchObject({ line: 2, path: 'store.shards' });
+  });
+
   it('names the line of a YAML syntax error', () => {
     const error = errorOf(workspaceWith('sources:\n  accounts: { file: a.csv\n'));
     expect(error.code).toBe('invalid_yaml');

@@ -15,10 +15,30 @@ export interface ClickHouseStoreOptions {
   /** Name of the cluster (in the servers' remote_servers) whose shards hold the data tables. */
   readonly cluster?: string;
   /**
-   * HTTP URLs of one server per shard, for DDL. Without them DDL uses `ON CLUSTER`, which
-   * needs ClickHouse Keeper or ZooKeeper, as production clusters have.
+   * HTTP URL of one server per shard (required with `cluster`): Strata creates the local
+   * tables on each. Shards have one replica each (MergeTree, not ReplicatedMergeTree).
    */
   readonly shards?: readonly string[];
+}
+
+/** The cluster must be known to the server and have one listed URL per shard. */
+async function checkCluster(admin: ClickHouseConnection, cluster: string, shards: readonly string[]) {
+  const [row] = await admin.select<{ n: number }>(
+    `SELECT count(DISTINCT shard_num) AS n FROM system.clusters WHERE cluster = ${clickhouseDialect.literal(cluster)}`,
+  );
+  const known = Number(row?.n ?? 0);
+  if (known === 0) {
+    throw new StrataError('unknown_cluster', `cluster '${cluster}' is not in the server's remote_servers`, {
+      path: 'store.cluster',
+    });
+  }
+  if (shards.length !== known) {
+    throw new StrataError(
+      'shards_mismatch',
+      `cluster '${cluster}' has ${known} shard${known === 1 ? '' : 's'}; store.shards lists ${shards.length} URL${shards.length === 1 ? '' : 's'} (one HTTP URL per shard, in shard order)`,
+      { path: 'store.shards' },
+    );
+  }
 }
 
 /** A workspace's ClickHouse database (single server or a cluster), migrated and ready. */
@@ -55,16 +75,11 @@ export class ClickHouseStore implements Store {
     const database = clickhouseDialect.quoteIdentifier(options.database);
     const createDatabase = `CREATE DATABASE IF NOT EXISTS ${database}`;
     try {
-      if (options.cluster && nodeUrls.length === 0) {
-        await admin.command(
-          `${createDatabase} ON CLUSTER ${clickhouseDialect.quoteIdentifier(options.cluster)}`,
-        );
-      } else {
-        await admin.command(createDatabase);
-        for (const url of nodeUrls) {
-          const node = new HttpConnection(url);
-          await node.command(createDatabase).finally(() => node.close());
-        }
+      if (options.cluster) await checkCluster(admin, options.cluster, nodeUrls);
+      await admin.command(createDatabase);
+      for (const url of nodeUrls) {
+        const node = new HttpConnection(url);
+        await node.command(createDatabase).finally(() => node.close());
       }
     } finally {
       await admin.close();
@@ -111,16 +126,8 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  /** Runs DDL on every shard: through the shard URLs, or ON CLUSTER when none were given. */
+  /** Runs DDL on every shard of the cluster. */
   async onEveryNode(sql: string): Promise<void> {
-    if (this.nodes.length === 0) {
-      const onCluster = sql.replace(
-        /^(\s*(?:CREATE|DROP|ALTER) TABLE(?: IF (?:NOT )?EXISTS)? "[^"]+")/,
-        `$1 ON CLUSTER ${this.dialect.quoteIdentifier(this.options.cluster ?? '')}`,
-      );
-      await this.execute(onCluster);
-      return;
-    }
     for (const node of this.nodes) await node.command(sql);
   }
 
@@ -132,11 +139,6 @@ export class ClickHouseStore implements Store {
     for (const client of [this.client, ...this.nodes]) {
       while ((await pending(client)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
-
-  /** The per-shard clients (empty on a single server or when DDL goes ON CLUSTER). */
-  get shardCount(): number {
-    return this.nodes.length;
   }
 
   async schemaVersion(): Promise<number> {
