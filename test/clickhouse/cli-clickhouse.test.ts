@@ -31,22 +31,24 @@ beforeAll(async () => {
 }, 240_000);
 
 /** The same command's JSON on the cluster and on DuckDB. */
-const both = (args: string[]) =>
-  [dir, duck].map((workspace) => {
+function both(args: string[]): [Record<string, unknown>, Record<string, unknown>] {
+  const [cluster, duckdb] = [dir, duck].map((workspace) => {
     const run = runCli([...args, '-w', workspace, '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     return run.json<Record<string, unknown>>();
   });
+  return [cluster ?? {}, duckdb ?? {}];
+}
 
 describe('the CLI on a ClickHouse cluster', () => {
   it('status, segments list and show report what DuckDB reports', () => {
     const [status, expected] = both(['status']);
-    expect(status?.tables).toEqual(expected?.tables);
+    expect(status.tables).toEqual(expected.tables);
     const [list, listed] = both(['segments', 'list']);
-    expect(list?.segments).toEqual(listed?.segments);
+    expect(list.segments).toEqual(listed.segments);
     const [show, shown] = both(['segments', 'show', 'at_risk']);
-    expect((show?.history as unknown[]).length).toBe(2);
+    expect((show.history as unknown[]).length).toBe(2);
     expect(show).toEqual(shown);
   });
 
@@ -62,16 +64,16 @@ describe('the CLI on a ClickHouse cluster', () => {
       '--offset',
       '3',
     ]);
-    expect((page?.members as unknown[]).length).toBe(7);
+    expect((page.members as unknown[]).length).toBe(7);
     expect(page).toEqual(expected);
     const [found, foundDuck] = both(['segments', 'members', 'paying', '--search', 'acc', '--limit', '5']);
-    expect(found?.total).toBeGreaterThan(0);
+    expect(found.total).toBeGreaterThan(0);
     expect(found).toEqual(foundDuck);
   });
 
   it('history, transitions, overlap and plan match DuckDB', () => {
     const [members] = both(['segments', 'members', 'at_risk', '--limit', '1']);
-    const account = (members?.members as { account_id: string }[])[0]?.account_id ?? '';
+    const account = (members.members as { account_id: string }[])[0]?.account_id ?? '';
     const [history, expectedHistory] = both(['history', account]);
     expect(history).toEqual(expectedHistory);
     const [flows, expectedFlows] = both(['transitions']);
