@@ -251,4 +251,31 @@ program
     ),
   );
 
+const analyze = program.command('analyze').description('analyses of customers and segments');
+analyze
+  .command('retention')
+  .description(
+    'fit the shifted-beta-geometric model to a survival table and project retention and lifetime value',
+  )
+  .option(
+    '--survival <file>',
+    "CSV with columns period,alive: a cohort's customers still active after each period",
+  )
+  .option('--horizon <periods>', 'project this many periods (default: twice the data)')
+  .option('--discount <rate>', 'discount rate per period for the lifetime value', '0.1')
+  .option('--value <amount>', 'value of one period of one customer (for the discounted LTV)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzeRetention(
+        {
+          ...(o.survival ? { survival: o.survival as string } : {}),
+          ...(o.horizon ? { horizon: o.horizon as string } : {}),
+          ...(o.discount ? { discount: o.discount as string } : {}),
+          ...(o.value ? { value: o.value as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 await program.parseAsync(process.argv);
