@@ -278,4 +278,17 @@ analyze
     ),
   );
 
+analyze
+  .command('rfm')
+  .description('score accounts 1-5 on recency, frequency and monetary value and count them per named cell')
+  .option('--as-of <time>', 'score as of this ISO date or time (default: now)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzeRfm(
+        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
 await program.parseAsync(process.argv);

@@ -45,6 +45,15 @@ export interface Dialect {
    * parenthesised query when `rankNeedsTable` is false.
    */
   rankLayer(relation: string, ranks: readonly { readonly column: string; readonly alias: string }[]): string;
+  /**
+   * Adds to table `relation` (which has `account_id`) each ordering's 1-based position of
+   * the row when sorted by `column` ascending, ties broken by account_id (pandas'
+   * rank(method='first') on rows in account order). `column` must not be NULL.
+   */
+  positionLayer(
+    relation: string,
+    orderings: readonly { readonly column: string; readonly alias: string }[],
+  ): string;
   /** True when rankLayer reads its relation more than once, so it must be a table (no window functions). */
   readonly rankNeedsTable: boolean;
   /**
@@ -60,6 +69,8 @@ export interface Dialect {
   distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */
   containsText(haystack: string, needle: string): string;
+  /** A number as a double (ClickHouse does not mix integer and float types by itself). */
+  toDouble(number: string): string;
   /** Text to a number, NULL when it is not one. */
   toNumber(text: string): string;
 }

@@ -50,6 +50,63 @@ export const clickhouseStoreSchema = z
     path: ['shards'],
   });
 
+const scoreRange = z
+  .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
+  .refine(([lo, hi]) => lo <= hi, { message: 'a score range is [low, high] with low <= high' });
+
+/** A named RFM cell: the score ranges (inclusive) an account must be in; absent ranges match any score. */
+export interface RfmCell {
+  readonly name: string;
+  readonly r?: readonly [number, number] | undefined;
+  readonly f?: readonly [number, number] | undefined;
+  readonly m?: readonly [number, number] | undefined;
+  readonly fm?: readonly [number, number] | undefined;
+}
+
+/** The classic RFM grid on R and FM (the mean of F and M, rounded half up); first match wins. */
+export const DEFAULT_RFM_CELLS = [
+  { name: 'Champions', r: [4, 5], fm: [4, 5] },
+  { name: 'Loyal', r: [3, 5], fm: [3, 5] },
+  { name: 'Potential', r: [4, 5], fm: [2, 3] },
+  { name: 'New', r: [4, 5], fm: [1, 1] },
+  { name: 'Needs Attention', r: [3, 3], fm: [1, 2] },
+  { name: 'At Risk', r: [1, 2], fm: [3, 4] },
+  { name: "Can't Lose", r: [1, 2], fm: [5, 5] },
+  { name: 'Hibernating', r: [2, 2], fm: [1, 2] },
+  { name: 'Lost', r: [1, 1], fm: [1, 2] },
+] as const satisfies readonly RfmCell[];
+
+const rfmSchema = z
+  .object({
+    recency: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Metric of days since last activity (default last_seen_days)'),
+    frequency: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Metric of activity per period (default: session_start events in the last 30 days)'),
+    monetary: z.string().min(1).optional().describe('Metric of value (default mrr)'),
+    cells: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            r: scoreRange.optional(),
+            f: scoreRange.optional(),
+            m: scoreRange.optional(),
+            fm: scoreRange.optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional()
+      .describe('Named cells, first match wins (default: the classic R x FM grid)'),
+  })
+  .strict();
+
 // A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
 const section = z.record(z.string(), z.unknown()).nullish();
 
@@ -87,6 +144,7 @@ export const workspaceSchema = z
       .nullish()
       .transform((schemes) => schemes ?? {}),
     playbooks: section,
+    rfm: rfmSchema.optional(),
     settings: z
       .object({
         minSegmentSize: z.number().int().min(0).default(10).describe('Warn about segments smaller than this'),

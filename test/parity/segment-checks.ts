@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
@@ -22,10 +23,14 @@ export interface SegmentWorld {
 
 /** Generates the world (1,500 accounts) and writes the template workspace into `dir`. */
 export async function segmentWorld(dir: string): Promise<SegmentWorld> {
-  const world = await generateWorld({ scale: 'S', seed: 11, outDir: join(dir, 'data'), accounts: 1500 });
+  const generated = await generateWorld({ scale: 'S', seed: 11, outDir: join(dir, 'data'), accounts: 1500 });
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml());
-  return { dir, files: world.files, workspace: loadWorkspace(dir) };
+  world = { dir, files: generated.files, workspace: loadWorkspace(dir) };
+  return world;
 }
+
+/** The world of this test file (checks that need the workspace read it). */
+let world: SegmentWorld;
 
 /** Imports every table of the world into `store` and runs the workspace at each time of AS_OF. */
 export async function importAndRun(store: Store, world: SegmentWorld): Promise<void> {
@@ -37,6 +42,7 @@ export async function importAndRun(store: Store, world: SegmentWorld): Promise<v
 }
 
 /** What the segment engine must agree on. */
+/** What every engine must answer as DuckDB does, for the world `world` (set by segmentWorld). */
 export const SEGMENT_CHECKS: readonly ParityCheck[] = [
   ...AS_OF.map((_, i) => ({
     name: `run ${i + 1}: every account's segment flags, primary segments and metric values`,
@@ -65,6 +71,18 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
         'SELECT account_id FROM strata_run_2 ORDER BY account_id LIMIT 1',
       );
       return accountHistory(store, first?.account_id ?? '');
+    },
+  },
+  // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: "RFM: every account's recency, frequency, monetary value, scores and cell",
+    rows: async (store) => {
+      const scores = await scoreRfm(store, world.workspace, AS_OF[1] as Date);
+      try {
+        return await store.query(`SELECT * FROM ${scores.table} ORDER BY account_id`);
+      } finally {
+        await store.dropScratch(scores.table);
+      }
     },
   },
 ];

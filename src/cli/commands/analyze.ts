@@ -1,6 +1,8 @@
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
+import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { StrataError } from '../../errors.js';
-import { formatTable, type Output } from '../output.js';
+import { count, formatTable, type Output } from '../output.js';
+import { parseAsOf, withWorkspace } from './run.js';
 
 const positive = (name: string, text: string | undefined, integer = false) => {
   if (text === undefined) return undefined;
@@ -54,4 +56,51 @@ export async function runAnalyzeRetention(
     ].join('\n'),
   );
   return result;
+}
+
+/** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
+export async function runAnalyzeRfm(options: { workspace: string; asOf?: string }, output: Output) {
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const report = await analyzeRfm(store, workspace, asOf);
+    const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
+    const scores = [5, 4, 3, 2, 1];
+    output.result(report, () =>
+      [
+        `RFM of ${count(report.accounts)} accounts as of ${report.asOf}`,
+        `recency: ${report.metrics.recency}; frequency: ${report.metrics.frequency}; monetary: ${report.metrics.monetary}`,
+        '',
+        formatTable(
+          [
+            'cell',
+            'accounts',
+            'share',
+            'avg recency (days)',
+            'avg frequency',
+            'avg monetary',
+            'total monetary',
+          ],
+          report.cells.map((c) => [
+            c.cell,
+            c.accounts,
+            `${(c.share * 100).toFixed(1)}%`,
+            round(c.recency),
+            round(c.frequency),
+            round(c.monetary, 2),
+            round(c.monetaryTotal, 2),
+          ]),
+        ),
+        '',
+        'accounts by R (rows) and FM (columns):',
+        formatTable(
+          ['R \\ FM', ...scores.map(String)],
+          scores.map((r) => [
+            r,
+            ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
 }

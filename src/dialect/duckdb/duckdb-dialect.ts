@@ -58,6 +58,7 @@ export const duckdbDialect: Dialect = {
   distinctJsonKeys: (table, column) =>
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
+  toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
   // A struct is not NULL when its field is, so arg_max keeps a row whose value was cleared.
@@ -74,6 +75,13 @@ export const duckdbDialect: Dialect = {
   },
   joinOnAccount: (relations) =>
     relations.reduce((joined, relation) => `${joined}\n    LEFT JOIN ${relation} USING (account_id)`),
+  positionLayer: (relation, orderings) => {
+    const columns = orderings.map(
+      ({ column, alias }) =>
+        `row_number() OVER (ORDER BY r.${quoteIdentifier(column)}, r.account_id) AS ${quoteIdentifier(alias)}`,
+    );
+    return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${relation} r`;
+  },
   castText: (expression) => `CAST(${expression} AS VARCHAR)`,
   distinctFrom: (a, b) => `(${a}) IS DISTINCT FROM (${b})`,
 };

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { MetricNode } from '../../compile/ast.js';
+import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
+import type { Store } from '../../store/store.js';
+import type { Workspace } from '../../workspace/load-workspace.js';
+import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schema.js';
+import { metricNode, withInputs } from '../metric-closure.js';
+
+/**
+ * RFM for SaaS: recency (days since last activity), frequency (activity per period) and
+ * monetary value (MRR by default), each scored 1-5 by quintile and combined into named
+ * cells. All in the database; only the per-cell totals come back.
+ *
+ * Scoring rule (the same as pandas `qcut(x.rank(method='first'), 5)`): accounts are ranked
+ * 1..n by the value ascending, ties broken by account_id; rank r gets score k when
+ * 1 + (n-1)(k-1)/5 < r <= 1 + (n-1)k/5 (score 1 from rank 1). Frequency and monetary
+ * score 5 for the highest values; recency scores 5 for the most recent (fewest days), and
+ * an account never active counts as the least recent. A missing frequency or monetary
+ * value counts as 0. FM is the mean of F and M rounded half up.
+ */
+
+export interface RfmScores {
+  /** Scratch table: account_id, recency, frequency, monetary, r, f, m, fm, cell. Drop it with store.dropScratch. */
+  readonly table: string;
+  readonly accounts: number;
+  readonly metrics: { readonly recency: string; readonly frequency: string; readonly monetary: string };
+}
+
+export interface RfmReport {
+  readonly asOf: string;
+  readonly accounts: number;
+  readonly metrics: RfmScores['metrics'];
+  /** Per named cell, in the configured order (cells without accounts included): size and KPIs. */
+  readonly cells: readonly {
+    readonly cell: string;
+    readonly accounts: number;
+    readonly share: number;
+    readonly recency: number | null;
+    readonly frequency: number | null;
+    readonly monetary: number | null;
+    readonly monetaryTotal: number;
+  }[];
+  /** Accounts per (R, FM) score pair: the grid a heatmap draws. */
+  readonly grid: readonly { readonly r: number; readonly fm: number; readonly accounts: number }[];
+}
+
+/**
+ * Recency sort key (a double) of an account never active: later than any real one. Not a
+ * whole number, which ClickHouse would read as UInt64, a type it does not mix with Float64.
+ */
+const NEVER_ACTIVE = 1e15 + 0.5;
+
+/** Rank edges of quintile k = 1..4 for n ranked rows (rank r is in quintile k when r <= edge k). */
+export function quintileEdges(n: number): number[] {
+  return [1, 2, 3, 4].map((k) => 1 + ((n - 1) * k) / 5);
+}
+
+/** Scores every account at `asOf` into a scratch table. */
+export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmScores> {
+  const q = store.dialect.quoteIdentifier;
+  const lit = store.dialect.literal;
+  const config = workspace.config.rfm ?? {};
+  const roots: Record<string, MetricNode> = {
+    'rfm:recency': config.recency
+      ? metricNode(workspace, config.recency, ['rfm', 'recency'])
+      : { kind: 'builtin', name: 'last_seen_days' },
+    'rfm:frequency': config.frequency
+      ? metricNode(workspace, config.frequency, ['rfm', 'frequency'])
+      : { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },
+    'rfm:monetary': config.monetary
+      ? metricNode(workspace, config.monetary, ['rfm', 'monetary'])
+      : { kind: 'trait', trait: 'mrr' },
+  };
+  const id = randomUUID().replaceAll('-', '').slice(0, 12);
+  const names = {
+    values: `strata_rfm_values_${id}`,
+    positions: `strata_rfm_positions_${id}`,
+    scores: `strata_rfm_${id}`,
+  };
+  const layers = compileLayers(store.dialect, { metrics: withInputs(workspace, roots), segments: [], asOf });
+  const evaluation = `strata_rfm_evaluation_${id}`;
+  const column = (name: string) => q(metricColumn(`rfm:${name}`));
+  try {
+    if (store.dialect.rankNeedsTable && layers.ranks.length > 0) {
+      await store.createScratch(`${evaluation}_base`, layers.base);
+      await store.createScratch(evaluation, layers.finish(q(`${evaluation}_base`)));
+    } else {
+      await store.createScratch(evaluation, layers.finish(`(${layers.base})`));
+    }
+    // Sort keys without NULLs: never active sorts as the least recent, no value as 0.
+    await store.createScratch(
+      names.values,
+      `SELECT account_id, ${column('recency')} AS recency, coalesce(${column('frequency')}, 0) AS frequency,
+         coalesce(${column('monetary')}, 0) AS monetary, coalesce(${store.dialect.toDouble(column('recency'))}, ${lit(NEVER_ACTIVE)}) AS recency_key
+       FROM ${q(evaluation)}`,
+    );
+  } finally {
+    await store.dropScratch(evaluation);
+    await store.dropScratch(`${evaluation}_base`);
+  }
+  try {
+    const [counted] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(names.values)}`);
+    const n = Number(counted?.n ?? 0);
+    await store.createScratch(
+      names.positions,
+      store.dialect.positionLayer(q(names.values), [
+        { column: 'recency_key', alias: 'r_position' },
+        { column: 'frequency', alias: 'f_position' },
+        { column: 'monetary', alias: 'm_position' },
+      ]),
+    );
+    const edges = quintileEdges(n);
+    const quintile = (position: string) =>
+      `CASE ${edges.map((edge, k) => `WHEN ${position} <= ${lit(edge)} THEN ${k + 1}`).join(' ')} ELSE 5 END`;
+    const fm = `CASE WHEN f + m >= 9 THEN 5 WHEN f + m >= 7 THEN 4 WHEN f + m >= 5 THEN 3 WHEN f + m >= 3 THEN 2 ELSE 1 END`;
+    const scored = `SELECT account_id, recency, frequency, monetary, 6 - ${quintile('r_position')} AS r,
+        ${quintile('f_position')} AS f, ${quintile('m_position')} AS m FROM ${q(names.positions)}`;
+    const cells: readonly RfmCell[] = config.cells ?? DEFAULT_RFM_CELLS;
+    const within = (score: string, range: readonly [number, number] | undefined) =>
+      range ? [`${score} BETWEEN ${lit(range[0])} AND ${lit(range[1])}`] : [];
+    const cell = `CASE ${cells
+      .map((c) => {
+        const tests = [...within('r', c.r), ...within('f', c.f), ...within('m', c.m), ...within('fm', c.fm)];
+        return `WHEN ${tests.join(' AND ') || lit(true)} THEN ${lit(c.name)}`;
+      })
+      .join(' ')} ELSE 'Other' END`;
+    await store.createScratch(
+      names.scores,
+      `SELECT account_id, recency, frequency, monetary, r, f, m, fm, ${cell} AS cell
+       FROM (SELECT scored.*, ${fm} AS fm FROM (${scored}) scored) with_fm`,
+    );
+    return {
+      table: q(names.scores),
+      accounts: n,
+      metrics: {
+        recency: config.recency ?? 'last_seen_days',
+        frequency: config.frequency ?? 'session_start events in the last 30 days',
+        monetary: config.monetary ?? 'mrr',
+      },
+    };
+  } finally {
+    await store.dropScratch(names.values);
+    await store.dropScratch(names.positions);
+  }
+}
+
+/** `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid. */
+export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmReport> {
+  const scores = await scoreRfm(store, workspace, asOf);
+  try {
+    const perCell = await store.query<{
+      cell: string;
+      accounts: number;
+      recency: number | null;
+      frequency: number | null;
+      monetary: number | null;
+      monetary_total: number | null;
+    }>(
+      `SELECT cell, count(*) AS accounts, avg(recency) AS recency, avg(frequency) AS frequency,
+         avg(monetary) AS monetary, sum(monetary) AS monetary_total FROM ${scores.table} GROUP BY cell`,
+    );
+    const grid = await store.query<{ r: number; fm: number; accounts: number }>(
+      `SELECT r, fm, count(*) AS accounts FROM ${scores.table} GROUP BY r, fm ORDER BY r DESC, fm DESC`,
+    );
+    const names = [...(workspace.config.rfm?.cells ?? DEFAULT_RFM_CELLS).map((c) => c.name), 'Other'];
+    const cells = names
+      .map((cell) => {
+        const row = perCell.find((r) => r.cell === cell);
+        return {
+          cell,
+          accounts: Number(row?.accounts ?? 0),
+          share: scores.accounts === 0 ? 0 : Number(row?.accounts ?? 0) / scores.accounts,
+          recency: row?.recency ?? null,
+          frequency: row?.frequency ?? null,
+          monetary: row?.monetary ?? null,
+          monetaryTotal: Number(row?.monetary_total ?? 0),
+        };
+      })
+      .filter((c) => c.cell !== 'Other' || c.accounts > 0);
+    return {
+      asOf: asOf.toISOString(),
+      accounts: scores.accounts,
+      metrics: scores.metrics,
+      cells,
+      grid: grid.map((g) => ({ r: Number(g.r), fm: Number(g.fm), accounts: Number(g.accounts) })),
+    };
+  } finally {
+    await store.dropScratch(scores.table);
+  }
+}
