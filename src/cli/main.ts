@@ -291,4 +291,24 @@ analyze
     ),
   );
 
+analyze
+  .command('cohorts')
+  .description('retention of signup cohorts (logo, revenue, activity), sBG projections, weak cohorts')
+  .option('--by <period>', 'month or quarter', 'month')
+  .option('--as-of <time>', 'only periods complete before this ISO time (default: now)')
+  .option('--compare-period <n>', 'period at which cohorts are compared for the weak-cohort test', '3')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzeCohorts(
+        {
+          workspace: o.workspace,
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+          ...(o.by ? { by: o.by as string } : {}),
+          ...(o.comparePeriod ? { comparePeriod: o.comparePeriod as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 await program.parseAsync(process.argv);

@@ -69,6 +69,10 @@ export interface Dialect {
   distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */
   containsText(haystack: string, needle: string): string;
+  /** The calendar month of a timestamp as a whole number, 12 * year + month - 1 (UTC). */
+  monthNumber(timestamp: string): string;
+  /** In a SELECT list: one row per whole number from `low` to `high` (none when high < low). */
+  explodeRange(low: string, high: string): string;
   /** A number as a double (ClickHouse does not mix integer and float types by itself). */
   toDouble(number: string): string;
   /** Text to a number, NULL when it is not one. */

@@ -19,23 +19,28 @@ function normalise(value: unknown): unknown {
   return value;
 }
 
-/** JSON with object keys sorted: key order is not part of a value. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
-}
-
+/** Equal values: numbers to `relative` precision, arrays and objects element by element (key order aside). */
 function same(a: unknown, b: unknown, relative: number): boolean {
   const [x, y] = [normalise(a), normalise(b)];
   if (typeof x === 'number' && typeof y === 'number') {
     if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y);
     return Math.abs(x - y) <= relative * Math.max(1, Math.abs(x), Math.abs(y));
   }
-  if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
-    return canonical(x) === canonical(y);
+  if (Array.isArray(x) && Array.isArray(y)) {
+    return x.length === y.length && x.every((v, i) => same(v, y[i], relative));
+  }
+  if (
+    x !== null &&
+    y !== null &&
+    typeof x === 'object' &&
+    typeof y === 'object' &&
+    !Array.isArray(x) &&
+    !Array.isArray(y)
+  ) {
+    const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+    return [...keys].every((k) =>
+      same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], relative),
+    );
   }
   return x === y;
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
@@ -74,6 +75,14 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'cohorts by month: retention per period, survival, revenue to date, tests',
+    rows: async (store) =>
+      (await analyzeCohorts(store, { asOf: AS_OF[1] as Date, comparePeriod: 2 })).cohorts.map((c) => ({
+        ...c,
+        projection: c.projection && { alpha: c.projection.alpha, beta: c.projection.beta },
+      })),
+  },
   {
     name: "RFM: every account's recency, frequency, monetary value, scores and cell",
     rows: async (store) => {

@@ -79,8 +79,12 @@ export function checkSurvival(alive: readonly number[], source = 'survival table
  */
 export function fitSbg(alive: readonly number[]): SbgFit {
   checkSurvival(alive);
+  // Data with (almost) no churn, or churn that does not slow, push the maximum to the edge
+  // of the parameter space (alpha -> 0, or alpha and beta -> infinity with a fixed ratio):
+  // parameters stay within e^-12..e^12, where the model is already indistinguishable.
+  const bounded = (x: number | undefined) => Math.exp(Math.min(12, Math.max(-12, x ?? 0)));
   const negative = ([a, b]: readonly number[]) => {
-    const ll = sbgLogLikelihood(Math.exp(a ?? 0), Math.exp(b ?? 0), alive);
+    const ll = sbgLogLikelihood(bounded(a), bounded(b), alive);
     return Number.isFinite(ll) ? -ll : Number.MAX_VALUE;
   };
   let best = { x: [0, 0], fx: Number.POSITIVE_INFINITY };
@@ -93,7 +97,7 @@ export function fitSbg(alive: readonly number[]): SbgFit {
     const found = nelderMead(negative, start, { tolerance: 1e-14 });
     if (found.fx < best.fx) best = found;
   }
-  const [alpha, beta] = [Math.exp(best.x[0] ?? 0), Math.exp(best.x[1] ?? 0)];
+  const [alpha, beta] = [bounded(best.x[0]), bounded(best.x[1])];
   return {
     alpha,
     beta,

@@ -1,3 +1,4 @@
+import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { StrataError } from '../../errors.js';
@@ -97,6 +98,84 @@ export async function runAnalyzeRfm(options: { workspace: string; asOf?: string 
           scores.map((r) => [
             r,
             ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
+export async function runAnalyzeCohorts(
+  options: { workspace: string; asOf?: string; by?: string; comparePeriod?: string },
+  output: Output,
+) {
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  const by = options.by ?? 'month';
+  if (by !== 'month' && by !== 'quarter') {
+    throw new StrataError('invalid_argument', `--by ${by}: expected month or quarter`);
+  }
+  const comparePeriod = positive('--compare-period', options.comparePeriod, true);
+  return withWorkspace(options.workspace, async (store) => {
+    const report = await analyzeCohorts(store, {
+      asOf,
+      by,
+      ...(comparePeriod !== undefined ? { comparePeriod } : {}),
+    });
+    const percent = (x: number | null | undefined) =>
+      x === null || x === undefined ? '' : `${(x * 100).toFixed(0)}%`;
+    const shown = Math.min(12, Math.max(0, ...report.cohorts.map((c) => c.periods.length)));
+    const periods = Array.from({ length: shown }, (_, k) => k);
+    const grid = (
+      label: string,
+      value: (p: (typeof report.cohorts)[number]['periods'][number]) => number | null,
+    ) =>
+      [
+        label,
+        formatTable(
+          ['cohort', 'accounts', ...periods.map(String)],
+          report.cohorts.map((c) => [
+            c.cohort,
+            c.accounts,
+            ...periods.map((k) => percent(c.periods[k] ? value(c.periods[k]) : null)),
+          ]),
+        ),
+      ].join('\n');
+    output.result(report, () =>
+      [
+        `cohorts by signup ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
+        '',
+        grid('logo retention (paying at the end of each period):', (p) => p.logoRetention),
+        '',
+        grid('net revenue retention (MRR against period 0):', (p) => p.netRevenueRetention),
+        '',
+        grid('activity retention (any event in the period):', (p) => p.activityRetention),
+        '',
+        formatTable(
+          [
+            'cohort',
+            'revenue to date / account',
+            'sBG alpha',
+            'sBG beta',
+            'projected LTV / account',
+            `logo retention at ${report.comparePeriod}`,
+            'others',
+            'adjusted p',
+            "Cohen's h",
+            'weak',
+          ],
+          report.cohorts.map((c) => [
+            c.cohort,
+            Number(c.ltvToDate.toFixed(0)),
+            c.projection ? Number(c.projection.alpha.toPrecision(3)) : '',
+            c.projection ? Number(c.projection.beta.toPrecision(3)) : '',
+            c.projection ? Number(c.projection.projectedLtv.toFixed(0)) : '',
+            percent(c.flag?.retention),
+            percent(c.flag?.othersRetention),
+            c.flag ? Number(c.flag.adjustedPValue.toFixed(3)) : '',
+            c.flag ? Number(c.flag.cohensH.toFixed(2)) : '',
+            c.flag?.weak ? 'WEAK' : '',
           ]),
         ),
       ].join('\n'),

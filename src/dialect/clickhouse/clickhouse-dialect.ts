@@ -117,6 +117,16 @@ export const clickhouseDialect: Dialect = (() => {
     distinctJsonKeys: (table, column) =>
       `SELECT DISTINCT arrayJoin(extractAll(ifNull(${column}, ''), '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
     containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
+    monthNumber: (timestamp) => {
+      const time = `toDateTime(intDiv(${timestamp}, 1000000), 'UTC')`;
+      return `(toInt64(toYear(${time})) * 12 + toInt64(toMonth(${time})) - 1)`;
+    },
+    // range(n) only: 18.16 has no range(start, end).
+    // An array cannot be Nullable: a NULL bound gives no rows.
+    explodeRange: (low, high) => {
+      const [lo, hi] = [`toInt64(ifNull(${low}, 0))`, `toInt64(ifNull(${high}, -1))`];
+      return `arrayJoin(arrayMap(i -> ${lo} + toInt64(i), range(toUInt64(greatest(${hi} - ${lo} + 1, 0)))))`;
+    },
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
     // No row_number(): sort (value, account_id) pairs in an array and number them, then

@@ -58,6 +58,8 @@ export const duckdbDialect: Dialect = {
   distinctJsonKeys: (table, column) =>
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
+  monthNumber: (timestamp) => `(year(${timestamp}) * 12 + month(${timestamp}) - 1)`,
+  explodeRange: (low, high) => `unnest(range(${low}, ${high} + 1))`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,

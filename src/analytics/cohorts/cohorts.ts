@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import jstat from 'jstat';
+import { StrataError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import { checkSurvival, discountedLifetime, fitSbg, sbgSurvival } from '../retention/sbg.js';
+
+/**
+ * Cohorts of accounts by signup month or quarter, followed period by period:
+ * - logo retention: share of the cohort paying (a subscription with MRR > 0 active at the
+ *   period's end: started by then and not ended before);
+ * - net revenue retention: the cohort's MRR at the period's end over its MRR at the end of
+ *   period 0; gross revenue retention counts each account at most at its period-0 MRR
+ *   (no expansion);
+ * - activity retention: share of the cohort with any event during the period.
+ * Only complete periods before the as-of time count. Each cohort's paying customers of
+ * period 0 are followed until their last paying period, and the shifted-beta-geometric
+ * model is fitted to those survival counts to project lifetime and LTV. A cohort whose
+ * logo retention at the compared period is significantly below the other cohorts'
+ * (one-sided two-proportion z-test, Benjamini-Hochberg over the cohorts, Cohen's h) is
+ * flagged.
+ */
+
+export interface CohortOptions {
+  readonly asOf: Date;
+  readonly by?: 'month' | 'quarter';
+  /** Period at which cohorts are compared for the flag (default 3). */
+  readonly comparePeriod?: number;
+  /** Discount rate per period for projected LTV (default 1% a month, 3% a quarter). */
+  readonly discountRate?: number;
+  /** Significance level of the flag after correction (default 0.05). */
+  readonly alpha?: number;
+}
+
+export interface CohortPeriod {
+  readonly period: number;
+  readonly paying: number;
+  readonly logoRetention: number;
+  readonly mrr: number;
+  readonly netRevenueRetention: number | null;
+  readonly grossRevenueRetention: number | null;
+  readonly active: number;
+  readonly activityRetention: number;
+}
+
+export interface Cohort {
+  readonly cohort: string;
+  readonly accounts: number;
+  readonly periods: readonly CohortPeriod[];
+  /** Paying customers of period 0 still paying (or paying again later) at each period. */
+  readonly survival: readonly number[];
+  /** Revenue to date per account of the cohort (sum of period-end MRR, per month of a period). */
+  readonly ltvToDate: number;
+  readonly projection: {
+    readonly alpha: number;
+    readonly beta: number;
+    readonly projectedSurvival: readonly number[];
+    /** Period-0 MRR per paying customer x discounted lifetime, per account of the cohort. */
+    readonly projectedLtv: number;
+  } | null;
+  readonly flag: {
+    readonly period: number;
+    readonly retention: number;
+    readonly othersRetention: number;
+    readonly pValue: number;
+    readonly adjustedPValue: number;
+    readonly cohensH: number;
+    readonly weak: boolean;
+  } | null;
+}
+
+export interface CohortReport {
+  readonly asOf: string;
+  readonly by: 'month' | 'quarter';
+  readonly comparePeriod: number;
+  readonly cohorts: readonly Cohort[];
+}
+
+const { jStat } = jstat;
+
+/** Label of cohort number `n` (months or quarters since year 0). */
+export function cohortLabel(n: number, by: 'month' | 'quarter'): string {
+  if (by === 'quarter') return `${Math.floor(n / 4)}-Q${(n % 4) + 1}`;
+  return `${Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
+}
+
+/** Benjamini-Hochberg adjusted p-values (same order as given). */
+export function benjaminiHochberg(pValues: readonly number[]): number[] {
+  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const adjusted = new Array<number>(pValues.length);
+  let running = 1;
+  for (let rank = order.length; rank >= 1; rank--) {
+    const [p, i] = order[rank - 1] as readonly [number, number];
+    running = Math.min(running, (p * order.length) / rank);
+    adjusted[i] = running;
+  }
+  return adjusted;
+}
+
+export async function analyzeCohorts(store: Store, options: CohortOptions): Promise<CohortReport> {
+  const d = store.dialect;
+  const q = d.quoteIdentifier;
+  const lit = d.literal;
+  const by = options.by ?? 'month';
+  const unit = by === 'quarter' ? 3 : 1;
+  const comparePeriod = options.comparePeriod ?? 3;
+  const discountRate = options.discountRate ?? (by === 'quarter' ? 0.03 : 0.01);
+  const asOf = lit(options.asOf);
+  // The last complete month before the as-of time (a quarter is complete when its last month is).
+  const asOfMonth = options.asOf.getUTCFullYear() * 12 + options.asOf.getUTCMonth();
+  const lastPeriod = Math.floor(asOfMonth / unit) - 1;
+  const lastMonth = (lastPeriod + 1) * unit - 1;
+  const id = randomUUID().replaceAll('-', '').slice(0, 12);
+  const t = {
+    cohorts: `strata_cohort_accounts_${id}`,
+    paying: `strata_cohort_paying_${id}`,
+    base: `strata_cohort_base_${id}`,
+  };
+  const periodOf = (month: string) => `floor(${month} / ${lit(unit)})`;
+  try {
+    await store.createScratch(
+      t.cohorts,
+      `SELECT account_id, ${periodOf(d.monthNumber('created_at'))} AS cohort FROM accounts
+       WHERE created_at <= ${asOf} AND ${d.monthNumber('created_at')} <= ${lit(lastMonth)}`,
+    );
+    // Paying account-months: MRR at each month's end, summed over the subscriptions active then.
+    const lastPaid = `CASE WHEN ends_at IS NULL OR ends_at > ${asOf} THEN ${lit(lastMonth)}
+      ELSE least(${d.monthNumber('ends_at')} - 1, ${lit(lastMonth)}) END`;
+    // Aliases never reuse a column's name: ClickHouse resolves names to aliases first.
+    const months = `SELECT account_id, month, sum(mrr) AS month_mrr FROM (
+        SELECT account_id, mrr, ${d.explodeRange(d.monthNumber('starts_at'), lastPaid)} AS month
+        FROM subscriptions WHERE starts_at <= ${asOf} AND mrr > 0) paid
+      GROUP BY account_id, month`;
+    const periodEnds = unit === 1 ? '' : `WHERE (month + 1) % ${lit(unit)} = 0`;
+    await store.createScratch(
+      t.paying,
+      `SELECT account_id, cohort, ${periodOf('month')} - cohort AS period, month_mrr
+       FROM ${d.joinOnAccount([`(SELECT * FROM (${months}) months ${periodEnds}) paid_months`, q(t.cohorts)])}
+       WHERE cohort IS NOT NULL AND ${periodOf('month')} >= cohort`,
+    );
+    await store.createScratch(
+      t.base,
+      `SELECT account_id, month_mrr AS base_mrr FROM ${q(t.paying)} WHERE period = 0`,
+    );
+
+    const sizes = await store.query<{ cohort: number; accounts: number }>(
+      `SELECT cohort, count(*) AS accounts FROM ${q(t.cohorts)} GROUP BY cohort`,
+    );
+    const revenue = await store.query<{
+      cohort: number;
+      period: number;
+      paying: number;
+      mrr: number;
+      kept: number;
+    }>(
+      `SELECT cohort, period, count(*) AS paying, sum(month_mrr) AS mrr, sum(least(month_mrr, coalesce(base_mrr, 0))) AS kept
+       FROM ${d.joinOnAccount([q(t.paying), q(t.base)])} GROUP BY cohort, period`,
+    );
+    const activeMonths = `SELECT DISTINCT account_id, ${periodOf(d.monthNumber('ts'))} AS event_period FROM events
+      WHERE ts <= ${asOf} AND ${d.monthNumber('ts')} <= ${lit(lastMonth)}`;
+    const activity = await store.query<{ cohort: number; period: number; active: number }>(
+      `SELECT cohort, event_period - cohort AS period, count(*) AS active
+       FROM ${d.joinOnAccount([`(${activeMonths}) active_periods`, q(t.cohorts)])}
+       WHERE cohort IS NOT NULL AND event_period >= cohort GROUP BY cohort, event_period - cohort`,
+    );
+    // Followed customers: paying in period 0; alive at k while their last paying period is >= k.
+    const lifetimes = await store.query<{ cohort: number; last_period: number; customers: number }>(
+      `SELECT cohort, last_period, count(*) AS customers FROM (
+         SELECT account_id, cohort, max(period) AS last_period, min(period) AS first_period
+         FROM ${q(t.paying)} GROUP BY account_id, cohort) lifetimes
+       WHERE first_period = 0 GROUP BY cohort, last_period`,
+    );
+    const cohorts = sizes
+      .map((s) => ({ cohort: Number(s.cohort), accounts: Number(s.accounts) }))
+      .sort((a, b) => a.cohort - b.cohort)
+      .map(({ cohort, accounts }) => {
+        const observed = lastPeriod - cohort;
+        const at = <Row extends { cohort: number; period: number }>(list: Row[], k: number) =>
+          list.find((r) => Number(r.cohort) === cohort && Number(r.period) === k);
+        const base = at(revenue, 0);
+        const baseMrr = Number(base?.mrr ?? 0);
+        const periods: CohortPeriod[] = [];
+        for (let k = 0; k <= observed; k++) {
+          const r = at(revenue, k);
+          const active = Number(at(activity, k)?.active ?? 0);
+          const paying = Number(r?.paying ?? 0);
+          periods.push({
+            period: k,
+            paying,
+            logoRetention: paying / accounts,
+            mrr: Number(r?.mrr ?? 0),
+            netRevenueRetention: baseMrr > 0 ? Number(r?.mrr ?? 0) / baseMrr : null,
+            grossRevenueRetention: baseMrr > 0 ? Number(r?.kept ?? 0) / baseMrr : null,
+            active,
+            activityRetention: active / accounts,
+          });
+        }
+        const ends = lifetimes.filter((l) => Number(l.cohort) === cohort);
+        const survival = periods.map((p) =>
+          ends
+            .filter((l) => Number(l.last_period) >= p.period)
+            .reduce((sum, l) => sum + Number(l.customers), 0),
+        );
+        const monthsPerPeriod = unit;
+        const ltvToDate = (periods.reduce((sum, p) => sum + p.mrr, 0) * monthsPerPeriod) / accounts;
+        return { cohort, accounts, periods, survival, ltvToDate, baseMrr };
+      });
+
+    // The flag: each cohort that reached the compared period against all the others that did.
+    const compared = cohorts.filter((c) => c.periods.length > comparePeriod);
+    const tests = compared.map((c) => {
+      const paying = c.periods[comparePeriod]?.paying ?? 0;
+      const others = compared.filter((o) => o !== c);
+      const otherPaying = others.reduce((sum, o) => sum + (o.periods[comparePeriod]?.paying ?? 0), 0);
+      const otherAccounts = others.reduce((sum, o) => sum + o.accounts, 0);
+      const [p1, p2] = [paying / c.accounts, otherAccounts > 0 ? otherPaying / otherAccounts : Number.NaN];
+      const pooled = (paying + otherPaying) / (c.accounts + otherAccounts);
+      const se = Math.sqrt(pooled * (1 - pooled) * (1 / c.accounts + 1 / otherAccounts));
+      const z = se > 0 ? (p1 - p2) / se : 0;
+      return {
+        cohort: c.cohort,
+        retention: p1,
+        othersRetention: p2,
+        pValue: otherAccounts > 0 ? jStat.normal.cdf(z, 0, 1) : 1,
+        cohensH: 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(Number.isNaN(p2) ? p1 : p2)),
+      };
+    });
+    const adjusted = benjaminiHochberg(tests.map((x) => x.pValue));
+    const alpha = options.alpha ?? 0.05;
+
+    return {
+      asOf: options.asOf.toISOString(),
+      by,
+      comparePeriod,
+      cohorts: cohorts.map((c) => {
+        const testIndex = tests.findIndex((x) => x.cohort === c.cohort);
+        const test = tests[testIndex];
+        let projection: Cohort['projection'] = null;
+        if (c.survival.length >= 3 && (c.survival[0] ?? 0) >= 10) {
+          try {
+            checkSurvival(c.survival);
+            const fit = fitSbg(c.survival);
+            const customers = c.survival[0] ?? 0;
+            projection = {
+              alpha: fit.alpha,
+              beta: fit.beta,
+              projectedSurvival: sbgSurvival(fit.alpha, fit.beta, Math.max(24, c.survival.length)),
+              projectedLtv:
+                ((c.baseMrr / customers) *
+                  unit *
+                  discountedLifetime(fit.alpha, fit.beta, discountRate) *
+                  customers) /
+                c.accounts,
+            };
+          } catch (error) {
+            if (!(error instanceof StrataError)) throw error;
+          }
+        }
+        return {
+          cohort: cohortLabel(c.cohort, by),
+          accounts: c.accounts,
+          periods: c.periods,
+          survival: c.survival,
+          ltvToDate: c.ltvToDate,
+          projection,
+          flag: test
+            ? {
+                period: comparePeriod,
+                retention: test.retention,
+                othersRetention: test.othersRetention,
+                pValue: test.pValue,
+                adjustedPValue: adjusted[testIndex] ?? 1,
+                cohensH: test.cohensH,
+                weak: (adjusted[testIndex] ?? 1) < alpha && test.cohensH <= -0.2,
+              }
+            : null,
+        };
+      }),
+    };
+  } finally {
+    for (const name of Object.values(t)) await store.dropScratch(name);
+  }
+}
