@@ -67,19 +67,15 @@ describe('cohorts', () => {
         p.grossRevenueRetention,
         p.activityRetention,
       ]);
-    ratios(january)?.forEach((row, k) =>
-      row.forEach((value, i) =>
-        expect(value).toBeCloseTo(
-          [
-            [2 / 3, 1, 1, 2 / 3],
-            [1, 350 / 150, 1, 2 / 3],
-            [2 / 3, 2, 100 / 150, 1 / 3],
-            [2 / 3, 2, 100 / 150, 1 / 3],
-          ][k]?.[i] ?? Number.NaN,
-          10,
-        ),
-      ),
-    );
+    const expected = [
+      [2 / 3, 1, 1, 2 / 3],
+      [1, 350 / 150, 1, 2 / 3],
+      [2 / 3, 2, 100 / 150, 1 / 3],
+      [2 / 3, 2, 100 / 150, 1 / 3],
+    ];
+    for (const [k, row] of (ratios(january) ?? []).entries()) {
+      for (const [i, value] of row.entries()) expect(value).toBeCloseTo(expected[k]?.[i] ?? Number.NaN, 10);
+    }
     expect(january?.survival).toEqual([2, 2, 1, 1]);
     expect(january?.ltvToDate).toBeCloseTo(1100 / 3, 10);
     expect(
@@ -133,6 +129,8 @@ describe('cohorts', () => {
     expect(cohortLabel(2024 * 4 + 3, 'quarter')).toBe('2024-Q4');
     // R: p.adjust(c(0.01, 0.04, 0.03, 0.5), "BH") = 0.04 0.0533 0.0533 0.5
     const adjusted = benjaminiHochberg([0.01, 0.04, 0.03, 0.5]);
-    [0.04, 0.04 * (4 / 3), 0.04 * (4 / 3), 0.5].forEach((p, i) => expect(adjusted[i]).toBeCloseTo(p, 10));
+    for (const [i, p] of [0.04, 0.04 * (4 / 3), 0.04 * (4 / 3), 0.5].entries()) {
+      expect(adjusted[i]).toBeCloseTo(p, 10);
+    }
   });
 });
