@@ -61,6 +61,11 @@ export interface Dialect {
    * `account_id` column and otherwise distinct column names) on account_id, the first kept whole.
    */
   joinOnAccount(relations: readonly string[]): string;
+  /**
+   * FROM-clause text: the rows of big `left` whose account_id is in small `right` (a query
+   * with an alias), joined USING account_id; on a cluster `right` is sent to every shard.
+   */
+  joinSmall(left: string, right: string): string;
   /** Any value as text. */
   castText(expression: string): string;
   /** `a` and `b` differ, a NULL differing from any value but NULL. */
@@ -73,6 +78,8 @@ export interface Dialect {
   monthNumber(timestamp: string): string;
   /** In a SELECT list: one row per whole number from `low` to `high` (none when high < low). */
   explodeRange(low: string, high: string): string;
+  /** The first 4 bytes of the MD5 of `text`, big-endian, as a whole number 0..2^32-1 (the same on every engine). */
+  md5Bucket(text: string): string;
   /** A number as a double (ClickHouse does not mix integer and float types by itself). */
   toDouble(number: string): string;
   /** Text to a number, NULL when it is not one. */

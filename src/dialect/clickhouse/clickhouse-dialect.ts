@@ -127,6 +127,8 @@ export const clickhouseDialect: Dialect = (() => {
       const [lo, hi] = [`toInt64(ifNull(${low}, 0))`, `toInt64(ifNull(${high}, -1))`];
       return `arrayJoin(arrayMap(i -> ${lo} + toInt64(i), range(toUInt64(greatest(${hi} - ${lo} + 1, 0)))))`;
     },
+    // reinterpretAsUInt32 reads little-endian: reverse the 4 bytes to read them big-endian.
+    md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
     // No row_number(): sort (value, account_id) pairs in an array and number them, then
@@ -148,6 +150,8 @@ export const clickhouseDialect: Dialect = (() => {
           ? joined
           : `(SELECT * FROM ${joined} ANY LEFT JOIN ${relation} USING account_id) AS ${quoteIdentifier(`joined_${i}`)}`,
       ),
+    // GLOBAL: the small side may be a table of this node only; it is shipped to the shards.
+    joinSmall: (left, right) => `${left} GLOBAL ALL INNER JOIN ${right} USING account_id`,
     castText: (expression) => `toString(${expression})`,
     distinctFrom: (a, b) =>
       `if((${a}) IS NULL OR (${b}) IS NULL, ((${a}) IS NULL) != ((${b}) IS NULL), (${a}) != (${b}))`,

@@ -60,6 +60,7 @@ export const duckdbDialect: Dialect = {
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
   monthNumber: (timestamp) => `(year(${timestamp}) * 12 + month(${timestamp}) - 1)`,
   explodeRange: (low, high) => `unnest(range(${low}, ${high} + 1))`,
+  md5Bucket: (text) => `CAST('0x' || substr(md5(${text}), 1, 8) AS UBIGINT)`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
@@ -84,6 +85,7 @@ export const duckdbDialect: Dialect = {
     );
     return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${relation} r`;
   },
+  joinSmall: (left, right) => `${left} INNER JOIN ${right} USING (account_id)`,
   castText: (expression) => `CAST(${expression} AS VARCHAR)`,
   distinctFrom: (a, b) => `(${a}) IS DISTINCT FROM (${b})`,
 };

@@ -81,6 +81,23 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       },
     ],
   },
+  {
+    version: 2,
+    description: 'A/B tests on segments and their assignments',
+    statements: (layout) => [
+      {
+        sql: `CREATE TABLE IF NOT EXISTS strata_ab_tests (test String, segment String, salt String, ratio Float64,
+          created_at ${layout.dialect.columnType('timestamp')}, planned_per_variant Nullable(Int64))
+          ENGINE = MergeTree ORDER BY test`,
+        where: 'this node',
+      },
+      {
+        sql: `CREATE TABLE IF NOT EXISTS strata_ab_assignments (test String, account_id String, variant String,
+          assigned_at ${layout.dialect.columnType('timestamp')}, run_id Int64) ENGINE = MergeTree ORDER BY (test, account_id)`,
+        where: 'this node',
+      },
+    ],
+  },
 ];
 
 export const LATEST_CLICKHOUSE_VERSION = CLICKHOUSE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -78,6 +78,16 @@ export const MIGRATIONS: readonly Migration[] = [
         await db.execute(`DROP TABLE ${table}`);
     },
   },
+  {
+    version: 5,
+    description: 'A/B tests on segments and their assignments',
+    statements: [
+      `CREATE TABLE strata_ab_tests (test VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL, salt VARCHAR NOT NULL,
+        ratio DOUBLE NOT NULL, created_at TIMESTAMP NOT NULL, planned_per_variant BIGINT)`,
+      `CREATE TABLE strata_ab_assignments (test VARCHAR NOT NULL, account_id VARCHAR NOT NULL, variant VARCHAR NOT NULL,
+        assigned_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /**
