@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
@@ -75,6 +76,43 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'A/B test: hashed split of a segment, conversion and metric reports',
+    rows: async (store) => {
+      const start = new Date('2026-10-01T00:00:00Z');
+      // The reference store answers every comparison: create the test once.
+      await createAbTest(
+        store,
+        world.workspace,
+        { test: 'parity', segment: 'paying', ratio: 0.3 },
+        start,
+      ).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'test_exists') throw error;
+      });
+      const assignments = await store.query(
+        `SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'parity' ORDER BY account_id`,
+      );
+      const converted = await reportAbTest(
+        store,
+        world.workspace,
+        'parity',
+        { event: 'session_start', withinDays: 14 },
+        AS_OF[1] as Date,
+      );
+      const metric = await reportAbTest(
+        store,
+        world.workspace,
+        'parity',
+        { metric: 'mrr' },
+        AS_OF[1] as Date,
+      );
+      return [
+        ...assignments,
+        { converted: converted.variants, comparison: converted.comparison },
+        { metric: metric.variants },
+      ];
+    },
+  },
   {
     name: 'cohorts by month: retention per period, survival, revenue to date, tests',
     rows: async (store) =>

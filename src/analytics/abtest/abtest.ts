@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import type { MetricNode } from '../../compile/ast.js';
+import { compileLayers, metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
+import { readRun } from '../../engine/run-snapshot.js';
+import { didYouMean, StrataError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import type { Workspace } from '../../workspace/load-workspace.js';
+import { metricNode, withInputs } from '../metric-closure.js';
+import { type Comparison, compareProportions, welchTest } from './statistics.js';
+
+/**
+ * A/B tests on a segment. Members of the segment in the latest run are split by a hash:
+ * an account is in `treatment` when the first 4 bytes of MD5(salt:account_id), read as a
+ * number, fall below ratio x 2^32, so the split is deterministic, the same on every
+ * engine, and an account keeps its variant when assigned again. Assignments are stored
+ * (strata_ab_assignments) with the run and time they were made.
+ */
+
+export interface AbTest {
+  readonly test: string;
+  readonly segment: string;
+  readonly salt: string;
+  readonly ratio: number;
+  readonly createdAt: string;
+  readonly plannedPerVariant: number | null;
+}
+
+async function readTest(store: Store, test: string): Promise<AbTest> {
+  const lit = store.dialect.literal;
+  const [row] = await store.query<{
+    test: string;
+    segment: string;
+    salt: string;
+    ratio: number;
+    created_at: string;
+    planned_per_variant: number | null;
+  }>(
+    `SELECT test, segment, salt, ratio, ${store.dialect.isoTimestamp('created_at')} AS created_at, planned_per_variant
+     FROM strata_ab_tests WHERE test = ${lit(test)}`,
+  );
+  if (!row) {
+    const known = (await store.query<{ test: string }>('SELECT test FROM strata_ab_tests')).map(
+      (r) => r.test,
+    );
+    throw new StrataError('unknown_test', `no A/B test '${test}'${didYouMean(test, known)}`);
+  }
+  return {
+    test: row.test,
+    segment: row.segment,
+    salt: row.salt,
+    ratio: Number(row.ratio),
+    createdAt: row.created_at,
+    plannedPerVariant: row.planned_per_variant === null ? null : Number(row.planned_per_variant),
+  };
+}
+
+/** Accounts per variant of a test. */
+async function variantCounts(store: Store, test: string) {
+  const rows = await store.query<{ variant: string; accounts: number }>(
+    `SELECT variant, count(*) AS accounts FROM strata_ab_assignments WHERE test = ${store.dialect.literal(test)} GROUP BY variant`,
+  );
+  const count = (variant: string) => Number(rows.find((r) => r.variant === variant)?.accounts ?? 0);
+  return { control: count('control'), treatment: count('treatment') };
+}
+
+/** Assigns the segment's members in the latest run that the test has not assigned yet. */
+export async function assignAbTest(store: Store, test: string, now = new Date()) {
+  const ab = await readTest(store, test);
+  const run = await readRun(store);
+  if (!run.segments.includes(ab.segment)) {
+    throw new StrataError('unknown_segment', `the latest run (${run.runId}) has no segment '${ab.segment}'`);
+  }
+  const q = store.dialect.quoteIdentifier;
+  const lit = store.dialect.literal;
+  const bucket = store.dialect.md5Bucket(`concat(${lit(`${ab.salt}:`)}, account_id)`);
+  await store.execute(
+    `INSERT INTO strata_ab_assignments (test, account_id, variant, assigned_at, run_id)
+     SELECT ${lit(test)}, account_id, CASE WHEN ${bucket} < ${lit(Math.round(ab.ratio * 2 ** 32))} THEN 'treatment' ELSE 'control' END,
+       ${lit(now)}, ${lit(run.runId)}
+     FROM ${run.table} WHERE ${q(segmentColumn(ab.segment))}
+       AND account_id NOT IN (SELECT account_id FROM strata_ab_assignments WHERE test = ${lit(test)})`,
+  );
+  return { test: ab, runId: run.runId, ...(await variantCounts(store, test)) };
+}
+
+/** Creates a test on a segment and assigns its members in the latest run. */
+export async function createAbTest(
+  store: Store,
+  workspace: Workspace,
+  options: { test: string; segment: string; ratio?: number; salt?: string; plannedPerVariant?: number },
+  now = new Date(),
+) {
+  const ratio = options.ratio ?? 0.5;
+  if (!(ratio > 0 && ratio < 1))
+    throw new StrataError('invalid_argument', `--ratio ${ratio}: expected a share between 0 and 1`);
+  const ids = workspace.segments.map((s) => s.id);
+  if (!ids.includes(options.segment)) {
+    throw new StrataError(
+      'unknown_segment',
+      `unknown segment '${options.segment}'${didYouMean(options.segment, ids)}`,
+    );
+  }
+  const lit = store.dialect.literal;
+  const [existing] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM strata_ab_tests WHERE test = ${lit(options.test)}`,
+  );
+  if (Number(existing?.n ?? 0) > 0) {
+    throw new StrataError(
+      'test_exists',
+      `A/B test '${options.test}' exists already; 'strata ab assign ${options.test}' adds new members`,
+    );
+  }
+  await store.execute(
+    `INSERT INTO strata_ab_tests (test, segment, salt, ratio, created_at, planned_per_variant) VALUES
+     (${lit(options.test)}, ${lit(options.segment)}, ${lit(options.salt ?? options.test)}, ${lit(ratio)}, ${lit(now)},
+      ${options.plannedPerVariant === undefined ? 'NULL' : lit(options.plannedPerVariant)})`,
+  );
+  return assignAbTest(store, options.test, now);
+}
+
+export type AbOutcome =
+  /** Share of accounts with the event after their assignment (within `withinDays` of it). */
+  | { readonly event: string; readonly withinDays?: number }
+  /** Mean of a metric at the report's time. */
+  | { readonly metric: string };
+
+export interface AbReport {
+  readonly test: AbTest;
+  readonly asOf: string;
+  readonly outcome: string;
+  readonly variants: readonly {
+    readonly variant: 'control' | 'treatment';
+    readonly accounts: number;
+    readonly value: number;
+  }[];
+  readonly comparison: Comparison;
+  /** Accounts per variant the test was planned for; until both reach it, the result should not be acted on. */
+  readonly plannedPerVariant: number | null;
+  readonly reachedPlan: boolean | null;
+}
+
+/** Compares the outcome between the variants, as of `asOf`. */
+export async function reportAbTest(
+  store: Store,
+  workspace: Workspace,
+  test: string,
+  outcome: AbOutcome,
+  asOf: Date,
+): Promise<AbReport> {
+  const ab = await readTest(store, test);
+  const d = store.dialect;
+  const q = d.quoteIdentifier;
+  const lit = d.literal;
+  const assigned = `(SELECT account_id, variant, assigned_at FROM strata_ab_assignments WHERE test = ${lit(test)}) assigned`;
+  let variants: AbReport['variants'];
+  let comparison: Comparison;
+  let label: string;
+  if ('event' in outcome) {
+    const window =
+      outcome.withinDays === undefined ? '' : ` AND ts <= ${d.minusDays('assigned_at', -outcome.withinDays)}`;
+    const converted = `(SELECT account_id, 1 AS converted FROM ${d.joinSmall('events', assigned)}
+      WHERE event = ${lit(outcome.event)} AND ts > assigned_at AND ts <= ${lit(asOf)}${window} GROUP BY account_id) converted`;
+    const rows = await store.query<{ variant: string; accounts: number; converted: number | null }>(
+      `SELECT variant, count(*) AS accounts, sum(converted) AS converted
+       FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, converted])}
+       GROUP BY variant`,
+    );
+    const of = (variant: string) => {
+      const row = rows.find((r) => r.variant === variant);
+      return { n: Number(row?.accounts ?? 0), successes: Number(row?.converted ?? 0) };
+    };
+    const [control, treatment] = [of('control'), of('treatment')];
+    if (control.n === 0 || treatment.n === 0)
+      throw new StrataError('empty_variant', `test '${test}' has an empty variant`);
+    comparison = compareProportions(control, treatment);
+    variants = [
+      { variant: 'control', accounts: control.n, value: control.successes / control.n },
+      { variant: 'treatment', accounts: treatment.n, value: treatment.successes / treatment.n },
+    ];
+    label = `share with '${outcome.event}' after assignment${outcome.withinDays === undefined ? '' : ` within ${outcome.withinDays} days`}`;
+  } else {
+    const node: MetricNode = metricNode(workspace, outcome.metric, ['metrics', outcome.metric]);
+    const layers = compileLayers(d, {
+      metrics: withInputs(workspace, { outcome: node }),
+      segments: [],
+      asOf,
+    });
+    const scratch = `strata_ab_metric_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    try {
+      if (d.rankNeedsTable && layers.ranks.length > 0) {
+        await store.createScratch(`${scratch}_base`, layers.base);
+        await store.createScratch(scratch, layers.finish(q(`${scratch}_base`)));
+      } else {
+        await store.createScratch(scratch, layers.finish(`(${layers.base})`));
+      }
+      const value = d.toDouble(q(metricColumn('outcome')));
+      const rows = await store.query<{ variant: string; n: number; total: number; squares: number }>(
+        `SELECT variant, count(${value}) AS n, sum(${value}) AS total, sum(${value} * ${value}) AS squares
+         FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, q(scratch)])}
+         GROUP BY variant`,
+      );
+      const of = (variant: string) => {
+        const row = rows.find((r) => r.variant === variant);
+        const n = Number(row?.n ?? 0);
+        const mean = n > 0 ? Number(row?.total ?? 0) / n : Number.NaN;
+        const variance = n > 1 ? (Number(row?.squares ?? 0) - n * mean * mean) / (n - 1) : Number.NaN;
+        return { n, mean, variance: Math.max(0, variance) };
+      };
+      const [control, treatment] = [of('control'), of('treatment')];
+      if (control.n < 2 || treatment.n < 2) {
+        throw new StrataError(
+          'empty_variant',
+          `test '${test}' needs two accounts with a value of '${outcome.metric}' in each variant`,
+        );
+      }
+      comparison = welchTest(control, treatment);
+      variants = [
+        { variant: 'control', accounts: control.n, value: control.mean },
+        { variant: 'treatment', accounts: treatment.n, value: treatment.mean },
+      ];
+      label = `mean of ${outcome.metric}`;
+    } finally {
+      await store.dropScratch(scratch);
+      await store.dropScratch(`${scratch}_base`);
+    }
+  }
+  const planned = ab.plannedPerVariant;
+  return {
+    test: ab,
+    asOf: asOf.toISOString(),
+    outcome: label,
+    variants,
+    comparison,
+    plannedPerVariant: planned,
+    reachedPlan: planned === null ? null : variants.every((v) => v.accounts >= planned),
+  };
+}
