@@ -311,4 +311,78 @@ analyze
     ),
   );
 
+const ab = program.command('ab').description('A/B tests on segments');
+ab.command('create <test>')
+  .description("split a segment's members into control and treatment by a hash, and store the assignments")
+  .option('--segment <id>', 'the segment to test')
+  .option('--ratio <share>', 'share of the segment in treatment', '0.5')
+  .option('--salt <text>', 'salt of the hash (default: the test name)')
+  .option('--planned <n>', 'accounts per variant the test is planned for')
+  .option('--baseline <rate>', 'baseline conversion rate, to plan the size with --mde')
+  .option('--mde <change>', 'smallest absolute change worth detecting, to plan the size')
+  .action(
+    action(async (o, test: string) =>
+      (await import('./commands/ab.js')).runAbCreate(
+        test,
+        {
+          workspace: o.workspace,
+          ...(o.segment ? { segment: o.segment as string } : {}),
+          ...(o.ratio ? { ratio: o.ratio as string } : {}),
+          ...(o.salt ? { salt: o.salt as string } : {}),
+          ...(o.planned ? { planned: o.planned as string } : {}),
+          ...(o.baseline ? { baseline: o.baseline as string } : {}),
+          ...(o.mde ? { mde: o.mde as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+ab.command('assign <test>')
+  .description('assign the members the segment gained in the latest run (nobody changes variant)')
+  .action(
+    action(async (o, test: string) =>
+      (await import('./commands/ab.js')).runAbAssign(test, { workspace: o.workspace }, createOutput(o)),
+    ),
+  );
+ab.command('report <test>')
+  .description('compare an outcome between the variants, with a confidence interval and p-value')
+  .option('--event <name>', 'outcome: share of accounts with this event after their assignment')
+  .option('--within <window>', 'count the event only this long after the assignment (e.g. 30d)')
+  .option('--metric <name>', "outcome: a metric's mean")
+  .option('--as-of <time>', 'report as of this ISO time (default: now)')
+  .action(
+    action(async (o, test: string) =>
+      (await import('./commands/ab.js')).runAbReport(
+        test,
+        {
+          workspace: o.workspace,
+          ...(o.event ? { event: o.event as string } : {}),
+          ...(o.within ? { within: o.within as string } : {}),
+          ...(o.metric ? { metric: o.metric as string } : {}),
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+ab.command('size')
+  .description('accounts needed per variant to detect a change in a conversion rate')
+  .option('--baseline <rate>', 'baseline conversion rate, e.g. 0.1')
+  .option('--mde <change>', 'smallest absolute change worth detecting, e.g. 0.02')
+  .option('--alpha <level>', 'significance level (two-sided)', '0.05')
+  .option('--power <power>', 'power', '0.8')
+  .action(
+    action(async (o) =>
+      (await import('./commands/ab.js')).runAbSize(
+        {
+          ...(o.baseline ? { baseline: o.baseline as string } : {}),
+          ...(o.mde ? { mde: o.mde as string } : {}),
+          ...(o.alpha ? { alpha: o.alpha as string } : {}),
+          ...(o.power ? { power: o.power as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 await program.parseAsync(process.argv);
