@@ -311,6 +311,24 @@ analyze
     ),
   );
 
+analyze
+  .command('performance')
+  .description('members and the mean of each numeric metric of segments, run by run')
+  .option('--segment <id...>', 'only these segments')
+  .option('--metric <name...>', 'only these metrics')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzePerformance(
+        {
+          workspace: o.workspace,
+          ...(o.segment ? { segment: o.segment as string[] } : {}),
+          ...(o.metric ? { metric: o.metric as string[] } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const ab = program.command('ab').description('A/B tests on segments');
 ab.command('create <test>')
   .description("split a segment's members into control and treatment by a hash, and store the assignments")

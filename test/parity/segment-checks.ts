@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
+import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
@@ -76,6 +77,10 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'segment performance: members and metric means per segment per run',
+    rows: async (store) => (await segmentPerformance(store, world.workspace)).rows,
+  },
   {
     name: 'A/B test: hashed split of a segment, conversion and metric reports',
     rows: async (store) => {

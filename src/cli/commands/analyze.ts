@@ -1,4 +1,5 @@
 import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
+import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { StrataError } from '../../errors.js';
@@ -179,6 +180,44 @@ export async function runAnalyzeCohorts(
           ]),
         ),
       ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze performance`: members and mean metrics of segments, run by run. */
+export async function runAnalyzePerformance(
+  options: { workspace: string; segment?: string[]; metric?: string[] },
+  output: Output,
+) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const report = await segmentPerformance(store, workspace, {
+      ...(options.segment?.length ? { segments: options.segment } : {}),
+      ...(options.metric?.length ? { metrics: options.metric } : {}),
+    });
+    const segments = [...new Set(report.rows.map((r) => r.segment))];
+    output.result(report, () =>
+      segments
+        .map((segment) =>
+          [
+            `${segment}:`,
+            formatTable(
+              ['run', 'as of', 'accounts', ...report.metrics],
+              report.rows
+                .filter((r) => r.segment === segment)
+                .map((r) => [
+                  r.runId,
+                  r.asOf.slice(0, 19),
+                  r.accounts,
+                  ...report.metrics.map((m) => {
+                    const value = r.means[m];
+                    return value === null || value === undefined ? '' : Number(value.toFixed(2));
+                  }),
+                ]),
+            ),
+          ].join('\n'),
+        )
+        .join('\n\n'),
     );
     return report;
   });
