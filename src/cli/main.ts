@@ -329,6 +329,21 @@ analyze
     ),
   );
 
+program
+  .command('validate [segment]')
+  .description(
+    "a segment's validation card (distinct, measurable, accessible, substantial, actionable, stable), or every segment's verdicts",
+  )
+  .action(
+    action(async (o, segment: string | undefined) =>
+      (await import('./commands/validate.js')).runValidate(
+        segment,
+        { workspace: o.workspace },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const ab = program.command('ab').description('A/B tests on segments');
 ab.command('create <test>')
   .description("split a segment's members into control and treatment by a hash, and store the assignments")

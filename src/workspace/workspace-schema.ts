@@ -154,9 +154,15 @@ export const workspaceSchema = z
           .min(2)
           .default(5)
           .describe('Warn about segments unchanged over this many runs'),
+        substantialSize: z
+          .number()
+          .int()
+          .min(1)
+          .default(300)
+          .describe('Members a segment needs to pass "substantial" on its validation card'),
       })
       .strict()
-      .default({ minSegmentSize: 10, staleRuns: 5 }),
+      .default({ minSegmentSize: 10, staleRuns: 5, substantialSize: 300 }),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
+import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
@@ -77,6 +78,13 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'validation cards',
+    rows: async (store) =>
+      Promise.all(
+        ['at_risk', 'mm_healthcare', 'renewal_due'].map((id) => validateSegment(store, world.workspace, id)),
+      ),
+  },
   {
     name: 'segment performance: members and metric means per segment per run',
     rows: async (store) => (await segmentPerformance(store, world.workspace)).rows,

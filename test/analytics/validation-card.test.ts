@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { welchTest } from '../../src/analytics/abtest/statistics.js';
+import { validateSegment } from '../../src/analytics/validation/validation-card.js';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * Twelve accounts: v1-v6 have 200 employees, v7-v12 have 10; v1-v5 are in Tech, v6 has no
+ * industry, v7-v12 are in Retail; v5 signs up on 06-15. big_tech = 200+ employees in Tech.
+ * Run 1 (06-01): v1-v4. Run 2 (07-15): v1-v5; turnover = (1 entered + 0 exited) / 5 = 20%: pass.
+ * Coverage: employees 12/12, industry 11/12 = 91.7%: warn. Reachable: v1-v4 have a user with
+ * an email, v5's user has none: 4/5 = 80%: warn. 5 members against substantialSize 5: pass.
+ * No playbook: warn. Overall: warn.
+ */
+const dir = tempDir();
+let store: DuckDBStore;
+const employees = (i: number) => (i <= 6 ? 200 : 10);
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(join(dir, 'v.duckdb'));
+  const accounts = Array.from({ length: 12 }, (_, k) => {
+    const i = k + 1;
+    const industry = i <= 5 ? "'Tech'" : i === 6 ? 'NULL' : "'Retail'";
+    return `('v${i}', '${i === 5 ? '2024-06-15' : '2024-01-01'}', ${employees(i)}, ${industry})`;
+  });
+  await store.execute(`
+    INSERT INTO accounts (account_id, created_at, employees, industry) VALUES ${accounts.join(', ')};
+    INSERT INTO users (user_id, account_id, email) VALUES ('u1', 'v1', 'a@v1.io'), ('u2', 'v2', 'b@v2.io'),
+      ('u3', 'v3', 'c@v3.io'), ('u4', 'v4', 'd@v4.io'), ('u4b', 'v4', NULL), ('u5', 'v5', NULL);
+  `);
+  mkdirSync(join(dir, 'ws'));
+  writeFileSync(
+    join(dir, 'ws', 'strata.yaml'),
+    `metrics:
+  size: { trait: employees }
+segments:
+  big_tech: { where: { all: [ { trait: employees, gte: 100 }, { trait: industry, eq: Tech } ] } }
+settings: { minSegmentSize: 2, substantialSize: 5 }
+`,
+  );
+  const workspace = loadWorkspace(join(dir, 'ws'));
+  await runWorkspace(store, workspace, new Date('2024-06-01T00:00:00Z'));
+  await runWorkspace(store, workspace, new Date('2024-07-15T00:00:00Z'));
+});
+afterAll(() => store.close());
+
+describe('validation card', () => {
+  it('rates each criterion with the figures behind it', async () => {
+    const card = await validateSegment(store, loadWorkspace(join(dir, 'ws')), 'big_tech');
+    expect(card).toMatchObject({ runId: 2, members: 5, overall: 'warn' });
+    expect(card.measurable.verdict).toBe('warn');
+    expect(card.measurable.coverage).toEqual([
+      { trait: 'employees', share: 1 },
+      { trait: 'industry', share: 11 / 12 },
+    ]);
+    expect(card.accessible).toMatchObject({ verdict: 'warn', reachable: 4, share: 0.8 });
+    expect(card.substantial.verdict).toBe('pass');
+    expect(card.actionable.verdict).toBe('warn');
+    expect(card.stability).toMatchObject({ verdict: 'pass', againstRunId: 1, turnover: 0.2 });
+  });
+
+  it("compares members with the other accounts on each metric with Welch's test and Cohen's d", async () => {
+    const card = await validateSegment(store, loadWorkspace(join(dir, 'ws')), 'big_tech');
+    const inside = [1, 2, 3, 4, 5].map(employees);
+    const outside = [6, 7, 8, 9, 10, 11, 12].map(employees);
+    const describe = (v: number[]) => {
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      return { n: v.length, mean, variance: v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1) };
+    };
+    const [a, b] = [describe(inside), describe(outside)];
+    const pooled = Math.sqrt(((a.n - 1) * a.variance + (b.n - 1) * b.variance) / (a.n + b.n - 2));
+    const size = card.distinct.metrics.find((m) => m.metric === 'size');
+    expect(size?.members).toBe(200);
+    expect(size?.others).toBeCloseTo(260 / 7, 10);
+    expect(size?.cohensD).toBeCloseTo((a.mean - b.mean) / pooled, 10);
+    expect(size?.pValue).toBeCloseTo(welchTest(b, a).pValue, 10);
+  });
+});
