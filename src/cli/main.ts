@@ -329,6 +329,19 @@ analyze
     ),
   );
 
+analyze
+  .command('quality')
+  .description('coverage of account attributes overall and per segment, and freshness of each table')
+  .option('--as-of <time>', 'as of this ISO time (default: now)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzeQuality(
+        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
 program
   .command('validate [segment]')
   .description(

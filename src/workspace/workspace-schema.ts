@@ -107,6 +107,30 @@ const rfmSchema = z
   })
   .strict();
 
+const qualitySchema = z
+  .object({
+    coverage: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.8)
+      .describe('Share of accounts that must have a value of each attribute (default 0.8)'),
+    segments: z
+      .record(z.string(), z.number().min(0).max(1))
+      .optional()
+      .describe('Stricter or looser coverage for the members of a segment, e.g. { enterprise: 0.95 }'),
+    attributes: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Attributes checked (default: every account column)'),
+    freshness: z
+      .record(z.string(), z.enum(['realtime', 'hourly', 'daily', 'weekly', 'monthly']))
+      .optional()
+      .describe('How often each table is expected to get new rows, e.g. { events: daily }'),
+  })
+  .strict();
+
 // A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
 const section = z.record(z.string(), z.unknown()).nullish();
 
@@ -145,6 +169,7 @@ export const workspaceSchema = z
       .transform((schemes) => schemes ?? {}),
     playbooks: section,
     rfm: rfmSchema.optional(),
+    quality: qualitySchema.optional(),
     settings: z
       .object({
         minSegmentSize: z.number().int().min(0).default(10).describe('Warn about segments smaller than this'),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
+import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
@@ -78,6 +79,14 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'data quality: coverage overall and in a segment, freshness',
+    rows: async (store) => {
+      const report = await analyzeQuality(store, world.workspace, AS_OF[1] as Date);
+      // The import times differ between stores by nature: compare what the data says.
+      return [report.attributes, report.segments, report.freshness.map((f) => ({ ...f, lastImport: null }))];
+    },
+  },
   {
     name: 'validation cards',
     rows: async (store) =>

@@ -1,5 +1,6 @@
 import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
 import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
+import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { StrataError } from '../../errors.js';
@@ -218,6 +219,46 @@ export async function runAnalyzePerformance(
           ].join('\n'),
         )
         .join('\n\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze quality`: attribute coverage overall and per segment, and table freshness. */
+export async function runAnalyzeQuality(options: { workspace: string; asOf?: string }, output: Output) {
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const report = await analyzeQuality(store, workspace, asOf);
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    output.result(report, () =>
+      [
+        `data quality of ${count(report.accounts)} accounts as of ${report.asOf}`,
+        '',
+        formatTable(
+          ['attribute', 'coverage', 'required', ''],
+          report.attributes.map((a) => [a.attribute, pct(a.share), pct(a.required), a.ok ? 'ok' : 'BELOW']),
+        ),
+        ...report.segments.flatMap((s) => [
+          '',
+          `${s.segment} (${s.members} members, ${pct(s.required)} required):`,
+          formatTable(
+            ['attribute', 'coverage', ''],
+            s.attributes.map((a) => [a.attribute, pct(a.share), a.ok ? 'ok' : 'BELOW']),
+          ),
+        ]),
+        '',
+        formatTable(
+          ['table', 'expected', 'newest row', 'last import', 'lag (hours)', ''],
+          report.freshness.map((f) => [
+            f.table,
+            f.expected ?? '',
+            f.newestRow?.slice(0, 19) ?? '',
+            f.lastImport?.slice(0, 19) ?? '',
+            f.lagHours === null ? '' : Number(f.lagHours.toFixed(1)),
+            f.fresh === null ? '' : f.fresh ? 'fresh' : 'STALE',
+          ]),
+        ),
+      ].join('\n'),
     );
     return report;
   });
