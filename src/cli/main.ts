@@ -342,6 +342,35 @@ analyze
     ),
   );
 
+analyze
+  .command('funnel [name]')
+  .description('ordered steps with a conversion window: accounts per step per group, and leaks')
+  .option(
+    '--steps <events>',
+    'comma-separated events in order (instead of, or overriding, a funnel of strata.yaml)',
+  )
+  .option('--within <window>', 'all steps within this long of the first (default 30d)')
+  .option(
+    '--by <group>',
+    'scheme:<name> (primary segments of the latest run) or an account column (plan, industry, ...)',
+  )
+  .option('--as-of <time>', 'as of this ISO time (default: now)')
+  .action(
+    action(async (o, name: string | undefined) =>
+      (await import('./commands/analyze.js')).runAnalyzeFunnel(
+        name,
+        {
+          workspace: o.workspace,
+          ...(o.steps ? { steps: o.steps as string } : {}),
+          ...(o.within ? { within: o.within as string } : {}),
+          ...(o.by ? { by: o.by as string } : {}),
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 program
   .command('validate [segment]')
   .description(

@@ -131,6 +131,17 @@ const qualitySchema = z
   })
   .strict();
 
+const funnelSchema = z
+  .object({
+    steps: z.array(z.string().min(1)).min(2).describe('Events in order: each must follow the one before'),
+    within: z
+      .string()
+      .regex(/^\d+\s*[dwmy]$/, 'a window such as 30d, 12w, 6m or 1y')
+      .default('30d')
+      .describe('All steps within this long of the first'),
+  })
+  .strict();
+
 // A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
 const section = z.record(z.string(), z.unknown()).nullish();
 
@@ -170,6 +181,7 @@ export const workspaceSchema = z
     playbooks: section,
     rfm: rfmSchema.optional(),
     quality: qualitySchema.optional(),
+    funnels: z.record(z.string(), funnelSchema).optional(),
     settings: z
       .object({
         minSegmentSize: z.number().int().min(0).default(10).describe('Warn about segments smaller than this'),

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
+import { analyzeFunnel } from '../../src/analytics/funnels/funnel.js';
 import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
@@ -79,6 +80,20 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'funnel by primary segment and by plan',
+    rows: async (store) => {
+      const funnel = {
+        steps: ['signup', 'trial_started', 'trial_completed', 'subscription_paid'],
+        withinDays: 30,
+      };
+      const asOf = AS_OF[1] as Date;
+      return [
+        await analyzeFunnel(store, funnel, { asOf, by: 'scheme:cs_tiers' }),
+        await analyzeFunnel(store, funnel, { asOf, by: 'plan' }),
+      ];
+    },
+  },
   {
     name: 'data quality: coverage overall and in a segment, freshness',
     rows: async (store) => {

@@ -1,9 +1,11 @@
 import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
+import { analyzeFunnel } from '../../analytics/funnels/funnel.js';
 import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
-import { StrataError } from '../../errors.js';
+import { didYouMean, StrataError } from '../../errors.js';
+import { parseWindowDays } from '../../workspace/duration.js';
 import { count, formatTable, type Output } from '../output.js';
 import { parseAsOf, withWorkspace } from './run.js';
 
@@ -258,6 +260,80 @@ export async function runAnalyzeQuality(options: { workspace: string; asOf?: str
             f.fresh === null ? '' : f.fresh ? 'fresh' : 'STALE',
           ]),
         ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze funnel [<name>] [--steps a,b,c --within 30d] [--by scheme:X|column]`. */
+export async function runAnalyzeFunnel(
+  name: string | undefined,
+  options: { workspace: string; steps?: string; within?: string; by?: string; asOf?: string },
+  output: Output,
+) {
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const defined = workspace.config.funnels ?? {};
+    let steps: string[];
+    let within: string;
+    if (name !== undefined) {
+      const funnel = defined[name];
+      if (!funnel) {
+        throw new StrataError(
+          'unknown_funnel',
+          `no funnel '${name}' in strata.yaml${didYouMean(name, Object.keys(defined))}`,
+        );
+      }
+      steps = options.steps ? options.steps.split(',').map((s) => s.trim()) : funnel.steps;
+      within = options.within ?? funnel.within;
+    } else {
+      if (!options.steps) {
+        throw new StrataError(
+          'invalid_argument',
+          'name a funnel of strata.yaml (funnels:) or give --steps a,b,c',
+        );
+      }
+      steps = options.steps
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      within = options.within ?? '30d';
+    }
+    if (steps.length < 2) throw new StrataError('invalid_argument', 'a funnel needs two steps at least');
+    const withinDays = parseWindowDays(within);
+    if (withinDays === undefined) {
+      throw new StrataError(
+        'invalid_argument',
+        `--within ${within}: expected a window such as 30d, 12w, 6m or 1y`,
+      );
+    }
+    const report = await analyzeFunnel(
+      store,
+      { steps, withinDays },
+      { asOf, ...(options.by ? { by: options.by } : {}) },
+    );
+    const pct = (x: number | null | undefined) =>
+      x === null || x === undefined ? '' : `${(x * 100).toFixed(1)}%`;
+    const row = (g: (typeof report.groups)[number]) => [
+      g.group,
+      ...g.reached.flatMap((n, k) => {
+        const leak = g.tests.find((t) => t.step === k)?.leak;
+        return k === 0 ? [n] : [n, `${pct(g.conversion[k])}${leak ? ' LEAK' : ''}`];
+      }),
+    ];
+    const headers = ['group', ...steps.flatMap((s, k) => (k === 0 ? [s] : [s, 'conv.']))];
+    output.result(report, () =>
+      [
+        `funnel ${steps.join(' -> ')} within ${withinDays} days of the first step, as of ${report.asOf}${report.by ? `, by ${report.by}` : ''}`,
+        '',
+        formatTable(headers, [row(report.overall), ...report.groups.map(row)]),
+        ...(report.groups.some((g) => g.tests.some((t) => t.leak))
+          ? [
+              '',
+              'LEAK: step conversion significantly below the other groups (one-sided z-test, Benjamini-Hochberg, p < 0.05)',
+            ]
+          : []),
       ].join('\n'),
     );
     return report;
