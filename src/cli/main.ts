@@ -371,6 +371,32 @@ analyze
     ),
   );
 
+analyze
+  .command('icp')
+  .description('which segments and trait values retain, expand, reach value and use the product best')
+  .option(
+    '--by <columns>',
+    'account columns to group by, comma-separated (their current values)',
+    'industry,region',
+  )
+  .option('--value-event <event>', "the event that marks an account's first value", 'subscription_paid')
+  .option('--min <n>', 'leave out groups with fewer accounts paying a year before', '30')
+  .option('--as-of <time>', 'as of this ISO time (default: now)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/analyze.js')).runAnalyzeIcp(
+        {
+          workspace: o.workspace,
+          ...(o.by ? { by: o.by as string } : {}),
+          ...(o.valueEvent ? { valueEvent: o.valueEvent as string } : {}),
+          ...(o.min ? { min: o.min as string } : {}),
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 program
   .command('validate [segment]')
   .description(

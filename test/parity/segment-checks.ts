@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { analyzeFunnel } from '../../src/analytics/funnels/funnel.js';
+import { analyzeIcp } from '../../src/analytics/icp/icp.js';
 import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
@@ -80,6 +81,13 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'ICP report',
+    rows: async (store) => {
+      const report = await analyzeIcp(store, { asOf: AS_OF[1] as Date, minBase: 5 });
+      return [report.overall, ...report.groups];
+    },
+  },
   {
     name: 'funnel by primary segment and by plan',
     rows: async (store) => {

@@ -1,5 +1,6 @@
 import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
 import { analyzeFunnel } from '../../analytics/funnels/funnel.js';
+import { analyzeIcp } from '../../analytics/icp/icp.js';
 import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
@@ -334,6 +335,64 @@ export async function runAnalyzeFunnel(
               'LEAK: step conversion significantly below the other groups (one-sided z-test, Benjamini-Hochberg, p < 0.05)',
             ]
           : []),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze icp`: retention, expansion, time to value and usage per segment and trait value. */
+export async function runAnalyzeIcp(
+  options: { workspace: string; by?: string; valueEvent?: string; min?: string; asOf?: string },
+  output: Output,
+) {
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  const minBase = positive('--min', options.min, true);
+  return withWorkspace(options.workspace, async (store) => {
+    const report = await analyzeIcp(store, {
+      asOf,
+      ...(options.by
+        ? {
+            dimensions: options.by
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
+      ...(minBase !== undefined ? { minBase } : {}),
+    });
+    const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(0)}%`);
+    const interval = (low: number | null, high: number | null, f: (x: number | null) => string) =>
+      low === null || high === null ? '' : `${f(low)}-${f(high)}`;
+    const days = (x: number | null) => (x === null ? '' : x.toFixed(0));
+    const row = (g: (typeof report.groups)[number]) => [
+      g.group,
+      g.retention.n,
+      pct(g.retention.rate),
+      interval(g.retention.low, g.retention.high, pct),
+      pct(g.expansion.rate),
+      interval(g.expansion.low, g.expansion.high, pct),
+      days(g.timeToValue.mean),
+      g.usage.mean === null ? '' : Number(g.usage.mean.toFixed(1)),
+    ];
+    output.result(report, () =>
+      [
+        ...report.summary,
+        '',
+        formatTable(
+          [
+            'group',
+            'paying a year ago',
+            '12-month retention',
+            '95% CI',
+            'expansion',
+            '95% CI',
+            `days to ${report.valueEvent}`,
+            'events / 30 days',
+          ],
+          [row(report.overall), ...report.groups.map(row)],
+        ),
       ].join('\n'),
     );
     return report;
