@@ -77,6 +77,10 @@ describe('cohorts', () => {
       for (const [i, value] of row.entries()) expect(value).toBeCloseTo(expected[k]?.[i] ?? Number.NaN, 10);
     }
     expect(january?.survival).toEqual([2, 2, 1, 1]);
+    // Active 30-60 days after signup: c1 (02-11), c3 (03-10), not c2; c4 (03-05), not c5.
+    // MRR 30 and 90 days after signup: c1 100/100, c2 50/0, c3 200/200; c4 80/120 (expanded).
+    expect([january?.retention30, january?.expansion90]).toEqual([2 / 3, 0]);
+    expect([february?.retention30, february?.expansion90]).toEqual([1 / 2, 1]);
     expect(january?.ltvToDate).toBeCloseTo(1100 / 3, 10);
     expect(
       february?.periods.map((p) => [

@@ -11,7 +11,9 @@ import { checkSurvival, discountedLifetime, fitSbg, sbgSurvival } from '../reten
  * - net revenue retention: the cohort's MRR at the period's end over its MRR at the end of
  *   period 0; gross revenue retention counts each account at most at its period-0 MRR
  *   (no expansion);
- * - activity retention: share of the cohort with any event during the period.
+ * - activity retention: share of the cohort with any event during the period;
+ * - 30-day retention (any event 30 to 60 days after signup) and 90-day expansion (paying
+ *   more 90 days after signup than 30 days after it).
  * Only complete periods before the as-of time count. Each cohort's paying customers of
  * period 0 are followed until their last paying period, and the shifted-beta-geometric
  * model is fitted to those survival counts to project lifetime and LTV. A cohort whose
@@ -48,6 +50,10 @@ export interface Cohort {
   readonly periods: readonly CohortPeriod[];
   /** Paying customers of period 0 still paying (or paying again later) at each period. */
   readonly survival: readonly number[];
+  /** Share with any event 30 to 60 days after signup (accounts signed up 60+ days before the time). */
+  readonly retention30: number | null;
+  /** Of the accounts paying 30 days after signup (signed up 90+ days before), share paying more at 90 days. */
+  readonly expansion90: number | null;
   /** Revenue to date per account of the cohort (sum of period-end MRR, per month of a period). */
   readonly ltvToDate: number;
   readonly projection: {
@@ -119,7 +125,7 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
   try {
     await store.createScratch(
       t.cohorts,
-      `SELECT account_id, ${periodOf(d.monthNumber('created_at'))} AS cohort FROM accounts
+      `SELECT account_id, ${periodOf(d.monthNumber('created_at'))} AS cohort, created_at AS signup_at FROM accounts
        WHERE created_at <= ${asOf} AND ${d.monthNumber('created_at')} <= ${lit(lastMonth)}`,
     );
     // Paying account-months: MRR at each month's end, summed over the subscriptions active then.
@@ -162,6 +168,30 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
        FROM ${d.joinOnAccount([`(${activeMonths}) active_periods`, q(t.cohorts)])}
        WHERE cohort IS NOT NULL AND event_period >= cohort GROUP BY cohort, event_period - cohort`,
     );
+    // Early signals per account: active 30-60 days after signup; MRR 30 and 90 days after it.
+    const signups = (days: number) =>
+      `(SELECT account_id, created_at AS signed_up FROM accounts WHERE created_at <= ${d.minusDays(asOf, days)}) signups`;
+    const active30 = `(SELECT account_id, 1 AS active_30 FROM ${d.joinSmall('events', signups(60))}
+      WHERE ts > ${d.minusDays('signed_up', -30)} AND ts <= ${d.minusDays('signed_up', -60)} GROUP BY account_id) early_activity`;
+    const mrrAt = (days: number) => {
+      const at = d.minusDays('signed_up', -days);
+      return `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
+    };
+    const earlyRevenue = `(SELECT account_id, ${mrrAt(30)} AS mrr_30, ${mrrAt(90)} AS mrr_90
+      FROM ${d.joinSmall('subscriptions', signups(90))} WHERE mrr > 0 GROUP BY account_id) early_revenue`;
+    const early = await store.query<{
+      cohort: number;
+      eligible_30: number;
+      retained_30: number;
+      paying_30: number;
+      expanded_90: number;
+    }>(
+      `SELECT cohort,
+         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 60)} THEN 1 END) AS eligible_30, count(active_30) AS retained_30,
+         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 90)} AND mrr_30 > 0 THEN 1 END) AS paying_30,
+         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 90)} AND mrr_30 > 0 AND mrr_90 > mrr_30 THEN 1 END) AS expanded_90
+       FROM ${d.joinOnAccount([q(t.cohorts), active30, earlyRevenue])} GROUP BY cohort`,
+    );
     // Followed customers: paying in period 0; alive at k while their last paying period is >= k.
     const lifetimes = await store.query<{ cohort: number; last_period: number; customers: number }>(
       `SELECT cohort, last_period, count(*) AS customers FROM (
@@ -202,7 +232,19 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
         );
         const monthsPerPeriod = unit;
         const ltvToDate = (periods.reduce((sum, p) => sum + p.mrr, 0) * monthsPerPeriod) / accounts;
-        return { cohort, accounts, periods, survival, ltvToDate, baseMrr };
+        const signals = early.find((e) => Number(e.cohort) === cohort);
+        const ratio = (x: number | undefined, n: number | undefined) =>
+          n ? Number(x ?? 0) / Number(n) : null;
+        return {
+          cohort,
+          accounts,
+          periods,
+          survival,
+          ltvToDate,
+          baseMrr,
+          retention30: ratio(signals?.retained_30, signals?.eligible_30),
+          expansion90: ratio(signals?.expanded_90, signals?.paying_30),
+        };
       });
 
     // The flag: each cohort that reached the compared period against all the others that did.
@@ -260,6 +302,8 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
           accounts: c.accounts,
           periods: c.periods,
           survival: c.survival,
+          retention30: c.retention30,
+          expansion90: c.expansion90,
           ltvToDate: c.ltvToDate,
           projection,
           flag: test

@@ -160,6 +160,8 @@ export async function runAnalyzeCohorts(
         formatTable(
           [
             'cohort',
+            '30-day retention',
+            '90-day expansion',
             'revenue to date / account',
             'sBG alpha',
             'sBG beta',
@@ -172,6 +174,8 @@ export async function runAnalyzeCohorts(
           ],
           report.cohorts.map((c) => [
             c.cohort,
+            percent(c.retention30),
+            percent(c.expansion90),
             Number(c.ltvToDate.toFixed(0)),
             c.projection ? Number(c.projection.alpha.toPrecision(3)) : '',
             c.projection ? Number(c.projection.beta.toPrecision(3)) : '',
