@@ -64,6 +64,8 @@ export const BUILTIN_METRICS = [
   'nps_category',
   'last_seen_days',
   'events_30d',
+  'signup_month',
+  'signup_quarter',
 ] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 

@@ -5,7 +5,7 @@ import type { EventFilter, MetricNode, Moment } from './ast.js';
 import type { ScanRegistry } from './scan-registry.js';
 
 const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
-const TEXT_METRICS = new Set(['nps_category']);
+const TEXT_METRICS = new Set(['nps_category', 'signup_month', 'signup_quarter']);
 
 /**
  * Turns metrics into SQL expressions over `accounts a` and the scans, at the evaluation
@@ -176,6 +176,11 @@ export class MetricCompiler {
       }
       case 'last_seen_days':
         return this.node({ kind: 'recency', filter: { event: 'any', where: {} } }, shift, name);
+      // The signup cohort as text ('2024-03', '2024-Q1'), so segments can target a cohort.
+      case 'signup_month':
+        return d.monthLabel('created_at', 'month');
+      case 'signup_quarter':
+        return d.monthLabel('created_at', 'quarter');
       case 'events_30d':
         return this.node({ kind: 'count', filter: { event: 'any', where: {} }, withinDays: 30 }, shift, name);
     }

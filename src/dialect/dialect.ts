@@ -76,6 +76,8 @@ export interface Dialect {
   containsText(haystack: string, needle: string): string;
   /** The calendar month of a timestamp as a whole number, 12 * year + month - 1 (UTC). */
   monthNumber(timestamp: string): string;
+  /** A timestamp's calendar month ('2024-03') or quarter ('2024-Q1') as text (UTC). */
+  monthLabel(timestamp: string, by: 'month' | 'quarter'): string;
   /** In a SELECT list: one row per whole number from `low` to `high` (none when high < low). */
   explodeRange(low: string, high: string): string;
   /** The first 4 bytes of the MD5 of `text`, big-endian, as a whole number 0..2^32-1 (the same on every engine). */

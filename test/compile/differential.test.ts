@@ -169,6 +169,8 @@ interface Generated {
 }
 const WINDOWS = [30, 1, 3, 7, 14, 60, 90, 365];
 const EVENTS = ['session_start', 'report_exported', 'api_call', 'sso_enabled'];
+/** Signup quarters of the generated accounts (around 2024) and one that none has. */
+const SIGNUP_QUARTERS = ['2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4', '2025-Q1', '1999-Q4'];
 const PLAIN = [0, -1, 0.5, 1, 2, 3, 5, 10, 30, 50, 100, 800];
 /** Decimals with a 5^4 denominator, which no score (its anchor spans are powers of two) can hit. */
 const FUZZY = [50.0001, -0.0001, 0.0001, 25.0001, 74.9999];
@@ -290,10 +292,18 @@ function conditionNode(r: Tape, p: Pools, depth: number): ConditionNode {
         ...p.numeric,
         ...p.percentiles.map((name) => ({ name, fuzzy: false })),
         { name: 'nps_category', fuzzy: false },
+        { name: 'signup_quarter', fuzzy: false },
       ]);
       const values =
-        m.name === 'nps_category' ? ['detractor', 'passive', 'promoter'] : m.fuzzy ? FUZZY : PLAIN;
-      return { kind: 'metric', metric: m.name, ...comparison(r, values, m.name !== 'nps_category') };
+        m.name === 'nps_category'
+          ? ['detractor', 'passive', 'promoter']
+          : m.name === 'signup_quarter'
+            ? SIGNUP_QUARTERS
+            : m.fuzzy
+              ? FUZZY
+              : PLAIN;
+      const text = m.name === 'nps_category' || m.name === 'signup_quarter';
+      return { kind: 'metric', metric: m.name, ...comparison(r, values, !text) };
     }
     case 3: {
       const atLeast = r.int(4);

@@ -73,7 +73,13 @@ export type Value = number | string | null;
 
 // Listed again rather than imported: only types may come from src/compile.
 const SOME_BUILTINS = 'seats tenure_days days_to_renewal tickets_open tickets_30d nps_latest nps_category';
-const BUILTINS = new Set([...SOME_BUILTINS.split(' '), 'last_seen_days', 'events_30d']);
+const BUILTINS = new Set([
+  ...SOME_BUILTINS.split(' '),
+  'last_seen_days',
+  'events_30d',
+  'signup_month',
+  'signup_quarter',
+]);
 /** Account columns that name a metric without a declaration. */
 const NUMERIC_COLUMNS = new Set(['employees', 'mrr', 'arr']);
 /** Every account column a trait can name; those the row type leaves out are NULL in the store. */
@@ -293,6 +299,14 @@ export class ReferenceEvaluator {
         return this.compute({ kind: 'recency', filter: ANY }, account, t);
       case 'events_30d':
         return this.compute({ kind: 'count', filter: ANY, withinDays: 30 }, account, t);
+      case 'signup_month':
+      case 'signup_quarter': {
+        const date = new Date(account.created_at * 1000);
+        const [year, month] = [date.getUTCFullYear(), date.getUTCMonth()];
+        return name === 'signup_month'
+          ? `${year}-${String(month + 1).padStart(2, '0')}`
+          : `${year}-Q${Math.floor(month / 3) + 1}`;
+      }
     }
   }
 

@@ -80,6 +80,14 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
       return accountHistory(store, first?.account_id ?? '');
     },
   },
+  {
+    name: 'signup cohort labels (the signup_month and signup_quarter metrics)',
+    rows: (store) =>
+      store.query(
+        `SELECT account_id, ${store.dialect.monthLabel('created_at', 'month')} AS month_label,
+           ${store.dialect.monthLabel('created_at', 'quarter')} AS quarter_label FROM accounts ORDER BY account_id`,
+      ),
+  },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
   {
     name: 'ICP report',

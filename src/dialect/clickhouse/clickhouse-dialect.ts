@@ -122,6 +122,13 @@ export const clickhouseDialect: Dialect = (() => {
       return `(toInt64(toYear(${time})) * 12 + toInt64(toMonth(${time})) - 1)`;
     },
     // range(n) only: 18.16 has no range(start, end).
+    // %Y and %m mean the same on every version (unlike %M).
+    monthLabel: (timestamp, by) => {
+      const time = `toDateTime(intDiv(${timestamp}, 1000000), 'UTC')`;
+      return by === 'month'
+        ? `formatDateTime(${time}, '%Y-%m')`
+        : `concat(toString(toYear(${time})), '-Q', toString(toQuarter(${time})))`;
+    },
     // An array cannot be Nullable: a NULL bound gives no rows.
     explodeRange: (low, high) => {
       const [lo, hi] = [`toInt64(ifNull(${low}, 0))`, `toInt64(ifNull(${high}, -1))`];

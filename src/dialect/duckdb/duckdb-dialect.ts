@@ -59,6 +59,10 @@ export const duckdbDialect: Dialect = {
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
   monthNumber: (timestamp) => `(year(${timestamp}) * 12 + month(${timestamp}) - 1)`,
+  monthLabel: (timestamp, by) =>
+    by === 'month'
+      ? `strftime(${timestamp}, '%Y-%m')`
+      : `concat(CAST(year(${timestamp}) AS VARCHAR), '-Q', CAST(quarter(${timestamp}) AS VARCHAR))`,
   explodeRange: (low, high) => `unnest(range(${low}, ${high} + 1))`,
   md5Bucket: (text) => `CAST('0x' || substr(md5(${text}), 1, 8) AS UBIGINT)`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
