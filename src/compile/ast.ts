@@ -43,7 +43,30 @@ export type MetricNode =
   /** Percentile rank of a metric among all accounts, 0-100 (100 = highest). */
   | { readonly kind: 'percentile'; readonly metric: string }
   /** Weighted health score 0-100: each component scaled from its `bad` anchor (0) to its `good` anchor (100). */
-  | { readonly kind: 'score'; readonly components: readonly ScoreComponent[] };
+  | { readonly kind: 'score'; readonly components: readonly ScoreComponent[] }
+  /**
+   * An RFM score (1-5) or cell name among all accounts, from the metrics named in the
+   * workspace's `rfm:` section (filled in when the workspace is loaded).
+   */
+  | {
+      readonly kind: 'rfm';
+      readonly part: RfmPart;
+      readonly recency: string;
+      readonly frequency: string;
+      readonly monetary: string;
+      readonly cells: readonly RfmCellRange[];
+    };
+
+export type RfmPart = 'cell' | 'r' | 'f' | 'm' | 'fm';
+
+/** A named RFM cell: inclusive score ranges an account must be in; absent ranges match any score. */
+export interface RfmCellRange {
+  readonly name: string;
+  readonly r?: readonly [number, number] | undefined;
+  readonly f?: readonly [number, number] | undefined;
+  readonly m?: readonly [number, number] | undefined;
+  readonly fm?: readonly [number, number] | undefined;
+}
 
 export interface ScoreComponent {
   readonly metric: string;
@@ -66,6 +89,7 @@ export const BUILTIN_METRICS = [
   'events_30d',
   'signup_month',
   'signup_quarter',
+  'sessions_30d',
 ] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 

@@ -2,6 +2,7 @@ import type { Dialect, SqlValue } from '../dialect/dialect.js';
 import { TABLES } from '../model/tables.js';
 import type { Comparison, ConditionNode, MetricNode, SegmentNode } from './ast.js';
 import { MetricCompiler } from './metric-sql.js';
+import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from './rfm-sql.js';
 import { ScanRegistry } from './scan-registry.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -30,7 +31,7 @@ export const segmentColumn = (id: string) => `segment:${id}`;
  */
 export function compileWorkspace(dialect: Dialect, input: CompileInput): string {
   const layers = compileLayers(dialect, input);
-  if (dialect.rankNeedsTable && layers.ranks.length > 0) {
+  if (layers.needsTable) {
     throw new Error(`${dialect.name} ranks need the base layer in a table: use compileLayers`);
   }
   return layers.finish(`(${layers.base})`);
@@ -45,6 +46,8 @@ export function compileWorkspace(dialect: Dialect, input: CompileInput): string 
 export interface CompiledLayers {
   readonly base: string;
   readonly ranks: readonly { readonly column: string; readonly alias: string }[];
+  /** The dialect needs the base layer in a table before `finish` (ranks or positions without window functions). */
+  readonly needsTable: boolean;
   finish(relation: string): string;
 }
 
@@ -72,9 +75,39 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     if (index < 0) throw new Error(`not a base column: ${ref}`);
     return `b${index}`;
   };
-  /** A metric's column in the final layer (percentiles come from the window layer). */
+  /** Base columns positioned (row numbers, for RFM); position i is `q<i>`, with the row count in `q<i>_count`. */
+  const positionColumns: string[] = [];
+  const position = (baseRef: string) => {
+    const column = baseColumnName(baseRef);
+    const index = positionColumns.indexOf(column);
+    const i = index >= 0 ? index : positionColumns.push(column) - 1;
+    return quintileSql(`r.${q(`q${i}`)}`, `r.${q(`q${i}_count`)}`);
+  };
+  /** An RFM metric: quintiles of its inputs' positions among all accounts, combined as configured. */
+  const rfmRef = (node: Extract<MetricNode, { kind: 'rfm' }>): string => {
+    const key = (name: string, missing: number) =>
+      base(`coalesce(${dialect.toDouble(metrics.expression(name))}, ${lit(missing)})`);
+    const r = `(6 - ${position(key(node.recency, NEVER_ACTIVE))})`;
+    const f = position(key(node.frequency, 0));
+    const m = position(key(node.monetary, 0));
+    const fm = fmSql(f, m);
+    switch (node.part) {
+      case 'r':
+        return r;
+      case 'f':
+        return f;
+      case 'm':
+        return m;
+      case 'fm':
+        return fm;
+      case 'cell':
+        return cellSql(node.cells, { r, f, m, fm }, lit);
+    }
+  };
+  /** A metric's column in the final layer (percentiles and RFM scores come from the window layers). */
   const metricRef = (name: string): string => {
     const node = input.metrics[name];
+    if (node?.kind === 'rfm') return rfmRef(node);
     if (node?.kind !== 'percentile') return base(metrics.expression(name));
     // The percentile of a percentile is the same ranks: rank once.
     const inner = input.metrics[node.metric];
@@ -192,10 +225,15 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     FROM ${dialect.joinOnAccount([`${q('accounts')}`, ...scans.relations()])}
     WHERE created_at <= ${asOf}`;
   const ranks = rankColumns.map((column, i) => ({ column, alias: `p${i}` }));
+  const positions = positionColumns.map((column, i) => ({ column, alias: `q${i}` }));
   return {
     base: baseLayer,
     ranks,
-    finish: (relation: string) =>
-      `SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${ranks.length > 0 ? dialect.rankLayer(relation, ranks) : `SELECT * FROM ${relation}`}) r`,
+    needsTable: dialect.rankNeedsTable && (ranks.length > 0 || positions.length > 0),
+    finish: (relation: string) => {
+      let layer = ranks.length > 0 ? dialect.rankLayer(relation, ranks) : `SELECT * FROM ${relation}`;
+      if (positions.length > 0) layer = dialect.positionLayer(relation, positions, layer);
+      return `SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${layer}) r`;
+    },
   };
 }

@@ -34,7 +34,11 @@ export class MetricCompiler {
   /** Whether a metric holds text (compared with eq / in) rather than a number. */
   static isText(name: string, metrics: Readonly<Record<string, MetricNode>>): boolean {
     const node = metrics[name];
-    return TEXT_METRICS.has(name) || (node?.kind === 'builtin' && TEXT_METRICS.has(node.name));
+    return (
+      TEXT_METRICS.has(name) ||
+      (node?.kind === 'builtin' && TEXT_METRICS.has(node.name)) ||
+      (node?.kind === 'rfm' && node.part === 'cell')
+    );
   }
 
   /** Condition on events matching `filter` in the `withinDays` window ending `shiftDays` before the evaluation time. */
@@ -149,6 +153,11 @@ export class MetricCompiler {
           'unsupported_metric',
           `metric '${name}' is a percentile rank; it cannot be used inside a score or a change`,
         );
+      case 'rfm':
+        throw new StrataError(
+          'unsupported_metric',
+          `metric '${name}' is an RFM score over all accounts; it cannot be used inside another metric`,
+        );
       case 'builtin':
         return this.builtin(node.name, shift);
     }
@@ -181,6 +190,12 @@ export class MetricCompiler {
         return d.monthLabel('created_at', 'month');
       case 'signup_quarter':
         return d.monthLabel('created_at', 'quarter');
+      case 'sessions_30d':
+        return this.node(
+          { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },
+          shift,
+          name,
+        );
       case 'events_30d':
         return this.node({ kind: 'count', filter: { event: 'any', where: {} }, withinDays: 30 }, shift, name);
     }

@@ -46,13 +46,17 @@ export interface Dialect {
    */
   rankLayer(relation: string, ranks: readonly { readonly column: string; readonly alias: string }[]): string;
   /**
-   * Adds to table `relation` (which has `account_id`) each ordering's 1-based position of
-   * the row when sorted by `column` ascending, ties broken by account_id (pandas'
-   * rank(method='first') on rows in account order). `column` must not be NULL.
+   * Adds to the rows of `relation` (which has `account_id`) each ordering's 1-based position
+   * of the row when sorted by `column` ascending, ties broken by account_id (pandas'
+   * rank(method='first') on rows in account order), as `<alias>`, and the number of rows as
+   * `<alias>_count`. `column` must not be NULL. With `inner`, the columns are added to that
+   * query's rows instead (a query over the same accounts, e.g. a rank layer of `relation`).
+   * `relation` is a table, or a parenthesised query when `rankNeedsTable` is false.
    */
   positionLayer(
     relation: string,
     orderings: readonly { readonly column: string; readonly alias: string }[],
+    inner?: string,
   ): string;
   /** True when rankLayer reads its relation more than once, so it must be a table (no window functions). */
   readonly rankNeedsTable: boolean;

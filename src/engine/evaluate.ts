@@ -20,7 +20,7 @@ export async function evaluateWorkspace(
     asOf,
   });
   const name = `strata_evaluation_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  if (!store.dialect.rankNeedsTable || layers.ranks.length === 0) {
+  if (!layers.needsTable) {
     await store.createScratch(name, layers.finish(`(${layers.base})`), onProgress);
     return store.dialect.quoteIdentifier(name);
   }

@@ -114,6 +114,13 @@ export const metricSchema = byKey<MetricNode>('metric', {
     .object({ change: z.string().min(1), within: window })
     .strict()
     .transform((m): MetricNode => ({ kind: 'change', metric: m.change, withinDays: m.within })),
+  rfm: z
+    .object({ rfm: z.enum(['cell', 'r', 'f', 'm', 'fm']) })
+    .strict()
+    // The inputs come from the workspace's `rfm:` section when the workspace is loaded.
+    .transform(
+      (m): MetricNode => ({ kind: 'rfm', part: m.rfm, recency: '', frequency: '', monetary: '', cells: [] }),
+    ),
   percentile: z
     .object({ percentile: z.string().min(1) })
     .strict()

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
-import { type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
+import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 
 export const WORKSPACE_FILE = 'strata.yaml';
 
@@ -98,7 +98,23 @@ export function loadWorkspace(dir: string): Workspace {
     const line = lineOf(document, counter, path);
     return { file, ...(line ? { line } : {}), path: path.join('.') };
   };
-  const language = resolveLanguage(parsed.data.metrics, parsed.data.segments, locate);
+  // RFM metrics take their inputs and cells from the `rfm:` section (or its defaults).
+  const rfm = parsed.data.rfm ?? {};
+  const metrics = Object.fromEntries(
+    Object.entries(parsed.data.metrics).map(([name, node]) => [
+      name,
+      node.kind === 'rfm'
+        ? {
+            ...node,
+            recency: rfm.recency ?? 'last_seen_days',
+            frequency: rfm.frequency ?? 'sessions_30d',
+            monetary: rfm.monetary ?? 'mrr',
+            cells: rfm.cells ?? DEFAULT_RFM_CELLS,
+          }
+        : node,
+    ]),
+  );
+  const language = resolveLanguage(metrics, parsed.data.segments, locate);
   const segmentIds = Object.keys(parsed.data.segments);
   const checkSegment = (id: string, path: (string | number)[]) => {
     if (!parsed.data.segments[id]) {

@@ -96,10 +96,18 @@ export function resolveLanguage(
         return [{ name: node.metric, path: ['percentile'] }];
       case 'score':
         return node.components.map((c, i) => ({ name: c.metric, path: ['score', i, 'metric'] }));
+      case 'rfm':
+        return [
+          { name: node.recency, path: ['rfm'] },
+          { name: node.frequency, path: ['rfm'] },
+          { name: node.monetary, path: ['rfm'] },
+        ];
       default:
         return [];
     }
   };
+  /** Metrics ranked over all accounts: they cannot be inputs of other metrics. */
+  const ranked = (name: string) => metrics[name]?.kind === 'percentile' || metrics[name]?.kind === 'rfm';
   // Metrics built from metrics: every input known, no cycle, no percentile inside a score or change.
   const metricState = new Map<string, 'open' | 'done'>();
   const visitMetric = (name: string, trail: string[]): void => {
@@ -113,12 +121,15 @@ export function resolveLanguage(
     for (const input of node ? inputsOf(node) : []) {
       const at = ['metrics', name, ...input.path];
       useMetric(input.name, at);
-      if (node?.kind !== 'percentile' && metrics[input.name]?.kind === 'percentile') {
+      if ((node?.kind !== 'percentile' || metrics[input.name]?.kind === 'rfm') && ranked(input.name)) {
         fail(
           'unsupported_metric',
-          `'${input.name}' is a percentile rank and cannot be used inside '${name}'`,
+          `'${input.name}' is ranked over all accounts (a percentile or RFM score) and cannot be used inside '${name}'`,
           at,
         );
+      }
+      if (node?.kind === 'rfm' && MetricCompiler.isText(input.name, metrics)) {
+        fail('type_mismatch', `RFM needs numbers, and metric '${input.name}' is text`, at);
       }
       visitMetric(input.name, [...trail, name]);
     }
@@ -134,16 +145,24 @@ export function resolveLanguage(
         useMetric(node.metric, [...path, 'metric']);
         visitMetric(node.metric, []);
         if (node.kind === 'metric') checkComparison(node.metric, node, [...path, 'metric']);
-        else if (metrics[node.metric]?.kind === 'percentile') {
-          fail('unsupported_metric', `'${node.metric}' is a percentile rank; dropBy needs a plain metric`, [
-            ...path,
-            'metric',
-          ]);
+        else if (ranked(node.metric)) {
+          fail(
+            'unsupported_metric',
+            `'${node.metric}' is ranked over all accounts; dropBy needs a plain metric`,
+            [...path, 'metric'],
+          );
         }
         return;
       case 'rank':
         useMetric(node.metric, [...path, 'by']);
         visitMetric(node.metric, []);
+        if (metrics[node.metric]?.kind === 'rfm') {
+          fail(
+            'unsupported_metric',
+            `'${node.metric}' is an RFM score: compare it (gte: 4) instead of ranking it`,
+            [...path, 'by'],
+          );
+        }
         return;
       case 'trait':
         checkTrait(node, path);

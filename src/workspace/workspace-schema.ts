@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RfmCellRange } from '../compile/ast.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 
 /**
@@ -54,14 +55,8 @@ const scoreRange = z
   .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
   .refine(([lo, hi]) => lo <= hi, { message: 'a score range is [low, high] with low <= high' });
 
-/** A named RFM cell: the score ranges (inclusive) an account must be in; absent ranges match any score. */
-export interface RfmCell {
-  readonly name: string;
-  readonly r?: readonly [number, number] | undefined;
-  readonly f?: readonly [number, number] | undefined;
-  readonly m?: readonly [number, number] | undefined;
-  readonly fm?: readonly [number, number] | undefined;
-}
+/** A named RFM cell (see src/compile/ast.ts). */
+export type RfmCell = RfmCellRange;
 
 /** The classic RFM grid on R and FM (the mean of F and M, rounded half up); first match wins. */
 export const DEFAULT_RFM_CELLS = [

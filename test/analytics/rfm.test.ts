@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeRfm, quintileEdges, scoreRfm } from '../../src/analytics/rfm/rfm.js';
+import { analyzeRfm, scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { TABLE_NAMES } from '../../src/model/tables.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
@@ -98,6 +99,51 @@ describe('RFM scores and cells', () => {
     expect(report.grid.reduce((sum, g) => sum + g.accounts, 0)).toBe(10);
   });
 
+  it('serves RFM scores and cells as metrics in segment conditions, with the same values', async () => {
+    mkdirSync(join(dir, 'as-metrics'));
+    writeFileSync(
+      join(dir, 'as-metrics', 'strata.yaml'),
+      `metrics:
+  rfm_cell: { rfm: cell }
+  rfm_r: { rfm: r }
+  rfm_fm: { rfm: fm }
+segments:
+  champions: { where: { metric: rfm_cell, eq: Champions } }
+  recent: { where: { metric: rfm_r, gte: 4 } }
+`,
+    );
+    const report = await runWorkspace(store, loadWorkspace(join(dir, 'as-metrics')), AS_OF);
+    const rows = await store.query<{
+      account_id: string;
+      cell: string;
+      r: number;
+      fm: number;
+      champion: boolean;
+    }>(
+      `SELECT account_id, "metric:rfm_cell" AS cell, "metric:rfm_r" AS r, "metric:rfm_fm" AS fm,
+         "segment:champions" AS champion FROM strata_run_${report.runId} ORDER BY account_id`,
+    );
+    expect(rows.map((row) => [row.account_id, row.r, row.fm, row.cell, row.champion])).toEqual(
+      HAND.map(([id, , , , , , r, fm, cell]) => [id, r, fm, cell, cell === 'Champions']),
+    );
+    expect(report.segments.find((x) => x.segment === 'recent')?.after).toBe(4);
+  });
+
+  it('refuses an RFM score inside another metric or ranked again', () => {
+    const attempt = (yaml: string) => {
+      const at = join(dir, `bad-${Math.random().toString(36).slice(2)}`);
+      mkdirSync(at);
+      writeFileSync(join(at, 'strata.yaml'), yaml);
+      return () => loadWorkspace(at);
+    };
+    expect(
+      attempt('metrics:\n  c: { rfm: r }\n  h: { score: [ { metric: c, weight: 1, bad: 1, good: 5 } ] }\n'),
+    ).toThrow("'c' is ranked over all accounts (a percentile or RFM score) and cannot be used inside 'h'");
+    expect(attempt('metrics:\n  c: { rfm: r }\nsegments:\n  s: { where: { top: 10%, by: c } }\n')).toThrow(
+      "'c' is an RFM score: compare it (gte: 4) instead of ranking it",
+    );
+  });
+
   it('matches a plain pandas-style qcut on ranks over a generated world', async () => {
     const worldDir = join(dir, 'world');
     const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(worldDir, 'data'), accounts: 800 });
@@ -136,10 +182,5 @@ describe('RFM scores and cells', () => {
     } finally {
       await worldStore.close();
     }
-  });
-
-  it('places rank edges as pandas quantiles of 1..n', () => {
-    expect(quintileEdges(10)).toEqual([2.8, 4.6, 6.4, 8.2]);
-    expect(quintileEdges(6)).toEqual([2, 3, 4, 5]);
   });
 });

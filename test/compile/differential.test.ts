@@ -429,6 +429,8 @@ function metricYaml(m: MetricNode): unknown {
       return { score: m.components };
     case 'builtin':
       throw new Error('built-in metrics are never declared');
+    case 'rfm':
+      throw new Error('RFM metrics are not generated');
   }
 }
 

@@ -263,6 +263,8 @@ export class ReferenceEvaluator {
         }
         return (100 * total) / weights;
       }
+      case 'rfm':
+        throw new Error('reference: RFM metrics are not generated');
       case 'builtin':
         return this.builtin(node.name, account, t);
     }
@@ -297,6 +299,12 @@ export class ReferenceEvaluator {
       }
       case 'last_seen_days':
         return this.compute({ kind: 'recency', filter: ANY }, account, t);
+      case 'sessions_30d':
+        return this.compute(
+          { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },
+          account,
+          t,
+        );
       case 'events_30d':
         return this.compute({ kind: 'count', filter: ANY, withinDays: 30 }, account, t);
       case 'signup_month':

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
@@ -9,6 +9,7 @@ import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
+import { evaluateWorkspace } from '../../src/engine/evaluate.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
@@ -89,6 +90,31 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
       ),
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
+  {
+    name: 'RFM scores and cells as metrics of a workspace, with a percentile beside them',
+    rows: async (store) => {
+      const dir = join(world.dir, 'rfm-metrics');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'strata.yaml'),
+        `metrics:
+  cell: { rfm: cell }
+  r: { rfm: r }
+  fm: { rfm: fm }
+  mrr_rank: { percentile: mrr }
+segments:
+  champions: { where: { metric: cell, in: [Champions, Loyal] } }
+  top_mrr: { where: { top: 10%, by: mrr } }
+`,
+      );
+      const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
+      try {
+        return await store.query(`SELECT * FROM ${evaluation} ORDER BY account_id`);
+      } finally {
+        await store.dropScratch(evaluation);
+      }
+    },
+  },
   {
     name: 'ICP report',
     rows: async (store) => {

@@ -187,7 +187,7 @@ export async function reportAbTest(
     });
     const scratch = `strata_ab_metric_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     try {
-      if (d.rankNeedsTable && layers.ranks.length > 0) {
+      if (layers.needsTable) {
         await store.createScratch(`${scratch}_base`, layers.base);
         await store.createScratch(scratch, layers.finish(q(`${scratch}_base`)));
       } else {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
+import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from '../../compile/rfm-sql.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schema.js';
@@ -44,17 +45,6 @@ export interface RfmReport {
   readonly grid: readonly { readonly r: number; readonly fm: number; readonly accounts: number }[];
 }
 
-/**
- * Recency sort key (a double) of an account never active: later than any real one. Not a
- * whole number, which ClickHouse would read as UInt64, a type it does not mix with Float64.
- */
-const NEVER_ACTIVE = 1e15 + 0.5;
-
-/** Rank edges of quintile k = 1..4 for n ranked rows (rank r is in quintile k when r <= edge k). */
-export function quintileEdges(n: number): number[] {
-  return [1, 2, 3, 4].map((k) => 1 + ((n - 1) * k) / 5);
-}
-
 /** Scores every account at `asOf` into a scratch table. */
 export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmScores> {
   const q = store.dialect.quoteIdentifier;
@@ -66,7 +56,7 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
       : { kind: 'builtin', name: 'last_seen_days' },
     'rfm:frequency': config.frequency
       ? metricNode(workspace, config.frequency, ['rfm', 'frequency'])
-      : { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },
+      : { kind: 'builtin', name: 'sessions_30d' },
     'rfm:monetary': config.monetary
       ? metricNode(workspace, config.monetary, ['rfm', 'monetary'])
       : { kind: 'trait', trait: 'mrr' },
@@ -81,7 +71,7 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
   const evaluation = `strata_rfm_evaluation_${id}`;
   const column = (name: string) => q(metricColumn(`rfm:${name}`));
   try {
-    if (store.dialect.rankNeedsTable && layers.ranks.length > 0) {
+    if (layers.needsTable) {
       await store.createScratch(`${evaluation}_base`, layers.base);
       await store.createScratch(evaluation, layers.finish(q(`${evaluation}_base`)));
     } else {
@@ -109,32 +99,22 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
         { column: 'monetary', alias: 'm_position' },
       ]),
     );
-    const edges = quintileEdges(n);
-    const quintile = (position: string) =>
-      `CASE ${edges.map((edge, k) => `WHEN ${position} <= ${lit(edge)} THEN ${k + 1}`).join(' ')} ELSE 5 END`;
-    const fm = `CASE WHEN f + m >= 9 THEN 5 WHEN f + m >= 7 THEN 4 WHEN f + m >= 5 THEN 3 WHEN f + m >= 3 THEN 2 ELSE 1 END`;
+    const quintile = (position: string) => quintileSql(position, `${position}_count`);
     const scored = `SELECT account_id, recency, frequency, monetary, 6 - ${quintile('r_position')} AS r,
         ${quintile('f_position')} AS f, ${quintile('m_position')} AS m FROM ${q(names.positions)}`;
     const cells: readonly RfmCell[] = config.cells ?? DEFAULT_RFM_CELLS;
-    const within = (score: string, range: readonly [number, number] | undefined) =>
-      range ? [`${score} BETWEEN ${lit(range[0])} AND ${lit(range[1])}`] : [];
-    const cell = `CASE ${cells
-      .map((c) => {
-        const tests = [...within('r', c.r), ...within('f', c.f), ...within('m', c.m), ...within('fm', c.fm)];
-        return `WHEN ${tests.join(' AND ') || lit(true)} THEN ${lit(c.name)}`;
-      })
-      .join(' ')} ELSE 'Other' END`;
+    const cell = cellSql(cells, { r: 'r', f: 'f', m: 'm', fm: 'fm' }, lit);
     await store.createScratch(
       names.scores,
       `SELECT account_id, recency, frequency, monetary, r, f, m, fm, ${cell} AS cell
-       FROM (SELECT scored.*, ${fm} AS fm FROM (${scored}) scored) with_fm`,
+       FROM (SELECT scored.*, ${fmSql('f', 'm')} AS fm FROM (${scored}) scored) with_fm`,
     );
     return {
       table: q(names.scores),
       accounts: n,
       metrics: {
         recency: config.recency ?? 'last_seen_days',
-        frequency: config.frequency ?? 'session_start events in the last 30 days',
+        frequency: config.frequency ?? 'sessions_30d',
         monetary: config.monetary ?? 'mrr',
       },
     };

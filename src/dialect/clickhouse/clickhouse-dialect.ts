@@ -140,15 +140,17 @@ export const clickhouseDialect: Dialect = (() => {
     toNumber: (text) => `toFloat64OrNull(${text})`,
     // No row_number(): sort (value, account_id) pairs in an array and number them, then
     // join the positions back by account_id, one JOIN per SELECT level.
-    positionLayer: (relation, orderings) =>
-      orderings.reduce((inner, { column, alias }) => {
+    positionLayer: (relation, orderings, inner) =>
+      orderings.reduce((query, { column, alias }) => {
         const c = quoteIdentifier(column);
         const a = quoteIdentifier(alias);
-        const positions = `SELECT tupleElement(pair, 2) AS account_id, toUInt64(tupleElement(pair, 1)) AS ${a}
-          FROM (SELECT arrayJoin(arrayMap((p, i) -> tuple(i, tupleElement(p, 2)), sorted, arrayEnumerate(sorted))) AS pair
+        const positions = `SELECT tupleElement(pair, 2) AS account_id, toUInt64(tupleElement(pair, 1)) AS ${a},
+            toUInt64(total) AS ${quoteIdentifier(`${alias}_count`)}
+          FROM (SELECT arrayJoin(arrayMap((p, i) -> tuple(i, tupleElement(p, 2)), sorted, arrayEnumerate(sorted))) AS pair,
+              length(sorted) AS total
             FROM (SELECT arraySort(groupArray(tuple(${c}, account_id))) AS sorted FROM ${relation}))`;
-        return `SELECT * FROM (${inner}) AS ${quoteIdentifier(`before_${alias}`)} ANY LEFT JOIN (${positions}) AS ${quoteIdentifier(`positions_${alias}`)} USING account_id`;
-      }, `SELECT * FROM ${relation}`),
+        return `SELECT * FROM (${query}) AS ${quoteIdentifier(`before_${alias}`)} ANY LEFT JOIN (${positions}) AS ${quoteIdentifier(`positions_${alias}`)} USING account_id`;
+      }, inner ?? `SELECT * FROM ${relation}`),
     // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts
     // without rows; current ClickHouse wants every joined subquery named.
     joinOnAccount: (relations) =>

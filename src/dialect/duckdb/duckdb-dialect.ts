@@ -82,12 +82,12 @@ export const duckdbDialect: Dialect = {
   },
   joinOnAccount: (relations) =>
     relations.reduce((joined, relation) => `${joined}\n    LEFT JOIN ${relation} USING (account_id)`),
-  positionLayer: (relation, orderings) => {
-    const columns = orderings.map(
-      ({ column, alias }) =>
-        `row_number() OVER (ORDER BY r.${quoteIdentifier(column)}, r.account_id) AS ${quoteIdentifier(alias)}`,
-    );
-    return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${relation} r`;
+  positionLayer: (relation, orderings, inner) => {
+    const columns = orderings.flatMap(({ column, alias }) => [
+      `row_number() OVER (ORDER BY r.${quoteIdentifier(column)}, r.account_id) AS ${quoteIdentifier(alias)}`,
+      `count(*) OVER () AS ${quoteIdentifier(`${alias}_count`)}`,
+    ]);
+    return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${inner ? `(${inner})` : relation} r`;
   },
   joinSmall: (left, right) => `${left} INNER JOIN ${right} USING (account_id)`,
   castText: (expression) => `CAST(${expression} AS VARCHAR)`,

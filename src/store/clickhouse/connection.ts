@@ -21,6 +21,9 @@ export const QUERY_SETTINGS = {
   join_use_nulls: 1,
   join_default_strictness: 'ALL',
   output_format_json_quote_64bit_integers: 0,
+  // A compiled workspace is one query: RFM cells and scores make its expression tree large.
+  max_ast_elements: '2000000',
+  max_expanded_ast_elements: '2000000',
 } as const;
 
 /** On a cluster, also: joins read local shards, inserts reach the shards before returning. */

@@ -1,0 +1,49 @@
+import type { RfmCellRange } from './ast.js';
+
+/**
+ * SQL of RFM scoring, shared by the compiler (RFM metrics in segment conditions) and
+ * `strata analyze rfm`: quintiles of row positions as pandas qcut(rank(method='first'), 5).
+ */
+
+/**
+ * Recency sort key (a double) of an account never active: later than any real one. Not a
+ * whole number, which ClickHouse would read as UInt64, a type it does not mix with Float64.
+ */
+export const NEVER_ACTIVE = 1e15 + 0.5;
+
+/**
+ * Quintile 1-5 of a 1-based `position` among `count` rows: position p is in quintile k when
+ * 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5.
+ */
+export function quintileSql(position: string, count: string): string {
+  const above = [1, 2, 3, 4].map(
+    (k) => `CASE WHEN ${position} > 1 + ((${count} - 1) * ${k}) / 5 THEN 1 ELSE 0 END`,
+  );
+  return `(1 + ${above.join(' + ')})`;
+}
+
+/** FM: the mean of F and M rounded half up. */
+export function fmSql(f: string, m: string): string {
+  const sum = `(${f} + ${m})`;
+  return `CASE WHEN ${sum} >= 9 THEN 5 WHEN ${sum} >= 7 THEN 4 WHEN ${sum} >= 5 THEN 3 WHEN ${sum} >= 3 THEN 2 ELSE 1 END`;
+}
+
+/** The first cell whose score ranges hold, else 'Other'. */
+export function cellSql(
+  cells: readonly RfmCellRange[],
+  scores: { r: string; f: string; m: string; fm: string },
+  literal: (value: string | number | boolean) => string,
+): string {
+  const within = (score: string, range: readonly [number, number] | undefined) =>
+    range ? [`${score} BETWEEN ${literal(range[0])} AND ${literal(range[1])}`] : [];
+  const whens = cells.map((c) => {
+    const tests = [
+      ...within(scores.r, c.r),
+      ...within(scores.f, c.f),
+      ...within(scores.m, c.m),
+      ...within(scores.fm, c.fm),
+    ];
+    return `WHEN ${tests.join(' AND ') || literal(true)} THEN ${literal(c.name)}`;
+  });
+  return `CASE ${whens.join(' ')} ELSE 'Other' END`;
+}
