@@ -29,6 +29,11 @@ beforeAll(async () => {
   });
   await store.execute(`
     INSERT INTO accounts (account_id, created_at, employees, industry) VALUES ${accounts.join(', ')};
+    INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
+      ('v1', 'pro', 100, '2024-01-01', NULL, 'active'), ('v2', 'pro', 100, '2024-01-01', '2024-06-01', 'canceled'),
+      ('v3', 'pro', 100, '2024-01-01', '2024-05-01', 'replaced'), ('v3', 'pro', 200, '2024-05-01', NULL, 'active'),
+      ('v6', 'pro', 50, '2024-01-01', NULL, 'active'), ('v7', 'pro', 50, '2024-01-01', '2024-05-01', 'canceled'),
+      ('v8', 'pro', 50, '2024-01-01', NULL, 'active');
     INSERT INTO users (user_id, account_id, email) VALUES ('u1', 'v1', 'a@v1.io'), ('u2', 'v2', 'b@v2.io'),
       ('u3', 'v3', 'c@v3.io'), ('u4', 'v4', 'd@v4.io'), ('u4b', 'v4', NULL), ('u5', 'v5', NULL);
   `);
@@ -61,6 +66,20 @@ describe('validation card', () => {
     expect(card.substantial.verdict).toBe('pass');
     expect(card.actionable.verdict).toBe('warn');
     expect(card.stability).toMatchObject({ verdict: 'pass', againstRunId: 1, turnover: 0.2 });
+  });
+
+  it('compares churn and expansion over the 90 days before the run with a chi-square test', async () => {
+    // Paying on 04-16 (90 days before 07-15): members v1, v2, v3 (v2 churned, v3 expanded),
+    // others v6, v7, v8 (v7 churned). Churn 1/3 against 1/3: chi-square 0. Expansion 1/3
+    // against 0/3: pooled 1/6, chi-square (1/3)^2 / (1/6 x 5/6 x 2/3) = 1.2, p = 0.273322
+    // (2 (1 - Phi(sqrt 1.2)), Python's math.erf), h = 2 asin(sqrt(1/3)) = 1.230959.
+    const card = await validateSegment(store, loadWorkspace(join(dir, 'ws')), 'big_tech');
+    const [churn, expansion] = card.distinct.rates;
+    expect(churn).toMatchObject({ outcome: 'churned', members: 1 / 3, others: 1 / 3, chiSquare: 0 });
+    expect(expansion).toMatchObject({ outcome: 'expanded', members: 1 / 3, others: 0 });
+    expect(expansion?.chiSquare).toBeCloseTo(1.2, 10);
+    expect(expansion?.pValue).toBeCloseTo(0.273322, 5);
+    expect(expansion?.cohensH).toBeCloseTo(1.230959, 5);
   });
 
   it("compares members with the other accounts on each metric with Welch's test and Cohen's d", async () => {

@@ -1,3 +1,4 @@
+import jstat from 'jstat';
 import type { ConditionNode, MetricNode } from '../../compile/ast.js';
 import { metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
 import { MetricCompiler } from '../../compile/metric-sql.js';
@@ -39,6 +40,15 @@ export interface ValidationCard {
       readonly pValue: number | null;
       readonly adjustedPValue: number | null;
     }[];
+    /** Churn and expansion in the 90 days before the run, of accounts paying then: chi-square test, Cohen's h. */
+    readonly rates: readonly {
+      readonly outcome: 'churned' | 'expanded';
+      readonly members: number | null;
+      readonly others: number | null;
+      readonly chiSquare: number | null;
+      readonly pValue: number | null;
+      readonly cohensH: number | null;
+    }[];
   };
   readonly measurable: Criterion & {
     readonly coverage: readonly { readonly trait: string; readonly share: number }[];
@@ -74,6 +84,8 @@ function traitsOf(workspace: Workspace, id: string, seen = new Set<string>()): S
   visit(segment.where);
   return traits;
 }
+
+const { jStat } = jstat;
 
 const worst = (verdicts: readonly (Verdict | 'n/a')[]): Verdict =>
   verdicts.includes('fail') ? 'fail' : verdicts.includes('warn') ? 'warn' : 'pass';
@@ -151,15 +163,56 @@ export async function validateSegment(
   const differing = distinctMetrics.filter(
     (t) => t.adjustedPValue !== null && t.adjustedPValue < 0.05 && Math.abs(t.cohensD ?? 0) >= 0.2,
   );
+  // Churn and expansion over the 90 days before the run, members against the rest: a
+  // chi-square test of the 2x2 table (the pooled two-proportion z-test squared) and Cohen's h.
+  const at = (days: number) => lit(new Date(Date.parse(run.asOf) - days * 86_400_000));
+  const mrrAt = (instant: string) =>
+    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${instant} AND (ends_at IS NULL OR ends_at > ${instant}) AND mrr > 0`)}, 0)`;
+  const revenue = `(SELECT account_id, ${mrrAt(at(90))} AS mrr_before, ${mrrAt(lit(new Date(run.asOf)))} AS mrr_at
+    FROM subscriptions GROUP BY account_id) revenue`;
+  const flags = `(SELECT account_id, CASE WHEN ${flag} THEN 1 ELSE 0 END AS member FROM ${run.table}) flags`;
+  const outcomes = await store.query<{ member: number; paying: number; churned: number; expanded: number }>(
+    `SELECT member, count(CASE WHEN mrr_before > 0 THEN 1 END) AS paying,
+       count(CASE WHEN mrr_before > 0 AND coalesce(mrr_at, 0) = 0 THEN 1 END) AS churned,
+       count(CASE WHEN mrr_before > 0 AND mrr_at > mrr_before THEN 1 END) AS expanded
+     FROM ${d.joinOnAccount([flags, revenue])} GROUP BY member`,
+  );
+  const side = (member: number) => outcomes.find((o) => Number(o.member) === member);
+  const rates = (['churned', 'expanded'] as const).map((outcome) => {
+    const [inside, outside] = [side(1), side(0)];
+    const [n1, n2] = [Number(inside?.paying ?? 0), Number(outside?.paying ?? 0)];
+    const [x1, x2] = [Number(inside?.[outcome] ?? 0), Number(outside?.[outcome] ?? 0)];
+    if (n1 === 0 || n2 === 0)
+      return { outcome, members: null, others: null, chiSquare: null, pValue: null, cohensH: null };
+    const pooled = (x1 + x2) / (n1 + n2);
+    const variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2);
+    const chiSquare = variance > 0 ? (x1 / n1 - x2 / n2) ** 2 / variance : 0;
+    return {
+      outcome,
+      members: x1 / n1,
+      others: x2 / n2,
+      chiSquare,
+      pValue: variance > 0 ? 1 - jStat.chisquare.cdf(chiSquare, 1) : 1,
+      cohensH: 2 * Math.asin(Math.sqrt(x1 / n1)) - 2 * Math.asin(Math.sqrt(x2 / n2)),
+    };
+  });
+  const differingRates = rates.filter(
+    (r) => r.pValue !== null && r.pValue < 0.05 && Math.abs(r.cohensH ?? 0) >= 0.2,
+  );
+  const anyTest = tested.length > 0 || rates.some((r) => r.pValue !== null);
+  const reasons = [
+    ...differing.map((t) => t.metric),
+    ...differingRates.map((r) => `${r.outcome === 'churned' ? 'churn' : 'expansion'} rate`),
+  ];
   const distinct: ValidationCard['distinct'] = {
-    verdict: tested.length === 0 ? 'n/a' : differing.length > 0 ? 'pass' : 'warn',
-    reason:
-      tested.length === 0
-        ? 'no numeric metric to compare'
-        : differing.length > 0
-          ? `differs from the other accounts on ${differing.map((t) => t.metric).join(', ')} (corrected p < 0.05, |d| >= 0.2)`
-          : 'no metric differs clearly from the other accounts: the segment may not be distinct',
+    verdict: !anyTest ? 'n/a' : reasons.length > 0 ? 'pass' : 'warn',
+    reason: !anyTest
+      ? 'no numeric metric or paying account to compare'
+      : reasons.length > 0
+        ? `differs from the other accounts on ${reasons.join(', ')} (p < 0.05, |d| or |h| >= 0.2)`
+        : 'no metric or rate differs clearly from the other accounts: the segment may not be distinct',
     metrics: distinctMetrics,
+    rates,
   };
 
   // Measurable: how many accounts have a value for each trait the definition reads.
