@@ -466,6 +466,18 @@ ab.command('report <test>')
       ),
     ),
   );
+ab.command('export <test>')
+  .description("write a test's assignments to a CSV file (test, account_id, variant, assigned_at, run_id)")
+  .option('--out <file>', 'the CSV file to write')
+  .action(
+    action(async (o, test: string) =>
+      (await import('./commands/ab.js')).runAbExport(
+        test,
+        { workspace: o.workspace, ...(o.out ? { out: o.out as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
 ab.command('size')
   .description('accounts needed per variant to detect a change in a conversion rate')
   .option('--baseline <rate>', 'baseline conversion rate, e.g. 0.1')

@@ -78,6 +78,8 @@ export interface Store {
   createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void>;
   /** Drops a scratch table (quoted or not); no error when it is gone already. */
   dropScratch(name: string): Promise<void>;
+  /** Writes the rows of `select` to a CSV file with a header, streamed by the engine; returns the rows written. */
+  exportCsv(select: string, path: string): Promise<number>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

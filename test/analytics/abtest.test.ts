@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignAbTest, createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
+import {
+  assignAbTest,
+  createAbTest,
+  exportAssignments,
+  reportAbTest,
+} from '../../src/analytics/abtest/abtest.js';
 import { welchTest } from '../../src/analytics/abtest/statistics.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -95,6 +100,17 @@ describe('A/B tests on a segment', () => {
       },
     ]);
     expect(report.reachedPlan).toBe(false);
+  });
+
+  it('exports the assignments to CSV', async () => {
+    const file = join(dir, 'pricing.csv');
+    expect(await exportAssignments(store, 'pricing', file)).toBe(40);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('test,account_id,variant,assigned_at,run_id');
+    expect(lines.slice(1).map((line) => line.split(',').slice(1, 3))).toEqual(
+      ids.map((id) => [id, variantOf(id)]),
+    );
+    expect(lines[1]).toBe(`pricing,acc_00,${variantOf('acc_00')},2024-06-02T00:00:00.000Z,1`);
   });
 
   it("compares a metric's means with Welch's test", async () => {

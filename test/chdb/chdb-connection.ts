@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Session } from 'chdb';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
 import { type ClickHouseConnection, QUERY_SETTINGS } from '../../src/store/clickhouse/connection.js';
@@ -26,6 +27,10 @@ export class ChdbConnection implements ClickHouseConnection {
 
   async command(sql: string): Promise<void> {
     this.session.query(sql);
+  }
+
+  async exportCsv(sql: string, path: string): Promise<void> {
+    writeFileSync(path, this.session.query(sql, 'CSVWithNames'));
   }
 
   /** Through the file() table function, with the table's own column types. */

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAbTest, reportAbTest } from '../../src/analytics/abtest/abtest.js';
+import { createAbTest, exportAssignments, reportAbTest } from '../../src/analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../../src/analytics/cohorts/cohorts.js';
 import { analyzeFunnel } from '../../src/analytics/funnels/funnel.js';
 import { analyzeIcp } from '../../src/analytics/icp/icp.js';
@@ -185,10 +185,18 @@ segments:
         { metric: 'mrr' },
         AS_OF[1] as Date,
       );
+      // The export, read back: the same rows whatever quoting the engine writes.
+      const file = join(world.dir, `ab-${store.dialect.name}-${Math.random().toString(36).slice(2)}.csv`);
+      await exportAssignments(store, 'parity', file);
+      const exported = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.replaceAll('"', ''));
       return [
         ...assignments,
         { converted: converted.variants, comparison: converted.comparison },
         { metric: metric.variants },
+        { exported },
       ];
     },
   },

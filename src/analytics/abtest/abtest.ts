@@ -118,6 +118,17 @@ export async function createAbTest(
   return assignAbTest(store, options.test, now);
 }
 
+/** Writes a test's assignments to a CSV file (test, account_id, variant, assigned_at, run_id); returns the rows. */
+export async function exportAssignments(store: Store, test: string, path: string): Promise<number> {
+  await readTest(store, test);
+  const lit = store.dialect.literal;
+  return store.exportCsv(
+    `SELECT test, account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
+     FROM strata_ab_assignments WHERE test = ${lit(test)} ORDER BY account_id`,
+    path,
+  );
+}
+
 export type AbOutcome =
   /** Share of accounts with the event after their assignment (within `withinDays` of it). */
   | { readonly event: string; readonly withinDays?: number }

@@ -1,4 +1,11 @@
-import { type AbReport, assignAbTest, createAbTest, reportAbTest } from '../../analytics/abtest/abtest.js';
+import { resolve } from 'node:path';
+import {
+  type AbReport,
+  assignAbTest,
+  createAbTest,
+  exportAssignments,
+  reportAbTest,
+} from '../../analytics/abtest/abtest.js';
 import { sampleSizePerVariant } from '../../analytics/abtest/statistics.js';
 import { StrataError } from '../../errors.js';
 import { parseWindowDays } from '../../workspace/duration.js';
@@ -147,5 +154,25 @@ export async function runAbReport(
     );
     output.result(report, () => renderReport(report));
     return report;
+  });
+}
+
+/** `strata ab export <test> --out FILE.csv`: the stored assignments, for a CRM or an email tool. */
+export async function runAbExport(
+  test: string,
+  options: { workspace: string; out?: string },
+  output: Output,
+) {
+  if (!options.out)
+    throw new StrataError(
+      'invalid_argument',
+      `give the file to write: strata ab export ${test} --out FILE.csv`,
+    );
+  const path = resolve(options.out);
+  return withWorkspace(options.workspace, async (store) => {
+    const rows = await exportAssignments(store, test, path);
+    const result = { test, file: path, rows };
+    output.result(result, () => `${rows} assignments of '${test}' written to ${path}`);
+    return result;
   });
 }

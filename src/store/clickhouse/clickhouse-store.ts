@@ -197,6 +197,12 @@ export class ClickHouseStore implements Store {
     );
   }
 
+  async exportCsv(select: string, path: string): Promise<number> {
+    await this.client.exportCsv(select, path);
+    const [row] = await this.query<{ n: number }>(`SELECT count() AS n FROM (${select}) exported`);
+    return Number(row?.n ?? 0);
+  }
+
   async dropScratch(name: string): Promise<void> {
     await this.execute(
       `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,

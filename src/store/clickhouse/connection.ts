@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
 /**
@@ -11,6 +12,8 @@ export interface ClickHouseConnection {
   select<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
   /** Runs a statement; `queryId` lets system.processes report its progress. */
   command(sql: string, queryId?: string): Promise<void>;
+  /** Streams the rows of a query to a CSV file with a header line. */
+  exportCsv(sql: string, path: string): Promise<void>;
   /** Appends a CSV file (ClickHouse's CSV: \N is NULL) to `table` (quoted). */
   insertCsvFile(table: string, path: string): Promise<void>;
   close(): Promise<void>;
@@ -69,6 +72,11 @@ export class HttpConnection implements ClickHouseConnection {
 
   async command(sql: string, queryId?: string): Promise<void> {
     await this.client.command({ query: sql, ...(queryId ? { query_id: queryId } : {}) });
+  }
+
+  async exportCsv(sql: string, path: string): Promise<void> {
+    const result = await this.client.exec({ query: `${sql} FORMAT CSVWithNames` });
+    await pipeline(result.stream, createWriteStream(path));
   }
 
   async insertCsvFile(table: string, path: string): Promise<void> {

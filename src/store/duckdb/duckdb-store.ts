@@ -134,6 +134,10 @@ export class DuckDBStore implements Store {
     );
   }
 
+  exportCsv(select: string, path: string): Promise<number> {
+    return this.executeCount(`COPY (${select}) TO ${this.dialect.literal(path)} (FORMAT csv, HEADER)`);
+  }
+
   async dropScratch(name: string): Promise<void> {
     await this.execute(
       `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,
