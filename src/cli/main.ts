@@ -295,6 +295,7 @@ analyze
   .command('cohorts')
   .description('retention of signup cohorts (logo, revenue, activity), sBG projections, weak cohorts')
   .option('--by <period>', 'month or quarter', 'month')
+  .option('--date <column>', 'the account timestamp that starts a cohort (default created_at)')
   .option('--as-of <time>', 'only periods complete before this ISO time (default: now)')
   .option('--compare-period <n>', 'period at which cohorts are compared for the weak-cohort test', '3')
   .action(
@@ -304,6 +305,7 @@ analyze
           workspace: o.workspace,
           ...(o.asOf ? { asOf: o.asOf as string } : {}),
           ...(o.by ? { by: o.by as string } : {}),
+          ...(o.date ? { date: o.date as string } : {}),
           ...(o.comparePeriod ? { comparePeriod: o.comparePeriod as string } : {}),
         },
         createOutput(o),

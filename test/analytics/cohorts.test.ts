@@ -128,6 +128,30 @@ describe('cohorts', () => {
     ]);
   });
 
+  it('groups by another account date', async () => {
+    // c1 and c4 renew on 03-01: one March cohort; at the ends of March and April c1 pays 100 and c4 120.
+    await store.execute(`UPDATE accounts SET renewal_at = '2024-03-01' WHERE account_id IN ('c1', 'c4')`);
+    const report = await analyzeCohorts(store, {
+      asOf: new Date('2024-05-15T00:00:00Z'),
+      date: 'renewal_at',
+    });
+    expect(
+      report.cohorts.map((c) => [c.cohort, c.accounts, c.periods.map((p) => [p.paying, p.mrr])]),
+    ).toEqual([
+      [
+        '2024-03',
+        2,
+        [
+          [2, 220],
+          [2, 220],
+        ],
+      ],
+    ]);
+    await expect(analyzeCohorts(store, { asOf: new Date(), date: 'renewl_at' })).rejects.toThrow(
+      "did you mean 'renewal_at'?",
+    );
+  });
+
   it('labels cohorts and adjusts p-values as Benjamini and Hochberg do', () => {
     expect(cohortLabel(2024 * 12 + 1, 'month')).toBe('2024-02');
     expect(cohortLabel(2024 * 4 + 3, 'quarter')).toBe('2024-Q4');

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import jstat from 'jstat';
-import { StrataError } from '../../errors.js';
+import { didYouMean, StrataError } from '../../errors.js';
+import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
 import { checkSurvival, discountedLifetime, fitSbg, sbgSurvival } from '../retention/sbg.js';
 
 /**
- * Cohorts of accounts by signup month or quarter, followed period by period:
+ * Cohorts of accounts by signup month or quarter (or the month of another account date,
+ * `date`), followed period by period:
  * - logo retention: share of the cohort paying (a subscription with MRR > 0 active at the
  *   period's end: started by then and not ended before);
  * - net revenue retention: the cohort's MRR at the period's end over its MRR at the end of
@@ -25,6 +27,8 @@ import { checkSurvival, discountedLifetime, fitSbg, sbgSurvival } from '../reten
 export interface CohortOptions {
   readonly asOf: Date;
   readonly by?: 'month' | 'quarter';
+  /** The account timestamp that starts an account's cohort (default created_at, the signup). */
+  readonly date?: string;
   /** Period at which cohorts are compared for the flag (default 3). */
   readonly comparePeriod?: number;
   /** Discount rate per period for projected LTV (default 1% a month, 3% a quarter). */
@@ -122,11 +126,20 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
     base: `strata_cohort_base_${id}`,
   };
   const periodOf = (month: string) => `floor(${month} / ${lit(unit)})`;
+  const dates = TABLES.accounts.columns.filter((c) => c.type === 'timestamp').map((c) => c.name);
+  const date = options.date ?? 'created_at';
+  if (!dates.includes(date)) {
+    throw new StrataError(
+      'invalid_argument',
+      `--date ${date}: expected an account timestamp (${dates.join(', ')})${didYouMean(date, dates)}`,
+    );
+  }
+  const start = q(date);
   try {
     await store.createScratch(
       t.cohorts,
-      `SELECT account_id, ${periodOf(d.monthNumber('created_at'))} AS cohort, created_at AS signup_at FROM accounts
-       WHERE created_at <= ${asOf} AND ${d.monthNumber('created_at')} <= ${lit(lastMonth)}`,
+      `SELECT account_id, ${periodOf(d.monthNumber(start))} AS cohort, created_at AS signup_at FROM accounts
+       WHERE ${start} IS NOT NULL AND ${start} <= ${asOf} AND ${d.monthNumber(start)} <= ${lit(lastMonth)}`,
     );
     // Paying account-months: MRR at each month's end, summed over the subscriptions active then.
     const lastPaid = `CASE WHEN ends_at IS NULL OR ends_at > ${asOf} THEN ${lit(lastMonth)}

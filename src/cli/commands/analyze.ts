@@ -113,7 +113,7 @@ export async function runAnalyzeRfm(options: { workspace: string; asOf?: string 
 
 /** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
 export async function runAnalyzeCohorts(
-  options: { workspace: string; asOf?: string; by?: string; comparePeriod?: string },
+  options: { workspace: string; asOf?: string; by?: string; date?: string; comparePeriod?: string },
   output: Output,
 ) {
   const asOf = parseAsOf(options.asOf) ?? new Date();
@@ -126,6 +126,7 @@ export async function runAnalyzeCohorts(
     const report = await analyzeCohorts(store, {
       asOf,
       by,
+      ...(options.date ? { date: options.date } : {}),
       ...(comparePeriod !== undefined ? { comparePeriod } : {}),
     });
     const percent = (x: number | null | undefined) =>
@@ -149,7 +150,7 @@ export async function runAnalyzeCohorts(
       ].join('\n');
     output.result(report, () =>
       [
-        `cohorts by signup ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
+        `cohorts by ${options.date ?? 'signup'} ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
         '',
         grid('logo retention (paying at the end of each period):', (p) => p.logoRetention),
         '',
