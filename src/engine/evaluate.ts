@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { compileLayers } from '../compile/compile-workspace.js';
+import { type CompiledLayers, compileLayers } from '../compile/compile-workspace.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
@@ -19,12 +19,25 @@ export async function evaluateWorkspace(
     segments: workspace.segments,
     asOf,
   });
-  const name = `strata_evaluation_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  return evaluateLayers(store, layers, 'strata_evaluation', onProgress);
+}
+
+/**
+ * Writes compiled layers into a new scratch table (named from `prefix`) and returns its
+ * quoted name. A dialect without window functions gets the base layer in a table first:
+ * its ranks and positions read it several times.
+ */
+export async function evaluateLayers(
+  store: Store,
+  layers: CompiledLayers,
+  prefix: string,
+  onProgress?: (fraction: number) => void,
+): Promise<string> {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   if (!layers.needsTable) {
     await store.createScratch(name, layers.finish(`(${layers.base})`), onProgress);
     return store.dialect.quoteIdentifier(name);
   }
-  // Without window functions the ranks read the base layer several times: keep it in a table.
   const base = `${name}_base`;
   await store.createScratch(base, layers.base, (f) => onProgress?.(f * 0.9));
   try {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
+import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -196,18 +196,12 @@ export async function reportAbTest(
       segments: [],
       asOf,
     });
-    const scratch = `strata_ab_metric_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const scratch = await evaluateLayers(store, layers, 'strata_ab_metric');
     try {
-      if (layers.needsTable) {
-        await store.createScratch(`${scratch}_base`, layers.base);
-        await store.createScratch(scratch, layers.finish(q(`${scratch}_base`)));
-      } else {
-        await store.createScratch(scratch, layers.finish(`(${layers.base})`));
-      }
       const value = d.toDouble(q(metricColumn('outcome')));
       const rows = await store.query<{ variant: string; n: number; total: number; squares: number }>(
         `SELECT variant, count(${value}) AS n, sum(${value}) AS total, sum(${value} * ${value}) AS squares
-         FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, q(scratch)])}
+         FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, scratch])}
          GROUP BY variant`,
       );
       const of = (variant: string) => {
@@ -232,7 +226,6 @@ export async function reportAbTest(
       label = `mean of ${outcome.metric}`;
     } finally {
       await store.dropScratch(scratch);
-      await store.dropScratch(`${scratch}_base`);
     }
   }
   const planned = ab.plannedPerVariant;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
 import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from '../../compile/rfm-sql.js';
+import { evaluateLayers } from '../../engine/evaluate.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schema.js';
@@ -68,25 +69,18 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
     scores: `strata_rfm_${id}`,
   };
   const layers = compileLayers(store.dialect, { metrics: withInputs(workspace, roots), segments: [], asOf });
-  const evaluation = `strata_rfm_evaluation_${id}`;
   const column = (name: string) => q(metricColumn(`rfm:${name}`));
+  const evaluation = await evaluateLayers(store, layers, 'strata_rfm_evaluation');
   try {
-    if (layers.needsTable) {
-      await store.createScratch(`${evaluation}_base`, layers.base);
-      await store.createScratch(evaluation, layers.finish(q(`${evaluation}_base`)));
-    } else {
-      await store.createScratch(evaluation, layers.finish(`(${layers.base})`));
-    }
     // Sort keys without NULLs: never active sorts as the least recent, no value as 0.
     await store.createScratch(
       names.values,
       `SELECT account_id, ${column('recency')} AS recency, coalesce(${column('frequency')}, 0) AS frequency,
          coalesce(${column('monetary')}, 0) AS monetary, coalesce(${store.dialect.toDouble(column('recency'))}, ${lit(NEVER_ACTIVE)}) AS recency_key
-       FROM ${q(evaluation)}`,
+       FROM ${evaluation}`,
     );
   } finally {
     await store.dropScratch(evaluation);
-    await store.dropScratch(`${evaluation}_base`);
   }
   try {
     const [counted] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(names.values)}`);
