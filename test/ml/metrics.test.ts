@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { atTopK, averagePrecision, brierScore, calibration, rocAuc } from '../../src/ml/metrics.js';
+
+describe('classifier metrics', () => {
+  it('computes ROC AUC as the share of positive-negative pairs ranked right, ties half', () => {
+    // scikit-learn's documented example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.75.
+    expect(rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])).toBe(0.75);
+    // By hand: positives 0.5 and 0.5, negatives 0.5 and 0.2: pairs (win, tie) -> (1 + 0.5) x 2 / 4 = 0.75.
+    expect(rocAuc([1, 1, 0, 0], [0.5, 0.5, 0.5, 0.2])).toBe(0.75);
+    expect(rocAuc([1, 1], [0.3, 0.4])).toBeNaN();
+  });
+
+  it('computes average precision', () => {
+    // scikit-learn's documented example: average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.8333.
+    expect(averagePrecision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])).toBeCloseTo(0.833333, 6);
+  });
+
+  it('computes the Brier score, precision and recall at k, and a reliability table', () => {
+    expect(brierScore([1, 0, 1], [0.9, 0.2, 0.4])).toBeCloseTo((0.01 + 0.04 + 0.36) / 3, 12);
+    expect(atTopK([1, 0, 1, 0, 1], [0.9, 0.8, 0.7, 0.1, 0.05], 2)).toEqual({
+      k: 2,
+      precision: 0.5,
+      recall: 1 / 3,
+    });
+    expect(calibration([1, 0, 1, 1], [0.15, 0.12, 0.85, 0.95], 10)).toEqual([
+      { from: 0.1, to: 0.2, n: 2, predicted: 0.135, observed: 0.5 },
+      { from: 0.8, to: 0.9, n: 1, predicted: 0.85, observed: 1 },
+      { from: 0.9, to: 1, n: 1, predicted: 0.95, observed: 1 },
+    ]);
+  });
+});
