@@ -1,0 +1,196 @@
+/**
+ * k-means on standardised features over typed arrays: k-means++ seeding (Arthur &
+ * Vassilvitskii, 2007) from a seeded random stream, Lloyd iterations, several starts, and k
+ * chosen by the mean silhouette (on a sample for large n), with the inertia of every k
+ * reported for the elbow curve. Deterministic for a seed.
+ */
+
+/** A seeded uniform stream in [0, 1) (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Columns scaled to mean 0 and standard deviation 1 (a constant column becomes 0). */
+export function standardize(
+  x: Float64Array,
+  p: number,
+): { z: Float64Array; means: number[]; scales: number[] } {
+  const n = x.length / p;
+  const means = new Array<number>(p).fill(0);
+  const scales = new Array<number>(p).fill(0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) means[j] = (means[j] ?? 0) + (x[i * p + j] ?? 0) / n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++)
+      scales[j] = (scales[j] ?? 0) + ((x[i * p + j] ?? 0) - (means[j] ?? 0)) ** 2 / n;
+  for (let j = 0; j < p; j++) scales[j] = Math.sqrt(scales[j] ?? 0) || 1;
+  const z = new Float64Array(x.length);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) z[i * p + j] = ((x[i * p + j] ?? 0) - (means[j] ?? 0)) / (scales[j] ?? 1);
+  return { z, means, scales };
+}
+
+function distance2(x: Float64Array, i: number, c: Float64Array, k: number, p: number): number {
+  let d = 0;
+  for (let j = 0; j < p; j++) d += ((x[i * p + j] ?? 0) - (c[k * p + j] ?? 0)) ** 2;
+  return d;
+}
+
+export interface KMeansResult {
+  readonly k: number;
+  readonly centroids: Float64Array;
+  readonly labels: Int32Array;
+  /** Sum of squared distances of the rows to their centroid. */
+  readonly inertia: number;
+  readonly iterations: number;
+}
+
+/** One k-means run from k-means++ seeds. */
+function runOnce(
+  x: Float64Array,
+  p: number,
+  k: number,
+  random: () => number,
+  maxIterations: number,
+): KMeansResult {
+  const n = x.length / p;
+  const centroids = new Float64Array(k * p);
+  const first = Math.floor(random() * n);
+  centroids.set(x.subarray(first * p, first * p + p), 0);
+  const nearest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  for (let c = 1; c < k; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      nearest[i] = Math.min(nearest[i] ?? 0, distance2(x, i, centroids, c - 1, p));
+      total += nearest[i] ?? 0;
+    }
+    // The next seed with probability proportional to its squared distance to the nearest seed.
+    let target = random() * total;
+    let chosen = n - 1;
+    for (let i = 0; i < n; i++) {
+      target -= nearest[i] ?? 0;
+      if (target <= 0) {
+        chosen = i;
+        break;
+      }
+    }
+    centroids.set(x.subarray(chosen * p, chosen * p + p), c * p);
+  }
+  const labels = new Int32Array(n).fill(-1);
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations++) {
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestDistance = Number.POSITIVE_INFINITY;
+      for (let c = 0; c < k; c++) {
+        const d = distance2(x, i, centroids, c, p);
+        if (d < bestDistance) [best, bestDistance] = [c, d];
+      }
+      if (labels[i] !== best) {
+        labels[i] = best;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    const sums = new Float64Array(k * p);
+    const counts = new Int32Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i] ?? 0;
+      counts[c] = (counts[c] ?? 0) + 1;
+      for (let j = 0; j < p; j++) sums[c * p + j] = (sums[c * p + j] ?? 0) + (x[i * p + j] ?? 0);
+    }
+    // An emptied cluster keeps its centroid.
+    for (let c = 0; c < k; c++) {
+      if ((counts[c] ?? 0) > 0)
+        for (let j = 0; j < p; j++) centroids[c * p + j] = (sums[c * p + j] ?? 0) / (counts[c] ?? 1);
+    }
+  }
+  let inertia = 0;
+  for (let i = 0; i < n; i++) inertia += distance2(x, i, centroids, labels[i] ?? 0, p);
+  return { k, centroids, labels, inertia, iterations };
+}
+
+/** The best (lowest inertia) of `starts` runs. */
+export function kmeans(
+  x: Float64Array,
+  p: number,
+  k: number,
+  options: { seed?: number; starts?: number; maxIterations?: number } = {},
+): KMeansResult {
+  const random = seededRandom(options.seed ?? 42);
+  let best: KMeansResult | null = null;
+  for (let s = 0; s < (options.starts ?? 10); s++) {
+    const result = runOnce(x, p, k, random, options.maxIterations ?? 300);
+    if (!best || result.inertia < best.inertia) best = result;
+  }
+  return best as KMeansResult;
+}
+
+/**
+ * Mean silhouette of the rows (over a seeded sample of `sample` rows when n is larger):
+ * (b - a) / max(a, b), a = mean distance to the own cluster, b = to the nearest other one.
+ */
+export function silhouette(
+  x: Float64Array,
+  p: number,
+  labels: Int32Array,
+  k: number,
+  sample = 2000,
+  seed = 42,
+): number {
+  const n = labels.length;
+  let rows = Array.from({ length: n }, (_, i) => i);
+  if (n > sample) {
+    const random = seededRandom(seed);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [rows[i], rows[j]] = [rows[j] as number, rows[i] as number];
+    }
+    rows = rows.slice(0, sample);
+  }
+  let total = 0;
+  for (const i of rows) {
+    const sums = new Float64Array(k);
+    const counts = new Int32Array(k);
+    for (const j of rows) {
+      if (i === j) continue;
+      let d = 0;
+      for (let f = 0; f < p; f++) d += ((x[i * p + f] ?? 0) - (x[j * p + f] ?? 0)) ** 2;
+      const c = labels[j] ?? 0;
+      sums[c] = (sums[c] ?? 0) + Math.sqrt(d);
+      counts[c] = (counts[c] ?? 0) + 1;
+    }
+    const own = labels[i] ?? 0;
+    if ((counts[own] ?? 0) === 0) continue; // a singleton scores 0
+    const a = (sums[own] ?? 0) / (counts[own] ?? 1);
+    let b = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++)
+      if (c !== own && (counts[c] ?? 0) > 0) b = Math.min(b, (sums[c] ?? 0) / (counts[c] ?? 1));
+    total += Number.isFinite(b) ? (b - a) / Math.max(a, b) : 0;
+  }
+  return total / rows.length;
+}
+
+/** k-means for every k in the range; the one with the highest silhouette is chosen. */
+export function chooseK(
+  x: Float64Array,
+  p: number,
+  options: { kMin?: number; kMax?: number; seed?: number } = {},
+) {
+  const curve = [];
+  let chosen: (KMeansResult & { silhouette: number }) | null = null;
+  for (let k = options.kMin ?? 2; k <= (options.kMax ?? 8); k++) {
+    const result = kmeans(x, p, k, { seed: options.seed ?? 42 });
+    const score = silhouette(x, p, result.labels, k, 2000, options.seed ?? 42);
+    curve.push({ k, inertia: result.inertia, silhouette: score });
+    if (!chosen || score > chosen.silhouette) chosen = { ...result, silhouette: score };
+  }
+  return { chosen, curve };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { chooseK, kmeans, seededRandom, silhouette, standardize } from '../../src/ml/kmeans.js';
+
+/** Three blobs of 60 points in 2-D around (0, 0), (10, 0) and (0, 10), spread 1. */
+function blobs(seed: number) {
+  const random = seededRandom(seed);
+  const centres = [
+    [0, 0],
+    [10, 0],
+    [0, 10],
+  ];
+  const x = new Float64Array(180 * 2);
+  const truth = new Int32Array(180);
+  for (let i = 0; i < 180; i++) {
+    const c = i % 3;
+    truth[i] = c;
+    x[i * 2] = (centres[c]?.[0] ?? 0) + (random() - 0.5) * 2;
+    x[i * 2 + 1] = (centres[c]?.[1] ?? 0) + (random() - 0.5) * 2;
+  }
+  return { x, truth };
+}
+
+describe('k-means', () => {
+  it('finds three separated blobs, picks k = 3 by silhouette, and is deterministic', () => {
+    const { x, truth } = blobs(3);
+    const { z } = standardize(x, 2);
+    const { chosen, curve } = chooseK(z, 2, { kMin: 2, kMax: 6 });
+    expect(chosen?.k).toBe(3);
+    // Every true blob maps to exactly one cluster.
+    const mapping = new Map<number, Set<number>>();
+    truth.forEach((t, i) => {
+      mapping.set(t, (mapping.get(t) ?? new Set()).add(chosen?.labels[i] ?? -1));
+    });
+    expect([...mapping.values()].map((s) => s.size)).toEqual([1, 1, 1]);
+    // The elbow: inertia falls with k, sharply until 3.
+    expect(curve.map((c) => c.k)).toEqual([2, 3, 4, 5, 6]);
+    expect((curve[0]?.inertia ?? 0) / (curve[1]?.inertia ?? 1)).toBeGreaterThan(5);
+    expect(kmeans(z, 2, 3, { seed: 9 }).labels).toEqual(kmeans(z, 2, 3, { seed: 9 }).labels);
+  });
+
+  it('reports the inertia and silhouette that the labels imply, computed here directly', () => {
+    const { x } = blobs(5);
+    const result = kmeans(x, 2, 3);
+    let inertia = 0;
+    for (let i = 0; i < 180; i++) {
+      const c = result.labels[i] ?? 0;
+      inertia +=
+        ((x[i * 2] ?? 0) - (result.centroids[c * 2] ?? 0)) ** 2 +
+        ((x[i * 2 + 1] ?? 0) - (result.centroids[c * 2 + 1] ?? 0)) ** 2;
+    }
+    expect(result.inertia).toBeCloseTo(inertia, 8);
+    // Silhouette of a 4-point example worked by hand: clusters {0, 1} and {10, 11} on a line.
+    // Point 0: a = 1, b = (10 + 11) / 2 = 10.5 -> 0.904762; point 1: a = 1, b = 9.5 -> 0.894737; symmetric.
+    const line = new Float64Array([0, 1, 10, 11]);
+    expect(silhouette(line, 1, new Int32Array([0, 0, 1, 1]), 2)).toBeCloseTo((0.904762 + 0.894737) / 2, 5);
+  });
+});
