@@ -414,6 +414,30 @@ program
     ),
   );
 
+program
+  .command('cluster')
+  .description('k-means on standardised metrics, k chosen by silhouette, each cluster profiled in words')
+  .option('--metrics <names>', 'comma-separated metrics to cluster on')
+  .option('--k <n>', 'number of clusters (default: chosen by silhouette)')
+  .option('--k-max <n>', 'largest k tried when choosing', '8')
+  .option('--seed <n>', 'random seed (same seed, same clusters)', '42')
+  .option('--as-of <time>', 'metrics as of this ISO time (default: now)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/cluster.js')).runCluster(
+        {
+          workspace: o.workspace,
+          ...(o.metrics ? { metrics: o.metrics as string } : {}),
+          ...(o.k ? { k: o.k as string } : {}),
+          ...(o.kMax ? { kMax: o.kMax as string } : {}),
+          ...(o.seed ? { seed: o.seed as string } : {}),
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const ab = program.command('ab').description('A/B tests on segments');
 ab.command('create <test>')
   .description("split a segment's members into control and treatment by a hash, and store the assignments")

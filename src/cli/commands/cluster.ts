@@ -1,0 +1,63 @@
+import { StrataError } from '../../errors.js';
+import { clusterAccounts } from '../../ml/cluster.js';
+import { count, formatTable, type Output } from '../output.js';
+import { parseAsOf, withWorkspace } from './run.js';
+
+const whole = (name: string, text: string | undefined) => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new StrataError('invalid_argument', `${name} ${text}: expected a whole number`);
+  return n;
+};
+
+/** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N]`. */
+export async function runCluster(
+  options: { workspace: string; metrics?: string; k?: string; kMax?: string; seed?: string; asOf?: string },
+  output: Output,
+) {
+  if (!options.metrics)
+    throw new StrataError('invalid_argument', 'give the metrics to cluster on: --metrics a,b,c');
+  const metrics = options.metrics
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const asOf = parseAsOf(options.asOf) ?? new Date();
+  const k = whole('--k', options.k);
+  const kMax = whole('--k-max', options.kMax);
+  const seed = whole('--seed', options.seed);
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const report = await clusterAccounts(store, workspace, {
+      metrics,
+      asOf,
+      ...(k !== undefined ? { k } : {}),
+      ...(kMax !== undefined ? { kMax } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    });
+    output.result(report, () =>
+      [
+        `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${report.silhouette.toFixed(3)})`,
+        ...(report.curve.length > 0
+          ? [
+              '',
+              formatTable(
+                ['k', 'inertia', 'silhouette'],
+                report.curve.map((c) => [c.k, Number(c.inertia.toFixed(1)), Number(c.silhouette.toFixed(3))]),
+              ),
+            ]
+          : []),
+        '',
+        formatTable(
+          ['cluster', 'accounts', 'profile', ...report.metrics],
+          report.clusters.map((c) => [
+            c.cluster,
+            c.accounts,
+            c.profile,
+            ...report.metrics.map((m) => Number((c.means[m] ?? 0).toFixed(2))),
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
