@@ -8,9 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kmeans, seededRandom, standardize } from '../src/ml/kmeans.js';
+import { kmeans, seededRandom } from '../src/ml/kmeans.js';
 import { fitLogistic, predictLogistic } from '../src/ml/logistic-regression.js';
 import { rocAuc } from '../src/ml/metrics.js';
+import { standardize } from '../src/ml/standardize.js';
 
 const out = 'bench/out';
 mkdirSync(out, { recursive: true });

@@ -3,7 +3,7 @@
  * the days (growth, seasonality, weekends), and when in a day people work.
  * Fixed dates rather than Date.now(), so the same seed gives the same world any day.
  */
-import { Categorical } from './random.js';
+import { Categorical } from '../random.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;

@@ -3,6 +3,8 @@
  * signup instant. Industry mix depends on region and size on industry, so firmographic
  * segments in the demo differ from each other the way real ones do.
  */
+
+import { Categorical, clamp, type Rng } from '../random.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -24,7 +26,6 @@ import {
   NAME_ROOTS,
   REGIONS,
 } from './catalog.js';
-import { Categorical, clamp, type Rng } from './random.js';
 import type { Profile } from './story.js';
 
 const regionDist = new Categorical(REGIONS.map((r) => r.share));

@@ -3,6 +3,8 @@
  * seat expansions and contractions, and churn. Causes are drawn before anything else
  * and then raise the churn hazard, so churn is explainable from what the tables show.
  */
+
+import { clamp, type Rng } from '../random.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, MONTH_MS, WORLD_END_MS, wholeSeconds } from './calendar.js';
 import {
   ANNUAL_DISCOUNT,
@@ -16,7 +18,6 @@ import {
   type Plan,
   TRIAL_DAYS,
 } from './catalog.js';
-import { clamp, type Rng } from './random.js';
 import type { Cause, Lifecycle, Period, Profile } from './story.js';
 
 /** Monthly churn probability of a paying account with no risk cause. */

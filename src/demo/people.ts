@@ -3,9 +3,10 @@
  * trial, and seat holders who join after payment. Head count follows the largest number
  * of seats the account ever bought, and nobody joins after the account went quiet.
  */
+
+import type { Rng } from '../random.js';
 import { DAY_MS, HOUR_MS } from './calendar.js';
 import { FIRST_NAMES, LAST_NAMES } from './catalog.js';
-import type { Rng } from './random.js';
 import type { Lifecycle, Profile, User } from './story.js';
 
 /** Upper bound of users per account, so one huge customer cannot dominate the event table. */

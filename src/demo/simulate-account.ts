@@ -3,11 +3,12 @@
  * stream (keyed by seed, account index and step), so an account's data depends only
  * on the seed, its index and the world size, never on chunking or on other accounts.
  */
+
+import { Rng } from '../random.js';
 import { emitAccountRows, groundTruthLine } from './account-rows.js';
 import { drawProfile } from './firmographics.js';
 import { drawLifecycle } from './lifecycle.js';
 import { drawUsers } from './people.js';
-import { Rng } from './random.js';
 import type { Sinks } from './sink.js';
 import { emitSurveys, emitTickets } from './support.js';
 import { emitEvents } from './usage.js';

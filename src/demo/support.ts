@@ -3,8 +3,9 @@
  * `unresolved_tickets` cause file more, more urgent, slower and more often unresolved
  * tickets with low CSAT once the cause starts; `detractor_nps` pulls scores to 0-6.
  */
+
+import { Categorical, clamp, type Rng } from '../random.js';
 import { DAY_MS, HOUR_MS, MONTH_MS, WORLD_END_MS } from './calendar.js';
-import { Categorical, clamp, type Rng } from './random.js';
 import type { RowSink } from './sink.js';
 import { causeActive, type Lifecycle, type Profile, type User } from './story.js';
 

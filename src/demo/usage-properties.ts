@@ -3,9 +3,10 @@
  * Property strings are assembled from precomputed fragments (a variant plus maybe a
  * number), which measured several times faster than JSON.stringify per event.
  */
+
+import { Categorical, type Rng } from '../random.js';
 import { MINUTE_MS } from './calendar.js';
 import { FEATURES, TRIAL_DAYS } from './catalog.js';
-import { Categorical, type Rng } from './random.js';
 import type { Lifecycle, Profile, User } from './story.js';
 
 interface PropertyShape {

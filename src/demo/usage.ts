@@ -4,6 +4,8 @@
  * working days and hours; milestones (signup, trial, payment, invites) are merged in.
  * This is the hot loop of the generator: no allocation per event beyond the row strings.
  */
+
+import { clamp, type Rng } from '../random.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -15,7 +17,6 @@ import {
 } from './calendar.js';
 import { CORE_EVENT, CORE_WEIGHT, FEATURES, SESSION_SHARE, TRIAL_DAYS } from './catalog.js';
 import { REGION_HOURS } from './firmographics.js';
-import { clamp, type Rng } from './random.js';
 import type { RowSink } from './sink.js';
 import { causeActive, type Lifecycle, type Profile, type User } from './story.js';
 import { eventProperties, FEATURE_SLOT, milestoneEvents, SESSION_SLOT } from './usage-properties.js';

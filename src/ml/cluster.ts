@@ -2,7 +2,8 @@ import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { loadFeatures } from './features.js';
-import { chooseK, kmeans, silhouette, standardize } from './kmeans.js';
+import { chooseK, kmeans, silhouette } from './kmeans.js';
+import { standardize } from './standardize.js';
 
 export interface ClusterReport {
   readonly asOf: string;

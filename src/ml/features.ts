@@ -1,4 +1,3 @@
-import { metricNode, withInputs } from '../analytics/metric-closure.js';
 import type { MetricNode } from '../compile/ast.js';
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
 import { MetricCompiler } from '../compile/metric-sql.js';
@@ -6,6 +5,7 @@ import { evaluateLayers } from '../engine/evaluate.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { metricNode, withInputs } from '../workspace/metric-closure.js';
 
 export interface FeatureMatrix {
   readonly features: readonly string[];

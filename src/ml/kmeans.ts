@@ -1,3 +1,5 @@
+import { Rng } from '../random.js';
+
 /**
  * k-means on standardised features over typed arrays: k-means++ seeding (Arthur &
  * Vassilvitskii, 2007) from a seeded random stream, Lloyd iterations, several starts, and k
@@ -5,35 +7,10 @@
  * reported for the elbow curve. Deterministic for a seed.
  */
 
-/** A seeded uniform stream in [0, 1) (mulberry32). */
+/** A seeded uniform stream in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Columns scaled to mean 0 and standard deviation 1 (a constant column becomes 0). */
-export function standardize(
-  x: Float64Array,
-  p: number,
-): { z: Float64Array; means: number[]; scales: number[] } {
-  const n = x.length / p;
-  const means = new Array<number>(p).fill(0);
-  const scales = new Array<number>(p).fill(0);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++) means[j] = (means[j] ?? 0) + (x[i * p + j] ?? 0) / n;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++)
-      scales[j] = (scales[j] ?? 0) + ((x[i * p + j] ?? 0) - (means[j] ?? 0)) ** 2 / n;
-  for (let j = 0; j < p; j++) scales[j] = Math.sqrt(scales[j] ?? 0) || 1;
-  const z = new Float64Array(x.length);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++) z[i * p + j] = ((x[i * p + j] ?? 0) - (means[j] ?? 0)) / (scales[j] ?? 1);
-  return { z, means, scales };
+  const rng = new Rng(seed >>> 0);
+  return () => rng.next();
 }
 
 function distance2(x: Float64Array, i: number, c: Float64Array, k: number, p: number): number {

@@ -1,3 +1,5 @@
+import { standardize } from './standardize.js';
+
 /**
  * L2-regularised logistic regression over typed arrays, fitted by Newton's method (IRLS) on
  * standardised features. It minimises sum(log loss) + (l2 / 2) |w|^2 with the intercept
@@ -60,19 +62,7 @@ export function fitLogistic(
   const p = features.length;
   const n = y.length;
   const l2 = options.l2 ?? 1;
-  const means = new Array<number>(p).fill(0);
-  const scales = new Array<number>(p).fill(0);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++) means[j] = (means[j] ?? 0) + (x[i * p + j] ?? 0) / n;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++)
-      scales[j] = (scales[j] ?? 0) + ((x[i * p + j] ?? 0) - (means[j] ?? 0)) ** 2 / n;
-  }
-  for (let j = 0; j < p; j++) scales[j] = Math.sqrt(scales[j] ?? 0) || 1;
-  const z = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++) z[i * p + j] = ((x[i * p + j] ?? 0) - (means[j] ?? 0)) / (scales[j] ?? 1);
-  }
+  const { z, means, scales } = standardize(x, p);
   // Parameters: weights 0..p-1, intercept at p.
   const m = p + 1;
   const beta = new Float64Array(m);

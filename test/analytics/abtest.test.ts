@@ -8,7 +8,7 @@ import {
   exportAssignments,
   reportAbTest,
 } from '../../src/analytics/abtest/abtest.js';
-import { welchTest } from '../../src/analytics/abtest/statistics.js';
+import { welchTest } from '../../src/analytics/statistics.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';

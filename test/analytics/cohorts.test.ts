@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeCohorts, benjaminiHochberg, cohortLabel } from '../../src/analytics/cohorts/cohorts.js';
+import { analyzeCohorts, cohortLabel } from '../../src/analytics/cohorts/cohorts.js';
+import { benjaminiHochberg } from '../../src/analytics/statistics.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeIcp, wilson } from '../../src/analytics/icp/icp.js';
+import { analyzeIcp } from '../../src/analytics/icp/icp.js';
+import { wilson } from '../../src/analytics/statistics.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

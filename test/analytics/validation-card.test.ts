@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { welchTest } from '../../src/analytics/abtest/statistics.js';
+import { welchTest } from '../../src/analytics/statistics.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';

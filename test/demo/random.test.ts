@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Categorical, Rng } from '../../src/demo/random.js';
+import { Categorical, Rng } from '../../src/random.js';
 
 const draws = (n: number, f: () => number) => Array.from({ length: n }, f);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, kmeans, seededRandom, silhouette, standardize } from '../../src/ml/kmeans.js';
+import { chooseK, kmeans, seededRandom, silhouette } from '../../src/ml/kmeans.js';
+import { standardize } from '../../src/ml/standardize.js';
 
 /** Three blobs of 60 points in 2-D around (0, 0), (10, 0) and (0, 10), spread 1. */
 function blobs(seed: number) {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/ml/kmeans.js';
 import { explainLogistic, fitLogistic, predictLogistic } from '../../src/ml/logistic-regression.js';
 import { rocAuc } from '../../src/ml/metrics.js';
 
-/** A seeded stream of uniform numbers (mulberry32), so the data is the same every run. */
-function uniform(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('logistic regression', () => {
   // 400 rows: the label depends on x0 (up) and x1 (down); x2 is noise.
-  const next = uniform(7);
+  const next = seededRandom(7);
   const n = 400;
   const x = new Float64Array(n * 3);
   const y = new Float64Array(n);

@@ -5,8 +5,8 @@ import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
-import { metricNode, withInputs } from '../metric-closure.js';
-import { type Comparison, compareProportions, welchTest } from './statistics.js';
+import { metricNode, withInputs } from '../../workspace/metric-closure.js';
+import { type Comparison, compareProportions, welchTest } from '../statistics.js';
 
 /**
  * A/B tests on a segment. Members of the segment in the latest run are split by a hash:

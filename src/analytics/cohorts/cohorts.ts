@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import jstat from 'jstat';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
 import { checkSurvival, discountedLifetime, fitSbg, sbgSurvival } from '../retention/sbg.js';
+import { benjaminiHochberg, cohensH, pBelow } from '../statistics.js';
 
 /**
  * Cohorts of accounts by signup month or quarter (or the month of another account date,
@@ -85,25 +85,10 @@ export interface CohortReport {
   readonly cohorts: readonly Cohort[];
 }
 
-const { jStat } = jstat;
-
 /** Label of cohort number `n` (months or quarters since year 0). */
 export function cohortLabel(n: number, by: 'month' | 'quarter'): string {
   if (by === 'quarter') return `${Math.floor(n / 4)}-Q${(n % 4) + 1}`;
   return `${Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
-}
-
-/** Benjamini-Hochberg adjusted p-values (same order as given). */
-export function benjaminiHochberg(pValues: readonly number[]): number[] {
-  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-  const adjusted = new Array<number>(pValues.length);
-  let running = 1;
-  for (let rank = order.length; rank >= 1; rank--) {
-    const [p, i] = order[rank - 1] as readonly [number, number];
-    running = Math.min(running, (p * order.length) / rank);
-    adjusted[i] = running;
-  }
-  return adjusted;
 }
 
 export async function analyzeCohorts(store: Store, options: CohortOptions): Promise<CohortReport> {
@@ -268,15 +253,12 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
       const otherPaying = others.reduce((sum, o) => sum + (o.periods[comparePeriod]?.paying ?? 0), 0);
       const otherAccounts = others.reduce((sum, o) => sum + o.accounts, 0);
       const [p1, p2] = [paying / c.accounts, otherAccounts > 0 ? otherPaying / otherAccounts : Number.NaN];
-      const pooled = (paying + otherPaying) / (c.accounts + otherAccounts);
-      const se = Math.sqrt(pooled * (1 - pooled) * (1 / c.accounts + 1 / otherAccounts));
-      const z = se > 0 ? (p1 - p2) / se : 0;
       return {
         cohort: c.cohort,
         retention: p1,
         othersRetention: p2,
-        pValue: otherAccounts > 0 ? jStat.normal.cdf(z, 0, 1) : 1,
-        cohensH: 2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(Number.isNaN(p2) ? p1 : p2)),
+        pValue: pBelow(paying, c.accounts, otherPaying, otherAccounts),
+        cohensH: cohensH(p1, Number.isNaN(p2) ? p1 : p2),
       };
     });
     const adjusted = benjaminiHochberg(tests.map((x) => x.pValue));

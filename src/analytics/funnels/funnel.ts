@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import jstat from 'jstat';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
-import { benjaminiHochberg } from '../cohorts/cohorts.js';
-
-const { jStat } = jstat;
+import { benjaminiHochberg, pBelow } from '../statistics.js';
 
 export interface FunnelDefinition {
   /** Events in order; an account reaches step k when it did step k after step k-1, within the window of step 1. */
@@ -133,10 +130,7 @@ export async function analyzeFunnel(
         const k = i + 1;
         const [n1, x1] = [g.reached[k - 1] ?? 0, g.reached[k] ?? 0];
         const [n2, x2] = [(total[k - 1] ?? 0) - n1, (total[k] ?? 0) - x1];
-        const pooled = n1 + n2 > 0 ? (x1 + x2) / (n1 + n2) : 0;
-        const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-        const pValue = n1 > 0 && n2 > 0 && se > 0 ? jStat.normal.cdf((x1 / n1 - x2 / n2) / se, 0, 1) : 1;
-        return { group: g.group, step: k, others: n2 > 0 ? x2 / n2 : null, pValue };
+        return { group: g.group, step: k, others: n2 > 0 ? x2 / n2 : null, pValue: pBelow(x1, n1, x2, n2) };
       }),
     );
     const adjusted = benjaminiHochberg(raw.map((t) => t.pValue));

@@ -1,29 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import jstat from 'jstat';
 import { segmentColumn } from '../../compile/compile-workspace.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
-
-const { jStat } = jstat;
-
-/** A share with its 95% Wilson interval. */
-export interface Rate {
-  readonly successes: number;
-  readonly n: number;
-  readonly rate: number | null;
-  readonly low: number | null;
-  readonly high: number | null;
-}
-
-/** A mean with its 95% t interval. */
-export interface Mean {
-  readonly n: number;
-  readonly mean: number | null;
-  readonly low: number | null;
-  readonly high: number | null;
-}
+import { type Mean, meanInterval, type Rate, wilson } from '../statistics.js';
 
 export interface IcpGroup {
   /** `segment:<id>` or `<column>=<value>`. */
@@ -48,25 +29,6 @@ export interface IcpReport {
   /** Groups with at least `minBase` accounts paying a year before, best retention first. */
   readonly groups: readonly IcpGroup[];
   readonly summary: readonly string[];
-}
-
-/** Wilson score interval (95%) of a share. */
-export function wilson(successes: number, n: number): Rate {
-  if (n === 0) return { successes, n, rate: null, low: null, high: null };
-  const z = jStat.normal.inv(0.975, 0, 1);
-  const p = successes / n;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
-  return { successes, n, rate: p, low: centre - half, high: centre + half };
-}
-
-function meanInterval(n: number, total: number, squares: number): Mean {
-  if (n === 0) return { n, mean: null, low: null, high: null };
-  const mean = total / n;
-  if (n < 2) return { n, mean, low: null, high: null };
-  const variance = Math.max(0, (squares - n * mean * mean) / (n - 1));
-  const half = jStat.studentt.inv(0.975, n - 1) * Math.sqrt(variance / n);
-  return { n, mean, low: mean - half, high: mean + half };
 }
 
 /**

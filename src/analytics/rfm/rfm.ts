@@ -5,8 +5,8 @@ import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from '../../compile/rfm-sql
 import { evaluateLayers } from '../../engine/evaluate.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
+import { metricNode, withInputs } from '../../workspace/metric-closure.js';
 import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schema.js';
-import { metricNode, withInputs } from '../metric-closure.js';
 
 /**
  * RFM for SaaS: recency (days since last activity), frequency (activity per period) and

@@ -8,8 +8,7 @@ import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
-import { welchTest } from '../abtest/statistics.js';
-import { benjaminiHochberg } from '../cohorts/cohorts.js';
+import { benjaminiHochberg, cohensH, pooledZ, welchTest } from '../statistics.js';
 
 /**
  * The validation card of a segment in a stored run: the five criteria of a good segment
@@ -184,16 +183,14 @@ export async function validateSegment(
     const [x1, x2] = [Number(inside?.[outcome] ?? 0), Number(outside?.[outcome] ?? 0)];
     if (n1 === 0 || n2 === 0)
       return { outcome, members: null, others: null, chiSquare: null, pValue: null, cohensH: null };
-    const pooled = (x1 + x2) / (n1 + n2);
-    const variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2);
-    const chiSquare = variance > 0 ? (x1 / n1 - x2 / n2) ** 2 / variance : 0;
+    const chiSquare = pooledZ(x1, n1, x2, n2) ** 2;
     return {
       outcome,
       members: x1 / n1,
       others: x2 / n2,
       chiSquare,
-      pValue: variance > 0 ? 1 - jStat.chisquare.cdf(chiSquare, 1) : 1,
-      cohensH: 2 * Math.asin(Math.sqrt(x1 / n1)) - 2 * Math.asin(Math.sqrt(x2 / n2)),
+      pValue: chiSquare > 0 ? 1 - jStat.chisquare.cdf(chiSquare, 1) : 1,
+      cohensH: cohensH(x1 / n1, x2 / n2),
     };
   });
   const differingRates = rates.filter(

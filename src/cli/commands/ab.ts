@@ -6,18 +6,12 @@ import {
   exportAssignments,
   reportAbTest,
 } from '../../analytics/abtest/abtest.js';
-import { sampleSizePerVariant } from '../../analytics/abtest/statistics.js';
+import { sampleSizePerVariant } from '../../analytics/statistics.js';
 import { StrataError } from '../../errors.js';
 import { parseWindowDays } from '../../workspace/duration.js';
+import { numberOption } from '../options.js';
 import { formatTable, type Output } from '../output.js';
 import { parseAsOf, withWorkspace } from './run.js';
-
-const numberOption = (name: string, text: string | undefined) => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new StrataError('invalid_argument', `${name} ${text}: expected a number`);
-  return n;
-};
 
 /** `strata ab size`: accounts needed per variant. */
 export function runAbSize(
@@ -66,7 +60,7 @@ export async function runAbCreate(
   const baseline = numberOption('--baseline', options.baseline);
   const mde = numberOption('--mde', options.mde);
   const planned =
-    numberOption('--planned', options.planned) ??
+    numberOption('--planned', options.planned, { whole: true, min: 1 }) ??
     (baseline !== undefined && mde !== undefined ? sampleSizePerVariant({ baseline, mde }) : undefined);
   const ratio = numberOption('--ratio', options.ratio);
   return withWorkspace(options.workspace, async (store, workspace) => {

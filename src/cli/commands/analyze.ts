@@ -7,20 +7,9 @@ import { projectRetention, readSurvivalCsv } from '../../analytics/retention/pro
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { parseWindowDays } from '../../workspace/duration.js';
+import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { parseAsOf, withWorkspace } from './run.js';
-
-const positive = (name: string, text: string | undefined, integer = false) => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new StrataError(
-      'invalid_argument',
-      `${name} ${text}: expected a ${integer ? 'whole ' : ''}number >= 0`,
-    );
-  }
-  return n;
-};
 
 /** `strata analyze retention --survival FILE.csv`: the sBG model fitted to a survival table and projected. */
 export async function runAnalyzeRetention(
@@ -34,9 +23,9 @@ export async function runAnalyzeRetention(
     );
   }
   const alive = readSurvivalCsv(options.survival);
-  const horizon = positive('--horizon', options.horizon, true);
-  const discountRate = positive('--discount', options.discount);
-  const valuePerPeriod = positive('--value', options.value);
+  const horizon = numberOption('--horizon', options.horizon, { whole: true, min: 0 });
+  const discountRate = numberOption('--discount', options.discount, { min: 0 });
+  const valuePerPeriod = numberOption('--value', options.value, { min: 0 });
   const result = projectRetention(alive, {
     ...(horizon !== undefined ? { horizon } : {}),
     ...(discountRate !== undefined ? { discountRate } : {}),
@@ -121,7 +110,7 @@ export async function runAnalyzeCohorts(
   if (by !== 'month' && by !== 'quarter') {
     throw new StrataError('invalid_argument', `--by ${by}: expected month or quarter`);
   }
-  const comparePeriod = positive('--compare-period', options.comparePeriod, true);
+  const comparePeriod = numberOption('--compare-period', options.comparePeriod, { whole: true, min: 0 });
   return withWorkspace(options.workspace, async (store) => {
     const report = await analyzeCohorts(store, {
       asOf,
@@ -352,7 +341,7 @@ export async function runAnalyzeIcp(
   output: Output,
 ) {
   const asOf = parseAsOf(options.asOf) ?? new Date();
-  const minBase = positive('--min', options.min, true);
+  const minBase = numberOption('--min', options.min, { whole: true, min: 0 });
   return withWorkspace(options.workspace, async (store) => {
     const report = await analyzeIcp(store, {
       asOf,

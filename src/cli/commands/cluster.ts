@@ -1,15 +1,8 @@
 import { StrataError } from '../../errors.js';
 import { clusterAccounts } from '../../ml/cluster.js';
+import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { parseAsOf, withWorkspace } from './run.js';
-
-const whole = (name: string, text: string | undefined) => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new StrataError('invalid_argument', `${name} ${text}: expected a whole number`);
-  return n;
-};
 
 /** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N]`. */
 export async function runCluster(
@@ -23,9 +16,9 @@ export async function runCluster(
     .map((m) => m.trim())
     .filter(Boolean);
   const asOf = parseAsOf(options.asOf) ?? new Date();
-  const k = whole('--k', options.k);
-  const kMax = whole('--k-max', options.kMax);
-  const seed = whole('--seed', options.seed);
+  const k = numberOption('--k', options.k, { whole: true, min: 0 });
+  const kMax = numberOption('--k-max', options.kMax, { whole: true, min: 0 });
+  const seed = numberOption('--seed', options.seed, { whole: true, min: 0 });
   return withWorkspace(options.workspace, async (store, workspace) => {
     const report = await clusterAccounts(store, workspace, {
       metrics,

@@ -4,6 +4,7 @@ import { accountHistory, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { sourceAt, type Workspace } from '../../workspace/load-workspace.js';
+import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from './run.js';
 
@@ -13,18 +14,10 @@ function checkSegment(workspace: Workspace, id: string): void {
     throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, ids)}`);
 }
 
-const runOption = (text?: string) => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new StrataError('invalid_argument', `--run ${text}: expected a run id`);
-  return n;
-};
-
 /** `strata segments list`: every segment with its definition summary and size in the latest run. */
 export async function runSegmentsList(options: { workspace: string; run?: string }, output: Output) {
   await withWorkspace(options.workspace, async (store, workspace) => {
-    const wanted = runOption(options.run);
+    const wanted = numberOption('--run', options.run, { whole: true, min: 1 });
     // Without runs the list still shows the definitions; a named run must exist.
     const run =
       wanted === undefined && (await listRuns(store)).length === 0 ? null : await readRun(store, wanted);
@@ -107,7 +100,7 @@ export async function runSegmentsMembers(
 ) {
   await withWorkspace(options.workspace, async (store, workspace) => {
     checkSegment(workspace, id);
-    const run = await readRun(store, runOption(options.run));
+    const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
     const runId = run.runId;
     const page = await segmentMembers(store, {
       run,
@@ -171,10 +164,10 @@ export async function runTransitions(
   output: Output,
 ) {
   await withWorkspace(options.workspace, async (store) => {
-    const toRun = await readRun(store, runOption(options.to));
+    const toRun = await readRun(store, numberOption('--to', options.to, { whole: true, min: 1 }));
     const fromRun =
       options.from !== undefined
-        ? await readRun(store, runOption(options.from))
+        ? await readRun(store, numberOption('--from', options.from, { whole: true, min: 1 }))
         : await previousRun(store, toRun.runId);
     if (fromRun === null) throw new StrataError('no_runs', 'only one run so far: transitions need two');
     const [from, to] = [fromRun.runId, toRun.runId];
@@ -201,7 +194,7 @@ export async function runTransitions(
 /** `strata segments overlap`: every pair of segments sharing accounts, with counts and Jaccard similarity. */
 export async function runSegmentsOverlap(options: { workspace: string; run?: string }, output: Output) {
   await withWorkspace(options.workspace, async (store) => {
-    const run = await readRun(store, runOption(options.run));
+    const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
     const runId = run.runId;
     const pairs = (await overlaps(store, run)).sort((x, y) => y.jaccard - x.jaccard);
     output.result({ runId, pairs }, () =>

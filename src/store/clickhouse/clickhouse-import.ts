@@ -43,17 +43,9 @@ export async function importIntoClickHouse(
       return `${q(c.name)} ${c.required ? type : `Nullable(${type})`}`;
     });
     await store.execute(`CREATE TABLE ${q(stage)} (${definitions.join(', ')}) ENGINE = Memory`);
-    // ClickHouse CSV: \N is NULL; timestamps are microseconds since the epoch (see the dialect).
-    const exported = table.columns.map((c) =>
-      c.type === 'timestamp' ? `epoch_us(${q(c.name)}) AS ${q(c.name)}` : q(c.name),
-    );
-    const texts = table.columns.filter((c) => c.type === 'string' || c.type === 'json').map((c) => q(c.name));
     for (let offset = 0; offset < valid; offset += BATCH_ROWS) {
       const file = join(scratchDir, `batch-${offset}.csv`);
-      await scratch.execute(
-        `COPY (SELECT ${exported.join(', ')} FROM ${q(table.name)} ORDER BY rowid LIMIT ${BATCH_ROWS} OFFSET ${offset})
-         TO ${scratch.dialect.literal(file)} (FORMAT csv, HEADER false, NULLSTR '\\N'${texts.length > 0 ? `, FORCE_QUOTE (${texts.join(', ')})` : ''})`,
-      );
+      await scratch.exportForClickHouse(table, file, offset, BATCH_ROWS);
       await store.insertCsvFile(stage, file);
       rmSync(file);
       report(0.5 + (0.5 * Math.min(valid, offset + BATCH_ROWS)) / Math.max(valid, 1));

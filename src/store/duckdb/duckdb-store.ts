@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import { StrataError } from '../../errors.js';
-import { TABLE_NAMES, TABLES } from '../../model/tables.js';
+import { TABLE_NAMES, TABLES, type Table } from '../../model/tables.js';
 import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoDuckDB } from './duckdb-import.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
@@ -131,6 +131,24 @@ export class DuckDBStore implements Store {
     return this.withProgress(
       `CREATE TEMP TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`,
       onProgress,
+    );
+  }
+
+  /**
+   * Writes rows offset..offset+limit of a model table (in insertion order) to a CSV file in
+   * ClickHouse's CSV dialect: no header, \N for NULL, text quoted, timestamps as microseconds
+   * since the epoch (the ClickHouse store's timestamp type). ClickHouse imports use it.
+   */
+  async exportForClickHouse(table: Table, path: string, offset: number, limit: number): Promise<void> {
+    const q = this.dialect.quoteIdentifier;
+    const lit = this.dialect.literal;
+    const columns = table.columns.map((c) =>
+      c.type === 'timestamp' ? `epoch_us(${q(c.name)}) AS ${q(c.name)}` : q(c.name),
+    );
+    const texts = table.columns.filter((c) => c.type === 'string' || c.type === 'json').map((c) => q(c.name));
+    await this.execute(
+      `COPY (SELECT ${columns.join(', ')} FROM ${q(table.name)} ORDER BY rowid LIMIT ${lit(limit)} OFFSET ${lit(offset)})
+       TO ${lit(path)} (FORMAT csv, HEADER false, NULLSTR '\\N'${texts.length > 0 ? `, FORCE_QUOTE (${texts.join(', ')})` : ''})`,
     );
   }
 

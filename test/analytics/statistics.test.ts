@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareProportions,
-  sampleSizePerVariant,
-  welchTest,
-} from '../../src/analytics/abtest/statistics.js';
+import { compareProportions, sampleSizePerVariant, welchTest } from '../../src/analytics/statistics.js';
 
 describe('A/B statistics', () => {
   it('sizes a test with the normal-approximation formula, evaluated by hand', () => {

@@ -1,5 +1,6 @@
 /**
- * A small seeded PRNG and the distributions the demo world needs.
+ * A small seeded PRNG and the distributions the demo world needs, also the random stream
+ * of the models (k-means seeding, sampling), so every seeded result is reproducible.
  *
  * Hand-written rather than a package because the generator needs three things at
  * once: a seed that fully determines the output (Math.random has none), speed (a few

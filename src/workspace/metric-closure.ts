@@ -1,7 +1,7 @@
 import { BUILTIN_METRICS, type BuiltinMetric, type MetricNode } from '../compile/ast.js';
 import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
-import type { Workspace } from '../workspace/load-workspace.js';
+import type { Workspace } from './load-workspace.js';
 
 /** The node of metric `name`: declared in the workspace, built in, or a numeric account column. */
 export function metricNode(
