@@ -55,7 +55,65 @@ export type MetricNode =
       readonly frequency: string;
       readonly monetary: string;
       readonly cells: readonly RfmCellRange[];
-    };
+    }
+  /** 1 when a text trait or text metric equals `value`, else 0: a one-hot column for the models. */
+  | {
+      readonly kind: 'indicator';
+      readonly source: { readonly trait: string } | { readonly metric: string };
+      readonly value: string;
+    }
+  /**
+   * A saved model's probability (0-1), computed in the database from its own features
+   * (`{ model: churn }`; filled in from models/ when the workspace is loaded).
+   */
+  | { readonly kind: 'model'; readonly ref: string; readonly scorer: ModelScorer }
+  /** The nearest centre of saved k-means clusters (`{ cluster: usage }`), 0-based as reported. */
+  | { readonly kind: 'cluster'; readonly ref: string; readonly scorer: ClusterScorer };
+
+/**
+ * What scoring needs from a saved model: its features as metrics (their definitions as
+ * trained, kept with the model so a later edit of strata.yaml cannot change them) and
+ * the fitted parameters.
+ */
+export interface ScoredFeatures {
+  /** Feature names in the model's order; each is a key of `metrics`. */
+  readonly features: readonly string[];
+  /** The features and every metric they are built from. */
+  readonly metrics: Readonly<Record<string, MetricNode>>;
+}
+
+export type ModelScorer = ScoredFeatures &
+  (
+    | {
+        readonly type: 'logistic';
+        /** Standardisation; a missing value takes the mean. */
+        readonly means: readonly number[];
+        readonly scales: readonly number[];
+        readonly weights: readonly number[];
+        readonly intercept: number;
+      }
+    | { readonly type: 'boosted_trees'; readonly baseScore: number; readonly trees: readonly TreeNodes[] }
+  );
+
+/** One regression tree as node arrays, root at 0 (the shape of src/ml/gradient-boosting.ts). */
+export interface TreeNodes {
+  /** Feature index of a split; -1 marks a leaf. */
+  readonly feature: readonly number[];
+  /** Go left when value <= threshold, or when the value is missing and missingLeft. */
+  readonly threshold: readonly number[];
+  readonly missingLeft: readonly boolean[];
+  readonly left: readonly number[];
+  readonly right: readonly number[];
+  readonly value: readonly number[];
+}
+
+export interface ClusterScorer extends ScoredFeatures {
+  /** Standardisation; a missing value takes the mean. */
+  readonly means: readonly number[];
+  readonly scales: readonly number[];
+  /** Cluster centres in standardised units, in cluster-number order. */
+  readonly centres: readonly (readonly number[])[];
+}
 
 export type RfmPart = 'cell' | 'r' | 'f' | 'm' | 'fm';
 

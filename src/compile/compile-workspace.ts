@@ -1,7 +1,8 @@
 import type { Dialect, SqlValue } from '../dialect/dialect.js';
 import { TABLES } from '../model/tables.js';
-import type { Comparison, ConditionNode, MetricNode, SegmentNode } from './ast.js';
+import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from './ast.js';
 import { MetricCompiler } from './metric-sql.js';
+import { clusterSql, modelSql } from './model-sql.js';
 import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from './rfm-sql.js';
 import { ScanRegistry } from './scan-registry.js';
 
@@ -70,10 +71,29 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     const index = rankColumns.indexOf(column);
     return `r.${q(`p${index >= 0 ? index : rankColumns.push(column) - 1}`)}`;
   };
+  /**
+   * Columns computed from base columns (saved models and clusters over their features), in
+   * a layer wrapped around the base one; they are ranked and compared like base columns.
+   */
+  const derivedColumns: string[] = [];
+  const derived = (sql: string) => {
+    const index = derivedColumns.indexOf(sql);
+    return `r.${q(`d${index >= 0 ? index : derivedColumns.push(sql) - 1}`)}`;
+  };
   const baseColumnName = (ref: string) => {
     const index = baseColumns.findIndex((_, i) => ref === `r.${q(`b${i}`)}`);
-    if (index < 0) throw new Error(`not a base column: ${ref}`);
-    return `b${index}`;
+    if (index >= 0) return `b${index}`;
+    const derivedIndex = derivedColumns.findIndex((_, i) => ref === `r.${q(`d${i}`)}`);
+    if (derivedIndex < 0) throw new Error(`not a base column: ${ref}`);
+    return `d${derivedIndex}`;
+  };
+  /** A saved model's features as base columns (doubles), named as the derived layer sees them. */
+  const featureColumns = (scorer: ScoredFeatures) => {
+    // The features are compiled from the definitions saved with the model, on the same scans.
+    const own = new MetricCompiler(dialect, scans, asOf, scorer.metrics);
+    return scorer.features.map((feature) =>
+      q(baseColumnName(base(dialect.toDouble(own.expression(feature))))),
+    );
   };
   /** Base columns positioned (row numbers, for RFM); position i is `q<i>`, with the row count in `q<i>_count`. */
   const positionColumns: string[] = [];
@@ -108,6 +128,9 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   const metricRef = (name: string): string => {
     const node = input.metrics[name];
     if (node?.kind === 'rfm') return rfmRef(node);
+    if (node?.kind === 'model') return derived(modelSql(dialect, node.scorer, featureColumns(node.scorer)));
+    if (node?.kind === 'cluster')
+      return derived(clusterSql(dialect, node.scorer, featureColumns(node.scorer)));
     if (node?.kind !== 'percentile') return base(metrics.expression(name));
     // The percentile of a percentile is the same ranks: rank once.
     const inner = input.metrics[node.metric];
@@ -192,7 +215,14 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       case 'rank': {
         // Ranking a percentile metric again gives the same ranks: use it as it is.
         const ranked = input.metrics[node.metric]?.kind === 'percentile';
-        const pct = ranked ? metricRef(node.metric) : rank(base(metrics.expression(node.metric)));
+        const kind = input.metrics[node.metric]?.kind;
+        const pct = ranked
+          ? metricRef(node.metric)
+          : rank(
+              kind === 'model' || kind === 'cluster'
+                ? metricRef(node.metric)
+                : base(metrics.expression(node.metric)),
+            );
         return node.side === 'top'
           ? `${pct} >= ${lit(100 - node.percent)}`
           : `${pct} <= ${lit(node.percent)}`;
@@ -221,9 +251,14 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   ];
   // Account columns are referenced by bare name and scan columns have unique names, so
   // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).
-  const baseLayer = `SELECT account_id${baseColumns.map((sql, i) => `,\n      ${sql} AS ${q(`b${i}`)}`).join('')}
+  const innerLayer = `SELECT account_id${baseColumns.map((sql, i) => `,\n      ${sql} AS ${q(`b${i}`)}`).join('')}
     FROM ${dialect.joinOnAccount([`${q('accounts')}`, ...scans.relations()])}
     WHERE created_at <= ${asOf}`;
+  const baseLayer =
+    derivedColumns.length === 0
+      ? innerLayer
+      : `SELECT *${derivedColumns.map((sql, i) => `,\n      ${sql} AS ${q(`d${i}`)}`).join('')}
+    FROM (${innerLayer}) features`;
   const ranks = rankColumns.map((column, i) => ({ column, alias: `p${i}` }));
   const positions = positionColumns.map((column, i) => ({ column, alias: `q${i}` }));
   return {

@@ -158,6 +158,19 @@ export class MetricCompiler {
           'unsupported_metric',
           `metric '${name}' is an RFM score over all accounts; it cannot be used inside another metric`,
         );
+      case 'model':
+      case 'cluster':
+        throw new StrataError(
+          'unsupported_metric',
+          `metric '${name}' is a saved ${node.kind === 'model' ? 'model' : 'clustering'}; it cannot be used inside another metric or a change`,
+        );
+      case 'indicator': {
+        const text =
+          'trait' in node.source
+            ? this.trait(node.source.trait, shift, 'text')
+            : this.expression(node.source.metric, shift);
+        return `CASE WHEN ${text} = ${lit(node.value)} THEN 1 ELSE 0 END`;
+      }
       case 'builtin':
         return this.builtin(node.name, shift);
     }

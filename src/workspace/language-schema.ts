@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import type { Comparison, ConditionNode, EventFilter, MetricNode, Moment } from '../compile/ast.js';
+import type {
+  Comparison,
+  ConditionNode,
+  EventFilter,
+  MetricNode,
+  ModelScorer,
+  Moment,
+} from '../compile/ast.js';
 import { parseWindowDays } from './duration.js';
 
 /**
@@ -121,6 +128,21 @@ export const metricSchema = byKey<MetricNode>('metric', {
     .transform(
       (m): MetricNode => ({ kind: 'rfm', part: m.rfm, recency: '', frequency: '', monetary: '', cells: [] }),
     ),
+  // The scorer is read from models/ when the workspace is loaded.
+  model: z
+    .object({ model: z.string().min(1) })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'model', ref: m.model, scorer: UNLOADED_MODEL })),
+  cluster: z
+    .object({ cluster: z.string().min(1) })
+    .strict()
+    .transform(
+      (m): MetricNode => ({
+        kind: 'cluster',
+        ref: m.cluster,
+        scorer: { features: [], metrics: {}, means: [], scales: [], centres: [] },
+      }),
+    ),
   percentile: z
     .object({ percentile: z.string().min(1) })
     .strict()
@@ -144,6 +166,16 @@ export const metricSchema = byKey<MetricNode>('metric', {
     .strict()
     .transform((m): MetricNode => ({ kind: 'score', components: m.score })),
 });
+
+const UNLOADED_MODEL: ModelScorer = {
+  type: 'logistic',
+  features: [],
+  metrics: {},
+  means: [],
+  scales: [],
+  weights: [],
+  intercept: 0,
+};
 
 /** `30d` (that many days before the evaluation time) or an ISO date. */
 const moment = z.string().transform((text, ctx): Moment => {

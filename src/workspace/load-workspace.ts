@@ -2,8 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import type { MetricNode } from '../compile/ast.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
+import { implicitModelMetric, savedModelMetric } from './model-files.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 
@@ -100,21 +102,34 @@ export function loadWorkspace(dir: string): Workspace {
   };
   // RFM metrics take their inputs and cells from the `rfm:` section (or its defaults).
   const rfm = parsed.data.rfm ?? {};
+  // Saved models are read from models/ (a missing or damaged file is reported at its metric).
+  const saved = (name: string, node: Extract<MetricNode, { kind: 'model' | 'cluster' }>) => {
+    try {
+      return savedModelMetric(absolute, node.ref, node.kind);
+    } catch (error) {
+      if (!(error instanceof StrataError)) throw error;
+      throw new StrataError(error.code, error.message, locate(['metrics', name, node.kind]));
+    }
+  };
   const metrics = Object.fromEntries(
     Object.entries(parsed.data.metrics).map(([name, node]) => [
       name,
-      node.kind === 'rfm'
-        ? {
-            ...node,
-            recency: rfm.recency ?? 'last_seen_days',
-            frequency: rfm.frequency ?? 'sessions_30d',
-            monetary: rfm.monetary ?? 'mrr',
-            cells: rfm.cells ?? DEFAULT_RFM_CELLS,
-          }
-        : node,
+      node.kind === 'model' || node.kind === 'cluster'
+        ? saved(name, node)
+        : node.kind === 'rfm'
+          ? {
+              ...node,
+              recency: rfm.recency ?? 'last_seen_days',
+              frequency: rfm.frequency ?? 'sessions_30d',
+              monetary: rfm.monetary ?? 'mrr',
+              cells: rfm.cells ?? DEFAULT_RFM_CELLS,
+            }
+          : node,
     ]),
   );
-  const language = resolveLanguage(metrics, parsed.data.segments, locate);
+  const language = resolveLanguage(metrics, parsed.data.segments, locate, (name) =>
+    implicitModelMetric(absolute, name),
+  );
   const segmentIds = Object.keys(parsed.data.segments);
   const checkSegment = (id: string, path: (string | number)[]) => {
     if (!parsed.data.segments[id]) {

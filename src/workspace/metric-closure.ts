@@ -2,6 +2,7 @@ import { BUILTIN_METRICS, type BuiltinMetric, type MetricNode } from '../compile
 import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { Workspace } from './load-workspace.js';
+import { implicitModelMetric } from './model-files.js';
 
 /** The node of metric `name`: declared in the workspace, built in, or a numeric account column. */
 export function metricNode(
@@ -14,6 +15,8 @@ export function metricNode(
   if ((BUILTIN_METRICS as readonly string[]).includes(name))
     return { kind: 'builtin', name: name as BuiltinMetric };
   if (NUMERIC_ACCOUNT_COLUMNS.includes(name)) return { kind: 'trait', trait: name };
+  const implicit = implicitModelMetric(workspace.dir, name);
+  if (implicit) return implicit;
   const known = [...Object.keys(workspace.metrics), ...BUILTIN_METRICS, ...NUMERIC_ACCOUNT_COLUMNS];
   throw new StrataError('unknown_metric', `unknown metric '${name}'${didYouMean(name, known)}`, {
     ...workspace.locate(path),

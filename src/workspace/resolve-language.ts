@@ -30,6 +30,8 @@ export function resolveLanguage(
   declared: Readonly<Record<string, MetricNode>>,
   segments: Readonly<Record<string, z.infer<typeof segmentSchema>>>,
   locate: Locate,
+  /** Metrics usable without a declaration besides the built-in ones (saved models' outputs). */
+  implicit: (name: string) => MetricNode | undefined = () => undefined,
 ): ResolvedLanguage {
   const metrics: Record<string, MetricNode> = { ...declared };
   const knownMetrics = [...Object.keys(declared), ...BUILTIN_METRICS, ...NUMERIC_ACCOUNT_COLUMNS];
@@ -83,6 +85,8 @@ export function resolveLanguage(
       metrics[name] = { kind: 'builtin', name: name as BuiltinMetric };
     } else if (NUMERIC_ACCOUNT_COLUMNS.includes(name)) {
       metrics[name] = { kind: 'trait', trait: name };
+    } else if (implicit(name)) {
+      metrics[name] = implicit(name) as MetricNode;
     } else {
       fail('unknown_metric', `unknown metric '${name}'${didYouMean(name, knownMetrics)}`, path);
     }
@@ -106,6 +110,8 @@ export function resolveLanguage(
         return [];
     }
   };
+  /** Outputs of saved models: computed over their own features, after every other metric. */
+  const savedOutput = (name: string) => metrics[name]?.kind === 'model' || metrics[name]?.kind === 'cluster';
   /** Metrics ranked over all accounts: they cannot be inputs of other metrics. */
   const ranked = (name: string) => metrics[name]?.kind === 'percentile' || metrics[name]?.kind === 'rfm';
   // Metrics built from metrics: every input known, no cycle, no percentile inside a score or change.
@@ -128,6 +134,13 @@ export function resolveLanguage(
           at,
         );
       }
+      if (savedOutput(input.name)) {
+        fail(
+          'unsupported_metric',
+          `'${input.name}' is the output of a saved model and cannot be used inside '${name}'`,
+          at,
+        );
+      }
       if (node?.kind === 'rfm' && MetricCompiler.isText(input.name, metrics)) {
         fail('type_mismatch', `RFM needs numbers, and metric '${input.name}' is text`, at);
       }
@@ -145,7 +158,13 @@ export function resolveLanguage(
         useMetric(node.metric, [...path, 'metric']);
         visitMetric(node.metric, []);
         if (node.kind === 'metric') checkComparison(node.metric, node, [...path, 'metric']);
-        else if (ranked(node.metric)) {
+        else if (savedOutput(node.metric)) {
+          fail(
+            'unsupported_metric',
+            `'${node.metric}' is the output of a saved model; dropBy needs a plain metric`,
+            [...path, 'metric'],
+          );
+        } else if (ranked(node.metric)) {
           fail(
             'unsupported_metric',
             `'${node.metric}' is ranked over all accounts; dropBy needs a plain metric`,

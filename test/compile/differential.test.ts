@@ -430,7 +430,10 @@ function metricYaml(m: MetricNode): unknown {
     case 'builtin':
       throw new Error('built-in metrics are never declared');
     case 'rfm':
-      throw new Error('RFM metrics are not generated');
+    case 'indicator':
+    case 'model':
+    case 'cluster':
+      throw new Error(`${m.kind} metrics are not generated`);
   }
 }
 

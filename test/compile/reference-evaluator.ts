@@ -265,6 +265,16 @@ export class ReferenceEvaluator {
       }
       case 'rfm':
         throw new Error('reference: RFM metrics are not generated');
+      case 'indicator': {
+        const text =
+          'trait' in node.source
+            ? this.traitAt(account, node.source.trait, t)
+            : this.metric(node.source.metric, account, t);
+        return text !== null && String(text) === node.value ? 1 : 0;
+      }
+      case 'model':
+      case 'cluster':
+        throw new Error('reference: saved models are checked against src/ml in test/predict');
       case 'builtin':
         return this.builtin(node.name, account, t);
     }

@@ -1,0 +1,61 @@
+import type { Dialect } from '../dialect/dialect.js';
+import type { ClusterScorer, ModelScorer, TreeNodes } from './ast.js';
+
+/**
+ * Saved models as SQL over their feature columns, so a probability or a cluster is a
+ * metric like any other: computed in the database at any as-of time, rankable, and
+ * identical to the model's own scoring in src/ml (same operations in the same order).
+ */
+
+/** The log-odds are clamped so exp() cannot overflow on an extreme account. */
+const sigmoid = (raw: string) => `(1.0 / (1.0 + exp(-greatest(-700.0, least(700.0, ${raw})))))`;
+
+/** A number literal that reads as a double on every engine (DuckDB reads 3.0 as a decimal). */
+function double(dialect: Dialect, value: number): string {
+  const text = dialect.literal(value);
+  return Number.isInteger(value) ? dialect.toDouble(text) : text;
+}
+
+function treeSql(dialect: Dialect, tree: TreeNodes, columns: readonly string[], node = 0): string {
+  const feature = tree.feature[node] ?? -1;
+  if (feature < 0) return double(dialect, tree.value[node] ?? 0);
+  const column = columns[feature] ?? 'NULL';
+  const left = treeSql(dialect, tree, columns, tree.left[node] ?? 0);
+  const right = treeSql(dialect, tree, columns, tree.right[node] ?? 0);
+  const missing = tree.missingLeft[node] ? left : right;
+  return `CASE WHEN ${column} IS NULL THEN ${missing} WHEN ${column} <= ${double(dialect, tree.threshold[node] ?? 0)} THEN ${left} ELSE ${right} END`;
+}
+
+/** The model's probability, given one SQL column (a double, NULL when missing) per feature. */
+export function modelSql(dialect: Dialect, scorer: ModelScorer, columns: readonly string[]): string {
+  if (scorer.type === 'logistic') {
+    const terms = columns.map((column, j) => {
+      const mean = double(dialect, scorer.means[j] ?? 0);
+      return `${double(dialect, scorer.weights[j] ?? 0)} * ((coalesce(${column}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
+    });
+    return sigmoid([double(dialect, scorer.intercept), ...terms].join(' + '));
+  }
+  const trees = scorer.trees.map((tree) => treeSql(dialect, tree, columns));
+  return sigmoid([double(dialect, scorer.baseScore), ...trees].join(' + '));
+}
+
+/**
+ * The number of the nearest centre (squared Euclidean distance in standardised units, a
+ * missing value at the mean); ties go to the lower number, as in src/ml/kmeans.ts.
+ */
+export function clusterSql(dialect: Dialect, scorer: ClusterScorer, columns: readonly string[]): string {
+  const z = columns.map((column, j) => {
+    const mean = double(dialect, scorer.means[j] ?? 0);
+    return `((coalesce(${column}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
+  });
+  const distances = scorer.centres.map(
+    (centre) =>
+      `(${z.map((value, j) => `(${value} - ${double(dialect, centre[j] ?? 0)}) * (${value} - ${double(dialect, centre[j] ?? 0)})`).join(' + ')})`,
+  );
+  // The first centre no farther than every later one is the nearest with the lowest number.
+  const arms = distances.slice(0, -1).map((distance, c) => {
+    const later = distances.slice(c + 1).map((other) => `${distance} <= ${other}`);
+    return `WHEN ${later.join(' AND ')} THEN ${c}`;
+  });
+  return `CASE ${arms.join(' ')} ELSE ${distances.length - 1} END`;
+}
