@@ -55,12 +55,18 @@ program
   .command('generate')
   .description('write a seeded synthetic B2B SaaS world (Parquet files and ground truth)')
   .addOption(new Option('--scale <scale>', 'S = 1k accounts, M = 100k, L = 1M').default('S'))
+  .option('--accounts <n>', "number of accounts instead of the scale's (other sizes follow per account)")
   .option('--seed <n>', 'random seed; the same seed gives byte-identical files', '42')
   .requiredOption('--out <dir>', 'output folder')
   .action(
     action(async (o) =>
       (await import('./commands/generate.js')).runGenerate(
-        { scale: o.scale as string, seed: o.seed as string, out: o.out as string },
+        {
+          scale: o.scale as string,
+          seed: o.seed as string,
+          out: o.out as string,
+          ...(o.accounts ? { accounts: o.accounts as string } : {}),
+        },
         createOutput(o),
       ),
     ),
@@ -422,6 +428,7 @@ program
   .option('--k-max <n>', 'largest k tried when choosing', '8')
   .option('--seed <n>', 'random seed (same seed, same clusters)', '42')
   .option('--as-of <time>', 'metrics as of this ISO time (default: now)')
+  .option('--save <name>', 'save the clusters as models/<name>/ so segments can use <name>_cluster')
   .action(
     action(async (o) =>
       (await import('./commands/cluster.js')).runCluster(
@@ -432,9 +439,65 @@ program
           ...(o.kMax ? { kMax: o.kMax as string } : {}),
           ...(o.seed ? { seed: o.seed as string } : {}),
           ...(o.asOf ? { asOf: o.asOf as string } : {}),
+          ...(o.save ? { save: o.save as string } : {}),
         },
         createOutput(o),
       ),
+    ),
+  );
+
+const predict = program.command('predict').description('churn, expansion, adoption and support-need models');
+predict
+  .command('train [name]')
+  .description(
+    'train a model on history snapshots (or on a table with a label column) and save its next version',
+  )
+  .option('--label <label>', 'churned, expanded, adopted:<event>, tickets:<N>; with --table, a yes/no column')
+  .option('--table <table>', 'train on this table (accounts) and its label column instead of history')
+  .option('--horizon <window>', 'how far after each snapshot the label looks', '90d')
+  .option('--snapshots <n>', 'training snapshots taken from history', '6')
+  .option('--every <window>', 'time between training snapshots', '30d')
+  .option('--as-of <time>', 'the holdout snapshot (default: the last one whose horizon is observed)')
+  .option('--algorithm <name>', 'boosted_trees or logistic', 'boosted_trees')
+  .option(
+    '--features <names>',
+    'comma-separated features (default: the standard set and every workspace metric)',
+  )
+  .option('--holdout <share>', 'share of labelled accounts held out with --table', '0.2')
+  .option('--seed <n>', 'random seed (same seed, same model)', '42')
+  .action(
+    action(async (o, name?: string) =>
+      (await import('./commands/predict.js')).runPredictTrain(name, o as never, createOutput(o)),
+    ),
+  );
+predict
+  .command('report [name]')
+  .description("a saved model's holdout report (without a name: the saved models)")
+  .action(
+    action(async (o, name?: string) =>
+      (await import('./commands/predict.js')).runPredictReport(name, o, createOutput(o)),
+    ),
+  );
+predict
+  .command('score <name>')
+  .description("every account's probability, computed in the database: distribution and highest")
+  .option('--as-of <time>', 'score as of this ISO time (default: now)')
+  .option('--top <n>', 'accounts listed', '20')
+  .option('--out <file>', "write every account's probability to a CSV file")
+  .action(
+    action(async (o, name: string) =>
+      (await import('./commands/predict.js')).runPredictScore(name, o as never, createOutput(o)),
+    ),
+  );
+predict
+  .command('explain <account>')
+  .description('why a model scores an account as it does: the features that raise or lower its probability')
+  .option('--model <name>', 'the model (default: churn, or the only one)')
+  .option('--as-of <time>', 'as of this ISO time (default: now)')
+  .option('--top <n>', 'features listed', '8')
+  .action(
+    action(async (o, account: string) =>
+      (await import('./commands/predict.js')).runPredictExplain(account, o as never, createOutput(o)),
     ),
   );
 

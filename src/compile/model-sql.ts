@@ -22,8 +22,10 @@ function treeSql(dialect: Dialect, tree: TreeNodes, columns: readonly string[], 
   const column = columns[feature] ?? 'NULL';
   const left = treeSql(dialect, tree, columns, tree.left[node] ?? 0);
   const right = treeSql(dialect, tree, columns, tree.right[node] ?? 0);
-  const missing = tree.missingLeft[node] ? left : right;
-  return `CASE WHEN ${column} IS NULL THEN ${missing} WHEN ${column} <= ${double(dialect, tree.threshold[node] ?? 0)} THEN ${left} ELSE ${right} END`;
+  // A missing value (NULL comparison) goes to the side learned in training; each subtree is
+  // written once, so the text grows with the number of nodes, not with 2^depth.
+  const goesLeft = `coalesce(${column} <= ${double(dialect, tree.threshold[node] ?? 0)}, ${dialect.literal(tree.missingLeft[node] === true)})`;
+  return `CASE WHEN ${goesLeft} THEN ${left} ELSE ${right} END`;
 }
 
 /** The model's probability, given one SQL column (a double, NULL when missing) per feature. */

@@ -1,7 +1,8 @@
+import type { ClusterScorer } from '../compile/ast.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { loadFeatures } from './features.js';
+import { extractFeatures, metricFeatures } from './features.js';
 import { chooseK, kmeans, silhouette } from './kmeans.js';
 import { standardize } from './standardize.js';
 
@@ -23,6 +24,8 @@ export interface ClusterReport {
     /** The metrics furthest from the mean, in words: "high sessions_30d, low mrr". */
     readonly profile: string;
   }[];
+  /** What scoring needs (saved by `--save`, compiled to SQL by `{ cluster: name }` metrics). */
+  readonly scorer: ClusterScorer;
 }
 
 /**
@@ -35,7 +38,8 @@ export async function clusterAccounts(
   workspace: Workspace,
   options: { metrics: readonly string[]; asOf: Date; k?: number; kMax?: number; seed?: number },
 ): Promise<ClusterReport> {
-  const matrix = await loadFeatures(store, workspace, options.metrics, options.asOf);
+  const spec = metricFeatures(workspace, options.metrics);
+  const matrix = await extractFeatures(store, spec, options.asOf);
   const p = matrix.features.length;
   const n = matrix.accountIds.length;
   if (n < 4) throw new StrataError('too_few_accounts', `${n} accounts: clustering needs 4 at least`);
@@ -48,9 +52,10 @@ export async function clusterAccounts(
     return count > 0 ? sum / count : 0;
   });
   const filled = matrix.x.map((v, index) => (Number.isNaN(v) ? (means[index % p] ?? 0) : v));
-  const { z } = standardize(filled, p);
+  const { z, means: centre, scales } = standardize(filled, p);
   const seed = options.seed ?? 42;
   let labels: Int32Array;
+  let centroids: Float64Array;
   let k: number;
   let score: number;
   let curve: ClusterReport['curve'] = [];
@@ -58,13 +63,14 @@ export async function clusterAccounts(
     if (!(options.k >= 2 && options.k < n))
       throw new StrataError('invalid_argument', `--k ${options.k}: expected 2 to ${n - 1}`);
     const result = kmeans(z, p, options.k, { seed });
-    [labels, k] = [result.labels, options.k];
+    [labels, centroids, k] = [result.labels, result.centroids, options.k];
     score = silhouette(z, p, labels, k, 2000, seed);
   } else {
     const chosen = chooseK(z, p, { kMin: 2, kMax: Math.min(options.kMax ?? 8, n - 1), seed });
     if (!chosen.chosen) throw new StrataError('too_few_accounts', 'no k could be tried');
-    [labels, k, score, curve] = [
+    [labels, centroids, k, score, curve] = [
       chosen.chosen.labels,
+      chosen.chosen.centroids,
       chosen.chosen.k,
       chosen.chosen.silhouette,
       chosen.curve,
@@ -100,5 +106,12 @@ export async function clusterAccounts(
     silhouette: score,
     curve,
     clusters,
+    scorer: {
+      features: spec.features,
+      metrics: spec.metrics,
+      means: centre,
+      scales,
+      centres: Array.from({ length: k }, (_, c) => Array.from(centroids.subarray(c * p, c * p + p))),
+    },
   };
 }

@@ -36,7 +36,9 @@ export function withInputs(workspace: Workspace, roots: Readonly<Record<string, 
         ? [node.metric]
         : node.kind === 'score'
           ? node.components.map((c) => c.metric)
-          : [];
+          : node.kind === 'indicator' && 'metric' in node.source
+            ? [node.source.metric]
+            : [];
     for (const input of inputs) {
       if (metrics[input]) continue;
       const inputNode = metricNode(workspace, input, ['metrics', input]);

@@ -1,12 +1,21 @@
 import { StrataError } from '../../errors.js';
 import { clusterAccounts } from '../../ml/cluster.js';
+import { type SavedClusters, saveModel } from '../../workspace/model-files.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { parseAsOf, withWorkspace } from './run.js';
 
-/** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N]`. */
+/** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N] [--save name]`. */
 export async function runCluster(
-  options: { workspace: string; metrics?: string; k?: string; kMax?: string; seed?: string; asOf?: string },
+  options: {
+    workspace: string;
+    metrics?: string;
+    k?: string;
+    kMax?: string;
+    seed?: string;
+    asOf?: string;
+    save?: string;
+  },
   output: Output,
 ) {
   if (!options.metrics)
@@ -27,7 +36,20 @@ export async function runCluster(
       ...(kMax !== undefined ? { kMax } : {}),
       ...(seed !== undefined ? { seed } : {}),
     });
-    output.result(report, () =>
+    const { scorer, ...shown } = report;
+    const saved = options.save
+      ? saveModel<SavedClusters>(workspace.dir, {
+          name: options.save,
+          kind: 'clusters',
+          scorer,
+          training: { asOf: report.asOf, metrics: report.metrics, seed: seed ?? 42, k: report.k },
+          report: shown,
+        })
+      : undefined;
+    const result = saved
+      ? { ...shown, saved: { name: saved.name, version: saved.version, file: saved.file } }
+      : shown;
+    output.result(result, () =>
       [
         `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${report.silhouette.toFixed(3)})`,
         ...(report.curve.length > 0
@@ -49,8 +71,14 @@ export async function runCluster(
             ...report.metrics.map((m) => Number((c.means[m] ?? 0).toFixed(2))),
           ]),
         ),
+        ...(saved
+          ? [
+              '',
+              `saved as ${saved.name} version ${saved.version} (${saved.file}); segment on it with { metric: ${saved.name}_cluster, eq: <cluster> }`,
+            ]
+          : []),
       ].join('\n'),
     );
-    return report;
+    return result;
   });
 }

@@ -5,6 +5,7 @@ import {
   type WorldSummary,
 } from '../../demo/generate-world.js';
 import { StrataError } from '../../errors.js';
+import { numberOption } from '../options.js';
 import { formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -51,11 +52,19 @@ export function renderWorld(world: WorldSummary): string {
   );
 }
 
-/** `strata generate --scale S|M|L --seed N --out DIR`. */
-export async function runGenerate(options: { scale: string; seed: string; out: string }, output: Output) {
+/** `strata generate --scale S|M|L [--accounts N] --seed N --out DIR`. */
+export async function runGenerate(
+  options: { scale: string; seed: string; out: string; accounts?: string },
+  output: Output,
+) {
   const started = performance.now();
+  const accounts = numberOption('--accounts', options.accounts, { whole: true, min: 1 });
   const world = await generateWithProgress(
-    { ...parseWorldOptions(options.scale, options.seed), outDir: options.out },
+    {
+      ...parseWorldOptions(options.scale, options.seed),
+      outDir: options.out,
+      ...(accounts !== undefined ? { accounts } : {}),
+    },
     output,
   );
   const seconds = (performance.now() - started) / 1000;
