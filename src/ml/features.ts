@@ -95,8 +95,10 @@ async function commonValues(store: Store, trait: string): Promise<string[]> {
   const text = CATEGORY_COLUMNS.includes(trait)
     ? d.castText(d.quoteIdentifier(trait))
     : d.jsonText('traits', trait);
+  // Values the trait had in its history count too: a past snapshot may see them.
   const rows = await store.query<{ value: string; n: number; total: number }>(
-    `SELECT v AS value, count(*) AS n FROM (SELECT ${text} AS v FROM accounts) t
+    `SELECT v AS value, count(*) AS n FROM (SELECT ${text} AS v FROM accounts
+       UNION ALL SELECT value AS v FROM trait_history WHERE trait = ${d.literal(trait)}) t
      WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, value LIMIT ${MAX_CATEGORIES}`,
   );
   const [{ total } = { total: 0 }] = await store.query<{ total: number }>(
@@ -215,35 +217,39 @@ export async function chooseFeatures(
     if (kind === 'number') roots[trait] = { kind: 'trait', trait };
     else Object.assign(roots, oneHot(trait, await commonValues(store, trait), { trait }));
   };
-  if (choice.only) {
-    const known = [
-      ...Object.keys(STANDARD),
-      ...Object.keys(workspace.metrics),
-      ...CATEGORY_COLUMNS,
-      ...keys.keys(),
-    ];
-    for (const name of choice.only) {
-      if (STANDARD[name]) roots[name] = STANDARD[name];
-      else if (CATEGORY_COLUMNS.includes(name) || keys.has(name)) await addTrait(name, true);
-      else if (name === 'nps_category')
-        Object.assign(roots, oneHot(name, ['detractor', 'passive', 'promoter'], { metric: 'nps_category' }));
-      else {
-        let node: MetricNode;
-        try {
-          node = metricNode(workspace, name, ['metrics', name]);
-        } catch {
-          throw new StrataError('unknown_feature', `unknown feature '${name}'${didYouMean(name, known)}`);
-        }
-        if (!usable(name, node, { ...workspace.metrics, [name]: node })) {
-          throw new StrataError(
-            'unsupported_metric',
-            `'${name}' is text, ranked, or another model's output; it cannot be a feature`,
-          );
-        }
-        roots[name] = node;
+  /** Adds a named feature (a trait is one-hot encoded when it holds text). */
+  const addNamed = async (name: string) => {
+    if (STANDARD[name]) roots[name] = STANDARD[name];
+    else if (CATEGORY_COLUMNS.includes(name) || keys.has(name)) await addTrait(name, true);
+    else if (name === 'nps_category')
+      Object.assign(roots, oneHot(name, ['detractor', 'passive', 'promoter'], { metric: 'nps_category' }));
+    else {
+      let node: MetricNode;
+      try {
+        node = metricNode(workspace, name, ['metrics', name]);
+      } catch {
+        const known = [
+          ...Object.keys(STANDARD),
+          ...Object.keys(workspace.metrics),
+          ...CATEGORY_COLUMNS,
+          ...keys.keys(),
+        ];
+        throw new StrataError('unknown_feature', `unknown feature '${name}'${didYouMean(name, known)}`);
       }
+      if (!usable(name, node, { ...workspace.metrics, [name]: node })) {
+        throw new StrataError(
+          'unsupported_metric',
+          `'${name}' is text, ranked, or another model's output; it cannot be a feature`,
+        );
+      }
+      roots[name] = node;
     }
-  } else {
+  };
+  // `+name` entries add to the full set; plain names replace it.
+  const additions = choice.only?.every((name) => name.startsWith('+'))
+    ? choice.only.map((name) => name.slice(1))
+    : null;
+  if (!choice.only || additions) {
     Object.assign(roots, STANDARD);
     Object.assign(
       roots,
@@ -255,13 +261,20 @@ export async function chooseFeatures(
       if (!exclude.has(name) && !roots[name] && usable(name, node, workspace.metrics)) roots[name] = node;
     }
   }
+  /** Features the user named: kept even when they read a trait as it is now (with a note). */
+  const named = new Set<string>();
+  for (const name of additions ?? choice.only ?? []) {
+    const before = new Set(Object.keys(roots));
+    await addNamed(name);
+    for (const added of Object.keys(roots)) if (!before.has(added) || added === name) named.add(added);
+  }
   for (const name of exclude) delete roots[name];
   if (!choice.currentTraitsAllowed) {
     for (const [name, node] of Object.entries(roots)) {
       const current = currentOnlyTraits(node, workspace.metrics, historyTraits);
       if (current.length === 0) continue;
       const unique = [...new Set(current)].join(', ');
-      if (choice.only?.includes(name)) {
+      if (named.has(name)) {
         notes.push(`'${name}' reads ${unique} as it is now (no history): leakage possible at past snapshots`);
       } else {
         delete roots[name];

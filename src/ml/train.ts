@@ -141,6 +141,16 @@ function finish(
     );
   }
   const fitted = fitAlgorithm(algorithm, spec, train.x, train.y, seed);
+  // JSON cannot hold NaN or Infinity: a model with one would be saved damaged.
+  JSON.stringify(fitted.scorer, (key, value) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new StrataError(
+        'fit_failed',
+        `the fit gave a non-finite ${key} (${value}); the model was not saved`,
+      );
+    }
+    return value;
+  });
   const scores = fitted.predict(holdout.x);
   const report = holdoutReport({
     target: described.target,
