@@ -102,7 +102,10 @@ function rowModel(scorer: ModelScorer) {
     const model = { kind: 'logistic' as const, version: 1 as const, l2: 0, iterations: 0, ...scorer };
     return {
       predict: (x: Float64Array) => predictLogistic(model, x),
-      explain: (row: Float64Array) => explainLogistic(model, row),
+      explain: (row: Float64Array) => ({
+        base: scorer.intercept,
+        contributions: explainLogistic(model, row),
+      }),
     };
   }
   const model = {
@@ -118,7 +121,11 @@ function rowModel(scorer: ModelScorer) {
   };
   return {
     predict: (x: Float64Array) => predictBoostedTrees(model, x),
-    explain: (row: Float64Array) => explainBoostedTrees(model, row).filter((c) => c.feature !== BASELINE),
+    explain: (row: Float64Array) => {
+      const all = explainBoostedTrees(model, row);
+      const shift = all.find((c) => c.feature === BASELINE)?.contribution ?? 0;
+      return { base: scorer.baseScore + shift, contributions: all.filter((c) => c.feature !== BASELINE) };
+    },
   };
 }
 
@@ -128,6 +135,8 @@ export interface Explanation {
   readonly account: string;
   readonly asOf: string;
   readonly probability: number;
+  /** Log-odds of an account before its features speak (every contribution 0). */
+  readonly baseLogOdds: number;
   /** Contributions to the log-odds, largest first: positive raises the probability. */
   readonly contributions: readonly {
     readonly feature: string;
@@ -153,8 +162,8 @@ export async function explainAccount(
   const model = rowModel(saved.scorer);
   const probability = model.predict(matrix.x)[0] ?? Number.NaN;
   const index = new Map(saved.scorer.features.map((f, j) => [f, j]));
-  const contributions = model
-    .explain(matrix.x)
+  const explained = model.explain(matrix.x);
+  const contributions = explained.contributions
     .filter((c) => c.contribution !== 0)
     .slice(0, options.top)
     .map((c) => {
@@ -172,6 +181,7 @@ export async function explainAccount(
     account,
     asOf: options.asOf.toISOString(),
     probability,
+    baseLogOdds: explained.base,
     contributions,
   };
 }

@@ -7,7 +7,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import { type SavedPredictor, saveModel } from '../workspace/model-files.js';
 import { chooseFeatures, extractFeatures, type FeatureMatrix } from './features.js';
 import { fitBoostedTrees, predictBoostedTrees } from './gradient-boosting.js';
-import { type HoldoutReport, holdoutReport } from './holdout-report.js';
+import { type HoldoutReport, holdoutReport, permutationImportance } from './holdout-report.js';
 import { defaultModelName, describeTarget, labelRelation, observedUntil, type Target } from './labels.js';
 import { fitLogistic, predictLogistic } from './logistic-regression.js';
 
@@ -163,6 +163,10 @@ function finish(
     trainPositives: positives(train.y),
     labels: holdout.y,
     scores,
+    aucDrops:
+      positives(holdout.y) > 0 && positives(holdout.y) < holdout.y.length
+        ? permutationImportance(fitted.predict, holdout.x, holdout.y, spec.features.length, seed)
+        : null,
   });
   const saved = saveModel<SavedPredictor>(workspace.dir, {
     name,

@@ -21,6 +21,7 @@ export function runCli(args: readonly string[], cwd = root): CliRun {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
       timeout: 300_000,
+      maxBuffer: 256 * 1024 * 1024,
     },
   );
   return {

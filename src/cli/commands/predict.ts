@@ -58,8 +58,8 @@ export function formatReport(report: HoldoutReport): string {
     '',
     'top features:',
     formatTable(
-      ['feature', 'importance'],
-      report.topFeatures.map((f) => [f.feature, fixed(f.importance)]),
+      ['feature', 'AUC drop when shuffled', report.algorithm === 'logistic' ? 'weight share' : 'gain share'],
+      report.topFeatures.map((f) => [f.feature, fixed(f.aucDrop, 4), fixed(f.importance)]),
     ),
   ].join('\n');
 }

@@ -1,0 +1,300 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileLayers, metricColumn } from '../../src/compile/compile-workspace.js';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { evaluateLayers } from '../../src/engine/evaluate.js';
+import { extractFeatures } from '../../src/ml/features.js';
+import { predictBoostedTrees } from '../../src/ml/gradient-boosting.js';
+import { labelRelation, parseTarget } from '../../src/ml/labels.js';
+import { predictLogistic } from '../../src/ml/logistic-regression.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { readModel, type SavedModel } from '../../src/workspace/model-files.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * The prediction commands on a generated world of 3,000 accounts, through the real CLI,
+ * with every probability checked against a second computation: the model's own scoring
+ * in JavaScript over features read back from the database.
+ */
+const ws = join(tempDir(), 'ws');
+const T = '2026-06-01';
+const cli = (...args: string[]) => runCli(['-w', ws, ...args]);
+
+beforeAll(async () => {
+  const world = await generateWorld({ scale: 'S', accounts: 3000, seed: 11, outDir: join(ws, 'data') });
+  const sources = Object.fromEntries(
+    Object.entries(world.files).map(([table, file]) => [table, `data/${file}`]),
+  );
+  writeFileSync(join(ws, 'strata.yaml'), saasWorkspaceYaml(sources));
+  const imported = cli('import');
+  expect(imported.code, imported.stderr).toBe(0);
+}, 120_000);
+
+/** Probabilities computed in the database by the compiled model, by account. */
+async function sqlProbabilities(ref: string, at: Date) {
+  const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
+  try {
+    const saved = readModel(ws, ref);
+    if (saved.kind !== 'predictor') throw new Error('not a predictor');
+    const layers = compileLayers(store.dialect, {
+      metrics: { p: { kind: 'model', ref, scorer: saved.scorer } },
+      segments: [],
+      asOf: at,
+    });
+    const table = await evaluateLayers(store, layers, 'test_scores');
+    const rows = await store.query<{ account_id: string; p: number }>(
+      `SELECT account_id, "${metricColumn('p')}" AS p FROM ${table}`,
+    );
+    // The same model in JavaScript, over the feature values read back from the database.
+    const matrix = await extractFeatures(store, saved.scorer, at);
+    const scorer = saved.scorer;
+    const js =
+      scorer.type === 'logistic'
+        ? predictLogistic({ kind: 'logistic', version: 1, l2: 0, iterations: 0, ...scorer }, matrix.x)
+        : predictBoostedTrees(
+            {
+              kind: 'boosted_trees',
+              version: 1,
+              features: scorer.features,
+              baseScore: scorer.baseScore,
+              trees: scorer.trees,
+              learningRate: 0,
+              importance: [],
+              iterations: scorer.trees.length,
+              options: {} as never,
+            },
+            matrix.x,
+          );
+    return {
+      sql: new Map(rows.map((r) => [r.account_id, Number(r.p)])),
+      js: new Map(matrix.accountIds.map((id, i) => [id, js[i] as number])),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('strata predict on a generated world', () => {
+  let gbt: SavedModel;
+  let holdoutAuc = Number.NaN;
+
+  it('trains a churn model on history snapshots, saves version 1 and reports the holdout', () => {
+    const run = cli('predict', 'train', '--label', 'churned', '--as-of', T, '--snapshots', '4', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const trained = run.json<{
+      name: string;
+      version: number;
+      file: string;
+      report: Record<string, unknown>;
+    }>();
+    expect(trained).toMatchObject({ name: 'churn', version: 1 });
+    expect(existsSync(join(ws, 'models', 'churn', 'v1.json'))).toBe(true);
+    const report = trained.report as {
+      split: string;
+      seed: number;
+      rocAuc: number;
+      holdout: { rows: number; positives: number };
+      topK: { k: number; precision: number }[];
+      calibration: { n: number }[];
+    };
+    expect(report.split).toMatch(
+      /^time-based: trained on 4 snapshots .* tested on the snapshot of 2026-06-01/,
+    );
+    expect(report.seed).toBe(42);
+    expect(report.holdout.positives).toBeGreaterThan(10);
+    holdoutAuc = report.rocAuc;
+    // Every holdout row is in one calibration bin.
+    expect(report.calibration.reduce((s, c) => s + c.n, 0)).toBe(report.holdout.rows);
+    gbt = readModel(ws, 'churn');
+    expect(gbt).toMatchObject({ format: 'strata-model', formatVersion: 1, kind: 'predictor', version: 1 });
+  }, 120_000);
+
+  it('scores in SQL exactly as the model scores in JavaScript (boosted trees)', async () => {
+    const { sql, js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
+    expect(sql.size).toBe(js.size);
+    let largest = 0;
+    for (const [id, p] of js) largest = Math.max(largest, Math.abs(p - (sql.get(id) ?? Number.NaN)));
+    expect(largest).toBeLessThan(1e-12);
+    // The reported holdout AUC, recomputed by counting pairs: the share of (churned, stayed)
+    // pairs of paying accounts at T in which the churned one scores higher (ties half).
+    const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
+    const labels = await store
+      .query<{ account_id: string; label: number }>(
+        `SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+      )
+      .finally(() => store.close());
+    const score = (id: string) => sql.get(id) as number;
+    const churned = labels.filter((l) => Number(l.label) === 1).map((l) => score(l.account_id));
+    const stayed = labels.filter((l) => Number(l.label) === 0).map((l) => score(l.account_id));
+    let wins = 0;
+    for (const c of churned) for (const s of stayed) wins += c > s ? 1 : c === s ? 0.5 : 0;
+    expect(holdoutAuc).toBeCloseTo(wins / (churned.length * stayed.length), 9);
+  }, 60_000);
+
+  it('trains again as version 2 (logistic), keeps version 1, and scores the same in SQL', async () => {
+    const run = cli(
+      'predict',
+      'train',
+      '--label',
+      'churned',
+      '--as-of',
+      T,
+      '--snapshots',
+      '4',
+      '--algorithm',
+      'logistic',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ name: 'churn', version: 2 });
+    const { sql, js } = await sqlProbabilities('churn@2', new Date(`${T}T00:00:00Z`));
+    let largest = 0;
+    for (const [id, p] of js) largest = Math.max(largest, Math.abs(p - (sql.get(id) ?? Number.NaN)));
+    expect(largest).toBeLessThan(1e-12);
+    const listed = cli('predict', 'report', '--json').json<{ name: string; versions: number[] }[]>();
+    expect(listed).toEqual([expect.objectContaining({ name: 'churn', versions: [1, 2] })]);
+    const first = cli('predict', 'report', 'churn@1', '--json').json<{
+      version: number;
+      report: { algorithm: string };
+    }>();
+    expect(first).toMatchObject({ version: 1, report: { algorithm: 'boosted_trees' } });
+  }, 120_000);
+
+  it('is deterministic: the same seed trains the same trees', () => {
+    const run = cli(
+      'predict',
+      'train',
+      'churn_again',
+      '--label',
+      'churned',
+      '--as-of',
+      T,
+      '--snapshots',
+      '4',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(readModel(ws, 'churn_again').scorer).toEqual(gbt.scorer);
+  }, 120_000);
+
+  it('explains an account: base log-odds plus contributions give its probability', async () => {
+    const { js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
+    const [account, probability] = [...js.entries()].sort((a, b) => b[1] - a[1])[0] as [string, number];
+    const run = cli(
+      'predict',
+      'explain',
+      account,
+      '--model',
+      'churn@1',
+      '--as-of',
+      T,
+      '--top',
+      '1000',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const explained = run.json<{
+      probability: number;
+      baseLogOdds: number;
+      contributions: { feature: string; contribution: number; direction: string }[];
+    }>();
+    expect(explained.probability).toBeCloseTo(probability, 12);
+    const logOdds = explained.baseLogOdds + explained.contributions.reduce((s, c) => s + c.contribution, 0);
+    expect(1 / (1 + Math.exp(-logOdds))).toBeCloseTo(probability, 10);
+    const first = explained.contributions[0];
+    expect(first?.direction).toBe((first?.contribution ?? 0) > 0 ? 'raises' : 'lowers');
+  }, 60_000);
+
+  it('writes every paying account with its probability, highest first', async () => {
+    const out = join(ws, 'scores.csv');
+    const run = cli('predict', 'score', 'churn@1', '--as-of', T, '--out', out, '--top', '5', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const summary = run.json<{
+      accounts: number;
+      top: { accountId: string; probability: number }[];
+      histogram: { accounts: number }[];
+    }>();
+    const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
+    expect(lines.length).toBe(summary.accounts);
+    expect(summary.histogram.reduce((s, h) => s + h.accounts, 0)).toBe(summary.accounts);
+    const { js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
+    for (const line of lines.slice(0, 50)) {
+      const [id, p] = line.split(',');
+      expect(Number(p)).toBeCloseTo(js.get(id as string) as number, 12);
+    }
+    expect(summary.top[0]?.accountId).toBe(lines[0]?.split(',')[0]);
+  }, 60_000);
+
+  it('makes probabilities and clusters usable in segments', async () => {
+    const clustered = cli(
+      'cluster',
+      '--metrics',
+      'sessions_30d,adoption,mrr',
+      '--k',
+      '3',
+      '--as-of',
+      T,
+      '--save',
+      'usage',
+      '--json',
+    );
+    expect(clustered.code, clustered.stderr).toBe(0);
+    const yaml = readFileSync(join(ws, 'strata.yaml'), 'utf8')
+      .replace('metrics:\n', 'metrics:\n  risk_v1: { model: churn@1 }\n')
+      .replace(
+        'segments:\n',
+        'segments:\n  likely_churn: { framework: predictive, where: { metric: risk_v1, gte: 0.2 } }\n  riskiest: { framework: predictive, where: { top: 10%, by: churn_probability } }\n  usage_0: { where: { metric: usage_cluster, eq: 0 } }\n',
+      );
+    writeFileSync(join(ws, 'strata.yaml'), yaml);
+    const run = cli('run', '--as-of', T, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const members = (segment: string) =>
+      new Set(
+        cli('segments', 'members', segment, '--limit', '100000', '--json')
+          .json<{ members: { account_id: string }[] }>()
+          .members.map((m) => m.account_id),
+      );
+    const { js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
+    const expected = [...js.entries()].filter(([, p]) => p >= 0.2).map(([id]) => id);
+    expect(expected.length).toBeGreaterThan(0);
+    expect([...members('likely_churn')].sort()).toEqual(expected.sort());
+    // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its file.
+    const saved = readModel(ws, 'usage');
+    if (saved.kind !== 'clusters') throw new Error('not a clustering');
+    const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
+    const matrix = await extractFeatures(store, saved.scorer, new Date(`${T}T00:00:00Z`)).finally(() =>
+      store.close(),
+    );
+    const { means, scales, centres } = saved.scorer;
+    const p = means.length;
+    const nearest = matrix.accountIds.filter((_, i) => {
+      const distances = centres.map((centre) =>
+        centre.reduce((sum, c, j) => {
+          const raw = matrix.x[i * p + j] as number;
+          const z =
+            ((Number.isNaN(raw) ? (means[j] as number) : raw) - (means[j] as number)) / (scales[j] as number);
+          return sum + (z - c) ** 2;
+        }, 0),
+      );
+      return distances.indexOf(Math.min(...distances)) === 0;
+    });
+    expect([...members('usage_0')].sort()).toEqual(nearest.sort());
+  }, 180_000);
+
+  it('names the file and line of a metric whose model does not exist, and rejects bad labels', () => {
+    const yaml = readFileSync(join(ws, 'strata.yaml'), 'utf8');
+    writeFileSync(join(ws, 'strata.yaml'), yaml.replace('{ model: churn@1 }', '{ model: nope }'));
+    const run = cli('run');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/strata\.yaml:\d+.*no saved model 'nope'/s);
+    writeFileSync(join(ws, 'strata.yaml'), yaml);
+    const bad = cli('predict', 'train', '--label', 'churn');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--label churn: expected churned, expanded/);
+    const late = cli('predict', 'train', '--label', 'churned', '--as-of', '2026-10-01');
+    expect(late.stderr).toMatch(/labels need 90 days after --as-of 2026-10-01, but the data ends/);
+  }, 60_000);
+});
