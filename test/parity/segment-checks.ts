@@ -14,6 +14,8 @@ import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory } from '../../src/engine/snapshots.js';
+import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
+import { labelRelation, parseTarget } from '../../src/ml/labels.js';
 import { TABLE_NAMES } from '../../src/model/tables.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
@@ -34,6 +36,7 @@ export async function segmentWorld(dir: string): Promise<SegmentWorld> {
   const generated = await generateWorld({ scale: 'S', seed: 11, outDir: join(dir, 'data'), accounts: 1500 });
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml());
   world = { dir, files: generated.files, workspace: loadWorkspace(dir) };
+  writeHandMadeModels(dir);
   return world;
 }
 
@@ -219,4 +222,128 @@ segments:
       }
     },
   },
+  // Models (issue #6): features and labels in the database, saved models compiled to SQL.
+  {
+    name: 'model features and churn labels at a snapshot (standard set, one-hot categories, workspace metrics)',
+    rows: async (store) => {
+      const at = AS_OF[0] as Date;
+      const spec = await chooseFeatures(store, world.workspace, { currentTraitsAllowed: false });
+      const matrix = await extractFeatures(store, spec, at, {
+        labels: labelRelation(store.dialect, parseTarget('churned', 30), at),
+      });
+      const p = spec.features.length;
+      return matrix.accountIds.map((account, i) => ({
+        account,
+        label: matrix.y?.[i],
+        ...Object.fromEntries(spec.features.map((f, j) => [f, matrix.x[i * p + j]])),
+      }));
+    },
+  },
+  {
+    name: 'saved models and clusters as metrics: probabilities, ranks and nearest centres in SQL',
+    rows: async (store) => {
+      const dir = join(world.dir, 'saved-models');
+      writeFileSync(join(dir, 'strata.yaml'), MODEL_WORKSPACE);
+      const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
+      try {
+        return await store.query(`SELECT * FROM ${evaluation} ORDER BY account_id`);
+      } finally {
+        await store.dropScratch(evaluation);
+      }
+    },
+  },
 ];
+
+/** Segments on saved models (written by hand into the world's folder before the checks run). */
+const MODEL_WORKSPACE = `metrics:
+  sessions_30d: { count: { event: session_start }, within: 30d }
+  risk: { model: risk }
+  trees: { model: trees }
+segments:
+  risky: { where: { metric: risk, gte: 0.5 } }
+  top_trees: { where: { top: 10%, by: trees_probability } }
+  group_1: { where: { metric: usage_cluster, eq: 1 } }
+`;
+
+/** Hand-made models over features that are missing for some accounts (NPS) and one-hot plans. */
+export function writeHandMadeModels(worldDir: string): void {
+  const dir = join(worldDir, 'saved-models');
+  const features = ['sessions_30d', 'nps_latest', 'plan=growth', 'mrr'];
+  const metrics = {
+    sessions_30d: { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },
+    nps_latest: { kind: 'builtin', name: 'nps_latest' },
+    'plan=growth': { kind: 'indicator', source: { trait: 'plan' }, value: 'growth' },
+    mrr: { kind: 'trait', trait: 'mrr' },
+  };
+  const file = (name: string, body: object) => {
+    mkdirSync(join(dir, 'models', name), { recursive: true });
+    writeFileSync(
+      join(dir, 'models', name, 'v1.json'),
+      JSON.stringify({
+        format: 'strata-model',
+        formatVersion: 1,
+        name,
+        version: 1,
+        createdAt: '2026-01-01T00:00:00Z',
+        training: {},
+        report: {},
+        ...body,
+      }),
+    );
+  };
+  file('risk', {
+    kind: 'predictor',
+    scorer: {
+      type: 'logistic',
+      features,
+      metrics,
+      means: [3, 7.5, 0.4, 900],
+      scales: [4, 2, 0.5, 1500],
+      weights: [-0.8, -0.4, 0.3, -0.2],
+      intercept: -1.5,
+    },
+  });
+  file('trees', {
+    kind: 'predictor',
+    scorer: {
+      type: 'boosted_trees',
+      features,
+      metrics,
+      baseScore: -2,
+      trees: [
+        // sessions <= 2.5 ? (nps <= 6.5, missing right ? 0.9 : 0.1) : -0.4
+        {
+          feature: [0, 1, -1, -1, -1],
+          threshold: [2.5, 6.5, 0, 0, 0],
+          missingLeft: [false, false, false, false, false],
+          left: [1, 2, 0, 0, 0],
+          right: [4, 3, 0, 0, 0],
+          value: [0, 0, 0.9, 0.1, -0.4],
+        },
+        // mrr <= 500, missing left ? 0.25 : -0.125
+        {
+          feature: [3, -1, -1],
+          threshold: [500, 0, 0],
+          missingLeft: [true, false, false],
+          left: [1, 0, 0],
+          right: [2, 0, 0],
+          value: [0, 0.25, -0.125],
+        },
+      ],
+    },
+  });
+  file('usage', {
+    kind: 'clusters',
+    scorer: {
+      features: ['sessions_30d', 'mrr'],
+      metrics,
+      means: [3, 900],
+      scales: [4, 1500],
+      centres: [
+        [-0.5, -0.4],
+        [1.5, 0.2],
+        [0, 2],
+      ],
+    },
+  });
+}
