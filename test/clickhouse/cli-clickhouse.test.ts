@@ -83,4 +83,17 @@ describe('the CLI on a ClickHouse cluster', () => {
     const [plan, expectedPlan] = both(['plan']);
     expect(plan).toEqual(expectedPlan);
   });
+
+  it('trains, scores and explains a churn model as DuckDB does', () => {
+    const train = ['predict', 'train', '--label', 'churned', '--horizon', '30d', '--snapshots', '3'];
+    const [trained, expected] = both(train);
+    // The same training rows give the same model: only where the file was written differs.
+    expect({ ...trained, file: undefined }).toEqual({ ...expected, file: undefined });
+    const [scores, expectedScores] = both(['predict', 'score', 'churn', '--as-of', '2026-10-31']);
+    expect((scores.top as unknown[]).length).toBeGreaterThan(0);
+    expect(scores).toEqual(expectedScores);
+    const account = (scores.top as { accountId: string }[])[0]?.accountId ?? '';
+    const [explained, expectedExplained] = both(['predict', 'explain', account, '--as-of', '2026-10-31']);
+    expect(explained).toEqual(expectedExplained);
+  }, 120_000);
 });
