@@ -75,6 +75,10 @@ segments:
   mature: { framework: lifecycle, parent: paying, where: { metric: tenure_days, gte: 365 } }
   renewal_due: { framework: lifecycle, parent: paying, where: { renewalWithin: 90d } }
 
+  # Predictive: after 'strata predict train --label churned' (and --label expanded), for example
+  # churn_risk: { framework: predictive, parent: paying, where: { top: 10%, by: churn_probability } }
+  # likely_expansion: { framework: predictive, parent: paying, where: { metric: expansion_probability, gte: 0.4 } }
+
   # Customer success tiers (the cs_tiers scheme gives each paying account one of them).
   at_risk: { parent: paying, where: { any: [ { metric: health, lt: 40 }, { metric: health, dropBy: 20, within: 30d }, { metric: open_tickets, gte: 3 } ] } }
   strategic: { parent: paying, where: { any: [ { segment: top_revenue }, { segment: enterprise } ] } }

@@ -238,6 +238,7 @@ export async function runPredictExplain(
     output.result(explanation, () =>
       [
         `${explanation.account}: ${explanation.model} probability ${fixed(explanation.probability)} at ${explanation.asOf}`,
+        `(an account whose features all sit at the model's starting point: ${fixed(1 / (1 + Math.exp(-explanation.baseLogOdds)))})`,
         '',
         formatTable(
           ['feature', 'value', 'effect', 'log-odds'],
