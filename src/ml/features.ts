@@ -88,6 +88,8 @@ const CATEGORY_COLUMNS = TABLES.accounts.columns
 /** A category becomes a feature when it holds at least this share of accounts (at most MAX_CATEGORIES per column). */
 const MIN_CATEGORY_SHARE = 0.01;
 const MAX_CATEGORIES = 12;
+/** Events counted by the breadth-of-use feature (event_types_90d). */
+const BREADTH_EVENTS = 25;
 
 /** The most common values of a text trait (account column or traits key), by share of accounts. */
 async function commonValues(store: Store, trait: string): Promise<string[]> {
@@ -251,6 +253,18 @@ export async function chooseFeatures(
     : null;
   if (!choice.only || additions) {
     Object.assign(roots, STANDARD);
+    // Breadth of use: how many of the product's most common events an account used lately.
+    const events = await store.query<{ event: string }>(
+      `SELECT event FROM events GROUP BY event ORDER BY count(*) DESC, event LIMIT ${BREADTH_EVENTS}`,
+    );
+    if (events.length > 1) {
+      roots.event_types_90d = {
+        kind: 'distinctEvents',
+        events: events.map((e) => String(e.event)),
+        withinDays: 90,
+        ratio: false,
+      };
+    }
     Object.assign(
       roots,
       oneHot('nps_category', ['detractor', 'passive', 'promoter'], { metric: 'nps_category' }),
