@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { ModelScorer, ScoredFeatures } from '../compile/ast.js';
 import { StrataError } from '../errors.js';
 import { TABLES } from '../model/tables.js';
@@ -27,6 +28,8 @@ interface CommonOptions {
   readonly seed: number;
   /** Feature names to use instead of the full set. */
   readonly features?: readonly string[];
+  /** Also write the training set (features, label, split) to this CSV file, for reference scripts. */
+  readonly exportTo?: string;
   readonly onProgress?: (fraction: number) => void;
 }
 
@@ -124,16 +127,39 @@ function fitAlgorithm(
   };
 }
 
-function finish(
-  workspace: Workspace,
-  name: string,
-  algorithm: Algorithm,
-  spec: ScoredFeatures & { notes: readonly string[] },
-  train: { x: Float64Array; y: Float64Array },
-  holdout: { x: Float64Array; y: Float64Array },
-  seed: number,
-  described: { target: string; split: string; training: Record<string, unknown> },
-): TrainedModel {
+/** Writes the training set as CSV: one column per feature (empty when missing), label, split. */
+function exportTrainingSet(
+  file: string,
+  features: readonly string[],
+  parts: Record<'train' | 'holdout', Matrix>,
+) {
+  const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const p = features.length;
+  const lines = [[...features, 'label', 'split'].map(quote).join(',')];
+  for (const [split, { x, y }] of Object.entries(parts)) {
+    for (let i = 0; i < y.length; i++) {
+      const row = Array.from(x.subarray(i * p, i * p + p), (v) => (Number.isNaN(v) ? '' : String(v)));
+      lines.push(`${row.join(',')},${y[i]},${split}`);
+    }
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+type Matrix = { x: Float64Array; y: Float64Array };
+
+function finish(input: {
+  workspace: Workspace;
+  name: string;
+  algorithm: Algorithm;
+  spec: ScoredFeatures & { notes: readonly string[] };
+  train: Matrix;
+  holdout: Matrix;
+  seed: number;
+  described: { target: string; split: string; training: Record<string, unknown> };
+  exportTo: string | undefined;
+}): TrainedModel {
+  const { workspace, name, algorithm, spec, train, holdout, seed, described } = input;
+  if (input.exportTo) exportTrainingSet(input.exportTo, spec.features, { train, holdout });
   if (positives(train.y) === 0 || positives(train.y) === train.y.length) {
     throw new StrataError(
       'degenerate_labels',
@@ -225,15 +251,16 @@ export async function trainOnHistory(
   if (holdout.y.length === 0)
     throw new StrataError('no_data', `no paying accounts at ${holdoutAt.toISOString()}`);
   const day = (d: Date) => d.toISOString().slice(0, 10);
-  const trained = finish(
+  const trained = finish({
     workspace,
-    o.name ?? defaultModelName(o.target),
-    o.algorithm,
+    name: o.name ?? defaultModelName(o.target),
+    algorithm: o.algorithm,
     spec,
     train,
     holdout,
-    o.seed,
-    {
+    seed: o.seed,
+    exportTo: o.exportTo,
+    described: {
       target: describeTarget(o.target),
       split: `time-based: trained on ${trainAts.length} snapshots ${day(trainAts[0] as Date)} to ${day(trainAts[trainAts.length - 1] as Date)} (every ${o.everyDays} days), tested on the snapshot of ${day(holdoutAt)}`,
       training: {
@@ -245,7 +272,7 @@ export async function trainOnHistory(
         dataUntil: until.toISOString(),
       },
     },
-  );
+  });
   o.onProgress?.(1);
   return trained;
 }
@@ -326,10 +353,20 @@ export async function trainOnTable(
   const holdout = take(order.slice(0, holdoutCount));
   const train = take(order.slice(holdoutCount));
   const percent = Math.round(o.holdoutFraction * 100);
-  const trained = finish(workspace, o.name ?? o.label, o.algorithm, spec, train, holdout, o.seed, {
-    target: `${o.label} (column of ${o.table})`,
-    split: `random: ${100 - percent}% of the ${n} labelled accounts for training, ${percent}% held out (seed ${o.seed})`,
-    training: { source: 'table', table: o.table, label: o.label, asOf: asOf.toISOString(), labelled: n },
+  const trained = finish({
+    workspace,
+    name: o.name ?? o.label,
+    algorithm: o.algorithm,
+    spec,
+    train,
+    holdout,
+    seed: o.seed,
+    exportTo: o.exportTo,
+    described: {
+      target: `${o.label} (column of ${o.table})`,
+      split: `random: ${100 - percent}% of the ${n} labelled accounts for training, ${percent}% held out (seed ${o.seed})`,
+      training: { source: 'table', table: o.table, label: o.label, asOf: asOf.toISOString(), labelled: n },
+    },
   });
   o.onProgress?.(1);
   return trained;

@@ -80,6 +80,7 @@ export async function runPredictTrain(
     features?: string;
     seed: string;
     holdout: string;
+    exportTraining?: string;
   },
   output: Output,
 ) {
@@ -101,7 +102,13 @@ export async function runPredictTrain(
   const algorithm = o.algorithm as Algorithm;
   const seed = numberOption('--seed', o.seed, { whole: true, min: 0 }) ?? 42;
   const features = list(o.features);
-  const common = { algorithm, seed, ...(name ? { name } : {}), ...(features ? { features } : {}) };
+  const common = {
+    algorithm,
+    seed,
+    ...(name ? { name } : {}),
+    ...(features ? { features } : {}),
+    ...(o.exportTraining ? { exportTo: o.exportTraining } : {}),
+  };
   const progress = createProgress('train', !o.json);
   return withWorkspace(o.workspace, async (store, workspace) => {
     const onProgress = (f: number) => progress.update(f, 'training');
