@@ -466,6 +466,7 @@ predict
   .option('--holdout <share>', 'share of labelled accounts held out with --table', '0.2')
   .option('--seed <n>', 'random seed (same seed, same model)', '42')
   .option('--export-training <file>', 'also write the training set (features, label, split) as CSV')
+  .option('--sample <share>', 'train and test on this share of accounts (the same ones at every snapshot)')
   .action(
     action(async (o, name?: string) =>
       (await import('./commands/predict.js')).runPredictTrain(name, o as never, createOutput(o)),

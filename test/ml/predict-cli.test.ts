@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +162,44 @@ describe('strata predict on a generated world', () => {
       report: { algorithm: string };
     }>();
     expect(first).toMatchObject({ version: 1, report: { algorithm: 'boosted_trees' } });
+  }, 120_000);
+
+  it('trains on a hashed sample of accounts, the same ones at every snapshot', async () => {
+    const run = cli(
+      'predict',
+      'train',
+      'sampled',
+      '--label',
+      'churned',
+      '--as-of',
+      T,
+      '--snapshots',
+      '2',
+      '--sample',
+      '0.5',
+      '--json',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { report } = run.json<{ report: { split: string; holdout: { rows: number } } }>();
+    expect(report.split).toMatch(/^time-based \(a 50% sample of accounts\)/);
+    // The paying accounts at T whose md5('sample:' + id) starts below half the 32-bit range.
+    const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
+    const paying = await store
+      .query<{ account_id: string }>(
+        `SELECT account_id FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+      )
+      .finally(() => store.close());
+    const kept = paying.filter(
+      (r) =>
+        Number.parseInt(createHash('md5').update(`sample:${r.account_id}`).digest('hex').slice(0, 8), 16) <
+        2 ** 31,
+    );
+    expect(report.holdout.rows).toBe(kept.length);
+    expect(kept.length).toBeGreaterThan(paying.length * 0.4);
+    expect(kept.length).toBeLessThan(paying.length * 0.6);
+    expect(cli('predict', 'train', '--label', 'churned', '--sample', '1.5').stderr).toMatch(
+      /--sample 1.5: expected a share/,
+    );
   }, 120_000);
 
   it('is deterministic: the same seed trains the same trees', () => {

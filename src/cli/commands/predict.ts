@@ -64,6 +64,13 @@ export function formatReport(report: HoldoutReport): string {
   ].join('\n');
 }
 
+function sampleShare(text: string): number {
+  const share = numberOption('--sample', text, { min: 0 }) as number;
+  if (!(share > 0 && share <= 1))
+    throw new StrataError('invalid_argument', `--sample ${text}: expected a share above 0, up to 1`);
+  return share;
+}
+
 /** `strata predict train [name] --label ... [--table accounts]`. */
 export async function runPredictTrain(
   name: string | undefined,
@@ -81,6 +88,7 @@ export async function runPredictTrain(
     seed: string;
     holdout: string;
     exportTraining?: string;
+    sample?: string;
   },
   output: Output,
 ) {
@@ -125,6 +133,7 @@ export async function runPredictTrain(
           target: parseTarget(o.label as string, days('--horizon', o.horizon)),
           snapshots: numberOption('--snapshots', o.snapshots, { whole: true, min: 1 }) ?? 6,
           everyDays: days('--every', o.every),
+          ...(o.sample !== undefined ? { sample: sampleShare(o.sample) } : {}),
           ...(parseAsOf(o.asOf) ? { asOf: parseAsOf(o.asOf) as Date } : {}),
           onProgress,
         })
