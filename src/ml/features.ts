@@ -345,13 +345,3 @@ export async function extractFeatures(
     await store.dropScratch(table);
   }
 }
-
-/** Workspace metrics of every account at `asOf`, as a matrix (for clustering). */
-export async function loadFeatures(
-  store: Store,
-  workspace: Workspace,
-  metrics: readonly string[],
-  asOf: Date,
-): Promise<FeatureMatrix> {
-  return extractFeatures(store, metricFeatures(workspace, metrics), asOf);
-}
