@@ -91,7 +91,9 @@ describe('the CLI on a ClickHouse cluster', () => {
     expect({ ...trained, file: undefined }).toEqual({ ...expected, file: undefined });
     const [scores, expectedScores] = both(['predict', 'score', 'churn', '--as-of', '2026-10-31']);
     expect((scores.top as unknown[]).length).toBeGreaterThan(0);
-    expect(scores).toEqual(expectedScores);
+    // The mean is summed in another order across shards: equal to rounding.
+    expect(scores.meanProbability).toBeCloseTo(expectedScores.meanProbability as number, 12);
+    expect({ ...scores, meanProbability: 0 }).toEqual({ ...expectedScores, meanProbability: 0 });
     const account = (scores.top as { accountId: string }[])[0]?.accountId ?? '';
     const [explained, expectedExplained] = both(['predict', 'explain', account, '--as-of', '2026-10-31']);
     expect(explained).toEqual(expectedExplained);

@@ -50,6 +50,10 @@ describe('recovering the planted churn causes', () => {
     expect([...causes.keys()].sort()).toEqual(Object.keys(CAUSE_FEATURES).sort());
   });
 
+  // Holdout AUC each model must beat. Churn in the generator comes at renewal boundaries
+  // (tenure modulo the contract term), which no linear model of tenure can follow; the
+  // regression reaches scikit-learn's AUC on the same rows (bench/predict-compare.sh).
+  const minimumAuc: Record<string, number> = { boosted_trees: 0.75, logistic: 0.65 };
   for (const algorithm of ['boosted_trees', 'logistic']) {
     it(`${algorithm}: ranks the holdout well and its most important features carry the causes`, () => {
       // billing has no history in the demo world; named, it is used as it is now (it does not change there).
@@ -72,7 +76,7 @@ describe('recovering the planted churn causes', () => {
       expect(run.code, run.stderr).toBe(0);
       const { report } = run.json<{ report: HoldoutReport }>();
       expect(report.holdout.positives).toBeGreaterThan(100);
-      expect(report.rocAuc).toBeGreaterThan(0.75);
+      expect(report.rocAuc).toBeGreaterThan(minimumAuc[algorithm] as number);
       // Among the 10% riskiest, churn is at least twice as common as overall.
       expect(report.topK.find((t) => t.share === 0.1)?.lift).toBeGreaterThan(2);
       const important = report.topFeatures.filter((f) => (f.aucDrop ?? 0) > 0).map((f) => f.feature);
