@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { MetricNode } from '../compile/ast.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
-import { implicitModelMetric, savedModelMetric } from './model-files.js';
+import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 
@@ -51,7 +51,17 @@ function explain(issue: z.core.$ZodIssue): string {
 }
 
 /** Reads and validates `dir/strata.yaml`; every error names the file, line and path in the document. */
-export function loadWorkspace(dir: string): Workspace {
+export function loadWorkspace(
+  dir: string,
+  options: {
+    /**
+     * For training models: only the metrics matter, so segments, schemes and playbooks are
+     * not read and a metric whose saved model is missing is left out (a workspace that uses
+     * churn_probability can train the churn model it is waiting for).
+     */
+    readonly metricsOnly?: boolean;
+  } = {},
+): Workspace {
   const absolute = resolve(dir);
   const file = join(absolute, WORKSPACE_FILE);
   if (!existsSync(file)) {
@@ -111,22 +121,33 @@ export function loadWorkspace(dir: string): Workspace {
       throw new StrataError(error.code, error.message, locate(['metrics', name, node.kind]));
     }
   };
+  const missingModel = (node: MetricNode) =>
+    options.metricsOnly === true &&
+    (node.kind === 'model' || node.kind === 'cluster') &&
+    modelVersions(absolute, parseModelRef(node.ref).name).length === 0;
   const metrics = Object.fromEntries(
-    Object.entries(parsed.data.metrics).map(([name, node]) => [
-      name,
-      node.kind === 'model' || node.kind === 'cluster'
-        ? saved(name, node)
-        : node.kind === 'rfm'
-          ? {
-              ...node,
-              recency: rfm.recency ?? 'last_seen_days',
-              frequency: rfm.frequency ?? 'sessions_30d',
-              monetary: rfm.monetary ?? 'mrr',
-              cells: rfm.cells ?? DEFAULT_RFM_CELLS,
-            }
-          : node,
-    ]),
+    Object.entries(parsed.data.metrics)
+      .filter(([, node]) => !missingModel(node))
+      .map(([name, node]) => [
+        name,
+        node.kind === 'model' || node.kind === 'cluster'
+          ? saved(name, node)
+          : node.kind === 'rfm'
+            ? {
+                ...node,
+                recency: rfm.recency ?? 'last_seen_days',
+                frequency: rfm.frequency ?? 'sessions_30d',
+                monetary: rfm.monetary ?? 'mrr',
+                cells: rfm.cells ?? DEFAULT_RFM_CELLS,
+              }
+            : node,
+      ]),
   );
+  if (options.metricsOnly) {
+    parsed.data.segments = {};
+    parsed.data.schemes = {};
+    parsed.data.playbooks = {};
+  }
   const language = resolveLanguage(metrics, parsed.data.segments, locate, (name) =>
     implicitModelMetric(absolute, name),
   );

@@ -329,6 +329,10 @@ describe('strata predict on a generated world', () => {
     const run = cli('run');
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/strata\.yaml:\d+.*no saved model 'nope'/s);
+    // Training the missing model is not blocked by the workspace waiting for it.
+    const trained = cli('predict', 'train', 'nope', '--label', 'churned', '--as-of', T, '--snapshots', '2');
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(cli('run', '--as-of', T).code).toBe(0);
     writeFileSync(join(ws, 'strata.yaml'), yaml);
     const bad = cli('predict', 'train', '--label', 'churn');
     expect(bad.code).not.toBe(0);

@@ -118,38 +118,42 @@ export async function runPredictTrain(
     ...(o.exportTraining ? { exportTo: o.exportTraining } : {}),
   };
   const progress = createProgress('train', !o.json);
-  return withWorkspace(o.workspace, async (store, workspace) => {
-    const onProgress = (f: number) => progress.update(f, 'training');
-    const trained = await (o.table
-      ? trainOnTable(store, workspace, {
-          ...common,
-          table: 'accounts',
-          label: o.label as string,
-          holdoutFraction: numberOption('--holdout', o.holdout, { min: 0.01 }) ?? 0.2,
-          onProgress,
-        })
-      : trainOnHistory(store, workspace, {
-          ...common,
-          target: parseTarget(o.label as string, days('--horizon', o.horizon)),
-          snapshots: numberOption('--snapshots', o.snapshots, { whole: true, min: 1 }) ?? 6,
-          everyDays: days('--every', o.every),
-          ...(o.sample !== undefined ? { sample: sampleShare(o.sample) } : {}),
-          ...(parseAsOf(o.asOf) ? { asOf: parseAsOf(o.asOf) as Date } : {}),
-          onProgress,
-        })
-    ).finally(() => progress.stop());
-    output.result(trained, () =>
-      [
-        `saved ${trained.name} version ${trained.version} to ${trained.file}`,
-        ...trained.notes.map((n) => `note: ${n}`),
-        '',
-        formatReport(trained.report),
-        '',
-        `use it in strata.yaml as { metric: ${trained.name}_probability, gte: 0.5 } or { top: 10%, by: ${trained.name}_probability }`,
-      ].join('\n'),
-    );
-    return trained;
-  });
+  return withWorkspace(
+    o.workspace,
+    async (store, workspace) => {
+      const onProgress = (f: number) => progress.update(f, 'training');
+      const trained = await (o.table
+        ? trainOnTable(store, workspace, {
+            ...common,
+            table: 'accounts',
+            label: o.label as string,
+            holdoutFraction: numberOption('--holdout', o.holdout, { min: 0.01 }) ?? 0.2,
+            onProgress,
+          })
+        : trainOnHistory(store, workspace, {
+            ...common,
+            target: parseTarget(o.label as string, days('--horizon', o.horizon)),
+            snapshots: numberOption('--snapshots', o.snapshots, { whole: true, min: 1 }) ?? 6,
+            everyDays: days('--every', o.every),
+            ...(o.sample !== undefined ? { sample: sampleShare(o.sample) } : {}),
+            ...(parseAsOf(o.asOf) ? { asOf: parseAsOf(o.asOf) as Date } : {}),
+            onProgress,
+          })
+      ).finally(() => progress.stop());
+      output.result(trained, () =>
+        [
+          `saved ${trained.name} version ${trained.version} to ${trained.file}`,
+          ...trained.notes.map((n) => `note: ${n}`),
+          '',
+          formatReport(trained.report),
+          '',
+          `use it in strata.yaml as { metric: ${trained.name}_probability, gte: 0.5 } or { top: 10%, by: ${trained.name}_probability }`,
+        ].join('\n'),
+      );
+      return trained;
+    },
+    { metricsOnly: true },
+  );
 }
 
 /** `strata predict report [name]`: the saved holdout report (all models when no name). */

@@ -22,8 +22,9 @@ export function parseAsOf(text: string | undefined): Date | undefined {
 export async function withWorkspace<T>(
   dir: string,
   work: (store: Store, workspace: Workspace) => Promise<T>,
+  load: Parameters<typeof loadWorkspace>[1] = {},
 ): Promise<T> {
-  const workspace = loadWorkspace(dir);
+  const workspace = loadWorkspace(dir, load);
   const store = await openStore(workspace);
   try {
     return await work(store, workspace);
