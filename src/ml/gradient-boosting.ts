@@ -45,8 +45,8 @@ export interface BoostedTreesOptions {
   readonly tolerance?: number;
   readonly seed?: number;
   /**
-   * Threads building the histograms (default: every core when rows x features >= 2,000,000,
-   * else 1). Never changes the model, so it is not kept in it.
+   * Threads sharing each tree's work (default: every core, up to 8, when rows x features >=
+   * 2,000,000, else 1). Never changes the model, so it is not kept in it.
    */
   readonly threads?: number;
 }
@@ -478,7 +478,11 @@ interface SharedState {
   readonly next: Int32Array;
 }
 
-/** Words of `control`: a job is its number in JOB, echoed in DONE when finished. */
+/**
+ * Words of `control`: a job is its number in JOB, echoed in DONE when finished; KIND and the
+ * words after it describe it (AT a histogram's place in the pool, START and END a range of
+ * positions or the number of swaps, COUNT its items, the split rule for MISPLACED).
+ */
 const Word = {
   JOB: 0,
   DONE: 1,
@@ -486,19 +490,17 @@ const Word = {
   AT: 3,
   START: 4,
   END: 5,
-  FROM: 6,
-  TO: 7,
-  FEATURE: 8,
-  BIN: 9,
-  MISSING_LEFT: 10,
-  MISSING_CODE: 11,
-  RESULT: 12,
-  COUNT: 16,
-  STOP: 13,
-  READY: 14,
-  FAILED: 15,
+  COUNT: 6,
+  FEATURE: 7,
+  BIN: 8,
+  MISSING_LEFT: 9,
+  MISSING_CODE: 10,
+  RESULT: 11,
+  STOP: 12,
+  READY: 13,
+  FAILED: 14,
 };
-const CONTROL_WORDS = 17;
+const CONTROL_WORDS = 15;
 /** Job kinds; see serve. */
 const Job = { HISTOGRAM: 1, GRADIENTS: 2, MISPLACED: 3, SWAP: 4 };
 
@@ -1127,21 +1129,16 @@ export function fitBoostedTrees(
   };
 }
 
-/** The leaf a row reaches in one tree. */
-function leafOf(
-  tree: BoostedTree,
-  row: ArrayLike<number>,
-  visit?: (node: number, child: number) => void,
-): number {
+/** Follows a row's path down one tree, calling `visit` at each split with the child taken. */
+function walk(tree: BoostedTree, row: ArrayLike<number>, visit: (node: number, child: number) => void): void {
   let node = 0;
   for (let f = tree.feature[0] as number; f >= 0; f = tree.feature[node] as number) {
     const v = row[f] as number;
     const goLeft = Number.isNaN(v) ? tree.missingLeft[node] : v <= (tree.threshold[node] as number);
     const child = (goLeft ? tree.left[node] : tree.right[node]) as number;
-    visit?.(node, child);
+    visit(node, child);
     node = child;
   }
-  return node;
 }
 
 /** Log-odds for `n` rows of the model's features (row-major, raw units, NaN for missing). */
@@ -1186,7 +1183,7 @@ export function explainBoostedTrees(
   let baseline = 0;
   for (const tree of model.trees) {
     baseline += tree.value[0] as number;
-    leafOf(tree, row, (node, child) => {
+    walk(tree, row, (node, child) => {
       const f = tree.feature[node] as number;
       credit[f] = (credit[f] as number) + (tree.value[child] as number) - (tree.value[node] as number);
     });

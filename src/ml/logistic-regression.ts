@@ -1,3 +1,6 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
 /**
  * L2-regularised logistic regression over typed arrays, fitted by Newton's method on
  * standardised features. It minimises sum(log loss) + (l2 / 2) |w|^2 with the intercept
@@ -33,11 +36,12 @@ const SAMPLES = [1 << 13, 1 << 16];
  * column centred on the mean of its observed values and divided by its population standard
  * deviation (1 for a constant column), a missing value becoming 0. One pass for the moments,
  * two rows at a time, from a shift (the column's first observed value) so that the one-pass
- * variance does not cancel; one to write the result.
+ * variance does not cancel; one to write the result (in shared memory for a helper thread).
  */
 function standardizeObserved(
   x: Float64Array,
   p: number,
+  shared: boolean,
 ): { z: Float64Array; means: Float64Array; scales: Float64Array } {
   const n = x.length / p;
   const shifts = new Float64Array(p);
@@ -88,7 +92,7 @@ function standardizeObserved(
     scales[j] = Math.sqrt(variance) || 1;
     inverse[j] = 1 / (scales[j] as number);
   }
-  const z = new Float64Array(x.length);
+  const z = shared ? new Float64Array(new SharedArrayBuffer(x.length * 8)) : new Float64Array(x.length);
   for (let k = 0; k < x.length; k += p) {
     for (let j = 0; j < p; j++) {
       const d = (x[k + j] as number) - (means[j] as number);
@@ -139,10 +143,48 @@ interface Rows {
 const BLOCK = 64;
 
 /**
- * Adds the log-loss gradient over `rows` of the standardised features `z` (from `offset`),
- * and with `hessian` its Hessian's lower triangle, at `beta` (weights, then the intercept). The
- * Hessian goes by blocks of rows copied column-wise, so that its inner loop is a dot product
- * held in a register rather than a read and a write of the matrix per term.
+ * Adds a block's products to the Hessian's lower triangle: entry (j, k) gains the dot
+ * product of weighted column j and column k over the block's `filled` rows. Two by two, so
+ * that four products share four reads.
+ */
+function addBlock(
+  hessian: Float64Array,
+  weighted: Float64Array,
+  columns: Float64Array,
+  m: number,
+  filled: number,
+): void {
+  const add = (j: number, k: number, sum: number) => {
+    hessian[j * m + k] = (hessian[j * m + k] as number) + sum;
+  };
+  for (let j = 0; j < m; j += 2) {
+    const j1 = Math.min(j + 1, m - 1);
+    for (let k = 0; k <= j; k += 2) {
+      const k1 = Math.min(k + 1, m - 1);
+      let [s00, s01, s10, s11] = [0, 0, 0, 0];
+      for (let t = 0; t < filled; t++) {
+        const a = weighted[j * BLOCK + t] as number;
+        const b = weighted[j1 * BLOCK + t] as number;
+        const c = columns[k * BLOCK + t] as number;
+        const d = columns[k1 * BLOCK + t] as number;
+        s00 += a * c;
+        s01 += a * d;
+        s10 += b * c;
+        s11 += b * d;
+      }
+      add(j, k, s00);
+      if (k1 !== k && k1 <= j) add(j, k1, s01);
+      if (j1 !== j) add(j1, k, s10);
+      if (j1 !== j && k1 !== k) add(j1, k1, s11);
+    }
+  }
+}
+
+/**
+ * Adds the log-loss gradient over `rows` of the standardised features `z`, and with
+ * `hessian` its Hessian's lower triangle, at `beta` (weights, then the intercept). The
+ * Hessian goes by blocks of rows copied column-wise, so that its inner loop is a dot
+ * product held in a register rather than a read and a write of the matrix per term.
  */
 function accumulate(
   z: Float64Array,
@@ -152,7 +194,6 @@ function accumulate(
   rows: Rows,
   gradient: Float64Array,
   hessian: Float64Array | null,
-  offset = 0,
 ): void {
   const m = p + 1;
   const intercept = beta[p] as number;
@@ -162,7 +203,7 @@ function accumulate(
   let gradientIntercept = 0;
   for (let r = 0, filled = 0; r < count; r++) {
     const i = stride === 1 ? r : Math.floor(r * stride);
-    const at = offset + i * p;
+    const at = i * p;
     let eta = intercept;
     for (let j = 0; j < p; j++) eta += (beta[j] as number) * (z[at + j] as number);
     const prob = sigmoid(eta);
@@ -180,14 +221,7 @@ function accumulate(
     weighted[p * BLOCK + filled] = weight;
     filled++;
     if (filled === BLOCK || r === count - 1) {
-      for (let j = 0; j < m; j++) {
-        for (let k = 0; k <= j; k++) {
-          let sum = 0;
-          for (let t = 0; t < filled; t++)
-            sum += (weighted[j * BLOCK + t] as number) * (columns[k * BLOCK + t] as number);
-          hessian[j * m + k] = (hessian[j * m + k] as number) + sum;
-        }
-      }
+      addBlock(hessian, weighted, columns, m, filled);
       filled = 0;
     }
   }
@@ -195,24 +229,30 @@ function accumulate(
 }
 
 /**
- * Adds the log-loss gradient over every row at `beta`: accumulate without a Hessian, four
- * rows at a time so that each gradient term is read and written once per four rows (twice
- * as fast; the pass over every row is most of the time of a large fit).
+ * Adds the log-loss gradient over rows [start, end) at `beta` (weights, then the intercept)
+ * to `gradient`: accumulate without a Hessian, four rows at a time so that each gradient
+ * term is read and written once per four rows (twice as fast; these passes over every row
+ * are most of the time of a large fit). Self-contained: the helper thread runs its source.
  */
 function addGradient(
   z: Float64Array,
   y: Float64Array,
   p: number,
   beta: Float64Array,
+  start: number,
+  end: number,
   gradient: Float64Array,
 ): void {
-  const n = y.length;
   const intercept = beta[p] as number;
+  // 1 / (1 + e^-eta) needs no branch: e^-eta overflows to Infinity, giving 0, the limit.
+  const residual = (eta: number, label: number) => 1 / (1 + Math.exp(-eta)) - label;
   let total = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
     const a0 = i * p;
-    const [a1, a2, a3] = [a0 + p, a0 + 2 * p, a0 + 3 * p];
+    const a1 = a0 + p;
+    const a2 = a1 + p;
+    const a3 = a2 + p;
     let e0 = intercept;
     let e1 = intercept;
     let e2 = intercept;
@@ -224,10 +264,10 @@ function addGradient(
       e2 += w * (z[a2 + j] as number);
       e3 += w * (z[a3 + j] as number);
     }
-    const r0 = sigmoid(e0) - (y[i] as number);
-    const r1 = sigmoid(e1) - (y[i + 1] as number);
-    const r2 = sigmoid(e2) - (y[i + 2] as number);
-    const r3 = sigmoid(e3) - (y[i + 3] as number);
+    const r0 = residual(e0, y[i] as number);
+    const r1 = residual(e1, y[i + 1] as number);
+    const r2 = residual(e2, y[i + 2] as number);
+    const r3 = residual(e3, y[i + 3] as number);
     for (let j = 0; j < p; j++)
       gradient[j] =
         (gradient[j] as number) +
@@ -237,26 +277,144 @@ function addGradient(
         r3 * (z[a3 + j] as number);
     total += r0 + r1 + r2 + r3;
   }
+  for (; i < end; i++) {
+    const at = i * p;
+    let eta = intercept;
+    for (let j = 0; j < p; j++) eta += (beta[j] as number) * (z[at + j] as number);
+    const r = residual(eta, y[i] as number);
+    for (let j = 0; j < p; j++) gradient[j] = (gradient[j] as number) + r * (z[at + j] as number);
+    total += r;
+  }
   gradient[p] = (gradient[p] as number) + total;
-  if (i < n)
-    accumulate(z, y.subarray(i), p, beta, { stride: 1, count: n - i, scale: 1 }, gradient, null, i * p);
+}
+
+/** Words of a helper's control array. */
+const Word = { JOB: 0, DONE: 1, STOP: 2, START: 3, END: 4, READY: 5, FAILED: 6 };
+
+/** The helper thread's loop: on each job, the gradient over its rows into `out`. */
+function serveGradients(
+  shared: {
+    control: Int32Array;
+    z: Float64Array;
+    y: Float64Array;
+    p: number;
+    beta: Float64Array;
+    out: Float64Array;
+  },
+  word: typeof Word,
+): void {
+  const { control, out } = shared;
+  Atomics.store(control, word.READY, 1);
+  Atomics.notify(control, word.READY);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, word.JOB, seen);
+    const job = Atomics.load(control, word.JOB);
+    if (job === seen) continue;
+    seen = job;
+    if (Atomics.load(control, word.STOP) === 1) return;
+    try {
+      out.fill(0);
+      addGradient(
+        shared.z,
+        shared.y,
+        shared.p,
+        shared.beta,
+        control[word.START] as number,
+        control[word.END] as number,
+        out,
+      );
+    } catch (error) {
+      console.error(error);
+      Atomics.store(control, word.FAILED, 1);
+    }
+    Atomics.store(control, word.DONE, job);
+    Atomics.notify(control, word.DONE);
+  }
+}
+
+/**
+ * A second thread for the passes over every row (scikit-learn's lbfgs gets one from
+ * OpenBLAS). The fit stays synchronous: the main thread posts the rows in shared memory,
+ * does its own, and blocks until the helper is done. Not used when it does not start.
+ */
+class GradientHelper {
+  private readonly worker: Worker;
+  private readonly control = new Int32Array(new SharedArrayBuffer(7 * 4));
+  readonly out: Float64Array;
+  private job = 0;
+  private usable = true;
+
+  constructor(
+    z: Float64Array,
+    y: Float64Array,
+    p: number,
+    readonly beta: Float64Array,
+  ) {
+    this.out = new Float64Array(new SharedArrayBuffer((p + 1) * 8));
+    // esbuild (tsx, vitest) may wrap functions in __name(); the worker has no such helper.
+    const source = `"use strict";\nconst __name = (target) => target;\n${addGradient}\n(${serveGradients})(require('node:worker_threads').workerData, ${JSON.stringify(Word)});`;
+    const workerData = { control: this.control, z, y, p, beta, out: this.out };
+    this.worker = new Worker(source, { eval: true, workerData });
+    this.worker.unref();
+  }
+
+  /** Starts the gradient over rows [start, end); false when the helper did not start. */
+  post(start: number, end: number): boolean {
+    const { control } = this;
+    if (this.usable && Atomics.load(control, Word.READY) === 0)
+      this.usable = Atomics.wait(control, Word.READY, 0, 10_000) !== 'timed-out';
+    if (!this.usable) return false;
+    control[Word.START] = start;
+    control[Word.END] = end;
+    Atomics.store(control, Word.JOB, ++this.job);
+    Atomics.notify(control, Word.JOB);
+    return true;
+  }
+
+  /** Waits for the posted rows; their gradient is then in `out`. A failed or stuck job is a bug: it throws. */
+  wait(): void {
+    const { control } = this;
+    for (
+      let done = Atomics.load(control, Word.DONE);
+      done !== this.job;
+      done = Atomics.load(control, Word.DONE)
+    )
+      if (Atomics.wait(control, Word.DONE, done, 60_000) === 'timed-out')
+        throw new Error('logistic regression: the helper thread did not answer in 60 s');
+    if (Atomics.load(control, Word.FAILED) === 1)
+      throw new Error('logistic regression: the helper thread failed (its error is printed above)');
+  }
+
+  stop(): void {
+    Atomics.store(this.control, Word.STOP, 1);
+    Atomics.store(this.control, Word.JOB, ++this.job);
+    Atomics.notify(this.control, Word.JOB);
+  }
 }
 
 /**
  * Fits the model to `n` rows of `p` features (`x`, row-major, NaN for missing) and 0 / 1
  * labels `y`. Stops when the largest Newton step is under `tolerance`.
  *
- * On large data the first Newton steps run on evenly spaced samples of rows (8,192, then
- * 65,536), whose optimum is near the full one; the last steps keep that sample's Hessian
- * (scaled to n) but take the gradient over every row, costing O(n p) each instead of
- * O(n p^2). The gradient being exact, the fixed point is the same optimum; convergence is
- * then linear, about 1.5 digits a step, and an exact Newton step steps in should it slow.
+ * On more than 8,192 rows the first Newton steps run on evenly spaced samples of rows (8,192,
+ * then 65,536 from 524,288 rows), whose optimum is near the full one; the last steps keep
+ * that sample's Hessian (scaled to n) but take the gradient over every row, costing O(n p)
+ * each instead of O(n p^2). The gradient being exact, the fixed point is the same optimum;
+ * convergence is then linear, about 1.5 digits a step, and an exact Newton step steps in
+ * should it slow.
  */
 export function fitLogistic(
   x: Float64Array,
   y: ArrayLike<number>,
   features: readonly string[],
-  options: { l2?: number; maxIterations?: number; tolerance?: number } = {},
+  options: {
+    l2?: number;
+    maxIterations?: number;
+    tolerance?: number;
+    /** 2 to share the passes over every row with a second thread (default when rows x features >= 2,000,000 and there are 2 cores); never changes the model. */
+    threads?: number;
+  } = {},
 ): LogisticModel {
   const p = features.length;
   const n = y.length;
@@ -264,15 +422,34 @@ export function fitLogistic(
   const l2 = options.l2 ?? 1;
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-10;
-  const { z, means, scales } = standardizeObserved(x, p);
-  const labels = Float64Array.from(y);
+  const threads = options.threads ?? (n * p >= 2_000_000 ? availableParallelism() : 1);
+  const shared = threads > 1;
+  const { z, means, scales } = standardizeObserved(x, p, shared);
+  const labels = shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  labels.set(y);
   // Weights of the standardised features, then the intercept.
-  const beta = new Float64Array(m);
+  const beta = shared ? new Float64Array(new SharedArrayBuffer(m * 8)) : new Float64Array(m);
+  const helper = shared ? new GradientHelper(z, labels, p, beta) : null;
+  /**
+   * The gradient over every row: its two halves summed in the same order whether the
+   * helper thread takes the second or not, so that the model does not depend on it.
+   */
+  const fullGradient = (gradient: Float64Array) => {
+    const half = Math.floor(n / 2);
+    const posted = helper?.post(half, n) ?? false;
+    addGradient(z, labels, p, beta, 0, half, gradient);
+    const second = new Float64Array(m);
+    if (helper && posted) {
+      helper.wait();
+      second.set(helper.out);
+    } else addGradient(z, labels, p, beta, half, n, second);
+    for (let j = 0; j < m; j++) gradient[j] = (gradient[j] as number) + (second[j] as number);
+  };
   /** The penalised gradient at beta over `rows`, and the Hessian's Cholesky factor if asked. */
   const derivatives = (rows: Rows, withHessian: boolean) => {
     const gradient = new Float64Array(m);
     const hessian = withHessian ? new Float64Array(m * m) : null;
-    if (rows.count === n && !hessian) addGradient(z, labels, p, beta, gradient);
+    if (rows.count === n && !hessian) fullGradient(gradient);
     else accumulate(z, labels, p, beta, rows, gradient, hessian);
     for (let j = 0; j < p; j++) gradient[j] = (gradient[j] as number) + l2 * (beta[j] as number);
     if (!hessian) return { gradient, factor: null };
@@ -292,23 +469,28 @@ export function fitLogistic(
   let iterations = 0;
   let factor: Float64Array = new Float64Array(0);
   // Newton's method on each sample, then on all rows: a sample's optimum is only near the
-  // full one, so its steps stop sooner.
-  const levels = [...SAMPLES.filter((size) => size < n), n];
-  for (const size of levels) {
-    const rows = { stride: n / size, count: size, scale: n / size };
-    // A sample's optimum is some 1e-2 from the full one: no use solving it closer.
-    const enough = size === n ? tolerance : Math.max(tolerance, 1e-2);
-    // Past the samples, the last sample's Hessian steers (an exact one when the steps slow).
-    let exact = size < n || levels.length === 1;
-    let previous = Number.POSITIVE_INFINITY;
-    for (let largest = previous; iterations < maxIterations && largest >= enough; ) {
-      const next = derivatives(rows, exact);
-      if (next.factor) factor = next.factor;
-      iterations++;
-      largest = step(next.gradient, factor);
-      exact = size < n || levels.length === 1 || (largest > previous / 4 && largest > 1e3 * tolerance);
-      previous = largest;
+  // full one, so its steps stop sooner. The larger sample only on eight times as many rows,
+  // where its Hessians cost less than the passes over every row that its better one saves.
+  const levels = [...SAMPLES.filter((size, k) => size < n && (k === 0 || 8 * size <= n)), n];
+  try {
+    for (const size of levels) {
+      const rows = { stride: n / size, count: size, scale: n / size };
+      // A sample's optimum is some 1e-2 from the full one: no use solving it closer.
+      const enough = size === n ? tolerance : Math.max(tolerance, 1e-2);
+      // Past the samples, the last sample's Hessian steers (an exact one when the steps slow).
+      let exact = size < n || levels.length === 1;
+      let previous = Number.POSITIVE_INFINITY;
+      for (let largest = previous; iterations < maxIterations && largest >= enough; ) {
+        const next = derivatives(rows, exact);
+        if (next.factor) factor = next.factor;
+        iterations++;
+        largest = step(next.gradient, factor);
+        exact = size < n || levels.length === 1 || (largest > previous / 4 && largest > 1e3 * tolerance);
+        previous = largest;
+      }
     }
+  } finally {
+    helper?.stop();
   }
   return {
     kind: 'logistic',
