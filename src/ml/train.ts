@@ -168,7 +168,9 @@ function finish(input: {
       `every training row has the same label (${train.y.length} rows, ${positives(train.y)} positive); nothing to learn`,
     );
   }
+  const fitStarted = performance.now();
   const fitted = fitAlgorithm(algorithm, spec, train.x, train.y, seed);
+  const fitSeconds = (performance.now() - fitStarted) / 1000;
   // JSON cannot hold NaN or Infinity: a model with one would be saved damaged.
   JSON.stringify(fitted.scorer, (key, value) => {
     if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -200,7 +202,14 @@ function finish(input: {
     name,
     kind: 'predictor',
     scorer: fitted.scorer,
-    training: { ...described.training, algorithm, seed, settings: fitted.settings, notes: spec.notes },
+    training: {
+      ...described.training,
+      algorithm,
+      seed,
+      settings: fitted.settings,
+      fitSeconds,
+      notes: spec.notes,
+    },
     report: report as unknown as Record<string, unknown>,
   });
   return { name, version: saved.version, file: saved.file, report, notes: spec.notes };
