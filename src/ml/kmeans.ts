@@ -15,8 +15,46 @@ export function seededRandom(seed: number): () => number {
 
 function distance2(x: Float64Array, i: number, c: Float64Array, k: number, p: number): number {
   let d = 0;
-  for (let j = 0; j < p; j++) d += ((x[i * p + j] ?? 0) - (c[k * p + j] ?? 0)) ** 2;
+  const [row, centre] = [i * p, k * p];
+  for (let j = 0; j < p; j++) {
+    const diff = (x[row + j] as number) - (c[centre + j] as number);
+    d += diff * diff;
+  }
   return d;
+}
+
+/** Each row's nearest centroid (the lower number on a tie). */
+function assign(x: Float64Array, p: number, centroids: Float64Array, k: number, labels: Int32Array): void {
+  const n = labels.length;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      const d = distance2(x, i, centroids, c, p);
+      if (d < bestDistance) {
+        best = c;
+        bestDistance = d;
+      }
+    }
+    labels[i] = best;
+  }
+}
+
+/** scikit-learn's stopping rule: centres moving less than tolerance x the mean variance of the features. */
+function tolerance(x: Float64Array, p: number, relative: number): number {
+  const n = x.length / p;
+  let total = 0;
+  for (let j = 0; j < p; j++) {
+    let [sum, squares] = [0, 0];
+    for (let i = 0; i < n; i++) {
+      const v = x[i * p + j] as number;
+      sum += v;
+      squares += v * v;
+    }
+    const mean = sum / n;
+    total += Math.max(0, squares / n - mean * mean);
+  }
+  return (relative * total) / p;
 }
 
 export interface KMeansResult {
@@ -35,6 +73,7 @@ function runOnce(
   k: number,
   random: () => number,
   maxIterations: number,
+  stopShift: number,
 ): KMeansResult {
   const n = x.length / p;
   const centroids = new Float64Array(k * p);
@@ -59,34 +98,42 @@ function runOnce(
     }
     centroids.set(x.subarray(chosen * p, chosen * p + p), c * p);
   }
-  const labels = new Int32Array(n).fill(-1);
+  const labels = new Int32Array(n);
+  const previous = new Int32Array(n).fill(-1);
+  const sums = new Float64Array(k * p);
+  const counts = new Int32Array(k);
   let iterations = 0;
+  // Lloyd iterations until no row changes cluster or the centres move less than stopShift
+  // (in total squared distance); a last assignment then matches the labels to the centres.
   for (; iterations < maxIterations; iterations++) {
+    assign(x, p, centroids, k, labels);
     let changed = false;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bestDistance = Number.POSITIVE_INFINITY;
-      for (let c = 0; c < k; c++) {
-        const d = distance2(x, i, centroids, c, p);
-        if (d < bestDistance) [best, bestDistance] = [c, d];
-      }
-      if (labels[i] !== best) {
-        labels[i] = best;
-        changed = true;
-      }
-    }
+    for (let i = 0; i < n && !changed; i++) changed = labels[i] !== previous[i];
     if (!changed) break;
-    const sums = new Float64Array(k * p);
-    const counts = new Int32Array(k);
+    previous.set(labels);
+    sums.fill(0);
+    counts.fill(0);
     for (let i = 0; i < n; i++) {
-      const c = labels[i] ?? 0;
-      counts[c] = (counts[c] ?? 0) + 1;
-      for (let j = 0; j < p; j++) sums[c * p + j] = (sums[c * p + j] ?? 0) + (x[i * p + j] ?? 0);
+      const c = labels[i] as number;
+      counts[c] = (counts[c] as number) + 1;
+      const [row, centre] = [i * p, c * p];
+      for (let j = 0; j < p; j++) sums[centre + j] = (sums[centre + j] as number) + (x[row + j] as number);
     }
+    let shift = 0;
     // An emptied cluster keeps its centroid.
     for (let c = 0; c < k; c++) {
-      if ((counts[c] ?? 0) > 0)
-        for (let j = 0; j < p; j++) centroids[c * p + j] = (sums[c * p + j] ?? 0) / (counts[c] ?? 1);
+      const count = counts[c] as number;
+      if (count === 0) continue;
+      for (let j = 0; j < p; j++) {
+        const moved = (sums[c * p + j] as number) / count;
+        shift += (moved - (centroids[c * p + j] as number)) ** 2;
+        centroids[c * p + j] = moved;
+      }
+    }
+    if (shift <= stopShift) {
+      assign(x, p, centroids, k, labels);
+      iterations++;
+      break;
     }
   }
   let inertia = 0;
@@ -94,17 +141,21 @@ function runOnce(
   return { k, centroids, labels, inertia, iterations };
 }
 
-/** The best (lowest inertia) of `starts` runs. */
+/**
+ * The best (lowest inertia) of `starts` runs, each stopped as scikit-learn stops: when no row
+ * changes cluster, or the centres move less than `tolerance` (1e-4) x the mean feature variance.
+ */
 export function kmeans(
   x: Float64Array,
   p: number,
   k: number,
-  options: { seed?: number; starts?: number; maxIterations?: number } = {},
+  options: { seed?: number; starts?: number; maxIterations?: number; tolerance?: number } = {},
 ): KMeansResult {
   const random = seededRandom(options.seed ?? 42);
+  const stopShift = tolerance(x, p, options.tolerance ?? 1e-4);
   let best: KMeansResult | null = null;
   for (let s = 0; s < (options.starts ?? 10); s++) {
-    const result = runOnce(x, p, k, random, options.maxIterations ?? 300);
+    const result = runOnce(x, p, k, random, options.maxIterations ?? 300, stopShift);
     if (!best || result.inertia < best.inertia) best = result;
   }
   return best as KMeansResult;
