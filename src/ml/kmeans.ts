@@ -15,7 +15,8 @@ export function seededRandom(seed: number): () => number {
 
 function distance2(x: Float64Array, i: number, c: Float64Array, k: number, p: number): number {
   let d = 0;
-  const [row, centre] = [i * p, k * p];
+  const row = i * p;
+  const centre = k * p;
   for (let j = 0; j < p; j++) {
     const diff = (x[row + j] as number) - (c[centre + j] as number);
     d += diff * diff;
@@ -45,7 +46,8 @@ function tolerance(x: Float64Array, p: number, relative: number): number {
   const n = x.length / p;
   let total = 0;
   for (let j = 0; j < p; j++) {
-    let [sum, squares] = [0, 0];
+    let sum = 0;
+    let squares = 0;
     for (let i = 0; i < n; i++) {
       const v = x[i * p + j] as number;
       sum += v;
@@ -66,7 +68,62 @@ export interface KMeansResult {
   readonly iterations: number;
 }
 
-/** One k-means run from k-means++ seeds. */
+/**
+ * Greedy k-means++ seeds (scikit-learn's): each new seed is the best of 2 + ln(k) candidates
+ * drawn with probability proportional to the squared distance to the nearest seed so far,
+ * the best being the one that leaves the smallest total. Better seeds mean fewer Lloyd
+ * iterations.
+ */
+function seeds(x: Float64Array, p: number, k: number, random: () => number): Float64Array {
+  const n = x.length / p;
+  const centroids = new Float64Array(k * p);
+  const first = Math.floor(random() * n);
+  centroids.set(x.subarray(first * p, first * p + p), 0);
+  const nearest = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const d = distance2(x, i, centroids, 0, p);
+    nearest[i] = d;
+    total += d;
+  }
+  const trials = 2 + Math.floor(Math.log(k));
+  const candidate = new Float64Array(p);
+  const trial = new Float64Array(n);
+  const best = new Float64Array(n);
+  for (let c = 1; c < k; c++) {
+    let bestTotal = Number.POSITIVE_INFINITY;
+    let bestRow = 0;
+    for (let t = 0; t < trials; t++) {
+      let target = random() * total;
+      let row = n - 1;
+      for (let i = 0; i < n; i++) {
+        target -= nearest[i] as number;
+        if (target <= 0) {
+          row = i;
+          break;
+        }
+      }
+      candidate.set(x.subarray(row * p, row * p + p));
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Math.min(nearest[i] as number, distance2(x, i, candidate, 0, p));
+        trial[i] = d;
+        sum += d;
+      }
+      if (sum < bestTotal) {
+        bestTotal = sum;
+        bestRow = row;
+        best.set(trial);
+      }
+    }
+    centroids.set(x.subarray(bestRow * p, bestRow * p + p), c * p);
+    nearest.set(best);
+    total = bestTotal;
+  }
+  return centroids;
+}
+
+/** One k-means run from greedy k-means++ seeds. */
 function runOnce(
   x: Float64Array,
   p: number,
@@ -76,28 +133,7 @@ function runOnce(
   stopShift: number,
 ): KMeansResult {
   const n = x.length / p;
-  const centroids = new Float64Array(k * p);
-  const first = Math.floor(random() * n);
-  centroids.set(x.subarray(first * p, first * p + p), 0);
-  const nearest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  for (let c = 1; c < k; c++) {
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      nearest[i] = Math.min(nearest[i] ?? 0, distance2(x, i, centroids, c - 1, p));
-      total += nearest[i] ?? 0;
-    }
-    // The next seed with probability proportional to its squared distance to the nearest seed.
-    let target = random() * total;
-    let chosen = n - 1;
-    for (let i = 0; i < n; i++) {
-      target -= nearest[i] ?? 0;
-      if (target <= 0) {
-        chosen = i;
-        break;
-      }
-    }
-    centroids.set(x.subarray(chosen * p, chosen * p + p), c * p);
-  }
+  const centroids = seeds(x, p, k, random);
   const labels = new Int32Array(n);
   const previous = new Int32Array(n).fill(-1);
   const sums = new Float64Array(k * p);
@@ -116,7 +152,8 @@ function runOnce(
     for (let i = 0; i < n; i++) {
       const c = labels[i] as number;
       counts[c] = (counts[c] as number) + 1;
-      const [row, centre] = [i * p, c * p];
+      const row = i * p;
+      const centre = c * p;
       for (let j = 0; j < p; j++) sums[centre + j] = (sums[centre + j] as number) + (x[row + j] as number);
     }
     let shift = 0;
