@@ -95,7 +95,7 @@ export type ModelScorer = ScoredFeatures &
     | { readonly type: 'boosted_trees'; readonly baseScore: number; readonly trees: readonly TreeNodes[] }
   );
 
-/** One regression tree as node arrays, root at 0 (the shape of src/ml/gradient-boosting.ts). */
+/** One regression tree as node arrays, root at 0 (the shape of src/ml/boosting/model.ts). */
 export interface TreeNodes {
   /** Feature index of a split; -1 marks a leaf. */
   readonly feature: readonly number[];

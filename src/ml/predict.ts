@@ -5,8 +5,8 @@ import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { readModel, type SavedPredictor } from '../workspace/model-files.js';
+import { BASELINE, explainBoostedTrees, predictBoostedTrees } from './boosting/model.js';
 import { extractFeatures } from './features.js';
-import { BASELINE, explainBoostedTrees, predictBoostedTrees } from './gradient-boosting.js';
 import { payingRelation } from './labels.js';
 import { explainLogistic, predictLogistic } from './logistic-regression.js';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { fitBoostedTrees } from '../../src/ml/boosting/fit.js';
 import {
   BASELINE,
   type BoostedTree,
   type BoostedTreesModel,
   explainBoostedTrees,
-  fitBoostedTrees,
   predictBoostedTrees,
   rawScoreBoostedTrees,
-} from '../../src/ml/gradient-boosting.js';
+} from '../../src/ml/boosting/model.js';
 import { fitLogistic, predictLogistic } from '../../src/ml/logistic-regression.js';
 import { rocAuc } from '../../src/ml/metrics.js';
 import { Rng } from '../../src/random.js';

@@ -1,0 +1,141 @@
+/**
+ * The fitted boosted trees as plain JSON-ready data (saved in model files and compiled to
+ * SQL by src/compile/model-sql.ts), and scoring and explaining rows with them.
+ */
+
+/** One regression tree as node arrays, root at 0. */
+export interface BoostedTree {
+  /** Feature index of a split; -1 marks a leaf. */
+  readonly feature: readonly number[];
+  /**
+   * Go left when value <= threshold (the feature's raw units), or when the value is missing
+   * and missingLeft. A split of missing values from all others has Number.MAX_VALUE.
+   */
+  readonly threshold: readonly number[];
+  readonly missingLeft: readonly boolean[];
+  /** Child nodes; -1 on a leaf. */
+  readonly left: readonly number[];
+  readonly right: readonly number[];
+  /** Contribution to the log-odds (times the learning rate); on internal nodes too, for explanations. */
+  readonly value: readonly number[];
+}
+
+export interface BoostedTreesOptions {
+  readonly learningRate?: number;
+  readonly maxIterations?: number;
+  readonly maxLeafNodes?: number;
+  readonly maxDepth?: number | null;
+  readonly minSamplesLeaf?: number;
+  readonly l2?: number;
+  /** Bins of non-missing values per feature, 2 to 255; missing values get one more. */
+  readonly maxBins?: number;
+  /** 'auto': on when there are more than 10,000 rows, as in scikit-learn. */
+  readonly earlyStopping?: boolean | 'auto';
+  readonly validationFraction?: number;
+  readonly nIterNoChange?: number;
+  readonly tolerance?: number;
+  readonly seed?: number;
+  /**
+   * Threads sharing each tree's work (default: every core, up to 8, when rows x features >=
+   * 2,000,000, else 1). Never changes the model, so it is not kept in it.
+   */
+  readonly threads?: number;
+}
+
+/** The options as used: every default filled in, early stopping decided. */
+export interface ResolvedBoostedTreesOptions {
+  readonly learningRate: number;
+  readonly maxIterations: number;
+  readonly maxLeafNodes: number;
+  readonly maxDepth: number | null;
+  readonly minSamplesLeaf: number;
+  readonly l2: number;
+  readonly maxBins: number;
+  readonly earlyStopping: boolean;
+  readonly validationFraction: number;
+  readonly nIterNoChange: number;
+  readonly tolerance: number;
+  readonly seed: number;
+}
+
+export interface BoostedTreesModel {
+  readonly kind: 'boosted_trees';
+  readonly version: 1;
+  readonly features: readonly string[];
+  /** Log-odds of the mean label of the training rows. */
+  readonly baseScore: number;
+  readonly learningRate: number;
+  readonly trees: readonly BoostedTree[];
+  /** Total split gain per feature, normalised to sum 1 (all 0 when no tree split). */
+  readonly importance: readonly number[];
+  /** Trees kept (up to the best validation loss when stopping early). */
+  readonly iterations: number;
+  readonly options: ResolvedBoostedTreesOptions;
+}
+
+export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/** Follows a row's path down one tree, calling `visit` at each split with the child taken. */
+function walk(tree: BoostedTree, row: ArrayLike<number>, visit: (node: number, child: number) => void): void {
+  let node = 0;
+  for (let f = tree.feature[0] as number; f >= 0; f = tree.feature[node] as number) {
+    const v = row[f] as number;
+    const goLeft = Number.isNaN(v) ? tree.missingLeft[node] : v <= (tree.threshold[node] as number);
+    const child = (goLeft ? tree.left[node] : tree.right[node]) as number;
+    visit(node, child);
+    node = child;
+  }
+}
+
+/** Log-odds for `n` rows of the model's features (row-major, raw units, NaN for missing). */
+export function rawScoreBoostedTrees(model: BoostedTreesModel, x: Float64Array): Float64Array {
+  const p = model.features.length;
+  const n = x.length / p;
+  const out = new Float64Array(n).fill(model.baseScore);
+  for (const tree of model.trees) {
+    for (let i = 0; i < n; i++) {
+      const at = i * p;
+      let node = 0;
+      for (let f = tree.feature[0] as number; f >= 0; f = tree.feature[node] as number) {
+        const v = x[at + f] as number;
+        const goLeft = Number.isNaN(v) ? tree.missingLeft[node] : v <= (tree.threshold[node] as number);
+        node = (goLeft ? tree.left[node] : tree.right[node]) as number;
+      }
+      out[i] = (out[i] as number) + (tree.value[node] as number);
+    }
+  }
+  return out;
+}
+
+/** Predicted probabilities (0-1) for `n` rows of the model's features (row-major, raw units, NaN for missing). */
+export function predictBoostedTrees(model: BoostedTreesModel, x: Float64Array): Float64Array {
+  return rawScoreBoostedTrees(model, x).map(sigmoid);
+}
+
+/** What `explainBoostedTrees` calls the trees' shift before any split (their roots' values). */
+export const BASELINE = '(baseline)';
+
+/**
+ * Each feature's contribution to one row's log-odds, largest first, by path attribution
+ * (Saabas): along the row's path in each tree, the change of node value at a split is
+ * credited to the split's feature. The roots' values, the same for every row, are one more
+ * entry named BASELINE, so the contributions sum to rawScore - baseScore.
+ */
+export function explainBoostedTrees(
+  model: BoostedTreesModel,
+  row: ArrayLike<number>,
+): { feature: string; contribution: number }[] {
+  const credit = new Float64Array(model.features.length);
+  let baseline = 0;
+  for (const tree of model.trees) {
+    baseline += tree.value[0] as number;
+    walk(tree, row, (node, child) => {
+      const f = tree.feature[node] as number;
+      credit[f] = (credit[f] as number) + (tree.value[child] as number) - (tree.value[node] as number);
+    });
+  }
+  return [
+    ...model.features.map((feature, j) => ({ feature, contribution: credit[j] as number })),
+    { feature: BASELINE, contribution: baseline },
+  ].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+}
