@@ -1,24 +1,17 @@
+import type { TreeNodes } from '../../compile/ast.js';
+
 /**
  * The fitted boosted trees as plain JSON-ready data (saved in model files and compiled to
  * SQL by src/compile/model-sql.ts), and scoring and explaining rows with them.
  */
 
-/** One regression tree as node arrays, root at 0. */
-export interface BoostedTree {
-  /** Feature index of a split; -1 marks a leaf. */
-  readonly feature: readonly number[];
-  /**
-   * Go left when value <= threshold (the feature's raw units), or when the value is missing
-   * and missingLeft. A split of missing values from all others has Number.MAX_VALUE.
-   */
-  readonly threshold: readonly number[];
-  readonly missingLeft: readonly boolean[];
-  /** Child nodes; -1 on a leaf. */
-  readonly left: readonly number[];
-  readonly right: readonly number[];
-  /** Contribution to the log-odds (times the learning rate); on internal nodes too, for explanations. */
-  readonly value: readonly number[];
-}
+/**
+ * One regression tree as node arrays, root at 0: the shape saved in model files and
+ * compiled to SQL. A split of missing values from all others has threshold Number.MAX_VALUE;
+ * children are -1 on a leaf; values are contributions to the log-odds (times the learning
+ * rate), set on internal nodes too, for explanations.
+ */
+export type BoostedTree = TreeNodes;
 
 export interface BoostedTreesOptions {
   readonly learningRate?: number;
