@@ -322,24 +322,21 @@ export async function extractFeatures(
     const columns = spec.features.map((name, i) => `${d.toDouble(q(metricColumn(name)))} AS f${i}`);
     const from = options.labels ? d.joinOnAccount([options.labels, table]) : table;
     const where = options.account ? ` WHERE account_id = ${d.literal(options.account)}` : '';
-    const rows = await store.query<Record<string, unknown>>(
+    const { keys, columns: values } = await store.queryColumns(
       `SELECT account_id, ${columns.join(', ')}${options.labels ? ', label' : ''} FROM ${from}${where} ORDER BY account_id`,
     );
     const p = spec.features.length;
-    const x = new Float64Array(rows.length * p);
-    const y = new Float64Array(options.labels ? rows.length : 0);
-    rows.forEach((row, i) => {
-      for (let j = 0; j < p; j++) {
-        const value = row[`f${j}`];
-        x[i * p + j] = value === null || value === undefined ? Number.NaN : Number(value);
-      }
-      if (options.labels) y[i] = Number(row.label);
-    });
+    const n = keys.length;
+    const x = new Float64Array(n * p);
+    for (let j = 0; j < p; j++) {
+      const column = values[j] as Float64Array;
+      for (let i = 0; i < n; i++) x[i * p + j] = column[i] as number;
+    }
     return {
       features: [...spec.features],
-      accountIds: rows.map((r) => String(r.account_id)),
+      accountIds: keys,
       x,
-      ...(options.labels ? { y } : {}),
+      ...(options.labels ? { y: values[p] as Float64Array } : {}),
     };
   } finally {
     await store.dropScratch(table);

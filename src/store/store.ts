@@ -65,6 +65,11 @@ export interface Store {
   readonly location: string;
   /** Runs a query and returns its rows as plain objects (numbers as JS numbers, timestamps as ISO text). */
   query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  /**
+   * Runs a query and returns its columns: the first as text, every other as doubles (NaN
+   * for NULL). For reading a feature matrix without building one object per row.
+   */
+  queryColumns(sql: string): Promise<{ readonly keys: string[]; readonly columns: Float64Array[] }>;
   /** Runs statements that return nothing. */
   execute(sql: string): Promise<void>;
   /** Runs a long statement, reporting the engine's progress estimate (0-1) now and then. */

@@ -152,6 +152,20 @@ export class ClickHouseStore implements Store {
     return this.client.select<Row>(sql);
   }
 
+  async queryColumns(sql: string): Promise<{ keys: string[]; columns: Float64Array[] }> {
+    const rows = await this.query<Record<string, unknown>>(sql);
+    const names = Object.keys(rows[0] ?? {});
+    return {
+      keys: rows.map((row) => String(row[names[0] ?? ''])),
+      columns: names.slice(1).map((name) =>
+        Float64Array.from(rows, (row) => {
+          const v = row[name];
+          return v === null || v === undefined ? Number.NaN : Number(v);
+        }),
+      ),
+    };
+  }
+
   async execute(sql: string): Promise<void> {
     await this.client.command(sql);
   }

@@ -119,6 +119,16 @@ export class DuckDBStore implements Store {
     });
   }
 
+  async queryColumns(sql: string): Promise<{ keys: string[]; columns: Float64Array[] }> {
+    const [keys = [], ...values] = (await this.connection.runAndReadAll(sql)).getColumnsJS();
+    return {
+      keys: keys.map(String),
+      columns: values.map((column) =>
+        Float64Array.from(column, (v) => (v === null || v === undefined ? Number.NaN : Number(v))),
+      ),
+    };
+  }
+
   async execute(sql: string): Promise<void> {
     await this.connection.run(sql);
   }
