@@ -113,23 +113,28 @@ export function holdoutReport(input: {
   };
 }
 
+/** Holdout rows the permutation importance is measured on, at most (a seeded sample beyond). */
+const PERMUTATION_ROWS = 5_000;
+
 /**
  * Permutation importance: for each feature, the holdout ROC AUC minus the AUC with that
  * feature's column shuffled (seeded), averaged over `repeats` shuffles; what the model
  * loses without the feature on rows it never saw. Gain shares favour features with many
- * distinct values; this does not.
+ * distinct values; this does not. Each shuffle rescores every row, so a large holdout is
+ * sampled down to PERMUTATION_ROWS rows first.
  */
 export function permutationImportance(
   predict: (x: Float64Array) => Float64Array,
-  x: Float64Array,
-  labels: Float64Array,
+  allRows: Float64Array,
+  allLabels: Float64Array,
   p: number,
   seed: number,
   repeats = 3,
 ): number[] {
+  const rng = new Rng(seed, 0x9e3779b9);
+  const [x, labels] = sampleRows(allRows, allLabels, p, PERMUTATION_ROWS, rng);
   const n = labels.length;
   const base = rocAuc(labels, predict(x));
-  const rng = new Rng(seed, 0x9e3779b9);
   const shuffled = new Float64Array(x);
   return Array.from({ length: p }, (_, j) => {
     let drop = 0;
@@ -145,4 +150,21 @@ export function permutationImportance(
     for (let i = 0; i < n; i++) shuffled[i * p + j] = x[i * p + j] as number;
     return drop / repeats;
   });
+}
+
+/** Up to `limit` rows (and their labels), a seeded sample in their original order. */
+function sampleRows(x: Float64Array, labels: Float64Array, p: number, limit: number, rng: Rng) {
+  const n = labels.length;
+  if (n <= limit) return [x, labels] as const;
+  // Selection sampling (Knuth's algorithm S): each row kept with the chance still needed.
+  const rows = new Float64Array(limit * p);
+  const kept = new Float64Array(limit);
+  let taken = 0;
+  for (let i = 0; i < n && taken < limit; i++) {
+    if (rng.next() * (n - i) < limit - taken) {
+      rows.set(x.subarray(i * p, i * p + p), taken * p);
+      kept[taken++] = labels[i] as number;
+    }
+  }
+  return [rows, kept] as const;
 }
