@@ -41,6 +41,65 @@ function assign(x: Float64Array, p: number, centroids: Float64Array, k: number, 
   }
 }
 
+/**
+ * Lloyd's assignment step with Hamerly's bounds (2010): per row, an upper bound on the
+ * distance to its centre and a lower bound on the distance to any other, moved by how far
+ * the centres moved; a row whose bounds still separate keeps its centre without computing
+ * distances. Once centres settle, most rows are skipped. The first call computes everything.
+ */
+function hamerly(x: Float64Array, p: number, k: number, n: number) {
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  const half = new Float64Array(k);
+  let started = false;
+  const full = (centroids: Float64Array, labels: Int32Array, i: number) => {
+    let best = 0;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    let second = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      const d = distance2(x, i, centroids, c, p);
+      if (d < bestDistance) {
+        second = bestDistance;
+        best = c;
+        bestDistance = d;
+      } else if (d < second) second = d;
+    }
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestDistance);
+    lower[i] = Math.sqrt(second);
+  };
+  return (centroids: Float64Array, moved: Float64Array, labels: Int32Array): void => {
+    if (!started) {
+      for (let i = 0; i < n; i++) full(centroids, labels, i);
+      started = true;
+      return;
+    }
+    let farthest = 0;
+    for (let c = 0; c < k; c++) farthest = Math.max(farthest, moved[c] as number);
+    // Half the distance from each centre to its nearest other centre.
+    for (let c = 0; c < k; c++) {
+      let nearest = Number.POSITIVE_INFINITY;
+      for (let o = 0; o < k; o++)
+        if (o !== c) nearest = Math.min(nearest, distance2(centroids, c, centroids, o, p));
+      half[c] = Math.sqrt(nearest) / 2;
+    }
+    for (let i = 0; i < n; i++) {
+      const own = labels[i] as number;
+      const up = (upper[i] as number) + (moved[own] as number);
+      const low = (lower[i] as number) - farthest;
+      upper[i] = up;
+      lower[i] = low;
+      const bound = Math.max(half[own] as number, low);
+      // Strictly inside the bound: no other centre can be as near (ties are recomputed).
+      if (up < bound) continue;
+      const exact = Math.sqrt(distance2(x, i, centroids, own, p));
+      upper[i] = exact;
+      if (exact < bound) continue;
+      full(centroids, labels, i);
+    }
+  };
+}
+
 /** scikit-learn's stopping rule: centres moving less than tolerance x the mean variance of the features. */
 function tolerance(x: Float64Array, p: number, relative: number): number {
   const n = x.length / p;
@@ -138,11 +197,13 @@ function runOnce(
   const previous = new Int32Array(n).fill(-1);
   const sums = new Float64Array(k * p);
   const counts = new Int32Array(k);
+  const moved = new Float64Array(k);
+  const assignWithBounds = hamerly(x, p, k, n);
   let iterations = 0;
   // Lloyd iterations until no row changes cluster or the centres move less than stopShift
-  // (in total squared distance); a last assignment then matches the labels to the centres.
+  // (in total squared distance).
   for (; iterations < maxIterations; iterations++) {
-    assign(x, p, centroids, k, labels);
+    assignWithBounds(centroids, moved, labels);
     let changed = false;
     for (let i = 0; i < n && !changed; i++) changed = labels[i] !== previous[i];
     if (!changed) break;
@@ -160,19 +221,24 @@ function runOnce(
     // An emptied cluster keeps its centroid.
     for (let c = 0; c < k; c++) {
       const count = counts[c] as number;
-      if (count === 0) continue;
-      for (let j = 0; j < p; j++) {
-        const moved = (sums[c * p + j] as number) / count;
-        shift += (moved - (centroids[c * p + j] as number)) ** 2;
-        centroids[c * p + j] = moved;
+      let own = 0;
+      if (count > 0) {
+        for (let j = 0; j < p; j++) {
+          const value = (sums[c * p + j] as number) / count;
+          own += (value - (centroids[c * p + j] as number)) ** 2;
+          centroids[c * p + j] = value;
+        }
       }
+      moved[c] = Math.sqrt(own);
+      shift += own;
     }
     if (shift <= stopShift) {
-      assign(x, p, centroids, k, labels);
       iterations++;
       break;
     }
   }
+  // The labels returned are exactly each row's nearest centre (the bounds only skip work).
+  assign(x, p, centroids, k, labels);
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += distance2(x, i, centroids, labels[i] ?? 0, p);
   return { k, centroids, labels, inertia, iterations };
