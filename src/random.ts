@@ -48,6 +48,17 @@ export class Rng {
     return (t >>> 0) / 4294967296;
   }
 
+  /** Shuffles `values` in place (Fisher-Yates, from the last element down) and returns them. */
+  shuffle<T extends { [index: number]: number; readonly length: number }>(values: T): T {
+    for (let i = values.length - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      const value = values[i] as number;
+      values[i] = values[j] as number;
+      values[j] = value;
+    }
+    return values;
+  }
+
   /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();

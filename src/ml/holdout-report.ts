@@ -1,4 +1,5 @@
 import { Rng } from '../random.js';
+import { sampleRows } from './boosting/binning.js';
 import { atTopK, averagePrecision, brierScore, calibration, rocAuc } from './metrics.js';
 
 /**
@@ -132,39 +133,26 @@ export function permutationImportance(
   repeats = 3,
 ): number[] {
   const rng = new Rng(seed, 0x9e3779b9);
-  const [x, labels] = sampleRows(allRows, allLabels, p, PERMUTATION_ROWS, rng);
-  const n = labels.length;
+  // A large holdout is sampled down (the same seeded sampling as the trees' binning).
+  const all = Uint32Array.from({ length: allLabels.length }, (_, i) => i);
+  const kept = sampleRows(all, PERMUTATION_ROWS, rng);
+  const n = kept.length;
+  const x = new Float64Array(n * p);
+  const labels = new Float64Array(n);
+  kept.forEach((row, i) => {
+    x.set(allRows.subarray(row * p, row * p + p), i * p);
+    labels[i] = allLabels[row] as number;
+  });
   const base = rocAuc(labels, predict(x));
   const shuffled = new Float64Array(x);
   return Array.from({ length: p }, (_, j) => {
     let drop = 0;
     for (let r = 0; r < repeats; r++) {
-      const column = Array.from({ length: n }, (_, i) => x[i * p + j] as number);
-      for (let i = n - 1; i > 0; i--) {
-        const k = Math.floor(rng.next() * (i + 1));
-        [column[i], column[k]] = [column[k] as number, column[i] as number];
-      }
+      const column = rng.shuffle(Float64Array.from({ length: n }, (_, i) => x[i * p + j] as number));
       for (let i = 0; i < n; i++) shuffled[i * p + j] = column[i] as number;
       drop += base - rocAuc(labels, predict(shuffled));
     }
     for (let i = 0; i < n; i++) shuffled[i * p + j] = x[i * p + j] as number;
     return drop / repeats;
   });
-}
-
-/** Up to `limit` rows (and their labels), a seeded sample in their original order. */
-function sampleRows(x: Float64Array, labels: Float64Array, p: number, limit: number, rng: Rng) {
-  const n = labels.length;
-  if (n <= limit) return [x, labels] as const;
-  // Selection sampling (Knuth's algorithm S): each row kept with the chance still needed.
-  const rows = new Float64Array(limit * p);
-  const kept = new Float64Array(limit);
-  let taken = 0;
-  for (let i = 0; i < n && taken < limit; i++) {
-    if (rng.next() * (n - i) < limit - taken) {
-      rows.set(x.subarray(i * p, i * p + p), taken * p);
-      kept[taken++] = labels[i] as number;
-    }
-  }
-  return [rows, kept] as const;
 }

@@ -97,7 +97,7 @@ export async function scoreAccounts(
 }
 
 /** The model of a scorer, for scoring and explaining rows in JavaScript. */
-function rowModel(scorer: ModelScorer) {
+export function rowModel(scorer: ModelScorer) {
   if (scorer.type === 'logistic') {
     const model = { kind: 'logistic' as const, version: 1 as const, l2: 0, iterations: 0, ...scorer };
     return {

@@ -349,12 +349,7 @@ export async function trainOnTable(
   // A seeded shuffle of the labelled accounts (in account order, so the split does not
   // depend on how the store returns rows).
   const n = matrix.accountIds.length;
-  const order = Array.from({ length: n }, (_, i) => i);
-  const rng = new Rng(o.seed, 0x7ab1e);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  const order = new Rng(o.seed, 0x7ab1e).shuffle(Array.from({ length: n }, (_, i) => i));
   const holdoutCount = Math.round(n * o.holdoutFraction);
   if (holdoutCount < 1 || n - holdoutCount < 2) {
     throw new StrataError('too_few_accounts', `${n} labelled accounts: too few to train and test`);

@@ -5,10 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileLayers, metricColumn } from '../../src/compile/compile-workspace.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { evaluateLayers } from '../../src/engine/evaluate.js';
-import { predictBoostedTrees } from '../../src/ml/boosting/model.js';
 import { extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
-import { predictLogistic } from '../../src/ml/logistic-regression.js';
+import { rowModel } from '../../src/ml/predict.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { readModel, type SavedModel } from '../../src/workspace/model-files.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
@@ -47,28 +46,11 @@ async function sqlProbabilities(ref: string, at: Date) {
     });
     const table = await evaluateLayers(store, layers, 'test_scores');
     const rows = await store.query<{ account_id: string; p: number }>(
-      `SELECT account_id, "${metricColumn('p')}" AS p FROM ${table}`,
+      `SELECT account_id, ${store.dialect.quoteIdentifier(metricColumn('p'))} AS p FROM ${table}`,
     );
     // The same model in JavaScript, over the feature values read back from the database.
     const matrix = await extractFeatures(store, saved.scorer, at);
-    const scorer = saved.scorer;
-    const js =
-      scorer.type === 'logistic'
-        ? predictLogistic({ kind: 'logistic', version: 1, l2: 0, iterations: 0, ...scorer }, matrix.x)
-        : predictBoostedTrees(
-            {
-              kind: 'boosted_trees',
-              version: 1,
-              features: scorer.features,
-              baseScore: scorer.baseScore,
-              trees: scorer.trees,
-              learningRate: 0,
-              importance: [],
-              iterations: scorer.trees.length,
-              options: {} as never,
-            },
-            matrix.x,
-          );
+    const js = rowModel(saved.scorer).predict(matrix.x);
     return {
       sql: new Map(rows.map((r) => [r.account_id, Number(r.p)])),
       js: new Map(matrix.accountIds.map((id, i) => [id, js[i] as number])),
