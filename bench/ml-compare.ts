@@ -9,7 +9,9 @@
  *   skewed and discrete features, informative missing values), split 1,000,000 train /
  *   250,000 test by a column of the CSV: histogram gradient-boosted trees (test AUC within
  *   0.01) and logistic regression (missing values at the mean), both trained on the
- *   1,000,000 rows; times are medians of REPEATS fits (default 3).
+ *   1,000,000 rows; times are medians of REPEATS fits (default 3);
+ * - 1,000,000 points in 6 blobs of unequal size in 30 dimensions, standardised, written as
+ *   .npy for both sides: k-means, k = 6, 10 starts (inertia within 1%), REPEATS fits each.
  * Usage: node --import tsx bench/ml-compare.ts [REPEATS] [TRAIN_ROWS]   (needs Debian's
  * python3-sklearn; TRAIN_ROWS, default 1,000,000, with a quarter as many more to test).
  */
@@ -125,6 +127,34 @@ function reference<T>(...args: string[]): T {
   return JSON.parse(output) as T;
 }
 
+// 4. Blobs in 30 dimensions for k-means at scale, standardised here and written as .npy
+// (little-endian float64, row-major) so that both sides cluster the very same numbers.
+const blobRows = trainRows;
+const blobCentres = Array.from({ length: k }, () => Array.from({ length: q }, () => (random() - 0.5) * 8));
+const blobPoints = new Float64Array(blobRows * q);
+for (let i = 0; i < blobRows; i++) {
+  // Blob c holds (c + 1) / 21 of the points.
+  let c = 0;
+  for (let u = random() * 21; u >= c + 1; c++) u -= c + 1;
+  const centre = blobCentres[c] ?? [];
+  for (let j = 0; j < q; j++) blobPoints[i * q + j] = (centre[j] ?? 0) + normal() * 1.5;
+}
+const blobs = standardize(blobPoints, q).z;
+const blobsPath = join(out, 'ml-kmeans-large.npy');
+{
+  const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (${blobRows}, ${q}), }`;
+  const header = `${dict}${' '.repeat(64 - ((10 + dict.length + 1) % 64))}\n`;
+  const file = openSync(blobsPath, 'w');
+  const preamble = Buffer.alloc(10);
+  preamble.write('\x93NUMPY', 0, 'latin1');
+  preamble.writeUInt8(1, 6);
+  preamble.writeUInt16LE(header.length, 8);
+  writeSync(file, preamble);
+  writeSync(file, header, null, 'latin1');
+  writeSync(file, new Uint8Array(blobs.buffer, blobs.byteOffset, blobs.byteLength));
+  closeSync(file);
+}
+
 // The small comparisons, each side once.
 let started = performance.now();
 const model = fitLogistic(
@@ -156,6 +186,7 @@ const boostingOptions = {
   earlyStopping: false,
 } as const;
 const largeCsv = join(out, 'ml-boosting.csv');
+type KMeansReference = { inertia: number; seconds: number; iterations: number; threads: unknown };
 type BoostingReference = { auc: number; seconds: number; iterations: number; threads: unknown };
 type LogisticReference = {
   weights: number[];
@@ -171,7 +202,10 @@ const runs: {
   logistic: number[];
   sklearnBoosting: BoostingReference[];
   sklearnLogistic: LogisticReference[];
-} = { boosted: [], logistic: [], sklearnBoosting: [], sklearnLogistic: [] };
+  kmeans: number[];
+  sklearnKMeans: KMeansReference[];
+} = { boosted: [], logistic: [], sklearnBoosting: [], sklearnLogistic: [], kmeans: [], sklearnKMeans: [] };
+let largeClusters = kmeans(blobs.subarray(0, q * 100), q, k);
 let boostedModel = fitBoostedTrees(train.x, train.y, names, { ...boostingOptions, maxIterations: 1 });
 let largeModel = fitLogistic(train.x.subarray(0, q * 10), train.y.subarray(0, 10), names, { l2 });
 const seconds = (run: () => void) => {
@@ -186,7 +220,10 @@ for (let r = 0; r < repeats; r++) {
   runs.sklearnBoosting.push(reference<BoostingReference>('boosting', largeCsv));
   runs.logistic.push(seconds(() => (largeModel = fitLogistic(train.x, train.y, names, { l2 }))));
   runs.sklearnLogistic.push(reference<LogisticReference>('logistic', largeCsv, String(l2)));
+  runs.kmeans.push(seconds(() => (largeClusters = kmeans(blobs, q, k, { seed: 42, starts: 10 }))));
+  runs.sklearnKMeans.push(reference<KMeansReference>('kmeans', blobsPath, String(k)));
 }
+const sklearnKMeans = runs.sklearnKMeans[0] as KMeansReference;
 const boostedAuc = rocAuc(test.y, predictBoostedTrees(boostedModel, test.x));
 const largeLogisticAuc = rocAuc(test.y, predictLogistic(largeModel, test.x));
 const sklearnBoosting = runs.sklearnBoosting[0] as BoostingReference;
@@ -221,6 +258,19 @@ const result = {
     strataInertia: clusters.inertia,
     sklearnInertia: small.kmeans.inertia,
     relativeGap: (clusters.inertia - small.kmeans.inertia) / small.kmeans.inertia,
+  },
+  largeKMeans: {
+    strataSeconds: median(runs.kmeans),
+    strataAllSeconds: runs.kmeans,
+    sklearnSeconds: median(runs.sklearnKMeans.map((run) => run.seconds)),
+    sklearnAllSeconds: runs.sklearnKMeans.map((run) => run.seconds),
+    ratio: median(runs.kmeans) / median(runs.sklearnKMeans.map((run) => run.seconds)),
+    strataInertia: largeClusters.inertia,
+    sklearnInertia: sklearnKMeans.inertia,
+    relativeGap: (largeClusters.inertia - sklearnKMeans.inertia) / sklearnKMeans.inertia,
+    strataIterations: largeClusters.iterations,
+    sklearnIterations: sklearnKMeans.iterations,
+    sklearnThreads: sklearnKMeans.threads,
   },
   boosting: {
     strataSeconds: median(runs.boosted),

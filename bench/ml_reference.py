@@ -4,7 +4,8 @@ call for the large data, so that the benchmark can alternate the two sides (othe
 the machine then slows both alike). Debian's python3-sklearn; run with /usr/bin/python3.
 Usage: ml_reference.py small CLASSIFICATION.csv CLUSTERING.csv K L2
        ml_reference.py boosting BOOSTING.csv
-       ml_reference.py logistic BOOSTING.csv L2"""
+       ml_reference.py logistic BOOSTING.csv L2
+       ml_reference.py kmeans BLOBS.npy K"""
 import json
 import os
 import sys
@@ -100,11 +101,25 @@ def logistic(path, l2):
     }
 
 
+def kmeans(path, k):
+    """KMeans on the standardised points as written (greedy k-means++, 10 starts, tol 1e-4)."""
+    points = np.load(path)
+    seconds, model = timed(lambda: KMeans(n_clusters=k, n_init=10, random_state=42).fit(points))
+    return {
+        "inertia": float(model.inertia_),
+        "seconds": seconds,
+        "iterations": int(model.n_iter_),
+        "threads": [{"api": pool["internal_api"], "threads": pool["num_threads"]} for pool in threadpool_info()],
+    }
+
+
 mode, args = sys.argv[1], sys.argv[2:]
 if mode == "small":
     result = small(args[0], args[1], int(args[2]), float(args[3]))
 elif mode == "boosting":
     result = boosting(args[0])
+elif mode == "kmeans":
+    result = kmeans(args[0], int(args[1]))
 else:
     result = logistic(args[0], float(args[1]))
 print(json.dumps(result))

@@ -55,4 +55,49 @@ describe('k-means', () => {
     const line = new Float64Array([0, 1, 10, 11]);
     expect(silhouette(line, 1, new Int32Array([0, 0, 1, 1]), 2)).toBeCloseTo((0.904762 + 0.894737) / 2, 5);
   });
+
+  it('gives the same clustering on one thread or two, and from a seeding sample finds the true groups', () => {
+    // 30,000 points, 5 groups of unequal size in 7 dimensions, centres 6 apart on one axis each.
+    const [n, p, k] = [30_000, 7, 5];
+    const random = seededRandom(11);
+    const x = new Float64Array(n * p);
+    const truth = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const group = i % 10 < 4 ? 0 : i % 10 < 6 ? 1 : i % 10 < 8 ? 2 : i % 10 < 9 ? 3 : 4;
+      truth[i] = group;
+      for (let j = 0; j < p; j++) x[i * p + j] = (j === group ? 6 : 0) + (random() - 0.5) * 2;
+    }
+    const one = kmeans(x, p, k, { seed: 3, threads: 1, sample: 2000 });
+    const two = kmeans(x, p, k, { seed: 3, threads: 2, sample: 2000 });
+    expect(two.labels).toEqual(one.labels);
+    expect(Array.from(two.centroids)).toEqual(Array.from(one.centroids));
+    expect(two.inertia).toBe(one.inertia);
+    // Each true group is one cluster, whose centre is the group's mean (computed here).
+    const clusterOf = new Map<number, Set<number>>();
+    truth.forEach((t, i) => {
+      clusterOf.set(t, (clusterOf.get(t) ?? new Set()).add(one.labels[i] ?? -1));
+    });
+    expect([...clusterOf.values()].map((clusters) => clusters.size)).toEqual([1, 1, 1, 1, 1]);
+    let inertia = 0;
+    for (let group = 0; group < k; group++) {
+      const members = [...truth.keys()].filter((i) => truth[i] === group);
+      const c = one.labels[members[0] ?? 0] ?? 0;
+      for (let j = 0; j < p; j++) {
+        const mean = members.reduce((sum, i) => sum + (x[i * p + j] ?? 0), 0) / members.length;
+        expect(one.centroids[c * p + j]).toBeCloseTo(mean, 10);
+        for (const i of members) inertia += ((x[i * p + j] ?? 0) - mean) ** 2;
+      }
+    }
+    expect(one.inertia / inertia).toBeCloseTo(1, 10);
+    // Every label is the nearest centre, by direct distances.
+    for (let i = 0; i < n; i += 97) {
+      const distances = Array.from({ length: k }, (_, c) =>
+        Array.from(
+          { length: p },
+          (_, j) => ((x[i * p + j] ?? 0) - (one.centroids[c * p + j] ?? 0)) ** 2,
+        ).reduce((a, b) => a + b),
+      );
+      expect(one.labels[i]).toBe(distances.indexOf(Math.min(...distances)));
+    }
+  });
 });
