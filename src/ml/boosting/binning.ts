@@ -30,14 +30,23 @@ export function sampleRows(rows: Uint32Array, limit: number, rng: Rng): Uint32Ar
  */
 export function findEdges(x: Float64Array, p: number, rows: Uint32Array, maxBins: number): Float64Array[] {
   const edges: Float64Array[] = [];
-  const values = new Float64Array(rows.length);
-  for (let j = 0; j < p; j++) {
-    let m = 0;
-    for (let k = 0; k < rows.length; k++) {
-      const v = x[(rows[k] as number) * p + j] as number;
-      if (!Number.isNaN(v)) values[m++] = v;
+  // The sample's values column by column, read in one pass over its rows (row by row, not
+  // feature by feature: a row's values share cache lines), missing values left out.
+  const columns = new Float64Array(p * rows.length);
+  const counts = new Int32Array(p);
+  for (let k = 0; k < rows.length; k++) {
+    const at = (rows[k] as number) * p;
+    for (let j = 0; j < p; j++) {
+      const v = x[at + j] as number;
+      if (v === v) {
+        columns[j * rows.length + (counts[j] as number)] = v;
+        counts[j] = (counts[j] as number) + 1;
+      }
     }
-    const sorted = values.subarray(0, m).sort();
+  }
+  for (let j = 0; j < p; j++) {
+    const m = counts[j] as number;
+    const sorted = columns.subarray(j * rows.length, j * rows.length + m).sort();
     let distinct = m > 0 ? 1 : 0;
     for (let k = 1; k < m; k++) if (sorted[k] !== sorted[k - 1]) distinct++;
     const cuts: number[] = [];

@@ -1,97 +1,28 @@
 /**
- * The inner loops of a fit (histograms, gradients, partition moves) and the loop of a worker
- * thread that runs them on shared memory. Each function here is self-contained (it uses
- * nothing but its arguments and the other functions of this file) because tree-grower.ts
- * sends their source text to the worker.
+ * The inner loops of a fit (gradients, partition moves; histograms are histogram.wat's) and
+ * the loop of a worker thread that runs them on shared memory. Each function here is
+ * self-contained (it uses nothing but its arguments and the other functions of this file)
+ * because tree-grower.ts sends their source text to the worker.
  */
 
-/** Adds g and h (already plus the unit) to slot `s` of a histogram of (g, h) pairs. */
-export function add(hist: Float64Array, s: number, g: number, h: number): void {
-  hist[s] = (hist[s] as number) + g;
-  hist[s + 1] = (hist[s + 1] as number) + h;
-}
-
-/**
- * Adds the g and h of positions [start, end) to the slot of each one's bin in the histogram
- * at `at`, for the feature groups [from, to): the hot loop of the fit. Codes, g and h are
- * all in the node order of the positions, so every read is in sequence.
- */
-export function accumulate(
-  pool: Float64Array,
-  at: number,
-  codes: Uint32Array,
-  n: number,
-  p: number,
-  bases: Int32Array,
-  from: number,
-  to: number,
-  start: number,
-  end: number,
-  g: Float64Array,
-  h: Float64Array,
-): void {
-  let q = from;
-  // Two full groups (eight features) per pass when there are, else one, else feature by feature.
-  for (; q + 2 <= to && (q + 2) * 4 <= p; q += 2) {
-    const column = q * n;
-    const b = at + (bases[q * 4] as number);
-    const [b1, b2, b3] = [
-      at + (bases[q * 4 + 1] as number),
-      at + (bases[q * 4 + 2] as number),
-      at + (bases[q * 4 + 3] as number),
-    ];
-    const [b4, b5, b6, b7] = [
-      at + (bases[q * 4 + 4] as number),
-      at + (bases[q * 4 + 5] as number),
-      at + (bases[q * 4 + 6] as number),
-      at + (bases[q * 4 + 7] as number),
-    ];
-    for (let k = start; k < end; k++) {
-      const word = codes[column + k] as number;
-      const next = codes[column + n + k] as number;
-      const gk = g[k] as number;
-      const hk = h[k] as number;
-      add(pool, b + ((word & 255) << 1), gk, hk);
-      add(pool, b1 + (((word >>> 8) & 255) << 1), gk, hk);
-      add(pool, b2 + (((word >>> 16) & 255) << 1), gk, hk);
-      add(pool, b3 + ((word >>> 24) << 1), gk, hk);
-      add(pool, b4 + ((next & 255) << 1), gk, hk);
-      add(pool, b5 + (((next >>> 8) & 255) << 1), gk, hk);
-      add(pool, b6 + (((next >>> 16) & 255) << 1), gk, hk);
-      add(pool, b7 + ((next >>> 24) << 1), gk, hk);
-    }
-  }
-  for (; q < to; q++) {
-    const column = q * n;
-    const first = q * 4;
-    if (first + 4 <= p) {
-      const b0 = at + (bases[first] as number);
-      const b1 = at + (bases[first + 1] as number);
-      const b2 = at + (bases[first + 2] as number);
-      const b3 = at + (bases[first + 3] as number);
-      for (let k = start; k < end; k++) {
-        const word = codes[column + k] as number;
-        const gk = g[k] as number;
-        const hk = h[k] as number;
-        add(pool, b0 + ((word & 255) << 1), gk, hk);
-        add(pool, b1 + (((word >>> 8) & 255) << 1), gk, hk);
-        add(pool, b2 + (((word >>> 16) & 255) << 1), gk, hk);
-        add(pool, b3 + ((word >>> 24) << 1), gk, hk);
-      }
-    } else {
-      for (let j = first; j < p; j++) {
-        const b = at + (bases[j] as number);
-        const shift = (j - first) * 8;
-        for (let k = start; k < end; k++)
-          add(
-            pool,
-            b + ((((codes[column + k] as number) >>> shift) & 255) << 1),
-            g[k] as number,
-            h[k] as number,
-          );
-      }
-    }
-  }
+/** The exports of histogram.wat; addresses are bytes in the shared memory. */
+export interface Kernel {
+  /** Adds the g and h of positions [start, end) to the bin of each, for the feature groups [from, to). */
+  readonly accumulate: (
+    hist: number,
+    codes: number,
+    n: number,
+    bases: number,
+    from: number,
+    to: number,
+    start: number,
+    end: number,
+    g: number,
+    h: number,
+  ) => void;
+  /** Swaps the 32-bit (64-bit) values at positions a[t] and b[t] of an array, t < count. */
+  readonly swap32: (values: number, a: number, b: number, count: number) => void;
+  readonly swap64: (values: number, a: number, b: number, count: number) => void;
 }
 
 /** Rows per block of the gradients' sums: fixed, so that the sums do not depend on the threads. */
@@ -160,45 +91,24 @@ export function misplaced(
   return count;
 }
 
-/** Swaps the words at `offset` + a[t] and `offset` + b[t] for t < count: a partition's moves. */
-export function swapWords(
-  values: Uint32Array,
-  offset: number,
-  a: Uint32Array,
-  b: Uint32Array,
-  count: number,
-): void {
-  for (let t = 0; t < count; t++) {
-    const i = offset + (a[t] as number);
-    const j = offset + (b[t] as number);
-    const value = values[i] as number;
-    values[i] = values[j] as number;
-    values[j] = value;
-  }
-}
-
-/** swapWords for doubles (a function per array type keeps each loop monomorphic). */
-export function swapDoubles(values: Float64Array, a: Uint32Array, b: Uint32Array, count: number): void {
-  for (let t = 0; t < count; t++) {
-    const i = a[t] as number;
-    const j = b[t] as number;
-    const value = values[i] as number;
-    values[i] = values[j] as number;
-    values[j] = value;
-  }
-}
-
 /** What the grower and its helpers share (typed arrays on SharedArrayBuffers). */
 export interface SharedState {
   /** Job words, see Word. */
   readonly control: Int32Array;
+  /** The memory of the histogram kernel, which holds pool, codes, g, h and bases, and the kernel's compiled module. */
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  /** Byte addresses in `memory` of the arrays below that the kernel reads. */
+  readonly at: Readonly<
+    Record<'pool' | 'codes' | 'g' | 'h' | 'bases' | 'raw' | 'y' | 'fromLeft' | 'fromRight', number>
+  >;
   /** Histograms. */
   readonly pool: Float64Array;
   /** Packed codes of the positions (see binRows). */
   readonly codes: Uint32Array;
   readonly n: number;
   readonly p: number;
-  /** Where each feature's (g, h) pairs start in a histogram. */
+  /** Where each feature's (g, h) pairs start in a histogram, in bytes, four per group (see histogram.wat). */
   readonly bases: Int32Array;
   /** Gradients and hessians (plus unit) of the positions. */
   readonly g: Float64Array;
@@ -248,26 +158,26 @@ export const Job = { HISTOGRAM: 1, GRADIENTS: 2, MISPLACED: 3, SWAP: 4 };
  */
 export function doItem(
   state: SharedState,
+  kernel: Kernel,
   control: Int32Array,
   word: typeof Word,
   job: typeof Job,
   item: number,
 ): void {
-  const { n, p } = state;
+  const { n, p, at } = state;
   const kind = control[word.KIND];
   if (kind === job.HISTOGRAM) {
-    const at = control[word.AT] as number;
+    const hist = at.pool + 8 * (control[word.AT] as number);
     const [start, end] = [control[word.START] as number, control[word.END] as number];
     const to = Math.min(2 * item + 2, Math.ceil(p / 4));
-    accumulate(state.pool, at, state.codes, n, p, state.bases, 2 * item, to, start, end, state.g, state.h);
+    kernel.accumulate(hist, at.codes, n, at.bases, 2 * item, to, start, end, at.g, at.h);
   } else if (kind === job.SWAP) {
     const count = control[word.END] as number;
-    const { fromLeft, fromRight } = state;
     // Item 0 moves the four arrays of doubles (the largest item goes first); then one per group.
-    if (item > 0) swapWords(state.codes, (item - 1) * n, fromLeft, fromRight, count);
+    if (item > 0) kernel.swap32(at.codes + 4 * (item - 1) * n, at.fromLeft, at.fromRight, count);
     else
-      for (const values of [state.g, state.h, state.raw, state.y])
-        swapDoubles(values, fromLeft, fromRight, count);
+      for (const values of [at.g, at.h, at.raw, at.y])
+        kernel.swap64(values, at.fromLeft, at.fromRight, count);
   } else {
     logLossGradients(
       state.raw,
@@ -286,6 +196,8 @@ export function doItem(
 /** A helper's loop: sleeps until a job number appears, does the job, echoes the number. */
 export function serve(state: SharedState, word: typeof Word, job: typeof Job): void {
   const { control } = state;
+  const kernel = new WebAssembly.Instance(state.module, { env: { memory: state.memory } })
+    .exports as unknown as Kernel;
   Atomics.store(control, word.READY, 1);
   Atomics.notify(control, word.READY);
   let seen = 0;
@@ -320,7 +232,7 @@ export function serve(state: SharedState, word: typeof Word, job: typeof Job): v
       } else {
         const count = control[word.COUNT] as number;
         for (let item = Atomics.add(state.next, 0, 1); item < count; item = Atomics.add(state.next, 0, 1))
-          doItem(state, control, word, job, item);
+          doItem(state, kernel, control, word, job, item);
       }
     } catch (error) {
       console.error(error);

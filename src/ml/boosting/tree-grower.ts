@@ -1,23 +1,28 @@
 import { Worker } from 'node:worker_threads';
 import { StrataError } from '../../errors.js';
+import { WASM_BASE64 } from './histogram-wasm.js';
 import {
-  accumulate,
-  add,
   CONTROL_WORDS,
   doItem,
   Job,
+  type Kernel,
   logLossGradients,
   misplaced,
   type SharedState,
   SUM_BLOCK,
   serve,
-  swapDoubles,
-  swapWords,
   Word,
 } from './kernels.js';
 import type { BoostedTree, ResolvedBoostedTreesOptions } from './model.js';
 
 /** Growing one tree at a time from binned rows, leaf-wise, with a helper thread. */
+
+let compiled: WebAssembly.Module | null = null;
+/** The histogram kernel, compiled once a process. */
+function histogramModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+  return compiled;
+}
 
 /** A child needs this much hessian (scikit-learn's min_hessian_to_split). */
 const MIN_HESSIAN = 1e-3;
@@ -81,7 +86,7 @@ class Helper {
     const source = [
       '"use strict";',
       'const __name = (target) => target;',
-      ...[add, accumulate, logLossGradients, misplaced, swapWords, swapDoubles, doItem].map(String),
+      ...[logLossGradients, misplaced, doItem].map(String),
       `(${serve})(require('node:worker_threads').workerData, ${JSON.stringify(Word)}, ${JSON.stringify(Job)});`,
     ].join('\n');
     this.worker = new Worker(source, { eval: true, workerData: { ...state, control: this.control } });
@@ -138,9 +143,11 @@ const PARALLEL_POSITIONS = 1 << 12;
  */
 export class TreeGrower {
   private readonly state: Omit<SharedState, 'control'>;
-  /** Per feature, its first bin; histograms are `size` numbers long. */
+  /** Per feature, its first bin; histograms are `size` numbers long, `stride` apart in the pool. */
   private readonly offsets: Int32Array;
   private readonly size: number;
+  private readonly stride: number;
+  private readonly kernel: Kernel;
   private readonly free: number[] = [];
   private readonly helpers: Helper[] = [];
   /** The main thread's copy of a job's words, for doItem. */
@@ -164,29 +171,64 @@ export class TreeGrower {
       bins += (nBins[j] as number) + 1;
     }
     this.size = bins * 2;
+    // After each histogram, a spare bin per code where the unused slots of the last
+    // feature group add harmlessly (histogram.wat).
+    this.stride = this.size + 512;
     const capacity = options.maxLeafNodes + 2;
     const shared = (bytes: number) => new SharedArrayBuffer(bytes);
     const groups = Math.ceil(p / 4);
     const helpers = Math.max(0, Math.min(threads, groups) - 1);
+    // The kernel's memory, each array 16-byte aligned.
+    const sizes = {
+      pool: capacity * this.stride * 8,
+      codes: groups * n * 4,
+      g: n * 8,
+      h: n * 8,
+      raw: n * 8,
+      y: n * 8,
+      fromLeft: n * 4,
+      fromRight: n * 4,
+      bases: groups * 16,
+    };
+    const at = { pool: 0, codes: 0, g: 0, h: 0, raw: 0, y: 0, fromLeft: 0, fromRight: 0, bases: 0 };
+    let bytes = 0;
+    for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) {
+      at[key] = bytes;
+      bytes += Math.ceil(sizes[key] / 16) * 16;
+    }
+    const pages = Math.ceil(bytes / 65536);
+    if (pages > 65536)
+      throw new StrataError(
+        'invalid_argument',
+        `boosted trees: ${n} rows of ${p} features need ${(bytes / 2 ** 30).toFixed(1)} GiB of histogram memory; the limit is 4 GiB (train on a sample)`,
+      );
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const module = histogramModule();
+    this.kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernel;
+    const bases = new Int32Array(memory.buffer, at.bases, groups * 4).fill(this.size * 8);
+    for (let j = 0; j < p; j++) bases[j] = (this.offsets[j] as number) * 16;
     this.state = {
-      pool: new Float64Array(shared(capacity * this.size * 8)),
-      codes: new Uint32Array(shared(codes.length * 4)),
+      memory,
+      module,
+      at,
+      pool: new Float64Array(memory.buffer, at.pool, sizes.pool / 8),
+      codes: new Uint32Array(memory.buffer, at.codes, groups * n),
       n,
       p,
-      bases: Int32Array.from(this.offsets, (offset) => offset * 2),
-      g: new Float64Array(shared(n * 8)),
-      h: new Float64Array(shared(n * 8)),
+      bases,
+      g: new Float64Array(memory.buffer, at.g, n),
+      h: new Float64Array(memory.buffer, at.h, n),
       unit: 2 ** Math.ceil(Math.log2(n / 4 + 1)),
-      raw: new Float64Array(shared(n * 8)),
-      y: new Float64Array(shared(n * 8)),
-      fromLeft: new Uint32Array(shared(n * 4)),
-      fromRight: new Uint32Array(shared(n * 4)),
+      raw: new Float64Array(memory.buffer, at.raw, n),
+      y: new Float64Array(memory.buffer, at.y, n),
+      fromLeft: new Uint32Array(memory.buffer, at.fromLeft, n),
+      fromRight: new Uint32Array(memory.buffer, at.fromRight, n),
       sums: new Float64Array(shared(Math.ceil(n / SUM_BLOCK) * 16)),
       next: new Int32Array(shared(4)),
     };
     this.state.codes.set(codes);
     this.state.y.set(y);
-    for (let k = capacity - 1; k >= 0; k--) this.free.push(k * this.size);
+    for (let k = capacity - 1; k >= 0; k--) this.free.push(k * this.stride);
     for (let t = 0; t < helpers; t++) this.helpers.push(new Helper(this.state));
   }
 
@@ -216,7 +258,7 @@ export class TreeGrower {
       this.mine[Word[name as keyof typeof Word]] = value;
     const posted = this.helpers.map((helper) => parallel && helper.post({ ...words, COUNT: count }));
     for (let item = Atomics.add(next, 0, 1); item < count; item = Atomics.add(next, 0, 1))
-      doItem(this.state as SharedState, this.mine, Word, Job, item);
+      doItem(this.state as SharedState, this.kernel, this.mine, Word, Job, item);
     this.helpers.forEach((helper, t) => {
       if (posted[t]) helper.wait();
     });
