@@ -233,6 +233,14 @@ const sklearnMedian = (key: 'newtonCgSeconds' | 'lbfgsSeconds' | 'lbfgsDefaultSe
 
 const weightGap = (ours: readonly number[], theirs: readonly number[]) =>
   Math.max(...ours.map((w, j) => Math.abs(w - (theirs[j] ?? 0))));
+/** Medians, every fit, and the ratio of the two sides' medians. */
+const timings = (strata: number[], sklearn: { seconds: number }[]) => ({
+  strataSeconds: median(strata),
+  strataAllSeconds: strata,
+  sklearnSeconds: median(sklearn.map((run) => run.seconds)),
+  sklearnAllSeconds: sklearn.map((run) => run.seconds),
+  ratio: median(strata) / median(sklearn.map((run) => run.seconds)),
+});
 const result = {
   machine: {
     cpus: availableParallelism(),
@@ -260,11 +268,7 @@ const result = {
     relativeGap: (clusters.inertia - small.kmeans.inertia) / small.kmeans.inertia,
   },
   largeKMeans: {
-    strataSeconds: median(runs.kmeans),
-    strataAllSeconds: runs.kmeans,
-    sklearnSeconds: median(runs.sklearnKMeans.map((run) => run.seconds)),
-    sklearnAllSeconds: runs.sklearnKMeans.map((run) => run.seconds),
-    ratio: median(runs.kmeans) / median(runs.sklearnKMeans.map((run) => run.seconds)),
+    ...timings(runs.kmeans, runs.sklearnKMeans),
     strataInertia: largeClusters.inertia,
     sklearnInertia: sklearnKMeans.inertia,
     relativeGap: (largeClusters.inertia - sklearnKMeans.inertia) / sklearnKMeans.inertia,
@@ -273,11 +277,7 @@ const result = {
     sklearnThreads: sklearnKMeans.threads,
   },
   boosting: {
-    strataSeconds: median(runs.boosted),
-    strataAllSeconds: runs.boosted,
-    sklearnSeconds: median(runs.sklearnBoosting.map((run) => run.seconds)),
-    sklearnAllSeconds: runs.sklearnBoosting.map((run) => run.seconds),
-    ratio: median(runs.boosted) / median(runs.sklearnBoosting.map((run) => run.seconds)),
+    ...timings(runs.boosted, runs.sklearnBoosting),
     strataAuc: boostedAuc,
     sklearnAuc: sklearnBoosting.auc,
     aucGap: boostedAuc - sklearnBoosting.auc,
