@@ -12,8 +12,8 @@
  *   1,000,000 rows; times are medians of REPEATS fits (default 3);
  * - 1,000,000 points in 6 blobs of unequal size in 30 dimensions, standardised, written as
  *   .npy for both sides: k-means, k = 6, 10 starts (inertia within 1%), REPEATS fits each.
- * Usage: node --import tsx bench/ml-compare.ts [REPEATS] [TRAIN_ROWS]   (needs Debian's
- * python3-sklearn; TRAIN_ROWS, default 1,000,000, with a quarter as many more to test).
+ * Usage: node --import tsx bench/ml-compare.ts [REPEATS] [TRAIN_ROWS]   (installs Debian's
+ * python3-sklearn if missing; TRAIN_ROWS, default 1,000,000, with a quarter as many more to test).
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { fitLogistic, predictLogistic } from '../src/ml/logistic-regression.js';
 import { rocAuc } from '../src/ml/metrics.js';
 import { standardize } from '../src/ml/standardize.js';
 
+execFileSync('bench/ensure-sklearn.sh', { stdio: 'inherit' });
 const out = 'bench/out';
 mkdirSync(out, { recursive: true });
 const repeats = Number(process.argv[2] ?? 3);

@@ -5,9 +5,10 @@
 # fits scikit-learn's HistGradientBoostingClassifier and LogisticRegression on them. Prints
 # the holdout ROC AUC of both sides (target: within 0.01), the whole `predict train` time
 # (features of every snapshot in the database, fit, report) and the fit times of both sides.
-# Usage: bench/predict-compare.sh [ACCOUNTS]   (default 20000; needs Debian's python3-sklearn)
+# Usage: bench/predict-compare.sh [ACCOUNTS]   (default 20000; installs Debian's python3-sklearn if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench/ensure-sklearn.sh
 accounts=${1:-20000}
 dir=bench/out/predict-$accounts
 npm run build --silent
