@@ -38,7 +38,7 @@ export function findEdges(x: Float64Array, p: number, rows: Uint32Array, maxBins
     const at = (rows[k] as number) * p;
     for (let j = 0; j < p; j++) {
       const v = x[at + j] as number;
-      if (v === v) {
+      if (!Number.isNaN(v)) {
         columns[j * rows.length + (counts[j] as number)] = v;
         counts[j] = (counts[j] as number) + 1;
       }
