@@ -446,6 +446,59 @@ program
     ),
   );
 
+program
+  .command('serve')
+  .description(
+    'the HTTP API: Segment-spec ingestion (/v1/track, identify, group, page, batch) into the store',
+  )
+  .option('--port <n>', 'port (0 picks a free one)', '8080')
+  .option('--host <address>', 'address to bind (loopback unless told otherwise)', '127.0.0.1')
+  .option('--apply-every <ms>', 'how often logged messages are applied to the store', '1000')
+  .action(
+    action(async (o) =>
+      (await import('./commands/serve.js')).runServe(
+        {
+          workspace: o.workspace,
+          port: o.port as string,
+          host: o.host as string,
+          applyEvery: o.applyEvery as string,
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
+const keys = program.command('keys').description('API keys for `strata serve` (stored hashed)');
+keys
+  .command('create')
+  .description('create a key and print it, once')
+  .requiredOption('--scope <scope>', 'write (send events), read (read segments and profiles) or admin')
+  .option('--name <name>', 'what the key is for', '')
+  .action(
+    action(async (o) =>
+      (await import('./commands/keys.js')).runKeysCreate(
+        { workspace: o.workspace, scope: o.scope as string, name: o.name as string },
+        createOutput(o),
+      ),
+    ),
+  );
+keys
+  .command('list')
+  .description('every key: id, scope, name, dates (never the key itself)')
+  .action(
+    action(async (o) =>
+      (await import('./commands/keys.js')).runKeysList({ workspace: o.workspace }, createOutput(o)),
+    ),
+  );
+keys
+  .command('revoke <id>')
+  .description('stop a key from working')
+  .action(
+    action(async (o, id: string) =>
+      (await import('./commands/keys.js')).runKeysRevoke({ workspace: o.workspace, id }, createOutput(o)),
+    ),
+  );
+
 const predict = program.command('predict').description('churn, expansion, adoption and support-need models');
 predict
   .command('train [name]')

@@ -1,0 +1,48 @@
+import { createKey, type KeyRecord, readKeys, revokeKey, SCOPES, type Scope } from '../../server/api-keys.js';
+import { loadWorkspace } from '../../workspace/load-workspace.js';
+import { formatTable, type Output } from '../output.js';
+
+/** `strata keys create --scope write|read|admin [--name N]`: prints the new key, once. */
+export function runKeysCreate(options: { workspace: string; scope: string; name?: string }, output: Output) {
+  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
+  const { key, record } = createKey(workspace.dir, options.scope as Scope, options.name ?? '');
+  output.result({ key, id: record.id, scope: record.scope, name: record.name }, () =>
+    [
+      key,
+      '',
+      `A ${record.scope} key (id ${record.id}). It is shown only now: Strata keeps only its hash.`,
+      record.scope === 'write'
+        ? 'Use it as the write key of a Segment or RudderStack library pointed at `strata serve`.'
+        : `Send it as a bearer token (Authorization: Bearer <key>).`,
+    ].join('\n'),
+  );
+  return record;
+}
+
+const describe = (k: KeyRecord) => [
+  k.id,
+  k.scope,
+  k.name,
+  k.createdAt.slice(0, 19),
+  k.revokedAt?.slice(0, 19) ?? '',
+];
+
+/** `strata keys list`: every key's id, scope, name and dates (never the key). */
+export function runKeysList(options: { workspace: string }, output: Output) {
+  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
+  const keys = readKeys(workspace.dir).map(({ sha256: _hash, ...rest }) => rest);
+  output.result(keys, () =>
+    keys.length === 0
+      ? `no API keys yet: strata keys create --scope ${SCOPES.join('|')}`
+      : formatTable(['id', 'scope', 'name', 'created', 'revoked'], readKeys(workspace.dir).map(describe)),
+  );
+  return keys;
+}
+
+/** `strata keys revoke <id>`: the key stops working (a running server notices within 5 s). */
+export function runKeysRevoke(options: { workspace: string; id: string }, output: Output) {
+  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
+  const { sha256: _hash, ...record } = revokeKey(workspace.dir, options.id);
+  output.result(record, () => `revoked ${record.id} (${record.scope})`);
+  return record;
+}

@@ -1,0 +1,251 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TableName } from '../model/tables.js';
+import type { Store } from '../store/store.js';
+import type { LoggedMessage } from './segment-messages.js';
+
+/**
+ * Applies logged messages to the store's tables: track and page calls become events,
+ * identify calls users, group calls accounts (and link their user to the account), each
+ * account field a group call changes a trait_history row. The rows go in through the
+ * store's importer, so they are validated and idempotent on the tables' keys: events on
+ * their messageId, accounts and users on their id (re-applying after a crash changes
+ * nothing). Accounts and users are merged with their stored row, so a call that sends a
+ * few traits keeps the others.
+ *
+ * A message whose account is not known yet (a track from a user no group call has linked)
+ * waits in `pending.ndjson` and is applied once its user is linked. Rows the importer
+ * rejects (a negative head count) are kept, with the reason, in `rejected.ndjson`.
+ */
+
+export interface ApplyResult {
+  readonly events: number;
+  readonly accounts: number;
+  readonly users: number;
+  readonly traitChanges: number;
+  /** Messages waiting for their user to be linked to an account. */
+  readonly pending: number;
+  /** Rows the importer refused (kept in rejected.ndjson). */
+  readonly rejected: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Account columns a group call's traits may set, by the names clients send (camelCase or snake_case). */
+const ACCOUNT_FIELDS: Record<string, string> = {
+  name: 'name',
+  domain: 'domain',
+  website: 'domain',
+  createdAt: 'created_at',
+  created_at: 'created_at',
+  employees: 'employees',
+  industry: 'industry',
+  region: 'region',
+  country: 'country',
+  plan: 'plan',
+  mrr: 'mrr',
+  arr: 'arr',
+  renewalAt: 'renewal_at',
+  renewal_at: 'renewal_at',
+};
+const USER_FIELDS: Record<string, string> = {
+  email: 'email',
+  role: 'role',
+  createdAt: 'created_at',
+  created_at: 'created_at',
+};
+
+/** Splits traits into the table's own columns and the rest (kept as JSON traits). */
+function splitTraits(traits: Record<string, unknown>, fields: Record<string, string>) {
+  const columns: Row = {};
+  const rest: Row = {};
+  for (const [key, value] of Object.entries(traits)) {
+    const column = fields[key];
+    if (column) columns[column] = key === 'website' && typeof value === 'string' ? hostOf(value) : value;
+    else rest[key] = value;
+  }
+  return { columns, rest };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url.includes('://') ? url : `https://${url}`).hostname.replace(/^www\./, '');
+  } catch {
+    return url;
+  }
+}
+
+const asObject = (value: unknown): Row =>
+  typeof value === 'string' ? (JSON.parse(value) as Row) : ((value ?? {}) as Row);
+
+export class MessageApplier {
+  private readonly pendingFile: string;
+  private readonly rejectedFile: string;
+  private readonly staging: string;
+
+  constructor(
+    private readonly store: Store,
+    dir: string,
+  ) {
+    this.pendingFile = join(dir, 'pending.ndjson');
+    this.rejectedFile = join(dir, 'rejected.ndjson');
+    this.staging = join(dir, 'staging');
+  }
+
+  /** Messages waiting for an account. */
+  pending(): LoggedMessage[] {
+    if (!existsSync(this.pendingFile)) return [];
+    return readFileSync(this.pendingFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as LoggedMessage);
+  }
+
+  async apply(messages: readonly LoggedMessage[]): Promise<ApplyResult> {
+    const all = [...this.pending(), ...messages];
+    const { literal } = this.store.dialect;
+    const q = (name: string) => this.store.dialect.quoteIdentifier(name);
+    const inList = (ids: Iterable<string>) => [...ids].map((id) => literal(id)).join(', ');
+
+    // Stored rows of the accounts and users these messages touch, to merge with.
+    const accountIds = new Set(
+      all.filter((m) => m.type === 'group' && m.groupId).map((m) => m.groupId as string),
+    );
+    const userIds = new Set(all.map((m) => m.userId ?? m.anonymousId).filter((u): u is string => u !== null));
+    const accounts = new Map<string, Row>();
+    const users = new Map<string, Row>();
+    for (const chunk of chunks([...accountIds], 1000))
+      for (const row of await this.store.query<Row>(
+        `SELECT * FROM ${q('accounts')} WHERE account_id IN (${inList(chunk)})`,
+      ))
+        accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
+    for (const chunk of chunks([...userIds], 1000))
+      for (const row of await this.store.query<Row>(
+        `SELECT * FROM ${q('users')} WHERE user_id IN (${inList(chunk)})`,
+      ))
+        users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
+
+    const events = new Map<string, Row>();
+    const changedAccounts = new Map<string, Row>();
+    const changedUsers = new Map<string, Row>();
+    const traitChanges = new Map<string, Row>();
+    const waiting: LoggedMessage[] = [];
+    // In order, so that a group call links its user for the calls after it.
+    const applyMessage = (message: LoggedMessage) => {
+      const who = message.userId ?? message.anonymousId;
+      const account =
+        message.groupId ?? (who ? (users.get(who)?.account_id as string | undefined) : undefined);
+      if (message.type === 'track' || message.type === 'page') {
+        if (!account) return false;
+        if (!events.has(message.messageId))
+          events.set(message.messageId, {
+            event_id: message.messageId,
+            account_id: account,
+            user_id: who,
+            event: message.event,
+            ts: message.timestamp,
+            properties: message.properties,
+          });
+        return true;
+      }
+      if (message.type === 'group') {
+        const id = message.groupId as string;
+        const before = accounts.get(id);
+        const { columns, rest } = splitTraits(message.traits, ACCOUNT_FIELDS);
+        const merged: Row = {
+          ...(before ?? {}),
+          account_id: id,
+          ...columns,
+          created_at: columns.created_at ?? before?.created_at ?? message.timestamp,
+          traits: { ...asObject(before?.traits), ...rest },
+        };
+        for (const [trait, value] of Object.entries({ ...columns, ...rest })) {
+          const old = columns[trait] !== undefined ? before?.[trait] : asObject(before?.traits)[trait];
+          if (before && String(old ?? '') === String(value ?? '')) continue;
+          traitChanges.set(`${id}\u0000${trait}\u0000${message.timestamp}`, {
+            account_id: id,
+            trait,
+            value:
+              value === null || value === undefined
+                ? null
+                : typeof value === 'object'
+                  ? JSON.stringify(value)
+                  : String(value),
+            ts: message.timestamp,
+            source: 'api',
+          });
+        }
+        accounts.set(id, merged);
+        changedAccounts.set(id, merged);
+        if (who) linkUser(who, id, {}, message.timestamp);
+        return true;
+      }
+      // identify: the user's own traits; its account from an earlier link or the message.
+      if (!who) return true;
+      if (!account) return false;
+      linkUser(who, account, message.traits, message.timestamp);
+      return true;
+    };
+    const linkUser = (who: string, account: string, traits: Row, timestamp: string) => {
+      const before = users.get(who);
+      const { columns, rest } = splitTraits(traits, USER_FIELDS);
+      const merged: Row = {
+        ...(before ?? {}),
+        user_id: who,
+        account_id: account,
+        ...columns,
+        created_at: columns.created_at ?? before?.created_at ?? timestamp,
+        traits: { ...asObject(before?.traits), ...rest },
+      };
+      users.set(who, merged);
+      changedUsers.set(who, merged);
+    };
+    for (const message of all) if (!applyMessage(message)) waiting.push(message);
+    // A message that waited may find its account through a later message of the batch.
+    const stillWaiting = waiting.filter((message) => !applyMessage(message));
+
+    const rejected = [
+      ...(await this.importRows('accounts', [...changedAccounts.values()])),
+      ...(await this.importRows('users', [...changedUsers.values()])),
+      ...(await this.importRows('events', [...events.values()])),
+      ...(await this.importRows('trait_history', [...traitChanges.values()])),
+    ];
+    if (rejected.length > 0)
+      writeFileSync(this.rejectedFile, rejected.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'a' });
+    const temporary = `${this.pendingFile}.tmp`;
+    writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    renameSync(temporary, this.pendingFile);
+    return {
+      events: events.size,
+      accounts: changedAccounts.size,
+      users: changedUsers.size,
+      traitChanges: traitChanges.size,
+      pending: stillWaiting.length,
+      rejected: rejected.length,
+    };
+  }
+
+  /** Imports rows through the store's importer; returns the rows it refused, with the reason. */
+  private async importRows(table: TableName, rows: readonly Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    mkdirSync(this.staging, { recursive: true });
+    const file = join(this.staging, `${table}.ndjson`);
+    writeFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+    try {
+      const result = await this.store.importFile({ table, file, format: 'ndjson', skipInvalid: true });
+      return result.errors.map((error) => ({
+        table,
+        row: rows[error.line - 1] ?? null,
+        column: error.column,
+        reason: error.reason,
+        at: new Date().toISOString(),
+      }));
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+}
+
+function* chunks<T>(values: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < values.length; start += size) yield values.slice(start, start + size);
+}

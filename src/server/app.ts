@@ -1,0 +1,136 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { StrataError } from '../errors.js';
+import {
+  Batch,
+  InvalidMessage,
+  type LoggedMessage,
+  type MessageType,
+  toLogged,
+} from '../ingest/segment-messages.js';
+import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
+import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
+
+/**
+ * The HTTP API (Fastify). Ingestion compatible with the Segment tracking spec, so the
+ * Segment and RudderStack libraries work unchanged: POST /v1/identify, /v1/track,
+ * /v1/group, /v1/page and /v1/batch, the write key as HTTP basic auth (the key as user
+ * name, no password) or a bearer token. A request is answered 200 only once its messages
+ * are in the write-ahead log on disk.
+ */
+
+export interface ServerOptions {
+  readonly keys: KeyRing;
+  readonly log: WriteAheadLog;
+  /** What /health reports besides the log (the applier's progress). */
+  readonly health: () => Record<string, unknown>;
+  /** Largest request body, bytes after decompression (default 4 MiB). */
+  readonly bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: KeyRecord | null;
+  }
+}
+
+/** The key of a request: basic auth user name (Segment's libraries) or a bearer token. */
+function presentedKey(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer') return value.trim() || null;
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return (colon >= 0 ? decoded.slice(0, colon) : decoded) || null;
+  }
+  return null;
+}
+
+/** Answers 401 or 403 unless the request carries a live key allowed `scope`. */
+function requireScope(keys: KeyRing, scope: Exclude<Scope, 'admin'>) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = presentedKey(request);
+    const record = key ? keys.find(key) : null;
+    if (!record) {
+      reply.header('www-authenticate', 'Basic realm="strata"');
+      return reply.code(401).send({
+        error: 'unauthorized',
+        message: key
+          ? 'unknown or revoked API key'
+          : 'an API key is required (HTTP basic auth or a bearer token)',
+      });
+    }
+    if (!allows(record.scope, scope))
+      return reply.code(403).send({
+        error: 'forbidden',
+        message: `key ${record.id} has scope ${record.scope}; this needs ${scope}`,
+      });
+    request.apiKey = record;
+  };
+}
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 4 * 2 ** 20, logger: false });
+  app.decorateRequest('apiKey', null);
+
+  // Compressed bodies (the RudderStack library gzips): decompressed before parsing; the
+  // body limit counts the decompressed bytes.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === 'gzip') return payload.pipe(createGunzip());
+    if (encoding === 'deflate') return payload.pipe(createInflate());
+    return payload;
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const where = `${request.method} ${request.url}`;
+    if (error instanceof InvalidMessage)
+      return reply
+        .code(400)
+        .send({ error: 'invalid_message', message: `${where}: ${error.message}`, field: error.path });
+    if (error.statusCode === 413)
+      return reply
+        .code(413)
+        .send({ error: 'too_large', message: `${where}: the body is larger than the limit` });
+    if (error.statusCode && error.statusCode < 500)
+      return reply
+        .code(error.statusCode)
+        .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
+    if (error instanceof StrataError)
+      return reply.code(500).send({ error: error.code, message: error.message });
+    process.stderr.write(`strata serve: ${where}: ${error.stack ?? error.message}\n`);
+    return reply
+      .code(500)
+      .send({ error: 'internal', message: 'the request failed; nothing of it was stored' });
+  });
+
+  const write = requireScope(options.keys, 'write');
+  const accept = async (messages: LoggedMessage[], reply: FastifyReply) => {
+    await options.log.append(messages);
+    return reply.send({ success: true });
+  };
+  for (const type of ['identify', 'track', 'group', 'page'] as const satisfies readonly MessageType[])
+    app.post(`/v1/${type}`, { preHandler: write }, async (request, reply) =>
+      accept([toLogged(request.body, type, new Date(), '')], reply),
+    );
+  app.post('/v1/batch', { preHandler: write }, async (request, reply) => {
+    const parsed = Batch.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidMessage(
+        ['batch', ...(issue?.path ?? []).map(String)].join('.'),
+        issue?.message ?? 'invalid',
+      );
+    }
+    const receivedAt = new Date();
+    const messages = parsed.data.batch.map((message, index) =>
+      toLogged(message, null, receivedAt, `batch[${index}]`, parsed.data.sentAt),
+    );
+    return accept(messages, reply);
+  });
+
+  app.get('/health', async () => ({ ok: true, log: options.log.durable, ...options.health() }));
+  return app;
+}

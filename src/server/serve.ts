@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
+import type { LoggedMessage } from '../ingest/segment-messages.js';
+import { readCheckpoint, WriteAheadLog, writeCheckpoint } from '../ingest/write-ahead-log.js';
+import type { Store } from '../store/store.js';
+import { KeyRing } from './api-keys.js';
+import { buildServer } from './app.js';
+
+/**
+ * `strata serve`: the HTTP API on a port, and the loop that applies the write-ahead log to
+ * the store every `applyEveryMs`. On start, whatever the log holds beyond the last
+ * checkpoint (a crash between acknowledging and applying) is applied first.
+ */
+
+export interface RunningServer {
+  readonly url: string;
+  /** Applies everything logged so far; resolves when it is in the store. */
+  applyNow(): Promise<ApplyResult | null>;
+  /** Stops accepting, applies what is logged, closes the log (the store stays open: the caller's). */
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: {
+  readonly workspaceDir: string;
+  readonly store: Store;
+  readonly port: number;
+  readonly host?: string;
+  readonly applyEveryMs?: number;
+  readonly bodyLimit?: number;
+  /** Told after each apply that changed something. */
+  readonly onApplied?: (result: ApplyResult) => void;
+}): Promise<RunningServer> {
+  const dir = join(options.workspaceDir, '.strata', 'ingest');
+  const log = await WriteAheadLog.open(dir);
+  const applier = new MessageApplier(options.store, dir);
+  const keys = new KeyRing(options.workspaceDir);
+  let applied = readCheckpoint(dir);
+  let last: ApplyResult | null = null;
+  let failure: string | null = null;
+
+  // One apply at a time; a request for another while one runs waits for it, then runs.
+  let running: Promise<ApplyResult | null> = Promise.resolve(null);
+  const applyOnce = async (): Promise<ApplyResult | null> => {
+    let total: ApplyResult | null = null;
+    for (;;) {
+      const { records, next } = log.read(applied);
+      if (records.length === 0) {
+        if (next.segment !== applied.segment || next.offset !== applied.offset) {
+          applied = next;
+          writeCheckpoint(dir, applied);
+        }
+        return total;
+      }
+      const result = await applier.apply(records as LoggedMessage[]);
+      applied = next;
+      writeCheckpoint(dir, applied);
+      log.dropBefore(applied);
+      last = result;
+      failure = null;
+      options.onApplied?.(result);
+      total = total ? sum(total, result) : result;
+    }
+  };
+  const applyNow = () => {
+    running = running.catch(() => null).then(applyOnce);
+    return running;
+  };
+  await applyNow();
+
+  const app = buildServer({
+    keys,
+    log,
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    health: () => ({ applied, pending: last?.pending ?? applier.pending().length, lastApply: last, failure }),
+  });
+  const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const timer = setInterval(() => {
+    applyNow().catch((error: Error) => {
+      // The log keeps every message; the next round tries again.
+      failure = error.message;
+      process.stderr.write(`strata serve: applying the log failed (it is kept, retried): ${error.message}\n`);
+    });
+  }, options.applyEveryMs ?? 1000);
+  // Keys created or revoked with `strata keys` while serving.
+  const reload = setInterval(() => keys.reload(), 5000);
+
+  return {
+    url: address,
+    applyNow,
+    async stop() {
+      clearInterval(timer);
+      clearInterval(reload);
+      await app.close();
+      await applyNow();
+      await log.close();
+    },
+  };
+}
+
+function sum(a: ApplyResult, b: ApplyResult): ApplyResult {
+  return {
+    events: a.events + b.events,
+    accounts: a.accounts + b.accounts,
+    users: a.users + b.users,
+    traitChanges: a.traitChanges + b.traitChanges,
+    pending: b.pending,
+    rejected: a.rejected + b.rejected,
+  };
+}
