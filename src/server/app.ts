@@ -79,9 +79,26 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // body limit counts the decompressed bytes.
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = request.headers['content-encoding'];
-    if (encoding === 'gzip') return payload.pipe(createGunzip());
-    if (encoding === 'deflate') return payload.pipe(createInflate());
-    return payload;
+    if (encoding !== 'gzip' && encoding !== 'deflate') return payload;
+    const inflated = payload.pipe(
+      encoding === 'gzip' ? createGunzip() : createInflate(),
+    ) as typeof payload & {
+      receivedEncodedLength: number;
+    };
+    // Fastify compares the bytes received, not the inflated ones, with content-length.
+    inflated.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => {
+      inflated.receivedEncodedLength += chunk.length;
+    });
+    return inflated;
+  });
+  // Segment's API reads any body as JSON whatever its content type (libraries differ).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
