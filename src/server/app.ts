@@ -82,9 +82,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     if (encoding !== 'gzip' && encoding !== 'deflate') return payload;
     const inflated = payload.pipe(
       encoding === 'gzip' ? createGunzip() : createInflate(),
-    ) as typeof payload & {
-      receivedEncodedLength: number;
-    };
+    ) as unknown as typeof payload & { receivedEncodedLength: number };
     // Fastify compares the bytes received, not the inflated ones, with content-length.
     inflated.receivedEncodedLength = 0;
     payload.on('data', (chunk: Buffer) => {
