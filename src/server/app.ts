@@ -9,7 +9,11 @@ import {
   toLogged,
 } from '../ingest/segment-messages.js';
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
 import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
+import { openApiDocument } from './openapi.js';
+import { registerReadRoutes } from './read-routes.js';
 
 /**
  * The HTTP API (Fastify). Ingestion compatible with the Segment tracking spec, so the
@@ -22,6 +26,11 @@ import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js'
 export interface ServerOptions {
   readonly keys: KeyRing;
   readonly log: WriteAheadLog;
+  readonly workspace: Workspace;
+  readonly store: Store;
+  /** Runs store work one piece at a time (the reads, and the log's applies). */
+  readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly version: string;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -146,6 +155,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return accept(messages, reply);
   });
 
+  registerReadRoutes(app, {
+    workspace: options.workspace,
+    store: options.store,
+    withStore: options.withStore,
+    guard: requireScope(options.keys, 'read'),
+  });
+  const document = openApiDocument(options.version);
+  app.get('/openapi.json', async () => document);
   app.get('/health', async () => ({ ok: true, log: options.log.durable, ...options.health() }));
   return app;
 }

@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
 import type { LoggedMessage } from '../ingest/segment-messages.js';
 import { readCheckpoint, WriteAheadLog, writeCheckpoint } from '../ingest/write-ahead-log.js';
 import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
 import { buildServer } from './app.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /**
  * `strata serve`: the HTTP API on a port, and the loop that applies the write-ahead log to
@@ -21,7 +27,7 @@ export interface RunningServer {
 }
 
 export async function startServer(options: {
-  readonly workspaceDir: string;
+  readonly workspace: Workspace;
   readonly store: Store;
   readonly port: number;
   readonly host?: string;
@@ -30,10 +36,18 @@ export async function startServer(options: {
   /** Told after each apply that changed something. */
   readonly onApplied?: (result: ApplyResult) => void;
 }): Promise<RunningServer> {
-  const dir = join(options.workspaceDir, '.strata', 'ingest');
+  const workspaceDir = options.workspace.dir;
+  const dir = join(workspaceDir, '.strata', 'ingest');
   const log = await WriteAheadLog.open(dir);
   const applier = new MessageApplier(options.store, dir);
-  const keys = new KeyRing(options.workspaceDir);
+  const keys = new KeyRing(workspaceDir);
+  // One store connection: reads and applies take turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  const withStore = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = turn.then(work, work);
+    turn = result.catch(() => undefined);
+    return result;
+  };
   let applied = readCheckpoint(dir);
   let last: ApplyResult | null = null;
   let failure: string | null = null;
@@ -51,7 +65,7 @@ export async function startServer(options: {
         }
         return total;
       }
-      const result = await applier.apply(records as LoggedMessage[]);
+      const result = await withStore(() => applier.apply(records as LoggedMessage[]));
       applied = next;
       writeCheckpoint(dir, applied);
       log.dropBefore(applied);
@@ -70,6 +84,10 @@ export async function startServer(options: {
   const app = buildServer({
     keys,
     log,
+    workspace: options.workspace,
+    store: options.store,
+    withStore,
+    version,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     health: () => ({ applied, pending: last?.pending ?? applier.pending().length, lastApply: last, failure }),
   });

@@ -27,9 +27,10 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     expect(runCli(['init', '-w', dir, '--json']).code).toBe(0);
     writeKey = createKey(dir, 'write', 'tests').key;
     readKey = createKey(dir, 'read', 'tests').key;
-    store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
+    const workspace = loadWorkspace(dir);
+    store = await openStore(workspace);
     // Applied by hand in the tests (applyNow), not on a timer.
-    server = await startServer({ workspaceDir: dir, store, port: 0, applyEveryMs: 3_600_000 });
+    server = await startServer({ workspace, store, port: 0, applyEveryMs: 3_600_000 });
   });
 
   afterAll(async () => {

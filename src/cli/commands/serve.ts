@@ -21,12 +21,12 @@ export async function runServe(
       'invalid_argument',
       `--apply-every ${options.applyEvery}: expected milliseconds >= 10`,
     );
-  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
+  const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
-      workspaceDir: workspace.dir,
+      workspace,
       store,
       port,
       host: options.host,

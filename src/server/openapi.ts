@@ -1,0 +1,166 @@
+/**
+ * The OpenAPI 3.1 document served at /openapi.json, written by hand beside the routes it
+ * describes (test/server/read-api.test.ts checks that every route is in it and every path
+ * in it answers).
+ */
+
+const message = (required: string[], properties: Record<string, unknown>) => ({
+  type: 'object',
+  required,
+  properties: {
+    messageId: { type: 'string', description: 'Deduplication key: a message is stored once per id' },
+    userId: { type: 'string' },
+    anonymousId: { type: 'string', description: 'userId or anonymousId is required' },
+    timestamp: { type: 'string', format: 'date-time' },
+    sentAt: { type: 'string', format: 'date-time' },
+    context: {
+      type: 'object',
+      properties: { groupId: { type: 'string', description: 'The account of the event' } },
+    },
+    ...properties,
+  },
+});
+
+const ingest = (summary: string, schema: string) => ({
+  post: {
+    summary,
+    security: [{ basic: [] }, { bearer: [] }],
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } },
+    },
+    responses: {
+      '200': {
+        description: 'Written to the log on disk',
+        content: {
+          'application/json': { schema: { type: 'object', properties: { success: { type: 'boolean' } } } },
+        },
+      },
+      '400': { $ref: '#/components/responses/Invalid' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '413': { description: 'Body larger than the limit (4 MiB by default)' },
+    },
+  },
+});
+
+const read = (summary: string, parameters: unknown[] = []) => ({
+  get: {
+    summary,
+    security: [{ bearer: [] }, { basic: [] }],
+    parameters,
+    responses: {
+      '200': { description: 'OK' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '404': { description: 'No such segment or account, or no run yet' },
+    },
+  },
+});
+
+const id = (description: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description,
+});
+const query = (name: string, schema: object, description: string) => ({
+  name,
+  in: 'query',
+  schema,
+  description,
+});
+
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Strata API',
+      version,
+      description:
+        'Segment-spec ingestion (write keys) and reads of segments, members and account profiles (read keys). Keys: `strata keys create --scope write|read|admin`.',
+    },
+    paths: {
+      '/v1/identify': ingest('A user and their traits', 'Identify'),
+      '/v1/track': ingest('An event', 'Track'),
+      '/v1/group': ingest('An account (group) and its traits; links the user to it', 'Group'),
+      '/v1/page': ingest('A page view (stored as event `page`)', 'Page'),
+      '/v1/batch': ingest('Up to 10,000 messages of any type', 'Batch'),
+      '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
+      '/v1/segments/{id}/members': read("A page of a segment's members with their metrics", [
+        id('Segment id'),
+        query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
+        query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Members to skip'),
+        query('sort', { type: 'string' }, 'A metric to sort by, highest first'),
+        query('search', { type: 'string' }, 'Text in the account id or name'),
+      ]),
+      '/v1/accounts/{id}': read(
+        "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks",
+        [id('Account id')],
+      ),
+      '/health': {
+        get: { summary: 'The log written and applied so far', responses: { '200': { description: 'OK' } } },
+      },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OK' } } } },
+    },
+    components: {
+      securitySchemes: {
+        basic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'The key as user name, no password (Segment libraries)',
+        },
+        bearer: { type: 'http', scheme: 'bearer' },
+      },
+      schemas: {
+        Identify: message([], { type: { const: 'identify' }, traits: { type: 'object' } }),
+        Track: message(['event'], {
+          type: { const: 'track' },
+          event: { type: 'string' },
+          properties: { type: 'object' },
+        }),
+        Group: message(['groupId'], {
+          type: { const: 'group' },
+          groupId: { type: 'string' },
+          traits: { type: 'object' },
+        }),
+        Page: message([], {
+          type: { const: 'page' },
+          name: { type: 'string' },
+          category: { type: 'string' },
+          properties: { type: 'object' },
+        }),
+        Batch: {
+          type: 'object',
+          required: ['batch'],
+          properties: {
+            batch: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 10000,
+              items: {
+                oneOf: ['Identify', 'Track', 'Group', 'Page'].map((name) => ({
+                  $ref: `#/components/schemas/${name}`,
+                })),
+              },
+            },
+            sentAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        Error: {
+          type: 'object',
+          properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+        },
+      },
+      responses: {
+        Invalid: {
+          description: 'A message or query is invalid: `field` names it, nothing was stored',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        Unauthorized: { description: 'No key, or an unknown or revoked one' },
+        Forbidden: { description: "The key's scope does not allow this" },
+      },
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { listRuns, readRun } from '../engine/run-snapshot.js';
+import { accountInRun, segmentMembers } from '../engine/snapshots.js';
+import { didYouMean } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+
+/**
+ * The read API (read or admin keys): segments with their sizes, a segment's members page
+ * by page, and an account's profile (traits, segments, metrics, playbooks) for in-product
+ * personalisation. Every read is of the latest stored run; `withStore` keeps reads from
+ * interleaving with the log's applies on the one store connection.
+ */
+
+const Page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+  sort: z.string().min(1).optional(),
+  search: z.string().min(1).max(200).optional(),
+});
+
+export function registerReadRoutes(
+  app: FastifyInstance,
+  options: {
+    readonly workspace: Workspace;
+    readonly store: Store;
+    readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
+    readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  },
+): void {
+  const { workspace, store, withStore, guard } = options;
+  const notFound = (reply: FastifyReply, message: string) =>
+    reply.code(404).send({ error: 'not_found', message });
+  const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
+
+  app.get('/v1/segments', { preHandler: guard }, async () =>
+    withStore(async () => {
+      const run = await latestRun();
+      return {
+        runId: run?.runId ?? null,
+        asOf: run?.asOf ?? null,
+        segments: workspace.segments.map((segment) => ({
+          id: segment.id,
+          framework: segment.framework,
+          parent: segment.parent,
+          accounts: run?.sizes.segments[segment.id] ?? null,
+          playbook: workspace.config.playbooks?.[segment.id] ?? null,
+        })),
+      };
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/segments/:id/members',
+    { preHandler: guard },
+    async (request, reply) => {
+      const { id } = request.params;
+      const ids = workspace.segments.map((s) => s.id);
+      if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
+      const page = Page.safeParse(request.query);
+      if (!page.success) {
+        const issue = page.error.issues[0];
+        return reply.code(400).send({
+          error: 'invalid_query',
+          message: `${request.url}: ${issue?.path.join('.')}: ${issue?.message}`,
+          field: issue?.path.join('.'),
+        });
+      }
+      return withStore(async () => {
+        const run = await latestRun();
+        if (!run) return notFound(reply, 'no runs yet: members appear after `strata run`');
+        const { limit, offset, sort, search } = page.data;
+        const members = await segmentMembers(store, {
+          run,
+          segment: id,
+          limit,
+          offset,
+          ...(sort ? { sort } : {}),
+          ...(search ? { search } : {}),
+        });
+        return { runId: run.runId, segment: id, limit, offset, ...members };
+      });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) =>
+    withStore(async () => {
+      const { id } = request.params;
+      const [account] = await store.query<Record<string, unknown>>(
+        `SELECT * FROM accounts WHERE account_id = ${store.dialect.literal(id)}`,
+      );
+      if (!account) return notFound(reply, `no account '${id}'`);
+      const run = await latestRun();
+      const inRun = run ? await accountInRun(store, run, id) : null;
+      const traits = typeof account.traits === 'string' ? JSON.parse(account.traits) : (account.traits ?? {});
+      const playbooks = (inRun?.segments ?? [])
+        .filter((segment) => workspace.config.playbooks?.[segment])
+        .map((segment) => ({ segment, ...(workspace.config.playbooks?.[segment] as object) }));
+      return {
+        account: { ...account, traits },
+        run: run ? { runId: run.runId, asOf: run.asOf } : null,
+        segments: inRun?.segments ?? [],
+        primary: inRun?.primary ?? {},
+        metrics: inRun?.metrics ?? {},
+        playbooks,
+      };
+    }),
+  );
+}
