@@ -31,6 +31,9 @@ export interface ApplyResult {
 
 type Row = Record<string, unknown>;
 
+/** What an apply changed for each account: the events it got and the traits that changed (for triggers). */
+export type Touched = Map<string, { readonly events: Set<string>; readonly traits: Set<string> }>;
+
 /** Account columns a group call's traits may set, by the names clients send (camelCase or snake_case). */
 const ACCOUNT_FIELDS: Record<string, string> = {
   name: 'name',
@@ -101,7 +104,7 @@ export class MessageApplier {
       .map((line) => JSON.parse(line) as LoggedMessage);
   }
 
-  async apply(messages: readonly LoggedMessage[]): Promise<ApplyResult> {
+  async apply(messages: readonly LoggedMessage[]): Promise<{ summary: ApplyResult; touched: Touched }> {
     const all = [...this.pending(), ...messages];
     const { literal } = this.store.dialect;
     const q = (name: string) => this.store.dialect.quoteIdentifier(name);
@@ -215,13 +218,26 @@ export class MessageApplier {
     const temporary = `${this.pendingFile}.tmp`;
     writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
     renameSync(temporary, this.pendingFile);
+    const touched: Touched = new Map();
+    const touch = (account: string) => {
+      let entry = touched.get(account);
+      if (!entry) touched.set(account, (entry = { events: new Set(), traits: new Set() }));
+      return entry;
+    };
+    for (const event of events.values()) touch(String(event.account_id)).events.add(String(event.event));
+    for (const change of traitChanges.values())
+      touch(String(change.account_id)).traits.add(String(change.trait));
+    for (const account of changedAccounts.keys()) touch(account);
     return {
-      events: events.size,
-      accounts: changedAccounts.size,
-      users: changedUsers.size,
-      traitChanges: traitChanges.size,
-      pending: stillWaiting.length,
-      rejected: rejected.length,
+      summary: {
+        events: events.size,
+        accounts: changedAccounts.size,
+        users: changedUsers.size,
+        traitChanges: traitChanges.size,
+        pending: stillWaiting.length,
+        rejected: rejected.length,
+      },
+      touched,
     };
   }
 

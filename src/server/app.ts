@@ -1,5 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ActivationDb } from '../activate/activation-db.js';
+import type { WebhookSender } from '../activate/webhooks.js';
 import { StrataError } from '../errors.js';
 import {
   Batch,
@@ -11,6 +13,7 @@ import {
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import { registerReadRoutes } from './read-routes.js';
@@ -31,6 +34,8 @@ export interface ServerOptions {
   /** Runs store work one piece at a time (the reads, and the log's applies). */
   readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
   readonly version: string;
+  readonly activation: ActivationDb;
+  readonly webhooks: WebhookSender;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -58,7 +63,7 @@ function presentedKey(request: FastifyRequest): string | null {
 }
 
 /** Answers 401 or 403 unless the request carries a live key allowed `scope`. */
-function requireScope(keys: KeyRing, scope: Exclude<Scope, 'admin'>) {
+function requireScope(keys: KeyRing, scope: Scope) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const key = presentedKey(request);
     const record = key ? keys.find(key) : null;
@@ -160,6 +165,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     store: options.store,
     withStore: options.withStore,
     guard: requireScope(options.keys, 'read'),
+  });
+  registerAdminRoutes(app, {
+    activation: options.activation,
+    webhooks: options.webhooks,
+    guard: requireScope(options.keys, 'admin'),
   });
   const document = openApiDocument(options.version);
   app.get('/openapi.json', async () => document);

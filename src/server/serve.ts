@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ActivationDb } from '../activate/activation-db.js';
+import { TriggerEngine, type TriggerResult } from '../activate/triggers.js';
+import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
 import type { LoggedMessage } from '../ingest/segment-messages.js';
 import { readCheckpoint, WriteAheadLog, writeCheckpoint } from '../ingest/write-ahead-log.js';
@@ -35,11 +38,31 @@ export async function startServer(options: {
   readonly bodyLimit?: number;
   /** Told after each apply that changed something. */
   readonly onApplied?: (result: ApplyResult) => void;
+  /** Webhook retries: the first delay (default 1 s) and the longest (default 1 h). */
+  readonly retryBaseMs?: number;
+  readonly retryCapMs?: number;
+  /** Where webhook secrets are read (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }): Promise<RunningServer> {
   const workspaceDir = options.workspace.dir;
   const dir = join(workspaceDir, '.strata', 'ingest');
   const log = await WriteAheadLog.open(dir);
   const applier = new MessageApplier(options.store, dir);
+  const activation = await ActivationDb.open(join(workspaceDir, '.strata', 'activation.duckdb'));
+  const triggers = new TriggerEngine(options.store, options.workspace, activation);
+  let webhooks: WebhookSender;
+  try {
+    webhooks = new WebhookSender(activation, options.workspace, {
+      ...(options.retryBaseMs === undefined ? {} : { retryBaseMs: options.retryBaseMs }),
+      ...(options.retryCapMs === undefined ? {} : { retryCapMs: options.retryCapMs }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+  } catch (error) {
+    activation.close();
+    await log.close();
+    throw error;
+  }
+  let lastTrigger: TriggerResult | null = null;
   const keys = new KeyRing(workspaceDir);
   // One store connection: reads and applies take turns.
   let turn: Promise<unknown> = Promise.resolve();
@@ -65,7 +88,10 @@ export async function startServer(options: {
         }
         return total;
       }
-      const result = await withStore(() => applier.apply(records as LoggedMessage[]));
+      const { summary: result, touched } = await withStore(() => applier.apply(records as LoggedMessage[]));
+      // Triggers before the checkpoint: after a crash in between, the records are applied
+      // again (changing nothing) and their accounts evaluated again (sending what was not).
+      if (triggers.active) lastTrigger = await withStore(() => triggers.onApplied(touched, new Date()));
       applied = next;
       writeCheckpoint(dir, applied);
       log.dropBefore(applied);
@@ -89,7 +115,15 @@ export async function startServer(options: {
     withStore,
     version,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
-    health: () => ({ applied, pending: last?.pending ?? applier.pending().length, lastApply: last, failure }),
+    activation,
+    webhooks,
+    health: () => ({
+      applied,
+      pending: last?.pending ?? applier.pending().length,
+      lastApply: last,
+      lastTrigger,
+      failure,
+    }),
   });
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const timer = setInterval(() => {
@@ -99,6 +133,7 @@ export async function startServer(options: {
       process.stderr.write(`strata serve: applying the log failed (it is kept, retried): ${error.message}\n`);
     });
   }, options.applyEveryMs ?? 1000);
+  webhooks.start();
   // Keys created or revoked with `strata keys` while serving.
   const reload = setInterval(() => keys.reload(), 5000);
 
@@ -110,7 +145,9 @@ export async function startServer(options: {
       clearInterval(reload);
       await app.close();
       await applyNow();
+      await webhooks.stop();
       await log.close();
+      activation.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { MetricNode } from '../compile/ast.js';
@@ -166,6 +167,48 @@ export function loadWorkspace(
     });
   }
   for (const id of Object.keys(parsed.data.playbooks ?? {})) checkSegment(id, ['playbooks', id]);
+  if (options.metricsOnly) {
+    parsed.data.triggers = {};
+    parsed.data.webhooks = {};
+    parsed.data.schedules = {};
+  }
+  for (const [name, trigger] of Object.entries(parsed.data.triggers))
+    trigger.segments.forEach((id, i) => {
+      checkSegment(id, ['triggers', name, 'segments', i]);
+    });
+  const checkName = (kind: 'triggers' | 'schedules', name: string, path: (string | number)[]) => {
+    const known = Object.keys(parsed.data[kind]);
+    if (!known.includes(name))
+      throw new StrataError(
+        `unknown_${kind.slice(0, -1)}`,
+        `unknown ${kind.slice(0, -1)} '${name}'${didYouMean(name, known)}`,
+        {
+          ...locate(path),
+          path: path.join('.'),
+        },
+      );
+  };
+  for (const [name, webhook] of Object.entries(parsed.data.webhooks)) {
+    webhook.triggers.forEach((trigger, i) => {
+      checkName('triggers', trigger, ['webhooks', name, 'triggers', i]);
+    });
+    webhook.schedules.forEach((schedule, i) => {
+      checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
+    });
+  }
+  for (const [name, schedule] of Object.entries(parsed.data.schedules))
+    try {
+      CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });
+    } catch (error) {
+      throw new StrataError(
+        'invalid_cron',
+        `schedule '${name}': cron "${schedule.cron}": ${(error as Error).message}`,
+        {
+          ...locate(['schedules', name, 'cron']),
+          path: `schedules.${name}.cron`,
+        },
+      );
+    }
   return { dir: absolute, file, config: parsed.data, text, locate, ...language };
 }
 

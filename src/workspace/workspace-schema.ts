@@ -137,6 +137,60 @@ const funnelSchema = z
   })
   .strict();
 
+/** A real-time trigger: which segments `strata serve` re-evaluates for an account when its data changes. */
+export const triggerSchema = z
+  .object({
+    segments: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Segments re-evaluated for the accounts a batch touches'),
+    events: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Only when the batch has one of these events for the account (default: any message)'),
+    traits: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('...or changes one of these account traits (group calls)'),
+  })
+  .strict();
+
+/** A webhook: where entered / exited events of triggers and scheduled runs are delivered, signed. */
+export const webhookSchema = z
+  .object({
+    url: z.string().url().describe('Receiver; gets a POST per event'),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as CRM_HOOK_SECRET')
+      .describe('Environment variable holding the HMAC-SHA256 signing secret (never written in strata.yaml)'),
+    triggers: z.array(z.string().min(1)).default([]).describe('Triggers whose changes this webhook receives'),
+    schedules: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Scheduled runs whose transitions it receives'),
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(8)
+      .describe('Tries before a delivery is dead-lettered'),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('Per try'),
+  })
+  .strict();
+
+/** A scheduled full run inside `strata serve`. */
+export const scheduleSchema = z
+  .object({
+    cron: z
+      .string()
+      .min(1)
+      .describe('Cron expression (minute hour day month weekday), UTC, e.g. "0 2 * * *"'),
+  })
+  .strict();
+
 // A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
 const section = z.record(z.string(), z.unknown()).nullish();
 
@@ -174,6 +228,18 @@ export const workspaceSchema = z
       .nullish()
       .transform((schemes) => schemes ?? {}),
     playbooks: section,
+    triggers: z
+      .record(z.string(), triggerSchema)
+      .nullish()
+      .transform((triggers) => triggers ?? {}),
+    webhooks: z
+      .record(z.string(), webhookSchema)
+      .nullish()
+      .transform((webhooks) => webhooks ?? {}),
+    schedules: z
+      .record(z.string(), scheduleSchema)
+      .nullish()
+      .transform((schedules) => schedules ?? {}),
     rfm: rfmSchema.optional(),
     quality: qualitySchema.optional(),
     funnels: z.record(z.string(), funnelSchema).optional(),

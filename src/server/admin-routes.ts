@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ActivationDb } from '../activate/activation-db.js';
+import type { WebhookSender } from '../activate/webhooks.js';
+
+/**
+ * Admin routes (admin keys): the webhook deliveries, and replaying dead ones while the
+ * server runs (it holds the activation file; `strata webhooks replay` works when it is stopped).
+ */
+
+const Deliveries = z.object({
+  status: z.enum(['pending', 'delivered', 'dead']).optional(),
+  webhook: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const Replay = z.object({
+  ids: z.array(z.string().min(1)).optional(),
+  webhook: z.string().min(1).optional(),
+  since: z.string().datetime({ offset: true }).optional(),
+  delivered: z.boolean().optional(),
+});
+
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  options: {
+    readonly activation: ActivationDb;
+    readonly webhooks: WebhookSender;
+    readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  },
+): void {
+  const invalid = (reply: FastifyReply, where: string, error: z.ZodError) => {
+    const issue = error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    return reply
+      .code(400)
+      .send({ error: 'invalid_request', message: `${where}: ${field}: ${issue?.message}`, field });
+  };
+  app.get('/v1/admin/webhooks/deliveries', { preHandler: options.guard }, async (request, reply) => {
+    const query = Deliveries.safeParse(request.query);
+    if (!query.success) return invalid(reply, request.url, query.error);
+    const { limit, status, webhook } = query.data;
+    return {
+      deliveries: await options.activation.list({
+        limit,
+        ...(status ? { status } : {}),
+        ...(webhook ? { webhook } : {}),
+      }),
+    };
+  });
+  app.post('/v1/admin/webhooks/replay', { preHandler: options.guard }, async (request, reply) => {
+    const body = Replay.safeParse(request.body ?? {});
+    if (!body.success) return invalid(reply, request.url, body.error);
+    const { since, ...rest } = body.data;
+    const replayed = await options.activation.replay(
+      { ...rest, ...(since ? { since: Date.parse(since) } : {}) },
+      Date.now(),
+    );
+    void options.webhooks.deliverDue();
+    return { replayed };
+  });
+}
