@@ -468,6 +468,48 @@ program
     ),
   );
 
+const webhooks = program.command('webhooks').description('the webhook outbox of strata serve');
+webhooks
+  .command('deliveries')
+  .description('deliveries, newest first (pending, delivered, dead)')
+  .option('--status <status>', 'pending, delivered or dead')
+  .option('--webhook <name>', 'one webhook of strata.yaml')
+  .option('--limit <n>', 'at most this many', '100')
+  .action(
+    action(async (o) =>
+      (await import('./commands/webhooks.js')).runWebhookDeliveries(
+        {
+          workspace: o.workspace,
+          limit: o.limit as string,
+          ...(o.status ? { status: o.status as string } : {}),
+          ...(o.webhook ? { webhook: o.webhook as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+webhooks
+  .command('replay')
+  .description('send dead deliveries again (with --delivered, delivered ones too)')
+  .option('--webhook <name>', 'only this webhook')
+  .option('--id <id...>', 'only these deliveries')
+  .option('--since <time>', 'only deliveries created since this ISO time')
+  .option('--delivered', 'delivered ones too')
+  .action(
+    action(async (o) =>
+      (await import('./commands/webhooks.js')).runWebhookReplay(
+        {
+          workspace: o.workspace,
+          ...(o.webhook ? { webhook: o.webhook as string } : {}),
+          ...(o.id ? { id: o.id as string[] } : {}),
+          ...(o.since ? { since: o.since as string } : {}),
+          ...(o.delivered ? { delivered: true } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const keys = program.command('keys').description('API keys for `strata serve` (stored hashed)');
 keys
   .command('create')

@@ -12,6 +12,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 interface Received {
@@ -176,7 +177,23 @@ webhooks:
       expected.filter((e) => e.includes('plans')),
     );
 
+    // While the server runs, the CLI points at the admin API.
+    const busy = runCli(['webhooks', 'replay', '-w', dir, '--json']);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr + busy.stdout).toMatch(/admin API/);
     await server.stop();
+    const listed = runCli(['webhooks', 'deliveries', '-w', dir, '--json']).json<
+      { webhook: string; status: string }[]
+    >();
+    expect(listed.map((d) => `${d.webhook} ${d.status}`).sort()).toEqual([
+      ...Array(3).fill('broken delivered'),
+      ...Array(4).fill('good delivered'),
+    ]);
+    expect(
+      runCli(['webhooks', 'replay', '--webhook', 'good', '--delivered', '-w', dir, '--json']).json(),
+    ).toEqual({
+      replayed: 4,
+    });
     // The live memberships the triggers keep equal a full run's at the same data.
     const run = await runWorkspace(store, workspace, new Date());
     const members = await store.query<{ account_id: string; active: boolean; enterprise: boolean }>(
