@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ActivationDb } from '../activate/activation-db.js';
+import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 
 /**
- * Admin routes (admin keys): the webhook deliveries, and replaying dead ones while the
- * server runs (it holds the activation file; `strata webhooks replay` works when it is stopped).
+ * Admin routes (admin keys): the webhook deliveries, replaying dead ones while the server
+ * runs (it holds the activation file; `strata webhooks replay` works when it is stopped),
+ * and running a schedule now.
  */
 
 const Deliveries = z.object({
@@ -25,6 +27,7 @@ export function registerAdminRoutes(
   options: {
     readonly activation: ActivationDb;
     readonly webhooks: WebhookSender;
+    readonly scheduler: Scheduler;
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
@@ -58,4 +61,16 @@ export function registerAdminRoutes(
     void options.webhooks.deliverDue();
     return { replayed };
   });
+  app.post<{ Params: { name: string } }>(
+    '/v1/admin/schedules/:name/run',
+    { preHandler: options.guard },
+    async (request, reply) => {
+      const { name } = request.params;
+      if (!(name in options.scheduler.schedules))
+        return reply.code(404).send({ error: 'not_found', message: `no schedule '${name}' in strata.yaml` });
+      const { report, events } = await options.scheduler.run(name);
+      void options.webhooks.deliverDue();
+      return { schedule: name, runId: report.runId, asOf: report.asOf, events };
+    },
+  );
 }

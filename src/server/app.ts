@@ -1,6 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ActivationDb } from '../activate/activation-db.js';
+import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 import { StrataError } from '../errors.js';
 import {
@@ -36,6 +37,7 @@ export interface ServerOptions {
   readonly version: string;
   readonly activation: ActivationDb;
   readonly webhooks: WebhookSender;
+  readonly scheduler: Scheduler;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -169,6 +171,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   registerAdminRoutes(app, {
     activation: options.activation,
     webhooks: options.webhooks,
+    scheduler: options.scheduler,
     guard: requireScope(options.keys, 'admin'),
   });
   const document = openApiDocument(options.version);

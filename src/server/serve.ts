@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationDb } from '../activate/activation-db.js';
+import { Scheduler } from '../activate/schedules.js';
 import { TriggerEngine, type TriggerResult } from '../activate/triggers.js';
 import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
@@ -71,6 +72,7 @@ export async function startServer(options: {
     turn = result.catch(() => undefined);
     return result;
   };
+  const scheduler = new Scheduler(options.store, options.workspace, activation, withStore);
   let applied = readCheckpoint(dir);
   let last: ApplyResult | null = null;
   let failure: string | null = null;
@@ -117,11 +119,21 @@ export async function startServer(options: {
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     activation,
     webhooks,
+    scheduler,
     health: () => ({
       applied,
       pending: last?.pending ?? applier.pending().length,
       lastApply: last,
       lastTrigger,
+      schedules: Object.keys(options.workspace.config.schedules).map((name) => ({
+        name,
+        next: scheduler.next(name),
+      })),
+      lastSchedule: scheduler.last && {
+        schedule: scheduler.last.schedule,
+        runId: scheduler.last.report.runId,
+        events: scheduler.last.events,
+      },
       failure,
     }),
   });
@@ -134,6 +146,7 @@ export async function startServer(options: {
     });
   }, options.applyEveryMs ?? 1000);
   webhooks.start();
+  scheduler.start();
   // Keys created or revoked with `strata keys` while serving.
   const reload = setInterval(() => keys.reload(), 5000);
 
@@ -142,6 +155,7 @@ export async function startServer(options: {
     applyNow,
     async stop() {
       clearInterval(timer);
+      scheduler.stop();
       clearInterval(reload);
       await app.close();
       await applyNow();

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { CronExpressionParser } from 'cron-parser';
+import { segmentColumn } from '../compile/compile-workspace.js';
+import type { RunReport } from '../engine/run-report.js';
+import { listRuns, readRun, type StoredRun } from '../engine/run-snapshot.js';
+import { runWorkspace } from '../engine/run-workspace.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import type { ActivationDb } from './activation-db.js';
+import type { MembershipEvent } from './triggers.js';
+
+/**
+ * Scheduled full runs inside `strata serve` (cron expressions in UTC, `schedules:` in
+ * strata.yaml). Each run is stored like `strata run`'s; every account that entered or left
+ * a segment since the previous run becomes a `segment.entered` / `segment.exited` event for
+ * the webhooks subscribed to the schedule (on the first run, every member entered).
+ */
+
+/** The longest setTimeout delay; a later fire time is re-armed in steps. */
+const LONGEST_DELAY = 2 ** 31 - 1;
+
+export interface ScheduledRun {
+  readonly schedule: string;
+  readonly report: RunReport;
+  readonly events: number;
+}
+
+export class Scheduler {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+  last: ScheduledRun | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly workspace: Workspace,
+    private readonly db: ActivationDb,
+    private readonly withStore: <T>(work: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** The schedules of strata.yaml. */
+  get schedules(): Readonly<Record<string, { cron: string }>> {
+    return this.workspace.config.schedules;
+  }
+
+  start(): void {
+    for (const name of Object.keys(this.workspace.config.schedules)) this.arm(name);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+  }
+
+  /** When a schedule fires next. */
+  next(name: string, after = new Date()): Date {
+    const { cron } = this.workspace.config.schedules[name] as { cron: string };
+    return CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: after }).next().toDate();
+  }
+
+  private arm(name: string): void {
+    if (this.stopped) return;
+    const at = this.next(name).getTime();
+    const wait = () => {
+      const delay = at - Date.now();
+      this.timers.set(
+        name,
+        setTimeout(
+          () => {
+            if (delay > LONGEST_DELAY) return wait();
+            this.run(name)
+              .catch((error: Error) =>
+                process.stderr.write(`strata serve: schedule ${name}: ${error.message}\n`),
+              )
+              .finally(() => this.arm(name));
+          },
+          Math.max(0, Math.min(delay, LONGEST_DELAY)),
+        ),
+      );
+    };
+    wait();
+  }
+
+  /** Runs the schedule now: a full run, then its transitions to the subscribed webhooks. */
+  async run(name: string): Promise<ScheduledRun> {
+    const webhooks = Object.entries(this.workspace.config.webhooks).filter(([, w]) =>
+      w.schedules.includes(name),
+    );
+    const asOf = new Date();
+    const { report, changes } = await this.withStore(async () => {
+      const previous = (await listRuns(this.store)).at(-1) ?? null;
+      const report = await runWorkspace(this.store, this.workspace, asOf);
+      const changes =
+        webhooks.length === 0
+          ? []
+          : await this.transitions(previous, await readRun(this.store, report.runId));
+      return { report, changes };
+    });
+    const events = changes.flatMap(({ account, segment, type }) =>
+      webhooks.map(([webhook]) => {
+        const event: MembershipEvent = {
+          id: randomUUID(),
+          type,
+          segment,
+          accountId: account,
+          source: `schedule:${name}`,
+          asOf: asOf.toISOString(),
+        };
+        return { id: event.id, webhook, type, body: JSON.stringify(event) };
+      }),
+    );
+    await this.db.enqueue(events, Date.now());
+    this.last = { schedule: name, report, events: events.length };
+    return this.last;
+  }
+
+  /** Accounts that entered or left each segment between two runs. */
+  private async transitions(before: StoredRun | null, after: StoredRun) {
+    const q = this.store.dialect.quoteIdentifier;
+    const changes: { account: string; segment: string; type: MembershipEvent['type'] }[] = [];
+    const members = (run: StoredRun, segment: string) =>
+      run.segments.includes(segment)
+        ? `SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(segment))}`
+        : `SELECT account_id FROM ${run.table} WHERE 1 = 0`;
+    const segments = [...new Set([...after.segments, ...(before?.segments ?? [])])];
+    for (const segment of segments) {
+      const now = members(after, segment);
+      const then = before ? members(before, segment) : null;
+      const entered = await this.store.query<{ account_id: string }>(
+        then ? `SELECT account_id FROM (${now}) n WHERE account_id NOT IN (${then})` : now,
+      );
+      for (const row of entered) changes.push({ account: row.account_id, segment, type: 'segment.entered' });
+      if (!then) continue;
+      const exited = await this.store.query<{ account_id: string }>(
+        `SELECT account_id FROM (${then}) b WHERE account_id NOT IN (${now})`,
+      );
+      for (const row of exited) changes.push({ account: row.account_id, segment, type: 'segment.exited' });
+    }
+    return changes;
+  }
+}
