@@ -59,8 +59,8 @@ export class TriggerEngine {
           (trigger.events?.some((event) => change.events.has(event)) ?? false) ||
           (trigger.traits?.some((trait) => change.traits.has(trait)) ?? false);
         if (!fires) continue;
-        let segments = wanted.get(account);
-        if (!segments) wanted.set(account, (segments = new Map()));
+        const segments = wanted.get(account) ?? new Map<string, Set<string>>();
+        wanted.set(account, segments);
         for (const segment of trigger.segments) {
           const by = segments.get(segment) ?? new Set<string>();
           segments.set(segment, by.add(name));

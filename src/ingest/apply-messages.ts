@@ -220,8 +220,8 @@ export class MessageApplier {
     renameSync(temporary, this.pendingFile);
     const touched: Touched = new Map();
     const touch = (account: string) => {
-      let entry = touched.get(account);
-      if (!entry) touched.set(account, (entry = { events: new Set(), traits: new Set() }));
+      const entry = touched.get(account) ?? { events: new Set<string>(), traits: new Set<string>() };
+      touched.set(account, entry);
       return entry;
     };
     for (const event of events.values()) touch(String(event.account_id)).events.add(String(event.event));
