@@ -454,6 +454,7 @@ program
   .option('--port <n>', 'port (0 picks a free one)', '8080')
   .option('--host <address>', 'address to bind (loopback unless told otherwise)', '127.0.0.1')
   .option('--apply-every <ms>', 'how often logged messages are applied to the store', '1000')
+  .option('--rate-limit <n>', 'requests a minute per API key (without a valid key: 600 per address)', '60000')
   .action(
     action(async (o) =>
       (await import('./commands/serve.js')).runServe(
@@ -462,6 +463,7 @@ program
           port: o.port as string,
           host: o.host as string,
           applyEvery: o.applyEvery as string,
+          rateLimit: o.rateLimit as string,
         },
         createOutput(o),
       ),

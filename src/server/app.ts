@@ -1,4 +1,5 @@
 import { createGunzip, createInflate } from 'node:zlib';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
@@ -42,6 +43,8 @@ export interface ServerOptions {
   readonly health: () => Record<string, unknown>;
   /** Largest request body, bytes after decompression (default 4 MiB). */
   readonly bodyLimit?: number;
+  /** Requests a minute per API key (default 60,000); requests without a valid key, 600 a minute per address. */
+  readonly rateLimit?: number;
 }
 
 declare module 'fastify' {
@@ -87,9 +90,24 @@ function requireScope(keys: KeyRing, scope: Scope) {
   };
 }
 
-export function buildServer(options: ServerOptions): FastifyInstance {
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 4 * 2 ** 20, logger: false });
   app.decorateRequest('apiKey', null);
+  // Per key when the request carries a live one, else per address (guessing keys is slow).
+  await app.register(rateLimit, {
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const key = presentedKey(request);
+      const record = key ? options.keys.find(key) : null;
+      return record ? `key:${record.id}` : `ip:${request.ip}`;
+    },
+    max: (_request, bucket) => (bucket.startsWith('key:') ? (options.rateLimit ?? 60_000) : 600),
+    errorResponseBuilder: (request, context) => ({
+      statusCode: 429,
+      error: 'rate_limited',
+      message: `${request.method} ${request.url}: more than ${context.max} requests a minute; retry in ${context.after}`,
+    }),
+  });
 
   // Compressed bodies (the RudderStack library gzips): decompressed before parsing; the
   // body limit counts the decompressed bytes.
@@ -121,6 +139,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       return reply
         .code(400)
         .send({ error: 'invalid_message', message: `${where}: ${error.message}`, field: error.path });
+    if (error.statusCode === 429)
+      return reply.code(429).send({ error: 'rate_limited', message: error.message });
     if (error.statusCode === 413)
       return reply
         .code(413)

@@ -37,6 +37,7 @@ export async function startServer(options: {
   readonly host?: string;
   readonly applyEveryMs?: number;
   readonly bodyLimit?: number;
+  readonly rateLimit?: number;
   /** Told after each apply that changed something. */
   readonly onApplied?: (result: ApplyResult) => void;
   /** Webhook retries: the first delay (default 1 s) and the longest (default 1 h). */
@@ -109,7 +110,7 @@ export async function startServer(options: {
   };
   await applyNow();
 
-  const app = buildServer({
+  const app = await buildServer({
     keys,
     log,
     workspace: options.workspace,
@@ -117,6 +118,7 @@ export async function startServer(options: {
     withStore,
     version,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     activation,
     webhooks,
     scheduler,

@@ -9,7 +9,7 @@ import type { Output } from '../output.js';
  * stop (what is logged is applied to the store first). Binds to loopback unless told.
  */
 export async function runServe(
-  options: { workspace: string; port: string; host: string; applyEvery: string },
+  options: { workspace: string; port: string; host: string; applyEvery: string; rateLimit: string },
   output: Output,
 ) {
   const port = Number(options.port);
@@ -20,6 +20,12 @@ export async function runServe(
     throw new StrataError(
       'invalid_argument',
       `--apply-every ${options.applyEvery}: expected milliseconds >= 10`,
+    );
+  const rateLimit = Number(options.rateLimit);
+  if (!(Number.isInteger(rateLimit) && rateLimit >= 1))
+    throw new StrataError(
+      'invalid_argument',
+      `--rate-limit ${options.rateLimit}: expected a whole number of requests a minute`,
     );
   const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
