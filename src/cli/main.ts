@@ -470,6 +470,35 @@ program
     ),
   );
 
+program
+  .command('export <what>')
+  .description(
+    'write memberships, metrics, CRM tag files or A/B assignments of a run: memberships|metrics|crm|ab',
+  )
+  .option('--out <file>', 'file to write')
+  .option('--format <format>', 'csv, json (one object a line) or parquet', 'csv')
+  .option('--segment <id>', 'only the members of this segment')
+  .option('--layout <crm>', 'crm files: hubspot or salesforce', 'hubspot')
+  .option('--run <n>', 'run to export (default: the latest)')
+  .option('--test <name>', 'ab: the A/B test')
+  .action(
+    action(async (o, what: string) =>
+      (await import('./commands/export.js')).runExport(
+        what,
+        {
+          workspace: o.workspace,
+          format: o.format as string,
+          layout: o.layout as string,
+          ...(o.out ? { out: o.out as string } : {}),
+          ...(o.segment ? { segment: o.segment as string } : {}),
+          ...(o.run ? { run: o.run as string } : {}),
+          ...(o.test ? { test: o.test as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const webhooks = program.command('webhooks').description('the webhook outbox of strata serve');
 webhooks
   .command('deliveries')

@@ -78,6 +78,8 @@ export interface Dialect {
   distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */
   containsText(haystack: string, needle: string): string;
+  /** Text expressions joined by `separator` (a literal), leaving out the NULL ones. */
+  joinPresent(parts: readonly string[], separator: string): string;
   /** The calendar month of a timestamp as a whole number, 12 * year + month - 1 (UTC). */
   monthNumber(timestamp: string): string;
   /** A timestamp's calendar month ('2024-03') or quarter ('2024-Q1') as text (UTC). */

@@ -71,7 +71,7 @@ export async function scoreAccounts(
       `SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id LIMIT ${d.literal(options.top)}`,
     );
     if (options.out) {
-      await store.exportCsv(
+      await store.exportFile(
         `SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id`,
         options.out,
       );

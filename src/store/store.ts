@@ -13,6 +13,9 @@ export interface RowError {
 
 export type FileFormat = 'csv' | 'parquet' | 'ndjson';
 
+/** Formats of exported files: CSV with a header, JSON lines, Parquet. */
+export type ExportFormat = 'csv' | 'json' | 'parquet';
+
 export interface ImportRequest {
   readonly table: TableName;
   /** A file path or a glob of same-shaped files (`events/*.parquet`). */
@@ -83,8 +86,11 @@ export interface Store {
   createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void>;
   /** Drops a scratch table (quoted or not); no error when it is gone already. */
   dropScratch(name: string): Promise<void>;
-  /** Writes the rows of `select` to a CSV file with a header, streamed by the engine; returns the rows written. */
-  exportCsv(select: string, path: string): Promise<number>;
+  /**
+   * Writes the rows of `select` to a file, streamed by the engine: CSV with a header, JSON
+   * lines (one object a row) or Parquet. Returns the rows written.
+   */
+  exportFile(select: string, path: string, format?: ExportFormat): Promise<number>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

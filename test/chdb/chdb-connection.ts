@@ -29,8 +29,8 @@ export class ChdbConnection implements ClickHouseConnection {
     this.session.query(sql);
   }
 
-  async exportCsv(sql: string, path: string): Promise<void> {
-    writeFileSync(path, this.session.query(sql, 'CSVWithNames'));
+  async exportFile(sql: string, path: string, format: string): Promise<void> {
+    writeFileSync(path, this.session.query(sql, format));
   }
 
   /** Through the file() table function, with the table's own column types. */

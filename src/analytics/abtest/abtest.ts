@@ -122,7 +122,7 @@ export async function createAbTest(
 export async function exportAssignments(store: Store, test: string, path: string): Promise<number> {
   await readTest(store, test);
   const lit = store.dialect.literal;
-  return store.exportCsv(
+  return store.exportFile(
     `SELECT test, account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
      FROM strata_ab_assignments WHERE test = ${lit(test)} ORDER BY account_id`,
     path,

@@ -117,6 +117,11 @@ export const clickhouseDialect: Dialect = (() => {
     distinctJsonKeys: (table, column) =>
       `SELECT DISTINCT arrayJoin(extractAll(ifNull(${column}, ''), '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
     containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
+    // No concat_ws on 18.16: an array of the parts (NULL as empty), the empty ones out, joined.
+    joinPresent: (parts, separator) =>
+      parts.length === 0
+        ? "''"
+        : `arrayStringConcat(arrayFilter(x -> x != '', [${parts.map((p) => `ifNull(toString(${p}), '')`).join(', ')}]), ${separator})`,
     monthNumber: (timestamp) => {
       const time = `toDateTime(intDiv(${timestamp}, 1000000), 'UTC')`;
       return `(toInt64(toYear(${time})) * 12 + toInt64(toMonth(${time})) - 1)`;

@@ -58,6 +58,8 @@ export const duckdbDialect: Dialect = {
   distinctJsonKeys: (table, column) =>
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
+  joinPresent: (parts, separator) =>
+    parts.length === 0 ? "''" : `concat_ws(${separator}, ${parts.join(', ')})`,
   monthNumber: (timestamp) => `(year(${timestamp}) * 12 + month(${timestamp}) - 1)`,
   monthLabel: (timestamp, by) =>
     by === 'month'

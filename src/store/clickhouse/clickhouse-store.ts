@@ -3,7 +3,7 @@ import { clickhouseDialect } from '../../dialect/clickhouse/clickhouse-dialect.j
 import type { Dialect } from '../../dialect/dialect.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES } from '../../model/tables.js';
-import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
+import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoClickHouse } from './clickhouse-import.js';
 import { type ClickHouseConnection, HttpConnection, withoutCredentials } from './connection.js';
 import { CLICKHOUSE_MIGRATIONS, LATEST_CLICKHOUSE_VERSION, type Layout } from './schema.js';
@@ -211,8 +211,19 @@ export class ClickHouseStore implements Store {
     );
   }
 
-  async exportCsv(select: string, path: string): Promise<number> {
-    await this.client.exportCsv(select, path);
+  async exportFile(select: string, path: string, format: ExportFormat = 'csv'): Promise<number> {
+    const name = { csv: 'CSVWithNames', json: 'JSONEachRow', parquet: 'Parquet' }[format];
+    try {
+      await this.client.exportFile(select, path, name);
+    } catch (error) {
+      // 18.16 predates Parquet output (ClickHouse 19.x).
+      if (format === 'parquet' && /Unknown format/i.test((error as Error).message))
+        throw new StrataError(
+          'unsupported',
+          `this ClickHouse server cannot write Parquet: export as csv or json`,
+        );
+      throw error;
+    }
     const [row] = await this.query<{ n: number }>(`SELECT count() AS n FROM (${select}) exported`);
     return Number(row?.n ?? 0);
   }

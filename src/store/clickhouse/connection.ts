@@ -13,7 +13,8 @@ export interface ClickHouseConnection {
   /** Runs a statement; `queryId` lets system.processes report its progress. */
   command(sql: string, queryId?: string): Promise<void>;
   /** Streams the rows of a query to a CSV file with a header line. */
-  exportCsv(sql: string, path: string): Promise<void>;
+  /** Streams the result to a file in a ClickHouse output format (CSVWithNames, JSONEachRow, Parquet). */
+  exportFile(sql: string, path: string, format: string): Promise<void>;
   /** Appends a CSV file (ClickHouse's CSV: \N is NULL) to `table` (quoted). */
   insertCsvFile(table: string, path: string): Promise<void>;
   close(): Promise<void>;
@@ -74,8 +75,8 @@ export class HttpConnection implements ClickHouseConnection {
     await this.client.command({ query: sql, ...(queryId ? { query_id: queryId } : {}) });
   }
 
-  async exportCsv(sql: string, path: string): Promise<void> {
-    const result = await this.client.exec({ query: `${sql} FORMAT CSVWithNames` });
+  async exportFile(sql: string, path: string, format: string): Promise<void> {
+    const result = await this.client.exec({ query: `${sql} FORMAT ${format}` });
     await pipeline(result.stream, createWriteStream(path));
   }
 

@@ -4,7 +4,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES, type Table } from '../../model/tables.js';
-import type { ImportRequest, ImportResult, Store, TableStats } from '../store.js';
+import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoDuckDB } from './duckdb-import.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
@@ -162,8 +162,9 @@ export class DuckDBStore implements Store {
     );
   }
 
-  exportCsv(select: string, path: string): Promise<number> {
-    return this.executeCount(`COPY (${select}) TO ${this.dialect.literal(path)} (FORMAT csv, HEADER)`);
+  exportFile(select: string, path: string, format: ExportFormat = 'csv'): Promise<number> {
+    const options = { csv: 'FORMAT csv, HEADER', json: 'FORMAT json', parquet: 'FORMAT parquet' }[format];
+    return this.executeCount(`COPY (${select}) TO ${this.dialect.literal(path)} (${options})`);
   }
 
   async dropScratch(name: string): Promise<void> {

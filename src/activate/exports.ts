@@ -1,0 +1,120 @@
+import { exportAssignments } from '../analytics/abtest/abtest.js';
+import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
+import { readRun, type StoredRun, schemeColumn } from '../engine/run-snapshot.js';
+import { didYouMean, StrataError } from '../errors.js';
+import type { ExportFormat, Store } from '../store/store.js';
+
+/**
+ * Exports of a stored run, written by the engine (COPY / FORMAT), never row by row here:
+ * - `memberships`: one row per account and segment it is in (run, as-of, account, segment);
+ * - `metrics`: one row per account, its name, plan, MRR and every metric of the run;
+ * - `crm`: one row per account with its segment tags, in a layout a CRM import accepts
+ *   (`hubspot`: company domain and name, then "Strata Segments" as the `;`-separated values
+ *   of a multiple-checkbox property; `salesforce`: account name and website, then custom
+ *   fields `Strata_Segments__c` (a multi-select picklist, `;`-separated) and
+ *   `Strata_Account_Id__c` to upsert on), plus the primary segment of each scheme;
+ * - `ab`: an A/B test's assignments.
+ */
+
+export const EXPORTS = ['memberships', 'metrics', 'crm', 'ab'] as const;
+export type ExportKind = (typeof EXPORTS)[number];
+export const CRM_LAYOUTS = ['hubspot', 'salesforce'] as const;
+export type CrmLayout = (typeof CRM_LAYOUTS)[number];
+
+export interface ExportRequest {
+  readonly what: ExportKind;
+  readonly format: ExportFormat;
+  readonly path: string;
+  /** Only the members of this segment. */
+  readonly segment?: string;
+  readonly layout?: CrmLayout;
+  readonly run?: number;
+  /** The A/B test, for `ab`. */
+  readonly test?: string;
+}
+
+export async function exportData(store: Store, request: ExportRequest) {
+  if (request.what === 'ab') {
+    if (!request.test) throw new StrataError('invalid_argument', 'export ab needs --test <name>');
+    if (request.format !== 'csv') throw new StrataError('invalid_argument', 'export ab writes csv');
+    return {
+      rows: await exportAssignments(store, request.test, request.path),
+      path: request.path,
+      runId: null,
+    };
+  }
+  const run = await readRun(store, request.run);
+  if (request.segment !== undefined && !run.segments.includes(request.segment))
+    throw new StrataError(
+      'unknown_segment',
+      `run ${run.runId} has no segment '${request.segment}'${didYouMean(request.segment, [...run.segments])}`,
+    );
+  const select =
+    request.what === 'memberships'
+      ? membershipsSql(store, run, request.segment)
+      : request.what === 'metrics'
+        ? metricsSql(store, run, request.segment)
+        : crmSql(store, run, request.layout ?? 'hubspot', request.segment);
+  const rows = await store.exportFile(select, request.path, request.format);
+  return { rows, path: request.path, runId: run.runId };
+}
+
+const only = (store: Store, run: StoredRun, segment?: string) =>
+  segment === undefined ? '1 = 1' : store.dialect.quoteIdentifier(segmentColumn(segment));
+
+function membershipsSql(store: Store, run: StoredRun, segment?: string): string {
+  const { literal: lit, quoteIdentifier: q } = store.dialect;
+  const segments = segment === undefined ? run.segments : [segment];
+  if (segments.length === 0)
+    return `SELECT ${lit(run.runId)} AS run_id, ${lit(run.asOf)} AS as_of, account_id, '' AS segment FROM ${run.table} WHERE 1 = 0`;
+  const parts = segments.map(
+    (id) =>
+      `SELECT ${lit(run.runId)} AS run_id, ${lit(run.asOf)} AS as_of, account_id, ${lit(id)} AS segment FROM ${run.table} WHERE ${q(segmentColumn(id))}`,
+  );
+  return `SELECT run_id, as_of, account_id, segment FROM (${parts.join(' UNION ALL ')}) m ORDER BY account_id, segment`;
+}
+
+function metricsSql(store: Store, run: StoredRun, segment?: string): string {
+  const q = store.dialect.quoteIdentifier;
+  // Account columns a metric of the same name (mrr) does not already give.
+  const traits = ['name', 'plan', 'mrr'].filter((column) => !run.metrics.includes(column));
+  const columns = [...traits, ...run.metrics.map((name) => `${q(metricColumn(name))} AS ${q(name)}`)];
+  return `SELECT account_id, ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
+          WHERE ${only(store, run, segment)} ORDER BY account_id`;
+}
+
+function crmSql(store: Store, run: StoredRun, layout: CrmLayout, segment?: string): string {
+  const { literal: lit, quoteIdentifier: q } = store.dialect;
+  const tags = store.dialect.joinPresent(
+    run.segments.map((id) => `CASE WHEN ${q(segmentColumn(id))} THEN ${lit(id)} END`),
+    lit(';'),
+  );
+  const primary = run.schemes.map((scheme) => ({ scheme, column: q(schemeColumn(scheme)) }));
+  const columns =
+    layout === 'hubspot'
+      ? [
+          `domain AS ${q('Company Domain Name')}`,
+          `name AS ${q('Company name')}`,
+          `${tags} AS ${q('Strata Segments')}`,
+          ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata ${scheme}`)}`),
+          `account_id AS ${q('Strata Account ID')}`,
+        ]
+      : [
+          `account_id AS ${q('Strata_Account_Id__c')}`,
+          `name AS ${q('Name')}`,
+          `domain AS ${q('Website')}`,
+          `${tags} AS ${q('Strata_Segments__c')}`,
+          ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata_${salesforceName(scheme)}__c`)}`),
+        ];
+  return `SELECT ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
+          WHERE ${only(store, run, segment)} ORDER BY account_id`;
+}
+
+/** A Salesforce API name part: letters, digits and single underscores, starting with a letter. */
+function salesforceName(text: string): string {
+  const cleaned = text
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .replace(/__+/g, '_');
+  return /^[A-Za-z]/.test(cleaned) ? cleaned : `S_${cleaned}`;
+}

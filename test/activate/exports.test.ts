@@ -1,0 +1,154 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** Three hand-made accounts; every expected file below is written out by hand. */
+describe('strata export', () => {
+  const dir = tempDir('strata-export-');
+  const cli = (...args: string[]) => {
+    const result = runCli([...args, '-w', dir, '--json']);
+    if (result.code !== 0) throw new Error(result.stderr);
+    return result.json<{ rows: number }>();
+  };
+
+  beforeAll(() => {
+    writeFileSync(
+      join(dir, 'accounts.ndjson'),
+      [
+        {
+          account_id: 'a1',
+          name: 'Acme',
+          domain: 'acme.com',
+          created_at: '2024-01-01',
+          employees: 2000,
+          plan: 'enterprise',
+          mrr: 500,
+        },
+        {
+          account_id: 'a2',
+          name: 'Beta',
+          domain: 'beta.io',
+          created_at: '2024-02-01',
+          employees: 50,
+          plan: 'growth',
+          mrr: 100,
+        },
+        {
+          account_id: 'a3',
+          name: 'Gamma',
+          domain: 'gamma.dev',
+          created_at: '2024-03-01',
+          employees: 5,
+          plan: 'free',
+          mrr: 0,
+        },
+      ]
+        .map((row) => JSON.stringify(row))
+        .join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `store: { engine: duckdb, path: .strata/strata.duckdb }
+sources:
+  accounts: { file: accounts.ndjson }
+segments:
+  big: { where: { trait: employees, gte: 1000 } }
+  paying: { where: { metric: mrr, gt: 0 } }
+schemes:
+  tiers: { order: [big, paying], fallback: other }
+`,
+    );
+    cli('import');
+    cli('run', '--as-of', '2026-01-01');
+  });
+
+  it('writes memberships as CSV and JSON lines, one row per account and segment', () => {
+    expect(cli('export', 'memberships', '--out', join(dir, 'm.csv')).rows).toBe(3);
+    expect(readFileSync(join(dir, 'm.csv'), 'utf8').trim().split('\n')).toEqual([
+      'run_id,as_of,account_id,segment',
+      '1,2026-01-01T00:00:00.000Z,a1,big',
+      '1,2026-01-01T00:00:00.000Z,a1,paying',
+      '1,2026-01-01T00:00:00.000Z,a2,paying',
+    ]);
+    expect(
+      cli('export', 'memberships', '--segment', 'big', '--format', 'json', '--out', join(dir, 'm.json')).rows,
+    ).toBe(1);
+    const lines = readFileSync(join(dir, 'm.json'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      { run_id: 1, as_of: '2026-01-01T00:00:00.000Z', account_id: 'a1', segment: 'big' },
+    ]);
+  });
+
+  it('writes CRM tag files in the HubSpot and Salesforce import layouts', async () => {
+    cli('export', 'crm', '--out', join(dir, 'hubspot.csv'));
+    expect(readFileSync(join(dir, 'hubspot.csv'), 'utf8').trim().split('\n')).toEqual([
+      'Company Domain Name,Company name,Strata Segments,Strata tiers,Strata Account ID',
+      'acme.com,Acme,big;paying,big,a1',
+      'beta.io,Beta,paying,paying,a2',
+      // An empty tag list is an empty quoted field ("" : empty text, not missing).
+      'gamma.dev,Gamma,"",other,a3',
+    ]);
+    cli('export', 'crm', '--layout', 'salesforce', '--format', 'parquet', '--out', join(dir, 'sf.parquet'));
+    expect(readFileSync(join(dir, 'sf.parquet')).subarray(0, 4).toString()).toBe('PAR1');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const rows = (
+      await connection.runAndReadAll(
+        `SELECT * FROM read_parquet(${JSON.stringify(join(dir, 'sf.parquet')).replaceAll('"', "'")})`,
+      )
+    ).getRowObjectsJS();
+    connection.closeSync();
+    db.closeSync();
+    expect(rows).toEqual([
+      {
+        Strata_Account_Id__c: 'a1',
+        Name: 'Acme',
+        Website: 'acme.com',
+        Strata_Segments__c: 'big;paying',
+        Strata_tiers__c: 'big',
+      },
+      {
+        Strata_Account_Id__c: 'a2',
+        Name: 'Beta',
+        Website: 'beta.io',
+        Strata_Segments__c: 'paying',
+        Strata_tiers__c: 'paying',
+      },
+      {
+        Strata_Account_Id__c: 'a3',
+        Name: 'Gamma',
+        Website: 'gamma.dev',
+        Strata_Segments__c: '',
+        Strata_tiers__c: 'other',
+      },
+    ]);
+  });
+
+  it('writes metrics per account, and names bad requests', () => {
+    cli('export', 'metrics', '--segment', 'paying', '--out', join(dir, 'metrics.csv'));
+    const [header, ...rows] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(header?.split(',').slice(0, 3)).toEqual(['account_id', 'name', 'plan']);
+    expect(rows.map((row) => row.split(',')[0])).toEqual(['a1', 'a2']);
+    const unknown = runCli([
+      'export',
+      'memberships',
+      '--segment',
+      'bigg',
+      '--out',
+      join(dir, 'x.csv'),
+      '-w',
+      dir,
+    ]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no segment 'bigg'.*big/);
+    expect(runCli(['export', 'everything', '--out', 'x', '-w', dir]).stderr).toMatch(
+      /expected one of memberships, metrics, crm, ab/,
+    );
+  });
+});
