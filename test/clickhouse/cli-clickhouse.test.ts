@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
@@ -50,6 +50,38 @@ describe('the CLI on a ClickHouse cluster', () => {
     const [show, shown] = both(['segments', 'show', 'at_risk']);
     expect((show.history as unknown[]).length).toBe(2);
     expect(show).toEqual(shown);
+  });
+
+  it('exports memberships and CRM tag files with the same rows as DuckDB', () => {
+    for (const [what, extra] of [
+      ['memberships', []],
+      ['crm', ['--layout', 'salesforce']],
+    ] as const) {
+      const files = [dir, duck].map((workspace) => join(workspace, `${what}.json`));
+      const [cluster, duckdb] = [dir, duck].map((workspace, i) => {
+        const run = runCli([
+          'export',
+          what,
+          ...extra,
+          '--format',
+          'json',
+          '--out',
+          files[i] as string,
+          '-w',
+          workspace,
+        ]);
+        expect(run.stderr).toBe('');
+        return readFileSync(files[i] as string, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      });
+      expect((duckdb ?? []).length).toBeGreaterThan(100);
+      // Row for row, the run id as a number either way.
+      expect((cluster ?? []).map((row) => ({ ...row, run_id: Number(row.run_id ?? 0) }))).toEqual(
+        (duckdb ?? []).map((row) => ({ ...row, run_id: Number(row.run_id ?? 0) })),
+      );
+    }
   });
 
   it('pages, sorts and searches members like DuckDB', () => {
