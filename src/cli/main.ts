@@ -499,6 +499,35 @@ program
     ),
   );
 
+program
+  .command('playbook [segment]')
+  .description(
+    "a segment's worklist (members with their next action), or with --matrix every playbook side by side",
+  )
+  .option('--matrix', 'the strategy matrix of every playbook')
+  .option('--format <format>', 'matrix: table, md or csv', 'table')
+  .option('--out <file>', 'matrix: write it to a file')
+  .option('--limit <n>', 'accounts per page', '50')
+  .option('--offset <n>', 'accounts to skip', '0')
+  .option('--run <n>', 'run (default: the latest)')
+  .action(
+    action(async (o, segment: string | undefined) =>
+      (await import('./commands/playbook.js')).runPlaybook(
+        segment,
+        {
+          workspace: o.workspace,
+          limit: o.limit as string,
+          offset: o.offset as string,
+          format: o.format as string,
+          ...(o.matrix ? { matrix: true } : {}),
+          ...(o.out ? { out: o.out as string } : {}),
+          ...(o.run ? { run: o.run as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const webhooks = program.command('webhooks').description('the webhook outbox of strata serve');
 webhooks
   .command('deliveries')

@@ -99,6 +99,54 @@ export function openApiDocument(version: string) {
         "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks",
         [id('Account id')],
       ),
+      '/v1/admin/webhooks/deliveries': {
+        get: {
+          summary: 'Webhook deliveries, newest first (admin keys)',
+          security: [{ bearer: [] }],
+          parameters: [
+            query('status', { enum: ['pending', 'delivered', 'dead'] }, 'Only this status'),
+            query('webhook', { type: 'string' }, 'Only this webhook'),
+            query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'At most this many'),
+          ],
+          responses: { '200': { description: 'OK' }, '403': { $ref: '#/components/responses/Forbidden' } },
+        },
+      },
+      '/v1/admin/webhooks/replay': {
+        post: {
+          summary: 'Send dead (or, with delivered, delivered) deliveries again (admin keys)',
+          security: [{ bearer: [] }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    ids: { type: 'array', items: { type: 'string' } },
+                    webhook: { type: 'string' },
+                    since: { type: 'string', format: 'date-time' },
+                    delivered: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '{ replayed: n }' },
+            '403': { $ref: '#/components/responses/Forbidden' },
+          },
+        },
+      },
+      '/v1/admin/schedules/{name}/run': {
+        post: {
+          summary: 'Run a schedule now: a full run, its transitions to the webhooks (admin keys)',
+          security: [{ bearer: [] }],
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: '{ schedule, runId, asOf, events }' },
+            '404': { description: 'No such schedule' },
+          },
+        },
+      },
       '/health': {
         get: { summary: 'The log written and applied so far', responses: { '200': { description: 'OK' } } },
       },

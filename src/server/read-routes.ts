@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { listRuns, readRun } from '../engine/run-snapshot.js';
+import { nextAction } from '../activate/playbooks.js';
+import { listRuns, previousRun, readRun } from '../engine/run-snapshot.js';
 import { accountInRun, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -94,9 +95,21 @@ export function registerReadRoutes(
       const run = await latestRun();
       const inRun = run ? await accountInRun(store, run, id) : null;
       const traits = typeof account.traits === 'string' ? JSON.parse(account.traits) : (account.traits ?? {});
-      const playbooks = (inRun?.segments ?? [])
-        .filter((segment) => workspace.config.playbooks?.[segment])
-        .map((segment) => ({ segment, ...(workspace.config.playbooks?.[segment] as object) }));
+      // The next action of each playbook: a first touch where the account entered in this run.
+      const before = run ? await previousRun(store, run.runId) : null;
+      const earlier = before ? await accountInRun(store, before, id) : null;
+      const playbooks = (inRun?.segments ?? []).flatMap((segment) => {
+        const playbook = workspace.config.playbooks?.[segment];
+        if (!playbook || !run) return [];
+        const entered = !(earlier?.segments.includes(segment) ?? false);
+        return [
+          {
+            segment,
+            ...playbook,
+            next: nextAction(playbook, { entered, turn: 0, asOf: new Date(run.asOf) }),
+          },
+        ];
+      });
       return {
         account: { ...account, traits },
         run: run ? { runId: run.runId, asOf: run.asOf } : null,

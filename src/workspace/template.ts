@@ -93,9 +93,14 @@ schemes:
 # Playbooks turn segments into action. Segments without one are descriptive; two
 # segments with playbooks that share accounts need a scheme to decide which applies.
 playbooks:
-  at_risk: { owner: cs, touch: "1:10", cadence: daily, channels: [email, call], goal: save }
-  strategic: { owner: cs, touch: "1:5", cadence: weekly, channels: [call, qbr], goal: retain_and_expand }
-  growth: { owner: sales, touch: "1:25", cadence: weekly, channels: [email, in_app], goal: expand }
+  at_risk: { owner: cs, touch: "1:10", cadence: daily, channels: [email, call], goal: save,
+             message: "review usage and open tickets, agree a recovery plan",
+             successMetrics: [health, sessions_30d, open_tickets], priority: mrr }
+  strategic: { owner: cs, touch: "1:5", cadence: weekly, channels: [call, qbr], goal: retain_and_expand,
+               offers: [ { kind: cross_sell, offer: premium support } ] }
+  growth: { owner: sales, touch: "1:25", cadence: weekly, channels: [email, in_app], goal: expand,
+            offers: [ { kind: upsell, offer: next plan tier }, { kind: cross_sell, offer: SSO add-on } ],
+            successMetrics: [mrr_change_90d, adoption] }
   stable: { owner: cs, touch: "1:100", cadence: monthly, channels: [email], goal: retain }
   trial: { owner: growth, touch: "1:many", cadence: daily, channels: [in_app, email], goal: convert }
 `;

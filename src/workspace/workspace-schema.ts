@@ -5,8 +5,8 @@ import { metricSchema, segmentSchema } from './language-schema.js';
 /**
  * The schema of strata.yaml: the one source of the workspace's types. The keys are a
  * contract (DESIGN section 3); new keys may be added, none renamed. The metric and
- * condition forms live in language-schema.ts; playbooks are checked here only for the
- * segment they name (their fields belong to the activation stage).
+ * condition forms live in language-schema.ts; playbooks, triggers, webhooks and schedules
+ * (used by src/activate and src/server) are here.
  */
 export const sourceSchema = z
   .object({
@@ -191,8 +191,38 @@ export const scheduleSchema = z
   })
   .strict();
 
-// A key left with only comments under it (`sources:`) is null in YAML: read it as empty.
-const section = z.record(z.string(), z.unknown()).nullish();
+export const CADENCE_DAYS = { daily: 1, weekly: 7, biweekly: 14, monthly: 30, quarterly: 91 } as const;
+
+/** What to do with a segment's accounts (see src/activate/playbooks.ts). */
+export const playbookSchema = z.looseObject({
+  owner: z.string().min(1).describe('Team or person accountable, e.g. cs'),
+  touch: z
+    .string()
+    .regex(/^1:(\d+|many)$/, 'a touch model such as "1:10" (one owner per 10 accounts) or "1:many"')
+    .describe('Touch model: accounts per owner'),
+  cadence: z
+    .enum(Object.keys(CADENCE_DAYS) as [keyof typeof CADENCE_DAYS])
+    .describe('How often each account is touched'),
+  channels: z.array(z.string().min(1)).min(1).describe('Channels in order of use, e.g. [call, email]'),
+  goal: z.string().min(1).optional().describe('What the playbook is for, e.g. save, expand'),
+  message: z.string().min(1).optional().describe('What to tell the account'),
+  offers: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.object({ kind: z.enum(['upsell', 'cross_sell']), offer: z.string().min(1) }).strict(),
+      ]),
+    )
+    .optional()
+    .describe('Upsell and cross-sell offers'),
+  successMetrics: z.array(z.string().min(1)).optional().describe('Metrics that show whether it works'),
+  priority: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Metric ordering the worklist, highest first (default mrr)'),
+});
+export type Playbook = z.infer<typeof playbookSchema>;
 
 export const workspaceSchema = z
   .object({
@@ -227,7 +257,7 @@ export const workspaceSchema = z
       )
       .nullish()
       .transform((schemes) => schemes ?? {}),
-    playbooks: section,
+    playbooks: z.record(z.string(), playbookSchema).nullish(),
     triggers: z
       .record(z.string(), triggerSchema)
       .nullish()
