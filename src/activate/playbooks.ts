@@ -30,22 +30,22 @@ export function playbookOf(workspace: Workspace, segment: string): Playbook {
 
 /** Owners the touch model needs for `accounts` accounts (null for 1:many). */
 export function ownersNeeded(playbook: Playbook, accounts: number): number | null {
-  const per = playbook.touch.slice(2);
+  const per = playbook.touch?.slice(2) ?? 'many';
   return per === 'many' ? null : Math.ceil(accounts / Number(per));
 }
 
 /**
  * An account's next action: a first touch through the first channel when it entered the
- * segment in the latest run, else the cadence's touch, the channels taken in turn.
+ * segment in the latest run, else the cadence's touch, the channels taken in turn. Without
+ * a cadence every touch is due now; without channels the channel is left to the owner.
  */
 export function nextAction(playbook: Playbook, options: { entered: boolean; turn: number; asOf: Date }) {
-  const channel = options.entered
-    ? (playbook.channels[0] as string)
-    : (playbook.channels[options.turn % playbook.channels.length] as string);
-  const days = options.entered ? 0 : CADENCE_DAYS[playbook.cadence];
+  const channels = playbook.channels ?? ['any'];
+  const channel = (options.entered ? channels[0] : channels[options.turn % channels.length]) as string;
+  const days = options.entered || !playbook.cadence ? 0 : CADENCE_DAYS[playbook.cadence];
   const what = playbook.message ?? playbook.goal ?? 'check in';
   return {
-    action: `${options.entered ? 'first touch' : `${playbook.cadence} touch`}: ${what}`,
+    action: `${options.entered ? 'first touch' : `${playbook.cadence ?? 'next'} touch`}: ${what}`,
     channel,
     owner: playbook.owner,
     due: new Date(options.asOf.getTime() + days * 86_400_000).toISOString().slice(0, 10),
@@ -141,10 +141,10 @@ export async function strategyMatrix(store: Store, workspace: Workspace, runId?:
         accounts,
         mrr: Math.round(Number(sums[`s${i}`] ?? 0) * 100) / 100,
         owner: playbook.owner,
-        touch: playbook.touch,
+        touch: playbook.touch ?? '',
         ownersNeeded: ownersNeeded(playbook, accounts),
-        cadence: playbook.cadence,
-        channels: playbook.channels.join(', '),
+        cadence: playbook.cadence ?? '',
+        channels: (playbook.channels ?? []).join(', '),
         goal: playbook.goal ?? '',
         message: playbook.message ?? '',
         offers: (playbook.offers ?? [])

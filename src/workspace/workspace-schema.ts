@@ -199,11 +199,17 @@ export const playbookSchema = z.looseObject({
   touch: z
     .string()
     .regex(/^1:(\d+|many)$/, 'a touch model such as "1:10" (one owner per 10 accounts) or "1:many"')
+    .optional()
     .describe('Touch model: accounts per owner'),
   cadence: z
     .enum(Object.keys(CADENCE_DAYS) as [keyof typeof CADENCE_DAYS])
+    .optional()
     .describe('How often each account is touched'),
-  channels: z.array(z.string().min(1)).min(1).describe('Channels in order of use, e.g. [call, email]'),
+  channels: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('Channels in order of use, e.g. [call, email]'),
   goal: z.string().min(1).optional().describe('What the playbook is for, e.g. save, expand'),
   message: z.string().min(1).optional().describe('What to tell the account'),
   offers: z

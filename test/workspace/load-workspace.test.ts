@@ -86,4 +86,32 @@ describe('store settings', () => {
     expect(error.location).toMatchObject({ line: 4, path: 'store.memoryLimit' });
     expect(error.message).toMatch(/expected a size such as 2GB/);
   });
+
+  it('checks triggers, webhooks, schedules and playbooks, naming the line', () => {
+    const base = `store: { engine: duckdb }
+segments:
+  risky: { where: { trait: plan, eq: free } }
+`;
+    const unknownSegment = errorOf(workspaceWith(`${base}triggers:\n  t: { segments: [riksy] }\n`));
+    expect([unknownSegment.code, unknownSegment.location.line, unknownSegment.message]).toEqual([
+      'unknown_segment',
+      5,
+      "unknown segment 'riksy' - did you mean 'risky'?",
+    ]);
+    const unknownTrigger = errorOf(
+      workspaceWith(
+        `${base}triggers:\n  t: { segments: [risky] }\nwebhooks:\n  w: { url: "http://127.0.0.1:9/", secretEnv: HOOK, triggers: [tt] }\n`,
+      ),
+    );
+    expect([unknownTrigger.code, unknownTrigger.location.line]).toEqual(['unknown_trigger', 7]);
+    const badCron = errorOf(workspaceWith(`${base}schedules:\n  nightly: { cron: "0 25 * * *" }\n`));
+    expect([badCron.code, badCron.location.line]).toEqual(['invalid_cron', 5]);
+    const plaintext = errorOf(
+      workspaceWith(`${base}webhooks:\n  w: { url: "http://127.0.0.1:9/", secretEnv: my-secret }\n`),
+    );
+    expect(plaintext.message).toMatch(/environment variable name/);
+    const touch = errorOf(workspaceWith(`${base}playbooks:\n  risky: { owner: cs, touch: ten }\n`));
+    expect(touch.message).toMatch(/touch model such as "1:10"/);
+    expect(touch.location.line).toBe(5);
+  });
 });

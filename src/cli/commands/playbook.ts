@@ -36,7 +36,16 @@ export async function runPlaybook(
     const metrics = list.playbook.successMetrics ?? [];
     output.result(list, () =>
       [
-        `${segment}: ${count(list.accounts)} accounts (run ${list.runId}), owner ${list.playbook.owner}, touch ${list.playbook.touch}${list.ownersNeeded === null ? '' : ` -> ${list.ownersNeeded} owner${list.ownersNeeded === 1 ? '' : 's'} needed`}, ${list.playbook.cadence} via ${list.playbook.channels.join(', ')}`,
+        [
+          `${segment}: ${count(list.accounts)} accounts (run ${list.runId}), owner ${list.playbook.owner}`,
+          list.playbook.touch
+            ? `touch ${list.playbook.touch}${list.ownersNeeded === null ? '' : ` -> ${list.ownersNeeded} owner${list.ownersNeeded === 1 ? '' : 's'} needed`}`
+            : null,
+          list.playbook.cadence ?? null,
+          list.playbook.channels ? `via ${list.playbook.channels.join(', ')}` : null,
+        ]
+          .filter(Boolean)
+          .join(', '),
         ...(list.playbook.offers?.length
           ? [
               `offers: ${list.playbook.offers.map((o) => (typeof o === 'string' ? o : `${o.kind} ${o.offer}`)).join('; ')}`,
