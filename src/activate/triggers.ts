@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ConditionNode } from '../compile/ast.js';
 import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
@@ -34,6 +35,27 @@ export interface TriggerResult {
   readonly entered: number;
   readonly exited: number;
   readonly events: number;
+}
+
+/** The segments `ids` and every segment they depend on (parents, `segment` conditions). */
+export function segmentClosure(workspace: Workspace, ids: readonly string[]): Set<string> {
+  const byId = new Map(workspace.segments.map((segment) => [segment.id, segment]));
+  const found = new Set<string>();
+  const visit = (id: string) => {
+    if (found.has(id)) return;
+    found.add(id);
+    const segment = byId.get(id);
+    if (!segment) return;
+    if (segment.parent) visit(segment.parent);
+    walk(segment.where);
+  };
+  const walk = (node: ConditionNode) => {
+    if (node.kind === 'segment') visit(node.segment);
+    else if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach(walk);
+    else if (node.kind === 'not') walk(node.condition);
+  };
+  for (const id of ids) visit(id);
+  return found;
 }
 
 export class TriggerEngine {
@@ -119,9 +141,13 @@ export class TriggerEngine {
   private async evaluate(accounts: readonly string[], segments: readonly string[], asOf: Date) {
     const { dialect } = this.store;
     const q = dialect.quoteIdentifier;
+    // Only the segments asked for and those they refer to, and no metric columns: the
+    // query then reads only what their conditions need.
+    const needed = segmentClosure(this.workspace, segments);
     const layers = compileLayers(dialect, {
       metrics: this.workspace.metrics,
-      segments: this.workspace.segments,
+      segments: this.workspace.segments.filter((segment) => needed.has(segment.id)),
+      metricOutputs: [],
       asOf,
     });
     const flags = segments.map((segment, i) => `${q(segmentColumn(segment))} AS s${i}`).join(', ');

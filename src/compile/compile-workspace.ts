@@ -12,6 +12,8 @@ export interface CompileInput {
   readonly segments: readonly SegmentNode[];
   /** The instant the workspace is evaluated at: no row after it is seen. */
   readonly asOf: Date;
+  /** Metrics given a column of the output (default every one); conditions may use others. */
+  readonly metricOutputs?: readonly string[];
 }
 
 /** Account columns usable as numeric metrics without a declaration. */
@@ -246,7 +248,9 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   };
 
   const outputs = [
-    ...Object.keys(input.metrics).map((name) => `${metricRef(name)} AS ${q(metricColumn(name))}`),
+    ...(input.metricOutputs ?? Object.keys(input.metrics)).map(
+      (name) => `${metricRef(name)} AS ${q(metricColumn(name))}`,
+    ),
     ...input.segments.map((s) => `${segment(s.id)} AS ${q(segmentColumn(s.id))}`),
   ];
   // Account columns are referenced by bare name and scan columns have unique names, so
