@@ -81,29 +81,42 @@ export class ActivationDb {
     events: readonly { id: string; webhook: string; type: string; body: string }[],
     now: number,
   ): Promise<void> {
+    // One statement per table (a statement each costs a millisecond or so).
+    const values = (rows: readonly string[][]) => rows.map((row) => `(${row.join(', ')})`).join(', ');
+    const known = initial.map(({ account }) => [lit(account)]);
+    const joined = [
+      ...initial.flatMap(({ account, segments }) =>
+        segments.map((segment) => [lit(account), lit(segment), lit(now)]),
+      ),
+      ...changes.flatMap(({ account, entered }) =>
+        entered.map((segment) => [lit(account), lit(segment), lit(now)]),
+      ),
+    ];
+    const left = changes.flatMap(({ account, exited }) =>
+      exited.map((segment) => [lit(account), lit(segment)]),
+    );
+    const queued = events.map((event) => [
+      lit(event.id),
+      lit(event.webhook),
+      lit(event.type),
+      lit(event.body),
+      "'pending'",
+      '0',
+      lit(now),
+      lit(now),
+      'NULL',
+      'NULL',
+    ]);
     await this.run('BEGIN TRANSACTION');
     try {
-      for (const { account, segments } of initial) {
-        await this.run(`INSERT OR IGNORE INTO known_accounts VALUES (${lit(account)})`);
-        for (const segment of segments)
-          await this.run(
-            `INSERT OR IGNORE INTO live_memberships VALUES (${lit(account)}, ${lit(segment)}, ${lit(now)})`,
-          );
-      }
-      for (const { account, entered, exited } of changes) {
-        for (const segment of entered)
-          await this.run(
-            `INSERT OR IGNORE INTO live_memberships VALUES (${lit(account)}, ${lit(segment)}, ${lit(now)})`,
-          );
-        for (const segment of exited)
-          await this.run(
-            `DELETE FROM live_memberships WHERE account_id = ${lit(account)} AND segment = ${lit(segment)}`,
-          );
-      }
-      for (const event of events)
+      if (known.length > 0) await this.run(`INSERT OR IGNORE INTO known_accounts VALUES ${values(known)}`);
+      if (left.length > 0)
         await this.run(
-          `INSERT OR IGNORE INTO outbox VALUES (${lit(event.id)}, ${lit(event.webhook)}, ${lit(event.type)}, ${lit(event.body)}, 'pending', 0, ${lit(now)}, ${lit(now)}, NULL, NULL)`,
+          `DELETE FROM live_memberships WHERE (account_id, segment) IN (VALUES ${values(left)})`,
         );
+      if (joined.length > 0)
+        await this.run(`INSERT OR IGNORE INTO live_memberships VALUES ${values(joined)}`);
+      if (queued.length > 0) await this.run(`INSERT OR IGNORE INTO outbox VALUES ${values(queued)}`);
       await this.run('COMMIT');
     } catch (error) {
       await this.run('ROLLBACK');
@@ -127,9 +140,11 @@ export class ActivationDb {
     return rows.map(toOutboxRow);
   }
 
-  async delivered(id: string, now: number): Promise<void> {
+  async delivered(ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
     await this.run(
-      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ${lit(now)}, last_error = NULL WHERE id = ${lit(id)}`,
+      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ${lit(now)}, last_error = NULL
+       WHERE id IN (${ids.map((id) => lit(id)).join(', ')})`,
     );
   }
 

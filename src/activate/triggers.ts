@@ -35,6 +35,9 @@ export interface TriggerResult {
   readonly entered: number;
   readonly exited: number;
   readonly events: number;
+  /** Time spent evaluating, and recording the changes. */
+  readonly evaluateSeconds: number;
+  readonly recordSeconds: number;
 }
 
 /** The segments `ids` and every segment they depend on (parents, `segment` conditions). */
@@ -88,7 +91,9 @@ export class TriggerEngine {
           segments.set(segment, by.add(name));
         }
       }
-    if (wanted.size === 0) return { accounts: 0, entered: 0, exited: 0, events: 0 };
+    if (wanted.size === 0)
+      return { accounts: 0, entered: 0, exited: 0, events: 0, evaluateSeconds: 0, recordSeconds: 0 };
+    const started = performance.now();
     const accounts = [...wanted.keys()];
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
     const current = await this.evaluate(accounts, segments, now);
@@ -133,8 +138,16 @@ export class TriggerEngine {
       exited += change.exited.length;
       if (change.entered.length + change.exited.length > 0) changes.push(change);
     }
+    const evaluated = performance.now();
     await this.db.record(changes, initial, events, now.getTime());
-    return { accounts: accounts.length, entered, exited, events: events.length };
+    return {
+      accounts: accounts.length,
+      entered,
+      exited,
+      events: events.length,
+      evaluateSeconds: (evaluated - started) / 1000,
+      recordSeconds: (performance.now() - evaluated) / 1000,
+    };
   }
 
   /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */

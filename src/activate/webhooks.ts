@@ -83,7 +83,7 @@ export class WebhookSender {
     await this.running;
   }
 
-  /** One round: every due delivery tried once (four at a time). Returns how many were tried. */
+  /** One round: every due delivery tried once (16 at a time). Returns how many were tried. */
   deliverDue(): Promise<number> {
     this.running ??= this.round().finally(() => {
       this.running = null;
@@ -98,17 +98,25 @@ export class WebhookSender {
         (row) => this.workspace.config.webhooks[row.webhook],
       );
       if (due.length === 0) return tried;
-      for (let start = 0; start < due.length; start += 4)
-        await Promise.all(due.slice(start, start + 4).map((row) => this.deliver(row)));
+      const done: string[] = [];
+      for (let start = 0; start < due.length; start += 16)
+        await Promise.all(
+          due.slice(start, start + 16).map(async (row) => {
+            if (await this.deliver(row)) done.push(row.id);
+          }),
+        );
+      // The successes marked in one statement; a crash before it sends them again (at least once).
+      await this.db.delivered(done, Date.now());
       tried += due.length;
       if (due.length < 100) return tried;
     }
   }
 
-  private async deliver(row: OutboxRow): Promise<void> {
+  /** One try; true when the receiver took it (failures are recorded here). */
+  private async deliver(row: OutboxRow): Promise<boolean> {
     const config = this.workspace.config.webhooks[row.webhook];
     const secret = this.secrets.get(row.webhook);
-    if (!config || !secret) return;
+    if (!config || !secret) return false;
     const timestamp = Math.floor(Date.now() / 1000);
     let failure: string | null = null;
     try {
@@ -133,13 +141,14 @@ export class WebhookSender {
           ? `no answer in ${config.timeoutMs} ms`
           : (error as Error).message;
     }
+    if (failure === null) return true;
     const now = Date.now();
-    if (failure === null) return this.db.delivered(row.id, now);
     const attempts = row.attempts + 1;
     const retryAt =
       attempts >= config.maxAttempts
         ? null
         : now + backoff(attempts, this.options.retryBaseMs ?? 1000, this.options.retryCapMs ?? 3_600_000);
     await this.db.failed(row.id, failure, retryAt);
+    return false;
   }
 }

@@ -83,25 +83,3 @@ export async function accountHistory(store: Store, accountId: string) {
   }
   return history;
 }
-
-/**
- * An account in one run: its segments, the segment each scheme gave it, and its metric
- * values (null when the run does not hold the account).
- */
-export async function accountInRun(store: Store, run: StoredRun, accountId: string) {
-  const q = store.dialect.quoteIdentifier;
-  const columns = [
-    ...run.segments.map((id, i) => `${q(segmentColumn(id))} AS s${i}`),
-    ...run.schemes.map((scheme, i) => `${q(schemeColumn(scheme))} AS p${i}`),
-    ...run.metrics.map((name, i) => `${q(metricColumn(name))} AS m${i}`),
-  ];
-  const [row] = await store.query<Record<string, unknown>>(
-    `SELECT account_id${columns.map((c) => `, ${c}`).join('')} FROM ${run.table} WHERE account_id = ${store.dialect.literal(accountId)}`,
-  );
-  if (!row) return null;
-  return {
-    segments: run.segments.filter((_, i) => Boolean(row[`s${i}`])).sort(),
-    primary: Object.fromEntries(run.schemes.map((scheme, i) => [scheme, row[`p${i}`] as string | null])),
-    metrics: Object.fromEntries(run.metrics.map((name, i) => [name, row[`m${i}`] as number | string | null])),
-  };
-}

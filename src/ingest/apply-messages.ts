@@ -27,6 +27,7 @@ export interface ApplyResult {
   readonly pending: number;
   /** Rows the importer refused (kept in rejected.ndjson). */
   readonly rejected: number;
+  readonly seconds: number;
 }
 
 type Row = Record<string, unknown>;
@@ -104,7 +105,10 @@ export class MessageApplier {
       .map((line) => JSON.parse(line) as LoggedMessage);
   }
 
-  async apply(messages: readonly LoggedMessage[]): Promise<{ summary: ApplyResult; touched: Touched }> {
+  async apply(
+    messages: readonly LoggedMessage[],
+  ): Promise<{ summary: ApplyResult; touched: Touched; changedAccounts: string[] }> {
+    const started = performance.now();
     const all = [...this.pending(), ...messages];
     const { literal } = this.store.dialect;
     const q = (name: string) => this.store.dialect.quoteIdentifier(name);
@@ -236,8 +240,10 @@ export class MessageApplier {
         traitChanges: traitChanges.size,
         pending: stillWaiting.length,
         rejected: rejected.length,
+        seconds: (performance.now() - started) / 1000,
       },
       touched,
+      changedAccounts: [...changedAccounts.keys()],
     };
   }
 

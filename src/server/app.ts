@@ -18,6 +18,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
+import type { ProfileViews } from './profile-view.js';
 import { registerReadRoutes } from './read-routes.js';
 
 /**
@@ -39,6 +40,7 @@ export interface ServerOptions {
   readonly activation: ActivationDb;
   readonly webhooks: WebhookSender;
   readonly scheduler: Scheduler;
+  readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -186,6 +188,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     workspace: options.workspace,
     store: options.store,
     withStore: options.withStore,
+    profiles: options.profiles,
     guard: requireScope(options.keys, 'read'),
   });
   registerAdminRoutes(app, {

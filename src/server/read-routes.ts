@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
-import { listRuns, previousRun, readRun } from '../engine/run-snapshot.js';
-import { accountInRun, segmentMembers } from '../engine/snapshots.js';
+import { listRuns, readRun } from '../engine/run-snapshot.js';
+import { segmentMembers } from '../engine/snapshots.js';
 import { didYouMean } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import type { ProfileViews } from './profile-view.js';
 
 /**
  * The read API (read or admin keys): segments with their sizes, a segment's members page
@@ -27,10 +28,11 @@ export function registerReadRoutes(
     readonly workspace: Workspace;
     readonly store: Store;
     readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
+    readonly profiles: ProfileViews;
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
-  const { workspace, store, withStore, guard } = options;
+  const { workspace, store, withStore, guard, profiles } = options;
   const notFound = (reply: FastifyReply, message: string) =>
     reply.code(404).send({ error: 'not_found', message });
   const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
@@ -85,39 +87,25 @@ export function registerReadRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) =>
-    withStore(async () => {
-      const { id } = request.params;
-      const [account] = await store.query<Record<string, unknown>>(
-        `SELECT * FROM accounts WHERE account_id = ${store.dialect.literal(id)}`,
-      );
-      if (!account) return notFound(reply, `no account '${id}'`);
-      const run = await latestRun();
-      const inRun = run ? await accountInRun(store, run, id) : null;
-      const traits = typeof account.traits === 'string' ? JSON.parse(account.traits) : (account.traits ?? {});
-      // The next action of each playbook: a first touch where the account entered in this run.
-      const before = run ? await previousRun(store, run.runId) : null;
-      const earlier = before ? await accountInRun(store, before, id) : null;
-      const playbooks = (inRun?.segments ?? []).flatMap((segment) => {
-        const playbook = workspace.config.playbooks?.[segment];
-        if (!playbook || !run) return [];
-        const entered = !(earlier?.segments.includes(segment) ?? false);
-        return [
-          {
-            segment,
-            ...playbook,
-            next: nextAction(playbook, { entered, turn: 0, asOf: new Date(run.asOf) }),
-          },
-        ];
-      });
-      return {
-        account: { ...account, traits },
-        run: run ? { runId: run.runId, asOf: run.asOf } : null,
-        segments: inRun?.segments ?? [],
-        primary: inRun?.primary ?? {},
-        metrics: inRun?.metrics ?? {},
-        playbooks,
-      };
-    }),
-  );
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
+    const { id } = request.params;
+    const found = await profiles.profile(id);
+    if (!found) return notFound(reply, `no account '${id}'`);
+    if (!('segments' in found)) return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [] };
+    // The next action of each playbook: a first touch where the account entered in this run.
+    const playbooks = found.segments.flatMap((segment) => {
+      const playbook = workspace.config.playbooks?.[segment];
+      if (!playbook) return [];
+      const entered = !found.previousSegments.includes(segment);
+      return [
+        {
+          segment,
+          ...playbook,
+          next: nextAction(playbook, { entered, turn: 0, asOf: new Date(found.run.asOf) }),
+        },
+      ];
+    });
+    const { previousSegments: _previous, ...profile } = found;
+    return { ...profile, playbooks };
+  });
 }

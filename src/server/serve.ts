@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
 import { buildServer } from './app.js';
+import { ProfileViews } from './profile-view.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -74,6 +75,7 @@ export async function startServer(options: {
     return result;
   };
   const scheduler = new Scheduler(options.store, options.workspace, activation, withStore);
+  const profiles = new ProfileViews(options.store, withStore);
   let applied = readCheckpoint(dir);
   let last: ApplyResult | null = null;
   let failure: string | null = null;
@@ -91,7 +93,17 @@ export async function startServer(options: {
         }
         return total;
       }
-      const { summary: result, touched } = await withStore(() => applier.apply(records as LoggedMessage[]));
+      const {
+        summary: result,
+        touched,
+        changedAccounts,
+      } = await withStore(async () => {
+        const applied = await applier.apply(records as LoggedMessage[]);
+        // The profile API's copies of account rows this apply changed.
+        await profiles.refresh(applied.changedAccounts);
+        return applied;
+      });
+      void changedAccounts;
       // Triggers before the checkpoint: after a crash in between, the records are applied
       // again (changing nothing) and their accounts evaluated again (sending what was not).
       if (triggers.active) lastTrigger = await withStore(() => triggers.onApplied(touched, new Date()));
@@ -122,6 +134,7 @@ export async function startServer(options: {
     activation,
     webhooks,
     scheduler,
+    profiles,
     health: () => ({
       applied,
       pending: last?.pending ?? applier.pending().length,
@@ -176,5 +189,6 @@ function sum(a: ApplyResult, b: ApplyResult): ApplyResult {
     traitChanges: a.traitChanges + b.traitChanges,
     pending: b.pending,
     rejected: a.rejected + b.rejected,
+    seconds: a.seconds + b.seconds,
   };
 }

@@ -150,6 +150,18 @@ playbooks:
         ],
       });
       expect((await get('/v1/accounts/nobody')).status).toBe(404);
+      // A group call renames a4: the profile shows it once the log is applied.
+      const renamed = await fetch(`${server.url}/v1/group`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${write}` },
+        body: JSON.stringify({ userId: 'u4', groupId: 'a4', traits: { name: 'Four Inc' } }),
+      });
+      expect(renamed.status).toBe(200);
+      await server.applyNow();
+      expect((await get('/v1/accounts/a4')).body).toMatchObject({
+        account: { name: 'Four Inc', mrr: 400 },
+        segments: ['paying'],
+      });
       expect((await get('/v1/accounts/a4', write)).status).toBe(403);
       // The OpenAPI document names every route the server answers.
       const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {

@@ -1,0 +1,183 @@
+/**
+ * Latencies of `strata serve` on an M workspace (issue #7), the server in its own process,
+ * this process the client and the webhook receiver, on loopback:
+ * - profile API: GET /v1/accounts/:id of random accounts, 500 requests/s for SECONDS
+ *   (open loop: a request every 2 ms whether or not the last one answered);
+ * - trigger latency: 1,000 track events/s for SECONDS, each the first `ping` of an account,
+ *   which enters the segment `pinged` (added to a copy of the workspace with a trigger and
+ *   a webhook): from sending the event to the webhook's POST arriving here.
+ * Usage: node --import tsx bench/serve-latency.ts [WORKSPACE=bench/out/seg-M] [SECONDS=10]
+ * (WORKSPACE: a workspace with a run, such as bench/segments.sh M leaves; it is copied.)
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKey } from '../src/server/api-keys.js';
+import { openStore } from '../src/store/open-store.js';
+import { loadWorkspace } from '../src/workspace/load-workspace.js';
+
+const source = process.argv[2] ?? 'bench/out/seg-M';
+const seconds = Number(process.argv[3] ?? 10);
+const dir = mkdtempSync(join(tmpdir(), 'strata-latency-'));
+cpSync(source, dir, {
+  recursive: true,
+  filter: (path) => !path.includes('/.strata/ingest') && !path.endsWith('activation.duckdb'),
+});
+
+// The webhook receiver: when each account's entered event arrives.
+const arrived = new Map<string, number>();
+const receiver = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk: Buffer) => {
+    body += chunk.toString();
+  });
+  request.on('end', () => {
+    const event = JSON.parse(body) as { type: string; accountId: string; segment: string };
+    if (event.segment === 'pinged' && event.type === 'segment.entered')
+      arrived.set(event.accountId, performance.now());
+    response.end();
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+appendFileSync(
+  join(dir, 'strata.yaml'),
+  `
+# Added by bench/serve-latency.ts.
+triggers:
+  ping: { segments: [pinged], events: [ping] }
+webhooks:
+  bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping] }
+`,
+);
+// The metric and segment the trigger watches, merged into the workspace's own sections.
+const yaml = (await import('node:fs')).readFileSync(join(dir, 'strata.yaml'), 'utf8');
+(await import('node:fs')).writeFileSync(
+  join(dir, 'strata.yaml'),
+  yaml
+    .replace(/^metrics:\n/m, 'metrics:\n  pings_1d: { count: { event: ping }, within: 1d }\n')
+    .replace(/^segments:\n/m, 'segments:\n  pinged: { where: { metric: pings_1d, gte: 1 } }\n'),
+);
+
+// Accounts to ask for and to ping, read before the server takes the store.
+const workspace = loadWorkspace(dir);
+const store = await openStore(workspace);
+const accounts = (
+  await store.query<{ account_id: string }>(
+    'SELECT account_id FROM accounts ORDER BY hash(account_id) LIMIT 20000',
+  )
+).map((row) => row.account_id);
+await store.close();
+const read = createKey(dir, 'read').key;
+const write = createKey(dir, 'write').key;
+
+const server = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'src/cli/main.ts', 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_HOOK: 'bench-secret' } },
+);
+let printed = '';
+for await (const chunk of server.stdout as AsyncIterable<Buffer>) {
+  printed += chunk.toString();
+  if (printed.trim().endsWith('}')) break;
+}
+const { url } = JSON.parse(printed) as { url: string };
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const round = (value: number) => Math.round(value * 100) / 100;
+
+/** Calls `send` every `intervalMs` for `seconds` (open loop); resolves when every call has settled. */
+async function openLoop(intervalMs: number, send: (i: number) => Promise<void>): Promise<number> {
+  const calls: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+    calls.push(send(i));
+    const next = started + (i + 1) * intervalMs;
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await Promise.all(calls);
+  return calls.length;
+}
+
+// 1. Profiles at 500 requests/s (after a second of warm-up).
+const profileMs: number[] = [];
+let profileErrors = 0;
+const profile = async (i: number, record: boolean) => {
+  const begun = performance.now();
+  const response = await fetch(
+    `${url}/v1/accounts/${encodeURIComponent(accounts[i % accounts.length] as string)}`,
+    {
+      headers: { authorization: `Bearer ${read}` },
+    },
+  );
+  await response.arrayBuffer();
+  if (response.status !== 200) profileErrors++;
+  if (record) profileMs.push(performance.now() - begun);
+};
+for (let i = 0; i < 500; i++) await profile(i, false);
+const profiles = await openLoop(2, (i) => profile(i, true));
+
+// 2. Trigger latency at 1,000 events/s: batches of 10 events every 10 ms, each the first ping of its account.
+const sentAt = new Map<string, number>();
+let next = 0;
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${write}` };
+const batches = await openLoop(10, async () => {
+  const batch = Array.from({ length: 10 }, () => {
+    const account = accounts[next++ % accounts.length] as string;
+    return { type: 'track', userId: `bench-${account}`, event: 'ping', context: { groupId: account } };
+  });
+  const begun = performance.now();
+  for (const event of batch) if (!sentAt.has(event.context.groupId)) sentAt.set(event.context.groupId, begun);
+  const response = await fetch(`${url}/v1/batch`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ batch }),
+  });
+  await response.arrayBuffer();
+});
+const deadline = performance.now() + 15_000;
+while (arrived.size < sentAt.size && performance.now() < deadline)
+  await new Promise((resolve) => setTimeout(resolve, 50));
+const triggerMs = [...sentAt]
+  .filter(([account]) => arrived.has(account))
+  .map(([account, at]) => (arrived.get(account) as number) - at);
+
+server.kill('SIGTERM');
+await once(server, 'exit');
+receiver.close();
+rmSync(dir, { recursive: true, force: true });
+console.log(
+  JSON.stringify(
+    {
+      workspace: source,
+      seconds,
+      profile: {
+        requests: profiles,
+        perSecond: round(profiles / seconds),
+        errors: profileErrors,
+        p50Ms: round(percentile(profileMs, 50)),
+        p99Ms: round(percentile(profileMs, 99)),
+        maxMs: round(Math.max(...profileMs)),
+      },
+      trigger: {
+        events: batches * 10,
+        perSecond: round((batches * 10) / seconds),
+        accounts: sentAt.size,
+        webhooksReceived: arrived.size,
+        p50Ms: round(percentile(triggerMs, 50)),
+        p99Ms: round(percentile(triggerMs, 99)),
+        maxMs: round(Math.max(...triggerMs)),
+      },
+    },
+    null,
+    2,
+  ),
+);
