@@ -59,7 +59,7 @@ export async function exportData(store: Store, request: ExportRequest) {
   return { rows, path: request.path, runId: run.runId };
 }
 
-const only = (store: Store, run: StoredRun, segment?: string) =>
+const only = (store: Store, segment?: string) =>
   segment === undefined ? '1 = 1' : store.dialect.quoteIdentifier(segmentColumn(segment));
 
 function membershipsSql(store: Store, run: StoredRun, segment?: string): string {
@@ -80,7 +80,7 @@ function metricsSql(store: Store, run: StoredRun, segment?: string): string {
   const traits = ['name', 'plan', 'mrr'].filter((column) => !run.metrics.includes(column));
   const columns = [...traits, ...run.metrics.map((name) => `${q(metricColumn(name))} AS ${q(name)}`)];
   return `SELECT account_id, ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
-          WHERE ${only(store, run, segment)} ORDER BY account_id`;
+          WHERE ${only(store, segment)} ORDER BY account_id`;
 }
 
 function crmSql(store: Store, run: StoredRun, layout: CrmLayout, segment?: string): string {
@@ -107,7 +107,7 @@ function crmSql(store: Store, run: StoredRun, layout: CrmLayout, segment?: strin
           ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata_${salesforceName(scheme)}__c`)}`),
         ];
   return `SELECT ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
-          WHERE ${only(store, run, segment)} ORDER BY account_id`;
+          WHERE ${only(store, segment)} ORDER BY account_id`;
 }
 
 /** A Salesforce API name part: letters, digits and single underscores, starting with a letter. */

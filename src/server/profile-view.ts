@@ -72,7 +72,9 @@ class RunView {
         run.schemes.forEach((_, s) => {
           (this.primary[s] as (string | null)[])[i] = (row[`p${s}`] as string | null) ?? null;
         });
-        run.metrics.forEach((name, m) => this.setMetric(name, i, n, row[`m${m}`]));
+        run.metrics.forEach((name, m) => {
+          this.setMetric(name, i, n, row[`m${m}`]);
+        });
         this.accounts.set(i, JSON.stringify(accountRow(row)));
       });
     }
