@@ -32,6 +32,9 @@ export interface ApplyResult {
 
 type Row = Record<string, unknown>;
 
+/** How far back a copy of an event (same messageId) is looked for. */
+export const DEDUPE_DAYS = 7;
+
 /** What an apply changed for each account: the events it got and the traits that changed (for triggers). */
 export type Touched = Map<string, { readonly events: Set<string>; readonly traits: Set<string> }>;
 
@@ -254,7 +257,14 @@ export class MessageApplier {
     const file = join(this.staging, `${table}.ndjson`);
     writeFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
     try {
-      const result = await this.store.importFile({ table, file, format: 'ndjson', skipInvalid: true });
+      // A retry carries its event's time: copies are looked for among the last week's events.
+      const result = await this.store.importFile({
+        table,
+        file,
+        format: 'ndjson',
+        skipInvalid: true,
+        ...(table === 'events' ? { dedupeWithinDays: DEDUPE_DAYS } : {}),
+      });
       return result.errors.map((error) => ({
         table,
         row: rows[error.line - 1] ?? null,

@@ -26,6 +26,13 @@ export interface ImportRequest {
   readonly map?: Readonly<Record<string, string>>;
   /** Import the valid rows and count the rest, instead of rejecting the whole file. */
   readonly skipInvalid?: boolean;
+  /**
+   * For a table whose copies are ignored (events): look for a stored copy only among rows
+   * whose time is at most this many days before the earliest of the file (retries of an
+   * event carry its time), so a small file does not read the whole table. Default: all rows.
+   * (DuckDB; ClickHouse always compares with every row, by key.)
+   */
+  readonly dedupeWithinDays?: number;
   /** Called now and then with the share of the file read so far (0-1). */
   readonly onProgress?: (fraction: number) => void;
 }
