@@ -116,9 +116,18 @@ export async function startServer(options: {
       total = total ? sum(total, result) : result;
     }
   };
+  // At most one apply waits behind the running one: calls meanwhile share it (a timer tick
+  // during a long apply must not line up applies of a few messages each).
+  let queued: Promise<ApplyResult | null> | null = null;
   const applyNow = () => {
-    running = running.catch(() => null).then(applyOnce);
-    return running;
+    queued ??= running
+      .catch(() => null)
+      .then(() => {
+        queued = null;
+        return applyOnce();
+      });
+    running = queued;
+    return queued;
   };
   await applyNow();
 
