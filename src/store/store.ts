@@ -26,13 +26,6 @@ export interface ImportRequest {
   readonly map?: Readonly<Record<string, string>>;
   /** Import the valid rows and count the rest, instead of rejecting the whole file. */
   readonly skipInvalid?: boolean;
-  /**
-   * For a table whose copies are ignored (events): look for a stored copy only among rows
-   * whose time is at most this many days before the earliest of the file (retries of an
-   * event carry its time), so a small file does not read the whole table. Default: all rows.
-   * (DuckDB; ClickHouse always compares with every row, by key.)
-   */
-  readonly dedupeWithinDays?: number;
   /** Called now and then with the share of the file read so far (0-1). */
   readonly onProgress?: (fraction: number) => void;
 }
@@ -102,6 +95,13 @@ export interface Store {
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */
   importFile(request: ImportRequest): Promise<ImportResult>;
+  /**
+   * Appends the rows of an NDJSON file of events that the caller has validated (the
+   * ingestion API's), leaving out those whose event_id is stored among the events of the
+   * last `withinDays` days before the file's earliest; returns how many were new. One
+   * statement where the engine allows, without the importer's checks and report.
+   */
+  appendEvents(file: string, withinDays: number): Promise<number>;
   /** Row counts and time ranges of every table. */
   stats(): Promise<TableStats[]>;
   /** The schema version this store is at. */

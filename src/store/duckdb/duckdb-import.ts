@@ -187,13 +187,8 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     const writeRows = async () => {
       if (table.onDuplicateKey === 'keep') {
         // Append-only tables (events): new keys go straight in, known keys are left alone.
-        // With a window, only recent stored rows are compared (zone maps skip the rest).
-        const window =
-          request.dedupeWithinDays !== undefined && table.timeColumn
-            ? ` AND t.${q(table.timeColumn)} >= (SELECT min(${q(table.timeColumn)}) FROM ${stage}) - INTERVAL ${Math.ceil(request.dedupeWithinDays)} DAY`
-            : '';
         const inserted = await store.executeCount(
-          `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch}${window})`,
+          `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
         );
         return { inserted, updated: 0, unchanged: validCount - inserted };
       }

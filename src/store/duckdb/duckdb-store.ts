@@ -173,6 +173,22 @@ export class DuckDBStore implements Store {
     );
   }
 
+  appendEvents(file: string, withinDays: number): Promise<number> {
+    const q = this.dialect.quoteIdentifier;
+    const { columns } = TABLES.events;
+    const types = columns
+      .map((c) => `${q(c.name)}: ${this.dialect.literal(this.dialect.columnType(c.type))}`)
+      .join(', ');
+    const names = columns.map((c) => q(c.name)).join(', ');
+    const rows = `read_json(${this.dialect.literal(file)}, format = 'newline_delimited', columns = {${types}})`;
+    // Only recent stored events are compared: zone maps skip the older row groups.
+    return this.executeCount(
+      `INSERT INTO events (${names}) SELECT ${names} FROM ${rows} v
+       WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = v.event_id
+         AND e.ts >= (SELECT min(ts) FROM ${rows}) - INTERVAL ${Math.ceil(withinDays)} DAY)`,
+    );
+  }
+
   /** Runs a statement and returns how many rows it inserted, updated, deleted or created. */
   async executeCount(sql: string): Promise<number> {
     const result = await this.connection.run(sql);
