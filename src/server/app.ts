@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
+  /** Told when messages are on disk, so the log is applied without waiting for the timer. */
+  readonly onLogged?: () => void;
   /** Largest request body, bytes after decompression (default 4 MiB). */
   readonly bodyLimit?: number;
   /** Requests a minute per API key (default 60,000); requests without a valid key, 600 a minute per address. */
@@ -162,6 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const write = requireScope(options.keys, 'write');
   const accept = async (messages: LoggedMessage[], reply: FastifyReply) => {
     await options.log.append(messages);
+    options.onLogged?.();
     return reply.send({ success: true });
   };
   for (const type of ['identify', 'track', 'group', 'page'] as const satisfies readonly MessageType[])

@@ -144,6 +144,10 @@ export async function startServer(options: {
     webhooks,
     scheduler,
     profiles,
+    // Applied as soon as logged (one apply at a time); the timer only retries after failures.
+    onLogged: () => {
+      applyNow().catch(() => undefined);
+    },
     health: () => ({
       applied,
       pending: last?.pending ?? applier.pending().length,
