@@ -99,6 +99,7 @@ export function openApiDocument(version: string) {
         "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks",
         [id('Account id')],
       ),
+      '/v1/users/{id}': read("A user and their account's profile", [id('User id')]),
       '/v1/admin/webhooks/deliveries': {
         get: {
           summary: 'Webhook deliveries, newest first (admin keys)',

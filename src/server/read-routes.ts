@@ -87,10 +87,10 @@ export function registerReadRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
-    const { id } = request.params;
+  /** An account's profile with its playbooks' next actions, or null. */
+  const accountProfile = async (id: string) => {
     const found = await profiles.profile(id);
-    if (!found) return notFound(reply, `no account '${id}'`);
+    if (!found) return null;
     if (!('segments' in found)) return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [] };
     // The next action of each playbook: a first touch where the account entered in this run.
     const playbooks = found.segments.flatMap((segment) => {
@@ -107,5 +107,23 @@ export function registerReadRoutes(
     });
     const { previousSegments: _previous, ...profile } = found;
     return { ...profile, playbooks };
+  };
+
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
+    const profile = await accountProfile(request.params.id);
+    return profile ?? notFound(reply, `no account '${request.params.id}'`);
+  });
+
+  // A user: their row, and their account's profile (for personalising what they see).
+  app.get<{ Params: { id: string } }>('/v1/users/:id', { preHandler: guard }, async (request, reply) => {
+    const { id } = request.params;
+    const [user] = await withStore(() =>
+      store.query<Record<string, unknown>>(
+        `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
+      ),
+    );
+    if (!user) return notFound(reply, `no user '${id}'`);
+    const traits = typeof user.traits === 'string' ? JSON.parse(user.traits) : (user.traits ?? {});
+    return { user: { ...user, traits }, account: await accountProfile(String(user.account_id)) };
   });
 }

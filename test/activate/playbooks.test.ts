@@ -162,6 +162,12 @@ playbooks:
         account: { name: 'Four Inc', mrr: 400 },
         segments: ['paying'],
       });
+      // The group call linked user u4 to a4: their profile carries the account's.
+      expect((await get('/v1/users/u4')).body).toMatchObject({
+        user: { user_id: 'u4', account_id: 'a4' },
+        account: { account: { name: 'Four Inc' }, segments: ['paying'] },
+      });
+      expect((await get('/v1/users/nobody')).status).toBe(404);
       expect((await get('/v1/accounts/a4', write)).status).toBe(403);
       // The OpenAPI document names every route the server answers.
       const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
@@ -182,6 +188,7 @@ playbooks:
           '/v1/segments',
           '/v1/segments/{id}/members',
           '/v1/track',
+          '/v1/users/{id}',
         ].sort(),
       );
     } finally {
