@@ -91,6 +91,8 @@ export function revokeKey(workspaceDir: string, idOrKey: string): KeyRecord {
 /** What a request's key may do, checked against hashes read at start (and on reload). */
 export class KeyRing {
   private records: KeyRecord[];
+  /** SHA-256 of keys presented lately (at most 10,000 kept). */
+  private readonly hashes = new Map<string, Buffer>();
 
   constructor(private readonly workspaceDir: string) {
     this.records = readKeys(workspaceDir);
@@ -107,7 +109,9 @@ export class KeyRing {
 
   /** The live key matching `key`, or null. Compared in constant time. */
   find(key: string): KeyRecord | null {
-    const hash = Buffer.from(digest(key), 'hex');
+    // Each request asks twice (rate limit, then scope): a busy key is hashed once.
+    const hash = this.hashes.get(key) ?? Buffer.from(digest(key), 'hex');
+    if (this.hashes.size < 10_000) this.hashes.set(key, hash);
     for (const record of this.records)
       if (record.revokedAt === null && timingSafeEqual(hash, Buffer.from(record.sha256, 'hex')))
         return record;

@@ -42,10 +42,11 @@ class RunView {
     this.primary = run.schemes.map(() => []);
   }
 
-  async load(store: Store): Promise<void> {
+  /** Reads the run a page at a time, each page in its own turn of the store (applies go on between). */
+  async load(store: Store, turn: <T>(work: () => Promise<T>) => Promise<T>): Promise<void> {
     const { run, previous } = this;
     const q = store.dialect.quoteIdentifier;
-    const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${run.table}`);
+    const [count] = await turn(() => store.query<{ n: number }>(`SELECT count(*) AS n FROM ${run.table}`));
     const n = Number(count?.n ?? 0);
     const width = run.segments.length;
     this.flags = new Uint8Array(n * width);
@@ -59,9 +60,11 @@ class RunView {
       ...accountColumns,
     ];
     for (let offset = 0; offset < n; offset += PAGE) {
-      const rows = await store.query<Row>(
-        `SELECT ${columns.join(', ')} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
-         ORDER BY r.account_id LIMIT ${PAGE} OFFSET ${offset}`,
+      const rows = await turn(() =>
+        store.query<Row>(
+          `SELECT ${columns.join(', ')} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
+           ORDER BY r.account_id LIMIT ${PAGE} OFFSET ${offset}`,
+        ),
       );
       rows.forEach((row, k) => {
         const i = offset + k;
@@ -82,9 +85,11 @@ class RunView {
     const shared = run.segments.filter((id) => previous.segments.includes(id));
     if (shared.length === 0) return;
     for (let offset = 0; ; offset += PAGE) {
-      const rows = await store.query<Row>(
-        `SELECT account_id, ${shared.map((id, i) => `${q(segmentColumn(id))} AS ${q(`s${i}`)}`).join(', ')}
-         FROM ${previous.table} ORDER BY account_id LIMIT ${PAGE} OFFSET ${offset}`,
+      const rows = await turn(() =>
+        store.query<Row>(
+          `SELECT account_id, ${shared.map((id, i) => `${q(segmentColumn(id))} AS ${q(`s${i}`)}`).join(', ')}
+           FROM ${previous.table} ORDER BY account_id LIMIT ${PAGE} OFFSET ${offset}`,
+        ),
       );
       for (const row of rows) {
         const i = this.index.get(String(row.account_id));
@@ -158,7 +163,7 @@ function accountRow(row: Row): Row {
 
 export class ProfileViews {
   private view: RunView | null = null;
-  private loading: Promise<RunView | null> | null = null;
+  private loading: Promise<void> | null = null;
   private checked = 0;
 
   constructor(
@@ -167,21 +172,27 @@ export class ProfileViews {
   ) {}
 
   /** The view of the latest run (checked at most once a second), loading it when new. */
+  /**
+   * The view of the latest run, checked at most once a second. The first one is waited
+   * for; a newer run's view is built meanwhile and the older one served until it is ready.
+   */
   private async current(): Promise<RunView | null> {
-    if (this.view && Date.now() - this.checked < 1000) return this.view;
-    this.loading ??= this.withStore(async () => {
-      const runs = await listRuns(this.store);
-      const latest = runs.at(-1);
+    if (Date.now() - this.checked >= 1000 && !this.loading) {
       this.checked = Date.now();
-      if (!latest) return null;
-      if (this.view?.run.runId === latest.runId) return this.view;
-      const view = new RunView(latest, await previousRun(this.store, latest.runId));
-      await view.load(this.store);
-      return view;
-    }).finally(() => {
-      this.loading = null;
-    });
-    this.view = await this.loading;
+      this.loading = (async () => {
+        const { latest, previous } = await this.withStore(async () => {
+          const latest = (await listRuns(this.store)).at(-1) ?? null;
+          return { latest, previous: latest ? await previousRun(this.store, latest.runId) : null };
+        });
+        if (!latest || this.view?.run.runId === latest.runId) return;
+        const view = new RunView(latest, previous);
+        await view.load(this.store, this.withStore);
+        this.view = view;
+      })().finally(() => {
+        this.loading = null;
+      });
+    }
+    if (!this.view && this.loading) await this.loading;
     return this.view;
   }
 
