@@ -96,8 +96,15 @@ export function openApiDocument(version: string) {
         query('search', { type: 'string' }, 'Text in the account id or name'),
       ]),
       '/v1/accounts/{id}': read(
-        "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks",
-        [id('Account id')],
+        "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions",
+        [
+          id('Account id'),
+          query(
+            'explain',
+            { type: 'string' },
+            'Saved models to explain the account by, comma-separated (e.g. churn)',
+          ),
+        ],
       ),
       '/v1/users/{id}': read("A user and their account's profile", [id('User id')]),
       '/v1/admin/webhooks/deliveries': {

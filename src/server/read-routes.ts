@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentMembers } from '../engine/snapshots.js';
-import { didYouMean } from '../errors.js';
+import { didYouMean, StrataError } from '../errors.js';
+import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ProfileViews } from './profile-view.js';
@@ -109,10 +110,32 @@ export function registerReadRoutes(
     return { ...profile, playbooks };
   };
 
-  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
-    const profile = await accountProfile(request.params.id);
-    return profile ?? notFound(reply, `no account '${request.params.id}'`);
-  });
+  app.get<{ Params: { id: string }; Querystring: { explain?: string } }>(
+    '/v1/accounts/:id',
+    { preHandler: guard },
+    async (request, reply) => {
+      const { id } = request.params;
+      const profile = await accountProfile(id);
+      if (!profile) return notFound(reply, `no account '${id}'`);
+      if (!request.query.explain) return profile;
+      // ?explain=churn[,expansion]: why each model scores the account as it does, at the
+      // run's as-of time (computed now: a query per model, not for every request).
+      const asOf = profile.run ? new Date(profile.run.asOf) : new Date();
+      const explanations = [];
+      for (const model of request.query.explain.split(',').filter(Boolean)) {
+        try {
+          explanations.push(
+            await withStore(() => explainAccount(store, workspace, model, id, { asOf, top: 10 })),
+          );
+        } catch (error) {
+          if (error instanceof StrataError)
+            return reply.code(404).send({ error: error.code, message: `explain=${model}: ${error.message}` });
+          throw error;
+        }
+      }
+      return { ...profile, explanations };
+    },
+  );
 
   // A user: their row, and their account's profile (for personalising what they see).
   app.get<{ Params: { id: string } }>('/v1/users/:id', { preHandler: guard }, async (request, reply) => {

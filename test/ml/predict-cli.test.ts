@@ -8,7 +8,11 @@ import { evaluateLayers } from '../../src/engine/evaluate.js';
 import { extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
 import { rowModel } from '../../src/ml/predict.js';
+import { createKey } from '../../src/server/api-keys.js';
+import { startServer } from '../../src/server/serve.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { readModel, type SavedModel } from '../../src/workspace/model-files.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -227,6 +231,29 @@ describe('strata predict on a generated world', () => {
     expect(1 / (1 + Math.exp(-logOdds))).toBeCloseTo(probability, 10);
     const first = explained.contributions[0];
     expect(first?.direction).toBe((first?.contribution ?? 0) > 0 ? 'raises' : 'lowers');
+
+    // The profile API's ?explain= gives the same explanation (no run: as of now, so compared
+    // with the CLI's at the same moment to the model's own precision).
+    const key = createKey(ws, 'read').key;
+    const workspace = loadWorkspace(ws);
+    const store = await openStore(workspace);
+    const server = await startServer({ workspace, store, port: 0 });
+    try {
+      const response = await fetch(`${server.url}/v1/accounts/${account}?explain=churn@1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { explanations: { probability: number; model: string }[] };
+      expect(body.explanations).toHaveLength(1);
+      expect(body.explanations[0]?.model).toBe('churn');
+      const missing = await fetch(`${server.url}/v1/accounts/${account}?explain=nomodel`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(missing.status).toBe(404);
+    } finally {
+      await server.stop();
+      await store.close();
+    }
   }, 60_000);
 
   it('writes every paying account with its probability, highest first', async () => {
