@@ -36,12 +36,8 @@ export interface ExportRequest {
 export async function exportData(store: Store, request: ExportRequest) {
   if (request.what === 'ab') {
     if (!request.test) throw new StrataError('invalid_argument', 'export ab needs --test <name>');
-    if (request.format !== 'csv') throw new StrataError('invalid_argument', 'export ab writes csv');
-    return {
-      rows: await exportAssignments(store, request.test, request.path),
-      path: request.path,
-      runId: null,
-    };
+    const rows = await exportAssignments(store, request.test, request.path, request.format);
+    return { rows, path: request.path, runId: null };
   }
   const run = await readRun(store, request.run);
   if (request.segment !== undefined && !run.segments.includes(request.segment))

@@ -130,6 +130,22 @@ schemes:
     ]);
   });
 
+  it("writes an A/B test's assignments as JSON lines", () => {
+    cli('ab', 'create', 'welcome', '--segment', 'paying');
+    expect(
+      cli('export', 'ab', '--test', 'welcome', '--format', 'json', '--out', join(dir, 'ab.json')).rows,
+    ).toBe(2);
+    const rows = readFileSync(join(dir, 'ab.json'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { test: string; account_id: string; variant: string });
+    expect(rows.map((row) => [row.test, row.account_id])).toEqual([
+      ['welcome', 'a1'],
+      ['welcome', 'a2'],
+    ]);
+    expect(rows.every((row) => ['control', 'treatment'].includes(row.variant))).toBe(true);
+  });
+
   it('writes metrics per account, and names bad requests', () => {
     cli('export', 'metrics', '--segment', 'paying', '--out', join(dir, 'metrics.csv'));
     const [header, ...rows] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');

@@ -3,7 +3,7 @@ import { compileLayers, metricColumn, segmentColumn } from '../../compile/compil
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
+import type { ExportFormat, Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../../workspace/metric-closure.js';
 import { type Comparison, compareProportions, welchTest } from '../statistics.js';
@@ -119,13 +119,19 @@ export async function createAbTest(
 }
 
 /** Writes a test's assignments to a CSV file (test, account_id, variant, assigned_at, run_id); returns the rows. */
-export async function exportAssignments(store: Store, test: string, path: string): Promise<number> {
+export async function exportAssignments(
+  store: Store,
+  test: string,
+  path: string,
+  format: ExportFormat = 'csv',
+): Promise<number> {
   await readTest(store, test);
   const lit = store.dialect.literal;
   return store.exportFile(
     `SELECT test, account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
      FROM strata_ab_assignments WHERE test = ${lit(test)} ORDER BY account_id`,
     path,
+    format,
   );
 }
 
