@@ -93,20 +93,19 @@ export async function startServer(options: {
         }
         return total;
       }
-      const {
-        summary: result,
-        touched,
-        changedAccounts,
-      } = await withStore(async () => {
+      const { summary: result, touched } = await withStore(async () => {
         const applied = await applier.apply(records as LoggedMessage[]);
         // The profile API's copies of account rows this apply changed.
         await profiles.refresh(applied.changedAccounts);
         return applied;
       });
-      void changedAccounts;
       // Triggers before the checkpoint: after a crash in between, the records are applied
       // again (changing nothing) and their accounts evaluated again (sending what was not).
-      if (triggers.active) lastTrigger = await withStore(() => triggers.onApplied(touched, new Date()));
+      if (triggers.active) {
+        lastTrigger = await withStore(() => triggers.onApplied(touched, new Date()));
+        // Delivered at once, not at the sender's next round.
+        if (lastTrigger.events > 0) void webhooks.deliverDue();
+      }
       applied = next;
       writeCheckpoint(dir, applied);
       log.dropBefore(applied);
