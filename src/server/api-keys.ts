@@ -100,7 +100,26 @@ export class KeyRing {
 
   /** Reads the keys file again (keys created or revoked while serving). */
   reload(): void {
-    this.records = readKeys(this.workspaceDir);
+    this.records = [...readKeys(this.workspaceDir), ...this.ephemeral];
+  }
+
+  /** Keys that live as long as the server: never written anywhere. */
+  private readonly ephemeral: KeyRecord[] = [];
+
+  /** Creates a key for this server's life only (the dashboard's read key); returns it. */
+  addEphemeral(scope: Scope, name: string): string {
+    const key = `strata_${scope}_${randomBytes(32).toString('base64url')}`;
+    const record: KeyRecord = {
+      id: key.slice(0, `strata_${scope}_`.length + 6),
+      scope,
+      name,
+      sha256: digest(key),
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+    };
+    this.ephemeral.push(record);
+    this.records.push(record);
+    return key;
   }
 
   get size(): number {

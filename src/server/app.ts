@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
 import { registerReadRoutes } from './read-routes.js';
@@ -77,7 +78,8 @@ function requireScope(keys: KeyRing, scope: Scope) {
     const key = presentedKey(request);
     const record = key ? keys.find(key) : null;
     if (!record) {
-      reply.header('www-authenticate', 'Basic realm="strata"');
+      // Bearer, not Basic: a Basic challenge makes browsers prompt for a password (the dashboard).
+      reply.header('www-authenticate', 'Bearer realm="strata"');
       return reply.code(401).send({
         error: 'unauthorized',
         message: key
@@ -200,6 +202,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     scheduler: options.scheduler,
     guard: requireScope(options.keys, 'admin'),
   });
+  registerDashboardRoutes(app);
   const document = openApiDocument(options.version);
   app.get('/openapi.json', async () => document);
   app.get('/health', async () => ({ ok: true, log: options.log.durable, ...options.health() }));

@@ -87,6 +87,9 @@ export function openApiDocument(version: string) {
       '/v1/group': ingest('An account (group) and its traits; links the user to it', 'Group'),
       '/v1/page': ingest('A page view (stored as event `page`)', 'Page'),
       '/v1/batch': ingest('Up to 10,000 messages of any type', 'Batch'),
+      '/v1/overview': read(
+        "The dashboard's first page: KPIs, and each segment's size and change since the previous run",
+      ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}/members': read("A page of a segment's members with their metrics", [
         id('Segment id'),

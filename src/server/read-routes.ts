@@ -38,6 +38,37 @@ export function registerReadRoutes(
     reply.code(404).send({ error: 'not_found', message });
   const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
 
+  // The dashboard's first page: sizes and changes since the previous run, and the KPIs.
+  app.get('/v1/overview', { preHandler: guard }, async () =>
+    withStore(async () => {
+      const runs = await listRuns(store);
+      const [run, previous] = [runs.at(-1) ?? null, runs.at(-2) ?? null];
+      const [totals] = run
+        ? await store.query<{ mrr: number | null }>(
+            `SELECT sum(a.mrr) AS mrr FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id`,
+          )
+        : [];
+      return {
+        runId: run?.runId ?? null,
+        asOf: run?.asOf ?? null,
+        previousRunId: previous?.runId ?? null,
+        accounts: run?.accounts ?? 0,
+        mrr: Number(totals?.mrr ?? 0),
+        segments: workspace.segments.map((segment) => {
+          const now = run?.sizes.segments[segment.id] ?? null;
+          const before = previous?.sizes.segments[segment.id];
+          return {
+            id: segment.id,
+            framework: segment.framework,
+            accounts: now,
+            change: now === null || before === undefined ? null : now - before,
+            playbook: Boolean(workspace.config.playbooks?.[segment.id]),
+          };
+        }),
+      };
+    }),
+  );
+
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {
       const run = await latestRun();

@@ -25,6 +25,8 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 export interface RunningServer {
   readonly url: string;
+  /** The dashboard, with a read key for this server's life in the fragment. */
+  readonly dashboardUrl: string;
   /** Applies everything logged so far; resolves when it is in the store. */
   applyNow(): Promise<ApplyResult | null>;
   /** Stops accepting, applies what is logged, closes the log (the store stays open: the caller's). */
@@ -177,8 +179,10 @@ export async function startServer(options: {
   // Keys created or revoked with `strata keys` while serving.
   const reload = setInterval(() => keys.reload(), 5000);
 
+  const dashboardKey = keys.addEphemeral('read', 'dashboard');
   return {
     url: address,
+    dashboardUrl: `${address}/#key=${dashboardKey}`,
     applyNow,
     async stop() {
       clearInterval(timer);

@@ -184,6 +184,7 @@ playbooks:
           '/v1/batch',
           '/v1/group',
           '/v1/identify',
+          '/v1/overview',
           '/v1/page',
           '/v1/segments',
           '/v1/segments/{id}/members',

@@ -42,9 +42,10 @@ export async function runServe(
     await store.close();
     throw error;
   }
-  output.result({ url: server.url, store: store.location }, () =>
+  output.result({ url: server.url, dashboard: server.dashboardUrl, store: store.location }, () =>
     [
       `strata serve: ${server.url} (store ${store.location})`,
+      `  dashboard: ${server.dashboardUrl}`,
       `  ingestion: POST ${server.url}/v1/track, /identify, /group, /page, /batch (write key as basic auth)`,
       '  stop with Ctrl-C',
     ].join('\n'),

@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/**
+ * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web) and the
+ * stylesheet under `/app/`, and the ES module builds of its packages under `/vendor/`
+ * (index.html's import map points there). No bundler: the browser loads modules as they are.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+/** A package's folder, found as Node finds it. */
+function packageDir(name: string): string {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return join(root, 'node_modules', name);
+  }
+}
+
+const VENDOR: Record<string, [string, string]> = {
+  'preact.mjs': ['preact', 'dist/preact.module.js'],
+  'preact-hooks.mjs': ['preact', 'hooks/dist/hooks.module.js'],
+  'htm.mjs': ['htm', 'dist/htm.module.js'],
+  'htm-preact.mjs': ['htm', 'preact/index.module.js'],
+  'echarts.mjs': ['echarts', 'dist/echarts.esm.min.js'],
+};
+
+/** Answers with a file's bytes, or says how to build it when it is missing. */
+function sendFile(reply: FastifyReply, path: string, type: string) {
+  if (!existsSync(path)) {
+    const message = `${path} is missing: run npm run build (it compiles the dashboard)`;
+    return reply.code(404).send({ error: 'not_built', message });
+  }
+  return reply.type(type).header('cache-control', 'no-cache').send(readFileSync(path));
+}
+
+const JS = 'text/javascript; charset=utf-8';
+
+export function registerDashboardRoutes(app: FastifyInstance): void {
+  app.get('/', (_request, reply) =>
+    sendFile(reply, join(root, 'web', 'index.html'), 'text/html; charset=utf-8'),
+  );
+  app.get('/app/style.css', (_request, reply) =>
+    sendFile(reply, join(root, 'web', 'style.css'), 'text/css; charset=utf-8'),
+  );
+  app.get<{ Params: { file: string } }>('/app/:file', (request, reply) => {
+    const { file } = request.params;
+    if (!/^[a-z-]+\.js$/.test(file))
+      return reply.code(404).send({ error: 'not_found', message: `no ${file}` });
+    return sendFile(reply, join(root, 'dist', 'web', file), JS);
+  });
+  app.get<{ Params: { file: string } }>('/vendor/:file', (request, reply) => {
+    const entry = VENDOR[request.params.file];
+    if (!entry) return reply.code(404).send({ error: 'not_found', message: `no ${request.params.file}` });
+    const [name, path] = entry;
+    return sendFile(reply, join(packageDir(name), path), JS);
+  });
+}

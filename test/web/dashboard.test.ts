@@ -1,0 +1,129 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * The dashboard in Debian's Chromium (installed by .ci/run), driven by playwright-core, on
+ * a generated world of 600 accounts with two runs: every number on screen is compared with
+ * the API's. Screenshots go to test/out/ (not committed).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const shots = join(import.meta.dirname, '..', 'out');
+const whole = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
+
+describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
+  const dir = tempDir('strata-web-');
+  let store: Store;
+  let server: RunningServer;
+  let browser: Browser;
+  let key: string;
+  const api = async <T>(path: string) =>
+    (await (
+      await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as T;
+
+  beforeAll(async () => {
+    const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(dir, 'data'), accounts: 600 });
+    const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, `data/${f}`]));
+    writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
+    expect(runCli(['import', '-w', dir, '--json']).code).toBe(0);
+    for (const asOf of ['2026-09-30', '2026-10-31'])
+      expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
+    const workspace = loadWorkspace(dir);
+    store = await openStore(workspace);
+    server = await startServer({ workspace, store, port: 0 });
+    key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    mkdirSync(shots, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await store?.close();
+  });
+
+  it('shows the overview with the API numbers, drills into a segment, pages and searches', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.locator('table[aria-label="Segments"] tbody tr').first().waitFor();
+    const overview = await api<{
+      accounts: number;
+      mrr: number;
+      segments: { id: string; accounts: number | null; change: number | null }[];
+    }>('/v1/overview');
+    expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
+    expect(await page.locator('[data-kpi="mrr"]').textContent()).toBe(whole(overview.mrr));
+    for (const segment of overview.segments) {
+      const cells = await page.locator(`tr[data-segment="${segment.id}"] td`).allTextContents();
+      const change =
+        segment.change === null ? '–' : `${segment.change > 0 ? '+' : ''}${whole(segment.change)}`;
+      expect([cells[0], cells[2], cells[3]]).toEqual([segment.id, whole(segment.accounts), change]);
+    }
+    expect(overview.segments.some((s) => s.change !== 0 && s.change !== null)).toBe(true);
+    await page.screenshot({ path: join(shots, 'overview-1280.png'), fullPage: true });
+
+    // Drill into the largest segment: the first page of members is the API's, MRR first.
+    const largest = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0];
+    await page.locator(`tr[data-segment="${largest?.id}"] a`).click();
+    await page.locator('table tbody tr[data-account]').first().waitFor();
+    const members = await api<{ total: number; members: { account_id: string }[] }>(
+      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr`,
+    );
+    expect(
+      await page
+        .locator('tr[data-account]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account'))),
+    ).toEqual(members.members.map((m) => m.account_id));
+    expect(await page.locator('[data-total]').textContent()).toBe(`${whole(members.total)} accounts`);
+    // The next page, by keyboard.
+    await page.getByRole('button', { name: 'Next' }).focus();
+    await page.keyboard.press('Enter');
+    const second = await api<{ members: { account_id: string }[] }>(
+      `/v1/segments/${largest?.id}/members?limit=25&offset=25&sort=mrr`,
+    );
+    await page.locator(`tr[data-account="${second.members[0]?.account_id}"]`).waitFor();
+    // Search narrows the list to what the API finds.
+    const needle = members.members[0]?.account_id.slice(-3) ?? '';
+    await page.getByLabel('Search').fill(needle);
+    const found = await api<{ total: number }>(
+      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr&search=${needle}`,
+    );
+    await page
+      .locator('[data-total]')
+      .filter({ hasText: `${whole(found.total)} accounts` })
+      .waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(shots, 'segment-390.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('says what to do without a key, and when the server is unreachable', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/open the URL `strata serve` printed/);
+    await page.close();
+    // The API cut off (as when the server stops): the page says so.
+    const cut = await browser.newPage();
+    await cut.route('**/v1/**', (route) => route.abort());
+    await cut.goto(server.dashboardUrl);
+    await cut.getByRole('alert').waitFor();
+    expect(await cut.getByRole('alert').textContent()).toMatch(
+      /cannot be reached: is `strata serve` still running/,
+    );
+    await cut.close();
+  });
+});

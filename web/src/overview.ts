@@ -1,0 +1,64 @@
+import * as echarts from 'echarts';
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, type Overview } from './api.js';
+import { Failure } from './failure.js';
+import { signed, whole } from './format.js';
+
+/** Schemes' segments with their size and change since the previous run, and the KPIs. */
+export function OverviewPage() {
+  const [data, setData] = useState<Overview | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const chart = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    get<Overview>('/v1/overview').then(setData, setError);
+  }, []);
+  useEffect(() => {
+    if (!data || !chart.current || data.runId === null) return;
+    const plot = echarts.init(chart.current);
+    const sized = data.segments.filter((s) => s.accounts !== null);
+    plot.setOption({
+      aria: { enabled: true },
+      grid: { left: 140, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: 'value' },
+      yAxis: { type: 'category', data: sized.map((s) => s.id), inverse: true },
+      series: [{ type: 'bar', data: sized.map((s) => s.accounts), name: 'accounts' }],
+    });
+    const resize = () => plot.resize();
+    window.addEventListener('resize', resize);
+    return () => {
+      window.removeEventListener('resize', resize);
+      plot.dispose();
+    };
+  }, [data]);
+  if (error) return html`<${Failure} error=${error} />`;
+  if (!data) return html`<p class="loading">Loading…</p>`;
+  if (data.runId === null)
+    return html`<p class="message">No run yet: run <code>strata run</code> (or wait for a scheduled run), then reload.</p>`;
+  return html`
+    <section aria-label="Key figures" class="kpis">
+      <div class="kpi"><div>Accounts</div><div class="value" data-kpi="accounts">${whole(data.accounts)}</div></div>
+      <div class="kpi"><div>MRR</div><div class="value" data-kpi="mrr">${whole(data.mrr)}</div></div>
+      <div class="kpi"><div>Segments</div><div class="value" data-kpi="segments">${data.segments.length}</div></div>
+      <div class="kpi"><div>Run</div><div class="value">${data.runId}</div><div>as of ${data.asOf?.slice(0, 10)}</div></div>
+    </section>
+    <h2>Segments</h2>
+    <div class="table-wrap">
+      <table aria-label="Segments">
+        <thead><tr><th>segment</th><th>framework</th><th class="number">accounts</th><th class="number">change</th><th>playbook</th></tr></thead>
+        <tbody>
+          ${data.segments.map(
+            (s) => html`<tr data-segment=${s.id}>
+              <td><a href=${`#/segment/${encodeURIComponent(s.id)}`}>${s.id}</a></td>
+              <td>${s.framework ?? ''}</td>
+              <td class="number">${whole(s.accounts)}</td>
+              <td class="number">${signed(s.change)}</td>
+              <td>${s.playbook ? 'yes' : 'no'}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    <div class="chart" ref=${chart} role="img" aria-label="Accounts per segment"></div>
+  `;
+}
