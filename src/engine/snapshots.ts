@@ -1,7 +1,9 @@
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { sourceAt, type Workspace } from '../workspace/load-workspace.js';
 import { listRuns, type StoredRun, schemeColumn } from './run-snapshot.js';
+import { overlaps } from './warnings.js';
 
 /** Reads of stored runs: members of a segment, an account's history. */
 
@@ -82,4 +84,27 @@ export async function accountHistory(store: Store, accountId: string) {
     previous = now;
   }
   return history;
+}
+
+/** A segment as written, its playbook, its size in every run, and its overlaps in the latest run. */
+export async function segmentDetail(store: Store, workspace: Workspace, id: string) {
+  const runs = await listRuns(store);
+  // Runs whose workspace had no such segment show no size rather than 0.
+  const history = runs.map((r) => ({
+    run_id: r.runId,
+    as_of: r.asOf,
+    accounts: r.sizes.segments[id] ?? null,
+  }));
+  const last = runs[runs.length - 1];
+  const pairs =
+    last === undefined || !last.segments.includes(id)
+      ? []
+      : (await overlaps(store, last)).filter((p) => p.a === id || p.b === id);
+  return {
+    segment: id,
+    definition: sourceAt(workspace, ['segments', id]) ?? '',
+    playbook: workspace.config.playbooks?.[id] ?? null,
+    history,
+    overlaps: pairs.map((p) => ({ segment: p.a === id ? p.b : p.a, accounts: p.both, jaccard: p.jaccard })),
+  };
 }

@@ -91,6 +91,10 @@ export function openApiDocument(version: string) {
         "The dashboard's first page: KPIs, and each segment's size and change since the previous run",
       ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
+      '/v1/segments/{id}': read(
+        'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',
+        [id('Segment id')],
+      ),
       '/v1/segments/{id}/members': read("A page of a segment's members with their metrics", [
         id('Segment id'),
         query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
-import { segmentMembers } from '../engine/snapshots.js';
+import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
@@ -85,6 +85,13 @@ export function registerReadRoutes(
       };
     }),
   );
+
+  app.get<{ Params: { id: string } }>('/v1/segments/:id', { preHandler: guard }, async (request, reply) => {
+    const { id } = request.params;
+    const ids = workspace.segments.map((s) => s.id);
+    if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
+    return withStore(() => segmentDetail(store, workspace, id));
+  });
 
   app.get<{ Params: { id: string } }>(
     '/v1/segments/:id/members',

@@ -187,6 +187,7 @@ playbooks:
           '/v1/overview',
           '/v1/page',
           '/v1/segments',
+          '/v1/segments/{id}',
           '/v1/segments/{id}/members',
           '/v1/track',
           '/v1/users/{id}',

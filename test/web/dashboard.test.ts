@@ -87,7 +87,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
         .locator('tr[data-account]')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account'))),
     ).toEqual(members.members.map((m) => m.account_id));
-    expect(await page.locator('[data-total]').textContent()).toBe(`${whole(members.total)} accounts`);
+    const accounts = (n: number) => `${whole(n)} ${n === 1 ? 'account' : 'accounts'}`;
+    expect(await page.locator('[data-total]').textContent()).toBe(accounts(members.total));
+    // The detail below: the definition as written, and the overlaps, as the API gives them.
+    const detail = await api<{ definition: string; overlaps: { segment: string; accounts: number }[] }>(
+      `/v1/segments/${largest?.id}`,
+    );
+    expect(await page.locator('[data-definition]').textContent()).toBe(detail.definition);
+    expect(detail.definition).toContain(`${largest?.id}:`);
+    expect(
+      await page
+        .locator('tr[data-overlap]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-overlap'))),
+    ).toEqual(detail.overlaps.map((o) => o.segment));
     // The next page, by keyboard.
     await page.getByRole('button', { name: 'Next' }).focus();
     await page.keyboard.press('Enter');
@@ -103,7 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     );
     await page
       .locator('[data-total]')
-      .filter({ hasText: `${whole(found.total)} accounts` })
+      .filter({ hasText: new RegExp(`^${accounts(found.total)}$`) })
       .waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, 'segment-390.png'), fullPage: true });

@@ -62,3 +62,11 @@ export interface MembersPage {
   offset: number;
   members: { account_id: string; name: string | null; plan: string | null; mrr: number | null }[];
 }
+
+export interface SegmentDetail {
+  segment: string;
+  definition: string;
+  playbook: Record<string, unknown> | null;
+  history: { run_id: number; as_of: string; accounts: number | null }[];
+  overlaps: { segment: string; accounts: number; jaccard: number }[];
+}

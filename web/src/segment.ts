@@ -1,12 +1,70 @@
+import * as echarts from 'echarts';
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
-import { get, type MembersPage } from './api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, type MembersPage, type SegmentDetail } from './api.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';
 
 const PAGE = 25;
 
-/** A segment's members, a page at a time, searchable by id or name, sortable by MRR. */
+/** The segment as written, its playbook, its size run by run, and what it overlaps. */
+function Detail({ id }: { id: string }) {
+  const [detail, setDetail] = useState<SegmentDetail | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const chart = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    get<SegmentDetail>(`/v1/segments/${encodeURIComponent(id)}`).then(setDetail, setError);
+  }, [id]);
+  useEffect(() => {
+    if (!detail || !chart.current || detail.history.length === 0) return;
+    const plot = echarts.init(chart.current);
+    plot.setOption({
+      aria: { enabled: true },
+      grid: { left: 50, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: 'category', data: detail.history.map((h) => h.as_of.slice(0, 10)) },
+      yAxis: { type: 'value' },
+      series: [{ type: 'line', data: detail.history.map((h) => h.accounts), name: 'accounts' }],
+    });
+    const resize = () => plot.resize();
+    window.addEventListener('resize', resize);
+    return () => {
+      window.removeEventListener('resize', resize);
+      plot.dispose();
+    };
+  }, [detail]);
+  if (error) return html`<${Failure} error=${error} />`;
+  if (!detail) return html`<p class="loading">Loading…</p>`;
+  return html`
+    <h3>Definition (strata.yaml)</h3>
+    <pre data-definition>${detail.definition}</pre>
+    <h3>Playbook</h3>
+    ${
+      detail.playbook
+        ? html`<dl data-playbook>${Object.entries(detail.playbook).map(
+            ([key, value]) =>
+              html`<dt>${key}</dt><dd>${typeof value === 'string' ? value : JSON.stringify(value)}</dd>`,
+          )}</dl>`
+        : html`<p class="message">No playbook: nobody is told what to do with this segment (strata.yaml <code>playbooks:</code>).</p>`
+    }
+    <h3>Size run by run</h3>
+    <div class="chart small" ref=${chart} role="img" aria-label=${`Accounts in ${id}, run by run`}></div>
+    <h3>Overlaps in the latest run</h3>
+    ${
+      detail.overlaps.length === 0
+        ? html`<p>No overlap with another segment.</p>`
+        : html`<div class="table-wrap"><table aria-label="Overlaps">
+            <thead><tr><th>segment</th><th class="number">shared accounts</th><th class="number">Jaccard</th></tr></thead>
+            <tbody>${detail.overlaps.map(
+              (
+                o,
+              ) => html`<tr data-overlap=${o.segment}><td><a href=${`#/segment/${encodeURIComponent(o.segment)}`}>${o.segment}</a></td>
+                <td class="number">${whole(o.accounts)}</td><td class="number">${o.jaccard.toFixed(3)}</td></tr>`,
+            )}</tbody></table></div>`
+    }
+  `;
+}
+
+/** A segment's members, a page at a time, searchable by id or name, sortable by MRR; then its detail. */
 export function SegmentPage({ id }: { id: string }) {
   const [offset, setOffset] = useState(0);
   const [search, setSearch] = useState('');
@@ -26,7 +84,7 @@ export function SegmentPage({ id }: { id: string }) {
         setSearch((e.target as HTMLInputElement).value);
         setOffset(0);
       }} /></label>
-      <span data-total>${page ? `${whole(page.total)} accounts` : ''}</span>
+      <span data-total>${page ? `${whole(page.total)} ${page.total === 1 ? 'account' : 'accounts'}` : ''}</span>
     </div>
     ${
       page === null
@@ -52,5 +110,6 @@ export function SegmentPage({ id }: { id: string }) {
               <button disabled=${offset + PAGE >= page.total} onClick=${() => setOffset(offset + PAGE)}>Next</button>
             </div>`
     }
+    <${Detail} id=${id} />
   `;
 }

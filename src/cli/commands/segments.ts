@@ -1,9 +1,9 @@
 import { compareSnapshots, schemeFlows } from '../../engine/membership-diff.js';
 import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
-import { accountHistory, segmentMembers } from '../../engine/snapshots.js';
+import { accountHistory, segmentDetail, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
-import { sourceAt, type Workspace } from '../../workspace/load-workspace.js';
+import type { Workspace } from '../../workspace/load-workspace.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from './run.js';
@@ -52,25 +52,8 @@ export async function runSegmentsList(options: { workspace: string; run?: string
 export async function runSegmentsShow(id: string, options: { workspace: string }, output: Output) {
   await withWorkspace(options.workspace, async (store, workspace) => {
     checkSegment(workspace, id);
-    const runs = await listRuns(store);
-    // Runs whose workspace had no such segment show no size rather than 0.
-    const history = runs.map((r) => ({
-      run_id: r.runId,
-      as_of: r.asOf,
-      accounts: r.sizes.segments[id] ?? null,
-    }));
-    const last = runs[runs.length - 1];
-    const pairs =
-      last === undefined || !last.segments.includes(id)
-        ? []
-        : (await overlaps(store, last)).filter((p) => p.a === id || p.b === id);
-    const detail = {
-      segment: id,
-      definition: sourceAt(workspace, ['segments', id]) ?? '',
-      playbook: workspace.config.playbooks?.[id] ?? null,
-      history,
-      overlaps: pairs.map((p) => ({ segment: p.a === id ? p.b : p.a, accounts: p.both, jaccard: p.jaccard })),
-    };
+    const detail = await segmentDetail(store, workspace, id);
+    const { history } = detail;
     output.result(detail, () =>
       [
         `${workspace.file}:`,
