@@ -90,6 +90,13 @@ export function openApiDocument(version: string) {
       '/v1/overview': read(
         "The dashboard's first page: KPIs, and each segment's size and change since the previous run",
       ),
+      '/v1/rfm': read('RFM as of the latest run: accounts and KPIs per named cell, and the R x FM grid'),
+      '/v1/rfm/accounts': read("A page of one grid cell's accounts, highest monetary first", [
+        query('r', { type: 'integer', minimum: 1, maximum: 5 }, 'Recency score'),
+        query('fm', { type: 'integer', minimum: 1, maximum: 5 }, 'Frequency-monetary score'),
+        query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
+        query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Accounts to skip'),
+      ]),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

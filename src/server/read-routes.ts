@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
+import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -68,6 +69,34 @@ export function registerReadRoutes(
       };
     }),
   );
+
+  // RFM as of the latest run (now when there is none): the grid and cells, and a cell's accounts.
+  const rfmAsOf = async () => (await listRuns(store)).at(-1)?.asOf;
+  app.get('/v1/rfm', { preHandler: guard }, async () =>
+    withStore(async () => {
+      const asOf = await rfmAsOf();
+      return analyzeRfm(store, workspace, asOf ? new Date(asOf) : new Date());
+    }),
+  );
+  const Cell = Page.extend({
+    r: z.coerce.number().int().min(1).max(5),
+    fm: z.coerce.number().int().min(1).max(5),
+  });
+  app.get('/v1/rfm/accounts', { preHandler: guard }, async (request, reply) => {
+    const query = Cell.safeParse(request.query);
+    if (!query.success) {
+      const issue = query.error.issues[0];
+      const field = issue?.path.join('.') ?? '';
+      return reply
+        .code(400)
+        .send({ error: 'invalid_query', message: `${request.url}: ${field}: ${issue?.message}`, field });
+    }
+    const { r, fm, limit, offset } = query.data;
+    return withStore(async () => {
+      const asOf = await rfmAsOf();
+      return rfmGridAccounts(store, workspace, asOf ? new Date(asOf) : new Date(), { r, fm, limit, offset });
+    });
+  });
 
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {

@@ -186,6 +186,8 @@ playbooks:
           '/v1/identify',
           '/v1/overview',
           '/v1/page',
+          '/v1/rfm',
+          '/v1/rfm/accounts',
           '/v1/segments',
           '/v1/segments/{id}',
           '/v1/segments/{id}/members',

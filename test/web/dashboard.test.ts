@@ -122,6 +122,42 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('draws the RFM grid with the API counts and opens a cell by keyboard', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'RFM' }).click();
+    await page.locator('table[aria-label="RFM grid"] button').first().waitFor({ timeout: 30_000 });
+    const rfm = await api<{
+      grid: { r: number; fm: number; accounts: number }[];
+      cells: { cell: string; accounts: number }[];
+    }>('/v1/rfm');
+    const count = (r: number, fm: number) => rfm.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0;
+    for (let r = 1; r <= 5; r++)
+      for (let fm = 1; fm <= 5; fm++)
+        expect(await page.locator(`button[data-r="${r}"][data-fm="${fm}"]`).textContent()).toBe(
+          whole(count(r, fm)),
+        );
+    for (const cell of rfm.cells)
+      expect((await page.locator(`tr[data-cell="${cell.cell}"] td`).allTextContents())[1]).toBe(
+        whole(cell.accounts),
+      );
+    // The fullest cell, opened from the keyboard: its accounts are the API's.
+    const fullest = [...rfm.grid].sort((a, b) => b.accounts - a.accounts)[0] as { r: number; fm: number };
+    await page.locator(`button[data-r="${fullest.r}"][data-fm="${fullest.fm}"]`).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('tr[data-rfm-account]').first().waitFor({ timeout: 30_000 });
+    const inCell = await api<{ accounts: { account_id: string }[] }>(
+      `/v1/rfm/accounts?r=${fullest.r}&fm=${fullest.fm}&limit=50`,
+    );
+    expect(
+      await page
+        .locator('tr[data-rfm-account]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rfm-account'))),
+    ).toEqual(inCell.accounts.map((a) => a.account_id));
+    await page.screenshot({ path: join(shots, 'rfm-1280.png'), fullPage: true });
+    await page.close();
+  }, 90_000);
+
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);

@@ -70,3 +70,24 @@ export interface SegmentDetail {
   history: { run_id: number; as_of: string; accounts: number | null }[];
   overlaps: { segment: string; accounts: number; jaccard: number }[];
 }
+
+export interface RfmReport {
+  asOf: string;
+  accounts: number;
+  cells: { cell: string; accounts: number; share: number; monetaryTotal: number }[];
+  grid: { r: number; fm: number; accounts: number }[];
+}
+
+export interface RfmAccounts {
+  r: number;
+  fm: number;
+  total: number;
+  accounts: {
+    account_id: string;
+    name: string | null;
+    recency: number | null;
+    frequency: number | null;
+    monetary: number | null;
+    cell: string;
+  }[];
+}

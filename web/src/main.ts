@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { adoptKey } from './api.js';
 import { OverviewPage } from './overview.js';
+import { RfmPage } from './rfm.js';
 import { SegmentPage } from './segment.js';
 
 /** Pages by the URL fragment: #/ and #/segment/<id>. */
@@ -14,9 +15,17 @@ function App() {
     return () => window.removeEventListener('hashchange', changed);
   }, []);
   const segment = /^#\/segment\/(.+)$/.exec(route)?.[1];
+  const page = segment
+    ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />`
+    : route === '#/rfm'
+      ? html`<${RfmPage} />`
+      : html`<${OverviewPage} />`;
   return html`
-    <header><h1><a href="#/">Strata</a></h1><span>segments of your customers</span></header>
-    <main>${segment ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />` : html`<${OverviewPage} />`}</main>
+    <header>
+      <h1><a href="#/">Strata</a></h1>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a></nav>
+    </header>
+    <main>${page}</main>
   `;
 }
 

@@ -162,3 +162,36 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
     await store.dropScratch(scores.table);
   }
 }
+
+/** The accounts of one cell of the R x FM grid (a page of them, highest monetary first), for drill-downs. */
+export async function rfmGridAccounts(
+  store: Store,
+  workspace: Workspace,
+  asOf: Date,
+  options: { r: number; fm: number; limit: number; offset: number },
+) {
+  const lit = store.dialect.literal;
+  const scores = await scoreRfm(store, workspace, asOf);
+  try {
+    const where = `s.r = ${lit(options.r)} AND s.fm = ${lit(options.fm)}`;
+    const [total] = await store.query<{ n: number }>(
+      `SELECT count(*) AS n FROM ${scores.table} s WHERE ${where}`,
+    );
+    const accounts = await store.query<{
+      account_id: string;
+      name: string | null;
+      recency: number | null;
+      frequency: number | null;
+      monetary: number | null;
+      cell: string;
+    }>(
+      `SELECT s.account_id AS account_id, a.name AS name, s.recency AS recency, s.frequency AS frequency,
+         s.monetary AS monetary, s.cell AS cell
+       FROM ${scores.table} s LEFT JOIN accounts a ON a.account_id = s.account_id
+       WHERE ${where} ORDER BY s.monetary DESC, s.account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+    );
+    return { asOf: asOf.toISOString(), r: options.r, fm: options.fm, total: Number(total?.n ?? 0), accounts };
+  } finally {
+    await store.dropScratch(scores.table);
+  }
+}
