@@ -97,6 +97,9 @@ export function openApiDocument(version: string) {
         query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
         query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Accounts to skip'),
       ]),
+      '/v1/transitions': read(
+        'Entered and exited per segment, and primary-segment flows per scheme, between the last two runs',
+      ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
+import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -97,6 +98,22 @@ export function registerReadRoutes(
       return rfmGridAccounts(store, workspace, asOf ? new Date(asOf) : new Date(), { r, fm, limit, offset });
     });
   });
+
+  // Transitions between the latest run and the one before: per segment, and flows per scheme.
+  app.get('/v1/transitions', { preHandler: guard }, async (_request, reply) =>
+    withStore(async () => {
+      const runs = await listRuns(store);
+      const [before, after] = [runs.at(-2), runs.at(-1)];
+      if (!before || !after) return notFound(reply, 'transitions need two runs: run strata run again later');
+      const { segments } = await compareSnapshots(store, before, after);
+      return {
+        from: before.runId,
+        to: after.runId,
+        segments,
+        flows: await schemeFlows(store, before, after),
+      };
+    }),
+  );
 
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {

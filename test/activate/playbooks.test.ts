@@ -192,6 +192,7 @@ playbooks:
           '/v1/segments/{id}',
           '/v1/segments/{id}/members',
           '/v1/track',
+          '/v1/transitions',
           '/v1/users/{id}',
         ].sort(),
       );

@@ -158,6 +158,34 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it('shows the flows between the two runs per scheme, and entries and exits per segment', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Transitions' }).click();
+    await page.locator('tr[data-transition]').first().waitFor();
+    const data = await api<{
+      segments: { segment: string; before: number; after: number; entered: number; exited: number }[];
+      flows: { scheme: string; from: string; to: string; accounts: number }[];
+    }>('/v1/transitions');
+    for (const s of data.segments)
+      expect(await page.locator(`tr[data-transition="${s.segment}"] td`).allTextContents()).toEqual(
+        [s.segment, s.before, s.after, s.entered, s.exited].map((v) =>
+          typeof v === 'number' ? whole(v) : v,
+        ),
+      );
+    const schemes = [...new Set(data.flows.map((f) => f.scheme))];
+    expect(schemes.length).toBeGreaterThan(1);
+    for (const scheme of schemes) {
+      await page.getByLabel('Scheme').selectOption(scheme);
+      const expected = data.flows.filter((f) => f.scheme === scheme && f.accounts > 0);
+      await page.locator(`tr[data-flow="${expected[0]?.from}>${expected[0]?.to}"]`).waitFor();
+      const rows = await page.locator('table[aria-label="Flows"] tbody tr').allTextContents();
+      expect(rows).toEqual(expected.map((f) => `${f.from}${f.to}${whole(f.accounts)}`));
+    }
+    await page.screenshot({ path: join(shots, 'transitions-1280.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);

@@ -91,3 +91,10 @@ export interface RfmAccounts {
     cell: string;
   }[];
 }
+
+export interface Transitions {
+  from: number;
+  to: number;
+  segments: { segment: string; before: number; after: number; entered: number; exited: number }[];
+  flows: { scheme: string; from: string; to: string; accounts: number }[];
+}

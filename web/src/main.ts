@@ -5,6 +5,7 @@ import { adoptKey } from './api.js';
 import { OverviewPage } from './overview.js';
 import { RfmPage } from './rfm.js';
 import { SegmentPage } from './segment.js';
+import { TransitionsPage } from './transitions.js';
 
 /** Pages by the URL fragment: #/ and #/segment/<id>. */
 function App() {
@@ -19,11 +20,13 @@ function App() {
     ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />`
     : route === '#/rfm'
       ? html`<${RfmPage} />`
-      : html`<${OverviewPage} />`;
+      : route === '#/transitions'
+        ? html`<${TransitionsPage} />`
+        : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a></nav>
     </header>
     <main>${page}</main>
   `;
