@@ -100,6 +100,16 @@ export function openApiDocument(version: string) {
       '/v1/transitions': read(
         'Entered and exited per segment, and primary-segment flows per scheme, between the last two runs',
       ),
+      '/v1/ab': read('Every A/B test: segment, split, accounts per variant'),
+      '/v1/ab/{test}': read(
+        "A test's result: each variant's value and the difference with its 95% interval and p-value",
+        [
+          { name: 'test', in: 'path', required: true, schema: { type: 'string' } },
+          query('event', { type: 'string' }, 'Outcome: the share doing this event after assignment'),
+          query('within', { type: 'string' }, 'With event: only within this many days (30d)'),
+          query('metric', { type: 'string' }, "Outcome: a metric's mean"),
+        ],
+      ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

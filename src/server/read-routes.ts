@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
+import { listAbTests, reportAbTest } from '../analytics/abtest/abtest.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
@@ -114,6 +115,44 @@ export function registerReadRoutes(
       };
     }),
   );
+
+  // A/B tests: the list, and one test's result for an outcome (an event, or a metric's mean).
+  app.get('/v1/ab', { preHandler: guard }, async () =>
+    withStore(async () => ({ tests: await listAbTests(store) })),
+  );
+  const Outcome = z.object({
+    event: z.string().min(1).optional(),
+    within: z
+      .string()
+      .regex(/^\d+d$/, 'a window in days such as 30d')
+      .optional(),
+    metric: z.string().min(1).optional(),
+  });
+  app.get<{ Params: { test: string } }>('/v1/ab/:test', { preHandler: guard }, async (request, reply) => {
+    const query = Outcome.safeParse(request.query);
+    const invalid = (message: string, field: string) =>
+      reply.code(400).send({ error: 'invalid_query', message: `${request.url}: ${message}`, field });
+    if (!query.success)
+      return invalid(
+        query.error.issues[0]?.message ?? 'invalid',
+        query.error.issues[0]?.path.join('.') ?? '',
+      );
+    const { event, within, metric } = query.data;
+    if (Boolean(event) === Boolean(metric))
+      return invalid('give exactly one outcome: event or metric', 'event');
+    const outcome = event
+      ? { event, ...(within ? { withinDays: Number.parseInt(within, 10) } : {}) }
+      : { metric: metric as string };
+    return withStore(async () => {
+      try {
+        return await reportAbTest(store, workspace, request.params.test, outcome, new Date());
+      } catch (error) {
+        if (error instanceof StrataError)
+          return reply.code(404).send({ error: error.code, message: error.message });
+        throw error;
+      }
+    });
+  });
 
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {

@@ -177,6 +177,8 @@ playbooks:
         [
           '/health',
           '/openapi.json',
+          '/v1/ab',
+          '/v1/ab/{test}',
           '/v1/accounts/{id}',
           '/v1/admin/schedules/{name}/run',
           '/v1/admin/webhooks/deliveries',

@@ -38,6 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     expect(runCli(['import', '-w', dir, '--json']).code).toBe(0);
     for (const asOf of ['2026-09-30', '2026-10-31'])
       expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
+    expect(runCli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']).code).toBe(0);
     const workspace = loadWorkspace(dir);
     store = await openStore(workspace);
     server = await startServer({ workspace, store, port: 0 });
@@ -183,6 +184,35 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       expect(rows).toEqual(expected.map((f) => `${f.from}${f.to}${whole(f.accounts)}`));
     }
     await page.screenshot({ path: join(shots, 'transitions-1280.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it("lists A/B tests and shows a test's result with its interval, as the API computes it", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'A/B tests' }).click();
+    await page.locator('tr[data-test="welcome"]').waitFor();
+    const { tests } = await api<{ tests: { test: string; control: number; treatment: number }[] }>('/v1/ab');
+    const cells = await page.locator('tr[data-test="welcome"] td').allTextContents();
+    expect([cells[2], cells[3]]).toEqual([whole(tests[0]?.control ?? 0), whole(tests[0]?.treatment ?? 0)]);
+    await page.locator('tr[data-test="welcome"]').getByRole('button', { name: 'Results' }).click();
+    await page.getByLabel('Name').fill('session_start');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('[data-comparison]').waitFor();
+    const report = await api<{
+      variants: { variant: string; accounts: number; value: number }[];
+      comparison: { difference: number; confidenceInterval: [number, number]; pValue: number };
+    }>('/v1/ab/welcome?event=session_start');
+    for (const v of report.variants)
+      expect(await page.locator(`tr[data-variant="${v.variant}"] td`).allTextContents()).toEqual([
+        v.variant,
+        whole(v.accounts),
+        v.value.toFixed(4),
+      ]);
+    const text = (await page.locator('[data-comparison]').textContent()) ?? '';
+    const { difference, confidenceInterval, pValue } = report.comparison;
+    for (const number of [difference, ...confidenceInterval, pValue])
+      expect(text).toContain(number.toFixed(4));
     await page.close();
   }, 60_000);
 

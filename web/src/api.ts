@@ -98,3 +98,20 @@ export interface Transitions {
   segments: { segment: string; before: number; after: number; entered: number; exited: number }[];
   flows: { scheme: string; from: string; to: string; accounts: number }[];
 }
+
+export interface AbTestRow {
+  test: string;
+  segment: string;
+  ratio: number;
+  createdAt: string;
+  plannedPerVariant: number | null;
+  control: number;
+  treatment: number;
+}
+
+export interface AbReport {
+  outcome: string;
+  variants: { variant: string; accounts: number; value: number }[];
+  comparison: { difference: number; confidenceInterval: [number, number]; pValue: number };
+  reachedPlan: boolean | null;
+}

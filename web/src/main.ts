@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
 import { OverviewPage } from './overview.js';
 import { RfmPage } from './rfm.js';
@@ -22,11 +23,13 @@ function App() {
       ? html`<${RfmPage} />`
       : route === '#/transitions'
         ? html`<${TransitionsPage} />`
-        : html`<${OverviewPage} />`;
+        : route === '#/ab'
+          ? html`<${AbPage} />`
+          : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a></nav>
     </header>
     <main>${page}</main>
   `;

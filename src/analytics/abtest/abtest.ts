@@ -245,3 +245,31 @@ export async function reportAbTest(
     reachedPlan: planned === null ? null : variants.every((v) => v.accounts >= planned),
   };
 }
+
+/** Every A/B test with its segment, split and how many accounts each variant holds. */
+export async function listAbTests(store: Store) {
+  const rows = await store.query<{
+    test: string;
+    segment: string;
+    ratio: number;
+    created_at: string;
+    planned_per_variant: number | null;
+  }>(
+    `SELECT test, segment, ratio, ${store.dialect.isoTimestamp('created_at')} AS created_at, planned_per_variant
+     FROM strata_ab_tests ORDER BY test`,
+  );
+  const counts = await store.query<{ test: string; variant: string; accounts: number }>(
+    'SELECT test, variant, count(*) AS accounts FROM strata_ab_assignments GROUP BY test, variant',
+  );
+  const of = (test: string, variant: string) =>
+    Number(counts.find((c) => c.test === test && c.variant === variant)?.accounts ?? 0);
+  return rows.map((row) => ({
+    test: row.test,
+    segment: row.segment,
+    ratio: Number(row.ratio),
+    createdAt: row.created_at,
+    plannedPerVariant: row.planned_per_variant === null ? null : Number(row.planned_per_variant),
+    control: of(row.test, 'control'),
+    treatment: of(row.test, 'treatment'),
+  }));
+}
