@@ -1,6 +1,6 @@
 import { Rng } from '../random.js';
 import { sampleRows } from './boosting/binning.js';
-import { atTopK, averagePrecision, brierScore, calibration, rocAuc } from './metrics.js';
+import { atTopK, averagePrecision, brierScore, calibration, rocAuc, rocCurve } from './metrics.js';
 
 /**
  * How a model did on rows it never saw: ranking (ROC and PR AUC), accuracy against the
@@ -15,6 +15,8 @@ export interface HoldoutReport {
   readonly train: { readonly rows: number; readonly positives: number };
   readonly holdout: { readonly rows: number; readonly positives: number; readonly baseRate: number };
   readonly rocAuc: number | null;
+  /** The ROC curve, at most 101 points (missing in models saved before it was added). */
+  readonly rocCurve?: readonly { readonly fpr: number; readonly tpr: number }[];
   /** Average precision (area under the precision-recall curve); the base rate is chance. */
   readonly prAuc: number | null;
   /** Share right when predicting "yes" above probability 0.5. */
@@ -90,6 +92,7 @@ export function holdoutReport(input: {
     train: { rows: input.trainRows, positives: input.trainPositives },
     holdout: { rows: n, positives, baseRate },
     rocAuc: bothClasses ? rocAuc(labels, scores) : null,
+    rocCurve: rocCurve(labels, scores),
     prAuc: bothClasses ? averagePrecision(labels, scores) : null,
     accuracy: n > 0 ? right / n : 0,
     majorityAccuracy: Math.max(baseRate, 1 - baseRate),

@@ -105,3 +105,38 @@ export function calibration(labels: ArrayLike<number>, probabilities: ArrayLike<
     .filter((r) => r.n > 0)
     .map((r) => ({ ...r, predicted: r.predicted / r.n, observed: r.observed / r.n }));
 }
+
+/**
+ * The ROC curve: (false positive rate, true positive rate) at every distinct score taken as
+ * the threshold, highest first, from (0, 0) to (1, 1); at most `maxPoints` of them, evenly
+ * spaced along the curve (its ends kept). Its trapezoid area is the ROC AUC.
+ */
+export function rocCurve(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  maxPoints = 101,
+): { fpr: number; tpr: number }[] {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i] === 1 ? 1 : 0;
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return [];
+  const points = [{ fpr: 0, tpr: 0 }];
+  let [tp, fp] = [0, 0];
+  for (let k = 0; k < n; k++) {
+    const i = order[k] as number;
+    if (labels[i] === 1) tp++;
+    else fp++;
+    // A point after the last row of each run of equal scores.
+    const next = order[k + 1];
+    if (next === undefined || (scores[next] ?? 0) !== (scores[i] ?? 0))
+      points.push({ fpr: fp / negatives, tpr: tp / positives });
+  }
+  if (points.length <= maxPoints) return points;
+  const step = (points.length - 1) / (maxPoints - 1);
+  return Array.from(
+    { length: maxPoints },
+    (_, j) => points[Math.round(j * step)] as { fpr: number; tpr: number },
+  );
+}

@@ -110,6 +110,19 @@ export function openApiDocument(version: string) {
           query('metric', { type: 'string' }, "Outcome: a metric's mean"),
         ],
       ),
+      '/v1/models': read('Saved models: name, versions, target, algorithm, holdout ROC AUC'),
+      '/v1/models/{ref}': read(
+        "A model's card: its holdout report (ROC curve, calibration, top-k, features) and training record",
+        [
+          {
+            name: 'ref',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'name or name@version',
+          },
+        ],
+      ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

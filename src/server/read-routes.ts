@@ -10,6 +10,7 @@ import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
 import type { ProfileViews } from './profile-view.js';
 
 /**
@@ -152,6 +153,42 @@ export function registerReadRoutes(
         throw error;
       }
     });
+  });
+
+  // Saved churn / expansion models: the list, and one model's card (its holdout report).
+  app.get('/v1/models', { preHandler: guard }, async () => ({
+    models: modelNames(workspace.dir).flatMap((name) => {
+      const saved = readModel(workspace.dir, name);
+      if (saved.kind !== 'predictor') return [];
+      const report = saved.report as { target?: string; algorithm?: string; rocAuc?: number | null };
+      return [
+        {
+          name,
+          version: saved.version,
+          versions: modelVersions(workspace.dir, name),
+          target: report.target ?? null,
+          algorithm: report.algorithm ?? null,
+          rocAuc: report.rocAuc ?? null,
+        },
+      ];
+    }),
+  }));
+  app.get<{ Params: { ref: string } }>('/v1/models/:ref', { preHandler: guard }, async (request, reply) => {
+    try {
+      const saved = readModel(workspace.dir, request.params.ref);
+      if (saved.kind !== 'predictor')
+        return notFound(reply, `'${request.params.ref}' is a clustering, not a model`);
+      return {
+        name: saved.name,
+        version: saved.version,
+        createdAt: saved.createdAt,
+        training: saved.training,
+        report: saved.report,
+      };
+    } catch (error) {
+      if (error instanceof StrataError) return notFound(reply, error.message);
+      throw error;
+    }
   });
 
   app.get('/v1/segments', { preHandler: guard }, async () =>

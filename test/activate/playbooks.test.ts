@@ -186,6 +186,8 @@ playbooks:
           '/v1/batch',
           '/v1/group',
           '/v1/identify',
+          '/v1/models',
+          '/v1/models/{ref}',
           '/v1/overview',
           '/v1/page',
           '/v1/rfm',

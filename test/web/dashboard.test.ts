@@ -39,6 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     for (const asOf of ['2026-09-30', '2026-10-31'])
       expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
     expect(runCli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']).code).toBe(0);
+    expect(runCli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']).code).toBe(0);
     const workspace = loadWorkspace(dir);
     store = await openStore(workspace);
     server = await startServer({ workspace, store, port: 0 });
@@ -213,6 +214,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     const { difference, confidenceInterval, pValue } = report.comparison;
     for (const number of [difference, ...confidenceInterval, pValue])
       expect(text).toContain(number.toFixed(4));
+    await page.close();
+  }, 60_000);
+
+  it("shows a model's card: holdout figures, ROC curve, calibration and features, as saved", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
+    await page.locator('[data-figure="rocAuc"]').waitFor();
+    const card = await api<{
+      report: {
+        rocAuc: number;
+        prAuc: number;
+        accuracy: number;
+        brier: number;
+        rocCurve: unknown[];
+        topFeatures: { feature: string; aucDrop: number | null }[];
+      };
+    }>('/v1/models/churn');
+    for (const figure of ['rocAuc', 'prAuc', 'accuracy', 'brier'] as const)
+      expect(await page.locator(`[data-figure="${figure}"]`).textContent()).toBe(
+        card.report[figure].toFixed(3),
+      );
+    expect(card.report.rocCurve.length).toBeGreaterThan(2);
+    expect(
+      await page
+        .locator('tr[data-feature]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-feature'))),
+    ).toEqual(card.report.topFeatures.map((f) => f.feature));
+    // The charts drew (a canvas each).
+    expect(await page.locator('[data-chart="roc"] canvas').count()).toBe(1);
+    await page.screenshot({ path: join(shots, 'model-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 

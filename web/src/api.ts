@@ -115,3 +115,32 @@ export interface AbReport {
   comparison: { difference: number; confidenceInterval: [number, number]; pValue: number };
   reachedPlan: boolean | null;
 }
+
+export interface ModelRow {
+  name: string;
+  version: number;
+  target: string | null;
+  algorithm: string | null;
+  rocAuc: number | null;
+}
+
+export interface ModelCard {
+  name: string;
+  version: number;
+  report: {
+    target: string;
+    algorithm: string;
+    split: string;
+    holdout: { rows: number; positives: number; baseRate: number };
+    rocAuc: number | null;
+    prAuc: number | null;
+    accuracy: number;
+    majorityAccuracy: number;
+    brier: number;
+    baselineBrier: number;
+    rocCurve?: { fpr: number; tpr: number }[];
+    calibration: { from: number; to: number; n: number; predicted: number; observed: number }[];
+    topK: { share: number; k: number; precision: number; recall: number; lift: number }[];
+    topFeatures: { feature: string; aucDrop?: number | null; importance?: number }[];
+  };
+}

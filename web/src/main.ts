@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
+import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { RfmPage } from './rfm.js';
 import { SegmentPage } from './segment.js';
@@ -25,11 +26,13 @@ function App() {
         ? html`<${TransitionsPage} />`
         : route === '#/ab'
           ? html`<${AbPage} />`
-          : html`<${OverviewPage} />`;
+          : route === '#/models'
+            ? html`<${ModelsPage} />`
+            : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a></nav>
     </header>
     <main>${page}</main>
   `;

@@ -1,0 +1,128 @@
+import * as echarts from 'echarts';
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, type ModelCard, type ModelRow } from './api.js';
+import { Failure } from './failure.js';
+import { whole } from './format.js';
+
+const fixed = (value: number | null | undefined, digits = 3) =>
+  value === null || value === undefined ? '–' : value.toFixed(digits);
+
+/** Saved models, and the card of one: holdout figures, ROC curve, calibration, features. */
+export function ModelsPage() {
+  const [models, setModels] = useState<ModelRow[] | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [chosen, setChosen] = useState<string | null>(null);
+  useEffect(() => {
+    get<{ models: ModelRow[] }>('/v1/models').then((d) => {
+      setModels(d.models);
+      setChosen(d.models[0]?.name ?? null);
+    }, setError);
+  }, []);
+  if (error) return html`<${Failure} error=${error} />`;
+  if (!models) return html`<p class="loading">Loading…</p>`;
+  if (models.length === 0)
+    return html`<p class="message">No model yet: train one with <code>strata predict train --label churned</code>.</p>`;
+  return html`
+    <h2>Models</h2>
+    <label>Model <select value=${chosen ?? ''} onChange=${(e: Event) => setChosen((e.target as HTMLSelectElement).value)}>
+      ${models.map((m) => html`<option value=${m.name}>${m.name} v${m.version} (${m.target ?? ''}, ${m.algorithm ?? ''})</option>`)}
+    </select></label>
+    ${chosen ? html`<${Card} name=${chosen} />` : null}
+  `;
+}
+
+function Card({ name }: { name: string }) {
+  const [card, setCard] = useState<ModelCard | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const roc = useRef<HTMLDivElement>(null);
+  const calibration = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    setCard(null);
+    get<ModelCard>(`/v1/models/${encodeURIComponent(name)}`).then(setCard, setError);
+  }, [name]);
+  useEffect(() => {
+    if (!card || !roc.current || !calibration.current) return;
+    const diagonal = {
+      type: 'line',
+      data: [
+        [0, 0],
+        [1, 1],
+      ],
+      lineStyle: { type: 'dashed' },
+      symbol: 'none',
+      name: 'chance',
+    };
+    const axes = {
+      grid: { left: 50, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: 'value', min: 0, max: 1 },
+      yAxis: { type: 'value', min: 0, max: 1 },
+    };
+    const rocPlot = echarts.init(roc.current);
+    rocPlot.setOption({
+      aria: { enabled: true },
+      animation: false,
+      ...axes,
+      series: [
+        {
+          type: 'line',
+          name: 'ROC',
+          data: (card.report.rocCurve ?? []).map((p) => [p.fpr, p.tpr]),
+          symbol: 'none',
+        },
+        diagonal,
+      ],
+    });
+    const calibrationPlot = echarts.init(calibration.current);
+    calibrationPlot.setOption({
+      aria: { enabled: true },
+      animation: false,
+      ...axes,
+      series: [
+        {
+          type: 'line',
+          name: 'observed',
+          data: card.report.calibration.map((c) => [c.predicted, c.observed]),
+        },
+        diagonal,
+      ],
+    });
+    return () => {
+      rocPlot.dispose();
+      calibrationPlot.dispose();
+    };
+  }, [card]);
+  if (error) return html`<${Failure} error=${error} />`;
+  if (!card) return html`<p class="loading">Loading the model…</p>`;
+  const r = card.report;
+  return html`
+    <p>${r.target}, ${r.algorithm}, version ${card.version}. ${r.split}</p>
+    <section aria-label="Holdout figures" class="kpis">
+      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc)}</div></div>
+      <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed(r.prAuc)}</div><div>base rate ${fixed(r.holdout.baseRate)}</div></div>
+      <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed(r.accuracy)}</div><div>majority ${fixed(r.majorityAccuracy)}</div></div>
+      <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed(r.brier)}</div><div>base rate alone ${fixed(r.baselineBrier)}</div></div>
+    </section>
+    <h3>ROC curve (holdout, ${whole(r.holdout.rows)} rows)</h3>
+    ${r.rocCurve ? null : html`<p class="message">This model was saved before curves were kept: train it again to see one.</p>`}
+    <div class="chart small" ref=${roc} role="img" aria-label="ROC curve" data-chart="roc"></div>
+    <h3>Calibration</h3>
+    <div class="chart small" ref=${calibration} role="img" aria-label="Calibration: observed against predicted"></div>
+    <h3>What matters</h3>
+    <div class="table-wrap"><table aria-label="Top features">
+      <thead><tr><th>feature</th><th class="number">AUC lost when shuffled</th><th class="number">model's own share</th></tr></thead>
+      <tbody>${r.topFeatures.map(
+        (f) =>
+          html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${fixed(f.aucDrop ?? null, 4)}</td><td class="number">${fixed(f.importance ?? null)}</td></tr>`,
+      )}</tbody></table></div>
+    <h3>Top of the list</h3>
+    <div class="table-wrap"><table aria-label="Top k">
+      <thead><tr><th>top</th><th class="number">accounts</th><th class="number">precision</th><th class="number">recall</th><th class="number">lift</th></tr></thead>
+      <tbody>${r.topK.map(
+        (
+          t,
+        ) => html`<tr><td>${Math.round(t.share * 100)}%</td><td class="number">${whole(t.k)}</td><td class="number">${fixed(t.precision)}</td>
+          <td class="number">${fixed(t.recall)}</td><td class="number">${fixed(t.lift, 2)}</td></tr>`,
+      )}</tbody></table></div>
+  `;
+}
