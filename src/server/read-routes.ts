@@ -4,12 +4,13 @@ import { nextAction } from '../activate/playbooks.js';
 import { listAbTests, reportAbTest } from '../analytics/abtest/abtest.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
+import { planWorkspace } from '../engine/plan-workspace.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
-import type { Workspace } from '../workspace/load-workspace.js';
+import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
 import type { ProfileViews } from './profile-view.js';
 
@@ -189,6 +190,30 @@ export function registerReadRoutes(
       if (error instanceof StrataError) return notFound(reply, error.message);
       throw error;
     }
+  });
+
+  // The plan of strata.yaml as it is on disk now (edited since the server started, perhaps)
+  // against the latest run: which members each segment would gain and lose.
+  app.get('/v1/plan', { preHandler: guard }, async (_request, reply) => {
+    let edited: Workspace;
+    try {
+      edited = loadWorkspace(workspace.dir);
+    } catch (error) {
+      if (error instanceof StrataError)
+        return reply
+          .code(422)
+          .send({ error: error.code, message: `strata.yaml does not load: ${error.describe()}` });
+      throw error;
+    }
+    return withStore(async () => {
+      try {
+        return await planWorkspace(store, edited);
+      } catch (error) {
+        if (error instanceof StrataError)
+          return reply.code(404).send({ error: error.code, message: error.message });
+        throw error;
+      }
+    });
   });
 
   app.get('/v1/segments', { preHandler: guard }, async () =>

@@ -189,6 +189,7 @@ playbooks:
           '/v1/models',
           '/v1/models/{ref}',
           '/v1/overview',
+          '/v1/plan',
           '/v1/page',
           '/v1/rfm',
           '/v1/rfm/accounts',

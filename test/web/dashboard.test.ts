@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -247,6 +247,49 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.screenshot({ path: join(shots, 'model-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
+
+  it('plans an edit of strata.yaml: unchanged at first, then what the edit changes, as the API says', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Plan' }).click();
+    await page.locator('[data-plan-summary]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-plan-summary]').textContent()).toMatch(/no segment would change/);
+    // Loosen power_users (20 sessions in 30 days, then 10) on disk, and plan again.
+    const file = join(dir, 'strata.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      original.replace(
+        'where: { metric: sessions_30d, gte: 20 }',
+        'where: { metric: sessions_30d, gte: 10 }',
+      ),
+    );
+    try {
+      await page.getByRole('button', { name: 'Plan again' }).click();
+      await page
+        .locator('[data-plan-summary]')
+        .filter({ hasText: 'would change' })
+        .filter({ hasNotText: 'no segment' })
+        .waitFor({ timeout: 30_000 });
+      const plan = await api<{
+        segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];
+      }>('/v1/plan');
+      const power = plan.segments.find((s) => s.segment === 'power_users');
+      expect(power?.status).toBe('changed');
+      expect(power?.added).toBeGreaterThan(0);
+      for (const s of plan.segments)
+        expect(await page.locator(`tr[data-plan="${s.segment}"] td`).allTextContents()).toEqual([
+          s.segment,
+          s.status,
+          whole(s.added),
+          whole(s.removed),
+          whole(s.unchanged),
+        ]);
+    } finally {
+      writeFileSync(file, original);
+    }
+    await page.close();
+  }, 90_000);
 
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();

@@ -144,3 +144,9 @@ export interface ModelCard {
     topFeatures: { feature: string; aucDrop?: number | null; importance?: number }[];
   };
 }
+
+export interface Plan {
+  againstRunId: number;
+  asOf: string;
+  segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];
+}

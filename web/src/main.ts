@@ -5,6 +5,7 @@ import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
 import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
+import { PlanPage } from './plan.js';
 import { RfmPage } from './rfm.js';
 import { SegmentPage } from './segment.js';
 import { TransitionsPage } from './transitions.js';
@@ -28,11 +29,13 @@ function App() {
           ? html`<${AbPage} />`
           : route === '#/models'
             ? html`<${ModelsPage} />`
-            : html`<${OverviewPage} />`;
+            : route === '#/plan'
+              ? html`<${PlanPage} />`
+              : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
     </header>
     <main>${page}</main>
   `;
