@@ -126,6 +126,10 @@ export function openApiDocument(version: string) {
       '/v1/plan': read(
         'strata.yaml as it is on disk now against the latest run: members each segment would gain and lose',
       ),
+      '/v1/cohorts': read(
+        'Cohort retention (logo, revenue, activity) by period with sBG projections, as of the latest run',
+        [query('by', { enum: ['month', 'quarter'], default: 'month' }, 'Cohort period')],
+      ),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

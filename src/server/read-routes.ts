@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { listAbTests, reportAbTest } from '../analytics/abtest/abtest.js';
+import { analyzeCohorts } from '../analytics/cohorts/cohorts.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { planWorkspace } from '../engine/plan-workspace.js';
@@ -213,6 +214,19 @@ export function registerReadRoutes(
           return reply.code(404).send({ error: error.code, message: error.message });
         throw error;
       }
+    });
+  });
+
+  // Cohorts as of the latest run (now when there is none): retention by period, sBG projections.
+  app.get<{ Querystring: { by?: string } }>('/v1/cohorts', { preHandler: guard }, async (request, reply) => {
+    const by = request.query.by ?? 'month';
+    if (by !== 'month' && by !== 'quarter')
+      return reply
+        .code(400)
+        .send({ error: 'invalid_query', message: `by=${by}: expected month or quarter`, field: 'by' });
+    return withStore(async () => {
+      const asOf = (await listRuns(store)).at(-1)?.asOf;
+      return analyzeCohorts(store, { asOf: asOf ? new Date(asOf) : new Date(), by });
     });
   });
 

@@ -180,6 +180,7 @@ playbooks:
           '/v1/ab',
           '/v1/ab/{test}',
           '/v1/accounts/{id}',
+          '/v1/cohorts',
           '/v1/admin/schedules/{name}/run',
           '/v1/admin/webhooks/deliveries',
           '/v1/admin/webhooks/replay',

@@ -291,6 +291,43 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it('shows cohort retention, logo and revenue, as the API computes it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Cohorts' }).click();
+    await page.locator('tr[data-cohort]').first().waitFor({ timeout: 30_000 });
+    const report = await api<{
+      cohorts: {
+        cohort: string;
+        accounts: number;
+        periods: { logoRetention: number; netRevenueRetention: number | null }[];
+        projection: unknown;
+      }[];
+    }>('/v1/cohorts');
+    const periods = Math.max(...report.cohorts.map((c) => c.periods.length));
+    const percent = (v: number | null | undefined) =>
+      v === null || v === undefined ? '' : `${Math.round(v * 100)}%`;
+    for (const measure of ['logo', 'revenue'] as const) {
+      await page.getByLabel('Retention measure').selectOption(measure);
+      for (const c of report.cohorts) {
+        const cells = await page.locator(`tr[data-cohort="${c.cohort}"] td`).allTextContents();
+        expect(cells).toEqual([
+          whole(c.accounts),
+          ...Array.from({ length: periods }, (_, i) => {
+            const p = c.periods[i];
+            return percent(p ? (measure === 'logo' ? p.logoRetention : p.netRevenueRetention) : null);
+          }),
+        ]);
+      }
+    }
+    // The projection's cohorts are the ones the API could fit (none at this size, maybe).
+    expect(await page.getByLabel('Cohort').locator('option').allTextContents()).toEqual(
+      report.cohorts.filter((c) => c.projection).map((c) => c.cohort),
+    );
+    await page.screenshot({ path: join(shots, 'cohorts-1280.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);

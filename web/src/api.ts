@@ -150,3 +150,16 @@ export interface Plan {
   asOf: string;
   segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];
 }
+
+export interface CohortsReport {
+  asOf: string;
+  by: 'month' | 'quarter';
+  cohorts: {
+    cohort: string;
+    accounts: number;
+    periods: { period: number; logoRetention: number; netRevenueRetention: number | null }[];
+    survival: number[];
+    projection: { projectedSurvival: number[]; projectedLtv: number } | null;
+    flag: { weak: boolean } | null;
+  }[];
+}

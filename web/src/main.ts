@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
+import { CohortsPage } from './cohorts.js';
 import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { PlanPage } from './plan.js';
@@ -31,11 +32,13 @@ function App() {
             ? html`<${ModelsPage} />`
             : route === '#/plan'
               ? html`<${PlanPage} />`
-              : html`<${OverviewPage} />`;
+              : route === '#/cohorts'
+                ? html`<${CohortsPage} />`
+                : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/cohorts">Cohorts</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
     </header>
     <main>${page}</main>
   `;
