@@ -130,6 +130,11 @@ export function openApiDocument(version: string) {
         'Cohort retention (logo, revenue, activity) by period with sBG projections, as of the latest run',
         [query('by', { enum: ['month', 'quarter'], default: 'month' }, 'Cohort period')],
       ),
+      '/v1/funnels': read("strata.yaml's funnels and schemes"),
+      '/v1/funnels/{name}': read('A funnel per group: accounts reaching each step, conversion, leaks', [
+        { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+        query('by', { type: 'string' }, 'scheme:<name> or an account column'),
+      ]),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { listAbTests, reportAbTest } from '../analytics/abtest/abtest.js';
 import { analyzeCohorts } from '../analytics/cohorts/cohorts.js';
+import { analyzeFunnel } from '../analytics/funnels/funnel.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { planWorkspace } from '../engine/plan-workspace.js';
@@ -11,6 +12,7 @@ import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
+import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
 import type { ProfileViews } from './profile-view.js';
@@ -229,6 +231,42 @@ export function registerReadRoutes(
       return analyzeCohorts(store, { asOf: asOf ? new Date(asOf) : new Date(), by });
     });
   });
+
+  // Funnels of strata.yaml, by the primary segments of a scheme (or an account column), with leaks.
+  app.get('/v1/funnels', { preHandler: guard }, async () => ({
+    funnels: Object.entries(workspace.config.funnels ?? {}).map(([name, f]) => ({
+      name,
+      steps: f.steps,
+      within: f.within,
+    })),
+    schemes: Object.keys(workspace.config.schemes),
+  }));
+  app.get<{ Params: { name: string }; Querystring: { by?: string } }>(
+    '/v1/funnels/:name',
+    { preHandler: guard },
+    async (request, reply) => {
+      const funnel = workspace.config.funnels?.[request.params.name];
+      if (!funnel) return notFound(reply, `no funnel '${request.params.name}' in strata.yaml (funnels:)`);
+      const withinDays = parseWindowDays(funnel.within);
+      if (withinDays === undefined)
+        return notFound(reply, `funnel '${request.params.name}': within ${funnel.within}`);
+      const { by } = request.query;
+      return withStore(async () => {
+        const asOf = (await listRuns(store)).at(-1)?.asOf;
+        try {
+          return await analyzeFunnel(
+            store,
+            { steps: funnel.steps, withinDays },
+            { asOf: asOf ? new Date(asOf) : new Date(), ...(by ? { by } : {}) },
+          );
+        } catch (error) {
+          if (error instanceof StrataError)
+            return reply.code(400).send({ error: error.code, message: error.message, field: 'by' });
+          throw error;
+        }
+      });
+    },
+  );
 
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {

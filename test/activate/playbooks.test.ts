@@ -185,6 +185,8 @@ playbooks:
           '/v1/admin/webhooks/deliveries',
           '/v1/admin/webhooks/replay',
           '/v1/batch',
+          '/v1/funnels',
+          '/v1/funnels/{name}',
           '/v1/group',
           '/v1/identify',
           '/v1/models',

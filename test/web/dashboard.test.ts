@@ -34,7 +34,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
   beforeAll(async () => {
     const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(dir, 'data'), accounts: 600 });
     const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, `data/${f}`]));
-    writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `${saasWorkspaceYaml(sources)}\nfunnels:\n  activation: { steps: [session_start, dashboard_created, report_exported], within: 30d }\n`,
+    );
     expect(runCli(['import', '-w', dir, '--json']).code).toBe(0);
     for (const asOf of ['2026-09-30', '2026-10-31'])
       expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
@@ -325,6 +328,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       report.cohorts.filter((c) => c.projection).map((c) => c.cohort),
     );
     await page.screenshot({ path: join(shots, 'cohorts-1280.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('shows a funnel by primary segment, reached and leaks as the API computes them', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Funnels' }).click();
+    await page.locator('tr[data-funnel-group]').first().waitFor({ timeout: 30_000 });
+    const { schemes } = await api<{ schemes: string[] }>('/v1/funnels');
+    const report = await api<{
+      overall: { group: string; reached: number[]; tests: { step: number; leak: boolean }[] };
+      groups: { group: string; reached: number[]; tests: { step: number; leak: boolean }[] }[];
+    }>(`/v1/funnels/activation?by=scheme:${schemes[0]}`);
+    for (const group of [report.overall, ...report.groups]) {
+      const cells = await page.locator(`tr[data-funnel-group="${group.group}"] td`).allTextContents();
+      expect(cells[0]).toBe(group.group);
+      group.reached.forEach((n, k) => {
+        const cell = cells[k + 1] ?? '';
+        expect(cell.startsWith(whole(n))).toBe(true);
+        expect(cell.includes('leak')).toBe(group.tests.some((t) => t.step === k && t.leak));
+      });
+    }
+    expect(report.overall.reached[0]).toBeGreaterThan(0);
     await page.close();
   }, 60_000);
 

@@ -163,3 +163,21 @@ export interface CohortsReport {
     flag: { weak: boolean } | null;
   }[];
 }
+
+export interface FunnelList {
+  funnels: { name: string; steps: string[]; within: string }[];
+  schemes: string[];
+}
+
+export interface FunnelReport {
+  steps: string[];
+  overall: FunnelGroupRow;
+  groups: FunnelGroupRow[];
+}
+
+export interface FunnelGroupRow {
+  group: string;
+  reached: number[];
+  conversion: (number | null)[];
+  tests: { step: number; leak: boolean; adjustedPValue: number }[];
+}

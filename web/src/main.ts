@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
 import { CohortsPage } from './cohorts.js';
+import { FunnelsPage } from './funnels.js';
 import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { PlanPage } from './plan.js';
@@ -34,11 +35,13 @@ function App() {
               ? html`<${PlanPage} />`
               : route === '#/cohorts'
                 ? html`<${CohortsPage} />`
-                : html`<${OverviewPage} />`;
+                : route === '#/funnels'
+                  ? html`<${FunnelsPage} />`
+                  : html`<${OverviewPage} />`;
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/cohorts">Cohorts</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
+      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/cohorts">Cohorts</a> · <a href="#/funnels">Funnels</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
     </header>
     <main>${page}</main>
   `;
