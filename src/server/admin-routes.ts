@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
+import { invalidInput } from './answers.js';
 
 /**
  * Admin routes (admin keys): the webhook deliveries, replaying dead ones while the server
@@ -31,16 +32,9 @@ export function registerAdminRoutes(
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
-  const invalid = (reply: FastifyReply, where: string, error: z.ZodError) => {
-    const issue = error.issues[0];
-    const field = issue?.path.join('.') ?? '';
-    return reply
-      .code(400)
-      .send({ error: 'invalid_request', message: `${where}: ${field}: ${issue?.message}`, field });
-  };
   app.get('/v1/admin/webhooks/deliveries', { preHandler: options.guard }, async (request, reply) => {
     const query = Deliveries.safeParse(request.query);
-    if (!query.success) return invalid(reply, request.url, query.error);
+    if (!query.success) return invalidInput(reply, request, query.error, 'invalid_request');
     const { limit, status, webhook } = query.data;
     return {
       deliveries: await options.activation.list({
@@ -52,7 +46,7 @@ export function registerAdminRoutes(
   });
   app.post('/v1/admin/webhooks/replay', { preHandler: options.guard }, async (request, reply) => {
     const body = Replay.safeParse(request.body ?? {});
-    if (!body.success) return invalid(reply, request.url, body.error);
+    if (!body.success) return invalidInput(reply, request, body.error, 'invalid_request');
     const { since, ...rest } = body.data;
     const replayed = await options.activation.replay(
       { ...rest, ...(since ? { since: Date.parse(since) } : {}) },

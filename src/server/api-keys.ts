@@ -59,10 +59,8 @@ function writeKeys(workspaceDir: string, keys: readonly KeyRecord[]): void {
   renameSync(temporary, file);
 }
 
-/** Creates a key; returns it (the only time it is seen) and its record. */
-export function createKey(workspaceDir: string, scope: Scope, name = ''): { key: string; record: KeyRecord } {
-  if (!SCOPES.includes(scope))
-    throw new StrataError('invalid_argument', `--scope ${scope}: expected one of ${SCOPES.join(', ')}`);
+/** A new random key and its record (the hash, never the key). */
+function mintKey(scope: Scope, name: string): { key: string; record: KeyRecord } {
   const key = `strata_${scope}_${randomBytes(32).toString('base64url')}`;
   const record: KeyRecord = {
     id: key.slice(0, `strata_${scope}_`.length + 6),
@@ -72,6 +70,14 @@ export function createKey(workspaceDir: string, scope: Scope, name = ''): { key:
     createdAt: new Date().toISOString(),
     revokedAt: null,
   };
+  return { key, record };
+}
+
+/** Creates a key; returns it (the only time it is seen) and its record. */
+export function createKey(workspaceDir: string, scope: Scope, name = ''): { key: string; record: KeyRecord } {
+  if (!SCOPES.includes(scope))
+    throw new StrataError('invalid_argument', `--scope ${scope}: expected one of ${SCOPES.join(', ')}`);
+  const { key, record } = mintKey(scope, name);
   writeKeys(workspaceDir, [...readKeys(workspaceDir), record]);
   return { key, record };
 }
@@ -108,15 +114,7 @@ export class KeyRing {
 
   /** Creates a key for this server's life only (the dashboard's read key); returns it. */
   addEphemeral(scope: Scope, name: string): string {
-    const key = `strata_${scope}_${randomBytes(32).toString('base64url')}`;
-    const record: KeyRecord = {
-      id: key.slice(0, `strata_${scope}_`.length + 6),
-      scope,
-      name,
-      sha256: digest(key),
-      createdAt: new Date().toISOString(),
-      revokedAt: null,
-    };
+    const { key, record } = mintKey(scope, name);
     this.ephemeral.push(record);
     this.records.push(record);
     return key;

@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
+import { badRequest, invalidInput, withParsedTraits } from './answers.js';
 import type { ProfileViews } from './profile-view.js';
 
 /**
@@ -91,13 +92,7 @@ export function registerReadRoutes(
   });
   app.get('/v1/rfm/accounts', { preHandler: guard }, async (request, reply) => {
     const query = Cell.safeParse(request.query);
-    if (!query.success) {
-      const issue = query.error.issues[0];
-      const field = issue?.path.join('.') ?? '';
-      return reply
-        .code(400)
-        .send({ error: 'invalid_query', message: `${request.url}: ${field}: ${issue?.message}`, field });
-    }
+    if (!query.success) return invalidInput(reply, request, query.error);
     const { r, fm, limit, offset } = query.data;
     return withStore(async () => {
       const asOf = await rfmAsOf();
@@ -135,16 +130,10 @@ export function registerReadRoutes(
   });
   app.get<{ Params: { test: string } }>('/v1/ab/:test', { preHandler: guard }, async (request, reply) => {
     const query = Outcome.safeParse(request.query);
-    const invalid = (message: string, field: string) =>
-      reply.code(400).send({ error: 'invalid_query', message: `${request.url}: ${message}`, field });
-    if (!query.success)
-      return invalid(
-        query.error.issues[0]?.message ?? 'invalid',
-        query.error.issues[0]?.path.join('.') ?? '',
-      );
+    if (!query.success) return invalidInput(reply, request, query.error);
     const { event, within, metric } = query.data;
     if (Boolean(event) === Boolean(metric))
-      return invalid('give exactly one outcome: event or metric', 'event');
+      return badRequest(reply, request, 'event', 'give exactly one outcome: event or metric');
     const outcome = event
       ? { event, ...(within ? { withinDays: Number.parseInt(within, 10) } : {}) }
       : { metric: metric as string };
@@ -223,9 +212,7 @@ export function registerReadRoutes(
   app.get<{ Querystring: { by?: string } }>('/v1/cohorts', { preHandler: guard }, async (request, reply) => {
     const by = request.query.by ?? 'month';
     if (by !== 'month' && by !== 'quarter')
-      return reply
-        .code(400)
-        .send({ error: 'invalid_query', message: `by=${by}: expected month or quarter`, field: 'by' });
+      return badRequest(reply, request, 'by', `${by}: expected month or quarter`);
     return withStore(async () => {
       const asOf = (await listRuns(store)).at(-1)?.asOf;
       return analyzeCohorts(store, { asOf: asOf ? new Date(asOf) : new Date(), by });
@@ -300,14 +287,7 @@ export function registerReadRoutes(
       const ids = workspace.segments.map((s) => s.id);
       if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
       const page = Page.safeParse(request.query);
-      if (!page.success) {
-        const issue = page.error.issues[0];
-        return reply.code(400).send({
-          error: 'invalid_query',
-          message: `${request.url}: ${issue?.path.join('.')}: ${issue?.message}`,
-          field: issue?.path.join('.'),
-        });
-      }
+      if (!page.success) return invalidInput(reply, request, page.error);
       return withStore(async () => {
         const run = await latestRun();
         if (!run) return notFound(reply, 'no runs yet: members appear after `strata run`');
@@ -383,7 +363,6 @@ export function registerReadRoutes(
       ),
     );
     if (!user) return notFound(reply, `no user '${id}'`);
-    const traits = typeof user.traits === 'string' ? JSON.parse(user.traits) : (user.traits ?? {});
-    return { user: { ...user, traits }, account: await accountProfile(String(user.account_id)) };
+    return { user: withParsedTraits(user), account: await accountProfile(String(user.account_id)) };
   });
 }

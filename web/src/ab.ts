@@ -2,9 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type AbReport, type AbTestRow, get } from './api.js';
 import { Failure } from './failure.js';
-import { whole } from './format.js';
-
-const fixed = (value: number, digits = 4) => value.toFixed(digits);
+import { fixed, whole } from './format.js';
 
 /** A/B tests: assignments per variant, and a test's result for an outcome with its 95% interval. */
 export function AbPage() {
@@ -63,11 +61,11 @@ function Results({ test }: { test: string }) {
             <thead><tr><th>variant</th><th class="number">accounts</th><th class="number">value</th></tr></thead>
             <tbody>${report.variants.map(
               (v) =>
-                html`<tr data-variant=${v.variant}><td>${v.variant}</td><td class="number">${whole(v.accounts)}</td><td class="number">${fixed(v.value)}</td></tr>`,
+                html`<tr data-variant=${v.variant}><td>${v.variant}</td><td class="number">${whole(v.accounts)}</td><td class="number">${fixed(v.value, 4)}</td></tr>`,
             )}</tbody></table></div>
-          <p data-comparison>Difference (treatment − control) ${fixed(report.comparison.difference)}, 95% interval
-            [${fixed(report.comparison.confidenceInterval[0])}, ${fixed(report.comparison.confidenceInterval[1])}],
-            p = ${fixed(report.comparison.pValue)}${report.reachedPlan === false ? ' — the planned size is not reached yet: do not act on it' : ''}.</p>`
+          <p data-comparison>Difference (treatment − control) ${fixed(report.comparison.difference, 4)}, 95% interval
+            [${fixed(report.comparison.confidenceInterval[0], 4)}, ${fixed(report.comparison.confidenceInterval[1], 4)}],
+            p = ${fixed(report.comparison.pValue, 4)}${report.reachedPlan === false ? ' — the planned size is not reached yet: do not act on it' : ''}.</p>`
         : null
     }
   `;

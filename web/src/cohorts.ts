@@ -3,11 +3,9 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type CohortsReport, get } from './api.js';
 import { Failure } from './failure.js';
-import { whole } from './format.js';
+import { percent, whole } from './format.js';
 
 type Measure = 'logo' | 'revenue';
-const percent = (value: number | null | undefined) =>
-  value === null || value === undefined ? '' : `${Math.round(value * 100)}%`;
 
 /** Retention by cohort and period (logo or revenue) as a heatmap and a table; a cohort's sBG projection. */
 export function CohortsPage() {

@@ -4,3 +4,11 @@ export const whole = (value: number | null | undefined) =>
 
 export const signed = (value: number | null | undefined) =>
   value === null || value === undefined ? '–' : `${value > 0 ? '+' : ''}${whole(value)}`;
+
+/** A share as a whole percentage; blank when there is none. */
+export const percent = (value: number | null | undefined) =>
+  value === null || value === undefined ? '' : `${Math.round(value * 100)}%`;
+
+/** A number with fixed decimals; a dash when there is none. */
+export const fixed = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined ? '–' : value.toFixed(digits);

@@ -2,10 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type FunnelGroupRow, type FunnelList, type FunnelReport, get } from './api.js';
 import { Failure } from './failure.js';
-import { whole } from './format.js';
-
-const percent = (value: number | null | undefined) =>
-  value === null || value === undefined ? '–' : `${Math.round(value * 100)}%`;
+import { percent, whole } from './format.js';
 
 /** A funnel of strata.yaml by the primary segments of a scheme: reached and conversion per step, leaks marked. */
 export function FunnelsPage() {
@@ -36,7 +33,7 @@ export function FunnelsPage() {
     ${g.reached.map(
       (n, k) =>
         html`<td class=${`number${g.tests.find((t) => t.step === k)?.leak ? ' leak' : ''}`}>${whole(n)}${
-          k > 0 ? html` <small>(${percent(g.conversion[k - 1])})</small>` : ''
+          k > 0 ? html` <small>(${percent(g.conversion[k - 1]) || '–'})</small>` : ''
         }${g.tests.find((t) => t.step === k)?.leak ? html` <strong>leak</strong>` : ''}</td>`,
     )}
   </tr>`;

@@ -3,10 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type ModelCard, type ModelRow } from './api.js';
 import { Failure } from './failure.js';
-import { whole } from './format.js';
-
-const fixed = (value: number | null | undefined, digits = 3) =>
-  value === null || value === undefined ? '–' : value.toFixed(digits);
+import { fixed, whole } from './format.js';
 
 /** Saved models, and the card of one: holdout figures, ROC curve, calibration, features. */
 export function ModelsPage() {
@@ -98,10 +95,10 @@ function Card({ name }: { name: string }) {
   return html`
     <p>${r.target}, ${r.algorithm}, version ${card.version}. ${r.split}</p>
     <section aria-label="Holdout figures" class="kpis">
-      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc)}</div></div>
-      <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed(r.prAuc)}</div><div>base rate ${fixed(r.holdout.baseRate)}</div></div>
-      <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed(r.accuracy)}</div><div>majority ${fixed(r.majorityAccuracy)}</div></div>
-      <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed(r.brier)}</div><div>base rate alone ${fixed(r.baselineBrier)}</div></div>
+      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc, 3)}</div></div>
+      <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed(r.prAuc, 3)}</div><div>base rate ${fixed(r.holdout.baseRate, 3)}</div></div>
+      <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed(r.accuracy, 3)}</div><div>majority ${fixed(r.majorityAccuracy, 3)}</div></div>
+      <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed(r.brier, 3)}</div><div>base rate alone ${fixed(r.baselineBrier, 3)}</div></div>
     </section>
     <h3>ROC curve (holdout, ${whole(r.holdout.rows)} rows)</h3>
     ${r.rocCurve ? null : html`<p class="message">This model was saved before curves were kept: train it again to see one.</p>`}
@@ -113,7 +110,7 @@ function Card({ name }: { name: string }) {
       <thead><tr><th>feature</th><th class="number">AUC lost when shuffled</th><th class="number">model's own share</th></tr></thead>
       <tbody>${r.topFeatures.map(
         (f) =>
-          html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${fixed(f.aucDrop ?? null, 4)}</td><td class="number">${fixed(f.importance ?? null)}</td></tr>`,
+          html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${fixed(f.aucDrop ?? null, 4)}</td><td class="number">${fixed(f.importance ?? null, 3)}</td></tr>`,
       )}</tbody></table></div>
     <h3>Top of the list</h3>
     <div class="table-wrap"><table aria-label="Top k">
@@ -121,8 +118,8 @@ function Card({ name }: { name: string }) {
       <tbody>${r.topK.map(
         (
           t,
-        ) => html`<tr><td>${Math.round(t.share * 100)}%</td><td class="number">${whole(t.k)}</td><td class="number">${fixed(t.precision)}</td>
-          <td class="number">${fixed(t.recall)}</td><td class="number">${fixed(t.lift, 2)}</td></tr>`,
+        ) => html`<tr><td>${Math.round(t.share * 100)}%</td><td class="number">${whole(t.k)}</td><td class="number">${fixed(t.precision, 3)}</td>
+          <td class="number">${fixed(t.recall, 3)}</td><td class="number">${fixed(t.lift, 2)}</td></tr>`,
       )}</tbody></table></div>
   `;
 }
