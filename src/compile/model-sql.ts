@@ -42,14 +42,26 @@ export function modelSql(dialect: Dialect, scorer: ModelScorer, columns: readonl
 }
 
 /**
+ * Each feature in standard deviations from the mean it had when the clustering was fitted
+ * (a missing value at that mean, so 0): the space the centres live in.
+ */
+export function standardizedSql(
+  dialect: Dialect,
+  scorer: Pick<ClusterScorer, 'means' | 'scales'>,
+  columns: readonly string[],
+): string[] {
+  return columns.map((column, j) => {
+    const mean = double(dialect, scorer.means[j] ?? 0);
+    return `((coalesce(${column}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
+  });
+}
+
+/**
  * The number of the nearest centre (squared Euclidean distance in standardised units, a
  * missing value at the mean); ties go to the lower number, as in src/ml/kmeans.ts.
  */
 export function clusterSql(dialect: Dialect, scorer: ClusterScorer, columns: readonly string[]): string {
-  const z = columns.map((column, j) => {
-    const mean = double(dialect, scorer.means[j] ?? 0);
-    return `((coalesce(${column}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
-  });
+  const z = standardizedSql(dialect, scorer, columns);
   const distances = scorer.centres.map(
     (centre) =>
       `(${z.map((value, j) => `(${value} - ${double(dialect, centre[j] ?? 0)}) * (${value} - ${double(dialect, centre[j] ?? 0)})`).join(' + ')})`,

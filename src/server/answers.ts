@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** 400: the request names what is wrong (`field`), and nothing was done. */
 export function badRequest(
@@ -30,3 +30,11 @@ export function withParsedTraits<Row extends Record<string, unknown>>(
   const traits = typeof row.traits === 'string' ? JSON.parse(row.traits) : (row.traits ?? {});
   return { ...row, traits };
 }
+
+/** Paging of a list: `limit` rows from `offset`, a sort column and a search text. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+  sort: z.string().min(1).optional(),
+  search: z.string().min(1).max(200).optional(),
+});

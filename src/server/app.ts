@@ -16,6 +16,7 @@ import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerAnalysisRoutes } from './analysis-routes.js';
 import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -194,6 +195,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     store: options.store,
     withStore: options.withStore,
     profiles: options.profiles,
+    guard: requireScope(options.keys, 'read'),
+  });
+  registerAnalysisRoutes(app, {
+    workspace: options.workspace,
+    store: options.store,
+    withStore: options.withStore,
     guard: requireScope(options.keys, 'read'),
   });
   registerAdminRoutes(app, {

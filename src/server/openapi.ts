@@ -88,7 +88,7 @@ export function openApiDocument(version: string) {
       '/v1/page': ingest('A page view (stored as event `page`)', 'Page'),
       '/v1/batch': ingest('Up to 10,000 messages of any type', 'Batch'),
       '/v1/overview': read(
-        "The dashboard's first page: KPIs, and each segment's size and change since the previous run",
+        "The dashboard's first page: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health), each segment's size and change since the previous run, each scheme's primary segments, and the run's warnings",
       ),
       '/v1/rfm': read('RFM as of the latest run: accounts and KPIs per named cell, and the R x FM grid'),
       '/v1/rfm/accounts': read("A page of one grid cell's accounts, highest monetary first", [
@@ -121,6 +121,24 @@ export function openApiDocument(version: string) {
             schema: { type: 'string' },
             description: 'name or name@version',
           },
+        ],
+      ),
+      '/v1/clusters': read('Saved clusterings: name, versions, metrics, k, silhouette'),
+      '/v1/clusters/{ref}': read(
+        "A clustering as of the latest run: each cluster's accounts, means and profile, and a sample of accounts on the first two principal axes",
+        [
+          {
+            name: 'ref',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'name or name@version',
+          },
+          query(
+            'points',
+            { type: 'integer', minimum: 0, maximum: 20000 },
+            'Accounts drawn (default 2000, the same ones each time)',
+          ),
         ],
       ),
       '/v1/plan': read(

@@ -180,6 +180,8 @@ playbooks:
           '/v1/ab',
           '/v1/ab/{test}',
           '/v1/accounts/{id}',
+          '/v1/clusters',
+          '/v1/clusters/{ref}',
           '/v1/cohorts',
           '/v1/admin/schedules/{name}/run',
           '/v1/admin/webhooks/deliveries',

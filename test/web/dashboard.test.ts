@@ -43,6 +43,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
     expect(runCli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']).code).toBe(0);
     expect(runCli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']).code).toBe(0);
+    const clustered = ['cluster', '--metrics', 'sessions_30d,adoption,mrr', '--k', '3', '--save', 'usage'];
+    expect(runCli([...clustered, '--as-of', '2026-10-31', '-w', dir, '--json']).code).toBe(0);
     const workspace = loadWorkspace(dir);
     store = await openStore(workspace);
     server = await startServer({ workspace, store, port: 0 });
@@ -67,6 +69,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     const overview = await api<{
       accounts: number;
       mrr: number;
+      meanHealth: number | null;
+      retention: {
+        customers: number;
+        logoRetention: number | null;
+        netRevenueRetention: number | null;
+      } | null;
+      schemes: { scheme: string; primary: { segment: string; accounts: number }[] }[];
+      warnings: { message: string }[];
       segments: { id: string; accounts: number | null; change: number | null }[];
     }>('/v1/overview');
     expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
@@ -78,6 +88,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       expect([cells[0], cells[2], cells[3]]).toEqual([segment.id, whole(segment.accounts), change]);
     }
     expect(overview.segments.some((s) => s.change !== 0 && s.change !== null)).toBe(true);
+    // The KPIs beyond counts, the schemes' primary segments and the warnings, as the API gives them.
+    const percent = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)}%`);
+    expect(overview.retention?.customers).toBeGreaterThan(0);
+    expect(await page.locator('[data-kpi="nrr"]').textContent()).toBe(
+      percent(overview.retention?.netRevenueRetention ?? null),
+    );
+    expect(await page.locator('[data-kpi="logo"]').textContent()).toBe(
+      percent(overview.retention?.logoRetention ?? null),
+    );
+    expect(overview.meanHealth).not.toBeNull();
+    expect(await page.locator('[data-kpi="health"]').textContent()).toBe(overview.meanHealth?.toFixed(1));
+    expect(overview.schemes.length).toBeGreaterThan(0);
+    for (const scheme of overview.schemes) {
+      const rows = page.locator(`table[data-scheme="${scheme.scheme}"] tbody tr`);
+      expect(await rows.evaluateAll((r) => r.map((row) => row.getAttribute('data-primary')))).toEqual(
+        scheme.primary.map((p) => p.segment),
+      );
+      // A partition: each account has exactly one primary segment.
+      expect(scheme.primary.reduce((sum, p) => sum + p.accounts, 0)).toBe(overview.accounts);
+      for (const primary of scheme.primary)
+        expect(
+          (
+            await page
+              .locator(`table[data-scheme="${scheme.scheme}"] tr[data-primary="${primary.segment}"] td`)
+              .allTextContents()
+          )[1],
+        ).toBe(whole(primary.accounts));
+    }
+    expect(
+      await page.locator('[data-warning]').evaluateAll((items) => items.map((i) => i.textContent)),
+    ).toEqual(overview.warnings.map((w) => w.message));
     await page.screenshot({ path: join(shots, 'overview-1280.png'), fullPage: true });
 
     // Drill into the largest segment: the first page of members is the API's, MRR first.
@@ -247,6 +288,31 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     ).toEqual(card.report.topFeatures.map((f) => f.feature));
     // The charts drew (a canvas each).
     expect(await page.locator('[data-chart="roc"] canvas').count()).toBe(1);
+    // An account's explanation, asked for by keyboard: the API's probability and contributions.
+    const { members } = await api<{ members: { account_id: string }[] }>(
+      '/v1/segments/paying/members?limit=1',
+    );
+    const account = members[0]?.account_id ?? '';
+    await page.getByLabel('Account id').fill(account);
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-explained="${account}"]`).waitFor({ timeout: 30_000 });
+    const profile = await api<{
+      explanations: { probability: number; contributions: { feature: string; contribution: number }[] }[];
+    }>(`/v1/accounts/${account}?explain=churn`);
+    const explained = profile.explanations[0];
+    expect(await page.locator('[data-probability]').textContent()).toBe(explained?.probability.toFixed(3));
+    expect(
+      await page
+        .locator('tr[data-contribution]')
+        .evaluateAll((rows) =>
+          rows.map((r) => [r.getAttribute('data-contribution'), r.children[2]?.textContent]),
+        ),
+    ).toEqual(explained?.contributions.map((c) => [c.feature, c.contribution.toFixed(3)]));
+    expect(explained?.contributions.length).toBeGreaterThan(0);
+    // An unknown account says so, and keeps the page.
+    await page.getByLabel('Account id').fill('no-such-account');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByRole('alert').filter({ hasText: "no account 'no-such-account'" }).waitFor();
     await page.screenshot({ path: join(shots, 'model-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
@@ -353,6 +419,77 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     expect(report.overall.reached[0]).toBeGreaterThan(0);
     await page.close();
   }, 60_000);
+
+  it("maps a saved clustering: the clusters' sizes and means, and the drawn accounts, as the API gives them", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Clusters' }).click();
+    await page.locator('tr[data-cluster]').first().waitFor({ timeout: 30_000 });
+    const map = await api<{
+      accounts: number;
+      metrics: string[];
+      explained: number[];
+      clusters: {
+        cluster: number;
+        accounts: number;
+        means: Record<string, number | null>;
+        profile: string;
+      }[];
+      points: unknown[];
+    }>('/v1/clusters/usage');
+    expect(map.clusters).toHaveLength(3);
+    expect(map.clusters.reduce((sum, c) => sum + c.accounts, 0)).toBe(map.accounts);
+    expect(map.points.length).toBe(Math.min(2000, map.accounts));
+    expect((map.explained[0] ?? 0) + (map.explained[1] ?? 0)).toBeLessThanOrEqual(1 + 1e-9);
+    for (const c of map.clusters) {
+      const cells = await page.locator(`tr[data-cluster="${c.cluster}"] td`).allTextContents();
+      expect([cells[0], cells[1], cells[3]]).toEqual([String(c.cluster), whole(c.accounts), c.profile]);
+      expect(cells.slice(4)).toEqual(
+        map.metrics.map((m) => (c.means[m] === null ? '–' : c.means[m]?.toFixed(2))),
+      );
+    }
+    expect(await page.locator('[data-cluster-summary]').textContent()).toContain(
+      `${whole(map.accounts)} accounts`,
+    );
+    expect(await page.locator('[data-chart="clusters"] canvas').count()).toBe(1);
+    await page.screenshot({ path: join(shots, 'clusters-1280.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('fits every page in 390 px and reaches every page from the keyboard', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(server.dashboardUrl);
+    await page.locator('table[aria-label="Segments"]').waitFor();
+    const names = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
+    expect(names).toEqual([
+      'Overview',
+      'RFM',
+      'Cohorts',
+      'Funnels',
+      'Clusters',
+      'Transitions',
+      'A/B tests',
+      'Models',
+      'Plan',
+    ]);
+    for (const [i, name] of names.entries()) {
+      // Tab from the top of the page to the i-th menu link (after the Strata title), then Enter.
+      await page.locator('h1 a').focus();
+      for (let t = 0; t <= i; t++) await page.keyboard.press('Tab');
+      expect(await page.locator(':focus').textContent()).toBe(name);
+      await page.keyboard.press('Enter');
+      await page.locator('nav a[aria-current="page"]').filter({ hasText: name }).waitFor();
+      await page.locator('main h2, main table, main .message').first().waitFor({ timeout: 30_000 });
+      await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
+      // Nothing wider than the window: wide tables scroll inside their own box.
+      expect(await page.locator('html').evaluate((html) => html.scrollWidth), name).toBeLessThanOrEqual(390);
+      await page.screenshot({
+        path: join(shots, `${name.replace(/\W+/g, '-').toLowerCase()}-390.png`),
+        fullPage: true,
+      });
+    }
+    await page.close();
+  }, 120_000);
 
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();

@@ -45,6 +45,16 @@ export interface Overview {
   previousRunId: number | null;
   accounts: number;
   mrr: number;
+  meanHealth: number | null;
+  retention: {
+    days: number;
+    customers: number;
+    logoRetention: number | null;
+    netRevenueRetention: number | null;
+    grossRevenueRetention: number | null;
+  } | null;
+  schemes: { scheme: string; primary: { segment: string; accounts: number; change: number | null }[] }[];
+  warnings: { code: string; level: 'warning' | 'strong'; message: string; segment?: string }[];
   segments: {
     id: string;
     framework: string | null;
@@ -180,4 +190,39 @@ export interface FunnelGroupRow {
   reached: number[];
   conversion: (number | null)[];
   tests: { step: number; leak: boolean; adjustedPValue: number }[];
+}
+
+export interface ClusteringRow {
+  name: string;
+  version: number;
+  metrics: string[];
+  k: number;
+  silhouette: number | null;
+}
+
+export interface ClusterMap {
+  name: string;
+  version: number;
+  asOf: string;
+  metrics: string[];
+  accounts: number;
+  explained: number[];
+  axes: number[][];
+  clusters: {
+    cluster: number;
+    accounts: number;
+    means: Record<string, number | null>;
+    profile: string;
+    centre: [number, number];
+  }[];
+  points: { account_id: string; cluster: number; x: number; y: number }[];
+}
+
+export interface Explanation {
+  model: string;
+  version: number;
+  account: string;
+  asOf: string;
+  probability: number;
+  contributions: { feature: string; value: number | null; contribution: number; direction: string }[];
 }

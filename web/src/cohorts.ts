@@ -75,7 +75,7 @@ export function CohortsPage() {
     <h2>Cohorts by ${report.by}, as of ${report.asOf.slice(0, 10)}</h2>
     <label>Retention <select aria-label="Retention measure" value=${measure} onChange=${(e: Event) => setMeasure((e.target as HTMLSelectElement).value as Measure)}>
       <option value="logo">logo (paying customers)</option><option value="revenue">net revenue</option></select></label>
-    <div class="chart" ref=${heat} role="img" aria-label="Retention heatmap"></div>
+    <div class="chart" ref=${heat} role="img" aria-label="Retention heatmap" style=${`height: ${Math.max(320, 18 * report.cohorts.length + 50)}px`}></div>
     <div class="table-wrap"><table aria-label="Retention by cohort and period">
       <thead><tr><th>cohort</th><th class="number">accounts</th>${Array.from({ length: periods }, (_, i) => html`<th class="number">${i}</th>`)}</tr></thead>
       <tbody>${report.cohorts.map(

@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
 import { adoptKey } from './api.js';
+import { ClustersPage } from './clusters.js';
 import { CohortsPage } from './cohorts.js';
 import { FunnelsPage } from './funnels.js';
 import { ModelsPage } from './models.js';
@@ -12,7 +13,20 @@ import { RfmPage } from './rfm.js';
 import { SegmentPage } from './segment.js';
 import { TransitionsPage } from './transitions.js';
 
-/** Pages by the URL fragment: #/ and #/segment/<id>. */
+/** The pages in the order of the menu: fragment, name, component. */
+const PAGES = [
+  ['#/', 'Overview', OverviewPage],
+  ['#/rfm', 'RFM', RfmPage],
+  ['#/cohorts', 'Cohorts', CohortsPage],
+  ['#/funnels', 'Funnels', FunnelsPage],
+  ['#/clusters', 'Clusters', ClustersPage],
+  ['#/transitions', 'Transitions', TransitionsPage],
+  ['#/ab', 'A/B tests', AbPage],
+  ['#/models', 'Models', ModelsPage],
+  ['#/plan', 'Plan', PlanPage],
+] as const;
+
+/** Pages by the URL fragment: those of the menu, and #/segment/<id>. */
 function App() {
   const [route, setRoute] = useState(window.location.hash);
   useEffect(() => {
@@ -21,27 +35,16 @@ function App() {
     return () => window.removeEventListener('hashchange', changed);
   }, []);
   const segment = /^#\/segment\/(.+)$/.exec(route)?.[1];
-  const page = segment
-    ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />`
-    : route === '#/rfm'
-      ? html`<${RfmPage} />`
-      : route === '#/transitions'
-        ? html`<${TransitionsPage} />`
-        : route === '#/ab'
-          ? html`<${AbPage} />`
-          : route === '#/models'
-            ? html`<${ModelsPage} />`
-            : route === '#/plan'
-              ? html`<${PlanPage} />`
-              : route === '#/cohorts'
-                ? html`<${CohortsPage} />`
-                : route === '#/funnels'
-                  ? html`<${FunnelsPage} />`
-                  : html`<${OverviewPage} />`;
+  const Page = PAGES.find(([path]) => path === route)?.[2] ?? OverviewPage;
+  const page = segment ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />` : html`<${Page} />`;
+  const current = segment ? null : (PAGES.find(([path]) => path === route)?.[0] ?? '#/');
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>
-      <nav aria-label="Pages"><a href="#/">Overview</a> · <a href="#/rfm">RFM</a> · <a href="#/cohorts">Cohorts</a> · <a href="#/funnels">Funnels</a> · <a href="#/transitions">Transitions</a> · <a href="#/ab">A/B tests</a> · <a href="#/models">Models</a> · <a href="#/plan">Plan</a></nav>
+      <nav aria-label="Pages">${PAGES.map(
+        ([path, name]) =>
+          html`<a href=${path} aria-current=${path === current ? 'page' : undefined}>${name}</a>`,
+      )}</nav>
     </header>
     <main>${page}</main>
   `;

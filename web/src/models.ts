@@ -1,7 +1,7 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type ModelCard, type ModelRow } from './api.js';
+import { type Explanation, get, type ModelCard, type ModelRow } from './api.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 
@@ -112,6 +112,7 @@ function Card({ name }: { name: string }) {
         (f) =>
           html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${fixed(f.aucDrop ?? null, 4)}</td><td class="number">${fixed(f.importance ?? null, 3)}</td></tr>`,
       )}</tbody></table></div>
+    <${AccountExplanation} model=${name} />
     <h3>Top of the list</h3>
     <div class="table-wrap"><table aria-label="Top k">
       <thead><tr><th>top</th><th class="number">accounts</th><th class="number">precision</th><th class="number">recall</th><th class="number">lift</th></tr></thead>
@@ -121,5 +122,46 @@ function Card({ name }: { name: string }) {
         ) => html`<tr><td>${Math.round(t.share * 100)}%</td><td class="number">${whole(t.k)}</td><td class="number">${fixed(t.precision, 3)}</td>
           <td class="number">${fixed(t.recall, 3)}</td><td class="number">${fixed(t.lift, 2)}</td></tr>`,
       )}</tbody></table></div>
+  `;
+}
+
+/** One account's score by the model and the features that drove it, at the latest run's as-of time. */
+function AccountExplanation({ model }: { model: string }) {
+  const [account, setAccount] = useState('');
+  const [explanation, setExplanation] = useState<Explanation | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  const explain = (event: Event) => {
+    event.preventDefault();
+    const id = account.trim();
+    if (!id) return;
+    setBusy(true);
+    setError(null);
+    get<{ explanations: Explanation[] }>(
+      `/v1/accounts/${encodeURIComponent(id)}?explain=${encodeURIComponent(model)}`,
+    )
+      .then((profile) => setExplanation(profile.explanations[0] ?? null), setError)
+      .finally(() => setBusy(false));
+  };
+  return html`
+    <h3>An account's explanation</h3>
+    <form class="pager" onSubmit=${explain}>
+      <label>Account id <input value=${account} onInput=${(e: Event) => setAccount((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit" disabled=${busy}>Explain</button>
+    </form>
+    ${error ? html`<${Failure} error=${error} />` : null}
+    ${
+      explanation && !error
+        ? html`<p data-explained=${explanation.account}>${explanation.account}: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
+          <div class="table-wrap"><table aria-label="Contributions">
+            <thead><tr><th>feature</th><th class="number">value</th><th class="number">contribution (log-odds)</th><th>effect</th></tr></thead>
+            <tbody>${explanation.contributions.map(
+              (
+                c,
+              ) => html`<tr data-contribution=${c.feature}><td>${c.feature}</td><td class="number">${fixed(c.value, 2)}</td>
+                <td class="number">${fixed(c.contribution, 3)}</td><td>${c.direction} the probability</td></tr>`,
+            )}</tbody></table></div>`
+        : null
+    }
   `;
 }

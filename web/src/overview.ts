@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Overview } from './api.js';
 import { Failure } from './failure.js';
-import { signed, whole } from './format.js';
+import { fixed, percent, signed, whole } from './format.js';
 
 /** Schemes' segments with their size and change since the previous run, and the KPIs. */
 export function OverviewPage() {
@@ -35,13 +35,36 @@ export function OverviewPage() {
   if (!data) return html`<p class="loading">Loading…</p>`;
   if (data.runId === null)
     return html`<p class="message">No run yet: run <code>strata run</code> (or wait for a scheduled run), then reload.</p>`;
+  const retention = data.retention;
   return html`
     <section aria-label="Key figures" class="kpis">
       <div class="kpi"><div>Accounts</div><div class="value" data-kpi="accounts">${whole(data.accounts)}</div></div>
       <div class="kpi"><div>MRR</div><div class="value" data-kpi="mrr">${whole(data.mrr)}</div></div>
-      <div class="kpi"><div>Segments</div><div class="value" data-kpi="segments">${data.segments.length}</div></div>
+      <div class="kpi"><div>Net revenue retention</div><div class="value" data-kpi="nrr">${percent(retention?.netRevenueRetention) || '–'}</div>
+        <div>gross ${percent(retention?.grossRevenueRetention) || '–'}, last ${retention?.days ?? 365} days</div></div>
+      <div class="kpi"><div>Logo retention</div><div class="value" data-kpi="logo">${percent(retention?.logoRetention) || '–'}</div>
+        <div>of ${whole(retention?.customers)} customers</div></div>
+      <div class="kpi"><div>Mean health</div><div class="value" data-kpi="health">${fixed(data.meanHealth, 1)}</div><div>0-100</div></div>
       <div class="kpi"><div>Run</div><div class="value">${data.runId}</div><div>as of ${data.asOf?.slice(0, 10)}</div></div>
     </section>
+    ${
+      data.warnings.length > 0
+        ? html`<section aria-label="Warnings"><h2>Warnings</h2><ul class="warnings">${data.warnings.map(
+            (w) => html`<li data-warning=${w.code} class=${w.level}>${w.message}</li>`,
+          )}</ul></section>`
+        : null
+    }
+    ${data.schemes.map(
+      (scheme) => html`<h2>Scheme ${scheme.scheme}</h2>
+        <div class="table-wrap"><table aria-label=${`Scheme ${scheme.scheme}`} data-scheme=${scheme.scheme}>
+          <thead><tr><th>primary segment (first match wins)</th><th class="number">accounts</th><th class="number">share</th><th class="number">change</th></tr></thead>
+          <tbody>${scheme.primary.map(
+            (
+              p,
+            ) => html`<tr data-primary=${p.segment}><td>${p.segment}</td><td class="number">${whole(p.accounts)}</td>
+              <td class="number">${percent(data.accounts > 0 ? p.accounts / data.accounts : null)}</td><td class="number">${signed(p.change)}</td></tr>`,
+          )}</tbody></table></div>`,
+    )}
     <h2>Segments</h2>
     <div class="table-wrap">
       <table aria-label="Segments">
@@ -59,6 +82,6 @@ export function OverviewPage() {
         </tbody>
       </table>
     </div>
-    <div class="chart" ref=${chart} role="img" aria-label="Accounts per segment"></div>
+    <div class="chart" ref=${chart} role="img" aria-label="Accounts per segment" style=${`height: ${18 * data.segments.length + 50}px`}></div>
   `;
 }
