@@ -6,6 +6,11 @@ import { evaluateWorkspace } from './evaluate.js';
 import { describeRun, type RunReport } from './run-report.js';
 import { measureSizes, runTableColumns, runTableName } from './run-snapshot.js';
 
+/** The definition version a run records: the SHA-256 of strata.yaml's text (hex). */
+export function workspaceHash(workspace: Workspace): string {
+  return createHash('sha256').update(workspace.text).digest('hex');
+}
+
 /**
  * `strata run`: evaluates the workspace at `asOf` and writes an immutable snapshot (the
  * run's table of memberships, primary assignments and metric values, and its strata_runs
@@ -22,7 +27,7 @@ export async function runWorkspace(
   const lit = store.dialect.literal;
   const nameWarnings = await checkNames(store, workspace);
   const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress);
-  const hash = createHash('sha256').update(workspace.text).digest('hex');
+  const hash = workspaceHash(workspace);
   const schemes = workspace.config.schemes;
   const segments = workspace.segments.map((s) => s.id);
   const metrics = Object.keys(workspace.metrics);

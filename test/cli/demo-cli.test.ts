@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
@@ -19,6 +19,7 @@ interface DemoResult {
     segments: { segment: string; after: number }[];
     schemes: { scheme: string; accounts: number }[];
   };
+  examples: { kind: string; name: string; note: string }[];
 }
 
 describe('strata demo on the S world, end to end', () => {
@@ -43,7 +44,23 @@ describe('strata demo on the S world, end to end', () => {
     expect(events).toBeLessThan(130_000);
     expect(demo.imports.every((i) => i.skipped === 0)).toBe(true);
     // The template's segments ran at the world's end over every account; each scheme partitions them.
-    expect(demo.run).toMatchObject({ runId: 1, asOf: '2026-10-31T23:59:59.000Z', accounts: 1000 });
+    // Run 1 is a month before the end, so the dashboard has changes and transitions to show.
+    expect(demo.run).toMatchObject({ runId: 2, asOf: '2026-10-31T23:59:59.000Z', accounts: 1000 });
+    const moved = runCli(['transitions', '-w', ws, '--json']).json<{
+      from: number;
+      to: number;
+      segments: { entered: number; exited: number }[];
+    }>();
+    expect([moved.from, moved.to]).toEqual([1, 2]);
+    expect(moved.segments.some((m) => m.entered + m.exited > 0)).toBe(true);
+    // The dashboard's other examples: a clustering, a churn model and an A/B test, saved in the workspace.
+    expect(demo.examples.map((e) => [e.kind, e.name])).toEqual([
+      ['clustering', 'usage'],
+      ['model', 'churn'],
+      ['A/B test', 'save_offer'],
+    ]);
+    expect(existsSync(join(ws, 'models', 'usage', 'v1.json'))).toBe(true);
+    expect(existsSync(join(ws, 'models', 'churn', 'v1.json'))).toBe(true);
     expect(demo.run.segments.length).toBeGreaterThanOrEqual(25);
     for (const scheme of new Set(demo.run.schemes.map((s) => s.scheme))) {
       const total = demo.run.schemes
@@ -57,9 +74,17 @@ describe('strata demo on the S world, end to end', () => {
     );
   });
 
-  it('is idempotent: a second run reuses the world and duplicates nothing', () => {
+  it('is idempotent: a second run reuses the world, duplicates nothing and keeps an edited strata.yaml', () => {
+    const edited = `${readFileSync(join(ws, 'strata.yaml'), 'utf8')}# edited by hand\n`;
+    writeFileSync(join(ws, 'strata.yaml'), edited);
     const demo = runCli(['demo', '-w', ws, '--json']).json<DemoResult>();
     expect(demo.imports.every((i) => i.inserted === 0 && i.unchanged === i.rowsRead)).toBe(true);
+    expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toBe(edited);
+    expect(demo.examples).toEqual([]);
+    expect(demo.run.runId).toBe(3);
+    expect(existsSync(join(ws, 'models', 'churn', 'v2.json'))).toBe(false);
+    // Nothing changed since: the latest run is shown again, not repeated.
+    expect(runCli(['demo', '-w', ws, '--json']).json<DemoResult>().run.runId).toBe(3);
   });
 
   it('lists segments, shows one, pages its members, and measures overlaps that agree with the member lists', () => {

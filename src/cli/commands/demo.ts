@@ -1,10 +1,19 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createAbTest, listAbTests } from '../../analytics/abtest/abtest.js';
+import { DAY_MS } from '../../demo/calendar.js';
 import type { WorldSummary } from '../../demo/generate-world.js';
-import { runWorkspace } from '../../engine/run-workspace.js';
+import { describeRun } from '../../engine/run-report.js';
+import { listRuns } from '../../engine/run-snapshot.js';
+import { runWorkspace, workspaceHash } from '../../engine/run-workspace.js';
+import { clusterAccounts } from '../../ml/cluster.js';
+import { parseTarget } from '../../ml/labels.js';
+import { trainOnHistory } from '../../ml/train.js';
 import { importSources } from '../../store/import-sources.js';
 import { openStore } from '../../store/open-store.js';
-import { loadWorkspace, WORKSPACE_FILE } from '../../workspace/load-workspace.js';
+import type { Store } from '../../store/store.js';
+import { loadWorkspace, WORKSPACE_FILE, type Workspace } from '../../workspace/load-workspace.js';
+import { modelNames, type SavedClusters, saveModel } from '../../workspace/model-files.js';
 import { saasWorkspaceYaml } from '../../workspace/template.js';
 import type { Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -38,7 +47,9 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
   const sources = Object.fromEntries(
     Object.entries(world.files).map(([table, file]) => [table, join('data', file)]),
   );
-  writeFileSync(join(dir, WORKSPACE_FILE), saasWorkspaceYaml(sources));
+  // An edited strata.yaml is the user's: only a missing one is written.
+  if (!existsSync(join(dir, WORKSPACE_FILE)))
+    writeFileSync(join(dir, WORKSPACE_FILE), saasWorkspaceYaml(sources));
   const workspace = loadWorkspace(dir);
   const store = await openStore(workspace);
   try {
@@ -47,10 +58,24 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
       progress.update(fraction, table),
     ).finally(() => progress.stop());
     const summary = await describeStore(store);
-    // Segments are evaluated at the world's last moment, when its data ends.
-    const run = await runWorkspace(store, workspace, new Date(world.endDate));
+    // Segments are evaluated at the world's last moment, when its data ends; the first time,
+    // also a month before, so the dashboard has changes and transitions to show.
+    // Run again only when the data or the definition changed since the latest run at the end.
+    const end = new Date(world.endDate);
+    const runs = await listRuns(store);
+    if (runs.length === 0) await runWorkspace(store, workspace, new Date(end.getTime() - 30 * DAY_MS));
+    const latest = runs.at(-1);
+    const unchanged =
+      latest?.asOf === end.toISOString() &&
+      latest.workspaceHash === workspaceHash(workspace) &&
+      imports.every((i) => i.inserted === 0 && i.updated === 0);
+    if (unchanged) output.say(`reusing run ${latest.runId}: neither the data nor strata.yaml changed`);
+    const run = unchanged
+      ? await describeRun(store, workspace, latest.runId, 0)
+      : await runWorkspace(store, workspace, end);
+    const extras = await addDashboardExamples(store, workspace, end, output);
     const seconds = (performance.now() - started) / 1000;
-    output.result({ workspace: dir, world, imports, ...summary, run, seconds }, () =>
+    output.result({ workspace: dir, world, imports, ...summary, run, examples: extras, seconds }, () =>
       [
         `Strata demo workspace: ${dir}`,
         `world: scale ${world.scale}, seed ${world.seed}, ${world.startDate.slice(0, 10)} to ${world.endDate.slice(0, 10)}`,
@@ -61,6 +86,8 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
         '',
         renderRun(run),
         '',
+        ...extras.map((e) => `${e.kind} ${e.name}: ${e.note}`),
+        '',
         `store: ${summary.location} (schema v${summary.schemaVersion}); done in ${seconds.toFixed(1)} s`,
         `next: strata segments show at_risk -w ${options.workspace}   |   edit ${join(options.workspace, WORKSPACE_FILE)}, then strata plan -w ${options.workspace}`,
       ].join('\n'),
@@ -68,4 +95,56 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
   } finally {
     await store.close();
   }
+}
+
+/**
+ * What the dashboard's pages need beyond runs, made once each (kept when already there): a
+ * clustering by usage and revenue, a churn model trained on the history, and an A/B test
+ * splitting the at-risk accounts.
+ */
+async function addDashboardExamples(store: Store, workspace: Workspace, asOf: Date, output: Output) {
+  const examples: { kind: string; name: string; note: string }[] = [];
+  const saved = modelNames(workspace.dir);
+  if (!saved.includes('usage')) {
+    const report = await clusterAccounts(store, workspace, {
+      metrics: ['sessions_30d', 'adoption', 'mrr'],
+      asOf,
+    });
+    const { scorer, ...shown } = report;
+    saveModel<SavedClusters>(workspace.dir, {
+      name: 'usage',
+      kind: 'clusters',
+      scorer,
+      training: { asOf: report.asOf, metrics: report.metrics, seed: 42, k: report.k },
+      report: shown,
+    });
+    examples.push({
+      kind: 'clustering',
+      name: 'usage',
+      note: `${report.k} clusters by ${report.metrics.join(', ')}`,
+    });
+  }
+  if (!saved.includes('churn')) {
+    const progress = createProgress('train churn model', !output.json);
+    const trained = await trainOnHistory(store, workspace, {
+      name: 'churn',
+      algorithm: 'boosted_trees',
+      seed: 42,
+      target: parseTarget('churned', 90),
+      snapshots: 6,
+      everyDays: 30,
+      onProgress: (f) => progress.update(f, 'training'),
+    }).finally(() => progress.stop());
+    const auc = trained.report.rocAuc;
+    examples.push({
+      kind: 'model',
+      name: 'churn',
+      note: `holdout ROC AUC ${auc === null ? '–' : auc.toFixed(3)}`,
+    });
+  }
+  if (!(await listAbTests(store)).some((t) => t.test === 'save_offer')) {
+    await createAbTest(store, workspace, { test: 'save_offer', segment: 'at_risk' });
+    examples.push({ kind: 'A/B test', name: 'save_offer', note: 'at_risk split half and half' });
+  }
+  return examples;
 }
