@@ -52,7 +52,8 @@ for scale in "$@"; do
   fi
   if [[ ! -f $db || ${SEG_REIMPORT:-0} == 1 ]]; then
     rm -rf "$dir/.strata" "$dir/strata.yaml"
-    # Imports every table and runs the workspace once (run 1).
+    # Imports every table, runs the workspace (a month before the end, then at the end) and
+    # saves the dashboard's examples (a clustering, a churn model, an A/B test).
     measure "$scale" demo 1 node bin/strata.js demo -w "$dir" --scale "$scale" --seed 42 --json
   fi
   for run in $(seq 1 "${REPEAT:-5}"); do

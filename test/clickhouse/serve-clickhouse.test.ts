@@ -104,6 +104,16 @@ webhooks:
           segments: ['active'],
           metrics: { sessions_7d: 2 },
         });
+        // The dashboard's overview on this engine: one account, in 'active', no MRR yet.
+        const overview = await fetch(`${again.url}/v1/overview`, {
+          headers: { authorization: `Bearer ${read}` },
+        });
+        expect(await overview.json()).toMatchObject({
+          accounts: 1,
+          mrr: 0,
+          retention: { customers: 0, logoRetention: null },
+          segments: [{ id: 'active', accounts: 1 }],
+        });
       } finally {
         await again.stop();
       }

@@ -6,6 +6,7 @@ import { analyzeFunnel } from '../../src/analytics/funnels/funnel.js';
 import { analyzeIcp } from '../../src/analytics/icp/icp.js';
 import { segmentPerformance } from '../../src/analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
+import { trailingRetention } from '../../src/analytics/retention/trailing-retention.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
@@ -14,6 +15,7 @@ import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory } from '../../src/engine/snapshots.js';
+import { mapClusters } from '../../src/ml/cluster-map.js';
 import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
 import { TABLE_NAMES } from '../../src/model/tables.js';
@@ -243,13 +245,29 @@ segments:
     name: 'saved models and clusters as metrics: probabilities, ranks and nearest centres in SQL',
     rows: async (store) => {
       const dir = join(world.dir, 'saved-models');
-      writeFileSync(join(dir, 'strata.yaml'), MODEL_WORKSPACE);
       const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
       try {
         return await store.query(`SELECT * FROM ${evaluation} ORDER BY account_id`);
       } finally {
         await store.dropScratch(evaluation);
       }
+    },
+  },
+  {
+    name: 'trailing retention: logo, net and gross revenue over 365 and 90 days',
+    rows: async (store) => [
+      await trailingRetention(store, AS_OF[1] as Date),
+      await trailingRetention(store, AS_OF[1] as Date, 90),
+    ],
+  },
+  {
+    name: "a saved clustering's map: sizes, means, principal axes and the sampled points",
+    rows: async (store) => {
+      const map = await mapClusters(store, loadWorkspace(join(world.dir, 'saved-models')), 'usage', {
+        asOf: AS_OF[1] as Date,
+        points: 300,
+      });
+      return [{ ...map, points: undefined }, ...map.points];
     },
   },
 ];
@@ -268,6 +286,8 @@ segments:
 /** Hand-made models over features that are missing for some accounts (NPS) and one-hot plans. */
 export function writeHandMadeModels(worldDir: string): void {
   const dir = join(worldDir, 'saved-models');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'strata.yaml'), MODEL_WORKSPACE);
   const features = ['sessions_30d', 'nps_latest', 'plan=growth', 'mrr'];
   const metrics = {
     sessions_30d: { kind: 'count', filter: { event: 'session_start', where: {} }, withinDays: 30 },

@@ -27,24 +27,25 @@ export async function trailingRetention(store: Store, asOf: Date, days = 365): P
   const [row] = await store.query<{
     customers: number;
     retained: number | null;
-    mrr_start: number | null;
-    mrr_end: number | null;
-    mrr_kept: number | null;
+    start_total: number | null;
+    end_total: number | null;
+    kept_total: number | null;
   }>(
+    // Totals get names of their own: ClickHouse lets an alias shadow the column it sums.
     `SELECT count(*) AS customers, sum(CASE WHEN mrr_end > 0 THEN 1 ELSE 0 END) AS retained,
-       sum(mrr_start) AS mrr_start, sum(mrr_end) AS mrr_end, sum(least(mrr_end, mrr_start)) AS mrr_kept
+       sum(mrr_start) AS start_total, sum(mrr_end) AS end_total, sum(least(mrr_end, mrr_start)) AS kept_total
      FROM (SELECT account_id, ${d.toDouble(mrrAt(start))} AS mrr_start, ${d.toDouble(mrrAt(end))} AS mrr_end
            FROM subscriptions WHERE mrr > 0 GROUP BY account_id) revenue
      WHERE mrr_start > 0`,
   );
   const customers = Number(row?.customers ?? 0);
-  const before = Number(row?.mrr_start ?? 0);
+  const before = Number(row?.start_total ?? 0);
   const share = (value: number | null | undefined, of: number) => (of > 0 ? Number(value ?? 0) / of : null);
   return {
     days,
     customers,
     logoRetention: share(row?.retained, customers),
-    netRevenueRetention: share(row?.mrr_end, before),
-    grossRevenueRetention: share(row?.mrr_kept, before),
+    netRevenueRetention: share(row?.end_total, before),
+    grossRevenueRetention: share(row?.kept_total, before),
   };
 }
