@@ -45,6 +45,7 @@ const reads = [
   '/v1/overview',
   '/v1/segments/at_risk',
   '/v1/segments/at_risk/members?limit=25&offset=0&sort=mrr',
+  '/v1/segments/at_risk/validation',
   '/v1/rfm',
   '/v1/rfm/accounts?r=5&fm=5&limit=50',
   '/v1/cohorts',
@@ -110,6 +111,7 @@ await visit('Overview', 'table[aria-label="Segments"] tbody tr');
 begun = performance.now();
 await page.locator('tr[data-segment="at_risk"] a').click();
 await page.locator('tr[data-account]').first().waitFor({ timeout: 60_000 });
+await page.locator('[data-verdict="overall"]').waitFor({ timeout: 60_000 });
 shown.push({ page: 'Segment at_risk', first: seconds(begun), second: Number.NaN });
 await browser.close();
 server.kill('SIGTERM');

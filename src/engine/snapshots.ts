@@ -7,10 +7,21 @@ import { overlaps } from './warnings.js';
 
 /** Reads of stored runs: members of a segment, an account's history. */
 
-/** One page of a segment's members with their account traits and metric values, ordered by `sort` (a metric) or id. */
+/**
+ * One page of a segment's members with their account traits and metric values, ordered by
+ * `sort` (a metric; highest first unless `ascending`, empty values last) or id.
+ */
 export async function segmentMembers(
   store: Store,
-  options: { run: StoredRun; segment: string; limit: number; offset: number; sort?: string; search?: string },
+  options: {
+    run: StoredRun;
+    segment: string;
+    limit: number;
+    offset: number;
+    sort?: string;
+    ascending?: boolean;
+    search?: string;
+  },
 ) {
   const { run } = options;
   const q = store.dialect.quoteIdentifier;
@@ -24,7 +35,9 @@ export async function segmentMembers(
       `run ${run.runId} has no metric '${options.sort}' to sort by${didYouMean(options.sort, run.metrics)}`,
     );
   }
-  const sortBy = options.sort ? `${q(metricColumn(options.sort))} DESC NULLS LAST,` : '';
+  const sortBy = options.sort
+    ? `${q(metricColumn(options.sort))} ${options.ascending ? 'ASC' : 'DESC'} NULLS LAST,`
+    : '';
   const needle = options.search ? lit(options.search) : null;
   const search = needle
     ? `AND (${store.dialect.containsText('account_id', needle)} OR ${store.dialect.containsText("coalesce(name, '')", needle)})`

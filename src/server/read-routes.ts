@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
+import { validateSegment } from '../analytics/validation/validation-card.js';
+import { MetricCompiler } from '../compile/metric-sql.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { invalidInput, PageQuery, withParsedTraits } from './answers.js';
+import { badRequest, invalidInput, PageQuery, withParsedTraits } from './answers.js';
 import type { ProfileViews } from './profile-view.js';
 
 /**
@@ -55,6 +58,25 @@ export function registerReadRoutes(
     return withStore(() => segmentDetail(store, workspace, id));
   });
 
+  // A segment's validation card in the latest run (distinct, measurable, accessible, substantial, actionable, stable).
+  app.get<{ Params: { id: string } }>(
+    '/v1/segments/:id/validation',
+    { preHandler: guard },
+    async (request, reply) => {
+      const { id } = request.params;
+      const ids = workspace.segments.map((s) => s.id);
+      if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
+      return withStore(async () => {
+        try {
+          return await validateSegment(store, workspace, id);
+        } catch (error) {
+          if (error instanceof StrataError) return notFound(reply, error.message);
+          throw error;
+        }
+      });
+    },
+  );
+
   app.get<{ Params: { id: string } }>(
     '/v1/segments/:id/members',
     { preHandler: guard },
@@ -62,21 +84,42 @@ export function registerReadRoutes(
       const { id } = request.params;
       const ids = workspace.segments.map((s) => s.id);
       if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
-      const page = PageQuery.safeParse(request.query);
+      const page = PageQuery.extend({ order: z.enum(['asc', 'desc']).default('desc') }).safeParse(
+        request.query,
+      );
       if (!page.success) return invalidInput(reply, request, page.error);
       return withStore(async () => {
         const run = await latestRun();
         if (!run) return notFound(reply, 'no runs yet: members appear after `strata run`');
-        const { limit, offset, sort, search } = page.data;
+        const { limit, offset, sort, search, order } = page.data;
+        if (sort !== undefined && !run.metrics.includes(sort))
+          return badRequest(
+            reply,
+            request,
+            'sort',
+            `run ${run.runId} has no metric '${sort}'${didYouMean(sort, run.metrics)}`,
+          );
         const members = await segmentMembers(store, {
           run,
           segment: id,
           limit,
           offset,
+          ascending: order === 'asc',
           ...(sort ? { sort } : {}),
           ...(search ? { search } : {}),
         });
-        return { runId: run.runId, segment: id, limit, offset, ...members };
+        // The metrics a page can be sorted by: the run's numeric ones.
+        const sortable = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
+        return {
+          runId: run.runId,
+          segment: id,
+          limit,
+          offset,
+          sort: sort ?? null,
+          order,
+          sortable,
+          ...members,
+        };
       });
     },
   );

@@ -201,6 +201,7 @@ playbooks:
           '/v1/segments',
           '/v1/segments/{id}',
           '/v1/segments/{id}/members',
+          '/v1/segments/{id}/validation',
           '/v1/track',
           '/v1/transitions',
           '/v1/users/{id}',

@@ -163,8 +163,53 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       .locator('[data-total]')
       .filter({ hasText: new RegExp(`^${accounts(found.total)}$`) })
       .waitFor();
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(shots, 'segment-390.png'), fullPage: true });
+    // The validation card: each criterion's verdict as the API gives it.
+    const card = await api<Record<string, { verdict: string }> & { overall: string }>(
+      `/v1/segments/${largest?.id}/validation`,
+    );
+    await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-verdict="overall"]').textContent()).toBe(card.overall);
+    for (const criterion of [
+      'distinct',
+      'measurable',
+      'accessible',
+      'substantial',
+      'actionable',
+      'stability',
+    ])
+      expect((await page.locator(`tr[data-criterion="${criterion}"] td`).allTextContents())[1]).toBe(
+        card[criterion]?.verdict,
+      );
+    // Sorted by health, lowest first: the API's order, and the values shown are its values.
+    await page.getByLabel('Search').fill('');
+    await page.getByLabel('Sort by').selectOption('health');
+    await page.locator('button[data-order]').click();
+    const lowest = await api<{ members: { account_id: string; metrics: { health: number | null } }[] }>(
+      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=health&order=asc`,
+    );
+    const healths = lowest.members.map((m) => m.metrics.health).filter((h): h is number => h !== null);
+    expect(healths).toEqual([...healths].sort((a, b) => a - b));
+    // The table changes when the new page arrives: poll until it shows the API's page.
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('tr[data-account]')
+            .evaluateAll((rows) =>
+              rows.map((r) => [
+                r.getAttribute('data-account'),
+                r.querySelector('[data-sorted]')?.textContent,
+              ]),
+            ),
+        { timeout: 30_000 },
+      )
+      .toEqual(
+        lowest.members.map((m) => [
+          m.account_id,
+          m.metrics.health === null ? '–' : m.metrics.health.toFixed(2),
+        ]),
+      );
+    await page.screenshot({ path: join(shots, 'segment-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -488,6 +533,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
         fullPage: true,
       });
     }
+    // A segment's page too: members, validation, definition, overlaps.
+    await page.locator('h1 a').click();
+    await page.locator('tr[data-segment="paying"] a').click();
+    await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('html').evaluate((html) => html.scrollWidth), 'segment').toBeLessThanOrEqual(
+      390,
+    );
+    await page.screenshot({ path: join(shots, 'segment-390.png'), fullPage: true });
     await page.close();
   }, 120_000);
 

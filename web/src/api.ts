@@ -70,7 +70,42 @@ export interface MembersPage {
   total: number;
   limit: number;
   offset: number;
-  members: { account_id: string; name: string | null; plan: string | null; mrr: number | null }[];
+  sort: string | null;
+  order: 'asc' | 'desc';
+  sortable: string[];
+  members: {
+    account_id: string;
+    name: string | null;
+    plan: string | null;
+    mrr: number | null;
+    metrics: Record<string, number | string | null>;
+  }[];
+}
+
+export interface Criterion {
+  verdict: 'pass' | 'warn' | 'fail' | 'n/a';
+  reason: string;
+}
+
+export interface ValidationCard {
+  segment: string;
+  runId: number;
+  members: number;
+  overall: 'pass' | 'warn' | 'fail';
+  distinct: Criterion & {
+    metrics: {
+      metric: string;
+      members: number | null;
+      others: number | null;
+      cohensD: number | null;
+      adjustedPValue: number | null;
+    }[];
+  };
+  measurable: Criterion;
+  accessible: Criterion;
+  substantial: Criterion;
+  actionable: Criterion;
+  stability: Criterion;
 }
 
 export interface SegmentDetail {

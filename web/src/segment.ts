@@ -1,9 +1,9 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type MembersPage, type SegmentDetail } from './api.js';
+import { get, type MembersPage, type SegmentDetail, type ValidationCard } from './api.js';
 import { Failure } from './failure.js';
-import { whole } from './format.js';
+import { fixed, whole } from './format.js';
 
 const PAGE = 25;
 
@@ -64,17 +64,66 @@ function Detail({ id }: { id: string }) {
   `;
 }
 
-/** A segment's members, a page at a time, searchable by id or name, sortable by MRR; then its detail. */
+/** The five criteria of a good segment and its stability, each with its verdict and the reason. */
+function Validation({ id }: { id: string }) {
+  const [card, setCard] = useState<ValidationCard | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  useEffect(() => {
+    setCard(null);
+    get<ValidationCard>(`/v1/segments/${encodeURIComponent(id)}/validation`).then(setCard, setError);
+  }, [id]);
+  if (error) return html`<h3>Validation</h3><${Failure} error=${error} />`;
+  if (!card) return html`<h3>Validation</h3><p class="loading">Checking the segment…</p>`;
+  const criteria = [
+    'distinct',
+    'measurable',
+    'accessible',
+    'substantial',
+    'actionable',
+    'stability',
+  ] as const;
+  // The metrics that set the members apart most (largest effect, significant after adjustment).
+  const apart = card.distinct.metrics
+    .filter((m) => m.cohensD !== null && (m.adjustedPValue ?? 1) < 0.05)
+    .sort((a, b) => Math.abs(b.cohensD ?? 0) - Math.abs(a.cohensD ?? 0))
+    .slice(0, 5);
+  return html`
+    <h3>Validation: <span class=${`verdict ${card.overall}`} data-verdict="overall">${card.overall}</span></h3>
+    <div class="table-wrap"><table aria-label="Validation card">
+      <thead><tr><th>criterion</th><th>verdict</th><th>why</th></tr></thead>
+      <tbody>${criteria.map(
+        (c) =>
+          html`<tr data-criterion=${c}><td>${c}</td><td class=${`verdict ${card[c].verdict}`}>${card[c].verdict}</td><td>${card[c].reason}</td></tr>`,
+      )}</tbody></table></div>
+    ${
+      apart.length > 0
+        ? html`<div class="table-wrap"><table aria-label="What sets the members apart">
+            <thead><tr><th>metric</th><th class="number">members' mean</th><th class="number">others' mean</th><th class="number">Cohen's d</th></tr></thead>
+            <tbody>${apart.map(
+              (
+                m,
+              ) => html`<tr data-apart=${m.metric}><td>${m.metric}</td><td class="number">${fixed(m.members, 2)}</td>
+                <td class="number">${fixed(m.others, 2)}</td><td class="number">${fixed(m.cohensD, 2)}</td></tr>`,
+            )}</tbody></table></div>`
+        : null
+    }
+  `;
+}
+
+/** A segment's members, a page at a time, searchable by id or name, sortable by any numeric metric; then its detail. */
 export function SegmentPage({ id }: { id: string }) {
   const [offset, setOffset] = useState(0);
   const [search, setSearch] = useState('');
+  const [sort, setSort] = useState('mrr');
+  const [order, setOrder] = useState<'desc' | 'asc'>('desc');
   const [page, setPage] = useState<MembersPage | null>(null);
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
-    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset), sort: 'mrr' });
+    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset), sort, order });
     if (search) query.set('search', search);
     get<MembersPage>(`/v1/segments/${encodeURIComponent(id)}/members?${query}`).then(setPage, setError);
-  }, [id, offset, search]);
+  }, [id, offset, search, sort, order]);
+  const sortable = page?.sortable.includes(sort) ? page.sortable : [sort, ...(page?.sortable ?? [])];
   if (error) return html`<${Failure} error=${error} />`;
   return html`
     <p><a href="#/">← All segments</a></p>
@@ -84,6 +133,15 @@ export function SegmentPage({ id }: { id: string }) {
         setSearch((e.target as HTMLInputElement).value);
         setOffset(0);
       }} /></label>
+      <label>Sort by <select value=${sort} onChange=${(e: Event) => {
+        setSort((e.target as HTMLSelectElement).value);
+        setOffset(0);
+      }}>${sortable.map((m) => html`<option value=${m}>${m}</option>`)}</select></label>
+      <button type="button" aria-label=${order === 'desc' ? 'Highest first: show lowest first' : 'Lowest first: show highest first'} data-order=${order}
+        onClick=${() => {
+          setOrder(order === 'desc' ? 'asc' : 'desc');
+          setOffset(0);
+        }}>${order === 'desc' ? 'Highest first ↓' : 'Lowest first ↑'}</button>
       <span data-total>${page ? `${whole(page.total)} ${page.total === 1 ? 'account' : 'accounts'}` : ''}</span>
     </div>
     ${
@@ -93,12 +151,14 @@ export function SegmentPage({ id }: { id: string }) {
           ? html`<p class="message">No account in this segment${search ? ' matches the search' : ''}.</p>`
           : html`<div class="table-wrap">
               <table aria-label=${`Members of ${id}`}>
-                <thead><tr><th>account</th><th>name</th><th>plan</th><th class="number">MRR</th></tr></thead>
+                <thead><tr><th>account</th><th>name</th><th>plan</th><th class="number">MRR</th>
+                  ${sort === 'mrr' ? null : html`<th class="number" aria-sort=${order === 'desc' ? 'descending' : 'ascending'}>${sort}</th>`}</tr></thead>
                 <tbody>
                   ${page.members.map(
                     (m) => html`<tr data-account=${m.account_id}>
                       <td>${m.account_id}</td><td>${m.name ?? ''}</td><td>${m.plan ?? ''}</td>
                       <td class="number">${whole(m.mrr)}</td>
+                      ${sort === 'mrr' ? null : html`<td class="number" data-sorted>${typeof m.metrics[sort] === 'number' ? fixed(m.metrics[sort] as number, 2) : (m.metrics[sort] ?? '–')}</td>`}
                     </tr>`,
                   )}
                 </tbody>
@@ -110,6 +170,7 @@ export function SegmentPage({ id }: { id: string }) {
               <button disabled=${offset + PAGE >= page.total} onClick=${() => setOffset(offset + PAGE)}>Next</button>
             </div>`
     }
+    <${Validation} id=${id} />
     <${Detail} id=${id} />
   `;
 }
