@@ -544,6 +544,39 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.close();
   }, 120_000);
 
+  it('says what to do on every page of a workspace with no data yet', async () => {
+    const empty = tempDir('strata-web-empty-');
+    writeFileSync(join(empty, 'strata.yaml'), saasWorkspaceYaml());
+    const emptyWorkspace = loadWorkspace(empty);
+    const emptyStore = await openStore(emptyWorkspace);
+    const emptyServer = await startServer({ workspace: emptyWorkspace, store: emptyStore, port: 0 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(emptyServer.dashboardUrl);
+      const expected: [string, RegExp][] = [
+        ['#/', /No run yet: run strata run/],
+        ['#/rfm', /No account to score yet: import accounts and events/],
+        ['#/cohorts', /No cohort yet: import accounts and subscriptions/],
+        ['#/funnels', /No funnel in strata.yaml yet: add one under funnels:/],
+        ['#/clusters', /No clustering yet: save one with strata cluster/],
+        ['#/transitions', /transitions need two runs: run strata run again later/],
+        ['#/ab', /No A\/B test yet: split a segment with strata ab create <test> --segment <id>/],
+        ['#/models', /No model yet: train one with strata predict train --label churned/],
+        ['#/plan', /no snapshot to compare with yet; run 'strata run' first/],
+        ['#/segment/paying', /no runs yet: members appear after `strata run`/],
+      ];
+      for (const [hash, text] of expected) {
+        // The key stays in this tab's session storage: each page loads afresh.
+        await page.goto(`${emptyServer.url}/${hash}`);
+        await page.locator('main .message, main [role="alert"]').filter({ hasText: text }).first().waitFor();
+      }
+      await page.close();
+    } finally {
+      await emptyServer.stop();
+      await emptyStore.close();
+    }
+  }, 60_000);
+
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);

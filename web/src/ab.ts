@@ -15,7 +15,7 @@ export function AbPage() {
   if (error) return html`<${Failure} error=${error} />`;
   if (!tests) return html`<p class="loading">Loading…</p>`;
   if (tests.length === 0)
-    return html`<p class="message">No A/B test yet: split a segment with <code>strata ab create &lt;test&gt; --segment &lt;id&gt;</code>.</p>`;
+    return html`<p class="message">No A/B test yet: split a segment with <code>${'strata ab create <test> --segment <id>'}</code>.</p>`;
   return html`
     <h2>A/B tests</h2>
     <div class="table-wrap"><table aria-label="A/B tests">

@@ -47,6 +47,8 @@ export function RfmPage() {
   }, [report]);
   if (error) return html`<${Failure} error=${error} />`;
   if (!report) return html`<p class="loading">Scoring every account…</p>`;
+  if (report.accounts === 0)
+    return html`<p class="message">No account to score yet: import accounts and events (<code>strata import</code>), run <code>strata run</code>, then reload.</p>`;
   return html`
     <h2>RFM: recency x frequency-monetary</h2>
     <p>${whole(report.accounts)} accounts scored as of ${report.asOf.slice(0, 10)}. Choose a cell to see its accounts.</p>
