@@ -138,10 +138,17 @@ program
     'evaluate the workspace and write a membership snapshot with transitions against the previous one',
   )
   .option('--as-of <time>', 'evaluate as of this ISO date or time (default: now)')
+  .option('--dry-run', 'write nothing: show each segment then and how its members went on to behave')
+  .option('--horizon <window>', 'with --dry-run: how far after --as-of outcomes are read', '90d')
   .action(
     action(async (o) =>
       (await import('./commands/run.js')).runRun(
-        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        {
+          workspace: o.workspace,
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+          dryRun: Boolean(o.dryRun),
+          horizon: o.horizon as string,
+        },
         createOutput(o),
       ),
     ),
@@ -150,11 +157,20 @@ program
 program
   .command('plan')
   .description('show what the edited workspace would change against the last snapshot, writing nothing')
-  .option('--as-of <time>', "evaluate as of this time (default: the last snapshot's)")
+  .option('--as-of <time>', "evaluate as of this time (default: the last snapshot's); adds a backtest")
+  .option(
+    '--horizon <window>',
+    "with --as-of: how far after it the members' churn and expansion are read",
+    '90d',
+  )
   .action(
     action(async (o) =>
       (await import('./commands/run.js')).runPlan(
-        { workspace: o.workspace, ...(o.asOf ? { asOf: o.asOf as string } : {}) },
+        {
+          workspace: o.workspace,
+          ...(o.asOf ? { asOf: o.asOf as string } : {}),
+          horizon: o.horizon as string,
+        },
         createOutput(o),
       ),
     ),

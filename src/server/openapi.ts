@@ -162,8 +162,12 @@ export function openApiDocument(version: string) {
         id('Segment id'),
         query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
         query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Members to skip'),
-        query('sort', { type: 'string' }, 'A metric to sort by (one of the answer\'s `sortable`)'),
-        query('order', { type: 'string', enum: ['desc', 'asc'], default: 'desc' }, 'Highest first, or lowest'),
+        query('sort', { type: 'string' }, "A metric to sort by (one of the answer's `sortable`)"),
+        query(
+          'order',
+          { type: 'string', enum: ['desc', 'asc'], default: 'desc' },
+          'Highest first, or lowest',
+        ),
         query('search', { type: 'string' }, 'Text in the account id or name'),
       ]),
       '/v1/segments/{id}/validation': read(

@@ -1,9 +1,11 @@
+import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
 import { StrataError } from '../../errors.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
+import { parseWindowDays } from '../../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../../workspace/load-workspace.js';
 import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -71,9 +73,56 @@ export function renderRun(report: RunReport): string {
   return lines.join('\n');
 }
 
-/** `strata run [--as-of T]`. */
-export async function runRun(options: { workspace: string; asOf?: string }, output: Output) {
+/** The outcome table of a backtest: members then, and churn and expansion after, against the rest. */
+export function renderBacktest(report: Backtest): string {
+  const rate = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
+  return [
+    `as of ${report.asOf}, outcomes over the next ${report.horizonDays} days (nothing written)`,
+    ...(report.horizonObserved
+      ? []
+      : [
+          `note: the data ends ${report.observedUntil?.slice(0, 10) ?? 'before it starts'}, before the horizon: churn and expansion are not all known yet`,
+        ]),
+    '',
+    formatTable(
+      ['segment', 'members', 'paying', 'churned', 'others churned', 'expanded', 'others expanded'],
+      report.segments.map((s) => [
+        s.segment,
+        s.members,
+        s.paying,
+        rate(s.churnRate),
+        rate(s.others.churnRate),
+        rate(s.expansionRate),
+        rate(s.others.expansionRate),
+      ]),
+    ),
+    '',
+    `all ${count(report.accounts)} accounts: ${count(report.all.paying)} paying, churned ${rate(report.all.churnRate)}, expanded ${rate(report.all.expansionRate)}`,
+  ].join('\n');
+}
+
+/** Days of a `--horizon` window such as 90d. */
+function horizonDays(text: string | undefined): number {
+  const value = parseWindowDays(text ?? '90d');
+  if (value === undefined)
+    throw new StrataError('invalid_argument', `--horizon ${text}: expected a window such as 90d, 12w, 3m`);
+  return value;
+}
+
+/** `strata run [--as-of T] [--dry-run [--horizon 90d]]`. */
+export async function runRun(
+  options: { workspace: string; asOf?: string; dryRun?: boolean; horizon?: string },
+  output: Output,
+) {
   const asOf = parseAsOf(options.asOf) ?? new Date();
+  if (options.dryRun) {
+    const days = horizonDays(options.horizon);
+    const report = await withWorkspace(options.workspace, (store, workspace) =>
+      backtestWorkspace(store, workspace, { asOf, horizonDays: days }),
+    );
+    output.result(report, () => renderBacktest(report));
+    return report;
+  }
   const progress = createProgress('run', !output.json);
   const report = await withWorkspace(options.workspace, (store, workspace) =>
     runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating')),
@@ -82,19 +131,31 @@ export async function runRun(options: { workspace: string; asOf?: string }, outp
   return report;
 }
 
-/** `strata plan [--as-of T]`. */
-export async function runPlan(options: { workspace: string; asOf?: string }, output: Output) {
-  const plan = await withWorkspace(options.workspace, (store, workspace) =>
-    planWorkspace(store, workspace, parseAsOf(options.asOf)),
-  );
-  output.result(plan, () =>
+/**
+ * `strata plan [--as-of T [--horizon 90d]]`. With `--as-of`, a backtest too: how each
+ * segment's members at T went on to behave.
+ */
+export async function runPlan(
+  options: { workspace: string; asOf?: string; horizon?: string },
+  output: Output,
+) {
+  const asOf = parseAsOf(options.asOf);
+  const days = horizonDays(options.horizon);
+  const result = await withWorkspace(options.workspace, async (store, workspace) => {
+    const plan = await planWorkspace(store, workspace, asOf);
+    return asOf
+      ? { ...plan, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
+      : plan;
+  });
+  output.result(result, () =>
     [
-      `plan against run ${plan.againstRunId}, both as of ${plan.asOf} (nothing written)`,
+      `plan against run ${result.againstRunId}, both as of ${result.asOf} (nothing written)`,
       '',
       formatTable(
         ['segment', 'status', 'added', 'removed', 'unchanged'],
-        plan.segments.map((s) => [s.segment, s.status, `+${s.added}`, `-${s.removed}`, s.unchanged]),
+        result.segments.map((s) => [s.segment, s.status, `+${s.added}`, `-${s.removed}`, s.unchanged]),
       ),
+      ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
     ].join('\n'),
   );
 }
