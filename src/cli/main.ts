@@ -256,6 +256,22 @@ program
   );
 
 program
+  .command('explain')
+  .description('why an account is in or out of each segment (or one), and its primary segment per scheme')
+  .argument('<account>', 'account id')
+  .argument('[segment]', 'only this segment')
+  .action(
+    action<[string, string | undefined]>(async (o, account, segment) =>
+      (await import('./commands/explain.js')).runExplain(
+        account,
+        segment,
+        { workspace: o.workspace },
+        createOutput(o),
+      ),
+    ),
+  );
+
+program
   .command('transitions')
   .description('entered / exited per segment and flows between primary segments of two runs')
   .option('--from <run>', 'earlier run (default: the one before --to)')

@@ -14,6 +14,12 @@ export interface CompileInput {
   readonly asOf: Date;
   /** Metrics given a column of the output (default every one); conditions may use others. */
   readonly metricOutputs?: readonly string[];
+  /**
+   * Also output every condition node of every segment (`explainColumn`: holds or not) and
+   * each leaf's value as text (`explainValueColumn`), from the same expressions the
+   * segment flags use: what `strata explain` reads.
+   */
+  readonly explain?: boolean;
 }
 
 /** Account columns usable as numeric metrics without a declaration. */
@@ -24,6 +30,20 @@ export const NUMERIC_ACCOUNT_COLUMNS = TABLES.accounts.columns
 /** Column name of a metric and of a segment flag in the compiled relation. */
 export const metricColumn = (name: string) => `metric:${name}`;
 export const segmentColumn = (id: string) => `segment:${id}`;
+/** Columns of an explained condition node (`path` as in strata.yaml: where.any[1]): whether it holds, and a leaf's value. */
+export const explainColumn = (id: string, path: string) => `explain:${id}:${path}`;
+export const explainValueColumn = (id: string, path: string) => `explain-value:${id}:${path}`;
+
+/** Each node of a condition tree with its path, parents before children. */
+export function conditionPaths(node: ConditionNode, path = 'where'): { node: ConditionNode; path: string }[] {
+  if (node.kind === 'all' || node.kind === 'any')
+    return [
+      { node, path },
+      ...node.conditions.flatMap((child, i) => conditionPaths(child, `${path}.${node.kind}[${i}]`)),
+    ];
+  if (node.kind === 'not') return [{ node, path }, ...conditionPaths(node.condition, `${path}.not`)];
+  return [{ node, path }];
+}
 
 /**
  * Compiles a workspace into ONE query with one row per account that exists at `asOf`:
@@ -167,6 +187,47 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     }
   };
 
+  /** How much a metric fell (drop) or rose over the window. */
+  const change = (node: Extract<ConditionNode, { kind: 'metricChange' }>) => {
+    const now = base(metrics.expression(node.metric));
+    const before = base(metrics.expression(node.metric, node.withinDays));
+    return node.direction === 'drop' ? `(${before} - ${now})` : `(${now} - ${before})`;
+  };
+  const performedCount = (node: Extract<ConditionNode, { kind: 'performed' }>) =>
+    `coalesce(${base(metrics.eventAggregate('count', '', node.filter, node.withinDays))}, 0)`;
+  const seenAt = (node: Extract<ConditionNode, { kind: 'seen' }>) =>
+    base(metrics.eventAggregate(node.which === 'first' ? 'min' : 'max', 'ts', node.filter, null));
+  /** The percentile rank (0-100) a rank condition compares. */
+  const rankOf = (node: Extract<ConditionNode, { kind: 'rank' }>) => {
+    // Ranking a percentile metric again gives the same ranks: use it as it is.
+    const kind = input.metrics[node.metric]?.kind;
+    if (kind === 'percentile') return metricRef(node.metric);
+    return rank(
+      kind === 'model' || kind === 'cluster' ? metricRef(node.metric) : base(metrics.expression(node.metric)),
+    );
+  };
+  /** The value a leaf compares, as text (NULL when unknown); none for references and branches. */
+  const leafValue = (node: ConditionNode): string | null => {
+    switch (node.kind) {
+      case 'trait':
+        return base(metrics.trait(node.trait, 0, 'text'));
+      case 'metric':
+        return dialect.castText(metricRef(node.metric));
+      case 'metricChange':
+        return dialect.castText(change(node));
+      case 'performed':
+        return dialect.castText(performedCount(node));
+      case 'seen':
+        return dialect.isoTimestamp(seenAt(node));
+      case 'recent':
+        return dialect.isoTimestamp(base(node.field));
+      case 'rank':
+        return dialect.castText(rankOf(node));
+      default:
+        return null;
+    }
+  };
+
   const byId = new Map(input.segments.map((s) => [s.id, s]));
   // Every leaf is TRUE or FALSE, never NULL: an unknown value fails its comparison, so
   // `not` of it holds (NOT NULL would be NULL and silently drop the account).
@@ -189,22 +250,16 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
         const text = MetricCompiler.isText(node.metric, input.metrics);
         return compare(text ? null : ref, dialect.castText(ref), node);
       }
-      case 'metricChange': {
-        const now = base(metrics.expression(node.metric));
-        const before = base(metrics.expression(node.metric, node.withinDays));
-        return node.direction === 'drop'
-          ? `${before} - ${now} >= ${lit(node.by)}`
-          : `${now} - ${before} >= ${lit(node.by)}`;
-      }
+      case 'metricChange':
+        return `${change(node)} >= ${lit(node.by)}`;
       case 'performed': {
-        const count = `coalesce(${base(metrics.eventAggregate('count', '', node.filter, node.withinDays))}, 0)`;
+        const count = performedCount(node);
         return node.atMost === null
           ? `${count} >= ${lit(node.atLeast)}`
           : `${count} BETWEEN ${lit(node.atLeast)} AND ${lit(node.atMost)}`;
       }
       case 'seen': {
-        const fn = node.which === 'first' ? 'min' : 'max';
-        const seen = base(metrics.eventAggregate(fn, 'ts', node.filter, null));
+        const seen = seenAt(node);
         const parts = [`${seen} IS NOT NULL`];
         if (node.before) parts.push(`${seen} < ${metrics.moment(node.before)}`);
         if (node.after) parts.push(`${seen} >= ${metrics.moment(node.after)}`);
@@ -215,16 +270,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
           ? `${base('created_at')} > ${dialect.minusDays(asOf, node.withinDays)}`
           : `(${base('renewal_at')} >= ${asOf} AND ${base('renewal_at')} <= ${dialect.minusDays(asOf, -node.withinDays)})`;
       case 'rank': {
-        // Ranking a percentile metric again gives the same ranks: use it as it is.
-        const ranked = input.metrics[node.metric]?.kind === 'percentile';
-        const kind = input.metrics[node.metric]?.kind;
-        const pct = ranked
-          ? metricRef(node.metric)
-          : rank(
-              kind === 'model' || kind === 'cluster'
-                ? metricRef(node.metric)
-                : base(metrics.expression(node.metric)),
-            );
+        const pct = rankOf(node);
         return node.side === 'top'
           ? `${pct} >= ${lit(100 - node.percent)}`
           : `${pct} <= ${lit(node.percent)}`;
@@ -252,6 +298,17 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       (name) => `${metricRef(name)} AS ${q(metricColumn(name))}`,
     ),
     ...input.segments.map((s) => `${segment(s.id)} AS ${q(segmentColumn(s.id))}`),
+    ...(input.explain
+      ? input.segments.flatMap((s) =>
+          conditionPaths(s.where).flatMap(({ node, path }) => {
+            const value = leafValue(node);
+            return [
+              `${condition(node)} AS ${q(explainColumn(s.id, path))}`,
+              ...(value ? [`${value} AS ${q(explainValueColumn(s.id, path))}`] : []),
+            ];
+          }),
+        )
+      : []),
   ];
   // Account columns are referenced by bare name and scan columns have unique names, so
   // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).

@@ -11,6 +11,7 @@ import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { evaluateWorkspace } from '../../src/engine/evaluate.js';
+import { explainMembership } from '../../src/engine/explain-membership.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
@@ -251,6 +252,18 @@ segments:
       } finally {
         await store.dropScratch(evaluation);
       }
+    },
+  },
+  {
+    name: "explanations of five accounts' memberships: every node, leaf value and primary segment",
+    rows: async (store) => {
+      const ids = await store.query<{ account_id: string }>(
+        'SELECT account_id FROM accounts ORDER BY account_id LIMIT 5',
+      );
+      const explained = [];
+      for (const { account_id } of ids)
+        explained.push(await explainMembership(store, world.workspace, account_id));
+      return explained;
     },
   },
   {

@@ -1,0 +1,263 @@
+import type { ConditionNode, EventFilter, Moment } from '../compile/ast.js';
+import {
+  compileLayers,
+  conditionPaths,
+  explainColumn,
+  explainValueColumn,
+  metricColumn,
+  segmentColumn,
+} from '../compile/compile-workspace.js';
+import { didYouMean, StrataError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import { evaluateLayers } from './evaluate.js';
+import { readRun, schemeColumn } from './run-snapshot.js';
+
+/**
+ * Why an account is in or out of each segment: the workspace compiled with its condition
+ * nodes as output columns (the same expressions as the segment flags, in the same query),
+ * evaluated at the latest run's as-of time, and read back for one account.
+ */
+
+export interface ExplainedNode {
+  /** Where the node sits in the segment's definition: where, where.any[1], where.all[0].not. */
+  readonly path: string;
+  readonly kind: ConditionNode['kind'];
+  readonly holds: boolean;
+  /** For a leaf: the value compared, as text (null when the account has none). */
+  readonly value?: string | null;
+  /** The node in words, with the value: "metric sessions_30d = 4, needs >= 10". */
+  readonly text: string;
+  /**
+   * For a leaf on a score metric (health): each component's value and the points it gave
+   * (they add up to the score, 0-100; a missing value gives none).
+   */
+  readonly components?: readonly {
+    readonly metric: string;
+    readonly value: number | null;
+    readonly weight: number;
+    readonly bad: number;
+    readonly good: number;
+    readonly points: number;
+  }[];
+  /** For all / any: the paths of the children that decided the outcome. */
+  readonly decidedBy?: readonly string[];
+  readonly children?: readonly ExplainedNode[];
+}
+
+export interface SegmentExplanation {
+  readonly segment: string;
+  readonly member: boolean;
+  /** The parent it must also be in, and whether it is. */
+  readonly parent: { readonly segment: string; readonly member: boolean } | null;
+  /** The stored run's flag, when it differs (data arrived since the run). */
+  readonly storedMember: boolean | null;
+  readonly tree: ExplainedNode;
+}
+
+export interface AccountExplanation {
+  readonly account: string;
+  readonly runId: number;
+  readonly asOf: string;
+  readonly segments: readonly SegmentExplanation[];
+  /** Per scheme: the order tried, the first segment that holds (or the fallback), and the stored run's. */
+  readonly schemes: readonly {
+    readonly scheme: string;
+    readonly order: readonly string[];
+    readonly primary: string;
+    readonly storedPrimary: string | null;
+    readonly reason: string;
+  }[];
+}
+
+const filterText = (f: EventFilter) =>
+  `${f.event}${
+    Object.keys(f.where).length > 0
+      ? ` where ${Object.entries(f.where)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join(', ')}`
+      : ''
+  }`;
+const window = (days: number | null) => (days === null ? 'ever' : `in ${days}d`);
+const moment = (m: Moment) => ('date' in m ? m.date : `${m.daysAgo}d ago`);
+const shown = (value: string | null | undefined) => (value === null || value === undefined ? 'none' : value);
+
+/** A leaf in words with its value: what it compares, what it needs. */
+function leafText(node: ConditionNode, value: string | null | undefined): string {
+  const needs = (c: { op: string; value: unknown }) =>
+    c.op === 'exists'
+      ? c.value
+        ? 'needs a value'
+        : 'needs none'
+      : `needs ${{ eq: '=', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=', between: 'between', in: 'in', contains: 'contains' }[c.op] ?? c.op} ${Array.isArray(c.value) ? c.value.join(c.op === 'between' ? ' and ' : ', ') : String(c.value)}`;
+  switch (node.kind) {
+    case 'trait':
+      return `trait ${node.trait} = ${shown(value)}, ${needs(node)}`;
+    case 'metric':
+      return `metric ${node.metric} = ${shown(value)}, ${needs(node)}`;
+    case 'metricChange':
+      return `${node.metric} ${node.direction === 'drop' ? 'fell' : 'rose'} by ${shown(value)} in ${node.withinDays}d, needs >= ${node.by}`;
+    case 'performed':
+      return `${filterText(node.filter)} ${shown(value)} times ${window(node.withinDays)}, needs ${node.atMost === null ? `>= ${node.atLeast}` : `${node.atLeast} to ${node.atMost}`}`;
+    case 'seen':
+      return `${node.which} ${filterText(node.filter)} at ${shown(value)}, needs ${[node.before ? `before ${moment(node.before)}` : '', node.after ? `after ${moment(node.after)}` : ''].filter(Boolean).join(' and ') || 'one'}`;
+    case 'recent':
+      return `${node.field} ${shown(value)}, needs within ${node.withinDays}d ${node.field === 'created_at' ? 'before' : 'after'} the as-of time`;
+    case 'rank':
+      return `percentile of ${node.metric} = ${shown(value)}, needs ${node.side} ${node.percent}%`;
+    case 'segment':
+      return `in segment ${node.segment}`;
+    case 'all':
+      return 'all of';
+    case 'any':
+      return 'any of';
+    case 'not':
+      return 'not';
+  }
+}
+
+/** A leaf value as text; numbers in one form on every engine (DuckDB prints 20.0, ClickHouse 20). */
+function shownValue(raw: unknown): string | null {
+  if (raw === null || raw === undefined) return null;
+  const text = String(raw);
+  return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text) ? String(Number(text)) : text;
+}
+
+/** The score components of a metric, if it is a score. */
+function scoreOf(workspace: Workspace, metric: string) {
+  const node = workspace.metrics[metric];
+  return node?.kind === 'score' ? node.components : null;
+}
+
+/** Points of each component of a score, as the compiled score adds them (scaled, clamped, weighted). */
+function scoreComponents(workspace: Workspace, metric: string, row: Record<string, unknown>) {
+  const components = scoreOf(workspace, metric);
+  if (!components) return undefined;
+  const total = components.reduce((sum, c) => sum + c.weight, 0);
+  return components.map((c) => {
+    const raw = row[metricColumn(c.metric)];
+    const value = raw === null || raw === undefined ? null : Number(raw);
+    const scaled = value === null ? 0 : Math.max(0, Math.min(1, (value - c.bad) / (c.good - c.bad)));
+    return {
+      metric: c.metric,
+      value,
+      weight: c.weight,
+      bad: c.bad,
+      good: c.good,
+      points: (100 * c.weight * scaled) / total,
+    };
+  });
+}
+
+/** The explained tree of one segment from the account's row of the explain query. */
+function explainTree(
+  workspace: Workspace,
+  id: string,
+  node: ConditionNode,
+  row: Record<string, unknown>,
+  path = 'where',
+): ExplainedNode {
+  const holds = Boolean(row[explainColumn(id, path)]);
+  const valueKey = explainValueColumn(id, path);
+  const value = valueKey in row ? shownValue(row[valueKey]) : undefined;
+  const components = node.kind === 'metric' ? scoreComponents(workspace, node.metric, row) : undefined;
+  const base = {
+    path,
+    kind: node.kind,
+    holds,
+    text: leafText(node, value),
+    ...(value !== undefined ? { value } : {}),
+    ...(components ? { components } : {}),
+  };
+  if (node.kind === 'not')
+    return { ...base, children: [explainTree(workspace, id, node.condition, row, `${path}.not`)] };
+  if (node.kind !== 'all' && node.kind !== 'any') return base;
+  const children = node.conditions.map((child, i) =>
+    explainTree(workspace, id, child, row, `${path}.${node.kind}[${i}]`),
+  );
+  // all fails on its failing children and holds on every one; any holds on its holding children and fails on every one.
+  const deciding = node.kind === 'all' ? children.filter((c) => !c.holds) : children.filter((c) => c.holds);
+  return { ...base, children, decidedBy: (deciding.length > 0 ? deciding : children).map((c) => c.path) };
+}
+
+/** Every segment (or one) of `account`, in or out and why, at the latest run's as-of time. */
+export async function explainMembership(
+  store: Store,
+  workspace: Workspace,
+  account: string,
+  options: { segment?: string } = {},
+): Promise<AccountExplanation> {
+  const ids = workspace.segments.map((s) => s.id);
+  if (options.segment !== undefined && !ids.includes(options.segment))
+    throw new StrataError(
+      'unknown_segment',
+      `unknown segment '${options.segment}'${didYouMean(options.segment, ids)}`,
+    );
+  const run = await readRun(store).catch((error: unknown) => {
+    throw error instanceof StrataError && error.code === 'no_runs'
+      ? new StrataError('no_runs', "no run to explain yet; run 'strata run' first")
+      : error;
+  });
+  const d = store.dialect;
+  const layers = compileLayers(d, {
+    metrics: workspace.metrics,
+    segments: workspace.segments,
+    asOf: new Date(run.asOf),
+    // The components of the scores that conditions compare, to show what drove them.
+    metricOutputs: [
+      ...new Set(
+        workspace.segments.flatMap((s) =>
+          conditionPaths(s.where).flatMap(({ node }) =>
+            node.kind === 'metric' ? (scoreOf(workspace, node.metric) ?? []).map((c) => c.metric) : [],
+          ),
+        ),
+      ),
+    ],
+    explain: true,
+  });
+  const table = await evaluateLayers(store, layers, 'strata_explain');
+  let row: Record<string, unknown> | undefined;
+  try {
+    [row] = await store.query<Record<string, unknown>>(
+      `SELECT * FROM ${table} WHERE account_id = ${d.literal(account)}`,
+    );
+  } finally {
+    await store.dropScratch(table);
+  }
+  if (!row) throw new StrataError('unknown_account', `no account '${account}' at ${run.asOf}`);
+  const [stored] = await store.query<Record<string, unknown>>(
+    `SELECT * FROM ${run.table} WHERE account_id = ${d.literal(account)}`,
+  );
+  const flag = (id: string) => Boolean(row?.[segmentColumn(id)]);
+  const storedFlag = (id: string) =>
+    stored && segmentColumn(id) in stored ? Boolean(stored[segmentColumn(id)]) : null;
+  const explained = workspace.segments
+    .filter((s) => options.segment === undefined || s.id === options.segment)
+    .map((s) => {
+      const stored = storedFlag(s.id);
+      return {
+        segment: s.id,
+        member: flag(s.id),
+        parent: s.parent ? { segment: s.parent, member: flag(s.parent) } : null,
+        storedMember: stored === flag(s.id) ? null : stored,
+        tree: explainTree(workspace, s.id, s.where, row as Record<string, unknown>),
+      };
+    });
+  const schemes = Object.entries(workspace.config.schemes).map(([scheme, { order, fallback }]) => {
+    const primary = order.find((id) => flag(id)) ?? fallback;
+    const skipped = order.slice(0, Math.max(0, order.indexOf(primary)));
+    const storedPrimary =
+      stored && schemeColumn(scheme) in stored ? String(stored[schemeColumn(scheme)]) : null;
+    return {
+      scheme,
+      order,
+      primary,
+      storedPrimary,
+      reason:
+        primary === fallback && !order.includes(fallback)
+          ? `in none of ${order.join(', ')}: the fallback`
+          : `${skipped.length > 0 ? `not in ${skipped.join(', ')}; ` : ''}first match in the order`,
+    };
+  });
+  return { account, runId: run.runId, asOf: run.asOf, segments: explained, schemes };
+}
