@@ -174,6 +174,10 @@ export function openApiDocument(version: string) {
         "A segment's validation card in the latest run: distinct, measurable, accessible, substantial, actionable, stable",
         [id('Segment id')],
       ),
+      '/v1/accounts/{id}/explain': read(
+        'Why the account is in or out of each segment at the latest run: condition trees with leaf values, deciding branches, score components, scheme order',
+        [id('Account id'), query('segment', { type: 'string' }, 'Only this segment')],
+      ),
       '/v1/accounts/{id}': read(
         "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions",
         [

@@ -150,6 +150,20 @@ playbooks:
         ],
       });
       expect((await get('/v1/accounts/nobody')).status).toBe(404);
+      // Why a4 is in paying and not in free: its MRR (400) against each threshold.
+      const why = await get('/v1/accounts/a4/explain');
+      expect(why.body).toMatchObject({
+        account: 'a4',
+        runId: 2,
+        segments: [
+          { segment: 'paying', member: true, tree: { value: '400', text: 'metric mrr = 400, needs > 0' } },
+          { segment: 'free', member: false, tree: { value: '400', text: 'metric mrr = 400, needs = 0' } },
+        ],
+      });
+      const one = await get('/v1/accounts/a4/explain?segment=free');
+      expect((one.body.segments as { segment: string }[]).map((s) => s.segment)).toEqual(['free']);
+      expect((await get('/v1/accounts/a4/explain?segment=fre')).body.message).toMatch(/did you mean 'free'/);
+      expect((await get('/v1/accounts/nobody/explain')).status).toBe(404);
       // A group call renames a4: the profile shows it once the log is applied.
       const renamed = await fetch(`${server.url}/v1/group`, {
         method: 'POST',
@@ -180,6 +194,7 @@ playbooks:
           '/v1/ab',
           '/v1/ab/{test}',
           '/v1/accounts/{id}',
+          '/v1/accounts/{id}/explain',
           '/v1/clusters',
           '/v1/clusters/{ref}',
           '/v1/cohorts',
