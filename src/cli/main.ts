@@ -229,6 +229,28 @@ segments
   );
 
 segments
+  .command('changes')
+  .description('who entered and left a segment, in which run and definition version, and why')
+  .argument('<id>', 'segment id')
+  .option('--since <time>', 'only runs as of this ISO date or time or later, or a window back from now (30d)')
+  .option('--limit <n>', 'page size', '100')
+  .option('--offset <n>', 'first row', '0')
+  .action(
+    action<[string]>(async (o, id) =>
+      (await import('./commands/timeline.js')).runSegmentChanges(
+        id,
+        {
+          workspace: o.workspace,
+          limit: o.limit as string,
+          offset: o.offset as string,
+          ...(o.since ? { since: o.since as string } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
+segments
   .command('overlap')
   .description('pairs of segments sharing accounts: counts and Jaccard similarity')
   .option('--run <id>', 'in this run (default: the latest)')
@@ -243,11 +265,13 @@ segments
 
 program
   .command('history')
-  .description("an account's segments run by run")
+  .description(
+    "an account's segments run by run, each entry and exit with its run, definition version and why",
+  )
   .argument('<account>', 'account id')
   .action(
     action<[string]>(async (o, account) =>
-      (await import('./commands/segments.js')).runHistory(
+      (await import('./commands/timeline.js')).runHistory(
         account,
         { workspace: o.workspace },
         createOutput(o),
@@ -260,12 +284,16 @@ program
   .description('why an account is in or out of each segment (or one), and its primary segment per scheme')
   .argument('<account>', 'account id')
   .argument('[segment]', 'only this segment')
+  .option(
+    '--run <id>',
+    "at this run's time, by the definition version it applied (default: the latest run, strata.yaml now)",
+  )
   .action(
     action<[string, string | undefined]>(async (o, account, segment) =>
       (await import('./commands/explain.js')).runExplain(
         account,
         segment,
-        { workspace: o.workspace },
+        { workspace: o.workspace, ...(o.run ? { run: o.run as string } : {}) },
         createOutput(o),
       ),
     ),

@@ -15,11 +15,12 @@ export interface CompileInput {
   /** Metrics given a column of the output (default every one); conditions may use others. */
   readonly metricOutputs?: readonly string[];
   /**
-   * Also output every condition node of every segment (`explainColumn`: holds or not) and
-   * each leaf's value as text (`explainValueColumn`), from the same expressions the
-   * segment flags use: what `strata explain` reads.
+   * Also output condition nodes of every segment (`explainColumn`: holds or not) and each
+   * leaf's value as text (`explainValueColumn`), from the same expressions the segment
+   * flags use: every node for `strata explain` ('nodes'), the leaves only for a run's
+   * audit trail ('leaves': what changed when an account entered or left).
    */
-  readonly explain?: boolean;
+  readonly explain?: 'nodes' | 'leaves';
 }
 
 /** Account columns usable as numeric metrics without a declaration. */
@@ -33,6 +34,13 @@ export const segmentColumn = (id: string) => `segment:${id}`;
 /** Columns of an explained condition node (`path` as in strata.yaml: where.any[1]): whether it holds, and a leaf's value. */
 export const explainColumn = (id: string, path: string) => `explain:${id}:${path}`;
 export const explainValueColumn = (id: string, path: string) => `explain-value:${id}:${path}`;
+
+/** True for all / any / not: nodes whose truth comes from their children. */
+export const isBranch = (node: ConditionNode) =>
+  node.kind === 'all' || node.kind === 'any' || node.kind === 'not';
+
+/** Whether a leaf has a value column (`explainValueColumn`): every kind but segment membership. */
+export const leafHasValue = (node: ConditionNode) => !isBranch(node) && node.kind !== 'segment';
 
 /** Each node of a condition tree with its path, parents before children. */
 export function conditionPaths(node: ConditionNode, path = 'where'): { node: ConditionNode; path: string }[] {
@@ -301,6 +309,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     ...(input.explain
       ? input.segments.flatMap((s) =>
           conditionPaths(s.where).flatMap(({ node, path }) => {
+            if (input.explain === 'leaves' && isBranch(node)) return [];
             const value = leafValue(node);
             return [
               `${condition(node)} AS ${q(explainColumn(s.id, path))}`,

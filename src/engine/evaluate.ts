@@ -5,7 +5,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 
 /**
  * Evaluates the workspace at `asOf` inside the database into a scratch table (one row per
- * account: metric columns and segment flags) and returns its quoted name; nothing is read
+ * account: metric columns and segment flags, and with `leaves` each leaf's truth and value) and returns its quoted name; nothing is read
  * back into JavaScript. The caller drops it with `store.dropScratch` when done.
  */
 export async function evaluateWorkspace(
@@ -13,11 +13,14 @@ export async function evaluateWorkspace(
   workspace: Workspace,
   asOf: Date,
   onProgress?: (fraction: number) => void,
+  options: { readonly leaves?: boolean } = {},
 ): Promise<string> {
   const layers = compileLayers(store.dialect, {
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf,
+    // A run keeps its segments' leaves, so the next run can say what changed.
+    ...(options.leaves ? { explain: 'leaves' as const } : {}),
   });
   return evaluateLayers(store, layers, 'strata_evaluation', onProgress);
 }

@@ -10,8 +10,10 @@ import {
 import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { definitionWorkspace } from './audit-trail.js';
 import { evaluateLayers } from './evaluate.js';
 import { readRun, schemeColumn } from './run-snapshot.js';
+import { workspaceHash } from './run-workspace.js';
 
 /**
  * Why an account is in or out of each segment: the workspace compiled with its condition
@@ -59,6 +61,8 @@ export interface AccountExplanation {
   readonly account: string;
   readonly runId: number;
   readonly asOf: string;
+  /** The definition version (hash of strata.yaml) the explanation was computed with. */
+  readonly definition: string;
   readonly segments: readonly SegmentExplanation[];
   /** Per scheme: the order tried, the first segment that holds (or the fallback), and the stored run's. */
   readonly schemes: readonly {
@@ -83,7 +87,7 @@ const moment = (m: Moment) => ('date' in m ? m.date : `${m.daysAgo}d ago`);
 const shown = (value: string | null | undefined) => (value === null || value === undefined ? 'none' : value);
 
 /** A leaf in words with its value: what it compares, what it needs. */
-function leafText(node: ConditionNode, value: string | null | undefined): string {
+export function leafText(node: ConditionNode, value: string | null | undefined): string {
   const needs = (c: { op: string; value: unknown }) =>
     c.op === 'exists'
       ? c.value
@@ -180,24 +184,39 @@ function explainTree(
   return { ...base, children, decidedBy: (deciding.length > 0 ? deciding : children).map((c) => c.path) };
 }
 
-/** Every segment (or one) of `account`, in or out and why, at the latest run's as-of time. */
+/**
+ * Every segment (or one) of `account`, in or out and why, at the latest run's as-of time
+ * by the workspace as it is now; or, with `runId`, at that run's time by the definition
+ * version that run applied (kept by the audit trail), so any past membership can be
+ * explained again.
+ */
 export async function explainMembership(
   store: Store,
-  workspace: Workspace,
+  current: Workspace,
   account: string,
-  options: { segment?: string } = {},
+  options: { segment?: string; runId?: number } = {},
 ): Promise<AccountExplanation> {
+  const run = await readRun(store, options.runId).catch((error: unknown) => {
+    throw error instanceof StrataError && error.code === 'no_runs' && options.runId === undefined
+      ? new StrataError('no_runs', "no run to explain yet; run 'strata run' first")
+      : error;
+  });
+  const currentHash = workspaceHash(current);
+  const workspace =
+    options.runId === undefined
+      ? current
+      : await definitionWorkspace(store, current, run.workspaceHash, currentHash);
+  if (!workspace)
+    throw new StrataError(
+      'definition_not_kept',
+      `run ${run.runId}'s definition (version ${run.workspaceHash.slice(0, 12)}) was not kept: the run predates the audit trail`,
+    );
   const ids = workspace.segments.map((s) => s.id);
   if (options.segment !== undefined && !ids.includes(options.segment))
     throw new StrataError(
       'unknown_segment',
       `unknown segment '${options.segment}'${didYouMean(options.segment, ids)}`,
     );
-  const run = await readRun(store).catch((error: unknown) => {
-    throw error instanceof StrataError && error.code === 'no_runs'
-      ? new StrataError('no_runs', "no run to explain yet; run 'strata run' first")
-      : error;
-  });
   const d = store.dialect;
   const layers = compileLayers(d, {
     metrics: workspace.metrics,
@@ -213,7 +232,7 @@ export async function explainMembership(
         ),
       ),
     ],
-    explain: true,
+    explain: 'nodes',
   });
   const table = await evaluateLayers(store, layers, 'strata_explain');
   let row: Record<string, unknown> | undefined;
@@ -259,5 +278,12 @@ export async function explainMembership(
           : `${skipped.length > 0 ? `not in ${skipped.join(', ')}; ` : ''}first match in the order`,
     };
   });
-  return { account, runId: run.runId, asOf: run.asOf, segments: explained, schemes };
+  return {
+    account,
+    runId: run.runId,
+    asOf: run.asOf,
+    definition: options.runId === undefined ? currentHash : run.workspaceHash,
+    segments: explained,
+    schemes,
+  };
 }

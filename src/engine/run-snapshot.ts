@@ -5,8 +5,9 @@ import type { Store } from '../store/store.js';
 /**
  * Layout of a stored run. Each run is one immutable table `strata_run_<id>` holding one
  * row per account: `account_id`, a boolean column per segment (`segment:<id>`), the
- * primary segment per scheme (`scheme:<name>`) and a column per metric (`metric:<name>`),
- * plus a row in `strata_runs` naming those columns and holding the sizes.
+ * primary segment per scheme (`scheme:<name>`), a column per metric (`metric:<name>`) and,
+ * for the audit trail, each segment's leaves (`explain:<segment>:<path>` holds or not,
+ * `explain-value:<segment>:<path>` the value compared, as text), plus a row in `strata_runs` naming those columns and holding the sizes.
  *
  * Why wide and per run: a run is written with one columnar copy of the evaluation (about
  * a second at a million accounts, where narrow rows cost six), the booleans compress to
@@ -147,6 +148,8 @@ export function runTableColumns(
     segments: readonly string[];
     metrics: readonly string[];
     schemes: Readonly<Record<string, { order: readonly string[]; fallback: string }>>;
+    /** Leaf columns of the audit trail (unquoted names, see audit-trail.ts). */
+    leaves?: readonly string[];
   },
 ): string {
   const q = store.dialect.quoteIdentifier;
@@ -164,5 +167,6 @@ export function runTableColumns(
     ...input.segments.map((id) => q(segmentColumn(id))),
     ...Object.entries(input.schemes).map(schemeCase),
     ...input.metrics.map((name) => q(metricColumn(name))),
+    ...(input.leaves ?? []).map(q),
   ].join(', ');
 }

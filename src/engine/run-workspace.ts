@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import { keepDefinition, leafColumnNames, recordChanges } from './audit-trail.js';
 import { checkNames } from './check-names.js';
 import { evaluateWorkspace } from './evaluate.js';
 import { describeRun, type RunReport } from './run-report.js';
-import { measureSizes, runTableColumns, runTableName } from './run-snapshot.js';
+import { measureSizes, previousRun, runTableColumns, runTableName } from './run-snapshot.js';
 
 /** The definition version a run records: the SHA-256 of strata.yaml's text (hex). */
 export function workspaceHash(workspace: Workspace): string {
@@ -26,7 +27,7 @@ export async function runWorkspace(
   const started = performance.now();
   const lit = store.dialect.literal;
   const nameWarnings = await checkNames(store, workspace);
-  const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress);
+  const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress, { leaves: true });
   const hash = workspaceHash(workspace);
   const schemes = workspace.config.schemes;
   const segments = workspace.segments.map((s) => s.id);
@@ -42,10 +43,14 @@ export async function runWorkspace(
       // A table without its strata_runs row is the leftover of a run cut off on an engine
       // without transactions (ClickHouse): never visible, replaced here.
       await store.execute(`DROP TABLE IF EXISTS ${table}`);
+      const leaves = leafColumnNames(workspace.segments);
       await store.createTableAs(
         runTableName(id),
-        `SELECT ${runTableColumns(store, { segments, metrics, schemes })} FROM ${evaluation}`,
+        `SELECT ${runTableColumns(store, { segments, metrics, schemes, leaves })} FROM ${evaluation}`,
       );
+      await keepDefinition(store, hash, workspace.text);
+      const previous = await previousRun(store, id);
+      await recordChanges(store, { runId: id, table, workspace, hash, previous });
       const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
       const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
       await store.execute(

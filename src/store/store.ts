@@ -87,6 +87,11 @@ export interface Store {
   /** Drops a scratch table (quoted or not); no error when it is gone already. */
   dropScratch(name: string): Promise<void>;
   /**
+   * Deletes the rows of one of Strata's own tables (unquoted name) where `condition`
+   * holds, and returns once they are gone (ClickHouse deletes by a mutation, waited for).
+   */
+  deleteRows(table: string, condition: string): Promise<void>;
+  /**
    * Writes the rows of `select` to a file, streamed by the engine: CSV with a header, JSON
    * lines (one object a row) or Parquet. Returns the rows written.
    */

@@ -61,11 +61,16 @@ export function loadWorkspace(
      * churn_probability can train the churn model it is waiting for).
      */
     readonly metricsOnly?: boolean;
+    /**
+     * The text of strata.yaml to use instead of the file's: a definition version kept by
+     * a run (re-explaining a past membership). Saved models still come from `dir`.
+     */
+    readonly text?: string;
   } = {},
 ): Workspace {
   const absolute = resolve(dir);
   const file = join(absolute, WORKSPACE_FILE);
-  if (!existsSync(file)) {
+  if (options.text === undefined && !existsSync(file)) {
     throw new StrataError(
       'no_workspace',
       `no ${WORKSPACE_FILE} in ${absolute}; run 'strata init' there, or pass -w DIR`,
@@ -73,7 +78,7 @@ export function loadWorkspace(
     );
   }
   const counter = new LineCounter();
-  const text = readFileSync(file, 'utf8');
+  const text = options.text ?? readFileSync(file, 'utf8');
   const document = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   const yamlError = document.errors[0];
   if (yamlError) {

@@ -1,4 +1,5 @@
 import { type ExplainedNode, explainMembership } from '../../engine/explain-membership.js';
+import { numberOption } from '../options.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from './run.js';
 
@@ -23,15 +24,21 @@ function renderTree(node: ExplainedNode, depth = 1): string[] {
 export async function runExplain(
   account: string,
   segment: string | undefined,
-  o: { workspace: string },
+  o: { workspace: string; run?: string },
   output: Output,
 ) {
+  const runId = numberOption('--run', o.run, { whole: true, min: 1 });
   const report = await withWorkspace(o.workspace, (store, workspace) =>
-    explainMembership(store, workspace, account, segment === undefined ? {} : { segment }),
+    explainMembership(store, workspace, account, {
+      ...(segment === undefined ? {} : { segment }),
+      ...(runId === undefined ? {} : { runId }),
+    }),
   );
   output.result(report, () =>
     [
-      `account ${report.account} as of ${report.asOf} (run ${report.runId}'s time, evaluated again now)`,
+      runId === undefined
+        ? `account ${report.account} as of ${report.asOf} (run ${report.runId}'s time, evaluated again now by strata.yaml as it is)`
+        : `account ${report.account} as of ${report.asOf} (run ${report.runId}'s time and definition version ${report.definition.slice(0, 8)}, evaluated again now)`,
       ...report.segments.flatMap((s) => [
         '',
         `${s.segment}: ${s.member ? 'IN' : 'out'}${s.parent ? ` (parent ${s.parent.segment}: ${s.parent.member ? 'in' : 'out'})` : ''}${

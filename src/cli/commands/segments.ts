@@ -1,6 +1,6 @@
 import { compareSnapshots, schemeFlows } from '../../engine/membership-diff.js';
 import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
-import { accountHistory, segmentDetail, segmentMembers } from '../../engine/snapshots.js';
+import { segmentDetail, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
@@ -114,33 +114,6 @@ export async function runSegmentsMembers(
 }
 
 /** `strata history <account>`: the account's segments run by run, with entries and exits. */
-export async function runHistory(account: string, options: { workspace: string }, output: Output) {
-  await withWorkspace(options.workspace, async (store) => {
-    const history = await accountHistory(store, account);
-    if (history.every((h) => h.segments.length === 0 && Object.keys(h.primary).length === 0)) {
-      const [known] = await store.query<{ n: number }>(
-        `SELECT count(*) AS n FROM accounts WHERE account_id = ${store.dialect.literal(account)}`,
-      );
-      if (!known?.n) throw new StrataError('unknown_account', `no account '${account}'`);
-    }
-    output.result({ account, history }, () =>
-      formatTable(
-        ['run', 'as of', 'entered', 'exited', 'primary', 'segments'],
-        history.map((h) => [
-          h.runId,
-          h.asOf,
-          h.entered.join(', '),
-          h.exited.join(', '),
-          Object.entries(h.primary)
-            .map(([scheme, s]) => `${scheme}: ${s}`)
-            .join('; '),
-          h.segments.join(', '),
-        ]),
-      ),
-    );
-  });
-}
-
 /** `strata transitions [--from RUN --to RUN]`: entered / exited per segment and flows between primary segments. */
 export async function runTransitions(
   options: { workspace: string; from?: string; to?: string },

@@ -234,6 +234,15 @@ export class ClickHouseStore implements Store {
     );
   }
 
+  /** A mutation only when some row matches: each one rewrites the table's parts. */
+  async deleteRows(table: string, condition: string): Promise<void> {
+    const q = this.dialect.quoteIdentifier(table);
+    const [found] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${q} WHERE ${condition}`);
+    if (!found?.n) return;
+    await this.execute(`ALTER TABLE ${q} DELETE WHERE ${condition}`);
+    await this.waitForMutations(table);
+  }
+
   /**
    * ClickHouse has no transactions. Callers make their writes safe without one: a run's
    * table is complete before the strata_runs row that makes it visible is inserted (one

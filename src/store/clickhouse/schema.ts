@@ -98,6 +98,26 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       },
     ],
   },
+  {
+    version: 3,
+    description:
+      "audit trail: every applied strata.yaml, and each run's entries and exits with their reasons",
+    statements: (layout) => [
+      {
+        sql: `CREATE TABLE IF NOT EXISTS strata_definitions (workspace_hash String, text String,
+          created_at ${layout.dialect.columnType('timestamp')}) ENGINE = MergeTree ORDER BY workspace_hash`,
+        where: 'this node',
+      },
+      {
+        // Ordered by account: an account's timeline is one range.
+        sql: `CREATE TABLE IF NOT EXISTS strata_changes (run_id Int64, account_id String, segment String,
+          change String, cause String, path Nullable(String), holds_before Nullable(UInt8),
+          holds_after Nullable(UInt8), value_before Nullable(String), value_after Nullable(String))
+          ENGINE = MergeTree ORDER BY (account_id, run_id)`,
+        where: 'this node',
+      },
+    ],
+  },
 ];
 
 export const LATEST_CLICKHOUSE_VERSION = CLICKHOUSE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -173,6 +173,10 @@ export class DuckDBStore implements Store {
     );
   }
 
+  async deleteRows(table: string, condition: string): Promise<void> {
+    await this.execute(`DELETE FROM ${this.dialect.quoteIdentifier(table)} WHERE ${condition}`);
+  }
+
   appendEvents(file: string, withinDays: number): Promise<number> {
     const q = this.dialect.quoteIdentifier;
     const { columns } = TABLES.events;

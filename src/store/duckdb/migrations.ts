@@ -88,6 +88,19 @@ export const MIGRATIONS: readonly Migration[] = [
         assigned_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 6,
+    description:
+      "audit trail: every applied strata.yaml, and each run's entries and exits with their reasons",
+    statements: [
+      `CREATE TABLE strata_definitions (workspace_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL)`,
+      // A row with no path is an entry or exit; rows with a path are the leaves that changed.
+      `CREATE TABLE strata_changes (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, segment VARCHAR NOT NULL,
+        change VARCHAR NOT NULL, cause VARCHAR NOT NULL, path VARCHAR, holds_before BOOLEAN, holds_after BOOLEAN,
+        value_before VARCHAR, value_after VARCHAR)`,
+    ],
+  },
 ];
 
 /**

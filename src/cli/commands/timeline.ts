@@ -1,0 +1,112 @@
+import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
+import { StrataError } from '../../errors.js';
+import { parseWindowDays } from '../../workspace/duration.js';
+import { numberOption } from '../options.js';
+import { formatTable, type Output } from '../output.js';
+import { parseAsOf, withWorkspace } from './run.js';
+
+const CAUSES: Readonly<Record<MembershipChange['cause'], string>> = {
+  data: 'data changed',
+  definition: 'definition changed',
+  new_account: 'new account',
+  gone: 'account gone',
+  first_run: 'first run',
+  unrecorded: 'before the audit trail',
+};
+
+/** One entry or exit in words: what changed, each leaf as "text (was value, holds)". */
+export function describeChange(change: Pick<MembershipChange, 'cause' | 'reasons'>): string {
+  if (change.reasons.length === 0) return CAUSES[change.cause];
+  return change.reasons
+    .map((r) => {
+      const was = r.before.value === null ? '' : `was ${r.before.value}, `;
+      return `${r.text} (${was}${r.before.holds} -> ${r.after.holds})`;
+    })
+    .join('; ');
+}
+
+/** `strata history <account>`: the account's segments run by run, each entry and exit with why. */
+export async function runHistory(account: string, options: { workspace: string }, output: Output) {
+  await withWorkspace(options.workspace, async (store, workspace) => {
+    const timeline = await accountTimeline(store, workspace, account);
+    const history = timeline.runs.map((r) => ({
+      ...r,
+      entered: r.changes.filter((c) => c.change === 'entered').map((c) => c.segment),
+      exited: r.changes.filter((c) => c.change === 'exited').map((c) => c.segment),
+    }));
+    output.result({ account, history }, () =>
+      [
+        formatTable(
+          ['run', 'as of', 'version', 'primary', 'segments'],
+          history.map((h) => [
+            h.runId,
+            h.asOf,
+            h.workspaceHash.slice(0, 8),
+            Object.entries(h.primary)
+              .map(([scheme, s]) => `${scheme}: ${s}`)
+              .join('; '),
+            h.segments.join(', '),
+          ]),
+        ),
+        '',
+        formatTable(
+          ['run', 'as of', 'segment', 'change', 'why'],
+          history.flatMap((h) =>
+            h.changes.map((c) => [h.runId, h.asOf, c.segment, c.change, describeChange(c)]),
+          ),
+        ),
+      ].join('\n'),
+    );
+  });
+}
+
+/** `--since`: an ISO date or time, or a window back from now (30d, 12w). */
+function parseSince(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const days = parseWindowDays(text);
+  if (days !== undefined) return new Date(Date.now() - days * 86_400_000);
+  try {
+    return parseAsOf(text);
+  } catch {
+    throw new StrataError(
+      'invalid_argument',
+      `--since ${text}: expected an ISO date or time, or a window such as 30d`,
+    );
+  }
+}
+
+/** `strata segments changes <segment> [--since T]`: who entered and left, in which run, and why. */
+export async function runSegmentChanges(
+  segment: string,
+  options: { workspace: string; since?: string; limit: string; offset: string },
+  output: Output,
+) {
+  const since = parseSince(options.since);
+  const limit = numberOption('--limit', options.limit, { whole: true, min: 1 }) ?? 100;
+  const offset = numberOption('--offset', options.offset, { whole: true, min: 0 }) ?? 0;
+  await withWorkspace(options.workspace, async (store, workspace) => {
+    const page = await segmentChanges(store, workspace, segment, {
+      ...(since ? { since } : {}),
+      limit,
+      offset,
+    });
+    output.result(page, () =>
+      [
+        `${segment}: ${page.total} entries and exits${since ? ` in runs as of ${since.toISOString()} or later` : ''}${
+          page.total > page.changes.length ? ` (${offset + 1}-${offset + page.changes.length} shown)` : ''
+        }`,
+        formatTable(
+          ['run', 'as of', 'version', 'account', 'change', 'why'],
+          page.changes.map((c) => [
+            c.runId,
+            c.asOf,
+            c.workspaceHash.slice(0, 8),
+            c.account_id,
+            c.change,
+            describeChange(c),
+          ]),
+        ),
+      ].join('\n'),
+    );
+  });
+}

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import type { ConditionNode, MetricNode, SegmentNode } from '../compile/ast.js';
+import {
+  conditionPaths,
+  explainColumn,
+  explainValueColumn,
+  isBranch,
+  leafHasValue,
+  segmentColumn,
+} from '../compile/compile-workspace.js';
+import { StrataError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
+import { metricNode, withInputs } from '../workspace/metric-closure.js';
+import type { StoredRun } from './run-snapshot.js';
+
+/**
+ * The audit trail of a run: every definition version applied (the text of strata.yaml by
+ * its hash, in `strata_definitions`) and every entry and exit with why (`strata_changes`).
+ * A run's table keeps each leaf of each segment's condition tree (holds, and its value as
+ * text) beside the flags, so the next run finds the leaves whose truth changed for an
+ * account that entered or left, by one join of the two run tables in the database.
+ */
+
+/**
+ * Why an account entered or left: `data` (leaves changed; the reason rows say which),
+ * `definition` (the segment, or a metric or segment it is built from, was edited or is
+ * new or removed), `new_account` / `gone` (in one run only), `first_run` (no run before),
+ * `unrecorded` (the run before predates the audit trail, so there is nothing to compare).
+ */
+export type ChangeCause = 'data' | 'definition' | 'new_account' | 'gone' | 'first_run' | 'unrecorded';
+
+/** Pseudo-path of the parent in a reason row: a child enters or leaves with its parent. */
+export const PARENT_PATH = 'parent';
+
+/** A segment's leaves (not all / any / not), with their paths as in strata.yaml. */
+export function segmentLeaves(segment: SegmentNode): { path: string; node: ConditionNode }[] {
+  return conditionPaths(segment.where).filter(({ node }) => !isBranch(node));
+}
+
+/** Names of the leaf columns a run table keeps for `segments` (unquoted). */
+export function leafColumnNames(segments: readonly SegmentNode[]): string[] {
+  return segments.flatMap((s) =>
+    segmentLeaves(s).flatMap(({ node, path }) => [
+      explainColumn(s.id, path),
+      ...(leafHasValue(node) ? [explainValueColumn(s.id, path)] : []),
+    ]),
+  );
+}
+
+/**
+ * A hash per segment of everything its membership is computed from: its condition tree,
+ * its parent's and referenced segments' fingerprints, and every metric it reads (with
+ * their inputs). Equal fingerprints in two runs mean a change of membership came from the
+ * data, not from an edit.
+ */
+export function segmentFingerprints(workspace: Workspace): Map<string, string> {
+  const byId = new Map(workspace.segments.map((s) => [s.id, s]));
+  const found = new Map<string, string>();
+  const fingerprint = (id: string): string => {
+    const known = found.get(id);
+    if (known !== undefined) return known;
+    const segment = byId.get(id);
+    if (!segment) return 'missing';
+    const nodes = conditionPaths(segment.where).map(({ node }) => node);
+    const metricNames = nodes.flatMap((n) =>
+      n.kind === 'metric' || n.kind === 'metricChange' || n.kind === 'rank' ? [n.metric] : [],
+    );
+    const roots: Record<string, MetricNode> = {};
+    for (const name of metricNames) roots[name] = metricNode(workspace, name, ['segments', id]);
+    const metrics = withInputs(workspace, roots);
+    const value = JSON.stringify({
+      where: segment.where,
+      parent: segment.parent ? fingerprint(segment.parent) : null,
+      segments: nodes.flatMap((n) => (n.kind === 'segment' ? [fingerprint(n.segment)] : [])),
+      metrics: Object.keys(metrics)
+        .sort()
+        .map((name) => [name, metrics[name]]),
+    });
+    const hash = createHash('sha256').update(value).digest('hex');
+    found.set(id, hash);
+    return hash;
+  };
+  for (const s of workspace.segments) fingerprint(s.id);
+  return found;
+}
+
+/** Keeps the text of a definition version, once per hash. */
+export async function keepDefinition(store: Store, hash: string, text: string): Promise<void> {
+  const lit = store.dialect.literal;
+  const [kept] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM strata_definitions WHERE workspace_hash = ${lit(hash)}`,
+  );
+  if (kept?.n) return;
+  await store.execute(
+    `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${lit(hash)}, ${lit(text)}, ${lit(new Date())})`,
+  );
+}
+
+/** The text of strata.yaml as applied by runs of version `hash`, or null when it was not kept. */
+export async function readDefinition(store: Store, hash: string): Promise<string | null> {
+  const [row] = await store.query<{ text: string }>(
+    `SELECT text FROM strata_definitions WHERE workspace_hash = ${store.dialect.literal(hash)} LIMIT 1`,
+  );
+  return row?.text ?? null;
+}
+
+/**
+ * The workspace of definition version `hash` (the current one when it is that version),
+ * loaded from its kept text with the saved models of `current`'s folder. Null when the text
+ * was not kept (runs before the audit trail); an error when it no longer loads.
+ */
+export async function definitionWorkspace(
+  store: Store,
+  current: Workspace,
+  hash: string,
+  currentHash: string,
+): Promise<Workspace | null> {
+  if (hash === currentHash) return current;
+  const text = await readDefinition(store, hash);
+  if (text === null) return null;
+  try {
+    return loadWorkspace(current.dir, { text });
+  } catch (error) {
+    if (!(error instanceof StrataError)) throw error;
+    throw new StrataError(
+      'old_definition',
+      `definition version ${hash.slice(0, 12)} no longer loads: ${error.message}`,
+      error.location,
+    );
+  }
+}
+
+/**
+ * Writes run `runId`'s entries and exits (and their reasons) against `previous`: a scratch
+ * table of the accounts whose flags differ (one full join of the two run tables), then one
+ * INSERT per segment and per compared leaf over it. Called inside the run's transaction.
+ */
+export async function recordChanges(
+  store: Store,
+  input: {
+    readonly runId: number;
+    /** The new run's table (quoted). */
+    readonly table: string;
+    readonly workspace: Workspace;
+    readonly hash: string;
+    readonly previous: StoredRun | null;
+  },
+): Promise<void> {
+  const d = store.dialect;
+  const q = d.quoteIdentifier;
+  const lit = d.literal;
+  const { runId, table, workspace, previous } = input;
+  const columns = `(run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after)`;
+  const insert = (select: string) => store.execute(`INSERT INTO strata_changes ${columns} ${select}`);
+  // Rows of an earlier try of this run id cut off before its strata_runs row (ClickHouse).
+  await store.deleteRows('strata_changes', `run_id = ${lit(runId)}`);
+  const transitionRow = (account: string, segment: string, change: string, cause: string) =>
+    `SELECT ${lit(runId)}, ${account}, ${lit(segment)}, ${change}, ${cause}, NULL, NULL, NULL, NULL, NULL`;
+  if (!previous) {
+    for (const s of workspace.segments)
+      await insert(
+        `${transitionRow('account_id', s.id, lit('entered'), lit('first_run'))} FROM ${table} WHERE ${q(segmentColumn(s.id))}`,
+      );
+    return;
+  }
+  // The previous run's columns: older runs kept no leaves.
+  const [sample] = await store.query<Record<string, unknown>>(`SELECT * FROM ${previous.table} LIMIT 1`);
+  const before = new Set(Object.keys(sample ?? {}));
+  const oldWorkspace = await definitionWorkspace(store, workspace, previous.workspaceHash, input.hash).catch(
+    () => null,
+  );
+  const oldPrints = oldWorkspace ? segmentFingerprints(oldWorkspace) : null;
+  const newPrints = segmentFingerprints(workspace);
+
+  // Every column of the scratch table, by a short alias (a<i> new side, b<i> old side).
+  const newSide: string[] = ['account_id', `1 AS ${q('pa')}`];
+  const oldSide: string[] = ['account_id', `account_id AS ${q('bid')}`, `1 AS ${q('pb')}`];
+  let n = 0;
+  const pair = (newExpr: string, oldExpr: string) => {
+    const i = n++;
+    newSide.push(`${newExpr} AS ${q(`a${i}`)}`);
+    oldSide.push(`${oldExpr} AS ${q(`b${i}`)}`);
+    return { a: q(`a${i}`), b: q(`b${i}`) };
+  };
+  const flagOf = (run: 'new' | 'old', id: string) =>
+    (run === 'new' ? workspace.segments.some((s) => s.id === id) : previous.segments.includes(id))
+      ? q(segmentColumn(id))
+      : lit(false);
+  const ids = [...new Set([...workspace.segments.map((s) => s.id), ...previous.segments])];
+  const plans = ids.map((id) => {
+    const flags = pair(flagOf('new', id), flagOf('old', id));
+    const segment = workspace.segments.find((s) => s.id === id);
+    const edited =
+      !segment ||
+      !previous.segments.includes(id) ||
+      (oldPrints !== null && oldPrints.get(id) !== newPrints.get(id));
+    const cause: ChangeCause = edited ? 'definition' : oldPrints === null ? 'unrecorded' : 'data';
+    const leaves =
+      cause !== 'data' || !segment
+        ? []
+        : [
+            ...(segment.parent
+              ? [
+                  {
+                    path: PARENT_PATH,
+                    holds: pair(flagOf('new', segment.parent), flagOf('old', segment.parent)),
+                    values: null,
+                  },
+                ]
+              : []),
+            ...segmentLeaves(segment)
+              .filter(({ path }) => before.has(explainColumn(id, path)))
+              .map(({ node, path }) => ({
+                path,
+                holds: pair(q(explainColumn(id, path)), q(explainColumn(id, path))),
+                values:
+                  leafHasValue(node) && before.has(explainValueColumn(id, path))
+                    ? pair(q(explainValueColumn(id, path)), q(explainValueColumn(id, path)))
+                    : null,
+              })),
+          ];
+    return { id, flags, cause, leaves };
+  });
+  const differs = (p: { a: string; b: string }) =>
+    `coalesce(${p.a}, ${lit(false)}) <> coalesce(${p.b}, ${lit(false)})`;
+  const scratch = `strata_changed_${runId}_${Date.now()}`;
+  await store.createScratch(
+    scratch,
+    `SELECT * FROM (SELECT ${newSide.join(', ')} FROM ${table}) a
+     FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table}) b USING (account_id)
+     WHERE ${plans.map((p) => differs(p.flags)).join(' OR ') || lit(false)}`,
+  );
+  try {
+    const from = q(scratch);
+    // The key of an account only the previous run has comes from its own column: an
+    // engine may leave a FULL JOIN's USING key empty on that side.
+    const account = `CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
+    for (const plan of plans) {
+      const change = `CASE WHEN coalesce(${plan.flags.a}, ${lit(false)}) THEN ${lit('entered')} ELSE ${lit('exited')} END`;
+      const cause = `CASE WHEN ${q('pb')} IS NULL THEN ${lit('new_account')} WHEN ${q('pa')} IS NULL THEN ${lit('gone')} ELSE ${lit(plan.cause)} END`;
+      await insert(
+        `${transitionRow(account, plan.id, change, cause)} FROM ${from} WHERE ${differs(plan.flags)}`,
+      );
+      for (const leaf of plan.leaves)
+        await insert(
+          `SELECT ${lit(runId)}, ${account}, ${lit(plan.id)}, ${change}, ${lit('data')}, ${lit(leaf.path)},
+             ${leaf.holds.b}, ${leaf.holds.a}, ${leaf.values?.b ?? 'NULL'}, ${leaf.values?.a ?? 'NULL'}
+           FROM ${from}
+           WHERE ${differs(plan.flags)} AND ${q('pa')} IS NOT NULL AND ${q('pb')} IS NOT NULL AND ${differs(leaf.holds)}`,
+        );
+    }
+  } finally {
+    await store.dropScratch(scratch);
+  }
+}

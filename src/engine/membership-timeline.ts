@@ -1,0 +1,220 @@
+import { conditionPaths } from '../compile/compile-workspace.js';
+import { didYouMean, StrataError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import { type ChangeCause, definitionWorkspace, PARENT_PATH } from './audit-trail.js';
+import { leafText } from './explain-membership.js';
+import { listRuns, type StoredRun } from './run-snapshot.js';
+import { workspaceHash } from './run-workspace.js';
+import { accountHistory } from './snapshots.js';
+
+/**
+ * Reads of the audit trail (written by audit-trail.ts): an account's timeline (its
+ * segments run by run, each entry and exit with the run, as-of time, definition version
+ * and why) and a segment's entries and exits since a time. Reasons are worded with the
+ * definition version of their own run, so an edited strata.yaml does not reword the past.
+ */
+
+export interface LeafState {
+  readonly holds: boolean;
+  /** The value compared, as text (null when the account had none). */
+  readonly value: string | null;
+}
+
+export interface LeafChange {
+  /** Where the leaf sits in the segment's definition (where.any[0]), or `parent`. */
+  readonly path: string;
+  /** The leaf in words with its value after the change ("metric health = 35, needs < 40"). */
+  readonly text: string;
+  readonly before: LeafState;
+  readonly after: LeafState;
+}
+
+export interface MembershipChange {
+  readonly segment: string;
+  readonly change: 'entered' | 'exited';
+  readonly cause: ChangeCause;
+  /** For `data`: the leaves whose truth changed. */
+  readonly reasons: readonly LeafChange[];
+}
+
+interface ChangeRow extends Record<string, unknown> {
+  run_id: number;
+  account_id: string;
+  segment: string;
+  change: 'entered' | 'exited';
+  cause: ChangeCause;
+  path: string | null;
+  holds_before: boolean | number | null;
+  holds_after: boolean | number | null;
+  value_before: string | null;
+  value_after: string | null;
+}
+
+/** Words reasons with each run's own definition version (loaded once per version). */
+class ReasonWriter {
+  private readonly versions = new Map<string, Promise<Workspace | null>>();
+  private readonly current: string;
+  constructor(
+    private readonly store: Store,
+    private readonly workspace: Workspace,
+  ) {
+    this.current = workspaceHash(workspace);
+  }
+
+  async reason(run: StoredRun, row: ChangeRow): Promise<LeafChange> {
+    const path = row.path ?? '';
+    const before = { holds: Boolean(row.holds_before), value: row.value_before };
+    const after = { holds: Boolean(row.holds_after), value: row.value_after };
+    let version = this.versions.get(run.workspaceHash);
+    if (!version) {
+      version = definitionWorkspace(this.store, this.workspace, run.workspaceHash, this.current).catch(
+        () => null,
+      );
+      this.versions.set(run.workspaceHash, version);
+    }
+    const segment = (await version)?.segments.find((s) => s.id === row.segment);
+    const node = segment && conditionPaths(segment.where).find((p) => p.path === path)?.node;
+    const text =
+      path === PARENT_PATH
+        ? `in parent ${segment?.parent ?? ''}`.trim()
+        : node
+          ? leafText(node, after.value)
+          : path;
+    return { path, text, before, after };
+  }
+}
+
+/** Change rows grouped into entries and exits with their reasons, in row order. */
+async function groupChanges(
+  rows: readonly ChangeRow[],
+  runs: ReadonlyMap<number, StoredRun>,
+  writer: ReasonWriter,
+) {
+  const changes = new Map<string, { run: number; account: string; change: MembershipChange }>();
+  for (const row of rows) {
+    const key = `${row.run_id}\u0000${row.account_id}\u0000${row.segment}`;
+    let entry = changes.get(key);
+    if (!entry) {
+      entry = {
+        run: row.run_id,
+        account: row.account_id,
+        change: { segment: row.segment, change: row.change, cause: row.cause, reasons: [] },
+      };
+      changes.set(key, entry);
+    }
+    const run = runs.get(row.run_id);
+    if (row.path !== null && run) (entry.change.reasons as LeafChange[]).push(await writer.reason(run, row));
+  }
+  return [...changes.values()];
+}
+
+const changeColumns =
+  'run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after';
+
+/**
+ * An account's timeline: per run (oldest first) its segments, primary segment per scheme,
+ * definition version, and the segments it entered and left with why. Runs made before
+ * the audit trail show their entries and exits with the cause `unrecorded`.
+ */
+export async function accountTimeline(store: Store, workspace: Workspace, account: string) {
+  const lit = store.dialect.literal;
+  const history = await accountHistory(store, account);
+  if (history.every((h) => h.segments.length === 0 && Object.keys(h.primary).length === 0)) {
+    const [known] = await store.query<{ n: number }>(
+      `SELECT count(*) AS n FROM accounts WHERE account_id = ${lit(account)}`,
+    );
+    if (!known?.n) throw new StrataError('unknown_account', `no account '${account}'`);
+  }
+  const runs = new Map((await listRuns(store)).map((r) => [r.runId, r]));
+  const rows = await store.query<ChangeRow>(
+    `SELECT ${changeColumns} FROM strata_changes WHERE account_id = ${lit(account)}
+     ORDER BY run_id, segment, path NULLS FIRST`,
+  );
+  const recorded = await groupChanges(rows, runs, new ReasonWriter(store, workspace));
+  return {
+    account,
+    runs: history.map((h) => {
+      const own = recorded.filter((c) => c.run === h.runId).map((c) => c.change);
+      const ownSegments = new Set(own.map((c) => c.segment));
+      // Entries and exits the trail has no row for: runs made before it existed.
+      const unrecorded = [
+        ...h.entered.map((segment) => ({ segment, change: 'entered' as const })),
+        ...h.exited.map((segment) => ({ segment, change: 'exited' as const })),
+      ]
+        .filter((c) => !ownSegments.has(c.segment))
+        .map((c) => ({ ...c, cause: 'unrecorded' as const, reasons: [] }));
+      return {
+        runId: h.runId,
+        asOf: h.asOf,
+        workspaceHash: runs.get(h.runId)?.workspaceHash ?? '',
+        segments: h.segments,
+        primary: h.primary,
+        changes: [...own, ...unrecorded].sort(
+          (a, b) => a.change.localeCompare(b.change) || a.segment.localeCompare(b.segment),
+        ),
+      };
+    }),
+  };
+}
+
+/**
+ * Who entered and left `segment` in the runs as of `since` or later (all runs without it),
+ * newest run first, a page at a time, each with its run, as-of time, definition version and why.
+ */
+export async function segmentChanges(
+  store: Store,
+  workspace: Workspace,
+  segment: string,
+  options: { since?: Date; limit: number; offset: number },
+) {
+  const lit = store.dialect.literal;
+  const all = await listRuns(store);
+  const known = [...new Set([...workspace.segments.map((s) => s.id), ...all.flatMap((r) => r.segments)])];
+  if (!known.includes(segment))
+    throw new StrataError('unknown_segment', `unknown segment '${segment}'${didYouMean(segment, known)}`);
+  const runs = all.filter(
+    (r) => options.since === undefined || Date.parse(r.asOf) >= options.since.getTime(),
+  );
+  const empty = { segment, since: options.since?.toISOString() ?? null, total: 0, changes: [] };
+  if (runs.length === 0) return empty;
+  const where = `segment = ${lit(segment)} AND run_id IN (${runs.map((r) => lit(r.runId)).join(', ')})`;
+  const [count] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM strata_changes WHERE ${where} AND path IS NULL`,
+  );
+  const page = await store.query<ChangeRow>(
+    `SELECT ${changeColumns} FROM strata_changes WHERE ${where} AND path IS NULL
+     ORDER BY run_id DESC, account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+  );
+  const reasons =
+    page.length === 0
+      ? []
+      : await store.query<ChangeRow>(
+          `SELECT ${changeColumns} FROM strata_changes WHERE ${where} AND path IS NOT NULL
+           AND account_id IN (${[...new Set(page.map((r) => r.account_id))].map((a) => lit(a)).join(', ')})
+           ORDER BY run_id DESC, account_id, path`,
+        );
+  const pageKeys = new Set(page.map((r) => `${r.run_id}\u0000${r.account_id}`));
+  const byRun = new Map(runs.map((r) => [r.runId, r]));
+  const grouped = await groupChanges(
+    [...page, ...reasons.filter((r) => pageKeys.has(`${r.run_id}\u0000${r.account_id}`))],
+    byRun,
+    new ReasonWriter(store, workspace),
+  );
+  return {
+    ...empty,
+    total: Number(count?.n ?? 0),
+    changes: grouped.map((g) => {
+      const run = byRun.get(g.run);
+      return {
+        runId: g.run,
+        asOf: run?.asOf ?? '',
+        workspaceHash: run?.workspaceHash ?? '',
+        account_id: g.account,
+        change: g.change.change,
+        cause: g.change.cause,
+        reasons: g.change.reasons,
+      };
+    }),
+  };
+}
