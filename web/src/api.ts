@@ -261,3 +261,93 @@ export interface Explanation {
   probability: number;
   contributions: { feature: string; value: number | null; contribution: number; direction: string }[];
 }
+
+/** GET /v1/accounts/<id>: the account's row, its segments and metrics in the latest run, and its playbooks. */
+export interface AccountProfile {
+  account: Record<string, unknown> & {
+    account_id: string;
+    name?: string | null;
+    traits?: Record<string, unknown>;
+  };
+  run: { runId: number; asOf: string } | null;
+  segments: string[];
+  primary: Record<string, string | null>;
+  metrics: Record<string, number | string | null>;
+  playbooks: {
+    segment: string;
+    owner: string;
+    next: { action: string; channel: string; owner: string; due: string };
+  }[];
+}
+
+/** One node of a segment's condition tree, as src/engine/explain-membership.ts explains it. */
+export interface ExplainedNode {
+  path: string;
+  kind: string;
+  holds: boolean;
+  value?: string | null;
+  text: string;
+  components?: {
+    metric: string;
+    value: number | null;
+    weight: number;
+    bad: number;
+    good: number;
+    points: number;
+  }[];
+  decidedBy?: string[];
+  children?: ExplainedNode[];
+}
+
+export interface SegmentExplanation {
+  segment: string;
+  member: boolean;
+  parent: { segment: string; member: boolean } | null;
+  storedMember: boolean | null;
+  tree: ExplainedNode;
+}
+
+/** GET /v1/accounts/<id>/explain[?segment=]: in or out of each segment and why, each scheme's primary. */
+export interface AccountExplanation {
+  account: string;
+  runId: number;
+  asOf: string;
+  /** The definition version (hash of strata.yaml) it was worked out with. */
+  definition?: string;
+  segments: SegmentExplanation[];
+  schemes: {
+    scheme: string;
+    order: string[];
+    primary: string;
+    storedPrimary: string | null;
+    reason: string;
+  }[];
+}
+
+/** A leaf's verdict and the value it compared in one run, for a timeline's reasons. */
+export interface LeafState {
+  holds: boolean;
+  value: string | null;
+}
+
+/**
+ * GET /v1/accounts/<id>/history (src/engine/membership-timeline.ts): the account run by
+ * run, oldest first, each entry and exit with its cause and, for `data`, the leaves that
+ * turned (path `parent` for the parent segment).
+ */
+export interface AccountHistory {
+  account: string;
+  runs: {
+    runId: number;
+    asOf: string;
+    workspaceHash: string;
+    segments: string[];
+    primary: Record<string, string | null>;
+    changes: {
+      segment: string;
+      change: 'entered' | 'exited';
+      cause: 'first_run' | 'new_account' | 'gone' | 'definition' | 'data' | 'unrecorded';
+      reasons: { path: string; text: string; before: LeafState; after: LeafState }[];
+    }[];
+  }[];
+}

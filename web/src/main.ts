@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
+import { AccountPage } from './account.js';
 import { adoptKey } from './api.js';
 import { ClustersPage } from './clusters.js';
 import { CohortsPage } from './cohorts.js';
@@ -26,7 +27,7 @@ const PAGES = [
   ['#/plan', 'Plan', PlanPage],
 ] as const;
 
-/** Pages by the URL fragment: those of the menu, and #/segment/<id>. */
+/** Pages by the URL fragment: those of the menu, #/segment/<id> and #/account/<id>. */
 function App() {
   const [route, setRoute] = useState(window.location.hash);
   useEffect(() => {
@@ -35,9 +36,14 @@ function App() {
     return () => window.removeEventListener('hashchange', changed);
   }, []);
   const segment = /^#\/segment\/(.+)$/.exec(route)?.[1];
+  const account = /^#\/account\/(.+)$/.exec(route)?.[1];
   const Page = PAGES.find(([path]) => path === route)?.[2] ?? OverviewPage;
-  const page = segment ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />` : html`<${Page} />`;
-  const current = segment ? null : (PAGES.find(([path]) => path === route)?.[0] ?? '#/');
+  const page = segment
+    ? html`<${SegmentPage} id=${decodeURIComponent(segment)} />`
+    : account
+      ? html`<${AccountPage} id=${decodeURIComponent(account)} />`
+      : html`<${Page} />`;
+  const current = segment || account ? null : (PAGES.find(([path]) => path === route)?.[0] ?? '#/');
   return html`
     <header>
       <h1><a href="#/">Strata</a></h1>

@@ -152,7 +152,7 @@ function AccountExplanation({ model }: { model: string }) {
     ${error ? html`<${Failure} error=${error} />` : null}
     ${
       explanation && !error
-        ? html`<p data-explained=${explanation.account}>${explanation.account}: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
+        ? html`<p data-explained=${explanation.account}><a href=${`#/account/${encodeURIComponent(explanation.account)}`}>${explanation.account}</a>: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
           <div class="table-wrap"><table aria-label="Contributions">
             <thead><tr><th>feature</th><th class="number">value</th><th class="number">contribution (log-odds)</th><th>effect</th></tr></thead>
             <tbody>${explanation.contributions.map(

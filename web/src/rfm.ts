@@ -100,7 +100,7 @@ function CellAccounts({ r, fm }: { r: number; fm: number }) {
       <tbody>${page.accounts.map(
         (
           a,
-        ) => html`<tr data-rfm-account=${a.account_id}><td>${a.account_id}</td><td>${a.name ?? ''}</td><td>${a.cell}</td>
+        ) => html`<tr data-rfm-account=${a.account_id}><td><a href=${`#/account/${encodeURIComponent(a.account_id)}`}>${a.account_id}</a></td><td>${a.name ?? ''}</td><td>${a.cell}</td>
           <td class="number">${whole(a.recency)}</td><td class="number">${whole(a.frequency)}</td><td class="number">${whole(a.monetary)}</td></tr>`,
       )}</tbody></table></div>
   `;

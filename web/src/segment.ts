@@ -1,9 +1,18 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type MembersPage, type SegmentDetail, type ValidationCard } from './api.js';
+import { accountHref } from './account.js';
+import {
+  type AccountExplanation,
+  ApiError,
+  get,
+  type MembersPage,
+  type SegmentDetail,
+  type ValidationCard,
+} from './api.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
+import { SegmentWhy } from './why.js';
 
 const PAGE = 25;
 
@@ -110,6 +119,57 @@ function Validation({ id }: { id: string }) {
   `;
 }
 
+/** "Why is account … in or out?": this segment's explanation for any account id, member or not. */
+function WhyForm({ id }: { id: string }) {
+  const [account, setAccount] = useState('');
+  const [explanation, setExplanation] = useState<AccountExplanation | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  // Another segment's answer must not linger under this one's heading.
+  useEffect(() => {
+    setExplanation(null);
+    setError(null);
+  }, [id]);
+  const explain = (event: Event) => {
+    event.preventDefault();
+    const wanted = account.trim();
+    if (!wanted) return;
+    setBusy(true);
+    setError(null);
+    setExplanation(null);
+    get<AccountExplanation>(
+      `/v1/accounts/${encodeURIComponent(wanted)}/explain?segment=${encodeURIComponent(id)}`,
+    )
+      .then(setExplanation, (e: Error) =>
+        setError(
+          e instanceof ApiError && e.status === 404
+            ? new Error(`${e.message}: check the id (the search above finds members by id or name).`)
+            : e,
+        ),
+      )
+      .finally(() => setBusy(false));
+  };
+  const explained = explanation?.segments[0];
+  return html`
+    <h3>Why is an account in or out?</h3>
+    <form class="pager" onSubmit=${explain} aria-label=${`Why is an account in or out of ${id}`}>
+      <label>Account to explain <input name="why-account" value=${account} autocomplete="off"
+        onInput=${(e: Event) => setAccount((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit" disabled=${busy}>Why?</button>
+      ${busy ? html`<span class="loading">Evaluating…</span>` : null}
+    </form>
+    ${error ? html`<${Failure} error=${error} />` : null}
+    ${
+      explanation && explained
+        ? html`<div data-why-answer=${explanation.account}>
+            <p>Account <a href=${accountHref(explanation.account)}>${explanation.account}</a> at run ${explanation.runId}'s time (${explanation.asOf.slice(0, 10)}): its page has every segment and its timeline.</p>
+            <${SegmentWhy} explained=${explained} runId=${explanation.runId} />
+          </div>`
+        : null
+    }
+  `;
+}
+
 /** A segment's members, a page at a time, searchable by id or name, sortable by any numeric metric; then its detail. */
 export function SegmentPage({ id }: { id: string }) {
   const [offset, setOffset] = useState(0);
@@ -119,11 +179,17 @@ export function SegmentPage({ id }: { id: string }) {
   const [page, setPage] = useState<MembersPage | null>(null);
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
-    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset), sort, order });
+    const query = new URLSearchParams({ limit: String(PAGE), offset: String(offset), order });
+    if (sort) query.set('sort', sort);
     if (search) query.set('search', search);
-    get<MembersPage>(`/v1/segments/${encodeURIComponent(id)}/members?${query}`).then(setPage, setError);
+    get<MembersPage>(`/v1/segments/${encodeURIComponent(id)}/members?${query}`).then(setPage, (e: Error) =>
+      // A workspace whose segments never use mrr has no mrr metric in its runs: by id then.
+      e instanceof ApiError && e.status === 400 && sort === 'mrr' ? setSort('') : setError(e),
+    );
   }, [id, offset, search, sort, order]);
-  const sortable = page?.sortable.includes(sort) ? page.sortable : [sort, ...(page?.sortable ?? [])];
+  // '' is the account id order; a chosen metric stays listed while its page loads.
+  const sortable = ['', ...(page?.sortable ?? [])];
+  if (sort && !sortable.includes(sort)) sortable.push(sort);
   if (error) return html`<${Failure} error=${error} />`;
   return html`
     <p><a href="#/">← All segments</a></p>
@@ -136,8 +202,8 @@ export function SegmentPage({ id }: { id: string }) {
       <label>Sort by <select value=${sort} onChange=${(e: Event) => {
         setSort((e.target as HTMLSelectElement).value);
         setOffset(0);
-      }}>${sortable.map((m) => html`<option value=${m}>${m}</option>`)}</select></label>
-      <button type="button" aria-label=${order === 'desc' ? 'Highest first: show lowest first' : 'Lowest first: show highest first'} data-order=${order}
+      }}>${sortable.map((m) => html`<option value=${m}>${m || 'account id'}</option>`)}</select></label>
+      <button type="button" disabled=${!sort} aria-label=${order === 'desc' ? 'Highest first: show lowest first' : 'Lowest first: show highest first'} data-order=${order}
         onClick=${() => {
           setOrder(order === 'desc' ? 'asc' : 'desc');
           setOffset(0);
@@ -152,13 +218,13 @@ export function SegmentPage({ id }: { id: string }) {
           : html`<div class="table-wrap">
               <table aria-label=${`Members of ${id}`}>
                 <thead><tr><th>account</th><th>name</th><th>plan</th><th class="number">MRR</th>
-                  ${sort === 'mrr' ? null : html`<th class="number" aria-sort=${order === 'desc' ? 'descending' : 'ascending'}>${sort}</th>`}</tr></thead>
+                  ${sort === 'mrr' || !sort ? null : html`<th class="number" aria-sort=${order === 'desc' ? 'descending' : 'ascending'}>${sort}</th>`}</tr></thead>
                 <tbody>
                   ${page.members.map(
                     (m) => html`<tr data-account=${m.account_id}>
-                      <td>${m.account_id}</td><td>${m.name ?? ''}</td><td>${m.plan ?? ''}</td>
+                      <td><a href=${accountHref(m.account_id)}>${m.account_id}</a></td><td>${m.name ?? ''}</td><td>${m.plan ?? ''}</td>
                       <td class="number">${whole(m.mrr)}</td>
-                      ${sort === 'mrr' ? null : html`<td class="number" data-sorted>${typeof m.metrics[sort] === 'number' ? fixed(m.metrics[sort] as number, 2) : (m.metrics[sort] ?? '–')}</td>`}
+                      ${sort === 'mrr' || !sort ? null : html`<td class="number" data-sorted>${typeof m.metrics[sort] === 'number' ? fixed(m.metrics[sort] as number, 2) : (m.metrics[sort] ?? '–')}</td>`}
                     </tr>`,
                   )}
                 </tbody>
@@ -170,6 +236,7 @@ export function SegmentPage({ id }: { id: string }) {
               <button disabled=${offset + PAGE >= page.total} onClick=${() => setOffset(offset + PAGE)}>Next</button>
             </div>`
     }
+    <${WhyForm} id=${id} />
     <${Validation} id=${id} />
     <${Detail} id=${id} />
   `;

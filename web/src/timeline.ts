@@ -1,0 +1,77 @@
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { type AccountHistory, ApiError, get, type LeafState } from './api.js';
+import { Failure } from './failure.js';
+
+/*
+ * An account's timeline from GET /v1/accounts/<id>/history: each run, newest first, the
+ * segments it was in and its primary per scheme, and each entry or exit with its cause and
+ * the leaves that turned. A list rather than a table: a run's changes vary in number and a
+ * list reads at phone width without scrolling sideways.
+ */
+
+type Change = AccountHistory['runs'][number]['changes'][number];
+
+/** The causes in the words `strata history` uses. */
+const CAUSES: Record<Change['cause'], string> = {
+  data: 'data changed',
+  definition: 'definition changed (strata.yaml edited)',
+  new_account: 'new account',
+  gone: 'account gone',
+  first_run: 'first run',
+  unrecorded: 'before the audit trail (cause not recorded)',
+};
+
+const state = (s: LeafState) => `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${s.value}`}`;
+
+/** A leaf that turned, in words: the condition as it stood in this run, and how it went. */
+const reasonText = (r: Change['reasons'][number]) =>
+  `${r.text}: ${state(r.before)} in the run before, ${state(r.after)} in this one`;
+
+const segmentLink = (id: string) => html`<a href=${`#/segment/${encodeURIComponent(id)}`}>${id}</a>`;
+
+export function Timeline({ id }: { id: string }) {
+  const [history, setHistory] = useState<AccountHistory | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  useEffect(() => {
+    setHistory(null);
+    setError(null);
+    get<AccountHistory>(`/v1/accounts/${encodeURIComponent(id)}/history`).then(setHistory, setError);
+  }, [id]);
+  if (error)
+    return html`<${Failure} error=${
+      // Fastify's own 404 for a route it does not have: a server older than this page.
+      error instanceof ApiError && error.status === 404 && /^Route /.test(error.message)
+        ? new Error('This server has no timeline yet: update Strata and restart strata serve.')
+        : error
+    } />`;
+  if (!history) return html`<p class="loading">Loading the timeline…</p>`;
+  if (history.runs.length === 0)
+    return html`<p class="message" data-timeline-empty>No run yet: run <code>strata run</code>, then again after the data changes, to see this account's timeline.</p>`;
+  return html`<ol class="timeline" aria-label="Runs, newest first">${[...history.runs].reverse().map(
+    (run) => html`<li data-run=${run.runId}>
+      <h4>Run ${run.runId} · ${run.asOf.slice(0, 10)}</h4>
+      <p data-run-in>In: ${run.segments.length === 0 ? 'no segment' : run.segments.join(', ')}.${
+        Object.keys(run.primary).length > 0
+          ? ` Primary: ${Object.entries(run.primary)
+              .map(([scheme, segment]) => `${scheme} ${segment ?? '–'}`)
+              .join(', ')}.`
+          : ''
+      }</p>
+      ${
+        run.changes.length === 0
+          ? html`<p data-no-change>No entry or exit.</p>`
+          : html`<ul>${run.changes.map(
+              (c) => html`<li data-change=${c.segment} data-kind=${c.change} data-cause=${c.cause}>
+                <strong>${c.change}</strong> ${segmentLink(c.segment)}: <span data-cause-text>${CAUSES[c.cause] ?? c.cause}</span>
+                ${
+                  c.reasons.length > 0
+                    ? html`<ul>${c.reasons.map((r) => html`<li data-reason=${r.path}>${reasonText(r)}</li>`)}</ul>`
+                    : null
+                }
+              </li>`,
+            )}</ul>`
+      }
+    </li>`,
+  )}</ol>`;
+}
