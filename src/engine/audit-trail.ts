@@ -175,7 +175,8 @@ export async function recordChanges(
 
   // Every column of the scratch table, by a short alias (a<i> new side, b<i> old side).
   const newSide: string[] = ['account_id', `1 AS ${q('pa')}`];
-  const oldSide: string[] = ['account_id', `account_id AS ${q('bid')}`, `1 AS ${q('pb')}`];
+  // bid is an expression, not the bare column: ClickHouse 18.16 loses a joined key selected twice.
+  const oldSide: string[] = ['account_id', `${d.castText('account_id')} AS ${q('bid')}`, `1 AS ${q('pb')}`];
   let n = 0;
   const pair = (newExpr: string, oldExpr: string) => {
     const i = n++;
@@ -227,7 +228,9 @@ export async function recordChanges(
   const scratch = `strata_changed_${runId}_${Date.now()}`;
   await store.createScratch(
     scratch,
-    `SELECT * FROM (SELECT ${newSide.join(', ')} FROM ${table}) a
+    // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
+    `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${Array.from({ length: n }, (_, i) => `${q(`a${i}`)}, ${q(`b${i}`)}`).join(', ')}
+     FROM (SELECT ${newSide.join(', ')} FROM ${table}) a
      FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table}) b USING (account_id)
      WHERE ${plans.map((p) => differs(p.flags)).join(' OR ') || lit(false)}`,
   );

@@ -121,7 +121,7 @@ export function leafText(node: ConditionNode, value: string | null | undefined):
 }
 
 /** A leaf value as text; numbers in one form on every engine (DuckDB prints 20.0, ClickHouse 20). */
-function shownValue(raw: unknown): string | null {
+export function shownValue(raw: unknown): string | null {
   if (raw === null || raw === undefined) return null;
   const text = String(raw);
   return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text) ? String(Number(text)) : text;

@@ -3,7 +3,7 @@ import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { type ChangeCause, definitionWorkspace, PARENT_PATH } from './audit-trail.js';
-import { leafText } from './explain-membership.js';
+import { leafText, shownValue } from './explain-membership.js';
 import { listRuns, type StoredRun } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 import { accountHistory } from './snapshots.js';
@@ -64,8 +64,8 @@ class ReasonWriter {
 
   async reason(run: StoredRun, row: ChangeRow): Promise<LeafChange> {
     const path = row.path ?? '';
-    const before = { holds: Boolean(row.holds_before), value: row.value_before };
-    const after = { holds: Boolean(row.holds_after), value: row.value_after };
+    const before = { holds: Boolean(row.holds_before), value: shownValue(row.value_before) };
+    const after = { holds: Boolean(row.holds_after), value: shownValue(row.value_after) };
     let version = this.versions.get(run.workspaceHash);
     if (!version) {
       version = definitionWorkspace(this.store, this.workspace, run.workspaceHash, this.current).catch(

@@ -42,8 +42,13 @@ function same(a: unknown, b: unknown, relative: number): boolean {
       same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], relative),
     );
   }
+  // Numbers kept as text (a run's leaf values): DuckDB prints 20.0 where ClickHouse prints 20.
+  if (typeof x === 'string' && typeof y === 'string' && NUMBER_TEXT.test(x) && NUMBER_TEXT.test(y))
+    return same(Number(x), Number(y), relative);
   return x === y;
 }
+
+const NUMBER_TEXT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
 /** Differences between two row lists, described for a test failure (at most `limit`). */
 export function diffRows(

@@ -88,6 +88,19 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     },
   },
   {
+    name: "audit trail: run 2's entries and exits, their causes and the leaves that changed",
+    rows: async (store) => {
+      const rows = await store.query(
+        `SELECT run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after
+         FROM strata_changes ORDER BY run_id, account_id, segment, path NULLS FIRST`,
+      );
+      // Not vacuous: the world's second run moves accounts, for reasons recorded leaf by leaf.
+      if (!rows.some((r) => r.run_id === 2 && r.path !== null))
+        throw new Error('no reasons recorded in run 2');
+      return rows;
+    },
+  },
+  {
     name: 'signup cohort labels (the signup_month and signup_quarter metrics)',
     rows: (store) =>
       store.query(
