@@ -22,6 +22,7 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
 import { registerReadRoutes } from './read-routes.js';
+import { registerTimelineRoutes } from './timeline-routes.js';
 
 /**
  * The HTTP API (Fastify). Ingestion compatible with the Segment tracking spec, so the
@@ -198,6 +199,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     guard: requireScope(options.keys, 'read'),
   });
   registerAnalysisRoutes(app, {
+    workspace: options.workspace,
+    store: options.store,
+    withStore: options.withStore,
+    guard: requireScope(options.keys, 'read'),
+  });
+  registerTimelineRoutes(app, {
     workspace: options.workspace,
     store: options.store,
     withStore: options.withStore,

@@ -176,7 +176,28 @@ export function openApiDocument(version: string) {
       ),
       '/v1/accounts/{id}/explain': read(
         'Why the account is in or out of each segment at the latest run: condition trees with leaf values, deciding branches, score components, scheme order',
-        [id('Account id'), query('segment', { type: 'string' }, 'Only this segment')],
+        [
+          id('Account id'),
+          query('segment', { type: 'string' }, 'Only this segment'),
+          query(
+            'run',
+            { type: 'integer', minimum: 1 },
+            "At this run's time, by the definition version it applied",
+          ),
+        ],
+      ),
+      '/v1/accounts/{id}/history': read(
+        "The account's timeline: its segments and primary segments run by run, each entry and exit with the run, definition version, cause and the leaves that changed",
+        [id('Account id')],
+      ),
+      '/v1/segments/{id}/changes': read(
+        'Who entered and left the segment, newest run first, each with the run, definition version, cause and the leaves that changed',
+        [
+          id('Segment id'),
+          query('since', { type: 'string', format: 'date-time' }, 'Only runs as of this time or later'),
+          query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
+          query('offset', { type: 'integer', minimum: 0, default: 0 }, 'First row'),
+        ],
       ),
       '/v1/accounts/{id}': read(
         "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions",

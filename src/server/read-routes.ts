@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { validateSegment } from '../analytics/validation/validation-card.js';
 import { MetricCompiler } from '../compile/metric-sql.js';
-import { explainMembership } from '../engine/explain-membership.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -172,22 +171,6 @@ export function registerReadRoutes(
       }
       return { ...profile, explanations };
     },
-  );
-
-  // Why an account is in or out of each segment (or ?segment=one), as `strata explain` says.
-  app.get<{ Params: { id: string }; Querystring: { segment?: string } }>(
-    '/v1/accounts/:id/explain',
-    { preHandler: guard },
-    async (request, reply) =>
-      withStore(async () => {
-        const { segment } = request.query;
-        try {
-          return await explainMembership(store, workspace, request.params.id, segment ? { segment } : {});
-        } catch (error) {
-          if (error instanceof StrataError) return notFound(reply, error.message);
-          throw error;
-        }
-      }),
   );
 
   // A user: their row, and their account's profile (for personalising what they see).

@@ -164,6 +164,64 @@ playbooks:
       expect((one.body.segments as { segment: string }[]).map((s) => s.segment)).toEqual(['free']);
       expect((await get('/v1/accounts/a4/explain?segment=fre')).body.message).toMatch(/did you mean 'free'/);
       expect((await get('/v1/accounts/nobody/explain')).status).toBe(404);
+      // Run 1 again: the re-imported accounts file changed a4's MRR in place (no trait
+      // history), so the evaluation now finds it paying and shows run 1's stored verdict beside.
+      expect((await get('/v1/accounts/a4/explain?run=1')).body).toMatchObject({
+        runId: 1,
+        segments: [
+          { segment: 'paying', member: true, storedMember: false },
+          { segment: 'free', member: false, storedMember: true },
+        ],
+      });
+      expect((await get('/v1/accounts/a4/explain?run=9')).status).toBe(404);
+      // a4's timeline: free from the first run; in run 2 its MRR went 0 -> 400.
+      const history = await get('/v1/accounts/a4/history');
+      expect(history.body).toMatchObject({
+        account: 'a4',
+        runs: [
+          {
+            runId: 1,
+            segments: ['free'],
+            changes: [{ segment: 'free', change: 'entered', cause: 'first_run' }],
+          },
+          {
+            runId: 2,
+            segments: ['paying'],
+            changes: [
+              {
+                segment: 'paying',
+                change: 'entered',
+                cause: 'data',
+                reasons: [
+                  {
+                    path: 'where',
+                    text: 'metric mrr = 400, needs > 0',
+                    before: { holds: false, value: '0' },
+                    after: { holds: true, value: '400' },
+                  },
+                ],
+              },
+              { segment: 'free', change: 'exited', cause: 'data', reasons: [{ path: 'where' }] },
+            ],
+          },
+        ],
+      });
+      expect((await get('/v1/accounts/nobody/history')).status).toBe(404);
+      const changes = await get('/v1/segments/paying/changes?since=2026-01-15');
+      expect(changes.body).toMatchObject({
+        segment: 'paying',
+        total: 1,
+        changes: [{ runId: 2, account_id: 'a4', change: 'entered', cause: 'data' }],
+      });
+      expect((await get('/v1/segments/paying/changes?limit=2')).body).toMatchObject({
+        total: 4,
+        changes: [
+          { runId: 2, account_id: 'a4' },
+          { runId: 1, account_id: 'a1', cause: 'first_run' },
+        ],
+      });
+      expect((await get('/v1/segments/paying/changes?since=soon')).status).toBe(400);
+      expect((await get('/v1/segments/payin/changes')).body.message).toMatch(/did you mean 'paying'/);
       // A group call renames a4: the profile shows it once the log is applied.
       const renamed = await fetch(`${server.url}/v1/group`, {
         method: 'POST',
@@ -195,6 +253,7 @@ playbooks:
           '/v1/ab/{test}',
           '/v1/accounts/{id}',
           '/v1/accounts/{id}/explain',
+          '/v1/accounts/{id}/history',
           '/v1/clusters',
           '/v1/clusters/{ref}',
           '/v1/cohorts',
@@ -216,6 +275,7 @@ playbooks:
           '/v1/segments',
           '/v1/segments/{id}',
           '/v1/segments/{id}/members',
+          '/v1/segments/{id}/changes',
           '/v1/segments/{id}/validation',
           '/v1/track',
           '/v1/transitions',
