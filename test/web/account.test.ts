@@ -1,100 +1,29 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import {
+  type AccountHistory,
+  type Explanation,
+  expectedRows,
+  expectedTimeline,
+  type Node,
+  shownRows,
+  shownTimeline,
+} from '../helpers/account-page.js';
+import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
  * The account page (#/account/<id>) and the segment page's "why" form in Debian's Chromium,
- * on a hand-made workspace small enough to work out by hand (all accounts created 2024-01-01):
- *   acme  2,000 employees, Healthcare, 3 sessions on 2024-05-20
- *   bolt     50 employees, Retail,     no sessions
- *   cato  1,500 employees, Retail,     12 sessions on 2024-05-20
- * Three runs: 2024-05-15 (no session in the 30 days yet), 2024-06-01, and 2024-06-01 again
- * after an edit of strata.yaml (small: employees < 100 becomes < 5000).
- *
- * acme at the last run (sessions = 3, fit = 100 * (3 * 3/12 + 1 * 1) / 4 = 43.75):
- *   target = any[ all[ segment big, not(industry = Retail) ], sessions >= 10 ]
- *     all[0] big (2,000 >= 1,000) holds; all[1] not(Healthcare = Retail) holds -> any[0]
- *     holds, decided by both; any[1] 3 >= 10 fails -> IN, decided by any[0].
- *   growth = all[ segment big, any[ sessions >= 10, not(industry = Healthcare) ] ]
- *     any[0] 3 >= 10 fails; any[1] not(Healthcare = Healthcare) fails -> the any fails,
- *     decided by both -> OUT, decided by all[1] (all[0] big holds and did not decide).
- *   engaged (sessions >= 10): out. big, big_healthcare (parent big: in), small: in.
- *   fit_ok (fit >= 40): in; sessions 3 of 0..12 gives 3 * 0.25 / 4 * 100 = 18.75 points,
- *     employees 2,000 clamped to 1,000 gives 1 / 4 * 100 = 25 points.
- *   scheme tiers [engaged, growth, big]: not in engaged, growth -> big.
- *   playbook big_healthcare (weekly, call): not new in the last run -> "weekly touch:
- *     expand" by call, due 7 days after 2024-06-01.
- * Its timeline: run 1 entered big, big_healthcare, target (first run); run 2 entered
- * fit_ok (data: fit 25 -> 43.75); run 3 entered small (the definition changed).
- * bolt is out of target: both branches fail (50 employees, Retail, no sessions).
+ * driven by playwright-core, on the hand-made workspace of test/helpers/account-world.ts
+ * (acme in target and out of growth, each worked out by hand there): what the page shows is
+ * compared with the API's answer and with the hand-worked one. Screenshots go to test/out/.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const shots = join(import.meta.dirname, '..', 'out');
-
-const yaml = (smallBelow: number) => `metrics:
-  sessions: { count: { event: session_start }, within: 30d }
-  fit: { score: [ { metric: sessions, weight: 3, bad: 0, good: 12 }, { metric: employees, weight: 1, bad: 0, good: 1000 } ] }
-segments:
-  big: { where: { trait: employees, gte: 1000 } }
-  engaged: { where: { metric: sessions, gte: 10 } }
-  target: { where: { any: [ { all: [ { segment: big }, { not: { trait: industry, eq: Retail } } ] }, { metric: sessions, gte: 10 } ] } }
-  growth: { where: { all: [ { segment: big }, { any: [ { metric: sessions, gte: 10 }, { not: { trait: industry, eq: Healthcare } } ] } ] } }
-  big_healthcare: { parent: big, where: { trait: industry, eq: Healthcare } }
-  fit_ok: { where: { metric: fit, gte: 40 } }
-  small: { where: { trait: employees, lt: ${smallBelow} } }
-schemes:
-  tiers: { order: [engaged, growth, big], fallback: other }
-playbooks:
-  big_healthcare: { owner: cs, cadence: weekly, channels: [call, email], goal: expand }
-`;
-
-interface Node {
-  path: string;
-  holds: boolean;
-  text: string;
-  decidedBy?: string[];
-  components?: { metric: string; value: number | null; points: number }[];
-  children?: Node[];
-}
-interface Explanation {
-  runId: number;
-  segments: {
-    segment: string;
-    member: boolean;
-    parent: { segment: string; member: boolean } | null;
-    tree: Node;
-  }[];
-  schemes: { scheme: string; primary: string; reason: string }[];
-}
-
-/** The tree as the page should show it: path, holds, text, and whether it decided its parent. */
-function expectedRows(node: Node, decides = false): string[][] {
-  const decided = new Set(node.decidedBy ?? []);
-  return [
-    [node.path, String(node.holds), node.text, String(decides)],
-    ...(node.children ?? []).flatMap((c) => expectedRows(c, decided.has(c.path))),
-  ];
-}
-
-/** The tree as the page shows it, parents first. */
-const shownRows = (section: Locator) =>
-  section
-    .locator('li[data-path]')
-    .evaluateAll((items) =>
-      items.map((li) => [
-        li.getAttribute('data-path') ?? '',
-        li.getAttribute('data-holds') ?? '',
-        li.querySelector(':scope > .node [data-text]')?.textContent ?? '',
-        String(li.getAttribute('data-decides') === 'true'),
-      ]),
-    );
 
 describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
   const dir = tempDir('strata-web-account-');
@@ -108,27 +37,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     ).json()) as T;
 
   beforeAll(async () => {
-    writeFileSync(join(dir, 'strata.yaml'), yaml(100));
-    store = await openStore(loadWorkspace(dir));
-    await store.execute(`INSERT INTO accounts (account_id, name, created_at, employees, industry, plan, mrr) VALUES
-      ('acme', 'Acme Health', '2024-01-01', 2000, 'Healthcare', 'enterprise', 5000),
-      ('bolt', 'Bolt Shop', '2024-01-01', 50, 'Retail', 'starter', 100),
-      ('cato', 'Cato Stores', '2024-01-01', 1500, 'Retail', 'growth', 900)`);
-    const sessions = [
-      ...Array.from({ length: 3 }, () => 'acme'),
-      ...Array.from({ length: 12 }, () => 'cato'),
-    ];
-    await store.execute(
-      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
-        .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
-        .join(', ')}`,
-    );
-    await runWorkspace(store, loadWorkspace(dir), new Date('2024-05-15T00:00:00Z'));
-    await runWorkspace(store, loadWorkspace(dir), new Date('2024-06-01T00:00:00Z'));
-    writeFileSync(join(dir, 'strata.yaml'), yaml(5000));
-    const workspace = loadWorkspace(dir);
-    await runWorkspace(store, workspace, new Date('2024-06-01T00:00:00Z'));
-    server = await startServer({ workspace, store, port: 0 });
+    const world = await buildAccountWorld(dir);
+    store = world.store;
+    server = await startServer({ workspace: world.workspace, store, port: 0 });
     key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -158,7 +69,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await openAcme(page);
     expect(page.url()).toMatch(/#\/account\/acme$/);
-    expect(await page.locator('[data-account-title]').textContent()).toBe('acme · Acme Health');
+    // Focus lands on the new page's title, not on the gone link.
+    expect(await page.locator(':focus').getAttribute('data-account-title')).not.toBeNull();
+    // The name comes with the profile, which may arrive after the explanation.
+    await page
+      .locator('[data-account-title]')
+      .filter({ hasText: /^acme · Acme Health$/ })
+      .waitFor();
 
     // The profile: segments, primary per scheme and next actions, as GET /v1/accounts/acme.
     const profile = await api<{
@@ -214,26 +131,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
       expect(await section.getAttribute('data-member')).toBe(String(s.member));
       expect(await shownRows(section), s.segment).toEqual(expectedRows(s.tree));
     }
-    // And as worked out by hand (comment at the top).
+    // And as worked out by hand (test/helpers/account-world.ts).
     const target = page.locator('section[data-explain-segment="target"]');
-    expect(await shownRows(target)).toEqual([
-      ['where', 'true', 'any of', 'false'],
-      ['where.any[0]', 'true', 'all of', 'true'],
-      ['where.any[0].all[0]', 'true', 'in segment big', 'true'],
-      ['where.any[0].all[1]', 'true', 'not', 'true'],
-      ['where.any[0].all[1].not', 'false', 'trait industry = Healthcare, needs = Retail', 'false'],
-      ['where.any[1]', 'false', 'metric sessions = 3, needs >= 10', 'false'],
-    ]);
+    expect(await shownRows(target)).toEqual(BY_HAND.acmeTarget);
     expect(await target.locator('[data-verdict]').first().textContent()).toBe('in');
     const growth = page.locator('section[data-explain-segment="growth"]');
-    expect(await shownRows(growth)).toEqual([
-      ['where', 'false', 'all of', 'false'],
-      ['where.all[0]', 'true', 'in segment big', 'false'],
-      ['where.all[1]', 'false', 'any of', 'true'],
-      ['where.all[1].any[0]', 'false', 'metric sessions = 3, needs >= 10', 'true'],
-      ['where.all[1].any[1]', 'false', 'not', 'true'],
-      ['where.all[1].any[1].not', 'true', 'trait industry = Healthcare, needs = Healthcare', 'false'],
-    ]);
+    expect(await shownRows(growth)).toEqual(BY_HAND.acmeGrowth);
     expect(await growth.locator('[data-verdict]').first().textContent()).toBe('out');
     // The marks are words too, not only a colour.
     expect(await growth.locator('li[data-path="where.all[0]"] > .node [data-mark]').textContent()).toBe(
@@ -310,16 +213,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
       expect(why.segments[0]?.member).toBe(member);
       expect(await answer.getAttribute('data-member')).toBe(String(member));
       expect(await shownRows(answer)).toEqual(expectedRows(why.segments[0]?.tree as Node));
-      if (account === 'bolt')
-        // By hand: 50 employees and Retail fail both sides of the all; no sessions fail the other branch.
-        expect(await shownRows(answer)).toEqual([
-          ['where', 'false', 'any of', 'false'],
-          ['where.any[0]', 'false', 'all of', 'true'],
-          ['where.any[0].all[0]', 'false', 'in segment big', 'true'],
-          ['where.any[0].all[1]', 'false', 'not', 'true'],
-          ['where.any[0].all[1].not', 'true', 'trait industry = Retail, needs = Retail', 'false'],
-          ['where.any[1]', 'false', 'metric sessions = 0, needs >= 10', 'true'],
-        ]);
+      expect(await shownRows(answer)).toEqual(account === 'bolt' ? BY_HAND.boltTarget : BY_HAND.acmeTarget);
     }
     await page.screenshot({ path: join(shots, 'segment-why-1280.png'), fullPage: true });
     await ask('nobody');
@@ -332,6 +226,35 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     await ask('bolt');
     await page.locator('[data-why-answer="bolt"] p a').click();
     await page.locator('[data-account-title]').filter({ hasText: 'bolt · Bolt Shop' }).waitFor();
+    await page.close();
+  }, 60_000);
+
+  it('shows the timeline run by run as GET /v1/accounts/:id/history gives it, and as by hand', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.goto(`${server.url}/#/account/acme`);
+    await page.locator('li[data-run]').first().waitFor({ timeout: 30_000 });
+    const history = await api<AccountHistory>('/v1/accounts/acme/history');
+    // By hand (test/helpers/account-world.ts): first run, then fit_ok by data, then small by definition.
+    expect(
+      history.runs.map((r) => [r.runId, r.segments, r.changes.map((c) => [c.segment, c.change, c.cause])]),
+    ).toEqual(BY_HAND.acmeTimeline);
+    const [reason] = history.runs[1]?.changes[0]?.reasons ?? [];
+    expect([
+      reason?.path,
+      reason?.text,
+      reason?.before.holds,
+      Number(reason?.before.value),
+      reason?.after.holds,
+    ]).toEqual(['where', 'metric fit = 43.75, needs >= 40', false, 25, true]);
+    // The page: newest run first, each run's segments, and each change with its cause and leaves.
+    expect(await shownTimeline(page)).toEqual(expectedTimeline(history));
+    expect(await page.locator('li[data-run="3"] [data-cause-text]').textContent()).toBe(
+      'definition changed (strata.yaml edited)',
+    );
+    await page.locator('[data-explained-as-of]').waitFor({ timeout: 30_000 });
+    await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'account-timeline-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -361,6 +284,41 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     await page.locator('[data-why-answer="acme"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(shots, 'segment-why-390.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+  // Last: it adds data after the runs. bolt's 10 sessions make it engaged (10 >= 10), so in
+  // target by any[1], fit_ok (100 * (3 * 10/12 + 1 * 50/1000) / 4 = 63.75 >= 40), and tiers'
+  // first match engaged; run 3 stored it out of all three, and other.
+  it('says when data arrived since the run changes the verdict', async () => {
+    await store.execute(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${Array.from(
+        { length: 10 },
+        (_, i) => `('late${i}', 'bolt', 'session_start', TIMESTAMP '2024-05-25' + INTERVAL (${i}) HOUR)`,
+      ).join(', ')}`,
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.goto(`${server.url}/#/account/bolt`);
+    await page.locator('section[data-explain-segment="engaged"]').waitFor({ timeout: 30_000 });
+    const why = await api<Explanation>('/v1/accounts/bolt/explain');
+    const changed = why.segments.filter((s) => s.storedMember !== null);
+    expect(changed.map((s) => [s.segment, s.member, s.storedMember])).toEqual([
+      ['engaged', true, false],
+      ['target', true, false],
+      ['fit_ok', true, false],
+    ]);
+    expect(Number(why.segments.find((s) => s.segment === 'fit_ok')?.tree.value)).toBeCloseTo(63.75, 10);
+    for (const s of why.segments)
+      expect(await page.locator(`section[data-explain-segment="${s.segment}"] [data-stored]`).count()).toBe(
+        s.storedMember === null ? 0 : 1,
+      );
+    expect(await page.locator('section[data-explain-segment="engaged"] [data-stored]').textContent()).toBe(
+      'Run 3 stored it as out: data arrived since that run, and the next strata run will record in.',
+    );
+    expect((await page.locator('tr[data-scheme-why="tiers"] td').allTextContents()).slice(2)).toEqual([
+      'engaged',
+      'first match in the order (run 3 stored other: data arrived since)',
+    ]);
     await page.close();
   }, 60_000);
 });

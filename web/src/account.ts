@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type AccountExplanation, type AccountProfile, ApiError, get } from './api.js';
 import { Failure } from './failure.js';
 import { fixed } from './format.js';
@@ -140,6 +140,9 @@ function Explanation({ id }: { id: string }) {
 export function AccountPage({ id }: { id: string }) {
   const [profile, setProfile] = useState<AccountProfile | null>(null);
   const [error, setError] = useState<Error | null>(null);
+  const title = useRef<HTMLHeadingElement>(null);
+  // The link that led here is gone with its page: keyboard and screen-reader users start at the title.
+  useEffect(() => title.current?.focus(), [id]);
   useEffect(() => {
     setProfile(null);
     setError(null);
@@ -150,7 +153,7 @@ export function AccountPage({ id }: { id: string }) {
   const name = profile?.account.name;
   return html`
     <p><a href="#/">← All segments</a></p>
-    <h2 data-account-title>${id}${name ? ` · ${name}` : ''}</h2>
+    <h2 data-account-title tabIndex="-1" ref=${title}>${id}${name ? ` · ${name}` : ''}</h2>
     ${error ? html`<${Failure} error=${error} />` : profile ? html`<${Profile} profile=${profile} />` : html`<p class="loading">Loading…</p>`}
     ${
       error
