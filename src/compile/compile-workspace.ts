@@ -16,9 +16,10 @@ export interface CompileInput {
   readonly metricOutputs?: readonly string[];
   /**
    * Also output condition nodes of every segment (`explainColumn`: holds or not) and each
-   * leaf's value as text (`explainValueColumn`), from the same expressions the segment
-   * flags use: every node for `strata explain` ('nodes'), the leaves only for a run's
-   * audit trail ('leaves': what changed when an account entered or left).
+   * leaf's value (`explainValueColumn`), from the same expressions the segment flags use:
+   * every node with values as text for `strata explain` ('nodes'), the leaves with their
+   * values as computed for a run's audit trail ('leaves': what changed when an account
+   * entered or left).
    */
   readonly explain?: 'nodes' | 'leaves';
 }
@@ -214,23 +215,31 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       kind === 'model' || kind === 'cluster' ? metricRef(node.metric) : base(metrics.expression(node.metric)),
     );
   };
-  /** The value a leaf compares, as text (NULL when unknown); none for references and branches. */
-  const leafValue = (node: ConditionNode): string | null => {
+  /**
+   * The value a leaf compares (NULL when unknown; none for references and branches): as
+   * text for `strata explain`, or for a run's leaves numbers as computed, which the audit
+   * trail turns into text only for the few accounts that changed (casting every account's
+   * values would cost a run at a million accounts about a second).
+   */
+  const leafValue = (node: ConditionNode, asText: boolean): string | null => {
+    const text = (sql: string) => (asText ? dialect.castText(sql) : sql);
+    // Times as ISO text either way: few leaves read them, and one form reads back on every engine.
+    const time = (sql: string) => dialect.isoTimestamp(sql);
     switch (node.kind) {
       case 'trait':
         return base(metrics.trait(node.trait, 0, 'text'));
       case 'metric':
-        return dialect.castText(metricRef(node.metric));
+        return text(metricRef(node.metric));
       case 'metricChange':
-        return dialect.castText(change(node));
+        return text(change(node));
       case 'performed':
-        return dialect.castText(performedCount(node));
+        return text(performedCount(node));
       case 'seen':
-        return dialect.isoTimestamp(seenAt(node));
+        return time(seenAt(node));
       case 'recent':
-        return dialect.isoTimestamp(base(node.field));
+        return time(base(node.field));
       case 'rank':
-        return dialect.castText(rankOf(node));
+        return text(rankOf(node));
       default:
         return null;
     }
@@ -301,16 +310,17 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     return found.parent ? `(${segment(found.parent)} AND ${own})` : own;
   };
 
+  const outputNames = new Set(input.metricOutputs ?? Object.keys(input.metrics));
   const outputs = [
-    ...(input.metricOutputs ?? Object.keys(input.metrics)).map(
-      (name) => `${metricRef(name)} AS ${q(metricColumn(name))}`,
-    ),
+    ...[...outputNames].map((name) => `${metricRef(name)} AS ${q(metricColumn(name))}`),
     ...input.segments.map((s) => `${segment(s.id)} AS ${q(segmentColumn(s.id))}`),
     ...(input.explain
       ? input.segments.flatMap((s) =>
           conditionPaths(s.where).flatMap(({ node, path }) => {
             if (input.explain === 'leaves' && isBranch(node)) return [];
-            const value = leafValue(node);
+            // A run already keeps an output metric's value in its metric column.
+            const kept = input.explain === 'leaves' && node.kind === 'metric' && outputNames.has(node.metric);
+            const value = kept ? null : leafValue(node, input.explain === 'nodes');
             return [
               `${condition(node)} AS ${q(explainColumn(s.id, path))}`,
               ...(value ? [`${value} AS ${q(explainValueColumn(s.id, path))}`] : []),

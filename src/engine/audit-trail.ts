@@ -6,6 +6,7 @@ import {
   explainValueColumn,
   isBranch,
   leafHasValue,
+  metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { StrataError } from '../errors.js';
@@ -38,13 +39,29 @@ export function segmentLeaves(segment: SegmentNode): { path: string; node: Condi
   return conditionPaths(segment.where).filter(({ node }) => !isBranch(node));
 }
 
-/** Names of the leaf columns a run table keeps for `segments` (unquoted). */
-export function leafColumnNames(segments: readonly SegmentNode[]): string[] {
+/**
+ * The column of a run table holding a leaf's value: a metric comparison's metric column
+ * when the run keeps one (every declared metric), else the leaf's own value column; none
+ * for segment references.
+ */
+export function leafValueColumn(
+  segment: string,
+  leaf: { path: string; node: ConditionNode },
+  metrics: readonly string[],
+): string | null {
+  if (!leafHasValue(leaf.node)) return null;
+  if (leaf.node.kind === 'metric' && metrics.includes(leaf.node.metric))
+    return metricColumn(leaf.node.metric);
+  return explainValueColumn(segment, leaf.path);
+}
+
+/** Names of the leaf columns a run table keeps for `segments` (unquoted), given its metric columns. */
+export function leafColumnNames(segments: readonly SegmentNode[], metrics: readonly string[]): string[] {
   return segments.flatMap((s) =>
-    segmentLeaves(s).flatMap(({ node, path }) => [
-      explainColumn(s.id, path),
-      ...(leafHasValue(node) ? [explainValueColumn(s.id, path)] : []),
-    ]),
+    segmentLeaves(s).flatMap((leaf) => {
+      const value = leafValueColumn(s.id, leaf, metrics);
+      return [explainColumn(s.id, leaf.path), ...(value?.startsWith('explain-value:') ? [value] : [])];
+    }),
   );
 }
 
@@ -182,7 +199,7 @@ export async function recordChanges(
     const i = n++;
     newSide.push(`${newExpr} AS ${q(`a${i}`)}`);
     oldSide.push(`${oldExpr} AS ${q(`b${i}`)}`);
-    return { a: q(`a${i}`), b: q(`b${i}`) };
+    return { a: q(`a${i}`), b: q(`b${i}`), newExpr, oldExpr };
   };
   const flagOf = (run: 'new' | 'old', id: string) =>
     (run === 'new' ? workspace.segments.some((s) => s.id === id) : previous.segments.includes(id))
@@ -212,33 +229,61 @@ export async function recordChanges(
               : []),
             ...segmentLeaves(segment)
               .filter(({ path }) => before.has(explainColumn(id, path)))
-              .map(({ node, path }) => ({
-                path,
-                holds: pair(q(explainColumn(id, path)), q(explainColumn(id, path))),
-                values:
-                  leafHasValue(node) && before.has(explainValueColumn(id, path))
-                    ? pair(q(explainValueColumn(id, path)), q(explainValueColumn(id, path)))
-                    : null,
-              })),
+              .map((leaf) => {
+                // Runs keep values as computed: text only here, for the accounts that changed.
+                const newValue = leafValueColumn(id, leaf, Object.keys(workspace.metrics));
+                const oldValue = leafValueColumn(id, leaf, previous.metrics);
+                return {
+                  path: leaf.path,
+                  holds: pair(q(explainColumn(id, leaf.path)), q(explainColumn(id, leaf.path))),
+                  values:
+                    newValue && oldValue && before.has(oldValue)
+                      ? pair(d.castText(q(newValue)), d.castText(q(oldValue)))
+                      : null,
+                };
+              }),
           ];
     return { id, flags, cause, leaves };
   });
   const differs = (p: { a: string; b: string }) =>
     `coalesce(${p.a}, ${lit(false)}) <> coalesce(${p.b}, ${lit(false)})`;
-  const scratch = `strata_changed_${runId}_${Date.now()}`;
+  const anyDiffers = plans.map((p) => differs(p.flags)).join(' OR ') || lit(false);
+  // The key of an account only the previous run has comes from its own column: an engine
+  // may leave a FULL JOIN's USING key empty on that side.
+  const account = `CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
+  const suffix = `${runId}_${Date.now()}`;
+  // First the accounts whose flags differ, by a join of the flags alone (narrow and fast),
+  // then every leaf of just those accounts.
+  const changedIds = `strata_changed_ids_${suffix}`;
+  const flags = (side: 'new' | 'old') =>
+    plans.map(
+      (p, i) =>
+        `${side === 'new' ? p.flags.newExpr : p.flags.oldExpr} AS ${q(`${side === 'new' ? 'a' : 'b'}${i}`)}`,
+    );
   await store.createScratch(
-    scratch,
-    // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
-    `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${Array.from({ length: n }, (_, i) => `${q(`a${i}`)}, ${q(`b${i}`)}`).join(', ')}
-     FROM (SELECT ${newSide.join(', ')} FROM ${table}) a
-     FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table}) b USING (account_id)
-     WHERE ${plans.map((p) => differs(p.flags)).join(' OR ') || lit(false)}`,
+    changedIds,
+    `SELECT ${account} AS ${q('changed_id')} FROM
+       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new').join(', ')} FROM ${table}) a
+       FULL OUTER JOIN (SELECT account_id, ${d.castText('account_id')} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old').join(', ')}
+         FROM ${previous.table}) b USING (account_id)
+     WHERE ${plans.map((_, i) => differs({ a: q(`a${i}`), b: q(`b${i}`) })).join(' OR ') || lit(false)}`,
   );
+  const scratch = `strata_changed_${suffix}`;
+  const changed = `account_id IN (SELECT ${q('changed_id')} FROM ${q(changedIds)})`;
+  try {
+    await store.createScratch(
+      scratch,
+      // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
+      `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${Array.from({ length: n }, (_, i) => `${q(`a${i}`)}, ${q(`b${i}`)}`).join(', ')}
+       FROM (SELECT ${newSide.join(', ')} FROM ${table} WHERE ${changed}) a
+       FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
+       WHERE ${anyDiffers}`,
+    );
+  } finally {
+    await store.dropScratch(changedIds);
+  }
   try {
     const from = q(scratch);
-    // The key of an account only the previous run has comes from its own column: an
-    // engine may leave a FULL JOIN's USING key empty on that side.
-    const account = `CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
     for (const plan of plans) {
       const change = `CASE WHEN coalesce(${plan.flags.a}, ${lit(false)}) THEN ${lit('entered')} ELSE ${lit('exited')} END`;
       const cause = `CASE WHEN ${q('pb')} IS NULL THEN ${lit('new_account')} WHEN ${q('pa')} IS NULL THEN ${lit('gone')} ELSE ${lit(plan.cause)} END`;

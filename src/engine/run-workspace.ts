@@ -43,7 +43,7 @@ export async function runWorkspace(
       // A table without its strata_runs row is the leftover of a run cut off on an engine
       // without transactions (ClickHouse): never visible, replaced here.
       await store.execute(`DROP TABLE IF EXISTS ${table}`);
-      const leaves = leafColumnNames(workspace.segments);
+      const leaves = leafColumnNames(workspace.segments, metrics);
       await store.createTableAs(
         runTableName(id),
         `SELECT ${runTableColumns(store, { segments, metrics, schemes, leaves })} FROM ${evaluation}`,
