@@ -120,11 +120,12 @@ export function leafText(node: ConditionNode, value: string | null | undefined):
   }
 }
 
-/** A leaf value as text; numbers in one form on every engine (DuckDB prints 20.0, ClickHouse 20). */
+/** A leaf value as text; numbers in one form on every engine (DuckDB prints 20.0, ClickHouse 20), to 12 significant digits. */
 export function shownValue(raw: unknown): string | null {
   if (raw === null || raw === undefined) return null;
   const text = String(raw);
-  return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text) ? String(Number(text)) : text;
+  // 12 significant digits: a weighted score of 63.75 computed as 63.74999999999999 reads as 63.75.
+  return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text) ? String(Number(Number(text).toPrecision(12))) : text;
 }
 
 /** The score components of a metric, if it is a score. */
