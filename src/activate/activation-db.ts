@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../dialect/duckdb/duckdb-dialect.js';
 
@@ -122,6 +123,106 @@ export class ActivationDb {
       await this.run('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * A sweep's memberships (`file`: a CSV of `account_id` and a 1/0 flag `s<i>` per segment,
+   * every account existing at `now`) made the live ones for these segments, in one
+   * transaction with an outbox row per change and route (a trigger naming the segment, a
+   * webhook subscribed to it). An account seen for the first time is compared with its
+   * memberships in `baseline()` (the latest run, same columns; none when null), as
+   * onApplied does; an account known before but absent now leaves its segments. All of it
+   * is set arithmetic in SQL here, over the file as DuckDB reads it.
+   */
+  async sweep(input: {
+    file: string;
+    segments: readonly string[];
+    routes: readonly { segment: string; source: string; webhook: string }[];
+    now: Date;
+    baseline: () => Promise<string | null>;
+  }): Promise<{ accounts: number; entered: number; exited: number; events: number }> {
+    const { segments, now } = input;
+    const ms = lit(now.getTime());
+    const load = async (table: string, file: string) => {
+      const columns = [`'account_id': 'VARCHAR'`, ...segments.map((_, i) => `${lit(`s${i}`)}: 'INTEGER'`)];
+      // An engine may write nothing at all (not even the header) for no rows.
+      const empty = statSync(file).size === 0;
+      await this.run(
+        `CREATE OR REPLACE TEMP TABLE ${table} AS ${
+          empty
+            ? `SELECT NULL::VARCHAR AS account_id WHERE false`
+            : `SELECT * FROM read_csv(${lit(file)}, header = true, auto_detect = false, quote = '"', escape = '"',
+                columns = {${columns.join(', ')}})`
+        }`,
+      );
+      // Long form: one row per (account, segment) the account is in.
+      const members = segments.map(
+        (segment, i) =>
+          `SELECT account_id, ${lit(segment)} AS segment FROM ${table} WHERE ${empty ? 'false' : `s${i} = 1`}`,
+      );
+      await this.run(`CREATE OR REPLACE TEMP TABLE ${table}_members AS ${members.join(' UNION ALL ')}`);
+    };
+    await load('sweep_now', input.file);
+    const unknown = `(SELECT account_id FROM sweep_now WHERE account_id NOT IN (SELECT account_id FROM known_accounts))`;
+    const [counted] = await this.rows(`SELECT count(*) AS n FROM ${unknown}`);
+    const fromRun = Number(counted?.n ?? 0) > 0 ? await input.baseline() : null;
+    if (fromRun) await load('sweep_run', fromRun);
+    const mine = `segment IN (${segments.map((s) => lit(s)).join(', ')})`;
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE sweep_before AS
+       SELECT account_id, segment FROM live_memberships WHERE ${mine}
+       ${fromRun ? `UNION ALL SELECT account_id, segment FROM sweep_run_members WHERE account_id IN ${unknown}` : ''}`,
+    );
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE sweep_changes AS
+       SELECT 'segment.entered' AS type, * FROM (SELECT account_id, segment FROM sweep_now_members EXCEPT SELECT account_id, segment FROM sweep_before)
+       UNION ALL
+       SELECT 'segment.exited' AS type, * FROM (SELECT account_id, segment FROM sweep_before EXCEPT SELECT account_id, segment FROM sweep_now_members)`,
+    );
+    const routes = input.routes.map((r) => `(${lit(r.segment)}, ${lit(r.source)}, ${lit(r.webhook)})`);
+    // Ids made once (a table, not a view), so each outbox row's body names its own id.
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE sweep_events AS
+       SELECT CAST(uuid() AS VARCHAR) AS id, r.webhook, c.type, c.segment, c.account_id, r.source
+       FROM sweep_changes c JOIN (${routes.length > 0 ? `VALUES ${routes.join(', ')}` : 'SELECT NULL, NULL, NULL WHERE false'}) r(segment, source, webhook)
+       ON r.segment = c.segment`,
+    );
+    await this.run('BEGIN TRANSACTION');
+    try {
+      await this.run(`INSERT OR IGNORE INTO known_accounts SELECT DISTINCT account_id FROM sweep_now`);
+      await this.run(
+        `DELETE FROM live_memberships WHERE ${mine}
+         AND (account_id, segment) NOT IN (SELECT account_id, segment FROM sweep_now_members)`,
+      );
+      await this.run(
+        `INSERT OR IGNORE INTO live_memberships SELECT account_id, segment, ${ms} FROM sweep_now_members`,
+      );
+      // The body as MembershipEvent's JSON: the same keys in the same order as onApplied's.
+      await this.run(
+        `INSERT OR IGNORE INTO outbox SELECT id, webhook, type,
+           json_object('id', id, 'type', type, 'segment', segment, 'accountId', account_id, 'source', source,
+             'asOf', ${lit(now.toISOString())})::VARCHAR,
+           'pending', 0, ${ms}, ${ms}, NULL, NULL FROM sweep_events`,
+      );
+      await this.run('COMMIT');
+    } catch (error) {
+      await this.run('ROLLBACK');
+      throw error;
+    }
+    const [summary] = await this.rows(
+      `SELECT (SELECT count(*) FROM sweep_now) AS accounts,
+        (SELECT count(*) FROM sweep_changes WHERE type = 'segment.entered') AS entered,
+        (SELECT count(*) FROM sweep_changes WHERE type = 'segment.exited') AS exited,
+        (SELECT count(*) FROM sweep_events) AS events`,
+    );
+    for (const table of ['now', 'now_members', 'run', 'run_members', 'before', 'changes', 'events'])
+      await this.run(`DROP TABLE IF EXISTS sweep_${table}`);
+    return {
+      accounts: Number(summary?.accounts ?? 0),
+      entered: Number(summary?.entered ?? 0),
+      exited: Number(summary?.exited ?? 0),
+      events: Number(summary?.events ?? 0),
+    };
   }
 
   /** Queues events (a scheduled run's transitions) without membership changes. */

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { ConditionNode } from '../compile/ast.js';
-import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
-import { evaluateLayers } from '../engine/evaluate.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { segmentColumn } from '../compile/compile-workspace.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import type { Touched } from '../ingest/apply-messages.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
+import { type Dependence, segmentDependence } from './dependence.js';
+import { earliestAfter, withFlags } from './trigger-query.js';
 
 /**
  * Real-time triggers: after each apply of the log, the accounts whose data changed are
@@ -17,6 +20,12 @@ import type { ActivationDb } from './activation-db.js';
  * account's last known ones become `segment.entered` / `segment.exited` events, queued
  * for the webhooks subscribed to the trigger. An account not seen before starts from its
  * memberships in the latest run (none when no run holds it).
+ *
+ * Memberships also change without an account's own data arriving: with time (a 30-day
+ * window sliding past an event, `signedUpWithin`, days since the last event) and with
+ * other accounts' data (percentile ranks). `sweep` evaluates every account for every
+ * trigger's segments by the same query, unfiltered, and records what differs, so that the
+ * live memberships equal a full run's at the same data and time.
  */
 
 export interface MembershipEvent {
@@ -40,36 +49,53 @@ export interface TriggerResult {
   readonly recordSeconds: number;
 }
 
-/** The segments `ids` and every segment they depend on (parents, `segment` conditions). */
-export function segmentClosure(workspace: Workspace, ids: readonly string[]): Set<string> {
-  const byId = new Map(workspace.segments.map((segment) => [segment.id, segment]));
-  const found = new Set<string>();
-  const visit = (id: string) => {
-    if (found.has(id)) return;
-    found.add(id);
-    const segment = byId.get(id);
-    if (!segment) return;
-    if (segment.parent) visit(segment.parent);
-    walk(segment.where);
-  };
-  const walk = (node: ConditionNode) => {
-    if (node.kind === 'segment') visit(node.segment);
-    else if (node.kind === 'all' || node.kind === 'any') node.conditions.forEach(walk);
-    else if (node.kind === 'not') walk(node.condition);
-  };
-  for (const id of ids) visit(id);
-  return found;
+export interface SweepResult {
+  /** The evaluation time (ISO). */
+  readonly asOf: string;
+  /** Accounts evaluated (every account existing at that time). */
+  readonly accounts: number;
+  readonly entered: number;
+  readonly exited: number;
+  readonly events: number;
+  readonly seconds: number;
 }
 
 export class TriggerEngine {
+  /** Every trigger's segments, and the triggers naming each. */
+  private readonly bySegment = new Map<string, string[]>();
+  /** Whether the triggers' segments change with time or other accounts' data. */
+  readonly dependence: Dependence;
+  /**
+   * When the triggers' segments depend on neither: the time (epoch ms) a stored row dated
+   * in the future becomes visible, after which a sweep is due; null when none is known.
+   */
+  private dueAt: number | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly workspace: Workspace,
     private readonly db: ActivationDb,
-  ) {}
+  ) {
+    for (const [name, trigger] of Object.entries(workspace.config.triggers))
+      for (const segment of trigger.segments)
+        this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
+    this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
+  }
 
   get active(): boolean {
-    return Object.keys(this.workspace.config.triggers).length > 0;
+    return this.bySegment.size > 0;
+  }
+
+  /**
+   * Whether a sweep at `now` can change a membership that `onApplied` left as it was: always
+   * when a trigger's segment depends on time; else only once a row dated in the future has
+   * become visible. (After data arrives for segments ranked among accounts, the caller
+   * sweeps at once: see `dependence.others`.)
+   */
+  sweepDue(now: Date): boolean {
+    if (!this.active) return false;
+    if (this.dependence.time) return true;
+    return this.dueAt !== null && this.dueAt <= now.getTime();
   }
 
   /** Evaluates the touched accounts for the matching triggers and queues the changes. */
@@ -140,6 +166,11 @@ export class TriggerEngine {
     }
     const evaluated = performance.now();
     await this.db.record(changes, initial, events, now.getTime());
+    // Rows of these accounts dated after now are seen by no evaluation yet.
+    if (!this.dependence.time) {
+      const due = await earliestAfter(this.store, accounts, now);
+      if (due !== null) this.dueAt = this.dueAt === null ? due : Math.min(this.dueAt, due);
+    }
     return {
       accounts: accounts.length,
       entered,
@@ -150,37 +181,76 @@ export class TriggerEngine {
     };
   }
 
+  /**
+   * Every account evaluated at `now` for every trigger's segments, and the difference from
+   * the live memberships recorded, with an event for each trigger naming a changed segment.
+   * The flags travel from the store to the activation database as a CSV written by the
+   * store's engine (one row of 1s and 0s per account), and are compared there in SQL: no
+   * row passes through JavaScript.
+   */
+  async sweep(now: Date): Promise<SweepResult> {
+    const started = performance.now();
+    const segments = [...this.bySegment.keys()];
+    if (segments.length === 0)
+      return { asOf: now.toISOString(), accounts: 0, entered: 0, exited: 0, events: 0, seconds: 0 };
+    const routes = segments.flatMap((segment) =>
+      (this.bySegment.get(segment) ?? []).flatMap((trigger) =>
+        Object.entries(this.workspace.config.webhooks)
+          .filter(([, config]) => config.triggers.includes(trigger))
+          .map(([webhook]) => ({ segment, source: `trigger:${trigger}`, webhook })),
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'strata-sweep-'));
+    try {
+      const current = join(dir, 'current.csv');
+      await withFlags(this.store, this.workspace, segments, now, (relation) =>
+        this.store.exportFile(`SELECT * FROM ${relation} flags`, current, 'csv'),
+      );
+      const counts = await this.db.sweep({
+        file: current,
+        segments,
+        routes,
+        now,
+        // Accounts the triggers have not seen start from the latest run, as in onApplied.
+        baseline: async () => {
+          const file = join(dir, 'run.csv');
+          return (await this.exportRunFlags(segments, file)) ? file : null;
+        },
+      });
+      this.dueAt = this.dependence.time ? null : await earliestAfter(this.store, null, now);
+      return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */
   private async evaluate(accounts: readonly string[], segments: readonly string[], asOf: Date) {
-    const { dialect } = this.store;
-    const q = dialect.quoteIdentifier;
-    // Only the segments asked for and those they refer to, and no metric columns: the
-    // query then reads only what their conditions need.
-    const needed = segmentClosure(this.workspace, segments);
-    const layers = compileLayers(dialect, {
-      metrics: this.workspace.metrics,
-      segments: this.workspace.segments.filter((segment) => needed.has(segment.id)),
-      metricOutputs: [],
-      asOf,
-    });
-    const flags = segments.map((segment, i) => `${q(segmentColumn(segment))} AS s${i}`).join(', ');
-    const where = `account_id IN (${accounts.map((a) => dialect.literal(a)).join(', ')})`;
-    let rows: Record<string, unknown>[];
-    if (!layers.needsTable) {
-      rows = await this.store.query(
-        `SELECT account_id, ${flags} FROM (${layers.finish(`(${layers.base})`)}) t WHERE ${where}`,
-      );
-    } else {
-      const table = await evaluateLayers(this.store, layers, 'strata_trigger');
-      try {
-        rows = await this.store.query(`SELECT account_id, ${flags} FROM ${table} WHERE ${where}`);
-      } finally {
-        await this.store.dropScratch(table);
-      }
-    }
-    return new Map(
-      rows.map((row) => [String(row.account_id), new Set(segments.filter((_, i) => Boolean(row[`s${i}`])))]),
+    const { literal } = this.store.dialect;
+    const rows = await withFlags(this.store, this.workspace, segments, asOf, (relation) =>
+      this.store.query<Record<string, unknown>>(
+        `SELECT * FROM ${relation} flags WHERE account_id IN (${accounts.map((a) => literal(a)).join(', ')})`,
+      ),
     );
+    return new Map(
+      rows.map((row) => [
+        String(row.account_id),
+        new Set(segments.filter((_, i) => Number(row[`s${i}`]) === 1)),
+      ]),
+    );
+  }
+
+  /** The latest run's flags for `segments` (0 for a segment it lacks) written to `file`; false when there is no run. */
+  private async exportRunFlags(segments: readonly string[], file: string): Promise<boolean> {
+    if ((await listRuns(this.store)).length === 0) return false;
+    const run = await readRun(this.store);
+    const q = this.store.dialect.quoteIdentifier;
+    const flags = segments.map(
+      (s, i) =>
+        `${run.segments.includes(s) ? `CASE WHEN ${q(segmentColumn(s))} THEN 1 ELSE 0 END` : '0'} AS ${q(`s${i}`)}`,
+    );
+    await this.store.exportFile(`SELECT account_id, ${flags.join(', ')} FROM ${run.table}`, file, 'csv');
+    return true;
   }
 
   /** Memberships in the latest run of accounts the triggers have not seen yet. */

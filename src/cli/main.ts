@@ -515,6 +515,11 @@ program
   .option('--host <address>', 'address to bind (loopback unless told otherwise)', '127.0.0.1')
   .option('--apply-every <ms>', 'how often logged messages are applied to the store', '1000')
   .option('--rate-limit <n>', 'requests a minute per API key (without a valid key: 600 per address)', '60000')
+  .option(
+    '--sweep-every <duration>',
+    'how often every account is evaluated again for triggers whose segments move with time (30s, 5min, 1h)',
+    '1min',
+  )
   .action(
     action(async (o) =>
       (await import('./commands/serve.js')).runServe(
@@ -524,6 +529,7 @@ program
           host: o.host as string,
           applyEvery: o.applyEvery as string,
           rateLimit: o.rateLimit as string,
+          sweepEvery: o.sweepEvery as string,
         },
         createOutput(o),
       ),

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TableName } from '../model/tables.js';
+import { TABLES, type TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
+import { exactTimeText, parseInstant } from './instant.js';
 import type { LoggedMessage } from './segment-messages.js';
 
 /**
@@ -85,6 +86,19 @@ function hostOf(url: string): string {
 const asObject = (value: unknown): Row =>
   typeof value === 'string' ? (JSON.parse(value) as Row) : ((value ?? {}) as Row);
 
+/** Timestamp columns of a table, which are read back to the microsecond (see `storedRows`). */
+const timestampColumns = (table: 'accounts' | 'users') =>
+  TABLES[table].columns.filter((c) => c.type === 'timestamp').map((c) => c.name);
+
+/** Whether a trait's new value is the stored one: timestamps as instants (an offset or 'Z' changes nothing). */
+function sameValue(column: string | undefined, old: unknown, value: unknown): boolean {
+  if (column && (column === 'created_at' || column === 'renewal_at')) {
+    const [a, b] = [parseInstant(String(old ?? '')), parseInstant(String(value ?? ''))];
+    if (a !== null && b !== null) return a === b;
+  }
+  return String(old ?? '') === String(value ?? '');
+}
+
 export class MessageApplier {
   private readonly pendingFile: string;
   private readonly rejectedFile: string;
@@ -113,9 +127,6 @@ export class MessageApplier {
   ): Promise<{ summary: ApplyResult; touched: Touched; changedAccounts: string[] }> {
     const started = performance.now();
     const all = [...this.pending(), ...messages];
-    const { literal } = this.store.dialect;
-    const q = (name: string) => this.store.dialect.quoteIdentifier(name);
-    const inList = (ids: Iterable<string>) => [...ids].map((id) => literal(id)).join(', ');
 
     // Stored rows of the accounts and users these messages touch, to merge with.
     const accountIds = new Set(
@@ -125,14 +136,10 @@ export class MessageApplier {
     const accounts = new Map<string, Row>();
     const users = new Map<string, Row>();
     for (const chunk of chunks([...accountIds], 1000))
-      for (const row of await this.store.query<Row>(
-        `SELECT * FROM ${q('accounts')} WHERE account_id IN (${inList(chunk)})`,
-      ))
+      for (const row of await this.storedRows('accounts', 'account_id', chunk))
         accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
     for (const chunk of chunks([...userIds], 1000))
-      for (const row of await this.store.query<Row>(
-        `SELECT * FROM ${q('users')} WHERE user_id IN (${inList(chunk)})`,
-      ))
+      for (const row of await this.storedRows('users', 'user_id', chunk))
         users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
 
     const events = new Map<string, Row>();
@@ -171,7 +178,7 @@ export class MessageApplier {
         };
         for (const [trait, value] of Object.entries({ ...columns, ...rest })) {
           const old = columns[trait] !== undefined ? before?.[trait] : asObject(before?.traits)[trait];
-          if (before && String(old ?? '') === String(value ?? '')) continue;
+          if (before && sameValue(ACCOUNT_FIELDS[trait] ?? trait, old, value)) continue;
           traitChanges.set(`${id}\u0000${trait}\u0000${message.timestamp}`, {
             account_id: id,
             trait,
@@ -235,6 +242,8 @@ export class MessageApplier {
     for (const change of traitChanges.values())
       touch(String(change.account_id)).traits.add(String(change.trait));
     for (const account of changedAccounts.keys()) touch(account);
+    // A user identified or linked changes the account's seats.
+    for (const user of changedUsers.values()) touch(String(user.account_id));
     return {
       summary: {
         events: events.size,
@@ -248,6 +257,26 @@ export class MessageApplier {
       touched,
       changedAccounts: [...changedAccounts.keys()],
     };
+  }
+
+  /**
+   * Stored rows to merge a message with. Timestamps are read as text: the driver's dates
+   * keep only milliseconds, and the merged row is written back whole, so a second group
+   * call would otherwise move a signup at 23:59:59.9995 to 23:59:59.999.
+   */
+  private async storedRows(table: 'accounts' | 'users', key: string, ids: readonly string[]) {
+    const { literal, quoteIdentifier: q, castText } = this.store.dialect;
+    const times = timestampColumns(table);
+    const rows = await this.store.query<Row>(
+      `SELECT *${times.map((c) => `, ${castText(q(c))} AS ${q(`__text_${c}`)}`).join('')} FROM ${q(table)}
+       WHERE ${q(key)} IN (${ids.map((id) => literal(id)).join(', ')})`,
+    );
+    for (const row of rows)
+      for (const c of times) {
+        row[c] = exactTimeText(row[`__text_${c}`]);
+        delete row[`__text_${c}`];
+      }
+    return rows;
   }
 
   /** Imports rows through the store's importer; returns the rows it refused, with the reason. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { formatInstant, isExact, parseInstant } from './instant.js';
 
 /**
  * Messages of the Segment tracking spec (identify, track, group, page, and batches of them),
@@ -12,7 +13,12 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 const text = z.string().min(1).max(1024);
 const id = z.union([text, z.number().transform(String)]);
-const timestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'not an ISO-8601 timestamp');
+const timestamp = z
+  .string()
+  .refine(
+    (value) => parseInstant(value) !== null,
+    'not an ISO-8601 timestamp (such as 2024-05-01T13:45:00.123456+02:00)',
+  );
 const object = z.record(z.string(), z.unknown());
 
 const Message = z
@@ -54,7 +60,10 @@ export interface LoggedMessage {
   readonly anonymousId: string | null;
   /** The account named by the message (group's groupId, or context.groupId). */
   readonly groupId: string | null;
-  /** When it happened (ISO, UTC), corrected for the sender's clock as Segment does. */
+  /**
+   * When it happened (ISO, UTC, to the microsecond: `2024-05-01T13:45:00.123456Z`),
+   * corrected for the sender's clock as Segment does.
+   */
   readonly timestamp: string;
   readonly receivedAt: string;
   readonly event: string | null;
@@ -124,12 +133,16 @@ const CLOCK_SKEW_MS = 60_000;
  * Segment's clock correction: a device's clock may be off, but the gap between when it made
  * the event and when it sent it is right, so timestamp = receivedAt - (sentAt - timestamp).
  * Applied only when sentAt is more than a minute from receivedAt, so that a correct clock's
- * timestamps are kept exactly as sent.
+ * timestamps are kept exactly as sent. Worked in microseconds with `parseInstant`, which
+ * reads the text as the file importer does, so the API and an import store one instant.
  */
 function correctedTime(timestamp: string | undefined, sentAt: string | undefined, receivedAt: Date): string {
-  if (!timestamp) return receivedAt.toISOString();
-  const made = Date.parse(timestamp);
-  if (!sentAt || Math.abs(Date.parse(sentAt) - receivedAt.getTime()) <= CLOCK_SKEW_MS)
-    return new Date(made).toISOString();
-  return new Date(receivedAt.getTime() - (Date.parse(sentAt) - made)).toISOString();
+  const received = receivedAt.getTime() * 1000;
+  const made = timestamp === undefined ? null : parseInstant(timestamp);
+  if (made === null) return formatInstant(received);
+  const sent = sentAt === undefined ? null : parseInstant(sentAt);
+  if (sent === null || Math.abs(sent - received) <= CLOCK_SKEW_MS * 1000) return formatInstant(made);
+  const corrected = received - (sent - made);
+  // A correction beyond what is written exactly (a sender's clock centuries off) keeps the arrival time.
+  return formatInstant(isExact(corrected) ? corrected : received);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationDb } from '../activate/activation-db.js';
 import { Scheduler } from '../activate/schedules.js';
-import { TriggerEngine, type TriggerResult } from '../activate/triggers.js';
+import { type SweepResult, TriggerEngine, type TriggerResult } from '../activate/triggers.js';
 import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
 import type { LoggedMessage } from '../ingest/segment-messages.js';
@@ -21,7 +21,16 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
  * `strata serve`: the HTTP API on a port, and the loop that applies the write-ahead log to
  * the store every `applyEveryMs`. On start, whatever the log holds beyond the last
  * checkpoint (a crash between acknowledging and applying) is applied first.
+ *
+ * Triggers' live memberships are kept equal to a full run's: after each apply the touched
+ * accounts are evaluated again; every account is (a sweep) on start (data may have been
+ * imported, and time has passed, while the server was stopped), every `sweepEveryMs`
+ * while a trigger's segment depends on time, and after each apply while one is ranked
+ * among accounts.
  */
+
+/** Default `--sweep-every`: windows are whole days, so a minute late is close to exact and cheap. */
+export const DEFAULT_SWEEP_EVERY_MS = 60_000;
 
 export interface RunningServer {
   readonly url: string;
@@ -29,6 +38,8 @@ export interface RunningServer {
   readonly dashboardUrl: string;
   /** Applies everything logged so far; resolves when it is in the store. */
   applyNow(): Promise<ApplyResult | null>;
+  /** Evaluates every account for the triggers' segments now (null without triggers). */
+  sweepNow(): Promise<SweepResult | null>;
   /** Stops accepting, applies what is logged, closes the log (the store stays open: the caller's). */
   stop(): Promise<void>;
 }
@@ -48,7 +59,12 @@ export async function startServer(options: {
   readonly retryCapMs?: number;
   /** Where webhook secrets are read (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
+  /** How often every account is evaluated again for time-dependent triggers (default a minute). */
+  readonly sweepEveryMs?: number;
+  /** The time triggers evaluate at (default the machine's clock; tests move it). */
+  readonly clock?: () => Date;
 }): Promise<RunningServer> {
+  const clock = options.clock ?? (() => new Date());
   const workspaceDir = options.workspace.dir;
   const dir = join(workspaceDir, '.strata', 'ingest');
   const log = await WriteAheadLog.open(dir);
@@ -68,6 +84,7 @@ export async function startServer(options: {
     throw error;
   }
   let lastTrigger: TriggerResult | null = null;
+  let lastSweep: SweepResult | null = null;
   const keys = new KeyRing(workspaceDir);
   // One store connection: reads and applies take turns.
   let turn: Promise<unknown> = Promise.resolve();
@@ -81,6 +98,15 @@ export async function startServer(options: {
   let applied = readCheckpoint(dir);
   let last: ApplyResult | null = null;
   let failure: string | null = null;
+
+  // Ingestion must not wait on a sweep: a failed one is reported and tried again on the timer.
+  const sweepFailed = (error: Error) => {
+    failure = error.message;
+    process.stderr.write(
+      `strata serve: sweeping the triggers' segments failed (retried): ${error.message}\n`,
+    );
+    return null;
+  };
 
   // One apply at a time; a request for another while one runs waits for it, then runs.
   let running: Promise<ApplyResult | null> = Promise.resolve(null);
@@ -104,7 +130,9 @@ export async function startServer(options: {
       // Triggers before the checkpoint: after a crash in between, the records are applied
       // again (changing nothing) and their accounts evaluated again (sending what was not).
       if (triggers.active) {
-        lastTrigger = await withStore(() => triggers.onApplied(touched, new Date()));
+        lastTrigger = await withStore(() => triggers.onApplied(touched, clock()));
+        // Other accounts' ranks move with this data too.
+        if (touched.size > 0 && triggers.dependence.others) await sweepNow().catch(sweepFailed);
         // Delivered at once, not at the sender's next round.
         if (lastTrigger.events > 0) void webhooks.deliverDue();
       }
@@ -116,6 +144,31 @@ export async function startServer(options: {
       options.onApplied?.(result);
       total = total ? sum(total, result) : result;
     }
+  };
+  // Sweeps take turns with applies and reads on the store; `stop` waits for the last one.
+  // As with applies, at most one sweep waits behind the running one, and calls meanwhile
+  // share it: it starts after them, so it sees their data and their time.
+  let sweeping: Promise<SweepResult | null> = Promise.resolve(null);
+  let sweepQueued: Promise<SweepResult | null> | null = null;
+  let sweepRunning = false;
+  const sweepNow = (): Promise<SweepResult | null> => {
+    if (!triggers.active) return Promise.resolve(null);
+    sweepQueued ??= sweeping
+      .catch(() => null)
+      .then(async () => {
+        sweepQueued = null;
+        sweepRunning = true;
+        try {
+          const result = await withStore(() => triggers.sweep(clock()));
+          lastSweep = result;
+          if (result.events > 0) void webhooks.deliverDue();
+          return result;
+        } finally {
+          sweepRunning = false;
+        }
+      });
+    sweeping = sweepQueued;
+    return sweepQueued;
   };
   // At most one apply waits behind the running one: calls meanwhile share it (a timer tick
   // during a long apply must not line up applies of a few messages each).
@@ -131,6 +184,7 @@ export async function startServer(options: {
     return queued;
   };
   await applyNow();
+  await sweepNow().catch(sweepFailed);
 
   const app = await buildServer({
     keys,
@@ -154,6 +208,7 @@ export async function startServer(options: {
       pending: last?.pending ?? applier.pending().length,
       lastApply: last,
       lastTrigger,
+      lastSweep,
       schedules: Object.keys(options.workspace.config.schedules).map((name) => ({
         name,
         next: scheduler.next(name),
@@ -174,6 +229,12 @@ export async function startServer(options: {
       process.stderr.write(`strata serve: applying the log failed (it is kept, retried): ${error.message}\n`);
     });
   }, options.applyEveryMs ?? 1000);
+  const sweeper = setInterval(() => {
+    // A tick while a sweep runs waits for the next: ticks must not pile sweeps up.
+    if (sweepRunning || sweepQueued) return;
+    // A failed sweep (even at start) is due again: the live memberships may be behind.
+    if (triggers.sweepDue(clock()) || lastSweep === null) sweepNow().catch(sweepFailed);
+  }, options.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS);
   webhooks.start();
   scheduler.start();
   // Keys created or revoked with `strata keys` while serving.
@@ -184,12 +245,15 @@ export async function startServer(options: {
     url: address,
     dashboardUrl: `${address}/#key=${dashboardKey}`,
     applyNow,
+    sweepNow,
     async stop() {
       clearInterval(timer);
+      clearInterval(sweeper);
       scheduler.stop();
       clearInterval(reload);
       await app.close();
       await applyNow();
+      await sweeping.catch(() => null);
       await webhooks.stop();
       await log.close();
       activation.close();

@@ -1,15 +1,42 @@
 import { StrataError } from '../../errors.js';
-import { startServer } from '../../server/serve.js';
+import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
 import type { Output } from '../output.js';
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * `--sweep-every`: `500ms`, `30s`, `5min`, `1h`, `1d`. Minutes are `min`: in strata.yaml
+ * `6m` is six 30-day months, and a server sweeping every six months by a slip of the pen
+ * would look like it works.
+ */
+export function parseInterval(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1000);
+  return ms >= 100 && ms <= 7 * 86_400_000 ? Math.round(ms) : undefined;
+}
 
 /**
  * `strata serve [--port N] [--host H]`: the HTTP API until SIGINT or SIGTERM, then a clean
  * stop (what is logged is applied to the store first). Binds to loopback unless told.
  */
 export async function runServe(
-  options: { workspace: string; port: string; host: string; applyEvery: string; rateLimit: string },
+  options: {
+    workspace: string;
+    port: string;
+    host: string;
+    applyEvery: string;
+    rateLimit: string;
+    sweepEvery?: string;
+  },
   output: Output,
 ) {
   const port = Number(options.port);
@@ -27,6 +54,13 @@ export async function runServe(
       'invalid_argument',
       `--rate-limit ${options.rateLimit}: expected a whole number of requests a minute`,
     );
+  const sweepEveryMs =
+    options.sweepEvery === undefined ? DEFAULT_SWEEP_EVERY_MS : parseInterval(options.sweepEvery);
+  if (sweepEveryMs === undefined)
+    throw new StrataError(
+      'invalid_argument',
+      `--sweep-every ${options.sweepEvery}: expected a duration from 100ms to 7d such as 30s, 5min or 1h (minutes are min)`,
+    );
   const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -37,6 +71,8 @@ export async function runServe(
       port,
       host: options.host,
       applyEveryMs,
+      rateLimit,
+      sweepEveryMs,
     });
   } catch (error) {
     await store.close();

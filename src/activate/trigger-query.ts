@@ -1,0 +1,82 @@
+import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
+import { evaluateLayers } from '../engine/evaluate.js';
+import { parseInstant } from '../ingest/instant.js';
+import type { Store } from '../store/store.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import { segmentClosure } from './dependence.js';
+
+/**
+ * The query triggers evaluate memberships with: a full run's compiled SQL, for only the
+ * segments asked for (and those they refer to) and without metric columns, so it reads
+ * only what their conditions need. One row per account existing at `asOf`, with
+ * `account_id` and a flag `s<i>` (1 or 0) per segment, the same expressions as the
+ * run's `segment:<id>` columns.
+ *
+ * `work` gets the relation (a subquery, or a scratch table on an engine whose ranks need
+ * one) and may query it; the scratch table is dropped after.
+ */
+export async function withFlags<T>(
+  store: Store,
+  workspace: Workspace,
+  segments: readonly string[],
+  asOf: Date,
+  work: (relation: string) => Promise<T>,
+): Promise<T> {
+  const { dialect } = store;
+  const q = dialect.quoteIdentifier;
+  const needed = segmentClosure(workspace, segments);
+  const layers = compileLayers(dialect, {
+    metrics: workspace.metrics,
+    segments: workspace.segments.filter((segment) => needed.has(segment.id)),
+    metricOutputs: [],
+    asOf,
+  });
+  // 1 / 0 rather than booleans: the same text in a CSV written by DuckDB and by ClickHouse.
+  const flags = segments
+    .map((segment, i) => `CASE WHEN ${q(segmentColumn(segment))} THEN 1 ELSE 0 END AS ${q(`s${i}`)}`)
+    .join(', ');
+  if (!layers.needsTable)
+    return work(`(SELECT account_id, ${flags} FROM (${layers.finish(`(${layers.base})`)}) t)`);
+  const table = await evaluateLayers(store, layers, 'strata_trigger');
+  try {
+    return await work(`(SELECT account_id, ${flags} FROM ${table})`);
+  } finally {
+    await store.dropScratch(table);
+  }
+}
+
+/**
+ * The earliest stored row time after `after` (an event, a trait change, an account's or a
+ * user's creation) of these accounts (null: of every account), in epoch milliseconds
+ * rounded up; null when there is none. Rows stamped in the future (a sender's clock a little
+ * ahead, a signup date still to come) are seen by no evaluation before that time, so
+ * memberships that otherwise depend only on an account's own data can still change then.
+ */
+export async function earliestAfter(
+  store: Store,
+  accounts: readonly string[] | null,
+  after: Date,
+): Promise<number | null> {
+  const { literal, quoteIdentifier: q, isoTimestamp } = store.dialect;
+  const among =
+    accounts === null ? '' : ` AND account_id IN (${accounts.map((id) => literal(id)).join(', ')})`;
+  const parts = [
+    ['events', 'ts'],
+    ['trait_history', 'ts'],
+    ['accounts', 'created_at'],
+    ['users', 'created_at'],
+  ].map(
+    ([table, column]) =>
+      `SELECT ${isoTimestamp(`min(${q(column as string)})`)} AS t FROM ${q(table as string)} WHERE ${q(column as string)} > ${literal(after)}${among}`,
+  );
+  const rows = await store.query<{ t: string | null }>(parts.join(' UNION ALL '));
+  let earliest: number | null = null;
+  for (const { t } of rows) {
+    const micros = t === null ? null : parseInstant(t);
+    // An engine whose min() of no rows is 0 rather than NULL gives 1970: not a later row.
+    if (micros === null || micros <= after.getTime() * 1000) continue;
+    const millis = Math.ceil(micros / 1000) + 1;
+    earliest = earliest === null ? millis : Math.min(earliest, millis);
+  }
+  return earliest;
+}

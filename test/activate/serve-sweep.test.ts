@@ -1,0 +1,223 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ActivationDb } from '../../src/activate/activation-db.js';
+import { parseInterval } from '../../src/cli/commands/serve.js';
+import { createKey } from '../../src/server/api-keys.js';
+import { startServer } from '../../src/server/serve.js';
+import { openStore } from '../../src/store/open-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * strata serve's sweeps of the triggers' segments, with a clock the test moves: on start,
+ * every --sweep-every while a segment depends on time, never on a timer otherwise (until a
+ * row dated later comes due), each change to a real webhook receiver, and /health's
+ * lastSweep. (Their agreement with full runs is test/activate/realtime-batch.test.ts.)
+ */
+
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+/** A real HTTP receiver of webhook deliveries (answers 200), keeping each body. */
+async function receiver() {
+  const bodies: { type: string; segment: string; accountId: string; source: string; asOf: string }[] = [];
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => {
+      bodies.push(JSON.parse(body));
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+describe('strata serve keeps live memberships exact', () => {
+  /** A workspace for a server whose trigger evaluation time the test moves (`clock`). */
+  async function serve(dir: string, yaml: string, clock: { now: Date }, sweepEveryMs: number) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'strata.yaml'), yaml);
+    const key = createKey(dir, 'admin').key;
+    const workspace = loadWorkspace(dir);
+    const store = await openStore(workspace);
+    const server = await startServer({
+      workspace,
+      store,
+      port: 0,
+      applyEveryMs: 3_600_000,
+      sweepEveryMs,
+      clock: () => clock.now,
+      env: { SINK_SECRET: 'secret' },
+    });
+    const send = async (batch: unknown[]) => {
+      const response = await fetch(`${server.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ batch }),
+      });
+      expect(response.status).toBe(200);
+      await server.applyNow();
+    };
+    const health = async () =>
+      (await (await fetch(`${server.url}/health`)).json()) as {
+        lastSweep: { asOf: string; accounts: number; entered: number; exited: number } | null;
+      };
+    return {
+      workspace,
+      store,
+      server,
+      send,
+      health,
+      async stop() {
+        await server.stop();
+        await store.close();
+      },
+    };
+  }
+
+  it('sweeps on start and every --sweep-every while a segment moves with time; /health says when', async () => {
+    const root = tempDir('strata-serve-sweep-');
+    const hooks = await receiver();
+    closers.push(hooks.close);
+    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
+segments:
+  active: { where: { performed: login, within: 30d } }
+triggers:
+  watch: { segments: [active] }
+webhooks:
+  sink: { url: "${hooks.url}", secretEnv: SINK_SECRET, triggers: [watch] }
+`;
+    const clock = { now: new Date('2024-04-01T00:00:00Z') };
+    let running = await serve(join(root, 'ws'), yaml, clock, 50);
+    // The start sweep found no account.
+    expect((await running.health()).lastSweep).toMatchObject({
+      asOf: '2024-04-01T00:00:00.000Z',
+      accounts: 0,
+    });
+    await running.send([
+      {
+        type: 'group',
+        userId: 'u1',
+        groupId: 'acme',
+        traits: { createdAt: '2024-01-01T00:00:00Z' },
+        timestamp: '2024-01-01T00:00:00Z',
+      },
+      { type: 'track', userId: 'u1', event: 'login', timestamp: '2024-03-20T00:00:00.000001+00:00' },
+    ]);
+    await until(() => hooks.bodies.length === 1, 'acme entering active');
+    // 30 days after the login and a microsecond more: only the clock moved, and a sweep sees it.
+    clock.now = new Date('2024-04-19T00:00:00.001Z');
+    await until(
+      async () => (await running.health()).lastSweep?.asOf === clock.now.toISOString(),
+      'a sweep at the new time',
+    );
+    await until(() => hooks.bodies.length === 2, 'acme leaving active');
+    expect(hooks.bodies.map((b) => `${b.type} ${b.segment} ${b.accountId} ${b.source} ${b.asOf}`)).toEqual([
+      'segment.entered active acme trigger:watch 2024-04-01T00:00:00.000Z',
+      'segment.exited active acme trigger:watch 2024-04-19T00:00:00.001Z',
+    ]);
+    await running.stop();
+
+    // Imported while the server is stopped: the start sweep finds beta active.
+    const file = join(root, 'events.ndjson');
+    writeFileSync(
+      file,
+      `${JSON.stringify({ event_id: 'b1', account_id: 'beta', event: 'login', ts: '2024-04-18T10:00:00-08:00' })}\n`,
+    );
+    const accounts = join(root, 'accounts.ndjson');
+    writeFileSync(accounts, `${JSON.stringify({ account_id: 'beta', created_at: '2024-02-01' })}\n`);
+    {
+      const workspace = loadWorkspace(join(root, 'ws'));
+      const store = await openStore(workspace);
+      await store.importFile({ table: 'accounts', file: accounts });
+      await store.importFile({ table: 'events', file });
+      await store.close();
+    }
+    running = await serve(join(root, 'ws'), yaml, clock, 3_600_000);
+    expect((await running.health()).lastSweep).toMatchObject({ accounts: 2, entered: 1, exited: 0 });
+    await until(() => hooks.bodies.length === 3, 'beta entering active');
+    expect(hooks.bodies[2]).toMatchObject({ type: 'segment.entered', segment: 'active', accountId: 'beta' });
+    await running.stop();
+    const db = await ActivationDb.open(join(root, 'ws', '.strata', 'activation.duckdb'));
+    const live = await db.memberships(['acme', 'beta']);
+    db.close();
+    expect([...(live.get('acme') ?? [])]).toEqual([]);
+    expect([...(live.get('beta') ?? [])]).toEqual(['active']);
+  }, 60_000);
+
+  it('does not sweep on a timer when memberships move only with an account own data, until a row dated later comes due', async () => {
+    const root = tempDir('strata-serve-nosweep-');
+    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
+segments:
+  ever: { where: { performed: login } }
+  enterprise: { where: { trait: plan, eq: enterprise } }
+triggers:
+  watch: { segments: [ever, enterprise] }
+`;
+    const clock = { now: new Date('2024-04-01T00:00:00Z') };
+    const running = await serve(join(root, 'ws'), yaml, clock, 30);
+    const start = (await running.health()).lastSweep;
+    expect(start?.asOf).toBe('2024-04-01T00:00:00.000Z');
+    await running.send([
+      {
+        type: 'group',
+        userId: 'u1',
+        groupId: 'acme',
+        traits: { createdAt: '2024-01-01T00:00:00Z', plan: 'enterprise' },
+        timestamp: '2024-01-01T00:00:00Z',
+      },
+      // An hour ahead of the evaluation time: not seen until then.
+      { type: 'track', userId: 'u1', event: 'login', timestamp: '2024-04-01T01:00:00Z' },
+    ]);
+    clock.now = new Date('2024-04-01T00:30:00Z');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await running.health()).lastSweep).toEqual(start);
+    clock.now = new Date('2024-04-01T01:00:00.001Z');
+    await until(
+      async () => (await running.health()).lastSweep?.asOf === clock.now.toISOString(),
+      'the sweep once the login is due',
+    );
+    expect((await running.health()).lastSweep).toMatchObject({ accounts: 1, entered: 1, exited: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock.now = new Date('2024-04-02T00:00:00Z');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No row is dated later any more: no sweep however far the clock moves.
+    expect((await running.health()).lastSweep?.asOf).toBe('2024-04-01T01:00:00.001Z');
+    await running.stop();
+    const db = await ActivationDb.open(join(root, 'ws', '.strata', 'activation.duckdb'));
+    const live = await db.memberships(['acme']);
+    db.close();
+    expect([...(live.get('acme') ?? [])].sort()).toEqual(['enterprise', 'ever']);
+  }, 60_000);
+
+  it('reads --sweep-every as a duration, minutes written min', () => {
+    expect(['500ms', '30s', '5min', '1h', '1d', '1.5s'].map(parseInterval)).toEqual([
+      500, 30_000, 300_000, 3_600_000, 86_400_000, 1500,
+    ]);
+    // `5m` is five 30-day months in strata.yaml: refused rather than guessed.
+    expect(['5m', '10', '50ms', '8d', 'soon'].map(parseInterval)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+});
