@@ -8,10 +8,12 @@ import {
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import type { Explanation } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace } from './audit-trail.js';
 import { evaluateLayers } from './evaluate.js';
+import { modelDrivers, withDrivers } from './model-drivers.js';
 import { readRun, schemeColumn } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 
@@ -42,6 +44,16 @@ export interface ExplainedNode {
     readonly good: number;
     readonly points: number;
   }[];
+  /**
+   * For a leaf comparing a saved model's probability (churn_probability): the model's
+   * largest feature contributions for the account at the same time (see model-drivers.ts).
+   */
+  readonly drivers?: {
+    readonly model: string;
+    readonly version: number;
+    readonly probability: number;
+    readonly contributions: Explanation['contributions'];
+  };
   /** For all / any: the paths of the children that decided the outcome. */
   readonly decidedBy?: readonly string[];
   readonly children?: readonly ExplainedNode[];
@@ -251,18 +263,28 @@ export async function explainMembership(
   const flag = (id: string) => Boolean(row?.[segmentColumn(id)]);
   const storedFlag = (id: string) =>
     stored && segmentColumn(id) in stored ? Boolean(stored[segmentColumn(id)]) : null;
-  const explained = workspace.segments
-    .filter((s) => options.segment === undefined || s.id === options.segment)
-    .map((s) => {
-      const stored = storedFlag(s.id);
-      return {
-        segment: s.id,
-        member: flag(s.id),
-        parent: s.parent ? { segment: s.parent, member: flag(s.parent) } : null,
-        storedMember: stored === flag(s.id) ? null : stored,
-        tree: explainTree(workspace, s.id, s.where, row as Record<string, unknown>),
-      };
-    });
+  const chosen = workspace.segments.filter((s) => options.segment === undefined || s.id === options.segment);
+  const drivers = await modelDrivers(
+    store,
+    workspace,
+    account,
+    new Date(run.asOf),
+    chosen.map((s) => s.where),
+  );
+  const explained = chosen.map((s) => {
+    const stored = storedFlag(s.id);
+    return {
+      segment: s.id,
+      member: flag(s.id),
+      parent: s.parent ? { segment: s.parent, member: flag(s.parent) } : null,
+      storedMember: stored === flag(s.id) ? null : stored,
+      tree: withDrivers(
+        explainTree(workspace, s.id, s.where, row as Record<string, unknown>),
+        s.where,
+        drivers,
+      ),
+    };
+  });
   const schemes = Object.entries(workspace.config.schemes).map(([scheme, { order, fallback }]) => {
     const primary = order.find((id) => flag(id)) ?? fallback;
     const skipped = order.slice(0, Math.max(0, order.indexOf(primary)));

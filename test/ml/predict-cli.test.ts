@@ -309,6 +309,36 @@ describe('strata predict on a generated world', () => {
     const expected = [...js.entries()].filter(([, p]) => p >= 0.2).map(([id]) => id);
     expect(expected.length).toBeGreaterThan(0);
     expect([...members('likely_churn')].sort()).toEqual(expected.sort());
+    // Why one of them is in: its probability against the threshold, and the model's drivers
+    // as strata predict explain gives them at the run's time.
+    const member = expected[0] as string;
+    const why = cli('explain', member, 'likely_churn', '--json').json<{
+      segments: {
+        tree: { value: string; holds: boolean; drivers: { model: string; contributions: unknown[] } };
+      }[];
+    }>().segments[0]?.tree;
+    expect(why?.holds).toBe(true);
+    expect(Number(why?.value)).toBeCloseTo(js.get(member) as number, 10);
+    const drivers = cli(
+      'predict',
+      'explain',
+      member,
+      '--model',
+      'churn@1',
+      '--as-of',
+      T,
+      '--top',
+      '5',
+      '--json',
+    );
+    expect(why?.drivers).toMatchObject({
+      model: 'churn',
+      contributions: drivers.json<{ contributions: unknown[] }>().contributions,
+    });
+    expect(why?.drivers.contributions.length).toBeGreaterThan(0);
+    expect(cli('explain', member, 'riskiest').stdout).toMatch(
+      /model churn v\d+: probability 0\.\d{3}, driven by/,
+    );
     // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its file.
     const saved = readModel(ws, 'usage');
     if (saved.kind !== 'clusters') throw new Error('not a clustering');

@@ -16,6 +16,15 @@ function renderTree(node: ExplainedNode, depth = 1): string[] {
       (c) =>
         `${'  '.repeat(depth + 2)}${c.metric} = ${c.value === null ? 'none' : c.value} (bad ${c.bad}, good ${c.good}, weight ${c.weight}): ${c.points.toFixed(1)} points`,
     ),
+    ...(node.drivers
+      ? [
+          `${'  '.repeat(depth + 2)}model ${node.drivers.model} v${node.drivers.version}: probability ${node.drivers.probability.toFixed(3)}, driven by`,
+          ...node.drivers.contributions.map(
+            (c) =>
+              `${'  '.repeat(depth + 3)}${c.feature} = ${c.value === null ? 'none' : Number(c.value.toPrecision(6))} ${c.direction} it (${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(3)} log-odds)`,
+          ),
+        ]
+      : []),
     ...(node.children ?? []).flatMap((child) => renderTree(child, depth + 1)),
   ];
 }
