@@ -280,6 +280,19 @@ program
   );
 
 program
+  .command('definition')
+  .description('the strata.yaml a run applied (default the latest run), as the audit trail keeps it')
+  .option('--run <id>', 'this run')
+  .action(
+    action(async (o) =>
+      (await import('./commands/timeline.js')).runDefinition(
+        { workspace: o.workspace, ...(o.run ? { run: o.run as string } : {}) },
+        createOutput(o),
+      ),
+    ),
+  );
+
+program
   .command('explain')
   .description('why an account is in or out of each segment (or one), and its primary segment per scheme')
   .argument('<account>', 'account id')

@@ -258,6 +258,11 @@ describe('membership timeline', () => {
     const bad = runCli(['segments', 'changes', 'active', '--since', 'yesterday', '-w', dir]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--since yesterday: expected an ISO date/);
+    // The definition each run applied, as written then.
+    const first = runCli(['definition', '--run', '1', '-w', dir, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json<{ text: string }>().text).toBe(VERSION_1);
+    expect(runCli(['definition', '-w', dir]).stdout.trimEnd()).toBe(VERSION_2.trimEnd());
     const explained = runCli(['explain', 'c', 'active', '--run', '2', '-w', dir]);
     expect(explained.stdout).toContain("run 2's time and definition version");
     expect(explained.stdout).toContain('metric sessions = 4, needs >= 3');

@@ -1,4 +1,6 @@
+import { readDefinition } from '../../engine/audit-trail.js';
 import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
+import { readRun } from '../../engine/run-snapshot.js';
 import { StrataError } from '../../errors.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import { numberOption } from '../options.js';
@@ -107,6 +109,23 @@ export async function runSegmentChanges(
           ]),
         ),
       ].join('\n'),
+    );
+  });
+}
+
+/** `strata definition [--run N]`: the strata.yaml a run applied (default the latest), as kept by the audit trail. */
+export async function runDefinition(options: { workspace: string; run?: string }, output: Output) {
+  const runId = numberOption('--run', options.run, { whole: true, min: 1 });
+  await withWorkspace(options.workspace, async (store) => {
+    const run = await readRun(store, runId);
+    const text = await readDefinition(store, run.workspaceHash);
+    if (text === null)
+      throw new StrataError(
+        'definition_not_kept',
+        `run ${run.runId}'s definition (version ${run.workspaceHash.slice(0, 12)}) was not kept: the run predates the audit trail`,
+      );
+    output.result({ runId: run.runId, asOf: run.asOf, workspaceHash: run.workspaceHash, text }, () =>
+      text.trimEnd(),
     );
   });
 }
