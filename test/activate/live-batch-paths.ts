@@ -56,7 +56,8 @@ export const SEGMENTS = [
 export type Message =
   | { kind: 'group'; account: string; createdAt: string; plan: string; id: string }
   | { kind: 'plan'; account: string; plan: string; at: string; id: string }
-  | { kind: 'track'; account: string; event: string; ts: string; id: string };
+  /** `linked`: the call names its account (context.groupId); else only its user, whom a group call links. */
+  | { kind: 'track'; account: string; event: string; ts: string; id: string; linked: boolean };
 
 /** The Segment message a client would send for it. */
 export function segmentMessage(message: Message): Record<string, unknown> {
@@ -84,7 +85,7 @@ export function segmentMessage(message: Message): Record<string, unknown> {
     messageId: message.id,
     userId,
     event: message.event,
-    context: { groupId: message.account },
+    ...(message.linked ? { context: { groupId: message.account } } : {}),
     timestamp: message.ts,
   };
 }
@@ -161,6 +162,10 @@ export class LivePath {
 export class BatchPath {
   private written = 0;
   private readonly accounts = new Map<string, Record<string, unknown>>();
+  /** Accounts a group call has named (so their users' calls find them), events stored, events waiting for that. */
+  private readonly linked = new Set<string>();
+  private readonly stored = new Set<string>();
+  private waiting: Message[] = [];
   constructor(
     readonly opened: Opened,
     readonly files: string,
@@ -168,22 +173,33 @@ export class BatchPath {
     mkdirSync(files, { recursive: true });
   }
 
-  /** Imports what the messages say: accounts as their latest state, events as sent. */
+  /**
+   * Imports what the messages say, as the API would have stored them: accounts as their
+   * latest state; events as sent, once per id, and a user's events only once a group call
+   * has linked the user to the account (until then the API keeps them waiting).
+   */
   async importRows(messages: readonly Message[]) {
     const { accounts } = this;
     const changed = new Set<string>();
     const events: Record<string, unknown>[] = [];
+    const store = (m: Extract<Message, { kind: 'track' }>) => {
+      if (this.stored.has(m.id)) return;
+      this.stored.add(m.id);
+      events.push({
+        event_id: m.id,
+        account_id: m.account,
+        user_id: `u-${m.account}`,
+        event: m.event,
+        ts: m.ts,
+      });
+    };
     for (const m of messages) {
       if (m.kind === 'track') {
-        events.push({
-          event_id: m.id,
-          account_id: m.account,
-          user_id: `u-${m.account}`,
-          event: m.event,
-          ts: m.ts,
-        });
+        if (m.linked || this.linked.has(m.account)) store(m);
+        else this.waiting.push(m);
         continue;
       }
+      this.linked.add(m.account);
       const before = accounts.get(m.account);
       const row =
         m.kind === 'group'
@@ -193,6 +209,12 @@ export class BatchPath {
       accounts.set(m.account, row);
       changed.add(m.account);
     }
+    // A waiting call whose user a later call of the batch linked is stored with the batch.
+    const waited = this.waiting;
+    this.waiting = [];
+    for (const m of waited)
+      if (m.kind === 'track' && this.linked.has(m.account)) store(m);
+      else this.waiting.push(m);
     const write = async (table: 'accounts' | 'events', rows: readonly Record<string, unknown>[]) => {
       if (rows.length === 0) return;
       const file = join(this.files, `${table}-${this.written++}.ndjson`);

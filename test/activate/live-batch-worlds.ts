@@ -112,9 +112,17 @@ export const worldArb = fc.record({
     fc.record({
       signup: fc.option(fc.record({ at: nearArb, arrives: fc.nat() }), { freq: 8 }),
       planChange: fc.option(fc.record({ at: nearArb, arrives: fc.nat() }), { freq: 4 }),
-      events: fc.array(fc.record({ at: nearArb, arrives: fc.nat(), login: fc.boolean() }), {
-        maxLength: 5,
-      }),
+      events: fc.array(
+        fc.record({
+          at: nearArb,
+          arrives: fc.nat(),
+          login: fc.boolean(),
+          // Mostly calls naming their account; some only their user (waiting for a group call).
+          linked: fc.nat({ max: 3 }).map((n) => n > 0),
+          retry: fc.option(fc.nat(), { freq: 6 }),
+        }),
+        { maxLength: 5 },
+      ),
     }),
     { minLength: 3, maxLength: 7 },
   ),
@@ -157,14 +165,19 @@ export function build(world: World): { instants: Date[]; steps: Message[][] } {
         at: at(account.planChange.at),
         id: `m${id++}`,
       });
-    for (const event of account.events)
-      step(event.arrives).push({
+    for (const event of account.events) {
+      const message: Message = {
         kind: 'track',
         account: name,
         event: event.login ? 'login' : 'report_viewed',
         ts: at(event.at),
         id: `m${id++}`,
-      });
+        linked: event.linked,
+      };
+      step(event.arrives).push(message);
+      // A client's retry: the same message again, later or earlier.
+      if (event.retry !== null) step(event.retry).push(message);
+    }
   });
   return { instants: instants.map((ms) => new Date(ms)), steps };
 }
@@ -176,7 +189,7 @@ export function describeWorld(instants: readonly Date[], steps: readonly Message
         `before ${instant.toISOString()}:\n${(steps[k] ?? [])
           .map((m) =>
             m.kind === 'track'
-              ? `  ${m.account} ${m.event} ${m.ts}`
+              ? `  ${m.account} ${m.event} ${m.ts}${m.linked ? '' : ' (user only)'} ${m.id}`
               : m.kind === 'group'
                 ? `  ${m.account} signs up ${m.createdAt}`
                 : `  ${m.account} plan call ${m.at}`,
