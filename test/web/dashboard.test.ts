@@ -2,13 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWorld } from '../../src/demo/generate-world.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { runCli } from '../helpers/run-cli.js';
+import { buildDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -32,22 +31,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     ).json()) as T;
 
   beforeAll(async () => {
-    const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(dir, 'data'), accounts: 600 });
-    const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, `data/${f}`]));
-    writeFileSync(
-      join(dir, 'strata.yaml'),
-      `${saasWorkspaceYaml(sources)}\nfunnels:\n  activation: { steps: [session_start, dashboard_created, report_exported], within: 30d }\n`,
-    );
-    expect(runCli(['import', '-w', dir, '--json']).code).toBe(0);
-    for (const asOf of ['2026-09-30', '2026-10-31'])
-      expect(runCli(['run', '-w', dir, '--as-of', asOf, '--json']).code).toBe(0);
-    expect(runCli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']).code).toBe(0);
-    expect(runCli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']).code).toBe(0);
-    const clustered = ['cluster', '--metrics', 'sessions_30d,adoption,mrr', '--k', '3', '--save', 'usage'];
-    expect(runCli([...clustered, '--as-of', '2026-10-31', '-w', dir, '--json']).code).toBe(0);
-    const workspace = loadWorkspace(dir);
-    store = await openStore(workspace);
-    server = await startServer({ workspace, store, port: 0 });
+    const world = await buildDashboardWorld(dir);
+    store = world.store;
+    server = await startServer({ workspace: world.workspace, store, port: 0 });
     key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

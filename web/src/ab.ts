@@ -19,13 +19,13 @@ export function AbPage() {
   return html`
     <h2>A/B tests</h2>
     <div class="table-wrap"><table aria-label="A/B tests">
-      <thead><tr><th>test</th><th>segment</th><th class="number">control</th><th class="number">treatment</th><th class="number">planned per variant</th><th></th></tr></thead>
+      <thead><tr><th>test</th><th>segment</th><th class="number">control</th><th class="number">treatment</th><th class="number">planned per variant</th><th><span class="visually-hidden">results</span></th></tr></thead>
       <tbody>${tests.map(
         (
           t,
         ) => html`<tr data-test=${t.test}><td>${t.test}</td><td>${t.segment}</td><td class="number">${whole(t.control)}</td>
           <td class="number">${whole(t.treatment)}</td><td class="number">${whole(t.plannedPerVariant)}</td>
-          <td><button onClick=${() => setChosen(t.test)}>Results</button></td></tr>`,
+          <td><button onClick=${() => setChosen(t.test)} aria-label=${`Results of ${t.test}`}>Results</button></td></tr>`,
       )}</tbody></table></div>
     ${chosen ? html`<${Results} test=${chosen} />` : null}
   `;

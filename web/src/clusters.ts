@@ -2,6 +2,7 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ClusteringRow, type ClusterMap, get } from './api.js';
+import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { fixed, percent, whole } from './format.js';
 
@@ -42,6 +43,15 @@ function axisWords(axis: readonly number[], metrics: readonly string[]): string 
     .join('');
 }
 
+/** The scatter in words: what is drawn, and each cluster's size and centre. */
+const mapSummary = (name: string, map: ClusterMap) =>
+  `Scatter chart of ${whole(map.points.length)} accounts of ${name} on the first two principal axes, PC1 across and PC2 up, coloured by cluster: ${listed(
+    map.clusters.map(
+      (c) =>
+        `cluster ${c.cluster} ${whole(c.accounts)} accounts centred at (${fixed(c.centre[0], 2)}, ${fixed(c.centre[1], 2)})`,
+    ),
+  )}.`;
+
 function ClusterMapView({ name }: { name: string }) {
   const [map, setMap] = useState<ClusterMap | null>(null);
   const [error, setError] = useState<Error | null>(null);
@@ -54,7 +64,7 @@ function ClusterMapView({ name }: { name: string }) {
     if (!map || !chart.current) return;
     const plot = echarts.init(chart.current);
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(mapSummary(name, map)),
       animation: false,
       // Distinct hues for the clusters; the centres are outlined diamonds on top of them.
       color: ['#2f6fde', '#e8833a', '#3ba272', '#9a60b4', '#d14a61', '#c9a227', '#4bb3d3', '#7f7f7f'],
@@ -102,7 +112,7 @@ function ClusterMapView({ name }: { name: string }) {
   if (!map) return html`<p class="loading">Placing the accounts…</p>`;
   return html`
     <p data-cluster-summary>${whole(map.accounts)} accounts as of ${map.asOf.slice(0, 10)} in ${map.clusters.length} clusters by ${map.metrics.join(', ')}; ${whole(map.points.length)} of them drawn.</p>
-    <div class="chart" ref=${chart} role="img" aria-label=${`Accounts of ${name} on the first two principal axes, by cluster`} data-chart="clusters"></div>
+    <div class="chart" ref=${chart} role="img" aria-label=${mapSummary(name, map)} data-chart="clusters"></div>
     <p>PC1 = ${axisWords(map.axes[0] ?? [], map.metrics)}; PC2 = ${axisWords(map.axes[1] ?? [], map.metrics)} (in standard deviations).</p>
     <div class="table-wrap"><table aria-label="Cluster profiles">
       <thead><tr><th>cluster</th><th class="number">accounts</th><th class="number">share</th><th>profile</th>

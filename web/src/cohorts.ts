@@ -2,10 +2,30 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type CohortsReport, get } from './api.js';
+import { ariaOption } from './chart.js';
 import { Failure } from './failure.js';
 import { percent, whole } from './format.js';
 
 type Measure = 'logo' | 'revenue';
+type Cohort = CohortsReport['cohorts'][number];
+
+const MEASURES: Record<Measure, string> = { logo: 'logo retention', revenue: 'net revenue retention' };
+
+/** The heatmap in words: what it shows, which cohorts over how many periods, where the numbers are. */
+const heatSummary = (report: CohortsReport, measure: Measure, periods: number) =>
+  `Heatmap of ${MEASURES[measure]} by ${report.by} cohort (rows, ${report.cohorts[0]?.cohort} to ${
+    report.cohorts.at(-1)?.cohort
+  }) and period since joining (columns, 0 to ${Math.max(0, periods - 1)}), pink low to blue high. The table below gives every value.`;
+
+/** The projection in words: the observed survival's last point and the projection's end. */
+function curveSummary(cohort: Cohort | undefined): string {
+  if (!cohort?.projection) return 'No projection.';
+  const observed = cohort.survival;
+  const projected = cohort.projection.projectedSurvival;
+  return `Line chart of cohort ${cohort.cohort}'s survival: observed ${percent(observed.at(-1))} after ${
+    observed.length - 1
+  } periods, the shifted-beta-geometric projection ${percent(projected.at(-1))} after ${projected.length - 1}.`;
+}
 
 /** Retention by cohort and period (logo or revenue) as a heatmap and a table; a cohort's sBG projection. */
 export function CohortsPage() {
@@ -21,7 +41,7 @@ export function CohortsPage() {
       setChosen(r.cohorts.find((c) => c.projection)?.cohort ?? null);
     }, setError);
   }, []);
-  const value = (p: CohortsReport['cohorts'][number]['periods'][number]) =>
+  const value = (p: Cohort['periods'][number]) =>
     measure === 'logo' ? p.logoRetention : p.netRevenueRetention;
   const periods = report ? Math.max(0, ...report.cohorts.map((c) => c.periods.length)) : 0;
   useEffect(() => {
@@ -29,7 +49,7 @@ export function CohortsPage() {
     const plot = echarts.init(heat.current);
     const data = report.cohorts.flatMap((c, row) => c.periods.map((p) => [p.period, row, value(p) ?? '-']));
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(heatSummary(report, measure, periods)),
       animation: false,
       grid: { left: 70, right: 20, top: 10, bottom: 30 },
       xAxis: { type: 'category', data: Array.from({ length: periods }, (_, i) => String(i)) },
@@ -49,7 +69,7 @@ export function CohortsPage() {
     if (!cohort?.projection || !curve.current) return;
     const plot = echarts.init(curve.current);
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(curveSummary(cohort)),
       animation: false,
       grid: { left: 50, right: 20, top: 30, bottom: 30 },
       legend: { data: ['observed', 'sBG projection'] },
@@ -75,13 +95,13 @@ export function CohortsPage() {
     <h2>Cohorts by ${report.by}, as of ${report.asOf.slice(0, 10)}</h2>
     <label>Retention <select aria-label="Retention measure" value=${measure} onChange=${(e: Event) => setMeasure((e.target as HTMLSelectElement).value as Measure)}>
       <option value="logo">logo (paying customers)</option><option value="revenue">net revenue</option></select></label>
-    <div class="chart" ref=${heat} role="img" aria-label="Retention heatmap" style=${`height: ${Math.max(320, 18 * report.cohorts.length + 50)}px`}></div>
+    <div class="chart" ref=${heat} role="img" aria-label=${heatSummary(report, measure, periods)} style=${`height: ${Math.max(320, 18 * report.cohorts.length + 50)}px`}></div>
     <div class="table-wrap"><table aria-label="Retention by cohort and period">
       <thead><tr><th>cohort</th><th class="number">accounts</th>${Array.from({ length: periods }, (_, i) => html`<th class="number">${i}</th>`)}</tr></thead>
       <tbody>${report.cohorts.map(
         (
           c,
-        ) => html`<tr data-cohort=${c.cohort}><th>${c.cohort}${c.flag?.weak ? ' (weak)' : ''}</th><td class="number">${whole(c.accounts)}</td>
+        ) => html`<tr data-cohort=${c.cohort}><th scope="row">${c.cohort}${c.flag?.weak ? ' (weak)' : ''}</th><td class="number">${whole(c.accounts)}</td>
           ${Array.from({ length: periods }, (_, i) => html`<td class="number">${percent(c.periods[i] ? value(c.periods[i]) : null)}</td>`)}</tr>`,
       )}</tbody></table></div>
     <h3>Projection (shifted-beta-geometric)</h3>
@@ -89,7 +109,8 @@ export function CohortsPage() {
       ${report.cohorts.filter((c) => c.projection).map((c) => html`<option value=${c.cohort}>${c.cohort}</option>`)}</select></label>
     ${
       chosen
-        ? html`<div class="chart small" ref=${curve} role="img" aria-label="Observed survival and its sBG projection"></div>`
+        ? html`<div class="chart small" ref=${curve} role="img"
+            aria-label=${curveSummary(report.cohorts.find((c) => c.cohort === chosen))}></div>`
         : html`<p class="message">No cohort has enough paying customers and periods for a projection yet.</p>`
     }
   `;

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { AbPage } from './ab.js';
 import { AccountPage } from './account.js';
 import { adoptKey } from './api.js';
@@ -11,6 +11,7 @@ import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { PlanPage } from './plan.js';
 import { RfmPage } from './rfm.js';
+import { keyboardScrollers } from './scrollers.js';
 import { SegmentPage } from './segment.js';
 import { TransitionsPage } from './transitions.js';
 
@@ -44,15 +45,28 @@ function App() {
       ? html`<${AccountPage} id=${decodeURIComponent(account)} />`
       : html`<${Page} />`;
   const current = segment || account ? null : (PAGES.find(([path]) => path === route)?.[0] ?? '#/');
+  const main = useRef<HTMLElement>(null);
+  // Each page its own title: the tab, the history and a screen reader's first words name it.
+  const title = segment
+    ? `Segment ${decodeURIComponent(segment)}`
+    : account
+      ? `Account ${decodeURIComponent(account)}`
+      : (PAGES.find(([path]) => path === current)?.[1] ?? 'Overview');
+  useEffect(() => {
+    document.title = `${title} · Strata`;
+  }, [title]);
+  // Past the ten menu links to the page: a button, as a #main link would be taken for a route.
+  const skip = () => main.current?.focus();
   return html`
     <header>
+      <button type="button" class="skip" onClick=${skip}>Skip to the page</button>
       <h1><a href="#/">Strata</a></h1>
       <nav aria-label="Pages">${PAGES.map(
         ([path, name]) =>
           html`<a href=${path} aria-current=${path === current ? 'page' : undefined}>${name}</a>`,
       )}</nav>
     </header>
-    <main>${page}</main>
+    <main ref=${main} tabIndex="-1">${page}</main>
   `;
 }
 
@@ -61,3 +75,4 @@ const root = document.getElementById('app') as HTMLElement;
 // The placeholder shown while the modules load goes.
 root.textContent = '';
 render(html`<${App} />`, root);
+keyboardScrollers(root);

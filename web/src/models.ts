@@ -2,6 +2,7 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Explanation, get, type ModelCard, type ModelRow } from './api.js';
+import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 
@@ -28,6 +29,18 @@ export function ModelsPage() {
     ${chosen ? html`<${Card} name=${chosen} />` : null}
   `;
 }
+
+type Report = ModelCard['report'];
+
+const rocSummary = (r: Report) =>
+  r.rocCurve
+    ? `ROC curve on the holdout: true positive rate against false positive rate, area under it ${fixed(r.rocAuc, 3)}; the dashed diagonal is chance (0.5).`
+    : 'No ROC curve: the model was saved before curves were kept.';
+
+const calibrationSummary = (r: Report) =>
+  `Calibration on the holdout, observed share against predicted probability per bin (the dashed diagonal is perfect): ${listed(
+    r.calibration.map((c) => `predicted ${fixed(c.predicted, 2)} observed ${fixed(c.observed, 2)}`),
+  )}.`;
 
 function Card({ name }: { name: string }) {
   const [card, setCard] = useState<ModelCard | null>(null);
@@ -57,7 +70,7 @@ function Card({ name }: { name: string }) {
     };
     const rocPlot = echarts.init(roc.current);
     rocPlot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(rocSummary(card.report)),
       animation: false,
       ...axes,
       series: [
@@ -72,7 +85,7 @@ function Card({ name }: { name: string }) {
     });
     const calibrationPlot = echarts.init(calibration.current);
     calibrationPlot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(calibrationSummary(card.report)),
       animation: false,
       ...axes,
       series: [
@@ -102,9 +115,9 @@ function Card({ name }: { name: string }) {
     </section>
     <h3>ROC curve (holdout, ${whole(r.holdout.rows)} rows)</h3>
     ${r.rocCurve ? null : html`<p class="message">This model was saved before curves were kept: train it again to see one.</p>`}
-    <div class="chart small" ref=${roc} role="img" aria-label="ROC curve" data-chart="roc"></div>
+    <div class="chart small" ref=${roc} role="img" aria-label=${rocSummary(r)} data-chart="roc"></div>
     <h3>Calibration</h3>
-    <div class="chart small" ref=${calibration} role="img" aria-label="Calibration: observed against predicted"></div>
+    <div class="chart small" ref=${calibration} role="img" aria-label=${calibrationSummary(r)}></div>
     <h3>What matters</h3>
     <div class="table-wrap"><table aria-label="Top features">
       <thead><tr><th>feature</th><th class="number">AUC lost when shuffled</th><th class="number">model's own share</th></tr></thead>

@@ -2,8 +2,16 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Overview } from './api.js';
+import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { fixed, percent, signed, whole } from './format.js';
+
+/** The bar chart of sizes in words: each segment and its accounts, in the chart's order. */
+const sizesSummary = (segments: Overview['segments']) =>
+  `Bar chart of accounts per segment: ${listed(
+    segments.filter((s) => s.accounts !== null).map((s) => `${s.id} ${whole(s.accounts)}`),
+    30,
+  )}.`;
 
 /** Schemes' segments with their size and change since the previous run, and the KPIs. */
 export function OverviewPage() {
@@ -18,7 +26,7 @@ export function OverviewPage() {
     const plot = echarts.init(chart.current);
     const sized = data.segments.filter((s) => s.accounts !== null);
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(sizesSummary(data.segments)),
       grid: { left: 140, right: 20, top: 10, bottom: 30 },
       xAxis: { type: 'value' },
       yAxis: { type: 'category', data: sized.map((s) => s.id), inverse: true },
@@ -82,6 +90,6 @@ export function OverviewPage() {
         </tbody>
       </table>
     </div>
-    <div class="chart" ref=${chart} role="img" aria-label="Accounts per segment" style=${`height: ${18 * data.segments.length + 50}px`}></div>
+    <div class="chart" ref=${chart} role="img" aria-label=${sizesSummary(data.segments)} style=${`height: ${18 * data.segments.length + 50}px`}></div>
   `;
 }

@@ -2,10 +2,22 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type RfmAccounts, type RfmReport } from './api.js';
+import { ariaOption } from './chart.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';
 
 const SCORES = [5, 4, 3, 2, 1];
+
+/** The heatmap in words: its axes, its fullest and emptiest cells, and where every cell is. */
+function gridSummary(report: RfmReport): string {
+  const cells = SCORES.flatMap((r) =>
+    SCORES.map((fm) => ({ r, fm, n: report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0 })),
+  ).sort((a, b) => b.n - a.n);
+  const cell = (c: (typeof cells)[number] | undefined) => (c ? `R ${c.r}, FM ${c.fm} (${whole(c.n)})` : '–');
+  return `Heatmap of accounts by recency score R and frequency-monetary score FM, 1 to 5: fullest ${cell(
+    cells[0],
+  )}, emptiest ${cell(cells.at(-1))}. The table below gives every cell and opens its accounts.`;
+}
 
 /** The R x FM grid as a heatmap and as a table of buttons; a cell opens its accounts. */
 export function RfmPage() {
@@ -22,7 +34,7 @@ export function RfmPage() {
     const plot = echarts.init(chart.current);
     const data = SCORES.flatMap((r) => SCORES.map((fm) => [fm - 1, r - 1, count(r, fm)]));
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(gridSummary(report)),
       grid: { left: 60, right: 20, top: 10, bottom: 50 },
       xAxis: { type: 'category', name: 'FM', data: ['1', '2', '3', '4', '5'] },
       yAxis: { type: 'category', name: 'R', data: ['1', '2', '3', '4', '5'] },
@@ -52,7 +64,7 @@ export function RfmPage() {
   return html`
     <h2>RFM: recency x frequency-monetary</h2>
     <p>${whole(report.accounts)} accounts scored as of ${report.asOf.slice(0, 10)}. Choose a cell to see its accounts.</p>
-    <div class="chart" ref=${chart} role="img" aria-label="RFM grid heatmap"></div>
+    <div class="chart" ref=${chart} role="img" aria-label=${gridSummary(report)}></div>
     <div class="table-wrap">
       <table aria-label="RFM grid">
         <thead><tr><th>R \\ FM</th>${SCORES.slice()
@@ -61,7 +73,7 @@ export function RfmPage() {
         <tbody>
           ${SCORES.map(
             (r) =>
-              html`<tr><th>${r}</th>${SCORES.slice()
+              html`<tr><th scope="row">${r}</th>${SCORES.slice()
                 .reverse()
                 .map(
                   (

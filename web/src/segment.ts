@@ -10,11 +10,20 @@ import {
   type SegmentDetail,
   type ValidationCard,
 } from './api.js';
+import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 import { SegmentWhy } from './why.js';
 
 const PAGE = 25;
+
+/** The size line in words: the latest runs' dates and sizes, newest last as drawn. */
+const historySummary = (id: string, history: SegmentDetail['history']) =>
+  history.length === 0
+    ? `No run of ${id} yet.`
+    : `Line chart of accounts in ${id}, run by run${history.length > 12 ? ' (the last 12 runs)' : ''}: ${listed(
+        history.slice(-12).map((h) => `${h.as_of.slice(0, 10)} ${whole(h.accounts)}`),
+      )}.`;
 
 /** The segment as written, its playbook, its size run by run, and what it overlaps. */
 function Detail({ id }: { id: string }) {
@@ -28,7 +37,7 @@ function Detail({ id }: { id: string }) {
     if (!detail || !chart.current || detail.history.length === 0) return;
     const plot = echarts.init(chart.current);
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(historySummary(id, detail.history)),
       grid: { left: 50, right: 20, top: 10, bottom: 30 },
       xAxis: { type: 'category', data: detail.history.map((h) => h.as_of.slice(0, 10)) },
       yAxis: { type: 'value' },
@@ -56,7 +65,7 @@ function Detail({ id }: { id: string }) {
         : html`<p class="message">No playbook: nobody is told what to do with this segment (strata.yaml <code>playbooks:</code>).</p>`
     }
     <h3>Size run by run</h3>
-    <div class="chart small" ref=${chart} role="img" aria-label=${`Accounts in ${id}, run by run`}></div>
+    <div class="chart small" ref=${chart} role="img" aria-label=${historySummary(id, detail.history)}></div>
     <h3>Overlaps in the latest run</h3>
     ${
       detail.overlaps.length === 0
@@ -156,7 +165,7 @@ function WhyForm({ id }: { id: string }) {
       <label>Account to explain <input name="why-account" value=${account} autocomplete="off"
         onInput=${(e: Event) => setAccount((e.target as HTMLInputElement).value)} /></label>
       <button type="submit" disabled=${busy}>Why?</button>
-      ${busy ? html`<span class="loading">Evaluating…</span>` : null}
+      <span role="status">${busy ? html`<span class="loading">Evaluating…</span>` : null}</span>
     </form>
     ${error ? html`<${Failure} error=${error} />` : null}
     ${
@@ -191,6 +200,9 @@ export function SegmentPage({ id }: { id: string }) {
   const sortable = ['', ...(page?.sortable ?? [])];
   if (sort && !sortable.includes(sort)) sortable.push(sort);
   if (error) return html`<${Failure} error=${error} />`;
+  // The column the members are sorted by says so to a screen reader, whichever it is.
+  const sorted = (column: string) =>
+    column === sort ? (order === 'desc' ? 'descending' : 'ascending') : undefined;
   return html`
     <p><a href="#/">← All segments</a></p>
     <h2>${id}</h2>
@@ -208,7 +220,7 @@ export function SegmentPage({ id }: { id: string }) {
           setOrder(order === 'desc' ? 'asc' : 'desc');
           setOffset(0);
         }}>${order === 'desc' ? 'Highest first ↓' : 'Lowest first ↑'}</button>
-      <span data-total>${page ? `${whole(page.total)} ${page.total === 1 ? 'account' : 'accounts'}` : ''}</span>
+      <span data-total role="status">${page ? `${whole(page.total)} ${page.total === 1 ? 'account' : 'accounts'}` : ''}</span>
     </div>
     ${
       page === null
@@ -217,8 +229,8 @@ export function SegmentPage({ id }: { id: string }) {
           ? html`<p class="message">No account in this segment${search ? ' matches the search' : ''}.</p>`
           : html`<div class="table-wrap">
               <table aria-label=${`Members of ${id}`}>
-                <thead><tr><th>account</th><th>name</th><th>plan</th><th class="number">MRR</th>
-                  ${sort === 'mrr' || !sort ? null : html`<th class="number" aria-sort=${order === 'desc' ? 'descending' : 'ascending'}>${sort}</th>`}</tr></thead>
+                <thead><tr><th aria-sort=${sorted('')}>account</th><th>name</th><th>plan</th><th class="number" aria-sort=${sorted('mrr')}>MRR</th>
+                  ${sort === 'mrr' || !sort ? null : html`<th class="number" aria-sort=${sorted(sort)}>${sort}</th>`}</tr></thead>
                 <tbody>
                   ${page.members.map(
                     (m) => html`<tr data-account=${m.account_id}>

@@ -2,8 +2,17 @@ import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Transitions } from './api.js';
+import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';
+
+/** The Sankey in words: its flows, largest first. */
+const flowsSummary = (data: Transitions, scheme: string | null, flows: Transitions['flows']) =>
+  `Sankey diagram of accounts flowing between primary segments of ${scheme} from run ${data.from} to run ${data.to}, largest flows first: ${listed(
+    [...flows]
+      .sort((a, b) => b.accounts - a.accounts)
+      .map((f) => `${f.from} to ${f.to} ${whole(f.accounts)}`),
+  )}.`;
 
 /** Flows of primary segments between the last two runs, a Sankey per scheme, and entries and exits per segment. */
 export function TransitionsPage() {
@@ -19,14 +28,14 @@ export function TransitionsPage() {
   }, []);
   const flows = data?.flows.filter((f) => f.scheme === scheme && f.accounts > 0) ?? [];
   useEffect(() => {
-    if (!chart.current || flows.length === 0) return;
+    if (!data || !chart.current || flows.length === 0) return;
     const plot = echarts.init(chart.current);
     // Each side named apart (run N: x), so that staying in x is a flow, not a loop.
-    const left = (name: string) => `run ${data?.from}: ${name}`;
-    const right = (name: string) => `run ${data?.to}: ${name}`;
+    const left = (name: string) => `run ${data.from}: ${name}`;
+    const right = (name: string) => `run ${data.to}: ${name}`;
     const nodes = [...new Set([...flows.map((f) => left(f.from)), ...flows.map((f) => right(f.to))])];
     plot.setOption({
-      aria: { enabled: true },
+      aria: ariaOption(flowsSummary(data, scheme, flows)),
       animation: false,
       series: [
         {
@@ -56,7 +65,7 @@ export function TransitionsPage() {
         ? html`<label>Scheme <select value=${scheme ?? ''} onChange=${(e: Event) => setScheme((e.target as HTMLSelectElement).value)}>
             ${schemes.map((s) => html`<option value=${s}>${s}</option>`)}
           </select></label>
-          <div class="chart" ref=${chart} role="img" aria-label=${`Flows between primary segments of ${scheme}`}></div>
+          <div class="chart" ref=${chart} role="img" aria-label=${flowsSummary(data, scheme, flows)}></div>
           <div class="table-wrap"><table aria-label="Flows">
             <thead><tr><th>from</th><th>to</th><th class="number">accounts</th></tr></thead>
             <tbody>${flows.map(

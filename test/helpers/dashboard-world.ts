@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateWorld } from '../../src/demo/generate-world.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { runCli } from './run-cli.js';
+
+/*
+ * The dashboard's world (test/web/dashboard.test.ts, accessibility.test.ts): a generated
+ * world of 600 accounts with a funnel, two runs (2026-09-30 and 2026-10-31), an A/B test
+ * "welcome" on paying, a churn model and a saved clustering "usage" (k = 3), so that every
+ * page of the dashboard has something to show.
+ */
+
+/** Runs the real CLI and fails with its output when it does not exit 0. */
+function cli(args: string[]): void {
+  const run = runCli(args);
+  if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+}
+
+/** Writes the workspace into `dir`, imports, runs twice and saves the test, model and clustering; the store stays open. */
+export async function buildDashboardWorld(dir: string): Promise<{ store: Store; workspace: Workspace }> {
+  const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(dir, 'data'), accounts: 600 });
+  const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, `data/${f}`]));
+  writeFileSync(
+    join(dir, 'strata.yaml'),
+    `${saasWorkspaceYaml(sources)}\nfunnels:\n  activation: { steps: [session_start, dashboard_created, report_exported], within: 30d }\n`,
+  );
+  cli(['import', '-w', dir, '--json']);
+  for (const asOf of ['2026-09-30', '2026-10-31']) cli(['run', '-w', dir, '--as-of', asOf, '--json']);
+  cli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']);
+  cli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']);
+  const clustered = ['cluster', '--metrics', 'sessions_30d,adoption,mrr', '--k', '3', '--save', 'usage'];
+  cli([...clustered, '--as-of', '2026-10-31', '-w', dir, '--json']);
+  const workspace = loadWorkspace(dir);
+  return { store: await openStore(workspace), workspace };
+}
