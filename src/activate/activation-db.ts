@@ -140,6 +140,8 @@ export class ActivationDb {
     routes: readonly { segment: string; source: string; webhook: string }[];
     now: Date;
     baseline: () => Promise<string | null>;
+    /** The server's start: with no live state and no run, record memberships without events. */
+    silentBaseline?: boolean;
   }): Promise<{ accounts: number; entered: number; exited: number; events: number }> {
     const { segments, now } = input;
     const ms = lit(now.getTime());
@@ -167,6 +169,11 @@ export class ActivationDb {
     const [counted] = await this.rows(`SELECT count(*) AS n FROM ${unknown}`);
     const fromRun = Number(counted?.n ?? 0) > 0 ? await input.baseline() : null;
     if (fromRun) await load('sweep_run', fromRun);
+    // The first start's sweep with nothing to compare with (no live state, no run) sets the
+    // baseline silently: the accounts were in their segments before the triggers existed,
+    // and a webhook per membership (100k at M) would tell a receiver nothing.
+    const [seen] = await this.rows('SELECT count(*) AS n FROM known_accounts');
+    const baselineOnly = input.silentBaseline === true && !fromRun && Number(seen?.n ?? 0) === 0;
     const mine = `segment IN (${segments.map((s) => lit(s)).join(', ')})`;
     await this.run(
       `CREATE OR REPLACE TEMP TABLE sweep_before AS
@@ -184,7 +191,7 @@ export class ActivationDb {
     await this.run(
       `CREATE OR REPLACE TEMP TABLE sweep_events AS
        SELECT CAST(uuid() AS VARCHAR) AS id, r.webhook, c.type, c.segment, c.account_id, r.source
-       FROM sweep_changes c JOIN (${routes.length > 0 ? `VALUES ${routes.join(', ')}` : 'SELECT NULL, NULL, NULL WHERE false'}) r(segment, source, webhook)
+       FROM sweep_changes c JOIN (${routes.length > 0 && !baselineOnly ? `VALUES ${routes.join(', ')}` : 'SELECT NULL, NULL, NULL WHERE false'}) r(segment, source, webhook)
        ON r.segment = c.segment`,
     );
     await this.run('BEGIN TRANSACTION');

@@ -188,7 +188,7 @@ export class TriggerEngine {
    * store's engine (one row of 1s and 0s per account), and are compared there in SQL: no
    * row passes through JavaScript.
    */
-  async sweep(now: Date): Promise<SweepResult> {
+  async sweep(now: Date, options: { readonly silentBaseline?: boolean } = {}): Promise<SweepResult> {
     const started = performance.now();
     const segments = [...this.bySegment.keys()];
     if (segments.length === 0)
@@ -211,6 +211,7 @@ export class TriggerEngine {
         segments,
         routes,
         now,
+        ...(options.silentBaseline ? { silentBaseline: true } : {}),
         // Accounts the triggers have not seen start from the latest run, as in onApplied.
         baseline: async () => {
           const file = join(dir, 'run.csv');

@@ -151,7 +151,7 @@ export async function startServer(options: {
   let sweeping: Promise<SweepResult | null> = Promise.resolve(null);
   let sweepQueued: Promise<SweepResult | null> | null = null;
   let sweepRunning = false;
-  const sweepNow = (): Promise<SweepResult | null> => {
+  const sweepNow = (options: { silentBaseline?: boolean } = {}): Promise<SweepResult | null> => {
     if (!triggers.active) return Promise.resolve(null);
     sweepQueued ??= sweeping
       .catch(() => null)
@@ -159,7 +159,7 @@ export async function startServer(options: {
         sweepQueued = null;
         sweepRunning = true;
         try {
-          const result = await withStore(() => triggers.sweep(clock()));
+          const result = await withStore(() => triggers.sweep(clock(), options));
           lastSweep = result;
           if (result.events > 0) void webhooks.deliverDue();
           return result;
@@ -184,7 +184,8 @@ export async function startServer(options: {
     return queued;
   };
   await applyNow();
-  await sweepNow().catch(sweepFailed);
+  // The first start of a workspace's triggers records what holds without an event per membership.
+  await sweepNow({ silentBaseline: true }).catch(sweepFailed);
 
   const app = await buildServer({
     keys,

@@ -207,6 +207,52 @@ triggers:
     expect([...(live.get('acme') ?? [])].sort()).toEqual(['enterprise', 'ever']);
   }, 60_000);
 
+  it('takes the first start without a run or live state as the baseline: no webhook per existing membership', async () => {
+    const root = tempDir('strata-serve-baseline-');
+    const hooks = await receiver();
+    closers.push(hooks.close);
+    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
+segments:
+  active: { where: { performed: login, within: 30d } }
+triggers:
+  watch: { segments: [active] }
+webhooks:
+  sink: { url: "${hooks.url}", secretEnv: SINK_SECRET, triggers: [watch] }
+`;
+    const dir = join(root, 'ws');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'strata.yaml'), yaml);
+    // Imported before the server ever ran: a1 is active already, a2 is not.
+    const accounts = join(root, 'accounts.ndjson');
+    writeFileSync(
+      accounts,
+      ['a1', 'a2'].map((id) => JSON.stringify({ account_id: id, created_at: '2024-01-01' })).join('\n'),
+    );
+    const events = join(root, 'events.ndjson');
+    writeFileSync(
+      events,
+      JSON.stringify({ event_id: 'e1', account_id: 'a1', event: 'login', ts: '2024-03-25' }),
+    );
+    {
+      const store = await openStore(loadWorkspace(dir));
+      await store.importFile({ table: 'accounts', file: accounts });
+      await store.importFile({ table: 'events', file: events });
+      await store.close();
+    }
+    const clock = { now: new Date('2024-04-01T00:00:00Z') };
+    const running = await serve(dir, yaml, clock, 3_600_000);
+    expect((await running.health()).lastSweep).toMatchObject({ accounts: 2, entered: 1, exited: 0 });
+    // a2's first login is a change: it, and only it, reaches the receiver.
+    await running.send([
+      { type: 'group', userId: 'u2', groupId: 'a2', traits: {}, timestamp: '2024-03-31T00:00:00Z' },
+      { type: 'track', userId: 'u2', event: 'login', timestamp: '2024-03-31T00:00:00Z' },
+    ]);
+    await until(() => hooks.bodies.length === 1, 'a2 entering active');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hooks.bodies.map((b) => `${b.type} ${b.accountId}`)).toEqual(['segment.entered a2']);
+    await running.stop();
+  }, 60_000);
+
   it('reads --sweep-every as a duration, minutes written min', () => {
     expect(['500ms', '30s', '5min', '1h', '1d', '1.5s'].map(parseInterval)).toEqual([
       500, 30_000, 300_000, 3_600_000, 86_400_000, 1500,
