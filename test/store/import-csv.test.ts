@@ -164,6 +164,11 @@ describe('CSV import', () => {
       t6: '2024-01-05T10:00:00.000Z', // basic format
       t7: '2024-01-05T05:00:00.000Z', // 10:00 at +05
       t8: '2024-01-05T10:00:00.000Z',
+      // A row with an offset must not shift later rows written without one.
+      t9: '2024-01-05T04:30:00.000Z', // basic format at +05:30
+      t10: '2024-01-05T10:00:00.000Z',
+      t11: '2024-01-05T08:00:00.000Z', // minutes only, at +02:00
+      t12: '2024-01-05T10:00:00.000Z',
     });
   });
 

@@ -63,7 +63,11 @@ export function coerce(raw: string, rawType: string, type: ColumnType): string {
     case 'timestamp':
       if (rawType.startsWith('TIMESTAMP WITH TIME ZONE')) return `timezone('UTC', ${raw})`;
       if (rawType.startsWith('TIMESTAMP') || rawType === 'DATE') return `CAST(${raw} AS TIMESTAMP)`;
-      return `coalesce(timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ)), timezone('UTC', try_strptime(${text}, [${EXTRA_TIMESTAMP_FORMATS.map((f) => `'${f}'`).join(', ')}])::TIMESTAMPTZ))`;
+      // One try_strptime per format: given a list, DuckDB 1.5 carries one row's offset into
+      // later rows parsed by a format without %z (20240501T100000Z read as 04:30 after a +0530).
+      return `coalesce(timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ)), ${EXTRA_TIMESTAMP_FORMATS.map(
+        (f) => `timezone('UTC', try_strptime(${text}, '${f}')::TIMESTAMPTZ)`,
+      ).join(', ')})`;
     case 'json':
       if (rawType === 'JSON') return `CAST(${raw} AS JSON)`;
       if (rawType === 'VARCHAR') return `(CASE WHEN json_valid(${text}) THEN CAST(${text} AS JSON) END)`;
