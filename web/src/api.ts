@@ -295,6 +295,18 @@ export interface ExplainedNode {
     good: number;
     points: number;
   }[];
+  /** For a condition on a saved model's probability: the model's largest contributions. */
+  drivers?: {
+    model: string;
+    version: number;
+    probability: number;
+    contributions: {
+      feature: string;
+      value: number | null;
+      contribution: number;
+      direction: 'raises' | 'lowers';
+    }[];
+  };
   decidedBy?: string[];
   children?: ExplainedNode[];
 }

@@ -30,6 +30,21 @@ function Components({ node }: { node: ExplainedNode }) {
     )}</tbody></table></div>`;
 }
 
+/** A prediction leaf's drivers: the model's largest contributions to the account's log-odds. */
+function Drivers({ node }: { node: ExplainedNode }) {
+  const drivers = node.drivers;
+  if (!drivers) return null;
+  return html`<div class="table-wrap"><table class="components" data-drivers=${drivers.model}
+      aria-label=${`What drove model ${drivers.model} v${drivers.version} (probability ${fixed(drivers.probability, 3)})`}>
+    <caption>Model ${drivers.model} v${drivers.version}: probability ${fixed(drivers.probability, 3)}</caption>
+    <thead><tr><th>feature</th><th class="number">value</th><th>effect</th><th class="number">log-odds</th></tr></thead>
+    <tbody>${drivers.contributions.map(
+      (c) => html`<tr data-driver=${c.feature}><td>${c.feature}</td>
+        <td class="number">${c.value === null ? 'none' : Number(c.value.toPrecision(6))}</td>
+        <td>${c.direction}</td><td class="number">${fixed(c.contribution, 3)}</td></tr>`,
+    )}</tbody></table></div>`;
+}
+
 /** A node and its children; `decides` when its parent's any / all was decided by it. */
 function Node({ node, decides }: { node: ExplainedNode; decides: boolean }) {
   const decidedBy = new Set(node.decidedBy ?? []);
@@ -39,6 +54,7 @@ function Node({ node, decides }: { node: ExplainedNode; decides: boolean }) {
       ${decides ? html` <strong class="decides" data-decided-mark>decided it</strong>` : null}
     </div>
     <${Components} node=${node} />
+    <${Drivers} node=${node} />
     ${
       node.children
         ? html`<ul>${node.children.map((child) => html`<${Node} node=${child} decides=${decidedBy.has(child.path)} />`)}</ul>`
