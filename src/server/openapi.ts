@@ -260,7 +260,11 @@ export function openApiDocument(version: string) {
         },
       },
       '/health': {
-        get: { summary: 'The log written and applied so far', responses: { '200': { description: 'OK' } } },
+        get: {
+          summary:
+            'The log written and applied so far, the last trigger evaluation and sweep (lastSweep), schedules',
+          responses: { '200': { description: 'OK' } },
+        },
       },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OK' } } } },
     },
