@@ -317,12 +317,15 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
     ...(input.explain
       ? input.segments.flatMap((s) =>
           conditionPaths(s.where).flatMap(({ node, path }) => {
-            if (input.explain === 'leaves' && isBranch(node)) return [];
-            // A run already keeps an output metric's value in its metric column.
-            const kept = input.explain === 'leaves' && node.kind === 'metric' && outputNames.has(node.metric);
-            const value = kept ? null : leafValue(node, input.explain === 'nodes');
+            const leaves = input.explain === 'leaves';
+            if (leaves && isBranch(node)) return [];
+            // The metric column has an output metric's value; a segment's flag says whether
+            // its whole condition holds when it has no parent.
+            const kept = leaves && node.kind === 'metric' && outputNames.has(node.metric);
+            const value = kept ? null : leafValue(node, !leaves);
+            const flagged = leaves && path === 'where' && !s.parent;
             return [
-              `${condition(node)} AS ${q(explainColumn(s.id, path))}`,
+              ...(flagged ? [] : [`${condition(node)} AS ${q(explainColumn(s.id, path))}`]),
               ...(value ? [`${value} AS ${q(explainValueColumn(s.id, path))}`] : []),
             ];
           }),

@@ -40,9 +40,18 @@ export function segmentLeaves(segment: SegmentNode): { path: string; node: Condi
 }
 
 /**
- * The column of a run table holding a leaf's value: a metric comparison's metric column
- * when the run keeps one (every declared metric), else the leaf's own value column; none
- * for segment references.
+ * The column holding whether a leaf holds: the segment's own flag when the leaf is its
+ * whole condition and it has no parent (they are the same), else the leaf's column.
+ */
+export function leafHoldsColumn(segment: SegmentNode, path: string): string {
+  return path === 'where' && !segment.parent ? segmentColumn(segment.id) : explainColumn(segment.id, path);
+}
+
+/**
+ * The column holding a leaf's value in an evaluation: a metric comparison's metric column
+ * when there is one (every declared metric), else the leaf's value column; none for segment
+ * references. A stored run keeps only the metric columns: writing every leaf's value for
+ * every account made a run at 100k accounts half a second slower.
  */
 export function leafValueColumn(
   segment: string,
@@ -55,13 +64,12 @@ export function leafValueColumn(
   return explainValueColumn(segment, leaf.path);
 }
 
-/** Names of the leaf columns a run table keeps for `segments` (unquoted), given its metric columns. */
-export function leafColumnNames(segments: readonly SegmentNode[], metrics: readonly string[]): string[] {
+/** Names of the leaf columns a run table keeps for `segments` (unquoted): whether each leaf holds, where no flag says it. */
+export function leafColumnNames(segments: readonly SegmentNode[]): string[] {
   return segments.flatMap((s) =>
-    segmentLeaves(s).flatMap((leaf) => {
-      const value = leafValueColumn(s.id, leaf, metrics);
-      return [explainColumn(s.id, leaf.path), ...(value?.startsWith('explain-value:') ? [value] : [])];
-    }),
+    segmentLeaves(s)
+      .map((leaf) => leafHoldsColumn(s, leaf.path))
+      .filter((column) => column.startsWith('explain:')),
   );
 }
 
@@ -159,6 +167,8 @@ export async function recordChanges(
     readonly runId: number;
     /** The new run's table (quoted). */
     readonly table: string;
+    /** The evaluation the run's table was made from (quoted): it has every leaf's value too. */
+    readonly evaluation: string;
     readonly workspace: Workspace;
     readonly hash: string;
     readonly previous: StoredRun | null;
@@ -195,17 +205,24 @@ export async function recordChanges(
   // bid is an expression, not the bare column: ClickHouse 18.16 loses a joined key selected twice.
   const oldSide: string[] = ['account_id', `${d.castText('account_id')} AS ${q('bid')}`, `1 AS ${q('pb')}`];
   let n = 0;
-  const pair = (newExpr: string, oldExpr: string) => {
+  const aliases: string[] = [];
+  /** A column of each side (an old side without it gives NULL in the reason rows). */
+  const pair = (newExpr: string, oldExpr: string | null) => {
     const i = n++;
     newSide.push(`${newExpr} AS ${q(`a${i}`)}`);
-    oldSide.push(`${oldExpr} AS ${q(`b${i}`)}`);
-    return { a: q(`a${i}`), b: q(`b${i}`), newExpr, oldExpr };
+    aliases.push(q(`a${i}`));
+    if (oldExpr !== null) {
+      oldSide.push(`${oldExpr} AS ${q(`b${i}`)}`);
+      aliases.push(q(`b${i}`));
+    }
+    return { a: q(`a${i}`), b: oldExpr === null ? 'NULL' : q(`b${i}`), newExpr, oldExpr: oldExpr ?? 'NULL' };
   };
   const flagOf = (run: 'new' | 'old', id: string) =>
     (run === 'new' ? workspace.segments.some((s) => s.id === id) : previous.segments.includes(id))
       ? q(segmentColumn(id))
       : lit(false);
   const ids = [...new Set([...workspace.segments.map((s) => s.id), ...previous.segments])];
+  const metrics = Object.keys(workspace.metrics);
   const plans = ids.map((id) => {
     const flags = pair(flagOf('new', id), flagOf('old', id));
     const segment = workspace.segments.find((s) => s.id === id);
@@ -228,18 +245,22 @@ export async function recordChanges(
                 ]
               : []),
             ...segmentLeaves(segment)
-              .filter(({ path }) => before.has(explainColumn(id, path)))
+              .filter(({ path }) => before.has(leafHoldsColumn(segment, path)))
               .map((leaf) => {
-                // Runs keep values as computed: text only here, for the accounts that changed.
-                const newValue = leafValueColumn(id, leaf, Object.keys(workspace.metrics));
+                const holds = q(leafHoldsColumn(segment, leaf.path));
+                // Values as text only here, for the accounts that changed; the previous
+                // run's only where it kept them (its metric columns).
+                const newValue = leafValueColumn(id, leaf, metrics);
                 const oldValue = leafValueColumn(id, leaf, previous.metrics);
                 return {
                   path: leaf.path,
-                  holds: pair(q(explainColumn(id, leaf.path)), q(explainColumn(id, leaf.path))),
-                  values:
-                    newValue && oldValue && before.has(oldValue)
-                      ? pair(d.castText(q(newValue)), d.castText(q(oldValue)))
-                      : null,
+                  holds: pair(holds, holds),
+                  values: newValue
+                    ? pair(
+                        d.castText(q(newValue)),
+                        oldValue && before.has(oldValue) ? d.castText(q(oldValue)) : null,
+                      )
+                    : null,
                 };
               }),
           ];
@@ -263,7 +284,7 @@ export async function recordChanges(
   await store.createScratch(
     changedIds,
     `SELECT ${account} AS ${q('changed_id')} FROM
-       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new').join(', ')} FROM ${table}) a
+       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new').join(', ')} FROM ${input.evaluation}) a
        FULL OUTER JOIN (SELECT account_id, ${d.castText('account_id')} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old').join(', ')}
          FROM ${previous.table}) b USING (account_id)
      WHERE ${plans.map((_, i) => differs({ a: q(`a${i}`), b: q(`b${i}`) })).join(' OR ') || lit(false)}`,
@@ -274,8 +295,8 @@ export async function recordChanges(
     await store.createScratch(
       scratch,
       // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
-      `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${Array.from({ length: n }, (_, i) => `${q(`a${i}`)}, ${q(`b${i}`)}`).join(', ')}
-       FROM (SELECT ${newSide.join(', ')} FROM ${table} WHERE ${changed}) a
+      `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${aliases.join(', ')}
+       FROM (SELECT ${newSide.join(', ')} FROM ${input.evaluation} WHERE ${changed}) a
        FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
        WHERE ${anyDiffers}`,
     );
@@ -284,7 +305,13 @@ export async function recordChanges(
   }
   try {
     const from = q(scratch);
-    for (const plan of plans) {
+    // Which segments changed at all, in one pass: most runs move a few, and each INSERT
+    // costs a statement even when it writes nothing.
+    const [moved] = await store.query<Record<string, number>>(
+      `SELECT ${plans.map((p, i) => `count(CASE WHEN ${differs(p.flags)} THEN 1 END) AS ${q(`m${i}`)}`).join(', ')} FROM ${from}`,
+    );
+    for (const [i, plan] of plans.entries()) {
+      if (!Number(moved?.[`m${i}`] ?? 0)) continue;
       const change = `CASE WHEN coalesce(${plan.flags.a}, ${lit(false)}) THEN ${lit('entered')} ELSE ${lit('exited')} END`;
       const cause = `CASE WHEN ${q('pb')} IS NULL THEN ${lit('new_account')} WHEN ${q('pa')} IS NULL THEN ${lit('gone')} ELSE ${lit(plan.cause)} END`;
       await insert(

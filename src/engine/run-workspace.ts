@@ -43,14 +43,14 @@ export async function runWorkspace(
       // A table without its strata_runs row is the leftover of a run cut off on an engine
       // without transactions (ClickHouse): never visible, replaced here.
       await store.execute(`DROP TABLE IF EXISTS ${table}`);
-      const leaves = leafColumnNames(workspace.segments, metrics);
+      const leaves = leafColumnNames(workspace.segments);
       await store.createTableAs(
         runTableName(id),
         `SELECT ${runTableColumns(store, { segments, metrics, schemes, leaves })} FROM ${evaluation}`,
       );
       await keepDefinition(store, hash, workspace.text);
       const previous = await previousRun(store, id);
-      await recordChanges(store, { runId: id, table, workspace, hash, previous });
+      await recordChanges(store, { runId: id, table, evaluation, workspace, hash, previous });
       const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
       const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
       await store.execute(

@@ -31,7 +31,8 @@ import { tempDir } from '../helpers/temp-dir.js';
  *   b enters active: any[0] 0 -> 4 (false -> true).
  *   c stays: any[0] false -> true and any[1] true -> false, still a member: no change.
  *   d enters big, active, big_active: new_account.
- *   e enters big: where (employees) 80 -> 150; enters big_active: parent false -> true.
+ *   e enters big: where (employees) now 150, false -> true (a run keeps no trait values, so
+ *   the 80 before is not known); enters big_active: parent false -> true.
  * Run 3, 2024-04-01, v2: b and c (4 sessions < 5) exit active, c exits big_active
  *   (built on active): definition. big has no change.
  */
@@ -154,7 +155,7 @@ describe('membership timeline', () => {
 
       const e = await accountTimeline(store, workspace, 'e');
       expect(compact(e.runs[1]?.changes ?? [])).toEqual([
-        ['big', 'entered', 'data', ['where', false, true, 80, 150]],
+        ['big', 'entered', 'data', ['where', false, true, null, 150]],
         ['big_active', 'entered', 'data', ['parent', false, true, null, null]],
       ]);
       const d = await accountTimeline(store, workspace, 'd');
