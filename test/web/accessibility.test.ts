@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/server/serve.js';
-import type { Store } from '../../src/store/store.js';
+import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
+import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { buildDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -16,8 +16,6 @@ import { tempDir } from '../helpers/temp-dir.js';
  * AA and its best practices at both widths, with no serious or critical violation allowed;
  * and walked by Tab: its main controls reached, each stop's focus visible.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const shots = join(import.meta.dirname, '..', 'out');
 
 /** A page as audited: where it is, what to do to it first, and the controls Tab must reach. */
 interface Visit {
@@ -45,34 +43,26 @@ const MENU = [
 
 describe.skipIf(!existsSync(CHROMIUM))('the dashboard audited for accessibility in Chromium', () => {
   const dir = tempDir('strata-web-a11y-');
-  let store: Store;
   let server: RunningServer;
   let browser: Browser;
+  let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let key: string;
   let member = '';
 
   beforeAll(async () => {
     const world = await buildDashboardWorld(dir);
-    store = world.store;
-    server = await startServer({ workspace: world.workspace, store, port: 0 });
-    key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
+    session = await openDashboard(world);
+    ({ server, key, browser } = session);
     const members = (await (
       await fetch(`${server.url}/v1/segments/paying/members?limit=1`, {
         headers: { authorization: `Bearer ${key}` },
       })
     ).json()) as { members: { account_id: string }[] };
     member = members.members[0]?.account_id ?? '';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(shots, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await store?.close();
+    await session?.close();
   });
 
   const visits = (): Visit[] => [
@@ -240,7 +230,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard audited for accessibility 
       await page.locator('table[aria-label="Segments"]').waitFor();
       await page.keyboard.press('Tab');
       await page.screenshot({
-        path: join(shots, `skip-link-${width}.png`),
+        path: join(SHOTS, `skip-link-${width}.png`),
         clip: { x: 0, y: 0, width, height: 140 },
       });
       await page.keyboard.press('Enter');

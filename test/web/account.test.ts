@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/server/serve.js';
+import type { RunningServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import {
   type AccountHistory,
@@ -14,6 +14,7 @@ import {
   shownTimeline,
 } from '../helpers/account-page.js';
 import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
+import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -22,14 +23,13 @@ import { tempDir } from '../helpers/temp-dir.js';
  * (acme in target and out of growth, each worked out by hand there): what the page shows is
  * compared with the API's answer and with the hand-worked one. Screenshots go to test/out/.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const shots = join(import.meta.dirname, '..', 'out');
 
 describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
   const dir = tempDir('strata-web-account-');
   let store: Store;
   let server: RunningServer;
   let browser: Browser;
+  let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let key: string;
   const api = async <T>(path: string) =>
     (await (
@@ -39,19 +39,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
   beforeAll(async () => {
     const world = await buildAccountWorld(dir);
     store = world.store;
-    server = await startServer({ workspace: world.workspace, store, port: 0 });
-    key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(shots, { recursive: true });
+    session = await openDashboard(world);
+    ({ server, key, browser } = session);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await store?.close();
+    await session?.close();
   });
 
   /** The dashboard, then a segment's page from the overview, then acme's page from its member list by keyboard. */
@@ -182,7 +175,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
       'big',
       'not in engaged, growth; first match in the order',
     ]);
-    await page.screenshot({ path: join(shots, 'account-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'account-1280.png'), fullPage: true });
     // A segment named in the explanation opens its page.
     await growth.locator('h4 a').click();
     await page
@@ -215,7 +208,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
       expect(await shownRows(answer)).toEqual(expectedRows(why.segments[0]?.tree as Node));
       expect(await shownRows(answer)).toEqual(account === 'bolt' ? BY_HAND.boltTarget : BY_HAND.acmeTarget);
     }
-    await page.screenshot({ path: join(shots, 'segment-why-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'segment-why-1280.png'), fullPage: true });
     await ask('nobody');
     await page
       .getByRole('alert')
@@ -254,7 +247,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     );
     await page.locator('[data-explained-as-of]').waitFor({ timeout: 30_000 });
     await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shots, 'account-timeline-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'account-timeline-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -277,13 +270,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
     await page.locator('details[data-out-segments] summary').click();
     await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(shots, 'account-390.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'account-390.png'), fullPage: true });
     await page.goto(`${server.url}/#/segment/target`);
     await page.getByRole('textbox', { name: 'Account to explain' }).fill('acme');
     await page.getByRole('button', { name: 'Why?' }).click();
     await page.locator('[data-why-answer="acme"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(shots, 'segment-why-390.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'segment-why-390.png'), fullPage: true });
     await page.close();
   }, 60_000);
   // Last: it adds data after the runs. bolt's 10 sessions make it engaged (10 >= 10), so in

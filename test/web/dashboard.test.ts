@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { buildDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -15,15 +15,13 @@ import { tempDir } from '../helpers/temp-dir.js';
  * a generated world of 600 accounts with two runs: every number on screen is compared with
  * the API's. Screenshots go to test/out/ (not committed).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const shots = join(import.meta.dirname, '..', 'out');
 const whole = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
 
 describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
   const dir = tempDir('strata-web-');
-  let store: Store;
   let server: RunningServer;
   let browser: Browser;
+  let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let key: string;
   const api = async <T>(path: string) =>
     (await (
@@ -32,20 +30,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
 
   beforeAll(async () => {
     const world = await buildDashboardWorld(dir);
-    store = world.store;
-    server = await startServer({ workspace: world.workspace, store, port: 0 });
-    key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(shots, { recursive: true });
+    session = await openDashboard(world);
+    ({ server, key, browser } = session);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await store?.close();
+    await session?.close();
   });
 
   it('shows the overview with the API numbers, drills into a segment, pages and searches', async () => {
@@ -105,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     expect(
       await page.locator('[data-warning]').evaluateAll((items) => items.map((i) => i.textContent)),
     ).toEqual(overview.warnings.map((w) => w.message));
-    await page.screenshot({ path: join(shots, 'overview-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'overview-1280.png'), fullPage: true });
 
     // Drill into the largest segment: the first page of members is the API's, MRR first.
     const largest = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0];
@@ -195,7 +185,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
           m.metrics.health === null ? '–' : m.metrics.health.toFixed(2),
         ]),
       );
-    await page.screenshot({ path: join(shots, 'segment-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -231,7 +221,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
         .locator('tr[data-rfm-account]')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rfm-account'))),
     ).toEqual(inCell.accounts.map((a) => a.account_id));
-    await page.screenshot({ path: join(shots, 'rfm-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'rfm-1280.png'), fullPage: true });
     await page.close();
   }, 90_000);
 
@@ -259,7 +249,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       const rows = await page.locator('table[aria-label="Flows"] tbody tr').allTextContents();
       expect(rows).toEqual(expected.map((f) => `${f.from}${f.to}${whole(f.accounts)}`));
     }
-    await page.screenshot({ path: join(shots, 'transitions-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'transitions-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -344,7 +334,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     await page.getByLabel('Account id').fill('no-such-account');
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByRole('alert').filter({ hasText: "no account 'no-such-account'" }).waitFor();
-    await page.screenshot({ path: join(shots, 'model-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'model-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -424,7 +414,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     expect(await page.getByLabel('Cohort').locator('option').allTextContents()).toEqual(
       report.cohorts.filter((c) => c.projection).map((c) => c.cohort),
     );
-    await page.screenshot({ path: join(shots, 'cohorts-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'cohorts-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -483,7 +473,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       `${whole(map.accounts)} accounts`,
     );
     expect(await page.locator('[data-chart="clusters"] canvas').count()).toBe(1);
-    await page.screenshot({ path: join(shots, 'clusters-1280.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'clusters-1280.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -515,7 +505,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       // Nothing wider than the window: wide tables scroll inside their own box.
       expect(await page.locator('html').evaluate((html) => html.scrollWidth), name).toBeLessThanOrEqual(390);
       await page.screenshot({
-        path: join(shots, `${name.replace(/\W+/g, '-').toLowerCase()}-390.png`),
+        path: join(SHOTS, `${name.replace(/\W+/g, '-').toLowerCase()}-390.png`),
         fullPage: true,
       });
     }
@@ -526,7 +516,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
     expect(await page.locator('html').evaluate((html) => html.scrollWidth), 'segment').toBeLessThanOrEqual(
       390,
     );
-    await page.screenshot({ path: join(shots, 'segment-390.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'segment-390.png'), fullPage: true });
     await page.close();
   }, 120_000);
 

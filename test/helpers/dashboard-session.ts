@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import type { Store } from '../../src/store/store.js';
+import type { Workspace } from '../../src/workspace/load-workspace.js';
+
+/** Debian's Chromium, which .ci/run installs; the browser tests skip without it. */
+export const CHROMIUM = '/usr/bin/chromium';
+/** Where the browser tests put their screenshots (not committed). */
+export const SHOTS = join(import.meta.dirname, '..', 'out');
+
+/**
+ * A workspace served by `strata serve` and a headless Chromium to look at it, as every
+ * dashboard test starts: the server, the read key its dashboard URL carries, the browser
+ * (without the background networking the closed network refuses), and one `close`.
+ */
+export async function openDashboard(world: { store: Store; workspace: Workspace }): Promise<{
+  server: RunningServer;
+  key: string;
+  browser: Browser;
+  close(): Promise<void>;
+}> {
+  const server = await startServer({ workspace: world.workspace, store: world.store, port: 0 });
+  const key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+  return {
+    server,
+    key,
+    browser,
+    async close() {
+      await browser.close();
+      await server.stop();
+      await world.store.close();
+    },
+  };
+}
