@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { ConditionNode, MetricNode, SegmentNode } from '../compile/ast.js';
+import type { ConditionNode, SegmentNode } from '../compile/ast.js';
 import {
   conditionPaths,
   explainColumn,
@@ -9,18 +8,16 @@ import {
   metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
-import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
-import { metricNode, withInputs } from '../workspace/metric-closure.js';
+import type { Workspace } from '../workspace/load-workspace.js';
+import { definitionWorkspace, segmentFingerprints } from './definition-versions.js';
 import type { StoredRun } from './run-snapshot.js';
 
 /**
- * The audit trail of a run: every definition version applied (the text of strata.yaml by
- * its hash, in `strata_definitions`) and every entry and exit with why (`strata_changes`).
- * A run's table keeps each leaf of each segment's condition tree (holds, and its value as
- * text) beside the flags, so the next run finds the leaves whose truth changed for an
- * account that entered or left, by one join of the two run tables in the database.
+ * The audit trail of a run: every entry and exit with why (`strata_changes`), beside the
+ * definition version it applied (definition-versions.ts). A run's table keeps whether each
+ * leaf of each segment's condition tree holds, so the next run finds, in the database, the
+ * leaves whose truth changed for an account that entered or left.
  */
 
 /**
@@ -74,92 +71,10 @@ export function leafColumnNames(segments: readonly SegmentNode[]): string[] {
 }
 
 /**
- * A hash per segment of everything its membership is computed from: its condition tree,
- * its parent's and referenced segments' fingerprints, and every metric it reads (with
- * their inputs). Equal fingerprints in two runs mean a change of membership came from the
- * data, not from an edit.
- */
-export function segmentFingerprints(workspace: Workspace): Map<string, string> {
-  const byId = new Map(workspace.segments.map((s) => [s.id, s]));
-  const found = new Map<string, string>();
-  const fingerprint = (id: string): string => {
-    const known = found.get(id);
-    if (known !== undefined) return known;
-    const segment = byId.get(id);
-    if (!segment) return 'missing';
-    const nodes = conditionPaths(segment.where).map(({ node }) => node);
-    const metricNames = nodes.flatMap((n) =>
-      n.kind === 'metric' || n.kind === 'metricChange' || n.kind === 'rank' ? [n.metric] : [],
-    );
-    const roots: Record<string, MetricNode> = {};
-    for (const name of metricNames) roots[name] = metricNode(workspace, name, ['segments', id]);
-    const metrics = withInputs(workspace, roots);
-    const value = JSON.stringify({
-      where: segment.where,
-      parent: segment.parent ? fingerprint(segment.parent) : null,
-      segments: nodes.flatMap((n) => (n.kind === 'segment' ? [fingerprint(n.segment)] : [])),
-      metrics: Object.keys(metrics)
-        .sort()
-        .map((name) => [name, metrics[name]]),
-    });
-    const hash = createHash('sha256').update(value).digest('hex');
-    found.set(id, hash);
-    return hash;
-  };
-  for (const s of workspace.segments) fingerprint(s.id);
-  return found;
-}
-
-/** Keeps the text of a definition version, once per hash. */
-export async function keepDefinition(store: Store, hash: string, text: string): Promise<void> {
-  const lit = store.dialect.literal;
-  const [kept] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM strata_definitions WHERE workspace_hash = ${lit(hash)}`,
-  );
-  if (kept?.n) return;
-  await store.execute(
-    `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${lit(hash)}, ${lit(text)}, ${lit(new Date())})`,
-  );
-}
-
-/** The text of strata.yaml as applied by runs of version `hash`, or null when it was not kept. */
-export async function readDefinition(store: Store, hash: string): Promise<string | null> {
-  const [row] = await store.query<{ text: string }>(
-    `SELECT text FROM strata_definitions WHERE workspace_hash = ${store.dialect.literal(hash)} LIMIT 1`,
-  );
-  return row?.text ?? null;
-}
-
-/**
- * The workspace of definition version `hash` (the current one when it is that version),
- * loaded from its kept text with the saved models of `current`'s folder. Null when the text
- * was not kept (runs before the audit trail); an error when it no longer loads.
- */
-export async function definitionWorkspace(
-  store: Store,
-  current: Workspace,
-  hash: string,
-  currentHash: string,
-): Promise<Workspace | null> {
-  if (hash === currentHash) return current;
-  const text = await readDefinition(store, hash);
-  if (text === null) return null;
-  try {
-    return loadWorkspace(current.dir, { text });
-  } catch (error) {
-    if (!(error instanceof StrataError)) throw error;
-    throw new StrataError(
-      'old_definition',
-      `definition version ${hash.slice(0, 12)} no longer loads: ${error.message}`,
-      error.location,
-    );
-  }
-}
-
-/**
- * Writes run `runId`'s entries and exits (and their reasons) against `previous`: a scratch
- * table of the accounts whose flags differ (one full join of the two run tables), then one
- * INSERT per segment and per compared leaf over it. Called inside the run's transaction.
+ * Writes run `runId`'s entries and exits (and their reasons) against `previous`: the
+ * accounts whose flags differ (a full join of the two runs' flags alone), a scratch table
+ * of their leaves on both sides, then an INSERT per segment that moved and per compared
+ * leaf of it. Called inside the run's transaction.
  */
 export async function recordChanges(
   store: Store,

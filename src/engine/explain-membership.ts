@@ -11,7 +11,7 @@ import { didYouMean, StrataError } from '../errors.js';
 import type { Explanation } from '../ml/predict.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { definitionWorkspace } from './audit-trail.js';
+import { definitionWorkspace } from './definition-versions.js';
 import { evaluateLayers } from './evaluate.js';
 import { modelDrivers, withDrivers } from './model-drivers.js';
 import { readRun, schemeColumn } from './run-snapshot.js';

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { keepDefinition, leafColumnNames, recordChanges } from './audit-trail.js';
+import { leafColumnNames, recordChanges } from './audit-trail.js';
 import { checkNames } from './check-names.js';
+import { keepDefinition } from './definition-versions.js';
 import { evaluateWorkspace } from './evaluate.js';
 import { describeRun, type RunReport } from './run-report.js';
 import { measureSizes, previousRun, runTableColumns, runTableName } from './run-snapshot.js';

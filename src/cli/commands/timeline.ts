@@ -1,4 +1,4 @@
-import { readDefinition } from '../../engine/audit-trail.js';
+import { readDefinition } from '../../engine/definition-versions.js';
 import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { StrataError } from '../../errors.js';
