@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { type ChangeCause, PARENT_PATH } from './audit-trail.js';
 import { definitionWorkspace } from './definition-versions.js';
-import { leafText, shownValue } from './explain-membership.js';
+import { leafText, shownValue } from './leaf-text.js';
 import { listRuns, type StoredRun } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 import { accountHistory } from './snapshots.js';
