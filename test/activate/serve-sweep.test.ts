@@ -49,6 +49,16 @@ const until = async (check: () => boolean | Promise<boolean>, what: string, ms =
   }
 };
 
+/** A workspace whose one trigger watches `active` (a login in the last 30 days), sent to `url`. */
+const activeWorkspace = (url: string) => `store: { engine: duckdb, path: .strata/strata.duckdb }
+segments:
+  active: { where: { performed: login, within: 30d } }
+triggers:
+  watch: { segments: [active] }
+webhooks:
+  sink: { url: "${url}", secretEnv: SINK_SECRET, triggers: [watch] }
+`;
+
 describe('strata serve keeps live memberships exact', () => {
   /** A workspace for a server whose trigger evaluation time the test moves (`clock`). */
   async function serve(dir: string, yaml: string, clock: { now: Date }, sweepEveryMs: number) {
@@ -96,14 +106,7 @@ describe('strata serve keeps live memberships exact', () => {
     const root = tempDir('strata-serve-sweep-');
     const hooks = await receiver();
     closers.push(hooks.close);
-    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
-segments:
-  active: { where: { performed: login, within: 30d } }
-triggers:
-  watch: { segments: [active] }
-webhooks:
-  sink: { url: "${hooks.url}", secretEnv: SINK_SECRET, triggers: [watch] }
-`;
+    const yaml = activeWorkspace(hooks.url);
     const clock = { now: new Date('2024-04-01T00:00:00Z') };
     let running = await serve(join(root, 'ws'), yaml, clock, 50);
     // The start sweep found no account.
@@ -211,14 +214,7 @@ triggers:
     const root = tempDir('strata-serve-baseline-');
     const hooks = await receiver();
     closers.push(hooks.close);
-    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
-segments:
-  active: { where: { performed: login, within: 30d } }
-triggers:
-  watch: { segments: [active] }
-webhooks:
-  sink: { url: "${hooks.url}", secretEnv: SINK_SECRET, triggers: [watch] }
-`;
+    const yaml = activeWorkspace(hooks.url);
     const dir = join(root, 'ws');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'strata.yaml'), yaml);

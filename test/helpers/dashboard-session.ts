@@ -13,12 +13,15 @@ export const SHOTS = join(import.meta.dirname, '..', 'out');
 /**
  * A workspace served by `strata serve` and a headless Chromium to look at it, as every
  * dashboard test starts: the server, the read key its dashboard URL carries, the browser
- * (without the background networking the closed network refuses), and one `close`.
+ * (without the background networking the closed network refuses), an API reader with that
+ * key, and one `close`.
  */
 export async function openDashboard(world: { store: Store; workspace: Workspace }): Promise<{
   server: RunningServer;
   key: string;
   browser: Browser;
+  /** A GET of the server's API with the dashboard's read key, its JSON body. */
+  api<T>(path: string): Promise<T>;
   close(): Promise<void>;
 }> {
   const server = await startServer({ workspace: world.workspace, store: world.store, port: 0 });
@@ -32,6 +35,10 @@ export async function openDashboard(world: { store: Store; workspace: Workspace 
     server,
     key,
     browser,
+    async api<T>(path: string) {
+      const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      return (await response.json()) as T;
+    },
     async close() {
       await browser.close();
       await server.stop();

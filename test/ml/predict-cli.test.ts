@@ -314,7 +314,11 @@ describe('strata predict on a generated world', () => {
     const member = expected[0] as string;
     const why = cli('explain', member, 'likely_churn', '--json').json<{
       segments: {
-        tree: { value: string; holds: boolean; drivers: { model: string; contributions: unknown[] } };
+        tree: {
+          value: string;
+          holds: boolean;
+          drivers: { model: string; probability: number; contributions: unknown[] };
+        };
       }[];
     }>().segments[0]?.tree;
     expect(why?.holds).toBe(true);
@@ -336,6 +340,8 @@ describe('strata predict on a generated world', () => {
       contributions: drivers.json<{ contributions: unknown[] }>().contributions,
     });
     expect(why?.drivers.contributions.length).toBeGreaterThan(0);
+    // The drivers' probability is the one computed independently above (the model in JavaScript).
+    expect(why?.drivers.probability).toBeCloseTo(js.get(member) as number, 10);
     expect(cli('explain', member, 'riskiest').stdout).toMatch(
       /model churn v\d+: probability 0\.\d{3}, driven by/,
     );

@@ -46,18 +46,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard audited for accessibility 
   let server: RunningServer;
   let browser: Browser;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
-  let key: string;
   let member = '';
 
   beforeAll(async () => {
     const world = await buildDashboardWorld(dir);
     session = await openDashboard(world);
-    ({ server, key, browser } = session);
-    const members = (await (
-      await fetch(`${server.url}/v1/segments/paying/members?limit=1`, {
-        headers: { authorization: `Bearer ${key}` },
-      })
-    ).json()) as { members: { account_id: string }[] };
+    ({ server, browser } = session);
+    const members = await session.api<{ members: { account_id: string }[] }>(
+      '/v1/segments/paying/members?limit=1',
+    );
     member = members.members[0]?.account_id ?? '';
   }, 180_000);
 

@@ -30,17 +30,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
-  let key: string;
-  const api = async <T>(path: string) =>
-    (await (
-      await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } })
-    ).json()) as T;
+  let api: <T>(path: string) => Promise<T>;
 
   beforeAll(async () => {
     const world = await buildAccountWorld(dir);
     store = world.store;
     session = await openDashboard(world);
-    ({ server, key, browser } = session);
+    ({ server, browser, api } = session);
   }, 120_000);
 
   afterAll(async () => {

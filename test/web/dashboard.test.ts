@@ -22,16 +22,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
-  let key: string;
-  const api = async <T>(path: string) =>
-    (await (
-      await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } })
-    ).json()) as T;
+  let api: <T>(path: string) => Promise<T>;
 
   beforeAll(async () => {
     const world = await buildDashboardWorld(dir);
     session = await openDashboard(world);
-    ({ server, key, browser } = session);
+    ({ server, browser, api } = session);
   }, 180_000);
 
   afterAll(async () => {
