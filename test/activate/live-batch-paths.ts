@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { ActivationDb } from '../../src/activate/activation-db.js';
 import { TriggerEngine } from '../../src/activate/triggers.js';
 import { segmentColumn } from '../../src/compile/compile-workspace.js';
@@ -12,6 +12,7 @@ import { TABLE_NAMES } from '../../src/model/tables.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { clickhouse } from '../helpers/clickhouse.js';
 
 /*
  * The two paths of test/activate/realtime-batch.test.ts, which must give the same
@@ -261,5 +262,5 @@ export function differences(accounts: Iterable<string>, live: Memberships, run: 
 export function storeOn(engine: 'duckdb' | 'clickhouse', path: string): string {
   if (engine === 'duckdb') return DUCKDB;
   const database = `live_batch_${path}_${process.pid}`;
-  return `{ engine: clickhouse, url: "${inject('clickhouse').single}", database: ${database} }`;
+  return `{ engine: clickhouse, url: "${clickhouse().single}", database: ${database} }`;
 }

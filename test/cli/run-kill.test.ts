@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -14,14 +14,10 @@ const dir = tempDir();
 /** Starts `strata run` and kills it with SIGKILL after `ms` (if it is still running). */
 function runAndKill(ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', '-w', dir, '--as-of', '2026-10-31'],
-      {
-        cwd: root,
-        stdio: 'ignore',
-      },
-    );
+    const child = spawn(process.execPath, [strataBin(), 'run', '-w', dir, '--as-of', '2026-10-31'], {
+      cwd: root,
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (code) => {
       clearTimeout(timer);

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { clickhouse } from '../helpers/clickhouse.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -15,7 +16,7 @@ const duck = tempDir();
 const database = `cli_${process.pid}`;
 
 beforeAll(async () => {
-  const { cluster } = inject('clickhouse');
+  const { cluster } = clickhouse();
   const world = await generateWorld({ scale: 'S', seed: 5, outDir: join(dir, 'data'), accounts: 600 });
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join(dir, 'data', f)]));
   const yaml = saasWorkspaceYaml(sources);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { StrataError } from '../../src/errors.js';
@@ -8,6 +8,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js'
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { clickhouse } from '../helpers/clickhouse.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -25,7 +26,7 @@ async function raw(url: string, sql: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const servers = inject('clickhouse');
+  const servers = clickhouse();
   single = await ClickHouseStore.open({ url: servers.single, database });
   cluster = await ClickHouseStore.open({
     url: servers.cluster.urls[0] ?? '',
@@ -115,13 +116,13 @@ describe('ClickHouse values and names reach SQL through one escaping function', 
     ];
     expect(await members(duckdb)).toEqual(expected);
     expect(await members(cluster)).toEqual(expected);
-    expect(await raw(inject('clickhouse').cluster.urls[0] ?? '', 'SELECT count() FROM accounts')).toBe('2');
+    expect(await raw(clickhouse().cluster.urls[0] ?? '', 'SELECT count() FROM accounts')).toBe('2');
   });
 });
 
 describe('ClickHouse store safety', () => {
   it('never shows the password of a store URL, even when the server refuses it', async () => {
-    const url = new URL(inject('clickhouse').single);
+    const url = new URL(clickhouse().single);
     url.username = 'default';
     url.password = 's3cret-pw';
     const error = await ClickHouseStore.open({ url: url.toString(), database }).catch((e: unknown) => e);
@@ -131,7 +132,7 @@ describe('ClickHouse store safety', () => {
   });
 
   it('checks that a cluster exists and that every shard has a URL', async () => {
-    const { cluster: servers } = inject('clickhouse');
+    const { cluster: servers } = clickhouse();
     const open = (cluster: string, shards: readonly string[]) =>
       ClickHouseStore.open({ url: servers.urls[0] ?? '', database, cluster, shards }).then(
         () => new StrataError('opened', 'opened'),
@@ -224,7 +225,7 @@ describe('imports into a ClickHouse cluster', () => {
       unchanged: 1,
     });
     // Read each shard directly: one row per key in the whole cluster, the new value for c2.
-    const urls = inject('clickhouse').cluster.urls;
+    const urls = clickhouse().cluster.urls;
     const shardRows = (
       await Promise.all(
         urls.map((url) =>

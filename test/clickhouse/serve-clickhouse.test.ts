@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { createKey } from '../../src/server/api-keys.js';
 import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { clickhouse } from '../helpers/clickhouse.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -16,7 +17,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 describe.each(['single', 'cluster'] as const)('strata serve on ClickHouse (%s)', (layout) => {
   it('ingests, triggers, and serves profiles', async () => {
-    const servers = inject('clickhouse');
+    const servers = clickhouse();
     const dir = tempDir('strata-serve-ch-');
     const database = `serve_${layout}_${process.pid}`;
     const received: { type: string; segment: string; accountId: string }[] = [];

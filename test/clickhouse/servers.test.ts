@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickhouse } from '../helpers/clickhouse.js';
 
-const clickhouse = inject('clickhouse');
+const servers = clickhouse();
 
 /** Runs one statement over the HTTP interface; `body` is sent as the INSERT's data. */
 async function query(url: string, sql: string, settings: Record<string, string> = {}, body?: string) {
@@ -13,13 +14,13 @@ async function query(url: string, sql: string, settings: Record<string, string> 
 
 describe('single node', () => {
   it('answers SELECT version()', async () => {
-    const version = await query(clickhouse.single, 'SELECT version()');
+    const version = await query(servers.single, 'SELECT version()');
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
 
 describe('two-shard cluster', () => {
-  const { name, urls } = clickhouse.cluster;
+  const { name, urls } = servers.cluster;
   const rows = Array.from({ length: 1_000 }, (_, i) => ({ accountId: `acct-${i}`, n: i + 1 }));
   const total = rows.length;
   const totalN = rows.reduce((sum, row) => sum + row.n, 0);

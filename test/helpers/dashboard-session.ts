@@ -1,12 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import type { Workspace } from '../../src/workspace/load-workspace.js';
 
-/** Debian's Chromium, which .ci/run installs; the browser tests skip without it. */
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, which .ci/run installs; without it every browser test fails saying how to install it. */
+const CHROMIUM = '/usr/bin/chromium';
 /** Where the browser tests put their screenshots (not committed). */
 export const SHOTS = join(import.meta.dirname, '..', 'out');
 
@@ -24,6 +24,12 @@ export async function openDashboard(world: { store: Store; workspace: Workspace 
   api<T>(path: string): Promise<T>;
   close(): Promise<void>;
 }> {
+  if (!existsSync(CHROMIUM)) {
+    await world.store.close();
+    throw new Error(
+      `${CHROMIUM} not found: the dashboard tests drive Debian's Chromium (sudo apt-get install --no-install-recommends chromium)`,
+    );
+  }
   const server = await startServer({ workspace: world.workspace, store: world.store, port: 0 });
   const key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
   const browser = await chromium.launch({

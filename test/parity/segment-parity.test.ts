@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
+import { clickhouse } from '../helpers/clickhouse.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { compareStores } from './parity-harness.js';
 import { importAndRun, SEGMENT_CHECKS, segmentWorld } from './segment-checks.js';
@@ -17,7 +18,7 @@ const database = `parity_${process.pid}`;
 const stores: Record<string, Store> = {};
 
 beforeAll(async () => {
-  const { cluster, single } = inject('clickhouse');
+  const { cluster, single } = clickhouse();
   const world = await segmentWorld(dir);
   stores.duckdb = await DuckDBStore.open(join(dir, 'strata.duckdb'));
   stores.clickhouse = await ClickHouseStore.open({ url: single, database });
@@ -44,7 +45,7 @@ describe('segment engine parity: DuckDB and ClickHouse', () => {
   });
 
   it('spreads the cluster data over both shards by account', async () => {
-    const { cluster } = inject('clickhouse');
+    const { cluster } = clickhouse();
     const perShard = await Promise.all(
       cluster.urls.map(async (url) => {
         const shard = await fetch(`${url}/?database=${database}`, {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -14,19 +14,7 @@ const root = join(import.meta.dirname, '..', '..');
 async function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(root, 'src', 'cli', 'main.ts'),
-      'serve',
-      '-w',
-      dir,
-      '--port',
-      '0',
-      '--apply-every',
-      '50',
-      '--json',
-    ],
+    [strataBin(), 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let output = '';

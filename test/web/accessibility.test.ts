@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
-import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { buildDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -41,7 +40,7 @@ const MENU = [
   'Plan',
 ];
 
-describe.skipIf(!existsSync(CHROMIUM))('the dashboard audited for accessibility in Chromium', () => {
+describe('the dashboard audited for accessibility in Chromium', () => {
   const dir = tempDir('strata-web-a11y-');
   let server: RunningServer;
   let browser: Browser;

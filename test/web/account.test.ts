@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import {
   shownTimeline,
 } from '../helpers/account-page.js';
 import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
-import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -24,7 +23,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  * compared with the API's answer and with the hand-worked one. Screenshots go to test/out/.
  */
 
-describe.skipIf(!existsSync(CHROMIUM))('the account page in Chromium', () => {
+describe('the account page in Chromium', () => {
   const dir = tempDir('strata-web-account-');
   let store: Store;
   let server: RunningServer;

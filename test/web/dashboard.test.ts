@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { CHROMIUM, openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { buildDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 const whole = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
 
-describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
+describe('the dashboard in Chromium', () => {
   const dir = tempDir('strata-web-');
   let server: RunningServer;
   let browser: Browser;
