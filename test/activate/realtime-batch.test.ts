@@ -167,7 +167,7 @@ describe.each(['duckdb', 'clickhouse'] as const)(
           expect(balance.get(`${account}/${segment}`) ?? 0, `${account}/${segment}`).toBe(
             now.get(account)?.has(segment) ? 1 : 0,
           );
-    }, 60_000);
+    });
   },
 );
 

@@ -24,7 +24,7 @@ beforeAll(async () => {
     new ChdbConnection(join(dir, 'chdb'), 'parity'),
   );
   for (const store of [duckdb, current]) await importAndRun(store, world);
-}, 240_000);
+});
 afterAll(async () => {
   await duckdb?.close();
   await current?.close();

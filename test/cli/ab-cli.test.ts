@@ -14,7 +14,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
   expect(runCli(['import', '-w', dir]).code).toBe(0);
   expect(runCli(['run', '-w', dir, '--as-of', '2026-10-01']).code).toBe(0);
-}, 120_000);
+});
 
 describe('strata ab', () => {
   it('sizes, creates, reports, and refuses a second test of the same name', () => {

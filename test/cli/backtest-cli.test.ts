@@ -28,7 +28,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
   expect(runCli(['import', '-w', dir]).code).toBe(0);
   expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
-}, 120_000);
+});
 
 /** Paying at T, then churned (paying nothing at T + 90 days) or expanded, by plain SQL. */
 async function outcomesBySql() {

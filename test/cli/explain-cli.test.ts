@@ -15,7 +15,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
   expect(runCli(['import', '-w', dir]).code).toBe(0);
   expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
-}, 120_000);
+});
 
 interface Explained {
   segments: { segment: string; member: boolean; storedMember: boolean | null }[];

@@ -1,31 +1,29 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateWorld } from '../../src/demo/generate-world.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
-import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { largeWorld } from '../helpers/large-world.js';
 import { runCli, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const dir = tempDir();
+const RUN = ['run', '-w', dir, '--as-of', '2026-10-31'];
+/** How many moments inside one run's duration a run is killed at. */
+const KILLS = 6;
 
 /** Starts `strata run` and kills it with SIGKILL after `ms` (if it is still running). */
-function runAndKill(ms: number): Promise<boolean> {
+function runAndKill(ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [strataBin(), 'run', '-w', dir, '--as-of', '2026-10-31'], {
-      cwd: root,
-      stdio: 'ignore',
-    });
+    const child = spawn(process.execPath, [strataBin(), ...RUN], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (code) => {
+    child.on('exit', () => {
       clearTimeout(timer);
-      resolve(code === 0);
+      resolve();
     });
   });
 }
 
+/** Every stored run: its table exists, its stored sizes match it, and later runs equal the first row for row. */
 async function snapshotCounts() {
   const store = await DuckDBStore.open(join(dir, '.strata', 'strata.duckdb'));
   try {
@@ -34,7 +32,8 @@ async function snapshotCounts() {
     );
     // A run table without its strata_runs row would be a partial snapshot.
     const tables = await store.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE regexp_matches(table_name, '^strata_run_[0-9]+$') ORDER BY 1`,
+      `SELECT table_name AS name FROM information_schema.tables WHERE regexp_matches(table_name, '^strata_run_[0-9]+$')
+       ORDER BY CAST(regexp_extract(table_name, '[0-9]+$') AS INTEGER)`,
     );
     expect(tables.map((t) => t.name)).toEqual(runs.map((r) => `strata_run_${r.run_id}`));
     const result = [];
@@ -46,13 +45,14 @@ async function snapshotCounts() {
       const memberships = Object.values(sizes.segments).reduce((a, b) => a + b, 0);
       // The stored sizes agree with the table they describe.
       expect(sizes.segments.at_risk).toBe(row?.members);
-      result.push({ run_id: run.run_id, accounts: row?.accounts, memberships });
-    }
-    if (runs.length === 2) {
-      const [diff] = await store.query<{ n: number }>(
-        'SELECT count(*) AS n FROM (SELECT * FROM strata_run_1 EXCEPT SELECT * FROM strata_run_2)',
-      );
-      expect(diff?.n).toBe(0);
+      if (run !== runs[0]) {
+        // The same data at the same time: a complete run is an exact copy of the first.
+        const [diff] = await store.query<{ n: number }>(
+          `SELECT count(*) AS n FROM (SELECT * FROM strata_run_1 EXCEPT SELECT * FROM strata_run_${run.run_id})`,
+        );
+        expect(diff?.n).toBe(0);
+      }
+      result.push({ accounts: row?.accounts, memberships });
     }
     return result;
   } finally {
@@ -62,31 +62,32 @@ async function snapshotCounts() {
 
 describe('strata run killed with SIGKILL', () => {
   it('leaves the previous snapshot intact and never a partial one, at any moment', async () => {
-    const world = await generateWorld({ scale: 'S', seed: 3, outDir: join(dir, 'data'), accounts: 20_000 });
-    const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join('data', f)]));
-    writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
-    expect(runCli(['import', '-w', dir]).code).toBe(0);
-    expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
+    await largeWorld(dir);
+    const started = Date.now();
+    expect(runCli(RUN).code).toBe(0);
+    const duration = Date.now() - started;
     const [baseline] = await snapshotCounts();
     expect(baseline?.memberships).toBeGreaterThan(20_000);
 
-    // Kill later and later until a run gets through; every kill before it must have left
-    // nothing. Each wait 8% longer than the last: the moments spread over every step of a
-    // run (evaluation, snapshot, audit trail, commit) whatever the machine's speed.
+    // Kill at evenly spaced moments of one run's duration (start-up, evaluation, snapshot,
+    // audit trail, commit): each kill leaves the first run as it was and either no new run or
+    // (when the machine was quicker this time, or the kill came after the commit) a complete one.
+    let stored = 1;
     let interrupted = 0;
-    for (let ms = 300; ms < 12_000; ms = Math.round(ms * 1.08)) {
-      await runAndKill(ms);
+    for (let i = 0; i < KILLS; i++) {
+      await runAndKill(Math.round(((i + 0.5) / KILLS) * duration));
       const runs = await snapshotCounts();
-      expect(runs[0]).toEqual(baseline);
-      if (runs.length === 1) {
-        interrupted++;
-        continue;
-      }
-      // The same data at the same time: a complete run is an exact copy of the first.
-      expect(runs).toHaveLength(2);
-      expect(runs[1]).toMatchObject({ memberships: baseline?.memberships, accounts: baseline?.accounts });
-      break;
+      for (const run of runs) expect(run).toEqual(baseline);
+      if (runs.length === stored) interrupted++;
+      stored = runs.length;
     }
-    expect(interrupted).toBeGreaterThanOrEqual(3);
-  }, 300_000);
+    // The first half of the moments fall before 42% of the timed run: cut short unless a run
+    // were more than twice as fast as the timed one.
+    expect(interrupted).toBeGreaterThanOrEqual(KILLS / 2);
+    // After all that the store takes a run as before.
+    expect(runCli(RUN).code).toBe(0);
+    const runs = await snapshotCounts();
+    expect(runs.length).toBe(stored + 1);
+    for (const run of runs) expect(run).toEqual(baseline);
+  });
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
       expect(run.code, run.stderr + run.stdout).toBe(0);
     }
   }
-}, 240_000);
+});
 
 /** The same command's JSON on the cluster and on DuckDB. */
 function both(args: string[]): [Record<string, unknown>, Record<string, unknown>] {
@@ -138,5 +138,5 @@ describe('the CLI on a ClickHouse cluster', () => {
     const account = (scores.top as { accountId: string }[])[0]?.accountId ?? '';
     const [explained, expectedExplained] = both(['predict', 'explain', account, '--as-of', '2026-10-31']);
     expect(explained).toEqual(expectedExplained);
-  }, 120_000);
+  });
 });

@@ -601,5 +601,5 @@ describe('compiled SQL against the reference evaluator', () => {
         },
       },
     );
-  }, 120_000);
+  });
 });

@@ -90,7 +90,7 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-}, 60_000);
+});
 
 /** Changes as compact rows: [segment, change, cause, [path, before, after, value before, value after]...]. */
 const compact = (

@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { copyFixture } from './fixture-cache.js';
 import { runCli } from './run-cli.js';
 
 /*
@@ -20,8 +21,8 @@ function cli(args: string[]): void {
   if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
 }
 
-/** Writes the workspace into `dir`, imports, runs twice and saves the test, model and clustering; the store stays open. */
-export async function buildDashboardWorld(dir: string): Promise<{ store: Store; workspace: Workspace }> {
+/** Writes the workspace into `dir`, imports, runs twice and saves the test, model and clustering. */
+async function build(dir: string): Promise<void> {
   const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(dir, 'data'), accounts: 600 });
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, `data/${f}`]));
   writeFileSync(
@@ -34,6 +35,11 @@ export async function buildDashboardWorld(dir: string): Promise<{ store: Store; 
   cli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']);
   const clustered = ['cluster', '--metrics', 'sessions_30d,adoption,mrr', '--k', '3', '--save', 'usage'];
   cli([...clustered, '--as-of', '2026-10-31', '-w', dir, '--json']);
+}
+
+/** The world in `dir` (built once per version of the code, then copied: helpers/fixture-cache.ts); the store stays open. */
+export async function openDashboardWorld(dir: string): Promise<{ store: Store; workspace: Workspace }> {
+  await copyFixture('dashboard-world', build, dir);
   const workspace = loadWorkspace(dir);
   return { store: await openStore(workspace), workspace };
 }

@@ -35,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(join(ws, 'strata.yaml'), saasWorkspaceYaml(sources));
   const imported = cli('import');
   expect(imported.code, imported.stderr).toBe(0);
-}, 120_000);
+});
 
 /** Probabilities computed in the database by the compiled model, by account. */
 async function sqlProbabilities(ref: string, at: Date) {
@@ -97,7 +97,7 @@ describe('strata predict on a generated world', () => {
     expect(report.calibration.reduce((s, c) => s + c.n, 0)).toBe(report.holdout.rows);
     gbt = readModel(ws, 'churn');
     expect(gbt).toMatchObject({ format: 'strata-model', formatVersion: 1, kind: 'predictor', version: 1 });
-  }, 120_000);
+  });
 
   it('scores in SQL exactly as the model scores in JavaScript (boosted trees)', async () => {
     const { sql, js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
@@ -119,7 +119,7 @@ describe('strata predict on a generated world', () => {
     let wins = 0;
     for (const c of churned) for (const s of stayed) wins += c > s ? 1 : c === s ? 0.5 : 0;
     expect(holdoutAuc).toBeCloseTo(wins / (churned.length * stayed.length), 9);
-  }, 60_000);
+  });
 
   it('trains again as version 2 (logistic), keeps version 1, and scores the same in SQL', async () => {
     const run = cli(
@@ -148,7 +148,7 @@ describe('strata predict on a generated world', () => {
       report: { algorithm: string };
     }>();
     expect(first).toMatchObject({ version: 1, report: { algorithm: 'boosted_trees' } });
-  }, 120_000);
+  });
 
   it('trains on a hashed sample of accounts, the same ones at every snapshot', async () => {
     const run = cli(
@@ -186,7 +186,7 @@ describe('strata predict on a generated world', () => {
     expect(cli('predict', 'train', '--label', 'churned', '--sample', '1.5').stderr).toMatch(
       /--sample 1.5: expected a share/,
     );
-  }, 120_000);
+  });
 
   it('is deterministic: the same seed trains the same trees', () => {
     const run = cli(
@@ -203,7 +203,7 @@ describe('strata predict on a generated world', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     expect(readModel(ws, 'churn_again').scorer).toEqual(gbt.scorer);
-  }, 120_000);
+  });
 
   it('explains an account: base log-odds plus contributions give its probability', async () => {
     const { js } = await sqlProbabilities('churn@1', new Date(`${T}T00:00:00Z`));
@@ -254,7 +254,7 @@ describe('strata predict on a generated world', () => {
       await server.stop();
       await store.close();
     }
-  }, 60_000);
+  });
 
   it('writes every paying account with its probability, highest first', async () => {
     const out = join(ws, 'scores.csv');
@@ -274,7 +274,7 @@ describe('strata predict on a generated world', () => {
       expect(Number(p)).toBeCloseTo(js.get(id as string) as number, 12);
     }
     expect(summary.top[0]?.accountId).toBe(lines[0]?.split(',')[0]);
-  }, 60_000);
+  });
 
   it('makes probabilities and clusters usable in segments', async () => {
     const clustered = cli(
@@ -366,7 +366,7 @@ describe('strata predict on a generated world', () => {
       return distances.indexOf(Math.min(...distances)) === 0;
     });
     expect([...members('usage_0')].sort()).toEqual(nearest.sort());
-  }, 180_000);
+  });
 
   it('names the file and line of a metric whose model does not exist, and rejects bad labels', () => {
     const yaml = readFileSync(join(ws, 'strata.yaml'), 'utf8');
@@ -384,5 +384,5 @@ describe('strata predict on a generated world', () => {
     expect(bad.stderr).toMatch(/--label churn: expected churned, expanded/);
     const late = cli('predict', 'train', '--label', 'churned', '--as-of', '2026-10-01');
     expect(late.stderr).toMatch(/labels need 90 days after --as-of 2026-10-01, but the data ends/);
-  }, 60_000);
+  });
 });

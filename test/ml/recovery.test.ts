@@ -1,9 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateWorld } from '../../src/demo/generate-world.js';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
-import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { largeWorld } from '../helpers/large-world.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -26,16 +25,10 @@ const ws = join(tempDir(), 'ws');
 let causes: Map<string, number>;
 
 beforeAll(async () => {
-  const world = await generateWorld({ scale: 'S', accounts: 20_000, seed: 2026, outDir: join(ws, 'data') });
-  const sources = Object.fromEntries(
-    Object.entries(world.files).map(([table, file]) => [table, `data/${file}`]),
-  );
-  writeFileSync(join(ws, 'strata.yaml'), saasWorkspaceYaml(sources));
-  const imported = runCli(['-w', ws, 'import']);
-  expect(imported.code, imported.stderr).toBe(0);
+  await largeWorld(ws);
   // How often each cause is behind a churn in the ground truth.
   causes = new Map();
-  for (const line of readFileSync(join(world.outDir, 'ground_truth.csv'), 'utf8')
+  for (const line of readFileSync(join(ws, 'data', 'ground_truth.csv'), 'utf8')
     .trim()
     .split('\n')
     .slice(1)) {
@@ -43,7 +36,7 @@ beforeAll(async () => {
     if (churned !== 'true' || !list) continue;
     for (const cause of list.split(';')) causes.set(cause, (causes.get(cause) ?? 0) + 1);
   }
-}, 180_000);
+});
 
 describe('recovering the planted churn causes', () => {
   it('every cause is in the ground truth', () => {
@@ -90,6 +83,6 @@ describe('recovering the planted churn causes', () => {
       // The two strongest causes in the generator (falling usage raises the hazard 8x;
       // month-to-month billing is behind most churns) must be among them.
       expect(found).toEqual(expect.arrayContaining(['falling_usage', 'month_to_month']));
-    }, 180_000);
+    });
   }
 });

@@ -46,7 +46,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'accounts.csv'), `${rows.join('\n')}\n`);
   const imported = runCli(['-w', ws, 'import', 'accounts', join(dir, 'accounts.csv')]);
   expect(imported.code, imported.stderr).toBe(0);
-}, 60_000);
+});
 
 describe('strata predict train --table accounts --label churned', () => {
   it('learns the rule from numbers, categories and blanks, on a named seeded split', () => {
@@ -70,7 +70,7 @@ describe('strata predict train --table accounts --label churned', () => {
     const top = report.topFeatures.slice(0, 3).map((f) => f.feature);
     expect(top).toEqual(expect.arrayContaining(['risk_score']));
     expect(top.some((f) => f === 'employees' || f === 'plan=starter')).toBe(true);
-  }, 60_000);
+  });
 
   it('splits the same way for the same seed and differently for another', () => {
     const again = runCli([
@@ -103,13 +103,13 @@ describe('strata predict train --table accounts --label churned', () => {
       readModel(ws, 'churned@1').report.rocAuc,
     );
     expect(other.json<{ report: HoldoutReport }>().report.split).toMatch(/\(seed 7\)$/);
-  }, 60_000);
+  });
 
   it('scores every account, the unlabelled ones too', () => {
     const run = runCli(['-w', ws, 'predict', 'score', 'churned', '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()).toMatchObject({ accounts: 400, population: 'every account' });
-  }, 60_000);
+  });
 
   it('names label values it cannot read, and a missing label column', () => {
     const bad = join(dir, 'bad');
@@ -127,5 +127,5 @@ describe('strata predict train --table accounts --label churned', () => {
     );
     const missing = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'cancelled']);
     expect(missing.stderr).toMatch(/accounts has no values in column 'cancelled'/);
-  }, 60_000);
+  });
 });

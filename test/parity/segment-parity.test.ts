@@ -29,7 +29,7 @@ beforeAll(async () => {
     shards: cluster.urls,
   });
   for (const store of Object.values(stores)) await importAndRun(store, world);
-}, 240_000);
+});
 
 afterAll(async () => {
   for (const store of Object.values(stores)) await store.close();

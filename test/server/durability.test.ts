@@ -7,6 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -80,7 +81,10 @@ describe('durability of acknowledged messages', () => {
       }
       const until = { stop: false };
       const running = load(url, until);
-      await new Promise((resolve) => setTimeout(resolve, 1200 + round * 500));
+      // Killed while the clients are busy, after a given number of acknowledgements (not after a
+      // time, which a loaded machine would fill with fewer of them).
+      const target = acked.size + 600 + round * 300;
+      await waitFor(() => acked.size >= target, `${target} acknowledged events`);
       child.kill('SIGKILL');
       await once(child, 'exit');
       until.stop = true;
@@ -90,14 +94,13 @@ describe('durability of acknowledged messages', () => {
 
     // Restart: the log beyond the checkpoint is applied; then a clean stop.
     const { child, url } = await serve(dir);
-    for (;;) {
+    await waitFor(async () => {
       const health = (await (await fetch(`${url}/health`)).json()) as {
         log: { segment: number; offset: number };
         applied: { segment: number; offset: number };
       };
-      if (health.applied.segment === health.log.segment && health.applied.offset === health.log.offset) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return health.applied.segment === health.log.segment && health.applied.offset === health.log.offset;
+    }, 'the log applied up to its end');
     child.kill('SIGTERM');
     await once(child, 'exit');
 
@@ -115,5 +118,5 @@ describe('durability of acknowledged messages', () => {
     } finally {
       await store.close();
     }
-  }, 120_000);
+  });
 });

@@ -8,6 +8,7 @@ import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('scheduled runs', () => {
   it('stores a full run and sends the accounts that entered or left each segment since the previous one', async () => {
@@ -81,9 +82,7 @@ webhooks:
       });
       await server.applyNow();
       expect(await post('/v1/admin/schedules/nightly/run', {})).toMatchObject({ runId: 2, events: 2 });
-      const deadline = Date.now() + 10_000;
-      while (bodies.length < 4 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(() => bodies.length >= 4, "the nightly schedule's four webhooks");
       expect(bodies.map((b) => `${b.type} ${b.segment} ${b.accountId} ${b.source}`).sort()).toEqual([
         'segment.entered active acme schedule:nightly',
         'segment.entered active beta schedule:nightly',
@@ -102,5 +101,5 @@ webhooks:
       await store.close();
       receiver.close();
     }
-  }, 60_000);
+  });
 });

@@ -14,6 +14,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 interface Received {
   readonly id: string;
@@ -53,14 +54,6 @@ async function receiver(secret: string, status: (id: string, attempt: number) =>
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
-
-const until = async (check: () => boolean, what: string, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-};
 
 describe('real-time triggers and webhooks', () => {
   const closers: (() => Promise<void>)[] = [];
@@ -148,7 +141,7 @@ webhooks:
       'segment.exited enterprise beta trigger:plans',
     ].sort();
     const delivered = () => good.received.filter((r) => r.attempt === 3);
-    await until(() => delivered().length === 4, 'four deliveries to the good receiver');
+    await waitFor(() => delivered().length === 4, 'four deliveries to the good receiver');
     const describe = (r: Received) => `${r.body.type} ${r.body.segment} ${r.body.accountId} ${r.body.source}`;
     expect(delivered().map(describe).sort()).toEqual(expected);
     // Each delivery: three tries, one idempotency key, every try signed, later tries further apart.
@@ -162,7 +155,7 @@ webhooks:
     }
 
     // "broken" gets the three plan changes, three tries each, then dead letters.
-    await until(() => broken.received.length === 9, 'nine failed tries');
+    await waitFor(() => broken.received.length === 9, 'nine failed tries');
     const deadList = (await (
       await fetch(`${server.url}/v1/admin/webhooks/deliveries?status=dead&webhook=broken`, {
         headers: { authorization: `Bearer ${key}` },
@@ -172,7 +165,10 @@ webhooks:
     expect(deadList.deliveries.every((d) => d.attempts === 3 && d.lastError === 'HTTP 500')).toBe(true);
     fixed = true;
     expect(await send('/v1/admin/webhooks/replay', { webhook: 'broken' })).toEqual({ replayed: 3 });
-    await until(() => broken.received.filter((r) => r.attempt === 1).length === 6, 'the replayed deliveries');
+    await waitFor(
+      () => broken.received.filter((r) => r.attempt === 1).length === 6,
+      'the replayed deliveries',
+    );
     expect(broken.received.slice(9).map(describe).sort()).toEqual(
       expected.filter((e) => e.includes('plans')),
     );
@@ -210,7 +206,7 @@ webhooks:
         Boolean(row.enterprise),
       ]);
     }
-  }, 60_000);
+  });
 
   it('backs off exponentially with equal jitter, up to the cap, and verifies signatures', () => {
     expect(backoff(1, 1000, 60_000, () => 0)).toBe(500);

@@ -36,7 +36,7 @@ describe('the account page in Chromium', () => {
     store = world.store;
     session = await openDashboard(world);
     ({ server, browser, api } = session);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await session?.close();
@@ -178,7 +178,7 @@ describe('the account page in Chromium', () => {
       .filter({ hasText: /^growth$/ })
       .waitFor();
     await page.close();
-  }, 60_000);
+  });
 
   it("answers the segment page's why-form for an account in, one out, and an unknown id", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -215,7 +215,7 @@ describe('the account page in Chromium', () => {
     await page.locator('[data-why-answer="bolt"] p a').click();
     await page.locator('[data-account-title]').filter({ hasText: 'bolt · Bolt Shop' }).waitFor();
     await page.close();
-  }, 60_000);
+  });
 
   it('shows the timeline run by run as GET /v1/accounts/:id/history gives it, and as by hand', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -244,7 +244,7 @@ describe('the account page in Chromium', () => {
     await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'account-timeline-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it('says what to do for an unknown account', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -273,7 +273,7 @@ describe('the account page in Chromium', () => {
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'segment-why-390.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
   // Last: it adds data after the runs. bolt's 10 sessions make it engaged (10 >= 10), so in
   // target by any[1], fit_ok (100 * (3 * 10/12 + 1 * 50/1000) / 4 = 63.75 >= 40), and tiers'
   // first match engaged; run 3 stored it out of all three, and other.
@@ -308,5 +308,5 @@ describe('the account page in Chromium', () => {
       'first match in the order (run 3 stored other: data arrived since)',
     ]);
     await page.close();
-  }, 60_000);
+  });
 });

@@ -7,7 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
-import { buildDashboardWorld } from '../helpers/dashboard-world.js';
+import { openDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -25,10 +25,10 @@ describe('the dashboard in Chromium', () => {
   let api: <T>(path: string) => Promise<T>;
 
   beforeAll(async () => {
-    const world = await buildDashboardWorld(dir);
+    const world = await openDashboardWorld(dir);
     session = await openDashboard(world);
     ({ server, browser, api } = session);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await session?.close();
@@ -183,7 +183,7 @@ describe('the dashboard in Chromium', () => {
       );
     await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it('draws the RFM grid with the API counts and opens a cell by keyboard', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -219,7 +219,7 @@ describe('the dashboard in Chromium', () => {
     ).toEqual(inCell.accounts.map((a) => a.account_id));
     await page.screenshot({ path: join(SHOTS, 'rfm-1280.png'), fullPage: true });
     await page.close();
-  }, 90_000);
+  });
 
   it('shows the flows between the two runs per scheme, and entries and exits per segment', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -247,7 +247,7 @@ describe('the dashboard in Chromium', () => {
     }
     await page.screenshot({ path: join(SHOTS, 'transitions-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it("lists A/B tests and shows a test's result with its interval, as the API computes it", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -276,7 +276,7 @@ describe('the dashboard in Chromium', () => {
     for (const number of [difference, ...confidenceInterval, pValue])
       expect(text).toContain(number.toFixed(4));
     await page.close();
-  }, 60_000);
+  });
 
   it("shows a model's card: holdout figures, ROC curve, calibration and features, as saved", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -332,7 +332,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: "no account 'no-such-account'" }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'model-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it('plans an edit of strata.yaml: unchanged at first, then what the edit changes, as the API says', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -375,7 +375,7 @@ describe('the dashboard in Chromium', () => {
       writeFileSync(file, original);
     }
     await page.close();
-  }, 90_000);
+  });
 
   it('shows cohort retention, logo and revenue, as the API computes it', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -412,7 +412,7 @@ describe('the dashboard in Chromium', () => {
     );
     await page.screenshot({ path: join(SHOTS, 'cohorts-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it('shows a funnel by primary segment, reached and leaks as the API computes them', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -435,7 +435,7 @@ describe('the dashboard in Chromium', () => {
     }
     expect(report.overall.reached[0]).toBeGreaterThan(0);
     await page.close();
-  }, 60_000);
+  });
 
   it("maps a saved clustering: the clusters' sizes and means, and the drawn accounts, as the API gives them", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -471,7 +471,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('[data-chart="clusters"] canvas').count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'clusters-1280.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  });
 
   it('fits every page in 390 px and reaches every page from the keyboard', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
@@ -514,7 +514,7 @@ describe('the dashboard in Chromium', () => {
     );
     await page.screenshot({ path: join(SHOTS, 'segment-390.png'), fullPage: true });
     await page.close();
-  }, 120_000);
+  });
 
   it('says what to do on every page of a workspace with no data yet', async () => {
     const empty = tempDir('strata-web-empty-');
@@ -547,7 +547,7 @@ describe('the dashboard in Chromium', () => {
       await emptyServer.stop();
       await emptyStore.close();
     }
-  }, 60_000);
+  });
 
   it('says what to do without a key, and when the server is unreachable', async () => {
     const page = await browser.newPage();
