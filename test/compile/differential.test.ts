@@ -28,8 +28,11 @@ import { DAY, ReferenceEvaluator, type Value, type World } from './reference-eva
  * simplest option (null, the first name, exactly T).
  */
 const T = Date.parse('2024-09-01T00:00:00Z') / 1000;
-/** About 19 ms a run: some 12 s on two otherwise idle cores, under 25 s beside another test file. */
-const NUM_RUNS = 600;
+/**
+ * About 19 ms a run: some 12 s on two otherwise idle cores, under 30 s beside another test
+ * file. STRATA_FC_RUNS asks for more locally.
+ */
+const NUM_RUNS = Number(process.env.STRATA_FC_RUNS ?? 600);
 /**
  * A fixed seed keeps CI deterministic (a red CI lands nothing); set STRATA_FC_SEED to any
  * number (or 'random') to explore other worlds locally.

@@ -17,12 +17,9 @@ const root = join(import.meta.dirname, '..', '..');
  * an edited src/ is never tested through a stale build.
  */
 export default function setup(project: TestProject): void {
-  const started = Date.now();
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' });
   if (built.status !== 0) {
     throw new Error(`npm run build failed (exit ${built.status}):\n${built.stdout}${built.stderr}`);
   }
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (process.env.STRATA_TEST_VERBOSE) console.log(`build checked in ${seconds} s`);
   project.provide('strataBuilt', true);
 }
