@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { formatInstant, isExact, parseInstant } from './instant.js';
+import { findTextProblem } from './storable-text.js';
 
 /**
  * Messages of the Segment tracking spec (identify, track, group, page, and batches of them),
@@ -99,6 +100,21 @@ export function toLogged(
     throw new InvalidMessage(where || 'body', issue?.message ?? 'invalid message');
   }
   const message: Message = parsed.data;
+  // Every text that will be stored, checked before the message is acknowledged.
+  const stored = {
+    messageId: message.messageId,
+    userId: message.userId,
+    anonymousId: message.anonymousId,
+    groupId: message.groupId,
+    context: { groupId: message.context?.groupId },
+    event: message.event,
+    name: message.name,
+    category: message.category,
+    properties: message.properties,
+    traits: message.traits,
+  };
+  const bad = findTextProblem(stored, path);
+  if (bad) throw new InvalidMessage(bad.path, bad.reason);
   const type = message.type ?? endpointType;
   if (!type) throw new InvalidMessage(`${path}.type`, `expected one of ${MESSAGE_TYPES.join(', ')}`);
   if (endpointType && message.type && message.type !== endpointType)

@@ -1,31 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
-import { runCli, strataBin } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
+import { serveProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const root = join(import.meta.dirname, '..', '..');
-
-/** Starts `strata serve` in a child process on a free port; resolves with it and its URL. */
-async function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [strataBin(), 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    output += chunk.toString();
-    // The --json result is one object, printed once listening.
-    if (output.trim().endsWith('}')) break;
-  }
-  return { child, url: (JSON.parse(output) as { url: string }).url };
-}
 
 describe('durability of acknowledged messages', () => {
   it('keeps every acknowledged event exactly once across kill -9 of the server under load', async () => {
@@ -70,7 +52,7 @@ describe('durability of acknowledged messages', () => {
 
     // An account for the events, then two rounds of load, each ended by kill -9.
     for (let round = 0; round < 2; round++) {
-      const { child, url } = await serve(dir);
+      const { child, url } = await serveProcess(dir);
       if (round === 0) {
         const group = await fetch(`${url}/v1/group`, {
           method: 'POST',
@@ -93,7 +75,7 @@ describe('durability of acknowledged messages', () => {
     expect(acked.size).toBeGreaterThan(1000);
 
     // Restart: the log beyond the checkpoint is applied; then a clean stop.
-    const { child, url } = await serve(dir);
+    const { child, url } = await serveProcess(dir);
     await waitFor(async () => {
       const health = (await (await fetch(`${url}/health`)).json()) as {
         log: { segment: number; offset: number };

@@ -1,0 +1,32 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { strataBin } from './run-cli.js';
+
+/**
+ * Starts the built `strata serve` for workspace `dir` in a child process on a free port,
+ * applying the log every 50 ms; resolves once it listens, with the process and its URL.
+ * Its output is read to the end (a closed pipe would fail its later writes with EPIPE).
+ */
+export function serveProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [strataBin(), 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let listening = false;
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      if (listening) return;
+      output += chunk;
+      // The --json result is one object, printed once listening.
+      if (!output.trim().endsWith('}')) return;
+      listening = true;
+      resolve({ child, url: (JSON.parse(output) as { url: string }).url });
+    });
+    child.once('exit', (code, signal) => {
+      if (!listening)
+        reject(new Error(`strata serve exited (${signal ?? code}) before listening: ${output}`));
+    });
+  });
+}
