@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
