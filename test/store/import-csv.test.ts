@@ -114,6 +114,28 @@ describe('CSV import', () => {
     ]);
   });
 
+  it('refuses a NUL in any text column, naming its line and column, as the ingestion API does', async () => {
+    // Line 3's id and line 4's name hold a NUL byte; line 2 is fine; nothing is imported.
+    const file = join(dir, 'nul.csv');
+    writeFileSync(
+      file,
+      'account_id,name,created_at\nacc_n1,Fine,2024-01-01\nacc\u0000n2,B,2024-01-02\nacc_n3,C\u0000,2024-01-03\n',
+    );
+    const error = (await store
+      .importFile({ table: 'accounts', file })
+      .catch((e: unknown) => e)) as StrataError;
+    expect(error).toBeInstanceOf(StrataError);
+    const rows = (error.details as { errors: { line: number; column: string | null; reason: string }[] })
+      .errors;
+    expect(rows.map((r) => [r.line, r.column, r.reason])).toEqual([
+      [3, 'account_id', 'contains a NUL character (\\u0000), which cannot be stored'],
+      [4, 'name', 'contains a NUL character (\\u0000), which cannot be stored'],
+    ]);
+    expect(await store.query(`SELECT count(*) AS n FROM accounts WHERE account_id = 'acc_n1'`)).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it('with skipInvalid imports the valid rows and counts the rest', async () => {
     const file = join(dir, 'bad-copy.csv');
     copyFileSync(join(fixtures, 'accounts_bad.csv'), file);

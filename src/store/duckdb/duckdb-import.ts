@@ -12,7 +12,9 @@ import { locateRows } from './locate-rows.js';
 const MAX_REPORTED_ERRORS = 1000;
 
 interface Check {
+  /** The file column named in the error (SQL text expression when `columnSql`), or null for the whole row. */
   readonly column: string | null;
+  readonly columnSql?: string;
   /** SQL predicate over the staged row: true when the row is invalid. */
   readonly invalid: string;
   /** SQL text expression: the reason shown to the user. */
@@ -41,6 +43,7 @@ function stageSelect(
     select.push(`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
   }
   const guard = source.format === 'ndjson' ? '__json_ok AND ' : '';
+  const nulChecked: [fileColumn: string, text: string][] = [];
 
   for (const column of table.columns) {
     const fileColumn = mapping.sources.get(column.name);
@@ -74,6 +77,8 @@ function stageSelect(
         reason: `concat(${lit(`expected ${expectation(column.type)}, found "`)}, ${shown}, '"')`,
       });
     }
+    // File columns read as text, for the one NUL check below.
+    if (column.type === 'string') nulChecked.push([fileColumn, textOf(raw, rawType)]);
     if (column.range) {
       const [min, max] = column.range;
       const bounds = max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
@@ -83,6 +88,23 @@ function stageSelect(
         reason: `concat(${lit(`${column.name} must be ${bounds}, found `)}, ${shown})`,
       });
     }
+  }
+
+  // Text that cannot be stored is refused at the door, as the ingestion API refuses it
+  // (src/ingest/storable-text.ts): DuckDB keeps a NUL, but reading it back into JavaScript
+  // fails, so one such id would break every later command that lists it. One CASE in the
+  // staging pass names the first text column holding one, rather than a scan per column.
+  if (nulChecked.length > 0) {
+    const firstWithNul = nulChecked
+      .map(([fileColumn, text]) => `WHEN contains(${text}, chr(0)) THEN ${lit(fileColumn)}`)
+      .join(' ');
+    select.push(`CASE ${firstWithNul} END AS __nul_column`);
+    checks.push({
+      column: null,
+      columnSql: '__nul_column',
+      invalid: `${guard}__nul_column IS NOT NULL`,
+      reason: "'contains a NUL character (\\u0000), which cannot be stored'",
+    });
   }
 
   // Extra file columns are kept, not dropped: they land in traits / properties.
@@ -150,7 +172,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     const duplicate = `(${keyList}) IN (SELECT (${keyList}) FROM ${stage} GROUP BY ${keyList} HAVING count(*) > 1)`;
     const checkSql = checks.map(
       (check) =>
-        `SELECT __file, __record, __newlines, ${check.column === null ? 'NULL' : lit(check.column)} AS column_name, ${check.reason} AS reason FROM ${stage} WHERE ${check.invalid}`,
+        `SELECT __file, __record, __newlines, ${check.columnSql ?? (check.column === null ? 'NULL' : lit(check.column))} AS column_name, ${check.reason} AS reason FROM ${stage} WHERE ${check.invalid}`,
     );
     // A key seen twice in one file: the first row stands, the later ones are reported.
     checkSql.push(
