@@ -12,8 +12,9 @@ import { locateRows } from './locate-rows.js';
 const MAX_REPORTED_ERRORS = 1000;
 
 interface Check {
-  /** The file column named in the error (SQL text expression when `columnSql`), or null for the whole row. */
+  /** The file column named in the error, or null for the whole row. */
   readonly column: string | null;
+  /** Instead of `column`: a SQL text expression over the staged row that names the column. */
   readonly columnSql?: string;
   /** SQL predicate over the staged row: true when the row is invalid. */
   readonly invalid: string;
