@@ -5,6 +5,7 @@ import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 import { StrataError } from '../errors.js';
+import type { Quarantine } from '../ingest/quarantine.js';
 import {
   Batch,
   InvalidMessage,
@@ -21,6 +22,7 @@ import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js'
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
+import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerTimelineRoutes } from './timeline-routes.js';
 
@@ -46,6 +48,10 @@ export interface ServerOptions {
   readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
+  /** Records of the log that could not be applied. */
+  readonly quarantine: Quarantine;
+  /** Applies what is logged; resolves once it is in the store. */
+  readonly applyNow: () => Promise<unknown>;
   /** Told when messages are on disk, so the log is applied without waiting for the timer. */
   readonly onLogged?: () => void;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -99,7 +105,13 @@ function requireScope(keys: KeyRing, scope: Scope) {
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 4 * 2 ** 20, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 4 * 2 ** 20,
+    logger: false,
+    // A trait or property named `__proto__` is data to keep (as CSV import keeps it), not an
+    // attack to refuse: every object Strata builds from a body defines keys, never sets them.
+    onProtoPoisoning: 'ignore',
+  });
   app.decorateRequest('apiKey', null);
   // Per key when the request carries a live one, else per address (guessing keys is slow).
   await app.register(rateLimit, {
@@ -214,6 +226,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     activation: options.activation,
     webhooks: options.webhooks,
     scheduler: options.scheduler,
+    guard: requireScope(options.keys, 'admin'),
+  });
+  registerQuarantineRoutes(app, {
+    quarantine: options.quarantine,
+    log: options.log,
+    applyNow: options.applyNow,
     guard: requireScope(options.keys, 'admin'),
   });
   registerDashboardRoutes(app);
