@@ -22,6 +22,7 @@ const INTEGRATION = [
   'test/parity/**/*.test.ts',
   'test/sdks/**/*.test.ts',
   'test/server/**/*.test.ts',
+  'test/fuzz/ingestion.test.ts',
 ];
 const BROWSER = ['test/web/**/*.test.ts'];
 
