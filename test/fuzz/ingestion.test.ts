@@ -43,6 +43,7 @@ const hostileText = fc.oneof(
     "'; DROP TABLE events; --",
     "' OR '1'='1",
     '\\u0000',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a template injection attempt, sent as text
     '${process.exit()}',
     "=cmd|' /C calc'!A0",
     'x'.repeat(1100),
