@@ -4,6 +4,7 @@ import { segmentColumn } from '../compile/compile-workspace.js';
 import type { RunReport } from '../engine/run-report.js';
 import { listRuns, readRun, type StoredRun } from '../engine/run-snapshot.js';
 import { runWorkspace } from '../engine/run-workspace.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
@@ -69,7 +70,7 @@ export class Scheduler {
             if (delay > LONGEST_DELAY) return wait();
             this.run(name)
               .catch((error: Error) =>
-                process.stderr.write(`strata serve: schedule ${name}: ${error.message}\n`),
+                process.stderr.write(`strata serve: schedule ${name}: ${redactSecrets(error.message)}\n`),
               )
               .finally(() => this.arm(name));
           },

@@ -14,6 +14,7 @@ import {
   toLogged,
 } from '../ingest/segment-messages.js';
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
@@ -171,7 +172,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
     if (error instanceof StrataError)
       return reply.code(500).send({ error: error.code, message: error.message });
-    process.stderr.write(`strata serve: ${where}: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`strata serve: ${where}: ${redactSecrets(error.stack ?? error.message)}\n`);
     return reply
       .code(500)
       .send({ error: 'internal', message: 'the request failed; nothing of it was stored' });

@@ -6,6 +6,7 @@ import { type SweepResult, TriggerEngine, type TriggerResult } from '../activate
 import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
 import { readCheckpoint, WriteAheadLog, writeCheckpoint } from '../ingest/write-ahead-log.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
@@ -103,15 +104,17 @@ export async function startServer(options: {
 
   // The log keeps every message; the next round tries again.
   const applyFailed = (error: Error) => {
-    failure = error.message;
-    process.stderr.write(`strata serve: applying the log failed (it is kept, retried): ${error.message}\n`);
+    failure = redactSecrets(error.message);
+    process.stderr.write(
+      `strata serve: applying the log failed (it is kept, retried): ${redactSecrets(error.message)}\n`,
+    );
     return null;
   };
   // Ingestion must not wait on a sweep: a failed one is reported and tried again on the timer.
   const sweepFailed = (error: Error) => {
-    failure = error.message;
+    failure = redactSecrets(error.message);
     process.stderr.write(
-      `strata serve: sweeping the triggers' segments failed (retried): ${error.message}\n`,
+      `strata serve: sweeping the triggers' segments failed (retried): ${redactSecrets(error.message)}\n`,
     );
     return null;
   };

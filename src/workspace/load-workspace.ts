@@ -8,6 +8,7 @@ import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
+import { checkWebhookTargets } from './webhook-targets.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 
 export const WORKSPACE_FILE = 'strata.yaml';
@@ -201,6 +202,8 @@ export function loadWorkspace(
       checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
     });
   }
+  // A kept definition (options.text) is read to explain past runs and sends nothing.
+  if (options.text === undefined) checkWebhookTargets(parsed.data.webhooks, locate);
   for (const [name, schedule] of Object.entries(parsed.data.schedules))
     try {
       CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });
