@@ -7,6 +7,7 @@ import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { badRequest, invalidInput, PageQuery, withParsedTraits } from './answers.js';
@@ -44,8 +45,8 @@ export function registerReadRoutes(
           id: segment.id,
           framework: segment.framework,
           parent: segment.parent,
-          accounts: run?.sizes.segments[segment.id] ?? null,
-          playbook: workspace.config.playbooks?.[segment.id] ?? null,
+          accounts: ownValue(run?.sizes.segments, segment.id) ?? null,
+          playbook: ownValue(workspace.config.playbooks, segment.id) ?? null,
         })),
       };
     }),
@@ -131,7 +132,7 @@ export function registerReadRoutes(
     if (!('segments' in found)) return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [] };
     // The next action of each playbook: a first touch where the account entered in this run.
     const playbooks = found.segments.flatMap((segment) => {
-      const playbook = workspace.config.playbooks?.[segment];
+      const playbook = ownValue(workspace.config.playbooks, segment);
       if (!playbook) return [];
       const entered = !found.previousSegments.includes(segment);
       return [

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { playbookWorklist, strategyMatrix } from '../../activate/playbooks.js';
 import { StrataError } from '../../errors.js';
+import { ownValue } from '../../own-key.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from './run.js';
@@ -61,7 +62,7 @@ export async function runPlaybook(
             m.action,
             m.channel,
             m.due,
-            ...metrics.map((k) => m.metrics[k] ?? ''),
+            ...metrics.map((k) => ownValue(m.metrics, k) ?? ''),
           ]),
         ),
       ].join('\n'),
