@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
-import { badRequest, invalidInput, PageQuery } from './answers.js';
+import { badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
 
 /**
  * What the dashboard's pages show beyond segments and profiles (read or admin keys): the
@@ -34,7 +34,9 @@ export function registerAnalysisRoutes(
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
-  const { workspace, store, withStore, guard } = options;
+  const { workspace, store, withStore } = options;
+  // Every route checks its key, then its parameters' text.
+  const guard = [options.guard, refuseUnstorableText];
   const notFound = (reply: FastifyReply, message: string) =>
     reply.code(404).send({ error: 'not_found', message });
 

@@ -73,7 +73,7 @@ export async function runWebhookReplay(
   const workspace = loadWorkspace(options.workspace);
   if (options.webhook && !hasOwnKey(workspace.config.webhooks, options.webhook))
     throw new StrataError('unknown_webhook', `unknown webhook '${options.webhook}' (strata.yaml webhooks:)`);
-  const since = parseAsOf(options.since);
+  const since = parseAsOf(options.since, '--since');
   const replayed = await withActivation(workspace.dir, (db) =>
     db.replay(
       {
