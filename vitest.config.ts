@@ -9,6 +9,7 @@ import { SlowestFirst } from './test/setup/slowest-first.js';
  */
 const INTEGRATION = [
   'test/activate/exports.test.ts',
+  'test/activate/formula-exports.test.ts',
   'test/activate/playbooks.test.ts',
   'test/activate/realtime-batch.test.ts',
   'test/activate/serve-sweep.test.ts',

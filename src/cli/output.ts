@@ -48,8 +48,49 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** Thousands separators for counts. */
 export const count = (n: number): string => n.toLocaleString('en-US');
 
+/** What the machine refused, by Node's error code: the user's to fix, not a bug. */
+const MACHINE_REFUSALS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** Verbs of the file system calls that fail so, for "cannot VERB PATH". */
+const SYSCALL_VERBS: Readonly<Record<string, string>> = {
+  mkdir: 'create',
+  open: 'open',
+  write: 'write',
+  rename: 'write',
+  copyfile: 'write',
+  chmod: 'change the mode of',
+  unlink: 'remove',
+  rmdir: 'remove',
+  scandir: 'read',
+  read: 'read',
+};
+
+/**
+ * A file the machine would not let Strata read or write (a read-only workspace, a full
+ * disk) as a StrataError: "cannot write PATH: permission denied". Undefined for others.
+ */
+export function machineRefusal(error: unknown, verb?: string, path?: string): StrataError | undefined {
+  const { code, syscall, path: where } = (error ?? {}) as { code?: string; syscall?: string; path?: string };
+  const reason = code === undefined ? undefined : MACHINE_REFUSALS[code];
+  if (reason === undefined) return undefined;
+  const file = path ?? where;
+  const action = verb ?? SYSCALL_VERBS[syscall ?? ''] ?? 'use';
+  // The path is in the message, so no location (which would print it twice).
+  return new StrataError(
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'permission_denied',
+    `cannot ${action} ${file ?? 'a file'}: ${reason}`,
+  );
+}
+
 /** Prints an error for people (or as JSON) and gives the exit code: 1 for known errors, 2 for bugs. */
-export function reportError(error: unknown, output: Output): number {
+export function reportError(thrown: unknown, output: Output): number {
+  const error = machineRefusal(thrown) ?? thrown;
   if (error instanceof StrataError) {
     if (output.json) {
       print(process.stdout, `${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
