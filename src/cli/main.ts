@@ -533,6 +533,16 @@ program
     'how often every account is evaluated again for triggers whose segments move with time (30s, 5min, 1h)',
     '1min',
   )
+  .option(
+    '--request-timeout <duration>',
+    'longest time a client may take to send one request, headers and body (10s at most for the headers)',
+    '30s',
+  )
+  .option('--max-connections <n>', 'connections open at once; more are closed as they arrive', '1000')
+  .option(
+    '--trust-proxy <addresses>',
+    'the reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges (127.0.0.1,10.0.0.0/8), or true for any',
+  )
   .action(
     action(async (o) =>
       (await import('./commands/serve.js')).runServe(
@@ -543,6 +553,9 @@ program
           applyEvery: o.applyEvery as string,
           rateLimit: o.rateLimit as string,
           sweepEvery: o.sweepEvery as string,
+          requestTimeout: o.requestTimeout as string,
+          maxConnections: o.maxConnections as string,
+          ...(o.trustProxy ? { trustProxy: o.trustProxy as string } : {}),
         },
         createOutput(o),
       ),

@@ -10,7 +10,7 @@ import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
-import { buildServer } from './app.js';
+import { buildServer, type ServerOptions } from './app.js';
 import { ProfileViews } from './profile-view.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -55,6 +55,8 @@ export async function startServer(options: {
   readonly applyEveryMs?: number;
   readonly bodyLimit?: number;
   readonly rateLimit?: number;
+  readonly limits?: ServerOptions['limits'];
+  readonly trustProxy?: ServerOptions['trustProxy'];
   /** Told after each apply that changed something. */
   readonly onApplied?: (result: ApplyResult) => void;
   /** Webhook retries: the first delay (default 1 s) and the longest (default 1 h). */
@@ -209,6 +211,8 @@ export async function startServer(options: {
     version,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     activation,
     webhooks,
     scheduler,

@@ -1,4 +1,6 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { StrataError } from '../../errors.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../../server/connection-limits.js';
 import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
@@ -25,6 +27,34 @@ export function parseInterval(text: string): number | undefined {
 }
 
 /**
+ * `--trust-proxy`: `true` (any peer may name the client: only when nothing reaches the server
+ * but through the proxy), or the proxies' addresses and CIDR ranges, comma-separated
+ * (`127.0.0.1`, `10.0.0.0/8`, `loopback`). A hop count is refused: it cannot tell the proxy
+ * from a client that writes X-Forwarded-For itself, so Fastify ignores it.
+ */
+export function parseTrustProxy(text: string): true | string[] {
+  if (text.trim() === 'true') return true;
+  const fail = (why: string) =>
+    new StrataError(
+      'invalid_argument',
+      `--trust-proxy ${text}: ${why}; expected true, or the proxies' addresses or CIDR ranges separated by commas (127.0.0.1,10.0.0.0/8 or loopback)`,
+    );
+  if (/^\s*\d+\s*$/.test(text))
+    throw fail('a hop count cannot tell the proxy from a client that sends X-Forwarded-For itself');
+  const addresses = text
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '');
+  if (addresses.length === 0) throw fail('no address');
+  try {
+    proxyAddr.compile(addresses);
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
+  return addresses;
+}
+
+/**
  * `strata serve [--port N] [--host H]`: the HTTP API until SIGINT or SIGTERM, then a clean
  * stop (what is logged is applied to the store first). Binds to loopback unless told.
  */
@@ -36,6 +66,9 @@ export async function runServe(
     applyEvery: string;
     rateLimit: string;
     sweepEvery?: string;
+    requestTimeout?: string;
+    maxConnections?: string;
+    trustProxy?: string;
   },
   output: Output,
 ) {
@@ -61,6 +94,25 @@ export async function runServe(
       'invalid_argument',
       `--sweep-every ${options.sweepEvery}: expected a duration from 100ms to 7d such as 30s, 5min or 1h (minutes are min)`,
     );
+  const requestTimeoutMs =
+    options.requestTimeout === undefined
+      ? DEFAULT_CONNECTION_LIMITS.requestTimeoutMs
+      : parseInterval(options.requestTimeout);
+  if (requestTimeoutMs === undefined)
+    throw new StrataError(
+      'invalid_argument',
+      `--request-timeout ${options.requestTimeout}: expected a duration from 100ms to 7d such as 30s or 2min`,
+    );
+  const maxConnections =
+    options.maxConnections === undefined
+      ? DEFAULT_CONNECTION_LIMITS.maxConnections
+      : Number(options.maxConnections);
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new StrataError(
+      'invalid_argument',
+      `--max-connections ${options.maxConnections}: expected a whole number of connections, at least 1`,
+    );
+  const trustProxy = options.trustProxy === undefined ? undefined : parseTrustProxy(options.trustProxy);
   const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -73,6 +125,8 @@ export async function runServe(
       applyEveryMs,
       rateLimit,
       sweepEveryMs,
+      limits: { requestTimeoutMs, maxConnections },
+      ...(trustProxy === undefined ? {} : { trustProxy }),
     });
   } catch (error) {
     await store.close();
