@@ -9,6 +9,7 @@ import { SlowestFirst } from './test/setup/slowest-first.js';
  */
 const INTEGRATION = [
   'test/activate/exports.test.ts',
+  'test/activate/formula-exports.test.ts',
   'test/activate/playbooks.test.ts',
   'test/activate/realtime-batch.test.ts',
   'test/activate/serve-sweep.test.ts',
@@ -22,6 +23,7 @@ const INTEGRATION = [
   'test/parity/**/*.test.ts',
   'test/sdks/**/*.test.ts',
   'test/server/**/*.test.ts',
+  'test/fuzz/ingestion.test.ts',
 ];
 const BROWSER = ['test/web/**/*.test.ts'];
 

@@ -1,4 +1,5 @@
 import type { ConditionNode, MetricNode } from '../compile/ast.js';
+import { ownValue } from '../own-key.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
 /**
@@ -53,7 +54,7 @@ export function segmentDependence(workspace: Workspace, segments: readonly strin
     const key = `${metrics === workspace.metrics ? '' : '\u0000'}${name}`;
     if (seen.has(key)) return;
     seen.add(key);
-    const node = metrics[name];
+    const node = ownValue(metrics, name);
     // A metric not declared is a built-in or an account column (see resolve-language.ts).
     if (!node) {
       if (TIMED_BUILTINS.has(name)) found.time = true;

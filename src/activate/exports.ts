@@ -1,5 +1,8 @@
 import { exportAssignments } from '../analytics/abtest/abtest.js';
+import type { MetricNode } from '../compile/ast.js';
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
+import { MetricCompiler } from '../compile/metric-sql.js';
+import { formulaSafe } from '../dialect/formula-safe.js';
 import { readRun, type StoredRun, schemeColumn } from '../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { ExportFormat, Store } from '../store/store.js';
@@ -33,12 +36,23 @@ export interface ExportRequest {
   readonly test?: string;
 }
 
-export async function exportData(store: Store, request: ExportRequest) {
+/**
+ * Writes an export. `metrics` (the workspace's) tells which metric columns hold text. In CSV,
+ * every text column is formula-safe (src/dialect/formula-safe.ts): a cell starting with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return, and not a number, gets a leading `'`.
+ */
+export async function exportData(
+  store: Store,
+  request: ExportRequest,
+  metrics: Readonly<Record<string, MetricNode>> = {},
+) {
   if (request.what === 'ab') {
     if (!request.test) throw new StrataError('invalid_argument', 'export ab needs --test <name>');
     const rows = await exportAssignments(store, request.test, request.path, request.format);
     return { rows, path: request.path, runId: null };
   }
+  const text = (expression: string) =>
+    request.format === 'csv' ? formulaSafe(store.dialect, expression) : expression;
   const run = await readRun(store, request.run);
   if (request.segment !== undefined && !run.segments.includes(request.segment))
     throw new StrataError(
@@ -47,18 +61,21 @@ export async function exportData(store: Store, request: ExportRequest) {
     );
   const select =
     request.what === 'memberships'
-      ? membershipsSql(store, run, request.segment)
+      ? membershipsSql(store, run, text, request.segment)
       : request.what === 'metrics'
-        ? metricsSql(store, run, request.segment)
-        : crmSql(store, run, request.layout ?? 'hubspot', request.segment);
+        ? metricsSql(store, run, text, (name) => MetricCompiler.isText(name, metrics), request.segment)
+        : crmSql(store, run, text, request.layout ?? 'hubspot', request.segment);
   const rows = await store.exportFile(select, request.path, request.format);
   return { rows, path: request.path, runId: run.runId };
 }
 
+/** A text column as the export writes it (formula-safe in CSV). */
+type Cell = (expression: string) => string;
+
 const only = (store: Store, segment?: string) =>
   segment === undefined ? '1 = 1' : store.dialect.quoteIdentifier(segmentColumn(segment));
 
-function membershipsSql(store: Store, run: StoredRun, segment?: string): string {
+function membershipsSql(store: Store, run: StoredRun, text: Cell, segment?: string): string {
   const { literal: lit, quoteIdentifier: q } = store.dialect;
   const segments = segment === undefined ? run.segments : [segment];
   if (segments.length === 0)
@@ -67,39 +84,52 @@ function membershipsSql(store: Store, run: StoredRun, segment?: string): string 
     (id) =>
       `SELECT ${lit(run.runId)} AS run_id, ${lit(run.asOf)} AS as_of, account_id, ${lit(id)} AS segment FROM ${run.table} WHERE ${q(segmentColumn(id))}`,
   );
-  return `SELECT run_id, as_of, account_id, segment FROM (${parts.join(' UNION ALL ')}) m ORDER BY account_id, segment`;
+  return `SELECT run_id, as_of, ${text('account_id')} AS account_id, ${text('segment')} AS segment
+          FROM (${parts.join(' UNION ALL ')}) m ORDER BY m.account_id, m.segment`;
 }
 
-function metricsSql(store: Store, run: StoredRun, segment?: string): string {
+function metricsSql(
+  store: Store,
+  run: StoredRun,
+  text: Cell,
+  isText: (metric: string) => boolean,
+  segment?: string,
+): string {
   const q = store.dialect.quoteIdentifier;
   // Account columns a metric of the same name (mrr) does not already give.
   const traits = ['name', 'plan', 'mrr'].filter((column) => !run.metrics.includes(column));
-  const columns = [...traits, ...run.metrics.map((name) => `${q(metricColumn(name))} AS ${q(name)}`)];
-  return `SELECT account_id, ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
+  const columns = [
+    ...traits.map((column) => (column === 'mrr' ? column : `${text(column)} AS ${q(column)}`)),
+    ...run.metrics.map((name) => {
+      const column = q(metricColumn(name));
+      return `${isText(name) ? text(column) : column} AS ${q(name)}`;
+    }),
+  ];
+  return `SELECT ${text('account_id')} AS account_id, ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
           WHERE ${only(store, segment)} ORDER BY account_id`;
 }
 
-function crmSql(store: Store, run: StoredRun, layout: CrmLayout, segment?: string): string {
+function crmSql(store: Store, run: StoredRun, text: Cell, layout: CrmLayout, segment?: string): string {
   const { literal: lit, quoteIdentifier: q } = store.dialect;
   const tags = store.dialect.joinPresent(
     run.segments.map((id) => `CASE WHEN ${q(segmentColumn(id))} THEN ${lit(id)} END`),
     lit(';'),
   );
-  const primary = run.schemes.map((scheme) => ({ scheme, column: q(schemeColumn(scheme)) }));
+  const primary = run.schemes.map((scheme) => ({ scheme, column: text(q(schemeColumn(scheme))) }));
   const columns =
     layout === 'hubspot'
       ? [
-          `domain AS ${q('Company Domain Name')}`,
-          `name AS ${q('Company name')}`,
-          `${tags} AS ${q('Strata Segments')}`,
+          `${text('domain')} AS ${q('Company Domain Name')}`,
+          `${text('name')} AS ${q('Company name')}`,
+          `${text(tags)} AS ${q('Strata Segments')}`,
           ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata ${scheme}`)}`),
-          `account_id AS ${q('Strata Account ID')}`,
+          `${text('account_id')} AS ${q('Strata Account ID')}`,
         ]
       : [
-          `account_id AS ${q('Strata_Account_Id__c')}`,
-          `name AS ${q('Name')}`,
-          `domain AS ${q('Website')}`,
-          `${tags} AS ${q('Strata_Segments__c')}`,
+          `${text('account_id')} AS ${q('Strata_Account_Id__c')}`,
+          `${text('name')} AS ${q('Name')}`,
+          `${text('domain')} AS ${q('Website')}`,
+          `${text(tags)} AS ${q('Strata_Segments__c')}`,
           ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata_${salesforceName(scheme)}__c`)}`),
         ];
   return `SELECT ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)

@@ -1,6 +1,7 @@
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { previousRun, readRun, type StoredRun } from '../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { CADENCE_DAYS, type Playbook, playbookSchema } from '../workspace/workspace-schema.js';
@@ -19,7 +20,7 @@ export function playbookOf(workspace: Workspace, segment: string): Playbook {
   const ids = workspace.segments.map((s) => s.id);
   if (!ids.includes(segment))
     throw new StrataError('unknown_segment', `unknown segment '${segment}'${didYouMean(segment, ids)}`);
-  const raw = workspace.config.playbooks?.[segment];
+  const raw = ownValue(workspace.config.playbooks, segment);
   if (!raw)
     throw new StrataError(
       'no_playbook',
@@ -112,7 +113,7 @@ export async function playbookWorklist(
 export async function strategyMatrix(store: Store, workspace: Workspace, runId?: number) {
   const run: StoredRun = await readRun(store, runId);
   const segments = workspace.segments.filter(
-    (s) => workspace.config.playbooks?.[s.id] && run.segments.includes(s.id),
+    (s) => hasOwnKey(workspace.config.playbooks, s.id) && run.segments.includes(s.id),
   );
   const { dialect } = store;
   const q = dialect.quoteIdentifier;
@@ -133,8 +134,8 @@ export async function strategyMatrix(store: Store, workspace: Workspace, runId?:
     runId: run.runId,
     asOf: run.asOf,
     rows: segments.map((s, i) => {
-      const playbook = playbookSchema.parse(workspace.config.playbooks?.[s.id]);
-      const accounts = run.sizes.segments[s.id] ?? 0;
+      const playbook = playbookSchema.parse(ownValue(workspace.config.playbooks, s.id));
+      const accounts = ownValue(run.sizes.segments, s.id) ?? 0;
       return {
         segment: s.id,
         framework: s.framework,

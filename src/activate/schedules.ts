@@ -4,6 +4,9 @@ import { segmentColumn } from '../compile/compile-workspace.js';
 import type { RunReport } from '../engine/run-report.js';
 import { listRuns, readRun, type StoredRun } from '../engine/run-snapshot.js';
 import { runWorkspace } from '../engine/run-workspace.js';
+import { StrataError } from '../errors.js';
+import { ownValue } from '../own-key.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
@@ -51,9 +54,16 @@ export class Scheduler {
     for (const timer of this.timers.values()) clearTimeout(timer);
   }
 
+  /** The schedule `name` of strata.yaml; a name it does not declare (`toString`, say) is an error. */
+  private schedule(name: string): { cron: string } {
+    const schedule = ownValue(this.workspace.config.schedules, name);
+    if (!schedule) throw new StrataError('unknown_schedule', `no schedule '${name}' in strata.yaml`);
+    return schedule;
+  }
+
   /** When a schedule fires next. */
   next(name: string, after = new Date()): Date {
-    const { cron } = this.workspace.config.schedules[name] as { cron: string };
+    const { cron } = this.schedule(name);
     return CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: after }).next().toDate();
   }
 
@@ -69,7 +79,7 @@ export class Scheduler {
             if (delay > LONGEST_DELAY) return wait();
             this.run(name)
               .catch((error: Error) =>
-                process.stderr.write(`strata serve: schedule ${name}: ${error.message}\n`),
+                process.stderr.write(`strata serve: schedule ${name}: ${redactSecrets(error.message)}\n`),
               )
               .finally(() => this.arm(name));
           },
@@ -82,6 +92,7 @@ export class Scheduler {
 
   /** Runs the schedule now: a full run, then its transitions to the subscribed webhooks. */
   async run(name: string): Promise<ScheduledRun> {
+    this.schedule(name);
     const webhooks = Object.entries(this.workspace.config.webhooks).filter(([, w]) =>
       w.schedules.includes(name),
     );

@@ -662,6 +662,27 @@ webhooks
     ),
   );
 
+const ingest = program.command('ingest').description('the ingestion log of strata serve');
+ingest
+  .command('quarantine')
+  .description('logged records that could not be applied; --replay applies them again')
+  .option('--replay', 'apply them again (after a fix); those that still fail stay')
+  .option('--repair', 'with --replay: remove NULs and replace broken characters (lone surrogates) first')
+  .option('--id <id...>', 'only these records')
+  .action(
+    action(async (o) =>
+      (await import('./commands/ingest.js')).runIngestQuarantine(
+        {
+          workspace: o.workspace,
+          ...(o.replay ? { replay: true } : {}),
+          ...(o.repair ? { repair: true } : {}),
+          ...(o.id ? { id: o.id as string[] } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
 const keys = program.command('keys').description('API keys for `strata serve` (stored hashed)');
 keys
   .command('create')

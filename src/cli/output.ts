@@ -1,4 +1,10 @@
 import { StrataError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
+
+/** Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a log. */
+function print(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(redactSecrets(text));
+}
 
 /** How a command speaks: readable tables for people, one JSON document with --json. */
 export interface Output {
@@ -16,10 +22,10 @@ export function createOutput(options: { json?: boolean; debug?: boolean }): Outp
     json,
     debug: options.debug ?? false,
     say: (text) => {
-      if (!json) process.stdout.write(`${text}\n`);
+      if (!json) print(process.stdout, `${text}\n`);
     },
     result: (value, render) => {
-      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
+      print(process.stdout, json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
     },
   };
 }
@@ -42,33 +48,76 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 /** Thousands separators for counts. */
 export const count = (n: number): string => n.toLocaleString('en-US');
 
+/** What the machine refused, by Node's error code: the user's to fix, not a bug. */
+const MACHINE_REFUSALS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** Verbs of the file system calls that fail so, for "cannot VERB PATH". */
+const SYSCALL_VERBS: Readonly<Record<string, string>> = {
+  mkdir: 'create',
+  open: 'open',
+  write: 'write',
+  rename: 'write',
+  copyfile: 'write',
+  chmod: 'change the mode of',
+  unlink: 'remove',
+  rmdir: 'remove',
+  scandir: 'read',
+  read: 'read',
+};
+
+/**
+ * A file the machine would not let Strata read or write (a read-only workspace, a full
+ * disk) as a StrataError: "cannot write PATH: permission denied". Undefined for others.
+ */
+export function machineRefusal(error: unknown, verb?: string, path?: string): StrataError | undefined {
+  const { code, syscall, path: where } = (error ?? {}) as { code?: string; syscall?: string; path?: string };
+  const reason = code === undefined ? undefined : MACHINE_REFUSALS[code];
+  if (reason === undefined) return undefined;
+  const file = path ?? where;
+  const action = verb ?? SYSCALL_VERBS[syscall ?? ''] ?? 'use';
+  // The path is in the message, so no location (which would print it twice).
+  return new StrataError(
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'permission_denied',
+    `cannot ${action} ${file ?? 'a file'}: ${reason}`,
+  );
+}
+
 /** Prints an error for people (or as JSON) and gives the exit code: 1 for known errors, 2 for bugs. */
-export function reportError(error: unknown, output: Output): number {
+export function reportError(thrown: unknown, output: Output): number {
+  const error = machineRefusal(thrown) ?? thrown;
   if (error instanceof StrataError) {
     if (output.json) {
-      process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+      print(process.stdout, `${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
     } else {
-      process.stderr.write(`error: ${error.describe()}\n`);
+      print(process.stderr, `error: ${error.describe()}\n`);
       const details = error.details as {
         errors?: { file: string; line: number; column: string | null; reason: string }[];
       };
       const rows = details?.errors ?? [];
       for (const row of rows.slice(0, 20)) {
-        process.stderr.write(
+        print(
+          process.stderr,
           `  ${row.file}:${row.line}${row.column ? ` [${row.column}]` : ''}: ${row.reason}\n`,
         );
       }
       if (rows.length > 20)
-        process.stderr.write(`  ... and more (use --json for the first ${rows.length})\n`);
-      if (output.debug && error.stack) process.stderr.write(`${error.stack}\n`);
+        print(process.stderr, `  ... and more (use --json for the first ${rows.length})\n`);
+      if (output.debug && error.stack) print(process.stderr, `${error.stack}\n`);
     }
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (output.json)
-    process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
+    print(process.stdout, `${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
   else
-    process.stderr.write(
+    print(
+      process.stderr,
       `error: ${message}\n${output.debug && error instanceof Error ? error.stack : '(run with --debug for details)'}\n`,
     );
   return 2;

@@ -1,5 +1,6 @@
 import type { Dialect, SqlValue } from '../dialect/dialect.js';
 import { TABLES } from '../model/tables.js';
+import { ownValue } from '../own-key.js';
 import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from './ast.js';
 import { MetricCompiler } from './metric-sql.js';
 import { clusterSql, modelSql } from './model-sql.js';
@@ -157,14 +158,14 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   };
   /** A metric's column in the final layer (percentiles and RFM scores come from the window layers). */
   const metricRef = (name: string): string => {
-    const node = input.metrics[name];
+    const node = ownValue(input.metrics, name);
     if (node?.kind === 'rfm') return rfmRef(node);
     if (node?.kind === 'model') return derived(modelSql(dialect, node.scorer, featureColumns(node.scorer)));
     if (node?.kind === 'cluster')
       return derived(clusterSql(dialect, node.scorer, featureColumns(node.scorer)));
     if (node?.kind !== 'percentile') return base(metrics.expression(name));
     // The percentile of a percentile is the same ranks: rank once.
-    const inner = input.metrics[node.metric];
+    const inner = ownValue(input.metrics, node.metric);
     return inner?.kind === 'percentile' ? metricRef(node.metric) : rank(metricRef(node.metric));
   };
 
@@ -209,7 +210,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   /** The percentile rank (0-100) a rank condition compares. */
   const rankOf = (node: Extract<ConditionNode, { kind: 'rank' }>) => {
     // Ranking a percentile metric again gives the same ranks: use it as it is.
-    const kind = input.metrics[node.metric]?.kind;
+    const kind = ownValue(input.metrics, node.metric)?.kind;
     if (kind === 'percentile') return metricRef(node.metric);
     return rank(
       kind === 'model' || kind === 'cluster' ? metricRef(node.metric) : base(metrics.expression(node.metric)),

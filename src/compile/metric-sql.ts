@@ -1,6 +1,7 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { StrataError } from '../errors.js';
 import { TABLES } from '../model/tables.js';
+import { ownValue } from '../own-key.js';
 import type { EventFilter, MetricNode, Moment } from './ast.js';
 import type { ScanRegistry } from './scan-registry.js';
 
@@ -33,7 +34,7 @@ export class MetricCompiler {
 
   /** Whether a metric holds text (compared with eq / in) rather than a number. */
   static isText(name: string, metrics: Readonly<Record<string, MetricNode>>): boolean {
-    const node = metrics[name];
+    const node = ownValue(metrics, name);
     return (
       TEXT_METRICS.has(name) ||
       (node?.kind === 'builtin' && TEXT_METRICS.has(node.name)) ||
@@ -95,7 +96,7 @@ export class MetricCompiler {
 
   /** SQL for metric `name` as of `shiftDays` before the evaluation time. */
   expression(name: string, shiftDays = 0): string {
-    const node = this.metrics[name];
+    const node = ownValue(this.metrics, name);
     if (!node) throw new StrataError('unknown_metric', `unknown metric '${name}'`);
     return this.node(node, shiftDays, name);
   }

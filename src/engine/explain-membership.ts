@@ -9,6 +9,7 @@ import {
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { Explanation } from '../ml/predict.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace } from './definition-versions.js';
@@ -89,7 +90,7 @@ export interface AccountExplanation {
 
 /** The score components of a metric, if it is a score. */
 function scoreOf(workspace: Workspace, metric: string) {
-  const node = workspace.metrics[metric];
+  const node = ownValue(workspace.metrics, metric);
   return node?.kind === 'score' ? node.components : null;
 }
 

@@ -1,6 +1,7 @@
 import type { ConditionNode } from '../compile/ast.js';
 import { conditionPaths } from '../compile/compile-workspace.js';
 import { type Explanation, explainAccount } from '../ml/predict.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { implicitModelMetric } from '../workspace/model-files.js';
@@ -17,7 +18,7 @@ const TOP_DRIVERS = 5;
 
 /** The saved model behind a metric (declared `{ model: }` or `<name>_probability`), if any. */
 function modelRef(workspace: Workspace, metric: string): string | null {
-  const node = workspace.metrics[metric] ?? implicitModelMetric(workspace.dir, metric);
+  const node = ownValue(workspace.metrics, metric) ?? implicitModelMetric(workspace.dir, metric);
   return node?.kind === 'model' ? node.ref : null;
 }
 

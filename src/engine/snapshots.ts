@@ -1,5 +1,6 @@
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import { sourceAt, type Workspace } from '../workspace/load-workspace.js';
 import { listRuns, type StoredRun, schemeColumn } from './run-snapshot.js';
@@ -106,7 +107,7 @@ export async function segmentDetail(store: Store, workspace: Workspace, id: stri
   const history = runs.map((r) => ({
     run_id: r.runId,
     as_of: r.asOf,
-    accounts: r.sizes.segments[id] ?? null,
+    accounts: ownValue(r.sizes.segments, id) ?? null,
   }));
   const last = runs[runs.length - 1];
   const pairs =
@@ -116,7 +117,7 @@ export async function segmentDetail(store: Store, workspace: Workspace, id: stri
   return {
     segment: id,
     definition: sourceAt(workspace, ['segments', id]) ?? '',
-    playbook: workspace.config.playbooks?.[id] ?? null,
+    playbook: ownValue(workspace.config.playbooks, id) ?? null,
     history,
     overlaps: pairs.map((p) => ({ segment: p.a === id ? p.b : p.a, accounts: p.both, jaccard: p.jaccard })),
   };

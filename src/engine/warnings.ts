@@ -1,5 +1,6 @@
 import type { ConditionNode } from '../compile/ast.js';
 import { segmentColumn } from '../compile/compile-workspace.js';
+import { hasOwnKey } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { listRuns, type Snapshot, type StoredRun } from './run-snapshot.js';
@@ -77,7 +78,9 @@ export async function runWarnings(store: Store, workspace: Workspace, run: Store
     }
   }
   // One line for all segments without a playbook: the list matters, not 20 lines of it.
-  const orphans = workspace.segments.filter((s) => !workspace.config.playbooks?.[s.id]).map((s) => s.id);
+  const orphans = workspace.segments
+    .filter((s) => !hasOwnKey(workspace.config.playbooks, s.id))
+    .map((s) => s.id);
   if (orphans.length > 0) {
     warnings.push({
       code: 'no_playbook',
@@ -113,7 +116,7 @@ export async function runWarnings(store: Store, workspace: Workspace, run: Store
   // built from the other. Descriptive segments (no playbook) overlap by nature.
   const sameScheme = (a: string, b: string) =>
     Object.values(workspace.config.schemes).some((s) => s.order.includes(a) && s.order.includes(b));
-  const acted = (id: string) => Boolean(workspace.config.playbooks?.[id]);
+  const acted = (id: string) => hasOwnKey(workspace.config.playbooks, id);
   // Only segments with a playbook can conflict: the self-join stays small.
   const actedIds = workspace.segments.map((s) => s.id).filter(acted);
   const pairs =

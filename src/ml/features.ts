@@ -4,6 +4,7 @@ import { MetricCompiler } from '../compile/metric-sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { TABLES } from '../model/tables.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../workspace/metric-closure.js';
@@ -160,7 +161,7 @@ function currentOnlyTraits(
   seen.add(node);
   const trait = (name: string) => (STATIC_TRAITS.has(name) || history.has(name) ? [] : [name]);
   const input = (name: string) => {
-    const inner = metrics[name] ?? STANDARD[name];
+    const inner = ownValue(metrics, name) ?? ownValue(STANDARD, name);
     return inner ? currentOnlyTraits(inner, metrics, history, seen) : [];
   };
   switch (node.kind) {

@@ -1,3 +1,5 @@
+import { ownValue } from '../own-key.js';
+
 /**
  * The Strata data model (DESIGN section 2) as engine-neutral data: every store,
  * importer and generator reads its tables from here, so a column is named once.
@@ -187,5 +189,5 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** Looks a table up by name, or returns undefined for a name that is not in the model. */
 export function findTable(name: string): Table | undefined {
-  return (TABLES as Record<string, Table>)[name];
+  return ownValue(TABLES as Record<string, Table>, name);
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
+import { hasOwnKey } from '../own-key.js';
 import { invalidInput } from './answers.js';
 
 /**
@@ -60,7 +61,7 @@ export function registerAdminRoutes(
     { preHandler: options.guard },
     async (request, reply) => {
       const { name } = request.params;
-      if (!(name in options.scheduler.schedules))
+      if (!hasOwnKey(options.scheduler.schedules, name))
         return reply.code(404).send({ error: 'not_found', message: `no schedule '${name}' in strata.yaml` });
       const { report, events } = await options.scheduler.run(name);
       void options.webhooks.deliverDue();

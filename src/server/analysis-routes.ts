@@ -12,11 +12,12 @@ import { listRuns } from '../engine/run-snapshot.js';
 import { runWarnings } from '../engine/warnings.js';
 import { StrataError } from '../errors.js';
 import { type ClusterMap, mapClusters, readClustering } from '../ml/cluster-map.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
-import { badRequest, invalidInput, PageQuery } from './answers.js';
+import { badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
 
 /**
  * What the dashboard's pages show beyond segments and profiles (read or admin keys): the
@@ -33,7 +34,9 @@ export function registerAnalysisRoutes(
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
-  const { workspace, store, withStore, guard } = options;
+  const { workspace, store, withStore } = options;
+  // Every route checks its key, then its parameters' text.
+  const guard = [options.guard, refuseUnstorableText];
   const notFound = (reply: FastifyReply, message: string) =>
     reply.code(404).send({ error: 'not_found', message });
 
@@ -62,21 +65,21 @@ export function registerAnalysisRoutes(
         meanHealth: number(totals?.health),
         retention: run ? await trailingRetention(store, new Date(run.asOf)) : null,
         segments: workspace.segments.map((segment) => {
-          const now = run?.sizes.segments[segment.id] ?? null;
-          const before = previous?.sizes.segments[segment.id];
+          const now = ownValue(run?.sizes.segments, segment.id) ?? null;
+          const before = ownValue(previous?.sizes.segments, segment.id);
           return {
             id: segment.id,
             framework: segment.framework,
             accounts: now,
             change: now === null || before === undefined ? null : now - before,
-            playbook: Boolean(workspace.config.playbooks?.[segment.id]),
+            playbook: hasOwnKey(workspace.config.playbooks, segment.id),
           };
         }),
         schemes: Object.entries(run?.schemeOrder ?? {}).map(([scheme, { order, fallback }]) => ({
           scheme,
           primary: [...order, fallback].map((segment) => {
-            const now = run?.sizes.schemes[scheme]?.[segment] ?? 0;
-            const before = previous?.sizes.schemes[scheme]?.[segment];
+            const now = ownValue(run?.sizes.schemes[scheme], segment) ?? 0;
+            const before = ownValue(previous?.sizes.schemes[scheme], segment);
             return { segment, accounts: now, change: before === undefined ? null : now - before };
           }),
         })),
@@ -288,7 +291,7 @@ export function registerAnalysisRoutes(
     '/v1/funnels/:name',
     { preHandler: guard },
     async (request, reply) => {
-      const funnel = workspace.config.funnels?.[request.params.name];
+      const funnel = ownValue(workspace.config.funnels, request.params.name);
       if (!funnel) return notFound(reply, `no funnel '${request.params.name}' in strata.yaml (funnels:)`);
       const withinDays = parseWindowDays(funnel.within);
       if (withinDays === undefined)

@@ -5,6 +5,7 @@ import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 import { StrataError } from '../errors.js';
+import type { Quarantine } from '../ingest/quarantine.js';
 import {
   Batch,
   InvalidMessage,
@@ -13,6 +14,7 @@ import {
   toLogged,
 } from '../ingest/segment-messages.js';
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
@@ -29,6 +31,7 @@ import { inlineScriptHashes, registerDashboardRoutes } from './dashboard-routes.
 import { liveKey, requireKeyForBody, requireScope } from './key-guard.js';
 import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
+import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReadRoutes } from './read-routes.js';
 import { securityHeaders } from './security-headers.js';
 import { registerTimelineRoutes } from './timeline-routes.js';
@@ -55,6 +58,10 @@ export interface ServerOptions {
   readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
+  /** Records of the log that could not be applied. */
+  readonly quarantine: Quarantine;
+  /** Applies what is logged; resolves once it is in the store. */
+  readonly applyNow: () => Promise<unknown>;
   /** Told when messages are on disk, so the log is applied without waiting for the timer. */
   readonly onLogged?: () => void;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -93,6 +100,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 4 * 2 ** 20,
     logger: false,
+    // A trait or property named `__proto__` is data to keep (as CSV import keeps it), not an
+    // attack to refuse: every object Strata builds from a body defines keys, never sets them.
+    onProtoPoisoning: 'ignore',
     trustProxy: options.trustProxy === true ? true : options.trustProxy ? [...options.trustProxy] : false,
     ...timeoutOptions(limits),
   });
@@ -145,7 +155,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
     if (error instanceof StrataError)
       return reply.code(500).send({ error: error.code, message: error.message });
-    process.stderr.write(`strata serve: ${where}: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`strata serve: ${where}: ${redactSecrets(error.stack ?? error.message)}\n`);
     return reply
       .code(500)
       .send({ error: 'internal', message: 'the request failed; nothing of it was stored' });
@@ -200,6 +210,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     activation: options.activation,
     webhooks: options.webhooks,
     scheduler: options.scheduler,
+    guard: requireScope(options.keys, 'admin'),
+  });
+  registerQuarantineRoutes(app, {
+    quarantine: options.quarantine,
+    log: options.log,
+    applyNow: options.applyNow,
     guard: requireScope(options.keys, 'admin'),
   });
   registerDashboardRoutes(app, PUBLIC_FILES);

@@ -194,7 +194,11 @@ export function openApiDocument(version: string) {
         'Who entered and left the segment, newest run first, each with the run, definition version, cause and the leaves that changed',
         [
           id('Segment id'),
-          query('since', { type: 'string', format: 'date-time' }, 'Only runs as of this time or later'),
+          query(
+            'since',
+            { type: 'string' },
+            'Only runs as of this time or later: an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z; UTC without an offset) or a window back from now (30d, 12w)',
+          ),
           query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
           query('offset', { type: 'integer', minimum: 0, default: 0 }, 'First row'),
         ],
@@ -244,6 +248,40 @@ export function openApiDocument(version: string) {
           },
           responses: {
             '200': { description: '{ replayed: n }' },
+            '403': { $ref: '#/components/responses/Forbidden' },
+          },
+        },
+      },
+      '/v1/admin/ingest/quarantine': {
+        get: {
+          summary: 'Logged records that could not be applied, with why (admin keys)',
+          security: [{ bearer: [] }],
+          responses: {
+            '200': { description: '{ records: [{ id, quarantinedAt, reason, record, unreadable }] }' },
+            '403': { $ref: '#/components/responses/Forbidden' },
+          },
+        },
+      },
+      '/v1/admin/ingest/quarantine/replay': {
+        post: {
+          summary:
+            'Write quarantined records to the log again and apply them; repair removes NULs and broken characters first (admin keys)',
+          security: [{ bearer: [] }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    ids: { type: 'array', items: { type: 'string' } },
+                    repair: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '{ replayed: [id], stillQuarantined: [record] }' },
             '403': { $ref: '#/components/responses/Forbidden' },
           },
         },

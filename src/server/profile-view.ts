@@ -2,7 +2,7 @@ import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { listRuns, previousRun, type StoredRun, schemeColumn } from '../engine/run-snapshot.js';
 import { TABLES } from '../model/tables.js';
 import type { Store } from '../store/store.js';
-import { withParsedTraits } from './answers.js';
+import { answerRow } from './answers.js';
 
 /**
  * The profile API's view of the latest run, held in memory so that a profile is answered
@@ -158,7 +158,7 @@ class RunView {
 function accountRow(row: Row): Row {
   const account: Row = {};
   for (const column of TABLES.accounts.columns) account[column.name] = row[`a_${column.name}`] ?? null;
-  return withParsedTraits(account);
+  return answerRow(TABLES.accounts, account);
 }
 
 export class ProfileViews {
@@ -211,7 +211,7 @@ export class ProfileViews {
       ),
     );
     if (!row) return null;
-    const account = withParsedTraits(row);
+    const account = answerRow(TABLES.accounts, row);
     return { account, run: view ? { runId: view.run.runId, asOf: view.run.asOf } : null };
   }
 
@@ -228,7 +228,7 @@ export class ProfileViews {
       for (const row of rows) {
         const i = view.position(String(row.account_id));
         if (i === undefined) continue;
-        const account = withParsedTraits(row);
+        const account = answerRow(TABLES.accounts, row);
         view.accounts.set(i, JSON.stringify(account));
       }
     }

@@ -7,9 +7,11 @@ import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
 import { explainAccount } from '../ml/predict.js';
+import { TABLES } from '../model/tables.js';
+import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { badRequest, invalidInput, PageQuery, withParsedTraits } from './answers.js';
+import { answerRow, badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
 import type { ProfileViews } from './profile-view.js';
 
 /**
@@ -29,7 +31,9 @@ export function registerReadRoutes(
     readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   },
 ): void {
-  const { workspace, store, withStore, guard, profiles } = options;
+  const { workspace, store, withStore, profiles } = options;
+  // Every route checks its key, then its parameters' text.
+  const guard = [options.guard, refuseUnstorableText];
   const notFound = (reply: FastifyReply, message: string) =>
     reply.code(404).send({ error: 'not_found', message });
   const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
@@ -44,8 +48,8 @@ export function registerReadRoutes(
           id: segment.id,
           framework: segment.framework,
           parent: segment.parent,
-          accounts: run?.sizes.segments[segment.id] ?? null,
-          playbook: workspace.config.playbooks?.[segment.id] ?? null,
+          accounts: ownValue(run?.sizes.segments, segment.id) ?? null,
+          playbook: ownValue(workspace.config.playbooks, segment.id) ?? null,
         })),
       };
     }),
@@ -131,7 +135,7 @@ export function registerReadRoutes(
     if (!('segments' in found)) return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [] };
     // The next action of each playbook: a first touch where the account entered in this run.
     const playbooks = found.segments.flatMap((segment) => {
-      const playbook = workspace.config.playbooks?.[segment];
+      const playbook = ownValue(workspace.config.playbooks, segment);
       if (!playbook) return [];
       const entered = !found.previousSegments.includes(segment);
       return [
@@ -182,6 +186,6 @@ export function registerReadRoutes(
       ),
     );
     if (!user) return notFound(reply, `no user '${id}'`);
-    return { user: withParsedTraits(user), account: await accountProfile(String(user.account_id)) };
+    return { user: answerRow(TABLES.users, user), account: await accountProfile(String(user.account_id)) };
   });
 }

@@ -1,14 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, type LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { MetricNode } from '../compile/ast.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLE_NAMES } from '../model/tables.js';
+import { hasOwnKey } from '../own-key.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
+import { checkWebhookTargets } from './webhook-targets.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
+import { readYaml } from './yaml-document.js';
 
 export const WORKSPACE_FILE = 'strata.yaml';
 
@@ -30,11 +33,7 @@ export function resolveInWorkspace(workspace: Workspace, path: string): string {
 }
 
 /** Line (1-based) of the YAML node at `path`, or of its nearest ancestor that exists. */
-function lineOf(
-  document: ReturnType<typeof parseDocument>,
-  counter: LineCounter,
-  path: readonly PropertyKey[],
-) {
+function lineOf(document: Document.Parsed, counter: LineCounter, path: readonly PropertyKey[]) {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = document.getIn(path.slice(0, depth) as unknown[], true) as
       | { range?: [number, number, number] }
@@ -77,18 +76,8 @@ export function loadWorkspace(
       { file },
     );
   }
-  const counter = new LineCounter();
   const text = options.text ?? readFileSync(file, 'utf8');
-  const document = parseDocument(text, { lineCounter: counter, prettyErrors: true });
-  const yamlError = document.errors[0];
-  if (yamlError) {
-    const line = yamlError.linePos?.[0]?.line;
-    throw new StrataError('invalid_yaml', yamlError.message.split('\n')[0] ?? 'invalid YAML', {
-      file,
-      ...(line ? { line } : {}),
-    });
-  }
-  const raw = (document.toJS() ?? {}) as unknown;
+  const { document, counter, value: raw } = readYaml(text, file);
   const parsed = workspaceSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -159,7 +148,7 @@ export function loadWorkspace(
   );
   const segmentIds = Object.keys(parsed.data.segments);
   const checkSegment = (id: string, path: (string | number)[]) => {
-    if (!parsed.data.segments[id]) {
+    if (!hasOwnKey(parsed.data.segments, id)) {
       throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, segmentIds)}`, {
         ...locate(path),
         path: path.join('.'),
@@ -201,6 +190,8 @@ export function loadWorkspace(
       checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
     });
   }
+  // A kept definition (options.text) is read to explain past runs and sends nothing.
+  if (options.text === undefined) checkWebhookTargets(parsed.data.webhooks, locate);
   for (const [name, schedule] of Object.entries(parsed.data.schedules))
     try {
       CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });

@@ -1,6 +1,7 @@
 import { BUILTIN_METRICS, type BuiltinMetric, type MetricNode } from '../compile/ast.js';
 import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import type { Workspace } from './load-workspace.js';
 import { implicitModelMetric } from './model-files.js';
 
@@ -10,7 +11,7 @@ export function metricNode(
   name: string,
   path: readonly (string | number)[],
 ): MetricNode {
-  const declared = workspace.metrics[name];
+  const declared = ownValue(workspace.metrics, name);
   if (declared) return declared;
   if ((BUILTIN_METRICS as readonly string[]).includes(name))
     return { kind: 'builtin', name: name as BuiltinMetric };
@@ -40,7 +41,7 @@ export function withInputs(workspace: Workspace, roots: Readonly<Record<string, 
             ? [node.source.metric]
             : [];
     for (const input of inputs) {
-      if (metrics[input]) continue;
+      if (hasOwnKey(metrics, input)) continue;
       const inputNode = metricNode(workspace, input, ['metrics', input]);
       metrics[input] = inputNode;
       visit(inputNode);

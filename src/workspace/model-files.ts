@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ClusterScorer, MetricNode, ModelScorer } from '../compile/ast.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { hasOwnKey } from '../own-key.js';
 
 /**
  * Saved models: versioned JSON files in the workspace's `models/` folder, one folder per
@@ -161,7 +162,7 @@ export function readModel(workspaceDir: string, ref: string): SavedModel {
   const model = raw as SavedModel;
   const scorer = model.scorer;
   for (const feature of scorer.features) {
-    if (!scorer.metrics[feature])
+    if (!hasOwnKey(scorer.metrics, feature))
       throw new StrataError('invalid_model', `feature '${feature}' has no definition`, { file });
   }
   return model;

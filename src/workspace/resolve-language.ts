@@ -11,6 +11,7 @@ import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
 import { MetricCompiler } from '../compile/metric-sql.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { TABLES } from '../model/tables.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import type { segmentSchema } from './language-schema.js';
 
 export interface ResolvedLanguage {
@@ -80,7 +81,7 @@ export function resolveLanguage(
 
   /** Makes `name` known (declaring a built-in or account metric on first use), or fails at `path`. */
   const useMetric = (name: string, path: (string | number)[]): void => {
-    if (metrics[name]) return;
+    if (hasOwnKey(metrics, name)) return;
     if ((BUILTIN_METRICS as readonly string[]).includes(name)) {
       metrics[name] = { kind: 'builtin', name: name as BuiltinMetric };
     } else if (NUMERIC_ACCOUNT_COLUMNS.includes(name)) {
@@ -111,9 +112,15 @@ export function resolveLanguage(
     }
   };
   /** Outputs of saved models: computed over their own features, after every other metric. */
-  const savedOutput = (name: string) => metrics[name]?.kind === 'model' || metrics[name]?.kind === 'cluster';
+  const savedOutput = (name: string) => {
+    const kind = ownValue(metrics, name)?.kind;
+    return kind === 'model' || kind === 'cluster';
+  };
   /** Metrics ranked over all accounts: they cannot be inputs of other metrics. */
-  const ranked = (name: string) => metrics[name]?.kind === 'percentile' || metrics[name]?.kind === 'rfm';
+  const ranked = (name: string) => {
+    const kind = ownValue(metrics, name)?.kind;
+    return kind === 'percentile' || kind === 'rfm';
+  };
   // Metrics built from metrics: every input known, no cycle, no percentile inside a score or change.
   const metricState = new Map<string, 'open' | 'done'>();
   const visitMetric = (name: string, trail: string[]): void => {
@@ -123,11 +130,14 @@ export function resolveLanguage(
       fail('metric_cycle', `metrics refer to each other in a cycle: ${cycle}`, ['metrics', name]);
     }
     metricState.set(name, 'open');
-    const node = metrics[name];
+    const node = ownValue(metrics, name);
     for (const input of node ? inputsOf(node) : []) {
       const at = ['metrics', name, ...input.path];
       useMetric(input.name, at);
-      if ((node?.kind !== 'percentile' || metrics[input.name]?.kind === 'rfm') && ranked(input.name)) {
+      if (
+        (node?.kind !== 'percentile' || ownValue(metrics, input.name)?.kind === 'rfm') &&
+        ranked(input.name)
+      ) {
         fail(
           'unsupported_metric',
           `'${input.name}' is ranked over all accounts (a percentile or RFM score) and cannot be used inside '${name}'`,
@@ -175,7 +185,7 @@ export function resolveLanguage(
       case 'rank':
         useMetric(node.metric, [...path, 'by']);
         visitMetric(node.metric, []);
-        if (metrics[node.metric]?.kind === 'rfm') {
+        if (ownValue(metrics, node.metric)?.kind === 'rfm') {
           fail(
             'unsupported_metric',
             `'${node.metric}' is an RFM score: compare it (gte: 4) instead of ranking it`,
@@ -187,7 +197,7 @@ export function resolveLanguage(
         checkTrait(node, path);
         return;
       case 'segment':
-        if (!segments[node.segment]) {
+        if (!hasOwnKey(segments, node.segment)) {
           fail('unknown_segment', `unknown segment '${node.segment}'${didYouMean(node.segment, ids)}`, [
             ...path,
             'segment',
@@ -211,7 +221,7 @@ export function resolveLanguage(
   for (const [id, segment] of Object.entries(segments)) {
     references.set(id, new Set());
     if (segment.parent !== undefined) {
-      if (!segments[segment.parent]) {
+      if (!hasOwnKey(segments, segment.parent)) {
         fail(
           'unknown_segment',
           `unknown parent segment '${segment.parent}'${didYouMean(segment.parent, ids)}`,
@@ -238,7 +248,7 @@ export function resolveLanguage(
     state.set(id, 'open');
     for (const next of references.get(id) ?? []) visit(next, [...trail, id]);
     state.set(id, 'done');
-    const segment = segments[id];
+    const segment = ownValue(segments, id);
     if (segment) {
       ordered.push({
         id,

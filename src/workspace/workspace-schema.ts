@@ -20,6 +20,17 @@ export const sourceSchema = z
   })
   .strict();
 
+/** The smallest `memoryLimit` accepted (64MB). */
+export const MIN_MEMORY_LIMIT_BYTES = 64_000_000;
+
+/** Bytes in a DuckDB size such as `2GB` (powers of 1000) or `512MiB` (powers of 1024). */
+function sizeInBytes(size: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$/i.exec(size);
+  if (!match) return Number.NaN;
+  const power = 'KMGT'.indexOf((match[2] ?? 'K').toUpperCase()) + 1;
+  return Number(match[1]) * (match[3] ? 1024 : 1000) ** power;
+}
+
 export const duckdbStoreSchema = z
   .object({
     engine: z.literal('duckdb'),
@@ -31,6 +42,9 @@ export const duckdbStoreSchema = z
     memoryLimit: z
       .string()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB or 512MiB')
+      // With 1MB DuckDB cannot open the file, with 32MB a run of the 1k-account demo world
+      // fails now and then ("failed to pin block"); 64MB runs it.
+      .refine((size) => sizeInBytes(size) >= MIN_MEMORY_LIMIT_BYTES, 'expected at least 64MB')
       .optional()
       .describe('Memory DuckDB may use before spilling to disk (default 2GB)'),
   })
@@ -160,7 +174,7 @@ export const triggerSchema = z
 /** A webhook: where entered / exited events of triggers and scheduled runs are delivered, signed. */
 export const webhookSchema = z
   .object({
-    url: z.string().url().describe('Receiver; gets a POST per event'),
+    url: z.string().url().describe('Receiver (http or https, without credentials); gets a POST per event'),
     secretEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as CRM_HOOK_SECRET')
@@ -177,7 +191,19 @@ export const webhookSchema = z
       .max(50)
       .default(8)
       .describe('Tries before a delivery is dead-lettered'),
-    timeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('Per try'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5000)
+      .describe('Per try, in ms: connecting, sending, and the answer with its body'),
+    allowPrivate: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Deliver to loopback, private and link-local addresses too (a receiver on this machine or network)',
+      ),
   })
   .strict();
 

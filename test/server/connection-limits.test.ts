@@ -33,7 +33,7 @@ async function withServer(
   options: string[],
   test: (url: string, child: ChildProcess) => Promise<void>,
 ) {
-  const { child, url } = await serveProcess(dir, options);
+  const { child, url } = await serveProcess(dir, { args: options });
   try {
     await test(url, child);
   } finally {

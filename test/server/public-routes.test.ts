@@ -67,7 +67,7 @@ describe('strata serve answers what needs no key, whoever is rate limited', () =
     // A workspace of its own: the first server holds the other's store.
     const proxied = tempDir('strata-proxied-');
     expect(runCli(['init', '-w', proxied, '--json']).code).toBe(0);
-    const { child, url } = await serveProcess(proxied, ['--trust-proxy', '127.0.0.1']);
+    const { child, url } = await serveProcess(proxied, { args: ['--trust-proxy', '127.0.0.1'] });
     try {
       const limited = () => fetch(`${url}/v1/segments`, { headers: badKey('203.0.113.7') });
       expect(await statusCounts(650, limited)).toEqual({ 401: 600, 429: 50 });

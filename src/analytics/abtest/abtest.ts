@@ -1,5 +1,6 @@
 import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
+import { formulaSafe } from '../../dialect/formula-safe.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
@@ -127,9 +128,11 @@ export async function exportAssignments(
 ): Promise<number> {
   await readTest(store, test);
   const lit = store.dialect.literal;
+  // In CSV the test's name and the account ids are formula-safe (src/dialect/formula-safe.ts).
+  const text = (column: string) => (format === 'csv' ? formulaSafe(store.dialect, column) : column);
   return store.exportFile(
-    `SELECT test, account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
-     FROM strata_ab_assignments WHERE test = ${lit(test)} ORDER BY account_id`,
+    `SELECT ${text('test')} AS test, ${text('account_id')} AS account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
+     FROM strata_ab_assignments a WHERE a.test = ${lit(test)} ORDER BY a.account_id`,
     path,
     format,
   );

@@ -6,6 +6,7 @@ import { compareSnapshots } from '../../engine/membership-diff.js';
 import { listRuns, type StoredRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
+import { ownValue } from '../../own-key.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { benjaminiHochberg, cohensH, pooledZ, welchTest } from '../statistics.js';
@@ -65,7 +66,7 @@ function traitsOf(workspace: Workspace, id: string, seen = new Set<string>()): S
   if (!segment || seen.has(id)) return traits;
   seen.add(id);
   const metricTraits = (name: string) => {
-    const node: MetricNode | undefined = workspace.metrics[name];
+    const node: MetricNode | undefined = ownValue(workspace.metrics, name);
     if (node?.kind === 'trait') traits.add(node.trait);
     if (node?.kind === 'change' || node?.kind === 'percentile') metricTraits(node.metric);
     if (node?.kind === 'score') for (const c of node.components) metricTraits(c.metric);
@@ -108,7 +109,7 @@ export async function validateSegment(
     );
   }
   const flag = q(segmentColumn(segment));
-  const members = run.sizes.segments[segment] ?? 0;
+  const members = ownValue(run.sizes.segments, segment) ?? 0;
 
   // Distinct: every numeric metric, members against the rest, in one pass.
   const metrics = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
@@ -268,7 +269,7 @@ export async function validateSegment(
     reason: `${members} members; ${minimum} needed for analysis (settings.substantialSize), ${minSegmentSize} at the least`,
     minimum,
   };
-  const playbook = workspace.config.playbooks?.[segment];
+  const playbook = ownValue(workspace.config.playbooks, segment);
   const actionable: Criterion = playbook
     ? { verdict: 'pass', reason: 'has a playbook' }
     : { verdict: 'warn', reason: 'no playbook: nobody is told what to do with its members' };

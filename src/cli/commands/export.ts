@@ -37,16 +37,20 @@ export async function runExport(
   if (!options.out) throw new StrataError('invalid_argument', `export ${what}: --out FILE is required`);
   const path = resolve(options.out);
   const run = numberOption('--run', options.run, { whole: true, min: 1 });
-  return withWorkspace(options.workspace, async (store) => {
-    const result = await exportData(store, {
-      what: what as ExportKind,
-      format: options.format as ExportFormat,
-      path,
-      layout: options.layout as CrmLayout,
-      ...(options.segment ? { segment: options.segment } : {}),
-      ...(run === undefined ? {} : { run }),
-      ...(options.test ? { test: options.test } : {}),
-    });
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const result = await exportData(
+      store,
+      {
+        what: what as ExportKind,
+        format: options.format as ExportFormat,
+        path,
+        layout: options.layout as CrmLayout,
+        ...(options.segment ? { segment: options.segment } : {}),
+        ...(run === undefined ? {} : { run }),
+        ...(options.test ? { test: options.test } : {}),
+      },
+      workspace.metrics,
+    );
     output.result(
       result,
       () => `wrote ${result.rows} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,

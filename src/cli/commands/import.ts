@@ -16,18 +16,20 @@ export interface ImportOptions {
 
 /** Parses repeated `--map target=source` flags. */
 export function parseMap(pairs: readonly string[] = []): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const pair of pairs) {
-    const [target, ...rest] = pair.split('=');
-    const source = rest.join('=');
-    if (!target || !source)
-      throw new StrataError(
-        'invalid_argument',
-        `--map ${pair}: expected target=source, e.g. --map employees=employee_count`,
-      );
-    map[target] = source;
-  }
-  return map;
+  // Entries, not assignments: `map['__proto__'] = x` would set a prototype, not a key, and
+  // the mistake would vanish instead of being reported as an unknown column.
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const [target, ...rest] = pair.split('=');
+      const source = rest.join('=');
+      if (!target || !source)
+        throw new StrataError(
+          'invalid_argument',
+          `--map ${pair}: expected target=source, e.g. --map employees=employee_count`,
+        );
+      return [target, source];
+    }),
+  );
 }
 
 /** Renders import results as a table of counts per file. */

@@ -1,11 +1,30 @@
-import { createKey, type KeyRecord, readKeys, revokeKey, SCOPES, type Scope } from '../../server/api-keys.js';
+import {
+  createKey,
+  type KeyRecord,
+  keysFile,
+  readKeys,
+  revokeKey,
+  SCOPES,
+  type Scope,
+} from '../../server/api-keys.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
-import { formatTable, type Output } from '../output.js';
+import { formatTable, machineRefusal, type Output } from '../output.js';
+
+/** Runs `work`, which writes the key file; a refusal by the machine names that file. */
+function writingKeys<T>(workspaceDir: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw machineRefusal(error, 'write', keysFile(workspaceDir)) ?? error;
+  }
+}
 
 /** `strata keys create --scope write|read|admin [--name N]`: prints the new key, once. */
 export function runKeysCreate(options: { workspace: string; scope: string; name?: string }, output: Output) {
   const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
-  const { key, record } = createKey(workspace.dir, options.scope as Scope, options.name ?? '');
+  const { key, record } = writingKeys(workspace.dir, () =>
+    createKey(workspace.dir, options.scope as Scope, options.name ?? ''),
+  );
   output.result({ key, id: record.id, scope: record.scope, name: record.name }, () =>
     [
       key,
@@ -42,7 +61,7 @@ export function runKeysList(options: { workspace: string }, output: Output) {
 /** `strata keys revoke <id>`: the key stops working (a running server notices within 5 s). */
 export function runKeysRevoke(options: { workspace: string; id: string }, output: Output) {
   const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
-  const { sha256: _hash, ...record } = revokeKey(workspace.dir, options.id);
+  const { sha256: _hash, ...record } = writingKeys(workspace.dir, () => revokeKey(workspace.dir, options.id));
   output.result(record, () => `revoked ${record.id} (${record.scope})`);
   return record;
 }

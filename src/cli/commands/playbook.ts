@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { playbookWorklist, strategyMatrix } from '../../activate/playbooks.js';
+import { formulaSafeText } from '../../dialect/formula-safe.js';
 import { StrataError } from '../../errors.js';
+import { ownValue } from '../../own-key.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from './run.js';
@@ -61,7 +63,7 @@ export async function runPlaybook(
             m.action,
             m.channel,
             m.due,
-            ...metrics.map((k) => m.metrics[k] ?? ''),
+            ...metrics.map((k) => ownValue(m.metrics, k) ?? ''),
           ]),
         ),
       ].join('\n'),
@@ -115,7 +117,11 @@ async function runMatrix(
   });
 }
 
-/** A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-function csvField(value: string): string {
+/**
+ * A CSV field, formula-safe (src/dialect/formula-safe.ts), quoted when it holds a comma,
+ * quote or line break (RFC 4180).
+ */
+function csvField(cell: string): string {
+  const value = formulaSafeText(cell);
   return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

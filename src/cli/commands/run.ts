@@ -3,6 +3,7 @@ import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
 import { StrataError } from '../../errors.js';
+import { parseInstant } from '../../ingest/instant.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { parseWindowDays } from '../../workspace/duration.js';
@@ -10,14 +11,20 @@ import { loadWorkspace, type Workspace } from '../../workspace/load-workspace.js
 import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
 
-/** Parses `--as-of` (any ISO-8601 date or timestamp; UTC when no offset is given). */
-export function parseAsOf(text: string | undefined): Date | undefined {
+/**
+ * Parses `--as-of` (or another option named `option`): an ISO-8601 date or time as the
+ * ingestion API reads it (src/ingest/instant.ts; UTC when no offset is given). JavaScript's
+ * `new Date` would take '1' for the year 2001 and February 30 for March 1.
+ */
+export function parseAsOf(text: string | undefined, option = '--as-of'): Date | undefined {
   if (text === undefined) return undefined;
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
-  const date = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
-  if (Number.isNaN(date.getTime()))
-    throw new StrataError('invalid_argument', `--as-of ${text}: expected an ISO date or timestamp`);
-  return date;
+  const micros = parseInstant(text);
+  if (micros === null)
+    throw new StrataError(
+      'invalid_argument',
+      `${option} ${text}: expected an ISO date or time, e.g. 2024-05-01 or 2024-05-01T13:45:00Z`,
+    );
+  return new Date(Math.floor(micros / 1000));
 }
 
 /** Opens the workspace and its store, runs `work`, and always closes the store. */

@@ -3,6 +3,7 @@ import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { hasOwnKey, ownValue } from '../../own-key.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
@@ -26,8 +27,8 @@ export async function runSegmentsList(options: { workspace: string; run?: string
       segment: s.id,
       framework: s.framework,
       parent: s.parent,
-      accounts: run === null ? null : (run.sizes.segments[s.id] ?? null),
-      playbook: Boolean(workspace.config.playbooks?.[s.id]),
+      accounts: run === null ? null : (ownValue(run.sizes.segments, s.id) ?? null),
+      playbook: hasOwnKey(workspace.config.playbooks, s.id),
     }));
     output.result({ runId, segments: rows }, () =>
       [
@@ -105,7 +106,7 @@ export async function runSegmentsMembers(
             m.name,
             m.plan,
             m.mrr,
-            ...metricNames.map((n) => m.metrics[n] ?? ''),
+            ...metricNames.map((n) => ownValue(m.metrics, n) ?? ''),
           ]),
         ),
       ].join('\n'),

@@ -141,11 +141,36 @@ export async function runServe(
     ].join('\n'),
   );
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await server.stop();
-  await store.close();
+  // Stopping applies what is logged first. It cannot be kept from exiting: a second signal,
+  // or the deadline, exits at once, which loses nothing (the next start applies the log).
+  const now = (why: string) => () => {
+    process.stderr.write(
+      `strata serve: ${why}; stopped without applying the rest of the log (the next start applies it)\n`,
+    );
+    process.exit(1);
+  };
+  process.once('SIGINT', now('a second signal'));
+  process.once('SIGTERM', now('a second signal'));
+  const deadline = setTimeout(now(`still stopping after ${STOP_DEADLINE_MS / 1000} s`), STOP_DEADLINE_MS);
+  let unapplied: Error | null = null;
+  try {
+    ({ unapplied } = await server.stop());
+  } finally {
+    await store.close().catch(() => undefined);
+    clearTimeout(deadline);
+  }
+  // Whatever still holds the event loop (a webhook's connection) must not keep a stopped server alive.
+  setTimeout(() => process.exit(), 2000).unref();
+  if (unapplied)
+    throw new StrataError(
+      'apply_failed',
+      `strata serve: stopped, but applying the log failed (${(unapplied as Error).message}); what was not applied stays in the log and is applied at the next start`,
+    );
   output.say('strata serve: stopped; every logged message is in the store');
 }
+
+/** How long a stop may take to apply the log before exiting anyway. */
+const STOP_DEADLINE_MS = 30_000;

@@ -68,11 +68,11 @@ function parseSince(text: string | undefined): Date | undefined {
   const days = parseWindowDays(text);
   if (days !== undefined) return new Date(Date.now() - days * 86_400_000);
   try {
-    return parseAsOf(text);
+    return parseAsOf(text, '--since');
   } catch {
     throw new StrataError(
       'invalid_argument',
-      `--since ${text}: expected an ISO date or time, or a window such as 30d`,
+      `--since ${text}: expected an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z), or a window such as 30d`,
     );
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationDb, type DeliveryStatus } from '../../activate/activation-db.js';
 import { StrataError } from '../../errors.js';
+import { hasOwnKey } from '../../own-key.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
 import { formatTable, type Output } from '../output.js';
 import { parseAsOf } from './run.js';
@@ -70,9 +71,9 @@ export async function runWebhookReplay(
   output: Output,
 ) {
   const workspace = loadWorkspace(options.workspace);
-  if (options.webhook && !workspace.config.webhooks[options.webhook])
+  if (options.webhook && !hasOwnKey(workspace.config.webhooks, options.webhook))
     throw new StrataError('unknown_webhook', `unknown webhook '${options.webhook}' (strata.yaml webhooks:)`);
-  const since = parseAsOf(options.since);
+  const since = parseAsOf(options.since, '--since');
   const replayed = await withActivation(workspace.dir, (db) =>
     db.replay(
       {

@@ -8,6 +8,17 @@ import type { DuckDBStore } from './duckdb-store.js';
 import { type FileSource, formatOf, openFileSource } from './file-source.js';
 import { locateRows } from './locate-rows.js';
 
+/** A `\u0000` escape in JSON text: after an even number of backslashes (an odd one escapes the backslash). */
+const JSON_NUL_ESCAPE = '(^|[^\\\\])(\\\\\\\\)*\\\\u0000';
+
+/**
+ * The instants the ingestion API takes (src/ingest/instant.ts): microseconds since 1970 that
+ * a JavaScript number counts exactly, some 285 years either way. The same bounds here, so a
+ * row imported from a file could also have been sent, and reads back to the microsecond.
+ */
+const EARLIEST_INSTANT = '1684-07-28T00:12:25.259009Z';
+const LATEST_INSTANT = '2255-06-05T23:47:34.740991Z';
+
 /** At most this many invalid rows are described; the count covers all of them. */
 const MAX_REPORTED_ERRORS = 1000;
 
@@ -80,6 +91,13 @@ function stageSelect(
     }
     // File columns read as text, for the one NUL check below.
     if (column.type === 'string') nulChecked.push([fileColumn, textOf(raw, rawType)]);
+    if (column.type === 'timestamp') {
+      checks.push({
+        column: fileColumn,
+        invalid: `${typed} IS NOT NULL AND epoch_us(${typed}) NOT BETWEEN ${-Number.MAX_SAFE_INTEGER} AND ${Number.MAX_SAFE_INTEGER}`,
+        reason: `concat(${lit(`${column.name} must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}, found "`)}, ${shown}, '"')`,
+      });
+    }
     if (column.range) {
       const [min, max] = column.range;
       const bounds = max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
@@ -91,6 +109,16 @@ function stageSelect(
     }
   }
 
+  // Extra file columns are kept, not dropped: they land in traits / properties.
+  for (const extra of mapping.extras) nulChecked.push([extra, textOf(source.valueOf(extra), 'VARCHAR')]);
+  const extrasFrom = mapping.sources.get(table.extrasColumn);
+  const pairs = mapping.extras.flatMap((c) => [lit(c), source.jsonOf(c)]);
+  const extras = pairs.length > 0 ? `json_merge_patch('{}', json_object(${pairs.join(', ')}))` : `'{}'::JSON`;
+  const base = extrasFrom
+    ? coerce(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR', 'json')
+    : null;
+  const merged = base ? `json_merge_patch(coalesce(${base}, '{}'), ${extras})` : extras;
+  select.push(`nullif(CAST(${merged} AS VARCHAR), '{}')::JSON AS ${q(table.extrasColumn)}`);
   // Text that cannot be stored is refused at the door, as the ingestion API refuses it
   // (src/ingest/storable-text.ts): DuckDB keeps a NUL, but reading it back into JavaScript
   // fails, so one such id would break every later command that lists it. One CASE in the
@@ -108,15 +136,13 @@ function stageSelect(
     });
   }
 
-  // Extra file columns are kept, not dropped: they land in traits / properties.
-  const extrasFrom = mapping.sources.get(table.extrasColumn);
-  const pairs = mapping.extras.flatMap((c) => [lit(c), source.jsonOf(c)]);
-  const extras = pairs.length > 0 ? `json_merge_patch('{}', json_object(${pairs.join(', ')}))` : `'{}'::JSON`;
-  const base = extrasFrom
-    ? coerce(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR', 'json')
-    : null;
-  const merged = base ? `json_merge_patch(coalesce(${base}, '{}'), ${extras})` : extras;
-  select.push(`nullif(CAST(${merged} AS VARCHAR), '{}')::JSON AS ${q(table.extrasColumn)}`);
+  // A JSON key or value holding a NUL is written \u0000 in JSON text: found by that escape
+  // (not preceded by another backslash), looked for only in the rare rows holding the text.
+  checks.push({
+    column: extrasFrom ?? table.extrasColumn,
+    invalid: `${guard}${nulChecked.length > 0 ? '__nul_column IS NULL AND ' : ''}contains(CAST(${q(table.extrasColumn)} AS VARCHAR), '\\u0000') AND regexp_matches(CAST(${q(table.extrasColumn)} AS VARCHAR), ${lit(JSON_NUL_ESCAPE)})`,
+    reason: "'contains a NUL character (\\u0000) in a JSON key or value, which cannot be stored'",
+  });
   if (extrasFrom) {
     const raw = textOf(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR');
     select.push(`${raw} IS NOT NULL AND json_type(${base}) IS DISTINCT FROM 'OBJECT' AS __extras_bad`);
@@ -128,10 +154,14 @@ function stageSelect(
   }
   if (source.format === 'csv') {
     // Newlines inside quoted fields: needed to turn record numbers into line numbers.
-    const lengths = source.columns.map(
-      (c) => `coalesce(length(${q(c)}) - length(replace(${q(c)}, chr(10), '')), 0)`,
+    // One flat concat_ws over the columns: a sum of one term per column nests as deep as the
+    // file is wide, and DuckDB refuses expressions deeper than 1000.
+    const joined = `concat_ws('', ${source.columns.map(q).join(', ')})`;
+    select.push(
+      source.columns.length > 0
+        ? `length(${joined}) - length(replace(${joined}, chr(10), '')) AS __newlines`
+        : '0 AS __newlines',
     );
-    select.push(`(${lengths.join(' + ') || '0'}) AS __newlines`);
   } else {
     select.push('0 AS __newlines');
   }

@@ -1,5 +1,6 @@
 import { StrataError } from '../../errors.js';
 import type { FileFormat } from '../store.js';
+import { MAX_CSV_LINE_BYTES, readCsvHeader } from './csv-header.js';
 import type { DuckDBStore } from './duckdb-store.js';
 
 /**
@@ -79,15 +80,12 @@ export async function openFileSource(
 
   if (format === 'csv') {
     // The dialect is fixed rather than sniffed: a sniffer misled by the very rows we must
-    // report (a line with an extra field) would misread the whole file.
-    const dialect = `header = true, all_varchar = true, delim = ${lit(/\.tsv(\.gz)?$/i.test(pattern) ? '\t' : ',')}, quote = '"', escape = '"'`;
-    const headerOf = async (file: string) =>
-      (await describe(`SELECT * FROM read_csv(${lit(file)}, ${dialect}, ignore_errors = true)`)).map(
-        ([n]) => n,
-      );
-    const columns = await headerOf(files[0] ?? '');
+    // report (a line with an extra field, an unterminated quote) would misread the whole file.
+    const delimiter = /\.tsv(\.gz)?$/i.test(pattern) ? '\t' : ',';
+    const dialect = `delim = ${lit(delimiter)}, quote = '"', escape = '"', max_line_size = ${MAX_CSV_LINE_BYTES}`;
+    const columns = await readCsvHeader(store, files[0] ?? '', delimiter);
     for (const file of files.slice(1)) {
-      const other = await headerOf(file);
+      const other = await readCsvHeader(store, file, delimiter);
       if (other.join('\u0001') !== columns.join('\u0001')) {
         throw new StrataError(
           'mismatched_files',
@@ -96,6 +94,7 @@ export async function openFileSource(
         );
       }
     }
+    const types = `{${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}}`;
     const suffix = Math.random().toString(36).slice(2, 10);
     const rejectsTable = `strata_rejects_${suffix}`;
     const rejectsScanTable = `strata_reject_scans_${suffix}`;
@@ -106,7 +105,7 @@ export async function openFileSource(
         (
           file,
         ) => `SELECT ${lit(file)} AS __file, ordinality AS __record, ${select} FROM read_csv(${lit(file)}, ${dialect},
-      store_rejects = true, rejects_table = ${lit(rejectsTable)}, rejects_scan = ${lit(rejectsScanTable)}) WITH ORDINALITY`,
+      header = true, auto_detect = false, columns = ${types}, store_rejects = true, rejects_table = ${lit(rejectsTable)}, rejects_scan = ${lit(rejectsScanTable)}) WITH ORDINALITY`,
       )
       .join('\nUNION ALL\n');
     return {

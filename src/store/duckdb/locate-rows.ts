@@ -35,7 +35,8 @@ export async function locateRows(
        FROM ${q(source.rejectsTable)} e JOIN ${q(source.rejectsScanTable)} s USING (scan_id, file_id) ORDER BY file, line`,
     );
     for (const row of rows) {
-      const whole = row.error_type !== 'CAST';
+      // A bad value (a cast, a quote left open) is in a column; other errors are the line's.
+      const whole = row.error_type !== 'CAST' && row.error_type !== 'UNQUOTED VALUE';
       rejected.push({
         file: row.file,
         line: row.line,
