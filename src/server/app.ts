@@ -128,7 +128,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // The key before the body: without one, not a byte of the body is read (key-guard.ts).
   app.addHook('preParsing', requireKeyForBody(options.keys));
   app.addHook('preParsing', decodeBody);
-  // Segment's API reads any body as JSON whatever its content type (libraries differ).
+  // Segment's API reads any body as JSON whatever its content type (libraries differ; the
+  // browser's analytics.js posts text/plain to avoid a CORS preflight), so Fastify's own
+  // text/plain parser, which would hand the route a string, is replaced by this one.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));

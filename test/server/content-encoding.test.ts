@@ -37,6 +37,17 @@ describe('strata serve reads compressed bodies', () => {
     return { status: response.status, body: (await response.json()) as { error?: string; message?: string } };
   };
 
+  it('reads the body as JSON whatever its content type (text/plain, as analytics.js posts it)', async () => {
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', '']) {
+      const response = await fetch(`${server.url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: auth, ...(type ? { 'content-type': type } : {}) },
+        body: json('typed'),
+      });
+      expect({ type, status: response.status }).toEqual({ type, status: 200 });
+    }
+  });
+
   it('undoes codings in any case, stacked ones last first, identity as none', async () => {
     const accepted: [string, Buffer][] = [
       ['gzip', gzipSync(json('gzip'))],
