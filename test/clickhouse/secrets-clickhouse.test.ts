@@ -139,10 +139,8 @@ webhooks:
       expect(cli('validate').stderr).toMatch(/strata\.yaml:7: webhook 'crm': the url holds credentials/);
       cli('run');
     } finally {
+      // The test's ClickHouse servers, and their databases, go at the end of the run.
       receiver.close();
-      await fetch(`${servers.single}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${database}`)}`, {
-        method: 'POST',
-      });
     }
     expect(seen.length).toBeGreaterThan(20);
     expect(seen.filter(({ text }) => text.includes(SECRET)).map(({ what }) => what)).toEqual([]);
