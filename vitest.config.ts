@@ -17,6 +17,7 @@ const INTEGRATION = [
   'test/cli/**/*.test.ts',
   'test/clickhouse/**/*.test.ts',
   'test/engine/membership-timeline.test.ts',
+  'test/fuzz/ingestion.test.ts',
   'test/fuzz/strata-yaml-cli.test.ts',
   'test/ml/predict-cli.test.ts',
   'test/ml/recovery.test.ts',

@@ -51,7 +51,7 @@ appendFileSync(
 triggers:
   ping: { segments: [pinged], events: [ping] }
 webhooks:
-  bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping] }
+  bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping], allowPrivate: true }
 `,
 );
 // The metric and segment the trigger watches, merged into the workspace's own sections.

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../dialect/duckdb/duckdb-dialect.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * The server's own state, in `.strata/activation.duckdb` whatever the store's engine (so
@@ -317,6 +318,7 @@ function toOutboxRow(row: Record<string, unknown>): OutboxRow {
     attempts: Number(row.attempts),
     createdAt: Number(row.created_at),
     nextAttemptAt: Number(row.next_attempt_at),
-    lastError: row.last_error === null ? null : String(row.last_error),
+    // Redacted again when read: errors recorded before redaction existed.
+    lastError: row.last_error === null ? null : redactSecrets(String(row.last_error)),
   };
 }

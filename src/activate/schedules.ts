@@ -6,6 +6,7 @@ import { listRuns, readRun, type StoredRun } from '../engine/run-snapshot.js';
 import { runWorkspace } from '../engine/run-workspace.js';
 import { StrataError } from '../errors.js';
 import { ownValue } from '../own-key.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
@@ -78,7 +79,7 @@ export class Scheduler {
             if (delay > LONGEST_DELAY) return wait();
             this.run(name)
               .catch((error: Error) =>
-                process.stderr.write(`strata serve: schedule ${name}: ${error.message}\n`),
+                process.stderr.write(`strata serve: schedule ${name}: ${redactSecrets(error.message)}\n`),
               )
               .finally(() => this.arm(name));
           },

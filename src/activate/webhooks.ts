@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { StrataError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb, OutboxRow } from './activation-db.js';
+import { postWebhook, type WebhookAnswer } from './webhook-request.js';
 
 /**
  * Delivery of the outbox to webhooks: a POST of the event's JSON per delivery, signed,
@@ -45,6 +47,32 @@ export function backoff(attempt: number, baseMs: number, capMs: number, random =
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
+/** Characters of a failed answer's body kept in its delivery's last error. */
+const BODY_EXCERPT_CHARS = 200;
+
+/**
+ * Why an answer is a failure, or null for a 2xx. A redirect is never followed (it could
+ * point the signed body anywhere, the machine's own services included): it fails, naming
+ * where it pointed. Other failures quote the start of the body, control characters removed.
+ */
+export function describeAnswer(answer: WebhookAnswer, target: string): string | null {
+  if (answer.status >= 200 && answer.status < 300) return null;
+  if (answer.status >= 300 && answer.status < 400) {
+    let to = 'no Location';
+    try {
+      if (answer.location) to = `Location ${new URL(answer.location, target).host}`;
+    } catch {
+      to = 'an invalid Location';
+    }
+    return `HTTP ${answer.status}: redirect (${to}) not followed; point the webhook at the final URL`;
+  }
+  const excerpt = answer.body
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, BODY_EXCERPT_CHARS);
+  return `HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ''}`;
+}
+
 export class WebhookSender {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
@@ -72,7 +100,7 @@ export class WebhookSender {
   start(intervalMs = 200): void {
     this.timer = setInterval(() => {
       this.deliverDue().catch((error: Error) =>
-        process.stderr.write(`strata serve: webhooks: ${error.message}\n`),
+        process.stderr.write(`strata serve: webhooks: ${redactSecrets(error.message)}\n`),
       );
     }, intervalMs);
   }
@@ -118,10 +146,9 @@ export class WebhookSender {
     const secret = this.secrets.get(row.webhook);
     if (!config || !secret) return false;
     const timestamp = Math.floor(Date.now() / 1000);
-    let failure: string | null = null;
+    let failure: string | null;
     try {
-      const response = await fetch(config.url, {
-        method: 'POST',
+      const answer = await postWebhook(config.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'strata-webhooks',
@@ -131,15 +158,12 @@ export class WebhookSender {
           'strata-signature': signature(secret, timestamp, row.body),
         },
         body: row.body,
-        signal: AbortSignal.timeout(config.timeoutMs),
+        timeoutMs: config.timeoutMs,
+        allowPrivate: config.allowPrivate,
       });
-      await response.arrayBuffer();
-      if (!response.ok) failure = `HTTP ${response.status}`;
+      failure = describeAnswer(answer, config.url);
     } catch (error) {
-      failure =
-        (error as Error).name === 'TimeoutError'
-          ? `no answer in ${config.timeoutMs} ms`
-          : (error as Error).message;
+      failure = (error as Error).message;
     }
     if (failure === null) return true;
     const now = Date.now();
@@ -148,7 +172,7 @@ export class WebhookSender {
       attempts >= config.maxAttempts
         ? null
         : now + backoff(attempts, this.options.retryBaseMs ?? 1000, this.options.retryCapMs ?? 3_600_000);
-    await this.db.failed(row.id, failure, retryAt);
+    await this.db.failed(row.id, redactSecrets(failure), retryAt);
     return false;
   }
 }

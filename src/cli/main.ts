@@ -533,6 +533,16 @@ program
     'how often every account is evaluated again for triggers whose segments move with time (30s, 5min, 1h)',
     '1min',
   )
+  .option(
+    '--request-timeout <duration>',
+    'longest time a client may take to send one request, headers and body (10s at most for the headers)',
+    '30s',
+  )
+  .option('--max-connections <n>', 'connections open at once; more are closed as they arrive', '1000')
+  .option(
+    '--trust-proxy <addresses>',
+    'the reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges (127.0.0.1,10.0.0.0/8), or true for any',
+  )
   .action(
     action(async (o) =>
       (await import('./commands/serve.js')).runServe(
@@ -543,6 +553,9 @@ program
           applyEvery: o.applyEvery as string,
           rateLimit: o.rateLimit as string,
           sweepEvery: o.sweepEvery as string,
+          requestTimeout: o.requestTimeout as string,
+          maxConnections: o.maxConnections as string,
+          ...(o.trustProxy ? { trustProxy: o.trustProxy as string } : {}),
         },
         createOutput(o),
       ),
@@ -643,6 +656,27 @@ webhooks
           ...(o.id ? { id: o.id as string[] } : {}),
           ...(o.since ? { since: o.since as string } : {}),
           ...(o.delivered ? { delivered: true } : {}),
+        },
+        createOutput(o),
+      ),
+    ),
+  );
+
+const ingest = program.command('ingest').description('the ingestion log of strata serve');
+ingest
+  .command('quarantine')
+  .description('logged records that could not be applied; --replay applies them again')
+  .option('--replay', 'apply them again (after a fix); those that still fail stay')
+  .option('--repair', 'with --replay: remove NULs and replace broken characters (lone surrogates) first')
+  .option('--id <id...>', 'only these records')
+  .action(
+    action(async (o) =>
+      (await import('./commands/ingest.js')).runIngestQuarantine(
+        {
+          workspace: o.workspace,
+          ...(o.replay ? { replay: true } : {}),
+          ...(o.repair ? { repair: true } : {}),
+          ...(o.id ? { id: o.id as string[] } : {}),
         },
         createOutput(o),
       ),

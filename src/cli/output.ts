@@ -1,4 +1,10 @@
 import { StrataError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
+
+/** Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a log. */
+function print(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(redactSecrets(text));
+}
 
 /** How a command speaks: readable tables for people, one JSON document with --json. */
 export interface Output {
@@ -16,10 +22,10 @@ export function createOutput(options: { json?: boolean; debug?: boolean }): Outp
     json,
     debug: options.debug ?? false,
     say: (text) => {
-      if (!json) process.stdout.write(`${text}\n`);
+      if (!json) print(process.stdout, `${text}\n`);
     },
     result: (value, render) => {
-      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
+      print(process.stdout, json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
     },
   };
 }
@@ -87,29 +93,31 @@ export function reportError(thrown: unknown, output: Output): number {
   const error = machineRefusal(thrown) ?? thrown;
   if (error instanceof StrataError) {
     if (output.json) {
-      process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+      print(process.stdout, `${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
     } else {
-      process.stderr.write(`error: ${error.describe()}\n`);
+      print(process.stderr, `error: ${error.describe()}\n`);
       const details = error.details as {
         errors?: { file: string; line: number; column: string | null; reason: string }[];
       };
       const rows = details?.errors ?? [];
       for (const row of rows.slice(0, 20)) {
-        process.stderr.write(
+        print(
+          process.stderr,
           `  ${row.file}:${row.line}${row.column ? ` [${row.column}]` : ''}: ${row.reason}\n`,
         );
       }
       if (rows.length > 20)
-        process.stderr.write(`  ... and more (use --json for the first ${rows.length})\n`);
-      if (output.debug && error.stack) process.stderr.write(`${error.stack}\n`);
+        print(process.stderr, `  ... and more (use --json for the first ${rows.length})\n`);
+      if (output.debug && error.stack) print(process.stderr, `${error.stack}\n`);
     }
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (output.json)
-    process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
+    print(process.stdout, `${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
   else
-    process.stderr.write(
+    print(
+      process.stderr,
       `error: ${message}\n${output.debug && error instanceof Error ? error.stack : '(run with --debug for details)'}\n`,
     );
   return 2;

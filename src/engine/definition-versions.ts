@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import type { MetricNode } from '../compile/ast.js';
 import { conditionPaths } from '../compile/compile-workspace.js';
 import { StrataError } from '../errors.js';
+import { redactDefinition } from '../redact.js';
 import type { Store } from '../store/store.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../workspace/metric-closure.js';
 
 /**
- * Definition versions: the text of every strata.yaml a run applied, kept by its hash in
- * `strata_definitions` (so a past run can be explained again by its own definition), and
- * a fingerprint per segment of what its membership is computed from (so the audit trail
- * can tell an edit from a change in the data).
+ * Definition versions: the text of every strata.yaml a run applied, secrets redacted, kept
+ * by its hash in `strata_definitions` (so a past run can be explained again by its own
+ * definition), and a fingerprint per segment of what its membership is computed from (so
+ * the audit trail can tell an edit from a change in the data).
  */
 
 /**
@@ -50,7 +51,7 @@ export function segmentFingerprints(workspace: Workspace): Map<string, string> {
   return found;
 }
 
-/** Keeps the text of a definition version, once per hash. */
+/** Keeps the text of a definition version, once per hash, its secrets redacted (src/redact.ts). */
 export async function keepDefinition(store: Store, hash: string, text: string): Promise<void> {
   const lit = store.dialect.literal;
   const [kept] = await store.query<{ n: number }>(
@@ -58,16 +59,19 @@ export async function keepDefinition(store: Store, hash: string, text: string): 
   );
   if (kept?.n) return;
   await store.execute(
-    `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${lit(hash)}, ${lit(text)}, ${lit(new Date())})`,
+    `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${lit(hash)}, ${lit(redactDefinition(text))}, ${lit(new Date())})`,
   );
 }
 
-/** The text of strata.yaml as applied by runs of version `hash`, or null when it was not kept. */
+/**
+ * The text of strata.yaml as applied by runs of version `hash`, or null when it was not
+ * kept; redacted again, as versions kept before redaction existed hold secrets verbatim.
+ */
 export async function readDefinition(store: Store, hash: string): Promise<string | null> {
   const [row] = await store.query<{ text: string }>(
     `SELECT text FROM strata_definitions WHERE workspace_hash = ${store.dialect.literal(hash)} LIMIT 1`,
   );
-  return row?.text ?? null;
+  return row ? redactDefinition(row.text) : null;
 }
 
 /**

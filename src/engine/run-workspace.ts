@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { redactDefinition } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { leafColumnNames, recordChanges } from './audit-trail.js';
@@ -8,9 +9,13 @@ import { evaluateWorkspace } from './evaluate.js';
 import { describeRun, type RunReport } from './run-report.js';
 import { measureSizes, previousRun, runTableColumns, runTableName } from './run-snapshot.js';
 
-/** The definition version a run records: the SHA-256 of strata.yaml's text (hex). */
+/**
+ * The definition version a run records: the SHA-256 (hex) of strata.yaml's text as kept,
+ * secrets redacted. A hash of the text with its password would let anyone who reads the
+ * runs and the kept text guess the password offline; a new password is no new definition.
+ */
 export function workspaceHash(workspace: Workspace): string {
-  return createHash('sha256').update(workspace.text).digest('hex');
+  return createHash('sha256').update(redactDefinition(workspace.text)).digest('hex');
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { TABLES, type TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
 import { exactTimeText, parseInstant } from './instant.js';
+import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
 
 /**
@@ -17,6 +18,12 @@ import type { LoggedMessage } from './segment-messages.js';
  * A message whose account is not known yet (a track from a user no group call has linked)
  * waits in `pending.ndjson` and is applied once its user is linked. Rows the importer
  * rejects (a negative head count) are kept, with the reason, in `rejected.ndjson`.
+ *
+ * No record can stop the loop: one that cannot be applied (see `quarantine.ts`) is set aside
+ * and the others are applied. A record that fails the door's checks again (a log written
+ * before them, or edited) is set aside at once; when the store refuses a batch, the batch is
+ * halved until the record it refuses is found, unless the store itself is failing (it does
+ * not answer a query), when the whole batch is tried again later.
  */
 
 export interface ApplyResult {
@@ -28,6 +35,8 @@ export interface ApplyResult {
   readonly pending: number;
   /** Rows the importer refused (kept in rejected.ndjson). */
   readonly rejected: number;
+  /** Records set aside because they cannot be applied (kept in quarantine.ndjson). */
+  readonly quarantined: number;
   readonly seconds: number;
 }
 
@@ -63,17 +72,31 @@ const USER_FIELDS: Record<string, string> = {
   created_at: 'created_at',
 };
 
+/**
+ * The column a trait fills, if any. An own-property lookup: a trait named `constructor` or
+ * `toString` is a trait like any other, not the object's inherited function.
+ */
+const fieldOf = (fields: Record<string, string>, key: string): string | undefined =>
+  Object.hasOwn(fields, key) ? fields[key] : undefined;
+
+/** A fresh row without a prototype, so a key such as `__proto__` is stored as the data it is. */
+const emptyRow = (): Row => Object.create(null) as Row;
+
 /** Splits traits into the table's own columns and the rest (kept as JSON traits). */
 function splitTraits(traits: Record<string, unknown>, fields: Record<string, string>) {
-  const columns: Row = {};
-  const rest: Row = {};
+  const columns = emptyRow();
+  const rest = emptyRow();
   for (const [key, value] of Object.entries(traits)) {
-    const column = fields[key];
+    const column = fieldOf(fields, key);
     if (column) columns[column] = key === 'website' && typeof value === 'string' ? hostOf(value) : value;
     else rest[key] = value;
   }
   return { columns, rest };
 }
+
+/** A row's own value for a key (never an inherited function). */
+const own = (row: Row | undefined, key: string): unknown =>
+  row !== undefined && Object.hasOwn(row, key) ? row[key] : undefined;
 
 function hostOf(url: string): string {
   try {
@@ -84,7 +107,7 @@ function hostOf(url: string): string {
 }
 
 const asObject = (value: unknown): Row =>
-  typeof value === 'string' ? (JSON.parse(value) as Row) : ((value ?? {}) as Row);
+  typeof value === 'string' ? (JSON.parse(value) as Row) : ((value ?? emptyRow()) as Row);
 
 /** Timestamp columns of a table, which are read back to the microsecond (see `storedRows`). */
 const timestampColumns = (table: 'accounts' | 'users') =>
@@ -99,35 +122,138 @@ function sameValue(column: string | undefined, old: unknown, value: unknown): bo
   return String(old ?? '') === String(value ?? '');
 }
 
+/** What one batch of an apply did. */
+interface AppliedPart {
+  readonly events: number;
+  readonly users: number;
+  readonly traitChanges: number;
+  readonly rejected: number;
+  readonly stillWaiting: LoggedMessage[];
+  readonly touched: Touched;
+  readonly changedAccounts: string[];
+}
+
 export class MessageApplier {
   private readonly pendingFile: string;
   private readonly rejectedFile: string;
   private readonly staging: string;
+  readonly quarantine: Quarantine;
 
   constructor(
     private readonly store: Store,
     dir: string,
   ) {
+    this.quarantine = new Quarantine(dir);
     this.pendingFile = join(dir, 'pending.ndjson');
     this.rejectedFile = join(dir, 'rejected.ndjson');
     this.staging = join(dir, 'staging');
   }
 
-  /** Messages waiting for an account. */
-  pending(): LoggedMessage[] {
+  /** How many messages wait for an account. */
+  pendingCount(): number {
+    return this.pendingRecords().length;
+  }
+
+  /** Messages waiting for an account, as written (a line that is not JSON is kept for the quarantine). */
+  private pendingRecords(): unknown[] {
     if (!existsSync(this.pendingFile)) return [];
     return readFileSync(this.pendingFile, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as LoggedMessage);
+      .map((line) => {
+        try {
+          return JSON.parse(line) as unknown;
+        } catch {
+          return new UnreadableLine(line);
+        }
+      });
   }
 
+  /**
+   * Applies records of the log (with the messages that waited for an account before them).
+   * Records that cannot be applied go to the quarantine; the others are applied. Rejects only
+   * when the store itself fails, and then nothing is lost: the caller applies them all again.
+   */
   async apply(
-    messages: readonly LoggedMessage[],
+    records: readonly unknown[],
   ): Promise<{ summary: ApplyResult; touched: Touched; changedAccounts: string[] }> {
     const started = performance.now();
-    const all = [...this.pending(), ...messages];
+    const setAside: { record: unknown; reason: string }[] = [];
+    const messages: LoggedMessage[] = [];
+    for (const record of [...this.pendingRecords(), ...records]) {
+      const problem = recordProblem(record);
+      if (problem === null) messages.push(record as LoggedMessage);
+      else setAside.push({ record, reason: problem });
+    }
+    let parts = await this.applyIsolating(messages, setAside);
+    // Split batches: a message that waited in one part may find its account through a later one.
+    const waiting = parts.flatMap((part) => part.stillWaiting);
+    if (parts.length > 1 && waiting.length > 0)
+      parts = [
+        ...parts.map((part) => ({ ...part, stillWaiting: [] })),
+        ...(await this.applyIsolating(waiting, setAside)),
+      ];
+    this.quarantine.add(setAside);
+    const stillWaiting = parts.flatMap((part) => part.stillWaiting);
+    const temporary = `${this.pendingFile}.tmp`;
+    writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    renameSync(temporary, this.pendingFile);
 
+    const touched: Touched = new Map();
+    for (const part of parts)
+      for (const [account, entry] of part.touched) {
+        const into = touched.get(account) ?? { events: new Set<string>(), traits: new Set<string>() };
+        for (const event of entry.events) into.events.add(event);
+        for (const trait of entry.traits) into.traits.add(trait);
+        touched.set(account, into);
+      }
+    const total = (count: (part: AppliedPart) => number) => parts.reduce((sum, part) => sum + count(part), 0);
+    return {
+      summary: {
+        events: total((part) => part.events),
+        accounts: total((part) => part.changedAccounts.length),
+        users: total((part) => part.users),
+        traitChanges: total((part) => part.traitChanges),
+        pending: stillWaiting.length,
+        rejected: total((part) => part.rejected),
+        quarantined: setAside.length,
+        seconds: (performance.now() - started) / 1000,
+      },
+      touched,
+      changedAccounts: [...new Set(parts.flatMap((part) => part.changedAccounts))],
+    };
+  }
+
+  /**
+   * Applies messages in one batch; when the store refuses it, in halves, down to the one
+   * message it refuses, which is set aside. A store that does not answer `SELECT 1` is
+   * failing as a whole: then the error is thrown and the caller tries everything again.
+   */
+  private async applyIsolating(
+    messages: readonly LoggedMessage[],
+    setAside: { record: unknown; reason: string }[],
+  ): Promise<AppliedPart[]> {
+    if (messages.length === 0) return [];
+    try {
+      return [await this.applyBatch(messages)];
+    } catch (error) {
+      if (messages.length > 1) {
+        const half = Math.ceil(messages.length / 2);
+        return [
+          ...(await this.applyIsolating(messages.slice(0, half), setAside)),
+          ...(await this.applyIsolating(messages.slice(half), setAside)),
+        ];
+      }
+      await this.store.query('SELECT 1');
+      // The first line says why; the rest is the database's advice on its own options.
+      const why = (error as Error).message.split('\n')[0];
+      setAside.push({ record: messages[0], reason: `the store refused it: ${why}` });
+      return [];
+    }
+  }
+
+  /** Applies messages in one batch (in order: a group call links its user for the calls after it). */
+  private async applyBatch(all: readonly LoggedMessage[]): Promise<AppliedPart> {
     // Stored rows of the accounts and users these messages touch, to merge with.
     const accountIds = new Set(
       all.filter((m) => m.type === 'group' && m.groupId).map((m) => m.groupId as string),
@@ -177,8 +303,10 @@ export class MessageApplier {
           traits: { ...asObject(before?.traits), ...rest },
         };
         for (const [trait, value] of Object.entries({ ...columns, ...rest })) {
-          const old = columns[trait] !== undefined ? before?.[trait] : asObject(before?.traits)[trait];
-          if (before && sameValue(ACCOUNT_FIELDS[trait] ?? trait, old, value)) continue;
+          const old = Object.hasOwn(columns, trait)
+            ? own(before, trait)
+            : own(asObject(before?.traits), trait);
+          if (before && sameValue(fieldOf(ACCOUNT_FIELDS, trait) ?? trait, old, value)) continue;
           traitChanges.set(`${id}\u0000${trait}\u0000${message.timestamp}`, {
             account_id: id,
             trait,
@@ -229,9 +357,6 @@ export class MessageApplier {
     ];
     if (rejected.length > 0)
       writeFileSync(this.rejectedFile, rejected.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'a' });
-    const temporary = `${this.pendingFile}.tmp`;
-    writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
-    renameSync(temporary, this.pendingFile);
     const touched: Touched = new Map();
     const touch = (account: string) => {
       const entry = touched.get(account) ?? { events: new Set<string>(), traits: new Set<string>() };
@@ -245,15 +370,11 @@ export class MessageApplier {
     // A user identified or linked changes the account's seats.
     for (const user of changedUsers.values()) touch(String(user.account_id));
     return {
-      summary: {
-        events: events.size,
-        accounts: changedAccounts.size,
-        users: changedUsers.size,
-        traitChanges: traitChanges.size,
-        pending: stillWaiting.length,
-        rejected: rejected.length,
-        seconds: (performance.now() - started) / 1000,
-      },
+      events: events.size,
+      users: changedUsers.size,
+      traitChanges: traitChanges.size,
+      rejected: rejected.length,
+      stillWaiting,
       touched,
       changedAccounts: [...changedAccounts.keys()],
     };

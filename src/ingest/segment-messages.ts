@@ -20,7 +20,14 @@ const timestamp = z
     (value) => parseInstant(value) !== null,
     'not an ISO-8601 timestamp (such as 2024-05-01T13:45:00.123456+02:00)',
   );
-const object = z.record(z.string(), z.unknown());
+/**
+ * Properties and traits: checked, not copied. A copy made key by key would turn a key
+ * `__proto__` (data, as JSON.parse gives it) into the copy's prototype and lose it.
+ */
+const object = z.custom<Record<string, unknown>>(
+  (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+  'expected an object',
+);
 
 const Message = z
   .looseObject({

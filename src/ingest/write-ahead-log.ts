@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UnreadableLine } from './quarantine.js';
 
 /**
  * The write-ahead log of ingested messages: append-only NDJSON segments
@@ -128,9 +129,23 @@ export class WriteAheadLog {
         const stop = Math.min(end ?? fstatSync(fd).size, at.offset + maxBytes);
         const bytes = Buffer.alloc(Math.max(0, stop - at.offset));
         readSync(fd, bytes, 0, bytes.length, at.offset);
-        const whole = bytes.lastIndexOf(0x0a) + 1;
+        let whole = bytes.lastIndexOf(0x0a) + 1;
         for (const line of bytes.subarray(0, whole).toString('utf8').split('\n'))
-          if (line) records.push(JSON.parse(line));
+          if (line) records.push(parseLine(line));
+        // A line longer than a whole read (the log was damaged: no record is that long) is
+        // skipped up to its end, kept as its first kilobyte, so the lines after it are read.
+        if (whole === 0 && bytes.length === maxBytes) {
+          const newline = nextNewline(fd, at.offset + bytes.length, end ?? fstatSync(fd).size);
+          if (newline !== null) {
+            records.push(new UnreadableLine(bytes.subarray(0, 1024).toString('utf8')));
+            whole = newline + 1 - at.offset;
+          }
+        }
+        // A finished segment ending in a partial line (damaged): kept, and the next segment read.
+        if (whole === 0 && end === null && bytes.length > 0 && stop >= fstatSync(fd).size) {
+          records.push(new UnreadableLine(bytes.subarray(0, 1024).toString('utf8')));
+          whole = bytes.length;
+        }
         at = { segment: at.segment, offset: at.offset + whole };
         // A finished segment read to its end: go on in the next one.
         if (end === null && at.offset >= fstatSync(fd).size) at = { segment: at.segment + 1, offset: 0 };
@@ -153,6 +168,27 @@ export class WriteAheadLog {
     await this.file?.close();
     this.file = null;
   }
+}
+
+/** A record of the log; a line that is not JSON (damage, an edit) is kept as its text for the quarantine. */
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return new UnreadableLine(line);
+  }
+}
+
+/** The offset of the first newline at or after `from` (before `limit`), or null. */
+function nextNewline(fd: number, from: number, limit: number): number | null {
+  const chunk = Buffer.alloc(2 ** 20);
+  for (let at = from; at < limit; at += chunk.length) {
+    const read = readSync(fd, chunk, 0, Math.min(chunk.length, limit - at), at);
+    const index = chunk.subarray(0, read).indexOf(0x0a);
+    if (index >= 0) return at + index;
+    if (read === 0) break;
+  }
+  return null;
 }
 
 function listSegments(dir: string): number[] {

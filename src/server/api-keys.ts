@@ -16,6 +16,12 @@ import { StrataError } from '../errors.js';
 export const SCOPES = ['write', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/**
+ * The longest key a request may present, in bytes. Strata's keys are about 60 characters;
+ * a longer one is refused before it is hashed or looked up.
+ */
+export const MAX_KEY_BYTES = 512;
+
 const KeyRecord = z.object({
   /** The key's first characters, shown in lists and logs instead of the key. */
   id: z.string(),
@@ -97,8 +103,6 @@ export function revokeKey(workspaceDir: string, idOrKey: string): KeyRecord {
 /** What a request's key may do, checked against hashes read at start (and on reload). */
 export class KeyRing {
   private records: KeyRecord[];
-  /** SHA-256 of keys presented lately (at most 10,000 kept). */
-  private readonly hashes = new Map<string, Buffer>();
 
   constructor(private readonly workspaceDir: string) {
     this.records = readKeys(workspaceDir);
@@ -124,11 +128,14 @@ export class KeyRing {
     return this.records.filter((k) => k.revokedAt === null).length;
   }
 
-  /** The live key matching `key`, or null. Compared in constant time. */
+  /**
+   * The live key matching `key`, or null. Compared in constant time. Nothing presented is
+   * kept: hashing a key costs about 2 microseconds, and a cache of presented keys would hold
+   * whatever junk clients send (a request looks its key up once, in key-guard.ts).
+   */
   find(key: string): KeyRecord | null {
-    // Each request asks twice (rate limit, then scope): a busy key is hashed once.
-    const hash = this.hashes.get(key) ?? Buffer.from(digest(key), 'hex');
-    if (this.hashes.size < 10_000) this.hashes.set(key, hash);
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) return null;
+    const hash = Buffer.from(digest(key), 'hex');
     for (const record of this.records)
       if (record.revokedAt === null && timingSafeEqual(hash, Buffer.from(record.sha256, 'hex')))
         return record;

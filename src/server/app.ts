@@ -1,10 +1,11 @@
-import { createGunzip, createInflate } from 'node:zlib';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 import { StrataError } from '../errors.js';
+import type { Quarantine } from '../ingest/quarantine.js';
 import {
   Batch,
   InvalidMessage,
@@ -13,15 +14,26 @@ import {
   toLogged,
 } from '../ingest/segment-messages.js';
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAnalysisRoutes } from './analysis-routes.js';
-import { allows, type KeyRecord, type KeyRing, type Scope } from './api-keys.js';
-import { registerDashboardRoutes } from './dashboard-routes.js';
+import type { KeyRecord, KeyRing } from './api-keys.js';
+import {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  limitConnections,
+  timeoutOptions,
+} from './connection-limits.js';
+import { decodeBody } from './content-encoding.js';
+import { inlineScriptHashes, registerDashboardRoutes } from './dashboard-routes.js';
+import { liveKey, requireKeyForBody, requireScope } from './key-guard.js';
 import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
+import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReadRoutes } from './read-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { registerTimelineRoutes } from './timeline-routes.js';
 
 /**
@@ -46,13 +58,36 @@ export interface ServerOptions {
   readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
   readonly health: () => Record<string, unknown>;
+  /** Records of the log that could not be applied. */
+  readonly quarantine: Quarantine;
+  /** Applies what is logged; resolves once it is in the store. */
+  readonly applyNow: () => Promise<unknown>;
   /** Told when messages are on disk, so the log is applied without waiting for the timer. */
   readonly onLogged?: () => void;
   /** Largest request body, bytes after decompression (default 4 MiB). */
   readonly bodyLimit?: number;
   /** Requests a minute per API key (default 60,000); requests without a valid key, 600 a minute per address. */
   readonly rateLimit?: number;
+  /** Request timeout and connection cap (defaults in connection-limits.ts). */
+  readonly limits?: Partial<ConnectionLimits>;
+  /**
+   * The proxies whose X-Forwarded-For names the client (the address rate limits count by):
+   * true for any, or addresses and CIDR ranges; by default none.
+   */
+  readonly trustProxy?: true | readonly string[];
 }
+
+/** Requests a minute from one address without a valid key (guessing keys is slow). */
+const KEYLESS_PER_MINUTE = 600;
+/**
+ * The dashboard's files and /openapi.json need no key: a bucket of their own per address
+ * and route, so requests with bad keys cannot lock the dashboard; /health has no limit, so
+ * no client can make a monitor see the server as down.
+ */
+const PUBLIC_FILES: FastifyContextConfig = {
+  rateLimit: { max: 6000, keyGenerator: (request) => `ip:${request.ip}` },
+};
+const HEALTH: FastifyContextConfig = { rateLimit: false };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,56 +95,29 @@ declare module 'fastify' {
   }
 }
 
-/** The key of a request: basic auth user name (Segment's libraries) or a bearer token. */
-function presentedKey(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (!header) return null;
-  const [scheme, value = ''] = header.split(' ', 2);
-  if (scheme?.toLowerCase() === 'bearer') return value.trim() || null;
-  if (scheme?.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return (colon >= 0 ? decoded.slice(0, colon) : decoded) || null;
-  }
-  return null;
-}
-
-/** Answers 401 or 403 unless the request carries a live key allowed `scope`. */
-function requireScope(keys: KeyRing, scope: Scope) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const key = presentedKey(request);
-    const record = key ? keys.find(key) : null;
-    if (!record) {
-      // Bearer, not Basic: a Basic challenge makes browsers prompt for a password (the dashboard).
-      reply.header('www-authenticate', 'Bearer realm="strata"');
-      return reply.code(401).send({
-        error: 'unauthorized',
-        message: key
-          ? 'unknown or revoked API key'
-          : 'an API key is required (HTTP basic auth or a bearer token)',
-      });
-    }
-    if (!allows(record.scope, scope))
-      return reply.code(403).send({
-        error: 'forbidden',
-        message: `key ${record.id} has scope ${record.scope}; this needs ${scope}`,
-      });
-    request.apiKey = record;
-  };
-}
-
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 4 * 2 ** 20, logger: false });
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 4 * 2 ** 20,
+    logger: false,
+    // A trait or property named `__proto__` is data to keep (as CSV import keeps it), not an
+    // attack to refuse: every object Strata builds from a body defines keys, never sets them.
+    onProtoPoisoning: 'ignore',
+    trustProxy: options.trustProxy === true ? true : options.trustProxy ? [...options.trustProxy] : false,
+    ...timeoutOptions(limits),
+  });
+  limitConnections(app, limits);
   app.decorateRequest('apiKey', null);
-  // Per key when the request carries a live one, else per address (guessing keys is slow).
+  await app.register(helmet, securityHeaders(inlineScriptHashes()));
+  // Per key when the request carries a live one, else per address.
   await app.register(rateLimit, {
     timeWindow: 60_000,
     keyGenerator: (request) => {
-      const key = presentedKey(request);
-      const record = key ? options.keys.find(key) : null;
+      const record = liveKey(options.keys, request);
       return record ? `key:${record.id}` : `ip:${request.ip}`;
     },
-    max: (_request, bucket) => (bucket.startsWith('key:') ? (options.rateLimit ?? 60_000) : 600),
+    max: (_request, bucket) =>
+      bucket.startsWith('key:') ? (options.rateLimit ?? 60_000) : KEYLESS_PER_MINUTE,
     errorResponseBuilder: (request, context) => ({
       statusCode: 429,
       error: 'rate_limited',
@@ -117,22 +125,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }),
   });
 
-  // Compressed bodies (the RudderStack library gzips): decompressed before parsing; the
-  // body limit counts the decompressed bytes.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== 'gzip' && encoding !== 'deflate') return payload;
-    const inflated = payload.pipe(
-      encoding === 'gzip' ? createGunzip() : createInflate(),
-    ) as unknown as typeof payload & { receivedEncodedLength: number };
-    // Fastify compares the bytes received, not the inflated ones, with content-length.
-    inflated.receivedEncodedLength = 0;
-    payload.on('data', (chunk: Buffer) => {
-      inflated.receivedEncodedLength += chunk.length;
-    });
-    return inflated;
-  });
-  // Segment's API reads any body as JSON whatever its content type (libraries differ).
+  // The key before the body: without one, not a byte of the body is read (key-guard.ts).
+  app.addHook('preParsing', requireKeyForBody(options.keys));
+  app.addHook('preParsing', decodeBody);
+  // Segment's API reads any body as JSON whatever its content type (libraries differ; the
+  // browser's analytics.js posts text/plain to avoid a CORS preflight), so Fastify's own
+  // text/plain parser, which would hand the route a string, is replaced by this one.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, JSON.parse(body as string));
@@ -159,7 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
     if (error instanceof StrataError)
       return reply.code(500).send({ error: error.code, message: error.message });
-    process.stderr.write(`strata serve: ${where}: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`strata serve: ${where}: ${redactSecrets(error.stack ?? error.message)}\n`);
     return reply
       .code(500)
       .send({ error: 'internal', message: 'the request failed; nothing of it was stored' });
@@ -216,9 +215,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     scheduler: options.scheduler,
     guard: requireScope(options.keys, 'admin'),
   });
-  registerDashboardRoutes(app);
+  registerQuarantineRoutes(app, {
+    quarantine: options.quarantine,
+    log: options.log,
+    applyNow: options.applyNow,
+    guard: requireScope(options.keys, 'admin'),
+  });
+  registerDashboardRoutes(app, PUBLIC_FILES);
   const document = openApiDocument(options.version);
-  app.get('/openapi.json', async () => document);
-  app.get('/health', async () => ({ ok: true, log: options.log.durable, ...options.health() }));
+  app.get('/openapi.json', { config: PUBLIC_FILES }, async () => document);
+  app.get('/health', { config: HEALTH }, async () => ({
+    ok: true,
+    log: options.log.durable,
+    ...options.health(),
+  }));
   return app;
 }

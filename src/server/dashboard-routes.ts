@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web) and the
@@ -40,21 +41,32 @@ function sendFile(reply: FastifyReply, path: string, type: string) {
 }
 
 const JS = 'text/javascript; charset=utf-8';
+const INDEX = join(root, 'web', 'index.html');
 
-export function registerDashboardRoutes(app: FastifyInstance): void {
-  app.get('/', (_request, reply) =>
-    sendFile(reply, join(root, 'web', 'index.html'), 'text/html; charset=utf-8'),
+/** SHA-256 (base64) of each inline script of index.html, for the Content-Security-Policy. */
+export function inlineScriptHashes(): string[] {
+  if (!existsSync(INDEX)) return [];
+  const html = readFileSync(INDEX, 'utf8');
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((match) =>
+    createHash('sha256')
+      .update(match[1] ?? '')
+      .digest('base64'),
   );
-  app.get('/app/style.css', (_request, reply) =>
+}
+
+/** `config` is each route's (its rate limit). */
+export function registerDashboardRoutes(app: FastifyInstance, config: FastifyContextConfig): void {
+  app.get('/', { config }, (_request, reply) => sendFile(reply, INDEX, 'text/html; charset=utf-8'));
+  app.get('/app/style.css', { config }, (_request, reply) =>
     sendFile(reply, join(root, 'web', 'style.css'), 'text/css; charset=utf-8'),
   );
-  app.get<{ Params: { file: string } }>('/app/:file', (request, reply) => {
+  app.get<{ Params: { file: string } }>('/app/:file', { config }, (request, reply) => {
     const { file } = request.params;
     if (!/^[a-z-]+\.js$/.test(file))
       return reply.code(404).send({ error: 'not_found', message: `no ${file}` });
     return sendFile(reply, join(root, 'dist', 'web', file), JS);
   });
-  app.get<{ Params: { file: string } }>('/vendor/:file', (request, reply) => {
+  app.get<{ Params: { file: string } }>('/vendor/:file', { config }, (request, reply) => {
     const entry = VENDOR[request.params.file];
     if (!entry) return reply.code(404).send({ error: 'not_found', message: `no ${request.params.file}` });
     const [name, path] = entry;

@@ -252,6 +252,40 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/v1/admin/ingest/quarantine': {
+        get: {
+          summary: 'Logged records that could not be applied, with why (admin keys)',
+          security: [{ bearer: [] }],
+          responses: {
+            '200': { description: '{ records: [{ id, quarantinedAt, reason, record, unreadable }] }' },
+            '403': { $ref: '#/components/responses/Forbidden' },
+          },
+        },
+      },
+      '/v1/admin/ingest/quarantine/replay': {
+        post: {
+          summary:
+            'Write quarantined records to the log again and apply them; repair removes NULs and broken characters first (admin keys)',
+          security: [{ bearer: [] }],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    ids: { type: 'array', items: { type: 'string' } },
+                    repair: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '{ replayed: [id], stillQuarantined: [record] }' },
+            '403': { $ref: '#/components/responses/Forbidden' },
+          },
+        },
+      },
       '/v1/admin/schedules/{name}/run': {
         post: {
           summary: 'Run a schedule now: a full run, its transitions to the webhooks (admin keys)',

@@ -5,12 +5,12 @@ import { Scheduler } from '../activate/schedules.js';
 import { type SweepResult, TriggerEngine, type TriggerResult } from '../activate/triggers.js';
 import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
-import type { LoggedMessage } from '../ingest/segment-messages.js';
 import { readCheckpoint, WriteAheadLog, writeCheckpoint } from '../ingest/write-ahead-log.js';
+import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
-import { buildServer } from './app.js';
+import { buildServer, type ServerOptions } from './app.js';
 import { ProfileViews } from './profile-view.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -40,8 +40,11 @@ export interface RunningServer {
   applyNow(): Promise<ApplyResult | null>;
   /** Evaluates every account for the triggers' segments now (null without triggers). */
   sweepNow(): Promise<SweepResult | null>;
-  /** Stops accepting, applies what is logged, closes the log (the store stays open: the caller's). */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting, applies what is logged, closes the log (the store stays open: the
+   * caller's). When the store fails, `unapplied` says why; the log keeps those records.
+   */
+  stop(): Promise<{ unapplied: Error | null }>;
 }
 
 export async function startServer(options: {
@@ -52,6 +55,8 @@ export async function startServer(options: {
   readonly applyEveryMs?: number;
   readonly bodyLimit?: number;
   readonly rateLimit?: number;
+  readonly limits?: ServerOptions['limits'];
+  readonly trustProxy?: ServerOptions['trustProxy'];
   /** Told after each apply that changed something. */
   readonly onApplied?: (result: ApplyResult) => void;
   /** Webhook retries: the first delay (default 1 s) and the longest (default 1 h). */
@@ -99,11 +104,19 @@ export async function startServer(options: {
   let last: ApplyResult | null = null;
   let failure: string | null = null;
 
+  // The log keeps every message; the next round tries again.
+  const applyFailed = (error: Error) => {
+    failure = redactSecrets(error.message);
+    process.stderr.write(
+      `strata serve: applying the log failed (it is kept, retried): ${redactSecrets(error.message)}\n`,
+    );
+    return null;
+  };
   // Ingestion must not wait on a sweep: a failed one is reported and tried again on the timer.
   const sweepFailed = (error: Error) => {
-    failure = error.message;
+    failure = redactSecrets(error.message);
     process.stderr.write(
-      `strata serve: sweeping the triggers' segments failed (retried): ${error.message}\n`,
+      `strata serve: sweeping the triggers' segments failed (retried): ${redactSecrets(error.message)}\n`,
     );
     return null;
   };
@@ -122,7 +135,7 @@ export async function startServer(options: {
         return total;
       }
       const { summary: result, touched } = await withStore(async () => {
-        const applied = await applier.apply(records as LoggedMessage[]);
+        const applied = await applier.apply(records);
         // The profile API's copies of account rows this apply changed.
         await profiles.refresh(applied.changedAccounts);
         return applied;
@@ -183,7 +196,9 @@ export async function startServer(options: {
     running = queued;
     return queued;
   };
-  await applyNow();
+  // What the log holds beyond the checkpoint, before listening. A store that fails now is
+  // reported and retried by the timer: the server starts, and the log keeps every record.
+  await applyNow().catch(applyFailed);
   // The first start of a workspace's triggers records what holds without an event per membership.
   await sweepNow({ silentBaseline: true }).catch(sweepFailed);
 
@@ -196,17 +211,22 @@ export async function startServer(options: {
     version,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     activation,
     webhooks,
     scheduler,
     profiles,
+    quarantine: applier.quarantine,
+    applyNow,
     // Applied as soon as logged (one apply at a time); the timer only retries after failures.
     onLogged: () => {
       applyNow().catch(() => undefined);
     },
     health: () => ({
       applied,
-      pending: last?.pending ?? applier.pending().length,
+      pending: last?.pending ?? applier.pendingCount(),
+      quarantined: applier.quarantine.count,
       lastApply: last,
       lastTrigger,
       lastSweep,
@@ -224,11 +244,7 @@ export async function startServer(options: {
   });
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const timer = setInterval(() => {
-    applyNow().catch((error: Error) => {
-      // The log keeps every message; the next round tries again.
-      failure = error.message;
-      process.stderr.write(`strata serve: applying the log failed (it is kept, retried): ${error.message}\n`);
-    });
+    applyNow().catch(applyFailed);
   }, options.applyEveryMs ?? 1000);
   const sweeper = setInterval(() => {
     // A tick while a sweep runs waits for the next: ticks must not pile sweeps up.
@@ -252,12 +268,21 @@ export async function startServer(options: {
       clearInterval(sweeper);
       scheduler.stop();
       clearInterval(reload);
-      await app.close();
-      await applyNow();
-      await sweeping.catch(() => null);
-      await webhooks.stop();
-      await log.close();
-      activation.close();
+      // Every step runs whatever the one before did: a failing store must not keep the
+      // process alive (what is not applied stays in the log for the next start).
+      let unapplied: Error | null = null;
+      try {
+        await app.close();
+        await applyNow().catch((error: Error) => {
+          unapplied = error;
+        });
+        await sweeping.catch(() => null);
+      } finally {
+        await webhooks.stop().catch(() => undefined);
+        await log.close().catch(() => undefined);
+        activation.close();
+      }
+      return { unapplied };
     },
   };
 }
@@ -270,6 +295,7 @@ function sum(a: ApplyResult, b: ApplyResult): ApplyResult {
     traitChanges: a.traitChanges + b.traitChanges,
     pending: b.pending,
     rejected: a.rejected + b.rejected,
+    quarantined: a.quarantined + b.quarantined,
     seconds: a.seconds + b.seconds,
   };
 }

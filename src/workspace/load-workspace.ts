@@ -9,6 +9,7 @@ import { TABLE_NAMES } from '../model/tables.js';
 import { hasOwnKey } from '../own-key.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
 import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
+import { checkWebhookTargets } from './webhook-targets.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 import { readYaml } from './yaml-document.js';
 
@@ -189,6 +190,8 @@ export function loadWorkspace(
       checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
     });
   }
+  // A kept definition (options.text) is read to explain past runs and sends nothing.
+  if (options.text === undefined) checkWebhookTargets(parsed.data.webhooks, locate);
   for (const [name, schedule] of Object.entries(parsed.data.schedules))
     try {
       CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });

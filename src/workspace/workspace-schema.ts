@@ -174,7 +174,7 @@ export const triggerSchema = z
 /** A webhook: where entered / exited events of triggers and scheduled runs are delivered, signed. */
 export const webhookSchema = z
   .object({
-    url: z.string().url().describe('Receiver; gets a POST per event'),
+    url: z.string().url().describe('Receiver (http or https, without credentials); gets a POST per event'),
     secretEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as CRM_HOOK_SECRET')
@@ -191,7 +191,19 @@ export const webhookSchema = z
       .max(50)
       .default(8)
       .describe('Tries before a delivery is dead-lettered'),
-    timeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('Per try'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5000)
+      .describe('Per try, in ms: connecting, sending, and the answer with its body'),
+    allowPrivate: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Deliver to loopback, private and link-local addresses too (a receiver on this machine or network)',
+      ),
   })
   .strict();
 

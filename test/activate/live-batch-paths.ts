@@ -39,7 +39,7 @@ segments:
 triggers:
   watch: { segments: [active, dormant, new_signup, march_cohort, q2_cohort, top_users, seen_recently, active_new, top_active] }
 webhooks:
-  sink: { url: "http://127.0.0.1:9/never-called", secretEnv: SINK_SECRET, triggers: [watch] }
+  sink: { url: "http://127.0.0.1:9/never-called", secretEnv: SINK_SECRET, triggers: [watch], allowPrivate: true }
 `;
 export const SEGMENTS = [
   'active',

@@ -257,6 +257,8 @@ playbooks:
           '/v1/clusters',
           '/v1/clusters/{ref}',
           '/v1/cohorts',
+          '/v1/admin/ingest/quarantine',
+          '/v1/admin/ingest/quarantine/replay',
           '/v1/admin/schedules/{name}/run',
           '/v1/admin/webhooks/deliveries',
           '/v1/admin/webhooks/replay',

@@ -49,7 +49,7 @@ segments:
 triggers:
   watch: { segments: [active] }
 webhooks:
-  sink: { url: "${url}", secretEnv: SINK_SECRET, triggers: [watch] }
+  sink: { url: "${url}", secretEnv: SINK_SECRET, triggers: [watch], allowPrivate: true }
 `;
 
 describe('strata serve keeps live memberships exact', () => {

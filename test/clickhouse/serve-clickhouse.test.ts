@@ -48,7 +48,7 @@ segments:
 triggers:
   usage: { segments: [active], events: [session_start] }
 webhooks:
-  hook: { url: "${hook}", secretEnv: HOOK, triggers: [usage] }
+  hook: { url: "${hook}", secretEnv: HOOK, triggers: [usage], allowPrivate: true }
 `,
     );
     const [write, read] = [createKey(dir, 'write').key, createKey(dir, 'read').key];

@@ -157,6 +157,8 @@ ${remote}</yandex>
 
 // poll_interval: a connection handler checks for shutdown every second (default 10): the servers of a
 // cluster keep pooled connections to each other, and each waits for them before it exits.
+// User `planted` has a password, so that test/clickhouse/secrets-clickhouse.test.ts can plant it in a
+// store URL and look for it in everything Strata prints and stores.
 const USERS_XML = `<?xml version="1.0"?>
 <yandex>
   <profiles>
@@ -172,6 +174,12 @@ const USERS_XML = `<?xml version="1.0"?>
       <profile>default</profile>
       <quota>default</quota>
     </default>
+    <planted>
+      <password>s3cr3t-PLANTED-7f2</password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </planted>
   </users>
   <quotas><default></default></quotas>
 </yandex>

@@ -37,7 +37,7 @@ segments:
 schedules:
   nightly: { cron: "0 2 * * *" }
 webhooks:
-  hook: { url: "${url}", secretEnv: HOOK, schedules: [nightly] }
+  hook: { url: "${url}", secretEnv: HOOK, schedules: [nightly], allowPrivate: true }
 `,
     );
     const key = createKey(dir, 'admin').key;

@@ -80,8 +80,8 @@ triggers:
   usage: { segments: [active], events: [session_start] }
   plans: { segments: [enterprise], traits: [plan] }
 webhooks:
-  good: { url: "${good.url}", secretEnv: HOOK_GOOD, triggers: [usage, plans], maxAttempts: 5 }
-  broken: { url: "${broken.url}", secretEnv: HOOK_BROKEN, triggers: [plans], maxAttempts: 3 }
+  good: { url: "${good.url}", secretEnv: HOOK_GOOD, triggers: [usage, plans], maxAttempts: 5, allowPrivate: true }
+  broken: { url: "${broken.url}", secretEnv: HOOK_BROKEN, triggers: [plans], maxAttempts: 3, allowPrivate: true }
 `,
     );
     const key = createKey(dir, 'admin').key;

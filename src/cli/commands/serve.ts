@@ -1,4 +1,6 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { StrataError } from '../../errors.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../../server/connection-limits.js';
 import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
@@ -25,6 +27,34 @@ export function parseInterval(text: string): number | undefined {
 }
 
 /**
+ * `--trust-proxy`: `true` (any peer may name the client: only when nothing reaches the server
+ * but through the proxy), or the proxies' addresses and CIDR ranges, comma-separated
+ * (`127.0.0.1`, `10.0.0.0/8`, `loopback`). A hop count is refused: it cannot tell the proxy
+ * from a client that writes X-Forwarded-For itself, so Fastify ignores it.
+ */
+export function parseTrustProxy(text: string): true | string[] {
+  if (text.trim() === 'true') return true;
+  const fail = (why: string) =>
+    new StrataError(
+      'invalid_argument',
+      `--trust-proxy ${text}: ${why}; expected true, or the proxies' addresses or CIDR ranges separated by commas (127.0.0.1,10.0.0.0/8 or loopback)`,
+    );
+  if (/^\s*\d+\s*$/.test(text))
+    throw fail('a hop count cannot tell the proxy from a client that sends X-Forwarded-For itself');
+  const addresses = text
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '');
+  if (addresses.length === 0) throw fail('no address');
+  try {
+    proxyAddr.compile(addresses);
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
+  return addresses;
+}
+
+/**
  * `strata serve [--port N] [--host H]`: the HTTP API until SIGINT or SIGTERM, then a clean
  * stop (what is logged is applied to the store first). Binds to loopback unless told.
  */
@@ -36,6 +66,9 @@ export async function runServe(
     applyEvery: string;
     rateLimit: string;
     sweepEvery?: string;
+    requestTimeout?: string;
+    maxConnections?: string;
+    trustProxy?: string;
   },
   output: Output,
 ) {
@@ -61,6 +94,25 @@ export async function runServe(
       'invalid_argument',
       `--sweep-every ${options.sweepEvery}: expected a duration from 100ms to 7d such as 30s, 5min or 1h (minutes are min)`,
     );
+  const requestTimeoutMs =
+    options.requestTimeout === undefined
+      ? DEFAULT_CONNECTION_LIMITS.requestTimeoutMs
+      : parseInterval(options.requestTimeout);
+  if (requestTimeoutMs === undefined)
+    throw new StrataError(
+      'invalid_argument',
+      `--request-timeout ${options.requestTimeout}: expected a duration from 100ms to 7d such as 30s or 2min`,
+    );
+  const maxConnections =
+    options.maxConnections === undefined
+      ? DEFAULT_CONNECTION_LIMITS.maxConnections
+      : Number(options.maxConnections);
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new StrataError(
+      'invalid_argument',
+      `--max-connections ${options.maxConnections}: expected a whole number of connections, at least 1`,
+    );
+  const trustProxy = options.trustProxy === undefined ? undefined : parseTrustProxy(options.trustProxy);
   const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -73,6 +125,8 @@ export async function runServe(
       applyEveryMs,
       rateLimit,
       sweepEveryMs,
+      limits: { requestTimeoutMs, maxConnections },
+      ...(trustProxy === undefined ? {} : { trustProxy }),
     });
   } catch (error) {
     await store.close();
@@ -87,11 +141,36 @@ export async function runServe(
     ].join('\n'),
   );
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await server.stop();
-  await store.close();
+  // Stopping applies what is logged first. It cannot be kept from exiting: a second signal,
+  // or the deadline, exits at once, which loses nothing (the next start applies the log).
+  const now = (why: string) => () => {
+    process.stderr.write(
+      `strata serve: ${why}; stopped without applying the rest of the log (the next start applies it)\n`,
+    );
+    process.exit(1);
+  };
+  process.once('SIGINT', now('a second signal'));
+  process.once('SIGTERM', now('a second signal'));
+  const deadline = setTimeout(now(`still stopping after ${STOP_DEADLINE_MS / 1000} s`), STOP_DEADLINE_MS);
+  let unapplied: Error | null = null;
+  try {
+    ({ unapplied } = await server.stop());
+  } finally {
+    await store.close().catch(() => undefined);
+    clearTimeout(deadline);
+  }
+  // Whatever still holds the event loop (a webhook's connection) must not keep a stopped server alive.
+  setTimeout(() => process.exit(), 2000).unref();
+  if (unapplied)
+    throw new StrataError(
+      'apply_failed',
+      `strata serve: stopped, but applying the log failed (${(unapplied as Error).message}); what was not applied stays in the log and is applied at the next start`,
+    );
   output.say('strata serve: stopped; every logged message is in the store');
 }
+
+/** How long a stop may take to apply the log before exiting anyway. */
+const STOP_DEADLINE_MS = 30_000;
