@@ -17,13 +17,14 @@ const INTEGRATION = [
   'test/cli/**/*.test.ts',
   'test/clickhouse/**/*.test.ts',
   'test/engine/membership-timeline.test.ts',
+  'test/fuzz/ingestion.test.ts',
+  'test/fuzz/strata-yaml-cli.test.ts',
   'test/ml/predict-cli.test.ts',
   'test/ml/recovery.test.ts',
   'test/ml/table-training.test.ts',
   'test/parity/**/*.test.ts',
   'test/sdks/**/*.test.ts',
   'test/server/**/*.test.ts',
-  'test/fuzz/ingestion.test.ts',
 ];
 const BROWSER = ['test/web/**/*.test.ts'];
 

@@ -27,9 +27,12 @@ export class StrataError extends Error {
   describe(): string {
     const { file, line, path } = this.location;
     const where = [file, line].filter((part) => part !== undefined).join(':');
-    // Messages that already open with their file need no second copy of it.
-    if (file && this.message.startsWith(file) && line === undefined) return this.message;
     const inPath = path ? ` (at ${path})` : '';
+    // Messages that already open with their file need no second copy of it.
+    if (file && this.message.startsWith(file)) {
+      if (line === undefined) return this.message;
+      return `${where}: ${this.message.slice(file.length).replace(/^[:\s]+/, '')}${inPath}`;
+    }
     return `${where ? `${where}: ` : ''}${this.message}${inPath}`;
   }
 

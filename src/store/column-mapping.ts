@@ -21,7 +21,10 @@ export function mapColumns(
   fileColumns: readonly string[],
   map: Readonly<Record<string, string>>,
   file: string,
+  /** The line of the file's header (1 for CSV), named by errors about its columns. */
+  headerLine?: number,
 ): ColumnMapping {
+  const line = headerLine === undefined ? {} : { line: headerLine };
   const tableColumns = table.columns.map((c) => c.name);
   for (const [target, source] of Object.entries(map)) {
     if (!tableColumns.includes(target)) {
@@ -35,7 +38,7 @@ export function mapColumns(
       throw new StrataError(
         'unknown_column',
         `--map ${target}=${source}: ${file} has no column '${source}'${didYouMean(source, fileColumns)} (columns: ${fileColumns.join(', ')})`,
-        { file, column: source },
+        { file, ...line, column: source },
       );
     }
   }
@@ -62,7 +65,7 @@ export function mapColumns(
     throw new StrataError(
       'missing_column',
       `${file} lacks required column ${names} for table ${table.name}${hint} (columns found: ${fileColumns.join(', ')}); rename it in the file or pass --map ${lacking[0]?.name}=<column>`,
-      { file, column: lacking[0]?.name ?? '' },
+      { file, ...line, column: lacking[0]?.name ?? '' },
     );
   }
   return { sources, missing, extras: fileColumns.filter((c) => !used.has(c)) };

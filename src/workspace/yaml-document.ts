@@ -1,5 +1,6 @@
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { StrataError } from '../errors.js';
+import { textProblem } from '../ingest/storable-text.js';
 
 /**
  * Most alias expansions strata.yaml may make, as the yaml library counts them (for each
@@ -25,8 +26,9 @@ interface Located {
  * Parses strata.yaml (or a definition version of it) into plain values. Everything a
  * hostile or broken file can do is a StrataError naming the file and line: syntax,
  * duplicate or non-text keys, a `__proto__` key (it would set an object's prototype
- * instead of naming something), nesting deeper than MAX_YAML_DEPTH, an alias to no
- * anchor, and aliases that expand past MAX_YAML_ALIASES.
+ * instead of naming something), text holding a NUL or a lone surrogate (as the ingestion
+ * API refuses it), nesting deeper than MAX_YAML_DEPTH, an alias to no anchor, and aliases
+ * that expand past MAX_YAML_ALIASES.
  */
 export function readYaml(text: string, file: string): YamlDocument {
   const counter = new LineCounter();
@@ -74,6 +76,11 @@ function checkNodes(document: Document.Parsed, fail: (message: string, at: Locat
       continue;
     }
     if (located.anchor) anchors.add(located.anchor);
+    // "\0" or "\ud800" in a quoted string: no name or value of the engines can hold it.
+    if (isScalar(node) && typeof node.value === 'string') {
+      const problem = textProblem(node.value);
+      if (problem) fail(`${JSON.stringify(node.value).slice(0, 60)} ${problem}`, node);
+    }
     if (isPair(node)) {
       // Keys are names: text or numbers (a list or mapping as a key would be made text).
       const key = node.key;

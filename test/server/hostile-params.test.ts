@@ -51,6 +51,10 @@ describe('hostile path parameters and query values', () => {
         ]);
         expect(answer.body.message).toBe(`${path}: ${field}: ${nul}`);
       }
+      // A lone surrogate cannot be percent-encoded as UTF-8 (Fastify answers 400 for the
+      // bytes of one), and a path parameter over 100 characters is a 414.
+      expect((await get('/v1/accounts/a%ED%A0%80b')).status).toBe(400);
+      expect((await get(`/v1/accounts/${'x'.repeat(5000)}`)).status).toBe(414);
       // Without a key the key is what is wrong.
       expect((await get('/v1/accounts/a%00b', false)).status).toBe(401);
 

@@ -75,6 +75,8 @@ funnels:
       ['toString', false],
       ['valueOf', true],
     ]);
+    const funnel = runCli(['analyze', 'funnel', 'constructor', '-w', dir]);
+    expect([funnel.code, funnel.stderr]).toEqual([1, "error: no funnel 'constructor' in strata.yaml\n"]);
     const table = runCli(['import', 'toString', join(fixtures, 'accounts.csv'), '-w', dir]);
     expect([table.code, table.stderr]).toEqual([
       1,

@@ -94,6 +94,26 @@ describe('CSV files of hostile shapes', () => {
     expect(await stored()).toBe(0);
   });
 
+  it('names the line where line ends change (DuckDB fails such a file without a line)', async () => {
+    // Found by test/fuzz: line 1 ends with LF, line 3 with CRLF.
+    const mixed = await refusal(fileWith(`${HEADER}a1,A,2024-01-01\na2,B,2024-01-01\r\na3,C,2024-01-01\n`));
+    expect([mixed.code, mixed.location.line, mixed.describe()]).toEqual([
+      'invalid_csv',
+      3,
+      `${mixed.location.file}:3: this line ends with CRLF but line 1 with LF; a CSV file must end every line the same way`,
+    ]);
+    // A line break inside a quoted field is data, and still a line: the mix is on line 4.
+    const quoted = await refusal(
+      fileWith(`${HEADER.replace('\n', '\r\n')}a1,"two\nlines",2024-01-01\r\na2,B,2024-01-01\n`),
+    );
+    expect(quoted.location.line).toBe(4);
+    // A missing column is a fault of the header, line 1.
+    const missing = await refusal(fileWith('account_id,name\na1,A\n'));
+    expect([missing.code, missing.location.line]).toEqual(['missing_column', 1]);
+    expect(missing.describe()).toMatch(/^\S+\.csv:1: lacks required column 'created_at' for table accounts/);
+    expect(await stored()).toBe(0);
+  });
+
   it('refuses a NUL in an extra column and inside JSON keys and values, on any line format', async () => {
     // Line 2: a NUL byte in the extra column zip. Line 3: traits JSON holding "x\u0000y".
     // Line 4: a NUL in a JSON key. Line 5: "\\u0000" is a backslash and text, no NUL: fine.

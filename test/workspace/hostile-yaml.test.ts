@@ -119,6 +119,18 @@ describe('YAML itself', () => {
     ]);
   });
 
+  it('refuses text no engine can hold: a NUL or a lone surrogate written as an escape', () => {
+    // Found by test/fuzz: a segment named "a\0b" loaded, then failed in the compiler without a line.
+    expect(where(`${SEGMENTS}  "a\\0b": { where: { trait: plan, eq: x } }\n`)).toEqual([
+      'invalid_yaml',
+      3,
+      '"a\\u0000b" contains a NUL character (\\u0000), which cannot be stored',
+    ]);
+    const [code, line, message] = where(`${SEGMENTS}  probe: { where: { trait: plan, eq: "x\\ud800" } }\n`);
+    expect([code, line]).toEqual(['invalid_yaml', 3]);
+    expect(message).toMatch(/lone UTF-16 surrogate/);
+  });
+
   it('refuses a DuckDB memory limit too small to open the file', () => {
     for (const size of ['0KB', '1MB', '63MB']) {
       const error = errorOf(`store:\n  engine: duckdb\n  memoryLimit: ${size}\n`);

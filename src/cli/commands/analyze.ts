@@ -6,6 +6,7 @@ import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
@@ -273,7 +274,7 @@ export async function runAnalyzeFunnel(
     let steps: string[];
     let within: string;
     if (name !== undefined) {
-      const funnel = defined[name];
+      const funnel = ownValue(defined, name);
       if (!funnel) {
         throw new StrataError(
           'unknown_funnel',

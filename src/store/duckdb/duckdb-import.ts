@@ -4,6 +4,7 @@ import { TABLES, type Table } from '../../model/tables.js';
 import { mapColumns } from '../column-mapping.js';
 import type { ImportRequest, ImportResult, RowError } from '../store.js';
 import { coerce, coercionCanFail, expectation, textOf } from './coerce.js';
+import { findMixedLineEnd } from './csv-line-ends.js';
 import type { DuckDBStore } from './duckdb-store.js';
 import { type FileSource, formatOf, openFileSource } from './file-source.js';
 import { locateRows } from './locate-rows.js';
@@ -46,7 +47,7 @@ function stageSelect(
 ) {
   const q = store.dialect.quoteIdentifier;
   const lit = store.dialect.literal;
-  const mapping = mapColumns(table, source.columns, map, file);
+  const mapping = mapColumns(table, source.columns, map, file, source.format === 'csv' ? 1 : undefined);
   const select: string[] = ['__file', '__record'];
   const checks: Check[] = [];
   const rawName = (column: string) => q(`__raw_${column}`);
@@ -168,6 +169,31 @@ function stageSelect(
   return { select: select.join(',\n  '), checks, mapping };
 }
 
+/**
+ * DuckDB's CSV reader fails a file as a whole, without a line, when its lines end in more
+ * than one way (LF here, CRLF there): the line where the mix starts, found by a scan (one
+ * that reads quotes as CSV does, else one that ignores them, for quotes left open).
+ */
+async function unreadableCsv(source: FileSource, error: Error): Promise<never> {
+  if (source.format !== 'csv' || !/state machine reached an invalid state/i.test(error.message)) throw error;
+  for (const quotes of [true, false]) {
+    for (const file of source.files) {
+      const mixed = await findMixedLineEnd(file, quotes);
+      if (mixed)
+        throw new StrataError(
+          'invalid_csv',
+          `this line ends with ${mixed.found} but line 1 with ${mixed.first}; a CSV file must end every line the same way${quotes ? '' : ' (or a quote before this line is not closed)'}`,
+          { file, line: mixed.line },
+        );
+    }
+  }
+  throw new StrataError(
+    'invalid_csv',
+    `${source.files.join(', ')}: DuckDB's CSV reader cannot read it (${error.message.split('\n')[0]})`,
+    { file: source.files[0] ?? '' },
+  );
+}
+
 /** Loads one file into a table of a DuckDB store; see Store.importFile. */
 export async function importIntoDuckDB(store: DuckDBStore, request: ImportRequest): Promise<ImportResult> {
   const started = performance.now();
@@ -193,10 +219,12 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     }
   };
   try {
-    await store.withProgress(
-      `CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? `, ${keyExpression} AS __key` : ''} FROM (SELECT ${select} FROM (${source.relation}))`,
-      request.onProgress,
-    );
+    await store
+      .withProgress(
+        `CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? `, ${keyExpression} AS __key` : ''} FROM (SELECT ${select} FROM (${source.relation}))`,
+        request.onProgress,
+      )
+      .catch((error: Error) => unreadableCsv(source, error));
     if (derivedKey) {
       await store.execute(`UPDATE ${stage} SET ${q(derivedKey)} = __key`);
     }
