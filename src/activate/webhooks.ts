@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { StrataError } from '../errors.js';
+import { ownValue } from '../own-key.js';
 import { redactSecrets } from '../redact.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb, OutboxRow } from './activation-db.js';
@@ -122,8 +123,8 @@ export class WebhookSender {
   private async round(): Promise<number> {
     let tried = 0;
     for (;;) {
-      const due = (await this.db.due(Date.now(), 100)).filter(
-        (row) => this.workspace.config.webhooks[row.webhook],
+      const due = (await this.db.due(Date.now(), 100)).filter((row) =>
+        ownValue(this.workspace.config.webhooks, row.webhook),
       );
       if (due.length === 0) return tried;
       const done: string[] = [];
@@ -142,7 +143,7 @@ export class WebhookSender {
 
   /** One try; true when the receiver took it (failures are recorded here). */
   private async deliver(row: OutboxRow): Promise<boolean> {
-    const config = this.workspace.config.webhooks[row.webhook];
+    const config = ownValue(this.workspace.config.webhooks, row.webhook);
     const secret = this.secrets.get(row.webhook);
     if (!config || !secret) return false;
     const timestamp = Math.floor(Date.now() / 1000);
