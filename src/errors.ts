@@ -30,7 +30,7 @@ export class StrataError extends Error {
     const inPath = path ? ` (at ${path})` : '';
     // Messages that already open with their file need no second copy of it.
     if (file && this.message.startsWith(file)) {
-      if (line === undefined) return this.message;
+      if (line === undefined || this.message.startsWith(`${where}:`)) return this.message;
       return `${where}: ${this.message.slice(file.length).replace(/^[:\s]+/, '')}${inPath}`;
     }
     return `${where ? `${where}: ` : ''}${this.message}${inPath}`;
