@@ -5,9 +5,8 @@ import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
-import { serveProcess } from '../helpers/serve-process.js';
+import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 /*
  * Ingestion bodies from a fuzzer (issue #18): random Segment messages built from hostile
@@ -212,17 +211,9 @@ describe('fuzzed ingestion bodies', () => {
       expect(
         (await post('/v1/track', '{"userId":"fuzz-end","event":"done","messageId":"fuzz-end"}')).status,
       ).toBe(200);
-      await waitFor(async () => {
-        const health = (await (await fetch(`${url}/health`)).json()) as {
-          log: { segment: number; offset: number };
-          applied: { segment: number; offset: number };
-          failure: string | null;
-          quarantined: number;
-        };
-        expect(health.failure).toBeNull();
-        expect(health.quarantined).toBe(0);
-        return health.applied.segment === health.log.segment && health.applied.offset === health.log.offset;
-      }, 'the log applied to its end');
+      const health = await waitForApplied(url);
+      expect(health.failure).toBeNull();
+      expect(health.quarantined).toBe(0);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { strataBin } from './run-cli.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * Starts the built `strata serve` for workspace `dir` in a child process on a free port,
@@ -58,4 +59,22 @@ export function serveProcess(
         reject(new Error(`strata serve exited (${signal ?? code}) before listening: ${output}`));
     });
   });
+}
+
+/** What the tests read of `GET /health`. */
+export interface ServerHealth {
+  readonly log: { readonly segment: number; readonly offset: number };
+  readonly applied: { readonly segment: number; readonly offset: number };
+  readonly failure: string | null;
+  readonly quarantined: number;
+}
+
+/** Waits until the server at `url` has applied its log to the end; resolves with that /health. */
+export async function waitForApplied(url: string): Promise<ServerHealth> {
+  let health: ServerHealth | undefined;
+  await waitFor(async () => {
+    health = (await (await fetch(`${url}/health`)).json()) as ServerHealth;
+    return health.applied.segment === health.log.segment && health.applied.offset === health.log.offset;
+  }, 'the log applied up to its end');
+  return health as ServerHealth;
 }

@@ -4,7 +4,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
-import { serveProcess } from '../helpers/serve-process.js';
+import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -75,13 +75,7 @@ describe('durability of acknowledged messages', () => {
 
     // Restart: the log beyond the checkpoint is applied; then a clean stop.
     const { child, url } = await serveProcess(dir);
-    await waitFor(async () => {
-      const health = (await (await fetch(`${url}/health`)).json()) as {
-        log: { segment: number; offset: number };
-        applied: { segment: number; offset: number };
-      };
-      return health.applied.segment === health.log.segment && health.applied.offset === health.log.offset;
-    }, 'the log applied up to its end');
+    await waitForApplied(url);
     child.kill('SIGTERM');
     await once(child, 'exit');
 

@@ -4,9 +4,8 @@ import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
-import { serveProcess } from '../helpers/serve-process.js';
+import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 /*
  * Text that can be acknowledged but never stored (issue #18, item 1): a NUL, a lone UTF-16
@@ -87,15 +86,7 @@ describe('strata serve refuses text it could not store', () => {
           })
         ).status,
       ).toBe(200);
-      await waitFor(async () => {
-        const health = (await (await fetch(`${url}/health`)).json()) as {
-          log: { segment: number; offset: number };
-          applied: { segment: number; offset: number };
-          failure: unknown;
-        };
-        expect(health.failure ?? null).toBeNull();
-        return health.applied.segment === health.log.segment && health.applied.offset === health.log.offset;
-      }, 'the log applied up to its end');
+      expect((await waitForApplied(url)).failure).toBeNull();
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

@@ -4,9 +4,8 @@ import { createKey } from '../../src/server/api-keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
-import { serveProcess } from '../helpers/serve-process.js';
+import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 /*
  * Traits and properties named like Object.prototype's members (issue #18, item 7) are data.
@@ -36,13 +35,7 @@ describe('strata serve stores traits named like prototype members', () => {
         '{"userId":"u1","event":"login","messageId":"e1","properties":{"__proto__":{"polluted":true},"constructor":"c"}}',
       );
       expect(track.status).toBe(200);
-      await waitFor(async () => {
-        const health = (await (await fetch(`${url}/health`)).json()) as {
-          log: { offset: number };
-          applied: { offset: number };
-        };
-        return health.applied.offset === health.log.offset;
-      }, 'the log applied');
+      await waitForApplied(url);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');

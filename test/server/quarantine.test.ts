@@ -7,7 +7,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
 import { runCli } from '../helpers/run-cli.js';
-import { serveProcess } from '../helpers/serve-process.js';
+import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -98,10 +98,7 @@ describe.each(['duckdb', 'clickhouse'] as const)(
         expect(
           (await send('/v1/track', write, { userId: 'u1', event: 'export', messageId: 'ok-3' })).status,
         ).toBe(200);
-        await waitFor(async () => {
-          const now = await health();
-          return now.applied.offset === now.log.offset;
-        }, 'the new message applied');
+        await waitForApplied(url);
 
         // The CLI lists the quarantine while the server runs.
         const listed = runCli(['ingest', 'quarantine', '-w', dir, '--json']);
