@@ -153,6 +153,32 @@ describe('cohorts', () => {
     );
   });
 
+  it('names the retention kinds it cannot measure instead of showing zeros (issue #19)', async () => {
+    // The hand-worked world has everything: nothing is unavailable.
+    const full = await analyzeCohorts(store, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+    expect(full.unavailable).toEqual([]);
+    // Accounts and events but no subscription: who pays cannot be known, so logo and revenue
+    // retention are named, and no cohort is tested (a p of 1 over zeros said nothing).
+    const bare = await DuckDBStore.open(join(dir, 'no-subscriptions.duckdb'));
+    try {
+      await bare.execute(`
+        INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-10'), ('a2', '2024-01-20'), ('a3', '2024-02-03');
+        INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'login', '2024-02-11');
+      `);
+      const report = await analyzeCohorts(bare, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+      expect(report.unavailable.map((u) => u.kind)).toEqual(['logo', 'revenue']);
+      expect(report.unavailable[0]?.reason).toMatch(/import subscriptions/);
+      expect(report.cohorts.map((c) => c.flag)).toEqual([null, null]);
+      // Activity is measured: a1 active in February, period 1 of the January cohort of two.
+      expect(report.cohorts[0]?.periods[1]?.activityRetention).toBe(0.5);
+      // As of a time before any event, activity is named too.
+      const early = await analyzeCohorts(bare, { asOf: new Date('2024-02-10T00:00:00Z') });
+      expect(early.unavailable.map((u) => u.kind)).toEqual(['logo', 'revenue', 'activity']);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('labels cohorts and adjusts p-values as Benjamini and Hochberg do', () => {
     expect(cohortLabel(2024 * 12 + 1, 'month')).toBe('2024-02');
     expect(cohortLabel(2024 * 4 + 3, 'quarter')).toBe('2024-Q4');

@@ -199,6 +199,8 @@ export interface Plan {
 export interface CohortsReport {
   asOf: string;
   by: 'month' | 'quarter';
+  /** Retention kinds the data cannot measure (no subscriptions, no events), and what to add. */
+  unavailable: { kind: 'logo' | 'revenue' | 'activity'; reason: string }[];
   cohorts: {
     cohort: string;
     accounts: number;

@@ -93,6 +93,12 @@ export function CohortsPage() {
     return html`<p class="message">No cohort yet: import accounts and subscriptions.</p>`;
   return html`
     <h2>Cohorts by ${report.by}, as of ${report.asOf.slice(0, 10)}</h2>
+    ${report.unavailable
+      .filter((u) => u.kind !== 'activity')
+      .map(
+        (u) =>
+          html`<p class="message" role="note">${MEASURES[u.kind as Measure]} not computed: ${u.reason}.</p>`,
+      )}
     <label>Retention <select aria-label="Retention measure" value=${measure} onChange=${(e: Event) => setMeasure((e.target as HTMLSelectElement).value as Measure)}>
       <option value="logo">logo (paying customers)</option><option value="revenue">net revenue</option></select></label>
     <div class="chart" ref=${heat} role="img" aria-label=${heatSummary(report, measure, periods)} style=${`height: ${Math.max(320, 18 * report.cohorts.length + 50)}px`}></div>

@@ -78,11 +78,23 @@ export interface Cohort {
   } | null;
 }
 
+/** A kind of retention the data cannot measure, and what to add so that it can. */
+export interface UnavailableRetention {
+  readonly kind: 'logo' | 'revenue' | 'activity';
+  readonly reason: string;
+}
+
 export interface CohortReport {
   readonly asOf: string;
   readonly by: 'month' | 'quarter';
   readonly comparePeriod: number;
   readonly cohorts: readonly Cohort[];
+  /**
+   * Retention kinds with no data behind them (no paying subscription, no event by the as-of
+   * time): their figures are all zero and say nothing, so they are named here instead, and
+   * no cohort is tested or projected on them.
+   */
+  readonly unavailable: readonly UnavailableRetention[];
 }
 
 /** Label of cohort number `n` (months or quarters since year 0). */
@@ -245,8 +257,11 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
         };
       });
 
-    // The flag: each cohort that reached the compared period against all the others that did.
-    const compared = cohorts.filter((c) => c.periods.length > comparePeriod);
+    const unavailable = await unavailableRetention(store, asOf);
+    const noLogo = unavailable.some((u) => u.kind === 'logo');
+    // The flag: each cohort that reached the compared period against all the others that did
+    // (none when nobody can be paying: a test of zeros against zeros says nothing).
+    const compared = noLogo ? [] : cohorts.filter((c) => c.periods.length > comparePeriod);
     const tests = compared.map((c) => {
       const paying = c.periods[comparePeriod]?.paying ?? 0;
       const others = compared.filter((o) => o !== c);
@@ -268,6 +283,7 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
       asOf: options.asOf.toISOString(),
       by,
       comparePeriod,
+      unavailable,
       cohorts: cohorts.map((c) => {
         const testIndex = tests.findIndex((x) => x.cohort === c.cohort);
         const test = tests[testIndex];
@@ -318,4 +334,26 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
   } finally {
     for (const name of Object.values(t)) await store.dropScratch(name);
   }
+}
+
+/** Which retention kinds the store has no data for by `asOf` (a SQL literal), and why. */
+async function unavailableRetention(store: Store, asOf: string): Promise<UnavailableRetention[]> {
+  const [paid] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM (SELECT 1 AS one FROM subscriptions WHERE mrr > 0 AND starts_at <= ${asOf} LIMIT 1) paid`,
+  );
+  const [seen] = await store.query<{ n: number }>(
+    `SELECT count(*) AS n FROM (SELECT 1 AS one FROM events WHERE ts <= ${asOf} LIMIT 1) seen`,
+  );
+  const unavailable: UnavailableRetention[] = [];
+  if (Number(paid?.n ?? 0) === 0) {
+    const reason =
+      'no subscription with MRR above 0 started by then: import subscriptions (strata import subscriptions FILE) to measure who pays';
+    unavailable.push({ kind: 'logo', reason }, { kind: 'revenue', reason });
+  }
+  if (Number(seen?.n ?? 0) === 0)
+    unavailable.push({
+      kind: 'activity',
+      reason: 'no event by then: import events, or send them to strata serve, to measure activity',
+    });
+  return unavailable;
 }

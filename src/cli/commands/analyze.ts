@@ -126,8 +126,11 @@ export async function runAnalyzeCohorts(
     const grid = (
       label: string,
       value: (p: (typeof report.cohorts)[number]['periods'][number]) => number | null,
-    ) =>
-      [
+      kind: 'logo' | 'revenue' | 'activity',
+    ) => {
+      const missing = report.unavailable.find((u) => u.kind === kind);
+      if (missing) return `${label} not computed: ${missing.reason}`;
+      return [
         label,
         formatTable(
           ['cohort', 'accounts', ...periods.map(String)],
@@ -138,15 +141,16 @@ export async function runAnalyzeCohorts(
           ]),
         ),
       ].join('\n');
+    };
     output.result(report, () =>
       [
         `cohorts by ${options.date ?? 'signup'} ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
         '',
-        grid('logo retention (paying at the end of each period):', (p) => p.logoRetention),
+        grid('logo retention (paying at the end of each period):', (p) => p.logoRetention, 'logo'),
         '',
-        grid('net revenue retention (MRR against period 0):', (p) => p.netRevenueRetention),
+        grid('net revenue retention (MRR against period 0):', (p) => p.netRevenueRetention, 'revenue'),
         '',
-        grid('activity retention (any event in the period):', (p) => p.activityRetention),
+        grid('activity retention (any event in the period):', (p) => p.activityRetention, 'activity'),
         '',
         formatTable(
           [
