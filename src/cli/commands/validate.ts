@@ -1,3 +1,4 @@
+import { type IdenticalSegments, identicalSegments } from '../../analytics/validation/identical-segments.js';
 import { type ValidationCard, validateSegment } from '../../analytics/validation/validation-card.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
@@ -32,6 +33,12 @@ function renderCard(card: ValidationCard): string {
   ].join('\n');
 }
 
+function describeIdentical(pair: IdenticalSegments): string {
+  const [a, b] = pair.segments;
+  const runs = pair.runs.length === 1 ? 'the latest run' : `each of the last ${pair.runs.length} runs`;
+  return `warning: ${a} and ${b} had the same ${pair.members.toLocaleString('en-US')} members in ${runs}: one of them is redundant, or a definition does not say what was meant`;
+}
+
 /** `strata validate [<segment>]`: one segment's validation card, or every segment's verdicts. */
 export async function runValidate(
   segment: string | undefined,
@@ -53,11 +60,15 @@ export async function runValidate(
     }
     const cards: ValidationCard[] = [];
     for (const id of run.segments) cards.push(await validateSegment(store, workspace, id, { run }));
-    output.result({ runId: run.runId, cards }, () =>
-      formatTable(
-        ['segment', 'overall', ...CRITERIA],
-        cards.map((c) => [c.segment, c.overall, ...CRITERIA.map((k) => c[k].verdict)]),
-      ),
+    const identical = await identicalSegments(store);
+    output.result({ runId: run.runId, cards, identical }, () =>
+      [
+        formatTable(
+          ['segment', 'overall', ...CRITERIA],
+          cards.map((c) => [c.segment, c.overall, ...CRITERIA.map((k) => c[k].verdict)]),
+        ),
+        ...identical.map(describeIdentical),
+      ].join('\n'),
     );
     return cards;
   });
