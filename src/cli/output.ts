@@ -14,6 +14,8 @@ export interface Output {
   say(text: string): void;
   /** The command's result: printed as JSON with --json, otherwise by `render`. */
   result(value: unknown, render: () => string): void;
+  /** A warning: on stderr, with --json too (it must not be missed, nor break the JSON). */
+  warn(text: string): void;
 }
 
 export function createOutput(options: { json?: boolean; debug?: boolean }): Output {
@@ -27,6 +29,7 @@ export function createOutput(options: { json?: boolean; debug?: boolean }): Outp
     result: (value, render) => {
       print(process.stdout, json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
     },
+    warn: (text) => print(process.stderr, `warning: ${text}\n`),
   };
 }
 

@@ -6,6 +6,7 @@ import { analyzeFunnel } from '../analytics/funnels/funnel.js';
 import { trailingRetention } from '../analytics/retention/trailing-retention.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { metricColumn } from '../compile/compile-workspace.js';
+import { readClock } from '../engine/clock.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { planWorkspace } from '../engine/plan-workspace.js';
 import { listRuns } from '../engine/run-snapshot.js';
@@ -88,12 +89,13 @@ export function registerAnalysisRoutes(
     }),
   );
 
-  // RFM as of the latest run (now when there is none): the grid and cells, and a cell's accounts.
-  const rfmAsOf = async () => (await listRuns(store)).at(-1)?.asOf;
+  // Every analysis here is as of the one clock's read time (src/engine/clock.ts): the latest
+  // run's, else the workspace clock, as the CLI's analyses.
+  const readAt = async () => (await readClock(store, workspace)).at;
+  // RFM: the grid and cells, and a cell's accounts.
   app.get('/v1/rfm', { preHandler: guard }, async () =>
     withStore(async () => {
-      const asOf = await rfmAsOf();
-      return analyzeRfm(store, workspace, asOf ? new Date(asOf) : new Date());
+      return analyzeRfm(store, workspace, await readAt());
     }),
   );
   const Cell = PageQuery.extend({
@@ -105,8 +107,7 @@ export function registerAnalysisRoutes(
     if (!query.success) return invalidInput(reply, request, query.error);
     const { r, fm, limit, offset } = query.data;
     return withStore(async () => {
-      const asOf = await rfmAsOf();
-      return rfmGridAccounts(store, workspace, asOf ? new Date(asOf) : new Date(), { r, fm, limit, offset });
+      return rfmGridAccounts(store, workspace, await readAt(), { r, fm, limit, offset });
     });
   });
 
@@ -149,7 +150,7 @@ export function registerAnalysisRoutes(
       : { metric: metric as string };
     return withStore(async () => {
       try {
-        return await reportAbTest(store, workspace, request.params.test, outcome, new Date());
+        return await reportAbTest(store, workspace, request.params.test, outcome, await readAt());
       } catch (error) {
         if (error instanceof StrataError)
           return reply.code(404).send({ error: error.code, message: error.message });
@@ -267,14 +268,13 @@ export function registerAnalysisRoutes(
     });
   });
 
-  // Cohorts as of the latest run (now when there is none): retention by period, sBG projections.
+  // Cohorts: retention by period, sBG projections.
   app.get<{ Querystring: { by?: string } }>('/v1/cohorts', { preHandler: guard }, async (request, reply) => {
     const by = request.query.by ?? 'month';
     if (by !== 'month' && by !== 'quarter')
       return badRequest(reply, request, 'by', `${by}: expected month or quarter`);
     return withStore(async () => {
-      const asOf = (await listRuns(store)).at(-1)?.asOf;
-      return analyzeCohorts(store, { asOf: asOf ? new Date(asOf) : new Date(), by });
+      return analyzeCohorts(store, { asOf: await readAt(), by });
     });
   });
 
@@ -298,12 +298,12 @@ export function registerAnalysisRoutes(
         return notFound(reply, `funnel '${request.params.name}': within ${funnel.within}`);
       const { by } = request.query;
       return withStore(async () => {
-        const asOf = (await listRuns(store)).at(-1)?.asOf;
+        const asOf = await readAt();
         try {
           return await analyzeFunnel(
             store,
             { steps: funnel.steps, withinDays },
-            { asOf: asOf ? new Date(asOf) : new Date(), ...(by ? { by } : {}) },
+            { asOf, ...(by ? { by } : {}) },
           );
         } catch (error) {
           if (error instanceof StrataError)

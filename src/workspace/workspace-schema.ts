@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RfmCellRange } from '../compile/ast.js';
+import { parseWindowDays } from './duration.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 
 /**
@@ -320,9 +321,20 @@ export const workspaceSchema = z
           .min(1)
           .default(300)
           .describe('Members a segment needs to pass "substantial" on its validation card'),
+        clock: z
+          .enum(['data', 'now'])
+          .default('data')
+          .describe(
+            'The time of a run without --as-of: data (the latest time in the data, never later than now) or now',
+          ),
+        staleAfter: z
+          .string()
+          .refine((text) => parseWindowDays(text) !== undefined, 'expected a window such as 2d, 1w or 1m')
+          .default('2d')
+          .describe('Warn when the data ends more than this before the time used'),
       })
       .strict()
-      .default({ minSegmentSize: 10, staleRuns: 5, substantialSize: 300 }),
+      .default({ minSegmentSize: 10, staleRuns: 5, substantialSize: 300, clock: 'data', staleAfter: '2d' }),
   })
   .strict();
 

@@ -11,7 +11,7 @@ import { StrataError } from '../../errors.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import { numberOption } from '../options.js';
 import { formatTable, type Output } from '../output.js';
-import { parseAsOf, withWorkspace } from './run.js';
+import { commandTime, withWorkspace } from './run.js';
 
 /** `strata ab size`: accounts needed per variant. */
 export function runAbSize(
@@ -135,8 +135,8 @@ export async function runAbReport(
       `--within ${options.within}: expected a window such as 30d, 12w, 6m or 1y`,
     );
   }
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await reportAbTest(
       store,
       workspace,

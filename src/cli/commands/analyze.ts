@@ -10,7 +10,7 @@ import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
-import { parseAsOf, withWorkspace } from './run.js';
+import { commandTime, withWorkspace } from './run.js';
 
 /** `strata analyze retention --survival FILE.csv`: the sBG model fitted to a survival table and projected. */
 export async function runAnalyzeRetention(
@@ -56,8 +56,8 @@ export async function runAnalyzeRetention(
 
 /** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
 export async function runAnalyzeRfm(options: { workspace: string; asOf?: string }, output: Output) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeRfm(store, workspace, asOf);
     const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
     const scores = [5, 4, 3, 2, 1];
@@ -106,13 +106,13 @@ export async function runAnalyzeCohorts(
   options: { workspace: string; asOf?: string; by?: string; date?: string; comparePeriod?: string },
   output: Output,
 ) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   const by = options.by ?? 'month';
   if (by !== 'month' && by !== 'quarter') {
     throw new StrataError('invalid_argument', `--by ${by}: expected month or quarter`);
   }
   const comparePeriod = numberOption('--compare-period', options.comparePeriod, { whole: true, min: 0 });
-  return withWorkspace(options.workspace, async (store) => {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeCohorts(store, {
       asOf,
       by,
@@ -228,8 +228,8 @@ export async function runAnalyzePerformance(
 
 /** `strata analyze quality`: attribute coverage overall and per segment, and table freshness. */
 export async function runAnalyzeQuality(options: { workspace: string; asOf?: string }, output: Output) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeQuality(store, workspace, asOf);
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     output.result(report, () =>
@@ -272,8 +272,8 @@ export async function runAnalyzeFunnel(
   options: { workspace: string; steps?: string; within?: string; by?: string; asOf?: string },
   output: Output,
 ) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const defined = workspace.config.funnels ?? {};
     let steps: string[];
     let within: string;
@@ -345,9 +345,9 @@ export async function runAnalyzeIcp(
   options: { workspace: string; by?: string; valueEvent?: string; min?: string; asOf?: string },
   output: Output,
 ) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   const minBase = numberOption('--min', options.min, { whole: true, min: 0 });
-  return withWorkspace(options.workspace, async (store) => {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeIcp(store, {
       asOf,
       ...(options.by

@@ -3,7 +3,7 @@ import { clusterAccounts } from '../../ml/cluster.js';
 import { type SavedClusters, saveModel } from '../../workspace/model-files.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
-import { parseAsOf, withWorkspace } from './run.js';
+import { commandTime, withWorkspace } from './run.js';
 
 /** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N] [--save name]`. */
 export async function runCluster(
@@ -24,11 +24,11 @@ export async function runCluster(
     .split(',')
     .map((m) => m.trim())
     .filter(Boolean);
-  const asOf = parseAsOf(options.asOf) ?? new Date();
   const k = numberOption('--k', options.k, { whole: true, min: 0 });
   const kMax = numberOption('--k-max', options.kMax, { whole: true, min: 0 });
   const seed = numberOption('--seed', options.seed, { whole: true, min: 0 });
   return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await clusterAccounts(store, workspace, {
       metrics,
       asOf,

@@ -9,7 +9,7 @@ import { modelNames, modelVersions, readModel } from '../../workspace/model-file
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
-import { parseAsOf, withWorkspace } from './run.js';
+import { commandTime, parseAsOf, withWorkspace } from './run.js';
 
 const fixed = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits);
@@ -203,8 +203,8 @@ export async function runPredictScore(
   output: Output,
 ) {
   const top = numberOption('--top', o.top, { whole: true, min: 0 }) ?? 20;
-  const asOf = parseAsOf(o.asOf) ?? new Date();
   return withWorkspace(o.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, o.asOf, 'read', output);
     const summary = await scoreAccounts(store, workspace, name, {
       asOf,
       top,
@@ -237,8 +237,8 @@ export async function runPredictExplain(
   output: Output,
 ) {
   const top = numberOption('--top', o.top, { whole: true, min: 1 }) ?? 8;
-  const asOf = parseAsOf(o.asOf) ?? new Date();
   return withWorkspace(o.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, o.asOf, 'read', output);
     let model = o.model;
     if (!model) {
       const predictors = modelNames(workspace.dir).filter(

@@ -1,4 +1,5 @@
 import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
+import { describeClock, readClock, runClock, staleDataWarning } from '../../engine/clock.js';
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
@@ -25,6 +26,26 @@ export function parseAsOf(text: string | undefined, option = '--as-of'): Date | 
       `${option} ${text}: expected an ISO date or time, e.g. 2024-05-01 or 2024-05-01T13:45:00Z`,
     );
   return new Date(Math.floor(micros / 1000));
+}
+
+/**
+ * The time of a command by the one-clock rule (src/engine/clock.ts): `given` (--as-of),
+ * else for a read the latest run's time, else (and for a run) the workspace clock. Said on
+ * the way (`as of T (the latest run's time)`), with a warning when the data ends long before.
+ */
+export async function commandTime(
+  store: Store,
+  workspace: Workspace,
+  given: string | undefined,
+  purpose: 'read' | 'run',
+  output: Output,
+): Promise<Date> {
+  const at = parseAsOf(given);
+  const clock = await (purpose === 'read' ? readClock : runClock)(store, workspace, at);
+  output.say(`as of ${describeClock(clock)}`);
+  const stale = await staleDataWarning(store, workspace, clock);
+  if (stale) output.warn(stale);
+  return clock.at;
 }
 
 /** Opens the workspace and its store, runs `work`, and always closes the store. */
@@ -121,19 +142,23 @@ export async function runRun(
   options: { workspace: string; asOf?: string; dryRun?: boolean; horizon?: string },
   output: Output,
 ) {
-  const asOf = parseAsOf(options.asOf) ?? new Date();
+  parseAsOf(options.asOf);
   if (options.dryRun) {
     const days = horizonDays(options.horizon);
-    const report = await withWorkspace(options.workspace, (store, workspace) =>
-      backtestWorkspace(store, workspace, { asOf, horizonDays: days }),
+    const report = await withWorkspace(options.workspace, async (store, workspace) =>
+      backtestWorkspace(store, workspace, {
+        asOf: await commandTime(store, workspace, options.asOf, 'run', output),
+        horizonDays: days,
+      }),
     );
     output.result(report, () => renderBacktest(report));
     return report;
   }
   const progress = createProgress('run', !output.json);
-  const report = await withWorkspace(options.workspace, (store, workspace) =>
-    runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating')),
-  ).finally(() => progress.stop());
+  const report = await withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
+    return runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating'));
+  }).finally(() => progress.stop());
   output.result(report, () => renderRun(report));
   return report;
 }
