@@ -21,6 +21,7 @@ const INTEGRATION = [
   'test/fuzz/strata-yaml-cli.test.ts',
   'test/ml/predict-cli.test.ts',
   'test/ml/recovery.test.ts',
+  'test/ml/model-verdict.test.ts',
   'test/ml/table-training.test.ts',
   'test/parity/**/*.test.ts',
   'test/sdks/**/*.test.ts',

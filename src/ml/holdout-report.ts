@@ -1,6 +1,7 @@
 import { Rng } from '../random.js';
 import { sampleRows } from './boosting/binning.js';
 import { atTopK, averagePrecision, brierScore, calibration, rocAuc, rocCurve } from './metrics.js';
+import { type AucInterval, type ModelVerdict, modelVerdict, rocAucInterval } from './verdict.js';
 
 /**
  * How a model did on rows it never saw: ranking (ROC and PR AUC), accuracy against the
@@ -15,6 +16,11 @@ export interface HoldoutReport {
   readonly train: { readonly rows: number; readonly positives: number };
   readonly holdout: { readonly rows: number; readonly positives: number; readonly baseRate: number };
   readonly rocAuc: number | null;
+  /** 95% interval of the ROC AUC (missing in models saved before it was added). */
+  readonly rocAucInterval?: AucInterval | null;
+  /** Whether the model may be suggested for use, and why not (missing in older models: see verdictOf). */
+  readonly verdict?: ModelVerdict['verdict'];
+  readonly warnings?: readonly string[];
   /** The ROC curve, at most 101 points (missing in models saved before it was added). */
   readonly rocCurve?: readonly { readonly fpr: number; readonly tpr: number }[];
   /** Average precision (area under the precision-recall curve); the base rate is chance. */
@@ -84,6 +90,10 @@ export function holdoutReport(input: {
   const specificity =
     n - positives > 0 ? (n - positives - (flagged.k - truePositives)) / (n - positives) : Number.NaN;
   const constant = new Float64Array(n).fill(trainRate);
+  const auc = bothClasses ? rocAuc(labels, scores) : null;
+  const brier = brierScore(labels, scores);
+  const baselineBrier = brierScore(labels, constant);
+  const interval = rocAucInterval(auc, positives, n - positives);
   return {
     target: input.target,
     algorithm: input.algorithm,
@@ -91,14 +101,16 @@ export function holdoutReport(input: {
     seed: input.seed,
     train: { rows: input.trainRows, positives: input.trainPositives },
     holdout: { rows: n, positives, baseRate },
-    rocAuc: bothClasses ? rocAuc(labels, scores) : null,
+    rocAuc: auc,
+    rocAucInterval: interval,
+    ...modelVerdict({ rocAuc: auc, rocAucInterval: interval, brier, baselineBrier }),
     rocCurve: rocCurve(labels, scores),
     prAuc: bothClasses ? averagePrecision(labels, scores) : null,
     accuracy: n > 0 ? right / n : 0,
     majorityAccuracy: Math.max(baseRate, 1 - baseRate),
     balancedAccuracy: bothClasses ? (sensitivity + specificity) / 2 : null,
-    brier: brierScore(labels, scores),
-    baselineBrier: brierScore(labels, constant),
+    brier,
+    baselineBrier,
     topK: [0.05, 0.1, 0.2].map((share) => {
       const top = atTopK(labels, scores, Math.max(1, Math.round(share * n)));
       return { share, ...top, lift: baseRate > 0 ? top.precision / baseRate : Number.NaN };
@@ -115,6 +127,16 @@ export function holdoutReport(input: {
       )
       .slice(0, 15),
   };
+}
+
+/** A report's verdict: the saved one, or worked out from the figures of a model saved before verdicts were kept. */
+export function verdictOf(report: HoldoutReport): ModelVerdict {
+  if (report.verdict && report.warnings) return { verdict: report.verdict, warnings: report.warnings };
+  const { rows, positives } = report.holdout;
+  return modelVerdict({
+    ...report,
+    rocAucInterval: report.rocAucInterval ?? rocAucInterval(report.rocAuc, positives, rows - positives),
+  });
 }
 
 /** Holdout rows the permutation importance is measured on, at most (a seeded sample beyond). */

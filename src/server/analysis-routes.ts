@@ -13,6 +13,7 @@ import { listRuns } from '../engine/run-snapshot.js';
 import { runWarnings } from '../engine/warnings.js';
 import { StrataError } from '../errors.js';
 import { type ClusterMap, mapClusters, readClustering } from '../ml/cluster-map.js';
+import { type HoldoutReport, verdictOf } from '../ml/holdout-report.js';
 import { hasOwnKey, ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import { parseWindowDays } from '../workspace/duration.js';
@@ -164,7 +165,7 @@ export function registerAnalysisRoutes(
     models: modelNames(workspace.dir).flatMap((name) => {
       const saved = readModel(workspace.dir, name);
       if (saved.kind !== 'predictor') return [];
-      const report = saved.report as { target?: string; algorithm?: string; rocAuc?: number | null };
+      const report = saved.report as unknown as HoldoutReport;
       return [
         {
           name,
@@ -173,6 +174,7 @@ export function registerAnalysisRoutes(
           target: report.target ?? null,
           algorithm: report.algorithm ?? null,
           rocAuc: report.rocAuc ?? null,
+          ...verdictOf(report),
         },
       ];
     }),
@@ -188,6 +190,7 @@ export function registerAnalysisRoutes(
         createdAt: saved.createdAt,
         training: saved.training,
         report: saved.report,
+        ...verdictOf(saved.report as unknown as HoldoutReport),
       };
     } catch (error) {
       if (error instanceof StrataError) return notFound(reply, error.message);

@@ -110,9 +110,11 @@ export function openApiDocument(version: string) {
           query('metric', { type: 'string' }, "Outcome: a metric's mean"),
         ],
       ),
-      '/v1/models': read('Saved models: name, versions, target, algorithm, holdout ROC AUC'),
+      '/v1/models': read(
+        "Saved models: name, versions, target, algorithm, holdout ROC AUC, verdict ('usable' or 'not_useful') and warnings",
+      ),
       '/v1/models/{ref}': read(
-        "A model's card: its holdout report (ROC curve, calibration, top-k, features) and training record",
+        "A model's card: its holdout report (ROC curve and AUC interval, calibration, top-k, features), training record, verdict and warnings",
         [
           {
             name: 'ref',

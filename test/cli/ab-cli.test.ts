@@ -36,7 +36,26 @@ describe('strata ab', () => {
       '--json',
     ]);
     expect(created.code).toBe(0);
-    const split = created.json<{ control: number; treatment: number }>();
+    const split = created.json<{ control: number; treatment: number; warnings: string[] }>();
+    // 40% of the segment's members is fewer than the 50 planned: the treatment cannot reach it.
+    expect(split.treatment).toBeLessThan(50);
+    expect(split.warnings).toEqual([expect.stringContaining('planned 50 accounts per variant')]);
+    // 10 per variant fits in both variants: no warning.
+    const fits = runCli([
+      'ab',
+      'create',
+      'fits',
+      '--segment',
+      'paying',
+      '--planned',
+      '10',
+      '-w',
+      dir,
+      '--json',
+    ]);
+    expect(fits.code, fits.stderr).toBe(0);
+    expect(fits.json<{ warnings: string[] }>().warnings).toEqual([]);
+    expect(fits.stderr).not.toContain('warning');
     const [paying] = runCli(['segments', 'list', '-w', dir, '--json'])
       .json<{ segments: { segment: string; accounts: number }[] }>()
       .segments.filter((s) => s.segment === 'paying');
@@ -63,6 +82,29 @@ describe('strata ab', () => {
     expect(result.variants.map((v) => v.accounts)).toEqual([split.control, split.treatment]);
     expect(result.comparison.pValue).toBeGreaterThanOrEqual(0);
     expect(result.comparison.pValue).toBeLessThanOrEqual(1);
+    // --baseline 0.1 --mde 0.02 plans 3,841 per variant (ab size above): more than the segment.
+    const oversized = runCli([
+      'ab',
+      'create',
+      'big',
+      '--segment',
+      'paying',
+      '--baseline',
+      '0.1',
+      '--mde',
+      '0.02',
+      '-w',
+      dir,
+      '--json',
+    ]);
+    expect(oversized.code, oversized.stderr).toBe(0);
+    const big = oversized.json<{ control: number; treatment: number; warnings: string[] }>();
+    const members = big.control + big.treatment;
+    expect(members).toBe(paying?.accounts);
+    expect(members).toBeLessThan(3841);
+    const warning = `planned 3841 accounts per variant, but segment 'paying' has ${members} members (control ${big.control}, treatment ${big.treatment})`;
+    expect(big.warnings).toEqual([expect.stringContaining(warning)]);
+    expect(oversized.stderr).toContain(`warning: ${warning}`);
     const again = runCli(['ab', 'create', 'nudge', '--segment', 'paying', '-w', dir]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("A/B test 'nudge' exists already");

@@ -284,6 +284,8 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
     await page.locator('[data-figure="rocAuc"]').waitFor();
     const card = await api<{
+      verdict: 'usable' | 'not_useful';
+      warnings: string[];
       report: {
         rocAuc: number;
         prAuc: number;
@@ -298,6 +300,10 @@ describe('the dashboard in Chromium', () => {
         card.report[figure].toFixed(3),
       );
     expect(card.report.rocCurve.length).toBeGreaterThan(2);
+    // A model the holdout does not vouch for says so, with the API's warnings.
+    expect(await page.locator('[data-verdict] li').allTextContents()).toEqual(
+      card.verdict === 'usable' ? [] : card.warnings,
+    );
     expect(
       await page
         .locator('tr[data-feature]')

@@ -167,17 +167,23 @@ export interface ModelRow {
   target: string | null;
   algorithm: string | null;
   rocAuc: number | null;
+  verdict: 'usable' | 'not_useful';
+  warnings: string[];
 }
 
 export interface ModelCard {
   name: string;
   version: number;
+  /** 'not_useful' when the holdout does not vouch for the model; `warnings` say why. */
+  verdict: 'usable' | 'not_useful';
+  warnings: string[];
   report: {
     target: string;
     algorithm: string;
     split: string;
     holdout: { rows: number; positives: number; baseRate: number };
     rocAuc: number | null;
+    rocAucInterval?: { low: number; high: number } | null;
     prAuc: number | null;
     accuracy: number;
     majorityAccuracy: number;

@@ -107,8 +107,15 @@ function Card({ name }: { name: string }) {
   const r = card.report;
   return html`
     <p>${r.target}, ${r.algorithm}, version ${card.version}. ${r.split}</p>
+    ${
+      card.verdict === 'usable'
+        ? null
+        : html`<section aria-label="Warnings" data-verdict=${card.verdict}><h3>Not suggested for use</h3><ul class="warnings">${card.warnings.map(
+            (w) => html`<li class="strong">${w}</li>`,
+          )}</ul></section>`
+    }
     <section aria-label="Holdout figures" class="kpis">
-      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc, 3)}</div></div>
+      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc, 3)}</div>${r.rocAucInterval ? html`<div>95% ${fixed(r.rocAucInterval.low, 3)}–${fixed(r.rocAucInterval.high, 3)}</div>` : null}</div>
       <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed(r.prAuc, 3)}</div><div>base rate ${fixed(r.holdout.baseRate, 3)}</div></div>
       <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed(r.accuracy, 3)}</div><div>majority ${fixed(r.majorityAccuracy, 3)}</div></div>
       <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed(r.brier, 3)}</div><div>base rate alone ${fixed(r.baselineBrier, 3)}</div></div>

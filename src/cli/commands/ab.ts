@@ -38,6 +38,18 @@ export function runAbSize(
   return result;
 }
 
+/**
+ * A planned sample the segment cannot give: more accounts per variant than the smaller
+ * variant holds now (the test would only reach its plan if the segment grew that much).
+ */
+function planWarnings(segment: string, planned: number | undefined, control: number, treatment: number) {
+  const smaller = Math.min(control, treatment);
+  if (planned === undefined || planned <= smaller) return [];
+  return [
+    `planned ${planned} accounts per variant, but segment '${segment}' has ${control + treatment} members (control ${control}, treatment ${treatment}): the test cannot reach its plan unless the segment grows; plan for a larger --mde or test a larger segment`,
+  ];
+}
+
 /** `strata ab create <test> --segment S`: a test on a segment, its members assigned. */
 export async function runAbCreate(
   test: string,
@@ -71,13 +83,17 @@ export async function runAbCreate(
       ...(options.salt ? { salt: options.salt } : {}),
       ...(planned !== undefined ? { plannedPerVariant: planned } : {}),
     });
-    output.result(created, () =>
+    const warnings = planWarnings(created.test.segment, planned, created.control, created.treatment);
+    // On stderr in both modes, so a script reading --json still sees it; and in the JSON.
+    for (const w of warnings) output.warn(w);
+    const result = { ...created, warnings };
+    output.result(result, () =>
       [
         `A/B test '${test}' on segment '${created.test.segment}' (run ${created.runId}, salt '${created.test.salt}', ${created.test.ratio * 100}% treatment)`,
         `control ${created.control}, treatment ${created.treatment}${planned === undefined ? '' : `; planned ${planned} per variant`}`,
       ].join('\n'),
     );
-    return created;
+    return result;
   });
 }
 

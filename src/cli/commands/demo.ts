@@ -7,6 +7,7 @@ import { describeRun } from '../../engine/run-report.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { runWorkspace, workspaceHash } from '../../engine/run-workspace.js';
 import { clusterAccounts } from '../../ml/cluster.js';
+import { verdictOf } from '../../ml/holdout-report.js';
 import { parseTarget } from '../../ml/labels.js';
 import { trainOnHistory } from '../../ml/train.js';
 import { importSources } from '../../store/import-sources.js';
@@ -136,10 +137,11 @@ async function addDashboardExamples(store: Store, workspace: Workspace, asOf: Da
       onProgress: (f) => progress.update(f, 'training'),
     }).finally(() => progress.stop());
     const auc = trained.report.rocAuc;
+    const usable = verdictOf(trained.report).verdict === 'usable';
     examples.push({
       kind: 'model',
       name: 'churn',
-      note: `holdout ROC AUC ${auc === null ? '–' : auc.toFixed(3)}`,
+      note: `holdout ROC AUC ${auc === null ? '–' : auc.toFixed(3)}${usable ? '' : ', not suggested for use (see strata predict report churn)'}`,
     });
   }
   if (!(await listAbTests(store)).some((t) => t.test === 'save_offer')) {

@@ -1,5 +1,5 @@
 import { StrataError } from '../../errors.js';
-import type { HoldoutReport } from '../../ml/holdout-report.js';
+import { type HoldoutReport, verdictOf } from '../../ml/holdout-report.js';
 import { parseTarget } from '../../ml/labels.js';
 import { explainAccount, readPredictor, scoreAccounts } from '../../ml/predict.js';
 import { ALGORITHMS, type Algorithm, trainOnHistory, trainOnTable } from '../../ml/train.js';
@@ -28,15 +28,24 @@ const list = (text: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** The interval after an AUC, when there is one. */
+const interval = (report: HoldoutReport) =>
+  report.rocAucInterval
+    ? ` (95% interval ${fixed(report.rocAucInterval.low)}-${fixed(report.rocAucInterval.high)})`
+    : '';
+
 /** The holdout report as text: split, ranking, accuracy, top-k, calibration, top features. */
 export function formatReport(report: HoldoutReport): string {
+  const { warnings } = verdictOf(report);
   return [
+    ...warnings.map((w) => `WARNING: ${w}`),
+    ...(warnings.length > 0 ? [''] : []),
     `target: ${report.target}`,
     `model: ${report.algorithm}`,
     `split: ${report.split}`,
     `train: ${count(report.train.rows)} rows, ${count(report.train.positives)} positive; holdout: ${count(report.holdout.rows)} rows, ${count(report.holdout.positives)} positive (base rate ${percent(report.holdout.baseRate)})`,
     '',
-    `ROC AUC ${fixed(report.rocAuc)}   PR AUC ${fixed(report.prAuc)} (chance ${fixed(report.holdout.baseRate)})`,
+    `ROC AUC ${fixed(report.rocAuc)}${interval(report)}   PR AUC ${fixed(report.prAuc)} (chance ${fixed(report.holdout.baseRate)})`,
     `accuracy ${percent(report.accuracy)} at p > 0.5 (always the common outcome: ${percent(report.majorityAccuracy)}); balanced accuracy ${report.balancedAccuracy === null ? '-' : percent(report.balancedAccuracy)}`,
     `Brier ${fixed(report.brier, 4)} (base rate alone: ${fixed(report.baselineBrier, 4)})`,
     '',
@@ -62,6 +71,13 @@ export function formatReport(report: HoldoutReport): string {
       report.topFeatures.map((f) => [f.feature, fixed(f.aucDrop, 4), fixed(f.importance)]),
     ),
   ].join('\n');
+}
+
+/** How to use a model, or, for one its holdout does not vouch for, that it should not be used. */
+function suggestion(name: string, report: HoldoutReport): string {
+  return verdictOf(report).verdict === 'usable'
+    ? `use it in strata.yaml as { metric: ${name}_probability, gte: 0.5 } or { top: 10%, by: ${name}_probability }`
+    : `${name} is saved but not suggested for use (see the warnings above): add data, features or a longer history and train again`;
 }
 
 function sampleShare(text: string): number {
@@ -147,7 +163,7 @@ export async function runPredictTrain(
           '',
           formatReport(trained.report),
           '',
-          `use it in strata.yaml as { metric: ${trained.name}_probability, gte: 0.5 } or { top: 10%, by: ${trained.name}_probability }`,
+          suggestion(trained.name, trained.report),
         ].join('\n'),
       );
       return trained;
