@@ -90,10 +90,17 @@ export function registerAnalysisRoutes(
 
   // RFM as of the latest run (now when there is none): the grid and cells, and a cell's accounts.
   const rfmAsOf = async () => (await listRuns(store)).at(-1)?.asOf;
-  app.get('/v1/rfm', { preHandler: guard }, async () =>
+  // A dimension without data is a state of the workspace, not a fault: 409 names what to add.
+  const rfmRefused = (reply: FastifyReply, error: unknown) => {
+    if (!(error instanceof StrataError) || error.code !== 'rfm_no_data') throw error;
+    return reply.code(409).send({ error: error.code, message: error.message, missing: error.details });
+  };
+  app.get('/v1/rfm', { preHandler: guard }, async (_request, reply) =>
     withStore(async () => {
       const asOf = await rfmAsOf();
-      return analyzeRfm(store, workspace, asOf ? new Date(asOf) : new Date());
+      return analyzeRfm(store, workspace, asOf ? new Date(asOf) : new Date()).catch((error) =>
+        rfmRefused(reply, error),
+      );
     }),
   );
   const Cell = PageQuery.extend({
@@ -106,7 +113,12 @@ export function registerAnalysisRoutes(
     const { r, fm, limit, offset } = query.data;
     return withStore(async () => {
       const asOf = await rfmAsOf();
-      return rfmGridAccounts(store, workspace, asOf ? new Date(asOf) : new Date(), { r, fm, limit, offset });
+      return rfmGridAccounts(store, workspace, asOf ? new Date(asOf) : new Date(), {
+        r,
+        fm,
+        limit,
+        offset,
+      }).catch((error) => rfmRefused(reply, error));
     });
   });
 

@@ -142,7 +142,7 @@ async function refuseMissing(store: Store, values: string, metrics: RfmScores['m
       `monetary (${metrics.monetary}): no account has a value above 0 (no revenue data); import accounts with an mrr column (strata import accounts <file>) or set rfm.monetary to a revenue metric`,
   ].filter((m): m is string => typeof m === 'string');
   if (missing.length > 0)
-    throw new StrataError('rfm_no_data', `RFM cannot score: ${missing.join('; ')}`, {}, { missing });
+    throw new StrataError('rfm_no_data', `RFM cannot score: ${missing.join('; ')}`, {}, missing);
 }
 
 /** `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid. */
