@@ -16,8 +16,8 @@ export const NON_PAYING = 'Non-paying';
 export const NEVER_ACTIVE = 1e15 + 0.5;
 
 /**
- * Quintile 1-5 of a 1-based rank `position` (1 + the rows with a worse value) among `count`
- * rows: position p is in quintile k when 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5. NULL (not
+ * Quintile 1-5 of a 1-based rank `position` (ties at the mean of their positions) among
+ * `count` rows: position p is in quintile k when 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5. NULL (not
  * ranked: a non-paying account) stays NULL.
  */
 export function quintileSql(position: string, count: string): string {

@@ -16,16 +16,17 @@ const daysAgo = (d: number) => new Date(AS_OF.getTime() - d * 86_400_000).toISOS
 
 /*
  * Ten accounts worked by hand. a09 (mrr 0) and a10 (no mrr) pay nothing: cell Non-paying,
- * no scores. The eight payers are scored among themselves (n = 8: edges 2.4, 3.8, 5.2, 6.6);
- * position = 1 + payers with a worse value, so equal values share a position and a score.
+ * no scores. The eight payers are scored among themselves (n = 8: edges 2.4, 3.8, 5.2, 6.6),
+ * sorted worst to best; equal values share the mean of their positions (a02/a03: 6 and 7
+ * give 6.5; a06/a07's mrr 100: 2 and 3 give 2.5), so they share a score.
  *   account  sessions (30d)  last seen  mrr   F pos  M pos  R pos  F  M  R  FM  cell
  *   a01      10              1 day     500   8      8      8      5  5  5  5   Champions
- *   a02      8               2 days    400   6      6      6      4  4  4  4   Champions
- *   a03      8               2 days    400   6      6      6      4  4  4  4   Champions  (tie with a02: same scores)
+ *   a02      8               2 days    400   6.5    6.5    6.5    4  4  4  4   Champions
+ *   a03      8               2 days    400   6.5    6.5    6.5    4  4  4  4   Champions
  *   a04      5               5 days    300   5      5      5      3  3  3  3   Loyal
  *   a05      3               10 days   200   4      4      4      3  3  3  3   Loyal
- *   a06      2               20 days   100   3      2      3      2  1  2  2   Hibernating
- *   a07      1               25 days   100   2      2      2      1  1  1  1   Lost
+ *   a06      2               20 days   100   3      2.5    3      2  2  2  2   Hibernating
+ *   a07      1               25 days   100   2      2.5    2      1  2  1  2   Lost
  *   a08      0               40 days   50    1      1      1      1  1  1  1   Lost
  *   a09      0               100 days  0     -      -      -      -  -  -  -   Non-paying
  *   a10      0               never     (none)                                  Non-paying
@@ -38,8 +39,8 @@ const HAND = [
   ['a03', 8, 2, 400, 4, 4, 4, 4, 'Champions'],
   ['a04', 5, 5, 300, 3, 3, 3, 3, 'Loyal'],
   ['a05', 3, 10, 200, 3, 3, 3, 3, 'Loyal'],
-  ['a06', 2, 20, 100, 2, 1, 2, 2, 'Hibernating'],
-  ['a07', 1, 25, 100, 1, 1, 1, 1, 'Lost'],
+  ['a06', 2, 20, 100, 2, 2, 2, 2, 'Hibernating'],
+  ['a07', 1, 25, 100, 1, 2, 1, 2, 'Lost'],
   ['a08', 0, 40, 50, 1, 1, 1, 1, 'Lost'],
   ['a09', 0, 100, 0, null, null, null, null, 'Non-paying'],
   ['a10', 0, null, null, null, null, null, null, 'Non-paying'],
@@ -220,17 +221,20 @@ segments:
         `SELECT account_id, recency, frequency, monetary, r, f, m, cell FROM ${scores.table} ORDER BY account_id`,
       );
       await worldStore.dropScratch(scores.table);
-      // Independently: among payers, position = 1 + payers with a strictly worse value; quintile edges 1 + (n-1)k/5.
+      // Independently: among payers, position = payers worse + the mean of positions 1..t of
+      // the t payers tied with it (itself included), (t + 1) / 2; quintile edges 1 + (n-1)k/5.
       const payers = rows.filter((row) => row.monetary > 0);
-      const score = (worse: (a: (typeof rows)[number], b: (typeof rows)[number]) => boolean) =>
+      const score = (value: (row: (typeof rows)[number]) => number) =>
         payers.map((row) => {
-          const position = 1 + payers.filter((other) => worse(other, row)).length;
+          const worse = payers.filter((other) => value(other) < value(row)).length;
+          const tied = payers.filter((other) => value(other) === value(row)).length;
+          const position = worse + (tied + 1) / 2;
           return 1 + [1, 2, 3, 4].filter((k) => position > 1 + ((payers.length - 1) * k) / 5).length;
         });
       const days = (row: (typeof rows)[number]) => row.recency ?? Number.POSITIVE_INFINITY;
-      const f = score((a, b) => a.frequency < b.frequency);
-      const m = score((a, b) => a.monetary < b.monetary);
-      const r = score((a, b) => days(a) > days(b));
+      const f = score((row) => row.frequency);
+      const m = score((row) => row.monetary);
+      const r = score((row) => -days(row));
       expect(payers.length).toBeGreaterThan(0);
       expect(payers.length).toBeLessThan(rows.length);
       expect(payers.map((row) => [row.f, row.m, row.r])).toEqual(payers.map((_, i) => [f[i], m[i], r[i]]));

@@ -15,9 +15,9 @@ import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schem
  * cells. All in the database; only the per-cell totals come back.
  *
  * Only paying accounts (monetary above 0; a missing value counts as 0) are scored, among
- * themselves; the others form the NON_PAYING cell with no scores. Scoring rule: an account's
- * position is 1 + the number of paying accounts with a worse value (SQL rank(): equal values
- * share a position, never split by account_id); position p among n scores k when
+ * themselves; the others form the NON_PAYING cell with no scores. Scoring rule: payers are
+ * sorted from the worst value to the best, equal values sharing the mean of their positions
+ * (pandas rank(method='average'); never split by account_id); position p among n scores k when
  * 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5. Worse is lower for frequency and monetary, and less
  * recent for recency (an account never active is the least recent). A missing frequency
  * counts as 0. FM is the mean of F and M rounded half up. A dimension without any data

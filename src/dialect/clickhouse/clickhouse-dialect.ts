@@ -144,15 +144,16 @@ export const clickhouseDialect: Dialect = (() => {
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
     // No window functions: count the rows of each distinct value (in the pool), sort those
-    // (value, count) pairs in an array, and give each value 1 + the running count before it;
-    // join the positions back by value, then by account_id, one JOIN per SELECT level.
+    // (value, count) pairs in an array; a value's ties run from the running count before it
+    // plus 1 to the running count s with it, mean (2s - k + 1) / 2. Join the positions back
+    // by value, then by account_id, one JOIN per SELECT level.
     positionLayer: (relation, orderings, inner) =>
       orderings.reduce((query, { column, alias, pool }) => {
         const c = quoteIdentifier(column);
         const a = quoteIdentifier(alias);
         const where = pool ? `WHERE ${quoteIdentifier(pool)} = 1` : '';
-        const values = `SELECT tupleElement(pair, 1) AS v, toUInt64(tupleElement(pair, 2)) AS ${a}, toUInt64(total) AS ${quoteIdentifier(`${alias}_count`)}
-          FROM (SELECT arrayJoin(arrayMap((g, s) -> tuple(tupleElement(g, 1), s - tupleElement(g, 2) + 1), groups,
+        const values = `SELECT tupleElement(pair, 1) AS v, toFloat64(tupleElement(pair, 2)) AS ${a}, toUInt64(total) AS ${quoteIdentifier(`${alias}_count`)}
+          FROM (SELECT arrayJoin(arrayMap((g, s) -> tuple(tupleElement(g, 1), (2 * s - tupleElement(g, 2) + 1) / 2), groups,
                 arrayCumSum(arrayMap(g -> tupleElement(g, 2), groups)))) AS pair,
               arraySum(arrayMap(g -> tupleElement(g, 2), groups)) AS total
             FROM (SELECT arraySort(groupArray(tuple(v, k))) AS groups

@@ -90,7 +90,8 @@ export const duckdbDialect: Dialect = {
       const inPool = pool ? `r.${quoteIdentifier(pool)} = 1` : 'true';
       const partition = pool ? `PARTITION BY ${inPool} ` : '';
       return [
-        `CASE WHEN ${inPool} THEN rank() OVER (${partition}ORDER BY r.${quoteIdentifier(column)}) END AS ${quoteIdentifier(alias)}`,
+        // rank() is the first position of a value's ties; the running count with peers is the last.
+        `CASE WHEN ${inPool} THEN (rank() OVER (${partition}ORDER BY r.${quoteIdentifier(column)}) + count(*) OVER (${partition}ORDER BY r.${quoteIdentifier(column)})) / 2.0 END AS ${quoteIdentifier(alias)}`,
         `CASE WHEN ${inPool} THEN count(*) OVER (${partition}) END AS ${quoteIdentifier(`${alias}_count`)}`,
       ];
     });
