@@ -4,7 +4,7 @@ import { ownValue } from '../own-key.js';
 import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from './ast.js';
 import { MetricCompiler } from './metric-sql.js';
 import { clusterSql, modelSql } from './model-sql.js';
-import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from './rfm-sql.js';
+import { cellSql, fmSql, NEVER_ACTIVE, payingSql, quintileSql } from './rfm-sql.js';
 import { ScanRegistry } from './scan-registry.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -127,22 +127,28 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       q(baseColumnName(base(dialect.toDouble(own.expression(feature))))),
     );
   };
-  /** Base columns positioned (row numbers, for RFM); position i is `q<i>`, with the row count in `q<i>_count`. */
-  const positionColumns: string[] = [];
-  const position = (baseRef: string) => {
+  /**
+   * Base columns positioned (rank positions within a pool, for RFM); position i is `q<i>`,
+   * with the pool's row count in `q<i>_count`.
+   */
+  const positionColumns: { column: string; pool: string }[] = [];
+  const position = (baseRef: string, poolRef: string) => {
     const column = baseColumnName(baseRef);
-    const index = positionColumns.indexOf(column);
-    const i = index >= 0 ? index : positionColumns.push(column) - 1;
+    const pool = baseColumnName(poolRef);
+    const index = positionColumns.findIndex((p) => p.column === column && p.pool === pool);
+    const i = index >= 0 ? index : positionColumns.push({ column, pool }) - 1;
     return quintileSql(`r.${q(`q${i}`)}`, `r.${q(`q${i}_count`)}`);
   };
-  /** An RFM metric: quintiles of its inputs' positions among all accounts, combined as configured. */
+  /** An RFM metric: quintiles of its inputs' rank positions among paying accounts, combined as configured. */
   const rfmRef = (node: Extract<MetricNode, { kind: 'rfm' }>): string => {
-    const key = (name: string, missing: number) =>
-      base(`coalesce(${dialect.toDouble(metrics.expression(name))}, ${lit(missing)})`);
-    const r = `(6 - ${position(key(node.recency, NEVER_ACTIVE))})`;
-    const f = position(key(node.frequency, 0));
-    const m = position(key(node.monetary, 0));
-    const fm = fmSql(f, m);
+    const key = (name: string, missing: number, sign = '') =>
+      base(`${sign}coalesce(${dialect.toDouble(metrics.expression(name))}, ${lit(missing)})`);
+    const paying = base(payingSql(metrics.expression(node.monetary)));
+    // Recency ranks the least recent first (never active the least of all), as F and M rank the lowest first.
+    const r = position(key(node.recency, NEVER_ACTIVE, '-'), paying);
+    const f = position(key(node.frequency, 0), paying);
+    const m = position(key(node.monetary, 0), paying);
+    const fm = `CASE WHEN ${paying} = 0 THEN NULL ELSE ${fmSql(f, m)} END`;
     switch (node.part) {
       case 'r':
         return r;
@@ -153,7 +159,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       case 'fm':
         return fm;
       case 'cell':
-        return cellSql(node.cells, { r, f, m, fm }, lit);
+        return cellSql(node.cells, { r, f, m, fm, paying }, lit);
     }
   };
   /** A metric's column in the final layer (percentiles and RFM scores come from the window layers). */
@@ -344,7 +350,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       : `SELECT *${derivedColumns.map((sql, i) => `,\n      ${sql} AS ${q(`d${i}`)}`).join('')}
     FROM (${innerLayer}) features`;
   const ranks = rankColumns.map((column, i) => ({ column, alias: `p${i}` }));
-  const positions = positionColumns.map((column, i) => ({ column, alias: `q${i}` }));
+  const positions = positionColumns.map(({ column, pool }, i) => ({ column, alias: `q${i}`, pool }));
   return {
     base: baseLayer,
     ranks,

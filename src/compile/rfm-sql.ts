@@ -2,8 +2,12 @@ import type { RfmCellRange } from './ast.js';
 
 /**
  * SQL of RFM scoring, shared by the compiler (RFM metrics in segment conditions) and
- * `strata analyze rfm`: quintiles of row positions as pandas qcut(rank(method='first'), 5).
+ * `strata analyze rfm`: quintiles of rank positions among paying accounts, equal values
+ * sharing a score. Accounts paying nothing are not scored: their cell is NON_PAYING.
  */
+
+/** The cell of accounts whose monetary value is 0 or missing; they get no R, F or M score. */
+export const NON_PAYING = 'Non-paying';
 
 /**
  * Recency sort key (a double) of an account never active: later than any real one. Not a
@@ -12,14 +16,20 @@ import type { RfmCellRange } from './ast.js';
 export const NEVER_ACTIVE = 1e15 + 0.5;
 
 /**
- * Quintile 1-5 of a 1-based `position` among `count` rows: position p is in quintile k when
- * 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5.
+ * Quintile 1-5 of a 1-based rank `position` (ties at the mean of their positions) among
+ * `count` rows: position p is in quintile k when 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5. NULL (not
+ * ranked: a non-paying account) stays NULL.
  */
 export function quintileSql(position: string, count: string): string {
   const above = [1, 2, 3, 4].map(
     (k) => `CASE WHEN ${position} > 1 + ((${count} - 1) * ${k}) / 5 THEN 1 ELSE 0 END`,
   );
-  return `(1 + ${above.join(' + ')})`;
+  return `CASE WHEN ${position} IS NULL THEN NULL ELSE (1 + ${above.join(' + ')}) END`;
+}
+
+/** 1 when a monetary value (NULL read as 0) is above 0, else 0: the pool RFM scores rank within. */
+export function payingSql(monetary: string): string {
+  return `CASE WHEN coalesce(${monetary}, 0) > 0 THEN 1 ELSE 0 END`;
 }
 
 /** FM: the mean of F and M rounded half up. */
@@ -28,10 +38,10 @@ export function fmSql(f: string, m: string): string {
   return `CASE WHEN ${sum} >= 9 THEN 5 WHEN ${sum} >= 7 THEN 4 WHEN ${sum} >= 5 THEN 3 WHEN ${sum} >= 3 THEN 2 ELSE 1 END`;
 }
 
-/** The first cell whose score ranges hold, else 'Other'. */
+/** NON_PAYING when `paying` (payingSql) is 0, else the first cell whose score ranges hold, else 'Other'. */
 export function cellSql(
   cells: readonly RfmCellRange[],
-  scores: { r: string; f: string; m: string; fm: string },
+  scores: { r: string; f: string; m: string; fm: string; paying: string },
   literal: (value: string | number | boolean) => string,
 ): string {
   const within = (score: string, range: readonly [number, number] | undefined) =>
@@ -45,5 +55,5 @@ export function cellSql(
     ];
     return `WHEN ${tests.join(' AND ') || literal(true)} THEN ${literal(c.name)}`;
   });
-  return `CASE ${whens.join(' ')} ELSE 'Other' END`;
+  return `CASE WHEN ${scores.paying} = 0 THEN ${literal(NON_PAYING)} ${whens.join(' ')} ELSE 'Other' END`;
 }

@@ -47,15 +47,17 @@ export interface Dialect {
   rankLayer(relation: string, ranks: readonly { readonly column: string; readonly alias: string }[]): string;
   /**
    * Adds to the rows of `relation` (which has `account_id`) each ordering's 1-based position
-   * of the row when sorted by `column` ascending, ties broken by account_id (pandas'
-   * rank(method='first') on rows in account order), as `<alias>`, and the number of rows as
-   * `<alias>_count`. `column` must not be NULL. With `inner`, the columns are added to that
-   * query's rows instead (a query over the same accounts, e.g. a rank layer of `relation`).
+   * of the row when sorted by `column` ascending, equal values sharing the mean of their
+   * positions (pandas rank(method='average'); never broken by account_id), as `<alias>` (a
+   * double), and the number of rows ranked as `<alias>_count`. With `pool` (a column holding
+   * 1 or 0), only rows whose pool is 1 are ranked and counted; the others get NULL for both.
+   * `column` must not be NULL. With `inner`, the columns are added to that query's rows
+   * instead (a query over the same accounts, e.g. a rank layer of `relation`).
    * `relation` is a table, or a parenthesised query when `rankNeedsTable` is false.
    */
   positionLayer(
     relation: string,
-    orderings: readonly { readonly column: string; readonly alias: string }[],
+    orderings: readonly { readonly column: string; readonly alias: string; readonly pool?: string }[],
     inner?: string,
   ): string;
   /** True when rankLayer reads its relation more than once, so it must be a table (no window functions). */

@@ -93,10 +93,15 @@ export function registerAnalysisRoutes(
   // Every analysis here is as of the one clock's read time (src/engine/clock.ts): the latest
   // run's, else the workspace clock, as the CLI's analyses.
   const readAt = async () => (await readClock(store, workspace)).at;
+  // A dimension without data is a state of the workspace, not a fault: 409 names what to add.
+  const rfmRefused = (reply: FastifyReply, error: unknown) => {
+    if (!(error instanceof StrataError) || error.code !== 'rfm_no_data') throw error;
+    return reply.code(409).send({ error: error.code, message: error.message, missing: error.details });
+  };
   // RFM: the grid and cells, and a cell's accounts.
-  app.get('/v1/rfm', { preHandler: guard }, async () =>
+  app.get('/v1/rfm', { preHandler: guard }, async (_request, reply) =>
     withStore(async () => {
-      return analyzeRfm(store, workspace, await readAt());
+      return analyzeRfm(store, workspace, await readAt()).catch((error) => rfmRefused(reply, error));
     }),
   );
   const Cell = PageQuery.extend({
@@ -108,7 +113,9 @@ export function registerAnalysisRoutes(
     if (!query.success) return invalidInput(reply, request, query.error);
     const { r, fm, limit, offset } = query.data;
     return withStore(async () => {
-      return rfmGridAccounts(store, workspace, await readAt(), { r, fm, limit, offset });
+      return rfmGridAccounts(store, workspace, await readAt(), { r, fm, limit, offset }).catch((error) =>
+        rfmRefused(reply, error),
+      );
     });
   });
 

@@ -90,7 +90,9 @@ export function openApiDocument(version: string) {
       '/v1/overview': read(
         "The dashboard's first page: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health), each segment's size and change since the previous run, each scheme's primary segments, and the run's warnings",
       ),
-      '/v1/rfm': read('RFM as of the latest run: accounts and KPIs per named cell, and the R x FM grid'),
+      '/v1/rfm': read(
+        'RFM as of the latest run: accounts and KPIs per named cell (Non-paying apart), and the R x FM grid of payers; 409 names a dimension without data',
+      ),
       '/v1/rfm/accounts': read("A page of one grid cell's accounts, highest monetary first", [
         query('r', { type: 'integer', minimum: 1, maximum: 5 }, 'Recency score'),
         query('fm', { type: 'integer', minimum: 1, maximum: 5 }, 'Frequency-monetary score'),

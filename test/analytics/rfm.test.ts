@@ -15,30 +15,35 @@ const AS_OF = new Date('2024-07-01T00:00:00Z');
 const daysAgo = (d: number) => new Date(AS_OF.getTime() - d * 86_400_000).toISOString();
 
 /*
- * Ten accounts worked by hand (n = 10: rank edges 2.8, 4.6, 6.4, 8.2).
- *   account  sessions (30d)  last seen  mrr   F  M  R  FM  cell
- *   a01      10              1 day     500    5  5  5  5   Champions
- *   a02      8               2 days    400    4  4  5  4   Champions
- *   a03      8               2 days    400    5  5  4  5   Champions   (ties: a02 ranks before a03)
- *   a04      5               5 days    300    4  4  4  4   Champions
- *   a05      3               10 days   200    3  3  3  3   Loyal
- *   a06      2               20 days   100    3  2  3  3   Loyal
- *   a07      1               25 days   100    2  3  2  3   At Risk
- *   a08      0               40 days   50     1  2  2  2   Hibernating
- *   a09      0               100 days  0      1  1  1  1   Lost
- *   a10      0               never     (none) 2  1  1  2   Lost        (no mrr counts as 0)
+ * Ten accounts worked by hand. a09 (mrr 0) and a10 (no mrr) pay nothing: cell Non-paying,
+ * no scores. The eight payers are scored among themselves (n = 8: edges 2.4, 3.8, 5.2, 6.6),
+ * sorted worst to best; equal values share the mean of their positions (a02/a03: 6 and 7
+ * give 6.5; a06/a07's mrr 100: 2 and 3 give 2.5), so they share a score.
+ *   account  sessions (30d)  last seen  mrr   F pos  M pos  R pos  F  M  R  FM  cell
+ *   a01      10              1 day     500   8      8      8      5  5  5  5   Champions
+ *   a02      8               2 days    400   6.5    6.5    6.5    4  4  4  4   Champions
+ *   a03      8               2 days    400   6.5    6.5    6.5    4  4  4  4   Champions
+ *   a04      5               5 days    300   5      5      5      3  3  3  3   Loyal
+ *   a05      3               10 days   200   4      4      4      3  3  3  3   Loyal
+ *   a06      2               20 days   100   3      2.5    3      2  2  2  2   Hibernating
+ *   a07      1               25 days   100   2      2.5    2      1  2  1  2   Lost
+ *   a08      0               40 days   50    1      1      1      1  1  1  1   Lost
+ *   a09      0               100 days  0     -      -      -      -  -  -  -   Non-paying
+ *   a10      0               never     (none)                                  Non-paying
+ * Before: the ten were ranked together with ties split by account_id, so a02 and a03 (equal
+ * in every value) scored differently and the non-paying took the bottom quintiles.
  */
 const HAND = [
   ['a01', 10, 1, 500, 5, 5, 5, 5, 'Champions'],
-  ['a02', 8, 2, 400, 4, 4, 5, 4, 'Champions'],
-  ['a03', 8, 2, 400, 5, 5, 4, 5, 'Champions'],
-  ['a04', 5, 5, 300, 4, 4, 4, 4, 'Champions'],
+  ['a02', 8, 2, 400, 4, 4, 4, 4, 'Champions'],
+  ['a03', 8, 2, 400, 4, 4, 4, 4, 'Champions'],
+  ['a04', 5, 5, 300, 3, 3, 3, 3, 'Loyal'],
   ['a05', 3, 10, 200, 3, 3, 3, 3, 'Loyal'],
-  ['a06', 2, 20, 100, 3, 2, 3, 3, 'Loyal'],
-  ['a07', 1, 25, 100, 2, 3, 2, 3, 'At Risk'],
-  ['a08', 0, 40, 50, 1, 2, 2, 2, 'Hibernating'],
-  ['a09', 0, 100, 0, 1, 1, 1, 1, 'Lost'],
-  ['a10', 0, null, null, 2, 1, 1, 2, 'Lost'],
+  ['a06', 2, 20, 100, 2, 2, 2, 2, 'Hibernating'],
+  ['a07', 1, 25, 100, 1, 2, 1, 2, 'Lost'],
+  ['a08', 0, 40, 50, 1, 1, 1, 1, 'Lost'],
+  ['a09', 0, 100, 0, null, null, null, null, 'Non-paying'],
+  ['a10', 0, null, null, null, null, null, null, 'Non-paying'],
 ] as const;
 
 let store: DuckDBStore;
@@ -78,12 +83,21 @@ describe('RFM scores and cells', () => {
     );
   });
 
-  it('reports accounts and KPIs per cell in the configured order', async () => {
+  it('reports accounts and KPIs per cell in the configured order, the non-paying apart', async () => {
     const report = await analyzeRfm(store, loadWorkspace(join(dir, 'hand')), AS_OF);
     expect(report.accounts).toBe(10);
+    expect(report.paying).toBe(8);
     const byCell = Object.fromEntries(report.cells.map((c) => [c.cell, c]));
-    expect(byCell.Champions).toMatchObject({ accounts: 4, share: 0.4, monetaryTotal: 1600, recency: 2.5 });
-    expect(byCell.Lost).toMatchObject({ accounts: 2, recency: 100, monetary: 0 });
+    expect(byCell.Champions).toMatchObject({ accounts: 3, share: 0.3, monetaryTotal: 1300 });
+    expect(byCell.Champions?.recency).toBeCloseTo(5 / 3, 12);
+    expect(byCell.Lost).toMatchObject({ accounts: 2, recency: 32.5, monetary: 75 });
+    expect(byCell['Non-paying']).toMatchObject({
+      accounts: 2,
+      share: 0.2,
+      recency: 100,
+      frequency: 0,
+      monetaryTotal: 0,
+    });
     expect(byCell["Can't Lose"]).toMatchObject({ accounts: 0 });
     expect(report.cells.map((c) => c.cell)).toEqual([
       'Champions',
@@ -95,8 +109,10 @@ describe('RFM scores and cells', () => {
       "Can't Lose",
       'Hibernating',
       'Lost',
+      'Non-paying',
     ]);
-    expect(report.grid.reduce((sum, g) => sum + g.accounts, 0)).toBe(10);
+    // The grid holds the payers only.
+    expect(report.grid.reduce((sum, g) => sum + g.accounts, 0)).toBe(8);
   });
 
   it('serves RFM scores and cells as metrics in segment conditions, with the same values', async () => {
@@ -126,7 +142,7 @@ segments:
     expect(rows.map((row) => [row.account_id, row.r, row.fm, row.cell, row.champion])).toEqual(
       HAND.map(([id, , , , , , r, fm, cell]) => [id, r, fm, cell, cell === 'Champions']),
     );
-    expect(report.segments.find((x) => x.segment === 'recent')?.after).toBe(4);
+    expect(report.segments.find((x) => x.segment === 'recent')?.after).toBe(3);
   });
 
   it('refuses an RFM score inside another metric or ranked again', () => {
@@ -144,7 +160,44 @@ segments:
     );
   });
 
-  it('matches a plain pandas-style qcut on ranks over a generated world', async () => {
+  it('refuses monetary when no account pays, naming what to add', async () => {
+    const free = await DuckDBStore.open(join(dir, 'free.duckdb'));
+    try {
+      await free.execute(
+        `INSERT INTO accounts (account_id, created_at, mrr) VALUES ('f1', '2024-01-01', NULL), ('f2', '2024-01-01', 0)`,
+      );
+      await free.execute(
+        `INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'f1', 'session_start', '${daysAgo(1)}'), ('e2', 'f2', 'session_start', '${daysAgo(3)}')`,
+      );
+      const attempt = analyzeRfm(free, loadWorkspace(join(dir, 'hand')), AS_OF);
+      await expect(attempt).rejects.toMatchObject({ code: 'rfm_no_data' });
+      await expect(analyzeRfm(free, loadWorkspace(join(dir, 'hand')), AS_OF)).rejects.toThrow(
+        /^RFM cannot score: monetary \(mrr\): no account has a value above 0 \(no revenue data\); import accounts with an mrr column/,
+      );
+    } finally {
+      await free.close();
+    }
+  });
+
+  it('refuses recency and frequency when there are no events, naming what to add', async () => {
+    const quiet = await DuckDBStore.open(join(dir, 'quiet.duckdb'));
+    try {
+      await quiet.execute(
+        `INSERT INTO accounts (account_id, created_at, mrr) VALUES ('q1', '2024-01-01', 100), ('q2', '2024-01-01', 200)`,
+      );
+      const attempt = analyzeRfm(quiet, loadWorkspace(join(dir, 'hand')), AS_OF);
+      await expect(attempt).rejects.toThrow(
+        'RFM cannot score: recency (last_seen_days): no account has an event up to 2024-07-01T00:00:00.000Z; import events (strata import events <file>) or set rfm.recency; frequency (sessions_30d): every account has 0 in the window ending 2024-07-01T00:00:00.000Z',
+      );
+      await expect(analyzeRfm(quiet, loadWorkspace(join(dir, 'hand')), AS_OF)).rejects.not.toThrow(
+        /monetary/,
+      );
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('scores a generated world: payers among themselves, equal values one score, never split by id', async () => {
     const worldDir = join(dir, 'world');
     const world = await generateWorld({ scale: 'S', seed: 8, outDir: join(worldDir, 'data'), accounts: 800 });
     writeFileSync(join(worldDir, 'strata.yaml'), saasWorkspaceYaml());
@@ -160,25 +213,33 @@ segments:
         recency: number | null;
         frequency: number;
         monetary: number;
-        r: number;
-        f: number;
-        m: number;
-      }>(`SELECT account_id, recency, frequency, monetary, r, f, m FROM ${scores.table} ORDER BY account_id`);
-      // pandas: x.rank(method='first') on rows in account order, then qcut into 5 equal-count bins.
-      const qcut = (values: number[]) => {
-        const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        const rank = new Array<number>(values.length);
-        order.forEach(([, i], position) => {
-          rank[i] = position + 1;
+        r: number | null;
+        f: number | null;
+        m: number | null;
+        cell: string;
+      }>(
+        `SELECT account_id, recency, frequency, monetary, r, f, m, cell FROM ${scores.table} ORDER BY account_id`,
+      );
+      await worldStore.dropScratch(scores.table);
+      // Independently: among payers, position = payers worse + the mean of positions 1..t of
+      // the t payers tied with it (itself included), (t + 1) / 2; quintile edges 1 + (n-1)k/5.
+      const payers = rows.filter((row) => row.monetary > 0);
+      const score = (value: (row: (typeof rows)[number]) => number) =>
+        payers.map((row) => {
+          const worse = payers.filter((other) => value(other) < value(row)).length;
+          const tied = payers.filter((other) => value(other) === value(row)).length;
+          const position = worse + (tied + 1) / 2;
+          return 1 + [1, 2, 3, 4].filter((k) => position > 1 + ((payers.length - 1) * k) / 5).length;
         });
-        const edges = [0.2, 0.4, 0.6, 0.8].map((q) => 1 + q * (values.length - 1));
-        return rank.map((r) => 1 + edges.filter((e) => r > e).length);
-      };
-      const f = qcut(rows.map((r) => r.frequency));
-      const m = qcut(rows.map((r) => r.monetary));
-      const r = qcut(rows.map((row) => row.recency ?? Number.POSITIVE_INFINITY)).map((q) => 6 - q);
-      expect(rows.map((row) => [row.f, row.m, row.r])).toEqual(rows.map((_, i) => [f[i], m[i], r[i]]));
-      expect(new Set(rows.map((row) => row.f))).toEqual(new Set([1, 2, 3, 4, 5]));
+      const days = (row: (typeof rows)[number]) => row.recency ?? Number.POSITIVE_INFINITY;
+      const f = score((row) => row.frequency);
+      const m = score((row) => row.monetary);
+      const r = score((row) => -days(row));
+      expect(payers.length).toBeGreaterThan(0);
+      expect(payers.length).toBeLessThan(rows.length);
+      expect(payers.map((row) => [row.f, row.m, row.r])).toEqual(payers.map((_, i) => [f[i], m[i], r[i]]));
+      const free = rows.filter((row) => row.monetary <= 0);
+      expect(free.every((row) => row.cell === 'Non-paying' && row.r === null && row.f === null)).toBe(true);
     } finally {
       await worldStore.close();
     }

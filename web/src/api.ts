@@ -119,6 +119,8 @@ export interface SegmentDetail {
 export interface RfmReport {
   asOf: string;
   accounts: number;
+  /** Accounts paying above 0: the ones in the grid; the rest are the Non-paying cell. */
+  paying: number;
   cells: { cell: string; accounts: number; share: number; monetaryTotal: number }[];
   grid: { r: number; fm: number; accounts: number }[];
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
-import { cellSql, fmSql, NEVER_ACTIVE, quintileSql } from '../../compile/rfm-sql.js';
+import { cellSql, fmSql, NEVER_ACTIVE, NON_PAYING, payingSql, quintileSql } from '../../compile/rfm-sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
+import { StrataError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../../workspace/metric-closure.js';
@@ -13,12 +14,14 @@ import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schem
  * monetary value (MRR by default), each scored 1-5 by quintile and combined into named
  * cells. All in the database; only the per-cell totals come back.
  *
- * Scoring rule (the same as pandas `qcut(x.rank(method='first'), 5)`): accounts are ranked
- * 1..n by the value ascending, ties broken by account_id; rank r gets score k when
- * 1 + (n-1)(k-1)/5 < r <= 1 + (n-1)k/5 (score 1 from rank 1). Frequency and monetary
- * score 5 for the highest values; recency scores 5 for the most recent (fewest days), and
- * an account never active counts as the least recent. A missing frequency or monetary
- * value counts as 0. FM is the mean of F and M rounded half up.
+ * Only paying accounts (monetary above 0; a missing value counts as 0) are scored, among
+ * themselves; the others form the NON_PAYING cell with no scores. Scoring rule: payers are
+ * sorted from the worst value to the best, equal values sharing the mean of their positions
+ * (pandas rank(method='average'); never split by account_id); position p among n scores k when
+ * 1 + (n-1)(k-1)/5 < p <= 1 + (n-1)k/5. Worse is lower for frequency and monetary, and less
+ * recent for recency (an account never active is the least recent). A missing frequency
+ * counts as 0. FM is the mean of F and M rounded half up. A dimension without any data
+ * (see missingDimensions) is refused rather than scored as ties.
  */
 
 export interface RfmScores {
@@ -31,6 +34,8 @@ export interface RfmScores {
 export interface RfmReport {
   readonly asOf: string;
   readonly accounts: number;
+  /** Accounts with a monetary value above 0: the ones scored into the grid and named cells. */
+  readonly paying: number;
   readonly metrics: RfmScores['metrics'];
   /** Per named cell, in the configured order (cells without accounts included): size and KPIs. */
   readonly cells: readonly {
@@ -62,6 +67,11 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
       ? metricNode(workspace, config.monetary, ['rfm', 'monetary'])
       : { kind: 'trait', trait: 'mrr' },
   };
+  const metrics = {
+    recency: config.recency ?? 'last_seen_days',
+    frequency: config.frequency ?? 'sessions_30d',
+    monetary: config.monetary ?? 'mrr',
+  };
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const names = {
     values: `strata_rfm_values_${id}`,
@@ -76,7 +86,8 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
     await store.createScratch(
       names.values,
       `SELECT account_id, ${column('recency')} AS recency, coalesce(${column('frequency')}, 0) AS frequency,
-         coalesce(${column('monetary')}, 0) AS monetary, coalesce(${store.dialect.toDouble(column('recency'))}, ${lit(NEVER_ACTIVE)}) AS recency_key
+         coalesce(${column('monetary')}, 0) AS monetary, ${payingSql(column('monetary'))} AS paying,
+         -coalesce(${store.dialect.toDouble(column('recency'))}, ${lit(NEVER_ACTIVE)}) AS recency_key
        FROM ${evaluation}`,
     );
   } finally {
@@ -85,37 +96,53 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
   try {
     const [counted] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(names.values)}`);
     const n = Number(counted?.n ?? 0);
+    if (n > 0) await refuseMissing(store, q(names.values), metrics, asOf);
     await store.createScratch(
       names.positions,
       store.dialect.positionLayer(q(names.values), [
-        { column: 'recency_key', alias: 'r_position' },
-        { column: 'frequency', alias: 'f_position' },
-        { column: 'monetary', alias: 'm_position' },
+        { column: 'recency_key', alias: 'r_position', pool: 'paying' },
+        { column: 'frequency', alias: 'f_position', pool: 'paying' },
+        { column: 'monetary', alias: 'm_position', pool: 'paying' },
       ]),
     );
     const quintile = (position: string) => quintileSql(position, `${position}_count`);
-    const scored = `SELECT account_id, recency, frequency, monetary, 6 - ${quintile('r_position')} AS r,
+    const scored = `SELECT account_id, recency, frequency, monetary, paying, ${quintile('r_position')} AS r,
         ${quintile('f_position')} AS f, ${quintile('m_position')} AS m FROM ${q(names.positions)}`;
     const cells: readonly RfmCell[] = config.cells ?? DEFAULT_RFM_CELLS;
-    const cell = cellSql(cells, { r: 'r', f: 'f', m: 'm', fm: 'fm' }, lit);
+    const cell = cellSql(cells, { r: 'r', f: 'f', m: 'm', fm: 'fm', paying: 'paying' }, lit);
     await store.createScratch(
       names.scores,
       `SELECT account_id, recency, frequency, monetary, r, f, m, fm, ${cell} AS cell
-       FROM (SELECT scored.*, ${fmSql('f', 'm')} AS fm FROM (${scored}) scored) with_fm`,
+       FROM (SELECT scored.*, CASE WHEN paying = 0 THEN NULL ELSE ${fmSql('f', 'm')} END AS fm
+         FROM (${scored}) scored) with_fm`,
     );
-    return {
-      table: q(names.scores),
-      accounts: n,
-      metrics: {
-        recency: config.recency ?? 'last_seen_days',
-        frequency: config.frequency ?? 'sessions_30d',
-        monetary: config.monetary ?? 'mrr',
-      },
-    };
+    return { table: q(names.scores), accounts: n, metrics };
   } finally {
     await store.dropScratch(names.values);
     await store.dropScratch(names.positions);
   }
+}
+
+/**
+ * Refuses scores that would only be ties: a dimension with no data at all (no account with
+ * a recency, a frequency above 0, or a monetary value above 0) names what to add.
+ */
+async function refuseMissing(store: Store, values: string, metrics: RfmScores['metrics'], asOf: Date) {
+  const [have] = await store.query<{ recency: number; frequency: number; monetary: number }>(
+    `SELECT sum(CASE WHEN recency IS NULL THEN 0 ELSE 1 END) AS recency,
+       sum(CASE WHEN frequency > 0 THEN 1 ELSE 0 END) AS frequency, sum(paying) AS monetary FROM ${values}`,
+  );
+  const at = asOf.toISOString();
+  const missing = [
+    Number(have?.recency ?? 0) === 0 &&
+      `recency (${metrics.recency}): no account has an event up to ${at}; import events (strata import events <file>) or set rfm.recency`,
+    Number(have?.frequency ?? 0) === 0 &&
+      `frequency (${metrics.frequency}): every account has 0 in the window ending ${at}; import events (sessions_30d counts session_start events) or set rfm.frequency to a metric your events carry`,
+    Number(have?.monetary ?? 0) === 0 &&
+      `monetary (${metrics.monetary}): no account has a value above 0 (no revenue data); import accounts with an mrr column (strata import accounts <file>) or set rfm.monetary to a revenue metric`,
+  ].filter((m): m is string => typeof m === 'string');
+  if (missing.length > 0)
+    throw new StrataError('rfm_no_data', `RFM cannot score: ${missing.join('; ')}`, {}, missing);
 }
 
 /** `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid. */
@@ -134,9 +161,11 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
          avg(monetary) AS monetary, sum(monetary) AS monetary_total FROM ${scores.table} GROUP BY cell`,
     );
     const grid = await store.query<{ r: number; fm: number; accounts: number }>(
-      `SELECT r, fm, count(*) AS accounts FROM ${scores.table} GROUP BY r, fm ORDER BY r DESC, fm DESC`,
+      `SELECT r, fm, count(*) AS accounts FROM ${scores.table} WHERE r IS NOT NULL
+       GROUP BY r, fm ORDER BY r DESC, fm DESC`,
     );
-    const names = [...(workspace.config.rfm?.cells ?? DEFAULT_RFM_CELLS).map((c) => c.name), 'Other'];
+    const configured = (workspace.config.rfm?.cells ?? DEFAULT_RFM_CELLS).map((c) => c.name);
+    const names = [...configured, NON_PAYING, 'Other'];
     const cells = names
       .map((cell) => {
         const row = perCell.find((r) => r.cell === cell);
@@ -151,9 +180,11 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
         };
       })
       .filter((c) => c.cell !== 'Other' || c.accounts > 0);
+    const nonPaying = cells.find((c) => c.cell === NON_PAYING)?.accounts ?? 0;
     return {
       asOf: asOf.toISOString(),
       accounts: scores.accounts,
+      paying: scores.accounts - nonPaying,
       metrics: scores.metrics,
       cells,
       grid: grid.map((g) => ({ r: Number(g.r), fm: Number(g.fm), accounts: Number(g.accounts) })),

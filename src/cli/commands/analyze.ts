@@ -63,7 +63,7 @@ export async function runAnalyzeRfm(options: { workspace: string; asOf?: string 
     const scores = [5, 4, 3, 2, 1];
     output.result(report, () =>
       [
-        `RFM of ${count(report.accounts)} accounts as of ${report.asOf}`,
+        `RFM of ${count(report.accounts)} accounts as of ${report.asOf}: ${count(report.paying)} paying, scored among themselves; the others are Non-paying`,
         `recency: ${report.metrics.recency}; frequency: ${report.metrics.frequency}; monetary: ${report.metrics.monetary}`,
         '',
         formatTable(

@@ -143,17 +143,24 @@ export const clickhouseDialect: Dialect = (() => {
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
-    // No row_number(): sort (value, account_id) pairs in an array and number them, then
-    // join the positions back by account_id, one JOIN per SELECT level.
+    // No window functions: count the rows of each distinct value (in the pool), sort those
+    // (value, count) pairs in an array; a value's ties run from the running count before it
+    // plus 1 to the running count s with it, mean (2s - k + 1) / 2. Join the positions back
+    // by value, then by account_id, one JOIN per SELECT level.
     positionLayer: (relation, orderings, inner) =>
-      orderings.reduce((query, { column, alias }) => {
+      orderings.reduce((query, { column, alias, pool }) => {
         const c = quoteIdentifier(column);
         const a = quoteIdentifier(alias);
-        const positions = `SELECT tupleElement(pair, 2) AS account_id, toUInt64(tupleElement(pair, 1)) AS ${a},
-            toUInt64(total) AS ${quoteIdentifier(`${alias}_count`)}
-          FROM (SELECT arrayJoin(arrayMap((p, i) -> tuple(i, tupleElement(p, 2)), sorted, arrayEnumerate(sorted))) AS pair,
-              length(sorted) AS total
-            FROM (SELECT arraySort(groupArray(tuple(${c}, account_id))) AS sorted FROM ${relation}))`;
+        const where = pool ? `WHERE ${quoteIdentifier(pool)} = 1` : '';
+        const values = `SELECT tupleElement(pair, 1) AS v, toFloat64(tupleElement(pair, 2)) AS ${a}, toUInt64(total) AS ${quoteIdentifier(`${alias}_count`)}
+          FROM (SELECT arrayJoin(arrayMap((g, s) -> tuple(tupleElement(g, 1), (2 * s - tupleElement(g, 2) + 1) / 2), groups,
+                arrayCumSum(arrayMap(g -> tupleElement(g, 2), groups)))) AS pair,
+              arraySum(arrayMap(g -> tupleElement(g, 2), groups)) AS total
+            FROM (SELECT arraySort(groupArray(tuple(v, k))) AS groups
+              FROM (SELECT ${c} AS v, count() AS k FROM ${relation} ${where} GROUP BY v)))`;
+        const positions = `SELECT account_id, ${a}, ${quoteIdentifier(`${alias}_count`)}
+          FROM (SELECT account_id, ${c} AS v FROM ${relation} ${where}) AS ${quoteIdentifier(`pooled_${alias}`)}
+          ANY LEFT JOIN (${values}) AS ${quoteIdentifier(`values_${alias}`)} USING v`;
         return `SELECT * FROM (${query}) AS ${quoteIdentifier(`before_${alias}`)} ANY LEFT JOIN (${positions}) AS ${quoteIdentifier(`positions_${alias}`)} USING account_id`;
       }, inner ?? `SELECT * FROM ${relation}`),
     // One JOIN per SELECT level; join_use_nulls (set by the store) gives NULLs to accounts

@@ -85,10 +85,16 @@ export const duckdbDialect: Dialect = {
   joinOnAccount: (relations) =>
     relations.reduce((joined, relation) => `${joined}\n    LEFT JOIN ${relation} USING (account_id)`),
   positionLayer: (relation, orderings, inner) => {
-    const columns = orderings.flatMap(({ column, alias }) => [
-      `row_number() OVER (ORDER BY r.${quoteIdentifier(column)}, r.account_id) AS ${quoteIdentifier(alias)}`,
-      `count(*) OVER () AS ${quoteIdentifier(`${alias}_count`)}`,
-    ]);
+    const columns = orderings.flatMap(({ column, alias, pool }) => {
+      // Rows outside the pool form their own partition, whose positions are dropped.
+      const inPool = pool ? `r.${quoteIdentifier(pool)} = 1` : 'true';
+      const partition = pool ? `PARTITION BY ${inPool} ` : '';
+      return [
+        // rank() is the first position of a value's ties; the running count with peers is the last.
+        `CASE WHEN ${inPool} THEN (rank() OVER (${partition}ORDER BY r.${quoteIdentifier(column)}) + count(*) OVER (${partition}ORDER BY r.${quoteIdentifier(column)})) / 2.0 END AS ${quoteIdentifier(alias)}`,
+        `CASE WHEN ${inPool} THEN count(*) OVER (${partition}) END AS ${quoteIdentifier(`${alias}_count`)}`,
+      ];
+    });
     return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${inner ? `(${inner})` : relation} r`;
   },
   joinSmall: (left, right) => `${left} INNER JOIN ${right} USING (account_id)`,
