@@ -3,11 +3,13 @@ import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { type ChangeCause, PARENT_PATH } from './audit-trail.js';
+import { readClock } from './clock.js';
 import { definitionWorkspace } from './definition-versions.js';
 import { leafText, shownValue } from './leaf-text.js';
 import { listRuns, type StoredRun } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 import { accountHistory } from './snapshots.js';
+import { resolveSince, type Since } from './time-arguments.js';
 
 /**
  * Reads of the audit trail (written by audit-trail.ts): an account's timeline (its
@@ -162,22 +164,30 @@ export async function accountTimeline(store: Store, workspace: Workspace, accoun
 /**
  * Who entered and left `segment` in the runs as of `since` or later (all runs without it),
  * newest run first, a page at a time, each with its run, as-of time, definition version and why.
+ * A window (`30d`) counts back from the one clock's read time (the latest run's), not from
+ * the machine's: on a world whose data ended weeks ago, "the last 30 days" are its last 30.
  */
 export async function segmentChanges(
   store: Store,
   workspace: Workspace,
   segment: string,
-  options: { since?: Date; limit: number; offset: number },
+  options: { since?: Since; limit: number; offset: number },
 ) {
   const lit = store.dialect.literal;
   const all = await listRuns(store);
   const known = [...new Set([...workspace.segments.map((s) => s.id), ...all.flatMap((r) => r.segments)])];
   if (!known.includes(segment))
     throw new StrataError('unknown_segment', `unknown segment '${segment}'${didYouMean(segment, known)}`);
-  const runs = all.filter(
-    (r) => options.since === undefined || Date.parse(r.asOf) >= options.since.getTime(),
-  );
-  const empty = { segment, since: options.since?.toISOString() ?? null, total: 0, changes: [] };
+  const clock = await readClock(store, workspace);
+  const since = options.since === undefined ? undefined : resolveSince(options.since, clock);
+  const runs = all.filter((r) => since === undefined || Date.parse(r.asOf) >= since.getTime());
+  const empty = {
+    segment,
+    since: since?.toISOString() ?? null,
+    clock: { at: clock.at.toISOString(), source: clock.source },
+    total: 0,
+    changes: [],
+  };
   if (runs.length === 0) return empty;
   const where = `segment = ${lit(segment)} AND run_id IN (${runs.map((r) => lit(r.runId)).join(', ')})`;
   const [count] = await store.query<{ n: number }>(

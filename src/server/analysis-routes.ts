@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { listAbTests, reportAbTest } from '../analytics/abtest/abtest.js';
+import { backtestWorkspace } from '../analytics/backtest/backtest.js';
 import { analyzeCohorts } from '../analytics/cohorts/cohorts.js';
 import { analyzeFunnel } from '../analytics/funnels/funnel.js';
 import { trailingRetention } from '../analytics/retention/trailing-retention.js';
 import { analyzeRfm, rfmGridAccounts } from '../analytics/rfm/rfm.js';
 import { metricColumn } from '../compile/compile-workspace.js';
-import { readClock } from '../engine/clock.js';
 import { compareSnapshots, schemeFlows } from '../engine/membership-diff.js';
 import { planWorkspace } from '../engine/plan-workspace.js';
 import { listRuns } from '../engine/run-snapshot.js';
@@ -19,7 +19,8 @@ import type { Store } from '../store/store.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { modelNames, modelVersions, readModel } from '../workspace/model-files.js';
-import { badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
+import { badRequest, invalidInput, PageQuery, refuseUnstorableText, WindowParam } from './answers.js';
+import { AsOfQuery, requestClock } from './request-clock.js';
 
 /**
  * What the dashboard's pages show beyond segments and profiles (read or admin keys): the
@@ -44,8 +45,11 @@ export function registerAnalysisRoutes(
 
   // The dashboard's first page: sizes and changes since the previous run, the schemes'
   // primary segments, the KPIs (MRR, trailing retention, mean health) and the run's warnings.
+  // Its sizes are the latest run's, so it is as of that run's time (the one clock's read
+  // time, without ?asOf=); the data-stopped warning joins the run's warnings.
   app.get('/v1/overview', { preHandler: guard }, async () =>
     withStore(async () => {
+      const { at, answer } = await requestClock(store, workspace, undefined);
       const runs = await listRuns(store);
       const [run, previous] = [runs.at(-1) ?? null, runs.at(-2) ?? null];
       const d = store.dialect;
@@ -65,7 +69,7 @@ export function registerAnalysisRoutes(
         accounts: run?.accounts ?? 0,
         mrr: Number(totals?.mrr ?? 0),
         meanHealth: number(totals?.health),
-        retention: run ? await trailingRetention(store, new Date(run.asOf)) : null,
+        retention: run ? await trailingRetention(store, at) : null,
         segments: workspace.segments.map((segment) => {
           const now = ownValue(run?.sizes.segments, segment.id) ?? null;
           const before = ownValue(previous?.sizes.segments, segment.id);
@@ -85,36 +89,46 @@ export function registerAnalysisRoutes(
             return { segment, accounts: now, change: before === undefined ? null : now - before };
           }),
         })),
-        warnings: run ? await runWarnings(store, workspace, run) : [],
+        clock: answer.clock,
+        warnings: [...answer.warnings, ...(run ? await runWarnings(store, workspace, run) : [])],
       };
     }),
   );
 
-  // Every analysis here is as of the one clock's read time (src/engine/clock.ts): the latest
-  // run's, else the workspace clock, as the CLI's analyses.
-  const readAt = async () => (await readClock(store, workspace)).at;
+  // Every analysis here is as of the one clock's read time (src/engine/clock.ts): ?asOf=
+  // as the CLI's --as-of, else the latest run's, else the workspace clock, as the CLI's
+  // analyses; each answer says which (asOf, clock) and carries the stale-data warning.
+  const clockAt = (asOf: Date | undefined) => requestClock(store, workspace, asOf);
   // A dimension without data is a state of the workspace, not a fault: 409 names what to add.
   const rfmRefused = (reply: FastifyReply, error: unknown) => {
     if (!(error instanceof StrataError) || error.code !== 'rfm_no_data') throw error;
     return reply.code(409).send({ error: error.code, message: error.message, missing: error.details });
   };
   // RFM: the grid and cells, and a cell's accounts.
-  app.get('/v1/rfm', { preHandler: guard }, async (_request, reply) =>
-    withStore(async () => {
-      return analyzeRfm(store, workspace, await readAt()).catch((error) => rfmRefused(reply, error));
-    }),
-  );
-  const Cell = PageQuery.extend({
+  app.get('/v1/rfm', { preHandler: guard }, async (request, reply) => {
+    const query = AsOfQuery.safeParse(request.query);
+    if (!query.success) return invalidInput(reply, request, query.error);
+    return withStore(async () => {
+      const { at, answer } = await clockAt(query.data.asOf);
+      return analyzeRfm(store, workspace, at).then(
+        (report) => ({ ...report, ...answer }),
+        (error) => rfmRefused(reply, error),
+      );
+    });
+  });
+  const Cell = PageQuery.merge(AsOfQuery).extend({
     r: z.coerce.number().int().min(1).max(5),
     fm: z.coerce.number().int().min(1).max(5),
   });
   app.get('/v1/rfm/accounts', { preHandler: guard }, async (request, reply) => {
     const query = Cell.safeParse(request.query);
     if (!query.success) return invalidInput(reply, request, query.error);
-    const { r, fm, limit, offset } = query.data;
+    const { r, fm, limit, offset, asOf } = query.data;
     return withStore(async () => {
-      return rfmGridAccounts(store, workspace, await readAt(), { r, fm, limit, offset }).catch((error) =>
-        rfmRefused(reply, error),
+      const { at, answer } = await clockAt(asOf);
+      return rfmGridAccounts(store, workspace, at, { r, fm, limit, offset }).then(
+        (page) => ({ ...page, ...answer }),
+        (error) => rfmRefused(reply, error),
       );
     });
   });
@@ -139,26 +153,24 @@ export function registerAnalysisRoutes(
   app.get('/v1/ab', { preHandler: guard }, async () =>
     withStore(async () => ({ tests: await listAbTests(store) })),
   );
-  const Outcome = z.object({
+  const Outcome = AsOfQuery.extend({
     event: z.string().min(1).optional(),
-    within: z
-      .string()
-      .regex(/^\d+d$/, 'a window in days such as 30d')
-      .optional(),
+    within: WindowParam.optional(),
     metric: z.string().min(1).optional(),
   });
   app.get<{ Params: { test: string } }>('/v1/ab/:test', { preHandler: guard }, async (request, reply) => {
     const query = Outcome.safeParse(request.query);
     if (!query.success) return invalidInput(reply, request, query.error);
-    const { event, within, metric } = query.data;
+    const { event, within, metric, asOf } = query.data;
     if (Boolean(event) === Boolean(metric))
       return badRequest(reply, request, 'event', 'give exactly one outcome: event or metric');
     const outcome = event
-      ? { event, ...(within ? { withinDays: Number.parseInt(within, 10) } : {}) }
+      ? { event, ...(within !== undefined ? { withinDays: within } : {}) }
       : { metric: metric as string };
     return withStore(async () => {
       try {
-        return await reportAbTest(store, workspace, request.params.test, outcome, await readAt());
+        const { at, answer } = await clockAt(asOf);
+        return { ...(await reportAbTest(store, workspace, request.params.test, outcome, at)), ...answer };
       } catch (error) {
         if (error instanceof StrataError)
           return reply.code(404).send({ error: error.code, message: error.message });
@@ -225,28 +237,28 @@ export function registerAnalysisRoutes(
     }),
   }));
   const maps = new Map<string, Promise<ClusterMap>>();
-  const ClusterQuery = z.object({ points: z.coerce.number().int().min(0).max(20_000).default(2000) });
+  const ClusterQuery = AsOfQuery.extend({
+    points: z.coerce.number().int().min(0).max(20_000).default(2000),
+  });
   app.get<{ Params: { ref: string } }>('/v1/clusters/:ref', { preHandler: guard }, async (request, reply) => {
     const query = ClusterQuery.safeParse(request.query);
     if (!query.success) return invalidInput(reply, request, query.error);
     try {
       const saved = readClustering(workspace, request.params.ref);
       return await withStore(async () => {
+        const { at, answer } = await clockAt(query.data.asOf);
+        // By the run too: a new run at the same time (after an import) changes the map.
         const run = (await listRuns(store)).at(-1);
-        const asOf = run?.asOf ?? new Date().toISOString();
-        const key = `${saved.name}@${saved.version}:run ${run?.runId ?? asOf}:${query.data.points}`;
+        const key = `${saved.name}@${saved.version}:${at.toISOString()}:run ${run?.runId}:${query.data.points}`;
         let map = maps.get(key);
         if (!map) {
-          map = mapClusters(store, workspace, request.params.ref, {
-            asOf: new Date(asOf),
-            points: query.data.points,
-          });
+          map = mapClusters(store, workspace, request.params.ref, { asOf: at, points: query.data.points });
           maps.set(key, map);
           // A few maps are kept (several clusterings, or the run before); the oldest goes first.
           if (maps.size > 8) maps.delete(maps.keys().next().value as string);
           map.catch(() => maps.delete(key));
         }
-        return { ...(await map), training: saved.training };
+        return { ...(await map), training: saved.training, ...answer };
       });
     } catch (error) {
       if (error instanceof StrataError) return notFound(reply, error.message);
@@ -255,8 +267,13 @@ export function registerAnalysisRoutes(
   });
 
   // The plan of strata.yaml as it is on disk now (edited since the server started, perhaps)
-  // against the latest run: which members each segment would gain and lose.
-  app.get('/v1/plan', { preHandler: guard }, async (_request, reply) => {
+  // against the latest run: which members each segment would gain and lose. As `strata plan`:
+  // ?asOf= evaluates both then and adds a backtest over ?horizon= (default 90d).
+  const PlanQuery = AsOfQuery.extend({ horizon: WindowParam.prefault('90d') });
+  app.get('/v1/plan', { preHandler: guard }, async (request, reply) => {
+    const query = PlanQuery.safeParse(request.query);
+    if (!query.success) return invalidInput(reply, request, query.error);
+    const { asOf, horizon } = query.data;
     let edited: Workspace;
     try {
       edited = loadWorkspace(workspace.dir);
@@ -269,7 +286,10 @@ export function registerAnalysisRoutes(
     }
     return withStore(async () => {
       try {
-        return await planWorkspace(store, edited);
+        const plan = await planWorkspace(store, edited, asOf);
+        return asOf
+          ? { ...plan, backtest: await backtestWorkspace(store, edited, { asOf, horizonDays: horizon }) }
+          : plan;
       } catch (error) {
         if (error instanceof StrataError)
           return reply.code(404).send({ error: error.code, message: error.message });
@@ -279,12 +299,15 @@ export function registerAnalysisRoutes(
   });
 
   // Cohorts: retention by period, sBG projections.
-  app.get<{ Querystring: { by?: string } }>('/v1/cohorts', { preHandler: guard }, async (request, reply) => {
-    const by = request.query.by ?? 'month';
-    if (by !== 'month' && by !== 'quarter')
-      return badRequest(reply, request, 'by', `${by}: expected month or quarter`);
+  const CohortQuery = AsOfQuery.extend({
+    by: z.enum(['month', 'quarter'], { message: 'expected month or quarter' }).default('month'),
+  });
+  app.get('/v1/cohorts', { preHandler: guard }, async (request, reply) => {
+    const query = CohortQuery.safeParse(request.query);
+    if (!query.success) return invalidInput(reply, request, query.error);
     return withStore(async () => {
-      return analyzeCohorts(store, { asOf: await readAt(), by });
+      const { at, answer } = await clockAt(query.data.asOf);
+      return { ...(await analyzeCohorts(store, { asOf: at, by: query.data.by })), ...answer };
     });
   });
 
@@ -297,24 +320,31 @@ export function registerAnalysisRoutes(
     })),
     schemes: Object.keys(workspace.config.schemes),
   }));
-  app.get<{ Params: { name: string }; Querystring: { by?: string } }>(
+  // ?within= as the CLI's --within (default the funnel's own), ?by=, ?asOf=.
+  const FunnelQuery = AsOfQuery.extend({ by: z.string().min(1).optional(), within: WindowParam.optional() });
+  app.get<{ Params: { name: string } }>(
     '/v1/funnels/:name',
     { preHandler: guard },
     async (request, reply) => {
       const funnel = ownValue(workspace.config.funnels, request.params.name);
       if (!funnel) return notFound(reply, `no funnel '${request.params.name}' in strata.yaml (funnels:)`);
-      const withinDays = parseWindowDays(funnel.within);
+      const query = FunnelQuery.safeParse(request.query);
+      if (!query.success) return invalidInput(reply, request, query.error);
+      const { by, within, asOf } = query.data;
+      const withinDays = within ?? parseWindowDays(funnel.within);
       if (withinDays === undefined)
         return notFound(reply, `funnel '${request.params.name}': within ${funnel.within}`);
-      const { by } = request.query;
       return withStore(async () => {
-        const asOf = await readAt();
+        const { at, answer } = await clockAt(asOf);
         try {
-          return await analyzeFunnel(
-            store,
-            { steps: funnel.steps, withinDays },
-            { asOf, ...(by ? { by } : {}) },
-          );
+          return {
+            ...(await analyzeFunnel(
+              store,
+              { steps: funnel.steps, withinDays },
+              { asOf: at, ...(by ? { by } : {}) },
+            )),
+            ...answer,
+          };
         } catch (error) {
           if (error instanceof StrataError)
             return reply.code(400).send({ error: error.code, message: error.message, field: 'by' });

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { EXPECTED, readSince, readTime } from '../engine/time-arguments.js';
 import { textProblem } from '../ingest/storable-text.js';
 import type { Table } from '../model/tables.js';
+import { parseWindowDays } from '../workspace/duration.js';
 
 /** 400: the request names what is wrong (`field`), and nothing was done. */
 export function badRequest(
@@ -81,3 +83,22 @@ export const PageQuery = z.object({
   sort: z.string().min(1).optional(),
   search: z.string().min(1).max(200).optional(),
 });
+
+/**
+ * A query value read by the same parser as the CLI's option of the same name
+ * (src/engine/time-arguments.ts), so both take the same forms; a 400 names the parameter.
+ */
+const parsedBy = <T>(read: (text: string) => T | undefined, expected: string) =>
+  z.string().transform((text, ctx) => {
+    const value = read(text);
+    if (value !== undefined) return value;
+    ctx.addIssue({ code: 'custom', message: `${text}: ${expected}` });
+    return z.NEVER;
+  });
+
+/** `?asOf=` and other times: ISO, as `--as-of`. */
+export const TimeParam = parsedBy(readTime, EXPECTED.time);
+/** `?within=`, `?horizon=`: a window in days (30d, 12w, 6m, 1y), as `--within`. */
+export const WindowParam = parsedBy(parseWindowDays, EXPECTED.window);
+/** `?since=`: ISO or a window back from the one clock's time, as `--since`. */
+export const SinceParam = parsedBy(readSince, EXPECTED.since);

@@ -12,13 +12,16 @@ import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { answerRow, badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
+import { profileAt } from './profile-at.js';
 import type { ProfileViews } from './profile-view.js';
+import { AsOfQuery, type ClockAnswer, requestClock } from './request-clock.js';
 
 /**
  * The read API (read or admin keys): segments with their sizes, a segment's members page
  * by page, and an account's profile (traits, segments, metrics, playbooks) for in-product
- * personalisation. Every read is of the latest stored run; `withStore` keeps reads from
- * interleaving with the log's applies on the one store connection.
+ * personalisation. Every read is of the latest stored run, a profile by the one clock
+ * (`?asOf=` evaluates another time); `withStore` keeps reads from interleaving with the
+ * log's applies on the one store connection.
  */
 
 export function registerReadRoutes(
@@ -128,64 +131,95 @@ export function registerReadRoutes(
     },
   );
 
-  /** An account's profile with its playbooks' next actions, or null. */
-  const accountProfile = async (id: string) => {
-    const found = await profiles.profile(id);
+  // The stale-data warning of the latest run's time, kept per run: a profile is answered
+  // from memory (profile-view.ts) and should not scan every table for it each time.
+  let staleOfRun: { runId: number; answer: Promise<ClockAnswer> } | null = null;
+  const runClockAnswer = (run: { runId: number; asOf: string }) => {
+    if (staleOfRun?.runId !== run.runId)
+      staleOfRun = {
+        runId: run.runId,
+        answer: withStore(async () => (await requestClock(store, workspace, new Date(run.asOf))).answer).then(
+          (answer) => ({ ...answer, clock: { ...answer.clock, source: 'latest run' as const } }),
+        ),
+      };
+    return staleOfRun.answer;
+  };
+
+  /**
+   * An account's profile with its playbooks' next actions as of the one clock's time, or
+   * null: the latest run's (from memory), or `asOf` when given and another time (evaluated),
+   * or before any run the workspace clock's (evaluated). Says which time and source.
+   */
+  const accountProfile = async (id: string, asOf: Date | undefined) => {
+    let found = await profiles.profile(id);
     if (!found) return null;
-    if (!('segments' in found)) return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [] };
-    // The next action of each playbook: a first touch where the account entered in this run.
+    const latest = found.run;
+    let clock: ClockAnswer;
+    if (latest && (asOf === undefined || asOf.getTime() === Date.parse(latest.asOf))) {
+      clock = await runClockAnswer(latest);
+      if (asOf) clock = { ...clock, clock: { ...clock.clock, source: 'given' } };
+    } else {
+      const { at, answer } = await withStore(() => requestClock(store, workspace, asOf));
+      clock = answer;
+      // Not the latest run's time (or no run yet): evaluated then.
+      if (!latest || at.getTime() !== Date.parse(latest.asOf))
+        found = await withStore(() => profileAt(store, workspace, id, at));
+      if (!found) return null;
+    }
+    if (!('segments' in found))
+      return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [], ...clock };
+    const at = new Date(clock.asOf);
+    // The next action of each playbook: a first touch where the account entered at that time.
     const playbooks = found.segments.flatMap((segment) => {
       const playbook = ownValue(workspace.config.playbooks, segment);
       if (!playbook) return [];
       const entered = !found.previousSegments.includes(segment);
-      return [
-        {
-          segment,
-          ...playbook,
-          next: nextAction(playbook, { entered, turn: 0, asOf: new Date(found.run.asOf) }),
-        },
-      ];
+      return [{ segment, ...playbook, next: nextAction(playbook, { entered, turn: 0, asOf: at }) }];
     });
     const { previousSegments: _previous, ...profile } = found;
-    return { ...profile, playbooks };
+    return { ...profile, playbooks, ...clock };
   };
 
-  app.get<{ Params: { id: string }; Querystring: { explain?: string } }>(
-    '/v1/accounts/:id',
-    { preHandler: guard },
-    async (request, reply) => {
-      const { id } = request.params;
-      const profile = await accountProfile(id);
-      if (!profile) return notFound(reply, `no account '${id}'`);
-      if (!request.query.explain) return profile;
-      // ?explain=churn[,expansion]: why each model scores the account as it does, at the
-      // run's as-of time (computed now: a query per model, not for every request).
-      const asOf = profile.run ? new Date(profile.run.asOf) : new Date();
-      const explanations = [];
-      for (const model of request.query.explain.split(',').filter(Boolean)) {
-        try {
-          explanations.push(
-            await withStore(() => explainAccount(store, workspace, model, id, { asOf, top: 10 })),
-          );
-        } catch (error) {
-          if (error instanceof StrataError)
-            return reply.code(404).send({ error: error.code, message: `explain=${model}: ${error.message}` });
-          throw error;
-        }
+  const ProfileQuery = AsOfQuery.extend({ explain: z.string().optional() });
+  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
+    const { id } = request.params;
+    const query = ProfileQuery.safeParse(request.query);
+    if (!query.success) return invalidInput(reply, request, query.error);
+    const profile = await accountProfile(id, query.data.asOf);
+    if (!profile) return notFound(reply, `no account '${id}'`);
+    if (!query.data.explain) return profile;
+    // ?explain=churn[,expansion]: why each model scores the account as it does, at the
+    // profile's time (computed now: a query per model, not for every request).
+    const asOf = new Date(profile.asOf);
+    const explanations = [];
+    for (const model of query.data.explain.split(',').filter(Boolean)) {
+      try {
+        explanations.push(
+          await withStore(() => explainAccount(store, workspace, model, id, { asOf, top: 10 })),
+        );
+      } catch (error) {
+        if (error instanceof StrataError)
+          return reply.code(404).send({ error: error.code, message: `explain=${model}: ${error.message}` });
+        throw error;
       }
-      return { ...profile, explanations };
-    },
-  );
+    }
+    return { ...profile, explanations };
+  });
 
   // A user: their row, and their account's profile (for personalising what they see).
   app.get<{ Params: { id: string } }>('/v1/users/:id', { preHandler: guard }, async (request, reply) => {
     const { id } = request.params;
+    const query = AsOfQuery.safeParse(request.query);
+    if (!query.success) return invalidInput(reply, request, query.error);
     const [user] = await withStore(() =>
       store.query<Record<string, unknown>>(
         `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
       ),
     );
     if (!user) return notFound(reply, `no user '${id}'`);
-    return { user: answerRow(TABLES.users, user), account: await accountProfile(String(user.account_id)) };
+    return {
+      user: answerRow(TABLES.users, user),
+      account: await accountProfile(String(user.account_id), query.data.asOf),
+    };
   });
 }

@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { explainMembership } from '../engine/explain-membership.js';
 import { accountTimeline, segmentChanges } from '../engine/membership-timeline.js';
 import { StrataError } from '../errors.js';
-import { parseInstant } from '../ingest/instant.js';
 import type { Store } from '../store/store.js';
-import { parseWindowDays } from '../workspace/duration.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { invalidInput, refuseUnstorableText } from './answers.js';
+import { invalidInput, refuseUnstorableText, SinceParam } from './answers.js';
 
 /**
  * The audit trail's read API (read keys): why an account is in or out of each segment, its
@@ -67,21 +65,8 @@ export function registerTimelineRoutes(
   );
 
   const ChangesQuery = z.object({
-    // As the CLI's --since: an ISO date or time read as the ingestion API reads one, or a
-    // window back from now. Date.parse would take '1' for the year 2001.
-    since: z
-      .string()
-      .transform((text, ctx) => {
-        const days = parseWindowDays(text);
-        const micros = days === undefined ? parseInstant(text) : Date.now() * 1000 - days * 86_400_000_000;
-        if (micros !== null) return new Date(Math.floor(micros / 1000));
-        ctx.addIssue({
-          code: 'custom',
-          message: 'expected an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z) or a window such as 30d',
-        });
-        return z.NEVER;
-      })
-      .optional(),
+    // As the CLI's --since: an ISO time, or a window back from the latest run's time.
+    since: SinceParam.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   });

@@ -179,7 +179,7 @@ describe('membership timeline', () => {
   it("lists a segment's entries and exits since a time, newest run first", async () => {
     await withStore(async (store, workspace) => {
       const page = await segmentChanges(store, workspace, 'active', {
-        since: new Date('2024-03-15T00:00:00Z'),
+        since: { at: new Date('2024-03-15T00:00:00Z') },
         limit: 10,
         offset: 0,
       });

@@ -1,11 +1,12 @@
+import { CLOCK_WORDS } from '../../engine/clock.js';
 import { readDefinition } from '../../engine/definition-versions.js';
 import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
 import { readRun } from '../../engine/run-snapshot.js';
+import { parseSinceOption } from '../../engine/time-arguments.js';
 import { StrataError } from '../../errors.js';
-import { parseWindowDays } from '../../workspace/duration.js';
 import { numberOption } from '../options.js';
 import { formatTable, type Output } from '../output.js';
-import { parseAsOf, withWorkspace } from './run.js';
+import { withWorkspace } from './run.js';
 
 const CAUSES: Readonly<Record<MembershipChange['cause'], string>> = {
   data: 'data changed',
@@ -62,28 +63,16 @@ export async function runHistory(account: string, options: { workspace: string }
   });
 }
 
-/** `--since`: an ISO date or time, or a window back from now (30d, 12w). */
-function parseSince(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  const days = parseWindowDays(text);
-  if (days !== undefined) return new Date(Date.now() - days * 86_400_000);
-  try {
-    return parseAsOf(text, '--since');
-  } catch {
-    throw new StrataError(
-      'invalid_argument',
-      `--since ${text}: expected an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z), or a window such as 30d`,
-    );
-  }
-}
-
-/** `strata segments changes <segment> [--since T]`: who entered and left, in which run, and why. */
+/**
+ * `strata segments changes <segment> [--since T|30d]`: who entered and left, in which run, and
+ * why; a window counts back from the latest run's time (the one clock), said in the answer.
+ */
 export async function runSegmentChanges(
   segment: string,
   options: { workspace: string; since?: string; limit: string; offset: string },
   output: Output,
 ) {
-  const since = parseSince(options.since);
+  const since = parseSinceOption('--since', options.since);
   const limit = numberOption('--limit', options.limit, { whole: true, min: 1 }) ?? 100;
   const offset = numberOption('--offset', options.offset, { whole: true, min: 0 }) ?? 0;
   await withWorkspace(options.workspace, async (store, workspace) => {
@@ -92,9 +81,13 @@ export async function runSegmentChanges(
       limit,
       offset,
     });
+    if (since && 'days' in since)
+      output.say(
+        `--since ${options.since}: ${page.since}, ${since.days} days before ${page.clock.at} (${CLOCK_WORDS[page.clock.source]})`,
+      );
     output.result(page, () =>
       [
-        `${segment}: ${page.total} entries and exits${since ? ` in runs as of ${since.toISOString()} or later` : ''}${
+        `${segment}: ${page.total} entries and exits${page.since ? ` in runs as of ${page.since} or later` : ''}${
           page.total > page.changes.length ? ` (${offset + 1}-${offset + page.changes.length} shown)` : ''
         }`,
         formatTable(
