@@ -51,6 +51,7 @@ const read = (summary: string, parameters: unknown[] = []) => ({
     parameters,
     responses: {
       '200': { description: 'OK' },
+      '400': { $ref: '#/components/responses/Invalid' },
       '401': { $ref: '#/components/responses/Unauthorized' },
       '403': { $ref: '#/components/responses/Forbidden' },
       '404': { description: 'No such segment or account, or no run yet' },
@@ -72,6 +73,21 @@ const query = (name: string, schema: object, description: string) => ({
   description,
 });
 
+// Times and windows take the forms of the CLI's options of the same name (src/engine/time-arguments.ts).
+const ISO = 'an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z; UTC without an offset)';
+const WINDOW = 'a window: 30d, 12w, 6m (30 days each) or 1y (365 days)';
+/**
+ * `?asOf=`, as `--as-of`. Without it the one clock's read time: the latest run's, else the
+ * latest time in the data (settings.clock: data) or now (settings.clock: now).
+ */
+const asOf = (what: string) =>
+  query(
+    'asOf',
+    { type: 'string' },
+    `${what} as of this time, ${ISO}; default the latest run's time (else the workspace clock). The answer gives asOf, clock { at, source: given | latest run | latest data | now } and warnings (data_stale when the data ends more than settings.staleAfter before)`,
+  );
+const window = (name: string, what: string) => query(name, { type: 'string' }, `${what}: ${WINDOW}`);
+
 export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
@@ -88,16 +104,18 @@ export function openApiDocument(version: string) {
       '/v1/page': ingest('A page view (stored as event `page`)', 'Page'),
       '/v1/batch': ingest('Up to 10,000 messages of any type', 'Batch'),
       '/v1/overview': read(
-        "The dashboard's first page: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health), each segment's size and change since the previous run, each scheme's primary segments, and the run's warnings",
+        "The dashboard's first page, as of the latest run: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health), each segment's size and change since the previous run, each scheme's primary segments, the run's warnings (and data_stale), and clock { at, source }",
       ),
       '/v1/rfm': read(
-        'RFM as of the latest run: accounts and KPIs per named cell (Non-paying apart), and the R x FM grid of payers; 409 names a dimension without data',
+        'RFM: accounts and KPIs per named cell (Non-paying apart), and the R x FM grid of payers; 409 names a dimension without data',
+        [asOf('Scored')],
       ),
       '/v1/rfm/accounts': read("A page of one grid cell's accounts, highest monetary first", [
         query('r', { type: 'integer', minimum: 1, maximum: 5 }, 'Recency score'),
         query('fm', { type: 'integer', minimum: 1, maximum: 5 }, 'Frequency-monetary score'),
         query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
         query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Accounts to skip'),
+        asOf('Scored'),
       ]),
       '/v1/transitions': read(
         'Entered and exited per segment, and primary-segment flows per scheme, between the last two runs',
@@ -108,8 +126,9 @@ export function openApiDocument(version: string) {
         [
           { name: 'test', in: 'path', required: true, schema: { type: 'string' } },
           query('event', { type: 'string' }, 'Outcome: the share doing this event after assignment'),
-          query('within', { type: 'string' }, 'With event: only within this many days (30d)'),
+          window('within', 'With event: only this long after the assignment'),
           query('metric', { type: 'string' }, "Outcome: a metric's mean"),
+          asOf('Reported'),
         ],
       ),
       '/v1/models': read(
@@ -129,7 +148,7 @@ export function openApiDocument(version: string) {
       ),
       '/v1/clusters': read('Saved clusterings: name, versions, metrics, k, silhouette'),
       '/v1/clusters/{ref}': read(
-        "A clustering as of the latest run: each cluster's accounts, means and profile, and a sample of accounts on the first two principal axes",
+        "A clustering: each cluster's accounts, means and profile, and a sample of accounts on the first two principal axes",
         [
           {
             name: 'ref',
@@ -143,19 +162,30 @@ export function openApiDocument(version: string) {
             { type: 'integer', minimum: 0, maximum: 20000 },
             'Accounts drawn (default 2000, the same ones each time)',
           ),
+          asOf('Metrics'),
         ],
       ),
       '/v1/plan': read(
         'strata.yaml as it is on disk now against the latest run: members each segment would gain and lose',
+        [
+          query(
+            'asOf',
+            { type: 'string' },
+            `Evaluate both at this time (${ISO}) and add a backtest: how the members then went on to behave`,
+          ),
+          window('horizon', 'With asOf: how far after it outcomes are read (default 90d)'),
+        ],
       ),
-      '/v1/cohorts': read(
-        'Cohort retention (logo, revenue, activity) by period with sBG projections, as of the latest run',
-        [query('by', { enum: ['month', 'quarter'], default: 'month' }, 'Cohort period')],
-      ),
+      '/v1/cohorts': read('Cohort retention (logo, revenue, activity) by period with sBG projections', [
+        query('by', { enum: ['month', 'quarter'], default: 'month' }, 'Cohort period'),
+        asOf('Only periods complete'),
+      ]),
       '/v1/funnels': read("strata.yaml's funnels and schemes"),
       '/v1/funnels/{name}': read('A funnel per group: accounts reaching each step, conversion, leaks', [
         { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
         query('by', { type: 'string' }, 'scheme:<name> or an account column'),
+        window('within', "All steps within this long of the first (default the funnel's own)"),
+        asOf('Counted'),
       ]),
       '/v1/segments': read('Every segment with its size in the latest run and its playbook'),
       '/v1/segments/{id}': read(
@@ -201,16 +231,17 @@ export function openApiDocument(version: string) {
           query(
             'since',
             { type: 'string' },
-            'Only runs as of this time or later: an ISO date or time (2024-05-01, 2024-05-01T13:45:00Z; UTC without an offset) or a window back from now (30d, 12w)',
+            `Only runs as of this time or later: ${ISO}, or ${WINDOW} back from the latest run's time (the answer gives since, resolved, and clock)`,
           ),
           query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
           query('offset', { type: 'integer', minimum: 0, default: 0 }, 'First row'),
         ],
       ),
       '/v1/accounts/{id}': read(
-        "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions",
+        "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions; from the latest run, or evaluated at asOf",
         [
           id('Account id'),
+          asOf('Evaluated'),
           query(
             'explain',
             { type: 'string' },
@@ -218,7 +249,10 @@ export function openApiDocument(version: string) {
           ),
         ],
       ),
-      '/v1/users/{id}': read("A user and their account's profile", [id('User id')]),
+      '/v1/users/{id}': read("A user and their account's profile", [
+        id('User id'),
+        asOf("The account's profile"),
+      ]),
       '/v1/admin/webhooks/deliveries': {
         get: {
           summary: 'Webhook deliveries, newest first (admin keys)',

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
@@ -48,7 +49,7 @@ describe('the dashboard in Chromium', () => {
         netRevenueRetention: number | null;
       } | null;
       schemes: { scheme: string; primary: { segment: string; accounts: number }[] }[];
-      warnings: { message: string }[];
+      warnings: { code: string; message: string }[];
       segments: { id: string; accounts: number | null; change: number | null }[];
     }>('/v1/overview');
     expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
@@ -90,7 +91,7 @@ describe('the dashboard in Chromium', () => {
     }
     expect(
       await page.locator('[data-warning]').evaluateAll((items) => items.map((i) => i.textContent)),
-    ).toEqual(overview.warnings.map((w) => w.message));
+    ).toEqual(overview.warnings.filter((w) => w.code !== 'data_stale').map((w) => w.message));
     await page.screenshot({ path: join(SHOTS, 'overview-1280.png'), fullPage: true });
 
     // Drill into the largest segment: the first page of members is the API's, MRR first.
@@ -552,6 +553,54 @@ describe('the dashboard in Chromium', () => {
     } finally {
       await emptyServer.stop();
       await emptyStore.close();
+    }
+  });
+
+  it('says the time its numbers are as of, and shows a banner when the data stopped arriving long before', async () => {
+    // The world above: as of its latest run, whose time is its data's end, so no banner.
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await fresh.goto(server.dashboardUrl);
+    const clock = (await api<{ clock: { at: string; source: string } }>('/v1/overview')).clock;
+    expect(clock.source).toBe('latest run');
+    await fresh.locator('[data-as-of]').waitFor();
+    expect(await fresh.locator('[data-as-of]').getAttribute('data-as-of')).toBe(clock.at);
+    expect(await fresh.locator('[data-banner]').count()).toBe(0);
+    await fresh.close();
+
+    // A world whose one event is on 2024-06-01T12:00 and whose run is as of 2024-07-01:
+    // 29.5 days past its data, more than staleAfter (2d).
+    const stale = tempDir('strata-web-stale-');
+    writeFileSync(
+      join(stale, 'strata.yaml'),
+      `metrics:\n  sessions_30d: { count: { event: session_start }, within: 30d }\nsegments:\n  active: { where: { metric: sessions_30d, gte: 1 } }\n`,
+    );
+    const staleWorkspace = loadWorkspace(stale);
+    const staleStore = await openStore(staleWorkspace);
+    await staleStore.execute(`
+      INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-01');
+      INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'session_start', '2024-06-01T12:00:00Z');
+    `);
+    await runWorkspace(staleStore, staleWorkspace, new Date('2024-07-01T00:00:00Z'));
+    const staleServer = await startServer({ workspace: staleWorkspace, store: staleStore, port: 0 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(staleServer.dashboardUrl);
+      for (const hash of ['#/', '#/cohorts', '#/account/a1']) {
+        await page.goto(`${staleServer.url}/${hash}`);
+        const banner = page.locator('[data-banner="data_stale"]');
+        await banner.waitFor();
+        expect(await banner.getAttribute('role')).toBe('alert');
+        expect(await banner.textContent()).toContain(
+          'Data has stopped arriving. the latest data is from 2024-06-01, 29 days before 2024-07-01',
+        );
+        expect(await page.locator('[data-as-of]').textContent()).toBe(
+          "As of 2024-07-01 00:00 UTC (the latest run's time).",
+        );
+      }
+      await page.close();
+    } finally {
+      await staleServer.stop();
+      await staleStore.close();
     }
   });
 

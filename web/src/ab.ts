@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type AbReport, type AbTestRow, get } from './api.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 
@@ -56,7 +57,7 @@ function Results({ test }: { test: string }) {
     ${error ? html`<${Failure} error=${error} />` : null}
     ${
       report
-        ? html`<p>${report.outcome}</p>
+        ? html`<${AsOf} answer=${report} /><p>${report.outcome}</p>
           <div class="table-wrap"><table aria-label="Variants">
             <thead><tr><th>variant</th><th class="number">accounts</th><th class="number">value</th></tr></thead>
             <tbody>${report.variants.map(

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type AccountExplanation, type AccountProfile, ApiError, get } from './api.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed } from './format.js';
 import { Timeline } from './timeline.js';
@@ -45,10 +46,11 @@ function Profile({ profile }: { profile: AccountProfile }) {
   const metrics = Object.entries(profile.metrics);
   const schemes = Object.entries(profile.primary);
   return html`
+    <${AsOf} answer=${profile} />
     <p data-run>${
       profile.run
         ? `As of run ${profile.run.runId} (${profile.run.asOf.slice(0, 10)}).`
-        : 'No run yet: run strata run to see its segments.'
+        : 'No run yet: evaluated at the time above; strata run stores its segments.'
     }</p>
     <h3>Segments</h3>
     ${

@@ -1,5 +1,7 @@
 /** The dashboard's reads of the Strata API, with the read key `strata serve` put in the URL. */
 
+import type { Clocked } from './clock.js';
+
 const KEY_ITEM = 'strata-key';
 
 /** Takes the key from the URL fragment (#key=...) into this tab's session storage. */
@@ -39,7 +41,7 @@ export async function get<T>(path: string): Promise<T> {
   return body as T;
 }
 
-export interface Overview {
+export interface Overview extends Clocked {
   runId: number | null;
   asOf: string | null;
   previousRunId: number | null;
@@ -116,7 +118,7 @@ export interface SegmentDetail {
   overlaps: { segment: string; accounts: number; jaccard: number }[];
 }
 
-export interface RfmReport {
+export interface RfmReport extends Clocked {
   asOf: string;
   accounts: number;
   /** Accounts paying above 0: the ones in the grid; the rest are the Non-paying cell. */
@@ -125,7 +127,7 @@ export interface RfmReport {
   grid: { r: number; fm: number; accounts: number }[];
 }
 
-export interface RfmAccounts {
+export interface RfmAccounts extends Clocked {
   r: number;
   fm: number;
   total: number;
@@ -156,7 +158,7 @@ export interface AbTestRow {
   treatment: number;
 }
 
-export interface AbReport {
+export interface AbReport extends Clocked {
   outcome: string;
   variants: { variant: string; accounts: number; value: number }[];
   comparison: { difference: number; confidenceInterval: [number, number]; pValue: number };
@@ -204,7 +206,7 @@ export interface Plan {
   segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];
 }
 
-export interface CohortsReport {
+export interface CohortsReport extends Clocked {
   asOf: string;
   by: 'month' | 'quarter';
   /** Retention kinds the data cannot measure (no subscriptions, no events), and what to add. */
@@ -224,7 +226,7 @@ export interface FunnelList {
   schemes: string[];
 }
 
-export interface FunnelReport {
+export interface FunnelReport extends Clocked {
   steps: string[];
   overall: FunnelGroupRow;
   groups: FunnelGroupRow[];
@@ -245,7 +247,7 @@ export interface ClusteringRow {
   silhouette: number | null;
 }
 
-export interface ClusterMap {
+export interface ClusterMap extends Clocked {
   name: string;
   version: number;
   asOf: string;
@@ -273,7 +275,7 @@ export interface Explanation {
 }
 
 /** GET /v1/accounts/<id>: the account's row, its segments and metrics in the latest run, and its playbooks. */
-export interface AccountProfile {
+export interface AccountProfile extends Clocked {
   account: Record<string, unknown> & {
     account_id: string;
     name?: string | null;

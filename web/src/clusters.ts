@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ClusteringRow, type ClusterMap, get } from './api.js';
 import { ariaOption, listed } from './chart.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, percent, whole } from './format.js';
 
@@ -111,6 +112,7 @@ function ClusterMapView({ name }: { name: string }) {
   if (error) return html`<${Failure} error=${error} />`;
   if (!map) return html`<p class="loading">Placing the accounts…</p>`;
   return html`
+    <${AsOf} answer=${map} />
     <p data-cluster-summary>${whole(map.accounts)} accounts as of ${map.asOf.slice(0, 10)} in ${map.clusters.length} clusters by ${map.metrics.join(', ')}; ${whole(map.points.length)} of them drawn.</p>
     <div class="chart" ref=${chart} role="img" aria-label=${mapSummary(name, map)} data-chart="clusters"></div>
     <p>PC1 = ${axisWords(map.axes[0] ?? [], map.metrics)}; PC2 = ${axisWords(map.axes[1] ?? [], map.metrics)} (in standard deviations).</p>

@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type CohortsReport, get } from './api.js';
 import { ariaOption } from './chart.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { percent, whole } from './format.js';
 
@@ -93,6 +94,7 @@ export function CohortsPage() {
     return html`<p class="message">No cohort yet: import accounts and subscriptions.</p>`;
   return html`
     <h2>Cohorts by ${report.by}, as of ${report.asOf.slice(0, 10)}</h2>
+    <${AsOf} answer=${report} />
     ${report.unavailable
       .filter((u) => u.kind !== 'activity')
       .map(

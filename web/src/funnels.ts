@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type FunnelGroupRow, type FunnelList, type FunnelReport, get } from './api.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { percent, whole } from './format.js';
 
@@ -47,7 +48,7 @@ export function FunnelsPage() {
     </div>
     ${
       report
-        ? html`<div class="table-wrap"><table aria-label="Funnel by group">
+        ? html`<${AsOf} answer=${report} /><div class="table-wrap"><table aria-label="Funnel by group">
             <thead><tr><th>group</th>${report.steps.map((s) => html`<th class="number">${s}</th>`)}</tr></thead>
             <tbody>${row(report.overall)}${report.groups.map(row)}</tbody></table></div>
             <p>In brackets: the share of the step before that went on. <strong>leak</strong>: significantly lower than the other groups (Benjamini-Hochberg).</p>`

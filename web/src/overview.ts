@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type Overview } from './api.js';
 import { ariaOption, listed } from './chart.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, percent, signed, whole } from './format.js';
 
@@ -42,9 +43,12 @@ export function OverviewPage() {
   if (error) return html`<${Failure} error=${error} />`;
   if (!data) return html`<p class="loading">Loading…</p>`;
   if (data.runId === null)
-    return html`<p class="message">No run yet: run <code>strata run</code> (or wait for a scheduled run), then reload.</p>`;
+    return html`<${AsOf} answer=${data} /><p class="message">No run yet: run <code>strata run</code> (or wait for a scheduled run), then reload.</p>`;
   const retention = data.retention;
+  // data_stale is the banner above; the run's own warnings are listed.
+  const warnings = data.warnings.filter((w) => w.code !== 'data_stale');
   return html`
+    <${AsOf} answer=${data} />
     <section aria-label="Key figures" class="kpis">
       <div class="kpi"><div>Accounts</div><div class="value" data-kpi="accounts">${whole(data.accounts)}</div></div>
       <div class="kpi"><div>MRR</div><div class="value" data-kpi="mrr">${whole(data.mrr)}</div></div>
@@ -56,8 +60,8 @@ export function OverviewPage() {
       <div class="kpi"><div>Run</div><div class="value">${data.runId}</div><div>as of ${data.asOf?.slice(0, 10)}</div></div>
     </section>
     ${
-      data.warnings.length > 0
-        ? html`<section aria-label="Warnings"><h2>Warnings</h2><ul class="warnings">${data.warnings.map(
+      warnings.length > 0
+        ? html`<section aria-label="Warnings"><h2>Warnings</h2><ul class="warnings">${warnings.map(
             (w) => html`<li data-warning=${w.code} class=${w.level}>${w.message}</li>`,
           )}</ul></section>`
         : null

@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, type RfmAccounts, type RfmReport } from './api.js';
 import { ariaOption } from './chart.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';
 
@@ -63,6 +64,7 @@ export function RfmPage() {
     return html`<p class="message">No account to score yet: import accounts and events (<code>strata import</code>), run <code>strata run</code>, then reload.</p>`;
   return html`
     <h2>RFM: recency x frequency-monetary</h2>
+    <${AsOf} answer=${report} />
     <p>${whole(report.paying)} paying accounts of ${whole(report.accounts)} scored as of ${report.asOf.slice(0, 10)}; the others are in the Non-paying cell. Choose a cell to see its accounts.</p>
     <div class="chart" ref=${chart} role="img" aria-label=${gridSummary(report)}></div>
     <div class="table-wrap">
