@@ -232,8 +232,8 @@ describe('strata predict on a generated world', () => {
     const first = explained.contributions[0];
     expect(first?.direction).toBe((first?.contribution ?? 0) > 0 ? 'raises' : 'lowers');
 
-    // The profile API's ?explain= gives the same explanation (no run: as of now, so compared
-    // with the CLI's at the same moment to the model's own precision).
+    // The profile API's ?explain= explains by the same model (no run: at the workspace clock,
+    // the latest time in the data).
     const key = createKey(ws, 'read').key;
     const workspace = loadWorkspace(ws);
     const store = await openStore(workspace);
