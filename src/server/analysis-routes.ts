@@ -287,9 +287,15 @@ export function registerAnalysisRoutes(
     return withStore(async () => {
       try {
         const plan = await planWorkspace(store, edited, asOf);
+        // The plan's time is the one clock's read time (the latest run's) or ?asOf=, said so.
+        const { answer } = await clockAt(asOf);
         return asOf
-          ? { ...plan, backtest: await backtestWorkspace(store, edited, { asOf, horizonDays: horizon }) }
-          : plan;
+          ? {
+              ...plan,
+              ...answer,
+              backtest: await backtestWorkspace(store, edited, { asOf, horizonDays: horizon }),
+            }
+          : { ...plan, ...answer };
       } catch (error) {
         if (error instanceof StrataError)
           return reply.code(404).send({ error: error.code, message: error.message });

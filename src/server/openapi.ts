@@ -192,18 +192,21 @@ export function openApiDocument(version: string) {
         'A segment as written in strata.yaml, its playbook, its size in every run, its overlaps',
         [id('Segment id')],
       ),
-      '/v1/segments/{id}/members': read("A page of a segment's members with their metrics", [
-        id('Segment id'),
-        query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
-        query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Members to skip'),
-        query('sort', { type: 'string' }, "A metric to sort by (one of the answer's `sortable`)"),
-        query(
-          'order',
-          { type: 'string', enum: ['desc', 'asc'], default: 'desc' },
-          'Highest first, or lowest',
-        ),
-        query('search', { type: 'string' }, 'Text in the account id or name'),
-      ]),
+      '/v1/segments/{id}/members': read(
+        "A page of a segment's members with their metrics in the latest run (asOf and clock say its time)",
+        [
+          id('Segment id'),
+          query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
+          query('offset', { type: 'integer', minimum: 0, default: 0 }, 'Members to skip'),
+          query('sort', { type: 'string' }, "A metric to sort by (one of the answer's `sortable`)"),
+          query(
+            'order',
+            { type: 'string', enum: ['desc', 'asc'], default: 'desc' },
+            'Highest first, or lowest',
+          ),
+          query('search', { type: 'string' }, 'Text in the account id or name'),
+        ],
+      ),
       '/v1/segments/{id}/validation': read(
         "A segment's validation card in the latest run: distinct, measurable, accessible, substantial, actionable, stable",
         [id('Segment id')],

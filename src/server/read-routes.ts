@@ -41,6 +41,20 @@ export function registerReadRoutes(
     reply.code(404).send({ error: 'not_found', message });
   const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
 
+  // The stale-data warning of the latest run's time, kept per run: a profile is answered
+  // from memory (profile-view.ts) and should not scan every table for it each time.
+  let staleOfRun: { runId: number; answer: Promise<ClockAnswer> } | null = null;
+  const runClockAnswer = (run: { runId: number; asOf: string }) => {
+    if (staleOfRun?.runId !== run.runId)
+      staleOfRun = {
+        runId: run.runId,
+        answer: withStore(async () => (await requestClock(store, workspace, new Date(run.asOf))).answer).then(
+          (answer) => ({ ...answer, clock: { ...answer.clock, source: 'latest run' as const } }),
+        ),
+      };
+    return staleOfRun.answer;
+  };
+
   app.get('/v1/segments', { preHandler: guard }, async () =>
     withStore(async () => {
       const run = await latestRun();
@@ -95,7 +109,7 @@ export function registerReadRoutes(
         request.query,
       );
       if (!page.success) return invalidInput(reply, request, page.error);
-      return withStore(async () => {
+      const answer = await withStore(async () => {
         const run = await latestRun();
         if (!run) return notFound(reply, 'no runs yet: members appear after `strata run`');
         const { limit, offset, sort, search, order } = page.data;
@@ -119,6 +133,7 @@ export function registerReadRoutes(
         const sortable = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
         return {
           runId: run.runId,
+          asOf: run.asOf,
           segment: id,
           limit,
           offset,
@@ -128,22 +143,12 @@ export function registerReadRoutes(
           ...members,
         };
       });
+      // The members' metrics are as of the run's time, said as every "as of" answer says it
+      // (after the store's turn: the warning takes a turn of its own).
+      if (!('runId' in answer)) return answer;
+      return { ...answer, ...(await runClockAnswer(answer)) };
     },
   );
-
-  // The stale-data warning of the latest run's time, kept per run: a profile is answered
-  // from memory (profile-view.ts) and should not scan every table for it each time.
-  let staleOfRun: { runId: number; answer: Promise<ClockAnswer> } | null = null;
-  const runClockAnswer = (run: { runId: number; asOf: string }) => {
-    if (staleOfRun?.runId !== run.runId)
-      staleOfRun = {
-        runId: run.runId,
-        answer: withStore(async () => (await requestClock(store, workspace, new Date(run.asOf))).answer).then(
-          (answer) => ({ ...answer, clock: { ...answer.clock, source: 'latest run' as const } }),
-        ),
-      };
-    return staleOfRun.answer;
-  };
 
   /**
    * An account's profile with its playbooks' next actions as of the one clock's time, or

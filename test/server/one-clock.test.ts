@@ -140,6 +140,13 @@ describe('the one clock in the API and the CLI', () => {
       warnings: [],
       metrics: { sessions_30d: 3 },
     });
+    // A page of members (their metrics are the run's) and the plan say the same time.
+    expect((await get('/v1/segments/active/members')).body).toMatchObject({
+      asOf: END,
+      clock: { at: END, source: 'latest run' },
+      warnings: [],
+    });
+    expect((await get('/v1/plan')).body).toMatchObject({ asOf: END, clock: { source: 'latest run' } });
   });
 
   it("since=30d counts back from the latest run's time, not the machine's", async () => {

@@ -585,7 +585,7 @@ describe('the dashboard in Chromium', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(staleServer.dashboardUrl);
-      for (const hash of ['#/', '#/cohorts', '#/account/a1']) {
+      for (const hash of ['#/', '#/cohorts', '#/segment/active', '#/plan', '#/account/a1']) {
         await page.goto(`${staleServer.url}/${hash}`);
         const banner = page.locator('[data-banner="data_stale"]');
         await banner.waitFor();

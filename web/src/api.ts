@@ -66,7 +66,7 @@ export interface Overview extends Clocked {
   }[];
 }
 
-export interface MembersPage {
+export interface MembersPage extends Clocked {
   runId: number;
   segment: string;
   total: number;
@@ -200,7 +200,7 @@ export interface ModelCard {
   };
 }
 
-export interface Plan {
+export interface Plan extends Clocked {
   againstRunId: number;
   asOf: string;
   segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, type Plan } from './api.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';
 
@@ -22,7 +23,7 @@ export function PlanPage() {
     ${error ? html`<${Failure} error=${error} />` : null}
     ${
       plan
-        ? html`<p data-plan-summary>Against run ${plan.againstRunId}, as of ${plan.asOf.slice(0, 10)}: ${
+        ? html`<${AsOf} answer=${plan} /><p data-plan-summary>Against run ${plan.againstRunId}, as of ${plan.asOf.slice(0, 10)}: ${
             changed.length === 0
               ? 'no segment would change.'
               : `${changed.length} segment${changed.length === 1 ? '' : 's'} would change.`

@@ -11,6 +11,7 @@ import {
   type ValidationCard,
 } from './api.js';
 import { ariaOption, listed } from './chart.js';
+import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 import { SegmentWhy } from './why.js';
@@ -226,8 +227,8 @@ export function SegmentPage({ id }: { id: string }) {
       page === null
         ? html`<p class="loading">Loading…</p>`
         : page.total === 0
-          ? html`<p class="message">No account in this segment${search ? ' matches the search' : ''}.</p>`
-          : html`<div class="table-wrap">
+          ? html`<${AsOf} answer=${page} /><p class="message">No account in this segment${search ? ' matches the search' : ''}.</p>`
+          : html`<${AsOf} answer=${page} /><div class="table-wrap">
               <table aria-label=${`Members of ${id}`}>
                 <thead><tr><th aria-sort=${sorted('')}>account</th><th>name</th><th>plan</th><th class="number" aria-sort=${sorted('mrr')}>MRR</th>
                   ${sort === 'mrr' || !sort ? null : html`<th class="number" aria-sort=${sorted(sort)}>${sort}</th>`}</tr></thead>
