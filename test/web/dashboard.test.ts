@@ -322,9 +322,12 @@ describe('the dashboard in Chromium', () => {
     await page.locator(`[data-explained="${account}"]`).waitFor({ timeout: 30_000 });
     const profile = await api<{
       explanations: { probability: number; contributions: { feature: string; contribution: number }[] }[];
+      clock: { at: string };
     }>(`/v1/accounts/${account}?explain=churn`);
     const explained = profile.explanations[0];
     expect(await page.locator('[data-probability]').textContent()).toBe(explained?.probability.toFixed(3));
+    // Scored at the profile's time, which the page says.
+    expect(await page.locator('[data-as-of]').getAttribute('data-as-of')).toBe(profile.clock.at);
     expect(
       await page
         .locator('tr[data-contribution]')

@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Explanation, get, type ModelCard, type ModelRow } from './api.js';
 import { ariaOption, listed } from './chart.js';
+import { AsOf, type Clocked } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 
@@ -149,6 +150,7 @@ function Card({ name }: { name: string }) {
 function AccountExplanation({ model }: { model: string }) {
   const [account, setAccount] = useState('');
   const [explanation, setExplanation] = useState<Explanation | null>(null);
+  const [clocked, setClocked] = useState<Clocked>({});
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const explain = (event: Event) => {
@@ -157,10 +159,13 @@ function AccountExplanation({ model }: { model: string }) {
     if (!id) return;
     setBusy(true);
     setError(null);
-    get<{ explanations: Explanation[] }>(
+    get<{ explanations: Explanation[] } & Clocked>(
       `/v1/accounts/${encodeURIComponent(id)}?explain=${encodeURIComponent(model)}`,
     )
-      .then((profile) => setExplanation(profile.explanations[0] ?? null), setError)
+      .then((profile) => {
+        setExplanation(profile.explanations[0] ?? null);
+        setClocked(profile);
+      }, setError)
       .finally(() => setBusy(false));
   };
   return html`
@@ -172,7 +177,7 @@ function AccountExplanation({ model }: { model: string }) {
     ${error ? html`<${Failure} error=${error} />` : null}
     ${
       explanation && !error
-        ? html`<p data-explained=${explanation.account}><a href=${`#/account/${encodeURIComponent(explanation.account)}`}>${explanation.account}</a>: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
+        ? html`<${AsOf} answer=${clocked} /><p data-explained=${explanation.account}><a href=${`#/account/${encodeURIComponent(explanation.account)}`}>${explanation.account}</a>: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
           <div class="table-wrap"><table aria-label="Contributions">
             <thead><tr><th>feature</th><th class="number">value</th><th class="number">contribution (log-odds)</th><th>effect</th></tr></thead>
             <tbody>${explanation.contributions.map(
