@@ -70,7 +70,9 @@ describe('backtesting from the CLI', () => {
     // Runs go forward: a run before run 2 is refused, and nothing is stored.
     const backwards = runCli(['run', '-w', dir, '--as-of', '2026-05-15', '--json']);
     expect(backwards.code).toBe(1);
-    expect(backwards.stdout + backwards.stderr).toMatch(/run 2 is as of 2026-06-01T00:00:00\.000Z, and runs go forward/);
+    expect(backwards.stdout + backwards.stderr).toMatch(
+      /run 2 is as of 2026-06-01T00:00:00\.000Z, and runs go forward/,
+    );
     expect(runCli(['segments', 'list', '-w', dir, '--json']).json<{ runId: number }>().runId).toBe(2);
     expect(runCli(['run', '-w', dir, '--as-of', T, '--dry-run']).stdout).toMatch(
       /^segment\s+members\s+paying\s+churned\s+others churned\s+expanded\s+others expanded$/m,

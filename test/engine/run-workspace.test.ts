@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { runClock } from '../../src/engine/clock.js';
+import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { planWorkspace } from '../../src/engine/plan-workspace.js';
 import { readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
