@@ -30,9 +30,10 @@ export async function runSegmentsList(options: { workspace: string; run?: string
       accounts: run === null ? null : (ownValue(run.sizes.segments, s.id) ?? null),
       playbook: hasOwnKey(workspace.config.playbooks, s.id),
     }));
-    output.result({ runId, segments: rows }, () =>
+    const asOf = run?.asOf ?? null;
+    output.result({ runId, asOf, segments: rows }, () =>
       [
-        runId === null ? "no runs yet: sizes appear after 'strata run'" : `sizes from run ${runId}`,
+        runId === null ? "no runs yet: sizes appear after 'strata run'" : `sizes from run ${runId} as of ${asOf}`,
         '',
         formatTable(
           ['segment', 'framework', 'parent', 'accounts', 'playbook'],
@@ -95,9 +96,9 @@ export async function runSegmentsMembers(
       ...(options.search ? { search: options.search } : {}),
     });
     const metricNames = run.metrics;
-    output.result({ runId, segment: id, ...page }, () =>
+    output.result({ runId, asOf: run.asOf, segment: id, ...page }, () =>
       [
-        `${count(page.total)} accounts in '${id}' (run ${runId}); showing ${page.members.length} from ${options.offset}`,
+        `${count(page.total)} accounts in '${id}' (run ${runId} as of ${run.asOf}); showing ${page.members.length} from ${options.offset}`,
         '',
         formatTable(
           ['account', 'name', 'plan', 'mrr', ...metricNames],
@@ -154,9 +155,9 @@ export async function runSegmentsOverlap(options: { workspace: string; run?: str
     const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
     const runId = run.runId;
     const pairs = (await overlaps(store, run)).sort((x, y) => y.jaccard - x.jaccard);
-    output.result({ runId, pairs }, () =>
+    output.result({ runId, asOf: run.asOf, pairs }, () =>
       [
-        `segments sharing accounts in run ${runId}, most similar first`,
+        `segments sharing accounts in run ${runId} as of ${run.asOf}, most similar first`,
         '',
         formatTable(
           ['segment', 'segment', 'shared', 'jaccard'],
