@@ -115,7 +115,6 @@ export async function runSegmentsMembers(
   });
 }
 
-/** `strata history <account>`: the account's segments run by run, with entries and exits. */
 /** `strata transitions [--from RUN --to RUN]`: entered / exited per segment and flows between primary segments. */
 export async function runTransitions(
   options: { workspace: string; from?: string; to?: string },
@@ -131,9 +130,10 @@ export async function runTransitions(
     const [from, to] = [fromRun.runId, toRun.runId];
     const { segments } = await compareSnapshots(store, fromRun, toRun);
     const flows = await schemeFlows(store, fromRun, toRun);
-    output.result({ from, to, segments, flows }, () =>
+    const [fromAsOf, toAsOf] = [fromRun.asOf, toRun.asOf];
+    output.result({ from, to, fromAsOf, toAsOf, segments, flows }, () =>
       [
-        `run ${from} -> run ${to}`,
+        `run ${from} (as of ${fromAsOf}) -> run ${to} (as of ${toAsOf})`,
         '',
         formatTable(
           ['segment', 'before', 'after', 'entered', 'exited'],
