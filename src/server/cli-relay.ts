@@ -10,7 +10,8 @@ import { invalidInput } from './answers.js';
  * `POST /v1/cli`: a strata command sent by the CLI on this machine while the server holds the
  * workspace's DuckDB store (src/cli/relay-client.ts). It needs the token of the workspace's
  * `.strata/server.json` (mode 0600, so only the server's user can read it), compared in constant
- * time, and a peer on this machine; both are checked before a byte of the body is read. The
+ * time, and a peer on this machine (not a proxy's forward); both are checked before a byte of
+ * the body is read. The
  * answer streams as lines of JSON: `{"out": text}`, `{"err": text}`, then `{"exit": code}`.
  * Not in the OpenAPI document: it is the CLI's, not a public API.
  */
@@ -34,10 +35,15 @@ const Command = z.object({
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-/** A connection from this machine: loopback, or to one of its own addresses from that same address. */
+/**
+ * A connection from this machine: loopback, or to one of its own addresses from that same
+ * address; and not relayed by a proxy on this machine for a client elsewhere.
+ */
 function fromThisMachine(request: FastifyRequest): boolean {
   const { remoteAddress, localAddress } = request.socket;
   if (!remoteAddress) return false;
+  if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined)
+    return false;
   if (remoteAddress === localAddress) return true;
   try {
     return ipaddr.process(remoteAddress.replace(/%.*$/, '')).range() === 'loopback';

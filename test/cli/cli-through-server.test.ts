@@ -54,9 +54,11 @@ describe('the CLI while strata serve holds the workspace', () => {
       // A read: the same JSON as the direct call (nothing changed in between). Before, it
       // failed with store_locked.
       const status = runCli(['status', '-w', ws, '--json']);
-      expect(status.stderr).toBe('');
-      expect(status.code).toBe(0);
-      expect(status.stdout).toBe(directStatus.stdout);
+      expect({ code: status.code, stdout: status.stdout, stderr: status.stderr }).toEqual({
+        code: 0,
+        stdout: directStatus.stdout,
+        stderr: '',
+      });
       // It went by the marker, which names the server and is readable by its user only.
       expect(JSON.parse(readFileSync(marker, 'utf8'))).toMatchObject({ pid: child.pid, url });
       expect(statSync(marker).mode & 0o777).toBe(0o600);
@@ -85,6 +87,22 @@ describe('the CLI while strata serve holds the workspace', () => {
       const error = runCli(['segments', 'show', 'nope', '-w', ws]);
       expect({ code: error.code, stderr: error.stderr }).toEqual({ code: 1, stderr: directError.stderr });
 
+      // The route takes the marker's token only, and no proxy's forward; the body is not run.
+      const { token } = JSON.parse(readFileSync(marker, 'utf8')) as { token: string };
+      const send = (headers: Record<string, string>) =>
+        fetch(`${url}/v1/cli`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ argv: ['run', '-w', ws], cwd: root }),
+        });
+      expect((await send({})).status).toBe(401);
+      expect(
+        (await send({ 'strata-cli-token': `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}` }))
+          .status,
+      ).toBe(401);
+      expect((await send({ 'strata-cli-token': token, 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
+      expect((await send({ 'strata-cli-token': token, forwarded: 'for=203.0.113.9' })).status).toBe(403);
+
       // A second server is refused, naming the first.
       const second = runCli(['serve', '-w', ws, '--port', '0']);
       expect(second.code).toBe(1);
@@ -97,6 +115,7 @@ describe('the CLI while strata serve holds the workspace', () => {
     expect(existsSync(marker)).toBe(false);
     const direct = runCli(['segments', 'list', '-w', ws, '--json']);
     expect(direct.code).toBe(0);
+    // Still run 1: the refused requests ran nothing.
     expect(direct.json<{ runId: number }>().runId).toBe(1);
 
     // A killed server leaves its marker, naming a dead process: ignored.
