@@ -103,14 +103,17 @@ describe('the CLI while strata serve holds the workspace', () => {
       expect((await send({ 'strata-cli-token': token, 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
       expect((await send({ 'strata-cli-token': token, forwarded: 'for=203.0.113.9' })).status).toBe(403);
 
-      // A second server is refused, naming the first.
-      const second = runCli(['serve', '-w', ws, '--port', '0']);
-      expect(second.code).toBe(1);
-      expect(second.stderr).toContain(`strata serve already runs for ${ws} at ${url} (pid ${child.pid}`);
+      // A second server, and a demo that would rewrite the store, are refused, naming the first.
+      for (const command of ['serve', 'demo']) {
+        const refused = runCli([command, '-w', ws]);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`strata serve already runs for ${ws} at ${url} (pid ${child.pid}`);
+      }
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
     }
+    // The failed command's exit code was the CLI's, not the server's: it stops with 0.
+    expect(await once(child, 'exit')).toEqual([0, null]);
     // A clean stop removes the marker; the CLI opens the file itself again.
     expect(existsSync(marker)).toBe(false);
     const direct = runCli(['segments', 'list', '-w', ws, '--json']);

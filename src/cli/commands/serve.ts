@@ -4,9 +4,16 @@ import { DEFAULT_CONNECTION_LIMITS } from '../../server/connection-limits.js';
 import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
-import type { Output } from '../output.js';
+import { machineRefusal, type Output } from '../output.js';
 import { runRelayedCommand } from '../relay-host.js';
-import { loopbackUrl, newRelayToken, removeMarker, STRATA_VERSION, writeMarker } from '../server-marker.js';
+import {
+  loopbackUrl,
+  markerFile,
+  newRelayToken,
+  removeMarker,
+  STRATA_VERSION,
+  writeMarker,
+} from '../server-marker.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -145,13 +152,17 @@ export async function runServe(
     await store.close();
     throw error;
   }
-  if (token !== undefined)
-    writeMarker(workspace.dir, {
-      pid: process.pid,
-      url: loopbackUrl(server.url),
-      token,
-      version: STRATA_VERSION,
-    });
+  if (token !== undefined) {
+    const marker = { pid: process.pid, url: loopbackUrl(server.url), token, version: STRATA_VERSION };
+    try {
+      writeMarker(workspace.dir, marker);
+    } catch (error) {
+      // Without it the CLI could not reach this server: stop rather than serve half.
+      await server.stop().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw machineRefusal(error, 'write', markerFile(workspace.dir)) ?? error;
+    }
+  }
   const forgetMarker = () => {
     if (token !== undefined) removeMarker(workspace.dir, token);
   };
