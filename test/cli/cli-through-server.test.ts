@@ -83,6 +83,17 @@ describe('the CLI while strata serve holds the workspace', () => {
       const size = (id: string) => api.segments.find((s) => s.id === id)?.accounts;
       expect([size('enterprise'), size('emea'), size('healthcare')]).toEqual([1, 1, 1]);
 
+      // A file written by the server lands in the CLI's folder: enterprise's one member in run 1.
+      const exported = runCli(
+        ['export', 'memberships', '--segment', 'enterprise', '--out', 'members.csv', '-w', ws],
+        root,
+      );
+      expect(exported.code).toBe(0);
+      expect(readFileSync(join(root, 'members.csv'), 'utf8').trim().split('\n')).toEqual([
+        'run_id,as_of,account_id,segment',
+        '1,2024-06-01T00:00:00.000Z,acc_1,enterprise',
+      ]);
+
       // An error keeps its message and exit code.
       const error = runCli(['segments', 'show', 'nope', '-w', ws]);
       expect({ code: error.code, stderr: error.stderr }).toEqual({ code: 1, stderr: directError.stderr });
