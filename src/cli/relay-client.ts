@@ -76,7 +76,7 @@ function send(
   const silent = () =>
     new StrataError(
       'server_unreachable',
-      `strata serve (pid ${marker.pid}, ${marker.url}) holds this workspace's store, per ${file}, but did not answer within ${limit / 1000} s; if it hangs, stop it (kill ${marker.pid})`,
+      `strata serve (pid ${marker.pid}, ${marker.url}) holds this workspace's store, per ${file}, but did not answer within ${limit / 1000} s: it is busy or hung (STRATA_SERVER_TIMEOUT_MS sets the wait, in ms); if it hangs, stop it (kill ${marker.pid})`,
     );
   return new Promise((done, fail) => {
     const payload = JSON.stringify(body);

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
@@ -30,7 +31,8 @@ export interface CliRelay {
 
 const Command = z.object({
   argv: z.array(z.string().max(65_536)).max(1000),
-  cwd: z.string().min(1).max(4096),
+  // The CLI's folder, which the command's relative paths are resolved against.
+  cwd: z.string().max(4096).refine(isAbsolute, 'expected an absolute path'),
 });
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

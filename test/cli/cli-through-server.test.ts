@@ -100,11 +100,11 @@ describe('the CLI while strata serve holds the workspace', () => {
 
       // The route takes the marker's token only, and no proxy's forward; the body is not run.
       const { token } = JSON.parse(readFileSync(marker, 'utf8')) as { token: string };
-      const send = (headers: Record<string, string>) =>
+      const send = (headers: Record<string, string>, cwd = root) =>
         fetch(`${url}/v1/cli`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ argv: ['run', '-w', ws], cwd: root }),
+          body: JSON.stringify({ argv: ['run', '-w', ws], cwd }),
         });
       expect((await send({})).status).toBe(401);
       expect(
@@ -113,6 +113,7 @@ describe('the CLI while strata serve holds the workspace', () => {
       ).toBe(401);
       expect((await send({ 'strata-cli-token': token, 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
       expect((await send({ 'strata-cli-token': token, forwarded: 'for=203.0.113.9' })).status).toBe(403);
+      expect((await send({ 'strata-cli-token': token }, 'ws')).status).toBe(400);
 
       // A second server, and a demo that would rewrite the store, are refused, naming the first.
       for (const command of ['serve', 'demo']) {
