@@ -1,9 +1,13 @@
 import { StrataError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
+import { streamFor } from './cli-streams.js';
 
-/** Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a log. */
+/**
+ * Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a
+ * log. Inside `strata serve`'s run of a CLI command, the request's streams stand in (cli-streams.ts).
+ */
 function print(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(redactSecrets(text));
+  streamFor(stream).write(redactSecrets(text));
 }
 
 /** How a command speaks: readable tables for people, one JSON document with --json. */
