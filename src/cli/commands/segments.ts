@@ -33,7 +33,9 @@ export async function runSegmentsList(options: { workspace: string; run?: string
     const asOf = run?.asOf ?? null;
     output.result({ runId, asOf, segments: rows }, () =>
       [
-        runId === null ? "no runs yet: sizes appear after 'strata run'" : `sizes from run ${runId} as of ${asOf}`,
+        runId === null
+          ? "no runs yet: sizes appear after 'strata run'"
+          : `sizes from run ${runId} as of ${asOf}`,
         '',
         formatTable(
           ['segment', 'framework', 'parent', 'accounts', 'playbook'],
