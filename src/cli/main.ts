@@ -480,6 +480,11 @@ program
   .option('--k <n>', 'number of clusters (default: chosen by silhouette)')
   .option('--k-max <n>', 'largest k tried when choosing', '8')
   .option('--seed <n>', 'random seed (same seed, same clusters)', '42')
+  .option(
+    '--transform <how>',
+    'each metric before standardising: auto (cap at P1/P99, log when skewed), none, log, cap',
+    'auto',
+  )
   .option('--as-of <time>', 'metrics as of this ISO time (default: now)')
   .option('--save <name>', 'save the clusters as models/<name>/ so segments can use <name>_cluster')
   .action(
@@ -491,6 +496,7 @@ program
           ...(o.k ? { k: o.k as string } : {}),
           ...(o.kMax ? { kMax: o.kMax as string } : {}),
           ...(o.seed ? { seed: o.seed as string } : {}),
+          ...(o.transform ? { transform: o.transform as string } : {}),
           ...(o.asOf ? { asOf: o.asOf as string } : {}),
           ...(o.save ? { save: o.save as string } : {}),
         },
