@@ -138,11 +138,13 @@ export async function clusterAccounts(
     };
     const raw = Object.fromEntries(matrix.features.map((f, j) => [f, meanOf(j, matrix.x)]));
     const zMeans = Object.fromEntries(matrix.features.map((f, j) => [f, meanOf(j, z)]));
+    // Half a standard deviation is "high"/"low"; a quarter is "slightly": a cluster holding
+    // most accounts sits near the overall mean, yet is still the low one of the clusters.
     const words = Object.entries(zMeans)
-      .filter(([, v]) => Math.abs(v) >= 0.5)
+      .filter(([, v]) => Math.abs(v) >= 0.25)
       .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
       .slice(0, 3)
-      .map(([f, v]) => `${v > 0 ? 'high' : 'low'} ${f}`);
+      .map(([f, v]) => `${Math.abs(v) < 0.5 ? 'slightly ' : ''}${v > 0 ? 'high' : 'low'} ${f}`);
     return {
       cluster: c,
       accounts: members.length,

@@ -8,43 +8,17 @@ import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { type SavedClusters, saveModel } from '../../src/workspace/model-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { insertTiers, TIERS, TIERS_YAML } from './skewed-tiers.js';
 
-/*
- * 100 accounts in three planted tiers, skewed as SaaS revenue is, with one extreme account:
- *   free        f00-f49: mrr 0,                        employees 5 + (i mod 10)
- *   growth      g00-g29: mrr 150 + 10 (i mod 10),      employees 40 + 4 (i mod 10)
- *   enterprise  e00-e19: mrr 3,000 + 200 (i mod 10),   employees 500 + 50 (i mod 10);
- *               e19 instead has mrr 900,000 and 80,000 employees.
- * In z-scores e19 is about 10 standard deviations out and every other account within 0.1 of
- * the others, so any k puts e19 alone.
- * auto: the nearest-rank 99th percentile is the 99th of the 100 sorted values, the largest
- * but e19's: mrr 4,800 and employees 950 (the 1st percentile is the minimum, so no lower
- * cap); one account capped each. Skewness (scipy.stats.skew, population): mrr 9.84513 raw,
- * 1.58917 capped (> 1, so ln(1 + x)), 0.28500 after; employees 9.83126, 1.65952, 0.76340.
- * Smallest allowed cluster: max(settings.minSegmentSize 5, 2% of 100 = 2) = 5.
- */
+/* The fixture and its hand-worked transforms: skewed-tiers.ts. */
 const dir = tempDir();
 const asOf = new Date('2024-06-01T00:00:00Z');
-const tiers: Record<string, string[]> = { free: [], growth: [], enterprise: [] };
 let store: DuckDBStore;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'c.duckdb'));
-  const rows: string[] = [];
-  const add = (tier: string, id: string, mrr: number, employees: number) => {
-    tiers[tier]?.push(id);
-    rows.push(`('${id}', '2024-01-01', ${employees}, ${mrr})`);
-  };
-  for (let i = 0; i < 50; i++) add('free', `f${String(i).padStart(2, '0')}`, 0, 5 + (i % 10));
-  for (let i = 0; i < 30; i++)
-    add('growth', `g${String(i).padStart(2, '0')}`, 150 + 10 * (i % 10), 40 + 4 * (i % 10));
-  for (let i = 0; i < 19; i++)
-    add('enterprise', `e${String(i).padStart(2, '0')}`, 3000 + 200 * (i % 10), 500 + 50 * (i % 10));
-  add('enterprise', 'e19', 900_000, 80_000);
-  await store.execute(
-    `INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES ${rows.join(', ')}`,
-  );
+  await insertTiers(store);
   mkdirSync(join(dir, 'ws'));
-  writeFileSync(join(dir, 'ws', 'strata.yaml'), 'settings: { minSegmentSize: 5 }\nsegments: {}\n');
+  writeFileSync(join(dir, 'ws', 'strata.yaml'), TIERS_YAML);
 });
 afterAll(() => store.close());
 
@@ -52,7 +26,7 @@ const metrics = ['mrr', 'employees'];
 
 /** The clusters an assignment (account -> cluster) gives each planted tier. */
 function clustersOfTiers(clusterOf: (id: string) => number | undefined) {
-  return Object.fromEntries(Object.entries(tiers).map(([tier, ids]) => [tier, new Set(ids.map(clusterOf))]));
+  return Object.fromEntries(Object.entries(TIERS).map(([tier, ids]) => [tier, new Set(ids.map(clusterOf))]));
 }
 
 describe('clustering skewed metrics with an outlier', () => {
@@ -115,6 +89,11 @@ describe('clustering skewed metrics with an outlier', () => {
       report: shown,
     });
     const map = await mapClusters(store, loadWorkspace(join(dir, 'ws')), 'tiers', { asOf, points: 1000 });
+    // The map (the dashboard's clusters page) says what was done to each metric.
+    expect(map.transforms).toEqual([
+      'mrr: capped at 4,800 (1 account above), then ln(1 + x); skewness 9.85 -> 0.29',
+      'employees: capped at 950 (1 account above), then ln(1 + x); skewness 9.83 -> 0.76',
+    ]);
     const sql = new Map(map.points.map((point) => [point.account_id, point.cluster]));
     expect(sql.size).toBe(100);
     // Nearest centre worked here from the saved file: clamp, ln(1 + x), z-score, squared distance.
