@@ -102,10 +102,9 @@ function describe(
   if (t.log) steps.push('ln(1 + x)');
   const what = steps.length > 0 ? steps.join(', then ') : 'unchanged';
   const why = choice === 'log' && !t.log && hasNegatives ? ' (has negative values, so not logged)' : '';
-  const skew =
-    steps.length > 0
-      ? `skewness ${before.toFixed(2)} -> ${after.toFixed(2)}`
-      : `skewness ${before.toFixed(2)}`;
+  // Rounded first, so that rounding noise never prints as -0.00.
+  const two = (v: number) => (Math.round(v * 100) / 100 || 0).toFixed(2);
+  const skew = steps.length > 0 ? `skewness ${two(before)} -> ${two(after)}` : `skewness ${two(before)}`;
   return `${what}${why}; ${skew}`;
 }
 
