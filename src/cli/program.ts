@@ -144,7 +144,10 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .description(
       'evaluate the workspace and write a membership snapshot with transitions against the previous one',
     )
-    .option('--as-of <time>', 'evaluate as of this ISO date or time (default: now)')
+    .option(
+      '--as-of <time>',
+      'evaluate as of this ISO date or time (default: the workspace clock, never before the latest run)',
+    )
     .option('--dry-run', 'write nothing: show each segment then and how its members went on to behave')
     .option('--horizon <window>', 'with --dry-run: how far after --as-of outcomes are read', '90d')
     .action(
@@ -164,7 +167,10 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   program
     .command('plan')
     .description('show what the edited workspace would change against the last snapshot, writing nothing')
-    .option('--as-of <time>', "evaluate as of this time (default: the last snapshot's); adds a backtest")
+    .option(
+      '--as-of <time>',
+      'evaluate as of this time (default: the time strata run would use); adds a backtest',
+    )
     .option(
       '--horizon <window>',
       "with --as-of: how far after it the members' churn and expansion are read",
@@ -371,7 +377,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   analyze
     .command('rfm')
     .description('score accounts 1-5 on recency, frequency and monetary value and count them per named cell')
-    .option('--as-of <time>', 'score as of this ISO date or time (default: now)')
+    .option('--as-of <time>', 'score as of this ISO date or time (default: the time of the latest run)')
     .action(
       action(async (o) =>
         (await import('./commands/analyze.js')).runAnalyzeRfm(
@@ -386,7 +392,10 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .description('retention of signup cohorts (logo, revenue, activity), sBG projections, weak cohorts')
     .option('--by <period>', 'month or quarter', 'month')
     .option('--date <column>', 'the account timestamp that starts a cohort (default created_at)')
-    .option('--as-of <time>', 'only periods complete before this ISO time (default: now)')
+    .option(
+      '--as-of <time>',
+      'only periods complete before this ISO time (default: the time of the latest run)',
+    )
     .option('--compare-period <n>', 'period at which cohorts are compared for the weak-cohort test', '3')
     .action(
       action(async (o) =>
@@ -424,7 +433,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   analyze
     .command('quality')
     .description('coverage of account attributes overall and per segment, and freshness of each table')
-    .option('--as-of <time>', 'as of this ISO time (default: now)')
+    .option('--as-of <time>', 'as of this ISO time (default: the time of the latest run)')
     .action(
       action(async (o) =>
         (await import('./commands/analyze.js')).runAnalyzeQuality(
@@ -446,7 +455,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
       '--by <group>',
       'scheme:<name> (primary segments of the latest run) or an account column (plan, industry, ...)',
     )
-    .option('--as-of <time>', 'as of this ISO time (default: now)')
+    .option('--as-of <time>', 'as of this ISO time (default: the time of the latest run)')
     .action(
       action(async (o, name: string | undefined) =>
         (await import('./commands/analyze.js')).runAnalyzeFunnel(
@@ -473,7 +482,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     )
     .option('--value-event <event>', "the event that marks an account's first value", 'subscription_paid')
     .option('--min <n>', 'leave out groups with fewer accounts paying a year before', '30')
-    .option('--as-of <time>', 'as of this ISO time (default: now)')
+    .option('--as-of <time>', 'as of this ISO time (default: the time of the latest run)')
     .action(
       action(async (o) =>
         (await import('./commands/analyze.js')).runAnalyzeIcp(
@@ -511,7 +520,12 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .option('--k <n>', 'number of clusters (default: chosen by silhouette)')
     .option('--k-max <n>', 'largest k tried when choosing', '8')
     .option('--seed <n>', 'random seed (same seed, same clusters)', '42')
-    .option('--as-of <time>', 'metrics as of this ISO time (default: now)')
+    .option(
+      '--transform <how>',
+      'each metric before standardising: auto (cap at P1/P99, log when skewed), none, log, cap',
+      'auto',
+    )
+    .option('--as-of <time>', 'metrics as of this ISO time (default: the time of the latest run)')
     .option('--save <name>', 'save the clusters as models/<name>/ so segments can use <name>_cluster')
     .action(
       action(async (o) =>
@@ -522,6 +536,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
             ...(o.k ? { k: o.k as string } : {}),
             ...(o.kMax ? { kMax: o.kMax as string } : {}),
             ...(o.seed ? { seed: o.seed as string } : {}),
+            ...(o.transform ? { transform: o.transform as string } : {}),
             ...(o.asOf ? { asOf: o.asOf as string } : {}),
             ...(o.save ? { save: o.save as string } : {}),
           },
@@ -632,7 +647,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   predict
     .command('score <name>')
     .description("every account's probability, computed in the database: distribution and highest")
-    .option('--as-of <time>', 'score as of this ISO time (default: now)')
+    .option('--as-of <time>', 'score as of this ISO time (default: the time of the latest run)')
     .option('--top <n>', 'accounts listed', '20')
     .option('--out <file>', "write every account's probability to a CSV file", path)
     .action(
@@ -644,7 +659,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .command('explain <account>')
     .description('why a model scores an account as it does: the features that raise or lower its probability')
     .option('--model <name>', 'the model (default: churn, or the only one)')
-    .option('--as-of <time>', 'as of this ISO time (default: now)')
+    .option('--as-of <time>', 'as of this ISO time (default: the time of the latest run)')
     .option('--top <n>', 'features listed', '8')
     .action(
       action(async (o, account: string) =>
@@ -690,7 +705,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .option('--event <name>', 'outcome: share of accounts with this event after their assignment')
     .option('--within <window>', 'count the event only this long after the assignment (e.g. 30d)')
     .option('--metric <name>', "outcome: a metric's mean")
-    .option('--as-of <time>', 'report as of this ISO time (default: now)')
+    .option('--as-of <time>', 'report as of this ISO time (default: the time of the latest run)')
     .action(
       action(async (o, test: string) =>
         (await import('./commands/ab.js')).runAbReport(
