@@ -19,6 +19,7 @@ const INTEGRATION = [
   'test/engine/membership-timeline.test.ts',
   'test/fuzz/ingestion.test.ts',
   'test/fuzz/strata-yaml-cli.test.ts',
+  'test/ml/cluster-cli.test.ts',
   'test/ml/predict-cli.test.ts',
   'test/ml/recovery.test.ts',
   'test/ml/model-verdict.test.ts',

@@ -1,9 +1,13 @@
 import { StrataError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
+import { streamFor } from './cli-streams.js';
 
-/** Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a log. */
+/**
+ * Every line the CLI prints goes through here: credentials in URLs never reach a terminal or a
+ * log. Inside `strata serve`'s run of a CLI command, the request's streams stand in (cli-streams.ts).
+ */
 function print(stream: NodeJS.WriteStream, text: string): void {
-  stream.write(redactSecrets(text));
+  streamFor(stream).write(redactSecrets(text));
 }
 
 /** How a command speaks: readable tables for people, one JSON document with --json. */
@@ -16,10 +20,24 @@ export interface Output {
   result(value: unknown, render: () => string): void;
   /** A warning: on stderr, with --json too (it must not be missed, nor break the JSON). */
   warn(text: string): void;
+  /**
+   * The time the command used (the one clock): --json results that are objects carry it
+   * as `clock`, and the warnings said so far as `warnings`, unless they have their own.
+   */
+  useClock(clock: { at: Date; source: string }): void;
 }
 
 export function createOutput(options: { json?: boolean; debug?: boolean }): Output {
   const json = options.json ?? false;
+  let clock: { at: string; source: string } | undefined;
+  const warnings: string[] = [];
+  const annotated = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const extra: Record<string, unknown> = {};
+    if (clock && !('clock' in value)) extra.clock = clock;
+    if (warnings.length > 0 && !('warnings' in value)) extra.warnings = warnings;
+    return { ...value, ...extra };
+  };
   return {
     json,
     debug: options.debug ?? false,
@@ -27,9 +45,15 @@ export function createOutput(options: { json?: boolean; debug?: boolean }): Outp
       if (!json) print(process.stdout, `${text}\n`);
     },
     result: (value, render) => {
-      print(process.stdout, json ? `${JSON.stringify(value, null, 2)}\n` : `${render()}\n`);
+      print(process.stdout, json ? `${JSON.stringify(annotated(value), null, 2)}\n` : `${render()}\n`);
     },
-    warn: (text) => print(process.stderr, `warning: ${text}\n`),
+    warn: (text) => {
+      warnings.push(text);
+      print(process.stderr, `warning: ${text}\n`);
+    },
+    useClock: ({ at, source }) => {
+      clock = { at: at.toISOString(), source };
+    },
   };
 }
 

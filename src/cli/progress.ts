@@ -1,13 +1,17 @@
 import { SingleBar } from 'cli-progress';
+import { isRelayed } from './cli-streams.js';
 
-/** A progress bar on stderr for long work; silent when stderr is not a terminal or with --json. */
+/**
+ * A progress bar on stderr for long work; silent when stderr is not a terminal, with --json,
+ * and in a command `strata serve` runs for a CLI (a bar redrawn over HTTP is noise).
+ */
 export interface Progress {
   update(fraction: number, label?: string): void;
   stop(): void;
 }
 
 export function createProgress(title: string, enabled: boolean): Progress {
-  if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  if (!enabled || !process.stderr.isTTY || isRelayed()) return { update: () => {}, stop: () => {} };
   const bar = new SingleBar({
     format: `${title} [{bar}] {percentage}% {label}`,
     stream: process.stderr,

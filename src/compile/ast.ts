@@ -107,8 +107,20 @@ export interface TreeNodes {
   readonly value: readonly number[];
 }
 
+/**
+ * How one feature is reshaped before it is standardised: clamped to [lower, upper] (raw
+ * units; null: no cap), then ln(1 + value) when `log`. A missing value stays missing.
+ */
+export interface FeatureTransform {
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly log: boolean;
+}
+
 export interface ClusterScorer extends ScoredFeatures {
-  /** Standardisation; a missing value takes the mean. */
+  /** Per feature, applied before standardising; absent (files saved before it existed): none. */
+  readonly transforms?: readonly FeatureTransform[] | undefined;
+  /** Standardisation of the transformed values; a missing value takes the mean. */
   readonly means: readonly number[];
   readonly scales: readonly number[];
   /** Cluster centres in standardised units, in cluster-number order. */

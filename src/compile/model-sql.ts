@@ -1,5 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
-import type { ClusterScorer, ModelScorer, TreeNodes } from './ast.js';
+import type { ClusterScorer, FeatureTransform, ModelScorer, TreeNodes } from './ast.js';
 
 /**
  * Saved models as SQL over their feature columns, so a probability or a cluster is a
@@ -42,17 +42,37 @@ export function modelSql(dialect: Dialect, scorer: ModelScorer, columns: readonl
 }
 
 /**
- * Each feature in standard deviations from the mean it had when the clustering was fitted
- * (a missing value at that mean, so 0): the space the centres live in.
+ * A feature capped and logged as src/ml/metric-transform.ts does it in JavaScript. The cap is
+ * a CASE, not greatest/least: DuckDB's greatest skips a NULL where ClickHouse's returns it,
+ * and a missing value must stay missing on both.
+ */
+export function transformedSql(
+  dialect: Dialect,
+  transform: FeatureTransform | undefined,
+  column: string,
+): string {
+  if (!transform) return column;
+  const arms = [
+    ...(transform.lower !== null ? [[`<`, double(dialect, transform.lower)]] : []),
+    ...(transform.upper !== null ? [[`>`, double(dialect, transform.upper)]] : []),
+  ].map(([op, bound]) => `WHEN ${column} ${op} ${bound} THEN ${bound}`);
+  const capped = arms.length > 0 ? `(CASE ${arms.join(' ')} ELSE ${column} END)` : column;
+  return transform.log ? dialect.naturalLog(`(1.0 + ${capped})`) : capped;
+}
+
+/**
+ * Each feature, transformed as when the clustering was fitted, in standard deviations from
+ * the mean it had then (a missing value at that mean, so 0): the space the centres live in.
  */
 export function standardizedSql(
   dialect: Dialect,
-  scorer: Pick<ClusterScorer, 'means' | 'scales'>,
+  scorer: Pick<ClusterScorer, 'means' | 'scales' | 'transforms'>,
   columns: readonly string[],
 ): string[] {
   return columns.map((column, j) => {
     const mean = double(dialect, scorer.means[j] ?? 0);
-    return `((coalesce(${column}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
+    const value = transformedSql(dialect, scorer.transforms?.[j], column);
+    return `((coalesce(${value}, ${mean}) - ${mean}) / ${double(dialect, scorer.scales[j] ?? 1)})`;
   });
 }
 

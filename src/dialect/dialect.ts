@@ -94,4 +94,6 @@ export interface Dialect {
   toDouble(number: string): string;
   /** Text to a number, NULL when it is not one. */
   toNumber(text: string): string;
+  /** The natural logarithm of a positive number (NULL stays NULL). */
+  naturalLog(number: string): string;
 }

@@ -2,13 +2,16 @@ import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { checkNames } from './check-names.js';
+import { runClock } from './clock.js';
 import { evaluateWorkspace } from './evaluate.js';
 import { compareSnapshots } from './membership-diff.js';
 import { readRun } from './run-snapshot.js';
 
 export interface PlanReport {
-  /** The run the edited workspace is compared with, and the time both are evaluated at. */
+  /** The run the edited workspace is compared with, and its time. */
   readonly againstRunId: number;
+  readonly againstAsOf: string;
+  /** The time the workspace is evaluated at: the one `strata run` would use (or --as-of). */
   readonly asOf: string;
   readonly segments: readonly {
     readonly segment: string;
@@ -20,9 +23,11 @@ export interface PlanReport {
 }
 
 /**
- * `strata plan`: evaluates the workspace as it is now at the last snapshot's as-of time
- * (so only edits show, not new data) and compares memberships with that snapshot.
- * Writes nothing but a temp table.
+ * `strata plan`: evaluates the workspace as it is now at the time `strata run` would use
+ * (the one clock's run time, `runClock`, unless `asOf` is given) and compares memberships
+ * with the latest snapshot, so `plan` then `run` with nothing changed in between give the
+ * same counts. When no data arrived since that snapshot, the time is the snapshot's and
+ * only edits show. Writes nothing but a temp table.
  */
 export async function planWorkspace(store: Store, workspace: Workspace, asOf?: Date): Promise<PlanReport> {
   const last = await readRun(store).catch((error: unknown) => {
@@ -31,7 +36,7 @@ export async function planWorkspace(store: Store, workspace: Workspace, asOf?: D
       : error;
   });
   await checkNames(store, workspace);
-  const at = asOf ?? new Date(last.asOf);
+  const at = asOf ?? (await runClock(store, workspace)).at;
   const evaluation = await evaluateWorkspace(store, workspace, at);
   const current = workspace.segments.map((s) => s.id);
   const diff = await compareSnapshots(store, last, {
@@ -43,6 +48,7 @@ export async function planWorkspace(store: Store, workspace: Workspace, asOf?: D
   const now = new Set(current);
   return {
     againstRunId: last.runId,
+    againstAsOf: last.asOf,
     asOf: at.toISOString(),
     segments: diff.segments.map((d) => {
       const status = !before.has(d.segment)

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { StrataError } from '../errors.js';
 import { redactDefinition } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -23,6 +24,10 @@ export function workspaceHash(workspace: Workspace): string {
  * run's table of memberships, primary assignments and metric values, and its strata_runs
  * row) in ONE transaction, so a run stopped at any point (kill -9 included) leaves no
  * partial snapshot.
+ *
+ * A run is never dated before the latest run (refused, `run_before_latest`): runs are the
+ * workspace's history and transitions go forward in time. An earlier time is looked at
+ * without storing: `strata run --dry-run --as-of T` or `strata plan --as-of T`.
  */
 export async function runWorkspace(
   store: Store,
@@ -33,6 +38,7 @@ export async function runWorkspace(
   const started = performance.now();
   const lit = store.dialect.literal;
   const nameWarnings = await checkNames(store, workspace);
+  await refuseEarlierThanLatest(store, asOf);
   const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress, { leaves: true });
   const hash = workspaceHash(workspace);
   const schemes = workspace.config.schemes;
@@ -45,6 +51,8 @@ export async function runWorkspace(
         'SELECT run_id AS id FROM strata_runs ORDER BY run_id DESC LIMIT 1',
       );
       const id = (last?.id ?? 0) + 1;
+      // Again inside the transaction: another run may have been stored while this evaluated.
+      await refuseEarlierThanLatest(store, asOf);
       const table = store.dialect.quoteIdentifier(runTableName(id));
       // A table without its strata_runs row is the leftover of a run cut off on an engine
       // without transactions (ClickHouse): never visible, replaced here.
@@ -70,4 +78,18 @@ export async function runWorkspace(
     .finally(() => store.dropScratch(evaluation));
   const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000);
   return { ...report, warnings: [...nameWarnings, ...report.warnings] };
+}
+
+/** Refuses a run dated before the latest stored run (see `runWorkspace`). */
+async function refuseEarlierThanLatest(store: Store, asOf: Date): Promise<void> {
+  const [latest] = await store.query<{ id: number; as_of: string }>(
+    `SELECT run_id AS id, ${store.dialect.isoTimestamp('as_of')} AS as_of FROM strata_runs ORDER BY run_id DESC LIMIT 1`,
+  );
+  if (!latest || Date.parse(latest.as_of) <= asOf.getTime()) return;
+  throw new StrataError(
+    'run_before_latest',
+    `cannot store a run as of ${asOf.toISOString()}: run ${latest.id} is as of ${latest.as_of}, and runs go forward in time so transitions do; to look at an earlier time without storing, use 'strata run --dry-run --as-of ${asOf.toISOString()}' or 'strata plan --as-of ${asOf.toISOString()}'`,
+    {},
+    { asOf: asOf.toISOString(), latestRun: latest.id, latestAsOf: latest.as_of },
+  );
 }

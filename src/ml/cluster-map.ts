@@ -25,6 +25,8 @@ export interface ClusterMap {
   readonly explained: readonly number[];
   /** Each axis as weights of the standardised features (unit length, largest weight positive). */
   readonly axes: readonly (readonly number[])[];
+  /** What was done to each metric before standardising, in words, as the saved report says. */
+  readonly transforms: readonly string[];
   readonly clusters: readonly {
     readonly cluster: number;
     readonly accounts: number;
@@ -133,7 +135,11 @@ export async function mapClusters(
       `SELECT account_id, ${cluster} AS cluster, ${position(z, shown[0] ?? [])} AS x, ${position(z, shown[1] ?? [])} AS y
        FROM ${table} ORDER BY ${d.md5Bucket('account_id')}, account_id LIMIT ${d.literal(limit)}`,
     );
-    const profiles = (saved.report as { clusters?: { cluster: number; profile: string }[] }).clusters ?? [];
+    const report = saved.report as {
+      clusters?: { cluster: number; profile: string }[];
+      transforms?: { metric: string; description: string }[];
+    };
+    const profiles = report.clusters ?? [];
     const centre = (c: number): [number, number] => {
       const at = scorer.centres[c] ?? [];
       const project = (axis: readonly number[]) =>
@@ -148,6 +154,7 @@ export async function mapClusters(
       accounts: n,
       explained: variances.slice(0, 2).map((v) => (total > 0 ? v / total : 0)),
       axes: shown,
+      transforms: (report.transforms ?? []).map((t) => `${t.metric}: ${t.description}`),
       clusters: scorer.centres.map((_, c) => {
         const row = groups.find((g) => Number(g.cluster) === c);
         return {

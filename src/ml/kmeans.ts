@@ -5,9 +5,8 @@ import { Rng } from '../random.js';
 
 /**
  * k-means on standardised features over typed arrays: k-means++ seeding (Arthur &
- * Vassilvitskii, 2007) from a seeded random stream, Lloyd iterations, several starts, and k
- * chosen by the mean silhouette (on a sample for large n), with the inertia of every k
- * reported for the elbow curve. Deterministic for a seed.
+ * Vassilvitskii, 2007) from a seeded random stream, Lloyd iterations, several starts.
+ * Deterministic for a seed. Choosing k is choose-k.ts.
  */
 
 /** A seeded uniform stream in [0, 1). */
@@ -717,66 +716,4 @@ export function kmeans(
     inertia: job.inertias[best] as number,
     iterations: job.iterations[best] as number,
   };
-}
-
-/**
- * Mean silhouette of the rows (over a seeded sample of `sample` rows when n is larger):
- * (b - a) / max(a, b), a = mean distance to the own cluster, b = to the nearest other one.
- */
-export function silhouette(
-  x: Float64Array,
-  p: number,
-  labels: Int32Array,
-  k: number,
-  sample = 2000,
-  seed = 42,
-): number {
-  const n = labels.length;
-  let rows = Array.from({ length: n }, (_, i) => i);
-  if (n > sample) {
-    const random = seededRandom(seed);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [rows[i], rows[j]] = [rows[j] as number, rows[i] as number];
-    }
-    rows = rows.slice(0, sample);
-  }
-  let total = 0;
-  for (const i of rows) {
-    const sums = new Float64Array(k);
-    const counts = new Int32Array(k);
-    for (const j of rows) {
-      if (i === j) continue;
-      let d = 0;
-      for (let f = 0; f < p; f++) d += ((x[i * p + f] ?? 0) - (x[j * p + f] ?? 0)) ** 2;
-      const c = labels[j] ?? 0;
-      sums[c] = (sums[c] ?? 0) + Math.sqrt(d);
-      counts[c] = (counts[c] ?? 0) + 1;
-    }
-    const own = labels[i] ?? 0;
-    if ((counts[own] ?? 0) === 0) continue; // a singleton scores 0
-    const a = (sums[own] ?? 0) / (counts[own] ?? 1);
-    let b = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++)
-      if (c !== own && (counts[c] ?? 0) > 0) b = Math.min(b, (sums[c] ?? 0) / (counts[c] ?? 1));
-    total += Number.isFinite(b) ? (b - a) / Math.max(a, b) : 0;
-  }
-  return total / rows.length;
-}
-
-/** k-means for every k in the range; the one with the highest silhouette is chosen. */
-export function chooseK(
-  x: Float64Array,
-  p: number,
-  options: { kMin?: number; kMax?: number; seed?: number } = {},
-) {
-  const curve = [];
-  let chosen: (KMeansResult & { silhouette: number }) | null = null;
-  for (let k = options.kMin ?? 2; k <= (options.kMax ?? 8); k++) {
-    const result = kmeans(x, p, k, { seed: options.seed ?? 42 });
-    const score = silhouette(x, p, result.labels, k, 2000, options.seed ?? 42);
-    curve.push({ k, inertia: result.inertia, silhouette: score });
-    if (!chosen || score > chosen.silhouette) chosen = { ...result, silhouette: score };
-  }
-  return { chosen, curve };
 }

@@ -20,6 +20,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAnalysisRoutes } from './analysis-routes.js';
 import type { KeyRecord, KeyRing } from './api-keys.js';
+import { type CliRelay, isCliRelayRequest, registerCliRelay } from './cli-relay.js';
 import {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
@@ -75,6 +76,8 @@ export interface ServerOptions {
    * true for any, or addresses and CIDR ranges; by default none.
    */
   readonly trustProxy?: true | readonly string[];
+  /** Runs the CLI's commands on this server's store (`POST /v1/cli`; DuckDB workspaces). */
+  readonly cliRelay?: CliRelay;
 }
 
 /** Requests a minute from one address without a valid key (guessing keys is slow). */
@@ -125,8 +128,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }),
   });
 
-  // The key before the body: without one, not a byte of the body is read (key-guard.ts).
-  app.addHook('preParsing', requireKeyForBody(options.keys));
+  // The key before the body: without one, not a byte of the body is read (key-guard.ts). The
+  // CLI's relay takes its marker's token instead, checked by its own route before the body.
+  const keyForBody = requireKeyForBody(options.keys);
+  app.addHook('preParsing', async (request, reply) =>
+    options.cliRelay && isCliRelayRequest(request) ? undefined : keyForBody(request, reply),
+  );
   app.addHook('preParsing', decodeBody);
   // Segment's API reads any body as JSON whatever its content type (libraries differ; the
   // browser's analytics.js posts text/plain to avoid a CORS preflight), so Fastify's own
@@ -221,6 +228,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     applyNow: options.applyNow,
     guard: requireScope(options.keys, 'admin'),
   });
+  if (options.cliRelay) registerCliRelay(app, options.cliRelay);
   registerDashboardRoutes(app, PUBLIC_FILES);
   const document = openApiDocument(options.version);
   app.get('/openapi.json', { config: PUBLIC_FILES }, async () => document);

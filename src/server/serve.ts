@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { KeyRing } from './api-keys.js';
 import { buildServer, type ServerOptions } from './app.js';
+import type { CliRelay } from './cli-relay.js';
 import { ProfileViews } from './profile-view.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -68,6 +69,18 @@ export async function startServer(options: {
   readonly sweepEveryMs?: number;
   /** The time triggers evaluate at (default the machine's clock; tests move it). */
   readonly clock?: () => Date;
+  /**
+   * Runs the CLI's commands on this store (`strata serve` on DuckDB, which lets one process
+   * write the file): each in the store's turn, like reads and applies; an import is followed
+   * by a sweep, as a start is (the triggers' live memberships follow the new data).
+   */
+  readonly cliRelay?: {
+    readonly token: string;
+    run(
+      command: Parameters<CliRelay['run']>[0],
+      emit: Parameters<CliRelay['run']>[1],
+    ): Promise<{ exitCode: number; imported: boolean }>;
+  };
 }): Promise<RunningServer> {
   const clock = options.clock ?? (() => new Date());
   const workspaceDir = options.workspace.dir;
@@ -202,6 +215,14 @@ export async function startServer(options: {
   // The first start of a workspace's triggers records what holds without an event per membership.
   await sweepNow({ silentBaseline: true }).catch(sweepFailed);
 
+  const relayInTurn = (relay: NonNullable<typeof options.cliRelay>): CliRelay => ({
+    token: relay.token,
+    run: async (command, emit) => {
+      const { exitCode, imported } = await withStore(() => relay.run(command, emit));
+      if (imported && exitCode === 0) await sweepNow().catch(sweepFailed);
+      return exitCode;
+    },
+  });
   const app = await buildServer({
     keys,
     log,
@@ -213,6 +234,7 @@ export async function startServer(options: {
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.cliRelay === undefined ? {} : { cliRelay: relayInTurn(options.cliRelay) }),
     activation,
     webhooks,
     scheduler,

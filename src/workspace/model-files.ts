@@ -73,7 +73,15 @@ const fileSchema = z.discriminatedUnion('kind', [
   }),
   z.looseObject({
     kind: z.literal('clusters'),
-    scorer: z.object({ ...featureSchema, means: numbers, scales: numbers, centres: z.array(numbers) }),
+    scorer: z.object({
+      ...featureSchema,
+      transforms: z
+        .array(z.object({ lower: z.number().nullable(), upper: z.number().nullable(), log: z.boolean() }))
+        .optional(),
+      means: numbers,
+      scales: numbers,
+      centres: z.array(numbers),
+    }),
   }),
 ]);
 

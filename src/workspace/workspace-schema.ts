@@ -319,8 +319,10 @@ export const workspaceSchema = z
           .number()
           .int()
           .min(1)
-          .default(300)
-          .describe('Members a segment needs to pass "substantial" on its validation card'),
+          .optional()
+          .describe(
+            'Members a segment needs to pass "substantial" on its validation card (default: 5% of the accounts, between minSegmentSize and 300)',
+          ),
         clock: z
           .enum(['data', 'now'])
           .default('data')
@@ -334,7 +336,7 @@ export const workspaceSchema = z
           .describe('Warn when the data ends more than this before the time used'),
       })
       .strict()
-      .default({ minSegmentSize: 10, staleRuns: 5, substantialSize: 300, clock: 'data', staleAfter: '2d' }),
+      .default({ minSegmentSize: 10, staleRuns: 5, clock: 'data', staleAfter: '2d' }),
   })
   .strict();
 

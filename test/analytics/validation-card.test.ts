@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { welchTest } from '../../src/analytics/statistics.js';
-import { validateSegment } from '../../src/analytics/validation/validation-card.js';
+import { substantialMinimum, validateSegment } from '../../src/analytics/validation/validation-card.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
@@ -44,6 +44,8 @@ beforeAll(async () => {
   size: { trait: employees }
 segments:
   big_tech: { where: { all: [ { trait: employees, gte: 100 }, { trait: industry, eq: Tech } ] } }
+  big: { where: { trait: employees, gte: 100 } }
+  big_in_tech: { parent: big, where: { trait: industry, eq: Tech } }
 settings: { minSegmentSize: 2, substantialSize: 5 }
 `,
   );
@@ -97,5 +99,32 @@ describe('validation card', () => {
     expect(size?.others).toBeCloseTo(260 / 7, 10);
     expect(size?.cohensD).toBeCloseTo((a.mean - b.mean) / pooled, 10);
     expect(size?.pValue).toBeCloseTo(welchTest(b, a).pValue, 10);
+  });
+
+  it("compares a child segment with its parent's other members, not with every other account", async () => {
+    // big = v1-v6; its child big_in_tech = v1-v5, so its others are v6 alone (200 employees,
+    // paying 50 throughout: neither churned nor expanded). Against every account they would
+    // be v6-v12 (mean 260/7 employees; churn 1/3 with v7).
+    const card = await validateSegment(store, loadWorkspace(join(dir, 'ws')), 'big_in_tech');
+    expect(card.distinct.against).toBe("the other members of 'big'");
+    expect(card.distinct.metrics.find((m) => m.metric === 'size')).toMatchObject({
+      members: 200,
+      others: 200,
+    });
+    const [churn, expansion] = card.distinct.rates;
+    expect(churn).toMatchObject({ members: 1 / 3, others: 0 });
+    expect(expansion).toMatchObject({ members: 1 / 3, others: 0 });
+    expect(card.distinct.reason).toContain("the other members of 'big'");
+  });
+
+  it('asks 5% of the accounts to be substantial unless settings say, between minSegmentSize and 300', () => {
+    expect(substantialMinimum({ minSegmentSize: 10 }, 1_000).minimum).toBe(50);
+    expect(substantialMinimum({ minSegmentSize: 10 }, 1_001).minimum).toBe(51);
+    expect(substantialMinimum({ minSegmentSize: 10 }, 100_000).minimum).toBe(300);
+    expect(substantialMinimum({ minSegmentSize: 10 }, 100).minimum).toBe(10);
+    expect(substantialMinimum({ minSegmentSize: 10, substantialSize: 5 }, 1_000)).toEqual({
+      minimum: 5,
+      basis: 'settings.substantialSize',
+    });
   });
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join('data', f)]));
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
   expect(runCli(['import', '-w', dir]).code).toBe(0);
-  expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
+  expect(runCli(['run', '-w', dir, '--as-of', '2026-05-01']).code).toBe(0);
 });
 
 /** Paying at T, then churned (paying nothing at T + 90 days) or expanded, by plain SQL. */
@@ -67,6 +67,13 @@ describe('backtesting from the CLI', () => {
     expect(report.segments.map((s) => [s.segment, s.members])).toEqual(
       real.segments.map((s) => [s.segment, s.after]),
     );
+    // Runs go forward: a run before run 2 is refused, and nothing is stored.
+    const backwards = runCli(['run', '-w', dir, '--as-of', '2026-05-15', '--json']);
+    expect(backwards.code).toBe(1);
+    expect(backwards.stdout + backwards.stderr).toMatch(
+      /run 2 is as of 2026-06-01T00:00:00\.000Z, and runs go forward/,
+    );
+    expect(runCli(['segments', 'list', '-w', dir, '--json']).json<{ runId: number }>().runId).toBe(2);
     expect(runCli(['run', '-w', dir, '--as-of', T, '--dry-run']).stdout).toMatch(
       /^segment\s+members\s+paying\s+churned\s+others churned\s+expanded\s+others expanded$/m,
     );

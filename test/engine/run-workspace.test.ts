@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runClock } from '../../src/engine/clock.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { planWorkspace } from '../../src/engine/plan-workspace.js';
 import { readRun } from '../../src/engine/run-snapshot.js';
@@ -147,6 +148,34 @@ describe('runs, transitions and plan on hand-worked data', () => {
     await runWorkspace(store, ws(), new Date('2024-06-21T00:00:00Z'));
     expect(await members(4, 'big')).toEqual(['a1', 'a2', 'a3', 'a5']);
   });
+
+  it('refuses a run dated before the latest run, storing nothing', async () => {
+    const before = await store.query('SELECT count(*) AS n FROM strata_runs');
+    const error = await runWorkspace(store, ws(), new Date('2024-06-20T00:00:00Z')).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'run_before_latest',
+      message: expect.stringContaining('run 4 is as of 2024-06-21T00:00:00.000Z'),
+    });
+    expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual(before);
+  });
+
+  it('plans at the time the next run takes, so plan and run agree after new data', async () => {
+    // Run 4 (06-21, window 06-14..06-21): active {a2 (06-20), a3 (06-14 00:00:01)}. Data after
+    // it: a5's session at 06-25. At 06-25 (window 06-18..06-25): active {a2, a5}: +a5, -a3.
+    await store.execute(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ('new1', 'a5', 'session_start', '2024-06-25')`,
+    );
+    const plan = await planWorkspace(store, ws());
+    expect(plan).toMatchObject({ againstRunId: 4, againstAsOf: '2024-06-21T00:00:00.000Z' });
+    expect(plan.asOf).toBe('2024-06-25T00:00:00.000Z');
+    const active = plan.segments.find((s) => s.segment === 'active');
+    expect(active).toMatchObject({ added: 1, removed: 1 });
+    const run = await runWorkspace(store, ws(), (await runClock(store, ws())).at);
+    expect(run.asOf).toBe(plan.asOf);
+    expect(run.segments.map((s) => [s.segment, s.entered, s.exited])).toEqual(
+      plan.segments.map((s) => [s.segment, s.added, s.removed]),
+    );
+  });
 });
 
 describe('names checked against the data before any segment SQL', () => {
@@ -163,7 +192,7 @@ describe('names checked against the data before any segment SQL', () => {
     });
     const runs = await store.query('SELECT count(*) AS n FROM strata_runs');
     const fresh = workspaceWith('fresh', 'segments:\n  s: { where: { performed: webinar_attended } }\n');
-    const report = await runWorkspace(store, fresh, new Date('2024-06-14T00:00:00Z'));
+    const report = await runWorkspace(store, fresh, new Date('2024-07-01T00:00:00Z'));
     expect(report.warnings.map((w) => w.message)).toContain(
       "event 'webinar_attended' (segments.s.where) does not occur in the data yet",
     );

@@ -48,13 +48,17 @@ describe('clustering accounts', () => {
 
   it('is the same for the same seed, and takes a given k', async () => {
     const workspace = loadWorkspace(join(dir, 'ws'));
-    const options = { metrics: ['employees', 'mrr'], asOf: new Date('2024-06-01T00:00:00Z'), k: 3, seed: 5 };
+    const options = { metrics: ['employees', 'mrr'], asOf: new Date('2024-06-01T00:00:00Z'), k: 2, seed: 5 };
     const [a, b] = [
       await clusterAccounts(store, workspace, options),
       await clusterAccounts(store, workspace, options),
     ];
-    expect(a.k).toBe(3);
+    expect(a.k).toBe(2);
     expect(a.curve).toEqual([]);
+    expect(a.clusters.map((c) => c.accounts)).toEqual([12, 12]);
+    // Two even groups: neither metric is skewed (|skewness| < 1) and the 1st and 99th
+    // percentiles of 24 values are the smallest and largest, so nothing is transformed.
+    expect(a.transforms.map((t) => t.description.split(';')[0])).toEqual(['unchanged', 'unchanged']);
     expect(a.clusters).toEqual(b.clusters);
     await expect(
       clusterAccounts(store, workspace, { ...options, metrics: ['nps_category'] }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, kmeans, seededRandom, silhouette } from '../../src/ml/kmeans.js';
+import { chooseK, silhouette } from '../../src/ml/choose-k.js';
+import { kmeans, seededRandom } from '../../src/ml/kmeans.js';
 import { standardize } from '../../src/ml/standardize.js';
 
 /** Three blobs of 60 points in 2-D around (0, 0), (10, 0) and (0, 10), spread 1. */
@@ -99,5 +100,29 @@ describe('k-means', () => {
       );
       expect(one.labels[i]).toBe(distances.indexOf(Math.min(...distances)));
     }
+  });
+
+  it('skips a k whose solution has a near-empty cluster when choosing k', () => {
+    // Two blobs of 60 on a line around 0 and 10 (spread 1), and one point at 1,000: every k
+    // puts that point alone. Without a minimum k = 2 (the point against the rest) scores best;
+    // with a minimum of 2 rows every k from 2 to 4 is rejected, the smallest cluster holding 1.
+    const random = seededRandom(7);
+    const x = new Float64Array(121);
+    for (let i = 0; i < 120; i++) x[i] = (i < 60 ? 0 : 10) + (random() - 0.5) * 2;
+    x[120] = 1000;
+    const free = chooseK(x, 1, { kMin: 2, kMax: 4 });
+    expect(free.chosen?.k).toBe(2);
+    expect(free.curve[0]?.smallest.accounts).toBe(1);
+    const ruled = chooseK(x, 1, { kMin: 2, kMax: 4, minSize: 2 });
+    expect(ruled.chosen).toBeNull();
+    expect(ruled.curve.map((c) => [c.k, c.smallest.accounts, c.rejected])).toEqual([
+      [2, 1, true],
+      [3, 1, true],
+      [4, 1, true],
+    ]);
+    // Without the far point, the two blobs are k = 2, each cluster 60 rows.
+    const blobsOnly = chooseK(x.subarray(0, 120), 1, { kMin: 2, kMax: 4, minSize: 2 });
+    expect(blobsOnly.chosen?.k).toBe(2);
+    expect(blobsOnly.curve[0]).toMatchObject({ smallest: { accounts: 60 }, rejected: false });
   });
 });

@@ -345,21 +345,28 @@ describe('strata predict on a generated world', () => {
     expect(cli('explain', member, 'riskiest').stdout).toMatch(
       /model churn v\d+: probability 0\.\d{3}, driven by/,
     );
-    // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its file.
+    // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its
+    // file: each value clamped to the saved bounds and logged as ln(1 + x) where saved, then z-scored.
     const saved = readModel(ws, 'usage');
     if (saved.kind !== 'clusters') throw new Error('not a clustering');
     const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
     const matrix = await extractFeatures(store, saved.scorer, new Date(`${T}T00:00:00Z`)).finally(() =>
       store.close(),
     );
-    const { means, scales, centres } = saved.scorer;
+    const { means, scales, centres, transforms } = saved.scorer;
     const p = means.length;
+    const shape = (raw: number, j: number) => {
+      const t = transforms?.[j];
+      const capped = Math.min(Math.max(raw, t?.lower ?? raw), t?.upper ?? raw);
+      return t?.log ? Math.log(1 + capped) : capped;
+    };
     const nearest = matrix.accountIds.filter((_, i) => {
       const distances = centres.map((centre) =>
         centre.reduce((sum, c, j) => {
           const raw = matrix.x[i * p + j] as number;
           const z =
-            ((Number.isNaN(raw) ? (means[j] as number) : raw) - (means[j] as number)) / (scales[j] as number);
+            ((Number.isNaN(raw) ? (means[j] as number) : shape(raw, j)) - (means[j] as number)) /
+            (scales[j] as number);
           return sum + (z - c) ** 2;
         }, 0),
       );

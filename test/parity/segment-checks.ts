@@ -383,8 +383,13 @@ export function writeHandMadeModels(worldDir: string): void {
     scorer: {
       features: ['sessions_30d', 'mrr'],
       metrics,
-      means: [3, 900],
-      scales: [4, 1500],
+      // sessions capped at 40 then ln(1 + x); mrr clamped to 20..5,000 (NULL stays NULL, at the mean).
+      transforms: [
+        { lower: null, upper: 40, log: true },
+        { lower: 20, upper: 5000, log: false },
+      ],
+      means: [1, 900],
+      scales: [1, 1500],
       centres: [
         [-0.5, -0.4],
         [1.5, 0.2],

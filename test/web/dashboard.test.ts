@@ -456,6 +456,7 @@ describe('the dashboard in Chromium', () => {
       accounts: number;
       metrics: string[];
       explained: number[];
+      transforms: string[];
       clusters: {
         cluster: number;
         accounts: number;
@@ -464,6 +465,12 @@ describe('the dashboard in Chromium', () => {
       }[];
       points: unknown[];
     }>('/v1/clusters/usage');
+    // What was done to each metric before standardising: mrr (most accounts pay 0) is logged.
+    expect(map.transforms.map((t) => t.split(':')[0])).toEqual(['sessions_30d', 'adoption', 'mrr']);
+    expect(map.transforms[2]).toContain('ln(1 + x)');
+    expect(await page.locator('[data-cluster-transforms]').textContent()).toBe(
+      `Before standardising: ${map.transforms.join('; ')}.`,
+    );
     expect(map.clusters).toHaveLength(3);
     expect(map.clusters.reduce((sum, c) => sum + c.accounts, 0)).toBe(map.accounts);
     expect(map.points.length).toBe(Math.min(2000, map.accounts));

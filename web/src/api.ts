@@ -255,6 +255,8 @@ export interface ClusterMap extends Clocked {
   accounts: number;
   explained: number[];
   axes: number[][];
+  /** What was done to each metric before standardising ("mrr: capped at 4,800 ..., then ln(1 + x)"). */
+  transforms: string[];
   clusters: {
     cluster: number;
     accounts: number;

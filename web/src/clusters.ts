@@ -116,6 +116,7 @@ function ClusterMapView({ name }: { name: string }) {
     <p data-cluster-summary>${whole(map.accounts)} accounts as of ${map.asOf.slice(0, 10)} in ${map.clusters.length} clusters by ${map.metrics.join(', ')}; ${whole(map.points.length)} of them drawn.</p>
     <div class="chart" ref=${chart} role="img" aria-label=${mapSummary(name, map)} data-chart="clusters"></div>
     <p>PC1 = ${axisWords(map.axes[0] ?? [], map.metrics)}; PC2 = ${axisWords(map.axes[1] ?? [], map.metrics)} (in standard deviations).</p>
+    ${map.transforms.length > 0 ? html`<p data-cluster-transforms>Before standardising: ${map.transforms.join('; ')}.</p>` : ''}
     <div class="table-wrap"><table aria-label="Cluster profiles">
       <thead><tr><th>cluster</th><th class="number">accounts</th><th class="number">share</th><th>profile</th>
         ${map.metrics.map((m) => html`<th class="number">mean ${m}</th>`)}</tr></thead>

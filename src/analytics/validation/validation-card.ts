@@ -31,7 +31,9 @@ export interface ValidationCard {
   readonly members: number;
   readonly overall: Verdict;
   readonly distinct: Criterion & {
-    /** Members against the other accounts on each numeric metric: Welch's t-test, Cohen's d. */
+    /** Whom members are compared with: the other accounts, or a child's parent's other members. */
+    readonly against: string;
+    /** Members against the others on each numeric metric: Welch's t-test, Cohen's d. */
     readonly metrics: readonly {
       readonly metric: string;
       readonly members: number | null;
@@ -111,6 +113,13 @@ export async function validateSegment(
   const flag = q(segmentColumn(segment));
   const members = ownValue(run.sizes.segments, segment) ?? 0;
 
+  // A child segment is chosen among its parent's members, so it is compared with the
+  // parent's other members (a child of 'enterprise' differs from small accounts trivially).
+  const parent = workspace.segments.find((x) => x.id === segment)?.parent ?? null;
+  const scoped = parent !== null && run.segments.includes(parent);
+  const inParent = scoped ? `WHERE ${q(segmentColumn(parent))}` : '';
+  const othersWord = scoped ? `the other members of '${parent}'` : 'the other accounts';
+
   // Distinct: every numeric metric, members against the rest, in one pass.
   const metrics = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
   const parts = metrics.flatMap((m, i) => {
@@ -121,7 +130,7 @@ export async function validateSegment(
     parts.length === 0
       ? []
       : await store.query<Record<string, unknown>>(
-          `SELECT CASE WHEN ${flag} THEN 1 ELSE 0 END AS member, ${parts.join(', ')} FROM ${run.table} GROUP BY member`,
+          `SELECT CASE WHEN ${flag} THEN 1 ELSE 0 END AS member, ${parts.join(', ')} FROM ${run.table} ${inParent} GROUP BY member`,
         );
   const stats = (member: number, i: number) => {
     const row = groups.find((g) => Number(g.member) === member) ?? {};
@@ -170,7 +179,7 @@ export async function validateSegment(
     `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${instant} AND (ends_at IS NULL OR ends_at > ${instant}) AND mrr > 0`)}, 0)`;
   const revenue = `(SELECT account_id, ${mrrAt(at(90))} AS mrr_before, ${mrrAt(lit(new Date(run.asOf)))} AS mrr_at
     FROM subscriptions GROUP BY account_id) revenue`;
-  const flags = `(SELECT account_id, CASE WHEN ${flag} THEN 1 ELSE 0 END AS member FROM ${run.table}) flags`;
+  const flags = `(SELECT account_id, CASE WHEN ${flag} THEN 1 ELSE 0 END AS member FROM ${run.table} ${inParent}) flags`;
   const outcomes = await store.query<{ member: number; paying: number; churned: number; expanded: number }>(
     `SELECT member, count(CASE WHEN mrr_before > 0 THEN 1 END) AS paying,
        count(CASE WHEN mrr_before > 0 AND coalesce(mrr_at, 0) = 0 THEN 1 END) AS churned,
@@ -204,11 +213,12 @@ export async function validateSegment(
   ];
   const distinct: ValidationCard['distinct'] = {
     verdict: !anyTest ? 'n/a' : reasons.length > 0 ? 'pass' : 'warn',
+    against: scoped ? `the other members of '${parent}'` : 'the other accounts',
     reason: !anyTest
       ? 'no numeric metric or paying account to compare'
       : reasons.length > 0
-        ? `differs from the other accounts on ${reasons.join(', ')} (p < 0.05, |d| or |h| >= 0.2)`
-        : 'no metric or rate differs clearly from the other accounts: the segment may not be distinct',
+        ? `differs from ${othersWord} on ${reasons.join(', ')} (p < 0.05, |d| or |h| >= 0.2)`
+        : `no metric or rate differs clearly from ${othersWord}: the segment may not be distinct`,
     metrics: distinctMetrics,
     rates,
   };
@@ -219,14 +229,12 @@ export async function validateSegment(
   const present = (trait: string) =>
     columns.has(trait) ? `${q(trait)} IS NOT NULL` : `${d.jsonText('traits', trait)} IS NOT NULL`;
   // A child segment's definition is applied to its parent's members: measure coverage there.
-  const parent = workspace.segments.find((x) => x.id === segment)?.parent ?? null;
-  const scope =
-    parent && run.segments.includes(parent)
-      ? d.joinOnAccount([
-          `(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(parent))}) scope`,
-          'accounts',
-        ])
-      : `(SELECT * FROM accounts WHERE created_at <= ${lit(new Date(run.asOf))}) scope`;
+  const scope = scoped
+    ? d.joinOnAccount([
+        `(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(parent))}) scope`,
+        'accounts',
+      ])
+    : `(SELECT * FROM accounts WHERE created_at <= ${lit(new Date(run.asOf))}) scope`;
   const [coverageRow] =
     traits.length === 0
       ? [{}]
@@ -263,10 +271,11 @@ export async function validateSegment(
     share,
   };
 
-  const { substantialSize: minimum, minSegmentSize } = workspace.config.settings;
+  const { minimum, basis } = substantialMinimum(workspace.config.settings, run.accounts);
+  const { minSegmentSize } = workspace.config.settings;
   const substantial: ValidationCard['substantial'] = {
     verdict: members >= minimum ? 'pass' : members >= minSegmentSize ? 'warn' : 'fail',
-    reason: `${members} members; ${minimum} needed for analysis (settings.substantialSize), ${minSegmentSize} at the least`,
+    reason: `${members} members; ${minimum} needed for analysis (${basis}), ${minSegmentSize} at the least (settings.minSegmentSize)`,
     minimum,
   };
   const playbook = ownValue(workspace.config.playbooks, segment);
@@ -320,5 +329,30 @@ export async function validateSegment(
     substantial,
     actionable,
     stability,
+  };
+}
+
+/** Share of the accounts a segment reaches to be substantial when settings do not say. */
+const SUBSTANTIAL_SHARE = 0.05;
+/** Members that are substantial in any world (enough for the card's tests to see an effect). */
+const SUBSTANTIAL_CAP = 300;
+
+/**
+ * Members a segment needs to be substantial: `settings.substantialSize` when set; otherwise
+ * 5% of the run's accounts, at least `minSegmentSize` and at most 300, so a world of 1,000
+ * accounts asks 50 and one of 100,000 asks 300 (a fixed 300 failed every segment of a
+ * small world).
+ */
+export function substantialMinimum(
+  settings: { readonly substantialSize?: number | undefined; readonly minSegmentSize: number },
+  accounts: number,
+): { minimum: number; basis: string } {
+  const { substantialSize, minSegmentSize } = settings;
+  if (substantialSize !== undefined) return { minimum: substantialSize, basis: 'settings.substantialSize' };
+  const share = Math.ceil(accounts * SUBSTANTIAL_SHARE);
+  const minimum = Math.min(SUBSTANTIAL_CAP, Math.max(minSegmentSize, share));
+  return {
+    minimum,
+    basis: `5% of ${accounts.toLocaleString('en-US')} accounts, between settings.minSegmentSize and ${SUBSTANTIAL_CAP}; set settings.substantialSize to fix it`,
   };
 }

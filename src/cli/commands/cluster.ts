@@ -1,11 +1,12 @@
 import { StrataError } from '../../errors.js';
 import { clusterAccounts } from '../../ml/cluster.js';
+import { TRANSFORM_CHOICES, type TransformChoice } from '../../ml/metric-transform.js';
 import { type SavedClusters, saveModel } from '../../workspace/model-files.js';
 import { numberOption } from '../options.js';
 import { count, formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from './run.js';
 
-/** `strata cluster --metrics a,b,c [--k N | --k-max N] [--seed N] [--save name]`. */
+/** `strata cluster --metrics a,b,c [--transform auto|none|log|cap] [--k N | --k-max N] [--seed N] [--save name]`. */
 export async function runCluster(
   options: {
     workspace: string;
@@ -13,6 +14,7 @@ export async function runCluster(
     k?: string;
     kMax?: string;
     seed?: string;
+    transform?: string;
     asOf?: string;
     save?: string;
   },
@@ -27,6 +29,12 @@ export async function runCluster(
   const k = numberOption('--k', options.k, { whole: true, min: 0 });
   const kMax = numberOption('--k-max', options.kMax, { whole: true, min: 0 });
   const seed = numberOption('--seed', options.seed, { whole: true, min: 0 });
+  const transform = options.transform ?? 'auto';
+  if (!(TRANSFORM_CHOICES as readonly string[]).includes(transform))
+    throw new StrataError(
+      'invalid_argument',
+      `--transform ${transform}: expected one of ${TRANSFORM_CHOICES.join(', ')}`,
+    );
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await clusterAccounts(store, workspace, {
@@ -35,6 +43,7 @@ export async function runCluster(
       ...(k !== undefined ? { k } : {}),
       ...(kMax !== undefined ? { kMax } : {}),
       ...(seed !== undefined ? { seed } : {}),
+      transform: transform as TransformChoice,
     });
     const { scorer, ...shown } = report;
     const saved = options.save
@@ -42,7 +51,13 @@ export async function runCluster(
           name: options.save,
           kind: 'clusters',
           scorer,
-          training: { asOf: report.asOf, metrics: report.metrics, seed: seed ?? 42, k: report.k },
+          training: {
+            asOf: report.asOf,
+            metrics: report.metrics,
+            seed: seed ?? 42,
+            k: report.k,
+            transform: report.transform,
+          },
           report: shown,
         })
       : undefined;
@@ -52,13 +67,28 @@ export async function runCluster(
     output.result(result, () =>
       [
         `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${report.silhouette.toFixed(3)})`,
+        '',
+        `metrics before standardising (--transform ${report.transform}):`,
+        ...report.transforms.map((t) => `  ${t.metric}: ${t.description}`),
         ...(report.curve.length > 0
           ? [
               '',
               formatTable(
-                ['k', 'inertia', 'silhouette'],
-                report.curve.map((c) => [c.k, Number(c.inertia.toFixed(1)), Number(c.silhouette.toFixed(3))]),
+                ['k', 'inertia', 'silhouette', 'smallest cluster'],
+                report.curve.map((c) => [
+                  c.k,
+                  Number(c.inertia.toFixed(1)),
+                  Number(c.silhouette.toFixed(3)),
+                  `${c.smallest.accounts}${c.rejected ? ' (rejected)' : ''}`,
+                ]),
               ),
+            ]
+          : []),
+        ...(report.rejected.length > 0
+          ? [
+              '',
+              `clusters must hold ${count(report.minClusterSize)} accounts at least (settings.minSegmentSize or 2% of the accounts, the larger):`,
+              ...report.rejected.map((line) => `  ${line}`),
             ]
           : []),
         '',

@@ -43,6 +43,7 @@ export async function commandTime(
   const at = parseAsOf(given);
   const clock = await (purpose === 'read' ? readClock : runClock)(store, workspace, at);
   output.say(`as of ${describeClock(clock)}`);
+  output.useClock(clock);
   const stale = await staleDataWarning(store, workspace, clock);
   if (stale) output.warn(stale);
   return clock.at;
@@ -171,17 +172,21 @@ export async function runPlan(
   options: { workspace: string; asOf?: string; horizon?: string },
   output: Output,
 ) {
-  const asOf = parseAsOf(options.asOf);
+  const given = parseAsOf(options.asOf);
   const days = horizonDays(options.horizon);
   const result = await withWorkspace(options.workspace, async (store, workspace) => {
+    // The time `strata run` would use, so a plan and the run after it agree.
+    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
     const plan = await planWorkspace(store, workspace, asOf);
-    return asOf
+    return given
       ? { ...plan, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
       : plan;
   });
   output.result(result, () =>
     [
-      `plan against run ${result.againstRunId}, both as of ${result.asOf} (nothing written)`,
+      result.asOf === result.againstAsOf
+        ? `plan against run ${result.againstRunId}, both as of ${result.asOf} (nothing written)`
+        : `plan as of ${result.asOf} against run ${result.againstRunId} as of ${result.againstAsOf}: changes include the data since (nothing written)`,
       '',
       formatTable(
         ['segment', 'status', 'added', 'removed', 'unchanged'],

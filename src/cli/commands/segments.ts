@@ -30,9 +30,12 @@ export async function runSegmentsList(options: { workspace: string; run?: string
       accounts: run === null ? null : (ownValue(run.sizes.segments, s.id) ?? null),
       playbook: hasOwnKey(workspace.config.playbooks, s.id),
     }));
-    output.result({ runId, segments: rows }, () =>
+    const asOf = run?.asOf ?? null;
+    output.result({ runId, asOf, segments: rows }, () =>
       [
-        runId === null ? "no runs yet: sizes appear after 'strata run'" : `sizes from run ${runId}`,
+        runId === null
+          ? "no runs yet: sizes appear after 'strata run'"
+          : `sizes from run ${runId} as of ${asOf}`,
         '',
         formatTable(
           ['segment', 'framework', 'parent', 'accounts', 'playbook'],
@@ -95,9 +98,9 @@ export async function runSegmentsMembers(
       ...(options.search ? { search: options.search } : {}),
     });
     const metricNames = run.metrics;
-    output.result({ runId, segment: id, ...page }, () =>
+    output.result({ runId, asOf: run.asOf, segment: id, ...page }, () =>
       [
-        `${count(page.total)} accounts in '${id}' (run ${runId}); showing ${page.members.length} from ${options.offset}`,
+        `${count(page.total)} accounts in '${id}' (run ${runId} as of ${run.asOf}); showing ${page.members.length} from ${options.offset}`,
         '',
         formatTable(
           ['account', 'name', 'plan', 'mrr', ...metricNames],
@@ -114,7 +117,6 @@ export async function runSegmentsMembers(
   });
 }
 
-/** `strata history <account>`: the account's segments run by run, with entries and exits. */
 /** `strata transitions [--from RUN --to RUN]`: entered / exited per segment and flows between primary segments. */
 export async function runTransitions(
   options: { workspace: string; from?: string; to?: string },
@@ -130,9 +132,10 @@ export async function runTransitions(
     const [from, to] = [fromRun.runId, toRun.runId];
     const { segments } = await compareSnapshots(store, fromRun, toRun);
     const flows = await schemeFlows(store, fromRun, toRun);
-    output.result({ from, to, segments, flows }, () =>
+    const [fromAsOf, toAsOf] = [fromRun.asOf, toRun.asOf];
+    output.result({ from, to, fromAsOf, toAsOf, segments, flows }, () =>
       [
-        `run ${from} -> run ${to}`,
+        `run ${from} (as of ${fromAsOf}) -> run ${to} (as of ${toAsOf})`,
         '',
         formatTable(
           ['segment', 'before', 'after', 'entered', 'exited'],
@@ -154,9 +157,9 @@ export async function runSegmentsOverlap(options: { workspace: string; run?: str
     const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
     const runId = run.runId;
     const pairs = (await overlaps(store, run)).sort((x, y) => y.jaccard - x.jaccard);
-    output.result({ runId, pairs }, () =>
+    output.result({ runId, asOf: run.asOf, pairs }, () =>
       [
-        `segments sharing accounts in run ${runId}, most similar first`,
+        `segments sharing accounts in run ${runId} as of ${run.asOf}, most similar first`,
         '',
         formatTable(
           ['segment', 'segment', 'shared', 'jaccard'],

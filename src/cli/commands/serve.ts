@@ -4,7 +4,16 @@ import { DEFAULT_CONNECTION_LIMITS } from '../../server/connection-limits.js';
 import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
 import { openStore } from '../../store/open-store.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
-import type { Output } from '../output.js';
+import { machineRefusal, type Output } from '../output.js';
+import { runRelayedCommand } from '../relay-host.js';
+import {
+  loopbackUrl,
+  markerFile,
+  newRelayToken,
+  removeMarker,
+  STRATA_VERSION,
+  writeMarker,
+} from '../server-marker.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -115,9 +124,20 @@ export async function runServe(
   const trustProxy = options.trustProxy === undefined ? undefined : parseTrustProxy(options.trustProxy);
   const workspace = loadWorkspace(options.workspace);
   const store = await openStore(workspace);
+  // DuckDB lets one process write its file, so other strata commands on this workspace are
+  // sent here and run on this store (relay-client.ts); ClickHouse takes any number of clients.
+  const token = workspace.config.store.engine === 'duckdb' ? newRelayToken() : undefined;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
+      ...(token === undefined
+        ? {}
+        : {
+            cliRelay: {
+              token,
+              run: (command, emit) => runRelayedCommand(command, store, emit),
+            },
+          }),
       workspace,
       store,
       port,
@@ -132,6 +152,20 @@ export async function runServe(
     await store.close();
     throw error;
   }
+  if (token !== undefined) {
+    const marker = { pid: process.pid, url: loopbackUrl(server.url), token, version: STRATA_VERSION };
+    try {
+      writeMarker(workspace.dir, marker);
+    } catch (error) {
+      // Without it the CLI could not reach this server: stop rather than serve half.
+      await server.stop().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw machineRefusal(error, 'write', markerFile(workspace.dir)) ?? error;
+    }
+  }
+  const forgetMarker = () => {
+    if (token !== undefined) removeMarker(workspace.dir, token);
+  };
   output.result({ url: server.url, dashboard: server.dashboardUrl, store: store.location }, () =>
     [
       `strata serve: ${server.url} (store ${store.location})`,
@@ -147,6 +181,7 @@ export async function runServe(
   // Stopping applies what is logged first. It cannot be kept from exiting: a second signal,
   // or the deadline, exits at once, which loses nothing (the next start applies the log).
   const now = (why: string) => () => {
+    forgetMarker();
     process.stderr.write(
       `strata serve: ${why}; stopped without applying the rest of the log (the next start applies it)\n`,
     );
@@ -159,6 +194,8 @@ export async function runServe(
   try {
     ({ unapplied } = await server.stop());
   } finally {
+    // Gone before the store is let go: a command from now on opens the file itself.
+    forgetMarker();
     await store.close().catch(() => undefined);
     clearTimeout(deadline);
   }

@@ -143,6 +143,8 @@ export const clickhouseDialect: Dialect = (() => {
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: (text) => `toFloat64OrNull(${text})`,
+    // log() is the natural logarithm in ClickHouse (ln is only an alias in later versions).
+    naturalLog: (number) => `log(${number})`,
     // No window functions: count the rows of each distinct value (in the pool), sort those
     // (value, count) pairs in an array; a value's ties run from the running count before it
     // plus 1 to the running count s with it, mean (2s - k + 1) / 2. Join the positions back

@@ -69,6 +69,8 @@ export const duckdbDialect: Dialect = {
   md5Bucket: (text) => `CAST('0x' || substr(md5(${text}), 1, 8) AS UBIGINT)`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
+  // log() is base 10 in DuckDB.
+  naturalLog: (number) => `ln(${number})`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,
   // A struct is not NULL when its field is, so arg_max keeps a row whose value was cleared.
   latestIf: (value, by, condition) => `arg_max({'v': ${value}}, ${by}) FILTER (WHERE ${condition})`,
