@@ -164,8 +164,9 @@ export async function accountTimeline(store: Store, workspace: Workspace, accoun
 /**
  * Who entered and left `segment` in the runs as of `since` or later (all runs without it),
  * newest run first, a page at a time, each with its run, as-of time, definition version and why.
- * A window (`30d`) counts back from the one clock's read time (the latest run's), not from
- * the machine's: on a world whose data ended weeks ago, "the last 30 days" are its last 30.
+ * A window (`30d`) is the runs of the 30 days up to the one clock's read time (the latest
+ * run's), not the machine's, and like a metric's window it leaves out its start: runs 30 days
+ * apart (the demo's) are not both in the last 30 days.
  */
 export async function segmentChanges(
   store: Store,
@@ -180,10 +181,16 @@ export async function segmentChanges(
     throw new StrataError('unknown_segment', `unknown segment '${segment}'${didYouMean(segment, known)}`);
   const clock = await readClock(store, workspace);
   const since = options.since === undefined ? undefined : resolveSince(options.since, clock);
-  const runs = all.filter((r) => since === undefined || Date.parse(r.asOf) >= since.getTime());
+  const window = options.since !== undefined && 'days' in options.since ? options.since.days : null;
+  const runs = all.filter((r) => {
+    const at = Date.parse(r.asOf);
+    return since === undefined || at > since.getTime() || (window === null && at === since.getTime());
+  });
   const empty = {
     segment,
     since: since?.toISOString() ?? null,
+    /** Days of a window (runs after `since`), or null (runs at `since` or after). */
+    windowDays: window,
     clock: { at: clock.at.toISOString(), source: clock.source },
     total: 0,
     changes: [],

@@ -234,7 +234,7 @@ export function openApiDocument(version: string) {
           query(
             'since',
             { type: 'string' },
-            `Only runs as of this time or later: ${ISO}, or ${WINDOW} back from the latest run's time (the answer gives since, resolved, and clock)`,
+            `Only runs as of this time or later: ${ISO}; or ${WINDOW}: the runs of that many days up to the latest run's time, after its start (the answer gives since, resolved, windowDays and clock)`,
           ),
           query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'Page size'),
           query('offset', { type: 'integer', minimum: 0, default: 0 }, 'First row'),

@@ -19,16 +19,19 @@ import { waitFor } from '../helpers/wait-for.js';
  *   at the data's end 06-01T12:00: a1 3 (all three), a2 0;
  *   at 2024-05-26: a1 2 (05-20, 05-25);   at 2024-07-01: a1 1 (06-01 only).
  * The wall clock gave 0 for everyone. active = sessions_30d >= 2.
- * Runs: 1 as of 2024-04-20 (a2 has 04-10 and 04-15: in; a1 out), so 1 change (a2 entered);
+ * Runs: 1 as of 2024-05-02T12:00, exactly 30 days before the end (a2 has 04-10 and 04-15:
+ *       in; a1 none: out), so 1 change (a2 entered);
  *       2 as of 2024-06-01T12:00 (a1 entered, a2 exited): 2 changes.
- * since=30d from the latest run's time is 2024-05-02T12:00: run 2 only, 2 changes;
- * since=60d is 2024-04-02T12:00: both runs, 3. From the wall clock both were 0.
+ * since=30d: the 30 days up to the latest run's time, after 2024-05-02T12:00 (a window leaves
+ * out its start, as sessions_30d does): run 2 only, 2 changes; since=60d (after 04-02T12:00):
+ * both runs, 3; since=2024-05-02T12:00Z (a time: at it or later): 3. From the wall clock: 0.
  * Stale: settings.staleAfter 2d; at 2024-07-01 the latest data is 29.5 days behind.
  */
 const END = '2024-06-01T12:00:00.000Z';
 
 /** The fields of the answers read here. */
 interface Answer {
+  readonly windowDays?: number | null;
   readonly asOf?: string;
   readonly clock?: { at: string; source: string };
   readonly warnings: { code: string; level: string; message: string }[];
@@ -130,7 +133,7 @@ describe('the one clock in the API and the CLI', () => {
 
   it("a profile after runs is the latest run's, said as such", async () => {
     const workspace = loadWorkspace(dir);
-    await runWorkspace(store, workspace, new Date('2024-04-20T00:00:00Z'));
+    await runWorkspace(store, workspace, new Date('2024-05-02T12:00:00Z'));
     await runWorkspace(store, workspace, new Date(END));
     // The profile view notices a new run within a second.
     await waitFor(async () => (await get('/v1/accounts/a1')).body.run?.runId === 2, 'run 2 in profiles');
@@ -153,11 +156,14 @@ describe('the one clock in the API and the CLI', () => {
     const changes = await get('/v1/segments/active/changes?since=30d');
     expect(changes.body).toMatchObject({
       since: '2024-05-02T12:00:00.000Z',
+      windowDays: 30,
       clock: { at: END, source: 'latest run' },
       total: 2,
     });
     const wider = await get('/v1/segments/active/changes?since=60d');
     expect([wider.body.since, wider.body.total]).toEqual(['2024-04-02T12:00:00.000Z', 3]);
+    const at = await get('/v1/segments/active/changes?since=2024-05-02T12:00:00Z');
+    expect([at.body.since, at.body.windowDays, at.body.total]).toEqual(['2024-05-02T12:00:00.000Z', null, 3]);
     const badSince = await get('/v1/segments/active/changes?since=30x');
     expect([badSince.status, badSince.body.field]).toEqual([400, 'since']);
     expect(badSince.body.message).toContain('or a window such as 30d, 12w, 6m or 1y');
@@ -192,6 +198,6 @@ describe('the one clock in the API and the CLI', () => {
     expect(text).toContain(
       `--since 30d: 2024-05-02T12:00:00.000Z, 30 days before ${END} (the latest run's time)`,
     );
-    expect(text).toContain('active: 2 entries and exits in runs as of 2024-05-02T12:00:00.000Z or later');
+    expect(text).toContain('active: 2 entries and exits in runs after 2024-05-02T12:00:00.000Z');
   });
 });

@@ -87,7 +87,7 @@ export async function runSegmentChanges(
       );
     output.result(page, () =>
       [
-        `${segment}: ${page.total} entries and exits${page.since ? ` in runs as of ${page.since} or later` : ''}${
+        `${segment}: ${page.total} entries and exits${page.since ? ` in runs ${page.windowDays === null ? 'as of' : 'after'} ${page.since}${page.windowDays === null ? ' or later' : ''}` : ''}${
           page.total > page.changes.length ? ` (${offset + 1}-${offset + page.changes.length} shown)` : ''
         }`,
         formatTable(
