@@ -247,7 +247,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
     .argument('<id>', 'segment id')
     .option(
       '--since <time>',
-      'only runs as of this ISO date or time or later, or a window back from now (30d)',
+      "only runs as of this ISO date or time or later, or a window: the runs of that many days up to the latest run's time (30d)",
     )
     .option('--limit <n>', 'page size', '100')
     .option('--offset <n>', 'first row', '0')

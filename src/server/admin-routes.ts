@@ -4,7 +4,7 @@ import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
 import { hasOwnKey } from '../own-key.js';
-import { invalidInput } from './answers.js';
+import { invalidInput, TimeParam } from './answers.js';
 
 /**
  * Admin routes (admin keys): the webhook deliveries, replaying dead ones while the server
@@ -20,7 +20,8 @@ const Deliveries = z.object({
 const Replay = z.object({
   ids: z.array(z.string().min(1)).optional(),
   webhook: z.string().min(1).optional(),
-  since: z.string().datetime({ offset: true }).optional(),
+  // As the CLI's `webhooks replay --since`: an ISO date or time (2024-05-01 too).
+  since: TimeParam.optional(),
   delivered: z.boolean().optional(),
 });
 
@@ -50,7 +51,7 @@ export function registerAdminRoutes(
     if (!body.success) return invalidInput(reply, request, body.error, 'invalid_request');
     const { since, ...rest } = body.data;
     const replayed = await options.activation.replay(
-      { ...rest, ...(since ? { since: Date.parse(since) } : {}) },
+      { ...rest, ...(since ? { since: since.getTime() } : {}) },
       Date.now(),
     );
     void options.webhooks.deliverDue();

@@ -1,8 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, strataBin } from '../helpers/run-cli.js';
 import { serveProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -155,6 +155,19 @@ describe("a new user's first hour on the demo", () => {
     } finally {
       await stop(child);
     }
+  });
+
+  it('stops quietly when the reader of its output stops early (| head -1)', () => {
+    const piped = spawnSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "${strataBin()}" segments members smb -w "${ws}" --limit 100000 | head -1`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(piped.stdout).toMatch(/^[\d,]+ accounts in 'smb'/);
+    expect(piped.stderr).toBe('');
   });
 
   it('plans an edit and runs it with the same counts', () => {

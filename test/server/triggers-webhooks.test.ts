@@ -164,6 +164,10 @@ webhooks:
     expect(deadList.deliveries).toHaveLength(3);
     expect(deadList.deliveries.every((d) => d.attempts === 3 && d.lastError === 'HTTP 500')).toBe(true);
     fixed = true;
+    // `since` takes what the CLI's --since takes: a date alone too (none of them is that late).
+    expect(await send('/v1/admin/webhooks/replay', { webhook: 'broken', since: '2100-01-01' })).toEqual({
+      replayed: 0,
+    });
     expect(await send('/v1/admin/webhooks/replay', { webhook: 'broken' })).toEqual({ replayed: 3 });
     await waitFor(
       () => broken.received.filter((r) => r.attempt === 1).length === 6,

@@ -3,8 +3,8 @@ import { describeClock, readClock, runClock, staleDataWarning } from '../../engi
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
+import { parseTimeOption } from '../../engine/time-arguments.js';
 import { StrataError } from '../../errors.js';
-import { parseInstant } from '../../ingest/instant.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { parseWindowDays } from '../../workspace/duration.js';
@@ -17,16 +17,8 @@ import { createProgress } from '../progress.js';
  * ingestion API reads it (src/ingest/instant.ts; UTC when no offset is given). JavaScript's
  * `new Date` would take '1' for the year 2001 and February 30 for March 1.
  */
-export function parseAsOf(text: string | undefined, option = '--as-of'): Date | undefined {
-  if (text === undefined) return undefined;
-  const micros = parseInstant(text);
-  if (micros === null)
-    throw new StrataError(
-      'invalid_argument',
-      `${option} ${text}: expected an ISO date or time, e.g. 2024-05-01 or 2024-05-01T13:45:00Z`,
-    );
-  return new Date(Math.floor(micros / 1000));
-}
+export const parseAsOf = (text: string | undefined, option = '--as-of'): Date | undefined =>
+  parseTimeOption(option, text);
 
 /**
  * The time of a command by the one-clock rule (src/engine/clock.ts): `given` (--as-of),
