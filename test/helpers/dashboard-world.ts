@@ -10,7 +10,8 @@ import { runCli } from './run-cli.js';
 
 /*
  * The dashboard's world (test/web/dashboard.test.ts, accessibility.test.ts): a generated
- * world of 600 accounts with a funnel, two runs (2026-09-30 and 2026-10-31), an A/B test
+ * world of 600 accounts with a funnel, two runs (the last seconds of 2026-09-30 and of 2026-10-31,
+ * where the world's data ends, so a plan with nothing edited changes nothing), an A/B test
  * "welcome" on paying, a churn model and a saved clustering "usage" (k = 3), so that every
  * page of the dashboard has something to show.
  */
@@ -30,11 +31,12 @@ async function build(dir: string): Promise<void> {
     `${saasWorkspaceYaml(sources)}\nfunnels:\n  activation: { steps: [session_start, dashboard_created, report_exported], within: 30d }\n`,
   );
   cli(['import', '-w', dir, '--json']);
-  for (const asOf of ['2026-09-30', '2026-10-31']) cli(['run', '-w', dir, '--as-of', asOf, '--json']);
+  for (const asOf of ['2026-09-30T23:59:59Z', '2026-10-31T23:59:59Z'])
+    cli(['run', '-w', dir, '--as-of', asOf, '--json']);
   cli(['ab', 'create', 'welcome', '--segment', 'paying', '-w', dir, '--json']);
   cli(['predict', 'train', '--label', 'churned', '-w', dir, '--json']);
   const clustered = ['cluster', '--metrics', 'sessions_30d,adoption,mrr', '--k', '3', '--save', 'usage'];
-  cli([...clustered, '--as-of', '2026-10-31', '-w', dir, '--json']);
+  cli([...clustered, '-w', dir, '--json']);
 }
 
 /** The world in `dir` (built once per version of the code, then copied: helpers/fixture-cache.ts); the store stays open. */
