@@ -35,7 +35,7 @@ export interface WorldSummary {
 }
 
 /** Accounts per scale; each lands near 100 events per account (S ~100k, M ~10M, L ~100M events). */
-export const SCALE_ACCOUNTS: Readonly<Record<Scale, number>> = { S: 1_000, M: 100_000, L: 1_000_000 };
+export const SCALE_ACCOUNTS: Readonly<Record<Scale, number>> = { S: 2_000, M: 100_000, L: 1_000_000 };
 /** Accounts simulated between two checkpoints of the writers. */
 const CHUNK_ACCOUNTS = 10_000;
 /** Rows per events part file, and per staged part of the other tables. */
