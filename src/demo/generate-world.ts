@@ -34,7 +34,7 @@ export interface WorldSummary {
   endDate: string;
 }
 
-/** Accounts per scale; each lands near 100 events per account (S ~100k, M ~10M, L ~100M events). */
+/** Accounts per scale; each lands near 100 events per account (S ~200k, M ~10M, L ~100M events). S is large enough for the demo to learn churn from (about 1,000 paying accounts per snapshot). */
 export const SCALE_ACCOUNTS: Readonly<Record<Scale, number>> = { S: 2_000, M: 100_000, L: 1_000_000 };
 /** Accounts simulated between two checkpoints of the writers. */
 const CHUNK_ACCOUNTS = 10_000;
