@@ -62,7 +62,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   program
     .command('generate')
     .description('write a seeded synthetic B2B SaaS world (Parquet files and ground truth)')
-    .addOption(new Option('--scale <scale>', 'S = 1k accounts, M = 100k, L = 1M').default('S'))
+    .addOption(new Option('--scale <scale>', 'S = 2k accounts, M = 100k, L = 1M').default('S'))
     .option('--accounts <n>', "number of accounts instead of the scale's (other sizes follow per account)")
     .option('--seed <n>', 'random seed; the same seed gives byte-identical files', '42')
     .requiredOption('--out <dir>', 'output folder', path)
@@ -118,7 +118,7 @@ export function createProgram(settings: ProgramSettings = {}): Command {
   program
     .command('demo')
     .description('generate a demo world, create a workspace for it, and import it')
-    .option('--scale <scale>', 'S = 1k accounts, M = 100k, L = 1M', 'S')
+    .option('--scale <scale>', 'S = 2k accounts, M = 100k, L = 1M', 'S')
     .option('--seed <n>', 'random seed', '42')
     .action(
       action(async (o) => {

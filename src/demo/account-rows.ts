@@ -81,6 +81,9 @@ export function emitAccountRows(p: Profile, life: Lifecycle, users: readonly Use
     prevMrr = q.mrr;
   }
   if (life.churnAt !== null) trait('mrr', '0', life.churnAt, 'billing');
+  // The billing term is chosen at the first payment and kept: with its history, a model
+  // trained on past snapshots may use it (a trait without history would leak the present).
+  if (life.paidAt !== null && life.billing !== null) trait('billing', life.billing, life.paidAt, 'billing');
 
   // Head count: first seen at signup, refreshed by enrichment until it reaches today's value.
   trait('employees', String(p.employeesAtSignup), p.createdAt, 'enrichment');

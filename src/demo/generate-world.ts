@@ -34,8 +34,8 @@ export interface WorldSummary {
   endDate: string;
 }
 
-/** Accounts per scale; each lands near 100 events per account (S ~100k, M ~10M, L ~100M events). */
-export const SCALE_ACCOUNTS: Readonly<Record<Scale, number>> = { S: 1_000, M: 100_000, L: 1_000_000 };
+/** Accounts per scale; each lands near 100 events per account (S ~200k, M ~10M, L ~100M events). S is large enough for the demo to learn churn from (about 1,000 paying accounts per snapshot). */
+export const SCALE_ACCOUNTS: Readonly<Record<Scale, number>> = { S: 2_000, M: 100_000, L: 1_000_000 };
 /** Accounts simulated between two checkpoints of the writers. */
 const CHUNK_ACCOUNTS = 10_000;
 /** Rows per events part file, and per staged part of the other tables. */

@@ -21,34 +21,49 @@ import {
 import type { Cause, Lifecycle, Period, Profile } from './story.js';
 
 /** Monthly churn probability of a paying account with no risk cause. */
-const BASE_HAZARD = 0.0095;
+const BASE_HAZARD = 0.0012;
 /** Hazard multiplier of each cause once it is in effect. */
 const HAZARD: Readonly<Record<Cause, number>> = {
-  falling_usage: 8,
-  unresolved_tickets: 2.4,
-  detractor_nps: 2.4,
+  falling_usage: 60,
+  unresolved_tickets: 4,
+  detractor_nps: 4,
   small_size: 1.7,
-  low_adoption: 1.8,
+  low_adoption: 3,
   month_to_month: 1.5,
 };
-/** Share of paying accounts that develop each episodic cause some time after paying. */
+/**
+ * Mean days from ONSET_MIN_DAYS after payment to the start of each episodic cause. The wait is
+ * exponential (memoryless), so a customer is as likely to run into trouble in any month of its
+ * life and the churn rate holds steady over the calendar, as a model trained on past months
+ * needs: about 30% of customers see their usage fall within two years, 20% each the others.
+ */
 const EPISODIC: readonly (readonly [Cause, number])[] = [
-  ['falling_usage', 0.2],
-  ['unresolved_tickets', 0.15],
-  ['detractor_nps', 0.16],
+  ['falling_usage', 900],
+  ['unresolved_tickets', 3000],
+  ['detractor_nps', 3000],
 ];
-/** Falling usage raises the hazard only once the decline is plain to the customer (about two months in). */
-const FALLING_LAG_MS = 60 * DAY_MS;
+/**
+ * Days from a cause's onset until it raises the hazard: customers leave after trouble has
+ * lasted a while (usage fading for a quarter, tickets unresolved or a bad survey answer for a
+ * month), so its marks are in the data before the churn, as a model needs them to be.
+ */
+const LAG_DAYS: Readonly<Record<Cause, number>> = {
+  falling_usage: 75,
+  unresolved_tickets: 30,
+  detractor_nps: 30,
+  small_size: 0,
+  low_adoption: 0,
+  month_to_month: 0,
+};
 const SMALL_SIZE_EMPLOYEES = 20;
-/** How long after payment an episodic cause may start (days). */
+/** The earliest an episodic cause starts after payment (days). */
 const ONSET_MIN_DAYS = 45;
-const ONSET_MAX_DAYS = 900;
 /** Mean days until a never-paying account loses interest entirely. */
 const FREE_INTEREST_DAYS = 75;
 
 /** When a cause starts to raise the churn hazard. */
 function effectiveFrom(cause: Cause, onset: number): number {
-  return cause === 'falling_usage' ? onset + FALLING_LAG_MS : onset;
+  return onset + LAG_DAYS[cause] * DAY_MS;
 }
 
 /** The plan a company of this size trials and buys. */
@@ -110,7 +125,9 @@ export function drawLifecycle(rng: Rng, p: Profile): Lifecycle {
   const periods: Period[] = [];
   const causes = new Map<Cause, number>();
 
-  const tookTrial = rng.bool(clamp(0.73 + 0.04 * sizeLift, 0.55, 0.88));
+  // Most signups are companies evaluating in earnest (a B2B product, sold to teams): most
+  // take the trial and most of those who finish it buy, so most accounts end up customers.
+  const tookTrial = rng.bool(clamp(0.9 + 0.03 * sizeLift, 0.8, 0.97));
   const plan0 = choosePlan(rng, size);
   if (!tookTrial) {
     periods.push(freePeriod(p.createdAt));
@@ -124,8 +141,8 @@ export function drawLifecycle(rng: Rng, p: Profile): Lifecycle {
   );
   const trialDue = trialStart + TRIAL_DAYS * DAY_MS;
   // Engaged trials finish; engaged, larger finishers pay.
-  const completes = rng.bool(clamp(0.56 * propensity ** 0.35, 0.15, 0.92));
-  const pays = completes && rng.bool(clamp(0.61 + 0.06 * sizeLift, 0.4, 0.88));
+  const completes = rng.bool(clamp(0.85 * propensity ** 0.35, 0.3, 0.97));
+  const pays = completes && rng.bool(clamp(0.92 + 0.04 * sizeLift, 0.8, 0.98));
   const abandonAt = completes ? trialDue : wholeSeconds(trialStart + rng.uniform(1, TRIAL_DAYS - 1) * DAY_MS);
   const paidAt = pays ? wholeSeconds(trialDue + rng.uniform(0, 3 * DAY_MS)) : null;
   const trialRow: Period = {
@@ -182,8 +199,8 @@ export function drawLifecycle(rng: Rng, p: Profile): Lifecycle {
   if (size < SMALL_SIZE_EMPLOYEES) causes.set('small_size', paidAt);
   if (billing === 'monthly') causes.set('month_to_month', paidAt);
   if (rng.bool(size < SMALL_SIZE_EMPLOYEES ? 0.28 : 0.18)) causes.set('low_adoption', paidAt);
-  for (const [cause, share] of EPISODIC) {
-    if (rng.bool(share)) causes.set(cause, paidAt + rng.uniform(ONSET_MIN_DAYS, ONSET_MAX_DAYS) * DAY_MS);
+  for (const [cause, meanDays] of EPISODIC) {
+    causes.set(cause, paidAt + (ONSET_MIN_DAYS + rng.exponential(meanDays)) * DAY_MS);
   }
   const paidAdoption = drawAdoption(rng, paidAt, plan0, causes.has('low_adoption'), true);
   // Low adopters drop what they tried in the trial; others keep it and add more.

@@ -22,13 +22,13 @@ import { causeActive, type Lifecycle, type Profile, type User } from './story.js
 import { eventProperties, FEATURE_SLOT, milestoneEvents, SESSION_SLOT } from './usage-properties.js';
 
 /** Events per week of a median account with one user; calibrated so S/M/L land near 100 events per account. */
-const WEEKLY_RATE = 0.8;
+const WEEKLY_RATE = 0.36;
 /** Usage grows sub-linearly with users: big accounts have many light users. */
 const USER_EXPONENT = 0.6;
 const TRIAL_BOOST = 1.6;
 const FREE_LEVEL = 0.45;
 const FREE_DECAY_MS = 30 * DAY_MS;
-const FALLING_DECAY_MS = 45 * DAY_MS;
+const FALLING_DECAY_MS = 30 * DAY_MS;
 const FALLING_FLOOR = 0.02;
 /** Share of api_call events made by an API token rather than a person (user_id NULL). */
 const API_TOKEN_SHARE = 0.7;

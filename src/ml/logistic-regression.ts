@@ -456,15 +456,39 @@ export function fitLogistic(
     for (let j = 0; j < p; j++) hessian[j * m + j] = (hessian[j * m + j] as number) + l2;
     return { gradient, factor: cholesky(hessian, m) };
   };
-  /** Moves beta by one Newton step; returns the largest change. */
-  const step = (gradient: Float64Array, factor: Float64Array) => {
-    const delta = solveCholesky(factor, gradient, m);
-    let largest = 0;
-    for (let j = 0; j < m; j++) {
-      beta[j] = (beta[j] as number) - (delta[j] as number);
-      largest = Math.max(largest, Math.abs(delta[j] as number));
+  /** The penalised negative log-likelihood at beta over `rows` (log(1 + e^eta) - y eta, stably). */
+  const loss = (rows: Rows) => {
+    let total = 0;
+    for (let r = 0; r < rows.count; r++) {
+      const i = rows.stride === 1 ? r : Math.floor(r * rows.stride);
+      let eta = beta[p] as number;
+      for (let j = 0; j < p; j++) eta += (beta[j] as number) * (z[i * p + j] as number);
+      const softplus = eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta));
+      total += (softplus - (labels[i] as number) * eta) * rows.scale;
     }
-    return largest;
+    for (let j = 0; j < p; j++) total += 0.5 * l2 * (beta[j] as number) ** 2;
+    return total;
+  };
+  /**
+   * Moves beta by one Newton step, halved until the loss over `rows` does not rise: a full
+   * step may overshoot far from the optimum, or under a sample's Hessian that missed rows far
+   * out along some feature (then the loss rises and the fit would run away). Returns the
+   * largest change and the loss where beta stops.
+   */
+  const step = (gradient: Float64Array, factor: Float64Array, rows: Rows, from: number) => {
+    const delta = solveCholesky(factor, gradient, m);
+    const start = beta.slice();
+    let t = 1;
+    let reached = from;
+    for (let halvings = 0; ; halvings++, t /= 2) {
+      for (let j = 0; j < m; j++) beta[j] = (start[j] as number) - t * (delta[j] as number);
+      reached = loss(rows);
+      // Near the optimum a step changes the loss by less than its rounding: not a rise.
+      if (reached <= from + 1e-12 * Math.abs(from) || halvings === 30) break;
+    }
+    let largest = 0;
+    for (let j = 0; j < m; j++) largest = Math.max(largest, Math.abs(t * (delta[j] as number)));
+    return { largest, reached };
   };
   let iterations = 0;
   let factor: Float64Array = new Float64Array(0);
@@ -480,11 +504,12 @@ export function fitLogistic(
       // Past the samples, the last sample's Hessian steers (an exact one when the steps slow).
       let exact = size < n || levels.length === 1;
       let previous = Number.POSITIVE_INFINITY;
+      let current = loss(rows);
       for (let largest = previous; iterations < maxIterations && largest >= enough; ) {
         const next = derivatives(rows, exact);
         if (next.factor) factor = next.factor;
         iterations++;
-        largest = step(next.gradient, factor);
+        ({ largest, reached: current } = step(next.gradient, factor, rows, current));
         exact = size < n || levels.length === 1 || (largest > previous / 4 && largest > 1e3 * tolerance);
         previous = largest;
       }

@@ -4,9 +4,14 @@ import type { TableName } from '../model/tables.js';
  * The strata.yaml that `strata init --template saas` and `strata demo` write: store,
  * sources, and a starter language that covers the frameworks SaaS teams segment by
  * (firmographic, behavioral, value, needs, lifecycle) plus the customer-success scheme
- * Strategic / Growth / Stable / At-Risk. Event names are those of the demo world.
+ * Strategic / Growth / Stable / At-Risk. Event names are those of the demo world; with
+ * `funnels`, also its trial funnel, whose milestone events (trial_started, ...) are the demo
+ * world's own, so other data would show it empty.
  */
-export function saasWorkspaceYaml(sources: Partial<Record<TableName, string>> = {}): string {
+export function saasWorkspaceYaml(
+  sources: Partial<Record<TableName, string>> = {},
+  options: { readonly funnels?: boolean } = {},
+): string {
   const entries = Object.entries(sources);
   const sourceLines =
     entries.length > 0
@@ -81,7 +86,8 @@ segments:
 
   # Customer success tiers (the cs_tiers scheme gives each paying account one of them).
   at_risk: { parent: paying, where: { any: [ { metric: health, lt: 40 }, { metric: health, dropBy: 20, within: 30d }, { metric: open_tickets, gte: 3 } ] } }
-  strategic: { parent: paying, where: { any: [ { segment: top_revenue }, { segment: enterprise } ] } }
+  # Strategic: large companies whatever they pay now, and top-revenue customers of a year or more.
+  strategic: { parent: paying, where: { any: [ { segment: enterprise }, { all: [ { segment: top_revenue }, { metric: tenure_days, gte: 365 } ] } ] } }
   growth: { parent: paying, where: { any: [ { segment: expansion_ready }, { metric: health, gte: 70 } ] } }
   stable: { parent: paying, where: { metric: health, gte: 40 } }
 
@@ -103,5 +109,13 @@ playbooks:
             successMetrics: [mrr_change_90d, adoption] }
   stable: { owner: cs, touch: "1:100", cadence: monthly, channels: [email], goal: retain }
   trial: { owner: growth, touch: "1:many", cadence: daily, channels: [in_app, email], goal: convert }
-`;
+${options.funnels ? FUNNELS : ''}`;
 }
+
+/** The demo world's funnels: its trial, step by step, and the first uses after payment. */
+const FUNNELS = `
+# Funnels: where accounts drop out, step by step ('strata analyze funnel NAME').
+funnels:
+  trial_to_paid: { steps: [signup, trial_started, trial_completed, subscription_paid], within: 30d }
+  first_value: { steps: [subscription_paid, dashboard_created, report_exported], within: 60d }
+`;

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import type { AbReport } from '../../src/analytics/abtest/abtest.js';
+import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -39,19 +42,20 @@ describe('strata demo on the S world, end to end', () => {
     }
     const accounts = demo.tables.find((t) => t.table === 'accounts')?.rows ?? 0;
     const events = demo.tables.find((t) => t.table === 'events')?.rows ?? 0;
-    expect(accounts).toBe(1000);
-    expect(events).toBeGreaterThan(70_000);
-    expect(events).toBeLessThan(130_000);
+    expect(accounts).toBe(2000);
+    expect(events).toBeGreaterThan(140_000);
+    expect(events).toBeLessThan(260_000);
     expect(demo.imports.every((i) => i.skipped === 0)).toBe(true);
     // The template's segments ran at the world's end over every account; each scheme partitions them.
-    // Run 1 is a month before the end, so the dashboard has changes and transitions to show.
-    expect(demo.run).toMatchObject({ runId: 2, asOf: '2026-10-31T23:59:59.000Z', accounts: 1000 });
+    // Runs 1 and 2 are two months and one month before the end, so the dashboard has changes
+    // and transitions to show and the A/B test starts inside the data.
+    expect(demo.run).toMatchObject({ runId: 3, asOf: '2026-10-31T23:59:59.000Z', accounts: 2000 });
     const moved = runCli(['transitions', '-w', ws, '--json']).json<{
       from: number;
       to: number;
       segments: { entered: number; exited: number }[];
     }>();
-    expect([moved.from, moved.to]).toEqual([1, 2]);
+    expect([moved.from, moved.to]).toEqual([2, 3]);
     expect(moved.segments.some((m) => m.entered + m.exited > 0)).toBe(true);
     // The dashboard's other examples: a clustering, a churn model and an A/B test, saved in the workspace.
     expect(demo.examples.map((e) => [e.kind, e.name])).toEqual([
@@ -66,12 +70,98 @@ describe('strata demo on the S world, end to end', () => {
       const total = demo.run.schemes
         .filter((s) => s.scheme === scheme)
         .reduce((sum, s) => sum + s.accounts, 0);
-      expect(total, scheme).toBe(1000);
+      expect(total, scheme).toBe(2000);
     }
     // The workspace names the generated files as its sources.
     expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toMatch(
       /events: \{ file: "data\/events\/\*\.parquet" \}/,
     );
+  });
+
+  it('shows results worth showing: a churn model above chance, an A/B test with outcomes, a funnel, RFM over payers', async () => {
+    const json = <T>(args: string[]) => {
+      const run = runCli([...args, '-w', ws, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      return run.json<T>();
+    };
+    // Read back independently of Strata: the generated files, in an in-memory DuckDB.
+    const instance = await DuckDBInstance.create(':memory:');
+    const db = await instance.connect();
+    const count = async (sql: string) => Number((await db.runAndReadAll(sql)).getRowsJS()[0]?.[0]);
+    const data = (file: string) => `read_parquet('${join(ws, 'data', file)}')`;
+    try {
+      // The churn model ranks held-out accounts better than chance (its 95% interval is above
+      // 0.5) and its probabilities beat always saying the base rate, and the demo says so.
+      const { report } = json<{ report: HoldoutReport }>(['predict', 'report', 'churn']);
+      expect(report.verdict).toBe('usable');
+      expect(report.rocAucInterval?.low).toBeGreaterThan(0.5);
+      expect(report.brier).toBeLessThan(report.baselineBrier);
+      expect(report.holdout.positives).toBeGreaterThanOrEqual(30);
+
+      // save_offer was assigned as of run 1 (60 days before the end): its members are run 1's
+      // at_risk members, and each variant's share with a session within 30 days of assignment
+      // is what the event files say.
+      const ab = json<AbReport>([
+        'ab',
+        'report',
+        'save_offer',
+        '--event',
+        'session_start',
+        '--within',
+        '30d',
+      ]);
+      expect(ab.test.createdAt).toBe('2026-09-01T23:59:59.000Z');
+      expect(ab.asOf).toBe('2026-10-31T23:59:59.000Z');
+      const atRisk = json<{ total: number }>([
+        'segments',
+        'members',
+        'at_risk',
+        '--run',
+        '1',
+        '--limit',
+        '1',
+      ]);
+      expect(ab.variants.reduce((sum, v) => sum + v.accounts, 0)).toBe(atRisk.total);
+      const assignments = join(dir, 'save_offer.csv');
+      json(['ab', 'export', 'save_offer', '--out', assignments]);
+      for (const variant of ab.variants) {
+        const active = await count(`SELECT count(DISTINCT a.account_id) FROM read_csv('${assignments}') a
+          JOIN ${data('events/*.parquet')} e ON e.account_id = a.account_id AND e.event = 'session_start'
+            AND e.ts > TIMESTAMP '2026-09-01 23:59:59' AND e.ts <= TIMESTAMP '2026-10-01 23:59:59'
+          WHERE a.variant = '${variant.variant}'`);
+        expect(active, variant.variant).toBeGreaterThan(0);
+        expect(variant.value, variant.variant).toBeCloseTo(active / variant.accounts, 12);
+      }
+
+      // The workspace defines funnels; the trial funnel's first step is every account's signup
+      // and its last every payer (paying comes at most 21 days after signup: a trial starts
+      // within 4 days, lasts 14, and payment follows within 3).
+      const funnel = json<{ overall: { reached: number[] } }>(['analyze', 'funnel', 'trial_to_paid']);
+      const payers = await count(
+        `SELECT count(DISTINCT account_id) FROM ${data('events/*.parquet')} WHERE event = 'subscription_paid'`,
+      );
+      expect(funnel.overall.reached[0]).toBe(2000);
+      expect(funnel.overall.reached[3]).toBe(payers);
+      expect(Math.min(...funnel.overall.reached)).toBeGreaterThan(0);
+
+      // RFM scores the paying accounts, most of them; Champions are a minority of accounts.
+      const rfm = json<{ accounts: number; paying: number; cells: { cell: string; accounts: number }[] }>([
+        'analyze',
+        'rfm',
+      ]);
+      const paying = await count(`SELECT count(*) FROM ${data('accounts.parquet')} WHERE mrr > 0`);
+      expect(rfm.paying).toBe(paying);
+      expect(paying).toBeGreaterThan(rfm.accounts / 2);
+      const champions = rfm.cells.find((c) => c.cell === 'Champions')?.accounts ?? 0;
+      expect(champions).toBeGreaterThan(0);
+      expect(champions).toBeLessThan(0.2 * rfm.accounts);
+
+      // No two of the template's segments have the same members run after run (strategic is not top_revenue).
+      expect(json<{ identical: unknown[] }>(['validate']).identical).toEqual([]);
+    } finally {
+      db.closeSync();
+      instance.closeSync();
+    }
   });
 
   it('is idempotent: a second run reuses the world, duplicates nothing and keeps an edited strata.yaml', () => {
@@ -81,10 +171,10 @@ describe('strata demo on the S world, end to end', () => {
     expect(demo.imports.every((i) => i.inserted === 0 && i.unchanged === i.rowsRead)).toBe(true);
     expect(readFileSync(join(ws, 'strata.yaml'), 'utf8')).toBe(edited);
     expect(demo.examples).toEqual([]);
-    expect(demo.run.runId).toBe(3);
+    expect(demo.run.runId).toBe(4);
     expect(existsSync(join(ws, 'models', 'churn', 'v2.json'))).toBe(false);
     // Nothing changed since: the latest run is shown again, not repeated.
-    expect(runCli(['demo', '-w', ws, '--json']).json<DemoResult>().run.runId).toBe(3);
+    expect(runCli(['demo', '-w', ws, '--json']).json<DemoResult>().run.runId).toBe(4);
   });
 
   it('lists segments, shows one, pages its members, and measures overlaps that agree with the member lists', () => {
@@ -134,7 +224,7 @@ describe('strata demo on the S world, end to end', () => {
     const run = runCli(['status', '-w', ws]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^table\s+rows\s+from\s+to$/m);
-    expect(run.stdout).toMatch(/^accounts\s+1000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
+    expect(run.stdout).toMatch(/^accounts\s+2000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
   });
 });
 

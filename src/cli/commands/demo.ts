@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createAbTest, listAbTests } from '../../analytics/abtest/abtest.js';
+import { createAbTest, reportAbTest } from '../../analytics/abtest/abtest.js';
 import { DAY_MS } from '../../demo/calendar.js';
 import type { WorldSummary } from '../../demo/generate-world.js';
 import { describeRun } from '../../engine/run-report.js';
@@ -50,7 +50,7 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
   );
   // An edited strata.yaml is the user's: only a missing one is written.
   if (!existsSync(join(dir, WORKSPACE_FILE)))
-    writeFileSync(join(dir, WORKSPACE_FILE), saasWorkspaceYaml(sources));
+    writeFileSync(join(dir, WORKSPACE_FILE), saasWorkspaceYaml(sources, { funnels: true }));
   const workspace = loadWorkspace(dir);
   const store = await openStore(workspace);
   try {
@@ -60,11 +60,18 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
     ).finally(() => progress.stop());
     const summary = await describeStore(store);
     // Segments are evaluated at the world's last moment, when its data ends; the first time,
-    // also a month before, so the dashboard has changes and transitions to show.
+    // also two months and one month before, so the dashboard has changes and transitions to
+    // show, and the A/B test starts inside the data (see startAbTest).
     // Run again only when the data or the definition changed since the latest run at the end.
     const end = new Date(world.endDate);
     const runs = await listRuns(store);
-    if (runs.length === 0) await runWorkspace(store, workspace, new Date(end.getTime() - 30 * DAY_MS));
+    let abTest: Example | null = null;
+    if (runs.length === 0) {
+      const abStart = new Date(end.getTime() - AB_DAYS_BEFORE_END * DAY_MS);
+      await runWorkspace(store, workspace, abStart);
+      abTest = await startAbTest(store, workspace, abStart);
+      await runWorkspace(store, workspace, new Date(end.getTime() - 30 * DAY_MS));
+    }
     const latest = runs.at(-1);
     const unchanged =
       latest?.asOf === end.toISOString() &&
@@ -75,6 +82,7 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
       ? await describeRun(store, workspace, latest.runId, 0)
       : await runWorkspace(store, workspace, end);
     const extras = await addDashboardExamples(store, workspace, end, output);
+    if (abTest) extras.push(await describeAbTest(store, workspace, abTest, end));
     const seconds = (performance.now() - started) / 1000;
     output.result({ workspace: dir, world, imports, ...summary, run, examples: extras, seconds }, () =>
       [
@@ -98,13 +106,49 @@ export async function runDemo(options: { workspace: string; scale: string; seed:
   }
 }
 
+/** Days before the world's end the demo's A/B test starts: its outcomes fall inside the data. */
+const AB_DAYS_BEFORE_END = 60;
+/** The A/B test's outcome: a session within this many days of assignment (inside the data). */
+const AB_OUTCOME = { event: 'session_start', withinDays: 30 } as const;
+
+interface Example {
+  readonly kind: string;
+  readonly name: string;
+  readonly note: string;
+}
+
 /**
- * What the dashboard's pages need beyond runs, made once each (kept when already there): a
- * clustering by usage and revenue, a churn model trained on the history, and an A/B test
- * splitting the at-risk accounts.
+ * The A/B test `save_offer`: the at-risk accounts of the run at `asOf` split half and half,
+ * assigned as of that run's time rather than the wall clock, so that what they did after
+ * assignment is in the data. Made with the demo's first runs, before the later ones, since
+ * a test assigns the members of the latest run.
+ */
+async function startAbTest(store: Store, workspace: Workspace, asOf: Date): Promise<Example> {
+  const created = await createAbTest(store, workspace, { test: 'save_offer', segment: 'at_risk' }, asOf);
+  return {
+    kind: 'A/B test',
+    name: 'save_offer',
+    note: `at_risk of ${asOf.toISOString().slice(0, 10)} split half and half (control ${created.control}, treatment ${created.treatment})`,
+  };
+}
+
+/** The A/B test's note with its outcome as of `asOf`, and the command that shows it. */
+async function describeAbTest(store: Store, workspace: Workspace, made: Example, asOf: Date) {
+  const report = await reportAbTest(store, workspace, made.name, AB_OUTCOME, asOf);
+  const share = (variant: string) =>
+    `${(100 * (report.variants.find((v) => v.variant === variant)?.value ?? 0)).toFixed(1)}%`;
+  return {
+    ...made,
+    note: `${made.note}; ${AB_OUTCOME.event} within ${AB_OUTCOME.withinDays} days: control ${share('control')}, treatment ${share('treatment')}, p = ${report.comparison.pValue.toPrecision(2)} (no offer was made in this synthetic world, so no difference is expected; strata ab report ${made.name} --event ${AB_OUTCOME.event} --within ${AB_OUTCOME.withinDays}d)`,
+  };
+}
+
+/**
+ * What the dashboard's pages need beyond runs and the A/B test, made once each (kept when
+ * already there): a clustering by usage and revenue and a churn model trained on the history.
  */
 async function addDashboardExamples(store: Store, workspace: Workspace, asOf: Date, output: Output) {
-  const examples: { kind: string; name: string; note: string }[] = [];
+  const examples: Example[] = [];
   const saved = modelNames(workspace.dir);
   if (!saved.includes('usage')) {
     const report = await clusterAccounts(store, workspace, {
@@ -136,17 +180,16 @@ async function addDashboardExamples(store: Store, workspace: Workspace, asOf: Da
       everyDays: 30,
       onProgress: (f) => progress.update(f, 'training'),
     }).finally(() => progress.stop());
-    const auc = trained.report.rocAuc;
+    const { rocAuc, rocAucInterval, brier, baselineBrier } = trained.report;
+    const interval = rocAucInterval
+      ? ` (95% interval ${rocAucInterval.low.toFixed(2)}-${rocAucInterval.high.toFixed(2)})`
+      : '';
     const usable = verdictOf(trained.report).verdict === 'usable';
     examples.push({
       kind: 'model',
       name: 'churn',
-      note: `holdout ROC AUC ${auc === null ? '–' : auc.toFixed(3)}${usable ? '' : ', not suggested for use (see strata predict report churn)'}`,
+      note: `holdout ROC AUC ${rocAuc === null ? '–' : rocAuc.toFixed(3)}${interval}, Brier ${brier.toFixed(4)} against ${baselineBrier.toFixed(4)} for the base rate alone${usable ? '' : ', not suggested for use'} (strata predict report churn)`,
     });
-  }
-  if (!(await listAbTests(store)).some((t) => t.test === 'save_offer')) {
-    await createAbTest(store, workspace, { test: 'save_offer', segment: 'at_risk' });
-    examples.push({ kind: 'A/B test', name: 'save_offer', note: 'at_risk split half and half' });
   }
   return examples;
 }
