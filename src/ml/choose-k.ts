@@ -73,8 +73,28 @@ export interface KCurvePoint {
 }
 
 /**
+ * Silhouettes closer than this are a tie: the fewer clusters win, being easier to name and to
+ * act on (the demo's usage scored 0.594 at k = 3 and 0.615 at k = 8).
+ */
+export const SILHOUETTE_TIE = 0.03;
+
+/**
+ * The k to choose from a curve: of the ks not rejected, the smallest whose silhouette is
+ * within SILHOUETTE_TIE of the best; null when every k is rejected.
+ */
+export function pickK(curve: readonly Pick<KCurvePoint, 'k' | 'silhouette' | 'rejected'>[]): number | null {
+  const kept = curve.filter((point) => !point.rejected);
+  if (kept.length === 0) return null;
+  const best = Math.max(...kept.map((point) => point.silhouette));
+  const fewest = kept
+    .filter((point) => point.silhouette >= best - SILHOUETTE_TIE)
+    .sort((a, b) => a.k - b.k)[0];
+  return fewest?.k ?? null;
+}
+
+/**
  * k-means for every k in the range; of those whose every cluster holds at least `minSize`
- * rows (default 1), the one with the highest silhouette is chosen (null when none qualifies).
+ * rows (default 1), the one `pickK` chooses (null when none qualifies).
  */
 export function chooseK(
   x: Float64Array,
@@ -82,14 +102,15 @@ export function chooseK(
   options: { kMin?: number; kMax?: number; seed?: number; minSize?: number } = {},
 ): { chosen: (KMeansResult & { silhouette: number }) | null; curve: KCurvePoint[] } {
   const curve: KCurvePoint[] = [];
-  let chosen: (KMeansResult & { silhouette: number }) | null = null;
+  const solutions = new Map<number, KMeansResult & { silhouette: number }>();
   for (let k = options.kMin ?? 2; k <= (options.kMax ?? 8); k++) {
     const result = kmeans(x, p, k, { seed: options.seed ?? 42 });
     const score = silhouette(x, p, result.labels, k, 2000, options.seed ?? 42);
     const smallest = smallestCluster(result.labels, k);
     const rejected = smallest.accounts < (options.minSize ?? 1);
     curve.push({ k, inertia: result.inertia, silhouette: score, smallest, rejected });
-    if (!rejected && (!chosen || score > chosen.silhouette)) chosen = { ...result, silhouette: score };
+    if (!rejected) solutions.set(k, { ...result, silhouette: score });
   }
-  return { chosen, curve };
+  const k = pickK(curve);
+  return { chosen: k === null ? null : (solutions.get(k) ?? null), curve };
 }

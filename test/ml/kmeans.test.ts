@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, silhouette } from '../../src/ml/choose-k.js';
+import { chooseK, pickK, silhouette } from '../../src/ml/choose-k.js';
 import { kmeans, seededRandom } from '../../src/ml/kmeans.js';
 import { standardize } from '../../src/ml/standardize.js';
 
@@ -124,5 +124,16 @@ describe('k-means', () => {
     const blobsOnly = chooseK(x.subarray(0, 120), 1, { kMin: 2, kMax: 4, minSize: 2 });
     expect(blobsOnly.chosen?.k).toBe(2);
     expect(blobsOnly.curve[0]).toMatchObject({ smallest: { accounts: 60 }, rejected: false });
+  });
+
+  it('takes the fewest clusters among silhouettes within 0.03 of the best', () => {
+    // The demo's usage curve: best 0.615 at k = 8; k = 3 (0.594) is within 0.03, k = 2 (0.573) is not.
+    const point = (k: number, silhouette: number, rejected = false) => ({ k, silhouette, rejected });
+    const demo = [0.573, 0.594, 0.591, 0.609, 0.604, 0.607, 0.615].map((s, i) => point(i + 2, s));
+    expect(pickK(demo)).toBe(3);
+    // A clear best stays chosen; a rejected k is never chosen, even within the tie.
+    expect(pickK([point(2, 0.4), point(3, 0.7), point(4, 0.69)])).toBe(3);
+    expect(pickK([point(2, 0.69, true), point(3, 0.7)])).toBe(3);
+    expect(pickK([point(2, 0.5, true)])).toBeNull();
   });
 });
