@@ -1,3 +1,4 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -5,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { AbReport } from '../../src/analytics/abtest/abtest.js';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, strataBin } from '../helpers/run-cli.js';
+import { serveProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -27,6 +29,15 @@ interface DemoResult {
 
 describe('strata demo on the S world, end to end', () => {
   const ws = join(dir, 'demo');
+  /** The real CLI with --json on the demo; fails with its output unless it exits 0. */
+  const cli = (...args: string[]) => {
+    const run = runCli([...args, '-w', ws, '--json']);
+    if (run.code !== 0)
+      throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}${run.stdout}`);
+    return run.json<Record<string, unknown> & { clock?: { at: string; source: string } }>();
+  };
+  /** What the CLI said, kept for the API to be compared with. */
+  const said: Record<string, Record<string, unknown>> = {};
 
   it('generates, writes a workspace, imports every table, and reports what is there', () => {
     const run = runCli(['demo', '-w', ws, '--json']);
@@ -164,6 +175,133 @@ describe('strata demo on the S world, end to end', () => {
     }
   });
 
+  // A new user's first hour (issue #19), as the README tells it: the commands of its table on
+  // the demo, the dashboard's API beside them, the CLI while `strata serve` runs, and (at the
+  // end, as it adds a run) an edit of strata.yaml with plan and run. What is asserted comes
+  // from the data or from a second way to the same number, not from the command's own answer.
+  it('dates every analysis at the latest run, not after the data, and shows the values the data has', () => {
+    const status = cli('status') as { tables: { to: string | null }[] };
+    const end = Math.max(...status.tables.map((t) => Date.parse(t.to ?? '')).filter(Number.isFinite));
+    const notAfterData = (name: string, result: { clock?: { at: string; source: string } }) => {
+      expect(result.clock, `${name} says which time it used`).toBeDefined();
+      expect(Date.parse(result.clock?.at ?? ''), name).toBeLessThanOrEqual(end + 86_400_000);
+      expect(result.clock?.source, name).toBe('latest run');
+    };
+    const segments = cli('segments', 'list') as { runId: number; asOf: string };
+    said.segments = segments;
+    expect(Date.parse(segments.asOf)).toBeLessThanOrEqual(end + 86_400_000);
+
+    const rfm = cli('analyze', 'rfm') as {
+      clock?: { at: string; source: string };
+      paying: number;
+      accounts: number;
+      cells: { cell: string; accounts: number; share: number; frequency: number | null }[];
+    };
+    notAfterData('rfm', rfm);
+    const champions = rfm.cells.find((c) => c.cell === 'Champions');
+    expect(champions?.frequency).toBeGreaterThan(0);
+    expect(champions?.share).toBeLessThan(0.25);
+    expect(rfm.paying / rfm.accounts, 'most accounts of a B2B SaaS world pay').toBeGreaterThan(0.5);
+    said.rfm = rfm;
+
+    const cohorts = cli('analyze', 'cohorts') as {
+      clock?: { at: string; source: string };
+      unavailable: unknown[];
+      cohorts: { cohort: string; periods: { active: number }[] }[];
+    };
+    notAfterData('cohorts', cohorts);
+    expect(cohorts.unavailable).toEqual([]);
+    expect(cohorts.cohorts.at(-1)?.periods[0]?.active, 'the latest cohort is active').toBeGreaterThan(0);
+    said.cohorts = cohorts;
+
+    const icp = cli('analyze', 'icp') as {
+      clock?: { at: string; source: string };
+      overall: { usage: { mean: number } };
+    };
+    notAfterData('icp', icp);
+    expect(icp.overall.usage.mean).toBeGreaterThan(0);
+
+    const clusters = cli('cluster', '--metrics', 'sessions_30d,mrr,adoption') as {
+      clock?: { at: string; source: string };
+      accounts: number;
+      clusters: { accounts: number; means: Record<string, number> }[];
+    };
+    notAfterData('cluster', clusters);
+    for (const c of clusters.clusters) expect(c.accounts / clusters.accounts).toBeGreaterThanOrEqual(0.02);
+    expect(Math.max(...clusters.clusters.map((c) => c.means.sessions_30d ?? 0))).toBeGreaterThan(0);
+
+    // The model's verdict, the A/B test's outcomes, the funnel: the test above.
+    const scores = cli('predict', 'score', 'churn', '--top', '3') as {
+      clock?: { at: string; source: string };
+      accounts: number;
+    };
+    notAfterData('predict score', scores);
+    expect(scores.accounts).toBeGreaterThan(0);
+
+    const ab = cli('ab', 'report', 'save_offer', '--event', 'session_start') as {
+      clock?: { at: string; source: string };
+      variants: { variant: string; accounts: number; value: number }[];
+    };
+    notAfterData('ab report', ab);
+    expect(ab.variants.every((v) => v.accounts > 0)).toBe(true);
+    expect(
+      ab.variants.some((v) => v.value > 0),
+      'the test has outcomes',
+    ).toBe(true);
+    said.ab = ab;
+
+    // The run stored the at_risk entries and exits; `changes --since 30d` counts them.
+    const transitions = cli('transitions') as {
+      segments: { segment: string; entered: number; exited: number }[];
+    };
+    const atRisk = transitions.segments.find((s) => s.segment === 'at_risk');
+    const changes = cli('segments', 'changes', 'at_risk', '--since', '30d') as { total: number };
+    expect(atRisk?.entered ?? 0).toBeGreaterThan(0);
+    expect(changes.total).toBe((atRisk?.entered ?? 0) + (atRisk?.exited ?? 0));
+    said.changes = changes;
+  });
+
+  it('gives the same numbers through the API the dashboard reads', async () => {
+    const key = cli('keys', 'create', '--scope', 'read') as { key: string };
+    const { child, url } = await serveProcess(ws);
+    try {
+      const api = async <T>(path: string): Promise<T> => {
+        const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
+        expect(response.status, path).toBe(200);
+        return (await response.json()) as T;
+      };
+      const rfm = await api<{ asOf: string; cells: unknown[] }>('/v1/rfm');
+      expectSameNumbers(rfm.cells, said.rfm?.cells);
+      expect(rfm.asOf).toBe(said.rfm?.asOf);
+      const cohorts = await api<{ cohorts: unknown[] }>('/v1/cohorts');
+      expectSameNumbers(cohorts.cohorts, said.cohorts?.cohorts);
+      const changes = await api<{ total: number }>('/v1/segments/at_risk/changes?since=30d');
+      expect(changes.total).toBe(said.changes?.total);
+      const ab = await api<{ variants: unknown[] }>('/v1/ab/save_offer?event=session_start');
+      expectSameNumbers(ab.variants, said.ab?.variants);
+
+      // The CLI works while the server holds the store: a read and a write.
+      expect(cli('segments', 'list')).toEqual(said.segments);
+      const status = cli('status') as { tables: unknown[] };
+      expect(status.tables.length).toBeGreaterThan(0);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('stops quietly when the reader of its output stops early (| head -1)', () => {
+    const piped = spawnSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "${strataBin()}" segments members smb -w "${ws}" --limit 100000 | head -1`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(piped.stdout).toMatch(/^[\d,]+ accounts in 'smb'/);
+    expect(piped.stderr).toBe('');
+  });
+
   it('is idempotent: a second run reuses the world, duplicates nothing and keeps an edited strata.yaml', () => {
     const edited = `${readFileSync(join(ws, 'strata.yaml'), 'utf8')}# edited by hand\n`;
     writeFileSync(join(ws, 'strata.yaml'), edited);
@@ -226,6 +364,27 @@ describe('strata demo on the S world, end to end', () => {
     expect(run.stdout).toMatch(/^table\s+rows\s+from\s+to$/m);
     expect(run.stdout).toMatch(/^accounts\s+2000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
   });
+  it('plans an edit and runs it with the same counts', () => {
+    const path = join(ws, 'strata.yaml');
+    const yaml = readFileSync(path, 'utf8');
+    writeFileSync(
+      path,
+      yaml.replace(/^segments:\n/m, 'segments:\n  busy: { where: { metric: sessions_30d, gte: 10 } }\n'),
+    );
+    const plan = cli('plan') as {
+      asOf: string;
+      segments: { segment: string; added: number; removed: number; unchanged: number }[];
+    };
+    const run = cli('run') as {
+      asOf: string;
+      segments: { segment: string; after: number; entered: number; exited: number }[];
+    };
+    expect(run.asOf).toBe(plan.asOf);
+    const planned = Object.fromEntries(plan.segments.map((s) => [s.segment, [s.added, s.removed]]));
+    const ran = Object.fromEntries(run.segments.map((s) => [s.segment, [s.entered, s.exited]]));
+    expect(ran).toEqual(planned);
+    expect(planned.busy?.[0]).toBeGreaterThan(0);
+  });
 });
 
 describe('strata generate', () => {
@@ -249,3 +408,29 @@ describe('strata generate', () => {
     expect(run.stderr).toMatch(/--scale XL: expected one of S, M, L/);
   });
 });
+
+/**
+ * The same document, numbers equal to 1e-9 relative: a sum of doubles in DuckDB depends on
+ * the order its threads add them (40533.87 or 40533.869999999995).
+ */
+function expectSameNumbers(actual: unknown, expected: unknown, path = '$'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    expect(Math.abs(actual - expected), path).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+  } else if (expected !== null && typeof expected === 'object') {
+    expect(actual !== null && typeof actual === 'object', path).toBe(true);
+    const [a, e] = [actual as Record<string, unknown>, expected as Record<string, unknown>];
+    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
+    for (const key of Object.keys(e)) expectSameNumbers(a[key], e[key], `${path}.${key}`);
+  } else {
+    expect(actual, path).toEqual(expected);
+  }
+}
+
+/** Stops a server process and waits for it to exit. */
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
