@@ -90,8 +90,11 @@ describe('strata serve answers what needs no key, whoever is rate limited', () =
       [['--max-connections', '0'], /--max-connections 0: expected a whole number/],
       [['--request-timeout', '30'], /--request-timeout 30: expected a duration/],
     ];
+    // A workspace no server holds (a second `serve` of a served one is refused as such).
+    const idle = tempDir('strata-public-idle-');
+    expect(runCli(['init', '-w', idle, '--json']).code).toBe(0);
     for (const [options, message] of refused) {
-      const run = runCli(['serve', '-w', dir, '--port', '0', ...options]);
+      const run = runCli(['serve', '-w', idle, '--port', '0', ...options]);
       expect({ options, code: run.code, stderr: run.stderr }).toEqual({
         options,
         code: 1,
