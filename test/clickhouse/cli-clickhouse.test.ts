@@ -126,7 +126,8 @@ describe('the CLI on a ClickHouse cluster', () => {
   });
 
   it('trains, scores and explains a churn model as DuckDB does', () => {
-    const train = ['predict', 'train', '--label', 'churned', '--horizon', '30d', '--snapshots', '3'];
+    // Two snapshots: the same training rows on both engines is what is compared, not their number.
+    const train = ['predict', 'train', '--label', 'churned', '--horizon', '30d', '--snapshots', '2'];
     const [trained, expected] = both(train);
     // The same training rows give the same model: only where the file was written differs.
     expect({ ...trained, file: undefined }).toEqual({ ...expected, file: undefined });
