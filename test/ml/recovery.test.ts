@@ -61,7 +61,7 @@ describe('recovering the planted churn causes', () => {
         '--algorithm',
         algorithm,
         '--snapshots',
-        '12',
+        '8',
         '--features',
         '+billing',
         '--json',
