@@ -4,7 +4,7 @@ import { createOutput } from './output.js';
 
 /**
  * The commands of the server and what it keeps: `serve`, the webhook outbox, the ingestion
- * quarantine and API keys (registered apart from main.ts, which holds the analysis commands).
+ * quarantine and API keys (registered apart from program.ts).
  */
 export function registerServeCommands(program: Command): void {
   program
