@@ -1,4 +1,4 @@
-import type { ConditionNode, MetricNode } from '../compile/ast.js';
+import type { ConditionNode, MetricNode } from '../language/ast.js';
 import { ownValue } from '../own-key.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 

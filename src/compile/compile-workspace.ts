@@ -1,7 +1,8 @@
 import type { Dialect, SqlValue } from '../dialect/dialect.js';
-import { TABLES } from '../model/tables.js';
+import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from '../language/ast.js';
+import { conditionPaths, isBranch } from '../language/condition-paths.js';
+import { isTextMetric } from '../language/value-types.js';
 import { ownValue } from '../own-key.js';
-import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from './ast.js';
 import { MetricCompiler } from './metric-sql.js';
 import { clusterSql, modelSql } from './model-sql.js';
 import { cellSql, fmSql, NEVER_ACTIVE, payingSql, quintileSql } from './rfm-sql.js';
@@ -25,11 +26,6 @@ export interface CompileInput {
   readonly explain?: 'nodes' | 'leaves';
 }
 
-/** Account columns usable as numeric metrics without a declaration. */
-export const NUMERIC_ACCOUNT_COLUMNS = TABLES.accounts.columns
-  .filter((c) => c.type === 'integer' || c.type === 'double')
-  .map((c) => c.name);
-
 /** Column name of a metric and of a segment flag in the compiled relation. */
 export const metricColumn = (name: string) => `metric:${name}`;
 export const segmentColumn = (id: string) => `segment:${id}`;
@@ -37,23 +33,8 @@ export const segmentColumn = (id: string) => `segment:${id}`;
 export const explainColumn = (id: string, path: string) => `explain:${id}:${path}`;
 export const explainValueColumn = (id: string, path: string) => `explain-value:${id}:${path}`;
 
-/** True for all / any / not: nodes whose truth comes from their children. */
-export const isBranch = (node: ConditionNode) =>
-  node.kind === 'all' || node.kind === 'any' || node.kind === 'not';
-
 /** Whether a leaf has a value column (`explainValueColumn`): every kind but segment membership. */
 export const leafHasValue = (node: ConditionNode) => !isBranch(node) && node.kind !== 'segment';
-
-/** Each node of a condition tree with its path, parents before children. */
-export function conditionPaths(node: ConditionNode, path = 'where'): { node: ConditionNode; path: string }[] {
-  if (node.kind === 'all' || node.kind === 'any')
-    return [
-      { node, path },
-      ...node.conditions.flatMap((child, i) => conditionPaths(child, `${path}.${node.kind}[${i}]`)),
-    ];
-  if (node.kind === 'not') return [{ node, path }, ...conditionPaths(node.condition, `${path}.not`)];
-  return [{ node, path }];
-}
 
 /**
  * Compiles a workspace into ONE query with one row per account that exists at `asOf`:
@@ -271,7 +252,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
         );
       case 'metric': {
         const ref = metricRef(node.metric);
-        const text = MetricCompiler.isText(node.metric, input.metrics);
+        const text = isTextMetric(node.metric, input.metrics);
         return compare(text ? null : ref, dialect.castText(ref), node);
       }
       case 'metricChange':

@@ -1,4 +1,4 @@
-import type { RfmCellRange } from './ast.js';
+import type { RfmCellRange } from '../language/ast.js';
 
 /**
  * SQL of RFM scoring, shared by the compiler (RFM metrics in segment conditions) and

@@ -1,13 +1,13 @@
-import type { ConditionNode } from '../compile/ast.js';
 import {
   compileLayers,
-  conditionPaths,
   explainColumn,
   explainValueColumn,
   metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import type { ConditionNode } from '../language/ast.js';
+import { conditionPaths } from '../language/condition-paths.js';
 import type { Explanation } from '../ml/predict.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';

@@ -1,5 +1,5 @@
-import type { ConditionNode } from '../compile/ast.js';
-import { conditionPaths } from '../compile/compile-workspace.js';
+import type { ConditionNode } from '../language/ast.js';
+import { conditionPaths } from '../language/condition-paths.js';
 import { type Explanation, explainAccount } from '../ml/predict.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';

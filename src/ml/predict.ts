@@ -1,7 +1,7 @@
-import type { ModelScorer } from '../compile/ast.js';
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { StrataError } from '../errors.js';
+import type { ModelScorer } from '../language/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { readModel, type SavedPredictor } from '../workspace/model-files.js';

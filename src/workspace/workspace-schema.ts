@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RfmCellRange } from '../compile/ast.js';
+import type { RfmCellRange } from '../language/ast.js';
 import { parseWindowDays } from './duration.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 
@@ -70,7 +70,7 @@ const scoreRange = z
   .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
   .refine(([lo, hi]) => lo <= hi, { message: 'a score range is [low, high] with low <= high' });
 
-/** A named RFM cell (see src/compile/ast.ts). */
+/** A named RFM cell (see src/language/ast.ts). */
 export type RfmCell = RfmCellRange;
 
 /** The classic RFM grid on R and FM (the mean of F and M, rounded half up); first match wins. */

@@ -1,4 +1,6 @@
-import type { z } from 'zod';
+import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import { TABLES } from '../model/tables.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import {
   BUILTIN_METRICS,
   type BuiltinMetric,
@@ -6,13 +8,9 @@ import {
   type ConditionNode,
   type MetricNode,
   type SegmentNode,
-} from '../compile/ast.js';
-import { NUMERIC_ACCOUNT_COLUMNS } from '../compile/compile-workspace.js';
-import { MetricCompiler } from '../compile/metric-sql.js';
-import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
-import { TABLES } from '../model/tables.js';
-import { hasOwnKey, ownValue } from '../own-key.js';
-import type { segmentSchema } from './language-schema.js';
+} from './ast.js';
+import type { SegmentDeclaration } from './segment-graph.js';
+import { isTextMetric, NUMERIC_ACCOUNT_COLUMNS } from './value-types.js';
 
 export interface ResolvedLanguage {
   /** Declared metrics plus the built-in and account metrics that conditions use. */
@@ -29,7 +27,7 @@ type Locate = (path: readonly (string | number)[]) => ErrorLocation;
  */
 export function resolveLanguage(
   declared: Readonly<Record<string, MetricNode>>,
-  segments: Readonly<Record<string, z.infer<typeof segmentSchema>>>,
+  segments: Readonly<Record<string, SegmentDeclaration>>,
   locate: Locate,
   /** Metrics usable without a declaration besides the built-in ones (saved models' outputs). */
   implicit: (name: string) => MetricNode | undefined = () => undefined,
@@ -40,7 +38,7 @@ export function resolveLanguage(
   const ordering = new Set(['gt', 'gte', 'lt', 'lte', 'between']);
   /** A text metric compared by size is a type mismatch. */
   const checkComparison = (metric: string, comparison: Comparison, path: (string | number)[]) => {
-    if (ordering.has(comparison.op) && MetricCompiler.isText(metric, metrics)) {
+    if (ordering.has(comparison.op) && isTextMetric(metric, metrics)) {
       fail(
         'type_mismatch',
         `metric '${metric}' is text; compare it with eq, ne or in, not ${comparison.op}`,
@@ -151,7 +149,7 @@ export function resolveLanguage(
           at,
         );
       }
-      if (node?.kind === 'rfm' && MetricCompiler.isText(input.name, metrics)) {
+      if (node?.kind === 'rfm' && isTextMetric(input.name, metrics)) {
         fail('type_mismatch', `RFM needs numbers, and metric '${input.name}' is text`, at);
       }
       visitMetric(input.name, [...trail, name]);
