@@ -17,3 +17,7 @@ export function conditionPaths(node: ConditionNode, path = 'where'): { node: Con
   if (node.kind === 'not') return [{ node, path }, ...conditionPaths(node.condition, `${path}.not`)];
   return [{ node, path }];
 }
+
+/** The metric a leaf compares (by value, by rank or by its change), or null for other kinds. */
+export const comparedMetric = (node: ConditionNode) =>
+  node.kind === 'metric' || node.kind === 'rank' || node.kind === 'metricChange' ? node.metric : null;

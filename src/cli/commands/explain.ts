@@ -1,4 +1,5 @@
 import { type ExplainedNode, explainMembership } from '../../engine/explain-membership.js';
+import { modelDrivers } from '../../ml/model-drivers.js';
 import { numberOption } from '../options.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from './run.js';
@@ -39,6 +40,7 @@ export async function runExplain(
   const runId = numberOption('--run', o.run, { whole: true, min: 1 });
   const report = await withWorkspace(o.workspace, (store, workspace) =>
     explainMembership(store, workspace, account, {
+      drivers: modelDrivers,
       ...(segment === undefined ? {} : { segment }),
       ...(runId === undefined ? {} : { runId }),
     }),
