@@ -46,7 +46,7 @@ export interface ExplainedNode {
   }[];
   /**
    * For a leaf comparing a saved model's probability (churn_probability): the model's
-   * largest feature contributions for the account at the same time (see model-drivers.ts).
+   * largest feature contributions for the account at the same time (see src/ml/model-drivers.ts).
    */
   readonly drivers?: ModelDrivers;
   /** For all / any: the paths of the children that decided the outcome. */
