@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Document, type LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import type { MetricNode } from '../language/ast.js';
 import { type ResolvedLanguage, resolveLanguage } from '../language/resolve-language.js';
 import { TABLE_NAMES } from '../model/tables.js';
+import { pathInWorkspace } from '../store/store-config.js';
 import { checkReferences, checkSchedules } from './check-references.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
 import { checkWebhookTargets } from './webhook-targets.js';
@@ -28,7 +29,7 @@ export interface Workspace extends ResolvedLanguage {
 
 /** Resolves a path written in strata.yaml against the workspace folder. */
 export function resolveInWorkspace(workspace: Workspace, path: string): string {
-  return isAbsolute(path) ? path : join(workspace.dir, path);
+  return pathInWorkspace(workspace.dir, path);
 }
 
 /** Line (1-based) of the YAML node at `path`, or of its nearest ancestor that exists. */
