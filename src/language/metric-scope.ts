@@ -58,6 +58,7 @@ export class MetricScope {
     else this.fail('unknown_metric', unknownMetricMessage(name, Object.keys(this.declared)), path);
   }
 
+  /** The kind of metric `name`, if it is known so far. */
   kind(name: string): MetricNode['kind'] | undefined {
     return ownValue(this.metrics, name)?.kind;
   }
@@ -74,6 +75,7 @@ export class MetricScope {
     return kind === 'percentile' || kind === 'rfm';
   }
 
+  /** Whether metric `name` holds text (src/language/value-types.ts). */
   isText(name: string): boolean {
     return isTextMetric(name, this.metrics);
   }

@@ -20,8 +20,9 @@ const repoPath = (absolute: string) => relative(ROOT, absolute).split(sep).join(
 /** Every module specifier a TypeScript file imports or re-exports, static or dynamic. */
 function importSpecifiers(text: string): string[] {
   const found: string[] = [];
-  // A static import or re-export starts a line (the formatter puts them there) and may span lines.
-  for (const m of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/gm))
+  // A static import or re-export starts a line (the formatter puts them there) and may span
+  // lines; no quote before its `from`, so a string in code that follows is never taken for one.
+  for (const m of text.matchAll(/^(?:import|export)\s[^;'"`]*?\sfrom\s*['"]([^'"]+)['"]/gm))
     found.push(m[1] as string);
   for (const m of text.matchAll(/^import\s*['"]([^'"]+)['"]/gm)) found.push(m[1] as string);
   for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1] as string);
