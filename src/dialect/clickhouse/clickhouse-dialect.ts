@@ -75,8 +75,9 @@ export const clickhouseDialect: Dialect = (() => {
     minusDays: (timestamp, days) => `(${timestamp} - ${literal(Math.trunc(days) * MICROS_PER_DAY)})`,
     wholeDaysBetween: (from, to) => `toInt64(floor(((${to}) - (${from})) / ${MICROS_PER_DAY}))`,
     isoTimestamp: (timestamp) =>
-      // formatDateTime's %M is minutes on 18.16 and the month's name today: print the DateTime instead.
-      `concat(replaceOne(toString(toDateTime(intDiv(${timestamp}, 1000000), 'UTC')), ' ', 'T'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
+      // formatDateTime's %M is minutes on 18.16 and the month's name today: print the DateTime
+      // instead. 18.16 prints the DateTime 0 as '0000-00-00 00:00:00': say 1970 for it.
+      `concat(replaceOne(replaceOne(toString(toDateTime(intDiv(${timestamp}, 1000000), 'UTC')), '0000-00-00 00:00:00', '1970-01-01 00:00:00'), ' ', 'T'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
       `multiIf(NOT visitParamHas(${json}, ${jsonKey(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${jsonKey(key)}), '"'), visitParamExtractString(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${jsonKey(key)}))`,
