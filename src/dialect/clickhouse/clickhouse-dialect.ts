@@ -135,9 +135,10 @@ export const clickhouseDialect: Dialect = (() => {
         ? `formatDateTime(${time}, '%Y-%m')`
         : `concat(toString(toYear(${time})), '-Q', toString(toQuarter(${time})))`;
     },
-    // An array cannot be Nullable: a NULL bound gives no rows.
+    // An array cannot be Nullable: a NULL bound, either of them, gives no rows (0 to -1).
     explodeRange: (low, high) => {
-      const [lo, hi] = [`toInt64(ifNull(${low}, 0))`, `toInt64(ifNull(${high}, -1))`];
+      const lo = `toInt64(ifNull(${low}, 0))`;
+      const hi = `toInt64(if((${low}) IS NULL, -1, ifNull(${high}, -1)))`;
       return `arrayJoin(arrayMap(i -> ${lo} + toInt64(i), range(toUInt64(greatest(${hi} - ${lo} + 1, 0)))))`;
     },
     // reinterpretAsUInt32 reads little-endian: reverse the 4 bytes to read them big-endian.
