@@ -16,6 +16,7 @@ const INTEGRATION = [
   'test/chdb/**/*.test.ts',
   'test/cli/**/*.test.ts',
   'test/clickhouse/**/*.test.ts',
+  'test/compile/hand-worked-workspace.test.ts',
   'test/dialect/**/*.test.ts',
   'test/engine/membership-timeline.test.ts',
   'test/fuzz/ingestion.test.ts',
