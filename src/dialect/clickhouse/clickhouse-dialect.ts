@@ -63,6 +63,10 @@ export const clickhouseDialect: Dialect = (() => {
   /** The raw JSON text at `key` (a string keeps its quotes), or NULL when absent. */
   const rawJson = (json: string, key: string) =>
     `if(visitParamHas(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}), NULL)`;
+  // toFloat64OrNull refuses surrounding blanks and (on 18.16) a leading '+', which DuckDB's
+  // cast reads: ' 2.5 ' and '+3' are numbers on every engine.
+  const textToNumber = (text: string) =>
+    `toFloat64OrNull(replaceRegexpOne(replaceRegexpAll(${text}, '^[[:space:]]+|[[:space:]]+$', ''), '^[+]([0-9.])', '\\\\1'))`;
   // An aggregate over no rows is NULL in SQL but 0 (or 1970) in ClickHouse: say NULL.
   const whenAny = (condition: string, aggregate: string) =>
     `if(countIf(${condition}) = 0, NULL, ${aggregate})`;
@@ -81,7 +85,7 @@ export const clickhouseDialect: Dialect = (() => {
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
       `multiIf(NOT visitParamHas(${json}, ${jsonKey(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${jsonKey(key)}), '"'), visitParamExtractString(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${jsonKey(key)}))`,
-    jsonNumber: (json, key) => `toFloat64OrNull(replaceRegexpAll(${rawJson(json, key)}, '^"|"$', ''))`,
+    jsonNumber: (json, key) => textToNumber(`replaceRegexpAll(${rawJson(json, key)}, '^"|"$', '')`),
     aggregateIf: (fn, expression, condition) => {
       if (fn === 'count') return `countIf(${condition})`;
       const counted = `(${condition}) AND (${expression}) IS NOT NULL`;
@@ -144,7 +148,7 @@ export const clickhouseDialect: Dialect = (() => {
     // reinterpretAsUInt32 reads little-endian: reverse the 4 bytes to read them big-endian.
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
-    toNumber: (text) => `toFloat64OrNull(${text})`,
+    toNumber: textToNumber,
     // log() is the natural logarithm in ClickHouse (ln is only an alias in later versions).
     naturalLog: (number) => `log(${number})`,
     // No window functions: count the rows of each distinct value (in the pool), sort those
