@@ -243,7 +243,15 @@ export const HOSTILE_TEXTS = [
 ];
 
 const JSON_TEXT = JSON.stringify({ a: 'x"y', b: 3, c: null, d: true, 'e"q': 'k', f: 'é', g: 'back\\slash' });
-const JSON_NUMBERS = JSON.stringify({ n: 2.5, s: '7', t: 'abc', z: null, e: -1e-3, big: 12345678901 });
+const JSON_NUMBERS = JSON.stringify({
+  n: 2.5,
+  s: '7',
+  t: 'abc',
+  z: null,
+  e: -1e-3,
+  big: 12345678901,
+  b: ' 4 ',
+});
 const jsonText = (key: string, expected: string | null): ScalarCase => ({
   member: 'jsonText',
   name: `text at ${key}`,
@@ -314,6 +322,7 @@ const TEXT: ScalarCase[] = [
   jsonNumber('z', null),
   jsonNumber('e', -0.001),
   jsonNumber('big', 12345678901),
+  jsonNumber('b', 4),
   jsonNumber('missing', null),
   { member: 'castText', name: 'integer', sql: (d) => d.castText('42'), expected: '42' },
   { member: 'castText', name: 'half', sql: (d) => d.castText('2.5'), expected: '2.5' },
@@ -451,6 +460,11 @@ const NUMBERS: ScalarCase[] = [
   { member: 'toNumber', name: 'integer', sql: (d) => d.toNumber(d.literal('42')), expected: 42 },
   { member: 'toNumber', name: 'negative', sql: (d) => d.toNumber(d.literal('-0.5')), expected: -0.5 },
   { member: 'toNumber', name: 'exponent', sql: (d) => d.toNumber(d.literal('1e3')), expected: 1000 },
+  // Blanks around a number and a leading '+' are read (DuckDB's cast does); '++3' is not a number.
+  { member: 'toNumber', name: 'blanks', sql: (d) => d.toNumber(d.literal(' 2.5 ')), expected: 2.5 },
+  { member: 'toNumber', name: 'tab and newline', sql: (d) => d.toNumber(d.literal('\t7\n')), expected: 7 },
+  { member: 'toNumber', name: 'plus', sql: (d) => d.toNumber(d.literal('+3')), expected: 3 },
+  { member: 'toNumber', name: 'two pluses', sql: (d) => d.toNumber(d.literal('++3')), expected: null },
   { member: 'toNumber', name: 'word', sql: (d) => d.toNumber(d.literal('abc')), expected: null },
   { member: 'toNumber', name: 'empty', sql: (d) => d.toNumber(d.literal('')), expected: null },
   {
