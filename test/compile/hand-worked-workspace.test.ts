@@ -200,19 +200,28 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
   });
   afterAll(() => store?.close());
 
-  /** The workspace evaluated the way a run does it, read back by account. */
-  async function evaluate(ws: Workspace) {
-    const table = await evaluateWorkspace(store, ws, asOf);
-    try {
-      return await store.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY account_id`);
-    } finally {
-      await store.dropScratch(table);
-    }
+  /**
+   * The workspace of `text` evaluated the way a run does it, read back by account; once per
+   * text and engine (the metric and the segment tests read the same rows).
+   */
+  const evaluated = new Map<string, Promise<Record<string, unknown>[]>>();
+  function evaluate(text: string, name: string) {
+    const rows =
+      evaluated.get(text) ??
+      evaluateWorkspace(store, workspace(text, `${name}-${engine}`), asOf).then(async (table) => {
+        try {
+          return await store.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY account_id`);
+        } finally {
+          await store.dropScratch(table);
+        }
+      });
+    evaluated.set(text, rows);
+    return rows;
   }
 
   describe('the compiled workspace on a hand-worked fixture', () => {
     it('computes every metric as of the evaluation time', async () => {
-      const rows = await evaluate(workspace(yaml, `metrics-${engine}`));
+      const rows = await evaluate(yaml, 'base');
       const pick = (name: string) => rows.map((r) => plain(r[metricColumn(name)]));
       expect(rows.map((r) => r.account_id)).toEqual(['a1', 'a2', 'a3']);
       expect(pick('sessions_30d')).toEqual([25, 2, 0]);
@@ -237,7 +246,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
     });
 
     it('evaluates every condition type into the hand-worked memberships', async () => {
-      const rows = await evaluate(workspace(yaml, `segments-${engine}`));
+      const rows = await evaluate(yaml, 'base');
       const members = (id: string) =>
         rows.filter((r) => holds(r[segmentColumn(id)])).map((r) => r.account_id);
       expect(members('enterprise')).toEqual(['a1']);
@@ -272,7 +281,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
 
   describe('windowed, historical and ranked metrics', () => {
     it('computes changes, trait history, percentile ranks, ticket windows and scores', async () => {
-      const rows = await evaluate(workspace(moreYaml, `more-metrics-${engine}`));
+      const rows = await evaluate(moreYaml, 'more');
       const pick = (name: string) => rows.map((r) => plain(r[metricColumn(name)]));
       expect(pick('sessions_change')).toEqual([25, 1, 0]);
       expect(pick('mrr_change')).toEqual([2000, 0, 0]);
@@ -285,7 +294,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
     });
 
     it('evaluates drops, first/last seen, relative time and top / bottom ranks', async () => {
-      const rows = await evaluate(workspace(moreYaml, `more-segments-${engine}`));
+      const rows = await evaluate(moreYaml, 'more');
       const members = (id: string) =>
         rows.filter((r) => holds(r[segmentColumn(id)])).map((r) => r.account_id);
       expect(members('health_drop')).toEqual(['a2']);
