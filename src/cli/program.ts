@@ -41,7 +41,7 @@ import { webhookDeliveries, webhookReplay, webhooks } from './commands/webhooks.
 import { addCommand, type CommandDeclaration, type GroupDeclaration } from './registry.js';
 
 /** Every command, in the order of `strata --help` (a group before its commands). */
-const COMMANDS: readonly (CommandDeclaration | GroupDeclaration)[] = [
+export const COMMANDS: readonly (CommandDeclaration | GroupDeclaration)[] = [
   init,
   generate,
   importCommand,
