@@ -181,6 +181,12 @@ export class Categorical {
   }
 }
 
+/** A seeded uniform stream in [0, 1): the stream of `new Rng(seed)`, as a function. */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed >>> 0);
+  return () => rng.next();
+}
+
 /** Clamps x into [lo, hi]. */
 export function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
