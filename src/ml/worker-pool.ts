@@ -11,8 +11,9 @@ import type { Task, TaskName, TaskState } from './worker-tasks.js';
  *
  * One error path: a task's exception in a worker is caught there, its message written to
  * shared memory, and `wait` throws it as an internal StrataError after terminating every
- * worker; so does a wait past the pool's patience. A worker that is not running 10 s after
- * it was started leaves its shares to the caller, so results never depend on the threads.
+ * worker; so does a wait past the pool's patience. A worker that is not running 30 s after
+ * it was started, or a closed pool, leaves its shares to the caller: results never depend
+ * on the threads.
  */
 
 /** Words of a worker's control array; a job's arguments follow from ARGS. */
@@ -30,8 +31,8 @@ export const MAX_ARGS = 16;
 const MESSAGE_CAPACITY = 2048;
 /** Jobs come every few milliseconds in boosting: spin a little before sleeping, as waking costs more. */
 const SPIN = 20_000;
-/** How long a worker may take to start (tsx compiles the kernels when running from sources). */
-const START_MS = 10_000;
+/** How long a worker may take to start: about 0.1 s from dist/, 1 s from the sources (tsx compiles them). */
+const START_MS = 30_000;
 
 /** What a worker thread receives: its task, the task's shared state, and its control memory. */
 export interface WorkerData {
@@ -67,6 +68,7 @@ interface Helper {
 /** Worker threads serving one task over shared state; the caller's thread works alongside them. */
 export class WorkerPool<N extends TaskName> {
   private readonly helpers: Helper[];
+  private closed = false;
 
   /**
    * Starts `count` workers for `task` on `state` (typed arrays on SharedArrayBuffers, shared
@@ -100,7 +102,7 @@ export class WorkerPool<N extends TaskName> {
   /** Posts a job with `args` to worker `t`; false when that worker is not running (the caller then does the share). */
   post(t: number, args: ArrayLike<number>): boolean {
     const helper = this.helpers[t];
-    if (!helper || !this.ready(helper)) return false;
+    if (!helper || this.closed || !this.ready(helper)) return false;
     const { control } = helper;
     for (let a = 0; a < args.length; a++) control[ARGS + a] = args[a] ?? 0;
     Atomics.store(control, JOB, ++helper.job);
@@ -136,6 +138,7 @@ export class WorkerPool<N extends TaskName> {
 
   /** Stops and terminates every worker; safe to call twice. */
   close(): void {
+    this.closed = true;
     for (const helper of this.helpers) {
       Atomics.store(helper.control, STOP, 1);
       Atomics.store(helper.control, JOB, ++helper.job);
