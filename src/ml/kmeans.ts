@@ -67,7 +67,7 @@ function runThreads(job: StartsState, workers: number): void {
   // A start at 10 million rows takes about a minute; a thread silent for 10 minutes is stuck.
   const pool = new WorkerPool('kmeansStarts', job, workers, 'k-means', 600_000);
   try {
-    const posted = Array.from({ length: workers }, (_, t) => pool.post(t, [t + 1]));
+    const posted = Array.from({ length: workers }, (_, t) => pool.offer(t, [t + 1]));
     takeStarts(job, 0);
     posted.forEach((done, t) => {
       if (done) pool.wait(t);

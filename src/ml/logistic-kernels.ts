@@ -14,7 +14,7 @@ export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.ex
  * column centred on the mean of its observed values and divided by its population standard
  * deviation (1 for a constant column), a missing value becoming 0. One pass for the moments,
  * two rows at a time, from a shift (the column's first observed value) so that the one-pass
- * variance does not cancel; one to write the result (in shared memory for a helper thread).
+ * variance does not cancel; one to write the result (in shared memory for a worker thread).
  */
 export function standardizeObserved(
   x: Float64Array,

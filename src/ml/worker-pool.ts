@@ -26,7 +26,7 @@ const RESULT = 5;
 const MESSAGE_BYTES = 6;
 const ARGS = 8;
 /** Most arguments a job takes. */
-export const MAX_ARGS = 16;
+const MAX_ARGS = 16;
 /** Bytes kept of a failed task's message. */
 const MESSAGE_CAPACITY = 2048;
 /** Jobs come every few milliseconds in boosting: spin a little before sleeping, as waking costs more. */
@@ -56,18 +56,18 @@ function spawn(data: WorkerData): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
-interface Helper {
-  readonly worker: Worker;
+interface PoolWorker {
+  readonly thread: Worker;
   readonly control: Int32Array;
   readonly message: Uint8Array;
-  /** The last job posted, and whether the worker runs (null until its first job). */
+  /** The last job posted, and whether the worker runs (null until first asked). */
   job: number;
   running: boolean | null;
 }
 
 /** Worker threads serving one task over shared state; the caller's thread works alongside them. */
 export class WorkerPool<N extends TaskName> {
-  private readonly helpers: Helper[];
+  private readonly workers: PoolWorker[];
   private closed = false;
 
   /**
@@ -81,43 +81,59 @@ export class WorkerPool<N extends TaskName> {
     private readonly label: string,
     private readonly patienceMs: number,
   ) {
-    this.helpers = Array.from({ length: count }, () => {
+    this.workers = Array.from({ length: count }, () => {
       const control = new Int32Array(new SharedArrayBuffer((ARGS + MAX_ARGS) * 4));
       const message = new Uint8Array(new SharedArrayBuffer(MESSAGE_CAPACITY));
-      const worker = spawn({ task, state, control, message });
+      const thread = spawn({ task, state, control, message });
       // A worker whose script fails to load never sets READY: its share falls back to the caller.
-      worker.on('error', (error) =>
+      thread.on('error', (error) =>
         process.emitWarning(`${label}: a worker thread stopped: ${error.message}`),
       );
-      worker.unref();
-      return { worker, control, message, job: 0, running: null };
+      thread.unref();
+      return { thread, control, message, job: 0, running: null };
     });
   }
 
   /** Number of workers (besides the caller's thread). */
   get size(): number {
-    return this.helpers.length;
+    return this.workers.length;
   }
 
-  /** Posts a job with `args` to worker `t`; false when that worker is not running (the caller then does the share). */
+  /**
+   * Posts a job with `args` to worker `t`, waiting for the worker to start the first time;
+   * false when it is not running (the caller then does that share).
+   */
   post(t: number, args: ArrayLike<number>): boolean {
-    const helper = this.helpers[t];
-    if (!helper || this.closed || !this.ready(helper)) return false;
-    const { control } = helper;
-    for (let a = 0; a < args.length; a++) control[ARGS + a] = args[a] ?? 0;
-    Atomics.store(control, JOB, ++helper.job);
-    Atomics.notify(control, JOB);
+    const member = this.workers[t];
+    if (!member || this.closed || !this.ready(member)) return false;
+    this.send(member, args);
     return true;
   }
 
-  /** Waits for worker `t`'s posted job and returns its result; throws its error, or when it takes longer than the patience. */
+  /**
+   * Posts a job whose items every thread takes from a shared counter, without waiting for
+   * the worker to start: one that has not started takes fewer items, or none, and the
+   * caller's thread takes the rest. False when the worker is known not to run.
+   */
+  offer(t: number, args: ArrayLike<number>): boolean {
+    const member = this.workers[t];
+    if (!member || this.closed || member.running === false) return false;
+    this.send(member, args);
+    return true;
+  }
+
+  /**
+   * Waits for worker `t`'s job and returns its result (0 for an offered job whose worker never
+   * started); throws the job's error, or when it takes longer than the patience.
+   */
   wait(t: number): number {
-    const helper = this.helpers[t];
-    if (!helper) throw new StrataError('internal', `${this.label}: no worker thread ${t}`);
-    const { control } = helper;
-    for (let spin = 0; spin < SPIN && Atomics.load(control, DONE) !== helper.job; spin++);
+    const member = this.workers[t];
+    if (!member) throw new StrataError('internal', `${this.label}: no worker thread ${t}`);
+    if (!this.ready(member)) return 0;
+    const { control } = member;
+    for (let spin = 0; spin < SPIN && Atomics.load(control, DONE) !== member.job; spin++);
     const deadline = Date.now() + this.patienceMs;
-    for (let done = Atomics.load(control, DONE); done !== helper.job; done = Atomics.load(control, DONE)) {
+    for (let done = Atomics.load(control, DONE); done !== member.job; done = Atomics.load(control, DONE)) {
       const left = deadline - Date.now();
       if (left <= 0 || Atomics.wait(control, DONE, done, left) === 'timed-out') {
         this.close();
@@ -126,7 +142,7 @@ export class WorkerPool<N extends TaskName> {
       }
     }
     if (Atomics.load(control, FAILED) === 1) {
-      const bytes = helper.message.slice(0, Atomics.load(control, MESSAGE_BYTES));
+      const bytes = member.message.slice(0, Atomics.load(control, MESSAGE_BYTES));
       this.close();
       throw new StrataError(
         'internal',
@@ -139,23 +155,30 @@ export class WorkerPool<N extends TaskName> {
   /** Stops and terminates every worker; safe to call twice. */
   close(): void {
     this.closed = true;
-    for (const helper of this.helpers) {
-      Atomics.store(helper.control, STOP, 1);
-      Atomics.store(helper.control, JOB, ++helper.job);
-      Atomics.notify(helper.control, JOB);
-      void helper.worker.terminate();
+    for (const member of this.workers) {
+      Atomics.store(member.control, STOP, 1);
+      Atomics.store(member.control, JOB, ++member.job);
+      Atomics.notify(member.control, JOB);
+      void member.thread.terminate();
     }
   }
 
+  private send(member: PoolWorker, args: ArrayLike<number>): void {
+    const { control } = member;
+    for (let a = 0; a < args.length; a++) control[ARGS + a] = args[a] ?? 0;
+    Atomics.store(control, JOB, ++member.job);
+    Atomics.notify(control, JOB);
+  }
+
   /** Whether the worker runs, waiting for it the first time (a bounded wait). */
-  private ready(helper: Helper): boolean {
-    if (helper.running === null) {
-      helper.running =
-        Atomics.load(helper.control, READY) === 1 ||
-        Atomics.wait(helper.control, READY, 0, START_MS) !== 'timed-out';
-      if (!helper.running) void helper.worker.terminate();
+  private ready(member: PoolWorker): boolean {
+    if (member.running === null) {
+      member.running =
+        Atomics.load(member.control, READY) === 1 ||
+        Atomics.wait(member.control, READY, 0, START_MS) !== 'timed-out';
+      if (!member.running) void member.thread.terminate();
     }
-    return helper.running;
+    return member.running;
   }
 }
 

@@ -105,7 +105,7 @@ export class TreeGrower {
   }
 
   /** Sets the job's arguments (the others 0). */
-  private describe(words: Words): Int32Array {
+  private encode(words: Words): Int32Array {
     this.args.fill(0);
     for (const [name, value] of Object.entries(words)) this.args[Arg[name as keyof typeof Arg]] = value;
     return this.args;
@@ -118,8 +118,8 @@ export class TreeGrower {
   private together(words: Words, count: number, parallel: boolean): void {
     const { pool } = this;
     Atomics.store(this.state.next, 0, 0);
-    const args = this.describe({ ...words, COUNT: count });
-    const posted = Array.from({ length: pool?.size ?? 0 }, (_, t) => parallel && !!pool?.post(t, args));
+    const args = this.encode({ ...words, COUNT: count });
+    const posted = Array.from({ length: pool?.size ?? 0 }, (_, t) => parallel && !!pool?.offer(t, args));
     takeItems(this.state, this.kernel, args);
     posted.forEach((done, t) => {
       if (done) pool?.wait(t);
@@ -193,7 +193,7 @@ export class TreeGrower {
       );
     const parallel = node.end - node.start >= PARALLEL_POSITIONS;
     const { pool } = this;
-    const job = this.describe({ ...rule, KIND: Job.MISPLACED, START: middle, END: node.end });
+    const job = this.encode({ ...rule, KIND: Job.MISPLACED, START: middle, END: node.end });
     const posted = parallel && pool?.post(0, job);
     const count = find(node.start, middle, 1, fromLeft);
     const others = pool && posted ? pool.wait(0) : find(middle, node.end, 0, fromRight);
