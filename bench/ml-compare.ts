@@ -21,10 +21,11 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fitBoostedTrees } from '../src/ml/boosting/fit.js';
 import { predictBoostedTrees } from '../src/ml/boosting/model.js';
-import { kmeans, seededRandom } from '../src/ml/kmeans.js';
+import { kmeans } from '../src/ml/kmeans.js';
 import { fitLogistic, predictLogistic } from '../src/ml/logistic-regression.js';
 import { rocAuc } from '../src/ml/metrics.js';
 import { standardize } from '../src/ml/standardize.js';
+import { seededRandom } from '../src/random.js';
 
 execFileSync('bench/ensure-sklearn.sh', { stdio: 'inherit' });
 const out = 'bench/out';

@@ -52,8 +52,8 @@ export class Rng {
   shuffle<T extends { [index: number]: number; readonly length: number }>(values: T): T {
     for (let i = values.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
-      const value = values[i] as number;
-      values[i] = values[j] as number;
+      const value = values[i] ?? 0;
+      values[i] = values[j] ?? 0;
       values[j] = value;
     }
     return values;
@@ -179,6 +179,12 @@ export class Categorical {
   sample(rng: Rng): number {
     return this.at(rng.next());
   }
+}
+
+/** A seeded uniform stream in [0, 1): the stream of `new Rng(seed)`, as a function. */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed >>> 0);
+  return () => rng.next();
 }
 
 /** Clamps x into [lo, hi]. */

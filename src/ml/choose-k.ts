@@ -1,4 +1,5 @@
-import { type KMeansResult, kmeans, seededRandom } from './kmeans.js';
+import { Rng } from '../random.js';
+import { type KMeansResult, kmeans } from './kmeans.js';
 
 /**
  * Choosing k: k-means for each k in a range, scored by the mean silhouette (on a sample for
@@ -23,12 +24,7 @@ export function silhouette(
   const n = labels.length;
   let rows = Array.from({ length: n }, (_, i) => i);
   if (n > sample) {
-    const random = seededRandom(seed);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [rows[i], rows[j]] = [rows[j] as number, rows[i] as number];
-    }
-    rows = rows.slice(0, sample);
+    rows = new Rng(seed >>> 0).shuffle(rows).slice(0, sample);
   }
   let total = 0;
   for (const i of rows) {

@@ -44,6 +44,50 @@ const rejection = (point: Pick<KCurvePoint, 'k' | 'smallest'>) =>
   `k=${point.k} rejected: cluster ${point.smallest.cluster} held ${point.smallest.accounts} account${point.smallest.accounts === 1 ? '' : 's'}`;
 
 /**
+ * Each cluster's size, its mean of each metric in the metric's units (`x`) and in standard
+ * deviations (`z`), and the metrics that set it apart in words; largest cluster first.
+ */
+function profileClusters(
+  labels: Int32Array,
+  k: number,
+  features: readonly string[],
+  x: Float64Array,
+  z: Float64Array,
+): ClusterReport['clusters'] {
+  const p = features.length;
+  return Array.from({ length: k }, (_, c) => {
+    const members: number[] = [];
+    labels.forEach((label, i) => {
+      if (label === c) members.push(i);
+    });
+    const meanOf = (j: number, data: Float64Array) => {
+      let [sum, count] = [0, 0];
+      for (const i of members) {
+        const v = data[i * p + j] ?? Number.NaN;
+        if (!Number.isNaN(v)) [sum, count] = [sum + v, count + 1];
+      }
+      return count > 0 ? sum / count : 0;
+    };
+    const raw = Object.fromEntries(features.map((f, j) => [f, meanOf(j, x)]));
+    const zMeans = Object.fromEntries(features.map((f, j) => [f, meanOf(j, z)]));
+    // Half a standard deviation is "high"/"low"; a quarter is "slightly": a cluster holding
+    // most accounts sits near the overall mean, yet is still the low one of the clusters.
+    const words = Object.entries(zMeans)
+      .filter(([, v]) => Math.abs(v) >= 0.25)
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+      .slice(0, 3)
+      .map(([f, v]) => `${Math.abs(v) < 0.5 ? 'slightly ' : ''}${v > 0 ? 'high' : 'low'} ${f}`);
+    return {
+      cluster: c,
+      accounts: members.length,
+      means: raw,
+      z: zMeans,
+      profile: words.join(', ') || 'close to the average',
+    };
+  }).sort((a, b) => b.accounts - a.accounts);
+}
+
+/**
  * Clusters accounts by chosen metrics: each metric transformed (metric-transform.ts; `auto`
  * unless asked), standardised (a missing value takes the mean), k-means with k given or chosen
  * by silhouette among the solutions without a near-empty cluster, each cluster described by
@@ -123,36 +167,7 @@ export async function clusterAccounts(
       chosen.curve,
     ];
   }
-  const clusters = Array.from({ length: k }, (_, c) => {
-    const members: number[] = [];
-    labels.forEach((label, i) => {
-      if (label === c) members.push(i);
-    });
-    const meanOf = (j: number, data: Float64Array) => {
-      let [sum, count] = [0, 0];
-      for (const i of members) {
-        const v = data[i * p + j] ?? Number.NaN;
-        if (!Number.isNaN(v)) [sum, count] = [sum + v, count + 1];
-      }
-      return count > 0 ? sum / count : 0;
-    };
-    const raw = Object.fromEntries(matrix.features.map((f, j) => [f, meanOf(j, matrix.x)]));
-    const zMeans = Object.fromEntries(matrix.features.map((f, j) => [f, meanOf(j, z)]));
-    // Half a standard deviation is "high"/"low"; a quarter is "slightly": a cluster holding
-    // most accounts sits near the overall mean, yet is still the low one of the clusters.
-    const words = Object.entries(zMeans)
-      .filter(([, v]) => Math.abs(v) >= 0.25)
-      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
-      .slice(0, 3)
-      .map(([f, v]) => `${Math.abs(v) < 0.5 ? 'slightly ' : ''}${v > 0 ? 'high' : 'low'} ${f}`);
-    return {
-      cluster: c,
-      accounts: members.length,
-      means: raw,
-      z: zMeans,
-      profile: words.join(', ') || 'close to the average',
-    };
-  }).sort((a, b) => b.accounts - a.accounts);
+  const clusters = profileClusters(labels, k, matrix.features, matrix.x, z);
   return {
     asOf: options.asOf.toISOString(),
     metrics: matrix.features,

@@ -331,7 +331,7 @@ export async function extractFeatures(
     const x = new Float64Array(n * p);
     for (let j = 0; j < p; j++) {
       const column = values[j] as Float64Array;
-      for (let i = 0; i < n; i++) x[i * p + j] = column[i] as number;
+      for (let i = 0; i < n; i++) x[i * p + j] = column[i] ?? 0;
     }
     return {
       features: [...spec.features],

@@ -166,18 +166,18 @@ export function permutationImportance(
   const labels = new Float64Array(n);
   kept.forEach((row, i) => {
     x.set(allRows.subarray(row * p, row * p + p), i * p);
-    labels[i] = allLabels[row] as number;
+    labels[i] = allLabels[row] ?? 0;
   });
   const base = rocAuc(labels, predict(x));
   const shuffled = new Float64Array(x);
   return Array.from({ length: p }, (_, j) => {
     let drop = 0;
     for (let r = 0; r < repeats; r++) {
-      const column = rng.shuffle(Float64Array.from({ length: n }, (_, i) => x[i * p + j] as number));
-      for (let i = 0; i < n; i++) shuffled[i * p + j] = column[i] as number;
+      const column = rng.shuffle(Float64Array.from({ length: n }, (_, i) => x[i * p + j] ?? 0));
+      for (let i = 0; i < n; i++) shuffled[i * p + j] = column[i] ?? 0;
       drop += base - rocAuc(labels, predict(shuffled));
     }
-    for (let i = 0; i < n; i++) shuffled[i * p + j] = x[i * p + j] as number;
+    for (let i = 0; i < n; i++) shuffled[i * p + j] = x[i * p + j] ?? 0;
     return drop / repeats;
   });
 }

@@ -22,10 +22,9 @@ export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): nu
   const ranks = new Float64Array(scores.length);
   for (let start = 0; start < order.length; ) {
     let end = start;
-    while (end + 1 < order.length && scores[order[end + 1] as number] === scores[order[start] as number])
-      end++;
+    while (end + 1 < order.length && scores[order[end + 1] ?? 0] === scores[order[start] ?? 0]) end++;
     const rank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) ranks[order[k] as number] = rank;
+    for (let k = start; k <= end; k++) ranks[order[k] ?? 0] = rank;
     start = end + 1;
   }
   let positives = 0;
@@ -55,9 +54,9 @@ export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<nu
   for (let k = 0; k < order.length; ) {
     // A run of equal scores is one threshold.
     let end = k;
-    while (end + 1 < order.length && scores[order[end + 1] as number] === scores[order[k] as number]) end++;
+    while (end + 1 < order.length && scores[order[end + 1] ?? 0] === scores[order[k] ?? 0]) end++;
     let hits = 0;
-    for (let j = k; j <= end; j++) hits += labels[order[j] as number] === 1 ? 1 : 0;
+    for (let j = k; j <= end; j++) hits += labels[order[j] ?? 0] === 1 ? 1 : 0;
     truePositives += hits;
     total += (hits / positives) * (truePositives / (end + 1));
     k = end + 1;
@@ -125,7 +124,7 @@ export function rocCurve(
   const points = [{ fpr: 0, tpr: 0 }];
   let [tp, fp] = [0, 0];
   for (let k = 0; k < n; k++) {
-    const i = order[k] as number;
+    const i = order[k] ?? 0;
     if (labels[i] === 1) tp++;
     else fp++;
     // A point after the last row of each run of equal scores.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseK, pickK, silhouette } from '../../src/ml/choose-k.js';
-import { kmeans, seededRandom } from '../../src/ml/kmeans.js';
+import { kmeans } from '../../src/ml/kmeans.js';
 import { standardize } from '../../src/ml/standardize.js';
+import { seededRandom } from '../../src/random.js';
 
 /** Three blobs of 60 points in 2-D around (0, 0), (10, 0) and (0, 10), spread 1. */
 function blobs(seed: number) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/ml/kmeans.js';
 import { explainLogistic, fitLogistic, predictLogistic } from '../../src/ml/logistic-regression.js';
 import { rocAuc } from '../../src/ml/metrics.js';
+import { seededRandom } from '../../src/random.js';
 
 describe('logistic regression', () => {
   // 400 rows: the label depends on x0 (up) and x1 (down); x2 is noise.

@@ -16,8 +16,8 @@ export function sampleRows(rows: Uint32Array, limit: number, rng: Rng): Uint32Ar
   const pool = rows.slice();
   for (let k = 0; k < limit; k++) {
     const pick = k + Math.floor(rng.next() * (pool.length - k));
-    const chosen = pool[pick] as number;
-    pool[pick] = pool[k] as number;
+    const chosen = pool[pick] ?? 0;
+    pool[pick] = pool[k] ?? 0;
     pool[k] = chosen;
   }
   return pool.subarray(0, limit).sort();
@@ -35,32 +35,31 @@ export function findEdges(x: Float64Array, p: number, rows: Uint32Array, maxBins
   const columns = new Float64Array(p * rows.length);
   const counts = new Int32Array(p);
   for (let k = 0; k < rows.length; k++) {
-    const at = (rows[k] as number) * p;
+    const at = (rows[k] ?? 0) * p;
     for (let j = 0; j < p; j++) {
-      const v = x[at + j] as number;
+      const v = x[at + j] ?? 0;
       if (!Number.isNaN(v)) {
-        columns[j * rows.length + (counts[j] as number)] = v;
-        counts[j] = (counts[j] as number) + 1;
+        columns[j * rows.length + (counts[j] ?? 0)] = v;
+        counts[j] = (counts[j] ?? 0) + 1;
       }
     }
   }
   for (let j = 0; j < p; j++) {
-    const m = counts[j] as number;
+    const m = counts[j] ?? 0;
     const sorted = columns.subarray(j * rows.length, j * rows.length + m).sort();
     let distinct = m > 0 ? 1 : 0;
     for (let k = 1; k < m; k++) if (sorted[k] !== sorted[k - 1]) distinct++;
     const cuts: number[] = [];
     if (distinct <= maxBins) {
       for (let k = 1; k < m; k++) {
-        const [a, b] = [sorted[k - 1] as number, sorted[k] as number];
+        const [a, b] = [sorted[k - 1] ?? 0, sorted[k] ?? 0];
         if (a !== b) cuts.push(0.5 * a + 0.5 * b);
       }
     } else {
       for (let q = 1; q < maxBins; q++) {
         const position = (q / maxBins) * (m - 1);
-        const cut =
-          0.5 * (sorted[Math.floor(position)] as number) + 0.5 * (sorted[Math.ceil(position)] as number);
-        if (cuts.length === 0 || cut > (cuts[cuts.length - 1] as number)) cuts.push(cut);
+        const cut = 0.5 * (sorted[Math.floor(position)] ?? 0) + 0.5 * (sorted[Math.ceil(position)] ?? 0);
+        if (cuts.length === 0 || cut > (cuts[cuts.length - 1] ?? 0)) cuts.push(cut);
       }
     }
     edges.push(Float64Array.from(cuts));
@@ -87,23 +86,23 @@ export function binRows(
   const padded = new Float64Array(p * 256).fill(Number.POSITIVE_INFINITY);
   for (let j = 0; j < p; j++) padded.set(edges[j] as Float64Array, j * 256);
   for (let k = 0; k < n; k++) {
-    const at = (rows[k] as number) * p;
+    const at = (rows[k] ?? 0) * p;
     let word = 0;
     for (let j = 0; j < p; j++) {
-      const v = x[at + j] as number;
+      const v = x[at + j] ?? 0;
       const base = j * 256;
       let code: number;
       if (v - v === 0) {
         // The number of edges below v.
         let lo = base;
-        lo += 128 & -+((padded[lo + 127] as number) < v);
-        lo += 64 & -+((padded[lo + 63] as number) < v);
-        lo += 32 & -+((padded[lo + 31] as number) < v);
-        lo += 16 & -+((padded[lo + 15] as number) < v);
-        lo += 8 & -+((padded[lo + 7] as number) < v);
-        lo += 4 & -+((padded[lo + 3] as number) < v);
-        lo += 2 & -+((padded[lo + 1] as number) < v);
-        lo += 1 & -+((padded[lo] as number) < v);
+        lo += 128 & -+((padded[lo + 127] ?? 0) < v);
+        lo += 64 & -+((padded[lo + 63] ?? 0) < v);
+        lo += 32 & -+((padded[lo + 31] ?? 0) < v);
+        lo += 16 & -+((padded[lo + 15] ?? 0) < v);
+        lo += 8 & -+((padded[lo + 7] ?? 0) < v);
+        lo += 4 & -+((padded[lo + 3] ?? 0) < v);
+        lo += 2 & -+((padded[lo + 1] ?? 0) < v);
+        lo += 1 & -+((padded[lo] ?? 0) < v);
         code = lo - base;
       } else if (Number.isNaN(v)) {
         code = (edges[j] as Float64Array).length + 1;
@@ -121,5 +120,5 @@ export function binRows(
 
 /** The code of feature j of position k in packed codes of n rows. */
 export function codeAt(codes: Uint32Array, n: number, j: number, k: number): number {
-  return ((codes[(j >> 2) * n + k] as number) >>> ((j & 3) * 8)) & 255;
+  return ((codes[(j >> 2) * n + k] ?? 0) >>> ((j & 3) * 8)) & 255;
 }

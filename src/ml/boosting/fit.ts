@@ -77,8 +77,8 @@ function splitRows(
     const take = Math.round(rows.length * options.validationFraction);
     for (let k = 0; k < take; k++) {
       const pick = k + Math.floor(rng.next() * (rows.length - k));
-      const chosen = rows[pick] as number;
-      rows[pick] = rows[k] as number;
+      const chosen = rows[pick] ?? 0;
+      rows[pick] = rows[k] ?? 0;
       rows[k] = chosen;
       held[chosen] = 1;
     }
@@ -100,12 +100,12 @@ function scoreBinned(
   const { feature, missingLeft, left, right, value } = grown.tree;
   for (let i = 0; i < n; i++) {
     let node = 0;
-    for (let f = feature[0] as number; f >= 0; f = feature[node] as number) {
+    for (let f = feature[0] ?? 0; f >= 0; f = feature[node] ?? 0) {
       const code = codeAt(codes, n, f, i);
-      const goLeft = code === (nBins[f] as number) ? missingLeft[node] : code <= (grown.bins[node] as number);
+      const goLeft = code === (nBins[f] ?? 0) ? missingLeft[node] : code <= (grown.bins[node] ?? 0);
       node = (goLeft ? left[node] : right[node]) as number;
     }
-    raw[i] = (raw[i] as number) + (value[node] as number);
+    raw[i] = (raw[i] ?? 0) + (value[node] ?? 0);
   }
 }
 
@@ -121,8 +121,7 @@ function boost(
   const validationRaw = new Float64Array(nValidation).fill(baseScore);
   const validationLoss = () => {
     let loss = 0;
-    for (let i = 0; i < nValidation; i++)
-      loss += logLoss(validationRaw[i] as number, validation.y[i] as number);
+    for (let i = 0; i < nValidation; i++) loss += logLoss(validationRaw[i] ?? 0, validation.y[i] ?? 0);
     return loss / nValidation;
   };
   const losses = options.earlyStopping ? [validationLoss()] : [];
@@ -135,13 +134,13 @@ function boost(
     losses.push(validationLoss());
     // scikit-learn's rule: stop when none of the last nIterNoChange losses beats the one before them by tolerance.
     const reference = losses.length - 1 - options.nIterNoChange;
-    const limit = (losses[reference] as number) - options.tolerance;
+    const limit = (losses[reference] ?? 0) - options.tolerance;
     if (reference >= 0 && losses.slice(reference + 1).every((loss) => !(loss < limit))) break;
   }
   let kept = grown.length;
   if (options.earlyStopping) {
     kept = 0;
-    for (let k = 1; k < losses.length; k++) if ((losses[k] as number) < (losses[kept] as number)) kept = k;
+    for (let k = 1; k < losses.length; k++) if ((losses[k] ?? 0) < (losses[kept] ?? 0)) kept = k;
   }
   return { grown, kept };
 }
@@ -177,14 +176,14 @@ export function fitBoostedTrees(
   const nBins = Int32Array.from(edges, (cuts) => cuts.length + 1);
   const nTrain = train.length;
   const { codes, missing: hasMissing } = binRows(x, p, train, edges);
-  const yTrain = Float64Array.from(train, (i) => y[i] as number);
+  const yTrain = Float64Array.from(train, (i) => y[i] ?? 0);
   let mean = 0;
-  for (let i = 0; i < nTrain; i++) mean += yTrain[i] as number;
+  for (let i = 0; i < nTrain; i++) mean += yTrain[i] ?? 0;
   mean = Math.min(Math.max(mean / nTrain, Number.EPSILON), 1 - Number.EPSILON);
   const baseScore = Math.log(mean / (1 - mean));
   const held = {
     codes: binRows(x, p, validation, edges).codes,
-    y: Float64Array.from(validation, (i) => y[i] as number),
+    y: Float64Array.from(validation, (i) => y[i] ?? 0),
     nBins,
   };
   const threads = threadsFor(options, nTrain, p);
@@ -198,7 +197,7 @@ export function fitBoostedTrees(
   const trees = result.grown.slice(0, result.kept);
   const importance = new Float64Array(p);
   for (const tree of trees)
-    for (let j = 0; j < p; j++) importance[j] = (importance[j] as number) + (tree.gains[j] as number);
+    for (let j = 0; j < p; j++) importance[j] = (importance[j] ?? 0) + (tree.gains[j] ?? 0);
   const total = importance.reduce((a, b) => a + b, 0);
   return {
     kind: 'boosted_trees',

@@ -1,8 +1,8 @@
+import type { Task } from '../worker-tasks.js';
+
 /**
  * The inner loops of a fit (gradients, partition moves; histograms are histogram.wat's) and
- * the loop of a worker thread that runs them on shared memory. Each function here is
- * self-contained (it uses nothing but its arguments and the other functions of this file)
- * because tree-grower.ts sends their source text to the worker.
+ * the task a worker thread runs them in (`boostingTask`), on the grower's shared memory.
  */
 
 /** The exports of histogram.wat; addresses are bytes in the shared memory. */
@@ -49,8 +49,8 @@ export function logLossGradients(
     let hSum = 0;
     for (let i = b * block; i < Math.min(raw.length, (b + 1) * block); i++) {
       // exp(-r) overflows to Infinity for r < -709, giving 0, the right limit: no branch needed.
-      const prob = 1 / (1 + Math.exp(-(raw[i] as number)));
-      const gi = prob - (y[i] as number);
+      const prob = 1 / (1 + Math.exp(-(raw[i] ?? 0)));
+      const gi = prob - (y[i] ?? 0);
       const hi = prob * (1 - prob);
       g[i] = gi;
       h[i] = hi + unit;
@@ -82,7 +82,7 @@ export function misplaced(
   const shift = (feature & 3) * 8;
   let count = 0;
   for (let k = start; k < end; k++) {
-    const code = ((codes[column + k] as number) >>> shift) & 255;
+    const code = ((codes[column + k] ?? 0) >>> shift) & 255;
     const goesLeft = code === missingCode ? missingLeft : code <= bin ? 1 : 0;
     // Written every time, kept by counting: the sides alternate unpredictably.
     out[count] = k;
@@ -91,10 +91,8 @@ export function misplaced(
   return count;
 }
 
-/** What the grower and its helpers share (typed arrays on SharedArrayBuffers). */
+/** What the grower and its workers share (typed arrays on SharedArrayBuffers and the kernel's shared memory). */
 export interface SharedState {
-  /** Job words, see Word. */
-  readonly control: Int32Array;
   /** The memory of the histogram kernel, which holds pool, codes, g, h and bases, and the kernel's compiled module. */
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
@@ -127,118 +125,88 @@ export interface SharedState {
 }
 
 /**
- * Words of `control`: a job is its number in JOB, echoed in DONE when finished; KIND and the
- * words after it describe it (AT a histogram's place in the pool, START and END a range of
- * positions or the number of swaps, COUNT its items, the split rule for MISPLACED).
+ * A job's arguments: KIND and the words after it describe it (AT a histogram's place in the
+ * pool, or the gradients' block size; START and END a range of positions or the number of
+ * swaps; COUNT its items; the split rule for MISPLACED).
  */
-export const Word = {
-  JOB: 0,
-  DONE: 1,
-  KIND: 2,
-  AT: 3,
-  START: 4,
-  END: 5,
-  COUNT: 6,
-  FEATURE: 7,
-  BIN: 8,
-  MISSING_LEFT: 9,
-  MISSING_CODE: 10,
-  RESULT: 11,
-  STOP: 12,
-  READY: 13,
-  FAILED: 14,
-};
-export const CONTROL_WORDS = 15;
-/** Job kinds; see serve. */
-export const Job = { HISTOGRAM: 1, GRADIENTS: 2, MISPLACED: 3, SWAP: 4 };
+export const Arg = {
+  KIND: 0,
+  AT: 1,
+  START: 2,
+  END: 3,
+  COUNT: 4,
+  FEATURE: 5,
+  BIN: 6,
+  MISSING_LEFT: 7,
+  MISSING_CODE: 8,
+} as const;
+export const ARG_WORDS = 9;
+/** Job kinds. */
+export const Job = { HISTOGRAM: 1, GRADIENTS: 2, MISPLACED: 3, SWAP: 4 } as const;
+
+/** The histogram and swap kernels over the shared memory, for one thread. */
+export function instantiate(state: Pick<SharedState, 'module' | 'memory'>): Kernel {
+  return new WebAssembly.Instance(state.module, { env: { memory: state.memory } })
+    .exports as unknown as Kernel;
+}
 
 /**
  * One item of a job shared out item by item (a histogram's pair of feature groups, a
  * partition's array to move, a block of gradients); the same on every thread.
  */
-export function doItem(
-  state: SharedState,
-  kernel: Kernel,
-  control: Int32Array,
-  word: typeof Word,
-  job: typeof Job,
-  item: number,
-): void {
+export function doItem(state: SharedState, kernel: Kernel, args: Int32Array, item: number): void {
   const { n, p, at } = state;
-  const kind = control[word.KIND];
-  if (kind === job.HISTOGRAM) {
-    const hist = at.pool + 8 * (control[word.AT] as number);
-    const [start, end] = [control[word.START] as number, control[word.END] as number];
+  const kind = args[Arg.KIND];
+  if (kind === Job.HISTOGRAM) {
+    const hist = at.pool + 8 * (args[Arg.AT] ?? 0);
+    const [start, end] = [args[Arg.START] ?? 0, args[Arg.END] ?? 0];
     const to = Math.min(2 * item + 2, Math.ceil(p / 4));
     kernel.accumulate(hist, at.codes, n, at.bases, 2 * item, to, start, end, at.g, at.h);
-  } else if (kind === job.SWAP) {
-    const count = control[word.END] as number;
+  } else if (kind === Job.SWAP) {
+    const count = args[Arg.END] ?? 0;
     // Item 0 moves the four arrays of doubles (the largest item goes first); then one per group.
     if (item > 0) kernel.swap32(at.codes + 4 * (item - 1) * n, at.fromLeft, at.fromRight, count);
     else
       for (const values of [at.g, at.h, at.raw, at.y])
         kernel.swap64(values, at.fromLeft, at.fromRight, count);
   } else {
-    logLossGradients(
-      state.raw,
-      state.y,
-      state.g,
-      state.h,
-      state.unit,
-      item,
-      item + 1,
-      state.sums,
-      control[word.AT] as number,
-    );
+    const { raw, y, g, h, unit, sums } = state;
+    logLossGradients(raw, y, g, h, unit, item, item + 1, sums, args[Arg.AT] ?? 0);
   }
 }
 
-/** A helper's loop: sleeps until a job number appears, does the job, echoes the number. */
-export function serve(state: SharedState, word: typeof Word, job: typeof Job): void {
-  const { control } = state;
-  const kernel = new WebAssembly.Instance(state.module, { env: { memory: state.memory } })
-    .exports as unknown as Kernel;
-  Atomics.store(control, word.READY, 1);
-  Atomics.notify(control, word.READY);
-  let seen = 0;
-  for (;;) {
-    // Jobs come every few milliseconds: spin a little before sleeping, as waking costs more.
-    for (let spin = 0; spin < 20_000 && Atomics.load(control, word.JOB) === seen; spin++);
-    Atomics.wait(control, word.JOB, seen);
-    const next = Atomics.load(control, word.JOB);
-    if (next === seen) continue;
-    seen = next;
-    if (Atomics.load(control, word.STOP) === 1) return;
-    try {
-      if (control[word.KIND] === job.MISPLACED) {
-        const feature = control[word.FEATURE] as number;
-        const bin = control[word.BIN] as number;
-        const missingLeft = control[word.MISSING_LEFT] as number;
-        const missingCode = control[word.MISSING_CODE] as number;
-        const [start, end] = [control[word.START] as number, control[word.END] as number];
-        const right = state.fromRight;
-        control[word.RESULT] = misplaced(
-          state.codes,
-          state.n,
-          feature,
-          bin,
-          missingLeft,
-          missingCode,
-          start,
-          end,
-          0,
-          right,
-        );
-      } else {
-        const count = control[word.COUNT] as number;
-        for (let item = Atomics.add(state.next, 0, 1); item < count; item = Atomics.add(state.next, 0, 1))
-          doItem(state, kernel, control, word, job, item);
-      }
-    } catch (error) {
-      console.error(error);
-      Atomics.store(control, word.FAILED, 1);
-    }
-    Atomics.store(control, word.DONE, next);
-    Atomics.notify(control, word.DONE);
-  }
+/** Takes the job's items until none is left (so a thread that does more serial work simply takes fewer). */
+export function takeItems(state: SharedState, kernel: Kernel, args: Int32Array): void {
+  const count = args[Arg.COUNT] ?? 0;
+  for (let item = Atomics.add(state.next, 0, 1); item < count; item = Atomics.add(state.next, 0, 1))
+    doItem(state, kernel, args, item);
 }
+
+/**
+ * A worker's job: for MISPLACED, the right part's misplaced positions into fromRight (their
+ * count is the result); else its share of the job's items.
+ */
+export const boostingTask: Task<SharedState> = (state) => {
+  const kernel = instantiate(state);
+  return (args) => {
+    if (args[Arg.KIND] !== Job.MISPLACED) {
+      takeItems(state, kernel, args);
+      return 0;
+    }
+    const rule = [args[Arg.FEATURE], args[Arg.BIN], args[Arg.MISSING_LEFT], args[Arg.MISSING_CODE]];
+    const [feature = 0, bin = 0, missingLeft = 0, missingCode = 0] = rule;
+    const [start, end] = [args[Arg.START] ?? 0, args[Arg.END] ?? 0];
+    return misplaced(
+      state.codes,
+      state.n,
+      feature,
+      bin,
+      missingLeft,
+      missingCode,
+      start,
+      end,
+      0,
+      state.fromRight,
+    );
+  };
+};
