@@ -32,7 +32,6 @@ export const ClockFields = {
   clock: z.strictObject({ at: z.string(), source: ClockSource }),
   warnings: z.array(Warning),
 };
-export const Clocked = z.strictObject(ClockFields);
 
 /** The latest value of a metric: numbers, text metrics, or nothing. */
 export const MetricValue = z.union([z.number(), z.string(), z.null()]);
@@ -53,5 +52,4 @@ export const LogPosition = z.strictObject({ segment: z.number(), offset: z.numbe
 
 export type Warning = z.infer<typeof Warning>;
 export type AccountRow = z.infer<typeof AccountRow>;
-export type Clocked = z.infer<typeof Clocked>;
 export type ClockSource = z.infer<typeof ClockSource>;

@@ -39,7 +39,6 @@ const asOf = (what: string) =>
       `${what} as of this time, ${ISO}; default the latest run's time (else the workspace clock). The answer gives asOf, clock { at, source: given | latest run | latest data | now } and warnings (data_stale when the data ends more than settings.staleAfter before)`,
     ),
   });
-export const AsOfQuery = asOf('Evaluated');
 
 const limit = (what: string) => z.coerce.number().int().min(1).max(1000).default(100).describe(what);
 const offset = (what: string) => z.coerce.number().int().min(0).default(0).describe(what);
