@@ -1,64 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import { MESSAGE_TYPES, Message, type MessageType } from '../contract/segment-messages.js';
 import { formatInstant, isExact, parseInstant } from './instant.js';
 import { findTextProblem } from './storable-text.js';
 
 /**
  * Messages of the Segment tracking spec (identify, track, group, page, and batches of them),
  * as the Segment and RudderStack libraries send them, validated and reduced to the record
- * that is written to the log. Fields outside the spec are allowed and ignored.
+ * that is written to the log (the schemas themselves are the API contract's,
+ * src/contract/segment-messages.ts). Fields outside the spec are allowed and ignored.
  */
 
-export const MESSAGE_TYPES = ['identify', 'track', 'group', 'page'] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
-
-const text = z.string().min(1).max(1024);
-const id = z.union([text, z.number().transform(String)]);
-const timestamp = z
-  .string()
-  .refine(
-    (value) => parseInstant(value) !== null,
-    'not an ISO-8601 timestamp (such as 2024-05-01T13:45:00.123456+02:00)',
-  );
-/**
- * Properties and traits: checked, not copied. A copy made key by key would turn a key
- * `__proto__` (data, as JSON.parse gives it) into the copy's prototype and lose it.
- */
-const object = z.custom<Record<string, unknown>>(
-  (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
-  'expected an object',
-);
-
-const Message = z
-  .looseObject({
-    type: z.enum(MESSAGE_TYPES).optional(),
-    messageId: text.optional(),
-    userId: id.nullish(),
-    anonymousId: id.nullish(),
-    timestamp: timestamp.optional(),
-    sentAt: timestamp.optional(),
-    context: z.looseObject({ groupId: id.optional() }).optional(),
-    // track
-    event: text.optional(),
-    properties: object.optional(),
-    // identify, group
-    traits: object.optional(),
-    groupId: id.optional(),
-    // page
-    name: z.string().max(1024).nullish(),
-    category: z.string().max(1024).nullish(),
-  })
-  .superRefine((message, context) => {
-    if (message.userId == null && message.anonymousId == null)
-      context.addIssue({ code: 'custom', path: ['userId'], message: 'userId or anonymousId is required' });
-  });
-type Message = z.infer<typeof Message>;
-
-export const Batch = z.looseObject({
-  batch: z.array(z.unknown()).min(1).max(10_000),
-  context: object.optional(),
-  sentAt: timestamp.optional(),
-});
+export { Batch, MESSAGE_TYPES, type MessageType } from '../contract/segment-messages.js';
 
 /** A message as logged: the spec's fields that Strata keeps, times corrected, an id always. */
 export interface LoggedMessage {

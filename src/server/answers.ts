@@ -1,9 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { EXPECTED, readSince, readTime } from '../engine/time-arguments.js';
+import type { z } from 'zod';
 import { textProblem } from '../ingest/storable-text.js';
 import type { Table } from '../model/tables.js';
-import { parseWindowDays } from '../workspace/duration.js';
 
 /** 400: the request names what is wrong (`field`), and nothing was done. */
 export function badRequest(
@@ -75,30 +73,3 @@ export function answerRow<Row extends Record<string, unknown>>(
       answered[column.name] = isoTime(answered[column.name]);
   return withParsedTraits(answered as Row);
 }
-
-/** Paging of a list: `limit` rows from `offset`, a sort column and a search text. */
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-  sort: z.string().min(1).optional(),
-  search: z.string().min(1).max(200).optional(),
-});
-
-/**
- * A query value read by the same parser as the CLI's option of the same name
- * (src/engine/time-arguments.ts), so both take the same forms; a 400 names the parameter.
- */
-const parsedBy = <T>(read: (text: string) => T | undefined, expected: string) =>
-  z.string().transform((text, ctx) => {
-    const value = read(text);
-    if (value !== undefined) return value;
-    ctx.addIssue({ code: 'custom', message: `${text}: ${expected}` });
-    return z.NEVER;
-  });
-
-/** `?asOf=` and other times: ISO, as `--as-of`. */
-export const TimeParam = parsedBy(readTime, EXPECTED.time);
-/** `?within=`, `?horizon=`: a window in days (30d, 12w, 6m, 1y), as `--within`. */
-export const WindowParam = parsedBy(parseWindowDays, EXPECTED.window);
-/** `?since=`: ISO or a window back from the one clock's time, as `--since`. */
-export const SinceParam = parsedBy(readSince, EXPECTED.since);

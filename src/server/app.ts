@@ -1,24 +1,27 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyContextConfig,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { ActivationDb } from '../activate/activation-db.js';
 import type { Scheduler } from '../activate/schedules.js';
 import type { WebhookSender } from '../activate/webhooks.js';
+import { openApiDocument } from '../contract/openapi.js';
+import { ROUTES } from '../contract/routes.js';
+import { Batch, MESSAGE_TYPES } from '../contract/segment-messages.js';
 import { StrataError } from '../errors.js';
 import type { Quarantine } from '../ingest/quarantine.js';
-import {
-  Batch,
-  InvalidMessage,
-  type LoggedMessage,
-  type MessageType,
-  toLogged,
-} from '../ingest/segment-messages.js';
+import { InvalidMessage, type LoggedMessage, toLogged } from '../ingest/segment-messages.js';
 import type { WriteAheadLog } from '../ingest/write-ahead-log.js';
 import { redactSecrets } from '../redact.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerAnalysisRoutes } from './analysis-routes.js';
+import { refuseUnstorableText } from './answers.js';
 import type { KeyRecord, KeyRing } from './api-keys.js';
 import { type CliRelay, isCliRelayRequest, registerCliRelay } from './cli-relay.js';
 import {
@@ -28,9 +31,9 @@ import {
   timeoutOptions,
 } from './connection-limits.js';
 import { decodeBody } from './content-encoding.js';
+import { type Answer, contractRoutes, type Serve } from './contract-routes.js';
 import { inlineScriptHashes, registerDashboardRoutes } from './dashboard-routes.js';
 import { liveKey, requireKeyForBody, requireScope } from './key-guard.js';
-import { openApiDocument } from './openapi.js';
 import type { ProfileViews } from './profile-view.js';
 import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReadRoutes } from './read-routes.js';
@@ -58,7 +61,7 @@ export interface ServerOptions {
   readonly scheduler: Scheduler;
   readonly profiles: ProfileViews;
   /** What /health reports besides the log (the applier's progress). */
-  readonly health: () => Record<string, unknown>;
+  readonly health: () => Omit<Answer<typeof ROUTES.health>, 'ok' | 'log'>;
   /** Records of the log that could not be applied. */
   readonly quarantine: Quarantine;
   /** Applies what is logged; resolves once it is in the store. */
@@ -78,6 +81,8 @@ export interface ServerOptions {
   readonly trustProxy?: true | readonly string[];
   /** Runs the CLI's commands on this server's store (`POST /v1/cli`; DuckDB workspaces). */
   readonly cliRelay?: CliRelay;
+  /** Told of each route registered (the contract's test compares them with the document). */
+  readonly onRoute?: (route: { method: string; path: string }) => void;
 }
 
 /** Requests a minute from one address without a valid key (guessing keys is slow). */
@@ -110,9 +115,44 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...timeoutOptions(limits),
   });
   limitConnections(app, limits);
+  const { onRoute } = options;
+  if (onRoute)
+    app.addHook('onRoute', ({ method, url }) => {
+      for (const one of [method].flat()) onRoute({ method: one, path: url });
+    });
   app.decorateRequest('apiKey', null);
   await app.register(helmet, securityHeaders(inlineScriptHashes()));
-  // Per key when the request carries a live one, else per address.
+  await limitRates(app, options);
+  readBodies(app, options);
+  app.setErrorHandler(errorAnswer);
+
+  // Every route of the contract checks its key's scope first; reads then their parameters' text.
+  const serve = contractRoutes(app, {
+    write: [requireScope(options.keys, 'write')],
+    read: [requireScope(options.keys, 'read'), refuseUnstorableText],
+    admin: [requireScope(options.keys, 'admin')],
+    public: [],
+  });
+  registerIngestion(serve, options);
+  const context = { workspace: options.workspace, store: options.store, withStore: options.withStore };
+  registerReadRoutes(serve, { ...context, profiles: options.profiles });
+  registerAnalysisRoutes(serve, context);
+  registerTimelineRoutes(serve, context);
+  registerAdminRoutes(serve, options);
+  registerQuarantineRoutes(serve, options);
+  if (options.cliRelay) registerCliRelay(app, options.cliRelay);
+  registerDashboardRoutes(app, PUBLIC_FILES);
+  const document = openApiDocument(options.version);
+  serve(ROUTES.openapi, { config: PUBLIC_FILES, handler: async () => document });
+  serve(ROUTES.health, {
+    config: HEALTH,
+    handler: async () => ({ ok: true as const, log: options.log.durable, ...options.health() }),
+  });
+  return app;
+}
+
+/** Per key when the request carries a live one, else per address. */
+async function limitRates(app: FastifyInstance, options: ServerOptions): Promise<void> {
   await app.register(rateLimit, {
     timeWindow: 60_000,
     keyGenerator: (request) => {
@@ -127,7 +167,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       message: `${request.method} ${request.url}: more than ${context.max} requests a minute; retry in ${context.after}`,
     }),
   });
+}
 
+/** The key before the body, compressed bodies, and any body read as JSON. */
+function readBodies(app: FastifyInstance, options: ServerOptions): void {
   // The key before the body: without one, not a byte of the body is read (key-guard.ts). The
   // CLI's relay takes its marker's token instead, checked by its own route before the body.
   const keyForBody = requireKeyForBody(options.keys);
@@ -146,96 +189,66 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       done(Object.assign(error as Error, { statusCode: 400 }), undefined);
     }
   });
+}
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const where = `${request.method} ${request.url}`;
-    if (error instanceof InvalidMessage)
-      return reply
-        .code(400)
-        .send({ error: 'invalid_message', message: `${where}: ${error.message}`, field: error.path });
-    if (error.statusCode === 429)
-      return reply.code(429).send({ error: 'rate_limited', message: error.message });
-    if (error.statusCode === 413)
-      return reply
-        .code(413)
-        .send({ error: 'too_large', message: `${where}: the body is larger than the limit` });
-    if (error.statusCode && error.statusCode < 500)
-      return reply
-        .code(error.statusCode)
-        .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
-    if (error instanceof StrataError)
-      return reply.code(500).send({ error: error.code, message: error.message });
-    process.stderr.write(`strata serve: ${where}: ${redactSecrets(error.stack ?? error.message)}\n`);
+/** Every error as the one error body: a code, a message naming the request, and the field at fault. */
+function errorAnswer(
+  error: Error & { statusCode?: number; code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const where = `${request.method} ${request.url}`;
+  if (error instanceof InvalidMessage)
     return reply
-      .code(500)
-      .send({ error: 'internal', message: 'the request failed; nothing of it was stored' });
-  });
+      .code(400)
+      .send({ error: 'invalid_message', message: `${where}: ${error.message}`, field: error.path });
+  if (error.statusCode === 429)
+    return reply.code(429).send({ error: 'rate_limited', message: error.message });
+  if (error.statusCode === 413)
+    return reply
+      .code(413)
+      .send({ error: 'too_large', message: `${where}: the body is larger than the limit` });
+  if (error.statusCode && error.statusCode < 500)
+    return reply
+      .code(error.statusCode)
+      .send({ error: error.code ?? 'bad_request', message: `${where}: ${error.message}` });
+  if (error instanceof StrataError)
+    return reply.code(500).send({ error: error.code, message: error.message });
+  process.stderr.write(`strata serve: ${where}: ${redactSecrets(error.stack ?? error.message)}\n`);
+  return reply.code(500).send({ error: 'internal', message: 'the request failed; nothing of it was stored' });
+}
 
-  const write = requireScope(options.keys, 'write');
-  const accept = async (messages: LoggedMessage[], reply: FastifyReply) => {
+/**
+ * Segment-spec ingestion: each message is validated on its own (a 400 names it, `batch[3]`),
+ * and the answer is 200 only once every message of the request is in the log on disk.
+ */
+function registerIngestion(serve: Serve, options: ServerOptions): void {
+  const accept = async (messages: LoggedMessage[]) => {
     await options.log.append(messages);
     options.onLogged?.();
-    return reply.send({ success: true });
+    return { success: true as const };
   };
-  for (const type of ['identify', 'track', 'group', 'page'] as const satisfies readonly MessageType[])
-    app.post(`/v1/${type}`, { preHandler: write }, async (request, reply) =>
-      accept([toLogged(request.body, type, new Date(), '')], reply),
-    );
-  app.post('/v1/batch', { preHandler: write }, async (request, reply) => {
-    const parsed = Batch.safeParse(request.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidMessage(
-        ['batch', ...(issue?.path ?? []).map(String)].join('.'),
-        issue?.message ?? 'invalid',
+  for (const type of MESSAGE_TYPES)
+    serve(ROUTES[type], {
+      rawBody: true,
+      handler: async ({ request }) => accept([toLogged(request.body, type, new Date(), '')]),
+    });
+  serve(ROUTES.batch, {
+    rawBody: true,
+    handler: async ({ request }) => {
+      const parsed = Batch.safeParse(request.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new InvalidMessage(
+          ['batch', ...(issue?.path ?? []).map(String)].join('.'),
+          issue?.message ?? 'invalid',
+        );
+      }
+      const receivedAt = new Date();
+      const messages = parsed.data.batch.map((message, index) =>
+        toLogged(message, null, receivedAt, `batch[${index}]`, parsed.data.sentAt),
       );
-    }
-    const receivedAt = new Date();
-    const messages = parsed.data.batch.map((message, index) =>
-      toLogged(message, null, receivedAt, `batch[${index}]`, parsed.data.sentAt),
-    );
-    return accept(messages, reply);
+      return accept(messages);
+    },
   });
-
-  registerReadRoutes(app, {
-    workspace: options.workspace,
-    store: options.store,
-    withStore: options.withStore,
-    profiles: options.profiles,
-    guard: requireScope(options.keys, 'read'),
-  });
-  registerAnalysisRoutes(app, {
-    workspace: options.workspace,
-    store: options.store,
-    withStore: options.withStore,
-    guard: requireScope(options.keys, 'read'),
-  });
-  registerTimelineRoutes(app, {
-    workspace: options.workspace,
-    store: options.store,
-    withStore: options.withStore,
-    guard: requireScope(options.keys, 'read'),
-  });
-  registerAdminRoutes(app, {
-    activation: options.activation,
-    webhooks: options.webhooks,
-    scheduler: options.scheduler,
-    guard: requireScope(options.keys, 'admin'),
-  });
-  registerQuarantineRoutes(app, {
-    quarantine: options.quarantine,
-    log: options.log,
-    applyNow: options.applyNow,
-    guard: requireScope(options.keys, 'admin'),
-  });
-  if (options.cliRelay) registerCliRelay(app, options.cliRelay);
-  registerDashboardRoutes(app, PUBLIC_FILES);
-  const document = openApiDocument(options.version);
-  app.get('/openapi.json', { config: PUBLIC_FILES }, async () => document);
-  app.get('/health', { config: HEALTH }, async () => ({
-    ok: true,
-    log: options.log.durable,
-    ...options.health(),
-  }));
-  return app;
 }

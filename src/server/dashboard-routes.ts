@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastify';
 
 /**
- * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web) and the
+ * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web/web/src: the
+ * web build's root is the repository's, for the contract's types it imports) and the
  * stylesheet under `/app/`, and the ES module builds of its packages under `/vendor/`
  * (index.html's import map points there). No bundler: the browser loads modules as they are.
  */
@@ -42,6 +43,8 @@ function sendFile(reply: FastifyReply, path: string, type: string) {
 
 const JS = 'text/javascript; charset=utf-8';
 const INDEX = join(root, 'web', 'index.html');
+/** Where tsconfig.web.json compiles web/src (its rootDir is the repository's, for the contract's types). */
+const PAGES = join(root, 'dist', 'web', 'web', 'src');
 
 /** SHA-256 (base64) of each inline script of index.html, for the Content-Security-Policy. */
 export function inlineScriptHashes(): string[] {
@@ -64,7 +67,7 @@ export function registerDashboardRoutes(app: FastifyInstance, config: FastifyCon
     const { file } = request.params;
     if (!/^[a-z-]+\.js$/.test(file))
       return reply.code(404).send({ error: 'not_found', message: `no ${file}` });
-    return sendFile(reply, join(root, 'dist', 'web', file), JS);
+    return sendFile(reply, join(PAGES, file), JS);
   });
   app.get<{ Params: { file: string } }>('/vendor/:file', { config }, (request, reply) => {
     const entry = VENDOR[request.params.file];

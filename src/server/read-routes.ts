@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import { nextAction } from '../activate/playbooks.js';
 import { validateSegment } from '../analytics/validation/validation-card.js';
+import type { AccountRow } from '../contract/common.js';
+import { ROUTES } from '../contract/routes.js';
+import { findUser } from '../engine/read-queries.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -11,10 +13,11 @@ import { TABLES } from '../model/tables.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { answerRow, badRequest, invalidInput, PageQuery, refuseUnstorableText } from './answers.js';
+import { answerRow, badRequest } from './answers.js';
+import type { Serve } from './contract-routes.js';
 import { profileAt } from './profile-at.js';
 import type { ProfileViews } from './profile-view.js';
-import { AsOfQuery, type ClockAnswer, requestClock } from './request-clock.js';
+import { type ClockAnswer, requestClock } from './request-clock.js';
 
 /**
  * The read API (read or admin keys): segments with their sizes, a segment's members page
@@ -24,27 +27,39 @@ import { AsOfQuery, type ClockAnswer, requestClock } from './request-clock.js';
  * log's applies on the one store connection.
  */
 
-export function registerReadRoutes(
-  app: FastifyInstance,
-  options: {
-    readonly workspace: Workspace;
-    readonly store: Store;
-    readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
-    readonly profiles: ProfileViews;
-    readonly guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
-  },
-): void {
-  const { workspace, store, withStore, profiles } = options;
-  // Every route checks its key, then its parameters' text.
-  const guard = [options.guard, refuseUnstorableText];
-  const notFound = (reply: FastifyReply, message: string) =>
-    reply.code(404).send({ error: 'not_found', message });
-  const latestRun = async () => ((await listRuns(store)).length === 0 ? null : readRun(store));
+export interface ReadContext {
+  readonly workspace: Workspace;
+  readonly store: Store;
+  readonly withStore: <T>(work: () => Promise<T>) => Promise<T>;
+}
 
-  // The stale-data warning of the latest run's time, kept per run: a profile is answered
-  // from memory (profile-view.ts) and should not scan every table for it each time.
+const notFound = (reply: FastifyReply, message: string) =>
+  reply.code(404).send({ error: 'not_found', message });
+
+/** 404 unless `id` is a segment of the workspace. */
+const unknownSegment = (workspace: Workspace, id: string, reply: FastifyReply) => {
+  const ids = workspace.segments.map((s) => s.id);
+  return ids.includes(id) ? undefined : notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
+};
+
+const latestRun = async (store: Store) => ((await listRuns(store)).length === 0 ? null : readRun(store));
+
+export function registerReadRoutes(
+  serve: Serve,
+  context: ReadContext & { readonly profiles: ProfileViews },
+): void {
+  const runClockAnswer = runClock(context);
+  registerSegmentRoutes(serve, context, runClockAnswer);
+  registerProfileRoutes(serve, context, runClockAnswer);
+}
+
+/**
+ * The stale-data warning of the latest run's time, kept per run: a profile is answered
+ * from memory (profile-view.ts) and should not scan every table for it each time.
+ */
+function runClock({ store, workspace, withStore }: ReadContext) {
   let staleOfRun: { runId: number; answer: Promise<ClockAnswer> } | null = null;
-  const runClockAnswer = (run: { runId: number; asOf: string }) => {
+  return (run: { runId: number; asOf: string }) => {
     if (staleOfRun?.runId !== run.runId)
       staleOfRun = {
         runId: run.runId,
@@ -54,65 +69,57 @@ export function registerReadRoutes(
       };
     return staleOfRun.answer;
   };
+}
 
-  app.get('/v1/segments', { preHandler: guard }, async () =>
-    withStore(async () => {
-      const run = await latestRun();
-      return {
-        runId: run?.runId ?? null,
-        asOf: run?.asOf ?? null,
-        segments: workspace.segments.map((segment) => ({
-          id: segment.id,
-          framework: segment.framework,
-          parent: segment.parent,
-          accounts: ownValue(run?.sizes.segments, segment.id) ?? null,
-          playbook: ownValue(workspace.config.playbooks, segment.id) ?? null,
-        })),
-      };
-    }),
-  );
+function registerSegmentRoutes(
+  serve: Serve,
+  { workspace, store, withStore }: ReadContext,
+  runClockAnswer: ReturnType<typeof runClock>,
+): void {
+  serve(ROUTES.segments, {
+    handler: async () =>
+      withStore(async () => {
+        const run = await latestRun(store);
+        return {
+          runId: run?.runId ?? null,
+          asOf: run?.asOf ?? null,
+          segments: workspace.segments.map((segment) => ({
+            id: segment.id,
+            framework: segment.framework,
+            parent: segment.parent,
+            accounts: ownValue(run?.sizes.segments, segment.id) ?? null,
+            playbook: ownValue(workspace.config.playbooks, segment.id) ?? null,
+          })),
+        };
+      }),
+  });
 
-  app.get<{ Params: { id: string } }>('/v1/segments/:id', { preHandler: guard }, async (request, reply) => {
-    const { id } = request.params;
-    const ids = workspace.segments.map((s) => s.id);
-    if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
-    return withStore(() => segmentDetail(store, workspace, id));
+  serve(ROUTES.segment, {
+    before: ({ id }, reply) => unknownSegment(workspace, id, reply),
+    handler: async ({ params }) => withStore(() => segmentDetail(store, workspace, params.id)),
   });
 
   // A segment's validation card in the latest run (distinct, measurable, accessible, substantial, actionable, stable).
-  app.get<{ Params: { id: string } }>(
-    '/v1/segments/:id/validation',
-    { preHandler: guard },
-    async (request, reply) => {
-      const { id } = request.params;
-      const ids = workspace.segments.map((s) => s.id);
-      if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
-      return withStore(async () => {
+  serve(ROUTES.validation, {
+    before: ({ id }, reply) => unknownSegment(workspace, id, reply),
+    handler: async ({ params, reply }) =>
+      withStore(async () => {
         try {
-          return await validateSegment(store, workspace, id);
+          return await validateSegment(store, workspace, params.id);
         } catch (error) {
           if (error instanceof StrataError) return notFound(reply, error.message);
           throw error;
         }
-      });
-    },
-  );
+      }),
+  });
 
-  app.get<{ Params: { id: string } }>(
-    '/v1/segments/:id/members',
-    { preHandler: guard },
-    async (request, reply) => {
-      const { id } = request.params;
-      const ids = workspace.segments.map((s) => s.id);
-      if (!ids.includes(id)) return notFound(reply, `unknown segment '${id}'${didYouMean(id, ids)}`);
-      const page = PageQuery.extend({ order: z.enum(['asc', 'desc']).default('desc') }).safeParse(
-        request.query,
-      );
-      if (!page.success) return invalidInput(reply, request, page.error);
+  serve(ROUTES.members, {
+    before: ({ id }, reply) => unknownSegment(workspace, id, reply),
+    handler: async ({ params: { id }, query, request, reply }) => {
       const answer = await withStore(async () => {
-        const run = await latestRun();
+        const run = await latestRun(store);
         if (!run) return notFound(reply, 'no runs yet: members appear after `strata run`');
-        const { limit, offset, sort, search, order } = page.data;
+        const { limit, offset, sort, search, order } = query;
         if (sort !== undefined && !run.metrics.includes(sort))
           return badRequest(
             reply,
@@ -148,14 +155,64 @@ export function registerReadRoutes(
       if (!('runId' in answer)) return answer;
       return { ...answer, ...(await runClockAnswer(answer)) };
     },
-  );
+  });
+}
 
-  /**
-   * An account's profile with its playbooks' next actions as of the one clock's time, or
-   * null: the latest run's (from memory), or `asOf` when given and another time (evaluated),
-   * or before any run the workspace clock's (evaluated). Says which time and source.
-   */
-  const accountProfile = async (id: string, asOf: Date | undefined) => {
+function registerProfileRoutes(
+  serve: Serve,
+  context: ReadContext & { readonly profiles: ProfileViews },
+  runClockAnswer: ReturnType<typeof runClock>,
+): void {
+  const { workspace, store, withStore } = context;
+  const accountProfile = profileAtClock(context, runClockAnswer);
+
+  serve(ROUTES.account, {
+    handler: async ({ params: { id }, query, reply }) => {
+      const profile = await accountProfile(id, query.asOf);
+      if (!profile) return notFound(reply, `no account '${id}'`);
+      if (!query.explain) return profile;
+      // ?explain=churn[,expansion]: why each model scores the account as it does, at the
+      // profile's time (computed now: a query per model, not for every request).
+      const asOf = new Date(profile.asOf);
+      const explanations = [];
+      for (const model of query.explain.split(',').filter(Boolean)) {
+        try {
+          explanations.push(
+            await withStore(() => explainAccount(store, workspace, model, id, { asOf, top: 10 })),
+          );
+        } catch (error) {
+          if (error instanceof StrataError)
+            return reply.code(404).send({ error: error.code, message: `explain=${model}: ${error.message}` });
+          throw error;
+        }
+      }
+      return { ...profile, explanations };
+    },
+  });
+
+  // A user: their row, and their account's profile (for personalising what they see).
+  serve(ROUTES.user, {
+    handler: async ({ params: { id }, query, reply }) => {
+      const user = await withStore(() => findUser(store, id));
+      if (!user) return notFound(reply, `no user '${id}'`);
+      return {
+        user: answerRow(TABLES.users, user),
+        account: await accountProfile(String(user.account_id), query.asOf),
+      };
+    },
+  });
+}
+
+/**
+ * An account's profile with its playbooks' next actions as of the one clock's time, or
+ * null: the latest run's (from memory), or `asOf` when given and another time (evaluated),
+ * or before any run the workspace clock's (evaluated). Says which time and source.
+ */
+function profileAtClock(
+  { workspace, store, withStore, profiles }: ReadContext & { readonly profiles: ProfileViews },
+  runClockAnswer: ReturnType<typeof runClock>,
+) {
+  return async (id: string, asOf: Date | undefined) => {
     let found = await profiles.profile(id);
     if (!found) return null;
     const latest = found.run;
@@ -171,8 +228,10 @@ export function registerReadRoutes(
         found = await withStore(() => profileAt(store, workspace, id, at));
       if (!found) return null;
     }
+    // Rows of the accounts table always carry account_id, and answerRow made traits an object.
+    const account = found.account as Record<string, unknown> & AccountRow;
     if (!('segments' in found))
-      return { ...found, segments: [], primary: {}, metrics: {}, playbooks: [], ...clock };
+      return { ...found, account, segments: [], primary: {}, metrics: {}, playbooks: [], ...clock };
     const at = new Date(clock.asOf);
     // The next action of each playbook: a first touch where the account entered at that time.
     const playbooks = found.segments.flatMap((segment) => {
@@ -182,49 +241,6 @@ export function registerReadRoutes(
       return [{ segment, ...playbook, next: nextAction(playbook, { entered, turn: 0, asOf: at }) }];
     });
     const { previousSegments: _previous, ...profile } = found;
-    return { ...profile, playbooks, ...clock };
+    return { ...profile, account, playbooks, ...clock };
   };
-
-  const ProfileQuery = AsOfQuery.extend({ explain: z.string().optional() });
-  app.get<{ Params: { id: string } }>('/v1/accounts/:id', { preHandler: guard }, async (request, reply) => {
-    const { id } = request.params;
-    const query = ProfileQuery.safeParse(request.query);
-    if (!query.success) return invalidInput(reply, request, query.error);
-    const profile = await accountProfile(id, query.data.asOf);
-    if (!profile) return notFound(reply, `no account '${id}'`);
-    if (!query.data.explain) return profile;
-    // ?explain=churn[,expansion]: why each model scores the account as it does, at the
-    // profile's time (computed now: a query per model, not for every request).
-    const asOf = new Date(profile.asOf);
-    const explanations = [];
-    for (const model of query.data.explain.split(',').filter(Boolean)) {
-      try {
-        explanations.push(
-          await withStore(() => explainAccount(store, workspace, model, id, { asOf, top: 10 })),
-        );
-      } catch (error) {
-        if (error instanceof StrataError)
-          return reply.code(404).send({ error: error.code, message: `explain=${model}: ${error.message}` });
-        throw error;
-      }
-    }
-    return { ...profile, explanations };
-  });
-
-  // A user: their row, and their account's profile (for personalising what they see).
-  app.get<{ Params: { id: string } }>('/v1/users/:id', { preHandler: guard }, async (request, reply) => {
-    const { id } = request.params;
-    const query = AsOfQuery.safeParse(request.query);
-    if (!query.success) return invalidInput(reply, request, query.error);
-    const [user] = await withStore(() =>
-      store.query<Record<string, unknown>>(
-        `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
-      ),
-    );
-    if (!user) return notFound(reply, `no user '${id}'`);
-    return {
-      user: answerRow(TABLES.users, user),
-      account: await accountProfile(String(user.account_id), query.data.asOf),
-    };
-  });
 }

@@ -1,12 +1,10 @@
-import { z } from 'zod';
 import { type ClockSource, readClock, staleDataWarning } from '../engine/clock.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { TimeParam } from './answers.js';
 
 /**
  * The one clock (src/engine/clock.ts) for a route that evaluates anything as of a time:
- * `?asOf=` when given (read as the CLI's `--as-of`), else the latest run's time, else the
+ * `?asOf=` when given (read as the CLI's `--as-of`, src/contract/query-params.ts), else the latest run's time, else the
  * workspace clock. Every such answer says which time and source it used, and carries the
  * stale-data warning when the data ends long before that time, so the dashboard can show it.
  */
@@ -24,8 +22,6 @@ export interface ClockAnswer {
   readonly clock: { readonly at: string; readonly source: ClockSource };
   readonly warnings: StaleWarning[];
 }
-
-export const AsOfQuery = z.object({ asOf: TimeParam.optional() });
 
 /** The clock of a request at `given` (or by the rule), with what its answer says. */
 export async function requestClock(

@@ -1,48 +1,21 @@
 import type { Locator, Page } from 'playwright-core';
+import type {
+  AccountExplanation,
+  AccountHistory,
+  ExplainedNode,
+  LeafState,
+} from '../../src/contract/timeline-answers.js';
 
 /*
  * Reading the account page back (test/web/account.test.ts): a condition tree and a timeline
  * as the page shows them, and as the API's answer says the page should show them.
  */
 
-export interface Node {
-  path: string;
-  holds: boolean;
-  value?: string | null;
-  text: string;
-  decidedBy?: string[];
-  components?: { metric: string; value: number | null; points: number }[];
-  children?: Node[];
-}
+export type { AccountHistory } from '../../src/contract/timeline-answers.js';
 
-export interface Explanation {
-  runId: number;
-  segments: {
-    segment: string;
-    member: boolean;
-    parent: { segment: string; member: boolean } | null;
-    storedMember: boolean | null;
-    tree: Node;
-  }[];
-  schemes: { scheme: string; primary: string; reason: string }[];
-}
-
-type State = { holds: boolean; value: string | null };
-
-export interface AccountHistory {
-  runs: {
-    runId: number;
-    asOf: string;
-    segments: string[];
-    primary: Record<string, string | null>;
-    changes: {
-      segment: string;
-      change: string;
-      cause: string;
-      reasons: { path: string; text: string; before: State; after: State }[];
-    }[];
-  }[];
-}
+// The API's answers as the contract declares them (src/contract/timeline-answers.ts).
+export type Node = ExplainedNode;
+export type Explanation = AccountExplanation;
 
 /** The tree as the page should show it: path, holds, text, and whether it decided its parent. */
 export function expectedRows(node: Node, decides = false): string[][] {
@@ -68,7 +41,7 @@ export const shownRows = (section: Locator) =>
 
 /** The timeline as the page should show it: newest run first, its heading, segments, changes. */
 export function expectedTimeline(history: AccountHistory) {
-  const state = (s: State) => `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${s.value}`}`;
+  const state = (s: LeafState) => `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${s.value}`}`;
   const primary = (r: AccountHistory['runs'][number]) =>
     Object.keys(r.primary).length === 0
       ? ''

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MembersPage } from '../../src/contract/read-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
@@ -51,9 +52,7 @@ describe('the dashboard audited for accessibility in Chromium', () => {
     const world = await openDashboardWorld(dir);
     session = await openDashboard(world);
     ({ server, browser } = session);
-    const members = await session.api<{ members: { account_id: string }[] }>(
-      '/v1/segments/paying/members?limit=1',
-    );
+    const members = await session.api<MembersPage>('/v1/segments/paying/members?limit=1');
     member = members.members[0]?.account_id ?? '';
   });
 

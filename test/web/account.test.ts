@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountProfile } from '../../src/contract/read-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import {
@@ -66,12 +67,7 @@ describe('the account page in Chromium', () => {
       .waitFor();
 
     // The profile: segments, primary per scheme and next actions, as GET /v1/accounts/acme.
-    const profile = await api<{
-      segments: string[];
-      primary: Record<string, string>;
-      metrics: Record<string, number>;
-      playbooks: { segment: string; next: { action: string; channel: string; owner: string; due: string } }[];
-    }>('/v1/accounts/acme');
+    const profile = await api<AccountProfile>('/v1/accounts/acme');
     expect(profile.segments).toEqual(['big', 'big_healthcare', 'fit_ok', 'small', 'target']);
     expect(await page.locator('[data-segments] li').allTextContents()).toEqual(profile.segments);
     expect(profile.primary).toEqual({ tiers: 'big' });

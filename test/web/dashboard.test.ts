@@ -2,6 +2,26 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AbReport,
+  AbTestList,
+  ClusterMap,
+  CohortsReport,
+  FunnelList,
+  FunnelReport,
+  ModelCard,
+  Overview,
+  Plan,
+  RfmAccounts,
+  RfmReport,
+  Transitions,
+} from '../../src/contract/analysis-answers.js';
+import type {
+  AccountProfile,
+  MembersPage,
+  SegmentDetail,
+  ValidationCard,
+} from '../../src/contract/read-answers.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -39,19 +59,7 @@ describe('the dashboard in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);
     await page.locator('table[aria-label="Segments"] tbody tr').first().waitFor();
-    const overview = await api<{
-      accounts: number;
-      mrr: number;
-      meanHealth: number | null;
-      retention: {
-        customers: number;
-        logoRetention: number | null;
-        netRevenueRetention: number | null;
-      } | null;
-      schemes: { scheme: string; primary: { segment: string; accounts: number }[] }[];
-      warnings: { code: string; message: string }[];
-      segments: { id: string; accounts: number | null; change: number | null }[];
-    }>('/v1/overview');
+    const overview = await api<Overview>('/v1/overview');
     expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
     expect(await page.locator('[data-kpi="mrr"]').textContent()).toBe(whole(overview.mrr));
     for (const segment of overview.segments) {
@@ -98,9 +106,7 @@ describe('the dashboard in Chromium', () => {
     const largest = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0];
     await page.locator(`tr[data-segment="${largest?.id}"] a`).click();
     await page.locator('table tbody tr[data-account]').first().waitFor();
-    const members = await api<{ total: number; members: { account_id: string }[] }>(
-      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr`,
-    );
+    const members = await api<MembersPage>(`/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr`);
     expect(
       await page
         .locator('tr[data-account]')
@@ -109,9 +115,7 @@ describe('the dashboard in Chromium', () => {
     const accounts = (n: number) => `${whole(n)} ${n === 1 ? 'account' : 'accounts'}`;
     expect(await page.locator('[data-total]').textContent()).toBe(accounts(members.total));
     // The detail below: the definition as written, and the overlaps, as the API gives them.
-    const detail = await api<{ definition: string; overlaps: { segment: string; accounts: number }[] }>(
-      `/v1/segments/${largest?.id}`,
-    );
+    const detail = await api<SegmentDetail>(`/v1/segments/${largest?.id}`);
     expect(await page.locator('[data-definition]').textContent()).toBe(detail.definition);
     expect(detail.definition).toContain(`${largest?.id}:`);
     expect(
@@ -122,14 +126,12 @@ describe('the dashboard in Chromium', () => {
     // The next page, by keyboard.
     await page.getByRole('button', { name: 'Next' }).focus();
     await page.keyboard.press('Enter');
-    const second = await api<{ members: { account_id: string }[] }>(
-      `/v1/segments/${largest?.id}/members?limit=25&offset=25&sort=mrr`,
-    );
+    const second = await api<MembersPage>(`/v1/segments/${largest?.id}/members?limit=25&offset=25&sort=mrr`);
     await page.locator(`tr[data-account="${second.members[0]?.account_id}"]`).waitFor();
     // Search narrows the list to what the API finds.
     const needle = members.members[0]?.account_id.slice(-3) ?? '';
     await page.getByLabel('Search').fill(needle);
-    const found = await api<{ total: number }>(
+    const found = await api<MembersPage>(
       `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr&search=${needle}`,
     );
     await page
@@ -137,9 +139,7 @@ describe('the dashboard in Chromium', () => {
       .filter({ hasText: new RegExp(`^${accounts(found.total)}$`) })
       .waitFor();
     // The validation card: each criterion's verdict as the API gives it.
-    const card = await api<Record<string, { verdict: string }> & { overall: string }>(
-      `/v1/segments/${largest?.id}/validation`,
-    );
+    const card = await api<ValidationCard>(`/v1/segments/${largest?.id}/validation`);
     await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-verdict="overall"]').textContent()).toBe(card.overall);
     for (const criterion of [
@@ -149,7 +149,7 @@ describe('the dashboard in Chromium', () => {
       'substantial',
       'actionable',
       'stability',
-    ])
+    ] as const)
       expect((await page.locator(`tr[data-criterion="${criterion}"] td`).allTextContents())[1]).toBe(
         card[criterion]?.verdict,
       );
@@ -157,7 +157,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Sort by').selectOption('health');
     await page.locator('button[data-order]').click();
-    const lowest = await api<{ members: { account_id: string; metrics: { health: number | null } }[] }>(
+    const lowest = await api<MembersPage>(
       `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=health&order=asc`,
     );
     const healths = lowest.members.map((m) => m.metrics.health).filter((h): h is number => h !== null);
@@ -179,7 +179,7 @@ describe('the dashboard in Chromium', () => {
       .toEqual(
         lowest.members.map((m) => [
           m.account_id,
-          m.metrics.health === null ? '–' : m.metrics.health.toFixed(2),
+          m.metrics.health === null ? '–' : (m.metrics.health as number).toFixed(2),
         ]),
       );
     await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });
@@ -191,10 +191,7 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'RFM' }).click();
     await page.locator('table[aria-label="RFM grid"] button').first().waitFor({ timeout: 30_000 });
-    const rfm = await api<{
-      grid: { r: number; fm: number; accounts: number }[];
-      cells: { cell: string; accounts: number }[];
-    }>('/v1/rfm');
+    const rfm = await api<RfmReport>('/v1/rfm');
     const count = (r: number, fm: number) => rfm.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0;
     for (let r = 1; r <= 5; r++)
       for (let fm = 1; fm <= 5; fm++)
@@ -210,9 +207,7 @@ describe('the dashboard in Chromium', () => {
     await page.locator(`button[data-r="${fullest.r}"][data-fm="${fullest.fm}"]`).focus();
     await page.keyboard.press('Enter');
     await page.locator('tr[data-rfm-account]').first().waitFor({ timeout: 30_000 });
-    const inCell = await api<{ accounts: { account_id: string }[] }>(
-      `/v1/rfm/accounts?r=${fullest.r}&fm=${fullest.fm}&limit=50`,
-    );
+    const inCell = await api<RfmAccounts>(`/v1/rfm/accounts?r=${fullest.r}&fm=${fullest.fm}&limit=50`);
     expect(
       await page
         .locator('tr[data-rfm-account]')
@@ -227,10 +222,7 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Transitions' }).click();
     await page.locator('tr[data-transition]').first().waitFor();
-    const data = await api<{
-      segments: { segment: string; before: number; after: number; entered: number; exited: number }[];
-      flows: { scheme: string; from: string; to: string; accounts: number }[];
-    }>('/v1/transitions');
+    const data = await api<Transitions>('/v1/transitions');
     for (const s of data.segments)
       expect(await page.locator(`tr[data-transition="${s.segment}"] td`).allTextContents()).toEqual(
         [s.segment, s.before, s.after, s.entered, s.exited].map((v) =>
@@ -255,17 +247,14 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'A/B tests' }).click();
     await page.locator('tr[data-test="welcome"]').waitFor();
-    const { tests } = await api<{ tests: { test: string; control: number; treatment: number }[] }>('/v1/ab');
+    const { tests } = await api<AbTestList>('/v1/ab');
     const cells = await page.locator('tr[data-test="welcome"] td').allTextContents();
     expect([cells[2], cells[3]]).toEqual([whole(tests[0]?.control ?? 0), whole(tests[0]?.treatment ?? 0)]);
     await page.locator('tr[data-test="welcome"]').getByRole('button', { name: 'Results' }).click();
     await page.getByLabel('Name').fill('session_start');
     await page.getByRole('button', { name: 'Compare' }).click();
     await page.locator('[data-comparison]').waitFor();
-    const report = await api<{
-      variants: { variant: string; accounts: number; value: number }[];
-      comparison: { difference: number; confidenceInterval: [number, number]; pValue: number };
-    }>('/v1/ab/welcome?event=session_start');
+    const report = await api<AbReport>('/v1/ab/welcome?event=session_start');
     for (const v of report.variants)
       expect(await page.locator(`tr[data-variant="${v.variant}"] td`).allTextContents()).toEqual([
         v.variant,
@@ -284,23 +273,12 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Models' }).click();
     await page.locator('[data-figure="rocAuc"]').waitFor();
-    const card = await api<{
-      verdict: 'usable' | 'not_useful';
-      warnings: string[];
-      report: {
-        rocAuc: number;
-        prAuc: number;
-        accuracy: number;
-        brier: number;
-        rocCurve: unknown[];
-        topFeatures: { feature: string; aucDrop: number | null }[];
-      };
-    }>('/v1/models/churn');
+    const card = await api<ModelCard>('/v1/models/churn');
     for (const figure of ['rocAuc', 'prAuc', 'accuracy', 'brier'] as const)
       expect(await page.locator(`[data-figure="${figure}"]`).textContent()).toBe(
-        card.report[figure].toFixed(3),
+        (card.report[figure] as number).toFixed(3),
       );
-    expect(card.report.rocCurve.length).toBeGreaterThan(2);
+    expect(card.report.rocCurve?.length).toBeGreaterThan(2);
     // A model the holdout does not vouch for says so, with the API's warnings.
     expect(await page.locator('[data-verdict] li').allTextContents()).toEqual(
       card.verdict === 'usable' ? [] : card.warnings,
@@ -313,18 +291,13 @@ describe('the dashboard in Chromium', () => {
     // The charts drew (a canvas each).
     expect(await page.locator('[data-chart="roc"] canvas').count()).toBe(1);
     // An account's explanation, asked for by keyboard: the API's probability and contributions.
-    const { members } = await api<{ members: { account_id: string }[] }>(
-      '/v1/segments/paying/members?limit=1',
-    );
+    const { members } = await api<MembersPage>('/v1/segments/paying/members?limit=1');
     const account = members[0]?.account_id ?? '';
     await page.getByLabel('Account id').fill(account);
     await page.keyboard.press('Enter');
     await page.locator(`[data-explained="${account}"]`).waitFor({ timeout: 30_000 });
-    const profile = await api<{
-      explanations: { probability: number; contributions: { feature: string; contribution: number }[] }[];
-      clock: { at: string };
-    }>(`/v1/accounts/${account}?explain=churn`);
-    const explained = profile.explanations[0];
+    const profile = await api<AccountProfile>(`/v1/accounts/${account}?explain=churn`);
+    const explained = profile.explanations?.[0];
     expect(await page.locator('[data-probability]').textContent()).toBe(explained?.probability.toFixed(3));
     // Scored at the profile's time, which the page says.
     expect(await page.locator('[data-as-of]').getAttribute('data-as-of')).toBe(profile.clock.at);
@@ -367,9 +340,7 @@ describe('the dashboard in Chromium', () => {
         .filter({ hasText: 'would change' })
         .filter({ hasNotText: 'no segment' })
         .waitFor({ timeout: 30_000 });
-      const plan = await api<{
-        segments: { segment: string; status: string; added: number; removed: number; unchanged: number }[];
-      }>('/v1/plan');
+      const plan = await api<Plan>('/v1/plan');
       const power = plan.segments.find((s) => s.segment === 'power_users');
       expect(power?.status).toBe('changed');
       expect(power?.added).toBeGreaterThan(0);
@@ -392,14 +363,7 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Cohorts' }).click();
     await page.locator('tr[data-cohort]').first().waitFor({ timeout: 30_000 });
-    const report = await api<{
-      cohorts: {
-        cohort: string;
-        accounts: number;
-        periods: { logoRetention: number; netRevenueRetention: number | null }[];
-        projection: unknown;
-      }[];
-    }>('/v1/cohorts');
+    const report = await api<CohortsReport>('/v1/cohorts');
     const periods = Math.max(...report.cohorts.map((c) => c.periods.length));
     const percent = (v: number | null | undefined) =>
       v === null || v === undefined ? '' : `${Math.round(v * 100)}%`;
@@ -429,11 +393,8 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Funnels' }).click();
     await page.locator('tr[data-funnel-group]').first().waitFor({ timeout: 30_000 });
-    const { schemes } = await api<{ schemes: string[] }>('/v1/funnels');
-    const report = await api<{
-      overall: { group: string; reached: number[]; tests: { step: number; leak: boolean }[] };
-      groups: { group: string; reached: number[]; tests: { step: number; leak: boolean }[] }[];
-    }>(`/v1/funnels/activation?by=scheme:${schemes[0]}`);
+    const { schemes } = await api<FunnelList>('/v1/funnels');
+    const report = await api<FunnelReport>(`/v1/funnels/activation?by=scheme:${schemes[0]}`);
     for (const group of [report.overall, ...report.groups]) {
       const cells = await page.locator(`tr[data-funnel-group="${group.group}"] td`).allTextContents();
       expect(cells[0]).toBe(group.group);
@@ -452,19 +413,7 @@ describe('the dashboard in Chromium', () => {
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Clusters' }).click();
     await page.locator('tr[data-cluster]').first().waitFor({ timeout: 30_000 });
-    const map = await api<{
-      accounts: number;
-      metrics: string[];
-      explained: number[];
-      transforms: string[];
-      clusters: {
-        cluster: number;
-        accounts: number;
-        means: Record<string, number | null>;
-        profile: string;
-      }[];
-      points: unknown[];
-    }>('/v1/clusters/usage');
+    const map = await api<ClusterMap>('/v1/clusters/usage');
     // What was done to each metric before standardising: mrr (most accounts pay 0) is logged.
     expect(map.transforms.map((t) => t.split(':')[0])).toEqual(['sessions_30d', 'adoption', 'mrr']);
     expect(map.transforms[2]).toContain('ln(1 + x)');
@@ -570,7 +519,7 @@ describe('the dashboard in Chromium', () => {
     // The world above: as of its latest run, whose time is its data's end, so no banner.
     const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await fresh.goto(server.dashboardUrl);
-    const clock = (await api<{ clock: { at: string; source: string } }>('/v1/overview')).clock;
+    const clock = (await api<Overview>('/v1/overview')).clock;
     expect(clock.source).toBe('latest run');
     await fresh.locator('[data-as-of]').waitFor();
     expect(await fresh.locator('[data-as-of]').getAttribute('data-as-of')).toBe(clock.at);

@@ -1,6 +1,10 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type AbReport, type AbTestRow, get } from './api.js';
+import type { AbReport, AbTestList } from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
+
+type AbTestRow = AbTestList['tests'][number];
+
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';

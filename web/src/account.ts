@@ -1,6 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type AccountExplanation, type AccountProfile, ApiError, get } from './api.js';
+import type { AccountProfile } from '../../src/contract/read-answers.js';
+import type { AccountExplanation } from '../../src/contract/timeline-answers.js';
+import { ApiError, get } from './api.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { fixed } from './format.js';

@@ -1,4 +1,5 @@
 import { html } from 'htm/preact';
+import type { ClockSource, Warning } from '../../src/contract/common.js';
 
 /*
  * The time a page's numbers are as of, and where that time came from (the one clock,
@@ -6,12 +7,10 @@ import { html } from 'htm/preact';
  * page of zeros past the data's end says why instead of looking broken.
  */
 
-type ClockSource = 'given' | 'latest run' | 'latest data' | 'now';
-
-/** What the API's "as of" answers carry (src/server/request-clock.ts). */
+/** What the API's "as of" answers carry (src/contract/common.ts; optional: a page shows it once loaded). */
 export interface Clocked {
   clock?: { at: string; source: ClockSource };
-  warnings?: { code: string; level: 'warning' | 'strong'; message: string }[];
+  warnings?: Warning[];
 }
 
 // The words of the CLI's "as of T (...)" (CLOCK_WORDS in src/engine/clock.ts).

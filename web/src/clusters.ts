@@ -1,7 +1,11 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type ClusteringRow, type ClusterMap, get } from './api.js';
+import type { ClusteringList, ClusterMap } from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
+
+type ClusteringRow = ClusteringList['clusterings'][number];
+
 import { ariaOption, listed } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';

@@ -1,6 +1,11 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type FunnelGroupRow, type FunnelList, type FunnelReport, get } from './api.js';
+import type {
+  FunnelGroup as FunnelGroupRow,
+  FunnelList,
+  FunnelReport,
+} from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { percent, whole } from './format.js';

@@ -1,9 +1,14 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Explanation, get, type ModelCard, type ModelRow } from './api.js';
+import type { ModelCard, ModelList } from '../../src/contract/analysis-answers.js';
+import type { Explanation } from '../../src/contract/read-answers.js';
+import { get } from './api.js';
 import { ariaOption, listed } from './chart.js';
 import { AsOf, type Clocked } from './clock.js';
+
+type ModelRow = ModelList['models'][number];
+
 import { Failure } from './failure.js';
 import { fixed, whole } from './format.js';
 

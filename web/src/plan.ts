@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, type Plan } from './api.js';
+import type { Plan } from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';

@@ -1,7 +1,8 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type RfmAccounts, type RfmReport } from './api.js';
+import type { RfmAccounts, RfmReport } from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
 import { ariaOption } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';

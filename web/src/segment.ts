@@ -1,15 +1,10 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { MembersPage, SegmentDetail, ValidationCard } from '../../src/contract/read-answers.js';
+import type { AccountExplanation } from '../../src/contract/timeline-answers.js';
 import { accountHref } from './account.js';
-import {
-  type AccountExplanation,
-  ApiError,
-  get,
-  type MembersPage,
-  type SegmentDetail,
-  type ValidationCard,
-} from './api.js';
+import { ApiError, get } from './api.js';
 import { ariaOption, listed } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';

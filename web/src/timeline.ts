@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type AccountHistory, ApiError, get, type LeafState } from './api.js';
+import type { AccountHistory, LeafState } from '../../src/contract/timeline-answers.js';
+import { ApiError, get } from './api.js';
 import { Failure } from './failure.js';
 
 /*

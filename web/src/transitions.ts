@@ -1,7 +1,8 @@
 import * as echarts from 'echarts';
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, type Transitions } from './api.js';
+import type { Transitions } from '../../src/contract/analysis-answers.js';
+import { get } from './api.js';
 import { ariaOption, listed } from './chart.js';
 import { Failure } from './failure.js';
 import { whole } from './format.js';

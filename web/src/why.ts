@@ -1,5 +1,9 @@
 import { html } from 'htm/preact';
-import type { AccountExplanation, ExplainedNode, SegmentExplanation } from './api.js';
+import type {
+  AccountExplanation,
+  ExplainedNode,
+  SegmentExplanation,
+} from '../../src/contract/timeline-answers.js';
 import { fixed } from './format.js';
 
 /*

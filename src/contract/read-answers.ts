@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { AccountRow, ClockFields, Metrics, PlaybookConfig } from './common.js';
+
+/*
+ * Answers of the read API (src/server/read-routes.ts): segments, a segment's members and
+ * validation card, account and user profiles. Only zod is imported (the dashboard's types).
+ */
+
+export const SegmentList = z.strictObject({
+  runId: z.number().int().nullable(),
+  asOf: z.string().nullable(),
+  segments: z.array(
+    z.strictObject({
+      id: z.string(),
+      framework: z.string().nullable(),
+      parent: z.string().nullable(),
+      accounts: z.number().nullable(),
+      playbook: PlaybookConfig.nullable(),
+    }),
+  ),
+});
+
+export const SegmentDetail = z.strictObject({
+  segment: z.string(),
+  /** The segment as written in strata.yaml. */
+  definition: z.string(),
+  playbook: PlaybookConfig.nullable(),
+  history: z.array(
+    z.strictObject({ run_id: z.number().int(), as_of: z.string(), accounts: z.number().nullable() }),
+  ),
+  overlaps: z.array(z.strictObject({ segment: z.string(), accounts: z.number(), jaccard: z.number() })),
+});
+
+const Criterion = { verdict: z.enum(['pass', 'warn', 'fail', 'n/a']), reason: z.string() };
+export const ValidationCard = z.strictObject({
+  segment: z.string(),
+  runId: z.number().int(),
+  asOf: z.string(),
+  members: z.number(),
+  overall: z.enum(['pass', 'warn', 'fail']),
+  distinct: z.strictObject({
+    ...Criterion,
+    against: z.string(),
+    metrics: z.array(
+      z.strictObject({
+        metric: z.string(),
+        members: z.number().nullable(),
+        others: z.number().nullable(),
+        cohensD: z.number().nullable(),
+        pValue: z.number().nullable(),
+        adjustedPValue: z.number().nullable(),
+      }),
+    ),
+    rates: z.array(
+      z.strictObject({
+        outcome: z.enum(['churned', 'expanded']),
+        members: z.number().nullable(),
+        others: z.number().nullable(),
+        chiSquare: z.number().nullable(),
+        pValue: z.number().nullable(),
+        cohensH: z.number().nullable(),
+      }),
+    ),
+  }),
+  measurable: z.strictObject({
+    ...Criterion,
+    coverage: z.array(z.strictObject({ trait: z.string(), share: z.number() })),
+  }),
+  accessible: z.strictObject({ ...Criterion, reachable: z.number(), share: z.number() }),
+  substantial: z.strictObject({ ...Criterion, minimum: z.number() }),
+  actionable: z.strictObject(Criterion),
+  stability: z.strictObject({
+    ...Criterion,
+    againstRunId: z.number().int().nullable(),
+    turnover: z.number().nullable(),
+  }),
+});
+
+export const MembersPage = z.strictObject({
+  runId: z.number().int(),
+  segment: z.string(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  sort: z.string().nullable(),
+  order: z.enum(['asc', 'desc']),
+  /** The metrics a page can be sorted by: the run's numeric ones. */
+  sortable: z.array(z.string()),
+  total: z.number().int(),
+  members: z.array(
+    z.strictObject({
+      account_id: z.string(),
+      name: z.string().nullable(),
+      plan: z.string().nullable(),
+      mrr: z.number().nullable(),
+      metrics: Metrics,
+    }),
+  ),
+  ...ClockFields,
+});
+
+/** A saved model's reasons for an account's score (src/ml/predict.ts). */
+export const Contribution = z.strictObject({
+  feature: z.string(),
+  value: z.number().nullable(),
+  contribution: z.number(),
+  direction: z.enum(['raises', 'lowers']),
+});
+export const Explanation = z.strictObject({
+  model: z.string(),
+  version: z.number().int(),
+  account: z.string(),
+  asOf: z.string(),
+  probability: z.number(),
+  /** Log-odds of an account before its features speak. */
+  baseLogOdds: z.number(),
+  contributions: z.array(Contribution),
+});
+
+export const AccountProfile = z.strictObject({
+  account: AccountRow,
+  /** The latest run the profile is read from; null when evaluated at another time. */
+  run: z.strictObject({ runId: z.number().int(), asOf: z.string() }).nullable(),
+  segments: z.array(z.string()),
+  primary: z.record(z.string(), z.string().nullable()),
+  metrics: Metrics,
+  playbooks: z.array(
+    z.looseObject({
+      segment: z.string(),
+      owner: z.string(),
+      next: z.strictObject({ action: z.string(), channel: z.string(), owner: z.string(), due: z.string() }),
+    }),
+  ),
+  /** With ?explain=: each model's reasons. */
+  explanations: z.array(Explanation).optional(),
+  ...ClockFields,
+});
+
+export const UserProfile = z.strictObject({
+  user: z.looseObject({
+    user_id: z.string(),
+    account_id: z.string().nullable(),
+    traits: z.record(z.string(), z.unknown()),
+  }),
+  account: AccountProfile.nullable(),
+});
+
+export type SegmentList = z.infer<typeof SegmentList>;
+export type SegmentDetail = z.infer<typeof SegmentDetail>;
+export type ValidationCard = z.infer<typeof ValidationCard>;
+export type MembersPage = z.infer<typeof MembersPage>;
+export type Explanation = z.infer<typeof Explanation>;
+export type AccountProfile = z.infer<typeof AccountProfile>;
+export type UserProfile = z.infer<typeof UserProfile>;

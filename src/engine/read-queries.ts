@@ -1,0 +1,33 @@
+import { metricColumn } from '../compile/compile-workspace.js';
+import type { Store } from '../store/store.js';
+import type { StoredRun } from './run-snapshot.js';
+
+/*
+ * The reads the HTTP API makes of the store beyond whole analyses: a user's row, and a run's
+ * totals for the overview's KPIs. Here rather than in the route handlers, which write no SQL.
+ */
+
+/** A row of the users table: every column (user_id and account_id among them). */
+export type UserRow = Record<string, unknown> & { user_id: string; account_id: string | null };
+
+/** The row of user `id`, or undefined. */
+export async function findUser(store: Store, id: string): Promise<UserRow | undefined> {
+  const [user] = await store.query<UserRow>(
+    `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
+  );
+  return user;
+}
+
+/** A run's total MRR (of its accounts' current rows) and mean health (null without the metric). */
+export async function runTotals(
+  store: Store,
+  run: StoredRun,
+): Promise<{ mrr: number | null; health: number | null } | undefined> {
+  const d = store.dialect;
+  const health = run.metrics.includes('health') ? d.quoteIdentifier(metricColumn('health')) : null;
+  const [totals] = await store.query<{ mrr: number | null; health: number | null }>(
+    `SELECT sum(mrr) AS mrr, ${health ? `avg(${d.toDouble(health)})` : 'NULL'} AS health
+             FROM ${d.joinOnAccount([run.table, '(SELECT account_id, mrr FROM accounts) account_mrr'])}`,
+  );
+  return totals;
+}

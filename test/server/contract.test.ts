@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { ErrorAnswer } from '../../src/contract/common.js';
+import { ROUTES, type RouteName, UNDOCUMENTED_ROUTES } from '../../src/contract/routes.js';
+import { createKey } from '../../src/server/api-keys.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import type { Store } from '../../src/store/store.js';
+import { openDashboardWorld } from '../helpers/dashboard-world.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * The contract (src/contract/routes.ts) against a real `strata serve` on the dashboard's
+ * world (600 accounts, two runs, an A/B test, a model, a clustering, a funnel): every
+ * route's real answer parses with its schema, /openapi.json documents exactly the routes
+ * Fastify registered (besides the dashboard's files and the CLI's relay), with an answer
+ * schema for each.
+ */
+describe('the API contract', () => {
+  const dir = tempDir('strata-contract-');
+  let server: RunningServer;
+  let store: Store;
+  let read: string;
+  let admin: string;
+  let write: string;
+
+  beforeAll(async () => {
+    const world = await openDashboardWorld(dir);
+    store = world.store;
+    // Keys made before the server starts: it reads them on start.
+    read = createKey(dir, 'read', 'contract').key;
+    admin = createKey(dir, 'admin', 'contract').key;
+    write = createKey(dir, 'write', 'contract').key;
+    server = await startServer({ workspace: world.workspace, store, port: 0 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+  });
+
+  const call = async (method: string, path: string, key: string, body?: unknown) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
+  /** The answer of `path` parsed by the route's schema (every key documented: the schemas are strict). */
+  const answers = async <N extends RouteName>(
+    name: N,
+    path: string,
+    key = read,
+    body?: unknown,
+  ): Promise<z.output<(typeof ROUTES)[N]['response']>> => {
+    const contract = ROUTES[name];
+    const { status, body: answer } = await call(contract.method, path, key, body);
+    expect({ path, status }).toEqual({ path, status: 200 });
+    const parsed = (contract.response as z.ZodType).safeParse(answer);
+    expect({ path, issues: parsed.error?.issues ?? [] }).toEqual({ path, issues: [] });
+    return answer as z.output<(typeof ROUTES)[N]['response']>;
+  };
+
+  it("parses every route's real answer with its schema", async () => {
+    const segments = await answers('segments', '/v1/segments');
+    const segment = segments.segments.find((s) => (s.accounts ?? 0) > 0)?.id;
+    await answers('segment', `/v1/segments/${segment}`);
+    await answers('validation', `/v1/segments/${segment}/validation`);
+    const members = await answers('members', `/v1/segments/${segment}/members?limit=3`);
+    const account = members.members[0]?.account_id;
+    await answers('account', `/v1/accounts/${account}?explain=churn`);
+    await answers('account', `/v1/accounts/${account}?asOf=2026-09-15`);
+    const [user] = await store.query<{ user_id: string }>(
+      'SELECT user_id FROM users ORDER BY user_id LIMIT 1',
+    );
+    await answers('user', `/v1/users/${user?.user_id}`);
+    await answers('explain', `/v1/accounts/${account}/explain`);
+    await answers('history', `/v1/accounts/${account}/history`);
+    await answers('changes', `/v1/segments/${segment}/changes?since=30d&limit=3`);
+    await answers('overview', '/v1/overview');
+    await answers('rfm', '/v1/rfm');
+    await answers('rfmAccounts', '/v1/rfm/accounts?r=5&fm=5&limit=3');
+    await answers('transitions', '/v1/transitions');
+    await answers('abTests', '/v1/ab');
+    await answers('abTest', '/v1/ab/welcome?metric=mrr');
+    await answers('abTest', '/v1/ab/welcome?event=session_start&within=30d');
+    await answers('models', '/v1/models');
+    await answers('model', '/v1/models/churn');
+    await answers('clusterings', '/v1/clusters');
+    await answers('clusterMap', '/v1/clusters/usage?points=5');
+    await answers('plan', '/v1/plan');
+    await answers('plan', '/v1/plan?asOf=2026-09-30T23:59:59Z&horizon=30d');
+    await answers('cohorts', '/v1/cohorts');
+    await answers('funnels', '/v1/funnels');
+    await answers('funnel', '/v1/funnels/activation?by=scheme:cs_tiers');
+    await answers('deliveries', '/v1/admin/webhooks/deliveries', admin);
+    await answers('webhookReplay', '/v1/admin/webhooks/replay', admin, { delivered: true });
+    await answers('quarantine', '/v1/admin/ingest/quarantine', admin);
+    await answers('quarantineReplay', '/v1/admin/ingest/quarantine/replay', admin, { ids: [] });
+    for (const type of ['identify', 'track', 'group', 'page'] as const)
+      await answers(type, `/v1/${type}`, write, {
+        userId: 'u-contract',
+        event: 'contract_checked',
+        groupId: account,
+      });
+    await answers('batch', '/v1/batch', write, {
+      batch: [{ type: 'track', userId: 'u-contract', event: 'x' }],
+    });
+    await server.applyNow();
+    await answers('health', '/health');
+    await answers('openapi', '/openapi.json');
+    // Errors have the one error body.
+    for (const path of ['/v1/segments/nope', '/v1/rfm?asOf=soon', '/v1/accounts/nobody']) {
+      const { body } = await call('GET', path, read);
+      expect(ErrorAnswer.safeParse(body).success).toBe(true);
+    }
+    const { status, body } = await call('POST', '/v1/admin/schedules/none/run', admin);
+    expect({ status, error: ErrorAnswer.parse(body).error }).toEqual({ status: 404, error: 'not_found' });
+  });
+
+  it('documents exactly the routes Fastify registered, each with an answer schema', async () => {
+    const registered = await fetch(`${server.url}/openapi.json`).then(
+      (r) =>
+        r.json() as Promise<{
+          paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+        }>,
+    );
+    const documented = Object.entries(registered.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => {
+        expect(operation.responses['200']).toMatchObject({
+          content: {
+            'application/json': { schema: { $ref: expect.stringMatching(/^#\/components\/schemas\//) } },
+          },
+        });
+        return `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+      }),
+    );
+    expect(documented.sort()).toEqual(
+      Object.values(ROUTES)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
+    // The routes the server really registered (HEAD routes are Fastify's own copies of GETs).
+    const routes = server.routes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.path}`);
+    const undocumented: string[] = UNDOCUMENTED_ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect(routes.filter((r) => !undocumented.includes(r)).sort()).toEqual(documented.sort());
+    // The dashboard's files are there; the CLI's relay only with `strata serve`'s token.
+    expect(routes.filter((r) => undocumented.includes(r)).sort()).toEqual(
+      undocumented.filter((r) => r !== 'POST /v1/cli').sort(),
+    );
+  });
+});
