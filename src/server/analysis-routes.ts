@@ -53,11 +53,11 @@ export function registerAnalysisRoutes(
       const runs = await listRuns(store);
       const [run, previous] = [runs.at(-1) ?? null, runs.at(-2) ?? null];
       const d = store.dialect;
-      const health = run?.metrics.includes('health') ? d.quoteIdentifier(metricColumn('health')) : null;
+      const health = run?.metrics.includes('health') ? d.sql.id(metricColumn('health')) : null;
       const [totals] = run
         ? await store.query<{ mrr: number | null; health: number | null }>(
-            `SELECT sum(mrr) AS mrr, ${health ? `avg(${d.toDouble(health)})` : 'NULL'} AS health
-             FROM ${d.joinOnAccount([run.table, '(SELECT account_id, mrr FROM accounts) account_mrr'])}`,
+            d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(${d.fn.toDouble(health)})` : d.sql`NULL`} AS health
+             FROM ${d.fn.joinOnAccount([run.table, d.sql`(SELECT account_id, mrr FROM accounts) account_mrr`])}`,
           )
         : [];
       const number = (value: number | null | undefined) =>

@@ -217,9 +217,7 @@ export function registerReadRoutes(
     const query = AsOfQuery.safeParse(request.query);
     if (!query.success) return invalidInput(reply, request, query.error);
     const [user] = await withStore(() =>
-      store.query<Record<string, unknown>>(
-        `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
-      ),
+      store.query<Record<string, unknown>>(store.dialect.sql`SELECT * FROM users WHERE user_id = ${id}`),
     );
     if (!user) return notFound(reply, `no user '${id}'`);
     return {

@@ -5,6 +5,7 @@ import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile
 import { StrataError } from '../../src/errors.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -71,7 +72,8 @@ beforeAll(async () => {
     { length: 25 },
     (_, i) => `('s${i}', 'a1', 'u1', 'session_start', TIMESTAMP '2024-06-05' + INTERVAL ${i} DAY, NULL)`,
   );
-  await store.execute(`
+  await store.execute(
+    testSql(`
     INSERT INTO accounts (account_id, created_at, employees, industry, mrr, renewal_at, traits) VALUES
       ('a1', '2024-01-01', 1500, 'Healthcare', 5000, '2024-08-15', '{"use_case":"analytics"}'),
       ('a2', '2024-05-01', 300, 'Finance', 800, '2025-01-01', NULL),
@@ -95,13 +97,14 @@ beforeAll(async () => {
       ('t1', 'a1', '2024-06-01', NULL), ('t2', 'a1', '2024-06-01', '2024-06-10'), ('t3', 'a2', '2024-06-25', '2024-07-02');
     INSERT INTO surveys (account_id, user_id, ts, nps) VALUES
       ('a1', 'u1', '2024-05-01', 9), ('a1', 'u1', '2024-06-15', 4), ('a2', 'v1', '2024-07-01', 10);
-  `);
+  `),
+  );
 });
 afterAll(() => store.close());
 
 async function evaluate(ws: Workspace) {
-  const sql = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
-  return store.query<Record<string, unknown>>(`${sql} ORDER BY account_id`);
+  const compiled = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
+  return store.query<Record<string, unknown>>(store.dialect.sql`${compiled} ORDER BY account_id`);
 }
 
 describe('compiled workspace on a hand-worked fixture', () => {
@@ -160,7 +163,7 @@ describe('compiled workspace on a hand-worked fixture', () => {
   it('scans the events table once for all metrics and segments', () => {
     const ws = workspace(yaml, 'scans');
     const sql = compileWorkspace(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
-    expect(sql.match(/FROM "events"/g)).toHaveLength(1);
+    expect(sql.text.match(/FROM "events"/g)).toHaveLength(1);
   });
 });
 

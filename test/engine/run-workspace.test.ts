@@ -9,6 +9,7 @@ import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory, segmentMembers } from '../../src/engine/snapshots.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -39,13 +40,13 @@ const workspaceWith = (name: string, text: string) => {
 const members = (runId: number, segment: string) =>
   store
     .query<{ account_id: string }>(
-      `SELECT account_id FROM strata_run_${runId} WHERE "segment:${segment}" ORDER BY 1`,
+      testSql(`SELECT account_id FROM strata_run_${runId} WHERE "segment:${segment}" ORDER BY 1`),
     )
     .then((rows) => rows.map((r) => r.account_id));
 
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
-  await store.execute(`
+  await store.execute(sql`
     INSERT INTO accounts (account_id, created_at, employees) VALUES
       ('a1', '2024-01-01', 500), ('a2', '2024-01-01', 20), ('a3', '2024-01-01', 150), ('a4', '2024-06-10', 10);
     INSERT INTO events (event_id, account_id, event, ts) VALUES
@@ -65,14 +66,14 @@ describe('runs, transitions and plan on hand-worked data', () => {
     expect(await members(1, 'big')).toEqual(['a1', 'a3']);
     expect(await members(1, 'big_active')).toEqual(['a1']);
     expect(
-      await store.query('SELECT account_id, "scheme:tiers" AS segment_id FROM strata_run_1 ORDER BY 1'),
+      await store.query(sql`SELECT account_id, "scheme:tiers" AS segment_id FROM strata_run_1 ORDER BY 1`),
     ).toEqual([
       { account_id: 'a1', segment_id: 'big_active' },
       { account_id: 'a2', segment_id: 'active' },
       { account_id: 'a3', segment_id: 'big' },
     ]);
     expect(
-      await store.query(`SELECT account_id, "metric:sessions_7d" AS value FROM strata_run_1 ORDER BY 1`),
+      await store.query(sql`SELECT account_id, "metric:sessions_7d" AS value FROM strata_run_1 ORDER BY 1`),
     ).toEqual([
       { account_id: 'a1', value: 1 },
       { account_id: 'a2', value: 1 },
@@ -126,11 +127,11 @@ describe('runs, transitions and plan on hand-worked data', () => {
       { segment: 'big', status: 'unchanged', added: 0, removed: 0, unchanged: 2 },
       { segment: 'big_active', status: 'changed', added: 0, removed: 1, unchanged: 0 },
     ]);
-    expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual([{ n: 2 }]);
+    expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).toEqual([{ n: 2 }]);
   });
 
   it('is blind to rows after the as-of time: a later re-run at the same time is identical', async () => {
-    await store.execute(`
+    await store.execute(sql`
       INSERT INTO accounts (account_id, created_at, employees) VALUES ('a5', '2024-06-20', 900);
       INSERT INTO events (event_id, account_id, event, ts) VALUES ('late1', 'a2', 'session_start', '2024-06-20'),
         ('late2', 'a3', 'session_start', '2024-06-14 00:00:01');
@@ -141,7 +142,7 @@ describe('runs, transitions and plan on hand-worked data', () => {
     expect(diff.segments).toHaveLength(3);
     expect(diff.segments.every((d) => d.entered === 0 && d.exited === 0)).toBe(true);
     const metricDiff = await store.query<{ n: number }>(
-      `SELECT count(*) AS n FROM (SELECT * FROM strata_run_2 EXCEPT SELECT * FROM strata_run_3)`,
+      sql`SELECT count(*) AS n FROM (SELECT * FROM strata_run_2 EXCEPT SELECT * FROM strata_run_3)`,
     );
     expect(metricDiff).toEqual([{ n: 0 }]);
     // The same rows do count once the as-of time passes them.
@@ -150,20 +151,20 @@ describe('runs, transitions and plan on hand-worked data', () => {
   });
 
   it('refuses a run dated before the latest run, storing nothing', async () => {
-    const before = await store.query('SELECT count(*) AS n FROM strata_runs');
+    const before = await store.query(sql`SELECT count(*) AS n FROM strata_runs`);
     const error = await runWorkspace(store, ws(), new Date('2024-06-20T00:00:00Z')).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'run_before_latest',
       message: expect.stringContaining('run 4 is as of 2024-06-21T00:00:00.000Z'),
     });
-    expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual(before);
+    expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).toEqual(before);
   });
 
   it('plans at the time the next run takes, so plan and run agree after new data', async () => {
     // Run 4 (06-21, window 06-14..06-21): active {a2 (06-20), a3 (06-14 00:00:01)}. Data after
     // it: a5's session at 06-25. At 06-25 (window 06-18..06-25): active {a2, a5}: +a5, -a3.
     await store.execute(
-      `INSERT INTO events (event_id, account_id, event, ts) VALUES ('new1', 'a5', 'session_start', '2024-06-25')`,
+      sql`INSERT INTO events (event_id, account_id, event, ts) VALUES ('new1', 'a5', 'session_start', '2024-06-25')`,
     );
     const plan = await planWorkspace(store, ws());
     expect(plan).toMatchObject({ againstRunId: 4, againstAsOf: '2024-06-21T00:00:00.000Z' });
@@ -190,13 +191,13 @@ describe('names checked against the data before any segment SQL', () => {
       message: "unknown event 'sesion_start' - did you mean 'session_start'?",
       location: { line: 2, path: 'segments.s.where' },
     });
-    const runs = await store.query('SELECT count(*) AS n FROM strata_runs');
+    const runs = await store.query(sql`SELECT count(*) AS n FROM strata_runs`);
     const fresh = workspaceWith('fresh', 'segments:\n  s: { where: { performed: webinar_attended } }\n');
     const report = await runWorkspace(store, fresh, new Date('2024-07-01T00:00:00Z'));
     expect(report.warnings.map((w) => w.message)).toContain(
       "event 'webinar_attended' (segments.s.where) does not occur in the data yet",
     );
-    expect(await store.query('SELECT count(*) AS n FROM strata_runs')).not.toEqual(runs);
+    expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).not.toEqual(runs);
   });
 
   it('rejects a mistyped trait', async () => {
