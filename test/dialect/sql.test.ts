@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
-import { duckdbDialect } from '../../src/dialect/duckdb/duckdb-dialect.js';
 import type { SqlValue } from '../../src/dialect/dialect.js';
+import { duckdbDialect } from '../../src/dialect/duckdb/duckdb-dialect.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 
 /*
@@ -19,7 +19,12 @@ describe('values become literals', () => {
     ['a quote', "O'Brien", "'O''Brien'", "'O\\'Brien'"],
     ['a backslash', 'a\\b', "'a\\b'", "'a\\\\b'"],
     ['a backslash before a quote', "\\'", "'\\'''", "'\\\\\\''"],
-    ['an injection attempt', "x'; DROP TABLE accounts; --", "'x''; DROP TABLE accounts; --'", "'x\\'; DROP TABLE accounts; --'"],
+    [
+      'an injection attempt',
+      "x'; DROP TABLE accounts; --",
+      "'x''; DROP TABLE accounts; --'",
+      "'x\\'; DROP TABLE accounts; --'",
+    ],
     ['unicode text', 'café ☕', "'café ☕'", "'café ☕'"],
     ['a whole number', 42, '42', '42'],
     ['a negative whole number', -7, '-7', '-7'],
@@ -120,7 +125,7 @@ describe('the literals read back as the values on DuckDB', () => {
   afterAll(() => store.close());
 
   it('round-trips hostile text, numbers and a timestamp', async () => {
-    const text = "O'Brien \\ \"quoted\" -- ; /* */ café";
+    const text = 'O\'Brien \\ "quoted" -- ; /* */ café';
     const [row] = await store.query<Record<string, unknown>>(
       duck`SELECT ${text} AS t, ${1.5} AS f, ${-7} AS i, ${true} AS b, ${null} AS n,
         ${new Date('2024-02-29T12:34:56.789Z')} AS ts, ${duck.id('a"b')} AS q FROM (SELECT 1 AS ${duck.id('a"b')})`,
