@@ -60,7 +60,7 @@ export class DuckDBStore implements Store {
     }
     const connection = await instance.connect();
     // Everything is UTC, so as-of boundaries do not move with the machine's time zone.
-    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(duckdbDialect.sql`SET TimeZone = 'UTC'`.text);
     await connection.run(
       duckdbDialect.sql`SET memory_limit = ${options.memoryLimit ?? DEFAULT_MEMORY_LIMIT}`.text,
     );
