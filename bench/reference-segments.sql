@@ -4,7 +4,7 @@
 -- against the tables. One row per (segment_id, account_id). Plain DuckDB SQL, one query;
 -- bench/reference-segments.ts runs it into a table and times it.
 --
--- Semantics (those of the workspace language, see src/compile/ast.ts):
+-- Semantics (those of the workspace language, see src/language/ast.ts):
 --   * an account exists if created_at <= T; no row stamped after T is seen;
 --   * a window of N days is ts > T - N days (and ts <= T);
 --   * a trait as of a time is the latest trait_history value at or before it, else the

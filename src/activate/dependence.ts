@@ -1,4 +1,4 @@
-import type { ConditionNode, MetricNode } from '../compile/ast.js';
+import type { ConditionNode, MetricNode } from '../language/ast.js';
 import { ownValue } from '../own-key.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
@@ -55,7 +55,7 @@ export function segmentDependence(workspace: Workspace, segments: readonly strin
     if (seen.has(key)) return;
     seen.add(key);
     const node = ownValue(metrics, name);
-    // A metric not declared is a built-in or an account column (see resolve-language.ts).
+    // A metric not declared is a built-in or an account column (src/language/metric-names.ts).
     if (!node) {
       if (TIMED_BUILTINS.has(name)) found.time = true;
       return;

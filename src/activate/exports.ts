@@ -1,11 +1,11 @@
 import { exportAssignments } from '../analytics/abtest/abtest.js';
-import type { MetricNode } from '../compile/ast.js';
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
-import { MetricCompiler } from '../compile/metric-sql.js';
 import { formulaSafe } from '../dialect/formula-safe.js';
 import type { Sql } from '../dialect/sql.js';
 import { readRun, type StoredRun, schemeColumn } from '../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../errors.js';
+import type { MetricNode } from '../language/ast.js';
+import { isTextMetric } from '../language/value-types.js';
 import type { ExportFormat, Store } from '../store/store.js';
 
 /**
@@ -64,7 +64,7 @@ export async function exportData(
     request.what === 'memberships'
       ? membershipsSql(store, run, text, request.segment)
       : request.what === 'metrics'
-        ? metricsSql(store, run, text, (name) => MetricCompiler.isText(name, metrics), request.segment)
+        ? metricsSql(store, run, text, (name) => isTextMetric(name, metrics), request.segment)
         : crmSql(store, run, text, request.layout ?? 'hubspot', request.segment);
   const rows = await store.exportFile(select, request.path, request.format);
   return { rows, path: request.path, runId: run.runId };

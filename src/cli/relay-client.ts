@@ -2,8 +2,7 @@ import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StrataError } from '../errors.js';
-import { CLI_RELAY_PATH, CLI_TOKEN_HEADER } from '../server/cli-relay.js';
-import { demoWorkspace } from './program.js';
+import { demoWorkspace } from './commands/demo.js';
 import { markerFile, readLiveMarker, type ServerMarker, STRATA_VERSION } from './server-marker.js';
 
 /**
@@ -57,7 +56,9 @@ export async function relayToServer(
       'server_version',
       `strata serve (pid ${marker.pid}, ${file}) runs Strata ${marker.version} and this is ${STRATA_VERSION}: run the command with the server's strata, or restart the server`,
     );
-  return send(marker, file, { argv: process.argv.slice(2), cwd: process.cwd() });
+  // Loaded only now: the route's module brings the server's dependencies with it.
+  const route = await import('../server/cli-relay.js');
+  return send(route, marker, file, { argv: process.argv.slice(2), cwd: process.cwd() });
 }
 
 /** One line of the server's answer. */
@@ -68,6 +69,7 @@ interface Frame {
 }
 
 function send(
+  { CLI_RELAY_PATH, CLI_TOKEN_HEADER }: { CLI_RELAY_PATH: string; CLI_TOKEN_HEADER: string },
   marker: ServerMarker,
   file: string,
   body: { argv: string[]; cwd: string },

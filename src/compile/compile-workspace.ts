@@ -1,7 +1,7 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { rawSql, type Sql } from '../dialect/sql.js';
-import { TABLES } from '../model/tables.js';
-import type { ConditionNode, MetricNode, SegmentNode } from './ast.js';
+import type { ConditionNode, MetricNode, SegmentNode } from '../language/ast.js';
+import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import { WorkspaceCompiler } from './workspace-compiler.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -22,11 +22,6 @@ export interface CompileInput {
   readonly explain?: 'nodes' | 'leaves';
 }
 
-/** Account columns usable as numeric metrics without a declaration. */
-export const NUMERIC_ACCOUNT_COLUMNS = TABLES.accounts.columns
-  .filter((c) => c.type === 'integer' || c.type === 'double')
-  .map((c) => c.name);
-
 /** Column name of a metric and of a segment flag in the compiled relation. */
 export const metricColumn = (name: string) => `metric:${name}`;
 export const segmentColumn = (id: string) => `segment:${id}`;
@@ -34,23 +29,8 @@ export const segmentColumn = (id: string) => `segment:${id}`;
 export const explainColumn = (id: string, path: string) => `explain:${id}:${path}`;
 export const explainValueColumn = (id: string, path: string) => `explain-value:${id}:${path}`;
 
-/** True for all / any / not: nodes whose truth comes from their children. */
-export const isBranch = (node: ConditionNode) =>
-  node.kind === 'all' || node.kind === 'any' || node.kind === 'not';
-
 /** Whether a leaf has a value column (`explainValueColumn`): every kind but segment membership. */
 export const leafHasValue = (node: ConditionNode) => !isBranch(node) && node.kind !== 'segment';
-
-/** Each node of a condition tree with its path, parents before children. */
-export function conditionPaths(node: ConditionNode, path = 'where'): { node: ConditionNode; path: string }[] {
-  if (node.kind === 'all' || node.kind === 'any')
-    return [
-      { node, path },
-      ...node.conditions.flatMap((child, i) => conditionPaths(child, `${path}.${node.kind}[${i}]`)),
-    ];
-  if (node.kind === 'not') return [{ node, path }, ...conditionPaths(node.condition, `${path}.not`)];
-  return [{ node, path }];
-}
 
 /**
  * Compiles a workspace into ONE query with one row per account that exists at `asOf`:

@@ -1,5 +1,5 @@
+import type { MetricNode } from '../language/ast.js';
 import { ownValue } from '../own-key.js';
-import type { MetricNode } from './ast.js';
 
 /** JSON with object keys sorted, so equal structures give equal text whatever built them. */
 export function canonicalJson(value: unknown): string {

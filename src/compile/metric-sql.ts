@@ -1,12 +1,11 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { StrataError } from '../errors.js';
+import type { EventFilter, MetricNode, Moment } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import { ownValue } from '../own-key.js';
-import type { EventFilter, MetricNode, Moment } from './ast.js';
 import type { ScanRegistry } from './scan-registry.js';
 
 const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
-const TEXT_METRICS = new Set(['nps_category', 'signup_month', 'signup_quarter']);
 
 /**
  * Turns metrics into SQL expressions over `accounts a` and the scans, at the evaluation
@@ -30,16 +29,6 @@ export class MetricCompiler {
   /** SQL timestamp of a moment: N days before the evaluation time, or a date. */
   moment(moment: Moment): string {
     return 'daysAgo' in moment ? this.at(moment.daysAgo) : this.dialect.literal(new Date(moment.date));
-  }
-
-  /** Whether a metric holds text (compared with eq / in) rather than a number. */
-  static isText(name: string, metrics: Readonly<Record<string, MetricNode>>): boolean {
-    const node = ownValue(metrics, name);
-    return (
-      TEXT_METRICS.has(name) ||
-      (node?.kind === 'builtin' && TEXT_METRICS.has(node.name)) ||
-      (node?.kind === 'rfm' && node.part === 'cell')
-    );
   }
 
   /** Condition on events matching `filter` in the `withinDays` window ending `shiftDays` before the evaluation time. */

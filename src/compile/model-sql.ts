@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { rawSql, type Sql } from '../dialect/sql.js';
-import type { ClusterScorer, FeatureTransform, ModelScorer, TreeNodes } from './ast.js';
+import type { ClusterScorer, FeatureTransform, ModelScorer, TreeNodes } from '../language/ast.js';
 
 /**
  * Saved models as SQL over their feature columns, so a probability or a cluster is a

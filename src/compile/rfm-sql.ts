@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { rawSql, type Sql } from '../dialect/sql.js';
-import type { RfmCellRange } from './ast.js';
+import type { RfmCellRange } from '../language/ast.js';
 
 /**
  * SQL of RFM scoring, shared by the compiler (RFM metrics in segment conditions) and

@@ -1,6 +1,7 @@
 import type { Dialect, SqlValue } from '../dialect/dialect.js';
+import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from '../language/ast.js';
+import { isTextMetric } from '../language/value-types.js';
 import { ownValue } from '../own-key.js';
-import type { Comparison, ConditionNode, MetricNode, ScoredFeatures, SegmentNode } from './ast.js';
 import { ColumnLayers } from './column-layers.js';
 import { canonicalJson, metricKey } from './metric-key.js';
 import { MetricCompiler } from './metric-sql.js';
@@ -246,7 +247,7 @@ export class WorkspaceCompiler {
         return this.compare(this.trait(node.trait, 'number'), this.trait(node.trait, 'text'), node);
       case 'metric': {
         const ref = this.metricRef(node.metric);
-        const text = MetricCompiler.isText(node.metric, this.input.metrics);
+        const text = isTextMetric(node.metric, this.input.metrics);
         return this.compare(text ? null : ref, this.dialect.castText(ref), node);
       }
       case 'metricChange':

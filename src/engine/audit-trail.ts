@@ -1,14 +1,13 @@
-import type { ConditionNode, SegmentNode } from '../compile/ast.js';
 import {
-  conditionPaths,
   explainColumn,
   explainValueColumn,
-  isBranch,
   leafHasValue,
   metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import type { Sql } from '../dialect/sql.js';
+import type { ConditionNode, SegmentNode } from '../language/ast.js';
+import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace, segmentFingerprints } from './definition-versions.js';

@@ -1,5 +1,5 @@
-import type { ConditionNode, EventFilter, MetricNode } from '../compile/ast.js';
 import { nearestName, StrataError } from '../errors.js';
+import type { ConditionNode, EventFilter, MetricNode } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { MetricNode } from '../compile/ast.js';
-import { conditionPaths } from '../compile/compile-workspace.js';
 import { StrataError } from '../errors.js';
+import type { MetricNode } from '../language/ast.js';
+import { conditionPaths } from '../language/condition-paths.js';
 import { redactDefinition } from '../redact.js';
 import type { Store } from '../store/store.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';

@@ -1,21 +1,19 @@
-import type { ConditionNode } from '../compile/ast.js';
 import {
   compileLayers,
-  conditionPaths,
   explainColumn,
   explainValueColumn,
   metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
-import type { Explanation } from '../ml/predict.js';
+import type { ConditionNode } from '../language/ast.js';
+import { comparedMetric, conditionPaths } from '../language/condition-paths.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace } from './definition-versions.js';
 import { evaluateLayers } from './evaluate.js';
 import { leafText, shownValue } from './leaf-text.js';
-import { modelDrivers, withDrivers } from './model-drivers.js';
 import { readRun, schemeColumn } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 
@@ -48,18 +46,40 @@ export interface ExplainedNode {
   }[];
   /**
    * For a leaf comparing a saved model's probability (churn_probability): the model's
-   * largest feature contributions for the account at the same time (see model-drivers.ts).
+   * largest feature contributions for the account at the same time (see src/ml/model-drivers.ts).
    */
-  readonly drivers?: {
-    readonly model: string;
-    readonly version: number;
-    readonly probability: number;
-    readonly contributions: Explanation['contributions'];
-  };
+  readonly drivers?: ModelDrivers;
   /** For all / any: the paths of the children that decided the outcome. */
   readonly decidedBy?: readonly string[];
   readonly children?: readonly ExplainedNode[];
 }
+
+/** A saved model's explanation of one account: its probability and largest feature contributions. */
+export interface ModelDrivers {
+  readonly model: string;
+  readonly version: number;
+  readonly probability: number;
+  /** Contributions to the log-odds, largest first: positive raises the probability. */
+  readonly contributions: readonly {
+    readonly feature: string;
+    readonly value: number | null;
+    readonly contribution: number;
+    readonly direction: 'raises' | 'lowers';
+  }[];
+}
+
+/**
+ * The drivers of each model-backed metric the trees compare, by metric, at `asOf`
+ * (src/ml/model-drivers.ts; handed in by the caller, since scoring a model is src/ml's job
+ * and src/ml builds on this folder).
+ */
+export type DriversOf = (
+  store: Store,
+  workspace: Workspace,
+  account: string,
+  asOf: Date,
+  trees: readonly ConditionNode[],
+) => Promise<ReadonlyMap<string, ModelDrivers>>;
 
 export interface SegmentExplanation {
   readonly segment: string;
@@ -145,17 +165,55 @@ function explainTree(
   return { ...base, children, decidedBy: (deciding.length > 0 ? deciding : children).map((c) => c.path) };
 }
 
+/** The tree with each model-backed leaf given its model's drivers. */
+function withDrivers(
+  tree: ExplainedNode,
+  source: ConditionNode,
+  drivers: ReadonlyMap<string, ModelDrivers>,
+): ExplainedNode {
+  const metric = comparedMetric(source);
+  const explained = metric === null ? undefined : drivers.get(metric);
+  const own = explained
+    ? {
+        drivers: {
+          model: explained.model,
+          version: explained.version,
+          probability: explained.probability,
+          contributions: explained.contributions,
+        },
+      }
+    : {};
+  const children =
+    source.kind === 'all' || source.kind === 'any'
+      ? source.conditions
+      : source.kind === 'not'
+        ? [source.condition]
+        : [];
+  return {
+    ...tree,
+    ...own,
+    ...(tree.children
+      ? {
+          children: tree.children.map((child, i) =>
+            withDrivers(child, children[i] as ConditionNode, drivers),
+          ),
+        }
+      : {}),
+  };
+}
+
 /**
  * Every segment (or one) of `account`, in or out and why, at the latest run's as-of time
  * by the workspace as it is now; or, with `runId`, at that run's time by the definition
  * version that run applied (kept by the audit trail), so any past membership can be
- * explained again.
+ * explained again. With `drivers`, a leaf comparing a saved model's probability also
+ * shows what drove it.
  */
 export async function explainMembership(
   store: Store,
   current: Workspace,
   account: string,
-  options: { segment?: string; runId?: number } = {},
+  options: { segment?: string; runId?: number; drivers?: DriversOf } = {},
 ): Promise<AccountExplanation> {
   const run = await readRun(store, options.runId).catch((error: unknown) => {
     throw error instanceof StrataError && error.code === 'no_runs' && options.runId === undefined
@@ -212,13 +270,15 @@ export async function explainMembership(
   const storedFlag = (id: string) =>
     stored && segmentColumn(id) in stored ? Boolean(stored[segmentColumn(id)]) : null;
   const chosen = workspace.segments.filter((s) => options.segment === undefined || s.id === options.segment);
-  const drivers = await modelDrivers(
-    store,
-    workspace,
-    account,
-    new Date(run.asOf),
-    chosen.map((s) => s.where),
-  );
+  const drivers = options.drivers
+    ? await options.drivers(
+        store,
+        workspace,
+        account,
+        new Date(run.asOf),
+        chosen.map((s) => s.where),
+      )
+    : new Map<string, ModelDrivers>();
   const explained = chosen.map((s) => {
     const stored = storedFlag(s.id);
     return {

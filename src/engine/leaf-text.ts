@@ -1,4 +1,4 @@
-import type { ConditionNode, EventFilter, Moment } from '../compile/ast.js';
+import type { ConditionNode, EventFilter, Moment } from '../language/ast.js';
 
 /**
  * Condition leaves in words, with the value an account had: what `strata explain`, the

@@ -1,5 +1,5 @@
-import { conditionPaths } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { conditionPaths } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { type ChangeCause, PARENT_PATH } from './audit-trail.js';

@@ -1,5 +1,5 @@
-import type { ConditionNode } from '../compile/ast.js';
 import { segmentColumn } from '../compile/compile-workspace.js';
+import type { ConditionNode } from '../language/ast.js';
 import { hasOwnKey } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';

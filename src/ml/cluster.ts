@@ -1,5 +1,5 @@
-import type { ClusterScorer } from '../compile/ast.js';
 import { StrataError } from '../errors.js';
+import type { ClusterScorer } from '../language/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { chooseK, type KCurvePoint, silhouette, smallestCluster } from './choose-k.js';

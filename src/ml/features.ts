@@ -1,9 +1,9 @@
-import type { MetricNode, ScoredFeatures } from '../compile/ast.js';
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
-import { MetricCompiler } from '../compile/metric-sql.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { didYouMean, StrataError } from '../errors.js';
+import type { MetricNode, ScoredFeatures } from '../language/ast.js';
+import { isTextMetric } from '../language/value-types.js';
 import { TABLES } from '../model/tables.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
@@ -32,7 +32,7 @@ function usable(name: string, node: MetricNode, metrics: Readonly<Record<string,
     node.kind !== 'rfm' &&
     node.kind !== 'model' &&
     node.kind !== 'cluster' &&
-    !MetricCompiler.isText(name, metrics)
+    !isTextMetric(name, metrics)
   );
 }
 
@@ -42,7 +42,7 @@ export function metricFeatures(workspace: Workspace, names: readonly string[]): 
   const roots: Record<string, MetricNode> = {};
   for (const name of names) {
     const node = metricNode(workspace, name, ['metrics', name]);
-    if (MetricCompiler.isText(name, { [name]: node })) {
+    if (isTextMetric(name, { [name]: node })) {
       throw new StrataError('type_mismatch', `metric '${name}' is text; models need numbers`);
     }
     if (!usable(name, node, { [name]: node })) {

@@ -1,4 +1,4 @@
-import type { FeatureTransform } from '../compile/ast.js';
+import type { FeatureTransform } from '../language/ast.js';
 
 /**
  * How `strata cluster` reshapes each metric before standardising it, so that a skewed metric

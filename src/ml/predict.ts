@@ -1,7 +1,8 @@
-import type { ModelScorer } from '../compile/ast.js';
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
 import { evaluateLayers } from '../engine/evaluate.js';
+import type { ModelDrivers } from '../engine/explain-membership.js';
 import { StrataError } from '../errors.js';
+import type { ModelScorer } from '../language/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { readModel, type SavedPredictor } from '../workspace/model-files.js';
@@ -129,21 +130,12 @@ export function rowModel(scorer: ModelScorer) {
   };
 }
 
-export interface Explanation {
-  readonly model: string;
-  readonly version: number;
+/** Why a model scores an account as it does (the drivers `strata explain` shows on a leaf, and more). */
+export interface Explanation extends ModelDrivers {
   readonly account: string;
   readonly asOf: string;
-  readonly probability: number;
   /** Log-odds of an account before its features speak (every contribution 0). */
   readonly baseLogOdds: number;
-  /** Contributions to the log-odds, largest first: positive raises the probability. */
-  readonly contributions: readonly {
-    readonly feature: string;
-    readonly value: number | null;
-    readonly contribution: number;
-    readonly direction: 'raises' | 'lowers';
-  }[];
 }
 
 /** Why the model scores one account as it does: its feature values and their contributions. */

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import type { ModelScorer, ScoredFeatures } from '../compile/ast.js';
 import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
+import type { ModelScorer, ScoredFeatures } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import { Rng } from '../random.js';
 import type { Store } from '../store/store.js';

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { nextAction } from '../activate/playbooks.js';
 import { validateSegment } from '../analytics/validation/validation-card.js';
-import { MetricCompiler } from '../compile/metric-sql.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { isTextMetric } from '../language/value-types.js';
 import { explainAccount } from '../ml/predict.js';
 import { TABLES } from '../model/tables.js';
 import { ownValue } from '../own-key.js';
@@ -130,7 +130,7 @@ export function registerReadRoutes(
           ...(search ? { search } : {}),
         });
         // The metrics a page can be sorted by: the run's numeric ones.
-        const sortable = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
+        const sortable = run.metrics.filter((m) => !isTextMetric(m, workspace.metrics));
         return {
           runId: run.runId,
           asOf: run.asOf,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { explainMembership } from '../engine/explain-membership.js';
 import { accountTimeline, segmentChanges } from '../engine/membership-timeline.js';
 import { StrataError } from '../errors.js';
+import { modelDrivers } from '../ml/model-drivers.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { invalidInput, refuseUnstorableText, SinceParam } from './answers.js';
@@ -51,6 +52,7 @@ export function registerTimelineRoutes(
       const { segment, run } = query.data;
       return answer(reply, () =>
         explainMembership(store, workspace, request.params.id, {
+          drivers: modelDrivers,
           ...(segment ? { segment } : {}),
           ...(run ? { runId: run } : {}),
         }),

@@ -1,6 +1,6 @@
 import { TABLE_NAMES, type TableName } from '../model/tables.js';
-import { resolveInWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import type { ImportResult, Store } from './store.js';
+import { pathInWorkspace, type SourceConfig } from './store-config.js';
 
 /**
  * Imports every source named in strata.yaml, in dependency order (accounts before the
@@ -9,7 +9,11 @@ import type { ImportResult, Store } from './store.js';
  */
 export async function importSources(
   store: Store,
-  workspace: Workspace,
+  /** A loaded workspace: its folder (relative files start there) and its `sources:` section. */
+  workspace: {
+    readonly dir: string;
+    readonly config: { readonly sources: Readonly<Record<string, SourceConfig>> };
+  },
   onProgress?: (table: TableName, fraction: number) => void,
 ): Promise<ImportResult[]> {
   const results: ImportResult[] = [];
@@ -19,7 +23,7 @@ export async function importSources(
     results.push(
       await store.importFile({
         table,
-        file: resolveInWorkspace(workspace, source.file),
+        file: pathInWorkspace(workspace.dir, source.file),
         ...(source.format ? { format: source.format } : {}),
         ...(source.map ? { map: source.map } : {}),
         ...(source.skipInvalid ? { skipInvalid: source.skipInvalid } : {}),

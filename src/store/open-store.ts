@@ -1,18 +1,25 @@
-import { resolveInWorkspace, type Workspace } from '../workspace/load-workspace.js';
 import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import { heldStore } from './held-store.js';
 import type { Store } from './store.js';
+import { pathInWorkspace, type StoreConfig } from './store-config.js';
+
+/** What opening a store needs of a loaded workspace: its folder and its `store:` section. */
+export interface StoreSite {
+  /** Absolute path of the workspace folder, which relative paths in strata.yaml start from. */
+  readonly dir: string;
+  readonly config: { readonly store: StoreConfig };
+}
 
 /**
  * Opens the store a workspace names (DuckDB file by default). Inside `strata serve`'s run of a
  * CLI command, the DuckDB file the server holds is lent instead (held-store.ts).
  */
-export async function openStore(workspace: Workspace): Promise<Store> {
+export async function openStore(workspace: StoreSite): Promise<Store> {
   const config = workspace.config.store;
   switch (config.engine) {
     case 'duckdb': {
-      const path = resolveInWorkspace(workspace, config.path);
+      const path = pathInWorkspace(workspace.dir, config.path);
       return (
         heldStore(path) ??
         DuckDBStore.open(path, { ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) })

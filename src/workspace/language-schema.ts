@@ -6,12 +6,12 @@ import type {
   MetricNode,
   ModelScorer,
   Moment,
-} from '../compile/ast.js';
+} from '../language/ast.js';
 import { parseWindowDays } from './duration.js';
 
 /**
  * zod schemas for the metric and condition forms of strata.yaml (DESIGN section 3),
- * each transforming what users write into the AST of src/compile/ast.ts.
+ * each transforming what users write into the AST of src/language/ast.ts.
  */
 
 const window = z

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { CronExpressionParser } from 'cron-parser';
+import { join, resolve } from 'node:path';
 import { type Document, type LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { MetricNode } from '../compile/ast.js';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import type { MetricNode } from '../language/ast.js';
+import { type ResolvedLanguage, resolveLanguage } from '../language/resolve-language.js';
 import { TABLE_NAMES } from '../model/tables.js';
-import { hasOwnKey } from '../own-key.js';
+import { pathInWorkspace } from '../store/store-config.js';
+import { checkReferences, checkSchedules } from './check-references.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
-import { type ResolvedLanguage, resolveLanguage } from './resolve-language.js';
 import { checkWebhookTargets } from './webhook-targets.js';
 import { DEFAULT_RFM_CELLS, type WorkspaceFile, workspaceSchema } from './workspace-schema.js';
 import { readYaml } from './yaml-document.js';
@@ -29,7 +29,7 @@ export interface Workspace extends ResolvedLanguage {
 
 /** Resolves a path written in strata.yaml against the workspace folder. */
 export function resolveInWorkspace(workspace: Workspace, path: string): string {
-  return isAbsolute(path) ? path : join(workspace.dir, path);
+  return pathInWorkspace(workspace.dir, path);
 }
 
 /** Line (1-based) of the YAML node at `path`, or of its nearest ancestor that exists. */
@@ -50,23 +50,25 @@ function explain(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+type Locate = (path: readonly (string | number)[]) => ErrorLocation;
+
+/** Options of `loadWorkspace`. */
+export interface LoadOptions {
+  /**
+   * For training models: only the metrics matter, so segments, schemes, playbooks, triggers,
+   * webhooks and schedules are not read and a metric whose saved model is missing is left out (a workspace that uses
+   * churn_probability can train the churn model it is waiting for).
+   */
+  readonly metricsOnly?: boolean;
+  /**
+   * The text of strata.yaml to use instead of the file's: a definition version kept by
+   * a run (re-explaining a past membership). Saved models still come from `dir`.
+   */
+  readonly text?: string;
+}
+
 /** Reads and validates `dir/strata.yaml`; every error names the file, line and path in the document. */
-export function loadWorkspace(
-  dir: string,
-  options: {
-    /**
-     * For training models: only the metrics matter, so segments, schemes and playbooks are
-     * not read and a metric whose saved model is missing is left out (a workspace that uses
-     * churn_probability can train the churn model it is waiting for).
-     */
-    readonly metricsOnly?: boolean;
-    /**
-     * The text of strata.yaml to use instead of the file's: a definition version kept by
-     * a run (re-explaining a past membership). Saved models still come from `dir`.
-     */
-    readonly text?: string;
-  } = {},
-): Workspace {
+export function loadWorkspace(dir: string, options: LoadOptions = {}): Workspace {
   const absolute = resolve(dir);
   const file = join(absolute, WORKSPACE_FILE);
   if (options.text === undefined && !existsSync(file)) {
@@ -78,13 +80,44 @@ export function loadWorkspace(
   }
   const text = options.text ?? readFileSync(file, 'utf8');
   const { document, counter, value: raw } = readYaml(text, file);
+  const lineAt = (path: readonly PropertyKey[]) => lineOf(document, counter, path);
+  const locate: Locate = (path) => {
+    const line = lineAt(path);
+    return { file, ...(line ? { line } : {}), path: path.join('.') };
+  };
+  const config = validate(raw, file, lineAt);
+  if (options.metricsOnly) {
+    config.segments = {};
+    config.schemes = {};
+    config.playbooks = {};
+    config.triggers = {};
+    config.webhooks = {};
+    config.schedules = {};
+  }
+  const metrics = declaredMetrics(config, absolute, locate, options);
+  const language = resolveLanguage(metrics, config.segments, locate, (name) =>
+    implicitModelMetric(absolute, name),
+  );
+  checkReferences(config, locate);
+  // A kept definition (options.text) is read to explain past runs and sends nothing.
+  if (options.text === undefined) checkWebhookTargets(config.webhooks, locate);
+  checkSchedules(config, locate);
+  return { dir: absolute, file, config, text, locate, ...language };
+}
+
+/** The document checked by the zod schema, with sources naming known tables. */
+function validate(
+  raw: unknown,
+  file: string,
+  lineAt: (path: readonly PropertyKey[]) => number | undefined,
+): WorkspaceFile {
   const parsed = workspaceSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (!issue) throw new StrataError('invalid_workspace', 'invalid workspace', { file });
     // An unknown key is pointed at itself, not at the mapping that holds it.
     const at = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
-    const line = lineOf(document, counter, at);
+    const line = lineAt(at);
     throw new StrataError('invalid_workspace', explain(issue), {
       file,
       ...(line ? { line } : {}),
@@ -93,7 +126,7 @@ export function loadWorkspace(
   }
   for (const table of Object.keys(parsed.data.sources)) {
     if (!(TABLE_NAMES as string[]).includes(table)) {
-      const line = lineOf(document, counter, ['sources', table]);
+      const line = lineAt(['sources', table]);
       throw new StrataError(
         'unknown_table',
         `unknown table '${table}'${didYouMean(table, TABLE_NAMES)} (tables: ${TABLE_NAMES.join(', ')})`,
@@ -101,16 +134,24 @@ export function loadWorkspace(
       );
     }
   }
-  const locate = (path: readonly (string | number)[]): ErrorLocation => {
-    const line = lineOf(document, counter, path);
-    return { file, ...(line ? { line } : {}), path: path.join('.') };
-  };
-  // RFM metrics take their inputs and cells from the `rfm:` section (or its defaults).
-  const rfm = parsed.data.rfm ?? {};
-  // Saved models are read from models/ (a missing or damaged file is reported at its metric).
+  return parsed.data;
+}
+
+/**
+ * The metrics as declared, completed from outside the metric itself: a saved model read
+ * from models/ (a missing or damaged file reported at its metric), an RFM metric given the
+ * inputs and cells of the `rfm:` section (or its defaults).
+ */
+function declaredMetrics(
+  config: WorkspaceFile,
+  dir: string,
+  locate: Locate,
+  options: LoadOptions,
+): Record<string, MetricNode> {
+  const rfm = config.rfm ?? {};
   const saved = (name: string, node: Extract<MetricNode, { kind: 'model' | 'cluster' }>) => {
     try {
-      return savedModelMetric(absolute, node.ref, node.kind);
+      return savedModelMetric(dir, node.ref, node.kind);
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
       throw new StrataError(error.code, error.message, locate(['metrics', name, node.kind]));
@@ -119,9 +160,9 @@ export function loadWorkspace(
   const missingModel = (node: MetricNode) =>
     options.metricsOnly === true &&
     (node.kind === 'model' || node.kind === 'cluster') &&
-    modelVersions(absolute, parseModelRef(node.ref).name).length === 0;
-  const metrics = Object.fromEntries(
-    Object.entries(parsed.data.metrics)
+    modelVersions(dir, parseModelRef(node.ref).name).length === 0;
+  return Object.fromEntries(
+    Object.entries(config.metrics)
       .filter(([, node]) => !missingModel(node))
       .map(([name, node]) => [
         name,
@@ -138,74 +179,6 @@ export function loadWorkspace(
             : node,
       ]),
   );
-  if (options.metricsOnly) {
-    parsed.data.segments = {};
-    parsed.data.schemes = {};
-    parsed.data.playbooks = {};
-  }
-  const language = resolveLanguage(metrics, parsed.data.segments, locate, (name) =>
-    implicitModelMetric(absolute, name),
-  );
-  const segmentIds = Object.keys(parsed.data.segments);
-  const checkSegment = (id: string, path: (string | number)[]) => {
-    if (!hasOwnKey(parsed.data.segments, id)) {
-      throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, segmentIds)}`, {
-        ...locate(path),
-        path: path.join('.'),
-      });
-    }
-  };
-  for (const [scheme, { order }] of Object.entries(parsed.data.schemes)) {
-    order.forEach((id, i) => {
-      checkSegment(id, ['schemes', scheme, 'order', i]);
-    });
-  }
-  for (const id of Object.keys(parsed.data.playbooks ?? {})) checkSegment(id, ['playbooks', id]);
-  if (options.metricsOnly) {
-    parsed.data.triggers = {};
-    parsed.data.webhooks = {};
-    parsed.data.schedules = {};
-  }
-  for (const [name, trigger] of Object.entries(parsed.data.triggers))
-    trigger.segments.forEach((id, i) => {
-      checkSegment(id, ['triggers', name, 'segments', i]);
-    });
-  const checkName = (kind: 'triggers' | 'schedules', name: string, path: (string | number)[]) => {
-    const known = Object.keys(parsed.data[kind]);
-    if (!known.includes(name))
-      throw new StrataError(
-        `unknown_${kind.slice(0, -1)}`,
-        `unknown ${kind.slice(0, -1)} '${name}'${didYouMean(name, known)}`,
-        {
-          ...locate(path),
-          path: path.join('.'),
-        },
-      );
-  };
-  for (const [name, webhook] of Object.entries(parsed.data.webhooks)) {
-    webhook.triggers.forEach((trigger, i) => {
-      checkName('triggers', trigger, ['webhooks', name, 'triggers', i]);
-    });
-    webhook.schedules.forEach((schedule, i) => {
-      checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
-    });
-  }
-  // A kept definition (options.text) is read to explain past runs and sends nothing.
-  if (options.text === undefined) checkWebhookTargets(parsed.data.webhooks, locate);
-  for (const [name, schedule] of Object.entries(parsed.data.schedules))
-    try {
-      CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });
-    } catch (error) {
-      throw new StrataError(
-        'invalid_cron',
-        `schedule '${name}': cron "${schedule.cron}": ${(error as Error).message}`,
-        {
-          ...locate(['schedules', name, 'cron']),
-          path: `schedules.${name}.cron`,
-        },
-      );
-    }
-  return { dir: absolute, file, config: parsed.data, text, locate, ...language };
 }
 
 /** The text of strata.yaml at `path` (e.g. a segment's definition as written), or undefined. */

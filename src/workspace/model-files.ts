@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ClusterScorer, MetricNode, ModelScorer } from '../compile/ast.js';
 import { didYouMean, StrataError } from '../errors.js';
+import type { ClusterScorer, MetricNode, ModelScorer } from '../language/ast.js';
 import { hasOwnKey } from '../own-key.js';
 
 /**

@@ -1,76 +1,21 @@
 import { z } from 'zod';
-import type { RfmCellRange } from '../compile/ast.js';
+import type { RfmCellRange } from '../language/ast.js';
+import { sourceSchema, storeSchema } from '../store/store-config.js';
 import { parseWindowDays } from './duration.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 
 /**
  * The schema of strata.yaml: the one source of the workspace's types. The keys are a
  * contract (DESIGN section 3); new keys may be added, none renamed. The metric and
- * condition forms live in language-schema.ts; playbooks, triggers, webhooks and schedules
+ * condition forms live in language-schema.ts, the store and sources forms in
+ * src/store/store-config.ts; playbooks, triggers, webhooks and schedules
  * (used by src/activate and src/server) are here.
  */
-export const sourceSchema = z
-  .object({
-    file: z
-      .string()
-      .min(1)
-      .describe('Path to a CSV, Parquet or NDJSON file (or glob), relative to the workspace'),
-    format: z.enum(['csv', 'parquet', 'ndjson']).optional().describe('Defaults to the file extension'),
-    map: z.record(z.string(), z.string()).optional().describe('table column -> file column'),
-    skipInvalid: z.boolean().optional().describe('Import valid rows and report the rest instead of failing'),
-  })
-  .strict();
-
-/** The smallest `memoryLimit` accepted (64MB). */
-export const MIN_MEMORY_LIMIT_BYTES = 64_000_000;
-
-/** Bytes in a DuckDB size such as `2GB` (powers of 1000) or `512MiB` (powers of 1024). */
-function sizeInBytes(size: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$/i.exec(size);
-  if (!match) return Number.NaN;
-  const power = 'KMGT'.indexOf((match[2] ?? 'K').toUpperCase()) + 1;
-  return Number(match[1]) * (match[3] ? 1024 : 1000) ** power;
-}
-
-export const duckdbStoreSchema = z
-  .object({
-    engine: z.literal('duckdb'),
-    path: z
-      .string()
-      .min(1)
-      .default('.strata/strata.duckdb')
-      .describe('Database file, relative to the workspace'),
-    memoryLimit: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB or 512MiB')
-      // With 1MB DuckDB cannot open the file, with 32MB a run of the 1k-account demo world
-      // fails now and then ("failed to pin block"); 64MB runs it.
-      .refine((size) => sizeInBytes(size) >= MIN_MEMORY_LIMIT_BYTES, 'expected at least 64MB')
-      .optional()
-      .describe('Memory DuckDB may use before spilling to disk (default 2GB)'),
-  })
-  .strict();
-
-export const clickhouseStoreSchema = z
-  .object({
-    engine: z.literal('clickhouse'),
-    url: z.string().url(),
-    database: z.string().min(1),
-    cluster: z.string().min(1).optional(),
-    /** One HTTP URL per shard, in shard order: Strata creates each shard's local tables there. */
-    shards: z.array(z.string().url()).min(1).optional(),
-  })
-  .strict()
-  .refine((store) => !store.cluster || store.shards, {
-    message: 'a cluster needs shards: one HTTP URL per shard, in shard order',
-    path: ['shards'],
-  });
-
 const scoreRange = z
   .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
   .refine(([lo, hi]) => lo <= hi, { message: 'a score range is [low, high] with low <= high' });
 
-/** A named RFM cell (see src/compile/ast.ts). */
+/** A named RFM cell (see src/language/ast.ts). */
 export type RfmCell = RfmCellRange;
 
 /** The classic RFM grid on R and FM (the mean of F and M, rounded half up); first match wins. */
@@ -259,9 +204,7 @@ export type Playbook = z.infer<typeof playbookSchema>;
 
 export const workspaceSchema = z
   .object({
-    store: z
-      .discriminatedUnion('engine', [duckdbStoreSchema, clickhouseStoreSchema])
-      .default({ engine: 'duckdb', path: '.strata/strata.duckdb' }),
+    store: storeSchema,
     sources: z
       .record(z.string(), sourceSchema)
       .nullish()
@@ -341,5 +284,3 @@ export const workspaceSchema = z
   .strict();
 
 export type WorkspaceFile = z.infer<typeof workspaceSchema>;
-export type SourceConfig = z.infer<typeof sourceSchema>;
-export type StoreConfig = WorkspaceFile['store'];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { stringify } from 'yaml';
+import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
 import type {
   Comparison,
   ConditionNode,
@@ -10,8 +11,7 @@ import type {
   MetricNode,
   Moment,
   SegmentNode,
-} from '../../src/compile/ast.js';
-import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
+} from '../../src/language/ast.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { testSql } from '../helpers/sql.js';

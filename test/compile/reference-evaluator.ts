@@ -6,7 +6,7 @@ import type {
   MetricNode,
   Moment,
   SegmentNode,
-} from '../../src/compile/ast.js';
+} from '../../src/language/ast.js';
 
 /**
  * A deliberately naive evaluator of the segment language over plain arrays of rows,

@@ -1,10 +1,10 @@
-import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
 import { formulaSafe } from '../../dialect/formula-safe.js';
 import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import type { MetricNode } from '../../language/ast.js';
 import type { ExportFormat, Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../../workspace/metric-closure.js';

@@ -1,7 +1,7 @@
 import { metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
-import { MetricCompiler } from '../../compile/metric-sql.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { isTextMetric } from '../../language/value-types.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 
@@ -36,7 +36,7 @@ export async function segmentPerformance(
     if (!known.includes(id))
       throw new StrataError('unknown_segment', `no run has segment '${id}'${didYouMean(id, known)}`);
   }
-  const numeric = (name: string) => !MetricCompiler.isText(name, workspace.metrics);
+  const numeric = (name: string) => !isTextMetric(name, workspace.metrics);
   const allMetrics = [...new Set(runs.flatMap((r) => r.metrics))].filter(numeric);
   for (const name of options.metrics ?? []) {
     if (!allMetrics.includes(name)) {

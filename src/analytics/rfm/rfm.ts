@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { MetricNode } from '../../compile/ast.js';
 import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
 import { NEVER_ACTIVE, NON_PAYING, rfmFragments } from '../../compile/rfm-sql.js';
 import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { StrataError } from '../../errors.js';
+import type { MetricNode } from '../../language/ast.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { metricNode, withInputs } from '../../workspace/metric-closure.js';

@@ -1,11 +1,11 @@
 import jstat from 'jstat';
-import type { ConditionNode, MetricNode } from '../../compile/ast.js';
 import { metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
-import { MetricCompiler } from '../../compile/metric-sql.js';
 import type { Sql } from '../../dialect/sql.js';
 import { compareSnapshots } from '../../engine/membership-diff.js';
 import { listRuns, type StoredRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import type { ConditionNode, MetricNode } from '../../language/ast.js';
+import { isTextMetric } from '../../language/value-types.js';
 import { TABLES } from '../../model/tables.js';
 import { ownValue } from '../../own-key.js';
 import type { Store } from '../../store/store.js';
@@ -121,7 +121,7 @@ export async function validateSegment(
   const othersWord = scoped ? `the other members of '${parent}'` : 'the other accounts';
 
   // Distinct: every numeric metric, members against the rest, in one pass.
-  const metrics = run.metrics.filter((m) => !MetricCompiler.isText(m, workspace.metrics));
+  const metrics = run.metrics.filter((m) => !isTextMetric(m, workspace.metrics));
   const parts = metrics.flatMap((m, i) => {
     const v = fn.toDouble(q(metricColumn(m)));
     return [

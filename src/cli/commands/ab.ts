@@ -1,188 +1,109 @@
-import { resolve } from 'node:path';
-import {
-  type AbReport,
-  assignAbTest,
-  createAbTest,
-  exportAssignments,
-  reportAbTest,
-} from '../../analytics/abtest/abtest.js';
-import { sampleSizePerVariant } from '../../analytics/statistics.js';
-import { StrataError } from '../../errors.js';
-import { parseWindowDays } from '../../workspace/duration.js';
-import { numberOption } from '../options.js';
-import { formatTable, type Output } from '../output.js';
-import { commandTime, withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** `strata ab size`: accounts needed per variant. */
-export function runAbSize(
-  options: { baseline?: string; mde?: string; alpha?: string; power?: string },
-  output: Output,
-) {
-  const baseline = numberOption('--baseline', options.baseline);
-  const mde = numberOption('--mde', options.mde);
-  if (baseline === undefined || mde === undefined) {
-    throw new StrataError(
-      'invalid_argument',
-      'give --baseline (a conversion rate, e.g. 0.1) and --mde (an absolute change, e.g. 0.02)',
-    );
-  }
-  const alpha = numberOption('--alpha', options.alpha) ?? 0.05;
-  const power = numberOption('--power', options.power) ?? 0.8;
-  const perVariant = sampleSizePerVariant({ baseline, mde, alpha, power });
-  const result = { baseline, mde, alpha, power, perVariant };
-  output.result(
-    result,
-    () =>
-      `${perVariant} accounts per variant to detect ${baseline} -> ${Number((baseline + mde).toPrecision(12))} (two-sided, alpha ${alpha}, power ${power})`,
-  );
-  return result;
-}
+const experiments = async () => import('../actions/ab.js');
 
-/**
- * A planned sample the segment cannot give: more accounts per variant than the smaller
- * variant holds now (the test would only reach its plan if the segment grew that much).
- */
-function planWarnings(segment: string, planned: number | undefined, control: number, treatment: number) {
-  const smaller = Math.min(control, treatment);
-  if (planned === undefined || planned <= smaller) return [];
-  return [
-    `planned ${planned} accounts per variant, but segment '${segment}' has ${control + treatment} members (control ${control}, treatment ${treatment}): the test cannot reach its plan unless the segment grows; plan for a larger --mde or test a larger segment`,
-  ];
-}
+export const ab = { group: 'ab', description: 'A/B tests on segments' } as const;
 
-/** `strata ab create <test> --segment S`: a test on a segment, its members assigned. */
-export async function runAbCreate(
-  test: string,
-  options: {
-    workspace: string;
-    segment?: string;
-    ratio?: string;
-    salt?: string;
-    planned?: string;
-    baseline?: string;
-    mde?: string;
-  },
-  output: Output,
-) {
-  if (!options.segment)
-    throw new StrataError(
-      'invalid_argument',
-      `give the segment to test: strata ab create ${test} --segment ID`,
-    );
-  const baseline = numberOption('--baseline', options.baseline);
-  const mde = numberOption('--mde', options.mde);
-  const planned =
-    numberOption('--planned', options.planned, { whole: true, min: 1 }) ??
-    (baseline !== undefined && mde !== undefined ? sampleSizePerVariant({ baseline, mde }) : undefined);
-  const ratio = numberOption('--ratio', options.ratio);
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const created = await createAbTest(store, workspace, {
-      test,
-      segment: options.segment as string,
-      ...(ratio !== undefined ? { ratio } : {}),
-      ...(options.salt ? { salt: options.salt } : {}),
-      ...(planned !== undefined ? { plannedPerVariant: planned } : {}),
-    });
-    const warnings = planWarnings(created.test.segment, planned, created.control, created.treatment);
-    // On stderr in both modes, so a script reading --json still sees it; and in the JSON.
-    for (const w of warnings) output.warn(w);
-    const result = { ...created, warnings };
-    output.result(result, () =>
-      [
-        `A/B test '${test}' on segment '${created.test.segment}' (run ${created.runId}, salt '${created.test.salt}', ${created.test.ratio * 100}% treatment)`,
-        `control ${created.control}, treatment ${created.treatment}${planned === undefined ? '' : `; planned ${planned} per variant`}`,
-      ].join('\n'),
-    );
-    return result;
-  });
-}
+const createSchema = (k: OptionKit) => ({
+  test: k.z.string(),
+  segment: k.z.string().optional(),
+  ratio: k.number('--ratio'),
+  salt: k.z.string().optional(),
+  planned: k.number('--planned', { whole: true, min: 1 }).optional(),
+  baseline: k.number('--baseline').optional(),
+  mde: k.number('--mde').optional(),
+});
+export type AbCreateInput = CommandInput<ReturnType<typeof createSchema>>;
 
-/** `strata ab assign <test>`: assigns members the segment gained since. */
-export async function runAbAssign(test: string, options: { workspace: string }, output: Output) {
-  return withWorkspace(options.workspace, async (store) => {
-    const assigned = await assignAbTest(store, test);
-    output.result(
-      assigned,
-      () =>
-        `'${test}' after run ${assigned.runId}: control ${assigned.control}, treatment ${assigned.treatment}`,
-    );
-    return assigned;
-  });
-}
+export const abCreate = defineCommand({
+  name: 'ab create',
+  description: "split a segment's members into control and treatment by a hash, and store the assignments",
+  arguments: [{ name: '<test>' }],
+  options: [
+    { flags: '--segment <id>', description: 'the segment to test' },
+    { flags: '--ratio <share>', description: 'share of the segment in treatment', default: '0.5' },
+    { flags: '--salt <text>', description: 'salt of the hash (default: the test name)' },
+    { flags: '--planned <n>', description: 'accounts per variant the test is planned for' },
+    { flags: '--baseline <rate>', description: 'baseline conversion rate, to plan the size with --mde' },
+    { flags: '--mde <change>', description: 'smallest absolute change worth detecting, to plan the size' },
+  ],
+  schema: createSchema,
+  run: async (input, output) => (await experiments()).runAbCreate(input, output),
+});
 
-function renderReport(report: AbReport): string {
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const proportion = report.comparison.degreesOfFreedom === null;
-  const show = (x: number) => (proportion ? pct(x) : Number(x.toFixed(4)));
-  const [low, high] = report.comparison.confidenceInterval;
-  return [
-    `A/B test '${report.test.test}' on '${report.test.segment}' as of ${report.asOf}: ${report.outcome}`,
-    '',
-    formatTable(
-      ['variant', 'accounts', proportion ? 'share' : 'mean'],
-      report.variants.map((v) => [v.variant, v.accounts, show(v.value)]),
-    ),
-    '',
-    `treatment - control: ${show(report.comparison.difference)} (95% CI ${show(low)} to ${show(high)}), p = ${report.comparison.pValue.toPrecision(3)}${proportion ? ' (two-proportion z-test)' : ` (Welch's t-test, df ${report.comparison.degreesOfFreedom?.toFixed(1)})`}`,
-    report.plannedPerVariant === null
-      ? 'no planned sample size: set one with --planned or --baseline/--mde when creating a test'
-      : report.reachedPlan
-        ? `planned ${report.plannedPerVariant} accounts per variant: reached`
-        : `planned ${report.plannedPerVariant} accounts per variant: NOT reached yet; do not act on this result (peeking inflates false positives)`,
-  ].join('\n');
-}
+const testSchema = (k: OptionKit) => ({ test: k.z.string() });
+export type AbTestInput = CommandInput<ReturnType<typeof testSchema>>;
 
-/** `strata ab report <test> --event E [--within 30d] | --metric M`. */
-export async function runAbReport(
-  test: string,
-  options: { workspace: string; event?: string; within?: string; metric?: string; asOf?: string },
-  output: Output,
-) {
-  if (Boolean(options.event) === Boolean(options.metric)) {
-    throw new StrataError(
-      'invalid_argument',
-      'give exactly one outcome: --event NAME [--within 30d] or --metric NAME',
-    );
-  }
-  const withinDays = options.within === undefined ? undefined : parseWindowDays(options.within);
-  if (options.within !== undefined && withinDays === undefined) {
-    throw new StrataError(
-      'invalid_argument',
-      `--within ${options.within}: expected a window such as 30d, 12w, 6m or 1y`,
-    );
-  }
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await reportAbTest(
-      store,
-      workspace,
-      test,
-      options.event
-        ? { event: options.event, ...(withinDays !== undefined ? { withinDays } : {}) }
-        : { metric: options.metric as string },
-      asOf,
-    );
-    output.result(report, () => renderReport(report));
-    return report;
-  });
-}
+export const abAssign = defineCommand({
+  name: 'ab assign',
+  description: 'assign the members the segment gained in the latest run (nobody changes variant)',
+  arguments: [{ name: '<test>' }],
+  schema: testSchema,
+  run: async (input, output) => (await experiments()).runAbAssign(input, output),
+});
 
-/** `strata ab export <test> --out FILE.csv`: the stored assignments, for a CRM or an email tool. */
-export async function runAbExport(
-  test: string,
-  options: { workspace: string; out?: string },
-  output: Output,
-) {
-  if (!options.out)
-    throw new StrataError(
-      'invalid_argument',
-      `give the file to write: strata ab export ${test} --out FILE.csv`,
-    );
-  const path = resolve(options.out);
-  return withWorkspace(options.workspace, async (store) => {
-    const rows = await exportAssignments(store, test, path);
-    const result = { test, file: path, rows };
-    output.result(result, () => `${rows} assignments of '${test}' written to ${path}`);
-    return result;
-  });
-}
+const reportSchema = (k: OptionKit) => ({
+  test: k.z.string(),
+  event: k.z.string().optional(),
+  within: k.window('--within').optional(),
+  metric: k.z.string().optional(),
+  asOf: k.time('--as-of').optional(),
+});
+export type AbReportInput = CommandInput<ReturnType<typeof reportSchema>>;
+
+export const abReport = defineCommand({
+  name: 'ab report',
+  description: 'compare an outcome between the variants, with a confidence interval and p-value',
+  arguments: [{ name: '<test>' }],
+  options: [
+    {
+      flags: '--event <name>',
+      description: 'outcome: share of accounts with this event after their assignment',
+    },
+    {
+      flags: '--within <window>',
+      description: 'count the event only this long after the assignment (e.g. 30d)',
+    },
+    { flags: '--metric <name>', description: "outcome: a metric's mean" },
+    {
+      flags: '--as-of <time>',
+      description: 'report as of this ISO time (default: the time of the latest run)',
+    },
+  ],
+  schema: reportSchema,
+  run: async (input, output) => (await experiments()).runAbReport(input, output),
+});
+
+const exportSchema = (k: OptionKit) => ({ test: k.z.string(), out: k.z.string().optional() });
+export type AbExportInput = CommandInput<ReturnType<typeof exportSchema>>;
+
+export const abExport = defineCommand({
+  name: 'ab export',
+  description: "write a test's assignments to a CSV file (test, account_id, variant, assigned_at, run_id)",
+  arguments: [{ name: '<test>' }],
+  options: [{ flags: '--out <file>', description: 'the CSV file to write', path: true }],
+  schema: exportSchema,
+  run: async (input, output) => (await experiments()).runAbExport(input, output),
+});
+
+const sizeSchema = (k: OptionKit) => ({
+  baseline: k.number('--baseline').optional(),
+  mde: k.number('--mde').optional(),
+  alpha: k.number('--alpha'),
+  power: k.number('--power'),
+});
+export type AbSizeInput = CommandInput<ReturnType<typeof sizeSchema>>;
+
+export const abSize = defineCommand({
+  name: 'ab size',
+  description: 'accounts needed per variant to detect a change in a conversion rate',
+  options: [
+    { flags: '--baseline <rate>', description: 'baseline conversion rate, e.g. 0.1' },
+    { flags: '--mde <change>', description: 'smallest absolute change worth detecting, e.g. 0.02' },
+    { flags: '--alpha <level>', description: 'significance level (two-sided)', default: '0.05' },
+    { flags: '--power <power>', description: 'power', default: '0.8' },
+  ],
+  schema: sizeSchema,
+  run: async (input, output) => (await import('../actions/ab-size.js')).runAbSize(input, output),
+});

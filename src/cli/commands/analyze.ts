@@ -1,399 +1,182 @@
-import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
-import { analyzeFunnel } from '../../analytics/funnels/funnel.js';
-import { analyzeIcp } from '../../analytics/icp/icp.js';
-import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
-import { analyzeQuality } from '../../analytics/quality/data-quality.js';
-import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
-import { analyzeRfm } from '../../analytics/rfm/rfm.js';
-import { didYouMean, StrataError } from '../../errors.js';
-import { ownValue } from '../../own-key.js';
-import { parseWindowDays } from '../../workspace/duration.js';
-import { numberOption } from '../options.js';
-import { count, formatTable, type Output } from '../output.js';
-import { commandTime, withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** `strata analyze retention --survival FILE.csv`: the sBG model fitted to a survival table and projected. */
-export async function runAnalyzeRetention(
-  options: { survival?: string; horizon?: string; discount?: string; value?: string },
-  output: Output,
-) {
-  if (!options.survival) {
-    throw new StrataError(
-      'invalid_argument',
-      'give a survival table: strata analyze retention --survival FILE.csv (columns period,alive)',
-    );
-  }
-  const alive = readSurvivalCsv(options.survival);
-  const horizon = numberOption('--horizon', options.horizon, { whole: true, min: 0 });
-  const discountRate = numberOption('--discount', options.discount, { min: 0 });
-  const valuePerPeriod = numberOption('--value', options.value, { min: 0 });
-  const result = projectRetention(alive, {
-    ...(horizon !== undefined ? { horizon } : {}),
-    ...(discountRate !== undefined ? { discountRate } : {}),
-    ...(valuePerPeriod !== undefined ? { valuePerPeriod } : {}),
-  });
-  const round = (x: number, digits = 3) => Number(x.toFixed(digits));
-  output.result(result, () =>
-    [
-      `shifted-beta-geometric fit to ${result.periods} periods of ${options.survival}`,
-      `alpha ${round(result.alpha)}, beta ${round(result.beta)}, log-likelihood ${round(result.logLikelihood, 2)}`,
-      `mean lifetime ${result.expectedLifetime === null ? 'unbounded (alpha <= 1)' : `${round(result.expectedLifetime, 2)} periods`}, median lifetime ${result.medianLifetime ?? '>10000'} periods`,
-      `discounted lifetime at ${result.discountRate * 100}%: ${round(result.discountedLifetime, 2)} periods${result.discountedLtv === null ? '' : `, discounted LTV ${round(result.discountedLtv, 2)}`}`,
-      '',
-      formatTable(
-        ['period', 'observed', 'expected', 'retention rate'],
-        result.byPeriod.map((p) => [
-          p.period,
-          p.observed ?? '',
-          round(p.expected, 1),
-          p.retentionRate === null ? '' : round(p.retentionRate, 3),
-        ]),
-      ),
-    ].join('\n'),
-  );
-  return result;
-}
+/** `--as-of`, read in every analysis the same way. */
+const asOf = (k: OptionKit) => k.time('--as-of').optional();
+const analysis = async () => import('../actions/analyze.js');
 
-/** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
-export async function runAnalyzeRfm(options: { workspace: string; asOf?: string }, output: Output) {
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeRfm(store, workspace, asOf);
-    const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
-    const scores = [5, 4, 3, 2, 1];
-    output.result(report, () =>
-      [
-        `RFM of ${count(report.accounts)} accounts as of ${report.asOf}: ${count(report.paying)} paying, scored among themselves; the others are Non-paying`,
-        `recency: ${report.metrics.recency}; frequency: ${report.metrics.frequency}; monetary: ${report.metrics.monetary}`,
-        '',
-        formatTable(
-          [
-            'cell',
-            'accounts',
-            'share',
-            'avg recency (days)',
-            'avg frequency',
-            'avg monetary',
-            'total monetary',
-          ],
-          report.cells.map((c) => [
-            c.cell,
-            c.accounts,
-            `${(c.share * 100).toFixed(1)}%`,
-            round(c.recency),
-            round(c.frequency),
-            round(c.monetary, 2),
-            round(c.monetaryTotal, 2),
-          ]),
-        ),
-        '',
-        'accounts by R (rows) and FM (columns):',
-        formatTable(
-          ['R \\ FM', ...scores.map(String)],
-          scores.map((r) => [
-            r,
-            ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
-          ]),
-        ),
-      ].join('\n'),
-    );
-    return report;
-  });
-}
+export const analyze = { group: 'analyze', description: 'analyses of customers and segments' } as const;
 
-/** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
-export async function runAnalyzeCohorts(
-  options: { workspace: string; asOf?: string; by?: string; date?: string; comparePeriod?: string },
-  output: Output,
-) {
-  const by = options.by ?? 'month';
-  if (by !== 'month' && by !== 'quarter') {
-    throw new StrataError('invalid_argument', `--by ${by}: expected month or quarter`);
-  }
-  const comparePeriod = numberOption('--compare-period', options.comparePeriod, { whole: true, min: 0 });
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeCohorts(store, {
-      asOf,
-      by,
-      ...(options.date ? { date: options.date } : {}),
-      ...(comparePeriod !== undefined ? { comparePeriod } : {}),
-    });
-    const percent = (x: number | null | undefined) =>
-      x === null || x === undefined ? '' : `${(x * 100).toFixed(0)}%`;
-    const shown = Math.min(12, Math.max(0, ...report.cohorts.map((c) => c.periods.length)));
-    const periods = Array.from({ length: shown }, (_, k) => k);
-    const grid = (
-      label: string,
-      value: (p: (typeof report.cohorts)[number]['periods'][number]) => number | null,
-      kind: 'logo' | 'revenue' | 'activity',
-    ) => {
-      const missing = report.unavailable.find((u) => u.kind === kind);
-      if (missing) return `${label} not computed: ${missing.reason}`;
-      return [
-        label,
-        formatTable(
-          ['cohort', 'accounts', ...periods.map(String)],
-          report.cohorts.map((c) => [
-            c.cohort,
-            c.accounts,
-            ...periods.map((k) => percent(c.periods[k] ? value(c.periods[k]) : null)),
-          ]),
-        ),
-      ].join('\n');
-    };
-    output.result(report, () =>
-      [
-        `cohorts by ${options.date ?? 'signup'} ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
-        '',
-        grid('logo retention (paying at the end of each period):', (p) => p.logoRetention, 'logo'),
-        '',
-        grid('net revenue retention (MRR against period 0):', (p) => p.netRevenueRetention, 'revenue'),
-        '',
-        grid('activity retention (any event in the period):', (p) => p.activityRetention, 'activity'),
-        '',
-        formatTable(
-          [
-            'cohort',
-            '30-day retention',
-            '90-day expansion',
-            'revenue to date / account',
-            'sBG alpha',
-            'sBG beta',
-            'projected LTV / account',
-            `logo retention at ${report.comparePeriod}`,
-            'others',
-            'adjusted p',
-            "Cohen's h",
-            'weak',
-          ],
-          report.cohorts.map((c) => [
-            c.cohort,
-            percent(c.retention30),
-            percent(c.expansion90),
-            Number(c.ltvToDate.toFixed(0)),
-            c.projection ? Number(c.projection.alpha.toPrecision(3)) : '',
-            c.projection ? Number(c.projection.beta.toPrecision(3)) : '',
-            c.projection ? Number(c.projection.projectedLtv.toFixed(0)) : '',
-            percent(c.flag?.retention),
-            percent(c.flag?.othersRetention),
-            c.flag ? Number(c.flag.adjustedPValue.toFixed(3)) : '',
-            c.flag ? Number(c.flag.cohensH.toFixed(2)) : '',
-            c.flag?.weak ? 'WEAK' : '',
-          ]),
-        ),
-      ].join('\n'),
-    );
-    return report;
-  });
-}
+const retentionSchema = (k: OptionKit) => ({
+  survival: k.z.string().optional(),
+  horizon: k.number('--horizon', { whole: true, min: 0 }).optional(),
+  discount: k.number('--discount', { min: 0 }).optional(),
+  value: k.number('--value', { min: 0 }).optional(),
+});
+export type RetentionInput = CommandInput<ReturnType<typeof retentionSchema>>;
 
-/** `strata analyze performance`: members and mean metrics of segments, run by run. */
-export async function runAnalyzePerformance(
-  options: { workspace: string; segment?: string[]; metric?: string[] },
-  output: Output,
-) {
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const report = await segmentPerformance(store, workspace, {
-      ...(options.segment?.length ? { segments: options.segment } : {}),
-      ...(options.metric?.length ? { metrics: options.metric } : {}),
-    });
-    const segments = [...new Set(report.rows.map((r) => r.segment))];
-    output.result(report, () =>
-      segments
-        .map((segment) =>
-          [
-            `${segment}:`,
-            formatTable(
-              ['run', 'as of', 'accounts', ...report.metrics],
-              report.rows
-                .filter((r) => r.segment === segment)
-                .map((r) => [
-                  r.runId,
-                  r.asOf.slice(0, 19),
-                  r.accounts,
-                  ...report.metrics.map((m) => {
-                    const value = r.means[m];
-                    return value === null || value === undefined ? '' : Number(value.toFixed(2));
-                  }),
-                ]),
-            ),
-          ].join('\n'),
-        )
-        .join('\n\n'),
-    );
-    return report;
-  });
-}
+export const analyzeRetention = defineCommand({
+  name: 'analyze retention',
+  description:
+    'fit the shifted-beta-geometric model to a survival table and project retention and lifetime value',
+  options: [
+    {
+      flags: '--survival <file>',
+      description: "CSV with columns period,alive: a cohort's customers still active after each period",
+      path: true,
+    },
+    { flags: '--horizon <periods>', description: 'project this many periods (default: twice the data)' },
+    {
+      flags: '--discount <rate>',
+      description: 'discount rate per period for the lifetime value',
+      default: '0.1',
+    },
+    {
+      flags: '--value <amount>',
+      description: 'value of one period of one customer (for the discounted LTV)',
+    },
+  ],
+  schema: retentionSchema,
+  run: async (input, output) =>
+    (await import('../actions/analyze-retention.js')).runAnalyzeRetention(input, output),
+});
 
-/** `strata analyze quality`: attribute coverage overall and per segment, and table freshness. */
-export async function runAnalyzeQuality(options: { workspace: string; asOf?: string }, output: Output) {
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeQuality(store, workspace, asOf);
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    output.result(report, () =>
-      [
-        `data quality of ${count(report.accounts)} accounts as of ${report.asOf}`,
-        '',
-        formatTable(
-          ['attribute', 'coverage', 'required', ''],
-          report.attributes.map((a) => [a.attribute, pct(a.share), pct(a.required), a.ok ? 'ok' : 'BELOW']),
-        ),
-        ...report.segments.flatMap((s) => [
-          '',
-          `${s.segment} (${s.members} members, ${pct(s.required)} required):`,
-          formatTable(
-            ['attribute', 'coverage', ''],
-            s.attributes.map((a) => [a.attribute, pct(a.share), a.ok ? 'ok' : 'BELOW']),
-          ),
-        ]),
-        '',
-        formatTable(
-          ['table', 'expected', 'newest row', 'last import', 'lag (hours)', ''],
-          report.freshness.map((f) => [
-            f.table,
-            f.expected ?? '',
-            f.newestRow?.slice(0, 19) ?? '',
-            f.lastImport?.slice(0, 19) ?? '',
-            f.lagHours === null ? '' : Number(f.lagHours.toFixed(1)),
-            f.fresh === null ? '' : f.fresh ? 'fresh' : 'STALE',
-          ]),
-        ),
-      ].join('\n'),
-    );
-    return report;
-  });
-}
+const rfmSchema = (k: OptionKit) => ({ asOf: asOf(k) });
+export type RfmInput = CommandInput<ReturnType<typeof rfmSchema>>;
 
-/** `strata analyze funnel [<name>] [--steps a,b,c --within 30d] [--by scheme:X|column]`. */
-export async function runAnalyzeFunnel(
-  name: string | undefined,
-  options: { workspace: string; steps?: string; within?: string; by?: string; asOf?: string },
-  output: Output,
-) {
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const defined = workspace.config.funnels ?? {};
-    let steps: string[];
-    let within: string;
-    if (name !== undefined) {
-      const funnel = ownValue(defined, name);
-      if (!funnel) {
-        throw new StrataError(
-          'unknown_funnel',
-          `no funnel '${name}' in strata.yaml${didYouMean(name, Object.keys(defined))}`,
-        );
-      }
-      steps = options.steps ? options.steps.split(',').map((s) => s.trim()) : funnel.steps;
-      within = options.within ?? funnel.within;
-    } else {
-      if (!options.steps) {
-        throw new StrataError(
-          'invalid_argument',
-          'name a funnel of strata.yaml (funnels:) or give --steps a,b,c',
-        );
-      }
-      steps = options.steps
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      within = options.within ?? '30d';
-    }
-    if (steps.length < 2) throw new StrataError('invalid_argument', 'a funnel needs two steps at least');
-    const withinDays = parseWindowDays(within);
-    if (withinDays === undefined) {
-      throw new StrataError(
-        'invalid_argument',
-        `--within ${within}: expected a window such as 30d, 12w, 6m or 1y`,
-      );
-    }
-    const report = await analyzeFunnel(
-      store,
-      { steps, withinDays },
-      { asOf, ...(options.by ? { by: options.by } : {}) },
-    );
-    const pct = (x: number | null | undefined) =>
-      x === null || x === undefined ? '' : `${(x * 100).toFixed(1)}%`;
-    const row = (g: (typeof report.groups)[number]) => [
-      g.group,
-      ...g.reached.flatMap((n, k) => {
-        const leak = g.tests.find((t) => t.step === k)?.leak;
-        return k === 0 ? [n] : [n, `${pct(g.conversion[k])}${leak ? ' LEAK' : ''}`];
-      }),
-    ];
-    const headers = ['group', ...steps.flatMap((s, k) => (k === 0 ? [s] : [s, 'conv.']))];
-    output.result(report, () =>
-      [
-        `funnel ${steps.join(' -> ')} within ${withinDays} days of the first step, as of ${report.asOf}${report.by ? `, by ${report.by}` : ''}`,
-        '',
-        formatTable(headers, [row(report.overall), ...report.groups.map(row)]),
-        ...(report.groups.some((g) => g.tests.some((t) => t.leak))
-          ? [
-              '',
-              'LEAK: step conversion significantly below the other groups (one-sided z-test, Benjamini-Hochberg, p < 0.05)',
-            ]
-          : []),
-      ].join('\n'),
-    );
-    return report;
-  });
-}
+export const analyzeRfm = defineCommand({
+  name: 'analyze rfm',
+  description: 'score accounts 1-5 on recency, frequency and monetary value and count them per named cell',
+  options: [
+    {
+      flags: '--as-of <time>',
+      description: 'score as of this ISO date or time (default: the time of the latest run)',
+    },
+  ],
+  schema: rfmSchema,
+  run: async (input, output) => (await analysis()).runAnalyzeRfm(input, output),
+});
 
-/** `strata analyze icp`: retention, expansion, time to value and usage per segment and trait value. */
-export async function runAnalyzeIcp(
-  options: { workspace: string; by?: string; valueEvent?: string; min?: string; asOf?: string },
-  output: Output,
-) {
-  const minBase = numberOption('--min', options.min, { whole: true, min: 0 });
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeIcp(store, {
-      asOf,
-      ...(options.by
-        ? {
-            dimensions: options.by
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean),
-          }
-        : {}),
-      ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
-      ...(minBase !== undefined ? { minBase } : {}),
-    });
-    const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(0)}%`);
-    const interval = (low: number | null, high: number | null, f: (x: number | null) => string) =>
-      low === null || high === null ? '' : `${f(low)}-${f(high)}`;
-    const days = (x: number | null) => (x === null ? '' : x.toFixed(0));
-    const row = (g: (typeof report.groups)[number]) => [
-      g.group,
-      g.retention.n,
-      pct(g.retention.rate),
-      interval(g.retention.low, g.retention.high, pct),
-      pct(g.expansion.rate),
-      interval(g.expansion.low, g.expansion.high, pct),
-      days(g.timeToValue.mean),
-      g.usage.mean === null ? '' : Number(g.usage.mean.toFixed(1)),
-    ];
-    output.result(report, () =>
-      [
-        ...report.summary,
-        '',
-        formatTable(
-          [
-            'group',
-            'paying a year ago',
-            '12-month retention',
-            '95% CI',
-            'expansion',
-            '95% CI',
-            `days to ${report.valueEvent}`,
-            'events / 30 days',
-          ],
-          [row(report.overall), ...report.groups.map(row)],
-        ),
-      ].join('\n'),
-    );
-    return report;
-  });
-}
+const cohortsSchema = (k: OptionKit) => ({
+  by: k.choice('--by', ['month', 'quarter'], 'expected month or quarter'),
+  date: k.z.string().optional(),
+  asOf: asOf(k),
+  comparePeriod: k.number('--compare-period', { whole: true, min: 0 }),
+});
+export type CohortsInput = CommandInput<ReturnType<typeof cohortsSchema>>;
+
+export const analyzeCohorts = defineCommand({
+  name: 'analyze cohorts',
+  description: 'retention of signup cohorts (logo, revenue, activity), sBG projections, weak cohorts',
+  options: [
+    { flags: '--by <period>', description: 'month or quarter', default: 'month' },
+    {
+      flags: '--date <column>',
+      description: 'the account timestamp that starts a cohort (default created_at)',
+    },
+    {
+      flags: '--as-of <time>',
+      description: 'only periods complete before this ISO time (default: the time of the latest run)',
+    },
+    {
+      flags: '--compare-period <n>',
+      description: 'period at which cohorts are compared for the weak-cohort test',
+      default: '3',
+    },
+  ],
+  schema: cohortsSchema,
+  run: async (input, output) => (await analysis()).runAnalyzeCohorts(input, output),
+});
+
+const performanceSchema = (k: OptionKit) => ({
+  segment: k.z.array(k.z.string()).optional(),
+  metric: k.z.array(k.z.string()).optional(),
+});
+export type PerformanceInput = CommandInput<ReturnType<typeof performanceSchema>>;
+
+export const analyzePerformance = defineCommand({
+  name: 'analyze performance',
+  description: 'members and the mean of each numeric metric of segments, run by run',
+  options: [
+    { flags: '--segment <id...>', description: 'only these segments' },
+    { flags: '--metric <name...>', description: 'only these metrics' },
+  ],
+  schema: performanceSchema,
+  run: async (input, output) => (await analysis()).runAnalyzePerformance(input, output),
+});
+
+const qualitySchema = (k: OptionKit) => ({ asOf: asOf(k) });
+export type QualityInput = CommandInput<ReturnType<typeof qualitySchema>>;
+
+export const analyzeQuality = defineCommand({
+  name: 'analyze quality',
+  description: 'coverage of account attributes overall and per segment, and freshness of each table',
+  options: [
+    { flags: '--as-of <time>', description: 'as of this ISO time (default: the time of the latest run)' },
+  ],
+  schema: qualitySchema,
+  run: async (input, output) => (await analysis()).runAnalyzeQuality(input, output),
+});
+
+const funnelSchema = (k: OptionKit) => ({
+  name: k.z.string().optional(),
+  steps: k.list().optional(),
+  within: k.window('--within').optional(),
+  by: k.z.string().optional(),
+  asOf: asOf(k),
+});
+export type FunnelInput = CommandInput<ReturnType<typeof funnelSchema>>;
+
+export const analyzeFunnel = defineCommand({
+  name: 'analyze funnel',
+  description: 'ordered steps with a conversion window: accounts per step per group, and leaks',
+  arguments: [{ name: '[name]' }],
+  options: [
+    {
+      flags: '--steps <events>',
+      description: 'comma-separated events in order (instead of, or overriding, a funnel of strata.yaml)',
+    },
+    { flags: '--within <window>', description: 'all steps within this long of the first (default 30d)' },
+    {
+      flags: '--by <group>',
+      description:
+        'scheme:<name> (primary segments of the latest run) or an account column (plan, industry, ...)',
+    },
+    { flags: '--as-of <time>', description: 'as of this ISO time (default: the time of the latest run)' },
+  ],
+  schema: funnelSchema,
+  run: async (input, output) => (await analysis()).runAnalyzeFunnel(input, output),
+});
+
+const icpSchema = (k: OptionKit) => ({
+  by: k.list(),
+  valueEvent: k.z.string(),
+  min: k.number('--min', { whole: true, min: 0 }),
+  asOf: asOf(k),
+});
+export type IcpInput = CommandInput<ReturnType<typeof icpSchema>>;
+
+export const analyzeIcp = defineCommand({
+  name: 'analyze icp',
+  description: 'which segments and trait values retain, expand, reach value and use the product best',
+  options: [
+    {
+      flags: '--by <columns>',
+      description: 'account columns to group by, comma-separated (their current values)',
+      default: 'industry,region',
+    },
+    {
+      flags: '--value-event <event>',
+      description: "the event that marks an account's first value",
+      default: 'subscription_paid',
+    },
+    {
+      flags: '--min <n>',
+      description: 'leave out groups with fewer accounts paying a year before',
+      default: '30',
+    },
+    { flags: '--as-of <time>', description: 'as of this ISO time (default: the time of the latest run)' },
+  ],
+  schema: icpSchema,
+  run: async (input, output) => (await analysis()).runAnalyzeIcp(input, output),
+});

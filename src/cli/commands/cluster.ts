@@ -1,114 +1,40 @@
-import { StrataError } from '../../errors.js';
-import { clusterAccounts } from '../../ml/cluster.js';
-import { TRANSFORM_CHOICES, type TransformChoice } from '../../ml/metric-transform.js';
-import { type SavedClusters, saveModel } from '../../workspace/model-files.js';
-import { numberOption } from '../options.js';
-import { count, formatTable, type Output } from '../output.js';
-import { commandTime, withWorkspace } from './run.js';
+import { TRANSFORM_CHOICES } from '../../ml/metric-transform.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** `strata cluster --metrics a,b,c [--transform auto|none|log|cap] [--k N | --k-max N] [--seed N] [--save name]`. */
-export async function runCluster(
-  options: {
-    workspace: string;
-    metrics?: string;
-    k?: string;
-    kMax?: string;
-    seed?: string;
-    transform?: string;
-    asOf?: string;
-    save?: string;
-  },
-  output: Output,
-) {
-  if (!options.metrics)
-    throw new StrataError('invalid_argument', 'give the metrics to cluster on: --metrics a,b,c');
-  const metrics = options.metrics
-    .split(',')
-    .map((m) => m.trim())
-    .filter(Boolean);
-  const k = numberOption('--k', options.k, { whole: true, min: 0 });
-  const kMax = numberOption('--k-max', options.kMax, { whole: true, min: 0 });
-  const seed = numberOption('--seed', options.seed, { whole: true, min: 0 });
-  const transform = options.transform ?? 'auto';
-  if (!(TRANSFORM_CHOICES as readonly string[]).includes(transform))
-    throw new StrataError(
-      'invalid_argument',
-      `--transform ${transform}: expected one of ${TRANSFORM_CHOICES.join(', ')}`,
-    );
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await clusterAccounts(store, workspace, {
-      metrics,
-      asOf,
-      ...(k !== undefined ? { k } : {}),
-      ...(kMax !== undefined ? { kMax } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      transform: transform as TransformChoice,
-    });
-    const { scorer, ...shown } = report;
-    const saved = options.save
-      ? saveModel<SavedClusters>(workspace.dir, {
-          name: options.save,
-          kind: 'clusters',
-          scorer,
-          training: {
-            asOf: report.asOf,
-            metrics: report.metrics,
-            seed: seed ?? 42,
-            k: report.k,
-            transform: report.transform,
-          },
-          report: shown,
-        })
-      : undefined;
-    const result = saved
-      ? { ...shown, saved: { name: saved.name, version: saved.version, file: saved.file } }
-      : shown;
-    output.result(result, () =>
-      [
-        `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${report.silhouette.toFixed(3)})`,
-        '',
-        `metrics before standardising (--transform ${report.transform}):`,
-        ...report.transforms.map((t) => `  ${t.metric}: ${t.description}`),
-        ...(report.curve.length > 0
-          ? [
-              '',
-              formatTable(
-                ['k', 'inertia', 'silhouette', 'smallest cluster'],
-                report.curve.map((c) => [
-                  c.k,
-                  Number(c.inertia.toFixed(1)),
-                  Number(c.silhouette.toFixed(3)),
-                  `${c.smallest.accounts}${c.rejected ? ' (rejected)' : ''}`,
-                ]),
-              ),
-            ]
-          : []),
-        ...(report.rejected.length > 0
-          ? [
-              '',
-              `clusters must hold ${count(report.minClusterSize)} accounts at least (settings.minSegmentSize or 2% of the accounts, the larger):`,
-              ...report.rejected.map((line) => `  ${line}`),
-            ]
-          : []),
-        '',
-        formatTable(
-          ['cluster', 'accounts', 'profile', ...report.metrics],
-          report.clusters.map((c) => [
-            c.cluster,
-            c.accounts,
-            c.profile,
-            ...report.metrics.map((m) => Number((c.means[m] ?? 0).toFixed(2))),
-          ]),
-        ),
-        ...(saved
-          ? [
-              '',
-              `saved as ${saved.name} version ${saved.version} (${saved.file}); segment on it with { metric: ${saved.name}_cluster, eq: <cluster> }`,
-            ]
-          : []),
-      ].join('\n'),
-    );
-    return result;
-  });
-}
+const clusterSchema = (k: OptionKit) => ({
+  metrics: k.list().optional(),
+  k: k.number('--k', { whole: true, min: 0 }).optional(),
+  kMax: k.number('--k-max', { whole: true, min: 0 }),
+  seed: k.number('--seed', { whole: true, min: 0 }),
+  transform: k.choice('--transform', TRANSFORM_CHOICES, `expected one of ${TRANSFORM_CHOICES.join(', ')}`),
+  asOf: k.time('--as-of').optional(),
+  save: k.z.string().optional(),
+});
+export type ClusterInput = CommandInput<ReturnType<typeof clusterSchema>>;
+
+export const cluster = defineCommand({
+  name: 'cluster',
+  description: 'k-means on standardised metrics, k chosen by silhouette, each cluster profiled in words',
+  options: [
+    { flags: '--metrics <names>', description: 'comma-separated metrics to cluster on' },
+    { flags: '--k <n>', description: 'number of clusters (default: chosen by silhouette)' },
+    { flags: '--k-max <n>', description: 'largest k tried when choosing', default: '8' },
+    { flags: '--seed <n>', description: 'random seed (same seed, same clusters)', default: '42' },
+    {
+      flags: '--transform <how>',
+      description: 'each metric before standardising: auto (cap at P1/P99, log when skewed), none, log, cap',
+      default: 'auto',
+    },
+    {
+      flags: '--as-of <time>',
+      description: 'metrics as of this ISO time (default: the time of the latest run)',
+    },
+    {
+      flags: '--save <name>',
+      description: 'save the clusters as models/<name>/ so segments can use <name>_cluster',
+    },
+  ],
+  schema: clusterSchema,
+  run: async (input, output) => (await import('../actions/cluster.js')).runCluster(input, output),
+});

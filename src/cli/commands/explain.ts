@@ -1,73 +1,27 @@
-import { type ExplainedNode, explainMembership } from '../../engine/explain-membership.js';
-import { numberOption } from '../options.js';
-import type { Output } from '../output.js';
-import { withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** A condition tree as indented lines: holds or not, the leaf in words, what decided a branch. */
-function renderTree(node: ExplainedNode, depth = 1): string[] {
-  const mark = node.holds ? 'true ' : 'false';
-  const decided =
-    node.decidedBy && node.children && node.decidedBy.length < node.children.length
-      ? ` (decided by ${node.decidedBy.map((p) => p.slice(node.path.length + 1)).join(', ')})`
-      : '';
-  return [
-    `${'  '.repeat(depth)}${mark}  ${node.text}${decided}   [${node.path}]`,
-    ...(node.components ?? []).map(
-      (c) =>
-        `${'  '.repeat(depth + 2)}${c.metric} = ${c.value === null ? 'none' : c.value} (bad ${c.bad}, good ${c.good}, weight ${c.weight}): ${c.points.toFixed(1)} points`,
-    ),
-    ...(node.drivers
-      ? [
-          `${'  '.repeat(depth + 2)}model ${node.drivers.model} v${node.drivers.version}: probability ${node.drivers.probability.toFixed(3)}, driven by`,
-          ...node.drivers.contributions.map(
-            (c) =>
-              `${'  '.repeat(depth + 3)}${c.feature} = ${c.value === null ? 'none' : Number(c.value.toPrecision(6))} ${c.direction} it (${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(3)} log-odds)`,
-          ),
-        ]
-      : []),
-    ...(node.children ?? []).flatMap((child) => renderTree(child, depth + 1)),
-  ];
-}
+const explainSchema = (k: OptionKit) => ({
+  account: k.z.string(),
+  segment: k.z.string().optional(),
+  run: k.number('--run', { whole: true, min: 1 }).optional(),
+});
+export type ExplainInput = CommandInput<ReturnType<typeof explainSchema>>;
 
-/** `strata explain <account> [<segment>]`: in or out of each segment and why, and each scheme's primary. */
-export async function runExplain(
-  account: string,
-  segment: string | undefined,
-  o: { workspace: string; run?: string },
-  output: Output,
-) {
-  const runId = numberOption('--run', o.run, { whole: true, min: 1 });
-  const report = await withWorkspace(o.workspace, (store, workspace) =>
-    explainMembership(store, workspace, account, {
-      ...(segment === undefined ? {} : { segment }),
-      ...(runId === undefined ? {} : { runId }),
-    }),
-  );
-  output.result(report, () =>
-    [
-      runId === undefined
-        ? `account ${report.account} as of ${report.asOf} (run ${report.runId}'s time, evaluated again now by strata.yaml as it is)`
-        : `account ${report.account} as of ${report.asOf} (run ${report.runId}'s time and definition version ${report.definition.slice(0, 8)}, evaluated again now)`,
-      ...report.segments.flatMap((s) => [
-        '',
-        `${s.segment}: ${s.member ? 'IN' : 'out'}${s.parent ? ` (parent ${s.parent.segment}: ${s.parent.member ? 'in' : 'out'})` : ''}${
-          s.storedMember !== null
-            ? ` - run ${report.runId} stored ${s.storedMember ? 'in' : 'out'}: data changed since`
-            : ''
-        }`,
-        ...renderTree(s.tree),
-      ]),
-      ...(segment === undefined
-        ? report.schemes.flatMap((s) => [
-            '',
-            `scheme ${s.scheme}: primary ${s.primary} (${s.reason}; order ${s.order.join(' > ')})${
-              s.storedPrimary !== null && s.storedPrimary !== s.primary
-                ? ` - run ${report.runId} stored ${s.storedPrimary}`
-                : ''
-            }`,
-          ])
-        : []),
-    ].join('\n'),
-  );
-  return report;
-}
+export const explain = defineCommand({
+  name: 'explain',
+  description: 'why an account is in or out of each segment (or one), and its primary segment per scheme',
+  arguments: [
+    { name: '<account>', description: 'account id' },
+    { name: '[segment]', description: 'only this segment' },
+  ],
+  options: [
+    {
+      flags: '--run <id>',
+      description:
+        "at this run's time, by the definition version it applied (default: the latest run, strata.yaml now)",
+    },
+  ],
+  schema: explainSchema,
+  run: async (input, output) => (await import('../actions/explain.js')).runExplain(input, output),
+});

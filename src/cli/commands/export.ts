@@ -1,60 +1,31 @@
-import { resolve } from 'node:path';
-import { CRM_LAYOUTS, type CrmLayout, EXPORTS, type ExportKind, exportData } from '../../activate/exports.js';
-import { StrataError } from '../../errors.js';
-import type { ExportFormat } from '../../store/store.js';
-import { numberOption } from '../options.js';
-import type { Output } from '../output.js';
-import { withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-const FORMATS = ['csv', 'json', 'parquet'] as const;
+// What, --format and --layout are checked by the action against the exporter's own lists.
+const exportSchema = (k: OptionKit) => ({
+  what: k.z.string(),
+  out: k.z.string().optional(),
+  format: k.z.string(),
+  segment: k.z.string().optional(),
+  layout: k.z.string(),
+  run: k.number('--run', { whole: true, min: 1 }).optional(),
+  test: k.z.string().optional(),
+});
+export type ExportInput = CommandInput<ReturnType<typeof exportSchema>>;
 
-/** `strata export memberships|metrics|crm|ab --out FILE [--format F] [--segment S] [--layout L] [--run N] [--test T]`. */
-export async function runExport(
-  what: string,
-  options: {
-    workspace: string;
-    out?: string;
-    format: string;
-    segment?: string;
-    layout: string;
-    run?: string;
-    test?: string;
-  },
-  output: Output,
-) {
-  if (!EXPORTS.includes(what as ExportKind))
-    throw new StrataError('invalid_argument', `export ${what}: expected one of ${EXPORTS.join(', ')}`);
-  if (!FORMATS.includes(options.format as ExportFormat))
-    throw new StrataError(
-      'invalid_argument',
-      `--format ${options.format}: expected one of ${FORMATS.join(', ')}`,
-    );
-  if (!CRM_LAYOUTS.includes(options.layout as CrmLayout))
-    throw new StrataError(
-      'invalid_argument',
-      `--layout ${options.layout}: expected one of ${CRM_LAYOUTS.join(', ')}`,
-    );
-  if (!options.out) throw new StrataError('invalid_argument', `export ${what}: --out FILE is required`);
-  const path = resolve(options.out);
-  const run = numberOption('--run', options.run, { whole: true, min: 1 });
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const result = await exportData(
-      store,
-      {
-        what: what as ExportKind,
-        format: options.format as ExportFormat,
-        path,
-        layout: options.layout as CrmLayout,
-        ...(options.segment ? { segment: options.segment } : {}),
-        ...(run === undefined ? {} : { run }),
-        ...(options.test ? { test: options.test } : {}),
-      },
-      workspace.metrics,
-    );
-    output.result(
-      result,
-      () => `wrote ${result.rows} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,
-    );
-    return result;
-  });
-}
+export const exportCommand = defineCommand({
+  name: 'export',
+  description:
+    'write memberships, metrics, CRM tag files or A/B assignments of a run: memberships|metrics|crm|ab',
+  arguments: [{ name: '<what>' }],
+  options: [
+    { flags: '--out <file>', description: 'file to write', path: true },
+    { flags: '--format <format>', description: 'csv, json (one object a line) or parquet', default: 'csv' },
+    { flags: '--segment <id>', description: 'only the members of this segment' },
+    { flags: '--layout <crm>', description: 'crm files: hubspot or salesforce', default: 'hubspot' },
+    { flags: '--run <n>', description: 'run to export (default: the latest)' },
+    { flags: '--test <name>', description: 'ab: the A/B test' },
+  ],
+  schema: exportSchema,
+  run: async (input, output) => (await import('../actions/export.js')).runExport(input, output),
+});

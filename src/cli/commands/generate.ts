@@ -1,79 +1,41 @@
-import {
-  type GenerateOptions,
-  generateWorld,
-  type Scale,
-  type WorldSummary,
-} from '../../demo/generate-world.js';
-import { StrataError } from '../../errors.js';
-import { numberOption } from '../options.js';
-import { formatTable, type Output } from '../output.js';
-import { createProgress } from '../progress.js';
+import type { Scale } from '../../demo/generate-world.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-const SCALES: readonly Scale[] = ['S', 'M', 'L'];
+const SCALES = ['S', 'M', 'L'] as const satisfies readonly Scale[];
 
-/** Validates `--scale` and `--seed`. */
-export function parseWorldOptions(scale: string, seed: string): { scale: Scale; seed: number } {
-  const upper = scale.toUpperCase();
-  if (!(SCALES as readonly string[]).includes(upper)) {
-    throw new StrataError('invalid_argument', `--scale ${scale}: expected one of ${SCALES.join(', ')}`);
-  }
-  const parsed = Number(seed);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) {
-    throw new StrataError('invalid_argument', `--seed ${seed}: expected a whole number >= 0`);
-  }
-  return { scale: upper as Scale, seed: parsed };
-}
+/** `--scale` (any case) and `--seed`, shared by `generate` and `demo`. */
+export const worldSchema = (k: OptionKit) => ({
+  scale: k.read(
+    (text) => SCALES.find((scale) => scale === text.toUpperCase()),
+    (text) => `--scale ${text}: expected one of ${SCALES.join(', ')}`,
+  ),
+  seed: k.number('--seed', { whole: true, min: 0 }),
+});
 
-/** Generates a world with a progress bar; shared by `generate` and `demo`. */
-export async function generateWithProgress(
-  options: Omit<GenerateOptions, 'onProgress'>,
-  output: Output,
-): Promise<WorldSummary> {
-  const progress = createProgress(`generate ${options.scale}`, !output.json);
-  try {
-    return await generateWorld({
-      ...options,
-      onProgress: (done, total, phase) => progress.update(done / total, phase),
-    });
-  } finally {
-    progress.stop();
-  }
-}
+const generateSchema = (k: OptionKit) => ({
+  ...worldSchema(k),
+  accounts: k.number('--accounts', { whole: true, min: 1 }).optional(),
+  out: k.z.string(),
+});
+export type GenerateInput = CommandInput<ReturnType<typeof generateSchema>>;
 
-/** Renders the files of a generated world. */
-export function renderWorld(world: WorldSummary): string {
-  return formatTable(
-    ['table', 'rows', 'file'],
-    Object.entries(world.files).map(([table, file]) => [
-      table,
-      world.rows[table as keyof typeof world.rows],
-      file,
-    ]),
-  );
-}
-
-/** `strata generate --scale S|M|L [--accounts N] --seed N --out DIR`. */
-export async function runGenerate(
-  options: { scale: string; seed: string; out: string; accounts?: string },
-  output: Output,
-) {
-  const started = performance.now();
-  const accounts = numberOption('--accounts', options.accounts, { whole: true, min: 1 });
-  const world = await generateWithProgress(
+export const generate = defineCommand({
+  name: 'generate',
+  description: 'write a seeded synthetic B2B SaaS world (Parquet files and ground truth)',
+  options: [
+    { flags: '--scale <scale>', description: 'S = 2k accounts, M = 100k, L = 1M', default: 'S' },
     {
-      ...parseWorldOptions(options.scale, options.seed),
-      outDir: options.out,
-      ...(accounts !== undefined ? { accounts } : {}),
+      flags: '--accounts <n>',
+      description: "number of accounts instead of the scale's (other sizes follow per account)",
     },
-    output,
-  );
-  const seconds = (performance.now() - started) / 1000;
-  output.result({ ...world, seconds }, () =>
-    [
-      `generated a ${world.scale} world (seed ${world.seed}) in ${world.outDir} in ${seconds.toFixed(1)} s`,
-      `${world.startDate.slice(0, 10)} to ${world.endDate.slice(0, 10)}; ground truth in ${world.groundTruthFile}`,
-      '',
-      renderWorld(world),
-    ].join('\n'),
-  );
-}
+    {
+      flags: '--seed <n>',
+      description: 'random seed; the same seed gives byte-identical files',
+      default: '42',
+    },
+    { flags: '--out <dir>', description: 'output folder', path: true, required: true },
+  ],
+  schema: generateSchema,
+  run: async (input, output) => (await import('../actions/generate.js')).runGenerate(input, output),
+});

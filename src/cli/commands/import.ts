@@ -1,115 +1,62 @@
-import { didYouMean, StrataError } from '../../errors.js';
-import { findTable, TABLE_NAMES } from '../../model/tables.js';
-import { importSources } from '../../store/import-sources.js';
-import { openStore } from '../../store/open-store.js';
-import type { FileFormat, ImportResult } from '../../store/store.js';
-import { loadWorkspace } from '../../workspace/load-workspace.js';
-import { count, formatTable, type Output } from '../output.js';
-import { createProgress } from '../progress.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-export interface ImportOptions {
-  readonly workspace: string;
-  readonly map?: string[];
-  readonly format?: FileFormat;
-  readonly skipInvalid?: boolean;
-}
-
-/** Parses repeated `--map target=source` flags. */
-export function parseMap(pairs: readonly string[] = []): Record<string, string> {
-  // Entries, not assignments: `map['__proto__'] = x` would set a prototype, not a key, and
-  // the mistake would vanish instead of being reported as an unknown column.
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const [target, ...rest] = pair.split('=');
-      const source = rest.join('=');
-      if (!target || !source)
-        throw new StrataError(
-          'invalid_argument',
-          `--map ${pair}: expected target=source, e.g. --map employees=employee_count`,
-        );
-      return [target, source];
-    }),
-  );
-}
-
-/** Renders import results as a table of counts per file. */
-export function renderImports(results: readonly ImportResult[]): string {
-  return formatTable(
-    ['table', 'file', 'read', 'inserted', 'updated', 'unchanged', 'skipped', 'seconds'],
-    results.map((r) => [
-      r.table,
-      r.file,
-      r.rowsRead,
-      r.inserted,
-      r.updated,
-      r.unchanged,
-      r.skipped,
-      Number(r.seconds.toFixed(2)),
-    ]),
-  );
-}
-
-/** `strata import [<table> <file>]`: one file, or every source of strata.yaml. */
-export async function runImport(
-  table: string | undefined,
-  file: string | undefined,
-  options: ImportOptions,
-  output: Output,
-) {
-  if ((table === undefined) !== (file === undefined)) {
-    throw new StrataError(
-      'invalid_argument',
-      'give both <table> and <file>, or neither to import every source in strata.yaml',
+/** Repeated `--map target=source` as entries: `map['__proto__'] = x` would set a prototype, not a key. */
+const mapSchema = (k: OptionKit) =>
+  k.z
+    .array(k.z.string())
+    .default([])
+    .transform((pairs, context) =>
+      Object.fromEntries(
+        pairs.map((pair) => {
+          const [target, ...rest] = pair.split('=');
+          const source = rest.join('=');
+          if (!target || !source)
+            context.addIssue({
+              code: 'custom',
+              message: `--map ${pair}: expected target=source, e.g. --map employees=employee_count`,
+              input: pair,
+            });
+          return [target ?? '', source];
+        }),
+      ),
     );
-  }
-  const workspace = loadWorkspace(options.workspace);
-  const store = await openStore(workspace);
-  try {
-    let results: ImportResult[];
-    if (table !== undefined && file !== undefined) {
-      const model = findTable(table);
-      if (!model)
-        throw new StrataError(
-          'unknown_table',
-          `unknown table '${table}'${didYouMean(table, TABLE_NAMES)} (tables: ${TABLE_NAMES.join(', ')})`,
-        );
-      const progress = createProgress(`import ${table}`, !output.json);
-      try {
-        results = [
-          await store.importFile({
-            table: model.name,
-            file,
-            map: parseMap(options.map),
-            ...(options.format ? { format: options.format } : {}),
-            skipInvalid: options.skipInvalid ?? false,
-            onProgress: (fraction) => progress.update(fraction),
-          }),
-        ];
-      } finally {
-        progress.stop();
-      }
-    } else {
-      const progress = createProgress('import', !output.json);
-      try {
-        results = await importSources(store, workspace, (name, fraction) => progress.update(fraction, name));
-      } finally {
-        progress.stop();
-      }
-      if (results.length === 0)
-        output.say(`no sources in ${workspace.file}; add some, or run 'strata import <table> <file>'`);
-    }
-    const skipped = results.reduce((sum, r) => sum + r.skipped, 0);
-    output.result({ imports: results }, () => {
-      const lines = [renderImports(results)];
-      if (skipped > 0) {
-        lines.push('', `${count(skipped)} invalid rows skipped; first ones:`);
-        for (const r of results)
-          for (const e of r.errors.slice(0, 10))
-            lines.push(`  ${e.file}:${e.line}${e.column ? ` [${e.column}]` : ''}: ${e.reason}`);
-      }
-      return lines.join('\n');
-    });
-  } finally {
-    await store.close();
-  }
-}
+
+const importSchema = (k: OptionKit) => ({
+  table: k.z.string().optional(),
+  file: k.z.string().optional(),
+  map: mapSchema(k),
+  format: k.z.enum(['csv', 'parquet', 'ndjson']).optional(),
+  skipInvalid: k.z.boolean().optional(),
+});
+export type ImportInput = CommandInput<ReturnType<typeof importSchema>>;
+
+export const importCommand = defineCommand({
+  name: 'import',
+  description: 'import a file into a table, or every source of strata.yaml when no file is given',
+  arguments: [
+    {
+      name: '[table]',
+      description: 'accounts, users, events, subscriptions, tickets, surveys or trait_history',
+    },
+    { name: '[file]', description: 'CSV, Parquet or NDJSON file (or glob)', path: true },
+  ],
+  options: [
+    {
+      flags: '--map <target=source>',
+      description: 'take a table column from a differently named file column (repeatable)',
+      repeatable: true,
+    },
+    {
+      flags: '--format <format>',
+      description: 'file format (default: from the extension)',
+      choices: ['csv', 'parquet', 'ndjson'],
+    },
+    {
+      flags: '--skip-invalid',
+      description: 'import the valid rows and report the invalid ones instead of failing',
+    },
+  ],
+  schema: importSchema,
+  run: async (input, output) => (await import('../actions/import.js')).runImport(input, output),
+});

@@ -1,28 +1,22 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { StrataError } from '../../errors.js';
-import { WORKSPACE_FILE } from '../../workspace/load-workspace.js';
-import { saasWorkspaceYaml } from '../../workspace/template.js';
-import type { Output } from '../output.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** `strata init [--template saas]`: a new workspace folder with a starter strata.yaml. */
-export function runInit(options: { workspace: string; template?: string; force?: boolean }, output: Output) {
-  const template = options.template ?? 'saas';
-  if (template !== 'saas')
-    throw new StrataError('invalid_argument', `unknown template '${template}' (templates: saas)`);
-  const dir = resolve(options.workspace);
-  const file = join(dir, WORKSPACE_FILE);
-  if (existsSync(file) && !options.force) {
-    throw new StrataError('workspace_exists', `${file} already exists; pass --force to overwrite it`, {
-      file,
-    });
-  }
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  writeFileSync(file, saasWorkspaceYaml());
-  output.result({ workspace: dir, file }, () =>
-    [
-      `created ${file}`,
-      "next: put your files in data/, list them under 'sources:', then run 'strata import'",
-    ].join('\n'),
-  );
-}
+const initSchema = (k: OptionKit) => ({
+  template: k.read(
+    (text) => (text === 'saas' ? text : undefined),
+    (text) => `unknown template '${text}' (templates: saas)`,
+  ),
+  force: k.z.boolean().optional(),
+});
+export type InitInput = CommandInput<ReturnType<typeof initSchema>>;
+
+export const init = defineCommand({
+  name: 'init',
+  description: 'create a workspace with a starter strata.yaml',
+  options: [
+    { flags: '--template <name>', description: 'starter workspace', default: 'saas' },
+    { flags: '--force', description: 'overwrite an existing strata.yaml' },
+  ],
+  schema: initSchema,
+  run: async (input, output) => (await import('../actions/init.js')).runInit(input, output),
+});

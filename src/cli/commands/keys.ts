@@ -1,67 +1,43 @@
-import {
-  createKey,
-  type KeyRecord,
-  keysFile,
-  readKeys,
-  revokeKey,
-  SCOPES,
-  type Scope,
-} from '../../server/api-keys.js';
-import { loadWorkspace } from '../../workspace/load-workspace.js';
-import { formatTable, machineRefusal, type Output } from '../output.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** Runs `work`, which writes the key file; a refusal by the machine names that file. */
-function writingKeys<T>(workspaceDir: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    throw machineRefusal(error, 'write', keysFile(workspaceDir)) ?? error;
-  }
-}
+export const keys = { group: 'keys', description: 'API keys for `strata serve` (stored hashed)' } as const;
 
-/** `strata keys create --scope write|read|admin [--name N]`: prints the new key, once. */
-export function runKeysCreate(options: { workspace: string; scope: string; name?: string }, output: Output) {
-  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
-  const { key, record } = writingKeys(workspace.dir, () =>
-    createKey(workspace.dir, options.scope as Scope, options.name ?? ''),
-  );
-  output.result({ key, id: record.id, scope: record.scope, name: record.name }, () =>
-    [
-      key,
-      '',
-      `A ${record.scope} key (id ${record.id}). It is shown only now: Strata keeps only its hash.`,
-      record.scope === 'write'
-        ? 'Use it as the write key of a Segment or RudderStack library pointed at `strata serve`.'
-        : `Send it as a bearer token (Authorization: Bearer <key>).`,
-    ].join('\n'),
-  );
-  return record;
-}
+const createSchema = (k: OptionKit) => ({ scope: k.z.string(), name: k.z.string() });
+export type KeysCreateInput = CommandInput<ReturnType<typeof createSchema>>;
 
-const describe = (k: KeyRecord) => [
-  k.id,
-  k.scope,
-  k.name,
-  k.createdAt.slice(0, 19),
-  k.revokedAt?.slice(0, 19) ?? '',
-];
+export const keysCreate = defineCommand({
+  name: 'keys create',
+  description: 'create a key and print it, once',
+  options: [
+    {
+      flags: '--scope <scope>',
+      description: 'write (send events), read (read segments and profiles) or admin',
+      required: true,
+    },
+    { flags: '--name <name>', description: 'what the key is for', default: '' },
+  ],
+  schema: createSchema,
+  run: async (input, output) => (await import('../actions/keys.js')).runKeysCreate(input, output),
+});
 
-/** `strata keys list`: every key's id, scope, name and dates (never the key). */
-export function runKeysList(options: { workspace: string }, output: Output) {
-  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
-  const keys = readKeys(workspace.dir).map(({ sha256: _hash, ...rest }) => rest);
-  output.result(keys, () =>
-    keys.length === 0
-      ? `no API keys yet: strata keys create --scope ${SCOPES.join('|')}`
-      : formatTable(['id', 'scope', 'name', 'created', 'revoked'], readKeys(workspace.dir).map(describe)),
-  );
-  return keys;
-}
+const listSchema = (_: OptionKit) => ({});
+export type KeysListInput = CommandInput<ReturnType<typeof listSchema>>;
 
-/** `strata keys revoke <id>`: the key stops working (a running server notices within 5 s). */
-export function runKeysRevoke(options: { workspace: string; id: string }, output: Output) {
-  const workspace = loadWorkspace(options.workspace, { metricsOnly: true });
-  const { sha256: _hash, ...record } = writingKeys(workspace.dir, () => revokeKey(workspace.dir, options.id));
-  output.result(record, () => `revoked ${record.id} (${record.scope})`);
-  return record;
-}
+export const keysList = defineCommand({
+  name: 'keys list',
+  description: 'every key: id, scope, name, dates (never the key itself)',
+  schema: listSchema,
+  run: async (input, output) => (await import('../actions/keys.js')).runKeysList(input, output),
+});
+
+const revokeSchema = (k: OptionKit) => ({ id: k.z.string() });
+export type KeysRevokeInput = CommandInput<ReturnType<typeof revokeSchema>>;
+
+export const keysRevoke = defineCommand({
+  name: 'keys revoke',
+  description: 'stop a key from working',
+  arguments: [{ name: '<id>' }],
+  schema: revokeSchema,
+  run: async (input, output) => (await import('../actions/keys.js')).runKeysRevoke(input, output),
+});

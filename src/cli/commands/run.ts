@@ -1,190 +1,59 @@
-import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
-import { describeClock, readClock, runClock, staleDataWarning } from '../../engine/clock.js';
-import { planWorkspace } from '../../engine/plan-workspace.js';
-import type { RunReport } from '../../engine/run-report.js';
-import { runWorkspace } from '../../engine/run-workspace.js';
-import { parseTimeOption } from '../../engine/time-arguments.js';
-import { StrataError } from '../../errors.js';
-import { openStore } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import { parseWindowDays } from '../../workspace/duration.js';
-import { loadWorkspace, type Workspace } from '../../workspace/load-workspace.js';
-import { count, formatTable, type Output } from '../output.js';
-import { createProgress } from '../progress.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/**
- * Parses `--as-of` (or another option named `option`): an ISO-8601 date or time as the
- * ingestion API reads it (src/ingest/instant.ts; UTC when no offset is given). JavaScript's
- * `new Date` would take '1' for the year 2001 and February 30 for March 1.
- */
-export const parseAsOf = (text: string | undefined, option = '--as-of'): Date | undefined =>
-  parseTimeOption(option, text);
+const HORIZON_EXPECTED = 'expected a window such as 90d, 12w, 3m';
 
-/**
- * The time of a command by the one-clock rule (src/engine/clock.ts): `given` (--as-of),
- * else for a read the latest run's time, else (and for a run) the workspace clock. Said on
- * the way (`as of T (the latest run's time)`), with a warning when the data ends long before.
- */
-export async function commandTime(
-  store: Store,
-  workspace: Workspace,
-  given: string | undefined,
-  purpose: 'read' | 'run',
-  output: Output,
-): Promise<Date> {
-  const at = parseAsOf(given);
-  const clock = await (purpose === 'read' ? readClock : runClock)(store, workspace, at);
-  output.say(`as of ${describeClock(clock)}`);
-  output.useClock(clock);
-  const stale = await staleDataWarning(store, workspace, clock);
-  if (stale) output.warn(stale);
-  return clock.at;
-}
+const runSchema = (k: OptionKit) => ({
+  asOf: k.time('--as-of').optional(),
+  dryRun: k.z.boolean().optional(),
+  horizon: k.window('--horizon', HORIZON_EXPECTED),
+});
+export type RunInput = CommandInput<ReturnType<typeof runSchema>>;
 
-/** Opens the workspace and its store, runs `work`, and always closes the store. */
-export async function withWorkspace<T>(
-  dir: string,
-  work: (store: Store, workspace: Workspace) => Promise<T>,
-  load: Parameters<typeof loadWorkspace>[1] = {},
-): Promise<T> {
-  const workspace = loadWorkspace(dir, load);
-  const store = await openStore(workspace);
-  try {
-    return await work(store, workspace);
-  } finally {
-    await store.close();
-  }
-}
+export const run = defineCommand({
+  name: 'run',
+  description:
+    'evaluate the workspace and write a membership snapshot with transitions against the previous one',
+  options: [
+    {
+      flags: '--as-of <time>',
+      description:
+        'evaluate as of this ISO date or time (default: the workspace clock, never before the latest run)',
+    },
+    {
+      flags: '--dry-run',
+      description: 'write nothing: show each segment then and how its members went on to behave',
+    },
+    {
+      flags: '--horizon <window>',
+      description: 'with --dry-run: how far after --as-of outcomes are read',
+      default: '90d',
+    },
+  ],
+  schema: runSchema,
+  run: async (input, output) => (await import('../actions/run.js')).runRun(input, output),
+});
 
-/** The segment table of a run: size, change and flows against the previous run. */
-export function renderRun(report: RunReport): string {
-  const sign = (n: number) => (n > 0 ? `+${n}` : String(n));
-  const lines = [
-    `run ${report.runId} as of ${report.asOf} - ${count(report.accounts)} accounts${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${report.seconds.toFixed(1)} s)`,
-    '',
-    formatTable(
-      ['segment', 'framework', 'parent', 'accounts', 'change', 'entered', 'exited'],
-      report.segments.map((s) => [
-        s.segment,
-        s.framework ?? '',
-        s.parent ?? '',
-        s.after,
-        sign(s.after - s.before),
-        s.entered,
-        s.exited,
-      ]),
-    ),
-  ];
-  const schemes = [...new Set(report.schemes.map((s) => s.scheme))];
-  for (const scheme of schemes) {
-    const moved = report.moved[scheme];
-    lines.push('', `scheme ${scheme}${moved !== undefined ? ` (${count(moved)} accounts moved)` : ''}`);
-    lines.push(
-      formatTable(
-        ['primary segment', 'accounts'],
-        report.schemes.filter((s) => s.scheme === scheme).map((s) => [s.segment, s.accounts]),
-      ),
-    );
-  }
-  if (report.warnings.length > 0) {
-    lines.push('', `${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}:`);
-    for (const w of report.warnings)
-      lines.push(`  ${w.level === 'strong' ? 'WARNING' : 'warning'}: ${w.message}`);
-  }
-  return lines.join('\n');
-}
+const planSchema = (k: OptionKit) => ({
+  asOf: k.time('--as-of').optional(),
+  horizon: k.window('--horizon', HORIZON_EXPECTED),
+});
+export type PlanInput = CommandInput<ReturnType<typeof planSchema>>;
 
-/** The outcome table of a backtest: members then, and churn and expansion after, against the rest. */
-export function renderBacktest(report: Backtest): string {
-  const rate = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
-  return [
-    `as of ${report.asOf}, outcomes over the next ${report.horizonDays} days (nothing written)`,
-    ...(report.horizonObserved
-      ? []
-      : [
-          `note: the data ends ${report.observedUntil?.slice(0, 10) ?? 'before it starts'}, before the horizon: churn and expansion are not all known yet`,
-        ]),
-    '',
-    formatTable(
-      ['segment', 'members', 'paying', 'churned', 'others churned', 'expanded', 'others expanded'],
-      report.segments.map((s) => [
-        s.segment,
-        s.members,
-        s.paying,
-        rate(s.churnRate),
-        rate(s.others.churnRate),
-        rate(s.expansionRate),
-        rate(s.others.expansionRate),
-      ]),
-    ),
-    '',
-    `all ${count(report.accounts)} accounts: ${count(report.all.paying)} paying, churned ${rate(report.all.churnRate)}, expanded ${rate(report.all.expansionRate)}`,
-  ].join('\n');
-}
-
-/** Days of a `--horizon` window such as 90d. */
-function horizonDays(text: string | undefined): number {
-  const value = parseWindowDays(text ?? '90d');
-  if (value === undefined)
-    throw new StrataError('invalid_argument', `--horizon ${text}: expected a window such as 90d, 12w, 3m`);
-  return value;
-}
-
-/** `strata run [--as-of T] [--dry-run [--horizon 90d]]`. */
-export async function runRun(
-  options: { workspace: string; asOf?: string; dryRun?: boolean; horizon?: string },
-  output: Output,
-) {
-  parseAsOf(options.asOf);
-  if (options.dryRun) {
-    const days = horizonDays(options.horizon);
-    const report = await withWorkspace(options.workspace, async (store, workspace) =>
-      backtestWorkspace(store, workspace, {
-        asOf: await commandTime(store, workspace, options.asOf, 'run', output),
-        horizonDays: days,
-      }),
-    );
-    output.result(report, () => renderBacktest(report));
-    return report;
-  }
-  const progress = createProgress('run', !output.json);
-  const report = await withWorkspace(options.workspace, async (store, workspace) => {
-    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
-    return runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating'));
-  }).finally(() => progress.stop());
-  output.result(report, () => renderRun(report));
-  return report;
-}
-
-/**
- * `strata plan [--as-of T [--horizon 90d]]`. With `--as-of`, a backtest too: how each
- * segment's members at T went on to behave.
- */
-export async function runPlan(
-  options: { workspace: string; asOf?: string; horizon?: string },
-  output: Output,
-) {
-  const given = parseAsOf(options.asOf);
-  const days = horizonDays(options.horizon);
-  const result = await withWorkspace(options.workspace, async (store, workspace) => {
-    // The time `strata run` would use, so a plan and the run after it agree.
-    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
-    const plan = await planWorkspace(store, workspace, asOf);
-    return given
-      ? { ...plan, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
-      : plan;
-  });
-  output.result(result, () =>
-    [
-      result.asOf === result.againstAsOf
-        ? `plan against run ${result.againstRunId}, both as of ${result.asOf} (nothing written)`
-        : `plan as of ${result.asOf} against run ${result.againstRunId} as of ${result.againstAsOf}: changes include the data since (nothing written)`,
-      '',
-      formatTable(
-        ['segment', 'status', 'added', 'removed', 'unchanged'],
-        result.segments.map((s) => [s.segment, s.status, `+${s.added}`, `-${s.removed}`, s.unchanged]),
-      ),
-      ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
-    ].join('\n'),
-  );
-}
+export const plan = defineCommand({
+  name: 'plan',
+  description: 'show what the edited workspace would change against the last snapshot, writing nothing',
+  options: [
+    {
+      flags: '--as-of <time>',
+      description: 'evaluate as of this time (default: the time strata run would use); adds a backtest',
+    },
+    {
+      flags: '--horizon <window>',
+      description: "with --as-of: how far after it the members' churn and expansion are read",
+      default: '90d',
+    },
+  ],
+  schema: planSchema,
+  run: async (input, output) => (await import('../actions/run.js')).runPlan(input, output),
+});

@@ -1,171 +1,79 @@
-import { compareSnapshots, schemeFlows } from '../../engine/membership-diff.js';
-import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
-import { segmentDetail, segmentMembers } from '../../engine/snapshots.js';
-import { overlaps } from '../../engine/warnings.js';
-import { didYouMean, StrataError } from '../../errors.js';
-import { hasOwnKey, ownValue } from '../../own-key.js';
-import type { Workspace } from '../../workspace/load-workspace.js';
-import { numberOption } from '../options.js';
-import { count, formatTable, type Output } from '../output.js';
-import { withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-function checkSegment(workspace: Workspace, id: string): void {
-  const ids = workspace.segments.map((s) => s.id);
-  if (!ids.includes(id))
-    throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, ids)}`);
-}
+/** `--run N` (and --from, --to): a run's number. */
+const runNumber = (k: OptionKit, name = '--run') => k.number(name, { whole: true, min: 1 }).optional();
 
-/** `strata segments list`: every segment with its definition summary and size in the latest run. */
-export async function runSegmentsList(options: { workspace: string; run?: string }, output: Output) {
-  await withWorkspace(options.workspace, async (store, workspace) => {
-    const wanted = numberOption('--run', options.run, { whole: true, min: 1 });
-    // Without runs the list still shows the definitions; a named run must exist.
-    const run =
-      wanted === undefined && (await listRuns(store)).length === 0 ? null : await readRun(store, wanted);
-    const runId = run?.runId ?? null;
-    const rows = workspace.segments.map((s) => ({
-      segment: s.id,
-      framework: s.framework,
-      parent: s.parent,
-      accounts: run === null ? null : (ownValue(run.sizes.segments, s.id) ?? null),
-      playbook: hasOwnKey(workspace.config.playbooks, s.id),
-    }));
-    const asOf = run?.asOf ?? null;
-    output.result({ runId, asOf, segments: rows }, () =>
-      [
-        runId === null
-          ? "no runs yet: sizes appear after 'strata run'"
-          : `sizes from run ${runId} as of ${asOf}`,
-        '',
-        formatTable(
-          ['segment', 'framework', 'parent', 'accounts', 'playbook'],
-          rows.map((r) => [
-            r.segment,
-            r.framework ?? '',
-            r.parent ?? '',
-            r.accounts ?? '',
-            r.playbook ? 'yes' : 'no',
-          ]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+export const segments = { group: 'segments', description: 'segments and their members' } as const;
 
-/** `strata segments show <id>`: definition as written, size history, overlaps, playbook. */
-export async function runSegmentsShow(id: string, options: { workspace: string }, output: Output) {
-  await withWorkspace(options.workspace, async (store, workspace) => {
-    checkSegment(workspace, id);
-    const detail = await segmentDetail(store, workspace, id);
-    const { history } = detail;
-    output.result(detail, () =>
-      [
-        `${workspace.file}:`,
-        detail.definition,
-        '',
-        `playbook: ${detail.playbook ? JSON.stringify(detail.playbook) : 'none'}`,
-        '',
-        formatTable(
-          ['run', 'as of', 'accounts'],
-          history.map((h) => [h.run_id, h.as_of, h.accounts ?? '-']),
-        ),
-        '',
-        formatTable(
-          ['overlaps with', 'accounts', 'jaccard'],
-          detail.overlaps.map((o) => [o.segment, o.accounts, o.jaccard.toFixed(3)]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+const listSchema = (k: OptionKit) => ({ run: runNumber(k) });
+export type SegmentsListInput = CommandInput<ReturnType<typeof listSchema>>;
 
-/** `strata segments members <id>`: a page of members with their metrics. */
-export async function runSegmentsMembers(
-  id: string,
-  options: { workspace: string; limit: string; offset: string; sort?: string; search?: string; run?: string },
-  output: Output,
-) {
-  await withWorkspace(options.workspace, async (store, workspace) => {
-    checkSegment(workspace, id);
-    const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
-    const runId = run.runId;
-    const page = await segmentMembers(store, {
-      run,
-      segment: id,
-      limit: Number(options.limit),
-      offset: Number(options.offset),
-      ...(options.sort ? { sort: options.sort } : {}),
-      ...(options.search ? { search: options.search } : {}),
-    });
-    const metricNames = run.metrics;
-    output.result({ runId, asOf: run.asOf, segment: id, ...page }, () =>
-      [
-        `${count(page.total)} accounts in '${id}' (run ${runId} as of ${run.asOf}); showing ${page.members.length} from ${options.offset}`,
-        '',
-        formatTable(
-          ['account', 'name', 'plan', 'mrr', ...metricNames],
-          page.members.map((m) => [
-            m.account_id,
-            m.name,
-            m.plan,
-            m.mrr,
-            ...metricNames.map((n) => ownValue(m.metrics, n) ?? ''),
-          ]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+export const segmentsList = defineCommand({
+  name: 'segments list',
+  description: 'every segment with its size in the latest run',
+  options: [{ flags: '--run <id>', description: 'sizes from this run' }],
+  schema: listSchema,
+  run: async (input, output) => (await import('../actions/segments.js')).runSegmentsList(input, output),
+});
 
-/** `strata transitions [--from RUN --to RUN]`: entered / exited per segment and flows between primary segments. */
-export async function runTransitions(
-  options: { workspace: string; from?: string; to?: string },
-  output: Output,
-) {
-  await withWorkspace(options.workspace, async (store) => {
-    const toRun = await readRun(store, numberOption('--to', options.to, { whole: true, min: 1 }));
-    const fromRun =
-      options.from !== undefined
-        ? await readRun(store, numberOption('--from', options.from, { whole: true, min: 1 }))
-        : await previousRun(store, toRun.runId);
-    if (fromRun === null) throw new StrataError('no_runs', 'only one run so far: transitions need two');
-    const [from, to] = [fromRun.runId, toRun.runId];
-    const { segments } = await compareSnapshots(store, fromRun, toRun);
-    const flows = await schemeFlows(store, fromRun, toRun);
-    const [fromAsOf, toAsOf] = [fromRun.asOf, toRun.asOf];
-    output.result({ from, to, fromAsOf, toAsOf, segments, flows }, () =>
-      [
-        `run ${from} (as of ${fromAsOf}) -> run ${to} (as of ${toAsOf})`,
-        '',
-        formatTable(
-          ['segment', 'before', 'after', 'entered', 'exited'],
-          segments.map((s) => [s.segment, s.before, s.after, s.entered, s.exited]),
-        ),
-        '',
-        formatTable(
-          ['scheme', 'from', 'to', 'accounts'],
-          flows.map((f) => [f.scheme, f.from, f.to, f.accounts]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+const showSchema = (k: OptionKit) => ({ id: k.z.string() });
+export type SegmentsShowInput = CommandInput<ReturnType<typeof showSchema>>;
 
-/** `strata segments overlap`: every pair of segments sharing accounts, with counts and Jaccard similarity. */
-export async function runSegmentsOverlap(options: { workspace: string; run?: string }, output: Output) {
-  await withWorkspace(options.workspace, async (store) => {
-    const run = await readRun(store, numberOption('--run', options.run, { whole: true, min: 1 }));
-    const runId = run.runId;
-    const pairs = (await overlaps(store, run)).sort((x, y) => y.jaccard - x.jaccard);
-    output.result({ runId, asOf: run.asOf, pairs }, () =>
-      [
-        `segments sharing accounts in run ${runId} as of ${run.asOf}, most similar first`,
-        '',
-        formatTable(
-          ['segment', 'segment', 'shared', 'jaccard'],
-          pairs.map((p) => [p.a, p.b, p.both, Number(p.jaccard.toFixed(3))]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+export const segmentsShow = defineCommand({
+  name: 'segments show',
+  description: 'a segment: definition as written, size history, overlaps, playbook',
+  arguments: [{ name: '<id>', description: 'segment id' }],
+  schema: showSchema,
+  run: async (input, output) => (await import('../actions/segments.js')).runSegmentsShow(input, output),
+});
+
+const membersSchema = (k: OptionKit) => ({
+  id: k.z.string(),
+  limit: k.number('--limit', { whole: true, min: 0 }),
+  offset: k.number('--offset', { whole: true, min: 0 }),
+  sort: k.z.string().optional(),
+  search: k.z.string().optional(),
+  run: runNumber(k),
+});
+export type SegmentsMembersInput = CommandInput<ReturnType<typeof membersSchema>>;
+
+export const segmentsMembers = defineCommand({
+  name: 'segments members',
+  description: "a page of a segment's members with their metric values",
+  arguments: [{ name: '<id>', description: 'segment id' }],
+  options: [
+    { flags: '--limit <n>', description: 'page size', default: '50' },
+    { flags: '--offset <n>', description: 'first row', default: '0' },
+    { flags: '--sort <metric>', description: 'order by this metric, highest first' },
+    { flags: '--search <text>', description: 'only accounts whose id or name contains this' },
+    { flags: '--run <id>', description: 'members in this run (default: the latest)' },
+  ],
+  schema: membersSchema,
+  run: async (input, output) => (await import('../actions/segments.js')).runSegmentsMembers(input, output),
+});
+
+const overlapSchema = (k: OptionKit) => ({ run: runNumber(k) });
+export type SegmentsOverlapInput = CommandInput<ReturnType<typeof overlapSchema>>;
+
+export const segmentsOverlap = defineCommand({
+  name: 'segments overlap',
+  description: 'pairs of segments sharing accounts: counts and Jaccard similarity',
+  options: [{ flags: '--run <id>', description: 'in this run (default: the latest)' }],
+  schema: overlapSchema,
+  run: async (input, output) => (await import('../actions/segments.js')).runSegmentsOverlap(input, output),
+});
+
+const transitionsSchema = (k: OptionKit) => ({ from: runNumber(k, '--from'), to: runNumber(k, '--to') });
+export type TransitionsInput = CommandInput<ReturnType<typeof transitionsSchema>>;
+
+export const transitions = defineCommand({
+  name: 'transitions',
+  description: 'entered / exited per segment and flows between primary segments of two runs',
+  options: [
+    { flags: '--from <run>', description: 'earlier run (default: the one before --to)' },
+    { flags: '--to <run>', description: 'later run (default: the latest)' },
+  ],
+  schema: transitionsSchema,
+  run: async (input, output) => (await import('../actions/segments.js')).runTransitions(input, output),
+});

@@ -1,19 +1,5 @@
-import proxyAddr from '@fastify/proxy-addr';
-import { StrataError } from '../../errors.js';
-import { DEFAULT_CONNECTION_LIMITS } from '../../server/connection-limits.js';
-import { DEFAULT_SWEEP_EVERY_MS, startServer } from '../../server/serve.js';
-import { openStore } from '../../store/open-store.js';
-import { loadWorkspace } from '../../workspace/load-workspace.js';
-import { machineRefusal, type Output } from '../output.js';
-import { runRelayedCommand } from '../relay-host.js';
-import {
-  loopbackUrl,
-  markerFile,
-  newRelayToken,
-  removeMarker,
-  STRATA_VERSION,
-  writeMarker,
-} from '../server-marker.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -35,179 +21,92 @@ export function parseInterval(text: string): number | undefined {
   return ms >= 100 && ms <= 7 * 86_400_000 ? Math.round(ms) : undefined;
 }
 
-/**
- * `--trust-proxy`: `true` (any peer may name the client: only when nothing reaches the server
- * but through the proxy), or the proxies' addresses and CIDR ranges, comma-separated
- * (`127.0.0.1`, `10.0.0.0/8`, `loopback`). A hop count is refused: it cannot tell the proxy
- * from a client that writes X-Forwarded-For itself, so Fastify ignores it.
- */
-export function parseTrustProxy(text: string): true | string[] {
-  if (text.trim() === 'true') return true;
-  const fail = (why: string) =>
-    new StrataError(
-      'invalid_argument',
-      `--trust-proxy ${text}: ${why}; expected true, or the proxies' addresses or CIDR ranges separated by commas (127.0.0.1,10.0.0.0/8 or loopback)`,
-    );
-  if (/^\s*\d+\s*$/.test(text))
-    throw fail('a hop count cannot tell the proxy from a client that sends X-Forwarded-For itself');
-  const addresses = text
-    .split(',')
-    .map((address) => address.trim())
-    .filter((address) => address !== '');
-  if (addresses.length === 0) throw fail('no address');
-  try {
-    proxyAddr.compile(addresses);
-  } catch (error) {
-    throw fail((error as Error).message);
-  }
-  return addresses;
-}
-
-/**
- * `strata serve [--port N] [--host H]`: the HTTP API until SIGINT or SIGTERM, then a clean
- * stop (what is logged is applied to the store first). Binds to loopback unless told.
- */
-export async function runServe(
-  options: {
-    workspace: string;
-    port: string;
-    host: string;
-    applyEvery: string;
-    rateLimit: string;
-    sweepEvery?: string;
-    requestTimeout?: string;
-    maxConnections?: string;
-    trustProxy?: string;
-  },
-  output: Output,
-) {
-  const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new StrataError('invalid_argument', `--port ${options.port}: expected 0 to 65535`);
-  const applyEveryMs = Number(options.applyEvery);
-  if (!(applyEveryMs >= 10))
-    throw new StrataError(
-      'invalid_argument',
-      `--apply-every ${options.applyEvery}: expected milliseconds >= 10`,
-    );
-  const rateLimit = Number(options.rateLimit);
-  if (!(Number.isInteger(rateLimit) && rateLimit >= 1))
-    throw new StrataError(
-      'invalid_argument',
-      `--rate-limit ${options.rateLimit}: expected a whole number of requests a minute`,
-    );
-  const sweepEveryMs =
-    options.sweepEvery === undefined ? DEFAULT_SWEEP_EVERY_MS : parseInterval(options.sweepEvery);
-  if (sweepEveryMs === undefined)
-    throw new StrataError(
-      'invalid_argument',
-      `--sweep-every ${options.sweepEvery}: expected a duration from 100ms to 7d such as 30s, 5min or 1h (minutes are min)`,
-    );
-  const requestTimeoutMs =
-    options.requestTimeout === undefined
-      ? DEFAULT_CONNECTION_LIMITS.requestTimeoutMs
-      : parseInterval(options.requestTimeout);
-  if (requestTimeoutMs === undefined)
-    throw new StrataError(
-      'invalid_argument',
-      `--request-timeout ${options.requestTimeout}: expected a duration from 100ms to 7d such as 30s or 2min`,
-    );
-  const maxConnections =
-    options.maxConnections === undefined
-      ? DEFAULT_CONNECTION_LIMITS.maxConnections
-      : Number(options.maxConnections);
-  if (!(Number.isInteger(maxConnections) && maxConnections >= 1))
-    throw new StrataError(
-      'invalid_argument',
-      `--max-connections ${options.maxConnections}: expected a whole number of connections, at least 1`,
-    );
-  const trustProxy = options.trustProxy === undefined ? undefined : parseTrustProxy(options.trustProxy);
-  const workspace = loadWorkspace(options.workspace);
-  const store = await openStore(workspace);
-  // DuckDB lets one process write its file, so other strata commands on this workspace are
-  // sent here and run on this store (relay-client.ts); ClickHouse takes any number of clients.
-  const token = workspace.config.store.engine === 'duckdb' ? newRelayToken() : undefined;
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    server = await startServer({
-      ...(token === undefined
-        ? {}
-        : {
-            cliRelay: {
-              token,
-              run: (command, emit) => runRelayedCommand(command, store, emit),
-            },
-          }),
-      workspace,
-      store,
-      port,
-      host: options.host,
-      applyEveryMs,
-      rateLimit,
-      sweepEveryMs,
-      limits: { requestTimeoutMs, maxConnections },
-      ...(trustProxy === undefined ? {} : { trustProxy }),
-    });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  if (token !== undefined) {
-    const marker = { pid: process.pid, url: loopbackUrl(server.url), token, version: STRATA_VERSION };
-    try {
-      writeMarker(workspace.dir, marker);
-    } catch (error) {
-      // Without it the CLI could not reach this server: stop rather than serve half.
-      await server.stop().catch(() => undefined);
-      await store.close().catch(() => undefined);
-      throw machineRefusal(error, 'write', markerFile(workspace.dir)) ?? error;
-    }
-  }
-  const forgetMarker = () => {
-    if (token !== undefined) removeMarker(workspace.dir, token);
-  };
-  output.result({ url: server.url, dashboard: server.dashboardUrl, store: store.location }, () =>
-    [
-      `strata serve: ${server.url} (store ${store.location})`,
-      `  dashboard: ${server.dashboardUrl}`,
-      `  ingestion: POST ${server.url}/v1/track, /identify, /group, /page, /batch (write key as basic auth)`,
-      '  stop with Ctrl-C',
-    ].join('\n'),
+/** A whole number of `what`, at least 1. */
+const atLeastOne = (k: OptionKit, name: string, what: string) =>
+  k.read(
+    (text) => {
+      const n = Number(text);
+      return Number.isInteger(n) && n >= 1 ? n : undefined;
+    },
+    (text) => `${name} ${text}: expected a whole number of ${what}`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  // Stopping applies what is logged first. It cannot be kept from exiting: a second signal,
-  // or the deadline, exits at once, which loses nothing (the next start applies the log).
-  const now = (why: string) => () => {
-    forgetMarker();
-    process.stderr.write(
-      `strata serve: ${why}; stopped without applying the rest of the log (the next start applies it)\n`,
-    );
-    process.exit(1);
-  };
-  process.once('SIGINT', now('a second signal'));
-  process.once('SIGTERM', now('a second signal'));
-  const deadline = setTimeout(now(`still stopping after ${STOP_DEADLINE_MS / 1000} s`), STOP_DEADLINE_MS);
-  let unapplied: Error | null = null;
-  try {
-    ({ unapplied } = await server.stop());
-  } finally {
-    // Gone before the store is let go: a command from now on opens the file itself.
-    forgetMarker();
-    await store.close().catch(() => undefined);
-    clearTimeout(deadline);
-  }
-  // Whatever still holds the event loop (a webhook's connection) must not keep a stopped server alive.
-  setTimeout(() => process.exit(), 2000).unref();
-  if (unapplied)
-    throw new StrataError(
-      'apply_failed',
-      `strata serve: stopped, but applying the log failed (${(unapplied as Error).message}); what was not applied stays in the log and is applied at the next start`,
-    );
-  output.say('strata serve: stopped; every logged message is in the store');
-}
 
-/** How long a stop may take to apply the log before exiting anyway. */
-const STOP_DEADLINE_MS = 30_000;
+const serveSchema = (k: OptionKit) => ({
+  port: k.read(
+    (text) => {
+      const port = Number(text);
+      return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+    },
+    (text) => `--port ${text}: expected 0 to 65535`,
+  ),
+  host: k.z.string(),
+  applyEvery: k.read(
+    (text) => {
+      const ms = Number(text);
+      return ms >= 10 ? ms : undefined;
+    },
+    (text) => `--apply-every ${text}: expected milliseconds >= 10`,
+  ),
+  rateLimit: atLeastOne(k, '--rate-limit', 'requests a minute'),
+  sweepEvery: k.read(
+    parseInterval,
+    (text) =>
+      `--sweep-every ${text}: expected a duration from 100ms to 7d such as 30s, 5min or 1h (minutes are min)`,
+  ),
+  requestTimeout: k.read(
+    parseInterval,
+    (text) => `--request-timeout ${text}: expected a duration from 100ms to 7d such as 30s or 2min`,
+  ),
+  maxConnections: atLeastOne(k, '--max-connections', 'connections, at least 1'),
+  // Checked by the action with the proxy-address library Fastify uses.
+  trustProxy: k.z.string().optional(),
+});
+export type ServeInput = CommandInput<ReturnType<typeof serveSchema>>;
+
+export const serve = defineCommand({
+  name: 'serve',
+  description:
+    'the HTTP API: Segment-spec ingestion (/v1/track, identify, group, page, batch) into the store',
+  options: [
+    { flags: '--port <n>', description: 'port (0 picks a free one)', default: '8080' },
+    {
+      flags: '--host <address>',
+      description: 'address to bind (loopback unless told otherwise)',
+      default: '127.0.0.1',
+    },
+    {
+      flags: '--apply-every <ms>',
+      description: 'how often logged messages are applied to the store',
+      default: '1000',
+    },
+    {
+      flags: '--rate-limit <n>',
+      description: 'requests a minute per API key (without a valid key: 600 per address)',
+      default: '60000',
+    },
+    {
+      flags: '--sweep-every <duration>',
+      description:
+        'how often every account is evaluated again for triggers whose segments move with time (30s, 5min, 1h)',
+      default: '1min',
+    },
+    {
+      flags: '--request-timeout <duration>',
+      description:
+        'longest time a client may take to send one request, headers and body (10s at most for the headers)',
+      default: '30s',
+    },
+    {
+      flags: '--max-connections <n>',
+      description: 'connections open at once; more are closed as they arrive',
+      default: '1000',
+    },
+    {
+      flags: '--trust-proxy <addresses>',
+      description:
+        'the reverse proxies whose X-Forwarded-For names the client: addresses or CIDR ranges (127.0.0.1,10.0.0.0/8), or true for any',
+    },
+  ],
+  schema: serveSchema,
+  run: async (input, output) => (await import('../actions/serve.js')).runServe(input, output),
+});

@@ -1,124 +1,50 @@
-import { CLOCK_WORDS } from '../../engine/clock.js';
-import { readDefinition } from '../../engine/definition-versions.js';
-import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
-import { readRun } from '../../engine/run-snapshot.js';
-import { parseSinceOption } from '../../engine/time-arguments.js';
-import { StrataError } from '../../errors.js';
-import { numberOption } from '../options.js';
-import { formatTable, type Output } from '../output.js';
-import { withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-const CAUSES: Readonly<Record<MembershipChange['cause'], string>> = {
-  data: 'data changed',
-  definition: 'definition changed',
-  new_account: 'new account',
-  gone: 'account gone',
-  first_run: 'first run',
-  unrecorded: 'before the audit trail',
-};
+const changesSchema = (k: OptionKit) => ({
+  id: k.z.string(),
+  since: k.since('--since').optional(),
+  limit: k.number('--limit', { whole: true, min: 1 }),
+  offset: k.number('--offset', { whole: true, min: 0 }),
+});
+export type SegmentChangesInput = CommandInput<ReturnType<typeof changesSchema>>;
 
-/** One entry or exit in words: what changed, each leaf as "text (was value, holds)". */
-export function describeChange(change: Pick<MembershipChange, 'cause' | 'reasons'>): string {
-  if (change.reasons.length === 0) return CAUSES[change.cause];
-  return change.reasons
-    .map((r) => {
-      const was = r.before.value === null ? '' : `was ${r.before.value}, `;
-      return `${r.text} (${was}${r.before.holds} -> ${r.after.holds})`;
-    })
-    .join('; ');
-}
+export const segmentChanges = defineCommand({
+  name: 'segments changes',
+  description: 'who entered and left a segment, in which run and definition version, and why',
+  arguments: [{ name: '<id>', description: 'segment id' }],
+  options: [
+    {
+      flags: '--since <time>',
+      description:
+        "only runs as of this ISO date or time or later, or a window: the runs of that many days up to the latest run's time (30d)",
+    },
+    { flags: '--limit <n>', description: 'page size', default: '100' },
+    { flags: '--offset <n>', description: 'first row', default: '0' },
+  ],
+  schema: changesSchema,
+  run: async (input, output) => (await import('../actions/timeline.js')).runSegmentChanges(input, output),
+});
 
-/** `strata history <account>`: the account's segments run by run, each entry and exit with why. */
-export async function runHistory(account: string, options: { workspace: string }, output: Output) {
-  await withWorkspace(options.workspace, async (store, workspace) => {
-    const timeline = await accountTimeline(store, workspace, account);
-    const history = timeline.runs.map((r) => ({
-      ...r,
-      entered: r.changes.filter((c) => c.change === 'entered').map((c) => c.segment),
-      exited: r.changes.filter((c) => c.change === 'exited').map((c) => c.segment),
-    }));
-    output.result({ account, history }, () =>
-      [
-        formatTable(
-          ['run', 'as of', 'version', 'primary', 'segments'],
-          history.map((h) => [
-            h.runId,
-            h.asOf,
-            h.workspaceHash.slice(0, 8),
-            Object.entries(h.primary)
-              .map(([scheme, s]) => `${scheme}: ${s}`)
-              .join('; '),
-            h.segments.join(', '),
-          ]),
-        ),
-        '',
-        formatTable(
-          ['run', 'as of', 'segment', 'change', 'why'],
-          history.flatMap((h) =>
-            h.changes.map((c) => [h.runId, h.asOf, c.segment, c.change, describeChange(c)]),
-          ),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+const historySchema = (k: OptionKit) => ({ account: k.z.string() });
+export type HistoryInput = CommandInput<ReturnType<typeof historySchema>>;
 
-/**
- * `strata segments changes <segment> [--since T|30d]`: who entered and left, in which run, and
- * why; a window counts back from the latest run's time (the one clock), said in the answer.
- */
-export async function runSegmentChanges(
-  segment: string,
-  options: { workspace: string; since?: string; limit: string; offset: string },
-  output: Output,
-) {
-  const since = parseSinceOption('--since', options.since);
-  const limit = numberOption('--limit', options.limit, { whole: true, min: 1 }) ?? 100;
-  const offset = numberOption('--offset', options.offset, { whole: true, min: 0 }) ?? 0;
-  await withWorkspace(options.workspace, async (store, workspace) => {
-    const page = await segmentChanges(store, workspace, segment, {
-      ...(since ? { since } : {}),
-      limit,
-      offset,
-    });
-    if (since && 'days' in since)
-      output.say(
-        `--since ${options.since}: ${page.since}, ${since.days} days before ${page.clock.at} (${CLOCK_WORDS[page.clock.source]})`,
-      );
-    output.result(page, () =>
-      [
-        `${segment}: ${page.total} entries and exits${page.since ? ` in runs ${page.windowDays === null ? 'as of' : 'after'} ${page.since}${page.windowDays === null ? ' or later' : ''}` : ''}${
-          page.total > page.changes.length ? ` (${offset + 1}-${offset + page.changes.length} shown)` : ''
-        }`,
-        formatTable(
-          ['run', 'as of', 'version', 'account', 'change', 'why'],
-          page.changes.map((c) => [
-            c.runId,
-            c.asOf,
-            c.workspaceHash.slice(0, 8),
-            c.account_id,
-            c.change,
-            describeChange(c),
-          ]),
-        ),
-      ].join('\n'),
-    );
-  });
-}
+export const history = defineCommand({
+  name: 'history',
+  description:
+    "an account's segments run by run, each entry and exit with its run, definition version and why",
+  arguments: [{ name: '<account>', description: 'account id' }],
+  schema: historySchema,
+  run: async (input, output) => (await import('../actions/timeline.js')).runHistory(input, output),
+});
 
-/** `strata definition [--run N]`: the strata.yaml a run applied (default the latest), as kept by the audit trail. */
-export async function runDefinition(options: { workspace: string; run?: string }, output: Output) {
-  const runId = numberOption('--run', options.run, { whole: true, min: 1 });
-  await withWorkspace(options.workspace, async (store) => {
-    const run = await readRun(store, runId);
-    const text = await readDefinition(store, run.workspaceHash);
-    if (text === null)
-      throw new StrataError(
-        'definition_not_kept',
-        `run ${run.runId}'s definition (version ${run.workspaceHash.slice(0, 12)}) was not kept: the run predates the audit trail`,
-      );
-    output.result({ runId: run.runId, asOf: run.asOf, workspaceHash: run.workspaceHash, text }, () =>
-      text.trimEnd(),
-    );
-  });
-}
+const definitionSchema = (k: OptionKit) => ({ run: k.number('--run', { whole: true, min: 1 }).optional() });
+export type DefinitionInput = CommandInput<ReturnType<typeof definitionSchema>>;
+
+export const definition = defineCommand({
+  name: 'definition',
+  description: 'the strata.yaml a run applied (default the latest run), as the audit trail keeps it',
+  options: [{ flags: '--run <id>', description: 'this run' }],
+  schema: definitionSchema,
+  run: async (input, output) => (await import('../actions/timeline.js')).runDefinition(input, output),
+});

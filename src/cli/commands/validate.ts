@@ -1,75 +1,14 @@
-import { type IdenticalSegments, identicalSegments } from '../../analytics/validation/identical-segments.js';
-import { type ValidationCard, validateSegment } from '../../analytics/validation/validation-card.js';
-import { readRun } from '../../engine/run-snapshot.js';
-import { didYouMean, StrataError } from '../../errors.js';
-import { formatTable, type Output } from '../output.js';
-import { withWorkspace } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-const CRITERIA = ['distinct', 'measurable', 'accessible', 'substantial', 'actionable', 'stability'] as const;
+const validateSchema = (k: OptionKit) => ({ segment: k.z.string().optional() });
+export type ValidateInput = CommandInput<ReturnType<typeof validateSchema>>;
 
-function renderCard(card: ValidationCard): string {
-  const top = card.distinct.metrics
-    .filter((m) => m.cohensD !== null)
-    .sort((a, b) => Math.abs(b.cohensD ?? 0) - Math.abs(a.cohensD ?? 0))
-    .slice(0, 6);
-  return [
-    `${card.segment}: ${card.overall.toUpperCase()} (run ${card.runId}, as of ${card.asOf.slice(0, 10)}, ${card.members} members)`,
-    '',
-    formatTable(
-      ['criterion', 'verdict', 'why'],
-      CRITERIA.map((c) => [c, card[c].verdict, card[c].reason]),
-    ),
-    '',
-    formatTable(
-      ['metric', 'members', 'others', "Cohen's d", 'adjusted p'],
-      top.map((m) => [
-        m.metric,
-        m.members === null ? '' : Number(m.members.toFixed(2)),
-        m.others === null ? '' : Number(m.others.toFixed(2)),
-        m.cohensD === null ? '' : Number(m.cohensD.toFixed(2)),
-        m.adjustedPValue === null ? '' : Number(m.adjustedPValue.toPrecision(2)),
-      ]),
-    ),
-  ].join('\n');
-}
-
-function describeIdentical(pair: IdenticalSegments): string {
-  const [a, b] = pair.segments;
-  const runs = pair.runs.length === 1 ? 'the latest run' : `each of the last ${pair.runs.length} runs`;
-  return `warning: ${a} and ${b} had the same ${pair.members.toLocaleString('en-US')} members in ${runs}: one of them is redundant, or a definition does not say what was meant`;
-}
-
-/** `strata validate [<segment>]`: one segment's validation card, or every segment's verdicts. */
-export async function runValidate(
-  segment: string | undefined,
-  options: { workspace: string },
-  output: Output,
-) {
-  return withWorkspace(options.workspace, async (store, workspace) => {
-    const run = await readRun(store);
-    if (segment !== undefined) {
-      if (!run.segments.includes(segment)) {
-        throw new StrataError(
-          'unknown_segment',
-          `the latest run has no segment '${segment}'${didYouMean(segment, run.segments)}`,
-        );
-      }
-      const card = await validateSegment(store, workspace, segment, { run });
-      output.result(card, () => renderCard(card));
-      return card;
-    }
-    const cards: ValidationCard[] = [];
-    for (const id of run.segments) cards.push(await validateSegment(store, workspace, id, { run }));
-    const identical = await identicalSegments(store);
-    output.result({ runId: run.runId, cards, identical }, () =>
-      [
-        formatTable(
-          ['segment', 'overall', ...CRITERIA],
-          cards.map((c) => [c.segment, c.overall, ...CRITERIA.map((k) => c[k].verdict)]),
-        ),
-        ...identical.map(describeIdentical),
-      ].join('\n'),
-    );
-    return cards;
-  });
-}
+export const validate = defineCommand({
+  name: 'validate',
+  description:
+    "a segment's validation card (distinct, measurable, accessible, substantial, actionable, stable), or every segment's verdicts",
+  arguments: [{ name: '[segment]' }],
+  schema: validateSchema,
+  run: async (input, output) => (await import('../actions/validate.js')).runValidate(input, output),
+});

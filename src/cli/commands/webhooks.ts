@@ -1,93 +1,46 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ActivationDb, type DeliveryStatus } from '../../activate/activation-db.js';
-import { StrataError } from '../../errors.js';
-import { hasOwnKey } from '../../own-key.js';
-import { loadWorkspace } from '../../workspace/load-workspace.js';
-import { formatTable, type Output } from '../output.js';
-import { parseAsOf } from './run.js';
+import type { OptionKit } from '../option-kit.js';
+import { type CommandInput, defineCommand } from '../registry.js';
 
-/** Opens the server's activation file; a running server holds it, so then the admin API is the way. */
-async function withActivation<T>(workspaceDir: string, work: (db: ActivationDb) => Promise<T>): Promise<T> {
-  const path = join(workspaceDir, '.strata', 'activation.duckdb');
-  if (!existsSync(path))
-    throw new StrataError('no_deliveries', 'no webhook deliveries yet (strata serve keeps them)');
-  let db: ActivationDb;
-  try {
-    db = await ActivationDb.open(path);
-  } catch (error) {
-    if (/lock/i.test((error as Error).message))
-      throw new StrataError(
-        'server_running',
-        'strata serve is running and holds the deliveries: use its admin API (GET /v1/admin/webhooks/deliveries, POST /v1/admin/webhooks/replay with an admin key)',
-      );
-    throw error;
-  }
-  try {
-    return await work(db);
-  } finally {
-    db.close();
-  }
-}
+export const webhooks = { group: 'webhooks', description: 'the webhook outbox of strata serve' } as const;
 
-/** `strata webhooks deliveries [--status S] [--webhook W] [--limit N]`: the outbox, newest first. */
-export async function runWebhookDeliveries(
-  options: { workspace: string; status?: string; webhook?: string; limit: string },
-  output: Output,
-) {
-  const workspace = loadWorkspace(options.workspace);
-  if (options.status && !['pending', 'delivered', 'dead'].includes(options.status))
-    throw new StrataError(
-      'invalid_argument',
-      `--status ${options.status}: expected pending, delivered or dead`,
-    );
-  const rows = await withActivation(workspace.dir, (db) =>
-    db.list({
-      limit: Number(options.limit),
-      ...(options.status ? { status: options.status as DeliveryStatus } : {}),
-      ...(options.webhook ? { webhook: options.webhook } : {}),
-    }),
-  );
-  output.result(rows, () =>
-    formatTable(
-      ['id', 'webhook', 'type', 'status', 'tries', 'created', 'last error'],
-      rows.map((r) => [
-        r.id,
-        r.webhook,
-        r.type,
-        r.status,
-        r.attempts,
-        new Date(r.createdAt).toISOString().slice(0, 19),
-        r.lastError ?? '',
-      ]),
-    ),
-  );
-  return rows;
-}
+const deliveriesSchema = (k: OptionKit) => ({
+  status: k
+    .choice('--status', ['pending', 'delivered', 'dead'], 'expected pending, delivered or dead')
+    .optional(),
+  webhook: k.z.string().optional(),
+  limit: k.number('--limit', { whole: true, min: 0 }),
+});
+export type DeliveriesInput = CommandInput<ReturnType<typeof deliveriesSchema>>;
 
-/** `strata webhooks replay [--webhook W] [--id ID ...] [--since T] [--delivered]`: dead (or delivered) deliveries sent again. */
-export async function runWebhookReplay(
-  options: { workspace: string; webhook?: string; id?: string[]; since?: string; delivered?: boolean },
-  output: Output,
-) {
-  const workspace = loadWorkspace(options.workspace);
-  if (options.webhook && !hasOwnKey(workspace.config.webhooks, options.webhook))
-    throw new StrataError('unknown_webhook', `unknown webhook '${options.webhook}' (strata.yaml webhooks:)`);
-  const since = parseAsOf(options.since, '--since');
-  const replayed = await withActivation(workspace.dir, (db) =>
-    db.replay(
-      {
-        ids: options.id,
-        webhook: options.webhook,
-        since: since?.getTime(),
-        delivered: options.delivered,
-      },
-      Date.now(),
-    ),
-  );
-  output.result(
-    { replayed },
-    () => `${replayed} deliveries queued again; strata serve sends them when it runs`,
-  );
-  return replayed;
-}
+export const webhookDeliveries = defineCommand({
+  name: 'webhooks deliveries',
+  description: 'deliveries, newest first (pending, delivered, dead)',
+  options: [
+    { flags: '--status <status>', description: 'pending, delivered or dead' },
+    { flags: '--webhook <name>', description: 'one webhook of strata.yaml' },
+    { flags: '--limit <n>', description: 'at most this many', default: '100' },
+  ],
+  schema: deliveriesSchema,
+  run: async (input, output) => (await import('../actions/webhooks.js')).runWebhookDeliveries(input, output),
+});
+
+const replaySchema = (k: OptionKit) => ({
+  webhook: k.z.string().optional(),
+  id: k.z.array(k.z.string()).optional(),
+  since: k.time('--since').optional(),
+  delivered: k.z.boolean().optional(),
+});
+export type ReplayInput = CommandInput<ReturnType<typeof replaySchema>>;
+
+export const webhookReplay = defineCommand({
+  name: 'webhooks replay',
+  description: 'send dead deliveries again (with --delivered, delivered ones too)',
+  options: [
+    { flags: '--webhook <name>', description: 'only this webhook' },
+    { flags: '--id <id...>', description: 'only these deliveries' },
+    { flags: '--since <time>', description: 'only deliveries created since this ISO time' },
+    { flags: '--delivered', description: 'delivered ones too' },
+  ],
+  schema: replaySchema,
+  run: async (input, output) => (await import('../actions/webhooks.js')).runWebhookReplay(input, output),
+});

@@ -64,6 +64,10 @@ const clickhouseText: TextDialect = (() => {
   /** The raw JSON text at `key` (a string keeps its quotes), or NULL when absent. */
   const rawJson = (json: string, key: string) =>
     `if(visitParamHas(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}), NULL)`;
+  // toFloat64OrNull refuses surrounding blanks and (on 18.16) a leading '+', which DuckDB's
+  // cast reads: ' 2.5 ' and '+3' are numbers on every engine.
+  const textToNumber = (text: string) =>
+    `toFloat64OrNull(replaceRegexpOne(replaceRegexpAll(${text}, '^[[:space:]]+|[[:space:]]+$', ''), '^[+]([0-9.])', '\\\\1'))`;
   // An aggregate over no rows is NULL in SQL but 0 (or 1970) in ClickHouse: say NULL.
   const whenAny = (condition: string, aggregate: string) =>
     `if(countIf(${condition}) = 0, NULL, ${aggregate})`;
@@ -76,12 +80,13 @@ const clickhouseText: TextDialect = (() => {
     minusDays: (timestamp, days) => `(${timestamp} - ${literal(Math.trunc(days) * MICROS_PER_DAY)})`,
     wholeDaysBetween: (from, to) => `toInt64(floor(((${to}) - (${from})) / ${MICROS_PER_DAY}))`,
     isoTimestamp: (timestamp) =>
-      // formatDateTime's %M is minutes on 18.16 and the month's name today: print the DateTime instead.
-      `concat(replaceOne(toString(toDateTime(intDiv(${timestamp}, 1000000), 'UTC')), ' ', 'T'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
+      // formatDateTime's %M is minutes on 18.16 and the month's name today: print the DateTime
+      // instead. 18.16 prints the DateTime 0 as '0000-00-00 00:00:00': say 1970 for it.
+      `concat(replaceOne(replaceOne(toString(toDateTime(intDiv(${timestamp}, 1000000), 'UTC')), '0000-00-00 00:00:00', '1970-01-01 00:00:00'), ' ', 'T'), '.', substring(toString(1000 + intDiv(${timestamp} % 1000000, 1000)), 2, 3), 'Z')`,
     // visitParam* read flat objects (Segment properties and traits are flat), on every version.
     jsonText: (json, key) =>
       `multiIf(NOT visitParamHas(${json}, ${jsonKey(key)}), NULL, startsWith(visitParamExtractRaw(${json}, ${jsonKey(key)}), '"'), visitParamExtractString(${json}, ${jsonKey(key)}), visitParamExtractRaw(${json}, ${jsonKey(key)}) = 'null', NULL, visitParamExtractRaw(${json}, ${jsonKey(key)}))`,
-    jsonNumber: (json, key) => `toFloat64OrNull(replaceRegexpAll(${rawJson(json, key)}, '^"|"$', ''))`,
+    jsonNumber: (json, key) => textToNumber(`replaceRegexpAll(${rawJson(json, key)}, '^"|"$', '')`),
     aggregateIf: (fn, expression, condition) => {
       if (fn === 'count') return `countIf(${condition})`;
       const counted = `(${condition}) AND (${expression}) IS NOT NULL`;
@@ -135,15 +140,16 @@ const clickhouseText: TextDialect = (() => {
         ? `formatDateTime(${time}, '%Y-%m')`
         : `concat(toString(toYear(${time})), '-Q', toString(toQuarter(${time})))`;
     },
-    // An array cannot be Nullable: a NULL bound gives no rows.
+    // An array cannot be Nullable: a NULL bound, either of them, gives no rows (0 to -1).
     explodeRange: (low, high) => {
-      const [lo, hi] = [`toInt64(ifNull(${low}, 0))`, `toInt64(ifNull(${high}, -1))`];
+      const lo = `toInt64(ifNull(${low}, 0))`;
+      const hi = `toInt64(if((${low}) IS NULL, -1, ifNull(${high}, -1)))`;
       return `arrayJoin(arrayMap(i -> ${lo} + toInt64(i), range(toUInt64(greatest(${hi} - ${lo} + 1, 0)))))`;
     },
     // reinterpretAsUInt32 reads little-endian: reverse the 4 bytes to read them big-endian.
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
-    toNumber: (text) => `toFloat64OrNull(${text})`,
+    toNumber: textToNumber,
     // log() is the natural logarithm in ClickHouse (ln is only an alias in later versions).
     naturalLog: (number) => `log(${number})`,
     // No window functions: count the rows of each distinct value (in the pool), sort those

@@ -1,4 +1,4 @@
-import type { TreeNodes } from '../../compile/ast.js';
+import type { TreeNodes } from '../../language/ast.js';
 
 /**
  * The fitted boosted trees as plain JSON-ready data (saved in model files and compiled to

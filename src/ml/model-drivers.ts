@@ -1,16 +1,16 @@
-import type { ConditionNode } from '../compile/ast.js';
-import { conditionPaths } from '../compile/compile-workspace.js';
-import { type Explanation, explainAccount } from '../ml/predict.js';
+import type { ConditionNode } from '../language/ast.js';
+import { comparedMetric, conditionPaths } from '../language/condition-paths.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { implicitModelMetric } from '../workspace/model-files.js';
-import type { ExplainedNode } from './explain-membership.js';
+import { type Explanation, explainAccount } from './predict.js';
 
 /**
  * What drove a prediction a condition compares (`{ metric: churn_probability, gte: 0.7 }`,
  * `{ top: 10%, by: risk }`): the saved model's explanation of the account at the same
  * as-of time, its largest feature contributions, as `strata predict explain` gives them.
+ * `strata explain` and the explain route hand `modelDrivers` to src/engine/explain-membership.ts.
  */
 
 /** Contributions shown per model: the few that matter most. */
@@ -21,9 +21,6 @@ function modelRef(workspace: Workspace, metric: string): string | null {
   const node = ownValue(workspace.metrics, metric) ?? implicitModelMetric(workspace.dir, metric);
   return node?.kind === 'model' ? node.ref : null;
 }
-
-const comparedMetric = (node: ConditionNode) =>
-  node.kind === 'metric' || node.kind === 'rank' || node.kind === 'metricChange' ? node.metric : null;
 
 /** Each model-backed metric the trees compare, with the model's explanation of `account` at `asOf`. */
 export async function modelDrivers(
@@ -44,41 +41,4 @@ export async function modelDrivers(
   for (const [metric, ref] of refs)
     drivers.set(metric, await explainAccount(store, workspace, ref, account, { asOf, top: TOP_DRIVERS }));
   return drivers;
-}
-
-/** The tree with each model-backed leaf given its model's drivers. */
-export function withDrivers(
-  tree: ExplainedNode,
-  source: ConditionNode,
-  drivers: ReadonlyMap<string, Explanation>,
-): ExplainedNode {
-  const metric = comparedMetric(source);
-  const explained = metric === null ? undefined : drivers.get(metric);
-  const own = explained
-    ? {
-        drivers: {
-          model: explained.model,
-          version: explained.version,
-          probability: explained.probability,
-          contributions: explained.contributions,
-        },
-      }
-    : {};
-  const children =
-    source.kind === 'all' || source.kind === 'any'
-      ? source.conditions
-      : source.kind === 'not'
-        ? [source.condition]
-        : [];
-  return {
-    ...tree,
-    ...own,
-    ...(tree.children
-      ? {
-          children: tree.children.map((child, i) =>
-            withDrivers(child, children[i] as ConditionNode, drivers),
-          ),
-        }
-      : {}),
-  };
 }

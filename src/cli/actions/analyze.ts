@@ -1,0 +1,338 @@
+import { analyzeCohorts } from '../../analytics/cohorts/cohorts.js';
+import { analyzeFunnel } from '../../analytics/funnels/funnel.js';
+import { analyzeIcp } from '../../analytics/icp/icp.js';
+import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
+import { analyzeQuality } from '../../analytics/quality/data-quality.js';
+import { analyzeRfm } from '../../analytics/rfm/rfm.js';
+import { didYouMean, StrataError } from '../../errors.js';
+import { ownValue } from '../../own-key.js';
+import { parseWindowDays } from '../../workspace/duration.js';
+import type {
+  CohortsInput,
+  FunnelInput,
+  IcpInput,
+  PerformanceInput,
+  QualityInput,
+  RfmInput,
+} from '../commands/analyze.js';
+import { count, formatTable, type Output } from '../output.js';
+import { commandTime, withWorkspace } from '../workspace-session.js';
+
+/** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
+export async function runAnalyzeRfm(options: RfmInput, output: Output) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    const report = await analyzeRfm(store, workspace, asOf);
+    const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
+    const scores = [5, 4, 3, 2, 1];
+    output.result(report, () =>
+      [
+        `RFM of ${count(report.accounts)} accounts as of ${report.asOf}: ${count(report.paying)} paying, scored among themselves; the others are Non-paying`,
+        `recency: ${report.metrics.recency}; frequency: ${report.metrics.frequency}; monetary: ${report.metrics.monetary}`,
+        '',
+        formatTable(
+          [
+            'cell',
+            'accounts',
+            'share',
+            'avg recency (days)',
+            'avg frequency',
+            'avg monetary',
+            'total monetary',
+          ],
+          report.cells.map((c) => [
+            c.cell,
+            c.accounts,
+            `${(c.share * 100).toFixed(1)}%`,
+            round(c.recency),
+            round(c.frequency),
+            round(c.monetary, 2),
+            round(c.monetaryTotal, 2),
+          ]),
+        ),
+        '',
+        'accounts by R (rows) and FM (columns):',
+        formatTable(
+          ['R \\ FM', ...scores.map(String)],
+          scores.map((r) => [
+            r,
+            ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
+export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
+  const { by, comparePeriod } = options;
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    const report = await analyzeCohorts(store, {
+      asOf,
+      by,
+      ...(options.date ? { date: options.date } : {}),
+      comparePeriod,
+    });
+    const percent = (x: number | null | undefined) =>
+      x === null || x === undefined ? '' : `${(x * 100).toFixed(0)}%`;
+    const shown = Math.min(12, Math.max(0, ...report.cohorts.map((c) => c.periods.length)));
+    const periods = Array.from({ length: shown }, (_, k) => k);
+    const grid = (
+      label: string,
+      value: (p: (typeof report.cohorts)[number]['periods'][number]) => number | null,
+      kind: 'logo' | 'revenue' | 'activity',
+    ) => {
+      const missing = report.unavailable.find((u) => u.kind === kind);
+      if (missing) return `${label} not computed: ${missing.reason}`;
+      return [
+        label,
+        formatTable(
+          ['cohort', 'accounts', ...periods.map(String)],
+          report.cohorts.map((c) => [
+            c.cohort,
+            c.accounts,
+            ...periods.map((k) => percent(c.periods[k] ? value(c.periods[k]) : null)),
+          ]),
+        ),
+      ].join('\n');
+    };
+    output.result(report, () =>
+      [
+        `cohorts by ${options.date ?? 'signup'} ${report.by} as of ${report.asOf} (complete ${report.by}s only)`,
+        '',
+        grid('logo retention (paying at the end of each period):', (p) => p.logoRetention, 'logo'),
+        '',
+        grid('net revenue retention (MRR against period 0):', (p) => p.netRevenueRetention, 'revenue'),
+        '',
+        grid('activity retention (any event in the period):', (p) => p.activityRetention, 'activity'),
+        '',
+        formatTable(
+          [
+            'cohort',
+            '30-day retention',
+            '90-day expansion',
+            'revenue to date / account',
+            'sBG alpha',
+            'sBG beta',
+            'projected LTV / account',
+            `logo retention at ${report.comparePeriod}`,
+            'others',
+            'adjusted p',
+            "Cohen's h",
+            'weak',
+          ],
+          report.cohorts.map((c) => [
+            c.cohort,
+            percent(c.retention30),
+            percent(c.expansion90),
+            Number(c.ltvToDate.toFixed(0)),
+            c.projection ? Number(c.projection.alpha.toPrecision(3)) : '',
+            c.projection ? Number(c.projection.beta.toPrecision(3)) : '',
+            c.projection ? Number(c.projection.projectedLtv.toFixed(0)) : '',
+            percent(c.flag?.retention),
+            percent(c.flag?.othersRetention),
+            c.flag ? Number(c.flag.adjustedPValue.toFixed(3)) : '',
+            c.flag ? Number(c.flag.cohensH.toFixed(2)) : '',
+            c.flag?.weak ? 'WEAK' : '',
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze performance`: members and mean metrics of segments, run by run. */
+export async function runAnalyzePerformance(options: PerformanceInput, output: Output) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const report = await segmentPerformance(store, workspace, {
+      ...(options.segment?.length ? { segments: options.segment } : {}),
+      ...(options.metric?.length ? { metrics: options.metric } : {}),
+    });
+    const segments = [...new Set(report.rows.map((r) => r.segment))];
+    output.result(report, () =>
+      segments
+        .map((segment) =>
+          [
+            `${segment}:`,
+            formatTable(
+              ['run', 'as of', 'accounts', ...report.metrics],
+              report.rows
+                .filter((r) => r.segment === segment)
+                .map((r) => [
+                  r.runId,
+                  r.asOf.slice(0, 19),
+                  r.accounts,
+                  ...report.metrics.map((m) => {
+                    const value = r.means[m];
+                    return value === null || value === undefined ? '' : Number(value.toFixed(2));
+                  }),
+                ]),
+            ),
+          ].join('\n'),
+        )
+        .join('\n\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze quality`: attribute coverage overall and per segment, and table freshness. */
+export async function runAnalyzeQuality(options: QualityInput, output: Output) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    const report = await analyzeQuality(store, workspace, asOf);
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    output.result(report, () =>
+      [
+        `data quality of ${count(report.accounts)} accounts as of ${report.asOf}`,
+        '',
+        formatTable(
+          ['attribute', 'coverage', 'required', ''],
+          report.attributes.map((a) => [a.attribute, pct(a.share), pct(a.required), a.ok ? 'ok' : 'BELOW']),
+        ),
+        ...report.segments.flatMap((s) => [
+          '',
+          `${s.segment} (${s.members} members, ${pct(s.required)} required):`,
+          formatTable(
+            ['attribute', 'coverage', ''],
+            s.attributes.map((a) => [a.attribute, pct(a.share), a.ok ? 'ok' : 'BELOW']),
+          ),
+        ]),
+        '',
+        formatTable(
+          ['table', 'expected', 'newest row', 'last import', 'lag (hours)', ''],
+          report.freshness.map((f) => [
+            f.table,
+            f.expected ?? '',
+            f.newestRow?.slice(0, 19) ?? '',
+            f.lastImport?.slice(0, 19) ?? '',
+            f.lagHours === null ? '' : Number(f.lagHours.toFixed(1)),
+            f.fresh === null ? '' : f.fresh ? 'fresh' : 'STALE',
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze funnel [<name>] [--steps a,b,c --within 30d] [--by scheme:X|column]`. */
+export async function runAnalyzeFunnel(options: FunnelInput, output: Output) {
+  const { name } = options;
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    const defined = workspace.config.funnels ?? {};
+    let steps: readonly string[];
+    // The funnel's own window (or 30d) unless --within (read by the schema) gives one.
+    let within: string;
+    if (name !== undefined) {
+      const funnel = ownValue(defined, name);
+      if (!funnel) {
+        throw new StrataError(
+          'unknown_funnel',
+          `no funnel '${name}' in strata.yaml${didYouMean(name, Object.keys(defined))}`,
+        );
+      }
+      steps = options.steps?.length ? options.steps : funnel.steps;
+      within = funnel.within;
+    } else {
+      if (!options.steps?.length) {
+        throw new StrataError(
+          'invalid_argument',
+          'name a funnel of strata.yaml (funnels:) or give --steps a,b,c',
+        );
+      }
+      steps = options.steps;
+      within = '30d';
+    }
+    if (steps.length < 2) throw new StrataError('invalid_argument', 'a funnel needs two steps at least');
+    const withinDays = options.within ?? parseWindowDays(within);
+    if (withinDays === undefined) {
+      throw new StrataError(
+        'invalid_argument',
+        `--within ${within}: expected a window such as 30d, 12w, 6m or 1y`,
+      );
+    }
+    const report = await analyzeFunnel(
+      store,
+      { steps, withinDays },
+      { asOf, ...(options.by ? { by: options.by } : {}) },
+    );
+    const pct = (x: number | null | undefined) =>
+      x === null || x === undefined ? '' : `${(x * 100).toFixed(1)}%`;
+    const row = (g: (typeof report.groups)[number]) => [
+      g.group,
+      ...g.reached.flatMap((n, k) => {
+        const leak = g.tests.find((t) => t.step === k)?.leak;
+        return k === 0 ? [n] : [n, `${pct(g.conversion[k])}${leak ? ' LEAK' : ''}`];
+      }),
+    ];
+    const headers = ['group', ...steps.flatMap((s, k) => (k === 0 ? [s] : [s, 'conv.']))];
+    output.result(report, () =>
+      [
+        `funnel ${steps.join(' -> ')} within ${withinDays} days of the first step, as of ${report.asOf}${report.by ? `, by ${report.by}` : ''}`,
+        '',
+        formatTable(headers, [row(report.overall), ...report.groups.map(row)]),
+        ...(report.groups.some((g) => g.tests.some((t) => t.leak))
+          ? [
+              '',
+              'LEAK: step conversion significantly below the other groups (one-sided z-test, Benjamini-Hochberg, p < 0.05)',
+            ]
+          : []),
+      ].join('\n'),
+    );
+    return report;
+  });
+}
+
+/** `strata analyze icp`: retention, expansion, time to value and usage per segment and trait value. */
+export async function runAnalyzeIcp(options: IcpInput, output: Output) {
+  const minBase = options.min;
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    const report = await analyzeIcp(store, {
+      asOf,
+      ...(options.by.length > 0 ? { dimensions: options.by } : {}),
+      ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
+      minBase,
+    });
+    const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(0)}%`);
+    const interval = (low: number | null, high: number | null, f: (x: number | null) => string) =>
+      low === null || high === null ? '' : `${f(low)}-${f(high)}`;
+    const days = (x: number | null) => (x === null ? '' : x.toFixed(0));
+    const row = (g: (typeof report.groups)[number]) => [
+      g.group,
+      g.retention.n,
+      pct(g.retention.rate),
+      interval(g.retention.low, g.retention.high, pct),
+      pct(g.expansion.rate),
+      interval(g.expansion.low, g.expansion.high, pct),
+      days(g.timeToValue.mean),
+      g.usage.mean === null ? '' : Number(g.usage.mean.toFixed(1)),
+    ];
+    output.result(report, () =>
+      [
+        ...report.summary,
+        '',
+        formatTable(
+          [
+            'group',
+            'paying a year ago',
+            '12-month retention',
+            '95% CI',
+            'expansion',
+            '95% CI',
+            `days to ${report.valueEvent}`,
+            'events / 30 days',
+          ],
+          [row(report.overall), ...report.groups.map(row)],
+        ),
+      ].join('\n'),
+    );
+    return report;
+  });
+}

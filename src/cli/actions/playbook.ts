@@ -1,0 +1,112 @@
+import { writeFileSync } from 'node:fs';
+import { playbookWorklist, strategyMatrix } from '../../activate/playbooks.js';
+import { formulaSafeText } from '../../dialect/formula-safe.js';
+import { ownValue } from '../../own-key.js';
+import type { PlaybookInput } from '../commands/playbook.js';
+import { count, formatTable, type Output } from '../output.js';
+import { withWorkspace } from '../workspace-session.js';
+
+/** `strata playbook <segment>`: the segment's members, priority first, with their next action. */
+export async function runPlaybook(options: PlaybookInput, output: Output) {
+  const { segment, run } = options;
+  if (options.matrix || segment === undefined) {
+    const { workspace, format, out } = options;
+    return runMatrix(
+      { workspace, format, ...(out ? { out } : {}), ...(run === undefined ? {} : { run }) },
+      output,
+    );
+  }
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const list = await playbookWorklist(store, workspace, segment, {
+      limit: options.limit,
+      offset: options.offset,
+      ...(run === undefined ? {} : { run }),
+    });
+    const metrics = list.playbook.successMetrics ?? [];
+    output.result(list, () =>
+      [
+        [
+          `${segment}: ${count(list.accounts)} accounts (run ${list.runId}), owner ${list.playbook.owner}`,
+          list.playbook.touch
+            ? `touch ${list.playbook.touch}${list.ownersNeeded === null ? '' : ` -> ${list.ownersNeeded} owner${list.ownersNeeded === 1 ? '' : 's'} needed`}`
+            : null,
+          list.playbook.cadence ?? null,
+          list.playbook.channels ? `via ${list.playbook.channels.join(', ')}` : null,
+        ]
+          .filter(Boolean)
+          .join(', '),
+        ...(list.playbook.offers?.length
+          ? [
+              `offers: ${list.playbook.offers.map((o) => (typeof o === 'string' ? o : `${o.kind} ${o.offer}`)).join('; ')}`,
+            ]
+          : []),
+        '',
+        formatTable(
+          ['account', 'name', 'mrr', 'next action', 'channel', 'due', ...metrics],
+          list.members.map((m) => [
+            m.account_id,
+            m.name ?? '',
+            m.mrr ?? '',
+            m.action,
+            m.channel,
+            m.due,
+            ...metrics.map((k) => ownValue(m.metrics, k) ?? ''),
+          ]),
+        ),
+      ].join('\n'),
+    );
+    return list;
+  });
+}
+
+const COLUMNS = [
+  ['segment', 'segment'],
+  ['framework', 'framework'],
+  ['accounts', 'accounts'],
+  ['mrr', 'MRR'],
+  ['owner', 'owner'],
+  ['touch', 'touch'],
+  ['ownersNeeded', 'owners needed'],
+  ['cadence', 'cadence'],
+  ['channels', 'channels'],
+  ['goal', 'goal'],
+  ['message', 'message'],
+  ['offers', 'offers'],
+  ['successMetrics', 'success metrics'],
+] as const;
+
+/** `strata playbook --matrix [--format md|csv] [--out F]`: the strategy matrix. */
+async function runMatrix(
+  options: { workspace: string; format: PlaybookInput['format']; out?: string; run?: number },
+  output: Output,
+) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const matrix = await strategyMatrix(store, workspace, options.run);
+    const cells = matrix.rows.map((row) => COLUMNS.map(([key]) => String(row[key] ?? '')));
+    const headers = COLUMNS.map(([, label]) => label);
+    const text =
+      options.format === 'csv'
+        ? [headers, ...cells].map((line) => line.map(csvField).join(',')).join('\n')
+        : options.format === 'md'
+          ? [
+              `| ${headers.join(' | ')} |`,
+              `|${headers.map(() => '---').join('|')}|`,
+              ...cells.map((line) => `| ${line.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`),
+            ].join('\n')
+          : formatTable(headers, cells);
+    if (options.out) writeFileSync(options.out, `${text}\n`);
+    output.result({ ...matrix, ...(options.out ? { out: options.out } : {}) }, () =>
+      options.out ? `wrote the strategy matrix (${matrix.rows.length} playbooks) to ${options.out}` : text,
+    );
+    return matrix;
+  });
+}
+
+/**
+ * A CSV field, formula-safe (src/dialect/formula-safe.ts), quoted when it holds a comma,
+ * quote or line break (RFC 4180).
+ */
+function csvField(cell: string): string {
+  const value = formulaSafeText(cell);
+  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}

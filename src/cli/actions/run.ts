@@ -1,0 +1,126 @@
+import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
+import { planWorkspace } from '../../engine/plan-workspace.js';
+import type { RunReport } from '../../engine/run-report.js';
+import { runWorkspace } from '../../engine/run-workspace.js';
+import type { PlanInput, RunInput } from '../commands/run.js';
+import { count, formatTable, type Output } from '../output.js';
+import { createProgress } from '../progress.js';
+import { commandTime, withWorkspace } from '../workspace-session.js';
+
+/** The segment table of a run: size, change and flows against the previous run. */
+export function renderRun(report: RunReport): string {
+  const sign = (n: number) => (n > 0 ? `+${n}` : String(n));
+  const lines = [
+    `run ${report.runId} as of ${report.asOf} - ${count(report.accounts)} accounts${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${report.seconds.toFixed(1)} s)`,
+    '',
+    formatTable(
+      ['segment', 'framework', 'parent', 'accounts', 'change', 'entered', 'exited'],
+      report.segments.map((s) => [
+        s.segment,
+        s.framework ?? '',
+        s.parent ?? '',
+        s.after,
+        sign(s.after - s.before),
+        s.entered,
+        s.exited,
+      ]),
+    ),
+  ];
+  const schemes = [...new Set(report.schemes.map((s) => s.scheme))];
+  for (const scheme of schemes) {
+    const moved = report.moved[scheme];
+    lines.push('', `scheme ${scheme}${moved !== undefined ? ` (${count(moved)} accounts moved)` : ''}`);
+    lines.push(
+      formatTable(
+        ['primary segment', 'accounts'],
+        report.schemes.filter((s) => s.scheme === scheme).map((s) => [s.segment, s.accounts]),
+      ),
+    );
+  }
+  if (report.warnings.length > 0) {
+    lines.push('', `${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}:`);
+    for (const w of report.warnings)
+      lines.push(`  ${w.level === 'strong' ? 'WARNING' : 'warning'}: ${w.message}`);
+  }
+  return lines.join('\n');
+}
+
+/** The outcome table of a backtest: members then, and churn and expansion after, against the rest. */
+export function renderBacktest(report: Backtest): string {
+  const rate = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)}%`);
+  return [
+    `as of ${report.asOf}, outcomes over the next ${report.horizonDays} days (nothing written)`,
+    ...(report.horizonObserved
+      ? []
+      : [
+          `note: the data ends ${report.observedUntil?.slice(0, 10) ?? 'before it starts'}, before the horizon: churn and expansion are not all known yet`,
+        ]),
+    '',
+    formatTable(
+      ['segment', 'members', 'paying', 'churned', 'others churned', 'expanded', 'others expanded'],
+      report.segments.map((s) => [
+        s.segment,
+        s.members,
+        s.paying,
+        rate(s.churnRate),
+        rate(s.others.churnRate),
+        rate(s.expansionRate),
+        rate(s.others.expansionRate),
+      ]),
+    ),
+    '',
+    `all ${count(report.accounts)} accounts: ${count(report.all.paying)} paying, churned ${rate(report.all.churnRate)}, expanded ${rate(report.all.expansionRate)}`,
+  ].join('\n');
+}
+
+/** `strata run [--as-of T] [--dry-run [--horizon 90d]]`. */
+export async function runRun(options: RunInput, output: Output) {
+  if (options.dryRun) {
+    const days = options.horizon;
+    const report = await withWorkspace(options.workspace, async (store, workspace) =>
+      backtestWorkspace(store, workspace, {
+        asOf: await commandTime(store, workspace, options.asOf, 'run', output),
+        horizonDays: days,
+      }),
+    );
+    output.result(report, () => renderBacktest(report));
+    return report;
+  }
+  const progress = createProgress('run', !output.json);
+  const report = await withWorkspace(options.workspace, async (store, workspace) => {
+    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
+    return runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating'));
+  }).finally(() => progress.stop());
+  output.result(report, () => renderRun(report));
+  return report;
+}
+
+/**
+ * `strata plan [--as-of T [--horizon 90d]]`. With `--as-of`, a backtest too: how each
+ * segment's members at T went on to behave.
+ */
+export async function runPlan(options: PlanInput, output: Output) {
+  const given = options.asOf;
+  const days = options.horizon;
+  const result = await withWorkspace(options.workspace, async (store, workspace) => {
+    // The time `strata run` would use, so a plan and the run after it agree.
+    const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
+    const plan = await planWorkspace(store, workspace, asOf);
+    return given
+      ? { ...plan, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
+      : plan;
+  });
+  output.result(result, () =>
+    [
+      result.asOf === result.againstAsOf
+        ? `plan against run ${result.againstRunId}, both as of ${result.asOf} (nothing written)`
+        : `plan as of ${result.asOf} against run ${result.againstRunId} as of ${result.againstAsOf}: changes include the data since (nothing written)`,
+      '',
+      formatTable(
+        ['segment', 'status', 'added', 'removed', 'unchanged'],
+        result.segments.map((s) => [s.segment, s.status, `+${s.added}`, `-${s.removed}`, s.unchanged]),
+      ),
+      ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
+    ].join('\n'),
+  );
+}

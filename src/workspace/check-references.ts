@@ -1,0 +1,63 @@
+import { CronExpressionParser } from 'cron-parser';
+import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import { hasOwnKey } from '../own-key.js';
+import type { WorkspaceFile } from './workspace-schema.js';
+
+type Locate = (path: readonly (string | number)[]) => ErrorLocation;
+
+/**
+ * The names strata.yaml refers to outside the language: segments of schemes, playbooks and
+ * triggers, triggers and schedules of webhooks; an unknown one is an error at its path.
+ */
+export function checkReferences(config: WorkspaceFile, locate: Locate): void {
+  const segmentIds = Object.keys(config.segments);
+  const checkSegment = (id: string, path: (string | number)[]) => {
+    if (!hasOwnKey(config.segments, id)) {
+      throw new StrataError('unknown_segment', `unknown segment '${id}'${didYouMean(id, segmentIds)}`, {
+        ...locate(path),
+        path: path.join('.'),
+      });
+    }
+  };
+  for (const [scheme, { order }] of Object.entries(config.schemes)) {
+    order.forEach((id, i) => {
+      checkSegment(id, ['schemes', scheme, 'order', i]);
+    });
+  }
+  for (const id of Object.keys(config.playbooks ?? {})) checkSegment(id, ['playbooks', id]);
+  for (const [name, trigger] of Object.entries(config.triggers))
+    trigger.segments.forEach((id, i) => {
+      checkSegment(id, ['triggers', name, 'segments', i]);
+    });
+  const checkName = (kind: 'triggers' | 'schedules', name: string, path: (string | number)[]) => {
+    const known = Object.keys(config[kind]);
+    if (!known.includes(name))
+      throw new StrataError(
+        `unknown_${kind.slice(0, -1)}`,
+        `unknown ${kind.slice(0, -1)} '${name}'${didYouMean(name, known)}`,
+        { ...locate(path), path: path.join('.') },
+      );
+  };
+  for (const [name, webhook] of Object.entries(config.webhooks)) {
+    webhook.triggers.forEach((trigger, i) => {
+      checkName('triggers', trigger, ['webhooks', name, 'triggers', i]);
+    });
+    webhook.schedules.forEach((schedule, i) => {
+      checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
+    });
+  }
+}
+
+/** Each schedule's cron expression, read as cron-parser reads it (UTC). */
+export function checkSchedules(config: WorkspaceFile, locate: Locate): void {
+  for (const [name, schedule] of Object.entries(config.schedules))
+    try {
+      CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });
+    } catch (error) {
+      throw new StrataError(
+        'invalid_cron',
+        `schedule '${name}': cron "${schedule.cron}": ${(error as Error).message}`,
+        { ...locate(['schedules', name, 'cron']), path: `schedules.${name}.cron` },
+      );
+    }
+}
