@@ -6,7 +6,6 @@ import { evaluateWorkspace } from '../../src/engine/evaluate.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
 import { ENGINES, type Engine, insertRows, openEngine } from '../helpers/engines.js';
-import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
