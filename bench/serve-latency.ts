@@ -68,7 +68,7 @@ const workspace = loadWorkspace(dir);
 const store = await openStore(workspace);
 const accounts = (
   await store.query<{ account_id: string }>(
-    'SELECT account_id FROM accounts ORDER BY hash(account_id) LIMIT 20000',
+    store.dialect.sql`SELECT account_id FROM accounts ORDER BY hash(account_id) LIMIT 20000`,
   )
 ).map((row) => row.account_id);
 await store.close();

@@ -6,6 +6,7 @@ import { workspaceHash } from '../src/engine/run-workspace.js';
 import { redactDefinition, redactSecrets } from '../src/redact.js';
 import { DuckDBStore } from '../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../src/workspace/load-workspace.js';
+import { sql, testSql } from './helpers/sql.js';
 import { tempDir } from './helpers/temp-dir.js';
 
 const SECRET = 's3cr3t-PLANTED-7f2';
@@ -79,13 +80,15 @@ describe('kept definitions', () => {
     const hash = workspaceHash(workspace);
     expect(hash).toBe(workspaceHash(workspaceWith('b', 'another-password')));
     await keepDefinition(store, hash, workspace.text);
-    const [stored] = await store.query<{ text: string }>('SELECT text FROM strata_definitions');
+    const [stored] = await store.query<{ text: string }>(sql`SELECT text FROM strata_definitions`);
     const redacted = `store: { engine: clickhouse, url: "http://***@127.0.0.1:8123", database: strata }\nsegments:\n  all: { where: { trait: plan, exists: true } }\n`;
     expect(stored?.text).toBe(redacted);
     expect(await readDefinition(store, hash)).toBe(redacted);
     // A version kept verbatim by an older Strata is redacted when read.
     await store.execute(
-      `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES ('old', ${store.dialect.literal(workspace.text)}, now())`,
+      testSql(
+        `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES ('old', ${store.dialect.literal(workspace.text)}, now())`,
+      ),
     );
     expect(await readDefinition(store, 'old')).toBe(redacted);
     // The redacted text still loads (a past run explained by its own definition).

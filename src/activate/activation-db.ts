@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { SqlValue } from '../dialect/dialect.js';
 import { duckdbDialect } from '../dialect/duckdb/duckdb-dialect.js';
+import type { Sql } from '../dialect/sql.js';
 import { redactSecrets } from '../redact.js';
 
 /**
@@ -27,7 +29,13 @@ export interface OutboxRow {
   readonly lastError: string | null;
 }
 
-const lit = duckdbDialect.literal;
+const sql = duckdbDialect.sql;
+
+/** `(a, b), (c, d)`: rows of values for VALUES or a multi-row INSERT. */
+const values = (rows: readonly SqlValue[][]) =>
+  sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql.value(v)))})`));
+/** `(a, b, c)`: a list for IN. */
+const list = (items: readonly SqlValue[]) => sql`(${sql.join(items.map((v) => sql.value(v)))})`;
 
 export class ActivationDb {
   private constructor(
@@ -40,34 +48,34 @@ export class ActivationDb {
     const connection = await instance.connect();
     const db = new ActivationDb(instance, connection);
     await db.run(
-      `CREATE TABLE IF NOT EXISTS live_memberships (account_id VARCHAR, segment VARCHAR, since BIGINT, PRIMARY KEY (account_id, segment))`,
+      sql`CREATE TABLE IF NOT EXISTS live_memberships (account_id VARCHAR, segment VARCHAR, since BIGINT, PRIMARY KEY (account_id, segment))`,
     );
-    await db.run(`CREATE TABLE IF NOT EXISTS known_accounts (account_id VARCHAR PRIMARY KEY)`);
+    await db.run(sql`CREATE TABLE IF NOT EXISTS known_accounts (account_id VARCHAR PRIMARY KEY)`);
     await db.run(
-      `CREATE TABLE IF NOT EXISTS outbox (id VARCHAR PRIMARY KEY, webhook VARCHAR NOT NULL, type VARCHAR NOT NULL, body VARCHAR NOT NULL,
+      sql`CREATE TABLE IF NOT EXISTS outbox (id VARCHAR PRIMARY KEY, webhook VARCHAR NOT NULL, type VARCHAR NOT NULL, body VARCHAR NOT NULL,
         status VARCHAR NOT NULL, attempts INTEGER NOT NULL, created_at BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
         last_error VARCHAR, delivered_at BIGINT)`,
     );
     return db;
   }
 
-  private async run(sql: string): Promise<void> {
-    await this.connection.run(sql);
+  private async run(statement: Sql): Promise<void> {
+    await this.connection.run(statement.text);
   }
 
-  private async rows(sql: string): Promise<Record<string, unknown>[]> {
-    return (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  private async rows(query: Sql): Promise<Record<string, unknown>[]> {
+    return (await this.connection.runAndReadAll(query.text)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
   /** Current memberships of these accounts; accounts never seen are left out of the map. */
   async memberships(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
     const result = new Map<string, Set<string>>();
     if (accountIds.length === 0) return result;
-    const list = accountIds.map((id) => lit(id)).join(', ');
-    for (const row of await this.rows(`SELECT account_id FROM known_accounts WHERE account_id IN (${list})`))
+    const ids = list(accountIds);
+    for (const row of await this.rows(sql`SELECT account_id FROM known_accounts WHERE account_id IN ${ids}`))
       result.set(String(row.account_id), new Set());
     for (const row of await this.rows(
-      `SELECT account_id, segment FROM live_memberships WHERE account_id IN (${list})`,
+      sql`SELECT account_id, segment FROM live_memberships WHERE account_id IN ${ids}`,
     ))
       result.get(String(row.account_id))?.add(String(row.segment));
     return result;
@@ -84,46 +92,62 @@ export class ActivationDb {
     now: number,
   ): Promise<void> {
     // One statement per table (a statement each costs a millisecond or so).
-    const values = (rows: readonly string[][]) => rows.map((row) => `(${row.join(', ')})`).join(', ');
-    const known = initial.map(({ account }) => [lit(account)]);
+    const known = initial.map(({ account }) => [account]);
     const joined = [
-      ...initial.flatMap(({ account, segments }) =>
-        segments.map((segment) => [lit(account), lit(segment), lit(now)]),
-      ),
-      ...changes.flatMap(({ account, entered }) =>
-        entered.map((segment) => [lit(account), lit(segment), lit(now)]),
-      ),
+      ...initial.flatMap(({ account, segments }) => segments.map((segment) => [account, segment, now])),
+      ...changes.flatMap(({ account, entered }) => entered.map((segment) => [account, segment, now])),
     ];
-    const left = changes.flatMap(({ account, exited }) =>
-      exited.map((segment) => [lit(account), lit(segment)]),
-    );
+    const left = changes.flatMap(({ account, exited }) => exited.map((segment) => [account, segment]));
     const queued = events.map((event) => [
-      lit(event.id),
-      lit(event.webhook),
-      lit(event.type),
-      lit(event.body),
-      "'pending'",
-      '0',
-      lit(now),
-      lit(now),
-      'NULL',
-      'NULL',
+      event.id,
+      event.webhook,
+      event.type,
+      event.body,
+      'pending',
+      0,
+      now,
+      now,
+      null,
+      null,
     ]);
-    await this.run('BEGIN TRANSACTION');
+    await this.run(sql`BEGIN TRANSACTION`);
     try {
-      if (known.length > 0) await this.run(`INSERT OR IGNORE INTO known_accounts VALUES ${values(known)}`);
+      if (known.length > 0) await this.run(sql`INSERT OR IGNORE INTO known_accounts VALUES ${values(known)}`);
       if (left.length > 0)
         await this.run(
-          `DELETE FROM live_memberships WHERE (account_id, segment) IN (VALUES ${values(left)})`,
+          sql`DELETE FROM live_memberships WHERE (account_id, segment) IN (VALUES ${values(left)})`,
         );
       if (joined.length > 0)
-        await this.run(`INSERT OR IGNORE INTO live_memberships VALUES ${values(joined)}`);
-      if (queued.length > 0) await this.run(`INSERT OR IGNORE INTO outbox VALUES ${values(queued)}`);
-      await this.run('COMMIT');
+        await this.run(sql`INSERT OR IGNORE INTO live_memberships VALUES ${values(joined)}`);
+      if (queued.length > 0) await this.run(sql`INSERT OR IGNORE INTO outbox VALUES ${values(queued)}`);
+      await this.run(sql`COMMIT`);
     } catch (error) {
-      await this.run('ROLLBACK');
+      await this.run(sql`ROLLBACK`);
       throw error;
     }
+  }
+
+  /** Loads a sweep's CSV (see `sweep`) into `table`, and its long form into `<table>_members`. */
+  private async loadSweep(table: string, file: string, segments: readonly string[]): Promise<void> {
+    const columns = [sql`'account_id': 'VARCHAR'`, ...segments.map((_, i) => sql`${`s${i}`}: 'INTEGER'`)];
+    // An engine may write nothing at all (not even the header) for no rows.
+    const empty = statSync(file).size === 0;
+    await this.run(
+      sql`CREATE OR REPLACE TEMP TABLE ${sql.id(table)} AS ${
+        empty
+          ? sql`SELECT NULL::VARCHAR AS account_id WHERE false`
+          : sql`SELECT * FROM read_csv(${file}, header = true, auto_detect = false, quote = '"', escape = '"',
+                columns = {${sql.join(columns)}})`
+      }`,
+    );
+    // Long form: one row per (account, segment) the account is in.
+    const members = segments.map(
+      (segment, i) =>
+        sql`SELECT account_id, ${segment} AS segment FROM ${sql.id(table)} WHERE ${empty ? sql`false` : sql`${sql.id(`s${i}`)} = 1`}`,
+    );
+    await this.run(
+      sql`CREATE OR REPLACE TEMP TABLE ${sql.id(`${table}_members`)} AS ${sql.join(members, sql` UNION ALL `)}`,
+    );
   }
 
   /**
@@ -145,92 +169,78 @@ export class ActivationDb {
     silentBaseline?: boolean;
   }): Promise<{ accounts: number; entered: number; exited: number; events: number }> {
     const { segments, now } = input;
-    const ms = lit(now.getTime());
-    const load = async (table: string, file: string) => {
-      const columns = [`'account_id': 'VARCHAR'`, ...segments.map((_, i) => `${lit(`s${i}`)}: 'INTEGER'`)];
-      // An engine may write nothing at all (not even the header) for no rows.
-      const empty = statSync(file).size === 0;
-      await this.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS ${
-          empty
-            ? `SELECT NULL::VARCHAR AS account_id WHERE false`
-            : `SELECT * FROM read_csv(${lit(file)}, header = true, auto_detect = false, quote = '"', escape = '"',
-                columns = {${columns.join(', ')}})`
-        }`,
-      );
-      // Long form: one row per (account, segment) the account is in.
-      const members = segments.map(
-        (segment, i) =>
-          `SELECT account_id, ${lit(segment)} AS segment FROM ${table} WHERE ${empty ? 'false' : `s${i} = 1`}`,
-      );
-      await this.run(`CREATE OR REPLACE TEMP TABLE ${table}_members AS ${members.join(' UNION ALL ')}`);
-    };
-    await load('sweep_now', input.file);
-    const unknown = `(SELECT account_id FROM sweep_now WHERE account_id NOT IN (SELECT account_id FROM known_accounts))`;
-    const [counted] = await this.rows(`SELECT count(*) AS n FROM ${unknown}`);
+    await this.loadSweep('sweep_now', input.file, segments);
+    const unknown = sql`(SELECT account_id FROM sweep_now WHERE account_id NOT IN (SELECT account_id FROM known_accounts))`;
+    const [counted] = await this.rows(sql`SELECT count(*) AS n FROM ${unknown}`);
     const fromRun = Number(counted?.n ?? 0) > 0 ? await input.baseline() : null;
-    if (fromRun) await load('sweep_run', fromRun);
+    if (fromRun) await this.loadSweep('sweep_run', fromRun, segments);
     // The first start's sweep with nothing to compare with (no live state, no run) sets the
     // baseline silently: the accounts were in their segments before the triggers existed,
     // and a webhook per membership (100k at M) would tell a receiver nothing.
-    const [seen] = await this.rows('SELECT count(*) AS n FROM known_accounts');
+    const [seen] = await this.rows(sql`SELECT count(*) AS n FROM known_accounts`);
     const baselineOnly = input.silentBaseline === true && !fromRun && Number(seen?.n ?? 0) === 0;
-    const mine = `segment IN (${segments.map((s) => lit(s)).join(', ')})`;
+    const mine = sql`segment IN ${list(segments)}`;
     await this.run(
-      `CREATE OR REPLACE TEMP TABLE sweep_before AS
+      sql`CREATE OR REPLACE TEMP TABLE sweep_before AS
        SELECT account_id, segment FROM live_memberships WHERE ${mine}
-       ${fromRun ? `UNION ALL SELECT account_id, segment FROM sweep_run_members WHERE account_id IN ${unknown}` : ''}`,
+       ${fromRun ? sql`UNION ALL SELECT account_id, segment FROM sweep_run_members WHERE account_id IN ${unknown}` : sql.empty}`,
     );
     await this.run(
-      `CREATE OR REPLACE TEMP TABLE sweep_changes AS
+      sql`CREATE OR REPLACE TEMP TABLE sweep_changes AS
        SELECT 'segment.entered' AS type, * FROM (SELECT account_id, segment FROM sweep_now_members EXCEPT SELECT account_id, segment FROM sweep_before)
        UNION ALL
        SELECT 'segment.exited' AS type, * FROM (SELECT account_id, segment FROM sweep_before EXCEPT SELECT account_id, segment FROM sweep_now_members)`,
     );
-    const routes = input.routes.map((r) => `(${lit(r.segment)}, ${lit(r.source)}, ${lit(r.webhook)})`);
+    const routes = input.routes.map((r) => [r.segment, r.source, r.webhook]);
     // Ids made once (a table, not a view), so each outbox row's body names its own id.
     await this.run(
-      `CREATE OR REPLACE TEMP TABLE sweep_events AS
+      sql`CREATE OR REPLACE TEMP TABLE sweep_events AS
        SELECT CAST(uuid() AS VARCHAR) AS id, r.webhook, c.type, c.segment, c.account_id, r.source
-       FROM sweep_changes c JOIN (${routes.length > 0 && !baselineOnly ? `VALUES ${routes.join(', ')}` : 'SELECT NULL, NULL, NULL WHERE false'}) r(segment, source, webhook)
+       FROM sweep_changes c JOIN (${routes.length > 0 && !baselineOnly ? sql`VALUES ${values(routes)}` : sql`SELECT NULL, NULL, NULL WHERE false`}) r(segment, source, webhook)
        ON r.segment = c.segment`,
     );
-    await this.run('BEGIN TRANSACTION');
-    try {
-      await this.run(`INSERT OR IGNORE INTO known_accounts SELECT DISTINCT account_id FROM sweep_now`);
-      await this.run(
-        `DELETE FROM live_memberships WHERE ${mine}
-         AND (account_id, segment) NOT IN (SELECT account_id, segment FROM sweep_now_members)`,
-      );
-      await this.run(
-        `INSERT OR IGNORE INTO live_memberships SELECT account_id, segment, ${ms} FROM sweep_now_members`,
-      );
-      // The body as MembershipEvent's JSON: the same keys in the same order as onApplied's.
-      await this.run(
-        `INSERT OR IGNORE INTO outbox SELECT id, webhook, type,
-           json_object('id', id, 'type', type, 'segment', segment, 'accountId', account_id, 'source', source,
-             'asOf', ${lit(now.toISOString())})::VARCHAR,
-           'pending', 0, ${ms}, ${ms}, NULL, NULL FROM sweep_events`,
-      );
-      await this.run('COMMIT');
-    } catch (error) {
-      await this.run('ROLLBACK');
-      throw error;
-    }
+    await this.applySweep(mine, now);
     const [summary] = await this.rows(
-      `SELECT (SELECT count(*) FROM sweep_now) AS accounts,
+      sql`SELECT (SELECT count(*) FROM sweep_now) AS accounts,
         (SELECT count(*) FROM sweep_changes WHERE type = 'segment.entered') AS entered,
         (SELECT count(*) FROM sweep_changes WHERE type = 'segment.exited') AS exited,
         (SELECT count(*) FROM sweep_events) AS events`,
     );
     for (const table of ['now', 'now_members', 'run', 'run_members', 'before', 'changes', 'events'])
-      await this.run(`DROP TABLE IF EXISTS sweep_${table}`);
+      await this.run(sql`DROP TABLE IF EXISTS ${sql.id(`sweep_${table}`)}`);
     return {
       accounts: Number(summary?.accounts ?? 0),
       entered: Number(summary?.entered ?? 0),
       exited: Number(summary?.exited ?? 0),
       events: Number(summary?.events ?? 0),
     };
+  }
+
+  /** The sweep's tables made the live state, with its outbox rows, in one transaction. */
+  private async applySweep(mine: Sql, now: Date): Promise<void> {
+    const ms = now.getTime();
+    await this.run(sql`BEGIN TRANSACTION`);
+    try {
+      await this.run(sql`INSERT OR IGNORE INTO known_accounts SELECT DISTINCT account_id FROM sweep_now`);
+      await this.run(
+        sql`DELETE FROM live_memberships WHERE ${mine}
+         AND (account_id, segment) NOT IN (SELECT account_id, segment FROM sweep_now_members)`,
+      );
+      await this.run(
+        sql`INSERT OR IGNORE INTO live_memberships SELECT account_id, segment, ${ms} FROM sweep_now_members`,
+      );
+      // The body as MembershipEvent's JSON: the same keys in the same order as onApplied's.
+      await this.run(
+        sql`INSERT OR IGNORE INTO outbox SELECT id, webhook, type,
+           json_object('id', id, 'type', type, 'segment', segment, 'accountId', account_id, 'source', source,
+             'asOf', ${now.toISOString()})::VARCHAR,
+           'pending', 0, ${ms}, ${ms}, NULL, NULL FROM sweep_events`,
+      );
+      await this.run(sql`COMMIT`);
+    } catch (error) {
+      await this.run(sql`ROLLBACK`);
+      throw error;
+    }
   }
 
   /** Queues events (a scheduled run's transitions) without membership changes. */
@@ -244,7 +254,7 @@ export class ActivationDb {
   /** Pending deliveries whose time has come, oldest first. */
   async due(now: number, limit: number): Promise<OutboxRow[]> {
     const rows = await this.rows(
-      `SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${lit(now)} ORDER BY created_at, id LIMIT ${lit(limit)}`,
+      sql`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${now} ORDER BY created_at, id LIMIT ${limit}`,
     );
     return rows.map(toOutboxRow);
   }
@@ -252,16 +262,16 @@ export class ActivationDb {
   async delivered(ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return;
     await this.run(
-      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ${lit(now)}, last_error = NULL
-       WHERE id IN (${ids.map((id) => lit(id)).join(', ')})`,
+      sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ${now}, last_error = NULL
+       WHERE id IN ${list(ids)}`,
     );
   }
 
   /** A failed try: tried again at `retryAt`, or dead-lettered when it is null. */
   async failed(id: string, error: string, retryAt: number | null): Promise<void> {
     await this.run(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ${lit(error.slice(0, 500))},
-        status = ${lit(retryAt === null ? 'dead' : 'pending')}, next_attempt_at = ${lit(retryAt ?? 0)} WHERE id = ${lit(id)}`,
+      sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
+        status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0} WHERE id = ${id}`,
     );
   }
 
@@ -270,11 +280,11 @@ export class ActivationDb {
     options: { status?: DeliveryStatus; webhook?: string; limit?: number } = {},
   ): Promise<OutboxRow[]> {
     const where = [
-      options.status ? `status = ${lit(options.status)}` : null,
-      options.webhook ? `webhook = ${lit(options.webhook)}` : null,
-    ].filter(Boolean);
+      options.status ? sql`status = ${options.status}` : null,
+      options.webhook ? sql`webhook = ${options.webhook}` : null,
+    ].filter((w): w is Sql => w !== null);
     const rows = await this.rows(
-      `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id LIMIT ${lit(options.limit ?? 100)}`,
+      sql`SELECT * FROM outbox ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql.empty} ORDER BY created_at DESC, id LIMIT ${options.limit ?? 100}`,
     );
     return rows.map(toOutboxRow);
   }
@@ -289,15 +299,16 @@ export class ActivationDb {
     },
     now: number,
   ) {
-    const where = [
-      options.delivered ? `status IN ('dead', 'delivered')` : `status = 'dead'`,
-      options.ids?.length ? `id IN (${options.ids.map((id) => lit(id)).join(', ')})` : null,
-      options.webhook ? `webhook = ${lit(options.webhook)}` : null,
-      options.since !== undefined ? `created_at >= ${lit(options.since)}` : null,
-    ].filter(Boolean);
-    const [count] = await this.rows(`SELECT count(*) AS n FROM outbox WHERE ${where.join(' AND ')}`);
+    const conditions = [
+      options.delivered ? sql`status IN ('dead', 'delivered')` : sql`status = 'dead'`,
+      options.ids?.length ? sql`id IN ${list(options.ids)}` : null,
+      options.webhook ? sql`webhook = ${options.webhook}` : null,
+      options.since !== undefined ? sql`created_at >= ${options.since}` : null,
+    ].filter((w): w is Sql => w !== null);
+    const where = sql.join(conditions, sql` AND `);
+    const [count] = await this.rows(sql`SELECT count(*) AS n FROM outbox WHERE ${where}`);
     await this.run(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ${lit(now)}, last_error = NULL WHERE ${where.join(' AND ')}`,
+      sql`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ${now}, last_error = NULL WHERE ${where}`,
     );
     return Number(count?.n ?? 0);
   }

@@ -1,6 +1,7 @@
 import { exportAssignments } from '../analytics/abtest/abtest.js';
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
 import { formulaSafe } from '../dialect/formula-safe.js';
+import type { Sql } from '../dialect/sql.js';
 import { readRun, type StoredRun, schemeColumn } from '../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { MetricNode } from '../language/ast.js';
@@ -51,7 +52,7 @@ export async function exportData(
     const rows = await exportAssignments(store, request.test, request.path, request.format);
     return { rows, path: request.path, runId: null };
   }
-  const text = (expression: string) =>
+  const text = (expression: Sql) =>
     request.format === 'csv' ? formulaSafe(store.dialect, expression) : expression;
   const run = await readRun(store, request.run);
   if (request.segment !== undefined && !run.segments.includes(request.segment))
@@ -70,22 +71,22 @@ export async function exportData(
 }
 
 /** A text column as the export writes it (formula-safe in CSV). */
-type Cell = (expression: string) => string;
+type Cell = (expression: Sql) => Sql;
 
 const only = (store: Store, segment?: string) =>
-  segment === undefined ? '1 = 1' : store.dialect.quoteIdentifier(segmentColumn(segment));
+  segment === undefined ? store.dialect.sql`1 = 1` : store.dialect.sql.id(segmentColumn(segment));
 
-function membershipsSql(store: Store, run: StoredRun, text: Cell, segment?: string): string {
-  const { literal: lit, quoteIdentifier: q } = store.dialect;
+function membershipsSql(store: Store, run: StoredRun, text: Cell, segment?: string): Sql {
+  const sql = store.dialect.sql;
   const segments = segment === undefined ? run.segments : [segment];
   if (segments.length === 0)
-    return `SELECT ${lit(run.runId)} AS run_id, ${lit(run.asOf)} AS as_of, account_id, '' AS segment FROM ${run.table} WHERE 1 = 0`;
+    return sql`SELECT ${run.runId} AS run_id, ${run.asOf} AS as_of, account_id, '' AS segment FROM ${run.table} WHERE 1 = 0`;
   const parts = segments.map(
     (id) =>
-      `SELECT ${lit(run.runId)} AS run_id, ${lit(run.asOf)} AS as_of, account_id, ${lit(id)} AS segment FROM ${run.table} WHERE ${q(segmentColumn(id))}`,
+      sql`SELECT ${run.runId} AS run_id, ${run.asOf} AS as_of, account_id, ${id} AS segment FROM ${run.table} WHERE ${sql.id(segmentColumn(id))}`,
   );
-  return `SELECT run_id, as_of, ${text('account_id')} AS account_id, ${text('segment')} AS segment
-          FROM (${parts.join(' UNION ALL ')}) m ORDER BY m.account_id, m.segment`;
+  return sql`SELECT run_id, as_of, ${text(sql`account_id`)} AS account_id, ${text(sql`segment`)} AS segment
+          FROM (${sql.join(parts, sql` UNION ALL `)}) m ORDER BY m.account_id, m.segment`;
 }
 
 function metricsSql(
@@ -94,45 +95,49 @@ function metricsSql(
   text: Cell,
   isText: (metric: string) => boolean,
   segment?: string,
-): string {
-  const q = store.dialect.quoteIdentifier;
+): Sql {
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   // Account columns a metric of the same name (mrr) does not already give.
   const traits = ['name', 'plan', 'mrr'].filter((column) => !run.metrics.includes(column));
   const columns = [
-    ...traits.map((column) => (column === 'mrr' ? column : `${text(column)} AS ${q(column)}`)),
+    ...traits.map((column) => (column === 'mrr' ? q(column) : sql`${text(q(column))} AS ${q(column)}`)),
     ...run.metrics.map((name) => {
       const column = q(metricColumn(name));
-      return `${isText(name) ? text(column) : column} AS ${q(name)}`;
+      return sql`${isText(name) ? text(column) : column} AS ${q(name)}`;
     }),
   ];
-  return `SELECT ${text('account_id')} AS account_id, ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
+  return sql`SELECT ${text(sql`account_id`)} AS account_id, ${sql.join(columns)} FROM ${run.table} LEFT JOIN accounts USING (account_id)
           WHERE ${only(store, segment)} ORDER BY account_id`;
 }
 
-function crmSql(store: Store, run: StoredRun, text: Cell, layout: CrmLayout, segment?: string): string {
-  const { literal: lit, quoteIdentifier: q } = store.dialect;
-  const tags = store.dialect.joinPresent(
-    run.segments.map((id) => `CASE WHEN ${q(segmentColumn(id))} THEN ${lit(id)} END`),
-    lit(';'),
+function crmSql(store: Store, run: StoredRun, text: Cell, layout: CrmLayout, segment?: string): Sql {
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const tags = fn.joinPresent(
+    run.segments.map((id) => sql`CASE WHEN ${q(segmentColumn(id))} THEN ${id} END`),
+    sql.value(';'),
   );
   const primary = run.schemes.map((scheme) => ({ scheme, column: text(q(schemeColumn(scheme))) }));
   const columns =
     layout === 'hubspot'
       ? [
-          `${text('domain')} AS ${q('Company Domain Name')}`,
-          `${text('name')} AS ${q('Company name')}`,
-          `${text(tags)} AS ${q('Strata Segments')}`,
-          ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata ${scheme}`)}`),
-          `${text('account_id')} AS ${q('Strata Account ID')}`,
+          sql`${text(sql`domain`)} AS ${q('Company Domain Name')}`,
+          sql`${text(sql`name`)} AS ${q('Company name')}`,
+          sql`${text(tags)} AS ${q('Strata Segments')}`,
+          ...primary.map(({ scheme, column }) => sql`${column} AS ${q(`Strata ${scheme}`)}`),
+          sql`${text(sql`account_id`)} AS ${q('Strata Account ID')}`,
         ]
       : [
-          `${text('account_id')} AS ${q('Strata_Account_Id__c')}`,
-          `${text('name')} AS ${q('Name')}`,
-          `${text('domain')} AS ${q('Website')}`,
-          `${text(tags)} AS ${q('Strata_Segments__c')}`,
-          ...primary.map(({ scheme, column }) => `${column} AS ${q(`Strata_${salesforceName(scheme)}__c`)}`),
+          sql`${text(sql`account_id`)} AS ${q('Strata_Account_Id__c')}`,
+          sql`${text(sql`name`)} AS ${q('Name')}`,
+          sql`${text(sql`domain`)} AS ${q('Website')}`,
+          sql`${text(tags)} AS ${q('Strata_Segments__c')}`,
+          ...primary.map(
+            ({ scheme, column }) => sql`${column} AS ${q(`Strata_${salesforceName(scheme)}__c`)}`,
+          ),
         ];
-  return `SELECT ${columns.join(', ')} FROM ${run.table} LEFT JOIN accounts USING (account_id)
+  return sql`SELECT ${sql.join(columns)} FROM ${run.table} LEFT JOIN accounts USING (account_id)
           WHERE ${only(store, segment)} ORDER BY account_id`;
 }
 

@@ -68,7 +68,8 @@ export async function playbookWorklist(
       `run ${run.runId} has no segment '${segment}': run strata run first`,
     );
   const before = await previousRun(store, run.runId);
-  const { literal: lit, quoteIdentifier: q } = store.dialect;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const priority = playbook.priority ?? 'mrr';
   if (!run.metrics.includes(priority) && priority !== 'mrr')
     throw new StrataError(
@@ -76,19 +77,22 @@ export async function playbookWorklist(
       `playbook '${segment}': priority metric '${priority}' is not in run ${run.runId}`,
     );
   const success = (playbook.successMetrics ?? []).filter((m) => run.metrics.includes(m));
-  const order = run.metrics.includes(priority) ? q(metricColumn(priority)) : 'a.mrr';
+  const order = run.metrics.includes(priority) ? q(metricColumn(priority)) : sql`a.mrr`;
   const enteredSql = before?.segments.includes(segment)
-    ? `CASE WHEN r.account_id IN (SELECT account_id FROM ${before.table} WHERE ${q(segmentColumn(segment))}) THEN 0 ELSE 1 END`
-    : '1';
+    ? sql`CASE WHEN r.account_id IN (SELECT account_id FROM ${before.table} WHERE ${q(segmentColumn(segment))}) THEN 0 ELSE 1 END`
+    : sql`1`;
   const [count] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM ${run.table} WHERE ${q(segmentColumn(segment))}`,
+    sql`SELECT count(*) AS n FROM ${run.table} WHERE ${q(segmentColumn(segment))}`,
   );
   const rows = await store.query<Record<string, unknown>>(
-    `SELECT r.account_id AS account_id, a.name AS name, a.mrr AS mrr, ${enteredSql} AS entered
-       ${success.map((m, i) => `, ${q(metricColumn(m))} AS m${i}`).join('')}
+    sql`SELECT r.account_id AS account_id, a.name AS name, a.mrr AS mrr, ${enteredSql} AS entered
+       ${sql.join(
+         success.map((m, i) => sql`, ${q(metricColumn(m))} AS ${q(`m${i}`)}`),
+         sql.empty,
+       )}
      FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
      WHERE ${q(segmentColumn(segment))}
-     ORDER BY ${order} DESC NULLS LAST, r.account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+     ORDER BY ${order} DESC NULLS LAST, r.account_id LIMIT ${options.limit} OFFSET ${options.offset}`,
   );
   const asOf = new Date(run.asOf);
   return {
@@ -115,19 +119,18 @@ export async function strategyMatrix(store: Store, workspace: Workspace, runId?:
   const segments = workspace.segments.filter(
     (s) => hasOwnKey(workspace.config.playbooks, s.id) && run.segments.includes(s.id),
   );
-  const { dialect } = store;
-  const q = dialect.quoteIdentifier;
+  const { sql, fn } = store.dialect;
   const sums =
     segments.length === 0
       ? {}
       : ((
           await store.query<Record<string, number | null>>(
-            `SELECT ${segments
-              .map(
+            sql`SELECT ${sql.join(
+              segments.map(
                 (s, i) =>
-                  `${dialect.aggregateIf('sum', 'coalesce(a.mrr, 0)', q(segmentColumn(s.id)))} AS s${i}`,
-              )
-              .join(', ')} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id`,
+                  sql`${fn.aggregateIf('sum', sql`coalesce(a.mrr, 0)`, sql.id(segmentColumn(s.id)))} AS ${sql.id(`s${i}`)}`,
+              ),
+            )} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id`,
           )
         )[0] ?? {});
   return {

@@ -126,23 +126,23 @@ export class Scheduler {
 
   /** Accounts that entered or left each segment between two runs. */
   private async transitions(before: StoredRun | null, after: StoredRun) {
-    const q = this.store.dialect.quoteIdentifier;
+    const sql = this.store.dialect.sql;
     const changes: { account: string; segment: string; type: MembershipEvent['type'] }[] = [];
     const members = (run: StoredRun, segment: string) =>
       run.segments.includes(segment)
-        ? `SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(segment))}`
-        : `SELECT account_id FROM ${run.table} WHERE 1 = 0`;
+        ? sql`SELECT account_id FROM ${run.table} WHERE ${sql.id(segmentColumn(segment))}`
+        : sql`SELECT account_id FROM ${run.table} WHERE 1 = 0`;
     const segments = [...new Set([...after.segments, ...(before?.segments ?? [])])];
     for (const segment of segments) {
       const now = members(after, segment);
       const then = before ? members(before, segment) : null;
       const entered = await this.store.query<{ account_id: string }>(
-        then ? `SELECT account_id FROM (${now}) n WHERE account_id NOT IN (${then})` : now,
+        then ? sql`SELECT account_id FROM (${now}) n WHERE account_id NOT IN (${then})` : now,
       );
       for (const row of entered) changes.push({ account: row.account_id, segment, type: 'segment.entered' });
       if (!then) continue;
       const exited = await this.store.query<{ account_id: string }>(
-        `SELECT account_id FROM (${then}) b WHERE account_id NOT IN (${now})`,
+        sql`SELECT account_id FROM (${then}) b WHERE account_id NOT IN (${now})`,
       );
       for (const row of exited) changes.push({ account: row.account_id, segment, type: 'segment.exited' });
     }

@@ -1,4 +1,5 @@
 import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { parseInstant } from '../ingest/instant.js';
 import type { Store } from '../store/store.js';
@@ -20,10 +21,11 @@ export async function withFlags<T>(
   workspace: Workspace,
   segments: readonly string[],
   asOf: Date,
-  work: (relation: string) => Promise<T>,
+  work: (relation: Sql) => Promise<T>,
 ): Promise<T> {
   const { dialect } = store;
-  const q = dialect.quoteIdentifier;
+  const sql = dialect.sql;
+  const q = (name: string) => sql.id(name);
   const needed = segmentClosure(workspace, segments);
   const layers = compileLayers(dialect, {
     metrics: workspace.metrics,
@@ -32,14 +34,16 @@ export async function withFlags<T>(
     asOf,
   });
   // 1 / 0 rather than booleans: the same text in a CSV written by DuckDB and by ClickHouse.
-  const flags = segments
-    .map((segment, i) => `CASE WHEN ${q(segmentColumn(segment))} THEN 1 ELSE 0 END AS ${q(`s${i}`)}`)
-    .join(', ');
+  const flags = sql.join(
+    segments.map(
+      (segment, i) => sql`CASE WHEN ${q(segmentColumn(segment))} THEN 1 ELSE 0 END AS ${q(`s${i}`)}`,
+    ),
+  );
   if (!layers.needsTable)
-    return work(`(SELECT account_id, ${flags} FROM (${layers.finish(`(${layers.base})`)}) t)`);
+    return work(sql`(SELECT account_id, ${flags} FROM (${layers.finish(sql`(${layers.base})`)}) t)`);
   const table = await evaluateLayers(store, layers, 'strata_trigger');
   try {
-    return await work(`(SELECT account_id, ${flags} FROM ${table})`);
+    return await work(sql`(SELECT account_id, ${flags} FROM ${table})`);
   } finally {
     await store.dropScratch(table);
   }
@@ -57,9 +61,12 @@ export async function earliestAfter(
   accounts: readonly string[] | null,
   after: Date,
 ): Promise<number | null> {
-  const { literal, quoteIdentifier: q, isoTimestamp } = store.dialect;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const among =
-    accounts === null ? '' : ` AND account_id IN (${accounts.map((id) => literal(id)).join(', ')})`;
+    accounts === null
+      ? sql.empty
+      : sql` AND account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
   const parts = [
     ['events', 'ts'],
     ['trait_history', 'ts'],
@@ -67,9 +74,9 @@ export async function earliestAfter(
     ['users', 'created_at'],
   ].map(
     ([table, column]) =>
-      `SELECT ${isoTimestamp(`min(${q(column as string)})`)} AS t FROM ${q(table as string)} WHERE ${q(column as string)} > ${literal(after)}${among}`,
+      sql`SELECT ${fn.isoTimestamp(sql`min(${q(column as string)})`)} AS t FROM ${q(table as string)} WHERE ${q(column as string)} > ${after}${among}`,
   );
-  const rows = await store.query<{ t: string | null }>(parts.join(' UNION ALL '));
+  const rows = await store.query<{ t: string | null }>(sql.join(parts, sql` UNION ALL `));
   let earliest: number | null = null;
   for (const { t } of rows) {
     const micros = t === null ? null : parseInstant(t);

@@ -204,7 +204,7 @@ export class TriggerEngine {
     try {
       const current = join(dir, 'current.csv');
       await withFlags(this.store, this.workspace, segments, now, (relation) =>
-        this.store.exportFile(`SELECT * FROM ${relation} flags`, current, 'csv'),
+        this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
       );
       const counts = await this.db.sweep({
         file: current,
@@ -227,10 +227,10 @@ export class TriggerEngine {
 
   /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */
   private async evaluate(accounts: readonly string[], segments: readonly string[], asOf: Date) {
-    const { literal } = this.store.dialect;
+    const sql = this.store.dialect.sql;
     const rows = await withFlags(this.store, this.workspace, segments, asOf, (relation) =>
       this.store.query<Record<string, unknown>>(
-        `SELECT * FROM ${relation} flags WHERE account_id IN (${accounts.map((a) => literal(a)).join(', ')})`,
+        sql`SELECT * FROM ${relation} flags WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
       ),
     );
     return new Map(
@@ -245,12 +245,12 @@ export class TriggerEngine {
   private async exportRunFlags(segments: readonly string[], file: string): Promise<boolean> {
     if ((await listRuns(this.store)).length === 0) return false;
     const run = await readRun(this.store);
-    const q = this.store.dialect.quoteIdentifier;
+    const sql = this.store.dialect.sql;
     const flags = segments.map(
       (s, i) =>
-        `${run.segments.includes(s) ? `CASE WHEN ${q(segmentColumn(s))} THEN 1 ELSE 0 END` : '0'} AS ${q(`s${i}`)}`,
+        sql`${run.segments.includes(s) ? sql`CASE WHEN ${sql.id(segmentColumn(s))} THEN 1 ELSE 0 END` : sql`0`} AS ${sql.id(`s${i}`)}`,
     );
-    await this.store.exportFile(`SELECT account_id, ${flags.join(', ')} FROM ${run.table}`, file, 'csv');
+    await this.store.exportFile(sql`SELECT account_id, ${sql.join(flags)} FROM ${run.table}`, file, 'csv');
     return true;
   }
 
@@ -261,10 +261,10 @@ export class TriggerEngine {
     const run = await readRun(this.store);
     const inRun = segments.filter((segment) => run.segments.includes(segment));
     if (inRun.length === 0) return result;
-    const q = this.store.dialect.quoteIdentifier;
+    const sql = this.store.dialect.sql;
     const rows = await this.store.query<Record<string, unknown>>(
-      `SELECT account_id, ${inRun.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${run.table}
-       WHERE account_id IN (${accounts.map((a) => this.store.dialect.literal(a)).join(', ')})`,
+      sql`SELECT account_id, ${sql.join(inRun.map((s, i) => sql`${sql.id(segmentColumn(s))} AS ${sql.id(`s${i}`)}`))} FROM ${run.table}
+       WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
     );
     for (const row of rows)
       result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));

@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
+import { rawSql, type Sql } from '../dialect/sql.js';
 import type { ClusterScorer, FeatureTransform, ModelScorer, TreeNodes } from '../language/ast.js';
 
 /**
@@ -92,4 +93,17 @@ export function clusterSql(dialect: Dialect, scorer: ClusterScorer, columns: rea
     return `WHEN ${later.join(' AND ')} THEN ${c}`;
   });
   return `CASE ${arms.join(' ')} ELSE ${distances.length - 1} END`;
+}
+
+/** `standardizedSql` over fragments, for queries outside the compiler (the cluster map). */
+export function standardizedFragments(
+  dialect: Dialect,
+  scorer: Pick<ClusterScorer, 'means' | 'scales' | 'transforms'>,
+  columns: readonly Sql[],
+): Sql[] {
+  return standardizedSql(
+    dialect,
+    scorer,
+    columns.map((c) => c.text),
+  ).map(rawSql);
 }

@@ -1,3 +1,5 @@
+import type { Dialect } from '../dialect/dialect.js';
+import { rawSql, type Sql } from '../dialect/sql.js';
 import type { RfmCellRange } from '../language/ast.js';
 
 /**
@@ -57,3 +59,28 @@ export function cellSql(
   });
   return `CASE WHEN ${scores.paying} = 0 THEN ${literal(NON_PAYING)} ${whens.join(' ')} ELSE 'Other' END`;
 }
+
+/** The same scoring over fragments, for queries outside the compiler (`strata analyze rfm`). */
+export const rfmFragments = {
+  quintile: (position: Sql, count: Sql): Sql => rawSql(quintileSql(position.text, count.text)),
+  paying: (monetary: Sql): Sql => rawSql(payingSql(monetary.text)),
+  fm: (f: Sql, m: Sql): Sql => rawSql(fmSql(f.text, m.text)),
+  cell: (
+    dialect: Dialect,
+    cells: readonly RfmCellRange[],
+    scores: { r: Sql; f: Sql; m: Sql; fm: Sql; paying: Sql },
+  ): Sql =>
+    rawSql(
+      cellSql(
+        cells,
+        {
+          r: scores.r.text,
+          f: scores.f.text,
+          m: scores.m.text,
+          fm: scores.fm.text,
+          paying: scores.paying.text,
+        },
+        dialect.literal,
+      ),
+    ),
+};

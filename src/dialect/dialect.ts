@@ -1,14 +1,24 @@
 import type { ColumnType } from '../model/tables.js';
+import type { SqlTag } from './sql.js';
+import type { SqlFunctions } from './sql-functions.js';
 
 /** A value that may reach SQL; only a dialect's `literal` turns it into SQL text. */
 export type SqlValue = string | number | bigint | boolean | Date | null;
 
 /**
- * What differs between engines, kept small on purpose: quoting, the one escaping
- * function, type names. Query builders call these hooks and never write engine
- * syntax themselves.
+ * What differs between engines: quoting, the one escaping function, type names, and the
+ * few constructs engines spell differently, over SQL text. The compiler (src/compile) and
+ * the dialects use these text forms; everyone else writes queries with `sql` and `fn`.
  */
-export interface Dialect {
+export interface Dialect extends TextDialect {
+  /** The tagged template for this engine's SQL: values become literals, fragments pass through. */
+  readonly sql: SqlTag;
+  /** The constructs below over fragments. */
+  readonly fn: SqlFunctions;
+}
+
+/** The text forms of a dialect, as each engine writes them. */
+export interface TextDialect {
   readonly name: 'duckdb' | 'clickhouse';
   /** Quotes an identifier (table, column, alias); rejects names that cannot be quoted safely. */
   quoteIdentifier(name: string): string;

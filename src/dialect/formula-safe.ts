@@ -1,4 +1,5 @@
 import type { Dialect } from './dialect.js';
+import type { Sql } from './sql.js';
 
 /**
  * First characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV
@@ -13,10 +14,10 @@ export const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r'] as const;
  * The first character is compared as a byte on ClickHouse and as a character on DuckDB;
  * every formula start is ASCII, so both agree.
  */
-export function formulaSafe(dialect: Dialect, text: string): string {
-  const lit = dialect.literal;
-  const starts = FORMULA_STARTS.map((c) => lit(c)).join(', ');
-  return `CASE WHEN substring(${text}, 1, 1) IN (${starts}) AND ${dialect.toNumber(text)} IS NULL THEN concat(${lit("'")}, ${text}) ELSE ${text} END`;
+export function formulaSafe(dialect: Dialect, text: Sql): Sql {
+  const sql = dialect.sql;
+  const starts = sql.join(FORMULA_STARTS.map((c) => sql.value(c)));
+  return sql`CASE WHEN substring(${text}, 1, 1) IN (${starts}) AND ${dialect.fn.toNumber(text)} IS NULL THEN concat(${"'"}, ${text}) ELSE ${text} END`;
 }
 
 /** The same rule for a cell written by JavaScript (the strategy matrix of `strata playbook`). */

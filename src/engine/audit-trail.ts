@@ -5,6 +5,7 @@ import {
   metricColumn,
   segmentColumn,
 } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import type { ConditionNode, SegmentNode } from '../language/ast.js';
 import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
@@ -80,33 +81,32 @@ export async function recordChanges(
   input: {
     readonly runId: number;
     /** The new run's table (quoted). */
-    readonly table: string;
+    readonly table: Sql;
     /** The evaluation the run's table was made from (quoted): it has every leaf's value too. */
-    readonly evaluation: string;
+    readonly evaluation: Sql;
     readonly workspace: Workspace;
     readonly hash: string;
     readonly previous: StoredRun | null;
   },
 ): Promise<void> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const { runId, table, workspace, previous } = input;
-  const columns = `(run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after)`;
-  const insert = (select: string) => store.execute(`INSERT INTO strata_changes ${columns} ${select}`);
+  const columns = sql`(run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after)`;
+  const insert = (select: Sql) => store.execute(sql`INSERT INTO strata_changes ${columns} ${select}`);
   // Rows of an earlier try of this run id cut off before its strata_runs row (ClickHouse).
-  await store.deleteRows('strata_changes', `run_id = ${lit(runId)}`);
-  const transitionRow = (account: string, segment: string, change: string, cause: string) =>
-    `SELECT ${lit(runId)}, ${account}, ${lit(segment)}, ${change}, ${cause}, NULL, NULL, NULL, NULL, NULL`;
+  await store.deleteRows('strata_changes', sql`run_id = ${runId}`);
+  const transitionRow = (account: Sql, segment: string, change: Sql, cause: Sql) =>
+    sql`SELECT ${runId}, ${account}, ${segment}, ${change}, ${cause}, NULL, NULL, NULL, NULL, NULL`;
   if (!previous) {
     for (const s of workspace.segments)
       await insert(
-        `${transitionRow('account_id', s.id, lit('entered'), lit('first_run'))} FROM ${table} WHERE ${q(segmentColumn(s.id))}`,
+        sql`${transitionRow(sql`account_id`, s.id, sql.value('entered'), sql.value('first_run'))} FROM ${table} WHERE ${q(segmentColumn(s.id))}`,
       );
     return;
   }
   // The previous run's columns: older runs kept no leaves.
-  const [sample] = await store.query<Record<string, unknown>>(`SELECT * FROM ${previous.table} LIMIT 1`);
+  const [sample] = await store.query<Record<string, unknown>>(sql`SELECT * FROM ${previous.table} LIMIT 1`);
   const before = new Set(Object.keys(sample ?? {}));
   const oldWorkspace = await definitionWorkspace(store, workspace, previous.workspaceHash, input.hash).catch(
     () => null,
@@ -115,26 +115,35 @@ export async function recordChanges(
   const newPrints = segmentFingerprints(workspace);
 
   // Every column of the scratch table, by a short alias (a<i> new side, b<i> old side).
-  const newSide: string[] = ['account_id', `1 AS ${q('pa')}`];
+  const newSide: Sql[] = [sql`account_id`, sql`1 AS ${q('pa')}`];
   // bid is an expression, not the bare column: ClickHouse 18.16 loses a joined key selected twice.
-  const oldSide: string[] = ['account_id', `${d.castText('account_id')} AS ${q('bid')}`, `1 AS ${q('pb')}`];
+  const oldSide: Sql[] = [
+    sql`account_id`,
+    sql`${fn.castText(sql`account_id`)} AS ${q('bid')}`,
+    sql`1 AS ${q('pb')}`,
+  ];
   let n = 0;
-  const aliases: string[] = [];
+  const aliases: Sql[] = [];
   /** A column of each side (an old side without it gives NULL in the reason rows). */
-  const pair = (newExpr: string, oldExpr: string | null) => {
+  const pair = (newExpr: Sql, oldExpr: Sql | null) => {
     const i = n++;
-    newSide.push(`${newExpr} AS ${q(`a${i}`)}`);
+    newSide.push(sql`${newExpr} AS ${q(`a${i}`)}`);
     aliases.push(q(`a${i}`));
     if (oldExpr !== null) {
-      oldSide.push(`${oldExpr} AS ${q(`b${i}`)}`);
+      oldSide.push(sql`${oldExpr} AS ${q(`b${i}`)}`);
       aliases.push(q(`b${i}`));
     }
-    return { a: q(`a${i}`), b: oldExpr === null ? 'NULL' : q(`b${i}`), newExpr, oldExpr: oldExpr ?? 'NULL' };
+    return {
+      a: q(`a${i}`),
+      b: oldExpr === null ? sql`NULL` : q(`b${i}`),
+      newExpr,
+      oldExpr: oldExpr ?? sql`NULL`,
+    };
   };
   const flagOf = (run: 'new' | 'old', id: string) =>
     (run === 'new' ? workspace.segments.some((s) => s.id === id) : previous.segments.includes(id))
       ? q(segmentColumn(id))
-      : lit(false);
+      : sql.value(false);
   const ids = [...new Set([...workspace.segments.map((s) => s.id), ...previous.segments])];
   const metrics = Object.keys(workspace.metrics);
   const plans = ids.map((id) => {
@@ -171,8 +180,8 @@ export async function recordChanges(
                   holds: pair(holds, holds),
                   values: newValue
                     ? pair(
-                        d.castText(q(newValue)),
-                        oldValue && before.has(oldValue) ? d.castText(q(oldValue)) : null,
+                        fn.castText(q(newValue)),
+                        oldValue && before.has(oldValue) ? fn.castText(q(oldValue)) : null,
                       )
                     : null,
                 };
@@ -180,38 +189,41 @@ export async function recordChanges(
           ];
     return { id, flags, cause, leaves };
   });
-  const differs = (p: { a: string; b: string }) =>
-    `coalesce(${p.a}, ${lit(false)}) <> coalesce(${p.b}, ${lit(false)})`;
-  const anyDiffers = plans.map((p) => differs(p.flags)).join(' OR ') || lit(false);
+  const differs = (p: { a: Sql; b: Sql }) => sql`coalesce(${p.a}, ${false}) <> coalesce(${p.b}, ${false})`;
+  const anyOf = (conditions: Sql[]) =>
+    conditions.length > 0 ? sql.join(conditions, sql` OR `) : sql.value(false);
+  const anyDiffers = anyOf(plans.map((p) => differs(p.flags)));
   // The key of an account only the previous run has comes from its own column: an engine
   // may leave a FULL JOIN's USING key empty on that side.
-  const account = `CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
+  const account = sql`CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
   const suffix = `${runId}_${Date.now()}`;
   // First the accounts whose flags differ, by a join of the flags alone (narrow and fast),
   // then every leaf of just those accounts.
   const changedIds = `strata_changed_ids_${suffix}`;
   const flags = (side: 'new' | 'old') =>
-    plans.map(
-      (p, i) =>
-        `${side === 'new' ? p.flags.newExpr : p.flags.oldExpr} AS ${q(`${side === 'new' ? 'a' : 'b'}${i}`)}`,
+    sql.join(
+      plans.map(
+        (p, i) =>
+          sql`${side === 'new' ? p.flags.newExpr : p.flags.oldExpr} AS ${q(`${side === 'new' ? 'a' : 'b'}${i}`)}`,
+      ),
     );
   await store.createScratch(
     changedIds,
-    `SELECT ${account} AS ${q('changed_id')} FROM
-       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new').join(', ')} FROM ${input.evaluation}) a
-       FULL OUTER JOIN (SELECT account_id, ${d.castText('account_id')} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old').join(', ')}
+    sql`SELECT ${account} AS ${q('changed_id')} FROM
+       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new')} FROM ${input.evaluation}) a
+       FULL OUTER JOIN (SELECT account_id, ${fn.castText(sql`account_id`)} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old')}
          FROM ${previous.table}) b USING (account_id)
-     WHERE ${plans.map((_, i) => differs({ a: q(`a${i}`), b: q(`b${i}`) })).join(' OR ') || lit(false)}`,
+     WHERE ${anyOf(plans.map((_, i) => differs({ a: q(`a${i}`), b: q(`b${i}`) })))}`,
   );
   const scratch = `strata_changed_${suffix}`;
-  const changed = `account_id IN (SELECT ${q('changed_id')} FROM ${q(changedIds)})`;
+  const changed = sql`account_id IN (SELECT ${q('changed_id')} FROM ${q(changedIds)})`;
   try {
     await store.createScratch(
       scratch,
       // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
-      `SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${aliases.join(', ')}
-       FROM (SELECT ${newSide.join(', ')} FROM ${input.evaluation} WHERE ${changed}) a
-       FULL OUTER JOIN (SELECT ${oldSide.join(', ')} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
+      sql`SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${sql.join(aliases)}
+       FROM (SELECT ${sql.join(newSide)} FROM ${input.evaluation} WHERE ${changed}) a
+       FULL OUTER JOIN (SELECT ${sql.join(oldSide)} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
        WHERE ${anyDiffers}`,
     );
   } finally {
@@ -222,19 +234,19 @@ export async function recordChanges(
     // Which segments changed at all, in one pass: most runs move a few, and each INSERT
     // costs a statement even when it writes nothing.
     const [moved] = await store.query<Record<string, number>>(
-      `SELECT ${plans.map((p, i) => `count(CASE WHEN ${differs(p.flags)} THEN 1 END) AS ${q(`m${i}`)}`).join(', ')} FROM ${from}`,
+      sql`SELECT ${sql.join(plans.map((p, i) => sql`count(CASE WHEN ${differs(p.flags)} THEN 1 END) AS ${q(`m${i}`)}`))} FROM ${from}`,
     );
     for (const [i, plan] of plans.entries()) {
       if (!Number(moved?.[`m${i}`] ?? 0)) continue;
-      const change = `CASE WHEN coalesce(${plan.flags.a}, ${lit(false)}) THEN ${lit('entered')} ELSE ${lit('exited')} END`;
-      const cause = `CASE WHEN ${q('pb')} IS NULL THEN ${lit('new_account')} WHEN ${q('pa')} IS NULL THEN ${lit('gone')} ELSE ${lit(plan.cause)} END`;
+      const change = sql`CASE WHEN coalesce(${plan.flags.a}, ${false}) THEN ${'entered'} ELSE ${'exited'} END`;
+      const cause = sql`CASE WHEN ${q('pb')} IS NULL THEN ${'new_account'} WHEN ${q('pa')} IS NULL THEN ${'gone'} ELSE ${plan.cause} END`;
       await insert(
-        `${transitionRow(account, plan.id, change, cause)} FROM ${from} WHERE ${differs(plan.flags)}`,
+        sql`${transitionRow(account, plan.id, change, cause)} FROM ${from} WHERE ${differs(plan.flags)}`,
       );
       for (const leaf of plan.leaves)
         await insert(
-          `SELECT ${lit(runId)}, ${account}, ${lit(plan.id)}, ${change}, ${lit('data')}, ${lit(leaf.path)},
-             ${leaf.holds.b}, ${leaf.holds.a}, ${leaf.values?.b ?? 'NULL'}, ${leaf.values?.a ?? 'NULL'}
+          sql`SELECT ${runId}, ${account}, ${plan.id}, ${change}, ${'data'}, ${leaf.path},
+             ${leaf.holds.b}, ${leaf.holds.a}, ${leaf.values?.b ?? sql`NULL`}, ${leaf.values?.a ?? sql`NULL`}
            FROM ${from}
            WHERE ${differs(plan.flags)} AND ${q('pa')} IS NOT NULL AND ${q('pb')} IS NOT NULL AND ${differs(leaf.holds)}`,
         );

@@ -44,17 +44,20 @@ function namesUsed(workspace: Workspace): { events: Use[]; traits: Use[] } {
  */
 export async function checkNames(store: Store, workspace: Workspace): Promise<Warning[]> {
   const { events, traits } = namesUsed(workspace);
-  const knownEvents = (await store.query<{ event: string }>('SELECT DISTINCT event FROM events')).map(
+  const { sql, fn } = store.dialect;
+  const knownEvents = (await store.query<{ event: string }>(sql`SELECT DISTINCT event FROM events`)).map(
     (r) => r.event,
   );
   const knownTraits = [
     ...ACCOUNT_COLUMNS,
-    ...(await store.query<{ trait: string }>('SELECT DISTINCT trait FROM trait_history')).map((r) => r.trait),
-    ...(await store.query<{ key: string }>(store.dialect.distinctJsonKeys('accounts', 'traits'))).map(
+    ...(await store.query<{ trait: string }>(sql`SELECT DISTINCT trait FROM trait_history`)).map(
+      (r) => r.trait,
+    ),
+    ...(await store.query<{ key: string }>(fn.distinctJsonKeys(sql`accounts`, sql`traits`))).map(
       (r) => r.key,
     ),
   ];
-  const [accounts] = await store.query<{ n: number }>('SELECT count(*) AS n FROM accounts');
+  const [accounts] = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM accounts`);
   const warnings: Warning[] = [];
   const check = (uses: Use[], known: string[], kind: 'event' | 'trait') => {
     if (known.length === 0 || (kind === 'trait' && !accounts?.n)) return;

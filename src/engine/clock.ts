@@ -40,16 +40,17 @@ export const describeClock = (clock: Clock): string =>
 
 /** The latest time of any row in the data, no later than `now`; null when there is none. */
 export async function latestDataTime(store: Store, now: Date): Promise<Date | null> {
-  const { quoteIdentifier: q, literal, isoTimestamp } = store.dialect;
-  const times = Object.values(TABLES)
-    .filter((table) => table.timeColumn !== null)
-    .map((table) => {
-      const column = q(table.timeColumn as string);
-      // ORDER BY + LIMIT rather than max(): ClickHouse's max() of no rows is 1970, not NULL.
-      return `SELECT latest_at FROM (SELECT ${isoTimestamp(column)} AS latest_at, ${column} AS t FROM ${q(table.name)}
-        WHERE ${column} <= ${literal(now)} ORDER BY t DESC LIMIT 1) ${q(`latest_${table.name}`)}`;
-    });
-  const rows = await store.query<{ latest_at: string }>(times.join(' UNION ALL '));
+  const { sql, fn } = store.dialect;
+  const times = Object.values(TABLES).flatMap((table) => {
+    if (table.timeColumn === null) return [];
+    const column = sql.id(table.timeColumn);
+    // ORDER BY + LIMIT rather than max(): ClickHouse's max() of no rows is 1970, not NULL.
+    return [
+      sql`SELECT latest_at FROM (SELECT ${fn.isoTimestamp(column)} AS latest_at, ${column} AS t FROM ${sql.id(table.name)}
+        WHERE ${column} <= ${now} ORDER BY t DESC LIMIT 1) ${sql.id(`latest_${table.name}`)}`,
+    ];
+  });
+  const rows = await store.query<{ latest_at: string }>(sql.join(times, sql` UNION ALL `));
   const latest = rows.map((row) => Date.parse(row.latest_at)).filter((ms) => Number.isFinite(ms));
   return latest.length === 0 ? null : new Date(Math.max(...latest));
 }

@@ -53,13 +53,13 @@ export function segmentFingerprints(workspace: Workspace): Map<string, string> {
 
 /** Keeps the text of a definition version, once per hash, its secrets redacted (src/redact.ts). */
 export async function keepDefinition(store: Store, hash: string, text: string): Promise<void> {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const [kept] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM strata_definitions WHERE workspace_hash = ${lit(hash)}`,
+    sql`SELECT count(*) AS n FROM strata_definitions WHERE workspace_hash = ${hash}`,
   );
   if (kept?.n) return;
   await store.execute(
-    `INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${lit(hash)}, ${lit(redactDefinition(text))}, ${lit(new Date())})`,
+    sql`INSERT INTO strata_definitions (workspace_hash, text, created_at) VALUES (${hash}, ${redactDefinition(text)}, ${new Date()})`,
   );
 }
 
@@ -69,7 +69,7 @@ export async function keepDefinition(store: Store, hash: string, text: string): 
  */
 export async function readDefinition(store: Store, hash: string): Promise<string | null> {
   const [row] = await store.query<{ text: string }>(
-    `SELECT text FROM strata_definitions WHERE workspace_hash = ${store.dialect.literal(hash)} LIMIT 1`,
+    store.dialect.sql`SELECT text FROM strata_definitions WHERE workspace_hash = ${hash} LIMIT 1`,
   );
   return row ? redactDefinition(row.text) : null;
 }

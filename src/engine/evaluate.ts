@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type CompiledLayers, compileLayers } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
@@ -14,7 +15,7 @@ export async function evaluateWorkspace(
   asOf: Date,
   onProgress?: (fraction: number) => void,
   options: { readonly leaves?: boolean } = {},
-): Promise<string> {
+): Promise<Sql> {
   const layers = compileLayers(store.dialect, {
     metrics: workspace.metrics,
     segments: workspace.segments,
@@ -35,19 +36,20 @@ export async function evaluateLayers(
   layers: CompiledLayers,
   prefix: string,
   onProgress?: (fraction: number) => void,
-): Promise<string> {
+): Promise<Sql> {
+  const sql = store.dialect.sql;
   const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   if (!layers.needsTable) {
-    await store.createScratch(name, layers.finish(`(${layers.base})`), onProgress);
-    return store.dialect.quoteIdentifier(name);
+    await store.createScratch(name, layers.finish(sql`(${layers.base})`), onProgress);
+    return sql.id(name);
   }
   const base = `${name}_base`;
   await store.createScratch(base, layers.base, (f) => onProgress?.(f * 0.9));
   try {
-    await store.createScratch(name, layers.finish(store.dialect.quoteIdentifier(base)));
+    await store.createScratch(name, layers.finish(sql.id(base)));
   } finally {
     await store.dropScratch(base);
   }
   onProgress?.(1);
-  return store.dialect.quoteIdentifier(name);
+  return sql.id(name);
 }

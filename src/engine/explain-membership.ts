@@ -257,14 +257,14 @@ export async function explainMembership(
   let row: Record<string, unknown> | undefined;
   try {
     [row] = await store.query<Record<string, unknown>>(
-      `SELECT * FROM ${table} WHERE account_id = ${d.literal(account)}`,
+      d.sql`SELECT * FROM ${table} WHERE account_id = ${account}`,
     );
   } finally {
     await store.dropScratch(table);
   }
   if (!row) throw new StrataError('unknown_account', `no account '${account}' at ${run.asOf}`);
   const [stored] = await store.query<Record<string, unknown>>(
-    `SELECT * FROM ${run.table} WHERE account_id = ${d.literal(account)}`,
+    d.sql`SELECT * FROM ${run.table} WHERE account_id = ${account}`,
   );
   const flag = (id: string) => Boolean(row?.[segmentColumn(id)]);
   const storedFlag = (id: string) =>

@@ -1,4 +1,5 @@
 import { segmentColumn } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import type { Store } from '../store/store.js';
 import { type Snapshot, type StoredRun, schemeColumn } from './run-snapshot.js';
 
@@ -27,8 +28,8 @@ export async function compareSnapshots(
   before: Snapshot | null,
   after: Snapshot,
 ): Promise<SnapshotDiff> {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const inAfter = new Set(after.segments);
   const ids = [...after.segments, ...(before?.segments ?? []).filter((id) => !inAfter.has(id))];
   const shared = before ? after.schemes.filter((s) => before.schemes.includes(s)) : [];
@@ -37,26 +38,27 @@ export async function compareSnapshots(
   const side = (snapshot: Snapshot, prefix: 'a' | 'b') => {
     const flags = ids.map(
       (id, i) =>
-        `${snapshot.segments.includes(id) ? q(segmentColumn(id)) : lit(false)} AS ${q(`${prefix}${i}`)}`,
+        sql`${snapshot.segments.includes(id) ? q(segmentColumn(id)) : sql.value(false)} AS ${q(`${prefix}${i}`)}`,
     );
-    const schemes = shared.map((scheme, i) => `${q(schemeColumn(scheme))} AS ${q(`${prefix}s${i}`)}`);
-    return `(SELECT account_id, ${[...flags, ...schemes].join(', ') || '1 AS nothing'} FROM ${snapshot.table})`;
+    const schemes = shared.map((scheme, i) => sql`${q(schemeColumn(scheme))} AS ${q(`${prefix}s${i}`)}`);
+    const columns = [...flags, ...schemes];
+    return sql`(SELECT account_id, ${columns.length > 0 ? sql.join(columns) : sql`1 AS nothing`} FROM ${snapshot.table})`;
   };
-  const count = (condition: string) => `count(CASE WHEN ${condition} THEN 1 END)`;
+  const count = (condition: Sql) => sql`count(CASE WHEN ${condition} THEN 1 END)`;
   const flag = (prefix: 'a' | 'b', i: number) =>
-    prefix === 'b' && !before ? lit(false) : `coalesce(${q(`${prefix}${i}`)}, ${lit(false)})`;
-  const columns: string[] = [];
+    prefix === 'b' && !before ? sql.value(false) : sql`coalesce(${q(`${prefix}${i}`)}, ${false})`;
+  const columns: Sql[] = [];
   for (const [i] of ids.entries()) {
     const [a, b] = [flag('a', i), flag('b', i)];
-    columns.push(count(b), count(a), count(`${a} AND NOT ${b}`), count(`${b} AND NOT ${a}`));
+    columns.push(count(b), count(a), count(sql`${a} AND NOT ${b}`), count(sql`${b} AND NOT ${a}`));
   }
-  for (const [i] of shared.entries()) columns.push(count(`${q(`as${i}`)} <> ${q(`bs${i}`)}`));
+  for (const [i] of shared.entries()) columns.push(count(sql`${q(`as${i}`)} <> ${q(`bs${i}`)}`));
   if (columns.length === 0) return { segments: [], moved: {} };
   const from = before
-    ? `${side(after, 'a')} a FULL OUTER JOIN ${side(before, 'b')} b USING (account_id)`
-    : `${side(after, 'a')} a`;
+    ? sql`${side(after, 'a')} a FULL OUTER JOIN ${side(before, 'b')} b USING (account_id)`
+    : sql`${side(after, 'a')} a`;
   const [row] = await store.query<Record<string, number>>(
-    `SELECT ${columns.map((c, i) => `${c} AS c${i}`).join(', ')} FROM ${from}`,
+    sql`SELECT ${sql.join(columns.map((c, i) => sql`${c} AS ${q(`c${i}`)}`))} FROM ${from}`,
   );
   const value = (i: number) => Number(row?.[`c${i}`] ?? 0);
   return {
@@ -84,18 +86,18 @@ export interface SchemeFlow {
  * '(gone)'; a scheme only one run has comes from or goes to '(no scheme)'.
  */
 export async function schemeFlows(store: Store, from: StoredRun, to: StoredRun): Promise<SchemeFlow[]> {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const schemes = [...new Set([...from.schemes, ...to.schemes])].sort();
   if (schemes.length === 0) return [];
   /** The run's primary segments renamed, with a presence flag telling a missing account from a missing scheme. */
   const side = (run: StoredRun, scheme: string, name: string) =>
-    `(SELECT account_id, 1 AS ${q(`${name}_present`)}, ${run.schemes.includes(scheme) ? q(schemeColumn(scheme)) : lit('(no scheme)')} AS ${q(name)} FROM ${run.table})`;
+    sql`(SELECT account_id, 1 AS ${q(`${name}_present`)}, ${run.schemes.includes(scheme) ? q(schemeColumn(scheme)) : sql.value('(no scheme)')} AS ${q(name)} FROM ${run.table})`;
   const label = (name: string, missing: string) =>
-    `CASE WHEN ${q(`${name}_present`)} IS NULL THEN ${lit(missing)} ELSE ${q(name)} END`;
+    sql`CASE WHEN ${q(`${name}_present`)} IS NULL THEN ${missing} ELSE ${q(name)} END`;
   const parts = schemes.map(
     (scheme) =>
-      `SELECT ${lit(scheme)} AS scheme, ${label('before', '(new account)')} AS from_segment,
+      sql`SELECT ${scheme} AS scheme, ${label('before', '(new account)')} AS from_segment,
          ${label('after', '(gone)')} AS to_segment, count(*) AS accounts
        FROM ${side(to, scheme, 'after')} a FULL OUTER JOIN ${side(from, scheme, 'before')} b USING (account_id)
        GROUP BY from_segment, to_segment`,
@@ -106,7 +108,7 @@ export async function schemeFlows(store: Store, from: StoredRun, to: StoredRun):
     to_segment: string;
     accounts: number;
   }>(
-    `SELECT * FROM (${parts.join(' UNION ALL ')}) flows ORDER BY scheme, accounts DESC, from_segment, to_segment`,
+    sql`SELECT * FROM (${sql.join(parts, sql` UNION ALL `)}) flows ORDER BY scheme, accounts DESC, from_segment, to_segment`,
   );
   return rows.map((r) => ({
     scheme: r.scheme,

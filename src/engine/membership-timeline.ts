@@ -112,8 +112,9 @@ async function groupChanges(
   return [...changes.values()];
 }
 
-const changeColumns =
-  'run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after';
+const changeColumns = (store: Store) =>
+  store.dialect
+    .sql`run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after`;
 
 /**
  * An account's timeline: per run (oldest first) its segments, primary segment per scheme,
@@ -121,17 +122,17 @@ const changeColumns =
  * the audit trail show their entries and exits with the cause `unrecorded`.
  */
 export async function accountTimeline(store: Store, workspace: Workspace, account: string) {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const history = await accountHistory(store, account);
   if (history.every((h) => h.segments.length === 0 && Object.keys(h.primary).length === 0)) {
     const [known] = await store.query<{ n: number }>(
-      `SELECT count(*) AS n FROM accounts WHERE account_id = ${lit(account)}`,
+      sql`SELECT count(*) AS n FROM accounts WHERE account_id = ${account}`,
     );
     if (!known?.n) throw new StrataError('unknown_account', `no account '${account}'`);
   }
   const runs = new Map((await listRuns(store)).map((r) => [r.runId, r]));
   const rows = await store.query<ChangeRow>(
-    `SELECT ${changeColumns} FROM strata_changes WHERE account_id = ${lit(account)}
+    sql`SELECT ${changeColumns(store)} FROM strata_changes WHERE account_id = ${account}
      ORDER BY run_id, segment, path NULLS FIRST`,
   );
   const recorded = await groupChanges(rows, runs, new ReasonWriter(store, workspace));
@@ -174,7 +175,7 @@ export async function segmentChanges(
   segment: string,
   options: { since?: Since; limit: number; offset: number },
 ) {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const all = await listRuns(store);
   const known = [...new Set([...workspace.segments.map((s) => s.id), ...all.flatMap((r) => r.segments)])];
   if (!known.includes(segment))
@@ -196,20 +197,20 @@ export async function segmentChanges(
     changes: [],
   };
   if (runs.length === 0) return empty;
-  const where = `segment = ${lit(segment)} AND run_id IN (${runs.map((r) => lit(r.runId)).join(', ')})`;
+  const where = sql`segment = ${segment} AND run_id IN (${sql.join(runs.map((r) => sql.value(r.runId)))})`;
   const [count] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM strata_changes WHERE ${where} AND path IS NULL`,
+    sql`SELECT count(*) AS n FROM strata_changes WHERE ${where} AND path IS NULL`,
   );
   const page = await store.query<ChangeRow>(
-    `SELECT ${changeColumns} FROM strata_changes WHERE ${where} AND path IS NULL
-     ORDER BY run_id DESC, account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+    sql`SELECT ${changeColumns(store)} FROM strata_changes WHERE ${where} AND path IS NULL
+     ORDER BY run_id DESC, account_id LIMIT ${options.limit} OFFSET ${options.offset}`,
   );
   const reasons =
     page.length === 0
       ? []
       : await store.query<ChangeRow>(
-          `SELECT ${changeColumns} FROM strata_changes WHERE ${where} AND path IS NOT NULL
-           AND account_id IN (${[...new Set(page.map((r) => r.account_id))].map((a) => lit(a)).join(', ')})
+          sql`SELECT ${changeColumns(store)} FROM strata_changes WHERE ${where} AND path IS NOT NULL
+           AND account_id IN (${sql.join([...new Set(page.map((r) => r.account_id))].map((a) => sql.value(a)))})
            ORDER BY run_id DESC, account_id, path`,
         );
   const pageKeys = new Set(page.map((r) => `${r.run_id}\u0000${r.account_id}`));

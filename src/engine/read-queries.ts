@@ -12,9 +12,7 @@ export type UserRow = Record<string, unknown> & { user_id: string; account_id: s
 
 /** The row of user `id`, or undefined. */
 export async function findUser(store: Store, id: string): Promise<UserRow | undefined> {
-  const [user] = await store.query<UserRow>(
-    `SELECT * FROM users WHERE user_id = ${store.dialect.literal(id)}`,
-  );
+  const [user] = await store.query<UserRow>(store.dialect.sql`SELECT * FROM users WHERE user_id = ${id}`);
   return user;
 }
 
@@ -24,10 +22,10 @@ export async function runTotals(
   run: StoredRun,
 ): Promise<{ mrr: number | null; health: number | null } | undefined> {
   const d = store.dialect;
-  const health = run.metrics.includes('health') ? d.quoteIdentifier(metricColumn('health')) : null;
+  const health = run.metrics.includes('health') ? d.sql.id(metricColumn('health')) : null;
   const [totals] = await store.query<{ mrr: number | null; health: number | null }>(
-    `SELECT sum(mrr) AS mrr, ${health ? `avg(${d.toDouble(health)})` : 'NULL'} AS health
-             FROM ${d.joinOnAccount([run.table, '(SELECT account_id, mrr FROM accounts) account_mrr'])}`,
+    d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(${d.fn.toDouble(health)})` : d.sql`NULL`} AS health
+     FROM ${d.fn.joinOnAccount([run.table, d.sql`(SELECT account_id, mrr FROM accounts) account_mrr`])}`,
   );
   return totals;
 }

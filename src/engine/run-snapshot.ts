@@ -1,4 +1,5 @@
 import { metricColumn, segmentColumn } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
@@ -30,7 +31,7 @@ export interface Sizes {
 /** A relation in the run layout: a stored run's table, or an evaluation about to become one. */
 export interface Snapshot {
   /** Quoted table name. */
-  readonly table: string;
+  readonly table: Sql;
   readonly segments: readonly string[];
   /** Schemes with a `scheme:` column in the table (an evaluation has none). */
   readonly schemes: readonly string[];
@@ -67,7 +68,7 @@ function toStoredRun(store: Store, row: RunRow): StoredRun {
     createdAt: row.created_at,
     workspaceHash: row.workspace_hash,
     accounts: row.accounts,
-    table: store.dialect.quoteIdentifier(runTableName(row.run_id)),
+    table: store.dialect.sql.id(runTableName(row.run_id)),
     segments: JSON.parse(row.segments) as string[],
     schemes: Object.keys(schemeOrder),
     metrics: JSON.parse(row.metrics) as string[],
@@ -76,21 +77,26 @@ function toStoredRun(store: Store, row: RunRow): StoredRun {
   };
 }
 
-const runColumns = (store: Store) =>
-  `run_id, ${store.dialect.isoTimestamp('as_of')} AS as_of, ${store.dialect.isoTimestamp('created_at')} AS created_at,
+const runColumns = (store: Store) => {
+  const { sql, fn } = store.dialect;
+  return sql`run_id, ${fn.isoTimestamp(sql`as_of`)} AS as_of, ${fn.isoTimestamp(sql`created_at`)} AS created_at,
    workspace_hash, accounts, segments, schemes, metrics, sizes`;
+};
 
 /** Every stored run, oldest first. */
 export async function listRuns(store: Store): Promise<StoredRun[]> {
-  const rows = await store.query<RunRow>(`SELECT ${runColumns(store)} FROM strata_runs ORDER BY run_id`);
+  const rows = await store.query<RunRow>(
+    store.dialect.sql`SELECT ${runColumns(store)} FROM strata_runs ORDER BY run_id`,
+  );
   return rows.map((row) => toStoredRun(store, row));
 }
 
 /** Run `runId`, or the latest run when it is undefined; a clear error when there is none. */
 export async function readRun(store: Store, runId?: number): Promise<StoredRun> {
-  const where = runId === undefined ? '' : `WHERE run_id = ${store.dialect.literal(runId)}`;
+  const sql = store.dialect.sql;
+  const where = runId === undefined ? sql.empty : sql`WHERE run_id = ${runId}`;
   const [row] = await store.query<RunRow>(
-    `SELECT ${runColumns(store)} FROM strata_runs ${where} ORDER BY run_id DESC LIMIT 1`,
+    sql`SELECT ${runColumns(store)} FROM strata_runs ${where} ORDER BY run_id DESC LIMIT 1`,
   );
   if (!row) {
     throw new StrataError(
@@ -105,32 +111,32 @@ export async function readRun(store: Store, runId?: number): Promise<StoredRun> 
 export async function previousRun(store: Store, runId: number): Promise<StoredRun | null> {
   // ORDER BY + LIMIT rather than max(): ClickHouse's max() of no rows is 0, not NULL.
   const [row] = await store.query<{ id: number }>(
-    `SELECT run_id AS id FROM strata_runs WHERE run_id < ${store.dialect.literal(runId)} ORDER BY run_id DESC LIMIT 1`,
+    store.dialect
+      .sql`SELECT run_id AS id FROM strata_runs WHERE run_id < ${runId} ORDER BY run_id DESC LIMIT 1`,
   );
   return row === undefined ? null : readRun(store, row.id);
 }
 
 /** Segment sizes and scheme counts of a snapshot, in one pass over its table. */
 export async function measureSizes(store: Store, snapshot: Snapshot): Promise<Sizes> {
-  const q = store.dialect.quoteIdentifier;
-  const counts = snapshot.segments.map((id) => `count(CASE WHEN ${q(segmentColumn(id))} THEN 1 END)`);
+  const sql = store.dialect.sql;
+  const counts = snapshot.segments.map(
+    (id, i) => sql`count(CASE WHEN ${sql.id(segmentColumn(id))} THEN 1 END) AS ${sql.id(`c${i}`)}`,
+  );
   const [row] =
     counts.length === 0
       ? [{}]
-      : await store.query<Record<string, number>>(
-          `SELECT ${counts.map((c, i) => `${c} AS c${i}`).join(', ')} FROM ${snapshot.table}`,
-        );
+      : await store.query<Record<string, number>>(sql`SELECT ${sql.join(counts)} FROM ${snapshot.table}`);
   const segments = Object.fromEntries(snapshot.segments.map((id, i) => [id, Number(row?.[`c${i}`] ?? 0)]));
-  const lit = store.dialect.literal;
   const byScheme = snapshot.schemes.map(
     (scheme) =>
-      `SELECT ${lit(scheme)} AS scheme, ${q(schemeColumn(scheme))} AS segment, count(*) AS accounts FROM ${snapshot.table} GROUP BY segment`,
+      sql`SELECT ${scheme} AS scheme, ${sql.id(schemeColumn(scheme))} AS segment, count(*) AS accounts FROM ${snapshot.table} GROUP BY segment`,
   );
   const rows =
     byScheme.length === 0
       ? []
       : await store.query<{ scheme: string; segment: string; accounts: number }>(
-          byScheme.join(' UNION ALL '),
+          sql.join(byScheme, sql` UNION ALL `),
         );
   const schemes: Record<string, Record<string, number>> = {};
   for (const scheme of snapshot.schemes) {
@@ -151,22 +157,22 @@ export function runTableColumns(
     /** Leaf columns of the audit trail (unquoted names, see audit-trail.ts). */
     leaves?: readonly string[];
   },
-): string {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+): Sql {
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const schemeCase = ([scheme, { order, fallback }]: [
     string,
     { order: readonly string[]; fallback: string },
   ]) => {
     // First segment in `order` that matches wins; the fallback takes the rest.
-    const whens = order.map((id) => `WHEN ${q(segmentColumn(id))} THEN ${lit(id)}`);
-    return `CASE ${whens.join(' ')} ELSE ${lit(fallback)} END AS ${q(schemeColumn(scheme))}`;
+    const whens = order.map((id) => sql`WHEN ${q(segmentColumn(id))} THEN ${id}`);
+    return sql`CASE ${sql.join(whens, sql` `)} ELSE ${fallback} END AS ${q(schemeColumn(scheme))}`;
   };
-  return [
-    'account_id',
+  return sql.join([
+    sql`account_id`,
     ...input.segments.map((id) => q(segmentColumn(id))),
     ...Object.entries(input.schemes).map(schemeCase),
     ...input.metrics.map((name) => q(metricColumn(name))),
     ...(input.leaves ?? []).map(q),
-  ].join(', ');
+  ]);
 }

@@ -36,7 +36,7 @@ export async function runWorkspace(
   onProgress?: (fraction: number) => void,
 ): Promise<RunReport> {
   const started = performance.now();
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const nameWarnings = await checkNames(store, workspace);
   await refuseEarlierThanLatest(store, asOf);
   const evaluation = await evaluateWorkspace(store, workspace, asOf, onProgress, { leaves: true });
@@ -48,30 +48,30 @@ export async function runWorkspace(
   const runId = await store
     .transaction(async () => {
       const [last] = await store.query<{ id: number }>(
-        'SELECT run_id AS id FROM strata_runs ORDER BY run_id DESC LIMIT 1',
+        sql`SELECT run_id AS id FROM strata_runs ORDER BY run_id DESC LIMIT 1`,
       );
       const id = (last?.id ?? 0) + 1;
       // Again inside the transaction: another run may have been stored while this evaluated.
       await refuseEarlierThanLatest(store, asOf);
-      const table = store.dialect.quoteIdentifier(runTableName(id));
+      const table = sql.id(runTableName(id));
       // A table without its strata_runs row is the leftover of a run cut off on an engine
       // without transactions (ClickHouse): never visible, replaced here.
-      await store.execute(`DROP TABLE IF EXISTS ${table}`);
+      await store.execute(sql`DROP TABLE IF EXISTS ${table}`);
       const leaves = leafColumnNames(workspace.segments);
       await store.createTableAs(
         runTableName(id),
-        `SELECT ${runTableColumns(store, { segments, metrics, schemes, leaves })} FROM ${evaluation}`,
+        sql`SELECT ${runTableColumns(store, { segments, metrics, schemes, leaves })} FROM ${evaluation}`,
       );
       await keepDefinition(store, hash, workspace.text);
       const previous = await previousRun(store, id);
       await recordChanges(store, { runId: id, table, evaluation, workspace, hash, previous });
-      const [count] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+      const [count] = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${table}`);
       const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
       await store.execute(
-        `INSERT INTO strata_runs (run_id, as_of, created_at, workspace_hash, accounts, segments, schemes, metrics, sizes)
-       VALUES (${lit(id)}, ${lit(asOf)}, ${lit(new Date())}, ${lit(hash)}, ${lit(count?.n ?? 0)},
-        ${lit(JSON.stringify(segments))}, ${lit(JSON.stringify(schemes))}, ${lit(JSON.stringify(metrics))},
-        ${lit(JSON.stringify(sizes))})`,
+        sql`INSERT INTO strata_runs (run_id, as_of, created_at, workspace_hash, accounts, segments, schemes, metrics, sizes)
+       VALUES (${id}, ${asOf}, ${new Date()}, ${hash}, ${count?.n ?? 0},
+        ${JSON.stringify(segments)}, ${JSON.stringify(schemes)}, ${JSON.stringify(metrics)},
+        ${JSON.stringify(sizes)})`,
       );
       return id;
     })
@@ -82,8 +82,9 @@ export async function runWorkspace(
 
 /** Refuses a run dated before the latest stored run (see `runWorkspace`). */
 async function refuseEarlierThanLatest(store: Store, asOf: Date): Promise<void> {
+  const sql = store.dialect.sql;
   const [latest] = await store.query<{ id: number; as_of: string }>(
-    `SELECT run_id AS id, ${store.dialect.isoTimestamp('as_of')} AS as_of FROM strata_runs ORDER BY run_id DESC LIMIT 1`,
+    sql`SELECT run_id AS id, ${store.dialect.fn.isoTimestamp(sql`as_of`)} AS as_of FROM strata_runs ORDER BY run_id DESC LIMIT 1`,
   );
   if (!latest || Date.parse(latest.as_of) <= asOf.getTime()) return;
   throw new StrataError(

@@ -25,8 +25,8 @@ export async function segmentMembers(
   },
 ) {
   const { run } = options;
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   if (!run.segments.includes(options.segment)) {
     throw new StrataError('unknown_segment', `run ${run.runId} has no segment '${options.segment}'`);
   }
@@ -37,20 +37,20 @@ export async function segmentMembers(
     );
   }
   const sortBy = options.sort
-    ? `${q(metricColumn(options.sort))} ${options.ascending ? 'ASC' : 'DESC'} NULLS LAST,`
-    : '';
-  const needle = options.search ? lit(options.search) : null;
+    ? sql`${q(metricColumn(options.sort))} ${options.ascending ? sql`ASC` : sql`DESC`} NULLS LAST,`
+    : sql.empty;
+  const needle = options.search ? sql.value(options.search) : null;
   const search = needle
-    ? `AND (${store.dialect.containsText('account_id', needle)} OR ${store.dialect.containsText("coalesce(name, '')", needle)})`
-    : '';
+    ? sql`AND (${fn.containsText(sql`account_id`, needle)} OR ${fn.containsText(sql`coalesce(name, '')`, needle)})`
+    : sql.empty;
   // Run and account columns have distinct names: no qualified names needed after the join.
-  const from = `${run.table} LEFT JOIN accounts USING (account_id)`;
-  const where = `${q(segmentColumn(options.segment))} ${search}`;
-  const [total] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`);
-  const metrics = run.metrics.map((name, i) => `${q(metricColumn(name))} AS m${i}`);
+  const from = sql`${run.table} LEFT JOIN accounts USING (account_id)`;
+  const where = sql`${q(segmentColumn(options.segment))} ${search}`;
+  const [total] = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${from} WHERE ${where}`);
+  const metrics = run.metrics.map((name, i) => sql`, ${q(metricColumn(name))} AS ${q(`m${i}`)}`);
   const rows = await store.query<Record<string, unknown>>(
-    `SELECT account_id, name, plan, mrr${metrics.map((m) => `, ${m}`).join('')} FROM ${from}
-     WHERE ${where} ORDER BY ${sortBy} account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+    sql`SELECT account_id, name, plan, mrr${sql.join(metrics, sql.empty)} FROM ${from}
+     WHERE ${where} ORDER BY ${sortBy} account_id LIMIT ${options.limit} OFFSET ${options.offset}`,
   );
   return {
     total: total?.n ?? 0,
@@ -66,21 +66,21 @@ export async function segmentMembers(
 
 /** Every run's segments and primary assignments for one account, oldest first. */
 export async function accountHistory(store: Store, accountId: string) {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   let previous = new Set<string>();
   const history = [];
   // One point lookup per run: each run's table has its own columns.
   for (const run of await listRuns(store)) {
     const columns = [
-      ...run.segments.map((id, i) => `${q(segmentColumn(id))} AS s${i}`),
-      ...run.schemes.map((scheme, i) => `${q(schemeColumn(scheme))} AS p${i}`),
+      ...run.segments.map((id, i) => sql`${q(segmentColumn(id))} AS ${q(`s${i}`)}`),
+      ...run.schemes.map((scheme, i) => sql`${q(schemeColumn(scheme))} AS ${q(`p${i}`)}`),
     ];
     const [row] =
       columns.length === 0
         ? []
         : await store.query<Record<string, unknown>>(
-            `SELECT ${columns.join(', ')} FROM ${run.table} WHERE account_id = ${lit(accountId)}`,
+            sql`SELECT ${sql.join(columns)} FROM ${run.table} WHERE account_id = ${accountId}`,
           );
     // A flag is a boolean in DuckDB and 0 / 1 in ClickHouse.
     const segments = row ? run.segments.filter((_, i) => Boolean(row[`s${i}`])).sort() : [];

@@ -23,17 +23,17 @@ export interface Warning {
  * pair's count is an aggregate of one pass over the snapshot's table.
  */
 export async function overlaps(store: Store, snapshot: Snapshot, ids: readonly string[] = snapshot.segments) {
-  const q = store.dialect.quoteIdentifier;
-  const flag = (id: string) => q(segmentColumn(id));
+  const sql = store.dialect.sql;
+  const flag = (id: string) => sql.id(segmentColumn(id));
   const pairs: [string, string][] = [];
   for (const [i, a] of ids.entries()) for (const b of ids.slice(i + 1)) pairs.push(a < b ? [a, b] : [b, a]);
   if (pairs.length === 0) return [];
   const columns = [
-    ...ids.map((id) => `count(CASE WHEN ${flag(id)} THEN 1 END)`),
-    ...pairs.map(([a, b]) => `count(CASE WHEN ${flag(a)} AND ${flag(b)} THEN 1 END)`),
+    ...ids.map((id) => sql`count(CASE WHEN ${flag(id)} THEN 1 END)`),
+    ...pairs.map(([a, b]) => sql`count(CASE WHEN ${flag(a)} AND ${flag(b)} THEN 1 END)`),
   ];
   const [row] = await store.query<Record<string, number>>(
-    `SELECT ${columns.map((c, i) => `${c} AS c${i}`).join(', ')} FROM ${snapshot.table}`,
+    sql`SELECT ${sql.join(columns.map((c, i) => sql`${c} AS ${sql.id(`c${i}`)}`))} FROM ${snapshot.table}`,
   );
   const value = (i: number) => Number(row?.[`c${i}`] ?? 0);
   const size = new Map(ids.map((id, i) => [id, value(i)]));
@@ -148,18 +148,19 @@ async function staleSegments(store: Store, run: StoredRun, n: number): Promise<s
   const recent = [...latestPerAsOf.values()].sort((a, b) => b.asOf.localeCompare(a.asOf)).slice(0, n);
   const ids = run.segments.filter((id) => recent.every((r) => r.segments.includes(id)));
   if (recent.length < n || ids.length === 0) return [];
-  const q = store.dialect.quoteIdentifier;
-  const flag = (id: string) => `CASE WHEN ${q(segmentColumn(id))} THEN 1 ELSE 0 END AS s${ids.indexOf(id)}`;
-  const stacked = recent.map((r) => `SELECT account_id, ${ids.map(flag).join(', ')} FROM ${r.table}`);
-  const perAccount = `SELECT account_id, ${ids.map((_, i) => `sum(s${i}) AS s${i}`).join(', ')}
-    FROM (${stacked.join(' UNION ALL ')}) stacked GROUP BY account_id`;
-  const all = store.dialect.literal(n);
+  const sql = store.dialect.sql;
+  const s = (i: number) => sql.id(`s${i}`);
+  const flag = (id: string) =>
+    sql`CASE WHEN ${sql.id(segmentColumn(id))} THEN 1 ELSE 0 END AS ${s(ids.indexOf(id))}`;
+  const stacked = recent.map((r) => sql`SELECT account_id, ${sql.join(ids.map(flag))} FROM ${r.table}`);
+  const perAccount = sql`SELECT account_id, ${sql.join(ids.map((_, i) => sql`sum(${s(i)}) AS ${s(i)}`))}
+    FROM (${sql.join(stacked, sql` UNION ALL `)}) stacked GROUP BY account_id`;
   const checks = ids.flatMap((_, i) => [
-    `count(CASE WHEN s${i} > 0 AND s${i} < ${all} THEN 1 END) AS mixed${i}`,
-    `count(CASE WHEN s${i} = ${all} THEN 1 END) AS full${i}`,
+    sql`count(CASE WHEN ${s(i)} > 0 AND ${s(i)} < ${n} THEN 1 END) AS ${sql.id(`mixed${i}`)}`,
+    sql`count(CASE WHEN ${s(i)} = ${n} THEN 1 END) AS ${sql.id(`full${i}`)}`,
   ]);
   const [row] = await store.query<Record<string, number>>(
-    `SELECT ${checks.join(', ')} FROM (${perAccount}) per_account`,
+    sql`SELECT ${sql.join(checks)} FROM (${perAccount}) per_account`,
   );
   return ids.filter((_, i) => Number(row?.[`mixed${i}`]) === 0 && Number(row?.[`full${i}`]) > 0).sort();
 }

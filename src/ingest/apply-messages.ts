@@ -244,7 +244,7 @@ export class MessageApplier {
           ...(await this.applyIsolating(messages.slice(half), setAside)),
         ];
       }
-      await this.store.query('SELECT 1');
+      await this.store.query(this.store.dialect.sql`SELECT 1`);
       // The first line says why; the rest is the database's advice on its own options.
       const why = (error as Error).message.split('\n')[0];
       setAside.push({ record: messages[0], reason: `the store refused it: ${why}` });
@@ -386,11 +386,15 @@ export class MessageApplier {
    * call would otherwise move a signup at 23:59:59.9995 to 23:59:59.999.
    */
   private async storedRows(table: 'accounts' | 'users', key: string, ids: readonly string[]) {
-    const { literal, quoteIdentifier: q, castText } = this.store.dialect;
+    const { sql, fn } = this.store.dialect;
+    const q = (name: string) => sql.id(name);
     const times = timestampColumns(table);
     const rows = await this.store.query<Row>(
-      `SELECT *${times.map((c) => `, ${castText(q(c))} AS ${q(`__text_${c}`)}`).join('')} FROM ${q(table)}
-       WHERE ${q(key)} IN (${ids.map((id) => literal(id)).join(', ')})`,
+      sql`SELECT *${sql.join(
+        times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
+        sql.empty,
+      )} FROM ${q(table)}
+       WHERE ${q(key)} IN (${sql.join(ids.map((id) => sql.value(id)))})`,
     );
     for (const row of rows)
       for (const c of times) {

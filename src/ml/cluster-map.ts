@@ -1,6 +1,7 @@
 import { EigenvalueDecomposition } from 'ml-matrix';
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
-import { standardizedSql } from '../compile/model-sql.js';
+import { standardizedFragments } from '../compile/model-sql.js';
+import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -92,7 +93,8 @@ export async function mapClusters(
   const saved = readClustering(workspace, ref);
   const { scorer } = saved;
   const d = store.dialect;
-  const q = d.quoteIdentifier;
+  const { sql, fn } = d;
+  const q = (name: string) => sql.id(name);
   let clusterName = 'cluster';
   while (scorer.metrics[clusterName]) clusterName = `${clusterName}_`;
   const layers = compileLayers(d, {
@@ -102,14 +104,16 @@ export async function mapClusters(
   });
   const table = await evaluateLayers(store, layers, 'strata_cluster_map');
   try {
-    const raw = scorer.features.map((f) => d.toDouble(q(metricColumn(f))));
-    const z = standardizedSql(d, scorer, raw);
+    const raw = scorer.features.map((f) => fn.toDouble(q(metricColumn(f))));
+    const z = standardizedFragments(d, scorer, raw);
     const p = z.length;
     const cluster = q(metricColumn(clusterName));
-    const sums = z.map((zj, j) => `sum(${zj}) AS s${j}`);
-    const products = z.flatMap((zj, j) => z.slice(j).map((zk, k) => `sum(${zj} * ${zk}) AS p${j}_${j + k}`));
+    const sums = z.map((zj, j) => sql`sum(${zj}) AS ${q(`s${j}`)}`);
+    const products = z.flatMap((zj, j) =>
+      z.slice(j).map((zk, k) => sql`sum(${zj} * ${zk}) AS ${q(`p${j}_${j + k}`)}`),
+    );
     const [totals] = await store.query<Record<string, number>>(
-      `SELECT count(*) AS n, ${[...sums, ...products].join(', ')} FROM ${table}`,
+      sql`SELECT count(*) AS n, ${sql.join([...sums, ...products])} FROM ${table}`,
     );
     const n = Number(totals?.n ?? 0);
     if (n === 0) throw new StrataError('too_few_accounts', `no accounts at ${options.asOf.toISOString()}`);
@@ -124,16 +128,19 @@ export async function mapClusters(
     const { axes, variances } = principalAxes(covariance);
     const total = variances.reduce((s, v) => s + v, 0);
     const shown = [axes[0] ?? [], axes[1] ?? new Array<number>(p).fill(0)];
-    const position = (values: readonly string[], axis: readonly number[]) =>
-      values.map((v, j) => `(${v} - ${d.literal(mean[j] ?? 0)}) * ${d.literal(axis[j] ?? 0)}`).join(' + ');
+    const position = (values: readonly Sql[], axis: readonly number[]) =>
+      sql.join(
+        values.map((v, j) => sql`(${v} - ${mean[j] ?? 0}) * ${axis[j] ?? 0}`),
+        sql` + `,
+      );
     const groups = await store.query<Record<string, number | null>>(
-      `SELECT ${cluster} AS cluster, count(*) AS n, ${raw.map((f, j) => `avg(${f}) AS m${j}`).join(', ')}
+      sql`SELECT ${cluster} AS cluster, count(*) AS n, ${sql.join(raw.map((f, j) => sql`avg(${f}) AS ${q(`m${j}`)}`))}
        FROM ${table} GROUP BY ${cluster} ORDER BY cluster`,
     );
     const limit = Math.max(0, Math.min(options.points ?? 2000, 20_000));
     const points = await store.query<{ account_id: string; cluster: number; x: number; y: number }>(
-      `SELECT account_id, ${cluster} AS cluster, ${position(z, shown[0] ?? [])} AS x, ${position(z, shown[1] ?? [])} AS y
-       FROM ${table} ORDER BY ${d.md5Bucket('account_id')}, account_id LIMIT ${d.literal(limit)}`,
+      sql`SELECT account_id, ${cluster} AS cluster, ${position(z, shown[0] ?? [])} AS x, ${position(z, shown[1] ?? [])} AS y
+       FROM ${table} ORDER BY ${fn.md5Bucket(sql`account_id`)}, account_id LIMIT ${limit}`,
     );
     const report = saved.report as {
       clusters?: { cluster: number; profile: string }[];

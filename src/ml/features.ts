@@ -1,4 +1,5 @@
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
+import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { didYouMean, StrataError } from '../errors.js';
 import type { MetricNode, ScoredFeatures } from '../language/ast.js';
@@ -96,16 +97,16 @@ const BREADTH_EVENTS = 25;
 async function commonValues(store: Store, trait: string): Promise<string[]> {
   const d = store.dialect;
   const text = CATEGORY_COLUMNS.includes(trait)
-    ? d.castText(d.quoteIdentifier(trait))
-    : d.jsonText('traits', trait);
+    ? d.fn.castText(d.sql.id(trait))
+    : d.fn.jsonText(d.sql`traits`, trait);
   // Values the trait had in its history count too: a past snapshot may see them.
   const rows = await store.query<{ value: string; n: number; total: number }>(
-    `SELECT v AS value, count(*) AS n FROM (SELECT ${text} AS v FROM accounts
-       UNION ALL SELECT value AS v FROM trait_history WHERE trait = ${d.literal(trait)}) t
+    d.sql`SELECT v AS value, count(*) AS n FROM (SELECT ${text} AS v FROM accounts
+       UNION ALL SELECT value AS v FROM trait_history WHERE trait = ${trait}) t
      WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, value LIMIT ${MAX_CATEGORIES}`,
   );
   const [{ total } = { total: 0 }] = await store.query<{ total: number }>(
-    'SELECT count(*) AS total FROM accounts',
+    d.sql`SELECT count(*) AS total FROM accounts`,
   );
   return rows.filter((r) => Number(r.n) >= MIN_CATEGORY_SHARE * Number(total)).map((r) => String(r.value));
 }
@@ -120,7 +121,8 @@ function oneHot(name: string, values: readonly string[], source: { trait: string
 /** Keys of the accounts' traits JSON, from a sample of accounts (the keys are the schema, not data). */
 async function traitKeys(store: Store): Promise<Map<string, 'number' | 'text'>> {
   const rows = await store.query<{ traits: string | null }>(
-    `SELECT ${store.dialect.castText('traits')} AS traits FROM accounts WHERE traits IS NOT NULL LIMIT 2000`,
+    store.dialect
+      .sql`SELECT ${store.dialect.fn.castText(store.dialect.sql`traits`)} AS traits FROM accounts WHERE traits IS NOT NULL LIMIT 2000`,
   );
   const kinds = new Map<string, 'number' | 'text'>();
   for (const row of rows) {
@@ -207,8 +209,8 @@ export async function chooseFeatures(
   const notes: string[] = [];
   const keys = await traitKeys(store);
   const historyTraits = new Set(
-    (await store.query<{ trait: string }>('SELECT DISTINCT trait FROM trait_history')).map((r) =>
-      String(r.trait),
+    (await store.query<{ trait: string }>(store.dialect.sql`SELECT DISTINCT trait FROM trait_history`)).map(
+      (r) => String(r.trait),
     ),
   );
   const roots: Record<string, MetricNode> = {};
@@ -256,7 +258,8 @@ export async function chooseFeatures(
     Object.assign(roots, STANDARD);
     // Breadth of use: how many of the product's most common events an account used lately.
     const events = await store.query<{ event: string }>(
-      `SELECT event FROM events GROUP BY event ORDER BY count(*) DESC, event LIMIT ${BREADTH_EVENTS}`,
+      store.dialect
+        .sql`SELECT event FROM events GROUP BY event ORDER BY count(*) DESC, event LIMIT ${BREADTH_EVENTS}`,
     );
     if (events.length > 1) {
       roots.event_types_90d = {
@@ -313,18 +316,20 @@ export async function extractFeatures(
   store: Store,
   spec: ScoredFeatures,
   asOf: Date,
-  options: { labels?: string; account?: string } = {},
+  options: { labels?: Sql; account?: string } = {},
 ): Promise<FeatureMatrix> {
   const d = store.dialect;
-  const q = d.quoteIdentifier;
+  const { sql, fn } = d;
   const layers = compileLayers(d, { metrics: spec.metrics, segments: [], asOf });
   const table = await evaluateLayers(store, layers, 'strata_features');
   try {
-    const columns = spec.features.map((name, i) => `${d.toDouble(q(metricColumn(name)))} AS f${i}`);
-    const from = options.labels ? d.joinOnAccount([options.labels, table]) : table;
-    const where = options.account ? ` WHERE account_id = ${d.literal(options.account)}` : '';
+    const columns = spec.features.map(
+      (name, i) => sql`${fn.toDouble(sql.id(metricColumn(name)))} AS ${sql.id(`f${i}`)}`,
+    );
+    const from = options.labels ? fn.joinOnAccount([options.labels, table]) : table;
+    const where = options.account ? sql` WHERE account_id = ${options.account}` : sql.empty;
     const { keys, columns: values } = await store.queryColumns(
-      `SELECT account_id, ${columns.join(', ')}${options.labels ? ', label' : ''} FROM ${from}${where} ORDER BY account_id`,
+      sql`SELECT account_id, ${sql.join(columns)}${options.labels ? sql`, label` : sql.empty} FROM ${from}${where} ORDER BY account_id`,
     );
     const p = spec.features.length;
     const n = keys.length;

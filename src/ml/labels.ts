@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
+import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
@@ -64,51 +65,52 @@ export function defaultModelName(target: Target): string {
 }
 
 const plusDays = (d: Dialect, at: Date, days: number) =>
-  d.literal(new Date(at.getTime() + days * 86_400_000));
+  d.sql.value(new Date(at.getTime() + days * 86_400_000));
 
 /**
  * A relation `(...) labels` with account_id and label (0 / 1), one row per account of the
  * population at `asOf`; the label is read from the history of (asOf, asOf + horizon].
  */
-export function labelRelation(d: Dialect, target: Target, asOf: Date): string {
-  const now = d.literal(asOf);
+export function labelRelation(d: Dialect, target: Target, asOf: Date): Sql {
+  const { sql, fn } = d;
+  const now = sql.value(asOf);
   const later = plusDays(d, asOf, target.horizonDays);
-  const mrrAt = (at: string) =>
-    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
-  const revenue = `(SELECT account_id, ${mrrAt(now)} AS mrr_now, ${mrrAt(later)} AS mrr_later
+  const mrrAt = (at: Sql) =>
+    sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
+  const revenue = sql`(SELECT account_id, ${mrrAt(now)} AS mrr_now, ${mrrAt(later)} AS mrr_later
       FROM subscriptions WHERE starts_at <= ${later} GROUP BY account_id) revenue`;
   switch (target.kind) {
     case 'churned':
-      return `(SELECT account_id, CASE WHEN mrr_later = 0 THEN 1 ELSE 0 END AS label FROM ${revenue} WHERE mrr_now > 0) labels`;
+      return sql`(SELECT account_id, CASE WHEN mrr_later = 0 THEN 1 ELSE 0 END AS label FROM ${revenue} WHERE mrr_now > 0) labels`;
     case 'expanded':
-      return `(SELECT account_id, CASE WHEN mrr_later > mrr_now THEN 1 ELSE 0 END AS label FROM ${revenue} WHERE mrr_now > 0) labels`;
+      return sql`(SELECT account_id, CASE WHEN mrr_later > mrr_now THEN 1 ELSE 0 END AS label FROM ${revenue} WHERE mrr_now > 0) labels`;
     case 'adopted': {
-      const uses = `(SELECT account_id, ${d.aggregateIf('count', '', `ts <= ${now}`)} AS used_before,
-          ${d.aggregateIf('count', '', `ts > ${now}`)} AS used_after
-        FROM events WHERE event = ${d.literal(target.event)} AND ts <= ${later} GROUP BY account_id) uses`;
-      return `(SELECT account_id, CASE WHEN coalesce(used_after, 0) > 0 THEN 1 ELSE 0 END AS label
-        FROM ${d.joinOnAccount([revenue, uses])} WHERE mrr_now > 0 AND coalesce(used_before, 0) = 0) labels`;
+      const uses = sql`(SELECT account_id, ${fn.aggregateIf('count', sql.empty, sql`ts <= ${now}`)} AS used_before,
+          ${fn.aggregateIf('count', sql.empty, sql`ts > ${now}`)} AS used_after
+        FROM events WHERE event = ${target.event} AND ts <= ${later} GROUP BY account_id) uses`;
+      return sql`(SELECT account_id, CASE WHEN coalesce(used_after, 0) > 0 THEN 1 ELSE 0 END AS label
+        FROM ${fn.joinOnAccount([revenue, uses])} WHERE mrr_now > 0 AND coalesce(used_before, 0) = 0) labels`;
     }
     case 'tickets': {
-      const opened = `(SELECT account_id, count(*) AS opened FROM tickets
+      const opened = sql`(SELECT account_id, count(*) AS opened FROM tickets
         WHERE created_at > ${now} AND created_at <= ${later} GROUP BY account_id) opened`;
-      return `(SELECT account_id, CASE WHEN coalesce(opened, 0) >= ${d.literal(target.atLeast)} THEN 1 ELSE 0 END AS label
-        FROM ${d.joinOnAccount([revenue, opened])} WHERE mrr_now > 0) labels`;
+      return sql`(SELECT account_id, CASE WHEN coalesce(opened, 0) >= ${target.atLeast} THEN 1 ELSE 0 END AS label
+        FROM ${fn.joinOnAccount([revenue, opened])} WHERE mrr_now > 0) labels`;
     }
   }
 }
 
 /** A relation `(...) paying` of the accounts paying at `asOf` (the population of history-trained models). */
-export function payingRelation(d: Dialect, asOf: Date): string {
-  const at = d.literal(asOf);
-  return `(SELECT account_id FROM subscriptions
+export function payingRelation(d: Dialect, asOf: Date): Sql {
+  const at = d.sql.value(asOf);
+  return d.sql`(SELECT account_id FROM subscriptions
       WHERE starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0 GROUP BY account_id) paying`;
 }
 
 /** The last instant the store has data for: the latest event, subscription change or ticket. */
 export async function observedUntil(store: Store): Promise<Date | null> {
   const rows = await store.query<{ newest: string | null }>(
-    `SELECT ${store.dialect.isoTimestamp('max(newest)')} AS newest FROM (
+    store.dialect.sql`SELECT ${store.dialect.fn.isoTimestamp(store.dialect.sql`max(newest)`)} AS newest FROM (
        SELECT max(ts) AS newest FROM events
        UNION ALL SELECT max(starts_at) AS newest FROM subscriptions
        UNION ALL SELECT max(ends_at) AS newest FROM subscriptions WHERE ends_at IS NOT NULL

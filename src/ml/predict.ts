@@ -52,7 +52,7 @@ export async function scoreAccounts(
 ): Promise<ScoreSummary> {
   const saved = readPredictor(workspace, ref);
   const d = store.dialect;
-  const q = d.quoteIdentifier;
+  const { sql, fn } = d;
   const layers = compileLayers(d, {
     metrics: { probability: { kind: 'model', ref, scorer: saved.scorer } },
     segments: [],
@@ -60,20 +60,20 @@ export async function scoreAccounts(
   });
   const table = await evaluateLayers(store, layers, 'strata_scores');
   try {
-    const scored = `(SELECT account_id, ${q(metricColumn('probability'))} AS probability FROM ${table}) scored`;
-    const from = payingOnly(saved) ? d.joinSmall(scored, payingRelation(d, options.asOf)) : scored;
+    const scored = sql`(SELECT account_id, ${sql.id(metricColumn('probability'))} AS probability FROM ${table}) scored`;
+    const from = payingOnly(saved) ? fn.joinSmall(scored, payingRelation(d, options.asOf)) : scored;
     const [summary] = await store.query<{ n: number; mean: number | null }>(
-      `SELECT count(*) AS n, avg(probability) AS mean FROM ${from}`,
+      sql`SELECT count(*) AS n, avg(probability) AS mean FROM ${from}`,
     );
     const bins = await store.query<{ bin: number; n: number }>(
-      `SELECT least(floor(probability * 10), 9) AS bin, count(*) AS n FROM ${from} GROUP BY bin ORDER BY bin`,
+      sql`SELECT least(floor(probability * 10), 9) AS bin, count(*) AS n FROM ${from} GROUP BY bin ORDER BY bin`,
     );
     const top = await store.query<{ account_id: string; probability: number }>(
-      `SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id LIMIT ${d.literal(options.top)}`,
+      sql`SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id LIMIT ${options.top}`,
     );
     if (options.out) {
       await store.exportFile(
-        `SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id`,
+        sql`SELECT account_id, probability FROM ${from} ORDER BY probability DESC, account_id`,
         options.out,
       );
     }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
 import type { ModelScorer, ScoredFeatures } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
@@ -250,10 +251,10 @@ export async function trainOnHistory(
   });
   // A sample keeps large stores within memory: the same accounts at every snapshot.
   const d = store.dialect;
-  const sampled = (labels: string) =>
+  const sampled = (labels: Sql) =>
     o.sample === undefined || o.sample >= 1
       ? labels
-      : `(SELECT account_id, label FROM ${labels} WHERE ${d.md5Bucket(`concat(${d.literal('sample:')}, account_id)`)} < ${d.literal(Math.floor(o.sample * 2 ** 32))}) sampled`;
+      : d.sql`(SELECT account_id, label FROM ${labels} WHERE ${d.fn.md5Bucket(d.sql`concat(${'sample:'}, account_id)`)} < ${Math.floor(o.sample * 2 ** 32)}) sampled`;
   const parts: FeatureMatrix[] = [];
   const all = [...trainAts, holdoutAt];
   for (const [i, at] of all.entries()) {
@@ -312,10 +313,10 @@ export async function trainOnTable(
 ): Promise<TrainedModel> {
   const d = store.dialect;
   const isColumn = TABLES.accounts.columns.some((c) => c.name === o.label);
-  const raw = isColumn ? d.castText(d.quoteIdentifier(o.label)) : d.jsonText('traits', o.label);
-  const word = `lower(${raw})`;
+  const raw = isColumn ? d.fn.castText(d.sql.id(o.label)) : d.fn.jsonText(d.sql`traits`, o.label);
+  const word = d.sql`lower(${raw})`;
   const values = await store.query<{ value: string | null; n: number }>(
-    `SELECT ${word} AS value, count(*) AS n FROM accounts GROUP BY ${word} ORDER BY n DESC`,
+    d.sql`SELECT ${word} AS value, count(*) AS n FROM accounts GROUP BY ${word} ORDER BY n DESC`,
   );
   const blank = (v: string | null) => v === null || v === '';
   if (values.every((v) => blank(v.value))) {
@@ -334,9 +335,9 @@ export async function trainOnTable(
       { path: o.label },
     );
   }
-  const list = (words: string[]) => words.map((w) => d.literal(w)).join(', ');
-  const label = `CASE WHEN ${word} IN (${list(TRUE_WORDS)}) THEN 1 WHEN ${word} IN (${list(FALSE_WORDS)}) THEN 0 END`;
-  const labels = `(SELECT account_id, ${label} AS label FROM accounts WHERE ${label} IS NOT NULL) labels`;
+  const list = (words: string[]) => d.sql.join(words.map((w) => d.sql.value(w)));
+  const label = d.sql`CASE WHEN ${word} IN (${list(TRUE_WORDS)}) THEN 1 WHEN ${word} IN (${list(FALSE_WORDS)}) THEN 0 END`;
+  const labels = d.sql`(SELECT account_id, ${label} AS label FROM accounts WHERE ${label} IS NOT NULL) labels`;
   const spec = await chooseFeatures(store, workspace, {
     currentTraitsAllowed: true,
     exclude: [o.label],

@@ -33,8 +33,8 @@ export async function profileAt(
   accountId: string,
   at: Date,
 ): Promise<EvaluatedProfile | null> {
-  const lit = store.dialect.literal;
-  const [account] = await store.query<Row>(`SELECT * FROM accounts WHERE account_id = ${lit(accountId)}`);
+  const sql = store.dialect.sql;
+  const [account] = await store.query<Row>(sql`SELECT * FROM accounts WHERE account_id = ${accountId}`);
   if (!account) return null;
   const segments = workspace.segments.map((s) => s.id);
   const metrics = Object.keys(workspace.metrics);
@@ -43,15 +43,15 @@ export async function profileAt(
   let row: Row | undefined;
   try {
     [row] = await store.query<Row>(
-      `SELECT ${runTableColumns(store, { segments, metrics, schemes })} FROM ${evaluation}
-       WHERE account_id = ${lit(accountId)}`,
+      sql`SELECT ${runTableColumns(store, { segments, metrics, schemes })} FROM ${evaluation}
+       WHERE account_id = ${accountId}`,
     );
   } finally {
     await store.dropScratch(evaluation);
   }
   const before = (await listRuns(store)).filter((r) => Date.parse(r.asOf) < at.getTime()).at(-1);
   const [stored] = before
-    ? await store.query<Row>(`SELECT * FROM ${before.table} WHERE account_id = ${lit(accountId)}`)
+    ? await store.query<Row>(sql`SELECT * FROM ${before.table} WHERE account_id = ${accountId}`)
     : [];
   const value = (v: unknown) =>
     v === null || v === undefined ? null : typeof v === 'string' ? v : Number(v);

@@ -46,24 +46,25 @@ class RunView {
   /** Reads the run a page at a time, each page in its own turn of the store (applies go on between). */
   async load(store: Store, turn: <T>(work: () => Promise<T>) => Promise<T>): Promise<void> {
     const { run, previous } = this;
-    const q = store.dialect.quoteIdentifier;
-    const [count] = await turn(() => store.query<{ n: number }>(`SELECT count(*) AS n FROM ${run.table}`));
+    const sql = store.dialect.sql;
+    const q = (name: string) => sql.id(name);
+    const [count] = await turn(() => store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${run.table}`));
     const n = Number(count?.n ?? 0);
     const width = run.segments.length;
     this.flags = new Uint8Array(n * width);
     this.previousFlags = new Uint8Array(n * width);
-    const accountColumns = TABLES.accounts.columns.map((c) => `a.${q(c.name)} AS ${q(`a_${c.name}`)}`);
-    const columns = [
-      'r.account_id AS account_id',
-      ...run.segments.map((id, i) => `r.${q(segmentColumn(id))} AS ${q(`s${i}`)}`),
-      ...run.schemes.map((scheme, i) => `r.${q(schemeColumn(scheme))} AS ${q(`p${i}`)}`),
-      ...run.metrics.map((name, i) => `r.${q(metricColumn(name))} AS ${q(`m${i}`)}`),
+    const accountColumns = TABLES.accounts.columns.map((c) => sql`a.${q(c.name)} AS ${q(`a_${c.name}`)}`);
+    const columns = sql.join([
+      sql`r.account_id AS account_id`,
+      ...run.segments.map((id, i) => sql`r.${q(segmentColumn(id))} AS ${q(`s${i}`)}`),
+      ...run.schemes.map((scheme, i) => sql`r.${q(schemeColumn(scheme))} AS ${q(`p${i}`)}`),
+      ...run.metrics.map((name, i) => sql`r.${q(metricColumn(name))} AS ${q(`m${i}`)}`),
       ...accountColumns,
-    ];
+    ]);
     for (let offset = 0; offset < n; offset += PAGE) {
       const rows = await turn(() =>
         store.query<Row>(
-          `SELECT ${columns.join(', ')} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
+          sql`SELECT ${columns} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
            ORDER BY r.account_id LIMIT ${PAGE} OFFSET ${offset}`,
         ),
       );
@@ -88,7 +89,7 @@ class RunView {
     for (let offset = 0; ; offset += PAGE) {
       const rows = await turn(() =>
         store.query<Row>(
-          `SELECT account_id, ${shared.map((id, i) => `${q(segmentColumn(id))} AS ${q(`s${i}`)}`).join(', ')}
+          sql`SELECT account_id, ${sql.join(shared.map((id, i) => sql`${q(segmentColumn(id))} AS ${q(`s${i}`)}`))}
            FROM ${previous.table} ORDER BY account_id LIMIT ${PAGE} OFFSET ${offset}`,
         ),
       );
@@ -206,9 +207,7 @@ export class ProfileViews {
     }
     // Not in the run (or no run yet): the account row alone, from the store.
     const [row] = await this.withStore(() =>
-      this.store.query<Row>(
-        `SELECT * FROM accounts WHERE account_id = ${this.store.dialect.literal(accountId)}`,
-      ),
+      this.store.query<Row>(this.store.dialect.sql`SELECT * FROM accounts WHERE account_id = ${accountId}`),
     );
     if (!row) return null;
     const account = answerRow(TABLES.accounts, row);
@@ -223,7 +222,8 @@ export class ProfileViews {
     for (let start = 0; start < known.length; start += 1000) {
       const chunk = known.slice(start, start + 1000);
       const rows = await this.store.query<Row>(
-        `SELECT * FROM accounts WHERE account_id IN (${chunk.map((id) => this.store.dialect.literal(id)).join(', ')})`,
+        this.store.dialect
+          .sql`SELECT * FROM accounts WHERE account_id IN (${this.store.dialect.sql.join(chunk.map((id) => this.store.dialect.sql.value(id)))})`,
       );
       for (const row of rows) {
         const i = view.position(String(row.account_id));

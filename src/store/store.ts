@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
+import type { Sql } from '../dialect/sql.js';
 import type { TableName } from '../model/tables.js';
 
 /** What is known about one invalid row of an imported file. */
@@ -60,42 +61,43 @@ export interface TableStats {
 
 /**
  * One workspace's database. Stages (compile, engine, analytics) talk to it through
- * this interface and the dialect, never to an engine's client directly.
+ * this interface and the dialect, never to an engine's client directly. SQL arrives only as
+ * fragments (`Sql`, from the dialect's `sql` tag or the compiler), never as plain text.
  */
 export interface Store {
   readonly dialect: Dialect;
   /** Where the data lives: a file path or a server URL (never with credentials). */
   readonly location: string;
   /** Runs a query and returns its rows as plain objects (numbers as JS numbers, timestamps as ISO text). */
-  query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
+  query<Row extends Record<string, unknown>>(sql: Sql): Promise<Row[]>;
   /**
    * Runs a query and returns its columns: the first as text, every other as doubles (NaN
    * for NULL). For reading a feature matrix without building one object per row.
    */
-  queryColumns(sql: string): Promise<{ readonly keys: string[]; readonly columns: Float64Array[] }>;
+  queryColumns(sql: Sql): Promise<{ readonly keys: string[]; readonly columns: Float64Array[] }>;
   /** Runs statements that return nothing. */
-  execute(sql: string): Promise<void>;
+  execute(sql: Sql): Promise<void>;
   /** Runs a long statement, reporting the engine's progress estimate (0-1) now and then. */
-  withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void>;
+  withProgress(sql: Sql, onProgress?: (fraction: number) => void): Promise<void>;
   /**
    * Creates table `name` (unquoted) holding the rows of `select`, in the engine's own
    * storage for a table read whole and joined on account_id.
    */
-  createTableAs(name: string, select: string): Promise<void>;
+  createTableAs(name: string, select: Sql): Promise<void>;
   /** Creates a scratch table `name` (unquoted) of `select`'s rows, for this process only and never part of a snapshot. */
-  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void>;
-  /** Drops a scratch table (quoted or not); no error when it is gone already. */
-  dropScratch(name: string): Promise<void>;
+  createScratch(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void>;
+  /** Drops a scratch table (a plain name, or one quoted by `sql.id`); no error when it is gone already. */
+  dropScratch(name: string | Sql): Promise<void>;
   /**
    * Deletes the rows of one of Strata's own tables (unquoted name) where `condition`
    * holds, and returns once they are gone (ClickHouse deletes by a mutation, waited for).
    */
-  deleteRows(table: string, condition: string): Promise<void>;
+  deleteRows(table: string, condition: Sql): Promise<void>;
   /**
    * Writes the rows of `select` to a file, streamed by the engine: CSV with a header, JSON
    * lines (one object a row) or Parquet. Returns the rows written.
    */
-  exportFile(select: string, path: string, format?: ExportFormat): Promise<number>;
+  exportFile(select: Sql, path: string, format?: ExportFormat): Promise<number>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Loads a file into a table: validated, atomic, idempotent on the table's key. */

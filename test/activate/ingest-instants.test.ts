@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MessageApplier } from '../../src/ingest/apply-messages.js';
 import { toLogged } from '../../src/ingest/segment-messages.js';
 import type { Store } from '../../src/store/store.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { openWorkspace, wipe } from './live-batch-paths.js';
 import { MONTH_EDGES, MS, SEED, write, writtenArb } from './live-batch-worlds.js';
@@ -95,7 +96,7 @@ describe('timestamps from the API and from a file', () => {
           });
           const stored = async (store: Store) =>
             store.query<{ id: string; signup: bigint | number; ts: bigint | number }>(
-              `SELECT a.account_id AS id, epoch_us(a.created_at) AS signup, epoch_us(e.ts) AS ts
+              sql`SELECT a.account_id AS id, epoch_us(a.created_at) AS signup, epoch_us(e.ts) AS ts
                FROM accounts a JOIN events e ON e.event_id = 'e' || substr(a.account_id, 2) ORDER BY id`,
             );
           const expected = times

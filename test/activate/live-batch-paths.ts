@@ -13,6 +13,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
+import { testSql } from '../helpers/sql.js';
 
 /*
  * The two paths of test/activate/realtime-batch.test.ts, which must give the same
@@ -110,7 +111,7 @@ export async function openWorkspace(dir: string, store = DUCKDB): Promise<Opened
 /** Empties a store for the next generated world: opening a DuckDB file costs more than a run. */
 export async function wipe(store: Store): Promise<void> {
   for (const table of [...TABLE_NAMES, 'strata_runs', 'strata_changes'])
-    await store.execute(`DELETE FROM ${store.dialect.quoteIdentifier(table)}`);
+    await store.execute(testSql(`DELETE FROM ${store.dialect.quoteIdentifier(table)}`));
 }
 
 /** Path A: messages through the ingestion code and the trigger engine, as `strata serve` applies them. */
@@ -236,7 +237,9 @@ export class BatchPath {
     const { runId } = await runWorkspace(store, workspace, asOf);
     const q = store.dialect.quoteIdentifier;
     const rows = await store.query<Record<string, unknown>>(
-      `SELECT account_id, ${SEGMENTS.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${q(runTableName(runId))}`,
+      testSql(
+        `SELECT account_id, ${SEGMENTS.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${q(runTableName(runId))}`,
+      ),
     );
     return new Map(
       rows.map((row) => [

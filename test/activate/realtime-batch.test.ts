@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
   BatchPath,
@@ -145,7 +146,9 @@ describe.each(['duckdb', 'clickhouse'] as const)(
       // Its signup keeps the microsecond it was sent with (2024-03-01T07:59:59.999999Z).
       const { store } = liveStore;
       const [stored] = await store.query<{ us: number | string }>(
-        `SELECT ${store.dialect.name === 'duckdb' ? 'epoch_us(created_at)' : 'created_at'} AS us FROM accounts WHERE account_id = 'acme'`,
+        testSql(
+          `SELECT ${store.dialect.name === 'duckdb' ? 'epoch_us(created_at)' : 'created_at'} AS us FROM accounts WHERE account_id = 'acme'`,
+        ),
       );
       expect(Number(stored?.us)).toBe(Date.parse('2024-03-01T07:59:59.999Z') * 1000 + 999);
       const before = await live.live(['beta']);

@@ -12,6 +12,7 @@ import { welchTest } from '../../src/analytics/statistics.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -28,14 +29,16 @@ beforeAll(async () => {
   // The first 30 accounts exist from the start; the last 10 sign up later.
   const accounts = ids.map((id, i) => `('${id}', '${i < 30 ? '2024-01-01' : '2024-06-10'}', ${10 + i})`);
   await store.execute(
-    `INSERT INTO accounts (account_id, created_at, employees) VALUES ${accounts.join(', ')}`,
+    testSql(`INSERT INTO accounts (account_id, created_at, employees) VALUES ${accounts.join(', ')}`),
   );
   // Every third account upgrades on 06-05, after the test starts (06-02); acc_00 also upgraded before it.
   const events = ids
     .filter((_, i) => i % 3 === 0)
     .map((id) => `('${id}-up', '${id}', 'upgrade', '2024-06-05')`)
     .concat(["('early', 'acc_00', 'upgrade', '2024-05-01')", "('late', 'acc_01', 'upgrade', '2024-08-01')"]);
-  await store.execute(`INSERT INTO events (event_id, account_id, event, ts) VALUES ${events.join(', ')}`);
+  await store.execute(
+    testSql(`INSERT INTO events (event_id, account_id, event, ts) VALUES ${events.join(', ')}`),
+  );
   mkdirSync(join(dir, 'ws'));
   writeFileSync(
     join(dir, 'ws', 'strata.yaml'),
@@ -59,7 +62,7 @@ describe('A/B tests on a segment', () => {
       treatment: expected.filter((v) => v === 'treatment').length,
     });
     const rows = await store.query<{ account_id: string; variant: string }>(
-      `SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'pricing' ORDER BY account_id`,
+      sql`SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'pricing' ORDER BY account_id`,
     );
     expect(rows.map((r) => r.variant)).toEqual(expected);
     await expect(
@@ -73,7 +76,7 @@ describe('A/B tests on a segment', () => {
     const expected = ids.map((id) => variantOf(id));
     expect(again.control + again.treatment).toBe(40);
     const rows = await store.query<{ account_id: string; variant: string }>(
-      `SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'pricing' ORDER BY account_id`,
+      sql`SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'pricing' ORDER BY account_id`,
     );
     expect(rows.map((r) => r.variant)).toEqual(expected);
   });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestWorkspace } from '../../src/analytics/backtest/backtest.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -21,13 +22,13 @@ const dir = tempDir();
 let store: DuckDBStore;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'b.duckdb'));
-  await store.execute(`INSERT INTO accounts (account_id, created_at, employees) VALUES
+  await store.execute(sql`INSERT INTO accounts (account_id, created_at, employees) VALUES
     ('a', '2024-01-01', 2000), ('b', '2024-01-01', 50), ('c', '2024-01-01', 1500), ('d', '2024-01-01', 10)`);
-  await store.execute(`INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
+  await store.execute(sql`INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
     ('a', 'pro', 100, '2024-01-01', NULL, 'active'),
     ('b', 'pro', 50, '2024-01-01', '2024-07-01', 'replaced'), ('b', 'pro', 80, '2024-07-01', NULL, 'active'),
     ('c', 'pro', 200, '2024-01-01', '2024-08-01', 'canceled')`);
-  await store.execute(`INSERT INTO events (event_id, account_id, event, ts) VALUES
+  await store.execute(sql`INSERT INTO events (event_id, account_id, event, ts) VALUES
     ('e1', 'a', 'session_start', '2024-09-15'), ('e2', 'b', 'session_start', '2024-05-20'),
     ('e3', 'd', 'session_start', '2024-06-15')`);
   mkdirSync(join(dir, 'ws'));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCohorts, cohortLabel } from '../../src/analytics/cohorts/cohorts.js';
 import { benjaminiHochberg } from '../../src/analytics/statistics.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -28,7 +29,7 @@ let store: DuckDBStore;
 
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'cohorts.duckdb'));
-  await store.execute(`
+  await store.execute(sql`
     INSERT INTO accounts (account_id, created_at) VALUES ('c1', '2024-01-10'), ('c2', '2024-01-20'),
       ('c3', '2024-01-25'), ('c4', '2024-02-03'), ('c5', '2024-02-14');
     INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
@@ -131,7 +132,7 @@ describe('cohorts', () => {
 
   it('groups by another account date', async () => {
     // c1 and c4 renew on 03-01: one March cohort; at the ends of March and April c1 pays 100 and c4 120.
-    await store.execute(`UPDATE accounts SET renewal_at = '2024-03-01' WHERE account_id IN ('c1', 'c4')`);
+    await store.execute(sql`UPDATE accounts SET renewal_at = '2024-03-01' WHERE account_id IN ('c1', 'c4')`);
     const report = await analyzeCohorts(store, {
       asOf: new Date('2024-05-15T00:00:00Z'),
       date: 'renewal_at',
@@ -161,7 +162,7 @@ describe('cohorts', () => {
     // retention are named, and no cohort is tested (a p of 1 over zeros said nothing).
     const bare = await DuckDBStore.open(join(dir, 'no-subscriptions.duckdb'));
     try {
-      await bare.execute(`
+      await bare.execute(sql`
         INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-10'), ('a2', '2024-01-20'), ('a3', '2024-02-03');
         INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'login', '2024-02-11');
       `);

@@ -5,6 +5,7 @@ import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -18,7 +19,7 @@ const dir = tempDir();
 let store: DuckDBStore;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'q.duckdb'));
-  await store.execute(`
+  await store.execute(sql`
     INSERT INTO accounts (account_id, created_at, employees, industry, traits) VALUES
       ('q1', '2024-01-01', 2000, 'Tech', '{"lead_source": "ads"}'), ('q2', '2024-01-01', 2000, NULL, NULL),
       ('q3', '2024-01-01', 10, 'Retail', '{"lead_source": "web"}'), ('q4', '2024-01-01', 12, 'Retail', '{}'),

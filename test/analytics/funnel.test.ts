@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFunnel } from '../../src/analytics/funnels/funnel.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -41,12 +42,14 @@ beforeAll(async () => {
     ['f6', 'subscription_paid', '06-20'],
     ['f7', 'trial_started', '06-02'],
   ].map(([a, e, day], i) => `('e${i}', '${a}', '${e}', '2024-${day}')`);
-  await store.execute(`
+  await store.execute(
+    testSql(`
     INSERT INTO accounts (account_id, created_at, plan) VALUES ('f1', '2024-06-01', 'a'), ('f2', '2024-06-01', 'a'),
       ('f3', '2024-06-01', 'a'), ('f4', '2024-06-01', 'b'), ('f5', '2024-06-01', 'b'), ('f6', '2024-06-01', 'b'),
       ('f7', '2024-06-01', 'b');
     INSERT INTO events (event_id, account_id, event, ts) VALUES ${events.join(', ')};
-  `);
+  `),
+  );
 });
 afterAll(() => store.close());
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeIcp } from '../../src/analytics/icp/icp.js';
 import { wilson } from '../../src/analytics/statistics.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -22,7 +23,8 @@ beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'icp.duckdb'));
   const recent = (id: string, n: number) =>
     Array.from({ length: n }, (_, i) => `('${id}-r${i}', '${id}', 'login', '2024-12-${20 + i}')`);
-  await store.execute(`
+  await store.execute(
+    testSql(`
     INSERT INTO accounts (account_id, created_at, industry) VALUES ('i1', '2023-05-01', 'Tech'), ('i2', '2023-05-01', 'Tech'),
       ('i3', '2023-05-01', 'Tech'), ('i4', '2023-05-01', 'Retail'), ('i5', '2023-05-01', 'Retail'), ('i6', '2024-06-01', 'Retail');
     INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
@@ -35,7 +37,8 @@ beforeAll(async () => {
       ('v4', 'i4', 'subscription_paid', '2023-05-31'), ('v5', 'i5', 'subscription_paid', '2023-05-11'),
       ('v6', 'i6', 'subscription_paid', '2024-06-06'),
       ${[...recent('i1', 3), ...recent('i2', 1), ...recent('i5', 2), ...recent('i6', 4)].join(', ')};
-  `);
+  `),
+  );
 });
 afterAll(() => store.close());
 

@@ -5,6 +5,7 @@ import { segmentPerformance } from '../../src/analytics/performance/segment-perf
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -18,7 +19,7 @@ const dir = tempDir();
 let store: DuckDBStore;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'p.duckdb'));
-  await store.execute(`
+  await store.execute(sql`
     INSERT INTO accounts (account_id, created_at, employees) VALUES ('a1', '2024-01-01', 500), ('a2', '2024-01-01', 20), ('a3', '2024-01-01', 150);
     INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'session_start', '2024-06-05'),
       ('e2', 'a1', 'session_start', '2024-06-12'), ('e3', 'a2', 'session_start', '2024-06-03');

@@ -8,6 +8,7 @@ import { TABLE_NAMES } from '../../src/model/tables.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -59,8 +60,12 @@ beforeAll(async () => {
       events.push(`('${id}-${i}', '${id}', '${event}', '${daysAgo(lastSeen + i)}')`);
     }
   }
-  await store.execute(`INSERT INTO accounts (account_id, created_at, mrr) VALUES ${accounts.join(', ')}`);
-  await store.execute(`INSERT INTO events (event_id, account_id, event, ts) VALUES ${events.join(', ')}`);
+  await store.execute(
+    testSql(`INSERT INTO accounts (account_id, created_at, mrr) VALUES ${accounts.join(', ')}`),
+  );
+  await store.execute(
+    testSql(`INSERT INTO events (event_id, account_id, event, ts) VALUES ${events.join(', ')}`),
+  );
   mkdirSync(join(dir, 'hand'));
   writeFileSync(join(dir, 'hand', 'strata.yaml'), 'segments: {}\n');
 });
@@ -76,7 +81,7 @@ describe('RFM scores and cells', () => {
       r: number;
       fm: number;
       cell: string;
-    }>(`SELECT account_id, f, m, r, fm, cell FROM ${scores.table} ORDER BY account_id`);
+    }>(store.dialect.sql`SELECT account_id, f, m, r, fm, cell FROM ${scores.table} ORDER BY account_id`);
     await store.dropScratch(scores.table);
     expect(rows.map((row) => [row.account_id, row.f, row.m, row.r, row.fm, row.cell])).toEqual(
       HAND.map(([id, , , , f, m, r, fm, cell]) => [id, f, m, r, fm, cell]),
@@ -136,8 +141,8 @@ segments:
       fm: number;
       champion: boolean;
     }>(
-      `SELECT account_id, "metric:rfm_cell" AS cell, "metric:rfm_r" AS r, "metric:rfm_fm" AS fm,
-         "segment:champions" AS champion FROM strata_run_${report.runId} ORDER BY account_id`,
+      testSql(`SELECT account_id, "metric:rfm_cell" AS cell, "metric:rfm_r" AS r, "metric:rfm_fm" AS fm,
+         "segment:champions" AS champion FROM strata_run_${report.runId} ORDER BY account_id`),
     );
     expect(rows.map((row) => [row.account_id, row.r, row.fm, row.cell, row.champion])).toEqual(
       HAND.map(([id, , , , , , r, fm, cell]) => [id, r, fm, cell, cell === 'Champions']),
@@ -164,10 +169,12 @@ segments:
     const free = await DuckDBStore.open(join(dir, 'free.duckdb'));
     try {
       await free.execute(
-        `INSERT INTO accounts (account_id, created_at, mrr) VALUES ('f1', '2024-01-01', NULL), ('f2', '2024-01-01', 0)`,
+        sql`INSERT INTO accounts (account_id, created_at, mrr) VALUES ('f1', '2024-01-01', NULL), ('f2', '2024-01-01', 0)`,
       );
       await free.execute(
-        `INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'f1', 'session_start', '${daysAgo(1)}'), ('e2', 'f2', 'session_start', '${daysAgo(3)}')`,
+        testSql(
+          `INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'f1', 'session_start', '${daysAgo(1)}'), ('e2', 'f2', 'session_start', '${daysAgo(3)}')`,
+        ),
       );
       const attempt = analyzeRfm(free, loadWorkspace(join(dir, 'hand')), AS_OF);
       await expect(attempt).rejects.toMatchObject({ code: 'rfm_no_data' });
@@ -183,7 +190,7 @@ segments:
     const quiet = await DuckDBStore.open(join(dir, 'quiet.duckdb'));
     try {
       await quiet.execute(
-        `INSERT INTO accounts (account_id, created_at, mrr) VALUES ('q1', '2024-01-01', 100), ('q2', '2024-01-01', 200)`,
+        sql`INSERT INTO accounts (account_id, created_at, mrr) VALUES ('q1', '2024-01-01', 100), ('q2', '2024-01-01', 200)`,
       );
       const attempt = analyzeRfm(quiet, loadWorkspace(join(dir, 'hand')), AS_OF);
       await expect(attempt).rejects.toThrow(
@@ -218,7 +225,8 @@ segments:
         m: number | null;
         cell: string;
       }>(
-        `SELECT account_id, recency, frequency, monetary, r, f, m, cell FROM ${scores.table} ORDER BY account_id`,
+        store.dialect
+          .sql`SELECT account_id, recency, frequency, monetary, r, f, m, cell FROM ${scores.table} ORDER BY account_id`,
       );
       await worldStore.dropScratch(scores.table);
       // Independently: among payers, position = payers worse + the mean of positions 1..t of

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trailingRetention } from '../../src/analytics/retention/trailing-retention.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -35,7 +36,9 @@ beforeAll(async () => {
       `('${id}', 'pro', ${mrr}, '${from}', ${to ? `'${to}'` : 'NULL'}, '${to ? 'replaced' : 'active'}')`,
   );
   await store.execute(
-    `INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES ${rows.join(', ')}`,
+    testSql(
+      `INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES ${rows.join(', ')}`,
+    ),
   );
 });
 afterAll(() => store.close());

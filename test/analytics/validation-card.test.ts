@@ -6,6 +6,7 @@ import { substantialMinimum, validateSegment } from '../../src/analytics/validat
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -27,7 +28,8 @@ beforeAll(async () => {
     const industry = i <= 5 ? "'Tech'" : i === 6 ? 'NULL' : "'Retail'";
     return `('v${i}', '${i === 5 ? '2024-06-15' : '2024-01-01'}', ${employees(i)}, ${industry})`;
   });
-  await store.execute(`
+  await store.execute(
+    testSql(`
     INSERT INTO accounts (account_id, created_at, employees, industry) VALUES ${accounts.join(', ')};
     INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES
       ('v1', 'pro', 100, '2024-01-01', NULL, 'active'), ('v2', 'pro', 100, '2024-01-01', '2024-06-01', 'canceled'),
@@ -36,7 +38,8 @@ beforeAll(async () => {
       ('v8', 'pro', 50, '2024-01-01', NULL, 'active');
     INSERT INTO users (user_id, account_id, email) VALUES ('u1', 'v1', 'a@v1.io'), ('u2', 'v2', 'b@v2.io'),
       ('u3', 'v3', 'c@v3.io'), ('u4', 'v4', 'd@v4.io'), ('u4b', 'v4', NULL), ('u5', 'v5', NULL);
-  `);
+  `),
+  );
   mkdirSync(join(dir, 'ws'));
   writeFileSync(
     join(dir, 'ws', 'strata.yaml'),

@@ -5,6 +5,7 @@ import { generateWorld } from '../../src/demo/generate-world.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { runCli } from '../helpers/run-cli.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -37,10 +38,10 @@ async function outcomesBySql() {
     const mrr = (at: string) =>
       `sum(CASE WHEN starts_at <= TIMESTAMP '${at}' AND (ends_at IS NULL OR ends_at > TIMESTAMP '${at}') AND mrr > 0 THEN mrr ELSE 0 END)`;
     const [row] = await store.query<{ paying: number; churned: number; expanded: number }>(
-      `SELECT count(*) FILTER (WHERE m0 > 0) AS paying, count(*) FILTER (WHERE m0 > 0 AND m1 = 0) AS churned,
+      testSql(`SELECT count(*) FILTER (WHERE m0 > 0) AS paying, count(*) FILTER (WHERE m0 > 0 AND m1 = 0) AS churned,
               count(*) FILTER (WHERE m0 > 0 AND m1 > m0) AS expanded
        FROM (SELECT account_id, ${mrr('2026-06-01 00:00:00')} AS m0, ${mrr('2026-08-30 00:00:00')} AS m1
-             FROM subscriptions GROUP BY account_id) t`,
+             FROM subscriptions GROUP BY account_id) t`),
     );
     return { paying: Number(row?.paying), churned: Number(row?.churned), expanded: Number(row?.expanded) };
   } finally {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { largeWorld } from '../helpers/large-world.js';
 import { runCli, strataBin } from '../helpers/run-cli.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -28,18 +29,20 @@ async function snapshotCounts() {
   const store = await DuckDBStore.open(join(dir, '.strata', 'strata.duckdb'));
   try {
     const runs = await store.query<{ run_id: number; sizes: string }>(
-      'SELECT run_id, sizes FROM strata_runs ORDER BY 1',
+      sql`SELECT run_id, sizes FROM strata_runs ORDER BY 1`,
     );
     // A run table without its strata_runs row would be a partial snapshot.
     const tables = await store.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE regexp_matches(table_name, '^strata_run_[0-9]+$')
+      sql`SELECT table_name AS name FROM information_schema.tables WHERE regexp_matches(table_name, '^strata_run_[0-9]+$')
        ORDER BY CAST(regexp_extract(table_name, '[0-9]+$') AS INTEGER)`,
     );
     expect(tables.map((t) => t.name)).toEqual(runs.map((r) => `strata_run_${r.run_id}`));
     const result = [];
     for (const run of runs) {
       const [row] = await store.query<{ accounts: number; members: number }>(
-        `SELECT count(*) AS accounts, sum(CASE WHEN "segment:at_risk" THEN 1 ELSE 0 END) AS members FROM strata_run_${run.run_id}`,
+        testSql(
+          `SELECT count(*) AS accounts, sum(CASE WHEN "segment:at_risk" THEN 1 ELSE 0 END) AS members FROM strata_run_${run.run_id}`,
+        ),
       );
       const sizes = JSON.parse(run.sizes) as { segments: Record<string, number> };
       const memberships = Object.values(sizes.segments).reduce((a, b) => a + b, 0);
@@ -48,7 +51,9 @@ async function snapshotCounts() {
       if (run !== runs[0]) {
         // The same data at the same time: a complete run is an exact copy of the first.
         const [diff] = await store.query<{ n: number }>(
-          `SELECT count(*) AS n FROM (SELECT * FROM strata_run_1 EXCEPT SELECT * FROM strata_run_${run.run_id})`,
+          testSql(
+            `SELECT count(*) AS n FROM (SELECT * FROM strata_run_1 EXCEPT SELECT * FROM strata_run_${run.run_id})`,
+          ),
         );
         expect(diff?.n).toBe(0);
       }

@@ -9,6 +9,7 @@ import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -58,14 +59,16 @@ const NASTY = [
 describe('ClickHouse values and names reach SQL through one escaping function', () => {
   it('round-trips every nasty text value through a real server unchanged', async () => {
     for (const value of NASTY) {
-      const [row] = await single.query<{ v: string }>(`SELECT ${clickhouseDialect.literal(value)} AS v`);
+      const [row] = await single.query<{ v: string }>(
+        testSql(`SELECT ${clickhouseDialect.literal(value)} AS v`),
+      );
       expect(row?.v).toBe(value);
     }
   });
 
   it('quotes every identifier so the server reads back the same name', async () => {
     for (const name of ["segment:it's a (weird) name", 'a"b', 'a\\b', '\\"; DROP TABLE x; --', 'a`b']) {
-      const [row] = await single.query(`SELECT 1 AS ${clickhouseDialect.quoteIdentifier(name)}`);
+      const [row] = await single.query(testSql(`SELECT 1 AS ${clickhouseDialect.quoteIdentifier(name)}`));
       expect(Object.keys(row ?? {})).toEqual([name]);
     }
     for (const bad of ['', 'nul\u0000'])
@@ -149,12 +152,12 @@ describe('ClickHouse store safety', () => {
   });
 
   it('ignores the table of a run cut off before its strata_runs row, and replaces it on the next run', async () => {
-    const runs = await single.query<{ n: number }>('SELECT count() AS n FROM strata_runs');
+    const runs = await single.query<{ n: number }>(sql`SELECT count() AS n FROM strata_runs`);
     const next = (runs[0]?.n ?? 0) + 1;
     await single.execute(
-      `CREATE TABLE strata_run_${next} (account_id String) ENGINE = MergeTree ORDER BY account_id`,
+      testSql(`CREATE TABLE strata_run_${next} (account_id String) ENGINE = MergeTree ORDER BY account_id`),
     );
-    await single.execute(`INSERT INTO strata_run_${next} VALUES ('leftover')`);
+    await single.execute(testSql(`INSERT INTO strata_run_${next} VALUES ('leftover')`));
     writeFileSync(
       join(dir, 'cutoff', 'strata.yaml'),
       'segments:\n  everyone: { where: { trait: employees, exists: false } }\n',
@@ -166,7 +169,7 @@ describe('ClickHouse store safety', () => {
     );
     expect(report.runId).toBe(next);
     const rows = await single.query<{ account_id: string }>(
-      `SELECT account_id FROM strata_run_${next} ORDER BY account_id`,
+      testSql(`SELECT account_id FROM strata_run_${next} ORDER BY account_id`),
     );
     expect(rows.map((r) => r.account_id)).not.toContain('leftover');
   });
@@ -195,7 +198,7 @@ describe('imports into a ClickHouse cluster', () => {
     expect(actual.details).toEqual(expected.details);
     expect((actual.details as { errors: unknown[] }).errors).toHaveLength(2);
     const [row] = await cluster.query<{ n: number }>(
-      `SELECT count() AS n FROM accounts WHERE account_id LIKE 'b%'`,
+      sql`SELECT count() AS n FROM accounts WHERE account_id LIKE 'b%'`,
     );
     expect(row?.n).toBe(0);
   });
@@ -246,7 +249,7 @@ describe('imports into a ClickHouse cluster', () => {
     expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 2, unchanged: 0 });
     expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 0, unchanged: 2 });
     // Microseconds since the epoch: the quarter second is kept.
-    const [row] = await cluster.query<{ ts: number }>(`SELECT ts FROM events WHERE event_id = 'e1'`);
+    const [row] = await cluster.query<{ ts: number }>(sql`SELECT ts FROM events WHERE event_id = 'e1'`);
     expect(row?.ts).toBe(Date.parse('2024-06-01T10:00:00.250Z') * 1000);
   });
 });

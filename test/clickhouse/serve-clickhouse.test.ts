@@ -9,6 +9,7 @@ import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -83,7 +84,7 @@ webhooks:
       });
       expect(response.status).toBe(200);
       await server.applyNow();
-      expect(await opened.query(`SELECT event_id FROM events ORDER BY event_id`)).toEqual([
+      expect(await opened.query(sql`SELECT event_id FROM events ORDER BY event_id`)).toEqual([
         { event_id: 'm2' },
         { event_id: 'm3' },
       ]);

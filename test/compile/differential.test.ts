@@ -14,6 +14,7 @@ import type {
 } from '../../src/language/ast.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { DAY, ReferenceEvaluator, type Value, type World } from './reference-evaluator.js';
 
@@ -510,7 +511,7 @@ async function load(store: DuckDBStore, w: World): Promise<void> {
     const insert = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}`;
     return [`DELETE FROM ${table}`, ...(rows.length ? [insert] : [])];
   });
-  await store.execute(statements.join(';\n'));
+  await store.execute(testSql(statements.join(';\n')));
 }
 
 /** The world with readable times, a row a line, for failure reports. */

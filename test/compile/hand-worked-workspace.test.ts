@@ -210,7 +210,9 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       evaluated.get(text) ??
       evaluateWorkspace(store, workspace(text, `${name}-${engine}`), asOf).then(async (table) => {
         try {
-          return await store.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY account_id`);
+          return await store.query<Record<string, unknown>>(
+            store.dialect.sql`SELECT * FROM ${table} ORDER BY account_id`,
+          );
         } finally {
           await store.dropScratch(table);
         }
@@ -275,7 +277,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
     it('scans the events table once for all metrics and segments', () => {
       const ws = workspace(yaml, `scans-${engine}`);
       const layers = compileLayers(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
-      expect(layers.base.match(/FROM "events"/g)).toHaveLength(1);
+      expect(layers.base.text.match(/FROM "events"/g)).toHaveLength(1);
     });
   });
 

@@ -1,6 +1,7 @@
 import type { Dialect } from '../../src/dialect/dialect.js';
 import type { ColumnType } from '../../src/model/tables.js';
 import type { Store } from '../../src/store/store.js';
+import { testSql } from '../helpers/sql.js';
 
 /**
  * A UTC instant written as 'YYYY-MM-DD HH:MM:SS[.ffffff]' as an expression of the dialect's
@@ -38,8 +39,10 @@ export async function createFixture(
     return `${q(column)} ${onClickHouse && column !== 'account_id' ? `Nullable(${sqlType})` : sqlType}`;
   });
   await store.execute(
-    `CREATE TABLE ${q(name)} (${definitions.join(', ')})${onClickHouse ? ' ENGINE = Memory' : ''}`,
+    testSql(`CREATE TABLE ${q(name)} (${definitions.join(', ')})${onClickHouse ? ' ENGINE = Memory' : ''}`),
   );
   const values = rows.map((row) => `(${row.join(', ')})`).join(', ');
-  await store.execute(`INSERT INTO ${q(name)} (${columns.map(([c]) => q(c)).join(', ')}) VALUES ${values}`);
+  await store.execute(
+    testSql(`INSERT INTO ${q(name)} (${columns.map(([c]) => q(c)).join(', ')}) VALUES ${values}`),
+  );
 }

@@ -11,6 +11,7 @@ import {
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -33,7 +34,7 @@ const workspaceWith = (name: string, settings: string) => {
 };
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'clock.duckdb'));
-  await store.execute(`
+  await store.execute(sql`
     INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-01');
     INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'session_start', '2024-06-05'),
       ('e2', 'a1', 'session_start', '2024-06-12'), ('future', 'a1', 'session_start', '2999-01-01');

@@ -5,6 +5,7 @@ import { explainMembership } from '../../src/engine/explain-membership.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -27,13 +28,15 @@ let store: DuckDBStore;
 let workspace: Workspace;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'x.duckdb'));
-  await store.execute(`INSERT INTO accounts (account_id, created_at, employees, industry) VALUES
+  await store.execute(sql`INSERT INTO accounts (account_id, created_at, employees, industry) VALUES
     ('a', '2024-01-01', 2000, 'Healthcare'), ('b', '2024-01-01', 50, 'Retail'), ('c', '2024-01-01', 1500, 'Retail')`);
   const sessions = [...Array.from({ length: 3 }, () => 'a'), ...Array.from({ length: 12 }, () => 'c')];
   await store.execute(
-    `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
-      .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
+        .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
+        .join(', ')}`,
+    ),
   );
   mkdirSync(join(dir, 'ws'));
   writeFileSync(

@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -54,10 +55,10 @@ const days = (from: string, n: number) =>
   );
 
 async function seed(store: Store) {
-  await store.execute(`INSERT INTO accounts (account_id, created_at, employees) VALUES
+  await store.execute(sql`INSERT INTO accounts (account_id, created_at, employees) VALUES
     ('a', '2024-01-01', 500), ('b', '2024-01-01', 50), ('c', '2024-01-01', 200),
     ('d', '2024-03-15', 1000), ('e', '2024-01-01', 150)`);
-  await store.execute(`INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES
+  await store.execute(sql`INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES
     ('e', 'employees', '80', '2024-01-01', 'crm'), ('e', 'employees', '150', '2024-03-20', 'crm')`);
   const events: [string, string, string][] = [
     ...days('2024-02-10', 3).map((d): [string, string, string] => ['a', 'session_start', d]),
@@ -70,9 +71,11 @@ async function seed(store: Store) {
     ...days('2024-03-20', 5).map((d): [string, string, string] => ['e', 'session_start', d]),
   ];
   await store.execute(
-    `INSERT INTO events (event_id, account_id, event, ts) VALUES ${events
-      .map(([account, event, date], i) => `('e${i}', '${account}', '${event}', ${day(date)})`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${events
+        .map(([account, event, date], i) => `('e${i}', '${account}', '${event}', ${day(date)})`)
+        .join(', ')}`,
+    ),
   );
 }
 
@@ -218,7 +221,7 @@ describe('membership timeline', () => {
       expect(then.definition).not.toBe(now.definition);
       expect(then.segments[0]).toMatchObject({ member: true, storedMember: null });
       expect(then.segments[0]?.tree.children?.[0]?.text).toBe('metric sessions = 4, needs >= 3');
-      const kept = await store.query<{ n: number }>('SELECT count(*) AS n FROM strata_definitions');
+      const kept = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM strata_definitions`);
       expect(kept).toEqual([{ n: 2 }]);
     });
   });

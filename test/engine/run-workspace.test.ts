@@ -10,6 +10,7 @@ import { accountHistory, segmentMembers } from '../../src/engine/snapshots.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { ENGINES, type Engine, insertRows, openEngine } from '../helpers/engines.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -46,7 +47,9 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
   const members = (runId: number, segment: string) =>
     store
       .query<{ account_id: string }>(
-        `SELECT account_id FROM ${q(`strata_run_${runId}`)} WHERE ${q(`segment:${segment}`)} ORDER BY account_id`,
+        testSql(
+          `SELECT account_id FROM ${q(`strata_run_${runId}`)} WHERE ${q(`segment:${segment}`)} ORDER BY account_id`,
+        ),
       )
       .then((rows) => rows.map((r) => r.account_id));
 
@@ -89,7 +92,9 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(await members(1, 'big_active')).toEqual(['a1']);
       expect(
         await store.query(
-          `SELECT account_id, ${q('scheme:tiers')} AS segment_id FROM strata_run_1 ORDER BY account_id`,
+          testSql(
+            `SELECT account_id, ${q('scheme:tiers')} AS segment_id FROM strata_run_1 ORDER BY account_id`,
+          ),
         ),
       ).toEqual([
         { account_id: 'a1', segment_id: 'big_active' },
@@ -98,7 +103,9 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       ]);
       expect(
         await store.query(
-          `SELECT account_id, ${q('metric:sessions_7d')} AS value FROM strata_run_1 ORDER BY account_id`,
+          testSql(
+            `SELECT account_id, ${q('metric:sessions_7d')} AS value FROM strata_run_1 ORDER BY account_id`,
+          ),
         ),
       ).toEqual([
         { account_id: 'a1', value: 1 },
@@ -153,7 +160,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
         { segment: 'big', status: 'unchanged', added: 0, removed: 0, unchanged: 2 },
         { segment: 'big_active', status: 'changed', added: 0, removed: 1, unchanged: 0 },
       ]);
-      expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual([{ n: 2 }]);
+      expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).toEqual([{ n: 2 }]);
     });
 
     it('is blind to rows after the as-of time: a later re-run at the same time is identical', async () => {
@@ -183,7 +190,8 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(diff.segments).toHaveLength(3);
       expect(diff.segments.every((d) => d.entered === 0 && d.exited === 0)).toBe(true);
       // Every value the same (ClickHouse 18.16 has no EXCEPT: compare the rows here).
-      const rowsOf = (runId: number) => store.query(`SELECT * FROM strata_run_${runId} ORDER BY account_id`);
+      const rowsOf = (runId: number) =>
+        store.query(testSql(`SELECT * FROM strata_run_${runId} ORDER BY account_id`));
       expect(await rowsOf(3)).toEqual(await rowsOf(2));
       // The same rows do count once the as-of time passes them.
       await runWorkspace(store, ws(), new Date('2024-06-21T00:00:00Z'));
@@ -191,7 +199,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
     });
 
     it('refuses a run dated before the latest run, storing nothing', async () => {
-      const before = await store.query('SELECT count(*) AS n FROM strata_runs');
+      const before = await store.query(sql`SELECT count(*) AS n FROM strata_runs`);
       const error = await runWorkspace(store, ws(), new Date('2024-06-20T00:00:00Z')).catch(
         (e: unknown) => e,
       );
@@ -199,7 +207,7 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
         code: 'run_before_latest',
         message: expect.stringContaining('run 4 is as of 2024-06-21T00:00:00.000Z'),
       });
-      expect(await store.query('SELECT count(*) AS n FROM strata_runs')).toEqual(before);
+      expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).toEqual(before);
     });
 
     it('plans at the time the next run takes, so plan and run agree after new data', async () => {
@@ -238,13 +246,13 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
         message: "unknown event 'sesion_start' - did you mean 'session_start'?",
         location: { line: 2, path: 'segments.s.where' },
       });
-      const runs = await store.query('SELECT count(*) AS n FROM strata_runs');
+      const runs = await store.query(sql`SELECT count(*) AS n FROM strata_runs`);
       const fresh = workspaceWith('fresh', 'segments:\n  s: { where: { performed: webinar_attended } }\n');
       const report = await runWorkspace(store, fresh, new Date('2024-07-01T00:00:00Z'));
       expect(report.warnings.map((w) => w.message)).toContain(
         "event 'webinar_attended' (segments.s.where) does not occur in the data yet",
       );
-      expect(await store.query('SELECT count(*) AS n FROM strata_runs')).not.toEqual(runs);
+      expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).not.toEqual(runs);
     });
 
     it('rejects a mistyped trait', async () => {

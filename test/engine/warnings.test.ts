@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 // 12 accounts: e1..e12 with employees 1..12. Segment sizes below are counted by hand.
@@ -20,7 +21,9 @@ function workspace(name: string, text: string) {
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
   const rows = Array.from({ length: 12 }, (_, i) => `('e${i + 1}', '2024-01-01', ${i + 1})`);
-  await store.execute(`INSERT INTO accounts (account_id, created_at, employees) VALUES ${rows.join(', ')}`);
+  await store.execute(
+    testSql(`INSERT INTO accounts (account_id, created_at, employees) VALUES ${rows.join(', ')}`),
+  );
 });
 afterAll(() => store.close());
 

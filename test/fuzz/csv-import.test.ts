@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { StrataError } from '../../src/errors.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { csvCaseArb, renderCsv } from './csv-shapes.js';
 
@@ -30,7 +31,9 @@ afterAll(() => store.close());
 /** Rows of this run in the store (its ids start with its prefix). */
 async function stored(table: string, prefix: string): Promise<number> {
   const [row] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM ${table} WHERE starts_with(account_id, ${store.dialect.literal(prefix)})`,
+    testSql(
+      `SELECT count(*) AS n FROM ${table} WHERE starts_with(account_id, ${store.dialect.literal(prefix)})`,
+    ),
   );
   return row?.n ?? -1;
 }

@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -220,7 +221,7 @@ describe('fuzzed ingestion bodies', () => {
     expect(await exited).toEqual([0, null]);
     const store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
     try {
-      expect(await store.query("SELECT account_id FROM events WHERE event_id = 'fuzz-end'")).toEqual([
+      expect(await store.query(sql`SELECT account_id FROM events WHERE event_id = 'fuzz-end'`)).toEqual([
         { account_id: 'fuzz-end-account' },
       ]);
     } finally {

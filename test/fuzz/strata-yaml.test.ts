@@ -5,6 +5,7 @@ import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-diale
 import { duckdbDialect } from '../../src/dialect/duckdb/duckdb-dialect.js';
 import { StrataError } from '../../src/errors.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { BASE_YAML, editsArb, mutate } from './yaml-mutations.js';
 
@@ -33,7 +34,7 @@ function outcome(text: string): 'loaded' | StrataError {
         asOf: new Date('2026-01-01T00:00:00Z'),
         explain: 'leaves',
       });
-      layers.finish('base');
+      layers.finish(sql`base`);
     }
     return 'loaded';
   } catch (error) {

@@ -4,6 +4,7 @@ import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
+import { sql, testSql } from './sql.js';
 
 /*
  * The account page's world (test/web/account.test.ts), small enough to work out by hand;
@@ -96,15 +97,17 @@ playbooks:
 export async function buildAccountWorld(dir: string): Promise<{ store: Store; workspace: Workspace }> {
   writeFileSync(join(dir, 'strata.yaml'), yaml(100));
   const store = await openStore(loadWorkspace(dir));
-  await store.execute(`INSERT INTO accounts (account_id, name, created_at, employees, industry, plan, mrr) VALUES
+  await store.execute(sql`INSERT INTO accounts (account_id, name, created_at, employees, industry, plan, mrr) VALUES
     ('acme', 'Acme Health', '2024-01-01', 2000, 'Healthcare', 'enterprise', 5000),
     ('bolt', 'Bolt Shop', '2024-01-01', 50, 'Retail', 'starter', 100),
     ('cato', 'Cato Stores', '2024-01-01', 1500, 'Retail', 'growth', 900)`);
   const sessions = [...Array.from({ length: 3 }, () => 'acme'), ...Array.from({ length: 12 }, () => 'cato')];
   await store.execute(
-    `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
-      .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
+        .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
+        .join(', ')}`,
+    ),
   );
   await runWorkspace(store, loadWorkspace(dir), new Date('2024-05-15T00:00:00Z'));
   await runWorkspace(store, loadWorkspace(dir), new Date('2024-06-01T00:00:00Z'));

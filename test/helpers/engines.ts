@@ -5,6 +5,7 @@ import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { ChdbConnection } from '../chdb/chdb-connection.js';
 import { clickhouse } from './clickhouse.js';
+import { testSql } from './sql.js';
 
 /**
  * The three engines the dialect invariants and the hand-worked fixtures run on: embedded
@@ -42,5 +43,5 @@ export async function insertRows(
 ): Promise<void> {
   const { literal, quoteIdentifier: q } = store.dialect;
   const values = rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ');
-  await store.execute(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${values}`);
+  await store.execute(testSql(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES ${values}`));
 }

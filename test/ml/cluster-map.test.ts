@@ -5,6 +5,7 @@ import { mapClusters, principalAxes } from '../../src/ml/cluster-map.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { type SavedClusters, saveModel } from '../../src/workspace/model-files.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -24,7 +25,7 @@ let store: DuckDBStore;
 beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'c.duckdb'));
   await store.execute(
-    `INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES
+    sql`INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES
      ('a', '2024-01-01', 12, 12), ('b', '2024-01-01', 8, 8), ('c', '2024-01-01', 11, 9), ('d', '2024-01-01', 9, 11)`,
   );
   mkdirSync(join(dir, 'ws'));

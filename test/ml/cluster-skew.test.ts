@@ -7,6 +7,7 @@ import { mapClusters } from '../../src/ml/cluster-map.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { type SavedClusters, saveModel } from '../../src/workspace/model-files.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { insertTiers, TIERS, TIERS_YAML } from './skewed-tiers.js';
 
@@ -94,11 +95,11 @@ describe('clustering skewed metrics with an outlier', () => {
       'mrr: capped at 4,800 (1 account above), then ln(1 + x); skewness 9.85 -> 0.29',
       'employees: capped at 950 (1 account above), then ln(1 + x); skewness 9.83 -> 0.76',
     ]);
-    const sql = new Map(map.points.map((point) => [point.account_id, point.cluster]));
-    expect(sql.size).toBe(100);
+    const inDatabase = new Map(map.points.map((point) => [point.account_id, point.cluster]));
+    expect(inDatabase.size).toBe(100);
     // Nearest centre worked here from the saved file: clamp, ln(1 + x), z-score, squared distance.
     const values = await store.query<{ account_id: string; mrr: number; employees: number }>(
-      'SELECT account_id, mrr, employees FROM accounts',
+      sql`SELECT account_id, mrr, employees FROM accounts`,
     );
     for (const row of values) {
       const z = [Number(row.mrr), Number(row.employees)].map((raw, j) => {
@@ -110,10 +111,10 @@ describe('clustering skewed metrics with an outlier', () => {
       const distances = scorer.centres.map((centre) =>
         centre.reduce((s, c, j) => s + ((z[j] ?? 0) - c) ** 2, 0),
       );
-      expect(sql.get(row.account_id), row.account_id).toBe(distances.indexOf(Math.min(...distances)));
+      expect(inDatabase.get(row.account_id), row.account_id).toBe(distances.indexOf(Math.min(...distances)));
     }
     // The tiers each land whole in one cluster, in SQL as in the report.
-    const byTier = clustersOfTiers((id) => sql.get(id));
+    const byTier = clustersOfTiers((id) => inDatabase.get(id));
     expect(Object.values(byTier).map((clusters) => clusters.size)).toEqual([1, 1, 1]);
     expect(new Set(Object.values(byTier).map((clusters) => [...clusters][0])).size).toBe(3);
     expect(map.clusters.map((c) => c.accounts).sort((a, b) => b - a)).toEqual(

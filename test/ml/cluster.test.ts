@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterAccounts } from '../../src/ml/cluster.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /* Twelve large accounts (about 1,000 employees, 5,000 MRR) and twelve small ones (10 and 50); one small account has no MRR. */
@@ -19,7 +20,7 @@ beforeAll(async () => {
     return `('k${String(i).padStart(2, '0')}', '2024-01-01', ${big ? 1000 + wobble * 20 : 10 + wobble}, ${mrr})`;
   });
   await store.execute(
-    `INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES ${rows.join(', ')}`,
+    testSql(`INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES ${rows.join(', ')}`),
   );
   mkdirSync(join(dir, 'ws'));
   writeFileSync(join(dir, 'ws', 'strata.yaml'), 'segments: {}\n');

@@ -5,6 +5,7 @@ import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, observedUntil, parseTarget } from '../../src/ml/labels.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -27,9 +28,11 @@ beforeAll(async () => {
   store = await DuckDBStore.open(join(dir, 'l.duckdb'));
   const ids = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
   await store.execute(
-    `INSERT INTO accounts (account_id, created_at, plan, renewal_at, traits) VALUES ${ids
-      .map((id) => `('${id}', '2024-01-01', 'growth', '2025-01-01', '{"lifecycle": "customer"}')`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO accounts (account_id, created_at, plan, renewal_at, traits) VALUES ${ids
+        .map((id) => `('${id}', '2024-01-01', 'growth', '2025-01-01', '{"lifecycle": "customer"}')`)
+        .join(', ')}`,
+    ),
   );
   const subscriptions: [string, number, string, string | null][] = [
     ['a1', 100, '2024-01-01', '2024-05-15'],
@@ -43,12 +46,14 @@ beforeAll(async () => {
     ['a8', 0, '2024-01-01', null],
   ];
   await store.execute(
-    `INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES ${subscriptions
-      .map(
-        ([id, mrr, from, to]) =>
-          `('${id}', 'growth', ${mrr}, '${from}', ${to ? `'${to}'` : 'NULL'}, 'active')`,
-      )
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO subscriptions (account_id, plan, mrr, starts_at, ends_at, status) VALUES ${subscriptions
+        .map(
+          ([id, mrr, from, to]) =>
+            `('${id}', 'growth', ${mrr}, '${from}', ${to ? `'${to}'` : 'NULL'}, 'active')`,
+        )
+        .join(', ')}`,
+    ),
   );
   const events: [string, string, string][] = [
     ['a3', 'alert_set', '2024-05-10'],
@@ -58,9 +63,11 @@ beforeAll(async () => {
     ['a3', 'session_start', '2024-01-15'],
   ];
   await store.execute(
-    `INSERT INTO events (event_id, account_id, event, ts) VALUES ${events
-      .map(([id, event, ts], i) => `('e${i}', '${id}', '${event}', '${ts}')`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${events
+        .map(([id, event, ts], i) => `('e${i}', '${id}', '${event}', '${ts}')`)
+        .join(', ')}`,
+    ),
   );
   const tickets: [string, string][] = [
     ['a3', '2024-04-10'],
@@ -69,12 +76,14 @@ beforeAll(async () => {
     ['a6', '2024-07-15'],
   ];
   await store.execute(
-    `INSERT INTO tickets (ticket_id, account_id, created_at) VALUES ${tickets
-      .map(([id, at], i) => `('t${i}', '${id}', '${at}')`)
-      .join(', ')}`,
+    testSql(
+      `INSERT INTO tickets (ticket_id, account_id, created_at) VALUES ${tickets
+        .map(([id, at], i) => `('t${i}', '${id}', '${at}')`)
+        .join(', ')}`,
+    ),
   );
   await store.execute(
-    `INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES ('a1', 'plan', 'starter', '2023-12-01', 'crm')`,
+    sql`INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES ('a1', 'plan', 'starter', '2023-12-01', 'crm')`,
   );
   mkdirSync(join(dir, 'ws'));
   writeFileSync(join(dir, 'ws', 'strata.yaml'), 'segments: {}\n');
@@ -83,7 +92,8 @@ afterAll(() => store.close());
 
 async function labels(label: string) {
   const rows = await store.query<{ account_id: string; label: number }>(
-    `SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T)} ORDER BY account_id`,
+    store.dialect
+      .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T)} ORDER BY account_id`,
   );
   return Object.fromEntries(rows.map((r) => [r.account_id, Number(r.label)]));
 }
@@ -148,13 +158,13 @@ describe('features at an as-of time', () => {
     expect(spec.features).not.toContain('mrr');
     expect(before.x[before.accountIds.indexOf('a1') * p + spec.features.indexOf('plan=starter')]).toBe(1);
     await store.execute(
-      `INSERT INTO events (event_id, account_id, event, ts) VALUES ('late1', 'a3', 'session_start', '2024-04-02'), ('late2', 'a1', 'api_call', '2024-05-01')`,
+      sql`INSERT INTO events (event_id, account_id, event, ts) VALUES ('late1', 'a3', 'session_start', '2024-04-02'), ('late2', 'a1', 'api_call', '2024-05-01')`,
     );
     await store.execute(
-      `INSERT INTO tickets (ticket_id, account_id, created_at) VALUES ('late3', 'a1', '2024-04-20')`,
+      sql`INSERT INTO tickets (ticket_id, account_id, created_at) VALUES ('late3', 'a1', '2024-04-20')`,
     );
     await store.execute(
-      `INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES ('a1', 'plan', 'enterprise', '2024-04-15', 'crm')`,
+      sql`INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES ('a1', 'plan', 'enterprise', '2024-04-15', 'crm')`,
     );
     const after = await extractFeatures(store, spec, T);
     expect(after.accountIds).toEqual(before.accountIds);

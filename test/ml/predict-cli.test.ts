@@ -50,7 +50,7 @@ async function sqlProbabilities(ref: string, at: Date) {
     });
     const table = await evaluateLayers(store, layers, 'test_scores');
     const rows = await store.query<{ account_id: string; p: number }>(
-      `SELECT account_id, ${store.dialect.quoteIdentifier(metricColumn('p'))} AS p FROM ${table}`,
+      store.dialect.sql`SELECT account_id, ${store.dialect.sql.id(metricColumn('p'))} AS p FROM ${table}`,
     );
     // The same model in JavaScript, over the feature values read back from the database.
     const matrix = await extractFeatures(store, saved.scorer, at);
@@ -110,7 +110,8 @@ describe('strata predict on a generated world', () => {
     const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
     const labels = await store
       .query<{ account_id: string; label: number }>(
-        `SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+        store.dialect
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
       )
       .finally(() => store.close());
     const score = (id: string) => sql.get(id) as number;
@@ -172,7 +173,8 @@ describe('strata predict on a generated world', () => {
     const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
     const paying = await store
       .query<{ account_id: string }>(
-        `SELECT account_id FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+        store.dialect
+          .sql`SELECT account_id FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
       )
       .finally(() => store.close());
     const kept = paying.filter(

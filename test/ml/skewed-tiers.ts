@@ -1,4 +1,5 @@
 import type { Store } from '../../src/store/store.js';
+import { testSql } from '../helpers/sql.js';
 
 /*
  * 100 accounts in three planted tiers, skewed as SaaS revenue is, with one extreme account:
@@ -36,6 +37,6 @@ export async function insertTiers(store: Store): Promise<void> {
     ),
   ];
   await store.execute(
-    `INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES ${rows.join(', ')}`,
+    testSql(`INSERT INTO accounts (account_id, created_at, employees, mrr) VALUES ${rows.join(', ')}`),
   );
 }

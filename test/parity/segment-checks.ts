@@ -23,6 +23,7 @@ import { TABLE_NAMES } from '../../src/model/tables.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { sql, testSql } from '../helpers/sql.js';
 import type { ParityCheck } from './parity-harness.js';
 
 /** The segment engine's parity setup: the template workspace on one generated world, run at two times. */
@@ -60,7 +61,7 @@ export async function importAndRun(store: Store, world: SegmentWorld): Promise<v
 export const SEGMENT_CHECKS: readonly ParityCheck[] = [
   ...AS_OF.map((_, i) => ({
     name: `run ${i + 1}: every account's segment flags, primary segments and metric values`,
-    rows: (store: Store) => store.query(`SELECT * FROM strata_run_${i + 1} ORDER BY account_id`),
+    rows: (store: Store) => store.query(testSql(`SELECT * FROM strata_run_${i + 1} ORDER BY account_id`)),
   })),
   {
     name: 'run sizes',
@@ -82,7 +83,7 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     name: 'account history',
     rows: async (store) => {
       const [first] = await store.query<{ account_id: string }>(
-        'SELECT account_id FROM strata_run_2 ORDER BY account_id LIMIT 1',
+        sql`SELECT account_id FROM strata_run_2 ORDER BY account_id LIMIT 1`,
       );
       return accountHistory(store, first?.account_id ?? '');
     },
@@ -91,7 +92,7 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     name: "audit trail: run 2's entries and exits, their causes and the leaves that changed",
     rows: async (store) => {
       const rows = await store.query(
-        `SELECT run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after
+        sql`SELECT run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after
          FROM strata_changes ORDER BY run_id, account_id, segment, path NULLS FIRST`,
       );
       // Not vacuous: the world's second run moves accounts, for reasons recorded leaf by leaf.
@@ -104,8 +105,8 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
     name: 'signup cohort labels (the signup_month and signup_quarter metrics)',
     rows: (store) =>
       store.query(
-        `SELECT account_id, ${store.dialect.monthLabel('created_at', 'month')} AS month_label,
-           ${store.dialect.monthLabel('created_at', 'quarter')} AS quarter_label FROM accounts ORDER BY account_id`,
+        testSql(`SELECT account_id, ${store.dialect.monthLabel('created_at', 'month')} AS month_label,
+           ${store.dialect.monthLabel('created_at', 'quarter')} AS quarter_label FROM accounts ORDER BY account_id`),
       ),
   },
   // Analyses (issue #5) add their checks below, so every engine keeps DuckDB's answers.
@@ -128,7 +129,7 @@ segments:
       );
       const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
       try {
-        return await store.query(`SELECT * FROM ${evaluation} ORDER BY account_id`);
+        return await store.query(store.dialect.sql`SELECT * FROM ${evaluation} ORDER BY account_id`);
       } finally {
         await store.dropScratch(evaluation);
       }
@@ -188,7 +189,7 @@ segments:
         if ((error as { code?: string }).code !== 'test_exists') throw error;
       });
       const assignments = await store.query(
-        `SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'parity' ORDER BY account_id`,
+        sql`SELECT account_id, variant FROM strata_ab_assignments WHERE test = 'parity' ORDER BY account_id`,
       );
       const converted = await reportAbTest(
         store,
@@ -232,7 +233,7 @@ segments:
     rows: async (store) => {
       const scores = await scoreRfm(store, world.workspace, AS_OF[1] as Date);
       try {
-        return await store.query(`SELECT * FROM ${scores.table} ORDER BY account_id`);
+        return await store.query(store.dialect.sql`SELECT * FROM ${scores.table} ORDER BY account_id`);
       } finally {
         await store.dropScratch(scores.table);
       }
@@ -261,7 +262,7 @@ segments:
       const dir = join(world.dir, 'saved-models');
       const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
       try {
-        return await store.query(`SELECT * FROM ${evaluation} ORDER BY account_id`);
+        return await store.query(store.dialect.sql`SELECT * FROM ${evaluation} ORDER BY account_id`);
       } finally {
         await store.dropScratch(evaluation);
       }
@@ -271,7 +272,7 @@ segments:
     name: "explanations of five accounts' memberships: every node, leaf value and primary segment",
     rows: async (store) => {
       const ids = await store.query<{ account_id: string }>(
-        'SELECT account_id FROM accounts ORDER BY account_id LIMIT 5',
+        sql`SELECT account_id FROM accounts ORDER BY account_id LIMIT 5`,
       );
       const explained = [];
       for (const { account_id } of ids)

@@ -4,6 +4,7 @@ import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js'
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { clickhouse } from '../helpers/clickhouse.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { compareStores } from './parity-harness.js';
 import { importAndRun, SEGMENT_CHECKS, segmentWorld } from './segment-checks.js';
@@ -56,7 +57,9 @@ describe('segment engine parity: DuckDB and ClickHouse', () => {
       }),
     );
     expect(perShard.every((n) => n > 0)).toBe(true);
-    const [total] = await (stores.cluster as Store).query<{ n: number }>('SELECT count() AS n FROM events');
+    const [total] = await (stores.cluster as Store).query<{ n: number }>(
+      sql`SELECT count() AS n FROM events`,
+    );
     expect(perShard.reduce((a, b) => a + b, 0)).toBe(total?.n);
   });
 

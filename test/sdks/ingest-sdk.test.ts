@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -86,7 +87,7 @@ describe('Segment-spec ingestion with the official client libraries', () => {
       event: string;
       ts: string;
     }>(
-      `SELECT event_id, account_id, user_id, event, ts FROM events WHERE event_id LIKE 'seg-%' ORDER BY event_id`,
+      sql`SELECT event_id, account_id, user_id, event, ts FROM events WHERE event_id LIKE 'seg-%' ORDER BY event_id`,
     );
     expect(events).toEqual([
       {
@@ -106,11 +107,11 @@ describe('Segment-spec ingestion with the official client libraries', () => {
       { event_id: 'seg-page', account_id: 'acme', user_id: 'u-1', event: 'page', ts: expect.any(String) },
     ]);
     const page = await store.query<{ name: string; path: string }>(
-      `SELECT json_extract_string(properties, '$.name') AS name, json_extract_string(properties, '$.path') AS path FROM events WHERE event_id = 'seg-page'`,
+      sql`SELECT json_extract_string(properties, '$.name') AS name, json_extract_string(properties, '$.path') AS path FROM events WHERE event_id = 'seg-page'`,
     );
     expect(page).toEqual([{ name: 'Pricing', path: '/pricing' }]);
     const accounts = await store.query<Record<string, unknown>>(
-      `SELECT account_id, name, domain, plan, employees, created_at, json_extract_string(traits, '$.tier') AS tier FROM accounts`,
+      sql`SELECT account_id, name, domain, plan, employees, created_at, json_extract_string(traits, '$.tier') AS tier FROM accounts`,
     );
     expect(accounts).toEqual([
       {
@@ -124,13 +125,13 @@ describe('Segment-spec ingestion with the official client libraries', () => {
       },
     ]);
     const users = await store.query<Record<string, unknown>>(
-      `SELECT user_id, account_id, email, role, json_extract_string(traits, '$.team') AS team FROM users`,
+      sql`SELECT user_id, account_id, email, role, json_extract_string(traits, '$.team') AS team FROM users`,
     );
     expect(users).toEqual([
       { user_id: 'u-1', account_id: 'acme', email: 'ana@acme.com', role: 'admin', team: 'ops' },
     ]);
     const changes = await store.query<{ trait: string; value: string; ts: string }>(
-      `SELECT trait, value, ts FROM trait_history WHERE account_id = 'acme' ORDER BY ts, trait`,
+      sql`SELECT trait, value, ts FROM trait_history WHERE account_id = 'acme' ORDER BY ts, trait`,
     );
     expect(changes).toEqual([
       { trait: 'domain', value: 'acme.com', ts: '2026-11-01T09:00:00.000Z' },
@@ -155,7 +156,7 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     await client.flush();
     await server.applyNow();
     // u-2 belongs to no account yet: the event waits.
-    expect((await store.query(`SELECT * FROM events WHERE event_id = 'rud-1'`)).length).toBe(0);
+    expect((await store.query(sql`SELECT * FROM events WHERE event_id = 'rud-1'`)).length).toBe(0);
     client.group({
       userId: 'u-2',
       groupId: 'globex',
@@ -165,13 +166,13 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     await client.flush();
     await server.applyNow();
     const events = await store.query<{ event_id: string; account_id: string; ts: string }>(
-      `SELECT event_id, account_id, ts FROM events WHERE event_id LIKE 'rud-%' ORDER BY event_id`,
+      sql`SELECT event_id, account_id, ts FROM events WHERE event_id LIKE 'rud-%' ORDER BY event_id`,
     );
     expect(events).toEqual([
       { event_id: 'rud-1', account_id: 'globex', ts: '2026-11-06T08:00:00.000Z' },
       { event_id: 'rud-2', account_id: 'globex', ts: '2026-11-07T08:00:00.000Z' },
     ]);
-    const globex = await store.query(`SELECT name, created_at FROM accounts WHERE account_id = 'globex'`);
+    const globex = await store.query(sql`SELECT name, created_at FROM accounts WHERE account_id = 'globex'`);
     expect(globex).toEqual([{ name: 'Globex', created_at: '2025-01-15T00:00:00.000Z' }]);
   });
 
@@ -220,7 +221,7 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     expect(bearer.status).toBe(200);
     await server.applyNow();
     expect(
-      await store.query(`SELECT event_id FROM events WHERE event_id IN ('gz-1', 'bearer-1') ORDER BY 1`),
+      await store.query(sql`SELECT event_id FROM events WHERE event_id IN ('gz-1', 'bearer-1') ORDER BY 1`),
     ).toEqual([{ event_id: 'bearer-1' }, { event_id: 'gz-1' }]);
   });
 });

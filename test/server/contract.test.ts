@@ -6,6 +6,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -70,7 +71,7 @@ describe('the API contract', () => {
     await answers('account', `/v1/accounts/${account}?explain=churn`);
     await answers('account', `/v1/accounts/${account}?asOf=2026-09-15`);
     const [user] = await store.query<{ user_id: string }>(
-      'SELECT user_id FROM users ORDER BY user_id LIMIT 1',
+      sql`SELECT user_id FROM users ORDER BY user_id LIMIT 1`,
     );
     await answers('user', `/v1/users/${user?.user_id}`);
     await answers('explain', `/v1/accounts/${account}/explain`);

@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -82,7 +83,7 @@ describe('durability of acknowledged messages', () => {
     const store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
     try {
       const rows = await store.query<{ event_id: string; copies: number }>(
-        `SELECT event_id, count(*) AS copies FROM events GROUP BY event_id`,
+        sql`SELECT event_id, count(*) AS copies FROM events GROUP BY event_id`,
       );
       const stored = new Map(rows.map((row) => [row.event_id, row.copies]));
       const missing = [...acked].filter((id) => !stored.has(id));

@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -94,11 +95,11 @@ describe('strata serve refuses text it could not store', () => {
     const store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
     try {
       const events = await store.query<{ event_id: string; account_id: string; mood: string }>(
-        `SELECT event_id, account_id, json_extract_string(properties, '$.mood') AS mood FROM events`,
+        sql`SELECT event_id, account_id, json_extract_string(properties, '$.mood') AS mood FROM events`,
       );
       expect(events).toEqual([{ event_id: 'ok-1', account_id: 'acme', mood: '🙂' }]);
       const accounts = await store.query<{ account_id: string; name: string }>(
-        'SELECT account_id, name FROM accounts',
+        sql`SELECT account_id, name FROM accounts`,
       );
       expect(accounts).toEqual([{ account_id: 'acme', name: 'Acme 🚀' }]);
     } finally {

@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -72,13 +73,15 @@ segments:
   key = createKey(dir, 'read').key;
   const workspace = loadWorkspace(dir);
   store = await openStore(workspace);
-  await store.execute(`
+  await store.execute(
+    testSql(`
     INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-01'), ('a2', '2024-01-01');
     INSERT INTO events (event_id, account_id, event, ts) VALUES
       ('e1', 'a1', 'session_start', '2024-05-20'), ('e2', 'a1', 'session_start', '2024-05-25'),
       ('e3', 'a1', 'session_start', '${END}'),
       ('e4', 'a2', 'session_start', '2024-04-10'), ('e5', 'a2', 'session_start', '2024-04-15');
-  `);
+  `),
+  );
   server = await startServer({ workspace, store, port: 0, applyEveryMs: 3_600_000 });
 });
 afterAll(async () => {

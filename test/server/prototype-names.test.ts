@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
 import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -43,7 +44,7 @@ describe('strata serve stores traits named like prototype members', () => {
     const store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
     try {
       const [account] = await store.query<{ name: string; traits: string }>(
-        'SELECT name, CAST(traits AS VARCHAR) AS traits FROM accounts',
+        sql`SELECT name, CAST(traits AS VARCHAR) AS traits FROM accounts`,
       );
       expect(account?.name).toBe('Acme');
       // Compared as text: JSON.parse would turn the "__proto__" key into a prototype again.
@@ -51,7 +52,7 @@ describe('strata serve stores traits named like prototype members', () => {
         '{"constructor":"c","toString":"t","valueOf":"v","hasOwnProperty":"h","__proto__":"p"}',
       );
       const history = await store.query<{ trait: string; value: string }>(
-        "SELECT trait, value FROM trait_history WHERE trait <> 'name' ORDER BY trait",
+        sql`SELECT trait, value FROM trait_history WHERE trait <> 'name' ORDER BY trait`,
       );
       expect(history).toEqual(
         [
@@ -63,7 +64,7 @@ describe('strata serve stores traits named like prototype members', () => {
         ].sort((a, b) => (a.trait < b.trait ? -1 : 1)),
       );
       const [event] = await store.query<{ properties: string }>(
-        'SELECT CAST(properties AS VARCHAR) AS properties FROM events',
+        sql`SELECT CAST(properties AS VARCHAR) AS properties FROM events`,
       );
       expect(event?.properties).toBe('{"__proto__":{"polluted":true},"constructor":"c"}');
     } finally {

@@ -8,6 +8,7 @@ import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
 import { runCli } from '../helpers/run-cli.js';
 import { serveProcess, waitForApplied } from '../helpers/serve-process.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -143,15 +144,15 @@ describe.each(['duckdb', 'clickhouse'] as const)(
 
       const store = await openStore(loadWorkspace(dir, { metricsOnly: true }));
       try {
-        expect(await store.query(`SELECT event_id, account_id, event FROM events ORDER BY event_id`)).toEqual(
-          [
-            { event_id: 'half-emoji', account_id: 'acme', event: 'log\ufffdin' },
-            { event_id: 'ok-1', account_id: 'acme', event: 'login' },
-            { event_id: 'ok-2', account_id: 'acme', event: 'report_created' },
-            { event_id: 'ok-3', account_id: 'acme', event: 'export' },
-          ],
-        );
-        expect(await store.query('SELECT account_id, name FROM accounts ORDER BY account_id')).toEqual([
+        expect(
+          await store.query(sql`SELECT event_id, account_id, event FROM events ORDER BY event_id`),
+        ).toEqual([
+          { event_id: 'half-emoji', account_id: 'acme', event: 'log\ufffdin' },
+          { event_id: 'ok-1', account_id: 'acme', event: 'login' },
+          { event_id: 'ok-2', account_id: 'acme', event: 'report_created' },
+          { event_id: 'ok-3', account_id: 'acme', event: 'export' },
+        ]);
+        expect(await store.query(sql`SELECT account_id, name FROM accounts ORDER BY account_id`)).toEqual([
           { account_id: 'acme', name: 'Acme' },
           { account_id: 'beta', name: 'Beta' },
         ]);

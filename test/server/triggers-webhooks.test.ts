@@ -13,6 +13,7 @@ import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -197,7 +198,9 @@ webhooks:
     // The live memberships the triggers keep equal a full run's at the same data.
     const run = await runWorkspace(store, workspace, new Date());
     const members = await store.query<{ account_id: string; active: boolean; enterprise: boolean }>(
-      `SELECT account_id, "segment:active" AS active, "segment:enterprise" AS enterprise FROM ${runTableName(run.runId)} ORDER BY account_id`,
+      testSql(
+        `SELECT account_id, "segment:active" AS active, "segment:enterprise" AS enterprise FROM ${runTableName(run.runId)} ORDER BY account_id`,
+      ),
     );
     expect(members.map((m) => m.account_id)).toEqual(['acme', 'beta']);
     const db = await ActivationDb.open(join(dir, '.strata', 'activation.duckdb'));

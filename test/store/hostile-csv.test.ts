@@ -5,6 +5,7 @@ import { StrataError } from '../../src/errors.js';
 import type { TableName } from '../../src/model/tables.js';
 import { readCsvHeader } from '../../src/store/duckdb/csv-header.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -43,7 +44,7 @@ const rowsOf = (error: StrataError) =>
   ]);
 
 const stored = async () =>
-  (await store.query<{ n: number }>('SELECT count(*) AS n FROM accounts'))[0]?.n ?? -1;
+  (await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM accounts`))[0]?.n ?? -1;
 
 const HEADER = 'account_id,name,created_at\n';
 
@@ -180,7 +181,9 @@ describe('the CSV header', () => {
       const file = fileWith(`${header}\n${Array.from({ length: fields }, (_, i) => i).join(',')}\n`);
       const sniffed = (
         await store.query<{ column_name: string }>(
-          `DESCRIBE SELECT * FROM read_csv('${file}', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
+          testSql(
+            `DESCRIBE SELECT * FROM read_csv('${file}', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
+          ),
         )
       ).map((r) => r.column_name);
       expect([header, await readCsvHeader(store, file, ',')]).toEqual([header, sniffed]);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StrataError } from '../../src/errors.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -16,7 +17,7 @@ afterAll(() => store.close());
 
 const accounts = () =>
   store.query<Record<string, unknown>>(
-    'SELECT account_id, name, created_at, employees, mrr, renewal_at, traits FROM accounts ORDER BY account_id',
+    sql`SELECT account_id, name, created_at, employees, mrr, renewal_at, traits FROM accounts ORDER BY account_id`,
   );
 
 describe('CSV import', () => {
@@ -109,9 +110,9 @@ describe('CSV import', () => {
     expect(rows[4]?.reason).toBe('missing value');
     expect(rows[5]?.reason).toBe('employees must be at least 0, found -5');
     expect(await accounts()).toEqual(before);
-    expect(await store.query(`SELECT count(*) AS n FROM strata_imports WHERE file = '${file}'`)).toEqual([
-      { n: 0 },
-    ]);
+    expect(
+      await store.query(testSql(`SELECT count(*) AS n FROM strata_imports WHERE file = '${file}'`)),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('refuses a NUL in any text column, naming its line and column, as the ingestion API does', async () => {
@@ -131,7 +132,7 @@ describe('CSV import', () => {
       [3, 'account_id', 'contains a NUL character (\\u0000), which cannot be stored'],
       [4, 'name', 'contains a NUL character (\\u0000), which cannot be stored'],
     ]);
-    expect(await store.query(`SELECT count(*) AS n FROM accounts WHERE account_id = 'acc_n1'`)).toEqual([
+    expect(await store.query(sql`SELECT count(*) AS n FROM accounts WHERE account_id = 'acc_n1'`)).toEqual([
       { n: 0 },
     ]);
   });
@@ -143,7 +144,7 @@ describe('CSV import', () => {
     // Valid: acc_1 (line 2, its first occurrence) and acc_8; acc_1 already exists with other values.
     expect(result).toMatchObject({ rowsRead: 8, skipped: 6, inserted: 1, updated: 1 });
     const rows = await store.query<{ account_id: string; name: string; employees: number }>(
-      `SELECT account_id, name, employees FROM accounts WHERE account_id IN ('acc_1', 'acc_8') ORDER BY 1`,
+      sql`SELECT account_id, name, employees FROM accounts WHERE account_id IN ('acc_1', 'acc_8') ORDER BY 1`,
     );
     expect(rows).toEqual([
       { account_id: 'acc_1', name: 'Acme', employees: 1200 },
@@ -175,7 +176,7 @@ describe('CSV import', () => {
   it('reads ISO-8601 timestamps in their common forms, as UTC', async () => {
     await store.importFile({ table: 'accounts', file: join(fixtures, 'timestamps.csv') });
     const rows = await store.query<{ account_id: string; created_at: string }>(
-      `SELECT account_id, created_at FROM accounts WHERE account_id LIKE 't%' ORDER BY 1`,
+      sql`SELECT account_id, created_at FROM accounts WHERE account_id LIKE 't%' ORDER BY 1`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.account_id, r.created_at]))).toEqual({
       t1: '2024-01-05T10:00:00.000Z',
@@ -211,12 +212,14 @@ describe('CSV import of awkward names', () => {
     const result = await store.importFile({ table: 'accounts', file: odd });
     expect(result).toMatchObject({ inserted: 1 });
     const [row] = await store.query<{ traits: string }>(
-      `SELECT traits FROM accounts WHERE account_id = 'acc_q'`,
+      sql`SELECT traits FROM accounts WHERE account_id = 'acc_q'`,
     );
     expect(JSON.parse(row?.traits ?? '{}')).toEqual({
       'it\'s "odd"': "a'b",
       "x'); DROP TABLE accounts; --": 'c"d',
     });
-    expect((await store.query<{ n: number }>('SELECT count(*) AS n FROM accounts'))[0]?.n).toBeGreaterThan(1);
+    expect((await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM accounts`))[0]?.n).toBeGreaterThan(
+      1,
+    );
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataError } from '../../src/errors.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -25,7 +26,7 @@ describe('NDJSON import', () => {
     expect(result).toMatchObject({ rowsRead: 3, inserted: 3, skipped: 0 });
     expect(
       await store.query(
-        'SELECT event_id, account_id, user_id, event, ts, properties FROM events ORDER BY event_id',
+        sql`SELECT event_id, account_id, user_id, event, ts, properties FROM events ORDER BY event_id`,
       ),
     ).toEqual([
       {
@@ -63,7 +64,7 @@ describe('NDJSON import', () => {
     const second = await store.importFile({ table: 'events', file });
     expect(first).toMatchObject({ inserted: 3, unchanged: 0 });
     expect(second).toMatchObject({ inserted: 0, unchanged: 3 });
-    expect(await store.query('SELECT count(*) AS n FROM events')).toEqual([{ n: 6 }]);
+    expect(await store.query(sql`SELECT count(*) AS n FROM events`)).toEqual([{ n: 6 }]);
   });
 
   it('reports bad lines by line number and imports nothing', async () => {
@@ -85,21 +86,23 @@ describe('NDJSON import', () => {
       [4, 'account_id', 'missing value'],
       [5, 'properties', 'expected a JSON object'],
     ]);
-    expect(await store.query('SELECT count(*) AS n FROM events')).toEqual([{ n: 6 }]);
+    expect(await store.query(sql`SELECT count(*) AS n FROM events`)).toEqual([{ n: 6 }]);
   });
 });
 
 describe('Parquet import', () => {
   it('takes native Parquet types, converts zoned timestamps to UTC, and reports rows by number', async () => {
     const good = join(dir, 'surveys.parquet');
-    await store.execute(`COPY (SELECT * FROM (VALUES
+    await store.execute(
+      testSql(`COPY (SELECT * FROM (VALUES
         ('acc_1', 'u1', TIMESTAMPTZ '2024-06-01 12:00:00+02', 9, 'email'),
         ('acc_2', NULL, TIMESTAMPTZ '2024-06-02 00:00:00+00', 3, 'in_app')
-      ) t(account_id, user_id, ts, nps, channel)) TO '${good}' (FORMAT parquet)`);
+      ) t(account_id, user_id, ts, nps, channel)) TO '${good}' (FORMAT parquet)`),
+    );
     const result = await store.importFile({ table: 'surveys', file: good });
     expect(result).toMatchObject({ rowsRead: 2, inserted: 2 });
     expect(
-      await store.query('SELECT account_id, user_id, ts, nps, traits FROM surveys ORDER BY account_id'),
+      await store.query(sql`SELECT account_id, user_id, ts, nps, traits FROM surveys ORDER BY account_id`),
     ).toEqual([
       {
         account_id: 'acc_1',
@@ -118,11 +121,13 @@ describe('Parquet import', () => {
     ]);
 
     const bad = join(dir, 'surveys-bad.parquet');
-    await store.execute(`COPY (SELECT * FROM (VALUES
+    await store.execute(
+      testSql(`COPY (SELECT * FROM (VALUES
         ('acc_3', TIMESTAMP '2024-06-01 00:00:00', 7),
         (NULL, TIMESTAMP '2024-06-01 00:00:00', 8),
         ('acc_4', TIMESTAMP '2024-06-01 00:00:00', 11)
-      ) t(account_id, ts, nps)) TO '${bad}' (FORMAT parquet)`);
+      ) t(account_id, ts, nps)) TO '${bad}' (FORMAT parquet)`),
+    );
     const error = (await store
       .importFile({ table: 'surveys', file: bad })
       .catch((e: unknown) => e)) as StrataError;
@@ -134,8 +139,10 @@ describe('Parquet import', () => {
 
   it('imports a glob of part files as one atomic import', async () => {
     for (const part of [0, 1]) {
-      await store.execute(`COPY (SELECT 'e${part}-' || i AS event_id, 'acc_1' AS account_id, 'session_start' AS event,
-        TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts FROM range(5) r(i)) TO '${join(dir, `part-${part}.parquet`)}' (FORMAT parquet)`);
+      await store.execute(
+        testSql(`COPY (SELECT 'e${part}-' || i AS event_id, 'acc_1' AS account_id, 'session_start' AS event,
+        TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR AS ts FROM range(5) r(i)) TO '${join(dir, `part-${part}.parquet`)}' (FORMAT parquet)`),
+      );
     }
     const result = await store.importFile({ table: 'events', file: join(dir, 'part-*.parquet') });
     expect(result).toMatchObject({ rowsRead: 10, inserted: 10 });

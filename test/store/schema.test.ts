@@ -6,6 +6,7 @@ import { StrataError } from '../../src/errors.js';
 import { TABLE_NAMES, TABLES } from '../../src/model/tables.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const dir = tempDir();
@@ -16,7 +17,9 @@ describe('DuckDB store schema', () => {
     expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     for (const name of TABLE_NAMES) {
       const columns = await store.query<{ column_name: string; data_type: string }>(
-        `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${name}' ORDER BY ordinal_position`,
+        testSql(
+          `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${name}' ORDER BY ordinal_position`,
+        ),
       );
       expect(columns.map((c) => [c.column_name, c.data_type])).toEqual(
         TABLES[name].columns.map((c) => [c.name, duckdbDialect.columnType(c.type)]),
@@ -30,17 +33,19 @@ describe('DuckDB store schema', () => {
     const old = await DuckDBStore.open(path, { migrateTo: 1 });
     expect(await old.schemaVersion()).toBe(1);
     await old.execute(
-      `INSERT INTO accounts (account_id, created_at) VALUES ('acc_1', TIMESTAMP '2024-01-01')`,
+      sql`INSERT INTO accounts (account_id, created_at) VALUES ('acc_1', TIMESTAMP '2024-01-01')`,
     );
     expect(
-      await old.query(`SELECT table_name FROM information_schema.tables WHERE table_name = 'strata_imports'`),
+      await old.query(
+        sql`SELECT table_name FROM information_schema.tables WHERE table_name = 'strata_imports'`,
+      ),
     ).toEqual([]);
     await old.close();
 
     const upgraded = await DuckDBStore.open(path);
     expect(await upgraded.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-    expect(await upgraded.query('SELECT count(*) AS n FROM strata_imports')).toEqual([{ n: 0 }]);
-    expect(await upgraded.query('SELECT account_id FROM accounts')).toEqual([{ account_id: 'acc_1' }]);
+    expect(await upgraded.query(sql`SELECT count(*) AS n FROM strata_imports`)).toEqual([{ n: 0 }]);
+    expect(await upgraded.query(sql`SELECT account_id FROM accounts`)).toEqual([{ account_id: 'acc_1' }]);
     await upgraded.close();
   });
 
@@ -48,7 +53,7 @@ describe('DuckDB store schema', () => {
     const path = join(dir, 'v3', 'strata.duckdb');
     const old = await DuckDBStore.open(path, { migrateTo: 3 });
     // Run 1 of a hand-made workspace: a1 in both segments, a2 in none, a3 in 'big' only.
-    await old.execute(`
+    await old.execute(sql`
       INSERT INTO strata_runs VALUES (1, '2024-06-07', '2024-06-08', 'h1', 3, '["active","big"]',
         '{"tiers":{"order":["active","big"],"fallback":"other"}}');
       INSERT INTO strata_memberships VALUES (1, 'active', 'a1'), (1, 'big', 'a1'), (1, 'big', 'a3');
@@ -61,7 +66,7 @@ describe('DuckDB store schema', () => {
     await old.close();
 
     const upgraded = await DuckDBStore.open(path);
-    expect(await upgraded.query('SELECT * FROM strata_run_1 ORDER BY account_id')).toEqual([
+    expect(await upgraded.query(sql`SELECT * FROM strata_run_1 ORDER BY account_id`)).toEqual([
       {
         account_id: 'a1',
         'segment:active': true,
@@ -88,7 +93,7 @@ describe('DuckDB store schema', () => {
       },
     ]);
     const [run] = await upgraded.query<{ metrics: string; sizes: string }>(
-      'SELECT metrics, sizes FROM strata_runs',
+      sql`SELECT metrics, sizes FROM strata_runs`,
     );
     expect(JSON.parse(run?.metrics ?? '')).toEqual(['sessions', 'plan']);
     expect(JSON.parse(run?.sizes ?? '')).toEqual({
@@ -97,7 +102,7 @@ describe('DuckDB store schema', () => {
     });
     expect(
       await upgraded.query(
-        `SELECT table_name FROM information_schema.tables WHERE table_name = 'strata_memberships'`,
+        sql`SELECT table_name FROM information_schema.tables WHERE table_name = 'strata_memberships'`,
       ),
     ).toEqual([]);
     await upgraded.close();
@@ -106,7 +111,7 @@ describe('DuckDB store schema', () => {
   it('refuses a file written by a newer Strata, with a message that says so', async () => {
     const path = join(dir, 'newer.duckdb');
     const store = await DuckDBStore.open(path);
-    await store.execute(`UPDATE strata_meta SET value = '99' WHERE key = 'schema_version'`);
+    await store.execute(sql`UPDATE strata_meta SET value = '99' WHERE key = 'schema_version'`);
     await store.close();
     const error = await DuckDBStore.open(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StrataError);

@@ -15,6 +15,7 @@ import {
 } from '../helpers/account-page.js';
 import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -275,10 +276,12 @@ describe('the account page in Chromium', () => {
   // first match engaged; run 3 stored it out of all three, and other.
   it('says when data arrived since the run changes the verdict', async () => {
     await store.execute(
-      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${Array.from(
-        { length: 10 },
-        (_, i) => `('late${i}', 'bolt', 'session_start', TIMESTAMP '2024-05-25' + INTERVAL (${i}) HOUR)`,
-      ).join(', ')}`,
+      testSql(
+        `INSERT INTO events (event_id, account_id, event, ts) VALUES ${Array.from(
+          { length: 10 },
+          (_, i) => `('late${i}', 'bolt', 'session_start', TIMESTAMP '2024-05-25' + INTERVAL (${i}) HOUR)`,
+        ).join(', ')}`,
+      ),
     );
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);

@@ -29,6 +29,7 @@ import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -535,7 +536,7 @@ describe('the dashboard in Chromium', () => {
     );
     const staleWorkspace = loadWorkspace(stale);
     const staleStore = await openStore(staleWorkspace);
-    await staleStore.execute(`
+    await staleStore.execute(sql`
       INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-01');
       INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'session_start', '2024-06-01T12:00:00Z');
     `);

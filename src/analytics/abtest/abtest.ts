@@ -1,5 +1,6 @@
 import { compileLayers, metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
 import { formulaSafe } from '../../dialect/formula-safe.js';
+import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
@@ -27,7 +28,7 @@ export interface AbTest {
 }
 
 async function readTest(store: Store, test: string): Promise<AbTest> {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const [row] = await store.query<{
     test: string;
     segment: string;
@@ -36,11 +37,11 @@ async function readTest(store: Store, test: string): Promise<AbTest> {
     created_at: string;
     planned_per_variant: number | null;
   }>(
-    `SELECT test, segment, salt, ratio, ${store.dialect.isoTimestamp('created_at')} AS created_at, planned_per_variant
-     FROM strata_ab_tests WHERE test = ${lit(test)}`,
+    sql`SELECT test, segment, salt, ratio, ${store.dialect.fn.isoTimestamp(sql`created_at`)} AS created_at, planned_per_variant
+     FROM strata_ab_tests WHERE test = ${test}`,
   );
   if (!row) {
-    const known = (await store.query<{ test: string }>('SELECT test FROM strata_ab_tests')).map(
+    const known = (await store.query<{ test: string }>(sql`SELECT test FROM strata_ab_tests`)).map(
       (r) => r.test,
     );
     throw new StrataError('unknown_test', `no A/B test '${test}'${didYouMean(test, known)}`);
@@ -58,7 +59,8 @@ async function readTest(store: Store, test: string): Promise<AbTest> {
 /** Accounts per variant of a test. */
 async function variantCounts(store: Store, test: string) {
   const rows = await store.query<{ variant: string; accounts: number }>(
-    `SELECT variant, count(*) AS accounts FROM strata_ab_assignments WHERE test = ${store.dialect.literal(test)} GROUP BY variant`,
+    store.dialect
+      .sql`SELECT variant, count(*) AS accounts FROM strata_ab_assignments WHERE test = ${test} GROUP BY variant`,
   );
   const count = (variant: string) => Number(rows.find((r) => r.variant === variant)?.accounts ?? 0);
   return { control: count('control'), treatment: count('treatment') };
@@ -71,15 +73,14 @@ export async function assignAbTest(store: Store, test: string, now = new Date())
   if (!run.segments.includes(ab.segment)) {
     throw new StrataError('unknown_segment', `the latest run (${run.runId}) has no segment '${ab.segment}'`);
   }
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
-  const bucket = store.dialect.md5Bucket(`concat(${lit(`${ab.salt}:`)}, account_id)`);
+  const sql = store.dialect.sql;
+  const bucket = store.dialect.fn.md5Bucket(sql`concat(${`${ab.salt}:`}, account_id)`);
   await store.execute(
-    `INSERT INTO strata_ab_assignments (test, account_id, variant, assigned_at, run_id)
-     SELECT ${lit(test)}, account_id, CASE WHEN ${bucket} < ${lit(Math.round(ab.ratio * 2 ** 32))} THEN 'treatment' ELSE 'control' END,
-       ${lit(now)}, ${lit(run.runId)}
-     FROM ${run.table} WHERE ${q(segmentColumn(ab.segment))}
-       AND account_id NOT IN (SELECT account_id FROM strata_ab_assignments WHERE test = ${lit(test)})`,
+    sql`INSERT INTO strata_ab_assignments (test, account_id, variant, assigned_at, run_id)
+     SELECT ${test}, account_id, CASE WHEN ${bucket} < ${Math.round(ab.ratio * 2 ** 32)} THEN 'treatment' ELSE 'control' END,
+       ${now}, ${run.runId}
+     FROM ${run.table} WHERE ${sql.id(segmentColumn(ab.segment))}
+       AND account_id NOT IN (SELECT account_id FROM strata_ab_assignments WHERE test = ${test})`,
   );
   return { test: ab, runId: run.runId, ...(await variantCounts(store, test)) };
 }
@@ -101,9 +102,9 @@ export async function createAbTest(
       `unknown segment '${options.segment}'${didYouMean(options.segment, ids)}`,
     );
   }
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const [existing] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM strata_ab_tests WHERE test = ${lit(options.test)}`,
+    sql`SELECT count(*) AS n FROM strata_ab_tests WHERE test = ${options.test}`,
   );
   if (Number(existing?.n ?? 0) > 0) {
     throw new StrataError(
@@ -112,9 +113,9 @@ export async function createAbTest(
     );
   }
   await store.execute(
-    `INSERT INTO strata_ab_tests (test, segment, salt, ratio, created_at, planned_per_variant) VALUES
-     (${lit(options.test)}, ${lit(options.segment)}, ${lit(options.salt ?? options.test)}, ${lit(ratio)}, ${lit(now)},
-      ${options.plannedPerVariant === undefined ? 'NULL' : lit(options.plannedPerVariant)})`,
+    sql`INSERT INTO strata_ab_tests (test, segment, salt, ratio, created_at, planned_per_variant) VALUES
+     (${options.test}, ${options.segment}, ${options.salt ?? options.test}, ${ratio}, ${now},
+      ${options.plannedPerVariant ?? null})`,
   );
   return assignAbTest(store, options.test, now);
 }
@@ -127,12 +128,12 @@ export async function exportAssignments(
   format: ExportFormat = 'csv',
 ): Promise<number> {
   await readTest(store, test);
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   // In CSV the test's name and the account ids are formula-safe (src/dialect/formula-safe.ts).
-  const text = (column: string) => (format === 'csv' ? formulaSafe(store.dialect, column) : column);
+  const text = (column: Sql) => (format === 'csv' ? formulaSafe(store.dialect, column) : column);
   return store.exportFile(
-    `SELECT ${text('test')} AS test, ${text('account_id')} AS account_id, variant, ${store.dialect.isoTimestamp('assigned_at')} AS assigned_at, run_id
-     FROM strata_ab_assignments a WHERE a.test = ${lit(test)} ORDER BY a.account_id`,
+    sql`SELECT ${text(sql`test`)} AS test, ${text(sql`account_id`)} AS account_id, variant, ${store.dialect.fn.isoTimestamp(sql`assigned_at`)} AS assigned_at, run_id
+     FROM strata_ab_assignments a WHERE a.test = ${test} ORDER BY a.account_id`,
     path,
     format,
   );
@@ -169,20 +170,22 @@ export async function reportAbTest(
 ): Promise<AbReport> {
   const ab = await readTest(store, test);
   const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
-  const assigned = `(SELECT account_id, variant, assigned_at FROM strata_ab_assignments WHERE test = ${lit(test)}) assigned`;
+  const { sql, fn } = d;
+  const assigned = sql`(SELECT account_id, variant, assigned_at FROM strata_ab_assignments WHERE test = ${test}) assigned`;
+  const variantsOf = sql`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${test}) variants`;
   let variants: AbReport['variants'];
   let comparison: Comparison;
   let label: string;
   if ('event' in outcome) {
     const window =
-      outcome.withinDays === undefined ? '' : ` AND ts <= ${d.minusDays('assigned_at', -outcome.withinDays)}`;
-    const converted = `(SELECT account_id, 1 AS converted FROM ${d.joinSmall('events', assigned)}
-      WHERE event = ${lit(outcome.event)} AND ts > assigned_at AND ts <= ${lit(asOf)}${window} GROUP BY account_id) converted`;
+      outcome.withinDays === undefined
+        ? sql.empty
+        : sql` AND ts <= ${fn.minusDays(sql`assigned_at`, -outcome.withinDays)}`;
+    const converted = sql`(SELECT account_id, 1 AS converted FROM ${fn.joinSmall(sql`events`, assigned)}
+      WHERE event = ${outcome.event} AND ts > assigned_at AND ts <= ${asOf}${window} GROUP BY account_id) converted`;
     const rows = await store.query<{ variant: string; accounts: number; converted: number | null }>(
-      `SELECT variant, count(*) AS accounts, sum(converted) AS converted
-       FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, converted])}
+      sql`SELECT variant, count(*) AS accounts, sum(converted) AS converted
+       FROM ${fn.joinOnAccount([variantsOf, converted])}
        GROUP BY variant`,
     );
     const of = (variant: string) => {
@@ -207,10 +210,10 @@ export async function reportAbTest(
     });
     const scratch = await evaluateLayers(store, layers, 'strata_ab_metric');
     try {
-      const value = d.toDouble(q(metricColumn('outcome')));
+      const value = fn.toDouble(sql.id(metricColumn('outcome')));
       const rows = await store.query<{ variant: string; n: number; total: number; squares: number }>(
-        `SELECT variant, count(${value}) AS n, sum(${value}) AS total, sum(${value} * ${value}) AS squares
-         FROM ${d.joinOnAccount([`(SELECT account_id, variant FROM strata_ab_assignments WHERE test = ${lit(test)}) variants`, scratch])}
+        sql`SELECT variant, count(${value}) AS n, sum(${value}) AS total, sum(${value} * ${value}) AS squares
+         FROM ${fn.joinOnAccount([variantsOf, scratch])}
          GROUP BY variant`,
       );
       const of = (variant: string) => {
@@ -258,11 +261,13 @@ export async function listAbTests(store: Store) {
     created_at: string;
     planned_per_variant: number | null;
   }>(
-    `SELECT test, segment, ratio, ${store.dialect.isoTimestamp('created_at')} AS created_at, planned_per_variant
+    store.dialect
+      .sql`SELECT test, segment, ratio, ${store.dialect.fn.isoTimestamp(store.dialect.sql`created_at`)} AS created_at, planned_per_variant
      FROM strata_ab_tests ORDER BY test`,
   );
   const counts = await store.query<{ test: string; variant: string; accounts: number }>(
-    'SELECT test, variant, count(*) AS accounts FROM strata_ab_assignments GROUP BY test, variant',
+    store.dialect
+      .sql`SELECT test, variant, count(*) AS accounts FROM strata_ab_assignments GROUP BY test, variant`,
   );
   const of = (test: string, variant: string) =>
     Number(counts.find((c) => c.test === test && c.variant === variant)?.accounts ?? 0);

@@ -1,4 +1,5 @@
 import { segmentColumn } from '../../compile/compile-workspace.js';
+import type { Sql } from '../../dialect/sql.js';
 import { evaluateWorkspace } from '../../engine/evaluate.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
@@ -44,36 +45,35 @@ export async function backtestWorkspace(
   workspace: Workspace,
   options: { asOf: Date; horizonDays?: number },
 ): Promise<Backtest> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
+  const { sql, fn } = store.dialect;
   const horizonDays = options.horizonDays ?? 90;
-  const now = d.literal(options.asOf);
-  const later = d.literal(new Date(options.asOf.getTime() + horizonDays * DAY_MS));
-  const mrrAt = (at: string) =>
-    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
-  const revenue = `(SELECT account_id, ${d.toDouble(mrrAt(now))} AS mrr_now, ${d.toDouble(mrrAt(later))} AS mrr_later
+  const now = sql.value(options.asOf);
+  const later = sql.value(new Date(options.asOf.getTime() + horizonDays * DAY_MS));
+  const mrrAt = (at: Sql) =>
+    sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
+  const revenue = sql`(SELECT account_id, ${fn.toDouble(mrrAt(now))} AS mrr_now, ${fn.toDouble(mrrAt(later))} AS mrr_later
     FROM subscriptions WHERE starts_at <= ${later} GROUP BY account_id) revenue`;
   const ids = workspace.segments.map((s) => s.id);
   const evaluation = await evaluateWorkspace(store, workspace, options.asOf);
   try {
-    const paying = 'coalesce(mrr_now, 0) > 0';
-    const churned = `${paying} AND coalesce(mrr_later, 0) = 0`;
-    const expanded = `${paying} AND coalesce(mrr_later, 0) > mrr_now`;
-    const counts = (prefix: string, where: string) => [
-      `count(CASE WHEN ${where} THEN 1 END) AS ${prefix}n`,
-      `count(CASE WHEN ${where} AND ${paying} THEN 1 END) AS ${prefix}p`,
-      `count(CASE WHEN ${where} AND ${churned} THEN 1 END) AS ${prefix}c`,
-      `count(CASE WHEN ${where} AND ${expanded} THEN 1 END) AS ${prefix}e`,
+    const paying = sql`coalesce(mrr_now, 0) > 0`;
+    const churned = sql`${paying} AND coalesce(mrr_later, 0) = 0`;
+    const expanded = sql`${paying} AND coalesce(mrr_later, 0) > mrr_now`;
+    const counts = (prefix: string, where: Sql) => [
+      sql`count(CASE WHEN ${where} THEN 1 END) AS ${sql.id(`${prefix}n`)}`,
+      sql`count(CASE WHEN ${where} AND ${paying} THEN 1 END) AS ${sql.id(`${prefix}p`)}`,
+      sql`count(CASE WHEN ${where} AND ${churned} THEN 1 END) AS ${sql.id(`${prefix}c`)}`,
+      sql`count(CASE WHEN ${where} AND ${expanded} THEN 1 END) AS ${sql.id(`${prefix}e`)}`,
     ];
     const columns = [
-      ...counts('all_', '1 = 1'),
-      ...ids.flatMap((id, i) => counts(`s${i}_`, q(segmentColumn(id)))),
+      ...counts('all_', sql`1 = 1`),
+      ...ids.flatMap((id, i) => counts(`s${i}_`, sql.id(segmentColumn(id)))),
     ];
     const [row] = await store.query<Record<string, number>>(
-      `SELECT ${columns.join(', ')} FROM ${d.joinOnAccount([evaluation, revenue])}`,
+      sql`SELECT ${sql.join(columns)} FROM ${fn.joinOnAccount([evaluation, revenue])}`,
     );
     const [until] = await store.query<{ newest: string | null }>(
-      `SELECT ${d.isoTimestamp('max(ts)')} AS newest FROM (
+      sql`SELECT ${fn.isoTimestamp(sql`max(ts)`)} AS newest FROM (
          SELECT max(starts_at) AS ts FROM subscriptions
          UNION ALL SELECT max(ends_at) AS ts FROM subscriptions WHERE ends_at IS NOT NULL
          UNION ALL SELECT max(ts) AS ts FROM events) latest`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Sql } from '../../dialect/sql.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
@@ -104,14 +105,13 @@ export function cohortLabel(n: number, by: 'month' | 'quarter'): string {
 }
 
 export async function analyzeCohorts(store: Store, options: CohortOptions): Promise<CohortReport> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const by = options.by ?? 'month';
   const unit = by === 'quarter' ? 3 : 1;
   const comparePeriod = options.comparePeriod ?? 3;
   const discountRate = options.discountRate ?? (by === 'quarter' ? 0.03 : 0.01);
-  const asOf = lit(options.asOf);
+  const asOf = sql.value(options.asOf);
   // The last complete month before the as-of time (a quarter is complete when its last month is).
   const asOfMonth = options.asOf.getUTCFullYear() * 12 + options.asOf.getUTCMonth();
   const lastPeriod = Math.floor(asOfMonth / unit) - 1;
@@ -122,7 +122,7 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
     paying: `strata_cohort_paying_${id}`,
     base: `strata_cohort_base_${id}`,
   };
-  const periodOf = (month: string) => `floor(${month} / ${lit(unit)})`;
+  const periodOf = (month: Sql) => sql`floor(${month} / ${unit})`;
   const dates = TABLES.accounts.columns.filter((c) => c.type === 'timestamp').map((c) => c.name);
   const date = options.date ?? 'created_at';
   if (!dates.includes(date)) {
@@ -135,31 +135,31 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
   try {
     await store.createScratch(
       t.cohorts,
-      `SELECT account_id, ${periodOf(d.monthNumber(start))} AS cohort, created_at AS signup_at FROM accounts
-       WHERE ${start} IS NOT NULL AND ${start} <= ${asOf} AND ${d.monthNumber(start)} <= ${lit(lastMonth)}`,
+      sql`SELECT account_id, ${periodOf(fn.monthNumber(start))} AS cohort, created_at AS signup_at FROM accounts
+       WHERE ${start} IS NOT NULL AND ${start} <= ${asOf} AND ${fn.monthNumber(start)} <= ${lastMonth}`,
     );
     // Paying account-months: MRR at each month's end, summed over the subscriptions active then.
-    const lastPaid = `CASE WHEN ends_at IS NULL OR ends_at > ${asOf} THEN ${lit(lastMonth)}
-      ELSE least(${d.monthNumber('ends_at')} - 1, ${lit(lastMonth)}) END`;
+    const lastPaid = sql`CASE WHEN ends_at IS NULL OR ends_at > ${asOf} THEN ${lastMonth}
+      ELSE least(${fn.monthNumber(sql`ends_at`)} - 1, ${lastMonth}) END`;
     // Aliases never reuse a column's name: ClickHouse resolves names to aliases first.
-    const months = `SELECT account_id, month, sum(mrr) AS month_mrr FROM (
-        SELECT account_id, mrr, ${d.explodeRange(d.monthNumber('starts_at'), lastPaid)} AS month
+    const months = sql`SELECT account_id, month, sum(mrr) AS month_mrr FROM (
+        SELECT account_id, mrr, ${fn.explodeRange(fn.monthNumber(sql`starts_at`), lastPaid)} AS month
         FROM subscriptions WHERE starts_at <= ${asOf} AND mrr > 0) paid
       GROUP BY account_id, month`;
-    const periodEnds = unit === 1 ? '' : `WHERE (month + 1) % ${lit(unit)} = 0`;
+    const periodEnds = unit === 1 ? sql.empty : sql`WHERE (month + 1) % ${unit} = 0`;
     await store.createScratch(
       t.paying,
-      `SELECT account_id, cohort, ${periodOf('month')} - cohort AS period, month_mrr
-       FROM ${d.joinOnAccount([`(SELECT * FROM (${months}) months ${periodEnds}) paid_months`, q(t.cohorts)])}
-       WHERE cohort IS NOT NULL AND ${periodOf('month')} >= cohort`,
+      sql`SELECT account_id, cohort, ${periodOf(sql`month`)} - cohort AS period, month_mrr
+       FROM ${fn.joinOnAccount([sql`(SELECT * FROM (${months}) months ${periodEnds}) paid_months`, q(t.cohorts)])}
+       WHERE cohort IS NOT NULL AND ${periodOf(sql`month`)} >= cohort`,
     );
     await store.createScratch(
       t.base,
-      `SELECT account_id, month_mrr AS base_mrr FROM ${q(t.paying)} WHERE period = 0`,
+      sql`SELECT account_id, month_mrr AS base_mrr FROM ${q(t.paying)} WHERE period = 0`,
     );
 
     const sizes = await store.query<{ cohort: number; accounts: number }>(
-      `SELECT cohort, count(*) AS accounts FROM ${q(t.cohorts)} GROUP BY cohort`,
+      sql`SELECT cohort, count(*) AS accounts FROM ${q(t.cohorts)} GROUP BY cohort`,
     );
     const revenue = await store.query<{
       cohort: number;
@@ -168,27 +168,28 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
       mrr: number;
       kept: number;
     }>(
-      `SELECT cohort, period, count(*) AS paying, sum(month_mrr) AS mrr, sum(least(month_mrr, coalesce(base_mrr, 0))) AS kept
-       FROM ${d.joinOnAccount([q(t.paying), q(t.base)])} GROUP BY cohort, period`,
+      sql`SELECT cohort, period, count(*) AS paying, sum(month_mrr) AS mrr, sum(least(month_mrr, coalesce(base_mrr, 0))) AS kept
+       FROM ${fn.joinOnAccount([q(t.paying), q(t.base)])} GROUP BY cohort, period`,
     );
-    const activeMonths = `SELECT DISTINCT account_id, ${periodOf(d.monthNumber('ts'))} AS event_period FROM events
-      WHERE ts <= ${asOf} AND ${d.monthNumber('ts')} <= ${lit(lastMonth)}`;
+    const activeMonths = sql`SELECT DISTINCT account_id, ${periodOf(fn.monthNumber(sql`ts`))} AS event_period FROM events
+      WHERE ts <= ${asOf} AND ${fn.monthNumber(sql`ts`)} <= ${lastMonth}`;
     const activity = await store.query<{ cohort: number; period: number; active: number }>(
-      `SELECT cohort, event_period - cohort AS period, count(*) AS active
-       FROM ${d.joinOnAccount([`(${activeMonths}) active_periods`, q(t.cohorts)])}
+      sql`SELECT cohort, event_period - cohort AS period, count(*) AS active
+       FROM ${fn.joinOnAccount([sql`(${activeMonths}) active_periods`, q(t.cohorts)])}
        WHERE cohort IS NOT NULL AND event_period >= cohort GROUP BY cohort, event_period - cohort`,
     );
     // Early signals per account: active 30-60 days after signup; MRR 30 and 90 days after it.
     const signups = (days: number) =>
-      `(SELECT account_id, created_at AS signed_up FROM accounts WHERE created_at <= ${d.minusDays(asOf, days)}) signups`;
-    const active30 = `(SELECT account_id, 1 AS active_30 FROM ${d.joinSmall('events', signups(60))}
-      WHERE ts > ${d.minusDays('signed_up', -30)} AND ts <= ${d.minusDays('signed_up', -60)} GROUP BY account_id) early_activity`;
+      sql`(SELECT account_id, created_at AS signed_up FROM accounts WHERE created_at <= ${fn.minusDays(asOf, days)}) signups`;
+    const signedUp = sql`signed_up`;
+    const active30 = sql`(SELECT account_id, 1 AS active_30 FROM ${fn.joinSmall(sql`events`, signups(60))}
+      WHERE ts > ${fn.minusDays(signedUp, -30)} AND ts <= ${fn.minusDays(signedUp, -60)} GROUP BY account_id) early_activity`;
     const mrrAt = (days: number) => {
-      const at = d.minusDays('signed_up', -days);
-      return `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
+      const at = fn.minusDays(signedUp, -days);
+      return sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
     };
-    const earlyRevenue = `(SELECT account_id, ${mrrAt(30)} AS mrr_30, ${mrrAt(90)} AS mrr_90
-      FROM ${d.joinSmall('subscriptions', signups(90))} WHERE mrr > 0 GROUP BY account_id) early_revenue`;
+    const earlyRevenue = sql`(SELECT account_id, ${mrrAt(30)} AS mrr_30, ${mrrAt(90)} AS mrr_90
+      FROM ${fn.joinSmall(sql`subscriptions`, signups(90))} WHERE mrr > 0 GROUP BY account_id) early_revenue`;
     const early = await store.query<{
       cohort: number;
       eligible_30: number;
@@ -196,15 +197,15 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
       paying_30: number;
       expanded_90: number;
     }>(
-      `SELECT cohort,
-         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 60)} THEN 1 END) AS eligible_30, count(active_30) AS retained_30,
-         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 90)} AND mrr_30 > 0 THEN 1 END) AS paying_30,
-         count(CASE WHEN signup_at <= ${d.minusDays(asOf, 90)} AND mrr_30 > 0 AND mrr_90 > mrr_30 THEN 1 END) AS expanded_90
-       FROM ${d.joinOnAccount([q(t.cohorts), active30, earlyRevenue])} GROUP BY cohort`,
+      sql`SELECT cohort,
+         count(CASE WHEN signup_at <= ${fn.minusDays(asOf, 60)} THEN 1 END) AS eligible_30, count(active_30) AS retained_30,
+         count(CASE WHEN signup_at <= ${fn.minusDays(asOf, 90)} AND mrr_30 > 0 THEN 1 END) AS paying_30,
+         count(CASE WHEN signup_at <= ${fn.minusDays(asOf, 90)} AND mrr_30 > 0 AND mrr_90 > mrr_30 THEN 1 END) AS expanded_90
+       FROM ${fn.joinOnAccount([q(t.cohorts), active30, earlyRevenue])} GROUP BY cohort`,
     );
     // Followed customers: paying in period 0; alive at k while their last paying period is >= k.
     const lifetimes = await store.query<{ cohort: number; last_period: number; customers: number }>(
-      `SELECT cohort, last_period, count(*) AS customers FROM (
+      sql`SELECT cohort, last_period, count(*) AS customers FROM (
          SELECT account_id, cohort, max(period) AS last_period, min(period) AS first_period
          FROM ${q(t.paying)} GROUP BY account_id, cohort) lifetimes
        WHERE first_period = 0 GROUP BY cohort, last_period`,
@@ -337,12 +338,13 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
 }
 
 /** Which retention kinds the store has no data for by `asOf` (a SQL literal), and why. */
-async function unavailableRetention(store: Store, asOf: string): Promise<UnavailableRetention[]> {
+async function unavailableRetention(store: Store, asOf: Sql): Promise<UnavailableRetention[]> {
+  const sql = store.dialect.sql;
   const [paid] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM (SELECT 1 AS one FROM subscriptions WHERE mrr > 0 AND starts_at <= ${asOf} LIMIT 1) paid`,
+    sql`SELECT count(*) AS n FROM (SELECT 1 AS one FROM subscriptions WHERE mrr > 0 AND starts_at <= ${asOf} LIMIT 1) paid`,
   );
   const [seen] = await store.query<{ n: number }>(
-    `SELECT count(*) AS n FROM (SELECT 1 AS one FROM events WHERE ts <= ${asOf} LIMIT 1) seen`,
+    sql`SELECT count(*) AS n FROM (SELECT 1 AS one FROM events WHERE ts <= ${asOf} LIMIT 1) seen`,
   );
   const unavailable: UnavailableRetention[] = [];
   if (Number(paid?.n ?? 0) === 0) {

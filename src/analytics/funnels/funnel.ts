@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Sql } from '../../dialect/sql.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
@@ -49,31 +50,30 @@ export async function analyzeFunnel(
   funnel: FunnelDefinition,
   options: { asOf: Date; by?: string; alpha?: number },
 ): Promise<FunnelReport> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
-  const asOf = lit(options.asOf);
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const asOf = options.asOf;
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const step = (k: number) => `strata_funnel_${id}_${k}`;
   const groups = `strata_funnel_${id}_groups`;
   try {
     await store.createScratch(
       step(0),
-      `SELECT account_id, min(ts) AS first_at, min(ts) AS step_at FROM events
-       WHERE event = ${lit(funnel.steps[0] ?? '')} AND ts <= ${asOf} GROUP BY account_id`,
+      sql`SELECT account_id, min(ts) AS first_at, min(ts) AS step_at FROM events
+       WHERE event = ${funnel.steps[0] ?? ''} AND ts <= ${asOf} GROUP BY account_id`,
     );
     for (let k = 1; k < funnel.steps.length; k++) {
       // Aliases never reuse a column's name: ClickHouse resolves names to aliases first.
-      const previous = `(SELECT account_id, first_at AS t_first, step_at AS t_previous FROM ${q(step(k - 1))}) previous`;
+      const previous = sql`(SELECT account_id, first_at AS t_first, step_at AS t_previous FROM ${q(step(k - 1))}) previous`;
       await store.createScratch(
         step(k),
-        `SELECT account_id, min(t_first) AS first_at, min(ts) AS step_at FROM ${d.joinSmall('events', previous)}
-         WHERE event = ${lit(funnel.steps[k] ?? '')} AND ts >= t_previous AND ts <= ${asOf}
-           AND ts <= ${d.minusDays('t_first', -funnel.withinDays)}
+        sql`SELECT account_id, min(t_first) AS first_at, min(ts) AS step_at FROM ${fn.joinSmall(sql`events`, previous)}
+         WHERE event = ${funnel.steps[k] ?? ''} AND ts >= t_previous AND ts <= ${asOf}
+           AND ts <= ${fn.minusDays(sql`t_first`, -funnel.withinDays)}
          GROUP BY account_id`,
       );
     }
-    let groupRelation: string | null = null;
+    let groupRelation: Sql | null = null;
     if (options.by) {
       if (options.by.startsWith('scheme:')) {
         const scheme = options.by.slice('scheme:'.length);
@@ -86,7 +86,7 @@ export async function analyzeFunnel(
         }
         await store.createScratch(
           groups,
-          `SELECT account_id, ${q(`scheme:${scheme}`)} AS grp FROM ${run.table}`,
+          sql`SELECT account_id, ${q(`scheme:${scheme}`)} AS grp FROM ${run.table}`,
         );
       } else {
         const columns = TABLES.accounts.columns
@@ -100,19 +100,19 @@ export async function analyzeFunnel(
         }
         await store.createScratch(
           groups,
-          `SELECT account_id, ${d.castText(q(options.by))} AS grp FROM accounts`,
+          sql`SELECT account_id, ${fn.castText(q(options.by))} AS grp FROM accounts`,
         );
       }
       groupRelation = q(groups);
     }
     const reachedColumns = funnel.steps.map(
-      (_, k) => `(SELECT account_id, 1 AS reached_${k} FROM ${q(step(k))}) s${k}`,
+      (_, k) => sql`(SELECT account_id, 1 AS ${q(`reached_${k}`)} FROM ${q(step(k))}) ${q(`s${k}`)}`,
     );
     const relations = [...reachedColumns, ...(groupRelation ? [groupRelation] : [])];
     const rows = await store.query<Record<string, unknown>>(
-      `SELECT ${groupRelation ? `coalesce(grp, '(none)')` : `'all'`} AS group_label,
-         ${funnel.steps.map((_, k) => `count(reached_${k}) AS n${k}`).join(', ')}
-       FROM ${d.joinOnAccount(relations)} GROUP BY group_label`,
+      sql`SELECT ${groupRelation ? sql`coalesce(grp, '(none)')` : sql`'all'`} AS group_label,
+         ${sql.join(funnel.steps.map((_, k) => sql`count(${q(`reached_${k}`)}) AS ${q(`n${k}`)}`))}
+       FROM ${fn.joinOnAccount(relations)} GROUP BY group_label`,
     );
     const counts = rows
       .map((r) => ({

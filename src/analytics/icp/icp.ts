@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { segmentColumn } from '../../compile/compile-workspace.js';
+import type { Sql } from '../../dialect/sql.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
@@ -41,11 +42,10 @@ export async function analyzeIcp(
   store: Store,
   options: { asOf: Date; dimensions?: readonly string[]; valueEvent?: string; minBase?: number },
 ): Promise<IcpReport> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
-  const asOf = lit(options.asOf);
-  const yearAgo = lit(new Date(options.asOf.getTime() - 365 * 86_400_000));
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const asOf = sql.value(options.asOf);
+  const yearAgo = sql.value(new Date(options.asOf.getTime() - 365 * 86_400_000));
   const valueEvent = options.valueEvent ?? 'subscription_paid';
   const minBase = options.minBase ?? 30;
   const columns = TABLES.accounts.columns.map((c) => c.name);
@@ -64,44 +64,44 @@ export async function analyzeIcp(
   const baseline = (await listRuns(store)).filter((r) => Date.parse(r.asOf) <= yearBefore).pop() ?? null;
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const facts = `strata_icp_${id}`;
-  const paying = (at: string) =>
-    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
+  const paying = (at: Sql) =>
+    sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
   try {
     // One row per account: MRR a year ago and now, days to the value event, events in 30 days.
     await store.createScratch(
       facts,
-      `SELECT account_id, ${dimensions.map((c) => `${d.castText(q(c))} AS ${q(`dim_${c}`)}`).join(', ')}${dimensions.length ? ',' : ''}
-         mrr_then, mrr_now, ${d.wholeDaysBetween('created_at', 'valued_at')} AS ttv, coalesce(recent_events, 0) AS usage_30d
-       FROM ${d.joinOnAccount([
-         `(SELECT * FROM accounts WHERE created_at <= ${asOf}) scope`,
-         `(SELECT account_id, ${paying(yearAgo)} AS mrr_then, ${paying(asOf)} AS mrr_now FROM subscriptions
+      sql`SELECT account_id, ${sql.join(dimensions.map((c) => sql`${fn.castText(q(c))} AS ${q(`dim_${c}`)}`))}${dimensions.length ? sql`,` : sql.empty}
+         mrr_then, mrr_now, ${fn.wholeDaysBetween(sql`created_at`, sql`valued_at`)} AS ttv, coalesce(recent_events, 0) AS usage_30d
+       FROM ${fn.joinOnAccount([
+         sql`(SELECT * FROM accounts WHERE created_at <= ${asOf}) scope`,
+         sql`(SELECT account_id, ${paying(yearAgo)} AS mrr_then, ${paying(asOf)} AS mrr_now FROM subscriptions
             WHERE starts_at <= ${asOf} GROUP BY account_id) revenue`,
-         `(SELECT account_id, min(ts) AS valued_at FROM events WHERE event = ${lit(valueEvent)} AND ts <= ${asOf}
+         sql`(SELECT account_id, min(ts) AS valued_at FROM events WHERE event = ${valueEvent} AND ts <= ${asOf}
             GROUP BY account_id) valued`,
-         `(SELECT account_id, count(*) AS recent_events FROM events WHERE ts <= ${asOf}
-            AND ts > ${d.minusDays(asOf, 30)} GROUP BY account_id) recent`,
+         sql`(SELECT account_id, count(*) AS recent_events FROM events WHERE ts <= ${asOf}
+            AND ts > ${fn.minusDays(asOf, 30)} GROUP BY account_id) recent`,
        ])}`,
     );
-    const measures = `count(*) AS accounts,
+    const measures = sql`count(*) AS accounts,
       count(CASE WHEN mrr_then > 0 THEN 1 END) AS base,
       count(CASE WHEN mrr_then > 0 AND mrr_now > 0 THEN 1 END) AS retained,
       count(CASE WHEN mrr_then > 0 AND mrr_now > mrr_then THEN 1 END) AS expanded,
       count(ttv) AS ttv_n, sum(ttv) AS ttv_sum, sum(ttv * ttv) AS ttv_squares,
       count(usage_30d) AS usage_n, sum(usage_30d) AS usage_sum, sum(usage_30d * usage_30d) AS usage_squares`;
     const groupsSql = [
-      `SELECT 'all' AS group_label, ${measures} FROM ${q(facts)}`,
-      ...(baseline?.segments ?? []).map(
+      sql`SELECT 'all' AS group_label, ${measures} FROM ${q(facts)}`,
+      ...(baseline ? baseline.segments : []).map(
         (segment) =>
-          `SELECT ${lit(`segment:${segment}`)} AS group_label, ${measures}
-           FROM ${d.joinOnAccount([`(SELECT account_id FROM ${baseline?.table} WHERE ${q(segmentColumn(segment))}) members`, q(facts)])}`,
+          sql`SELECT ${`segment:${segment}`} AS group_label, ${measures}
+           FROM ${fn.joinOnAccount([sql`(SELECT account_id FROM ${baseline?.table ?? sql.empty} WHERE ${q(segmentColumn(segment))}) members`, q(facts)])}`,
       ),
       ...dimensions.map(
         (c) =>
-          `SELECT concat(${lit(`${c}=`)}, ${q(`dim_${c}`)}) AS group_label, ${measures} FROM ${q(facts)}
+          sql`SELECT concat(${`${c}=`}, ${q(`dim_${c}`)}) AS group_label, ${measures} FROM ${q(facts)}
            WHERE ${q(`dim_${c}`)} IS NOT NULL GROUP BY ${q(`dim_${c}`)}`,
       ),
     ];
-    const rows = await store.query<Record<string, unknown>>(groupsSql.join(' UNION ALL '));
+    const rows = await store.query<Record<string, unknown>>(sql.join(groupsSql, sql` UNION ALL `));
     const toGroup = (r: Record<string, unknown>): IcpGroup => {
       const n = (k: string) => Number(r[k] ?? 0);
       return {

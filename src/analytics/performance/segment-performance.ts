@@ -28,8 +28,8 @@ export async function segmentPerformance(
   workspace: Workspace,
   options: { segments?: readonly string[]; metrics?: readonly string[] } = {},
 ): Promise<SegmentPerformance> {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const runs = await listRuns(store);
   const known = [...new Set(runs.flatMap((r) => r.segments))];
   for (const id of options.segments ?? []) {
@@ -52,13 +52,13 @@ export async function segmentPerformance(
     const segments = (options.segments ?? run.segments).filter((id) => run.segments.includes(id));
     const present = metrics.filter((m) => run.metrics.includes(m));
     if (segments.length === 0) continue;
-    const means = present.map((m, i) => `avg(${store.dialect.toDouble(q(metricColumn(m)))}) AS m${i}`);
+    const means = present.map((m, i) => sql`, avg(${fn.toDouble(q(metricColumn(m)))}) AS ${q(`m${i}`)}`);
     const parts = segments.map(
       (id) =>
-        `SELECT ${lit(id)} AS segment, count(*) AS accounts${means.map((m) => `, ${m}`).join('')}
+        sql`SELECT ${id} AS segment, count(*) AS accounts${sql.join(means, sql.empty)}
          FROM ${run.table} WHERE ${q(segmentColumn(id))}`,
     );
-    const result = await store.query<Record<string, unknown>>(parts.join(' UNION ALL '));
+    const result = await store.query<Record<string, unknown>>(sql.join(parts, sql` UNION ALL `));
     for (const id of segments) {
       const row = result.find((r) => r.segment === id) ?? {};
       rows.push({

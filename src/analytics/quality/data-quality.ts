@@ -1,4 +1,5 @@
 import { segmentColumn } from '../../compile/compile-workspace.js';
+import type { Sql } from '../../dialect/sql.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../../model/tables.js';
@@ -46,9 +47,8 @@ export interface QualityReport {
  * whether each table got new rows as often as expected. All counts in the database.
  */
 export async function analyzeQuality(store: Store, workspace: Workspace, asOf: Date): Promise<QualityReport> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const config = workspace.config.quality ?? { coverage: 0.8 };
   const columns = TABLES.accounts.columns
     .filter((c) => !c.required && c.name !== 'traits')
@@ -56,13 +56,16 @@ export async function analyzeQuality(store: Store, workspace: Workspace, asOf: D
   const attributes = config.attributes ?? columns;
   const present = (name: string) =>
     columns.includes(name) || TABLES.accounts.columns.some((c) => c.name === name)
-      ? `${q(name)} IS NOT NULL`
-      : `${d.jsonText('traits', name)} IS NOT NULL`;
-  const counts = (scope: string) =>
+      ? sql`${q(name)} IS NOT NULL`
+      : sql`${fn.jsonText(sql`traits`, name)} IS NOT NULL`;
+  const counts = (scope: Sql) =>
     store.query<Record<string, unknown>>(
-      `SELECT count(*) AS total${attributes.map((a, i) => `, count(CASE WHEN ${present(a)} THEN 1 END) AS c${i}`).join('')} FROM ${scope}`,
+      sql`SELECT count(*) AS total${sql.join(
+        attributes.map((a, i) => sql`, count(CASE WHEN ${present(a)} THEN 1 END) AS ${q(`c${i}`)}`),
+        sql.empty,
+      )} FROM ${scope}`,
     );
-  const [overall] = await counts(`(SELECT * FROM accounts WHERE created_at <= ${lit(asOf)}) scope`);
+  const [overall] = await counts(sql`(SELECT * FROM accounts WHERE created_at <= ${asOf}) scope`);
   const total = Number(overall?.total ?? 0);
   const share = (row: Record<string, unknown> | undefined, i: number, n: number) =>
     n > 0 ? Number(row?.[`c${i}`] ?? 0) / n : 0;
@@ -83,9 +86,9 @@ export async function analyzeQuality(store: Store, workspace: Workspace, asOf: D
         );
       }
       const [row] = await counts(
-        d.joinOnAccount([
-          `(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(segment))}) members`,
-          'accounts',
+        fn.joinOnAccount([
+          sql`(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(segment))}) members`,
+          sql`accounts`,
         ]),
       );
       const members = Number(row?.total ?? 0);
@@ -115,14 +118,19 @@ export async function analyzeQuality(store: Store, workspace: Workspace, asOf: D
     }
   }
   const newest = await store.query<{ table_name: string; newest: string | null }>(
-    TABLE_NAMES.map((table) => {
-      const time = TABLES[table].timeColumn;
-      const value = time ? `max(CASE WHEN ${q(time)} <= ${lit(asOf)} THEN ${q(time)} END)` : 'NULL';
-      return `SELECT ${lit(table)} AS table_name, ${time ? d.isoTimestamp(value) : 'NULL'} AS newest FROM ${q(table)}`;
-    }).join(' UNION ALL '),
+    sql.join(
+      TABLE_NAMES.map((table) => {
+        const time = TABLES[table].timeColumn;
+        const newestAt = time
+          ? fn.isoTimestamp(sql`max(CASE WHEN ${q(time)} <= ${asOf} THEN ${q(time)} END)`)
+          : sql`NULL`;
+        return sql`SELECT ${table} AS table_name, ${newestAt} AS newest FROM ${q(table)}`;
+      }),
+      sql` UNION ALL `,
+    ),
   );
   const imports = await store.query<{ table_name: string; last_import: string | null }>(
-    `SELECT table_name, ${d.isoTimestamp('max(imported_at)')} AS last_import FROM strata_imports GROUP BY table_name`,
+    sql`SELECT table_name, ${fn.isoTimestamp(sql`max(imported_at)`)} AS last_import FROM strata_imports GROUP BY table_name`,
   );
   const freshness = TABLE_NAMES.map((table) => {
     const frequency = (expected as Record<string, keyof typeof ALLOWED_LAG_HOURS>)[table] ?? null;

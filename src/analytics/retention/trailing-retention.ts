@@ -1,3 +1,4 @@
+import type { Sql } from '../../dialect/sql.js';
 import type { Store } from '../../store/store.js';
 
 export interface TrailingRetention {
@@ -19,11 +20,11 @@ export interface TrailingRetention {
  * Accounts that started paying inside the window are left out: they are new, not retained.
  */
 export async function trailingRetention(store: Store, asOf: Date, days = 365): Promise<TrailingRetention> {
-  const d = store.dialect;
-  const end = d.literal(asOf);
-  const start = d.minusDays(end, days);
-  const mrrAt = (at: string) =>
-    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
+  const { sql, fn } = store.dialect;
+  const end = sql.value(asOf);
+  const start = fn.minusDays(end, days);
+  const mrrAt = (at: Sql) =>
+    sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
   const [row] = await store.query<{
     customers: number;
     retained: number | null;
@@ -32,9 +33,9 @@ export async function trailingRetention(store: Store, asOf: Date, days = 365): P
     kept_total: number | null;
   }>(
     // Totals get names of their own: ClickHouse lets an alias shadow the column it sums.
-    `SELECT count(*) AS customers, sum(CASE WHEN mrr_end > 0 THEN 1 ELSE 0 END) AS retained,
+    sql`SELECT count(*) AS customers, sum(CASE WHEN mrr_end > 0 THEN 1 ELSE 0 END) AS retained,
        sum(mrr_start) AS start_total, sum(mrr_end) AS end_total, sum(least(mrr_end, mrr_start)) AS kept_total
-     FROM (SELECT account_id, ${d.toDouble(mrrAt(start))} AS mrr_start, ${d.toDouble(mrrAt(end))} AS mrr_end
+     FROM (SELECT account_id, ${fn.toDouble(mrrAt(start))} AS mrr_start, ${fn.toDouble(mrrAt(end))} AS mrr_end
            FROM subscriptions WHERE mrr > 0 GROUP BY account_id) revenue
      WHERE mrr_start > 0`,
   );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { compileLayers, metricColumn } from '../../compile/compile-workspace.js';
-import { cellSql, fmSql, NEVER_ACTIVE, NON_PAYING, payingSql, quintileSql } from '../../compile/rfm-sql.js';
+import { NEVER_ACTIVE, NON_PAYING, rfmFragments } from '../../compile/rfm-sql.js';
+import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { StrataError } from '../../errors.js';
 import type { MetricNode } from '../../language/ast.js';
@@ -26,7 +27,7 @@ import { DEFAULT_RFM_CELLS, type RfmCell } from '../../workspace/workspace-schem
 
 export interface RfmScores {
   /** Scratch table: account_id, recency, frequency, monetary, r, f, m, fm, cell. Drop it with store.dropScratch. */
-  readonly table: string;
+  readonly table: Sql;
   readonly accounts: number;
   readonly metrics: { readonly recency: string; readonly frequency: string; readonly monetary: string };
 }
@@ -53,8 +54,8 @@ export interface RfmReport {
 
 /** Scores every account at `asOf` into a scratch table. */
 export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmScores> {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const config = workspace.config.rfm ?? {};
   const roots: Record<string, MetricNode> = {
     'rfm:recency': config.recency
@@ -85,35 +86,36 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
     // Sort keys without NULLs: never active sorts as the least recent, no value as 0.
     await store.createScratch(
       names.values,
-      `SELECT account_id, ${column('recency')} AS recency, coalesce(${column('frequency')}, 0) AS frequency,
-         coalesce(${column('monetary')}, 0) AS monetary, ${payingSql(column('monetary'))} AS paying,
-         -coalesce(${store.dialect.toDouble(column('recency'))}, ${lit(NEVER_ACTIVE)}) AS recency_key
+      sql`SELECT account_id, ${column('recency')} AS recency, coalesce(${column('frequency')}, 0) AS frequency,
+         coalesce(${column('monetary')}, 0) AS monetary, ${rfmFragments.paying(column('monetary'))} AS paying,
+         -coalesce(${fn.toDouble(column('recency'))}, ${NEVER_ACTIVE}) AS recency_key
        FROM ${evaluation}`,
     );
   } finally {
     await store.dropScratch(evaluation);
   }
   try {
-    const [counted] = await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(names.values)}`);
+    const [counted] = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${q(names.values)}`);
     const n = Number(counted?.n ?? 0);
     if (n > 0) await refuseMissing(store, q(names.values), metrics, asOf);
     await store.createScratch(
       names.positions,
-      store.dialect.positionLayer(q(names.values), [
+      fn.positionLayer(q(names.values), [
         { column: 'recency_key', alias: 'r_position', pool: 'paying' },
         { column: 'frequency', alias: 'f_position', pool: 'paying' },
         { column: 'monetary', alias: 'm_position', pool: 'paying' },
       ]),
     );
-    const quintile = (position: string) => quintileSql(position, `${position}_count`);
-    const scored = `SELECT account_id, recency, frequency, monetary, paying, ${quintile('r_position')} AS r,
+    const quintile = (position: string) => rfmFragments.quintile(q(position), q(`${position}_count`));
+    const scored = sql`SELECT account_id, recency, frequency, monetary, paying, ${quintile('r_position')} AS r,
         ${quintile('f_position')} AS f, ${quintile('m_position')} AS m FROM ${q(names.positions)}`;
     const cells: readonly RfmCell[] = config.cells ?? DEFAULT_RFM_CELLS;
-    const cell = cellSql(cells, { r: 'r', f: 'f', m: 'm', fm: 'fm', paying: 'paying' }, lit);
+    const [r, f, m, fm, paying] = [sql`r`, sql`f`, sql`m`, sql`fm`, sql`paying`];
+    const cell = rfmFragments.cell(store.dialect, cells, { r, f, m, fm, paying });
     await store.createScratch(
       names.scores,
-      `SELECT account_id, recency, frequency, monetary, r, f, m, fm, ${cell} AS cell
-       FROM (SELECT scored.*, CASE WHEN paying = 0 THEN NULL ELSE ${fmSql('f', 'm')} END AS fm
+      sql`SELECT account_id, recency, frequency, monetary, r, f, m, fm, ${cell} AS cell
+       FROM (SELECT scored.*, CASE WHEN paying = 0 THEN NULL ELSE ${rfmFragments.fm(f, m)} END AS fm
          FROM (${scored}) scored) with_fm`,
     );
     return { table: q(names.scores), accounts: n, metrics };
@@ -127,9 +129,9 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
  * Refuses scores that would only be ties: a dimension with no data at all (no account with
  * a recency, a frequency above 0, or a monetary value above 0) names what to add.
  */
-async function refuseMissing(store: Store, values: string, metrics: RfmScores['metrics'], asOf: Date) {
+async function refuseMissing(store: Store, values: Sql, metrics: RfmScores['metrics'], asOf: Date) {
   const [have] = await store.query<{ recency: number; frequency: number; monetary: number }>(
-    `SELECT sum(CASE WHEN recency IS NULL THEN 0 ELSE 1 END) AS recency,
+    store.dialect.sql`SELECT sum(CASE WHEN recency IS NULL THEN 0 ELSE 1 END) AS recency,
        sum(CASE WHEN frequency > 0 THEN 1 ELSE 0 END) AS frequency, sum(paying) AS monetary FROM ${values}`,
   );
   const at = asOf.toISOString();
@@ -148,6 +150,7 @@ async function refuseMissing(store: Store, values: string, metrics: RfmScores['m
 /** `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid. */
 export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmReport> {
   const scores = await scoreRfm(store, workspace, asOf);
+  const sql = store.dialect.sql;
   try {
     const perCell = await store.query<{
       cell: string;
@@ -157,11 +160,11 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
       monetary: number | null;
       monetary_total: number | null;
     }>(
-      `SELECT cell, count(*) AS accounts, avg(recency) AS recency, avg(frequency) AS frequency,
+      sql`SELECT cell, count(*) AS accounts, avg(recency) AS recency, avg(frequency) AS frequency,
          avg(monetary) AS monetary, sum(monetary) AS monetary_total FROM ${scores.table} GROUP BY cell`,
     );
     const grid = await store.query<{ r: number; fm: number; accounts: number }>(
-      `SELECT r, fm, count(*) AS accounts FROM ${scores.table} WHERE r IS NOT NULL
+      sql`SELECT r, fm, count(*) AS accounts FROM ${scores.table} WHERE r IS NOT NULL
        GROUP BY r, fm ORDER BY r DESC, fm DESC`,
     );
     const configured = (workspace.config.rfm?.cells ?? DEFAULT_RFM_CELLS).map((c) => c.name);
@@ -201,12 +204,12 @@ export async function rfmGridAccounts(
   asOf: Date,
   options: { r: number; fm: number; limit: number; offset: number },
 ) {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const scores = await scoreRfm(store, workspace, asOf);
   try {
-    const where = `s.r = ${lit(options.r)} AND s.fm = ${lit(options.fm)}`;
+    const where = sql`s.r = ${options.r} AND s.fm = ${options.fm}`;
     const [total] = await store.query<{ n: number }>(
-      `SELECT count(*) AS n FROM ${scores.table} s WHERE ${where}`,
+      sql`SELECT count(*) AS n FROM ${scores.table} s WHERE ${where}`,
     );
     const accounts = await store.query<{
       account_id: string;
@@ -216,10 +219,10 @@ export async function rfmGridAccounts(
       monetary: number | null;
       cell: string;
     }>(
-      `SELECT s.account_id AS account_id, a.name AS name, s.recency AS recency, s.frequency AS frequency,
+      sql`SELECT s.account_id AS account_id, a.name AS name, s.recency AS recency, s.frequency AS frequency,
          s.monetary AS monetary, s.cell AS cell
        FROM ${scores.table} s LEFT JOIN accounts a ON a.account_id = s.account_id
-       WHERE ${where} ORDER BY s.monetary DESC, s.account_id LIMIT ${lit(options.limit)} OFFSET ${lit(options.offset)}`,
+       WHERE ${where} ORDER BY s.monetary DESC, s.account_id LIMIT ${options.limit} OFFSET ${options.offset}`,
     );
     return { asOf: asOf.toISOString(), r: options.r, fm: options.fm, total: Number(total?.n ?? 0), accounts };
   } finally {

@@ -34,7 +34,8 @@ export async function identicalSegments(
     for (const b of latest.segments.slice(i + 1))
       if ((sizes[a] ?? 0) > 0 && sizes[a] === sizes[b]) pairs.push([a, b]);
   });
-  const q = store.dialect.quoteIdentifier;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   for (const run of runs) {
     const here = pairs.filter(
       ([a, b]) =>
@@ -48,10 +49,11 @@ export async function identicalSegments(
       continue;
     }
     const differing = here.map(
-      ([a, b]) => `sum(CASE WHEN ${q(segmentColumn(a))} = ${q(segmentColumn(b))} THEN 0 ELSE 1 END)`,
+      ([a, b], i) =>
+        sql`sum(CASE WHEN ${q(segmentColumn(a))} = ${q(segmentColumn(b))} THEN 0 ELSE 1 END) AS ${q(`d${i}`)}`,
     );
     const [row] = await store.query<Record<string, number>>(
-      `SELECT ${differing.map((sql, i) => `${sql} AS d${i}`).join(', ')} FROM ${run.table}`,
+      sql`SELECT ${sql.join(differing)} FROM ${run.table}`,
     );
     // A run that lacks one of the two says nothing either way.
     pairs = [...absent, ...here.filter((_, i) => Number(row?.[`d${i}`] ?? 1) === 0)];

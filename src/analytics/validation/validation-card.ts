@@ -1,5 +1,6 @@
 import jstat from 'jstat';
 import { metricColumn, segmentColumn } from '../../compile/compile-workspace.js';
+import type { Sql } from '../../dialect/sql.js';
 import { compareSnapshots } from '../../engine/membership-diff.js';
 import { listRuns, type StoredRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
@@ -98,9 +99,8 @@ export async function validateSegment(
   segment: string,
   options: { run?: StoredRun } = {},
 ): Promise<ValidationCard> {
-  const d = store.dialect;
-  const q = d.quoteIdentifier;
-  const lit = d.literal;
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const runs = await listRuns(store);
   const run = options.run ?? runs[runs.length - 1];
   if (!run) throw new StrataError('no_runs', "no runs yet; run 'strata run' first");
@@ -117,20 +117,24 @@ export async function validateSegment(
   // parent's other members (a child of 'enterprise' differs from small accounts trivially).
   const parent = workspace.segments.find((x) => x.id === segment)?.parent ?? null;
   const scoped = parent !== null && run.segments.includes(parent);
-  const inParent = scoped ? `WHERE ${q(segmentColumn(parent))}` : '';
+  const inParent = scoped ? sql`WHERE ${q(segmentColumn(parent))}` : sql.empty;
   const othersWord = scoped ? `the other members of '${parent}'` : 'the other accounts';
 
   // Distinct: every numeric metric, members against the rest, in one pass.
   const metrics = run.metrics.filter((m) => !isTextMetric(m, workspace.metrics));
   const parts = metrics.flatMap((m, i) => {
-    const v = d.toDouble(q(metricColumn(m)));
-    return [`count(${v}) AS n${i}`, `sum(${v}) AS s${i}`, `sum(${v} * ${v}) AS ss${i}`];
+    const v = fn.toDouble(q(metricColumn(m)));
+    return [
+      sql`count(${v}) AS ${q(`n${i}`)}`,
+      sql`sum(${v}) AS ${q(`s${i}`)}`,
+      sql`sum(${v} * ${v}) AS ${q(`ss${i}`)}`,
+    ];
   });
   const groups =
     parts.length === 0
       ? []
       : await store.query<Record<string, unknown>>(
-          `SELECT CASE WHEN ${flag} THEN 1 ELSE 0 END AS member, ${parts.join(', ')} FROM ${run.table} ${inParent} GROUP BY member`,
+          sql`SELECT CASE WHEN ${flag} THEN 1 ELSE 0 END AS member, ${sql.join(parts)} FROM ${run.table} ${inParent} GROUP BY member`,
         );
   const stats = (member: number, i: number) => {
     const row = groups.find((g) => Number(g.member) === member) ?? {};
@@ -174,17 +178,17 @@ export async function validateSegment(
   );
   // Churn and expansion over the 90 days before the run, members against the rest: a
   // chi-square test of the 2x2 table (the pooled two-proportion z-test squared) and Cohen's h.
-  const at = (days: number) => lit(new Date(Date.parse(run.asOf) - days * 86_400_000));
-  const mrrAt = (instant: string) =>
-    `coalesce(${d.aggregateIf('sum', 'mrr', `starts_at <= ${instant} AND (ends_at IS NULL OR ends_at > ${instant}) AND mrr > 0`)}, 0)`;
-  const revenue = `(SELECT account_id, ${mrrAt(at(90))} AS mrr_before, ${mrrAt(lit(new Date(run.asOf)))} AS mrr_at
+  const at = (days: number) => sql.value(new Date(Date.parse(run.asOf) - days * 86_400_000));
+  const mrrAt = (instant: Sql) =>
+    sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${instant} AND (ends_at IS NULL OR ends_at > ${instant}) AND mrr > 0`)}, 0)`;
+  const revenue = sql`(SELECT account_id, ${mrrAt(at(90))} AS mrr_before, ${mrrAt(sql.value(new Date(run.asOf)))} AS mrr_at
     FROM subscriptions GROUP BY account_id) revenue`;
-  const flags = `(SELECT account_id, CASE WHEN ${flag} THEN 1 ELSE 0 END AS member FROM ${run.table} ${inParent}) flags`;
+  const flags = sql`(SELECT account_id, CASE WHEN ${flag} THEN 1 ELSE 0 END AS member FROM ${run.table} ${inParent}) flags`;
   const outcomes = await store.query<{ member: number; paying: number; churned: number; expanded: number }>(
-    `SELECT member, count(CASE WHEN mrr_before > 0 THEN 1 END) AS paying,
+    sql`SELECT member, count(CASE WHEN mrr_before > 0 THEN 1 END) AS paying,
        count(CASE WHEN mrr_before > 0 AND coalesce(mrr_at, 0) = 0 THEN 1 END) AS churned,
        count(CASE WHEN mrr_before > 0 AND mrr_at > mrr_before THEN 1 END) AS expanded
-     FROM ${d.joinOnAccount([flags, revenue])} GROUP BY member`,
+     FROM ${fn.joinOnAccount([flags, revenue])} GROUP BY member`,
   );
   const side = (member: number) => outcomes.find((o) => Number(o.member) === member);
   const rates = (['churned', 'expanded'] as const).map((outcome) => {
@@ -227,19 +231,22 @@ export async function validateSegment(
   const traits = [...traitsOf(workspace, segment)].sort();
   const columns = new Set(TABLES.accounts.columns.map((c) => c.name));
   const present = (trait: string) =>
-    columns.has(trait) ? `${q(trait)} IS NOT NULL` : `${d.jsonText('traits', trait)} IS NOT NULL`;
+    columns.has(trait) ? sql`${q(trait)} IS NOT NULL` : sql`${fn.jsonText(sql`traits`, trait)} IS NOT NULL`;
   // A child segment's definition is applied to its parent's members: measure coverage there.
   const scope = scoped
-    ? d.joinOnAccount([
-        `(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(parent))}) scope`,
-        'accounts',
+    ? fn.joinOnAccount([
+        sql`(SELECT account_id FROM ${run.table} WHERE ${q(segmentColumn(parent))}) scope`,
+        sql`accounts`,
       ])
-    : `(SELECT * FROM accounts WHERE created_at <= ${lit(new Date(run.asOf))}) scope`;
+    : sql`(SELECT * FROM accounts WHERE created_at <= ${new Date(run.asOf)}) scope`;
   const [coverageRow] =
     traits.length === 0
       ? [{}]
       : await store.query<Record<string, unknown>>(
-          `SELECT count(*) AS total${traits.map((t, i) => `, count(CASE WHEN ${present(t)} THEN 1 END) AS c${i}`).join('')}
+          sql`SELECT count(*) AS total${sql.join(
+            traits.map((t, i) => sql`, count(CASE WHEN ${present(t)} THEN 1 END) AS ${q(`c${i}`)}`),
+            sql.empty,
+          )}
            FROM ${scope}`,
         );
   const total = Number(coverageRow?.total ?? 0);
@@ -258,9 +265,9 @@ export async function validateSegment(
   };
 
   // Accessible: members with at least one user who has an email address.
-  const contacts = `(SELECT account_id, 1 AS reachable FROM users WHERE email IS NOT NULL GROUP BY account_id) contacts`;
+  const contacts = sql`(SELECT account_id, 1 AS reachable FROM users WHERE email IS NOT NULL GROUP BY account_id) contacts`;
   const [reach] = await store.query<{ reachable: number | null }>(
-    `SELECT sum(reachable) AS reachable FROM ${d.joinOnAccount([`(SELECT account_id FROM ${run.table} WHERE ${flag}) members`, contacts])}`,
+    sql`SELECT sum(reachable) AS reachable FROM ${fn.joinOnAccount([sql`(SELECT account_id FROM ${run.table} WHERE ${flag}) members`, contacts])}`,
   );
   const reachable = Number(reach?.reachable ?? 0);
   const share = members > 0 ? reachable / members : 0;

@@ -1,6 +1,7 @@
 import { StrataError } from '../../errors.js';
 import type { ColumnType } from '../../model/tables.js';
-import type { Dialect, SqlValue } from '../dialect.js';
+import type { Dialect, SqlValue, TextDialect } from '../dialect.js';
+import { withSql } from '../sql-functions.js';
 
 /**
  * ClickHouse SQL that runs both on the server Debian ships (18.16: no window functions,
@@ -28,7 +29,7 @@ function quoteText(value: string): string {
 
 const MICROS_PER_DAY = 86_400_000_000;
 
-export const clickhouseDialect: Dialect = (() => {
+const clickhouseText: TextDialect = (() => {
   const columnTypes: Record<ColumnType, string> = {
     string: 'String',
     integer: 'Int64',
@@ -186,3 +187,5 @@ export const clickhouseDialect: Dialect = (() => {
       `if((${a}) IS NULL OR (${b}) IS NULL, ((${a}) IS NULL) != ((${b}) IS NULL), (${a}) != (${b}))`,
   };
 })();
+
+export const clickhouseDialect: Dialect = withSql(clickhouseText);

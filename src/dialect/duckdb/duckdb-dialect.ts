@@ -1,6 +1,7 @@
 import { StrataError } from '../../errors.js';
 import type { ColumnType } from '../../model/tables.js';
-import type { Dialect, SqlValue } from '../dialect.js';
+import type { Dialect, SqlValue, TextDialect } from '../dialect.js';
+import { withSql } from '../sql-functions.js';
 
 const COLUMN_TYPES: Record<ColumnType, string> = {
   string: 'VARCHAR',
@@ -41,7 +42,7 @@ function literal(value: SqlValue): string {
 /** JSON Pointer to a key: '~' and '/' are its only escapes, so any key is addressed safely. */
 const pointer = (key: string) => literal(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
 
-export const duckdbDialect: Dialect = {
+const duckdbText: TextDialect = {
   name: 'duckdb',
   quoteIdentifier,
   literal,
@@ -103,3 +104,5 @@ export const duckdbDialect: Dialect = {
   castText: (expression) => `CAST(${expression} AS VARCHAR)`,
   distinctFrom: (a, b) => `(${a}) IS DISTINCT FROM (${b})`,
 };
+
+export const duckdbDialect: Dialect = withSql(duckdbText);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Sql } from '../../dialect/sql.js';
 import { TABLES, type Table } from '../../model/tables.js';
 import { DuckDBStore } from '../duckdb/duckdb-store.js';
 import type { ImportRequest, ImportResult } from '../store.js';
@@ -28,8 +29,8 @@ export async function importIntoClickHouse(
   const table: Table = TABLES[request.table];
   const scratchDir = mkdtempSync(join(tmpdir(), 'strata-import-'));
   const scratch = await DuckDBStore.open(join(scratchDir, 'scratch.duckdb'));
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const stage = `strata_stage_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   try {
     const report = (fraction: number) => request.onProgress?.(fraction);
@@ -37,12 +38,12 @@ export async function importIntoClickHouse(
     const validated = await scratch.importFile({ ...request, onProgress: (f) => report(f / 2) });
     const valid = validated.inserted;
 
-    const columns = table.columns.map((c) => q(c.name)).join(', ');
+    const columns = sql.join(table.columns.map((c) => q(c.name)));
     const definitions = table.columns.map((c) => {
-      const type = store.dialect.columnType(c.type);
-      return `${q(c.name)} ${c.required ? type : `Nullable(${type})`}`;
+      const type = store.dialect.fn.columnType(c.type);
+      return sql`${q(c.name)} ${c.required ? type : sql`Nullable(${type})`}`;
     });
-    await store.execute(`CREATE TABLE ${q(stage)} (${definitions.join(', ')}) ENGINE = Memory`);
+    await store.execute(sql`CREATE TABLE ${q(stage)} (${sql.join(definitions)}) ENGINE = Memory`);
     for (let offset = 0; offset < valid; offset += BATCH_ROWS) {
       const file = join(scratchDir, `batch-${offset}.csv`);
       await scratch.exportForClickHouse(table, file, offset, BATCH_ROWS);
@@ -52,43 +53,45 @@ export async function importIntoClickHouse(
     }
 
     const target = q(table.name);
-    const key = table.key.length === 1 ? q(table.key[0] ?? '') : `(${table.key.map(q).join(', ')})`;
-    const keyColumns = table.key.map(q).join(', ');
+    const keyColumns = sql.join(table.key.map(q));
+    const key = table.key.length === 1 ? q(table.key[0] ?? '') : sql`(${keyColumns})`;
     // Stored rows sharing a key with the file; the inner IN keeps the lookup to those keys
     // (GLOBAL: on a cluster the staging table exists only on this node, not on the shards).
-    const storedKeys = `SELECT ${keyColumns} FROM ${target} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)})`;
-    const count = async (sql: string) => (await store.query<{ n: number }>(sql))[0]?.n ?? 0;
+    const storedKeys = sql`SELECT ${keyColumns} FROM ${target} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)})`;
+    const count = async (query: Sql) => (await store.query<{ n: number }>(query))[0]?.n ?? 0;
     let inserted: number;
     let updated = 0;
     if (table.onDuplicateKey === 'keep') {
-      const known = await count(`SELECT count() AS n FROM ${q(stage)} WHERE ${key} IN (${storedKeys})`);
+      const known = await count(sql`SELECT count() AS n FROM ${q(stage)} WHERE ${key} IN (${storedKeys})`);
       await store.execute(
-        `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${q(stage)} WHERE ${key} NOT IN (${storedKeys})`,
+        sql`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${q(stage)} WHERE ${key} NOT IN (${storedKeys})`,
       );
       inserted = valid - known;
     } else {
       // Rows whose every value matches a stored row are unchanged; the others replace their key.
-      const signature = `cityHash64(arrayStringConcat([${table.columns.map((c) => `ifNull(toString(${q(c.name)}), '\\\\N')`).join(', ')}], '\\x1f'))`;
-      const same = `${signature} IN (SELECT ${signature} FROM ${target} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)}))`;
+      const signature = sql`cityHash64(arrayStringConcat([${sql.join(
+        table.columns.map((c) => sql`ifNull(toString(${q(c.name)}), '\\\\N')`),
+      )}], '\\x1f'))`;
+      const same = sql`${signature} IN (SELECT ${signature} FROM ${target} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)}))`;
       const changed = await store.query<Record<string, unknown>>(
-        `SELECT ${keyColumns}, ${key} IN (${storedKeys}) AS stored FROM ${q(stage)} WHERE NOT (${same})`,
+        sql`SELECT ${keyColumns}, ${key} IN (${storedKeys}) AS stored FROM ${q(stage)} WHERE NOT (${same})`,
       );
       const replaced = changed.filter((row) => Number(row.stored) === 1);
       await deleteKeys(store, table, replaced);
       updated = replaced.length;
       await store.execute(
-        `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${q(stage)} WHERE NOT (${same})`,
+        sql`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${q(stage)} WHERE NOT (${same})`,
       );
       inserted = changed.length - updated;
     }
     const unchanged = valid - inserted - updated;
     await store.execute(
-      `INSERT INTO strata_imports VALUES (${lit(new Date())}, ${lit(table.name)}, ${lit(request.file)}, ${lit(validated.rowsRead)},
-        ${lit(inserted)}, ${lit(updated)}, ${lit(unchanged)}, ${lit(validated.skipped)})`,
+      sql`INSERT INTO strata_imports VALUES (${new Date()}, ${table.name}, ${request.file}, ${validated.rowsRead},
+        ${inserted}, ${updated}, ${unchanged}, ${validated.skipped})`,
     );
     return { ...validated, inserted, updated, unchanged, seconds: (performance.now() - started) / 1000 };
   } finally {
-    await store.execute(`DROP TABLE IF EXISTS ${q(stage)}`).catch(() => undefined);
+    await store.execute(sql`DROP TABLE IF EXISTS ${q(stage)}`).catch(() => undefined);
     await scratch.close();
     rmSync(scratchDir, { recursive: true, force: true });
   }
@@ -96,26 +99,26 @@ export async function importIntoClickHouse(
 
 /** Deletes stored rows of the given keys (ALTER ... DELETE mutations, waited for), shard by shard on a cluster. */
 async function deleteKeys(store: ClickHouseStore, table: Table, rows: readonly Record<string, unknown>[]) {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const layout = store.layoutInfo;
   const local = localTable(layout, table.name);
   const keyValue = (row: Record<string, unknown>, column: string) => {
     const value = row[column];
     // Timestamps come back as their stored microseconds: a number like any other.
-    return lit(value as string | number);
+    return sql.value(value as string | number);
   };
   for (let i = 0; i < rows.length; i += KEYS_PER_MUTATION) {
     const batch = rows.slice(i, i + KEYS_PER_MUTATION);
     const keys = batch.map((row) =>
       table.key.length === 1
         ? keyValue(row, table.key[0] ?? '')
-        : `(${table.key.map((k) => keyValue(row, k)).join(', ')})`,
+        : sql`(${sql.join(table.key.map((k) => keyValue(row, k)))})`,
     );
-    const key = table.key.length === 1 ? q(table.key[0] ?? '') : `(${table.key.map(q).join(', ')})`;
-    const sql = `ALTER TABLE ${q(local)} DELETE WHERE ${key} IN (${keys.join(', ')})`;
-    if (layout.cluster) await store.onEveryNode(sql);
-    else await store.execute(sql);
+    const key = table.key.length === 1 ? q(table.key[0] ?? '') : sql`(${sql.join(table.key.map(q))})`;
+    const statement = sql`ALTER TABLE ${q(local)} DELETE WHERE ${key} IN (${sql.join(keys)})`;
+    if (layout.cluster) await store.onEveryNode(statement);
+    else await store.execute(statement);
   }
   if (rows.length > 0) await store.waitForMutations(local);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { clickhouseDialect } from '../../dialect/clickhouse/clickhouse-dialect.js';
 import type { Dialect } from '../../dialect/dialect.js';
+import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES } from '../../model/tables.js';
 import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
@@ -24,7 +25,8 @@ export interface ClickHouseStoreOptions {
 /** The cluster must be known to the server and have one listed URL per shard. */
 async function checkCluster(admin: ClickHouseConnection, cluster: string, shards: readonly string[]) {
   const [row] = await admin.select<{ n: number }>(
-    `SELECT count(DISTINCT shard_num) AS n FROM system.clusters WHERE cluster = ${clickhouseDialect.literal(cluster)}`,
+    clickhouseDialect.sql`SELECT count(DISTINCT shard_num) AS n FROM system.clusters WHERE cluster = ${cluster}`
+      .text,
   );
   const known = Number(row?.n ?? 0);
   if (known === 0) {
@@ -64,7 +66,7 @@ export class ClickHouseStore implements Store {
     const admin = new HttpConnection(options.url);
     const nodeUrls = options.cluster ? (options.shards ?? []) : [];
     try {
-      await admin.select('SELECT 1');
+      await admin.select(clickhouseDialect.sql`SELECT 1`.text);
     } catch (error) {
       await admin.close();
       throw new StrataError(
@@ -72,8 +74,8 @@ export class ClickHouseStore implements Store {
         `cannot reach ClickHouse at ${withoutCredentials(options.url)}: ${(error as Error).message}`,
       );
     }
-    const database = clickhouseDialect.quoteIdentifier(options.database);
-    const createDatabase = `CREATE DATABASE IF NOT EXISTS ${database}`;
+    const sql = clickhouseDialect.sql;
+    const createDatabase = sql`CREATE DATABASE IF NOT EXISTS ${sql.id(options.database)}`.text;
     try {
       if (options.cluster) await checkCluster(admin, options.cluster, nodeUrls);
       await admin.command(createDatabase);
@@ -104,8 +106,9 @@ export class ClickHouseStore implements Store {
   }
 
   private async migrate(): Promise<void> {
+    const sql = this.dialect.sql;
     await this.execute(
-      `CREATE TABLE IF NOT EXISTS strata_meta (key String, value String, at ${this.dialect.columnType('timestamp')}) ENGINE = MergeTree ORDER BY key`,
+      sql`CREATE TABLE IF NOT EXISTS strata_meta (key String, value String, at ${this.dialect.fn.columnType('timestamp')}) ENGINE = MergeTree ORDER BY key`,
     );
     const current = await this.schemaVersion();
     if (current > LATEST_CLICKHOUSE_VERSION) {
@@ -116,26 +119,27 @@ export class ClickHouseStore implements Store {
     }
     for (const migration of CLICKHOUSE_MIGRATIONS) {
       if (migration.version <= current) continue;
-      for (const { sql, where } of migration.statements(this.layout)) {
-        if (where === 'this node' || !this.options.cluster) await this.execute(sql);
-        else await this.onEveryNode(sql);
+      for (const { statement, where } of migration.statements(this.layout)) {
+        if (where === 'this node' || !this.options.cluster) await this.execute(statement);
+        else await this.onEveryNode(statement);
       }
       await this.execute(
-        `INSERT INTO strata_meta VALUES ('schema_version', ${this.dialect.literal(String(migration.version))}, ${this.dialect.literal(new Date())})`,
+        sql`INSERT INTO strata_meta VALUES ('schema_version', ${String(migration.version)}, ${new Date()})`,
       );
     }
   }
 
   /** Runs DDL on every shard of the cluster. */
-  async onEveryNode(sql: string): Promise<void> {
-    for (const node of this.nodes) await node.command(sql);
+  async onEveryNode(sql: Sql): Promise<void> {
+    for (const node of this.nodes) await node.command(sql.text);
   }
 
   /** Waits until no mutation of `table` is pending, on this node and every shard. */
   async waitForMutations(table: string): Promise<void> {
-    const sql = `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${this.dialect.literal(table)} AND is_done = 0`;
+    const sql = this.dialect
+      .sql`SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${table} AND is_done = 0`;
     const pending = async (connection: ClickHouseConnection) =>
-      Number((await connection.select<{ n: number }>(sql))[0]?.n ?? 0);
+      Number((await connection.select<{ n: number }>(sql.text))[0]?.n ?? 0);
     for (const client of [this.client, ...this.nodes]) {
       while ((await pending(client)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -143,16 +147,16 @@ export class ClickHouseStore implements Store {
 
   async schemaVersion(): Promise<number> {
     const rows = await this.query<{ value: string | null }>(
-      `SELECT argMax(value, at) AS value FROM strata_meta WHERE key = 'schema_version'`,
+      this.dialect.sql`SELECT argMax(value, at) AS value FROM strata_meta WHERE key = 'schema_version'`,
     );
     return Number(rows[0]?.value || 0);
   }
 
-  async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
-    return this.client.select<Row>(sql);
+  async query<Row extends Record<string, unknown>>(sql: Sql): Promise<Row[]> {
+    return this.client.select<Row>(sql.text);
   }
 
-  async queryColumns(sql: string): Promise<{ keys: string[]; columns: Float64Array[] }> {
+  async queryColumns(sql: Sql): Promise<{ keys: string[]; columns: Float64Array[] }> {
     const rows = await this.query<Record<string, unknown>>(sql);
     const names = Object.keys(rows[0] ?? {});
     return {
@@ -166,12 +170,12 @@ export class ClickHouseStore implements Store {
     };
   }
 
-  async execute(sql: string): Promise<void> {
-    await this.client.command(sql);
+  async execute(sql: Sql): Promise<void> {
+    await this.client.command(sql.text);
   }
 
   /** Runs a long statement, reporting rows read against ClickHouse's estimate from system.processes. */
-  async withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
+  async withProgress(sql: Sql, onProgress?: (fraction: number) => void): Promise<void> {
     if (!onProgress) return this.execute(sql);
     const queryId = randomUUID();
     let polling = true;
@@ -180,7 +184,8 @@ export class ClickHouseStore implements Store {
         await new Promise((resolve) => setTimeout(resolve, 300));
         if (!polling) break;
         const rows = await this.query<{ read: number; total: number }>(
-          `SELECT read_rows AS read, total_rows_approx AS total FROM system.processes WHERE query_id = ${this.dialect.literal(queryId)}`,
+          this.dialect
+            .sql`SELECT read_rows AS read, total_rows_approx AS total FROM system.processes WHERE query_id = ${queryId}`,
         ).catch(() => []);
         const row = rows[0];
         if (row && row.total > 0) onProgress(Math.min(1, row.read / row.total));
@@ -188,7 +193,7 @@ export class ClickHouseStore implements Store {
     };
     const polled = poll();
     try {
-      await this.client.command(sql, queryId);
+      await this.client.command(sql.text, queryId);
       onProgress(1);
     } finally {
       polling = false;
@@ -196,25 +201,24 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  createTableAs(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
+  createTableAs(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void> {
+    const sql = this.dialect.sql;
     return this.withProgress(
-      `CREATE TABLE ${this.dialect.quoteIdentifier(name)} ENGINE = MergeTree ORDER BY account_id AS ${select}`,
+      sql`CREATE TABLE ${sql.id(name)} ENGINE = MergeTree ORDER BY account_id AS ${select}`,
       onProgress,
     );
   }
 
   /** A Memory table on this node (the HTTP interface has no session for TEMPORARY tables). */
-  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
-    return this.withProgress(
-      `CREATE TABLE ${this.dialect.quoteIdentifier(name)} ENGINE = Memory AS ${select}`,
-      onProgress,
-    );
+  createScratch(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void> {
+    const sql = this.dialect.sql;
+    return this.withProgress(sql`CREATE TABLE ${sql.id(name)} ENGINE = Memory AS ${select}`, onProgress);
   }
 
-  async exportFile(select: string, path: string, format: ExportFormat = 'csv'): Promise<number> {
+  async exportFile(select: Sql, path: string, format: ExportFormat = 'csv'): Promise<number> {
     const name = { csv: 'CSVWithNames', json: 'JSONEachRow', parquet: 'Parquet' }[format];
     try {
-      await this.client.exportFile(select, path, name);
+      await this.client.exportFile(select.text, path, name);
     } catch (error) {
       // 18.16 predates Parquet output (ClickHouse 19.x).
       if (format === 'parquet' && /Unknown format/i.test((error as Error).message))
@@ -224,22 +228,25 @@ export class ClickHouseStore implements Store {
         );
       throw error;
     }
-    const [row] = await this.query<{ n: number }>(`SELECT count() AS n FROM (${select}) exported`);
+    const [row] = await this.query<{ n: number }>(
+      this.dialect.sql`SELECT count() AS n FROM (${select}) exported`,
+    );
     return Number(row?.n ?? 0);
   }
 
-  async dropScratch(name: string): Promise<void> {
-    await this.execute(
-      `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,
-    );
+  async dropScratch(name: string | Sql): Promise<void> {
+    const sql = this.dialect.sql;
+    await this.execute(sql`DROP TABLE IF EXISTS ${typeof name === 'string' ? sql.id(name) : name}`);
   }
 
   /** A mutation only when some row matches: each one rewrites the table's parts. */
-  async deleteRows(table: string, condition: string): Promise<void> {
-    const q = this.dialect.quoteIdentifier(table);
-    const [found] = await this.query<{ n: number }>(`SELECT count() AS n FROM ${q} WHERE ${condition}`);
+  async deleteRows(table: string, condition: Sql): Promise<void> {
+    const sql = this.dialect.sql;
+    const [found] = await this.query<{ n: number }>(
+      sql`SELECT count() AS n FROM ${sql.id(table)} WHERE ${condition}`,
+    );
     if (!found?.n) return;
-    await this.execute(`ALTER TABLE ${q} DELETE WHERE ${condition}`);
+    await this.execute(sql`ALTER TABLE ${sql.id(table)} DELETE WHERE ${condition}`);
     await this.waitForMutations(table);
   }
 
@@ -272,22 +279,23 @@ export class ClickHouseStore implements Store {
   }
 
   async stats(): Promise<TableStats[]> {
-    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const sql = this.dialect.sql;
     // Seconds, as the DuckDB store reports: '2024-06-07T00:00:00Z'.
-    const iso = (expression: string) =>
-      `concat(substring(${this.dialect.isoTimestamp(expression)}, 1, 19), 'Z')`;
+    const iso = (expression: Sql) =>
+      sql`concat(substring(${this.dialect.fn.isoTimestamp(expression)}, 1, 19), 'Z')`;
     const parts = TABLE_NAMES.map((name) => {
       const time = TABLES[name].timeColumn;
       // An empty table's min() is 1970 in ClickHouse: say NULL as the DuckDB store does.
-      const bound = (fn: string) => (time ? `if(count() = 0, NULL, ${iso(`${fn}(${q(time)})`)})` : 'NULL');
-      return `SELECT ${this.dialect.literal(name)} AS table_name, count() AS rows, ${bound('min')} AS from_time, ${bound('max')} AS to_time FROM ${q(name)}`;
+      const bound = (fn: Sql) =>
+        time ? sql`if(count() = 0, NULL, ${iso(sql`${fn}(${sql.id(time)})`)})` : sql`NULL`;
+      return sql`SELECT ${name} AS table_name, count() AS rows, ${bound(sql`min`)} AS from_time, ${bound(sql`max`)} AS to_time FROM ${sql.id(name)}`;
     });
     const rows = await this.query<{
       table_name: string;
       rows: number;
       from_time: string | null;
       to_time: string | null;
-    }>(parts.join(' UNION ALL '));
+    }>(sql.join(parts, sql` UNION ALL `));
     return TABLE_NAMES.map((name) => {
       const row = rows.find((r) => r.table_name === name);
       return { table: name, rows: row?.rows ?? 0, from: row?.from_time ?? null, to: row?.to_time ?? null };

@@ -1,4 +1,5 @@
 import type { Dialect } from '../../dialect/dialect.js';
+import type { Sql } from '../../dialect/sql.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../../model/tables.js';
 
 /**
@@ -17,7 +18,9 @@ export interface ClickHouseMigration {
   readonly version: number;
   readonly description: string;
   /** Statements run on every node (each shard) or once, per `where`. */
-  statements(layout: Layout): readonly { readonly sql: string; readonly where: 'every node' | 'this node' }[];
+  statements(
+    layout: Layout,
+  ): readonly { readonly statement: Sql; readonly where: 'every node' | 'this node' }[];
 }
 
 export interface Layout {
@@ -30,52 +33,60 @@ export interface Layout {
 /** Storage table of a model table: the table itself, or its per-shard local table on a cluster. */
 export const localTable = (layout: Layout, table: string) => (layout.cluster ? `${table}_local` : table);
 
-function orderBy(name: TableName): string {
+function orderBy(layout: Layout, name: TableName): Sql {
   const time = TABLES[name].timeColumn;
   // The key's other columns follow, so a re-imported key is found by the index too.
   const required = new Set(TABLES[name].columns.filter((c) => c.required).map((c) => c.name));
   const columns = ['account_id', ...(time && name !== 'accounts' ? [time] : []), ...TABLES[name].key];
   // A sort key cannot hold Nullable columns (surveys.user_id may be empty).
-  return [...new Set(columns)].filter((c) => required.has(c)).join(', ');
+  const sql = layout.dialect.sql;
+  return sql.join([...new Set(columns)].filter((c) => required.has(c)).map((c) => sql.id(c)));
 }
 
-function dataTable(layout: Layout, name: TableName): string {
-  const q = layout.dialect.quoteIdentifier;
+function dataTable(layout: Layout, name: TableName): Sql {
+  const sql = layout.dialect.sql;
   const columns = TABLES[name].columns.map((c) => {
-    const type = layout.dialect.columnType(c.type);
+    const type = layout.dialect.fn.columnType(c.type);
     // Sort-key columns cannot be Nullable; the model requires them anyway.
-    return `${q(c.name)} ${c.required ? type : `Nullable(${type})`}`;
+    return sql`${sql.id(c.name)} ${c.required ? type : sql`Nullable(${type})`}`;
   });
-  return `CREATE TABLE IF NOT EXISTS ${q(localTable(layout, name))} (${columns.join(', ')})
-    ENGINE = MergeTree ORDER BY (${orderBy(name)})`;
+  return sql`CREATE TABLE IF NOT EXISTS ${sql.id(localTable(layout, name))} (${sql.join(columns)})
+    ENGINE = MergeTree ORDER BY (${orderBy(layout, name)})`;
 }
 
-function distributedTable(layout: Layout, name: TableName): string {
-  const q = layout.dialect.quoteIdentifier;
-  const lit = layout.dialect.literal;
-  return `CREATE TABLE IF NOT EXISTS ${q(name)} AS ${q(localTable(layout, name))}
-    ENGINE = Distributed(${lit(layout.cluster ?? '')}, ${lit(layout.database)}, ${lit(localTable(layout, name))}, sipHash64(account_id))`;
+function distributedTable(layout: Layout, name: TableName): Sql {
+  const sql = layout.dialect.sql;
+  return sql`CREATE TABLE IF NOT EXISTS ${sql.id(name)} AS ${sql.id(localTable(layout, name))}
+    ENGINE = Distributed(${layout.cluster ?? ''}, ${layout.database}, ${localTable(layout, name)}, sipHash64(account_id))`;
 }
+
+/** The timestamp column type, for the statements below. */
+const timestamp = (layout: Layout) => layout.dialect.fn.columnType('timestamp');
 
 export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
   {
     version: 1,
     description: 'the seven tables of the data model, the import log and run snapshots',
     statements: (layout) => [
-      ...TABLE_NAMES.map((name) => ({ sql: dataTable(layout, name), where: 'every node' as const })),
+      ...TABLE_NAMES.map((name) => ({ statement: dataTable(layout, name), where: 'every node' as const })),
       ...(layout.cluster
-        ? TABLE_NAMES.map((name) => ({ sql: distributedTable(layout, name), where: 'every node' as const }))
+        ? TABLE_NAMES.map((name) => ({
+            statement: distributedTable(layout, name),
+            where: 'every node' as const,
+          }))
         : []),
       {
-        sql: `CREATE TABLE IF NOT EXISTS strata_imports (imported_at ${layout.dialect.columnType('timestamp')},
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_imports (imported_at ${timestamp(layout)},
           table_name String, file String, rows_read Int64, inserted Int64, updated Int64, unchanged Int64,
           skipped Int64) ENGINE = MergeTree ORDER BY imported_at`,
         where: 'this node',
       },
       {
         // The row is inserted last, after the run's table is complete: it is what makes a run visible.
-        sql: `CREATE TABLE IF NOT EXISTS strata_runs (run_id Int64, as_of ${layout.dialect.columnType('timestamp')},
-          created_at ${layout.dialect.columnType('timestamp')}, workspace_hash String, accounts Int64,
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_runs (run_id Int64, as_of ${timestamp(layout)},
+          created_at ${timestamp(layout)}, workspace_hash String, accounts Int64,
           segments String, schemes String, metrics String, sizes String) ENGINE = MergeTree ORDER BY run_id`,
         where: 'this node',
       },
@@ -86,14 +97,16 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     description: 'A/B tests on segments and their assignments',
     statements: (layout) => [
       {
-        sql: `CREATE TABLE IF NOT EXISTS strata_ab_tests (test String, segment String, salt String, ratio Float64,
-          created_at ${layout.dialect.columnType('timestamp')}, planned_per_variant Nullable(Int64))
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_ab_tests (test String, segment String, salt String, ratio Float64,
+          created_at ${timestamp(layout)}, planned_per_variant Nullable(Int64))
           ENGINE = MergeTree ORDER BY test`,
         where: 'this node',
       },
       {
-        sql: `CREATE TABLE IF NOT EXISTS strata_ab_assignments (test String, account_id String, variant String,
-          assigned_at ${layout.dialect.columnType('timestamp')}, run_id Int64) ENGINE = MergeTree ORDER BY (test, account_id)`,
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_ab_assignments (test String, account_id String, variant String,
+          assigned_at ${timestamp(layout)}, run_id Int64) ENGINE = MergeTree ORDER BY (test, account_id)`,
         where: 'this node',
       },
     ],
@@ -104,13 +117,15 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       "audit trail: every applied strata.yaml, and each run's entries and exits with their reasons",
     statements: (layout) => [
       {
-        sql: `CREATE TABLE IF NOT EXISTS strata_definitions (workspace_hash String, text String,
-          created_at ${layout.dialect.columnType('timestamp')}) ENGINE = MergeTree ORDER BY workspace_hash`,
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_definitions (workspace_hash String, text String,
+          created_at ${timestamp(layout)}) ENGINE = MergeTree ORDER BY workspace_hash`,
         where: 'this node',
       },
       {
         // Ordered by account: an account's timeline is one range.
-        sql: `CREATE TABLE IF NOT EXISTS strata_changes (run_id Int64, account_id String, segment String,
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_changes (run_id Int64, account_id String, segment String,
           change String, cause String, path Nullable(String), holds_before Nullable(UInt8),
           holds_after Nullable(UInt8), value_before Nullable(String), value_after Nullable(String))
           ENGINE = MergeTree ORDER BY (account_id, run_id)`,

@@ -1,4 +1,8 @@
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
+import type { Sql } from '../../dialect/sql.js';
 import type { ColumnType } from '../../model/tables.js';
+
+const sql = duckdbDialect.sql;
 
 /**
  * DuckDB expressions that turn one raw file value into a column's type, or NULL when
@@ -43,35 +47,35 @@ export function coercionCanFail(rawType: string, type: ColumnType): boolean {
 }
 
 /** Text of a raw value with blanks as NULL. */
-export function textOf(raw: string, rawType: string): string {
-  return rawType === 'VARCHAR' ? `nullif(trim(${raw}), '')` : `CAST(${raw} AS VARCHAR)`;
+export function textOf(raw: Sql, rawType: string): Sql {
+  return rawType === 'VARCHAR' ? sql`nullif(trim(${raw}), '')` : sql`CAST(${raw} AS VARCHAR)`;
 }
 
 /** The typed value of `raw` for a column of `type`, NULL when it cannot be read as one. */
-export function coerce(raw: string, rawType: string, type: ColumnType): string {
+export function coerce(raw: Sql, rawType: string, type: ColumnType): Sql {
   const text = textOf(raw, rawType);
   switch (type) {
     case 'string':
-      return rawType === 'VARCHAR' ? `nullif(${raw}, '')` : text;
+      return rawType === 'VARCHAR' ? sql`nullif(${raw}, '')` : text;
     case 'double':
-      return isNumericType(rawType) ? `CAST(${raw} AS DOUBLE)` : `TRY_CAST(${text} AS DOUBLE)`;
+      return isNumericType(rawType) ? sql`CAST(${raw} AS DOUBLE)` : sql`TRY_CAST(${text} AS DOUBLE)`;
     case 'integer': {
       // 12.0 is an integer; 12.5 is not (no silent rounding).
-      const number = isNumericType(rawType) ? `CAST(${raw} AS DOUBLE)` : `TRY_CAST(${text} AS DOUBLE)`;
-      return `(CASE WHEN ${number} = floor(${number}) AND abs(${number}) < 9.0e15 THEN CAST(${number} AS BIGINT) END)`;
+      const number = isNumericType(rawType) ? sql`CAST(${raw} AS DOUBLE)` : sql`TRY_CAST(${text} AS DOUBLE)`;
+      return sql`(CASE WHEN ${number} = floor(${number}) AND abs(${number}) < 9.0e15 THEN CAST(${number} AS BIGINT) END)`;
     }
     case 'timestamp':
-      if (rawType.startsWith('TIMESTAMP WITH TIME ZONE')) return `timezone('UTC', ${raw})`;
-      if (rawType.startsWith('TIMESTAMP') || rawType === 'DATE') return `CAST(${raw} AS TIMESTAMP)`;
+      if (rawType.startsWith('TIMESTAMP WITH TIME ZONE')) return sql`timezone('UTC', ${raw})`;
+      if (rawType.startsWith('TIMESTAMP') || rawType === 'DATE') return sql`CAST(${raw} AS TIMESTAMP)`;
       // One try_strptime per format: given a list, DuckDB 1.5 carries one row's offset into
       // later rows parsed by a format without %z (20240501T100000Z read as 04:30 after a +0530).
-      return `coalesce(timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ)), ${EXTRA_TIMESTAMP_FORMATS.map(
-        (f) => `timezone('UTC', try_strptime(${text}, '${f}')::TIMESTAMPTZ)`,
-      ).join(', ')})`;
+      return sql`coalesce(timezone('UTC', TRY_CAST(${text} AS TIMESTAMPTZ)), ${sql.join(
+        EXTRA_TIMESTAMP_FORMATS.map((f) => sql`timezone('UTC', try_strptime(${text}, ${f})::TIMESTAMPTZ)`),
+      )})`;
     case 'json':
-      if (rawType === 'JSON') return `CAST(${raw} AS JSON)`;
-      if (rawType === 'VARCHAR') return `(CASE WHEN json_valid(${text}) THEN CAST(${text} AS JSON) END)`;
-      return `to_json(${raw})`;
+      if (rawType === 'JSON') return sql`CAST(${raw} AS JSON)`;
+      if (rawType === 'VARCHAR') return sql`(CASE WHEN json_valid(${text}) THEN CAST(${text} AS JSON) END)`;
+      return sql`to_json(${raw})`;
   }
 }
 

@@ -22,7 +22,7 @@ export const MAX_CSV_COLUMNS = 4096;
  * known, the file is read with a fixed dialect and every bad line is a reported row.
  */
 export async function readCsvHeader(store: DuckDBStore, file: string, delimiter: string): Promise<string[]> {
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const fail = (message: string): never => {
     throw new StrataError('invalid_csv', message, { file, line: 1 });
   };
@@ -31,7 +31,7 @@ export async function readCsvHeader(store: DuckDBStore, file: string, delimiter:
   // names the line, and when that is not line 1 a second read passes over the bad lines.
   const firstLine = (tolerant: boolean) =>
     store.query<{ line: string | null }>(
-      `SELECT line FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+      sql`SELECT line FROM read_csv(${file}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
          delim = '\u0001', quote = '', escape = '', strict_mode = false, max_line_size = ${MAX_CSV_LINE_BYTES},
          parallel = false, ignore_errors = ${tolerant}) LIMIT 1`,
     );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLES, type Table } from '../../model/tables.js';
 import { mapColumns } from '../column-mapping.js';
@@ -27,11 +28,11 @@ interface Check {
   /** The file column named in the error, or null for the whole row. */
   readonly column: string | null;
   /** Instead of `column`: a SQL text expression over the staged row that names the column. */
-  readonly columnSql?: string;
+  readonly columnSql?: Sql;
   /** SQL predicate over the staged row: true when the row is invalid. */
-  readonly invalid: string;
+  readonly invalid: Sql;
   /** SQL text expression: the reason shown to the user. */
-  readonly reason: string;
+  readonly reason: Sql;
 }
 
 /**
@@ -45,49 +46,48 @@ function stageSelect(
   map: Record<string, string>,
   file: string,
 ) {
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
   const mapping = mapColumns(table, source.columns, map, file, source.format === 'csv' ? 1 : undefined);
-  const select: string[] = ['__file', '__record'];
+  const select: Sql[] = [sql`__file`, sql`__record`];
   const checks: Check[] = [];
-  const rawName = (column: string) => q(`__raw_${column}`);
+  const rawName = (column: string) => sql.id(`__raw_${column}`);
   if (source.format === 'ndjson') {
-    checks.push({ column: null, invalid: 'NOT __json_ok', reason: "'not a valid JSON object'" });
-    select.push(`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
+    checks.push({ column: null, invalid: sql`NOT __json_ok`, reason: sql`'not a valid JSON object'` });
+    select.push(sql`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
   }
-  const guard = source.format === 'ndjson' ? '__json_ok AND ' : '';
-  const nulChecked: [fileColumn: string, text: string][] = [];
+  const guard = source.format === 'ndjson' ? sql`__json_ok AND ` : sql.empty;
+  const nulChecked: [fileColumn: string, text: Sql][] = [];
 
   for (const column of table.columns) {
     const fileColumn = mapping.sources.get(column.name);
     if (column.name === table.extrasColumn) continue;
     if (fileColumn === undefined) {
-      select.push(`CAST(NULL AS ${store.dialect.columnType(column.type)}) AS ${q(column.name)}`);
+      select.push(sql`CAST(NULL AS ${store.dialect.fn.columnType(column.type)}) AS ${sql.id(column.name)}`);
       continue;
     }
     const raw = source.valueOf(fileColumn);
     const rawType = source.types.get(fileColumn) ?? 'VARCHAR';
-    select.push(`${coerce(raw, rawType, column.type)} AS ${q(column.name)}`);
-    const typed = q(column.name);
+    select.push(sql`${coerce(raw, rawType, column.type)} AS ${sql.id(column.name)}`);
+    const typed = sql.id(column.name);
     // The raw text is kept only where conversion can fail: native Parquet types need no copy.
     const canFail = coercionCanFail(rawType, column.type);
-    if (canFail) select.push(`${textOf(raw, rawType)} AS ${rawName(column.name)}`);
+    if (canFail) select.push(sql`${textOf(raw, rawType)} AS ${rawName(column.name)}`);
     const present = canFail ? rawName(column.name) : typed;
-    const shown = canFail ? `left(${rawName(column.name)}, 60)` : `CAST(${typed} AS VARCHAR)`;
+    const shown = canFail ? sql`left(${rawName(column.name)}, 60)` : sql`CAST(${typed} AS VARCHAR)`;
     // A synthetic key (event_id) may be blank: it is then derived from the row.
     const derived = table.derivedKeyFrom !== undefined && table.key.includes(column.name);
     if (column.required && !derived) {
       checks.push({
         column: fileColumn,
-        invalid: `${guard}${present} IS NULL`,
-        reason: "'missing value'",
+        invalid: sql`${guard}${present} IS NULL`,
+        reason: sql`'missing value'`,
       });
     }
     if (canFail) {
       checks.push({
         column: fileColumn,
-        invalid: `${guard}${present} IS NOT NULL AND ${typed} IS NULL`,
-        reason: `concat(${lit(`expected ${expectation(column.type)}, found "`)}, ${shown}, '"')`,
+        invalid: sql`${guard}${present} IS NOT NULL AND ${typed} IS NULL`,
+        reason: sql`concat(${`expected ${expectation(column.type)}, found "`}, ${shown}, '"')`,
       });
     }
     // File columns read as text, for the one NUL check below.
@@ -95,8 +95,8 @@ function stageSelect(
     if (column.type === 'timestamp') {
       checks.push({
         column: fileColumn,
-        invalid: `${typed} IS NOT NULL AND epoch_us(${typed}) NOT BETWEEN ${-Number.MAX_SAFE_INTEGER} AND ${Number.MAX_SAFE_INTEGER}`,
-        reason: `concat(${lit(`${column.name} must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}, found "`)}, ${shown}, '"')`,
+        invalid: sql`${typed} IS NOT NULL AND epoch_us(${typed}) NOT BETWEEN ${-Number.MAX_SAFE_INTEGER} AND ${Number.MAX_SAFE_INTEGER}`,
+        reason: sql`concat(${`${column.name} must be between ${EARLIEST_INSTANT} and ${LATEST_INSTANT}, found "`}, ${shown}, '"')`,
       });
     }
     if (column.range) {
@@ -104,8 +104,8 @@ function stageSelect(
       const bounds = max >= Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
       checks.push({
         column: fileColumn,
-        invalid: `${typed} IS NOT NULL AND (${typed} < ${lit(min)} OR ${typed} > ${lit(max)})`,
-        reason: `concat(${lit(`${column.name} must be ${bounds}, found `)}, ${shown})`,
+        invalid: sql`${typed} IS NOT NULL AND (${typed} < ${min} OR ${typed} > ${max})`,
+        reason: sql`concat(${`${column.name} must be ${bounds}, found `}, ${shown})`,
       });
     }
   }
@@ -113,27 +113,29 @@ function stageSelect(
   // Extra file columns are kept, not dropped: they land in traits / properties.
   for (const extra of mapping.extras) nulChecked.push([extra, textOf(source.valueOf(extra), 'VARCHAR')]);
   const extrasFrom = mapping.sources.get(table.extrasColumn);
-  const pairs = mapping.extras.flatMap((c) => [lit(c), source.jsonOf(c)]);
-  const extras = pairs.length > 0 ? `json_merge_patch('{}', json_object(${pairs.join(', ')}))` : `'{}'::JSON`;
+  const pairs = mapping.extras.flatMap((c) => [sql.value(c), source.jsonOf(c)]);
+  const extras =
+    pairs.length > 0 ? sql`json_merge_patch('{}', json_object(${sql.join(pairs)}))` : sql`'{}'::JSON`;
   const base = extrasFrom
     ? coerce(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR', 'json')
     : null;
-  const merged = base ? `json_merge_patch(coalesce(${base}, '{}'), ${extras})` : extras;
-  select.push(`nullif(CAST(${merged} AS VARCHAR), '{}')::JSON AS ${q(table.extrasColumn)}`);
+  const merged = base ? sql`json_merge_patch(coalesce(${base}, '{}'), ${extras})` : extras;
+  select.push(sql`nullif(CAST(${merged} AS VARCHAR), '{}')::JSON AS ${sql.id(table.extrasColumn)}`);
   // Text that cannot be stored is refused at the door, as the ingestion API refuses it
   // (src/ingest/storable-text.ts): DuckDB keeps a NUL, but reading it back into JavaScript
   // fails, so one such id would break every later command that lists it. One CASE in the
   // staging pass names the first text column holding one, rather than a scan per column.
   if (nulChecked.length > 0) {
-    const firstWithNul = nulChecked
-      .map(([fileColumn, text]) => `WHEN contains(${text}, chr(0)) THEN ${lit(fileColumn)}`)
-      .join(' ');
-    select.push(`CASE ${firstWithNul} END AS __nul_column`);
+    const firstWithNul = sql.join(
+      nulChecked.map(([fileColumn, text]) => sql`WHEN contains(${text}, chr(0)) THEN ${fileColumn}`),
+      sql` `,
+    );
+    select.push(sql`CASE ${firstWithNul} END AS __nul_column`);
     checks.push({
       column: null,
-      columnSql: '__nul_column',
-      invalid: `${guard}__nul_column IS NOT NULL`,
-      reason: "'contains a NUL character (\\u0000), which cannot be stored'",
+      columnSql: sql`__nul_column`,
+      invalid: sql`${guard}__nul_column IS NOT NULL`,
+      reason: sql`'contains a NUL character (\\u0000), which cannot be stored'`,
     });
   }
 
@@ -141,32 +143,32 @@ function stageSelect(
   // (not preceded by another backslash), looked for only in the rare rows holding the text.
   checks.push({
     column: extrasFrom ?? table.extrasColumn,
-    invalid: `${guard}${nulChecked.length > 0 ? '__nul_column IS NULL AND ' : ''}contains(CAST(${q(table.extrasColumn)} AS VARCHAR), '\\u0000') AND regexp_matches(CAST(${q(table.extrasColumn)} AS VARCHAR), ${lit(JSON_NUL_ESCAPE)})`,
-    reason: "'contains a NUL character (\\u0000) in a JSON key or value, which cannot be stored'",
+    invalid: sql`${guard}${nulChecked.length > 0 ? sql`__nul_column IS NULL AND ` : sql.empty}contains(CAST(${sql.id(table.extrasColumn)} AS VARCHAR), '\\u0000') AND regexp_matches(CAST(${sql.id(table.extrasColumn)} AS VARCHAR), ${JSON_NUL_ESCAPE})`,
+    reason: sql`'contains a NUL character (\\u0000) in a JSON key or value, which cannot be stored'`,
   });
   if (extrasFrom) {
     const raw = textOf(source.valueOf(extrasFrom), source.types.get(extrasFrom) ?? 'VARCHAR');
-    select.push(`${raw} IS NOT NULL AND json_type(${base}) IS DISTINCT FROM 'OBJECT' AS __extras_bad`);
+    select.push(sql`${raw} IS NOT NULL AND json_type(${base}) IS DISTINCT FROM 'OBJECT' AS __extras_bad`);
     checks.push({
       column: extrasFrom,
-      invalid: `${guard}__extras_bad`,
-      reason: `'expected a JSON object'`,
+      invalid: sql`${guard}__extras_bad`,
+      reason: sql`'expected a JSON object'`,
     });
   }
   if (source.format === 'csv') {
     // Newlines inside quoted fields: needed to turn record numbers into line numbers.
     // One flat concat_ws over the columns: a sum of one term per column nests as deep as the
     // file is wide, and DuckDB refuses expressions deeper than 1000.
-    const joined = `concat_ws('', ${source.columns.map(q).join(', ')})`;
+    const joined = sql`concat_ws('', ${sql.join(source.columns.map((c) => sql.id(c)))})`;
     select.push(
       source.columns.length > 0
-        ? `length(${joined}) - length(replace(${joined}, chr(10), '')) AS __newlines`
-        : '0 AS __newlines',
+        ? sql`length(${joined}) - length(replace(${joined}, chr(10), '')) AS __newlines`
+        : sql`0 AS __newlines`,
     );
   } else {
-    select.push('0 AS __newlines');
+    select.push(sql`0 AS __newlines`);
   }
-  return { select: select.join(',\n  '), checks, mapping };
+  return { select: sql.join(select, sql`,\n  `), checks, mapping };
 }
 
 /**
@@ -198,55 +200,59 @@ async function unreadableCsv(source: FileSource, error: Error): Promise<never> {
 export async function importIntoDuckDB(store: DuckDBStore, request: ImportRequest): Promise<ImportResult> {
   const started = performance.now();
   const table: Table = TABLES[request.table];
-  const q = store.dialect.quoteIdentifier;
-  const lit = store.dialect.literal;
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
   const source = await openFileSource(store, request.file, request.format ?? formatOf(request.file));
   const { select, checks, mapping } = stageSelect(store, table, source, { ...request.map }, request.file);
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const stage = q(`strata_stage_${id}`);
   const errors = q(`strata_errors_${id}`);
-  const keyList = table.key.map(q).join(', ');
+  const keyList = sql.join(table.key.map(q));
 
   // A synthetic key the file does not carry is a hash of the row, so the same row always gets the same id.
   const derivedKey = table.key.length === 1 && table.derivedKeyFrom ? table.key[0] : undefined;
   const keyExpression = derivedKey
-    ? `coalesce(${q(derivedKey)}, md5(concat_ws(chr(31), ${table.derivedKeyFrom?.map((c) => `coalesce(CAST(${q(c)} AS VARCHAR), '')`).join(', ')})))`
+    ? sql`coalesce(${q(derivedKey)}, md5(concat_ws(chr(31), ${sql.join((table.derivedKeyFrom ?? []).map((c) => sql`coalesce(CAST(${q(c)} AS VARCHAR), '')`))})))`
     : null;
 
   const dropTemp = async () => {
     for (const name of [stage, errors, source.rejectsTable, source.rejectsScanTable]) {
-      if (name) await store.execute(`DROP TABLE IF EXISTS ${name.startsWith('"') ? name : q(name)}`);
+      if (name) await store.dropScratch(name);
     }
   };
   try {
     await store
       .withProgress(
-        `CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? `, ${keyExpression} AS __key` : ''} FROM (SELECT ${select} FROM (${source.relation}))`,
+        sql`CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? sql`, ${keyExpression} AS __key` : sql.empty} FROM (SELECT ${select} FROM (${source.relation}))`,
         request.onProgress,
       )
       .catch((error: Error) => unreadableCsv(source, error));
     if (derivedKey) {
-      await store.execute(`UPDATE ${stage} SET ${q(derivedKey)} = __key`);
+      await store.execute(sql`UPDATE ${stage} SET ${q(derivedKey)} = __key`);
     }
-    const duplicate = `(${keyList}) IN (SELECT (${keyList}) FROM ${stage} GROUP BY ${keyList} HAVING count(*) > 1)`;
+    const duplicate = sql`(${keyList}) IN (SELECT (${keyList}) FROM ${stage} GROUP BY ${keyList} HAVING count(*) > 1)`;
     const checkSql = checks.map(
       (check) =>
-        `SELECT __file, __record, __newlines, ${check.columnSql ?? (check.column === null ? 'NULL' : lit(check.column))} AS column_name, ${check.reason} AS reason FROM ${stage} WHERE ${check.invalid}`,
+        sql`SELECT __file, __record, __newlines, ${check.columnSql ?? check.column} AS column_name, ${check.reason} AS reason FROM ${stage} WHERE ${check.invalid}`,
     );
     // A key seen twice in one file: the first row stands, the later ones are reported.
     checkSql.push(
-      `SELECT __file, __record, __newlines, NULL, concat(${lit(`duplicate key (${table.key.join(', ')}) = `)}, ${table.key.map((k) => `coalesce(CAST(${q(k)} AS VARCHAR), '')`).join(", ', ', ")}, ', first seen earlier in the file')
+      sql`SELECT __file, __record, __newlines, NULL, concat(${`duplicate key (${table.key.join(', ')}) = `}, ${sql.join(
+        table.key.map((k) => sql`coalesce(CAST(${q(k)} AS VARCHAR), '')`),
+        sql`, ', ', `,
+      )}, ', first seen earlier in the file')
        FROM (SELECT *, row_number() OVER (PARTITION BY ${keyList} ORDER BY __file, __record) AS occurrence
              FROM ${stage} WHERE ${duplicate}) WHERE occurrence > 1`,
     );
-    await store.execute(`CREATE TEMP TABLE ${errors} AS ${checkSql.join('\nUNION ALL\n')}`);
+    await store.execute(sql`CREATE TEMP TABLE ${errors} AS ${sql.join(checkSql, sql`\nUNION ALL\n`)}`);
     const rowErrors = await locateRows(store, source, stage, errors, MAX_REPORTED_ERRORS);
     const invalidRows =
-      (await store.query<{ n: number }>(`SELECT count(DISTINCT (__file, __record)) AS n FROM ${errors}`))[0]
-        ?.n ?? 0;
+      (
+        await store.query<{ n: number }>(sql`SELECT count(DISTINCT (__file, __record)) AS n FROM ${errors}`)
+      )[0]?.n ?? 0;
     const rejected = rowErrors.rejectedLines;
     const rowsRead =
-      ((await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${stage}`))[0]?.n ?? 0) + rejected;
+      ((await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${stage}`))[0]?.n ?? 0) + rejected;
     const skipped = invalidRows + rejected;
     if (skipped > 0 && !request.skipInvalid) {
       throw new StrataError(
@@ -257,41 +263,47 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       );
     }
 
-    const columns = table.columns.map((c) => q(c.name)).join(', ');
-    const valid = `SELECT ${columns} FROM ${stage} s WHERE NOT EXISTS (SELECT 1 FROM ${errors} e WHERE e.__file = s.__file AND e.__record = s.__record)`;
+    const columns = sql.join(table.columns.map((c) => q(c.name)));
+    const valid = sql`SELECT ${columns} FROM ${stage} s WHERE NOT EXISTS (SELECT 1 FROM ${errors} e WHERE e.__file = s.__file AND e.__record = s.__record)`;
     const target = q(table.name);
-    const keyMatch = table.key.map((k) => `t.${q(k)} = v.${q(k)}`).join(' AND ');
-    const sameRow = table.columns
-      .map((c) => `CAST(t.${q(c.name)} AS VARCHAR) IS NOT DISTINCT FROM CAST(v.${q(c.name)} AS VARCHAR)`)
-      .join(' AND ');
+    const keyMatch = sql.join(
+      table.key.map((k) => sql`t.${q(k)} = v.${q(k)}`),
+      sql` AND `,
+    );
+    const sameRow = sql.join(
+      table.columns.map(
+        (c) => sql`CAST(t.${q(c.name)} AS VARCHAR) IS NOT DISTINCT FROM CAST(v.${q(c.name)} AS VARCHAR)`,
+      ),
+      sql` AND `,
+    );
     const validCount = rowsRead - skipped;
     const writeRows = async () => {
       if (table.onDuplicateKey === 'keep') {
         // Append-only tables (events): new keys go straight in, known keys are left alone.
         const inserted = await store.executeCount(
-          `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
+          sql`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`,
         );
         return { inserted, updated: 0, unchanged: validCount - inserted };
       }
       // Tables of current state: rows whose values differ replace the stored row of their key.
       const changed = q(`strata_changed_${id}`);
       await store.execute(
-        `CREATE TEMP TABLE ${changed} AS SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch} AND ${sameRow})`,
+        sql`CREATE TEMP TABLE ${changed} AS SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch} AND ${sameRow})`,
       );
       const changedCount =
-        (await store.query<{ n: number }>(`SELECT count(*) AS n FROM ${changed}`))[0]?.n ?? 0;
+        (await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${changed}`))[0]?.n ?? 0;
       const updated = await store.executeCount(
-        `DELETE FROM ${target} t WHERE EXISTS (SELECT 1 FROM ${changed} v WHERE ${keyMatch})`,
+        sql`DELETE FROM ${target} t WHERE EXISTS (SELECT 1 FROM ${changed} v WHERE ${keyMatch})`,
       );
-      await store.execute(`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${changed}`);
-      await store.execute(`DROP TABLE ${changed}`);
+      await store.execute(sql`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${changed}`);
+      await store.execute(sql`DROP TABLE ${changed}`);
       return { inserted: changedCount - updated, updated, unchanged: validCount - changedCount };
     };
     const counts = await store.transaction(async () => {
       const result = await writeRows();
       // The log entry lands with the rows or not at all.
       await store.execute(
-        `INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${lit(table.name)}, ${lit(request.file)}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped})`,
+        sql`INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${table.name}, ${request.file}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped})`,
       );
       return result;
     });

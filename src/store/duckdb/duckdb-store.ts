@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
+import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES, type Table } from '../../model/tables.js';
 import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
@@ -59,9 +60,9 @@ export class DuckDBStore implements Store {
     }
     const connection = await instance.connect();
     // Everything is UTC, so as-of boundaries do not move with the machine's time zone.
-    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(duckdbDialect.sql`SET TimeZone = 'UTC'`.text);
     await connection.run(
-      `SET memory_limit = ${duckdbDialect.literal(options.memoryLimit ?? DEFAULT_MEMORY_LIMIT)}`,
+      duckdbDialect.sql`SET memory_limit = ${options.memoryLimit ?? DEFAULT_MEMORY_LIMIT}`.text,
     );
     const store = new DuckDBStore(path, instance, connection);
     await store.migrate(options.migrateTo ?? LATEST_SCHEMA_VERSION);
@@ -70,13 +71,14 @@ export class DuckDBStore implements Store {
 
   async schemaVersion(): Promise<number> {
     const rows = await this.query<{ value: string }>(
-      "SELECT value FROM strata_meta WHERE key = 'schema_version'",
+      this.dialect.sql`SELECT value FROM strata_meta WHERE key = 'schema_version'`,
     );
     return Number(rows[0]?.value ?? 0);
   }
 
   private async migrate(target: number): Promise<void> {
-    await this.execute('CREATE TABLE IF NOT EXISTS strata_meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
+    const sql = this.dialect.sql;
+    await this.execute(sql`CREATE TABLE IF NOT EXISTS strata_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`);
     const current = await this.schemaVersion();
     if (current > LATEST_SCHEMA_VERSION) {
       throw new StrataError(
@@ -91,7 +93,7 @@ export class DuckDBStore implements Store {
         for (const statement of migration.statements) await this.execute(statement);
         await migration.moveData?.(this);
         await this.execute(
-          `INSERT OR REPLACE INTO strata_meta VALUES ('schema_version', ${this.dialect.literal(String(migration.version))})`,
+          sql`INSERT OR REPLACE INTO strata_meta VALUES ('schema_version', ${String(migration.version)})`,
         );
       });
     }
@@ -99,19 +101,20 @@ export class DuckDBStore implements Store {
 
   /** Runs `work` in one transaction: all of it lands, or none of it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.execute('BEGIN TRANSACTION');
+    const sql = this.dialect.sql;
+    await this.execute(sql`BEGIN TRANSACTION`);
     try {
       const result = await work();
-      await this.execute('COMMIT');
+      await this.execute(sql`COMMIT`);
       return result;
     } catch (error) {
-      await this.execute('ROLLBACK');
+      await this.execute(sql`ROLLBACK`);
       throw error;
     }
   }
 
-  async query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]> {
-    const reader = await this.connection.runAndReadAll(sql);
+  async query<Row extends Record<string, unknown>>(sql: Sql): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(sql.text);
     return reader.getRowObjectsJS().map((row) => {
       const plain: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(row)) plain[key] = plainValue(value);
@@ -119,8 +122,8 @@ export class DuckDBStore implements Store {
     });
   }
 
-  async queryColumns(sql: string): Promise<{ keys: string[]; columns: Float64Array[] }> {
-    const [keys = [], ...values] = (await this.connection.runAndReadAll(sql)).getColumnsJS();
+  async queryColumns(sql: Sql): Promise<{ keys: string[]; columns: Float64Array[] }> {
+    const [keys = [], ...values] = (await this.connection.runAndReadAll(sql.text)).getColumnsJS();
     return {
       keys: keys.map(String),
       columns: values.map((column) =>
@@ -129,19 +132,18 @@ export class DuckDBStore implements Store {
     };
   }
 
-  async execute(sql: string): Promise<void> {
-    await this.connection.run(sql);
+  async execute(sql: Sql): Promise<void> {
+    await this.connection.run(sql.text);
   }
 
-  async createTableAs(name: string, select: string): Promise<void> {
-    await this.execute(`CREATE TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`);
+  async createTableAs(name: string, select: Sql): Promise<void> {
+    const sql = this.dialect.sql;
+    await this.execute(sql`CREATE TABLE ${sql.id(name)} AS ${select}`);
   }
 
-  createScratch(name: string, select: string, onProgress?: (fraction: number) => void): Promise<void> {
-    return this.withProgress(
-      `CREATE TEMP TABLE ${this.dialect.quoteIdentifier(name)} AS ${select}`,
-      onProgress,
-    );
+  createScratch(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void> {
+    const sql = this.dialect.sql;
+    return this.withProgress(sql`CREATE TEMP TABLE ${sql.id(name)} AS ${select}`, onProgress);
   }
 
   /**
@@ -150,60 +152,64 @@ export class DuckDBStore implements Store {
    * since the epoch (the ClickHouse store's timestamp type). ClickHouse imports use it.
    */
   async exportForClickHouse(table: Table, path: string, offset: number, limit: number): Promise<void> {
-    const q = this.dialect.quoteIdentifier;
-    const lit = this.dialect.literal;
+    const sql = this.dialect.sql;
     const columns = table.columns.map((c) =>
-      c.type === 'timestamp' ? `epoch_us(${q(c.name)}) AS ${q(c.name)}` : q(c.name),
+      c.type === 'timestamp' ? sql`epoch_us(${sql.id(c.name)}) AS ${sql.id(c.name)}` : sql.id(c.name),
     );
-    const texts = table.columns.filter((c) => c.type === 'string' || c.type === 'json').map((c) => q(c.name));
+    const texts = table.columns
+      .filter((c) => c.type === 'string' || c.type === 'json')
+      .map((c) => sql.id(c.name));
     await this.execute(
-      `COPY (SELECT ${columns.join(', ')} FROM ${q(table.name)} ORDER BY rowid LIMIT ${lit(limit)} OFFSET ${lit(offset)})
-       TO ${lit(path)} (FORMAT csv, HEADER false, NULLSTR '\\N'${texts.length > 0 ? `, FORCE_QUOTE (${texts.join(', ')})` : ''})`,
+      sql`COPY (SELECT ${sql.join(columns)} FROM ${sql.id(table.name)} ORDER BY rowid LIMIT ${limit} OFFSET ${offset})
+       TO ${path} (FORMAT csv, HEADER false, NULLSTR '\\N'${texts.length > 0 ? sql`, FORCE_QUOTE (${sql.join(texts)})` : sql.empty})`,
     );
   }
 
-  exportFile(select: string, path: string, format: ExportFormat = 'csv'): Promise<number> {
-    const options = { csv: 'FORMAT csv, HEADER', json: 'FORMAT json', parquet: 'FORMAT parquet' }[format];
-    return this.executeCount(`COPY (${select}) TO ${this.dialect.literal(path)} (${options})`);
+  exportFile(select: Sql, path: string, format: ExportFormat = 'csv'): Promise<number> {
+    const sql = this.dialect.sql;
+    const options = { csv: sql`FORMAT csv, HEADER`, json: sql`FORMAT json`, parquet: sql`FORMAT parquet` }[
+      format
+    ];
+    return this.executeCount(sql`COPY (${select}) TO ${path} (${options})`);
   }
 
-  async dropScratch(name: string): Promise<void> {
-    await this.execute(
-      `DROP TABLE IF EXISTS ${name.startsWith('"') ? name : this.dialect.quoteIdentifier(name)}`,
-    );
+  async dropScratch(name: string | Sql): Promise<void> {
+    const sql = this.dialect.sql;
+    await this.execute(sql`DROP TABLE IF EXISTS ${typeof name === 'string' ? sql.id(name) : name}`);
   }
 
-  async deleteRows(table: string, condition: string): Promise<void> {
-    await this.execute(`DELETE FROM ${this.dialect.quoteIdentifier(table)} WHERE ${condition}`);
+  async deleteRows(table: string, condition: Sql): Promise<void> {
+    const sql = this.dialect.sql;
+    await this.execute(sql`DELETE FROM ${sql.id(table)} WHERE ${condition}`);
   }
 
   appendEvents(file: string, withinDays: number): Promise<number> {
-    const q = this.dialect.quoteIdentifier;
+    const sql = this.dialect.sql;
     const { columns } = TABLES.events;
-    const types = columns
-      .map((c) => `${q(c.name)}: ${this.dialect.literal(this.dialect.columnType(c.type))}`)
-      .join(', ');
-    const names = columns.map((c) => q(c.name)).join(', ');
-    const rows = `read_json(${this.dialect.literal(file)}, format = 'newline_delimited', columns = {${types}})`;
+    const types = sql.join(columns.map((c) => sql`${sql.id(c.name)}: ${this.dialect.columnType(c.type)}`));
+    const names = sql.join(columns.map((c) => sql.id(c.name)));
+    const rows = sql`read_json(${file}, format = 'newline_delimited', columns = {${types}})`;
     // Only recent stored events are compared: zone maps skip the older row groups.
     return this.executeCount(
-      `INSERT INTO events (${names}) SELECT ${names} FROM ${rows} v
+      sql`INSERT INTO events (${names}) SELECT ${names} FROM ${rows} v
        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = v.event_id
          AND e.ts >= (SELECT min(ts) FROM ${rows}) - INTERVAL ${Math.ceil(withinDays)} DAY)`,
     );
   }
 
   /** Runs a statement and returns how many rows it inserted, updated, deleted or created. */
-  async executeCount(sql: string): Promise<number> {
-    const result = await this.connection.run(sql);
+  async executeCount(sql: Sql): Promise<number> {
+    const result = await this.connection.run(sql.text);
     return Number(result.rowsChanged);
   }
 
   /** Runs a long statement, reporting DuckDB's own progress estimate (0-1) about 5 times a second. */
-  async withProgress(sql: string, onProgress?: (fraction: number) => void): Promise<void> {
+  async withProgress(sql: Sql, onProgress?: (fraction: number) => void): Promise<void> {
     if (!onProgress) return this.execute(sql);
     // Progress is only tracked when the (unprinted) progress bar is enabled.
-    await this.execute('SET enable_progress_bar = true; SET enable_progress_bar_print = false');
+    await this.execute(
+      this.dialect.sql`SET enable_progress_bar = true; SET enable_progress_bar_print = false`,
+    );
     const timer = setInterval(() => {
       const { percentage } = this.connection.progress;
       if (percentage >= 0) onProgress(Math.min(1, percentage / 100));
@@ -221,16 +227,16 @@ export class DuckDBStore implements Store {
   }
 
   async stats(): Promise<TableStats[]> {
-    const q = (name: string) => this.dialect.quoteIdentifier(name);
-    const iso = (expression: string) => `strftime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;
+    const sql = this.dialect.sql;
+    const iso = (expression: Sql) => sql`strftime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;
     const parts = TABLE_NAMES.map((name) => {
       const time = TABLES[name].timeColumn;
-      const from = time ? iso(`min(${q(time)})`) : 'NULL';
-      const to = time ? iso(`max(${q(time)})`) : 'NULL';
-      return `SELECT ${this.dialect.literal(name)} AS "table", count(*) AS rows, ${from} AS "from", ${to} AS "to" FROM ${q(name)}`;
+      const from = time ? iso(sql`min(${sql.id(time)})`) : sql`NULL`;
+      const to = time ? iso(sql`max(${sql.id(time)})`) : sql`NULL`;
+      return sql`SELECT ${name} AS "table", count(*) AS rows, ${from} AS "from", ${to} AS "to" FROM ${sql.id(name)}`;
     });
     const rows = await this.query<{ table: string; rows: number; from: string | null; to: string | null }>(
-      parts.join(' UNION ALL '),
+      sql.join(parts, sql` UNION ALL `),
     );
     // UNION ALL gives no order; keep the model's.
     return TABLE_NAMES.map((name) => {

@@ -1,3 +1,4 @@
+import type { Sql } from '../../dialect/sql.js';
 import type { RowError } from '../store.js';
 import type { DuckDBStore } from './duckdb-store.js';
 import type { FileSource } from './file-source.js';
@@ -17,13 +18,13 @@ export interface LocatedErrors {
 export async function locateRows(
   store: DuckDBStore,
   source: FileSource,
-  stage: string,
-  errors: string,
+  stage: Sql,
+  errors: Sql,
   limit: number,
 ): Promise<LocatedErrors> {
   const rejected: RowError[] = [];
   if (source.rejectsTable && source.rejectsScanTable) {
-    const q = store.dialect.quoteIdentifier;
+    const sql = store.dialect.sql;
     const rows = await store.query<{
       file: string;
       line: number;
@@ -31,8 +32,8 @@ export async function locateRows(
       error_type: string;
       message: string;
     }>(
-      `SELECT s.file_path AS file, e.line, e.column_name, e.error_type, e.error_message AS message
-       FROM ${q(source.rejectsTable)} e JOIN ${q(source.rejectsScanTable)} s USING (scan_id, file_id) ORDER BY file, line`,
+      sql`SELECT s.file_path AS file, e.line, e.column_name, e.error_type, e.error_message AS message
+       FROM ${sql.id(source.rejectsTable)} e JOIN ${sql.id(source.rejectsScanTable)} s USING (scan_id, file_id) ORDER BY file, line`,
     );
     for (const row of rows) {
       // A bad value (a cast, a quote left open) is in a column; other errors are the line's.
@@ -45,10 +46,11 @@ export async function locateRows(
       });
     }
   }
+  const sql = store.dialect.sql;
   const newlinesBefore =
     source.format === 'csv'
-      ? `(SELECT coalesce(sum(s.__newlines), 0) FROM ${stage} s WHERE s.__file = e.__file AND s.__record < e.__record)`
-      : '0';
+      ? sql`(SELECT coalesce(sum(s.__newlines), 0) FROM ${stage} s WHERE s.__file = e.__file AND s.__record < e.__record)`
+      : sql`0`;
   const rows = await store.query<{
     file: string;
     record: number;
@@ -56,7 +58,7 @@ export async function locateRows(
     column_name: string | null;
     reason: string;
   }>(
-    `SELECT e.__file AS file, e.__record AS record, ${newlinesBefore} AS newlines, e.column_name, e.reason
+    sql`SELECT e.__file AS file, e.__record AS record, ${newlinesBefore} AS newlines, e.column_name, e.reason
      FROM (SELECT * FROM ${errors} ORDER BY __file, __record, column_name LIMIT ${limit}) e ORDER BY file, record, column_name`,
   );
   const located: RowError[] = rows.map((row) => {

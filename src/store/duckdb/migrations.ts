@@ -1,4 +1,8 @@
 import type { Dialect } from '../../dialect/dialect.js';
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
+import type { Sql } from '../../dialect/sql.js';
+
+const sql = duckdbDialect.sql;
 
 /**
  * Versioned schema of a DuckDB store. Each migration is applied once, in order, inside
@@ -8,15 +12,15 @@ import type { Dialect } from '../../dialect/dialect.js';
 export interface Migration {
   readonly version: number;
   readonly description: string;
-  readonly statements: readonly string[];
+  readonly statements: readonly Sql[];
   /** Moves existing rows into a new layout when a fixed list of statements cannot (runs after `statements`). */
   readonly moveData?: (db: MigrationContext) => Promise<void>;
 }
 
 export interface MigrationContext {
   readonly dialect: Dialect;
-  query<Row extends Record<string, unknown>>(sql: string): Promise<Row[]>;
-  execute(sql: string): Promise<void>;
+  query<Row extends Record<string, unknown>>(sql: Sql): Promise<Row[]>;
+  execute(sql: Sql): Promise<void>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,20 +28,20 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'the seven tables of the data model',
     statements: [
-      `CREATE TABLE accounts (account_id VARCHAR NOT NULL, name VARCHAR, domain VARCHAR,
+      sql`CREATE TABLE accounts (account_id VARCHAR NOT NULL, name VARCHAR, domain VARCHAR,
         created_at TIMESTAMP NOT NULL, employees BIGINT, industry VARCHAR, region VARCHAR, country VARCHAR,
         plan VARCHAR, mrr DOUBLE, arr DOUBLE, renewal_at TIMESTAMP, traits JSON)`,
-      `CREATE TABLE users (user_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, email VARCHAR, role VARCHAR,
+      sql`CREATE TABLE users (user_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, email VARCHAR, role VARCHAR,
         created_at TIMESTAMP, traits JSON)`,
-      `CREATE TABLE events (event_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, user_id VARCHAR,
+      sql`CREATE TABLE events (event_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, user_id VARCHAR,
         event VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, properties JSON)`,
-      `CREATE TABLE subscriptions (account_id VARCHAR NOT NULL, plan VARCHAR NOT NULL, mrr DOUBLE NOT NULL,
+      sql`CREATE TABLE subscriptions (account_id VARCHAR NOT NULL, plan VARCHAR NOT NULL, mrr DOUBLE NOT NULL,
         billing VARCHAR, starts_at TIMESTAMP NOT NULL, ends_at TIMESTAMP, status VARCHAR NOT NULL, traits JSON)`,
-      `CREATE TABLE tickets (ticket_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+      sql`CREATE TABLE tickets (ticket_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
         resolved_at TIMESTAMP, priority VARCHAR, csat BIGINT, traits JSON)`,
-      `CREATE TABLE surveys (account_id VARCHAR NOT NULL, user_id VARCHAR, ts TIMESTAMP NOT NULL,
+      sql`CREATE TABLE surveys (account_id VARCHAR NOT NULL, user_id VARCHAR, ts TIMESTAMP NOT NULL,
         nps BIGINT NOT NULL, traits JSON)`,
-      `CREATE TABLE trait_history (account_id VARCHAR NOT NULL, trait VARCHAR NOT NULL, value VARCHAR,
+      sql`CREATE TABLE trait_history (account_id VARCHAR NOT NULL, trait VARCHAR NOT NULL, value VARCHAR,
         ts TIMESTAMP NOT NULL, source VARCHAR, traits JSON)`,
     ],
   },
@@ -45,7 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'import log, so a workspace knows which files it has loaded and when',
     statements: [
-      `CREATE TABLE strata_imports (imported_at TIMESTAMP NOT NULL, table_name VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_imports (imported_at TIMESTAMP NOT NULL, table_name VARCHAR NOT NULL,
         file VARCHAR NOT NULL, rows_read BIGINT NOT NULL, inserted BIGINT NOT NULL, updated BIGINT NOT NULL,
         unchanged BIGINT NOT NULL, skipped BIGINT NOT NULL)`,
     ],
@@ -56,12 +60,12 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [
       // A run's rows are written in one transaction with its strata_runs row, so a run
       // cut off at any point leaves nothing visible.
-      `CREATE TABLE strata_runs (run_id BIGINT PRIMARY KEY, as_of TIMESTAMP NOT NULL, created_at TIMESTAMP NOT NULL,
+      sql`CREATE TABLE strata_runs (run_id BIGINT PRIMARY KEY, as_of TIMESTAMP NOT NULL, created_at TIMESTAMP NOT NULL,
         workspace_hash VARCHAR NOT NULL, accounts BIGINT NOT NULL, segments JSON NOT NULL, schemes JSON NOT NULL)`,
-      `CREATE TABLE strata_memberships (run_id BIGINT NOT NULL, segment_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL)`,
-      `CREATE TABLE strata_assignments (run_id BIGINT NOT NULL, scheme VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_memberships (run_id BIGINT NOT NULL, segment_id VARCHAR NOT NULL, account_id VARCHAR NOT NULL)`,
+      sql`CREATE TABLE strata_assignments (run_id BIGINT NOT NULL, scheme VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
         segment_id VARCHAR NOT NULL)`,
-      `CREATE TABLE strata_metric_values (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_metric_values (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, metric VARCHAR NOT NULL,
         value DOUBLE, text VARCHAR)`,
     ],
   },
@@ -69,22 +73,22 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: 'run snapshots as one wide table per run (see src/engine/run-snapshot.ts)',
     statements: [
-      `ALTER TABLE strata_runs ADD COLUMN metrics JSON DEFAULT '[]'`,
-      `ALTER TABLE strata_runs ADD COLUMN sizes JSON DEFAULT '{"segments":{},"schemes":{}}'`,
+      sql`ALTER TABLE strata_runs ADD COLUMN metrics JSON DEFAULT '[]'`,
+      sql`ALTER TABLE strata_runs ADD COLUMN sizes JSON DEFAULT '{"segments":{},"schemes":{}}'`,
     ],
     moveData: async (db) => {
       await pivotNarrowRuns(db);
       for (const table of ['strata_memberships', 'strata_assignments', 'strata_metric_values'])
-        await db.execute(`DROP TABLE ${table}`);
+        await db.execute(sql`DROP TABLE ${sql.id(table)}`);
     },
   },
   {
     version: 5,
     description: 'A/B tests on segments and their assignments',
     statements: [
-      `CREATE TABLE strata_ab_tests (test VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL, salt VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_ab_tests (test VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL, salt VARCHAR NOT NULL,
         ratio DOUBLE NOT NULL, created_at TIMESTAMP NOT NULL, planned_per_variant BIGINT)`,
-      `CREATE TABLE strata_ab_assignments (test VARCHAR NOT NULL, account_id VARCHAR NOT NULL, variant VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_ab_assignments (test VARCHAR NOT NULL, account_id VARCHAR NOT NULL, variant VARCHAR NOT NULL,
         assigned_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)`,
     ],
   },
@@ -93,10 +97,10 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       "audit trail: every applied strata.yaml, and each run's entries and exits with their reasons",
     statements: [
-      `CREATE TABLE strata_definitions (workspace_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_definitions (workspace_hash VARCHAR PRIMARY KEY, text VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL)`,
       // A row with no path is an entry or exit; rows with a path are the leaves that changed.
-      `CREATE TABLE strata_changes (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, segment VARCHAR NOT NULL,
+      sql`CREATE TABLE strata_changes (run_id BIGINT NOT NULL, account_id VARCHAR NOT NULL, segment VARCHAR NOT NULL,
         change VARCHAR NOT NULL, cause VARCHAR NOT NULL, path VARCHAR, holds_before BOOLEAN, holds_after BOOLEAN,
         value_before VARCHAR, value_after VARCHAR)`,
     ],
@@ -108,55 +112,61 @@ export const MIGRATIONS: readonly Migration[] = [
  * metric value) as its own wide table, with the sizes the strata_runs row now carries.
  */
 async function pivotNarrowRuns(db: MigrationContext): Promise<void> {
-  const q = db.dialect.quoteIdentifier;
-  const lit = db.dialect.literal;
   const runs = await db.query<{ run_id: number; segments: string; schemes: string }>(
-    'SELECT run_id, segments, schemes FROM strata_runs ORDER BY run_id',
+    sql`SELECT run_id, segments, schemes FROM strata_runs ORDER BY run_id`,
   );
   for (const run of runs) {
-    const id = lit(run.run_id);
+    const id = run.run_id;
     const segments = JSON.parse(run.segments) as string[];
     const schemes = Object.keys(JSON.parse(run.schemes) as object);
     const metrics = await db.query<{ metric: string; text: boolean }>(
-      `SELECT metric, count(text) > 0 AS text FROM strata_metric_values WHERE run_id = ${id} GROUP BY 1 ORDER BY min(rowid)`,
+      sql`SELECT metric, count(text) > 0 AS text FROM strata_metric_values WHERE run_id = ${id} GROUP BY 1 ORDER BY min(rowid)`,
     );
-    const pivot = (table: string, columns: string[]) =>
-      `LEFT JOIN (SELECT account_id${columns.map((c) => `, ${c}`).join('')} FROM ${table} WHERE run_id = ${id}
-        GROUP BY account_id) ${table} USING (account_id)`;
-    const segmentFlags = segments.map((s) => `bool_or(segment_id = ${lit(s)}) AS ${q(`segment:${s}`)}`);
+    const pivot = (table: string, columns: Sql[]) =>
+      columns.length === 0
+        ? sql.empty
+        : sql`LEFT JOIN (SELECT account_id${sql.join(
+            columns.map((c) => sql`, ${c}`),
+            sql.empty,
+          )} FROM ${sql.id(table)} WHERE run_id = ${id}
+        GROUP BY account_id) ${sql.id(table)} USING (account_id)`;
+    const segmentFlags = segments.map((s) => sql`bool_or(segment_id = ${s}) AS ${sql.id(`segment:${s}`)}`);
     const schemeValues = schemes.map(
-      (s) => `max(CASE WHEN scheme = ${lit(s)} THEN segment_id END) AS ${q(`scheme:${s}`)}`,
+      (s) => sql`max(CASE WHEN scheme = ${s} THEN segment_id END) AS ${sql.id(`scheme:${s}`)}`,
     );
     const metricValues = metrics.map(
       (m) =>
-        `max(CASE WHEN metric = ${lit(m.metric)} THEN ${m.text ? 'text' : 'value'} END) AS ${q(`metric:${m.metric}`)}`,
+        sql`max(CASE WHEN metric = ${m.metric} THEN ${m.text ? sql`text` : sql`value`} END) AS ${sql.id(`metric:${m.metric}`)}`,
     );
     const columns = [
-      'account_id',
-      ...segments.map((s) => `coalesce(${q(`segment:${s}`)}, FALSE) AS ${q(`segment:${s}`)}`),
-      ...schemes.map((s) => q(`scheme:${s}`)),
-      ...metrics.map((m) => q(`metric:${m.metric}`)),
+      sql`account_id`,
+      ...segments.map((s) => sql`coalesce(${sql.id(`segment:${s}`)}, FALSE) AS ${sql.id(`segment:${s}`)}`),
+      ...schemes.map((s) => sql.id(`scheme:${s}`)),
+      ...metrics.map((m) => sql.id(`metric:${m.metric}`)),
     ];
-    const accounts = ['strata_memberships', 'strata_assignments', 'strata_metric_values']
-      .map((table) => `SELECT account_id FROM ${table} WHERE run_id = ${id}`)
-      .join(' UNION ');
+    const accounts = sql.join(
+      ['strata_memberships', 'strata_assignments', 'strata_metric_values'].map(
+        (table) => sql`SELECT account_id FROM ${sql.id(table)} WHERE run_id = ${id}`,
+      ),
+      sql` UNION `,
+    );
     await db.execute(
-      `CREATE TABLE ${q(`strata_run_${run.run_id}`)} AS SELECT ${columns.join(', ')}
+      sql`CREATE TABLE ${sql.id(`strata_run_${run.run_id}`)} AS SELECT ${sql.join(columns)}
        FROM (${accounts}) ids
-       ${segmentFlags.length ? pivot('strata_memberships', segmentFlags) : ''}
-       ${schemeValues.length ? pivot('strata_assignments', schemeValues) : ''}
-       ${metricValues.length ? pivot('strata_metric_values', metricValues) : ''}`,
+       ${pivot('strata_memberships', segmentFlags)}
+       ${pivot('strata_assignments', schemeValues)}
+       ${pivot('strata_metric_values', metricValues)}`,
     );
     const sizes = {
       segments: Object.fromEntries(segments.map((s) => [s, 0])),
       schemes: {} as Record<string, Record<string, number>>,
     };
     for (const r of await db.query<{ segment_id: string; n: number }>(
-      `SELECT segment_id, count(*) AS n FROM strata_memberships WHERE run_id = ${id} GROUP BY 1`,
+      sql`SELECT segment_id, count(*) AS n FROM strata_memberships WHERE run_id = ${id} GROUP BY 1`,
     ))
       sizes.segments[r.segment_id] = r.n;
     const assigned = await db.query<{ scheme: string; segment_id: string; n: number }>(
-      `SELECT scheme, segment_id, count(*) AS n FROM strata_assignments WHERE run_id = ${id} GROUP BY 1, 2`,
+      sql`SELECT scheme, segment_id, count(*) AS n FROM strata_assignments WHERE run_id = ${id} GROUP BY 1, 2`,
     );
     for (const scheme of schemes) {
       sizes.schemes[scheme] = Object.fromEntries(
@@ -164,8 +174,8 @@ async function pivotNarrowRuns(db: MigrationContext): Promise<void> {
       );
     }
     await db.execute(
-      `UPDATE strata_runs SET metrics = ${lit(JSON.stringify(metrics.map((m) => m.metric)))},
-         sizes = ${lit(JSON.stringify(sizes))} WHERE run_id = ${id}`,
+      sql`UPDATE strata_runs SET metrics = ${JSON.stringify(metrics.map((m) => m.metric))},
+         sizes = ${JSON.stringify(sizes)} WHERE run_id = ${id}`,
     );
   }
 }

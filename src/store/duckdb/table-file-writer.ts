@@ -22,6 +22,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
+import type { Sql } from '../../dialect/sql.js';
 import type { ColumnType, Table } from '../../model/tables.js';
 
 export type Cell = string | number | null;
@@ -40,9 +41,8 @@ const CHUNK_ROWS = 2048;
 const SEP = '\u001f';
 const NULL_MARK = '\u001e';
 
-// Paths and names reach SQL only through the dialect's quoting, like every other value.
-const quoteIdent = duckdbDialect.quoteIdentifier;
-const quoteText = duckdbDialect.literal;
+// Paths and names reach SQL only through the dialect's tag, like every other value.
+const sql = duckdbDialect.sql;
 const isText = (type: ColumnType) => type === 'string' || type === 'json';
 
 /** How a table's columns sit in its scratch table: one packed text column plus one DOUBLE per numeric column. */
@@ -51,8 +51,8 @@ interface Layout {
   readonly slot: readonly { readonly text: boolean; readonly at: number }[];
   readonly textCount: number;
   readonly numericCount: number;
-  readonly createSql: (scratch: string) => string;
-  readonly copySelect: (scratch: string) => string;
+  readonly createSql: (scratch: string) => Sql;
+  readonly copySelect: (scratch: string) => Sql;
 }
 
 function layoutOf(table: Table): Layout {
@@ -61,25 +61,30 @@ function layoutOf(table: Table): Layout {
   const slot = table.columns.map((c) =>
     isText(c.type) ? { text: true, at: textCount++ } : { text: false, at: numericCount++ },
   );
-  const numericNames = Array.from({ length: numericCount }, (_, j) => `n${j}`);
-  const defs = [...(textCount > 0 ? ['packed VARCHAR'] : []), ...numericNames.map((n) => `${n} DOUBLE`)];
+  const numeric = (j: number) => sql.id(`n${j}`);
+  const numericNames = Array.from({ length: numericCount }, (_, j) => numeric(j));
+  const defs = [
+    ...(textCount > 0 ? [sql`packed VARCHAR`] : []),
+    ...numericNames.map((n) => sql`${n} DOUBLE`),
+  ];
   const exprs = table.columns.map((c, i) => {
     const s = slot[i] ?? { text: true, at: 0 };
-    const id = quoteIdent(c.name);
-    if (s.text) return `NULLIF(parts[${s.at + 1}], chr(30)) AS ${id}`;
-    if (c.type === 'integer') return `CAST(n${s.at} AS BIGINT) AS ${id}`;
-    if (c.type === 'timestamp') return `epoch_ms(CAST(n${s.at} AS BIGINT)) AS ${id}`;
-    return `n${s.at} AS ${id}`;
+    const id = sql.id(c.name);
+    if (s.text) return sql`NULLIF(parts[${s.at + 1}], chr(30)) AS ${id}`;
+    if (c.type === 'integer') return sql`CAST(${numeric(s.at)} AS BIGINT) AS ${id}`;
+    if (c.type === 'timestamp') return sql`epoch_ms(CAST(${numeric(s.at)} AS BIGINT)) AS ${id}`;
+    return sql`${numeric(s.at)} AS ${id}`;
   });
-  const inner = [...(textCount > 0 ? ['string_split(packed, chr(31)) AS parts'] : []), ...numericNames].join(
-    ', ',
-  );
+  const inner = sql.join([
+    ...(textCount > 0 ? [sql`string_split(packed, chr(31)) AS parts`] : []),
+    ...numericNames,
+  ]);
   return {
     slot,
     textCount,
     numericCount,
-    createSql: (scratch) => `CREATE TABLE ${scratch} (${defs.join(', ')})`,
-    copySelect: (scratch) => `SELECT ${exprs.join(', ')} FROM (SELECT ${inner} FROM ${scratch})`,
+    createSql: (scratch) => sql`CREATE TABLE ${sql.id(scratch)} (${sql.join(defs)})`,
+    copySelect: (scratch) => sql`SELECT ${sql.join(exprs)} FROM (SELECT ${inner} FROM ${sql.id(scratch)})`,
   };
 }
 
@@ -128,7 +133,7 @@ export class ParquetWriterSession {
     const id = this.nextScratch++;
     const layout = layoutOf(table);
     const scratch = [`scratch_${id}_a`, `scratch_${id}_b`] as const;
-    for (const name of scratch) await connection.run(layout.createSql(name));
+    for (const name of scratch) await connection.run(layout.createSql(name).text);
     const w = new TableFileWriter(
       this,
       connection,
@@ -144,8 +149,8 @@ export class ParquetWriterSession {
   }
 
   /** Runs a statement on the background connection after all statements queued before it. */
-  enqueue(sql: string): Promise<void> {
-    const run = this.queue.then(() => this.background.run(sql)).then(() => undefined);
+  enqueue(statement: Sql): Promise<void> {
+    const run = this.queue.then(() => this.background.run(statement.text)).then(() => undefined);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -263,9 +268,9 @@ export class TableFileWriter {
       const path = direct ? this.target : this.partPath(this.parts.length);
       await mkdir(dirname(path), { recursive: true });
       this.parts.push(path);
-      const copy = `COPY (${this.layout.copySelect(scratch)}) TO ${quoteText(path)} (FORMAT parquet)`;
+      const copy = sql`COPY (${this.layout.copySelect(scratch)}) TO ${path} (FORMAT parquet)`;
       // Dropping and re-creating returns the memory at once; a DELETE would leave it to a later vacuum.
-      const reset = `DROP TABLE ${scratch}; ${this.layout.createSql(scratch)}`;
+      const reset = sql`DROP TABLE ${sql.id(scratch)}; ${this.layout.createSql(scratch)}`;
       this.pending = this.session.enqueue(copy).then(() => this.session.enqueue(reset));
     }
     this.scratchRows = 0;
@@ -284,9 +289,9 @@ export class TableFileWriter {
       await mkdir(dirname(this.target), { recursive: true });
       await rename(this.parts[0], this.target);
     } else {
-      const list = this.parts.map(quoteText).join(', ');
+      const list = sql.join(this.parts.map((part) => sql.value(part)));
       await this.session.enqueue(
-        `COPY (SELECT * FROM read_parquet([${list}])) TO ${quoteText(this.target)} (FORMAT parquet)`,
+        sql`COPY (SELECT * FROM read_parquet([${list}])) TO ${this.target} (FORMAT parquet)`,
       );
       for (const part of this.parts) await rm(part, { force: true });
     }
