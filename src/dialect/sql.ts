@@ -45,7 +45,11 @@ export function rawSql(text: string): Sql {
   return brand(text);
 }
 
-/** The tag of a dialect, from its escaping function and its identifier quoting. */
+/**
+ * The tag of a dialect, from its escaping function and its identifier quoting. A fragment is
+ * rendered for its dialect when it is made, not later by the store, so building a query costs
+ * what string concatenation does and the compiler's large queries stay as fast.
+ */
 export function sqlTag(
   literal: (value: SqlValue) => string,
   quoteIdentifier: (name: string) => string,
