@@ -70,41 +70,134 @@ export function leafColumnNames(segments: readonly SegmentNode[]): string[] {
   );
 }
 
+/** What `recordChanges` is given: the new run, its evaluation, its definition and the run before. */
+export interface ChangeInput {
+  readonly runId: number;
+  /** The new run's table (quoted). */
+  readonly table: Sql;
+  /** The evaluation the run's table was made from (quoted): it has every leaf's value too. */
+  readonly evaluation: Sql;
+  readonly workspace: Workspace;
+  readonly hash: string;
+  readonly previous: StoredRun | null;
+}
+
 /**
  * Writes run `runId`'s entries and exits (and their reasons) against `previous`: the
  * accounts whose flags differ (a full join of the two runs' flags alone), a scratch table
  * of their leaves on both sides, then an INSERT per segment that moved and per compared
  * leaf of it. Called inside the run's transaction.
  */
-export async function recordChanges(
-  store: Store,
-  input: {
-    readonly runId: number;
-    /** The new run's table (quoted). */
-    readonly table: Sql;
-    /** The evaluation the run's table was made from (quoted): it has every leaf's value too. */
-    readonly evaluation: Sql;
-    readonly workspace: Workspace;
-    readonly hash: string;
-    readonly previous: StoredRun | null;
-  },
-): Promise<void> {
-  const { sql, fn } = store.dialect;
-  const q = (name: string) => sql.id(name);
+export async function recordChanges(store: Store, input: ChangeInput): Promise<void> {
+  const { sql } = store.dialect;
   const { runId, table, workspace, previous } = input;
-  const columns = sql`(run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after)`;
-  const insert = (select: Sql) => store.execute(sql`INSERT INTO strata_changes ${columns} ${select}`);
   // Rows of an earlier try of this run id cut off before its strata_runs row (ClickHouse).
   await store.deleteRows('strata_changes', sql`run_id = ${runId}`);
-  const transitionRow = (account: Sql, segment: string, change: Sql, cause: Sql) =>
-    sql`SELECT ${runId}, ${account}, ${segment}, ${change}, ${cause}, NULL, NULL, NULL, NULL, NULL`;
   if (!previous) {
     for (const s of workspace.segments)
-      await insert(
-        sql`${transitionRow(sql`account_id`, s.id, sql.value('entered'), sql.value('first_run'))} FROM ${table} WHERE ${q(segmentColumn(s.id))}`,
+      await insertChange(
+        store,
+        sql`${transitionRow(store, runId, sql`account_id`, s.id, sql.value('entered'), sql.value('first_run'))} FROM ${table} WHERE ${sql.id(segmentColumn(s.id))}`,
       );
     return;
   }
+  const columns = new SideColumns(store);
+  const plans = await planSegments(store, input, previous, columns);
+  const scratch = await changedAccounts(store, input, previous, plans, columns);
+  try {
+    await insertChanges(store, runId, plans, scratch);
+  } finally {
+    await store.dropScratch(scratch);
+  }
+}
+
+/** One row of `strata_changes` for a transition (no leaf: path, holds and values NULL). */
+function transitionRow(
+  store: Store,
+  runId: number,
+  account: Sql,
+  segment: string,
+  change: Sql,
+  cause: Sql,
+): Sql {
+  return store.dialect
+    .sql`SELECT ${runId}, ${account}, ${segment}, ${change}, ${cause}, NULL, NULL, NULL, NULL, NULL`;
+}
+
+function insertChange(store: Store, select: Sql): Promise<void> {
+  const { sql } = store.dialect;
+  return store.execute(
+    sql`INSERT INTO strata_changes (run_id, account_id, segment, change, cause, path, holds_before, holds_after, value_before, value_after) ${select}`,
+  );
+}
+
+/** A column on both sides of the scratch table: its alias there, and its expression in each run. */
+interface SidePair {
+  readonly a: Sql;
+  readonly b: Sql;
+  readonly newExpr: Sql;
+  readonly oldExpr: Sql;
+}
+
+/** Every column of the scratch table, by a short alias (a<i> new side, b<i> old side). */
+class SideColumns {
+  readonly newSide: Sql[];
+  readonly oldSide: Sql[];
+  readonly aliases: Sql[] = [];
+  private n = 0;
+
+  constructor(private readonly store: Store) {
+    const { sql, fn } = store.dialect;
+    this.newSide = [sql`account_id`, sql`1 AS ${sql.id('pa')}`];
+    // bid is an expression, not the bare column: ClickHouse 18.16 loses a joined key selected twice.
+    this.oldSide = [
+      sql`account_id`,
+      sql`${fn.castText(sql`account_id`)} AS ${sql.id('bid')}`,
+      sql`1 AS ${sql.id('pb')}`,
+    ];
+  }
+
+  /** A column of each side (an old side without it gives NULL in the reason rows). */
+  pair(newExpr: Sql, oldExpr: Sql | null): SidePair {
+    const { sql } = this.store.dialect;
+    const i = this.n++;
+    this.newSide.push(sql`${newExpr} AS ${sql.id(`a${i}`)}`);
+    this.aliases.push(sql.id(`a${i}`));
+    if (oldExpr !== null) {
+      this.oldSide.push(sql`${oldExpr} AS ${sql.id(`b${i}`)}`);
+      this.aliases.push(sql.id(`b${i}`));
+    }
+    return {
+      a: sql.id(`a${i}`),
+      b: oldExpr === null ? sql`NULL` : sql.id(`b${i}`),
+      newExpr,
+      oldExpr: oldExpr ?? sql`NULL`,
+    };
+  }
+}
+
+/** A segment of either run: its flags on both sides, why it moved, and the leaves compared when data moved it. */
+interface SegmentPlan {
+  readonly id: string;
+  readonly flags: SidePair;
+  readonly cause: ChangeCause;
+  readonly leaves: readonly { path: string; holds: SidePair; values: SidePair | null }[];
+}
+
+/**
+ * Each segment of either run with its cause: `definition` when it, or what it is built from,
+ * was edited, else `data` (its leaves compared) or `unrecorded` when the previous run's
+ * definition is not kept.
+ */
+async function planSegments(
+  store: Store,
+  input: ChangeInput,
+  previous: StoredRun,
+  columns: SideColumns,
+): Promise<SegmentPlan[]> {
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const { workspace } = input;
   // The previous run's columns: older runs kept no leaves.
   const [sample] = await store.query<Record<string, unknown>>(sql`SELECT * FROM ${previous.table} LIMIT 1`);
   const before = new Set(Object.keys(sample ?? {}));
@@ -113,92 +206,79 @@ export async function recordChanges(
   );
   const oldPrints = oldWorkspace ? segmentFingerprints(oldWorkspace) : null;
   const newPrints = segmentFingerprints(workspace);
-
-  // Every column of the scratch table, by a short alias (a<i> new side, b<i> old side).
-  const newSide: Sql[] = [sql`account_id`, sql`1 AS ${q('pa')}`];
-  // bid is an expression, not the bare column: ClickHouse 18.16 loses a joined key selected twice.
-  const oldSide: Sql[] = [
-    sql`account_id`,
-    sql`${fn.castText(sql`account_id`)} AS ${q('bid')}`,
-    sql`1 AS ${q('pb')}`,
-  ];
-  let n = 0;
-  const aliases: Sql[] = [];
-  /** A column of each side (an old side without it gives NULL in the reason rows). */
-  const pair = (newExpr: Sql, oldExpr: Sql | null) => {
-    const i = n++;
-    newSide.push(sql`${newExpr} AS ${q(`a${i}`)}`);
-    aliases.push(q(`a${i}`));
-    if (oldExpr !== null) {
-      oldSide.push(sql`${oldExpr} AS ${q(`b${i}`)}`);
-      aliases.push(q(`b${i}`));
-    }
-    return {
-      a: q(`a${i}`),
-      b: oldExpr === null ? sql`NULL` : q(`b${i}`),
-      newExpr,
-      oldExpr: oldExpr ?? sql`NULL`,
-    };
-  };
   const flagOf = (run: 'new' | 'old', id: string) =>
     (run === 'new' ? workspace.segments.some((s) => s.id === id) : previous.segments.includes(id))
       ? q(segmentColumn(id))
       : sql.value(false);
   const ids = [...new Set([...workspace.segments.map((s) => s.id), ...previous.segments])];
   const metrics = Object.keys(workspace.metrics);
-  const plans = ids.map((id) => {
-    const flags = pair(flagOf('new', id), flagOf('old', id));
+  return ids.map((id) => {
+    const flags = columns.pair(flagOf('new', id), flagOf('old', id));
     const segment = workspace.segments.find((s) => s.id === id);
     const edited =
       !segment ||
       !previous.segments.includes(id) ||
       (oldPrints !== null && oldPrints.get(id) !== newPrints.get(id));
     const cause: ChangeCause = edited ? 'definition' : oldPrints === null ? 'unrecorded' : 'data';
-    const leaves =
-      cause !== 'data' || !segment
-        ? []
-        : [
-            ...(segment.parent
-              ? [
-                  {
-                    path: PARENT_PATH,
-                    holds: pair(flagOf('new', segment.parent), flagOf('old', segment.parent)),
-                    values: null,
-                  },
-                ]
-              : []),
-            ...segmentLeaves(segment)
-              .filter(({ path }) => before.has(leafHoldsColumn(segment, path)))
-              .map((leaf) => {
-                const holds = q(leafHoldsColumn(segment, leaf.path));
-                // Values as text only here, for the accounts that changed; the previous
-                // run's only where it kept them (its metric columns).
-                const newValue = leafValueColumn(id, leaf, metrics);
-                const oldValue = leafValueColumn(id, leaf, previous.metrics);
-                return {
-                  path: leaf.path,
-                  holds: pair(holds, holds),
-                  values: newValue
-                    ? pair(
-                        fn.castText(q(newValue)),
-                        oldValue && before.has(oldValue) ? fn.castText(q(oldValue)) : null,
-                      )
-                    : null,
-                };
-              }),
-          ];
-    return { id, flags, cause, leaves };
+    if (cause !== 'data' || !segment) return { id, flags, cause, leaves: [] };
+    const parent = segment.parent
+      ? [
+          {
+            path: PARENT_PATH,
+            holds: columns.pair(flagOf('new', segment.parent), flagOf('old', segment.parent)),
+            values: null,
+          },
+        ]
+      : [];
+    const leaves = segmentLeaves(segment)
+      .filter(({ path }) => before.has(leafHoldsColumn(segment, path)))
+      .map((leaf) => {
+        const holds = q(leafHoldsColumn(segment, leaf.path));
+        // Values as text only here, for the accounts that changed; the previous
+        // run's only where it kept them (its metric columns).
+        const newValue = leafValueColumn(id, leaf, metrics);
+        const oldValue = leafValueColumn(id, leaf, previous.metrics);
+        return {
+          path: leaf.path,
+          holds: columns.pair(holds, holds),
+          values: newValue
+            ? columns.pair(
+                fn.castText(q(newValue)),
+                oldValue && before.has(oldValue) ? fn.castText(q(oldValue)) : null,
+              )
+            : null,
+        };
+      });
+    return { id, flags, cause, leaves: [...parent, ...leaves] };
   });
-  const differs = (p: { a: Sql; b: Sql }) => sql`coalesce(${p.a}, ${false}) <> coalesce(${p.b}, ${false})`;
+}
+
+const differs = (store: Store, p: { a: Sql; b: Sql }) =>
+  store.dialect.sql`coalesce(${p.a}, ${false}) <> coalesce(${p.b}, ${false})`;
+
+/** The key of an account only the previous run has comes from its own column: an engine may leave a FULL JOIN's USING key empty on that side. */
+const changedAccount = (store: Store) => {
+  const { sql } = store.dialect;
+  return sql`CASE WHEN ${sql.id('pa')} IS NULL THEN ${sql.id('bid')} ELSE account_id END`;
+};
+
+/**
+ * The scratch table of the accounts whose flags differ, with every paired column of both
+ * runs: first those accounts, by a join of the flags alone (narrow and fast), then every
+ * leaf of just them. Returns its name; the caller drops it.
+ */
+async function changedAccounts(
+  store: Store,
+  input: ChangeInput,
+  previous: StoredRun,
+  plans: readonly SegmentPlan[],
+  columns: SideColumns,
+): Promise<string> {
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
   const anyOf = (conditions: Sql[]) =>
     conditions.length > 0 ? sql.join(conditions, sql` OR `) : sql.value(false);
-  const anyDiffers = anyOf(plans.map((p) => differs(p.flags)));
-  // The key of an account only the previous run has comes from its own column: an engine
-  // may leave a FULL JOIN's USING key empty on that side.
-  const account = sql`CASE WHEN ${q('pa')} IS NULL THEN ${q('bid')} ELSE account_id END`;
-  const suffix = `${runId}_${Date.now()}`;
-  // First the accounts whose flags differ, by a join of the flags alone (narrow and fast),
-  // then every leaf of just those accounts.
+  const suffix = `${input.runId}_${Date.now()}`;
   const changedIds = `strata_changed_ids_${suffix}`;
   const flags = (side: 'new' | 'old') =>
     sql.join(
@@ -209,11 +289,11 @@ export async function recordChanges(
     );
   await store.createScratch(
     changedIds,
-    sql`SELECT ${account} AS ${q('changed_id')} FROM
+    sql`SELECT ${changedAccount(store)} AS ${q('changed_id')} FROM
        (SELECT account_id, 1 AS ${q('pa')}, ${flags('new')} FROM ${input.evaluation}) a
        FULL OUTER JOIN (SELECT account_id, ${fn.castText(sql`account_id`)} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old')}
          FROM ${previous.table}) b USING (account_id)
-     WHERE ${anyOf(plans.map((_, i) => differs({ a: q(`a${i}`), b: q(`b${i}`) })))}`,
+     WHERE ${anyOf(plans.map((_, i) => differs(store, { a: q(`a${i}`), b: q(`b${i}`) })))}`,
   );
   const scratch = `strata_changed_${suffix}`;
   const changed = sql`account_id IN (SELECT ${q('changed_id')} FROM ${q(changedIds)})`;
@@ -221,37 +301,48 @@ export async function recordChanges(
     await store.createScratch(
       scratch,
       // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
-      sql`SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${sql.join(aliases)}
-       FROM (SELECT ${sql.join(newSide)} FROM ${input.evaluation} WHERE ${changed}) a
-       FULL OUTER JOIN (SELECT ${sql.join(oldSide)} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
-       WHERE ${anyDiffers}`,
+      sql`SELECT account_id, ${q('pa')}, ${q('bid')}, ${q('pb')}, ${sql.join(columns.aliases)}
+       FROM (SELECT ${sql.join(columns.newSide)} FROM ${input.evaluation} WHERE ${changed}) a
+       FULL OUTER JOIN (SELECT ${sql.join(columns.oldSide)} FROM ${previous.table} WHERE ${changed}) b USING (account_id)
+       WHERE ${anyOf(plans.map((p) => differs(store, p.flags)))}`,
     );
   } finally {
     await store.dropScratch(changedIds);
   }
-  try {
-    const from = q(scratch);
-    // Which segments changed at all, in one pass: most runs move a few, and each INSERT
-    // costs a statement even when it writes nothing.
-    const [moved] = await store.query<Record<string, number>>(
-      sql`SELECT ${sql.join(plans.map((p, i) => sql`count(CASE WHEN ${differs(p.flags)} THEN 1 END) AS ${q(`m${i}`)}`))} FROM ${from}`,
+  return scratch;
+}
+
+/** The transition rows of each segment that moved, and a reason row per leaf whose truth changed. */
+async function insertChanges(
+  store: Store,
+  runId: number,
+  plans: readonly SegmentPlan[],
+  scratch: string,
+): Promise<void> {
+  const { sql } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const from = q(scratch);
+  const account = changedAccount(store);
+  // Which segments changed at all, in one pass: most runs move a few, and each INSERT
+  // costs a statement even when it writes nothing.
+  const [moved] = await store.query<Record<string, number>>(
+    sql`SELECT ${sql.join(plans.map((p, i) => sql`count(CASE WHEN ${differs(store, p.flags)} THEN 1 END) AS ${q(`m${i}`)}`))} FROM ${from}`,
+  );
+  for (const [i, plan] of plans.entries()) {
+    if (!Number(moved?.[`m${i}`] ?? 0)) continue;
+    const change = sql`CASE WHEN coalesce(${plan.flags.a}, ${false}) THEN ${'entered'} ELSE ${'exited'} END`;
+    const cause = sql`CASE WHEN ${q('pb')} IS NULL THEN ${'new_account'} WHEN ${q('pa')} IS NULL THEN ${'gone'} ELSE ${plan.cause} END`;
+    await insertChange(
+      store,
+      sql`${transitionRow(store, runId, account, plan.id, change, cause)} FROM ${from} WHERE ${differs(store, plan.flags)}`,
     );
-    for (const [i, plan] of plans.entries()) {
-      if (!Number(moved?.[`m${i}`] ?? 0)) continue;
-      const change = sql`CASE WHEN coalesce(${plan.flags.a}, ${false}) THEN ${'entered'} ELSE ${'exited'} END`;
-      const cause = sql`CASE WHEN ${q('pb')} IS NULL THEN ${'new_account'} WHEN ${q('pa')} IS NULL THEN ${'gone'} ELSE ${plan.cause} END`;
-      await insert(
-        sql`${transitionRow(account, plan.id, change, cause)} FROM ${from} WHERE ${differs(plan.flags)}`,
+    for (const leaf of plan.leaves)
+      await insertChange(
+        store,
+        sql`SELECT ${runId}, ${account}, ${plan.id}, ${change}, ${'data'}, ${leaf.path},
+           ${leaf.holds.b}, ${leaf.holds.a}, ${leaf.values?.b ?? sql`NULL`}, ${leaf.values?.a ?? sql`NULL`}
+         FROM ${from}
+         WHERE ${differs(store, plan.flags)} AND ${q('pa')} IS NOT NULL AND ${q('pb')} IS NOT NULL AND ${differs(store, leaf.holds)}`,
       );
-      for (const leaf of plan.leaves)
-        await insert(
-          sql`SELECT ${runId}, ${account}, ${plan.id}, ${change}, ${'data'}, ${leaf.path},
-             ${leaf.holds.b}, ${leaf.holds.a}, ${leaf.values?.b ?? sql`NULL`}, ${leaf.values?.a ?? sql`NULL`}
-           FROM ${from}
-           WHERE ${differs(plan.flags)} AND ${q('pa')} IS NOT NULL AND ${q('pb')} IS NOT NULL AND ${differs(leaf.holds)}`,
-        );
-    }
-  } finally {
-    await store.dropScratch(scratch);
   }
 }

@@ -1,8 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TABLES, type TableName } from '../model/tables.js';
+import type { TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
-import { exactTimeText, parseInstant } from './instant.js';
+import { exactTimeText } from './instant.js';
+import {
+  ACCOUNT_FIELDS,
+  asObject,
+  fieldOf,
+  own,
+  type Row,
+  sameValue,
+  splitTraits,
+  timestampColumns,
+  USER_FIELDS,
+} from './message-traits.js';
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
 
@@ -40,87 +51,11 @@ export interface ApplyResult {
   readonly seconds: number;
 }
 
-type Row = Record<string, unknown>;
-
 /** How far back a copy of an event (same messageId) is looked for. */
 export const DEDUPE_DAYS = 7;
 
 /** What an apply changed for each account: the events it got and the traits that changed (for triggers). */
 export type Touched = Map<string, { readonly events: Set<string>; readonly traits: Set<string> }>;
-
-/** Account columns a group call's traits may set, by the names clients send (camelCase or snake_case). */
-const ACCOUNT_FIELDS: Record<string, string> = {
-  name: 'name',
-  domain: 'domain',
-  website: 'domain',
-  createdAt: 'created_at',
-  created_at: 'created_at',
-  employees: 'employees',
-  industry: 'industry',
-  region: 'region',
-  country: 'country',
-  plan: 'plan',
-  mrr: 'mrr',
-  arr: 'arr',
-  renewalAt: 'renewal_at',
-  renewal_at: 'renewal_at',
-};
-const USER_FIELDS: Record<string, string> = {
-  email: 'email',
-  role: 'role',
-  createdAt: 'created_at',
-  created_at: 'created_at',
-};
-
-/**
- * The column a trait fills, if any. An own-property lookup: a trait named `constructor` or
- * `toString` is a trait like any other, not the object's inherited function.
- */
-const fieldOf = (fields: Record<string, string>, key: string): string | undefined =>
-  Object.hasOwn(fields, key) ? fields[key] : undefined;
-
-/** A fresh row without a prototype, so a key such as `__proto__` is stored as the data it is. */
-const emptyRow = (): Row => Object.create(null) as Row;
-
-/** Splits traits into the table's own columns and the rest (kept as JSON traits). */
-function splitTraits(traits: Record<string, unknown>, fields: Record<string, string>) {
-  const columns = emptyRow();
-  const rest = emptyRow();
-  for (const [key, value] of Object.entries(traits)) {
-    const column = fieldOf(fields, key);
-    if (column) columns[column] = key === 'website' && typeof value === 'string' ? hostOf(value) : value;
-    else rest[key] = value;
-  }
-  return { columns, rest };
-}
-
-/** A row's own value for a key (never an inherited function). */
-const own = (row: Row | undefined, key: string): unknown =>
-  row !== undefined && Object.hasOwn(row, key) ? row[key] : undefined;
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url.includes('://') ? url : `https://${url}`).hostname.replace(/^www\./, '');
-  } catch {
-    return url;
-  }
-}
-
-const asObject = (value: unknown): Row =>
-  typeof value === 'string' ? (JSON.parse(value) as Row) : ((value ?? emptyRow()) as Row);
-
-/** Timestamp columns of a table, which are read back to the microsecond (see `storedRows`). */
-const timestampColumns = (table: 'accounts' | 'users') =>
-  TABLES[table].columns.filter((c) => c.type === 'timestamp').map((c) => c.name);
-
-/** Whether a trait's new value is the stored one: timestamps as instants (an offset or 'Z' changes nothing). */
-function sameValue(column: string | undefined, old: unknown, value: unknown): boolean {
-  if (column && (column === 'created_at' || column === 'renewal_at')) {
-    const [a, b] = [parseInstant(String(old ?? '')), parseInstant(String(value ?? ''))];
-    if (a !== null && b !== null) return a === b;
-  }
-  return String(old ?? '') === String(value ?? '');
-}
 
 /** What one batch of an apply did. */
 interface AppliedPart {
