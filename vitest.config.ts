@@ -18,6 +18,7 @@ const INTEGRATION = [
   'test/clickhouse/**/*.test.ts',
   'test/compile/hand-worked-workspace.test.ts',
   'test/dialect/**/*.test.ts',
+  'test/engine/explain-membership.test.ts',
   'test/engine/membership-timeline.test.ts',
   'test/engine/run-workspace.test.ts',
   'test/fuzz/ingestion.test.ts',

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainMembership } from '../../src/engine/explain-membership.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
-import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
-import { sql, testSql } from '../helpers/sql.js';
+import { ENGINES, type Engine, insertRows, openEngine } from '../helpers/engines.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -22,26 +22,11 @@ import { tempDir } from '../helpers/temp-dir.js';
  * big_healthcare (parent big, industry = Healthcare): a in; c out (its parent holds, Retail fails).
  * fit = score of sessions (weight 3, 0 -> 12) and employees (weight 1, 0 -> 1,000), 100 * points / 4:
  *   a: 3 * 3/12 = 0.75 -> 18.75 points; employees clamped at 1 -> 25 points; fit 43.75 < 60: out.
+ * Every engine (DuckDB, ClickHouse 18.16, chdb) must give these answers.
  */
 const dir = tempDir();
-let store: DuckDBStore;
-let workspace: Workspace;
-beforeAll(async () => {
-  store = await DuckDBStore.open(join(dir, 'x.duckdb'));
-  await store.execute(sql`INSERT INTO accounts (account_id, created_at, employees, industry) VALUES
-    ('a', '2024-01-01', 2000, 'Healthcare'), ('b', '2024-01-01', 50, 'Retail'), ('c', '2024-01-01', 1500, 'Retail')`);
-  const sessions = [...Array.from({ length: 3 }, () => 'a'), ...Array.from({ length: 12 }, () => 'c')];
-  await store.execute(
-    testSql(
-      `INSERT INTO events (event_id, account_id, event, ts) VALUES ${sessions
-        .map((id, i) => `('e${i}', '${id}', 'session_start', TIMESTAMP '2024-05-20' + INTERVAL (${i}) HOUR)`)
-        .join(', ')}`,
-    ),
-  );
-  mkdirSync(join(dir, 'ws'));
-  writeFileSync(
-    join(dir, 'ws', 'strata.yaml'),
-    `metrics:
+const database = `explain_${process.pid}`;
+const YAML = `metrics:
   sessions: { count: { event: session_start }, within: 30d }
   fit: { score: [ { metric: sessions, weight: 3, bad: 0, good: 12 }, { metric: employees, weight: 1, bad: 0, good: 1000 } ] }
 segments:
@@ -52,12 +37,36 @@ segments:
   fit_ok: { where: { metric: fit, gte: 60 } }
 schemes:
   tiers: { order: [engaged, big], fallback: other }
-`,
+`;
+mkdirSync(join(dir, 'ws'));
+writeFileSync(join(dir, 'ws', 'strata.yaml'), YAML);
+const workspace: Workspace = loadWorkspace(join(dir, 'ws'));
+
+/** The accounts above and their sessions (a's 3, then c's 12, an hour apart from 2024-05-20), run once. */
+async function openWorld(engine: Engine): Promise<Store> {
+  mkdirSync(join(dir, engine));
+  const store = await openEngine(engine, join(dir, engine), database);
+  const created = new Date('2024-01-01T00:00:00Z');
+  await insertRows(
+    store,
+    'accounts',
+    ['account_id', 'created_at', 'employees', 'industry'],
+    [
+      ['a', created, 2000, 'Healthcare'],
+      ['b', created, 50, 'Retail'],
+      ['c', created, 1500, 'Retail'],
+    ],
   );
-  workspace = loadWorkspace(join(dir, 'ws'));
+  const sessions = [...Array.from({ length: 3 }, () => 'a'), ...Array.from({ length: 12 }, () => 'c')];
+  await insertRows(
+    store,
+    'events',
+    ['event_id', 'account_id', 'event', 'ts'],
+    sessions.map((id, i) => [`e${i}`, id, 'session_start', new Date(Date.UTC(2024, 4, 20, i))]),
+  );
   await runWorkspace(store, workspace, new Date('2024-06-01T00:00:00Z'));
-});
-afterAll(() => store.close());
+  return store;
+}
 
 /** The tree as [path, holds, decidedBy?] rows, parents first. */
 function rows(node: {
@@ -72,7 +81,13 @@ function rows(node: {
   ];
 }
 
-describe('why an account is in or out of a segment', () => {
+describe.each(ENGINES)('why an account is in or out of a segment, on %s', (engine: Engine) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openWorld(engine);
+  });
+  afterAll(() => store?.close());
+
   it('walks a nested any / all / not tree, naming the branch that decided it', async () => {
     const target = async (account: string) =>
       (await explainMembership(store, workspace, account, { segment: 'target' })).segments[0];
