@@ -1,4 +1,10 @@
-/** Cholesky factorisation and its solve, for the p x p Newton systems of logistic regression. */
+/**
+ * Cholesky factorisation and its solve, for the p x p Newton systems of logistic regression.
+ * Not ml-matrix's CholeskyDecomposition: when every prediction saturates, the unpenalised
+ * intercept's diagonal sums to 0, and ml-matrix then divides by a zero pivot (NaN steps that
+ * the step-halving cannot recover from); here a pivot is at least 1e-150, so the step is huge
+ * but finite and the step-halving shortens it.
+ */
 
 /** The lower Cholesky factor of a symmetric positive-definite m x m matrix (row-major, lower triangle read). */
 export function cholesky(a: Float64Array, m: number): Float64Array {

@@ -58,7 +58,13 @@ export function contractRoutes(app: FastifyInstance, guards: Guards) {
       preHandler: [...guards[contract.scope]],
       ...(options.config ? { config: options.config } : {}),
       handler: async (request, reply) => {
-        const params = contract.params ? contract.params.parse(request.params) : undefined;
+        let params: unknown;
+        if (contract.params) {
+          // A path parameter the schema refuses is the request's fault (400), never a thrown 500.
+          const parsed = contract.params.safeParse(request.params);
+          if (!parsed.success) return invalidInput(reply, request, parsed.error, 'invalid_parameter');
+          params = parsed.data;
+        }
         const early = options.before?.(params as Parsed<R['params']>, reply);
         if (early) return early;
         const invalid = options.invalid ?? 'invalid_query';
