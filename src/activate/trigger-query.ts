@@ -1,7 +1,7 @@
 import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
-import { parseInstant } from '../ingest/instant.js';
+import { parseInstant } from '../model/instant.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { segmentClosure } from './dependence.js';

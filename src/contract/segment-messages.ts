@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInstant } from '../ingest/instant.js';
+import { parseInstant } from '../model/instant.js';
 
 /**
  * Messages of the Segment tracking spec (identify, track, group, page, and batches of them),

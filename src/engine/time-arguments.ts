@@ -1,12 +1,12 @@
 import { StrataError } from '../errors.js';
-import { parseInstant } from '../ingest/instant.js';
+import { parseInstant } from '../model/instant.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import type { Clock } from './clock.js';
 
 /**
  * Times and windows as the CLI's options and the API's query parameters both take them
  * (issue #19, item 6: one parser, the same forms everywhere): a time is ISO-8601 read as
- * the ingestion API reads one (src/ingest/instant.ts: UTC without an offset; `new Date`
+ * the ingestion API reads one (src/model/instant.ts: UTC without an offset; `new Date`
  * would take '1' for 2001 and February 30 for March 1), a window is `30d`, `12w`, `6m` or
  * `1y` (src/workspace/duration.ts), and a "since" is either, a window counting back from
  * the one clock's time (src/engine/clock.ts), never from the machine's.

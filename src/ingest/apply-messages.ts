@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import type { TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
-import { exactTimeText } from './instant.js';
+import { exactTimeText } from '../model/instant.js';
 import {
   ACCOUNT_FIELDS,
   asObject,

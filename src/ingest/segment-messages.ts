@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, Message, type MessageType } from '../contract/segment-messages.js';
-import { formatInstant, isExact, parseInstant } from './instant.js';
+import { formatInstant, isExact, parseInstant } from '../model/instant.js';
 import { findTextProblem } from './storable-text.js';
 
 /**

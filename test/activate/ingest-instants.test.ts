@@ -13,7 +13,7 @@ import { MONTH_EDGES, MS, SEED, write, writtenArb } from './live-batch-worlds.js
 /*
  * A timestamp sent to the ingestion API and the same text in an imported file are stored
  * as one instant, to the microsecond: the API reads ISO-8601 as the importer does
- * (src/ingest/instant.ts). The expected instants are the generator's own numbers; the
+ * (src/model/instant.ts). The expected instants are the generator's own numbers; the
  * texts are written from them by the test's formatter (live-batch-worlds.ts), not by the
  * code under test.
  */

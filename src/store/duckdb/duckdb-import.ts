@@ -14,7 +14,7 @@ import { locateRows } from './locate-rows.js';
 const JSON_NUL_ESCAPE = '(^|[^\\\\])(\\\\\\\\)*\\\\u0000';
 
 /**
- * The instants the ingestion API takes (src/ingest/instant.ts): microseconds since 1970 that
+ * The instants the ingestion API takes (src/model/instant.ts): microseconds since 1970 that
  * a JavaScript number counts exactly, some 285 years either way. The same bounds here, so a
  * row imported from a file could also have been sent, and reads back to the microsecond.
  */
