@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { exactTimeText } from '../model/instant.js';
 import type { TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
-import { exactTimeText } from '../model/instant.js';
 import {
   ACCOUNT_FIELDS,
   asObject,

@@ -1,5 +1,5 @@
-import { TABLES } from '../model/tables.js';
 import { parseInstant } from '../model/instant.js';
+import { TABLES } from '../model/tables.js';
 
 /*
  * How a message's traits become table columns: which traits fill which account and user
