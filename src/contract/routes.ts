@@ -303,6 +303,7 @@ export const UNDOCUMENTED_ROUTES = [
   { method: 'GET', path: '/' },
   { method: 'GET', path: '/app/style.css' },
   { method: 'GET', path: '/app/:file' },
+  { method: 'GET', path: '/src/format/:file' },
   { method: 'GET', path: '/vendor/:file' },
   { method: 'POST', path: '/v1/cli' },
 ] as const;

@@ -8,7 +8,7 @@ import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastif
 /**
  * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web/web/src: the
  * web build's root is the repository's, for the contract's types it imports) and the
- * stylesheet under `/app/`, and the ES module builds of its packages under `/vendor/`
+ * stylesheet under `/app/`, the formatting shared with the CLI (src/format) under `/src/format/`, and the ES module builds of its packages under `/vendor/`
  * (index.html's import map points there). No bundler: the browser loads modules as they are.
  */
 
@@ -45,6 +45,8 @@ const JS = 'text/javascript; charset=utf-8';
 const INDEX = join(root, 'web', 'index.html');
 /** Where tsconfig.web.json compiles web/src (its rootDir is the repository's, for the contract's types). */
 const PAGES = join(root, 'dist', 'web', 'web', 'src');
+/** src/format as the web build compiles it: the pages import it as `../../src/format/x.js`. */
+const FORMAT = join(root, 'dist', 'web', 'src', 'format');
 
 /** SHA-256 (base64) of each inline script of index.html, for the Content-Security-Policy. */
 export function inlineScriptHashes(): string[] {
@@ -68,6 +70,12 @@ export function registerDashboardRoutes(app: FastifyInstance, config: FastifyCon
     if (!/^[a-z-]+\.js$/.test(file))
       return reply.code(404).send({ error: 'not_found', message: `no ${file}` });
     return sendFile(reply, join(PAGES, file), JS);
+  });
+  app.get<{ Params: { file: string } }>('/src/format/:file', { config }, (request, reply) => {
+    const { file } = request.params;
+    if (!/^[a-z-]+\.js$/.test(file))
+      return reply.code(404).send({ error: 'not_found', message: `no ${file}` });
+    return sendFile(reply, join(FORMAT, file), JS);
   });
   app.get<{ Params: { file: string } }>('/vendor/:file', { config }, (request, reply) => {
     const entry = VENDOR[request.params.file];

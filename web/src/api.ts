@@ -24,13 +24,17 @@ export class ApiError extends Error {
   }
 }
 
-/** GET a path of the API as JSON; errors say what to do next. */
-export async function get<T>(path: string): Promise<T> {
+/** GET a path of the API as JSON; errors say what to do next. `signal` cancels it (web/src/load.ts). */
+export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   const key = sessionStorage.getItem(KEY_ITEM);
   let response: Response;
   try {
-    response = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-  } catch {
+    response = await fetch(path, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: signal ?? null,
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
     throw new ApiError(0, 'The Strata server cannot be reached: is `strata serve` still running?');
   }
   const body = (await response.json().catch(() => ({}))) as { message?: string };

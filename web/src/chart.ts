@@ -1,10 +1,35 @@
+import * as echarts from 'echarts';
+import { html } from 'htm/preact';
+import { useEffect, useRef } from 'preact/hooks';
+
 /*
- * Charts' accessible names. Each chart is a canvas in a `role="img"` box; ECharts' aria
- * option would name it itself, as "This is a chart with type bar chart named accounts. The
- * first 10 items are: 420, 133, ...": numbers without their categories. The dashboard names
- * each chart with a summary in words instead, the same on the box before ECharts draws and
- * in ECharts' option, which would otherwise overwrite the box's label.
+ * The dashboard's one chart component. Every chart is drawn by ECharts as SVG, so its title,
+ * axis titles, legend and labels are text in the page (read by the tests, selectable, sharp in
+ * screenshots), in the colours and type of style.css's design tokens. Each chart is a `role="img"`
+ * box named by a summary in words: ECharts' own aria text would read "the first 10 items are:
+ * 420, 133, ...", numbers without their categories, so the summary is also given as its aria
+ * option (which would otherwise overwrite the box's label).
  */
+
+/** A design token of style.css (`--name`), read once per chart. */
+const token = (name: string, fallback: string) =>
+  getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+
+/** The qualitative palette (categories) and the text style, from the design tokens. */
+export function chartTheme() {
+  const palette = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => token(`--chart-${i}`, '#2f6fde'));
+  const text = token('--text', '#1d2330');
+  const muted = token('--text-muted', '#5b6472');
+  return {
+    palette,
+    text,
+    muted,
+    /** The sequential scale, light to dark: for heatmaps and other magnitudes. */
+    sequential: [token('--seq-0', '#eef4fb'), token('--seq-1', '#9ec3e6'), token('--seq-2', '#1f5fa8')],
+    /** Low-bad / high-good diverging scale: red, neutral, green. */
+    diverging: [token('--bad', '#c0392b'), token('--neutral', '#f1f1ef'), token('--good', '#1e8449')],
+  };
+}
 
 /** ECharts' `aria` option that labels the chart with the given summary. */
 export const ariaOption = (summary: string) => ({ enabled: true, label: { description: summary } });
@@ -13,4 +38,64 @@ export const ariaOption = (summary: string) => ({ enabled: true, label: { descri
 export function listed(items: readonly string[], max = 12): string {
   const shown = items.slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+/** An axis with its title: the name sits centred along the axis, clear of the labels. */
+export function axis(name: string, extra: Record<string, unknown> = {}) {
+  return { name, nameLocation: 'middle', nameGap: 32, ...extra };
+}
+
+export interface ChartProps {
+  /** The chart's title, drawn above it. */
+  title: string;
+  /** The chart in words, for screen readers (what it shows and where the numbers are). */
+  summary: string;
+  /** ECharts' option without title, aria, animation or colours (the component adds them). */
+  option: Record<string, unknown>;
+  /** Height in pixels (default 320). */
+  height?: number;
+  /** Called with ECharts' event when a mark is clicked. */
+  onClick?: (event: { name?: string; data?: unknown; seriesName?: string }) => void;
+}
+
+/** A chart: ECharts in SVG, its title, the theme, resized with its box and disposed with the page. */
+export function Chart({ title, summary, option, height = 320, onClick }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<echarts.ECharts | null>(null);
+  const clicked = useRef(onClick);
+  clicked.current = onClick;
+  useEffect(() => {
+    if (!box.current) return;
+    const chart = echarts.init(box.current, undefined, { renderer: 'svg' });
+    plot.current = chart;
+    chart.on('click', (event) => clicked.current?.(event as Parameters<NonNullable<typeof onClick>>[0]));
+    const resized = new ResizeObserver(() => chart.resize());
+    resized.observe(box.current);
+    return () => {
+      resized.disconnect();
+      chart.dispose();
+      plot.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    const theme = chartTheme();
+    plot.current?.setOption(
+      {
+        color: theme.palette,
+        textStyle: { fontFamily: 'inherit', color: theme.text },
+        title: {
+          text: title,
+          left: 0,
+          top: 0,
+          textStyle: { fontSize: 14, fontWeight: 600, color: theme.text },
+        },
+        grid: { left: 8, right: 24, top: 56, bottom: 8, containLabel: true },
+        aria: ariaOption(summary),
+        animation: false,
+        ...option,
+      },
+      true,
+    );
+  }, [title, summary, option]);
+  return html`<div class="chart" ref=${box} role="img" aria-label=${summary} style=${`height: ${height}px`}></div>`;
 }

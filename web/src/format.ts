@@ -1,9 +1,13 @@
-/** Numbers as the dashboard shows them (the tests read them back with the same rules). */
-export const whole = (value: number | null | undefined) =>
-  value === null || value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
+import { count } from '../../src/format/numbers.js';
+
+/*
+ * Older pages' names for src/format's rules (the tests read numbers back with the same rules).
+ * Pages move to src/format/numbers.ts and words.ts directly; this file goes when none uses it.
+ */
+export const whole = count;
 
 export const signed = (value: number | null | undefined) =>
-  value === null || value === undefined ? '–' : `${value > 0 ? '+' : ''}${whole(value)}`;
+  value === null || value === undefined ? '–' : `${value > 0 ? '+' : ''}${count(value)}`;
 
 /** A share as a whole percentage; blank when there is none. */
 export const percent = (value: number | null | undefined) =>
