@@ -55,6 +55,19 @@ export const MembersQuery = PageQuery.extend({
   order: z.enum(['asc', 'desc']).default('desc').describe('Highest first, or lowest'),
 });
 
+/** `GET /v1/suggestions`: which box, what was typed, how many at most. */
+export const SuggestionsQuery = z.object({
+  field: z
+    .enum(['event', 'account', 'metric', 'segment'])
+    .describe('What to suggest: event names, account ids (by id or name), metrics or segments'),
+  prefix: z
+    .string()
+    .max(200)
+    .default('')
+    .describe("What the values begin with, case-insensitive ('%' and '_' are plain characters)"),
+  limit: z.coerce.number().int().min(1).max(50).default(10).describe('At most this many values (1-50)'),
+});
+
 export const ProfileQuery = asOf('Evaluated').extend({
   explain: z
     .string()

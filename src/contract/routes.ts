@@ -4,6 +4,7 @@ import * as Analysis from './analysis-answers.js';
 import * as Q from './query-params.js';
 import * as Read from './read-answers.js';
 import { BatchDocument, Group, Identify, Page, Track } from './segment-messages.js';
+import * as Suggest from './suggestion-answers.js';
 import * as Timeline from './timeline-answers.js';
 import * as Vocabulary from './workspace-answers.js';
 
@@ -72,6 +73,13 @@ export const ROUTES = {
     summary:
       "The workspace's vocabulary for display and suggestions: the currency, every metric with its kind of number (money, share, count, score, days, number, text), the segments and the schemes",
     response: Vocabulary.WorkspaceVocabulary,
+  }),
+  suggestions: read({
+    path: '/v1/suggestions',
+    summary:
+      'Values for a free-text box beginning with a prefix: event names with their counts, account ids with their names (by id or name), metrics with their kinds, segments with their sizes',
+    query: Q.SuggestionsQuery,
+    response: Suggest.Suggestions,
   }),
   segments: read({
     path: '/v1/segments',

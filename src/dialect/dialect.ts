@@ -90,6 +90,8 @@ export interface TextDialect {
   distinctJsonKeys(table: string, column: string): string;
   /** Case-insensitive: does text `haystack` contain text `needle`? */
   containsText(haystack: string, needle: string): string;
+  /** Case-insensitive: does text `haystack` begin with text `prefix`? (`%` and `_` are characters.) */
+  startsWithText(haystack: string, prefix: string): string;
   /** Text expressions joined by `separator` (a literal), leaving out the NULL ones. */
   joinPresent(parts: readonly string[], separator: string): string;
   /** The calendar month of a timestamp as a whole number, 12 * year + month - 1 (UTC). */

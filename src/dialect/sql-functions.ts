@@ -27,6 +27,7 @@ export interface SqlFunctions {
   distinctFrom(a: Sql, b: Sql): Sql;
   distinctJsonKeys(table: Sql, column: Sql): Sql;
   containsText(haystack: Sql, needle: Sql): Sql;
+  startsWithText(haystack: Sql, prefix: Sql): Sql;
   joinPresent(parts: readonly Sql[], separator: Sql): Sql;
   monthNumber(timestamp: Sql): Sql;
   monthLabel(timestamp: Sql, by: 'month' | 'quarter'): Sql;
@@ -58,6 +59,7 @@ export function sqlFunctions(d: TextDialect): SqlFunctions {
     distinctFrom: (a, b) => rawSql(d.distinctFrom(t(a), t(b))),
     distinctJsonKeys: (table, column) => rawSql(d.distinctJsonKeys(t(table), t(column))),
     containsText: (haystack, needle) => rawSql(d.containsText(t(haystack), t(needle))),
+    startsWithText: (haystack, prefix) => rawSql(d.startsWithText(t(haystack), t(prefix))),
     joinPresent: (parts, separator) => rawSql(d.joinPresent(parts.map(t), t(separator))),
     monthNumber: (timestamp) => rawSql(d.monthNumber(t(timestamp))),
     monthLabel: (timestamp, by) => rawSql(d.monthLabel(t(timestamp), by)),

@@ -29,3 +29,41 @@ export async function runTotals(
   );
   return totals;
 }
+
+/** A suggested value for a free-text box, with words beside it and how many. */
+export interface Suggestion {
+  value: string;
+  label: string | null;
+  count: number | null;
+}
+
+/**
+ * Event names beginning with `prefix` (case-insensitive, `%` and `_` literal), most frequent
+ * first, at most `limit` (1-50), each with its number of events.
+ */
+export async function suggestEvents(store: Store, prefix: string, limit: number): Promise<Suggestion[]> {
+  const { sql, fn } = store.dialect;
+  const rows = await store.query<{ value: string; n: number | bigint | string }>(
+    sql`SELECT event AS value, count(*) AS n FROM events WHERE ${fn.startsWithText(sql`event`, sql.value(prefix))}
+     GROUP BY event ORDER BY n DESC, value LIMIT ${bounded(limit)}`,
+  );
+  return rows.map((r) => ({ value: r.value, label: null, count: Number(r.n) }));
+}
+
+/**
+ * Accounts whose id or name begins with `prefix` (case-insensitive, `%` and `_` literal), by
+ * id, at most `limit` (1-50), each with its name.
+ */
+export async function suggestAccounts(store: Store, prefix: string, limit: number): Promise<Suggestion[]> {
+  const { sql, fn } = store.dialect;
+  const needle = sql.value(prefix);
+  const rows = await store.query<{ value: string; label: string | null }>(
+    sql`SELECT account_id AS value, name AS label FROM accounts
+     WHERE ${fn.startsWithText(sql`account_id`, needle)} OR ${fn.startsWithText(sql`coalesce(name, '')`, needle)}
+     ORDER BY account_id LIMIT ${bounded(limit)}`,
+  );
+  return rows.map((r) => ({ value: r.value, label: r.label ?? null, count: null }));
+}
+
+/** A list for a person to pick from stays short whatever the caller asks: 1 to 50. */
+const bounded = (limit: number) => Math.min(50, Math.max(1, Math.floor(limit)));

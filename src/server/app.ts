@@ -38,6 +38,7 @@ import type { ProfileViews } from './profile-view.js';
 import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReadRoutes } from './read-routes.js';
 import { securityHeaders } from './security-headers.js';
+import { registerSuggestionRoutes } from './suggestion-routes.js';
 import { registerTimelineRoutes } from './timeline-routes.js';
 
 /**
@@ -138,6 +139,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerReadRoutes(serve, { ...context, profiles: options.profiles });
   registerAnalysisRoutes(serve, context);
   registerTimelineRoutes(serve, context);
+  registerSuggestionRoutes(serve, context);
   registerAdminRoutes(serve, options);
   registerQuarantineRoutes(serve, options);
   if (options.cliRelay) registerCliRelay(app, options.cliRelay);

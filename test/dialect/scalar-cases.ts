@@ -151,6 +151,33 @@ const TEXT: ScalarCase[] = [
     sql: (d) => d.containsText(d.literal('Finance'), d.literal('health')),
     expected: 0,
   },
+  // A prefix, case-insensitive beyond ASCII; '%' and '_' match only themselves; '' begins everything.
+  ...(
+    [
+      ['case', 'Healthcare', 'HEALTH', 1],
+      ['accents', 'École', 'éco', 1],
+      ['inside only', 'my health', 'health', 0],
+      ['percent', '50% off', '50%', 1],
+      ['percent is no wildcard', '500 off', '50%', 0],
+      ['underscore is no wildcard', 'abc', 'a_c', 0],
+      ['underscore', 'a_c', 'a_', 1],
+      ['empty prefix', 'abc', '', 1],
+      ['longer than the text', 'ab', 'abc', 0],
+    ] as const
+  ).map(
+    ([name, text, prefix, expected]): ScalarCase => ({
+      member: 'startsWithText',
+      name,
+      sql: (d) => d.startsWithText(d.literal(text), d.literal(prefix)),
+      expected,
+    }),
+  ),
+  {
+    member: 'startsWithText',
+    name: 'null',
+    sql: (d) => d.startsWithText('NULL', d.literal('x')),
+    expected: null,
+  },
   {
     member: 'containsText',
     name: 'null',

@@ -6,7 +6,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
-import { sql } from '../helpers/sql.js';
+import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -105,6 +105,8 @@ describe('the API contract', () => {
     await answers('model', '/v1/models/churn');
     await answers('clusterings', '/v1/clusters');
     await answers('clusterMap', '/v1/clusters/usage?points=5');
+    await answers('suggestions', '/v1/suggestions?field=event&prefix=s');
+    await answers('suggestions', '/v1/suggestions?field=segment');
     await answers('plan', '/v1/plan');
     await answers('plan', '/v1/plan?asOf=2026-09-30T23:59:59Z&horizon=30d');
     await answers('cohorts', '/v1/cohorts');
@@ -133,6 +135,70 @@ describe('the API contract', () => {
     }
     const { status, body } = await call('POST', '/v1/admin/schedules/none/run', admin);
     expect({ status, error: ErrorAnswer.parse(body).error }).toEqual({ status: 404, error: 'not_found' });
+  });
+
+  it('suggests event names, accounts, metrics and segments by prefix, % and _ taken literally', async () => {
+    type Values = { value: string; label: string | null; count: number | null }[];
+    const suggest = async (query: string) =>
+      (await answers('suggestions', `/v1/suggestions?${query}`)).values as Values;
+    // Events: every name beginning with 'S' (any case), most frequent first, counted as SQL counts them.
+    const counted = await store.query<{ event: string; n: number | bigint }>(
+      sql`SELECT event, count(*) AS n FROM events GROUP BY event`,
+    );
+    const expected = counted
+      .filter((e) => e.event.toLowerCase().startsWith('s'))
+      .map((e) => ({ value: e.event, label: null, count: Number(e.n) }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await suggest('field=event&prefix=S&limit=50')).toEqual(expected.slice(0, 50));
+    expect(await suggest('field=event&prefix=S&limit=1')).toEqual(expected.slice(0, 1));
+    // '%' and '_' are characters: 'a%' finds 'a%b' only, 'a_' nothing of 'axb' or 'a%b'.
+    await store.execute(
+      testSql(
+        `INSERT INTO events (event_id, account_id, event, ts) SELECT 'pct' || n, (SELECT min(account_id) FROM accounts), name, TIMESTAMP '2026-01-01' FROM (VALUES (1, 'a%b'), (2, 'axb')) t(n, name)`,
+      ),
+    );
+    expect((await suggest('field=event&prefix=a%25')).map((v) => v.value)).toEqual(['a%b']);
+    expect(await suggest('field=event&prefix=a_')).toEqual([]);
+    expect((await suggest('field=event&prefix=A%25B')).map((v) => v.value)).toEqual(['a%b']);
+    expect((await suggest('field=event&prefix=AX')).map((v) => v.value)).toEqual(['axb']);
+    // Accounts: by a prefix of the id or of the name, case-insensitive, by id.
+    const accounts = await store.query<{ account_id: string; name: string | null }>(
+      sql`SELECT account_id, name FROM accounts`,
+    );
+    const byPrefix = (prefix: string) =>
+      accounts
+        .filter((a) =>
+          [a.account_id, a.name ?? ''].some((t) => t.toLowerCase().startsWith(prefix.toLowerCase())),
+        )
+        .map((a) => ({ value: a.account_id, label: a.name, count: null }))
+        .sort((a, b) => (a.value < b.value ? -1 : 1));
+    const first = accounts.map((a) => a.account_id).sort()[0] ?? '';
+    const idPrefix = first.slice(0, -1).toUpperCase();
+    expect(await suggest(`field=account&prefix=${idPrefix}&limit=20`)).toEqual(
+      byPrefix(idPrefix).slice(0, 20),
+    );
+    const named = accounts.find((a) => a.name)?.name ?? '';
+    const namePrefix = named.slice(0, 3).toLowerCase();
+    const byName = byPrefix(namePrefix);
+    expect(byName.length).toBeGreaterThan(0);
+    expect(await suggest(`field=account&prefix=${encodeURIComponent(namePrefix)}&limit=50`)).toEqual(
+      byName.slice(0, 50),
+    );
+    // Metrics with their kind; segments with their size in the latest run.
+    expect(await suggest('field=metric&prefix=heal')).toEqual([
+      { value: 'health', label: 'score', count: null },
+    ]);
+    const segments = await answers('segments', '/v1/segments');
+    expect(await suggest('field=segment&prefix=at_')).toEqual(
+      segments.segments
+        .filter((s) => s.id.startsWith('at_'))
+        .map((s) => ({ value: s.id, label: s.framework, count: s.accounts })),
+    );
+    // Bounded: more than 50 is refused, naming the parameter.
+    const refused = await call('GET', '/v1/suggestions?field=event&limit=51', read);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('limit');
   });
 
   it('documents exactly the routes Fastify registered, each with an answer schema', async () => {

@@ -123,6 +123,8 @@ const clickhouseText: TextDialect = (() => {
     distinctJsonKeys: (table, column) =>
       `SELECT DISTINCT arrayJoin(extractAll(ifNull(${column}, ''), '"([^"\\\\\\\\]+)"\\\\s*:')) AS key FROM ${table} WHERE ${column} IS NOT NULL`,
     containsText: (haystack, needle) => `positionCaseInsensitiveUTF8(${haystack}, ${needle}) > 0`,
+    // 18.16 has no startsWith: the first match at the first character (LIKE would read '%' and '_').
+    startsWithText: (haystack, prefix) => `positionCaseInsensitiveUTF8(${haystack}, ${prefix}) = 1`,
     // No concat_ws on 18.16: an array of the parts (NULL as empty), the empty ones out, joined.
     joinPresent: (parts, separator) =>
       parts.length === 0

@@ -59,6 +59,8 @@ const duckdbText: TextDialect = {
   distinctJsonKeys: (table, column) =>
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
+  // starts_with rather than LIKE: a prefix's '%' and '_' are characters, not patterns.
+  startsWithText: (haystack, prefix) => `starts_with(lower(${haystack}), lower(${prefix}))`,
   joinPresent: (parts, separator) =>
     parts.length === 0 ? "''" : `concat_ws(${separator}, ${parts.join(', ')})`,
   monthNumber: (timestamp) => `(year(${timestamp}) * 12 + month(${timestamp}) - 1)`,
