@@ -72,7 +72,7 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       hash: '#/segment/paying',
       ready: async (page) => {
         await page.locator('tr[data-account]').first().waitFor();
-        await page.getByRole('textbox', { name: 'Account to explain' }).fill(member);
+        await page.getByRole('combobox', { name: 'Account to explain' }).fill(member);
         await page.getByRole('button', { name: 'Why?' }).click();
         await page.locator(`[data-why-answer="${member}"]`).waitFor({ timeout: 30_000 });
         await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });

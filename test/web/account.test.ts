@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountProfile } from '../../src/contract/read-answers.js';
+import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import {
@@ -52,7 +53,14 @@ describe('the account page in Chromium', () => {
     await link.focus();
     await page.keyboard.press('Enter');
     await page.locator('[data-account-title]').filter({ hasText: 'acme' }).waitFor();
-    await page.locator('section[data-explain-segment]').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-summary]').waitFor({ timeout: 30_000 });
+  }
+
+  /** Opens one of the account page's disclosures (metrics, playbooks, why, timeline, models) by its summary. */
+  async function openDetails(page: Page, name: string) {
+    await page.locator(`details[data-details="${name}"] > summary`).click();
+    if (name === 'why')
+      await page.locator('section[data-explain-segment]').first().waitFor({ timeout: 30_000 });
   }
 
   it("opens an account from a segment's members and shows its profile and why, as the API and by hand", async () => {
@@ -67,10 +75,22 @@ describe('the account page in Chromium', () => {
       .filter({ hasText: /^acme · Acme Health$/ })
       .waitFor();
 
-    // The profile: segments, primary per scheme and next actions, as GET /v1/accounts/acme.
+    // The summary first: segments and the one next action, as GET /v1/accounts/acme.
     const profile = await api<AccountProfile>('/v1/accounts/acme');
     expect(profile.segments).toEqual(['big', 'big_healthcare', 'fit_ok', 'small', 'target']);
     expect(await page.locator('[data-segments] li').allTextContents()).toEqual(profile.segments);
+    // big_healthcare is acme's only segment with a playbook: its action is the primary one.
+    expect(await page.locator('[data-next-action]').getAttribute('data-next-action')).toBe('big_healthcare');
+    expect(await page.locator('[data-next-action] [data-action] strong').textContent()).toBe(
+      'weekly touch: expand',
+    );
+    expect(await page.locator('[data-secondary-actions]').count()).toBe(0);
+    // Every detail is closed until asked for.
+    expect(
+      await page.locator('details[data-details]').evaluateAll((d) => d.map((e) => e.hasAttribute('open'))),
+    ).toEqual([false, false, false, false, false]);
+    await openDetails(page, 'playbooks');
+    await openDetails(page, 'metrics');
     expect(profile.primary).toEqual({ tiers: 'big' });
     expect(await page.locator('tr[data-profile-scheme="tiers"] td').allTextContents()).toEqual([
       'tiers',
@@ -86,10 +106,15 @@ describe('the account page in Chromium', () => {
       'cs',
       '2024-06-08',
     ]);
+    // Each metric by its kind of number (GET /v1/workspace): fit a score to one decimal, 43.75 as 43.8.
+    const { metrics } = await api<WorkspaceVocabulary>('/v1/workspace');
+    const kind = (name: string) => metrics.find((m) => m.name === name)?.kind;
+    expect([kind('fit'), kind('sessions')]).toEqual(['score', 'count']);
     expect(profile.metrics.fit).toBeCloseTo(43.75, 10);
-    expect(await page.locator('[data-metric="fit"]').textContent()).toBe('43.75');
+    expect(await page.locator('[data-metric="fit"]').textContent()).toBe('43.8');
     expect(await page.locator('[data-metric="sessions"]').textContent()).toBe('3');
     expect(await page.locator('[data-trait="industry"]').textContent()).toBe('Healthcare');
+    await openDetails(page, 'why');
 
     // Why: the in-segments shown open, the out-segments behind a closed disclosure.
     const why = await api<Explanation>('/v1/accounts/acme/explain');
@@ -97,7 +122,7 @@ describe('the account page in Chromium', () => {
     const outside = why.segments.filter((s) => !s.member).map((s) => s.segment);
     expect(inside).toEqual(['big', 'target', 'big_healthcare', 'fit_ok', 'small']);
     expect(outside).toEqual(['engaged', 'growth']);
-    const sectionsIn = page.locator('main > section[data-explain-segment]');
+    const sectionsIn = page.locator('[data-in-segments] > section[data-explain-segment]');
     expect(await sectionsIn.evaluateAll((s) => s.map((e) => e.getAttribute('data-explain-segment')))).toEqual(
       inside,
     );
@@ -148,8 +173,8 @@ describe('the account page in Chromium', () => {
           ]),
         ),
     ).toEqual([
-      ['sessions', '3', '18.75'],
-      ['employees', '2000', '25.00'],
+      ['sessions', '3', '18.8'],
+      ['employees', '2,000', '25.0'],
     ]);
     // Nothing changed since the last run: no stored-verdict note.
     expect(await page.locator('[data-stored]').count()).toBe(0);
@@ -177,13 +202,78 @@ describe('the account page in Chromium', () => {
     await page.close();
   });
 
+  it('opens short on its summary, every detail closed, and clears a failed load on Try again', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    // The profile fails once (503), then answers as the server does.
+    let asked = 0;
+    await page.route(/\/v1\/accounts\/acme$/, async (route) => {
+      asked += 1;
+      if (asked === 1)
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: 'unavailable', message: 'The server is busy: try again.' }),
+        });
+      else await route.continue();
+    });
+    await page.goto(`${server.url}/#/account/acme`);
+    const alert = page.getByRole('alert').filter({ hasText: 'The server is busy: try again.' });
+    await alert.waitFor();
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await page.locator('[data-summary]').waitFor();
+    expect(await alert.count()).toBe(0);
+    expect(asked).toBe(2);
+    // The summary by hand (test/helpers/account-world.ts): enterprise, MRR 5000 as dollars,
+    // no health metric in this workspace, five segments.
+    expect(
+      await page
+        .locator('[data-fact]')
+        .evaluateAll((facts) => facts.map((f) => [f.getAttribute('data-fact'), f.textContent])),
+    ).toEqual([
+      ['plan', 'enterprise'],
+      ['mrr', '$5,000'],
+      ['health', '–'],
+      ['segments', '5'],
+    ]);
+    // Short: under 1,500 px at 1280 px wide with the details closed (the issue measured ~4,400).
+    // The page's own height: its main box's bottom (the document is at least the 900 px window).
+    const box = await page.locator('main').boundingBox();
+    const height = Math.ceil((box?.y ?? 0) + (box?.height ?? 0));
+    console.log(`account page at 1280 px, details closed: ${height} px tall`);
+    expect(height).toBeLessThan(1500);
+    await page.screenshot({ path: join(SHOTS, 'account-summary-1280.png'), fullPage: true });
+    await page.close();
+  });
+
   it("answers the segment page's why-form for an account in, one out, and an unknown id", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);
     await page.locator('tr[data-segment="target"] a').click();
     await page.locator('tr[data-account]').first().waitFor();
+    // The box suggests accounts by a prefix of their id or name, as the store has them.
+    const accounts = await store.query<{ account_id: string; name: string | null }>(
+      testSql('SELECT account_id, name FROM accounts'),
+    );
+    for (const prefix of ['a', 'B', 'c']) {
+      const expected = accounts
+        .filter((a) =>
+          [a.account_id, a.name ?? ''].some((t) => t.toLowerCase().startsWith(prefix.toLowerCase())),
+        )
+        .map((a) => a.account_id)
+        .sort();
+      expect(expected.length, prefix).toBeGreaterThan(0);
+      await page.getByRole('combobox', { name: 'Account to explain' }).fill(prefix);
+      await expect
+        .poll(() =>
+          page
+            .locator('datalist[data-suggestions="account"] option')
+            .evaluateAll((o) => o.map((e) => e.getAttribute('value'))),
+        )
+        .toEqual(expected);
+    }
     const ask = async (account: string) => {
-      await page.getByRole('textbox', { name: 'Account to explain' }).fill(account);
+      await page.getByRole('combobox', { name: 'Account to explain' }).fill(account);
       await page.keyboard.press('Enter');
     };
     for (const [account, member] of [
@@ -218,6 +308,7 @@ describe('the account page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);
     await page.goto(`${server.url}/#/account/acme`);
+    await openDetails(page, 'timeline');
     await page.locator('li[data-run]').first().waitFor({ timeout: 30_000 });
     const history = await api<AccountHistory>('/v1/accounts/acme/history');
     // By hand (test/helpers/account-world.ts): first run, then fit_ok by data, then small by definition.
@@ -237,6 +328,7 @@ describe('the account page in Chromium', () => {
     expect(await page.locator('li[data-run="3"] [data-cause-text]').textContent()).toBe(
       'definition changed (strata.yaml edited)',
     );
+    await openDetails(page, 'why');
     await page.locator('[data-explained-as-of]').waitFor({ timeout: 30_000 });
     await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'account-timeline-1280.png'), fullPage: true });
@@ -259,12 +351,13 @@ describe('the account page in Chromium', () => {
   it('fits the account page and the why-form in 390 px', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await openAcme(page);
+    for (const name of ['metrics', 'playbooks', 'why', 'timeline']) await openDetails(page, name);
     await page.locator('details[data-out-segments] summary').click();
     await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'account-390.png'), fullPage: true });
     await page.goto(`${server.url}/#/segment/target`);
-    await page.getByRole('textbox', { name: 'Account to explain' }).fill('acme');
+    await page.getByRole('combobox', { name: 'Account to explain' }).fill('acme');
     await page.getByRole('button', { name: 'Why?' }).click();
     await page.locator('[data-why-answer="acme"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
@@ -286,6 +379,7 @@ describe('the account page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);
     await page.goto(`${server.url}/#/account/bolt`);
+    await openDetails(page, 'why');
     await page.locator('section[data-explain-segment="engaged"]').waitFor({ timeout: 30_000 });
     const why = await api<Explanation>('/v1/accounts/bolt/explain');
     const changed = why.segments.filter((s) => s.storedMember !== null);

@@ -1,8 +1,10 @@
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
 import type { AccountHistory, LeafState } from '../../src/contract/timeline-answers.js';
-import { ApiError, get } from './api.js';
+import { number } from '../../src/format/numbers.js';
+import { listWords } from '../../src/format/words.js';
+import { ApiError } from './api.js';
 import { Failure } from './failure.js';
+import { useApi } from './load.js';
 
 /*
  * An account's timeline from GET /v1/accounts/<id>/history: each run, newest first, the
@@ -23,7 +25,14 @@ const CAUSES: Record<Change['cause'], string> = {
   unrecorded: 'before the audit trail (cause not recorded)',
 };
 
-const state = (s: LeafState) => `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${s.value}`}`;
+/** A leaf's value as the API writes it (text), a number rounded by its size. */
+const valueText = (value: string) => {
+  const parsed = Number(value);
+  return value.trim() !== '' && Number.isFinite(parsed) ? number(parsed) : value;
+};
+
+const state = (s: LeafState) =>
+  `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${valueText(s.value)}`}`;
 
 /** A leaf that turned, in words: the condition as it stood in this run, and how it went. */
 const reasonText = (r: Change['reasons'][number]) =>
@@ -32,15 +41,13 @@ const reasonText = (r: Change['reasons'][number]) =>
 const segmentLink = (id: string) => html`<a href=${`#/segment/${encodeURIComponent(id)}`}>${id}</a>`;
 
 export function Timeline({ id }: { id: string }) {
-  const [history, setHistory] = useState<AccountHistory | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  useEffect(() => {
-    setHistory(null);
-    setError(null);
-    get<AccountHistory>(`/v1/accounts/${encodeURIComponent(id)}/history`).then(setHistory, setError);
-  }, [id]);
+  const {
+    data: history,
+    error,
+    retry,
+  } = useApi<AccountHistory>(`/v1/accounts/${encodeURIComponent(id)}/history`);
   if (error)
-    return html`<${Failure} error=${
+    return html`<${Failure} retry=${retry} error=${
       // Fastify's own 404 for a route it does not have: a server older than this page.
       error instanceof ApiError && error.status === 404 && /^Route /.test(error.message)
         ? new Error('This server has no timeline yet: update Strata and restart strata serve.')
@@ -52,7 +59,7 @@ export function Timeline({ id }: { id: string }) {
   return html`<ol class="timeline" aria-label="Runs, newest first">${[...history.runs].reverse().map(
     (run) => html`<li data-run=${run.runId}>
       <h4>Run ${run.runId} · ${run.asOf.slice(0, 10)}</h4>
-      <p data-run-in>In: ${run.segments.length === 0 ? 'no segment' : run.segments.join(', ')}.${
+      <p data-run-in>In: ${run.segments.length === 0 ? 'no segment' : listWords(run.segments)}.${
         Object.keys(run.primary).length > 0
           ? ` Primary: ${Object.entries(run.primary)
               .map(([scheme, segment]) => `${scheme} ${segment ?? '–'}`)

@@ -4,7 +4,7 @@ import type {
   ExplainedNode,
   SegmentExplanation,
 } from '../../src/contract/timeline-answers.js';
-import { fixed } from './format.js';
+import { decimals, number, score } from '../../src/format/numbers.js';
 
 /*
  * Why an account is in or out of a segment, drawn from GET /v1/accounts/<id>/explain: the
@@ -28,9 +28,9 @@ function Components({ node }: { node: ExplainedNode }) {
     <tbody>${node.components.map(
       (
         c,
-      ) => html`<tr data-component=${c.metric}><td>${c.metric}</td><td class="number">${c.value ?? 'none'}</td>
-        <td class="number">${c.bad}</td><td class="number">${c.good}</td><td class="number">${c.weight}</td>
-        <td class="number" data-points>${fixed(c.points, 2)}</td></tr>`,
+      ) => html`<tr data-component=${c.metric}><td>${c.metric}</td><td class="number">${c.value === null ? 'none' : number(c.value)}</td>
+        <td class="number">${number(c.bad)}</td><td class="number">${number(c.good)}</td><td class="number">${number(c.weight)}</td>
+        <td class="number" data-points>${score(c.points)}</td></tr>`,
     )}</tbody></table></div>`;
 }
 
@@ -39,13 +39,13 @@ function Drivers({ node }: { node: ExplainedNode }) {
   const drivers = node.drivers;
   if (!drivers) return null;
   return html`<div class="table-wrap"><table class="components" data-drivers=${drivers.model}
-      aria-label=${`What drove model ${drivers.model} v${drivers.version} (probability ${fixed(drivers.probability, 3)})`}>
-    <caption>Model ${drivers.model} v${drivers.version}: probability ${fixed(drivers.probability, 3)}</caption>
+      aria-label=${`What drove model ${drivers.model} v${drivers.version} (probability ${decimals(drivers.probability, 3)})`}>
+    <caption>Model ${drivers.model} v${drivers.version}: probability ${decimals(drivers.probability, 3)}</caption>
     <thead><tr><th>feature</th><th class="number">value</th><th>effect</th><th class="number">log-odds</th></tr></thead>
     <tbody>${drivers.contributions.map(
       (c) => html`<tr data-driver=${c.feature}><td>${c.feature}</td>
-        <td class="number">${c.value === null ? 'none' : Number(c.value.toPrecision(6))}</td>
-        <td>${c.direction}</td><td class="number">${fixed(c.contribution, 3)}</td></tr>`,
+        <td class="number">${c.value === null ? 'none' : number(c.value)}</td>
+        <td>${c.direction}</td><td class="number">${decimals(c.contribution, 3)}</td></tr>`,
     )}</tbody></table></div>`;
 }
 

@@ -1,0 +1,64 @@
+import { html } from 'htm/preact';
+import type { SuggestionField, Suggestions } from '../../src/contract/suggestion-answers.js';
+import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
+import { count, formatKind } from '../../src/format/numbers.js';
+import { useApi, useSettled, withQuery } from './load.js';
+
+/*
+ * A free-text box that suggests what it may hold (event names, account ids, metrics,
+ * segments) from GET /v1/suggestions, as the user types. A native <input list> with its
+ * <datalist>: the browser draws the list, filters it, and announces it to screen readers and
+ * keyboards as a combobox, with no widget of ours to get wrong. The text is asked for once it
+ * settles, and useApi drops a late answer to an earlier prefix.
+ */
+
+export interface SuggestInputProps {
+  /** What to suggest. */
+  field: SuggestionField;
+  /** The box's visible label. */
+  label: string;
+  /** The input's name (and, with the field, its datalist's id). */
+  name: string;
+  value: string;
+  onInput: (value: string) => void;
+  /** At most this many suggestions (1-50). */
+  limit?: number;
+}
+
+/** The words beside a suggestion: an account's name, a metric's kind, an event's count. */
+function described(field: SuggestionField, s: Suggestions['values'][number]): string {
+  const counted =
+    s.count === null ? '' : field === 'event' ? `${count(s.count)} events` : `${count(s.count)} accounts`;
+  return [s.label, counted].filter(Boolean).join(' · ');
+}
+
+/** A labelled text box with the API's suggestions for `field` beginning with its text. */
+export function SuggestInput({ field, label, name, value, onInput, limit = 20 }: SuggestInputProps) {
+  const prefix = useSettled(value.trim(), 150);
+  const suggestions = useApi<Suggestions>(withQuery('/v1/suggestions', { field, prefix, limit }));
+  const list = `suggest-${name}`;
+  // A failed or slow suggestion never blocks the box: it only has no list.
+  const values = suggestions.data?.values ?? [];
+  return html`<label>${label} <input name=${name} value=${value} list=${list} autocomplete="off"
+      data-suggest=${field} onInput=${(e: Event) => onInput((e.target as HTMLInputElement).value)} /></label>
+    <datalist id=${list} data-suggestions=${field}>${values.map(
+      (s) => html`<option value=${s.value} label=${described(field, s) || undefined}></option>`,
+    )}</datalist>`;
+}
+
+/** The workspace's vocabulary (GET /v1/workspace): the currency and each metric's kind of number. */
+export function useVocabulary(): WorkspaceVocabulary | null {
+  return useApi<WorkspaceVocabulary>('/v1/workspace').data;
+}
+
+/**
+ * A metric's value as text by its kind of number (money in the workspace's currency, a score to
+ * one decimal, ...); text as it is; a number of a metric the vocabulary does not know (or before
+ * it has loaded) as a plain number.
+ */
+export function metricText(value: unknown, metric: string, vocabulary: WorkspaceVocabulary | null): string {
+  if (value === null || value === undefined || value === '') return '–';
+  if (typeof value !== 'number') return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const kind = vocabulary?.metrics.find((m) => m.name === metric)?.kind ?? 'number';
+  return formatKind(value, kind === 'text' ? 'number' : kind, vocabulary?.currency);
+}
