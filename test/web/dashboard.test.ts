@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   AbReport,
@@ -25,6 +25,7 @@ import type {
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
@@ -38,6 +39,11 @@ import { tempDir } from '../helpers/temp-dir.js';
  * the API's. Screenshots go to test/out/ (not committed).
  */
 const whole = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
+/** Dollars as the dashboard writes money: cents below $1,000, whole dollars above. */
+const dollars = (n: number | null) =>
+  n === null ? '–' : `$${Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)}`;
+/** A score: one decimal. */
+const oneDecimal = (n: number | null) => (n === null ? '–' : n.toFixed(1));
 
 describe('the dashboard in Chromium', () => {
   const dir = tempDir('strata-web-');
@@ -45,9 +51,11 @@ describe('the dashboard in Chromium', () => {
   let browser: Browser;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let api: <T>(path: string) => Promise<T>;
+  let store: Store;
 
   beforeAll(async () => {
     const world = await openDashboardWorld(dir);
+    store = world.store;
     session = await openDashboard(world);
     ({ server, browser, api } = session);
   });
@@ -56,7 +64,7 @@ describe('the dashboard in Chromium', () => {
     await session?.close();
   });
 
-  it('shows the overview with the API numbers, drills into a segment, pages and searches', async () => {
+  it('shows the overview with the API numbers, drills into a segment, pages and searches, suggests on the A/B form', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(server.dashboardUrl);
     await page.locator('table[aria-label="Segments"] tbody tr').first().waitFor();
@@ -103,44 +111,93 @@ describe('the dashboard in Chromium', () => {
     ).toEqual(overview.warnings.filter((w) => w.code !== 'data_stale').map((w) => w.message));
     await page.screenshot({ path: join(SHOTS, 'overview-1280.png'), fullPage: true });
 
-    // Drill into the largest segment: the first page of members is the API's, MRR first.
-    const largest = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0];
-    await page.locator(`tr[data-segment="${largest?.id}"] a`).click();
-    await page.locator('table tbody tr[data-account]').first().waitFor();
-    const members = await api<MembersPage>(`/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr`);
-    expect(
-      await page
+    // Drill into the largest segment: the first page of members is the API's, MRR first, in dollars.
+    const id = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0]?.id ?? '';
+    const membersOf = (query: string) => api<MembersPage>(`/v1/segments/${id}/members?limit=25&${query}`);
+    // Each row: id, MRR and the sorted-by column (health as a score: one decimal).
+    const shownRows = () =>
+      page
         .locator('tr[data-account]')
-        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account'))),
-    ).toEqual(members.members.map((m) => m.account_id));
+        .evaluateAll((rows) =>
+          rows.map((r) => [
+            r.getAttribute('data-account'),
+            r.children[3]?.textContent,
+            r.querySelector('[data-sorted]')?.textContent ?? null,
+          ]),
+        );
+    const rowsOf = (answer: MembersPage, metric?: string) =>
+      answer.members.map((m) => [
+        m.account_id,
+        dollars(m.mrr),
+        metric === undefined ? null : oneDecimal(m.metrics[metric] as number | null),
+      ]);
+    const hashQuery = () => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');
+    await page.locator(`tr[data-segment="${id}"] a`).click();
+    await page.locator('table tbody tr[data-account]').first().waitFor();
+    const members = await membersOf('offset=0&sort=mrr');
+    expect(await shownRows()).toEqual(rowsOf(members));
     const accounts = (n: number) => `${whole(n)} ${n === 1 ? 'account' : 'accounts'}`;
     expect(await page.locator('[data-total]').textContent()).toBe(accounts(members.total));
     // The detail below: the definition as written, and the overlaps, as the API gives them.
-    const detail = await api<SegmentDetail>(`/v1/segments/${largest?.id}`);
+    const detail = await api<SegmentDetail>(`/v1/segments/${id}`);
+    await page.locator('[data-definition]').waitFor();
     expect(await page.locator('[data-definition]').textContent()).toBe(detail.definition);
-    expect(detail.definition).toContain(`${largest?.id}:`);
+    expect(detail.definition).toContain(`${id}:`);
     expect(
       await page
         .locator('tr[data-overlap]')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-overlap'))),
     ).toEqual(detail.overlaps.map((o) => o.segment));
-    // The next page, by keyboard.
+    // The size chart has its title and axis titles.
+    const chart = page.locator('.chart svg');
+    await chart.first().waitFor();
+    for (const text of [`Accounts in ${id}, run by run`, 'Run date', 'Accounts'])
+      expect(
+        await chart
+          .locator('text')
+          .filter({ hasText: new RegExp(`^${text}$`) })
+          .count(),
+        text,
+      ).toBe(1);
+    // The next page, by keyboard; the URL keeps it.
     await page.getByRole('button', { name: 'Next' }).focus();
     await page.keyboard.press('Enter');
-    const second = await api<MembersPage>(`/v1/segments/${largest?.id}/members?limit=25&offset=25&sort=mrr`);
+    const second = await membersOf('offset=25&sort=mrr');
     await page.locator(`tr[data-account="${second.members[0]?.account_id}"]`).waitFor();
-    // Search narrows the list to what the API finds.
-    const needle = members.members[0]?.account_id.slice(-3) ?? '';
-    await page.getByLabel('Search').fill(needle);
-    const found = await api<MembersPage>(
-      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=mrr&search=${needle}`,
-    );
-    await page
-      .locator('[data-total]')
-      .filter({ hasText: new RegExp(`^${accounts(found.total)}$`) })
-      .waitFor();
+    expect(hashQuery().get('offset')).toBe('25');
+
+    // A search typed fast shows the answer to the last text: the earlier texts' answers are held
+    // back 1.5 s so that they would arrive after the last one's, were they not cancelled.
+    const word = (members.members.find((m) => m.name)?.name ?? '').split(' ').at(-1) ?? '';
+    const typed = word.slice(0, 4).toLowerCase();
+    expect(typed.length).toBe(4);
+    const searched: string[] = [];
+    const holdBack = async (route: Route) => {
+      const search = new URL(route.request().url()).searchParams.get('search') ?? '';
+      searched.push(search);
+      if (search !== typed) await new Promise((done) => setTimeout(done, 1500));
+      await route.continue().catch(() => undefined);
+    };
+    await page.route('**/v1/segments/*/members?*', holdBack);
+    for (let n = 1; n <= typed.length; n++) {
+      await page.getByLabel('Search').fill(typed.slice(0, n));
+      // Past the box's 250 ms settling: each text is asked for.
+      await page.waitForTimeout(n < typed.length ? 400 : 0);
+    }
+    const found = await membersOf(`offset=0&sort=mrr&search=${typed}`);
+    await expect.poll(shownRows, { timeout: 10_000 }).toEqual(rowsOf(found));
+    // Two seconds on, when every earlier answer would have come: still the last text's.
+    await page.waitForTimeout(2000);
+    expect(await shownRows()).toEqual(rowsOf(found));
+    expect(await page.locator('[data-total]').textContent()).toBe(accounts(found.total));
+    expect(searched.filter((s) => s !== '' && s !== typed).length).toBeGreaterThanOrEqual(2);
+    // The search by hand: each member's id or name contains the text (case-insensitive).
+    for (const m of found.members) expect(`${m.account_id} ${m.name ?? ''}`.toLowerCase()).toContain(typed);
+    expect([hashQuery().get('q'), hashQuery().get('offset')]).toEqual([typed, null]);
+    await page.unroute('**/v1/segments/*/members?*', holdBack);
+
     // The validation card: each criterion's verdict as the API gives it.
-    const card = await api<ValidationCard>(`/v1/segments/${largest?.id}/validation`);
+    const card = await api<ValidationCard>(`/v1/segments/${id}/validation`);
     await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-verdict="overall"]').textContent()).toBe(card.overall);
     for (const criterion of [
@@ -154,36 +211,103 @@ describe('the dashboard in Chromium', () => {
       expect((await page.locator(`tr[data-criterion="${criterion}"] td`).allTextContents())[1]).toBe(
         card[criterion]?.verdict,
       );
-    // Sorted by health, lowest first: the API's order, and the values shown are its values.
+
+    // A failed request says so and clears on Try again: the next members request fails once.
+    let failures = 0;
+    await page.route('**/v1/segments/*/members?*', async (route) => {
+      if (failures++ > 0) return route.continue();
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'unavailable', message: 'The store is busy.' }),
+      });
+    });
     await page.getByLabel('Search').fill('');
+    const alert = page.getByRole('alert').filter({ hasText: 'The store is busy.' });
+    await alert.waitFor();
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(shownRows).toEqual(rowsOf(members));
+    expect(await alert.count()).toBe(0);
+    await page.unrouteAll();
+
+    // Sorted by health, lowest first: the API's order, and the values shown are its values.
     await page.getByLabel('Sort by').selectOption('health');
     await page.locator('button[data-order]').click();
-    const lowest = await api<MembersPage>(
-      `/v1/segments/${largest?.id}/members?limit=25&offset=0&sort=health&order=asc`,
-    );
+    const lowest = await membersOf('offset=0&sort=health&order=asc');
     const healths = lowest.members.map((m) => m.metrics.health).filter((h): h is number => h !== null);
     expect(healths).toEqual([...healths].sort((a, b) => a - b));
-    // The table changes when the new page arrives: poll until it shows the API's page.
-    await expect
-      .poll(
-        () =>
-          page
-            .locator('tr[data-account]')
-            .evaluateAll((rows) =>
-              rows.map((r) => [
-                r.getAttribute('data-account'),
-                r.querySelector('[data-sorted]')?.textContent,
-              ]),
-            ),
-        { timeout: 30_000 },
-      )
-      .toEqual(
-        lowest.members.map((m) => [
-          m.account_id,
-          m.metrics.health === null ? '–' : (m.metrics.health as number).toFixed(2),
-        ]),
-      );
+    await expect.poll(shownRows, { timeout: 30_000 }).toEqual(rowsOf(lowest, 'health'));
+    expect([hashQuery().get('sort'), hashQuery().get('order')]).toEqual(['health', 'asc']);
+
+    // A URL with the view reopens it: search, sort, order and the second page.
+    const letter = 'e';
+    const wide = await membersOf(`offset=25&sort=health&order=asc&search=${letter}`);
+    expect(wide.total).toBeGreaterThan(25);
+    const reopened = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await reopened.goto(server.dashboardUrl);
+    await reopened.goto(`${server.url}/#/segment/${id}?q=${letter}&sort=health&order=asc&offset=25`);
+    await reopened.locator(`tr[data-account="${wide.members[0]?.account_id}"]`).waitFor();
+    expect(
+      await reopened
+        .locator('tr[data-account]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account'))),
+    ).toEqual(wide.members.map((m) => m.account_id));
+    expect(await reopened.getByLabel('Search').inputValue()).toBe(letter);
+    expect(await reopened.getByLabel('Sort by').inputValue()).toBe('health');
+    expect(await reopened.locator('button[data-order]').getAttribute('data-order')).toBe('asc');
+    expect(await reopened.locator('[data-range]').textContent()).toBe(
+      `26–${Math.min(50, wide.total)} of ${whole(wide.total)}`,
+    );
+    // The playbook of at_risk in words, as strata.yaml's template writes it (no JSON).
+    await reopened.goto(`${server.url}/#/segment/at_risk`);
+    await reopened.locator('[data-playbook]').waitFor();
+    expect(
+      await reopened
+        .locator('[data-playbook] dd')
+        .evaluateAll((d) => d.map((e) => [e.getAttribute('data-playbook-line'), e.textContent])),
+    ).toEqual([
+      ['owner', 'cs'],
+      ['goal', 'save'],
+      ['touch', '1:10 (one owner for every 10 accounts)'],
+      ['cadence', 'daily'],
+      ['channels', 'email and call'],
+      ['message', 'review usage and open tickets, agree a recovery plan'],
+      ['success measured by', 'health, sessions_30d and open_tickets'],
+      ['worked in order of', 'mrr, highest first'],
+    ]);
+    await reopened.close();
+
     await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });
+    // The A/B form suggests event names from the store, most frequent first, and takes one.
+    await page.goto(`${server.url}/#/ab`);
+    await page.locator('tr[data-test="welcome"]').getByRole('button', { name: 'Results' }).click();
+    const events = await store.query<{ event: string; n: number | bigint }>(
+      sql`SELECT event, count(*) AS n FROM events GROUP BY event`,
+    );
+    const startingS = events
+      .filter((e) => e.event.toLowerCase().startsWith('s'))
+      .sort((a, b) => Number(b.n) - Number(a.n) || (a.event < b.event ? -1 : 1))
+      .map((e) => e.event)
+      .slice(0, 20);
+    expect(startingS).toContain('session_start');
+    await page.getByLabel('Name').fill('S');
+    await expect
+      .poll(() =>
+        page
+          .locator('datalist[data-suggestions="event"] option')
+          .evaluateAll((o) => o.map((e) => e.getAttribute('value'))),
+      )
+      .toEqual(startingS);
+    await page.getByLabel('Name').fill('session_start');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('[data-comparison]').waitFor({ timeout: 30_000 });
+    const report = await api<AbReport>('/v1/ab/welcome?event=session_start');
+    for (const v of report.variants)
+      expect(await page.locator(`tr[data-variant="${v.variant}"] td`).allTextContents()).toEqual([
+        v.variant,
+        whole(v.accounts),
+        `${(v.value * 100).toFixed(1)}%`,
+      ]);
     await page.close();
   });
 
@@ -260,12 +384,17 @@ describe('the dashboard in Chromium', () => {
       expect(await page.locator(`tr[data-variant="${v.variant}"] td`).allTextContents()).toEqual([
         v.variant,
         whole(v.accounts),
-        v.value.toFixed(4),
+        `${(v.value * 100).toFixed(1)}%`,
       ]);
     const text = (await page.locator('[data-comparison]').textContent()) ?? '';
     const { difference, confidenceInterval, pValue } = report.comparison;
-    for (const number of [difference, ...confidenceInterval, pValue])
-      expect(text).toContain(number.toFixed(4));
+    // Shares as signed percentages with one decimal; p to three decimals.
+    const points = (x: number) => {
+      const size = `${(Math.abs(x) * 100).toFixed(1)}%`;
+      return size === '0.0%' ? size : `${x < 0 ? '-' : '+'}${size}`;
+    };
+    for (const number of [difference, ...confidenceInterval]) expect(text).toContain(points(number));
+    expect(text).toContain(pValue < 0.001 ? 'p < 0.001' : `p = ${pValue.toFixed(3)}`);
     await page.close();
   });
 
