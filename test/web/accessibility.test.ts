@@ -92,12 +92,17 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       name: 'account',
       hash: `#/account/${member}`,
       ready: async (page) => {
+        // Every detail opened (closed, its content would escape the audit).
+        await page.locator('[data-summary]').waitFor({ timeout: 30_000 });
+        for (const summary of await page.locator('details[data-details] > summary').all())
+          await summary.click();
         await page.locator('section[data-explain-segment]').first().waitFor({ timeout: 30_000 });
         await page.locator('li[data-run]').first().waitFor({ timeout: 30_000 });
+        await page.locator('table[data-model-reasons]').first().waitFor({ timeout: 30_000 });
         // The segments it is out of too: closed, their trees would escape the audit.
         await page.locator('details[data-out-segments] summary').click();
       },
-      controls: ['← All segments', 'paying', /^Out of \d+ segments?: why$/],
+      controls: ['← All segments', 'paying', 'Why in or out of each segment', /^Out of \d+ segments?: why$/],
     },
     {
       name: 'rfm',
