@@ -42,9 +42,10 @@ function Detail({ id }: { id: string }) {
   if (error) return html`<${Failure} error=${error} retry=${retry} />`;
   if (!detail || detail.segment !== id) return html`<p class="loading">Loading…</p>`;
   const option = {
-    grid: { left: 16, right: 24, top: 56, bottom: 16, containLabel: true },
+    // Room beside and below the labels for the axis titles, which containLabel does not count.
+    grid: { left: 40, right: 24, top: 56, bottom: 40, containLabel: true },
     xAxis: { type: 'category', data: detail.history.map((h) => h.as_of.slice(0, 10)), ...axis('Run date') },
-    yAxis: { type: 'value', minInterval: 1, ...axis('Accounts', { nameGap: 48 }) },
+    yAxis: { type: 'value', minInterval: 1, ...axis('Accounts', { nameGap: 44 }) },
     tooltip: { trigger: 'axis' },
     series: [
       {
