@@ -25,9 +25,10 @@ const out = resolve(args.find((a) => !a.startsWith('--')) ?? join(ROOT, 'docs', 
 /** Waits until the page has its answers: no request in flight and no "Loading…" left. */
 async function settled(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle');
-  await page.waitForFunction(() => document.querySelectorAll('.loading').length === 0);
+  // In the page (written as text: this file is compiled without the DOM's types).
+  await page.waitForFunction("document.querySelectorAll('.loading').length === 0");
   // ECharts draws on the next frames after its option is set.
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-shots-'));
@@ -57,13 +58,11 @@ try {
     await page.goto(session.server.dashboardUrl);
     await settled(page);
     for (const [name, hash] of pages) {
-      await page.evaluate((target) => {
-        window.location.hash = target;
-      }, hash);
+      await page.evaluate(`window.location.hash = ${JSON.stringify(hash)}`);
       await settled(page);
       const path = join(out, `${name}.png`);
       await page.screenshot({ path, fullPage: full });
-      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      const height = await page.evaluate('document.documentElement.scrollHeight');
       console.log(`${path} (page ${height} px tall)`);
     }
   } finally {
