@@ -1,14 +1,30 @@
 import { writeFileSync } from 'node:fs';
-import { playbookWorklist, strategyMatrix } from '../../activate/playbooks.js';
+import {
+  accountActions,
+  type PlannedAction,
+  playbookWorklist,
+  strategyMatrix,
+} from '../../activate/playbooks.js';
 import { formulaSafeText } from '../../dialect/formula-safe.js';
+import { StrataError } from '../../errors.js';
+import { formatKind, money } from '../../format/numbers.js';
 import { ownValue } from '../../own-key.js';
 import type { PlaybookInput } from '../commands/playbook.js';
+import { metricKind } from '../metric-kind.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
 /** `strata playbook <segment>`: the segment's members, priority first, with their next action. */
 export async function runPlaybook(options: PlaybookInput, output: Output) {
   const { segment, run } = options;
+  if (options.account !== undefined) {
+    if (segment !== undefined || options.matrix)
+      throw new StrataError(
+        'invalid_argument',
+        "--account shows one account's next actions: give it without a segment or --matrix",
+      );
+    return runAccount({ ...options, account: options.account }, output);
+  }
   if (options.matrix || segment === undefined) {
     const { workspace, format, out } = options;
     return runMatrix(
@@ -23,6 +39,8 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
       ...(run === undefined ? {} : { run }),
     });
     const metrics = list.playbook.successMetrics ?? [];
+    const currency = workspace.config.settings.currency;
+    const kinds = metrics.map((k) => metricKind(k, workspace.metrics));
     output.result(list, () =>
       [
         [
@@ -42,20 +60,58 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
           : []),
         '',
         formatTable(
-          ['account', 'name', 'mrr', 'next action', 'channel', 'due', ...metrics],
+          ['account', 'name', 'mrr', 'next action', 'channel', 'due', 'this action is', ...metrics],
           list.members.map((m) => [
             m.account_id,
             m.name ?? '',
-            m.mrr ?? '',
+            m.mrr === null ? '' : money(m.mrr, currency),
             m.action,
             m.channel,
             m.due,
-            ...metrics.map((k) => ownValue(m.metrics, k) ?? ''),
+            m.primary ? 'primary' : `secondary to ${m.primarySegment}'s`,
+            ...metrics.map((k, j) => cell(ownValue(m.metrics, k), kinds[j] ?? 'number', currency)),
           ]),
         ),
       ].join('\n'),
     );
     return list;
+  });
+}
+
+/** A metric's value as its kind reads (text metrics as they are, missing ones empty). */
+function cell(value: unknown, kind: Parameters<typeof formatKind>[1], currency: string): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'number' ? formatKind(value, kind, currency) : String(value);
+}
+
+/** `strata playbook --account <id> [--run N]`: the account's primary next action, then the secondary ones. */
+async function runAccount(options: PlaybookInput & { account: string }, output: Output) {
+  return withWorkspace(options.workspace, async (store, workspace) => {
+    const actions = await accountActions(store, workspace, options.account, options.run);
+    const { primary, secondary, rule } = actions.nextAction;
+    const row = (role: string, a: PlannedAction) => [
+      role,
+      a.segment,
+      a.action,
+      a.channel,
+      a.due,
+      a.owner,
+      a.reason,
+    ];
+    output.result(actions, () =>
+      [
+        `${actions.account_id}${actions.name ? ` (${actions.name})` : ''} in run ${actions.runId}, as of ${actions.asOf.slice(0, 10)}`,
+        primary
+          ? formatTable(
+              ['', 'segment', 'next action', 'channel', 'due', 'owner', 'why here'],
+              [row('primary', primary), ...secondary.map((a) => row('secondary', a))],
+            )
+          : 'no segment of this account has a playbook: no next action',
+        '',
+        rule,
+      ].join('\n'),
+    );
+    return actions;
   });
 }
 
