@@ -12,7 +12,9 @@ import { CADENCE_DAYS, type Playbook, playbookSchema } from '../workspace/worksp
  * channels, the message, upsell and cross-sell offers, and the metrics that say whether it
  * works. `strata playbook <segment>` turns one into a worklist: each member with its next
  * action and when it is due; the strategy matrix puts every playbook side by side with the
- * size and revenue of its segment and the owners its touch model needs.
+ * size and revenue of its segment and the owners its touch model needs. An account in several
+ * segments with playbooks gets one primary next action and the others as secondary, by the
+ * one rule of `rankActions`, which the profile API, the worklist and `--account` all use.
  */
 
 /**
@@ -104,7 +106,9 @@ export function plannedActions(
   options: { entered: (segment: string) => boolean; asOf: Date },
 ): NextActions {
   const actions = rankActions(segments, workspace.config).map(({ segment, reason }): PlannedAction => {
-    const playbook = playbookSchema.parse(ownValue(workspace.config.playbooks, segment));
+    // Parsed with strata.yaml, and rankActions keeps only segments with a playbook; no parse
+    // again on the profile API's path, which answers from memory.
+    const playbook = ownValue(workspace.config.playbooks, segment) as Playbook;
     const next = nextAction(playbook, { entered: options.entered(segment), turn: 0, asOf: options.asOf });
     return { segment, ...next, goal: playbook.goal ?? null, reason };
   });
