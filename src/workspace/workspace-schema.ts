@@ -238,7 +238,9 @@ export const workspaceSchema = z
             order: z
               .array(z.string().min(1))
               .min(1)
-              .describe('Primary assignment: the first matching segment wins'),
+              .describe(
+                "Primary assignment: the first matching segment wins; also the order of an account's next actions from playbooks without a rank (schemes in file order)",
+              ),
             fallback: z.string().min(1).default('unassigned').describe('Label of accounts matching none'),
             description: z.string().optional(),
           })
@@ -246,7 +248,12 @@ export const workspaceSchema = z
       )
       .nullish()
       .transform((schemes) => schemes ?? {}),
-    playbooks: z.record(z.string(), playbookSchema).nullish(),
+    playbooks: z
+      .record(z.string(), playbookSchema)
+      .nullish()
+      .describe(
+        "What to do with each segment's accounts. An account in several of these segments gets one primary next action: the lowest rank, else the first in the schemes' orders, else the first in this section",
+      ),
     triggers: z
       .record(z.string(), triggerSchema)
       .nullish()
