@@ -44,6 +44,8 @@ export interface RankedSegment {
  * appearance: an earlier scheme before a later one, then the position within that scheme.
  */
 export function rankActions(segments: readonly string[], config: RankingConfig): RankedSegment[] {
+  // Key order is strata.yaml's, except that JavaScript puts integer-like keys (a scheme or
+  // segment named 2024) first, in numeric order; such names take that place here.
   const schemes = Object.entries(config.schemes);
   const playbookIds = Object.keys(config.playbooks ?? {});
   const keyed = [...new Set(segments)]
