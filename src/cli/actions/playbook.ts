@@ -7,7 +7,7 @@ import {
 } from '../../activate/playbooks.js';
 import { formulaSafeText } from '../../dialect/formula-safe.js';
 import { StrataError } from '../../errors.js';
-import { formatKind, money } from '../../format/numbers.js';
+import { formatKind, money, signedKind } from '../../format/numbers.js';
 import { ownValue } from '../../own-key.js';
 import type { PlaybookInput } from '../commands/playbook.js';
 import { metricKind } from '../metric-kind.js';
@@ -41,6 +41,8 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
     const metrics = list.playbook.successMetrics ?? [];
     const currency = workspace.config.settings.currency;
     const kinds = metrics.map((k) => metricKind(k, workspace.metrics));
+    // A change (mrr_change_90d) carries its sign: +$120.00, -$33.15.
+    const signed = metrics.map((k) => ownValue(workspace.metrics, k)?.kind === 'change');
     output.result(list, () =>
       [
         [
@@ -61,16 +63,22 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
         '',
         formatTable(
           ['account', 'name', 'mrr', 'next action', 'channel', 'due', 'this action is', ...metrics],
-          list.members.map((m) => [
-            m.account_id,
-            m.name ?? '',
-            m.mrr === null ? '' : money(m.mrr, currency),
-            m.action,
-            m.channel,
-            m.due,
-            m.primary ? 'primary' : `secondary to ${m.primarySegment}'s`,
-            ...metrics.map((k, j) => cell(ownValue(m.metrics, k), kinds[j] ?? 'number', currency)),
-          ]),
+          rightAligned(
+            list.members.map((m) => [
+              m.account_id,
+              m.name ?? '',
+              m.mrr === null ? '' : money(m.mrr, currency),
+              m.action,
+              m.channel,
+              m.due,
+              m.primary ? 'primary' : `secondary to ${m.primarySegment}'s`,
+              ...metrics.map((k, j) =>
+                cell(ownValue(m.metrics, k), kinds[j] ?? 'number', currency, signed[j] ?? false),
+              ),
+            ]),
+            [2, ...metrics.map((_, j) => 7 + j)],
+            ['account', 'name', 'mrr', 'next action', 'channel', 'due', 'this action is', ...metrics],
+          ),
         ),
       ].join('\n'),
     );
@@ -79,9 +87,31 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
 }
 
 /** A metric's value as its kind reads (text metrics as they are, missing ones empty). */
-function cell(value: unknown, kind: Parameters<typeof formatKind>[1], currency: string): string {
+function cell(
+  value: unknown,
+  kind: Parameters<typeof formatKind>[1],
+  currency: string,
+  signed: boolean,
+): string {
   if (value === null || value === undefined) return '';
-  return typeof value === 'number' ? formatKind(value, kind, currency) : String(value);
+  if (typeof value !== 'number') return String(value);
+  return (signed ? signedKind : formatKind)(value, kind, currency);
+}
+
+/**
+ * Rows with the cells of `columns` padded on the left to the column's width, so formatted
+ * numbers (text, which formatTable leaves aligned left) line up on their last digit.
+ */
+function rightAligned(rows: string[][], columns: readonly number[], headers: readonly string[]): string[][] {
+  const widths = columns.map((c) =>
+    Math.max((headers[c] ?? '').length, ...rows.map((r) => (r[c] ?? '').length)),
+  );
+  return rows.map((row) =>
+    row.map((text, i) => {
+      const k = columns.indexOf(i);
+      return k === -1 ? text : text.padStart(widths[k] ?? 0);
+    }),
+  );
 }
 
 /** `strata playbook --account <id> [--run N]`: the account's primary next action, then the secondary ones. */
