@@ -163,11 +163,6 @@ export const scheduleSchema = z
   })
   .strict();
 
-/** Whether `code` is an ISO 4217 currency code this runtime's Intl knows (USD, EUR, JPY...). */
-function isCurrencyCode(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
-}
-
 export const CADENCE_DAYS = { daily: 1, weekly: 7, biweekly: 14, monthly: 30, quarterly: 91 } as const;
 
 /** What to do with a segment's accounts (see src/activate/playbooks.ts). */
@@ -305,11 +300,6 @@ export const workspaceSchema = z
           .refine((text) => parseWindowDays(text) !== undefined, 'expected a window such as 2d, 1w or 1m')
           .default('2d')
           .describe('Warn when the data ends more than this before the time used'),
-        currency: z
-          .string()
-          .refine(isCurrencyCode, 'expected an ISO 4217 currency code such as USD, EUR or GBP')
-          .default('USD')
-          .describe('ISO 4217 code of money metrics (mrr and its changes) in tables and on the dashboard'),
       })
       .strict()
       .default({ minSegmentSize: 10, staleRuns: 5, clock: 'data', staleAfter: '2d', currency: 'USD' }),

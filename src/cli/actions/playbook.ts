@@ -8,9 +8,9 @@ import {
 import { formulaSafeText } from '../../dialect/formula-safe.js';
 import { StrataError } from '../../errors.js';
 import { formatKind, money, signedKind } from '../../format/numbers.js';
+import { type MetricKind, metricKind } from '../../language/metric-kinds.js';
 import { ownValue } from '../../own-key.js';
 import type { PlaybookInput } from '../commands/playbook.js';
-import { metricKind } from '../metric-kind.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
@@ -87,14 +87,9 @@ export async function runPlaybook(options: PlaybookInput, output: Output) {
 }
 
 /** A metric's value as its kind reads (text metrics as they are, missing ones empty). */
-function cell(
-  value: unknown,
-  kind: Parameters<typeof formatKind>[1],
-  currency: string,
-  signed: boolean,
-): string {
+function cell(value: unknown, kind: MetricKind, currency: string, signed: boolean): string {
   if (value === null || value === undefined) return '';
-  if (typeof value !== 'number') return String(value);
+  if (typeof value !== 'number' || kind === 'text') return String(value);
   return (signed ? signedKind : formatKind)(value, kind, currency);
 }
 
