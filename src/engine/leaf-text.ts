@@ -88,9 +88,10 @@ export function shownLeafValue(
 ): string | null {
   if (value === null || value === undefined) return null;
   const kind = leafKind(node, reader);
-  return typeof value === 'number' && kind !== 'text'
-    ? formatKind(value, kind, reader.currency)
-    : String(value);
+  if (typeof value !== 'number' || kind === 'text') return String(value);
+  // Rounded from 12 significant digits: a weighted score of 63.75 that one engine computes as
+  // 63.74999999999999 reads 63.8 on every engine, as the value is meant.
+  return formatKind(Number(value.toPrecision(12)), kind, reader.currency);
 }
 
 /** A threshold the user wrote, in the value's terms: money and shares as the value reads, others as written. */
@@ -147,7 +148,9 @@ function changeText(
     return `${node.metric} has no value to compare over ${within(node.withinDays)}, ${need}`;
   // The engine gives the fall for a drop (before - now) and the rise for a rise (now - before).
   const change = node.direction === 'drop' ? -value : value;
-  const words = changeWords(change, (size) => formatKind(size, kind, reader.currency));
+  const words = changeWords(change, (size) =>
+    formatKind(Number(size.toPrecision(12)), kind, reader.currency),
+  );
   return `${node.metric} ${words} in ${within(node.withinDays)}, ${need}`;
 }
 
