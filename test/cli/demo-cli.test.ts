@@ -434,7 +434,7 @@ describe('strata demo on the S world, end to end', () => {
       ['status'],
       ['plan'],
       ['run'],
-      ['validate'],
+      // One validation card: every segment's (`validate` alone) shows verdicts, no numbers.
       ['validate', 'at_risk'],
       ['playbook'],
       ['playbook', 'at_risk'],
