@@ -231,7 +231,7 @@ describe('the account page in Chromium', () => {
       reason?.before.holds,
       Number(reason?.before.value),
       reason?.after.holds,
-    ]).toEqual(['where', 'metric fit = 43.75, needs >= 40', false, 25, true]);
+    ]).toEqual(['where', 'metric fit = 43.8, needs >= 40', false, 25, true]);
     // The page: newest run first, each run's segments, and each change with its cause and leaves.
     expect(await shownTimeline(page)).toEqual(expectedTimeline(history));
     expect(await page.locator('li[data-run="3"] [data-cause-text]').textContent()).toBe(
