@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Sql } from '../dialect/sql.js';
-import { StrataError } from '../errors.js';
+import { requireEvents } from '../engine/check-names.js';
+import { didYouMean, StrataError } from '../errors.js';
 import type { ModelScorer, ScoredFeatures } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import { Rng } from '../random.js';
@@ -65,22 +66,21 @@ export interface TrainedModel {
 const dayFloor = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
 
 /** Rows of several matrices stacked, in order. */
-function stack(
-  parts: readonly FeatureMatrix[],
-  p: number,
-): { x: Float64Array; y: Float64Array; ids: string[] } {
+function stack(parts: readonly FeatureMatrix[], p: number, ats: readonly Date[]): Matrix {
   const n = parts.reduce((sum, m) => sum + m.accountIds.length, 0);
   const x = new Float64Array(n * p);
   const y = new Float64Array(n);
   const ids: string[] = [];
+  const asOf: string[] = [];
   let row = 0;
-  for (const part of parts) {
+  for (const [k, part] of parts.entries()) {
     x.set(part.x, row * p);
     y.set(part.y ?? new Float64Array(part.accountIds.length), row);
     ids.push(...part.accountIds);
+    asOf.push(...part.accountIds.map(() => (ats[k] as Date).toISOString()));
     row += part.accountIds.length;
   }
-  return { x, y, ids };
+  return { x, y, ids, asOf };
 }
 
 const positives = (y: ArrayLike<number>) => Array.from(y).reduce((sum, v) => sum + v, 0);
@@ -131,25 +131,39 @@ function fitAlgorithm(
   };
 }
 
-/** Writes the training set as CSV: one column per feature (empty when missing), label, split. */
+/**
+ * Writes the training set as CSV: account_id (and as_of, the snapshot, when trained on
+ * history) first so rows join back to the accounts, then one column per feature (empty when
+ * missing), label and split. Rows are sorted by snapshot then account_id, not in the
+ * shuffled order of the split, so two exports of the same data compare line by line.
+ */
 function exportTrainingSet(
   file: string,
   features: readonly string[],
   parts: Record<'train' | 'holdout', Matrix>,
 ) {
-  const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const quote = (text: string) => (/[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
   const p = features.length;
-  const lines = [[...features, 'label', 'split'].map(quote).join(',')];
-  for (const [split, { x, y }] of Object.entries(parts)) {
+  const snapshots = parts.train.asOf !== undefined;
+  const rows: { key: [string, string]; line: string }[] = [];
+  for (const [split, { x, y, ids, asOf }] of Object.entries(parts)) {
     for (let i = 0; i < y.length; i++) {
-      const row = Array.from(x.subarray(i * p, i * p + p), (v) => (Number.isNaN(v) ? '' : String(v)));
-      lines.push(`${row.join(',')},${y[i]},${split}`);
+      const values = Array.from(x.subarray(i * p, i * p + p), (v) => (Number.isNaN(v) ? '' : String(v)));
+      const id = ids[i] as string;
+      const at = asOf?.[i] ?? '';
+      const first = snapshots ? [quote(at), quote(id)] : [quote(id)];
+      rows.push({ key: [at, id], line: [...first, ...values, y[i], split].join(',') });
     }
   }
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  // Plain code-unit order (not locale order), the same as SQL's ORDER BY on ids.
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  rows.sort((a, b) => compare(a.key[0], b.key[0]) || compare(a.key[1], b.key[1]));
+  const header = [...(snapshots ? ['as_of'] : []), 'account_id', ...features, 'label', 'split'];
+  writeFileSync(file, `${[header.map(quote).join(','), ...rows.map((r) => r.line)].join('\n')}\n`);
 }
 
-type Matrix = { x: Float64Array; y: Float64Array };
+/** Rows of a training set: features, labels, account ids and (trained on history) each row's snapshot. */
+type Matrix = { x: Float64Array; y: Float64Array; ids: readonly string[]; asOf?: readonly string[] };
 
 function finish(input: {
   workspace: Workspace;
@@ -234,6 +248,8 @@ export async function trainOnHistory(
       'no_data',
       'the store has no events, subscriptions or tickets yet; import some first',
     );
+  if (o.target.kind === 'adopted')
+    await requireEvents(store, [o.target.event], `--label adopted:${o.target.event}`);
   const holdoutAt = o.asOf ?? dayFloor(new Date(until.getTime() - horizon * DAY_MS));
   if (holdoutAt.getTime() + horizon * DAY_MS > until.getTime()) {
     throw new StrataError(
@@ -265,8 +281,8 @@ export async function trainOnHistory(
   }
   const holdoutPart = parts.pop() as FeatureMatrix;
   const p = spec.features.length;
-  const train = stack(parts, p);
-  const holdout = stack([holdoutPart], p);
+  const train = stack(parts, p, trainAts);
+  const holdout = stack([holdoutPart], p, [holdoutAt]);
   if (holdout.y.length === 0)
     throw new StrataError('no_data', `no paying accounts at ${holdoutAt.toISOString()}`);
   const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -320,9 +336,19 @@ export async function trainOnTable(
   );
   const blank = (v: string | null) => v === null || v === '';
   if (values.every((v) => blank(v.value))) {
-    throw new StrataError('unknown_column', `accounts has no values in column '${o.label}' (the label)`, {
-      path: o.label,
-    });
+    // A name that is neither a column nor a trait key with values is most often a typo or
+    // the wrong case (`churn` for `Churn`): say so rather than "no values".
+    if (isColumn) {
+      throw new StrataError('no_data', `accounts has no values in column '${o.label}' (the label)`, {
+        path: o.label,
+      });
+    }
+    const keys = await store.query<{ key: string }>(d.fn.distinctJsonKeys(d.sql`accounts`, d.sql`traits`));
+    const known = [...TABLES.accounts.columns.map((c) => c.name), ...keys.map((k) => k.key)];
+    throw new StrataError(
+      'unknown_column',
+      `--label ${o.label}: accounts has no column or trait '${o.label}' with values${didYouMean(o.label, known)}`,
+    );
   }
   const unknown = values.filter(
     (v) => !blank(v.value) && !TRUE_WORDS.includes(String(v.value)) && !FALSE_WORDS.includes(String(v.value)),
@@ -363,7 +389,7 @@ export async function trainOnTable(
       x.set(matrix.x.subarray(from * p, from * p + p), to * p);
       y[to] = matrix.y?.[from] ?? 0;
     });
-    return { x, y };
+    return { x, y, ids: indices.map((i) => matrix.accountIds[i] as string) };
   };
   const holdout = take(order.slice(0, holdoutCount));
   const train = take(order.slice(holdoutCount));

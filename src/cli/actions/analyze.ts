@@ -4,6 +4,7 @@ import { analyzeIcp } from '../../analytics/icp/icp.js';
 import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
+import { requireEvents } from '../../engine/check-names.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
@@ -257,6 +258,8 @@ export async function runAnalyzeFunnel(options: FunnelInput, output: Output) {
         `--within ${within}: expected a window such as 30d, 12w, 6m or 1y`,
       );
     }
+    // Steps written in strata.yaml are the workspace's (plan checks them); typed ones may be typos.
+    if (options.steps?.length) await requireEvents(store, steps, '--steps');
     const report = await analyzeFunnel(
       store,
       { steps, withinDays },
@@ -294,6 +297,7 @@ export async function runAnalyzeIcp(options: IcpInput, output: Output) {
   const minBase = options.min;
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    if (options.valueEvent) await requireEvents(store, [options.valueEvent], '--value-event');
     const report = await analyzeIcp(store, {
       asOf,
       ...(options.by.length > 0 ? { dimensions: options.by } : {}),
