@@ -63,7 +63,16 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
     row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))),
   );
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'));
+  // Numbers formatted for people (1,234, $18.77, 41.7%, a dash or blank for none) align as numbers.
+  const figure = (cell: unknown) =>
+    typeof cell === 'number' ||
+    (typeof cell === 'string' && /^(|–|[-+]?[$€£¥]?\d[\d,]*(\.\d+)?%?)$/.test(cell));
+  const numeric = headers.map(
+    (_, i) =>
+      rows.length > 0 &&
+      rows.every((row) => figure(row[i])) &&
+      rows.some((row) => row[i] !== '' && row[i] !== null && row[i] !== undefined),
+  );
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
