@@ -5,7 +5,7 @@ import type { ExportInput } from '../commands/export.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
-const FORMATS = ['csv', 'json', 'parquet'] as const;
+const FORMATS = ['csv', 'json', 'ndjson', 'parquet'] as const;
 
 /** `strata export memberships|metrics|crm|ab --out FILE [--format F] [--segment S] [--layout L] [--run N] [--test T]`. */
 export async function runExport(options: ExportInput, output: Output) {
