@@ -6,6 +6,8 @@ import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { requireEvents } from '../../engine/check-names.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { count, formatKind, type NumberKind, percent } from '../../format/numbers.js';
+import { type MetricKind, metricKind } from '../../language/metric-kinds.js';
 import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import type {
@@ -16,16 +18,32 @@ import type {
   QualityInput,
   RfmInput,
 } from '../commands/analyze.js';
-import { count, formatTable, type Output } from '../output.js';
+import { formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
-/** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
+/** `strata analyze rfm [--as-of T] [--accounts N|all]`: accounts and KPIs per RFM cell, the R x FM grid, each account's scores. */
 export async function runAnalyzeRfm(options: RfmInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeRfm(store, workspace, asOf);
-    const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
+    const report = await analyzeRfm(store, workspace, asOf, { accounts: options.accounts });
+    const { currency } = workspace.config.settings;
+    // Each average in the unit of its metric, money in the workspace's currency; an average of
+    // days or counts keeps its digits (0.4 sessions is not 0).
+    const kinds = {
+      recency: kindOf(metricKind(report.metrics.recency, workspace.metrics)),
+      monetary: kindOf(metricKind(report.metrics.monetary, workspace.metrics)),
+    };
+    const as = (metric: string) => (x: number | null) => {
+      const kind = kindOf(metricKind(metric, workspace.metrics));
+      return formatKind(x, kind === 'count' || kind === 'days' ? 'number' : kind, currency);
+    };
+    const [recency, frequency, monetary] = [
+      as(report.metrics.recency),
+      as(report.metrics.frequency),
+      as(report.metrics.monetary),
+    ];
     const scores = [5, 4, 3, 2, 1];
+    const page = report.accountScores;
     output.result(report, () =>
       [
         `RFM of ${count(report.accounts)} accounts as of ${report.asOf}: ${count(report.paying)} paying, scored among themselves; the others are Non-paying`,
@@ -36,19 +54,19 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
             'cell',
             'accounts',
             'share',
-            'avg recency (days)',
+            `avg recency${kinds.recency === 'days' ? ' (days)' : ''}`,
             'avg frequency',
             'avg monetary',
             'total monetary',
           ],
           report.cells.map((c) => [
             c.cell,
-            c.accounts,
-            `${(c.share * 100).toFixed(1)}%`,
-            round(c.recency),
-            round(c.frequency),
-            round(c.monetary, 2),
-            round(c.monetaryTotal, 2),
+            count(c.accounts),
+            percent(c.share),
+            c.recency === null ? '' : recency(c.recency),
+            c.frequency === null ? '' : frequency(c.frequency),
+            c.monetary === null ? '' : monetary(c.monetary),
+            formatKind(c.monetaryTotal, kinds.monetary, currency),
           ]),
         ),
         '',
@@ -57,14 +75,25 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
           ['R \\ FM', ...scores.map(String)],
           scores.map((r) => [
             r,
-            ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
+            ...scores.map((fm) => count(report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0)),
           ]),
         ),
+        ...(page
+          ? [
+              '',
+              page.shown < page.total
+                ? `each account's scores: in --json, the first ${count(page.shown)} of ${count(page.total)} (${page.order}); --accounts all gives every one`
+                : `each account's scores: in --json (${count(page.total)} accounts, ${page.order})`,
+            ]
+          : []),
       ].join('\n'),
     );
     return report;
   });
 }
+
+/** A metric's kind as a number kind (a text metric cannot be averaged: a plain number). */
+const kindOf = (kind: MetricKind): NumberKind => (kind === 'text' ? 'number' : kind);
 
 /** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
 export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
