@@ -40,11 +40,24 @@ describe('strata cluster on skewed metrics', () => {
     const saved = cli(...base, '--save', 'tiers', '--json').json<{
       k: number;
       transform: string;
-      clusters: { accounts: number }[];
+      clusters: { cluster: number; accounts: number; means: { mrr: number; employees: number } }[];
       transforms: { metric: string; upper: number | null; log: boolean }[];
     }>();
     expect(saved.k).toBe(3);
     expect(saved.clusters.map((c) => c.accounts)).toEqual([50, 30, 20]);
+    // The table writes each cluster's mean mrr as money in USD (cents below 1,000, whole
+    // dollars above, thousands separated) and mean employees to three significant digits (whole means as they are).
+    const dollars = (x: number) =>
+      x >= 1000 ? `$${Math.round(x).toLocaleString('en-US')}` : `$${x.toFixed(2)}`;
+    const people = (x: number) =>
+      Number.isInteger(x) || x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 10 ? 1 : 2);
+    for (const c of saved.clusters) {
+      const row = new RegExp(
+        `^\\s*${c.cluster}\\s+${c.accounts}\\s+.*\\s${dollars(c.means.mrr).replace('$', '\\$')}\\s+${people(c.means.employees)}$`,
+        'm',
+      );
+      expect(auto.stdout).toMatch(row);
+    }
     expect(saved.transforms.map((t) => [t.metric, t.upper, t.log])).toEqual([
       ['mrr', 4800, true],
       ['employees', 950, true],

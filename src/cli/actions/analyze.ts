@@ -6,8 +6,8 @@ import { analyzeQuality } from '../../analytics/quality/data-quality.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { requireEvents } from '../../engine/check-names.js';
 import { didYouMean, StrataError } from '../../errors.js';
-import { count, formatKind, type NumberKind, percent } from '../../format/numbers.js';
-import { type MetricKind, metricKind } from '../../language/metric-kinds.js';
+import { count, percent } from '../../format/numbers.js';
+import { metricKind } from '../../language/metric-kinds.js';
 import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import type {
@@ -18,6 +18,7 @@ import type {
   QualityInput,
   RfmInput,
 } from '../commands/analyze.js';
+import { metricFigure } from '../figures.js';
 import { formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
@@ -26,22 +27,12 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeRfm(store, workspace, asOf, { accounts: options.accounts });
-    const { currency } = workspace.config.settings;
-    // Each average in the unit of its metric, money in the workspace's currency; an average of
-    // days or counts keeps its digits (0.4 sessions is not 0).
-    const kinds = {
-      recency: kindOf(metricKind(report.metrics.recency, workspace.metrics)),
-      monetary: kindOf(metricKind(report.metrics.monetary, workspace.metrics)),
-    };
-    const as = (metric: string) => (x: number | null) => {
-      const kind = kindOf(metricKind(metric, workspace.metrics));
-      return formatKind(x, kind === 'count' || kind === 'days' ? 'number' : kind, currency);
-    };
     const [recency, frequency, monetary] = [
-      as(report.metrics.recency),
-      as(report.metrics.frequency),
-      as(report.metrics.monetary),
+      metricFigure(workspace, report.metrics.recency, true),
+      metricFigure(workspace, report.metrics.frequency, true),
+      metricFigure(workspace, report.metrics.monetary, true),
     ];
+    const recencyInDays = metricKind(report.metrics.recency, workspace.metrics) === 'days';
     const scores = [5, 4, 3, 2, 1];
     const page = report.accountScores;
     output.result(report, () =>
@@ -54,7 +45,7 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
             'cell',
             'accounts',
             'share',
-            `avg recency${kinds.recency === 'days' ? ' (days)' : ''}`,
+            `avg recency${recencyInDays ? ' (days)' : ''}`,
             'avg frequency',
             'avg monetary',
             'total monetary',
@@ -66,7 +57,7 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
             c.recency === null ? '' : recency(c.recency),
             c.frequency === null ? '' : frequency(c.frequency),
             c.monetary === null ? '' : monetary(c.monetary),
-            formatKind(c.monetaryTotal, kinds.monetary, currency),
+            monetary(c.monetaryTotal),
           ]),
         ),
         '',
@@ -91,9 +82,6 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
     return report;
   });
 }
-
-/** A metric's kind as a number kind (a text metric cannot be averaged: a plain number). */
-const kindOf = (kind: MetricKind): NumberKind => (kind === 'text' ? 'number' : kind);
 
 /** `strata analyze cohorts`: retention of signup cohorts period by period, projections and weak cohorts. */
 export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
