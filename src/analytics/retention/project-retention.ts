@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { StrataError } from '../../errors.js';
-import { checkSurvival, discountedLifetime, fitSbg, sbgRetentionRate, sbgSurvival } from './sbg.js';
+import {
+  checkSurvival,
+  discountedLifetime,
+  fitSbg,
+  sbgAtEdge,
+  sbgRetentionRate,
+  sbgSurvival,
+} from './sbg.js';
 
 export interface RetentionProjection {
   /**
@@ -35,9 +42,6 @@ export interface RetentionProjection {
   readonly discountedLtv: number | null;
 }
 
-/** fitSbg keeps log-parameters within -12..12: a fit there has run into the edge of its range. */
-const AT_EDGE = 11.9;
-
 /**
  * Fits the sBG model to a cohort's survival counts and projects it: expected customers and
  * retention rate per period up to `horizon`, median and mean lifetime, discounted lifetime
@@ -56,7 +60,7 @@ export function projectRetention(
   const survival = sbgSurvival(fit.alpha, fit.beta, Math.max(horizon, 10_000));
   const discounted = discountedLifetime(fit.alpha, fit.beta, discountRate);
   const median = survival.findIndex((s) => s <= 0.5);
-  const edge = [fit.alpha, fit.beta].some((x) => Math.abs(Math.log(x)) >= AT_EDGE);
+  const edge = sbgAtEdge(fit.alpha, fit.beta);
   const rate = sbgRetentionRate(fit.alpha, fit.beta, 1);
   return {
     fit: 'fitted',
