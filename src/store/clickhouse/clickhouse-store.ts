@@ -7,8 +7,8 @@ import { StrataError } from '../../errors.js';
 import { TABLE_NAMES, TABLES } from '../../model/tables.js';
 import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoClickHouse } from './clickhouse-import.js';
-import { linesToArray } from './json-array.js';
 import { type ClickHouseConnection, HttpConnection, withoutCredentials } from './connection.js';
+import { linesToArray } from './json-array.js';
 import { CLICKHOUSE_MIGRATIONS, LATEST_CLICKHOUSE_VERSION, type Layout } from './schema.js';
 
 export interface ClickHouseStoreOptions {
