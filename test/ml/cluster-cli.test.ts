@@ -78,6 +78,12 @@ describe('strata cluster on skewed metrics', () => {
     const json = cli(...base, '--transform', 'none', '--k', '3', '--json');
     expect(json.code).toBe(1);
     expect(json.json<{ error: { code: string } }>().error.code).toBe('cluster_too_small');
+    // A metric typed with the wrong case names the option and the right name, not a line of strata.yaml.
+    const typo = cli('cluster', '--metrics', 'Mrr,employees');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe(
+      "error: --metrics Mrr: unknown metric 'Mrr' - did you mean 'mrr'? (names are case-sensitive)\n",
+    );
     const unknown = cli(...base, '--transform', 'sqrt');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--transform sqrt: expected one of auto, none, log, cap');
