@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { CRM_LAYOUTS, EXPORTS, exportData } from '../../activate/exports.js';
 import { StrataError } from '../../errors.js';
+import { count } from '../../format/numbers.js';
 import type { ExportInput } from '../commands/export.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
@@ -43,7 +44,8 @@ export async function runExport(options: ExportInput, output: Output) {
     );
     output.result(
       result,
-      () => `wrote ${result.rows} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,
+      () =>
+        `wrote ${count(result.rows)} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,
     );
     return result;
   });
