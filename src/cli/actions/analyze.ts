@@ -27,7 +27,13 @@ import { commandTime, withWorkspace } from '../workspace-session.js';
 export async function runAnalyzeRfm(options: RfmInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeRfm(store, workspace, asOf, { accounts: options.accounts });
+    // Per-account scores are for programs: read only for --json (a million rows otherwise unused).
+    const report = await analyzeRfm(
+      store,
+      workspace,
+      asOf,
+      output.json ? { accounts: options.accounts } : {},
+    );
     const [recency, frequency, monetary] = [
       metricFigure(workspace, report.metrics.recency, true),
       metricFigure(workspace, report.metrics.frequency, true),
@@ -35,7 +41,6 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
     ];
     const recencyInDays = metricKind(report.metrics.recency, workspace.metrics) === 'days';
     const scores = [5, 4, 3, 2, 1];
-    const page = report.accountScores;
     output.result(report, () =>
       [
         `RFM of ${count(report.accounts)} accounts as of ${report.asOf}: ${count(report.paying)} paying, scored among themselves; the others are Non-paying`,
@@ -70,14 +75,8 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
             ...scores.map((fm) => count(report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0)),
           ]),
         ),
-        ...(page
-          ? [
-              '',
-              page.shown < page.total
-                ? `each account's scores: in --json, the first ${count(page.shown)} of ${count(page.total)} (${page.order}); --accounts all gives every one`
-                : `each account's scores: in --json (${count(page.total)} accounts, ${page.order})`,
-            ]
-          : []),
+        '',
+        `each account's scores: --json (${options.accounts === 'all' ? 'every account' : `the first ${count(options.accounts)}`}, highest monetary first; --accounts all for every one)`,
       ].join('\n'),
     );
     return report;
