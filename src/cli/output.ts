@@ -87,9 +87,16 @@ export function formatTable(
   };
   const cells = rows.map((row) => row.map(text));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
+  // Numbers formatted for people (1,234, $18.77, 41.7%, a dash or blank for none) align as numbers.
+  const figure = (cell: unknown) =>
+    typeof cell === 'number' ||
+    (typeof cell === 'string' && /^(|–|[-+]?[$€£¥]?\d[\d,]*(\.\d+)?%?)$/.test(cell));
   const numeric = headers.map(
     (_, i) =>
-      format.right?.[i] === true || (rows.length > 0 && rows.every((row) => typeof row[i] === 'number')),
+      format.right?.[i] === true ||
+      (rows.length > 0 &&
+        rows.every((row) => figure(row[i])) &&
+        rows.some((row) => row[i] !== '' && row[i] !== null && row[i] !== undefined)),
   );
   const line = (values: readonly string[]) =>
     values

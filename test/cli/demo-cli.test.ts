@@ -177,12 +177,28 @@ describe('strata demo on the S world, end to end', () => {
       expect(funnel.overall.reached[0]).toBe(2000);
       expect(funnel.overall.reached[3]).toBe(payers);
       expect(Math.min(...funnel.overall.reached)).toBeGreaterThan(0);
+      // A step typed with the wrong case is refused by name, not counted as 0 accounts.
+      const typo = runCli(['analyze', 'funnel', '--steps', 'signup,Subscription_paid', '-w', ws]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain(
+        "--steps: no stored event is named 'Subscription_paid' - did you mean 'subscription_paid'? (names are case-sensitive)",
+      );
 
       // RFM scores the paying accounts, most of them; Champions are a minority of accounts.
-      const rfm = json<{ accounts: number; paying: number; cells: { cell: string; accounts: number }[] }>([
-        'analyze',
-        'rfm',
-      ]);
+      const rfm = json<{
+        accounts: number;
+        paying: number;
+        cells: { cell: string; accounts: number }[];
+        accountScores: { total: number; shown: number; rows: { account_id: string; monetary: number }[] };
+      }>(['analyze', 'rfm']);
+      // Each account's scores, the first 1,000 of the 2,000 by default, highest monetary first.
+      expect(rfm.accountScores).toMatchObject({ total: 2000, shown: 1000 });
+      const [top] = (
+        await db.runAndReadAll(
+          `SELECT account_id FROM ${data('accounts.parquet')} ORDER BY mrr DESC, account_id LIMIT 1`,
+        )
+      ).getRowsJS();
+      expect(rfm.accountScores.rows[0]?.account_id).toBe(top?.[0]);
       const paying = await count(`SELECT count(*) FROM ${data('accounts.parquet')} WHERE mrr > 0`);
       expect(rfm.paying).toBe(paying);
       expect(paying).toBeGreaterThan(rfm.accounts / 2);
