@@ -69,8 +69,13 @@ export function nearestName(name: string, candidates: readonly string[]): string
   return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** " - did you mean 'x'?" or nothing. */
+/**
+ * " - did you mean 'x'?" or nothing; when only the case differs it says names are
+ * case-sensitive, the one thing the user would otherwise not see in the two spellings.
+ */
 export function didYouMean(name: string, candidates: readonly string[]): string {
   const suggestion = nearestName(name, candidates);
-  return suggestion ? ` - did you mean '${suggestion}'?` : '';
+  if (!suggestion) return '';
+  const caseOnly = suggestion !== name && suggestion.toLowerCase() === name.toLowerCase();
+  return ` - did you mean '${suggestion}'?${caseOnly ? ' (names are case-sensitive)' : ''}`;
 }

@@ -1,4 +1,5 @@
 import { StrataError } from '../errors.js';
+import { formatKind, type NumberKind, signedKind } from '../format/numbers.js';
 import { redactSecrets } from '../redact.js';
 import { streamFor } from './cli-streams.js';
 
@@ -57,13 +58,46 @@ export function createOutput(options: { json?: boolean; debug?: boolean }): Outp
   };
 }
 
-/** Formats rows as an aligned text table; numbers right-aligned. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cells = rows.map((row) =>
-    row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))),
-  );
+/** How a table writes its numbers: a kind per column (src/format), and the currency of money. */
+export interface TableFormat {
+  /** Each column's kind of number; a number in a column without one is written as it is. */
+  readonly kinds?: readonly (NumberKind | 'text' | undefined)[];
+  /** Columns of changes: numbers written with their sign (+4, -$30.27, 0). */
+  readonly signed?: readonly boolean[];
+  /** Columns right-aligned though they hold text (numbers formatted row by row, "< 0.001"). */
+  readonly right?: readonly boolean[];
+  readonly currency?: string;
+}
+
+/**
+ * Formats rows as an aligned text table; numbers right-aligned. A number in a column given a
+ * kind is rounded by it (53.61111111111112 in a score column reads 53.6, MRR $579.79).
+ */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  format: TableFormat = {},
+): string {
+  const text = (cell: unknown, i: number) => {
+    if (cell === null || cell === undefined) return '';
+    const kind = format.kinds?.[i];
+    if (typeof cell !== 'number' || kind === 'text') return String(cell);
+    if (format.signed?.[i]) return signedKind(cell, kind ?? 'number', format.currency);
+    return kind === undefined ? String(cell) : formatKind(cell, kind, format.currency);
+  };
+  const cells = rows.map((row) => row.map(text));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'));
+  // Numbers formatted for people (1,234, $18.77, 41.7%, a dash or blank for none) align as numbers.
+  const figure = (cell: unknown) =>
+    typeof cell === 'number' ||
+    (typeof cell === 'string' && /^(|–|[-+]?[$€£¥]?\d[\d,]*(\.\d+)?%?)$/.test(cell));
+  const numeric = headers.map(
+    (_, i) =>
+      format.right?.[i] === true ||
+      (rows.length > 0 &&
+        rows.every((row) => figure(row[i])) &&
+        rows.some((row) => row[i] !== '' && row[i] !== null && row[i] !== undefined)),
+  );
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))

@@ -116,6 +116,21 @@ export const Explanation = z.strictObject({
   contributions: z.array(Contribution),
 });
 
+/**
+ * One playbook's next action for an account (src/activate/playbooks.ts), with why it ranks
+ * where it does among the account's: "rank 1", "cs_tiers order 1 of 4", "playbooks order 2 of 5".
+ */
+export const PlannedAction = z.strictObject({
+  segment: z.string(),
+  owner: z.string(),
+  action: z.string(),
+  channel: z.string(),
+  /** YYYY-MM-DD. */
+  due: z.string(),
+  goal: z.string().nullable(),
+  reason: z.string(),
+});
+
 export const AccountProfile = z.strictObject({
   account: AccountRow,
   /** The latest run the profile is read from; null when evaluated at another time. */
@@ -123,6 +138,7 @@ export const AccountProfile = z.strictObject({
   segments: z.array(z.string()),
   primary: z.record(z.string(), z.string().nullable()),
   metrics: Metrics,
+  /** Each playbook of the account's segments with its next action, in the order of `nextAction.rule`. */
   playbooks: z.array(
     z.looseObject({
       segment: z.string(),
@@ -130,6 +146,15 @@ export const AccountProfile = z.strictObject({
       next: z.strictObject({ action: z.string(), channel: z.string(), owner: z.string(), due: z.string() }),
     }),
   ),
+  /** One primary next action where the account's segments have several playbooks, the others secondary. */
+  nextAction: z.strictObject({
+    /** Null when no segment of the account has a playbook. */
+    primary: PlannedAction.nullable(),
+    /** The others, in rule order. */
+    secondary: z.array(PlannedAction),
+    /** The rule in one sentence, for people. */
+    rule: z.string(),
+  }),
   /** With ?explain=: each model's reasons. */
   explanations: z.array(Explanation).optional(),
   ...ClockFields,
@@ -149,5 +174,6 @@ export type SegmentDetail = z.infer<typeof SegmentDetail>;
 export type ValidationCard = z.infer<typeof ValidationCard>;
 export type MembersPage = z.infer<typeof MembersPage>;
 export type Explanation = z.infer<typeof Explanation>;
+export type PlannedAction = z.infer<typeof PlannedAction>;
 export type AccountProfile = z.infer<typeof AccountProfile>;
 export type UserProfile = z.infer<typeof UserProfile>;

@@ -110,7 +110,7 @@ export const ROUTES = {
   account: read({
     path: '/v1/accounts/:id',
     summary:
-      "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions; from the latest run, or evaluated at asOf",
+      "An account's profile: traits, segments, primary segment per scheme, metrics, playbooks' next actions (one primary, the others secondary); from the latest run, or evaluated at asOf",
     params: Q.AccountParams,
     query: Q.ProfileQuery,
     response: Read.AccountProfile,

@@ -12,7 +12,9 @@ export const ExplainedNode = z.strictObject({
   path: z.string(),
   kind: z.string(),
   holds: z.boolean(),
-  value: z.string().nullish(),
+  /** A leaf's value, full precision: a number when the leaf compares numbers, text for text and times. */
+  value: z.union([z.number(), z.string()]).nullish(),
+  /** The node in words, its value rounded by its kind of number ("metric health = 53.6, needs < 40"). */
   text: z.string(),
   components: z
     .array(
@@ -67,8 +69,15 @@ export const AccountExplanation = z.strictObject({
   ),
 });
 
-/** A leaf's verdict and the value it compared in one run, for a timeline's reasons. */
-export const LeafState = z.strictObject({ holds: z.boolean(), value: z.string().nullable() });
+/**
+ * A leaf's verdict and the value it compared in one run, for a timeline's reasons: the value
+ * full precision (a number for a number), and as people read it (rounded by its kind).
+ */
+export const LeafState = z.strictObject({
+  holds: z.boolean(),
+  value: z.union([z.number(), z.string()]).nullable(),
+  shown: z.string().nullable(),
+});
 
 const Change = {
   change: z.enum(['entered', 'exited']),

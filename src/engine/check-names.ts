@@ -1,4 +1,4 @@
-import { nearestName, StrataError } from '../errors.js';
+import { didYouMean, nearestName, StrataError } from '../errors.js';
 import type { ConditionNode, EventFilter, MetricNode } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import type { Store } from '../store/store.js';
@@ -81,4 +81,23 @@ export async function checkNames(store: Store, workspace: Workspace): Promise<Wa
   check(events, knownEvents, 'event');
   check(traits, knownTraits, 'trait');
   return warnings;
+}
+
+/**
+ * Refuses event names given on the command line (funnel steps, an adoption label, a value
+ * event) that no stored event carries: such a name only ever counts 0, which reads as a
+ * finding rather than the typo or wrong case it usually is. Skipped while there are no events.
+ */
+export async function requireEvents(store: Store, names: readonly string[], option: string): Promise<void> {
+  const known = (
+    await store.query<{ event: string }>(store.dialect.sql`SELECT DISTINCT event FROM events`)
+  ).map((r) => r.event);
+  if (known.length === 0) return;
+  for (const name of names) {
+    if (known.includes(name)) continue;
+    throw new StrataError(
+      'unknown_event',
+      `${option}: no stored event is named '${name}'${didYouMean(name, known)}`,
+    );
+  }
 }

@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace } from './definition-versions.js';
 import { evaluateLayers } from './evaluate.js';
-import { leafText, shownValue } from './leaf-text.js';
+import { type LeafReader, leafReader, leafText, leafValue } from './leaf-text.js';
 import { readRun, schemeColumn } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 
@@ -28,9 +28,12 @@ export interface ExplainedNode {
   readonly path: string;
   readonly kind: ConditionNode['kind'];
   readonly holds: boolean;
-  /** For a leaf: the value compared, as text (null when the account has none). */
-  readonly value?: string | null;
-  /** The node in words, with the value: "metric sessions_30d = 4, needs >= 10". */
+  /**
+   * For a leaf: the value compared, full precision: a number when the leaf compares numbers,
+   * text for text and times (null when the account has none).
+   */
+  readonly value?: number | string | null;
+  /** The node in words, with the value rounded by its kind: "metric health = 53.6, needs < 40". */
   readonly text: string;
   /**
    * For a leaf on a score metric (health): each component's value and the points it gave
@@ -141,24 +144,25 @@ function explainTree(
   node: ConditionNode,
   row: Record<string, unknown>,
   path = 'where',
+  reader: LeafReader = leafReader(workspace.metrics, workspace.config.settings.currency),
 ): ExplainedNode {
   const holds = Boolean(row[explainColumn(id, path)]);
   const valueKey = explainValueColumn(id, path);
-  const value = valueKey in row ? shownValue(row[valueKey]) : undefined;
+  const value = valueKey in row ? leafValue(node, row[valueKey], reader) : undefined;
   const components = node.kind === 'metric' ? scoreComponents(workspace, node.metric, row) : undefined;
   const base = {
     path,
     kind: node.kind,
     holds,
-    text: leafText(node, value),
+    text: leafText(node, value, reader),
     ...(value !== undefined ? { value } : {}),
     ...(components ? { components } : {}),
   };
   if (node.kind === 'not')
-    return { ...base, children: [explainTree(workspace, id, node.condition, row, `${path}.not`)] };
+    return { ...base, children: [explainTree(workspace, id, node.condition, row, `${path}.not`, reader)] };
   if (node.kind !== 'all' && node.kind !== 'any') return base;
   const children = node.conditions.map((child, i) =>
-    explainTree(workspace, id, child, row, `${path}.${node.kind}[${i}]`),
+    explainTree(workspace, id, child, row, `${path}.${node.kind}[${i}]`, reader),
   );
   // all fails on its failing children and holds on every one; any holds on its holding children and fails on every one.
   const deciding = node.kind === 'all' ? children.filter((c) => !c.holds) : children.filter((c) => c.holds);

@@ -5,7 +5,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import { type ChangeCause, PARENT_PATH } from './audit-trail.js';
 import { readClock } from './clock.js';
 import { definitionWorkspace } from './definition-versions.js';
-import { leafText, shownValue } from './leaf-text.js';
+import { leafReader, leafText, leafValue, shownLeafValue } from './leaf-text.js';
 import { listRuns, type StoredRun } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
 import { accountHistory } from './snapshots.js';
@@ -20,8 +20,10 @@ import { resolveSince, type Since } from './time-arguments.js';
 
 export interface LeafState {
   readonly holds: boolean;
-  /** The value compared, as text (null when the account had none). */
-  readonly value: string | null;
+  /** The value compared, full precision: a number for a number, text for text and times (null when none). */
+  readonly value: number | string | null;
+  /** The value as people read it, rounded by its kind ("53.6", "$579.79"); null when none. */
+  readonly shown: string | null;
 }
 
 export interface LeafChange {
@@ -67,8 +69,6 @@ class ReasonWriter {
 
   async reason(run: StoredRun, row: ChangeRow): Promise<LeafChange> {
     const path = row.path ?? '';
-    const before = { holds: Boolean(row.holds_before), value: shownValue(row.value_before) };
-    const after = { holds: Boolean(row.holds_after), value: shownValue(row.value_after) };
     let version = this.versions.get(run.workspaceHash);
     if (!version) {
       version = definitionWorkspace(this.store, this.workspace, run.workspaceHash, this.current).catch(
@@ -76,13 +76,22 @@ class ReasonWriter {
       );
       this.versions.set(run.workspaceHash, version);
     }
-    const segment = (await version)?.segments.find((s) => s.id === row.segment);
+    const definition = await version;
+    const segment = definition?.segments.find((s) => s.id === row.segment);
     const node = segment && conditionPaths(segment.where).find((p) => p.path === path)?.node;
+    const state = (holds: unknown, raw: string | null): LeafState => {
+      if (!node || !definition) return { holds: Boolean(holds), value: raw, shown: raw };
+      const reader = leafReader(definition.metrics, definition.config.settings.currency);
+      const value = leafValue(node, raw, reader);
+      return { holds: Boolean(holds), value, shown: shownLeafValue(node, value, reader) };
+    };
+    const before = state(row.holds_before, row.value_before);
+    const after = state(row.holds_after, row.value_after);
     const text =
       path === PARENT_PATH
         ? `in parent ${segment?.parent ?? ''}`.trim()
-        : node
-          ? leafText(node, after.value)
+        : node && definition
+          ? leafText(node, after.value, leafReader(definition.metrics, definition.config.settings.currency))
           : path;
     return { path, text, before, after };
   }

@@ -1,6 +1,6 @@
 import { segmentColumn } from '../compile/compile-workspace.js';
 import type { ConditionNode } from '../language/ast.js';
-import { hasOwnKey } from '../own-key.js';
+import { hasOwnKey, ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { listRuns, type Snapshot, type StoredRun } from './run-snapshot.js';
@@ -111,11 +111,15 @@ export async function runWarnings(store: Store, workspace: Workspace, run: Store
     visit(segment.where);
     return seen;
   };
-  // Overlap is a problem when it sends one account two playbooks and nothing decides
-  // between them: both segments have a playbook, no scheme holds both, and neither is
-  // built from the other. Descriptive segments (no playbook) overlap by nature.
+  // Overlap is a problem when it sends one account two playbooks and nothing deliberate
+  // decides which next action is primary (src/activate/playbooks.ts falls back on the order of
+  // playbooks:): both segments have a playbook, no scheme holds both, their playbooks have no
+  // different ranks, and neither is built from the other. Descriptive segments overlap by nature.
   const sameScheme = (a: string, b: string) =>
     Object.values(workspace.config.schemes).some((s) => s.order.includes(a) && s.order.includes(b));
+  const rankOf = (id: string) => ownValue(workspace.config.playbooks, id)?.rank;
+  const ranked = (a: string, b: string) =>
+    rankOf(a) !== undefined && rankOf(b) !== undefined && rankOf(a) !== rankOf(b);
   const acted = (id: string) => hasOwnKey(workspace.config.playbooks, id);
   // Only segments with a playbook can conflict: the self-join stays small.
   const actedIds = workspace.segments.map((s) => s.id).filter(acted);
@@ -123,14 +127,18 @@ export async function runWarnings(store: Store, workspace: Workspace, run: Store
     actedIds.length < 2
       ? []
       : (await overlaps(store, run, actedIds)).filter(
-          (p) => !sameScheme(p.a, p.b) && !builtFrom(p.a).has(p.b) && !builtFrom(p.b).has(p.a),
+          (p) =>
+            !sameScheme(p.a, p.b) &&
+            !ranked(p.a, p.b) &&
+            !builtFrom(p.a).has(p.b) &&
+            !builtFrom(p.b).has(p.a),
         );
   for (const pair of pairs) {
     warnings.push({
       code: 'overlap_outside_scheme',
       level: 'warning',
       segment: pair.a,
-      message: `segments '${pair.a}' and '${pair.b}' both have a playbook and share ${pair.both} accounts; put them in one scheme to decide which playbook applies`,
+      message: `segments '${pair.a}' and '${pair.b}' both have a playbook and share ${pair.both} accounts; put them in one scheme or give their playbooks different ranks to decide which next action is primary`,
     });
   }
   return warnings;

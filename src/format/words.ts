@@ -76,14 +76,14 @@ export function valueWords(value: unknown): string {
 
 /** What a playbook says, as strata.yaml's keys may hold it. */
 export interface PlaybookWords {
-  owner?: string;
-  touch?: string;
-  cadence?: string;
-  channels?: readonly string[];
-  goal?: string;
-  message?: string;
-  successMetrics?: readonly string[];
-  priority?: string;
+  owner?: string | undefined;
+  touch?: string | undefined;
+  cadence?: string | undefined;
+  channels?: readonly string[] | undefined;
+  goal?: string | undefined;
+  message?: string | undefined;
+  successMetrics?: readonly string[] | undefined;
+  priority?: string | undefined;
   [other: string]: unknown;
 }
 

@@ -41,7 +41,7 @@ export function metricFeatures(workspace: Workspace, names: readonly string[]): 
   if (names.length === 0) throw new StrataError('invalid_argument', 'give at least one metric');
   const roots: Record<string, MetricNode> = {};
   for (const name of names) {
-    const node = metricNode(workspace, name, ['metrics', name]);
+    const node = commandLineMetric(workspace, name);
     if (isTextMetric(name, { [name]: node })) {
       throw new StrataError('type_mismatch', `metric '${name}' is text; models need numbers`);
     }
@@ -54,6 +54,19 @@ export function metricFeatures(workspace: Workspace, names: readonly string[]): 
     roots[name] = node;
   }
   return { features: [...names], metrics: withInputs(workspace, roots) };
+}
+
+/**
+ * A metric named on the command line (`--metrics`): an unknown name is the user's typo, so
+ * the error names the option, not a line of strata.yaml that never mentioned it.
+ */
+function commandLineMetric(workspace: Workspace, name: string): MetricNode {
+  try {
+    return metricNode(workspace, name, ['metrics', name]);
+  } catch (error) {
+    if (!(error instanceof StrataError) || error.code !== 'unknown_metric') throw error;
+    throw new StrataError('unknown_metric', `--metrics ${name}: ${error.message}`);
+  }
 }
 
 /**

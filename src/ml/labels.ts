@@ -1,6 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import type { Sql } from '../dialect/sql.js';
-import { StrataError } from '../errors.js';
+import { didYouMean, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -31,7 +31,7 @@ export function parseTarget(label: string, horizonDays: number): Target {
     return { kind: 'tickets', atLeast: Number(tickets[1]), horizonDays };
   throw new StrataError(
     'invalid_argument',
-    `--label ${label}: expected churned, expanded, adopted:<event> or tickets:<N> (or --table with a column)`,
+    `--label ${label}: expected churned, expanded, adopted:<event> or tickets:<N> (or --table accounts with a column)${didYouMean(label, ['churned', 'expanded'])}`,
   );
 }
 

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import type { Sql } from '../dialect/sql.js';
-import { StrataError } from '../errors.js';
+import { requireEvents } from '../engine/check-names.js';
+import { didYouMean, StrataError } from '../errors.js';
 import type { ModelScorer, ScoredFeatures } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import { Rng } from '../random.js';
@@ -13,6 +13,7 @@ import { chooseFeatures, extractFeatures, type FeatureMatrix } from './features.
 import { type HoldoutReport, holdoutReport, permutationImportance } from './holdout-report.js';
 import { defaultModelName, describeTarget, labelRelation, observedUntil, type Target } from './labels.js';
 import { fitLogistic, predictLogistic } from './logistic-regression.js';
+import { exportTrainingSet, type Matrix } from './training-export.js';
 
 /**
  * Training a prediction model: a training set from the history (several as-of snapshots,
@@ -65,22 +66,21 @@ export interface TrainedModel {
 const dayFloor = (at: Date) => new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
 
 /** Rows of several matrices stacked, in order. */
-function stack(
-  parts: readonly FeatureMatrix[],
-  p: number,
-): { x: Float64Array; y: Float64Array; ids: string[] } {
+function stack(parts: readonly FeatureMatrix[], p: number, ats: readonly Date[]): Matrix {
   const n = parts.reduce((sum, m) => sum + m.accountIds.length, 0);
   const x = new Float64Array(n * p);
   const y = new Float64Array(n);
   const ids: string[] = [];
+  const asOf: string[] = [];
   let row = 0;
-  for (const part of parts) {
+  for (const [k, part] of parts.entries()) {
     x.set(part.x, row * p);
     y.set(part.y ?? new Float64Array(part.accountIds.length), row);
     ids.push(...part.accountIds);
+    asOf.push(...part.accountIds.map(() => (ats[k] as Date).toISOString()));
     row += part.accountIds.length;
   }
-  return { x, y, ids };
+  return { x, y, ids, asOf };
 }
 
 const positives = (y: ArrayLike<number>) => Array.from(y).reduce((sum, v) => sum + v, 0);
@@ -130,26 +130,6 @@ function fitAlgorithm(
     settings: { ...model.options, trees: model.iterations },
   };
 }
-
-/** Writes the training set as CSV: one column per feature (empty when missing), label, split. */
-function exportTrainingSet(
-  file: string,
-  features: readonly string[],
-  parts: Record<'train' | 'holdout', Matrix>,
-) {
-  const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-  const p = features.length;
-  const lines = [[...features, 'label', 'split'].map(quote).join(',')];
-  for (const [split, { x, y }] of Object.entries(parts)) {
-    for (let i = 0; i < y.length; i++) {
-      const row = Array.from(x.subarray(i * p, i * p + p), (v) => (Number.isNaN(v) ? '' : String(v)));
-      lines.push(`${row.join(',')},${y[i]},${split}`);
-    }
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-}
-
-type Matrix = { x: Float64Array; y: Float64Array };
 
 function finish(input: {
   workspace: Workspace;
@@ -234,6 +214,8 @@ export async function trainOnHistory(
       'no_data',
       'the store has no events, subscriptions or tickets yet; import some first',
     );
+  if (o.target.kind === 'adopted')
+    await requireEvents(store, [o.target.event], `--label adopted:${o.target.event}`);
   const holdoutAt = o.asOf ?? dayFloor(new Date(until.getTime() - horizon * DAY_MS));
   if (holdoutAt.getTime() + horizon * DAY_MS > until.getTime()) {
     throw new StrataError(
@@ -265,8 +247,8 @@ export async function trainOnHistory(
   }
   const holdoutPart = parts.pop() as FeatureMatrix;
   const p = spec.features.length;
-  const train = stack(parts, p);
-  const holdout = stack([holdoutPart], p);
+  const train = stack(parts, p, trainAts);
+  const holdout = stack([holdoutPart], p, [holdoutAt]);
   if (holdout.y.length === 0)
     throw new StrataError('no_data', `no paying accounts at ${holdoutAt.toISOString()}`);
   const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -320,9 +302,19 @@ export async function trainOnTable(
   );
   const blank = (v: string | null) => v === null || v === '';
   if (values.every((v) => blank(v.value))) {
-    throw new StrataError('unknown_column', `accounts has no values in column '${o.label}' (the label)`, {
-      path: o.label,
-    });
+    // A name that is neither a column nor a trait key with values is most often a typo or
+    // the wrong case (`churn` for `Churn`): say so rather than "no values".
+    if (isColumn) {
+      throw new StrataError('no_data', `accounts has no values in column '${o.label}' (the label)`, {
+        path: o.label,
+      });
+    }
+    const keys = await store.query<{ key: string }>(d.fn.distinctJsonKeys(d.sql`accounts`, d.sql`traits`));
+    const known = [...TABLES.accounts.columns.map((c) => c.name), ...keys.map((k) => k.key)];
+    throw new StrataError(
+      'unknown_column',
+      `--label ${o.label}: accounts has no column or trait '${o.label}' with values${didYouMean(o.label, known)}`,
+    );
   }
   const unknown = values.filter(
     (v) => !blank(v.value) && !TRUE_WORDS.includes(String(v.value)) && !FALSE_WORDS.includes(String(v.value)),
@@ -363,7 +355,7 @@ export async function trainOnTable(
       x.set(matrix.x.subarray(from * p, from * p + p), to * p);
       y[to] = matrix.y?.[from] ?? 0;
     });
-    return { x, y };
+    return { x, y, ids: indices.map((i) => matrix.accountIds[i] as string) };
   };
   const holdout = take(order.slice(0, holdoutCount));
   const train = take(order.slice(holdoutCount));

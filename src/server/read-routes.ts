@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { nextAction } from '../activate/playbooks.js';
+import { NEXT_ACTION_RULE, nextAction, plannedActions, rankActions } from '../activate/playbooks.js';
 import { validateSegment } from '../analytics/validation/validation-card.js';
 import type { AccountRow } from '../contract/common.js';
 import { ROUTES } from '../contract/routes.js';
@@ -242,17 +242,36 @@ function profileAtClock(
     }
     // Rows of the accounts table always carry account_id, and answerRow made traits an object.
     const account = found.account as Record<string, unknown> & AccountRow;
-    if (!('segments' in found))
-      return { ...found, account, segments: [], primary: {}, metrics: {}, playbooks: [], ...clock };
+    if (!('segments' in found)) {
+      const none = { primary: null, secondary: [], rule: NEXT_ACTION_RULE };
+      return {
+        ...found,
+        account,
+        segments: [],
+        primary: {},
+        metrics: {},
+        playbooks: [],
+        nextAction: none,
+        ...clock,
+      };
+    }
     const at = new Date(clock.asOf);
-    // The next action of each playbook: a first touch where the account entered at that time.
-    const playbooks = found.segments.flatMap((segment) => {
+    // The next action of each playbook, in the order of the rule that picks the primary one:
+    // a first touch where the account entered at that time.
+    const entered = (segment: string) => !found.previousSegments.includes(segment);
+    const playbooks = rankActions(found.segments, workspace.config).flatMap(({ segment }) => {
       const playbook = ownValue(workspace.config.playbooks, segment);
       if (!playbook) return [];
-      const entered = !found.previousSegments.includes(segment);
-      return [{ segment, ...playbook, next: nextAction(playbook, { entered, turn: 0, asOf: at }) }];
+      return [
+        {
+          segment,
+          ...playbook,
+          next: nextAction(playbook, { entered: entered(segment), turn: 0, asOf: at }),
+        },
+      ];
     });
+    const next = plannedActions(workspace, found.segments, { entered, asOf: at });
     const { previousSegments: _previous, ...profile } = found;
-    return { ...profile, account, playbooks, ...clock };
+    return { ...profile, account, playbooks, nextAction: next, ...clock };
   };
 }

@@ -14,8 +14,8 @@ export interface RowError {
 
 export type FileFormat = 'csv' | 'parquet' | 'ndjson';
 
-/** Formats of exported files: CSV with a header, JSON lines, Parquet. */
-export type ExportFormat = 'csv' | 'json' | 'parquet';
+/** Formats of exported files: CSV with a header, a JSON array, JSON lines (NDJSON), Parquet. */
+export type ExportFormat = 'csv' | 'json' | 'ndjson' | 'parquet';
 
 export interface ImportRequest {
   readonly table: TableName;
@@ -94,8 +94,8 @@ export interface Store {
    */
   deleteRows(table: string, condition: Sql): Promise<void>;
   /**
-   * Writes the rows of `select` to a file, streamed by the engine: CSV with a header, JSON
-   * lines (one object a row) or Parquet. Returns the rows written.
+   * Writes the rows of `select` to a file, streamed by the engine: CSV with a header, one JSON
+   * array of objects, JSON lines (NDJSON, one object a line) or Parquet. Returns the rows written.
    */
   exportFile(select: Sql, path: string, format?: ExportFormat): Promise<number>;
   /** Runs `work` in one transaction: all of it lands, or none of it. */

@@ -199,6 +199,14 @@ export const playbookSchema = z.looseObject({
     .min(1)
     .optional()
     .describe('Metric ordering the worklist, highest first (default mrr)'),
+  rank: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      "Which next action is an account's primary one when it is in several segments with playbooks: the lowest rank wins (1 first) and a ranked playbook comes before an unranked one; without a rank or on a tie, the segment first in the schemes' orders (schemes in strata.yaml order), then segments in no scheme in the order of playbooks:, then by segment id",
+    ),
 });
 export type Playbook = z.infer<typeof playbookSchema>;
 
@@ -225,7 +233,9 @@ export const workspaceSchema = z
             order: z
               .array(z.string().min(1))
               .min(1)
-              .describe('Primary assignment: the first matching segment wins'),
+              .describe(
+                "Primary assignment: the first matching segment wins; also the order of an account's next actions from playbooks without a rank (schemes in file order)",
+              ),
             fallback: z.string().min(1).default('unassigned').describe('Label of accounts matching none'),
             description: z.string().optional(),
           })
@@ -233,7 +243,12 @@ export const workspaceSchema = z
       )
       .nullish()
       .transform((schemes) => schemes ?? {}),
-    playbooks: z.record(z.string(), playbookSchema).nullish(),
+    playbooks: z
+      .record(z.string(), playbookSchema)
+      .nullish()
+      .describe(
+        "What to do with each segment's accounts. An account in several of these segments gets one primary next action: the lowest rank, else the first in the schemes' orders, else the first in this section",
+      ),
     triggers: z
       .record(z.string(), triggerSchema)
       .nullish()

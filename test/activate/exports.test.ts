@@ -65,7 +65,7 @@ schemes:
     cli('run', '--as-of', '2026-01-01');
   });
 
-  it('writes memberships as CSV and JSON lines, one row per account and segment', () => {
+  it('writes memberships as CSV, a JSON array and JSON lines, one row per account and segment', () => {
     expect(cli('export', 'memberships', '--out', join(dir, 'm.csv')).rows).toBe(3);
     expect(readFileSync(join(dir, 'm.csv'), 'utf8').trim().split('\n')).toEqual([
       'run_id,as_of,account_id,segment',
@@ -76,12 +76,19 @@ schemes:
     expect(
       cli('export', 'memberships', '--segment', 'big', '--format', 'json', '--out', join(dir, 'm.json')).rows,
     ).toBe(1);
-    const lines = readFileSync(join(dir, 'm.json'), 'utf8')
+    // --format json is one JSON document: an array, whatever the number of rows.
+    expect(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'))).toEqual([
+      { run_id: 1, as_of: '2026-01-01T00:00:00.000Z', account_id: 'a1', segment: 'big' },
+    ]);
+    expect(cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson')).rows).toBe(3);
+    const lines = readFileSync(join(dir, 'm.ndjson'), 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    expect(lines).toEqual([
-      { run_id: 1, as_of: '2026-01-01T00:00:00.000Z', account_id: 'a1', segment: 'big' },
+    expect(lines.map((l) => [l.account_id, l.segment])).toEqual([
+      ['a1', 'big'],
+      ['a1', 'paying'],
+      ['a2', 'paying'],
     ]);
   });
 
@@ -130,15 +137,16 @@ schemes:
     ]);
   });
 
-  it("writes an A/B test's assignments as JSON lines", () => {
+  it("writes an A/B test's assignments as a JSON array", () => {
     cli('ab', 'create', 'welcome', '--segment', 'paying');
     expect(
       cli('export', 'ab', '--test', 'welcome', '--format', 'json', '--out', join(dir, 'ab.json')).rows,
     ).toBe(2);
-    const rows = readFileSync(join(dir, 'ab.json'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { test: string; account_id: string; variant: string });
+    const rows = JSON.parse(readFileSync(join(dir, 'ab.json'), 'utf8')) as {
+      test: string;
+      account_id: string;
+      variant: string;
+    }[];
     expect(rows.map((row) => [row.test, row.account_id])).toEqual([
       ['welcome', 'a1'],
       ['welcome', 'a2'],

@@ -98,12 +98,15 @@ playbooks:
     const matrix = lines('matrix.csv')[1]?.split(',');
     expect([matrix?.[0], matrix?.[4], matrix?.[10]]).toEqual(["'=risk", "'@cs", "'=HYPERLINK(1)"]);
 
-    // JSON lines carry the values as stored: no spreadsheet reads them.
-    cli('export', 'memberships', '--format', 'json', '--out', join(dir, 'm.json'));
-    expect(lines('m.json').map((line) => (JSON.parse(line) as { account_id: string }).account_id)).toEqual([
+    // JSON lines and JSON arrays carry the values as stored: no spreadsheet reads them.
+    cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson'));
+    expect(lines('m.ndjson').map((line) => (JSON.parse(line) as { account_id: string }).account_id)).toEqual([
       '@a1',
       '@a1',
       'b2',
     ]);
+    cli('export', 'memberships', '--format', 'json', '--out', join(dir, 'm.json'));
+    const array = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as { account_id: string }[];
+    expect(array.map((row) => row.account_id)).toEqual(['@a1', '@a1', 'b2']);
   });
 });

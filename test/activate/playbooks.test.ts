@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { NEXT_ACTION_RULE, rankActions } from '../../src/activate/playbooks.js';
+import { AccountProfile } from '../../src/contract/read-answers.js';
 import { createKey } from '../../src/server/api-keys.js';
 import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -241,6 +243,234 @@ playbooks:
       });
       expect((await get('/v1/users/nobody')).status).toBe(404);
       expect((await get('/v1/accounts/a4', write)).status).toBe(403);
+    } finally {
+      await server.stop();
+      await store.close();
+    }
+  });
+});
+
+/*
+ * The rule for one next action per account (NEXT_ACTION_RULE), worked by hand on a small
+ * workspace. Schemes, in strata.yaml order: value [high, paying, free], size [big, small,
+ * high]; extra and watch are in no scheme. Playbooks, in order: extra, watch, small (rank 2),
+ * paying, high (rank 3), big (rank 3), free (rank 1); unsized has none.
+ *   b1 mrr 500, 500 people: big, paying, high, extra. high and big tie at rank 3; high is in
+ *      the first scheme (value), big only in the second: high, big, then the unranked paying
+ *      (value 2 of 3) and extra (no scheme: after every scheme's segments).
+ *   b2 mrr 50, 5 people: paying, small, watch, extra: small (rank 2), paying (value 2 of 3),
+ *      extra and watch in the order of playbooks: (1 and 2 of 7).
+ *   b3 mrr 0, 20 people: free, small, watch, extra: free (rank 1), small (rank 2), extra, watch.
+ *   b4 mrr 30, no head count: paying, watch, unsized: paying (value 2 of 3), watch.
+ *   b5 nothing known: unsized only, which has no playbook: no next action.
+ * One run, so every action is a first touch due at the run's time (2026-03-01).
+ */
+describe('one next action per account', () => {
+  const dir = tempDir('strata-next-action-');
+  const cli = (...args: string[]) => {
+    const result = runCli([...args, '-w', dir]);
+    if (result.code !== 0) throw new Error(result.stderr);
+    return result;
+  };
+  const json = <T>(...args: string[]) => cli(...args, '--json').json<T>();
+  const due = '2026-03-01';
+  const act = (segment: string, owner: string, what: string, goal: string | null, reason: string) => ({
+    segment,
+    owner,
+    action: `first touch: ${what}`,
+    channel: 'any',
+    due,
+    goal,
+    reason,
+  });
+  const expected = {
+    b1: {
+      primary: act('high', 'cs', 'expand', 'expand', 'rank 3, then value order 1 of 3'),
+      secondary: [
+        act('big', 'am', 'check in', null, 'rank 3, then size order 1 of 3'),
+        act('paying', 'cs', 'retain', 'retain', 'no rank, value order 2 of 3'),
+        act('extra', 'ops', 'check in', null, 'no rank, playbooks order 1 of 7'),
+      ],
+    },
+    b2: {
+      primary: act('small', 'sales', 'check in', null, 'rank 2'),
+      secondary: [
+        act('paying', 'cs', 'retain', 'retain', 'no rank, value order 2 of 3'),
+        act('extra', 'ops', 'check in', null, 'no rank, playbooks order 1 of 7'),
+        act('watch', 'cs', 'rescue', 'rescue', 'no rank, playbooks order 2 of 7'),
+      ],
+    },
+    b3: {
+      primary: act('free', 'growth', 'check in', null, 'rank 1'),
+      secondary: [
+        act('small', 'sales', 'check in', null, 'rank 2'),
+        act('extra', 'ops', 'check in', null, 'no rank, playbooks order 1 of 7'),
+        act('watch', 'cs', 'rescue', 'rescue', 'no rank, playbooks order 2 of 7'),
+      ],
+    },
+    b4: {
+      primary: act('paying', 'cs', 'retain', 'retain', 'value order 2 of 3'),
+      secondary: [act('watch', 'cs', 'rescue', 'rescue', 'playbooks order 2 of 7')],
+    },
+    b5: { primary: null, secondary: [] },
+  };
+
+  beforeAll(() => {
+    const account = (id: string, mrr: number | null, employees: number | null) =>
+      JSON.stringify({ account_id: id, name: id.toUpperCase(), created_at: '2025-01-01', mrr, employees });
+    writeFileSync(
+      join(dir, 'accounts.ndjson'),
+      [
+        account('b1', 500, 500),
+        account('b2', 50, 5),
+        account('b3', 0, 20),
+        account('b4', 30, null),
+        account('b5', null, null),
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `store: { engine: duckdb, path: .strata/strata.duckdb }
+sources:
+  accounts: { file: accounts.ndjson }
+metrics:
+  health: { score: [ { metric: mrr, weight: 1, bad: 0, good: 300 } ] }
+segments:
+  big: { where: { trait: employees, gte: 100 } }
+  small: { where: { trait: employees, lt: 100 } }
+  paying: { where: { metric: mrr, gt: 0 } }
+  high: { where: { metric: mrr, gte: 100 } }
+  free: { where: { metric: mrr, eq: 0 } }
+  watch: { where: { metric: mrr, lte: 50 } }
+  extra: { where: { trait: employees, gte: 1 } }
+  unsized: { where: { trait: employees, exists: false } }
+schemes:
+  value: { order: [high, paying, free] }
+  size: { order: [big, small, high] }
+playbooks:
+  extra: { owner: ops }
+  watch: { owner: cs, cadence: daily, goal: rescue }
+  small: { owner: sales, rank: 2 }
+  paying: { owner: cs, cadence: monthly, goal: retain, successMetrics: [health] }
+  high: { owner: cs, cadence: weekly, goal: expand, rank: 3 }
+  big: { owner: am, rank: 3 }
+  free: { owner: growth, rank: 1 }
+settings: { currency: EUR }
+`,
+    );
+    cli('import');
+    cli('run', '--as-of', due);
+  });
+
+  it('ranks by rank, then the schemes in order, then the playbooks section (pure rule)', () => {
+    const config = {
+      schemes: { value: { order: ['high', 'paying', 'free'] }, size: { order: ['big', 'small', 'high'] } },
+      playbooks: {
+        extra: {},
+        watch: {},
+        small: { rank: 2 },
+        paying: {},
+        high: { rank: 3 },
+        big: { rank: 3 },
+      },
+    };
+    expect(rankActions(['extra', 'paying', 'big', 'high', 'unsized', 'high'], config)).toEqual([
+      { segment: 'high', reason: 'rank 3, then value order 1 of 3' },
+      { segment: 'big', reason: 'rank 3, then size order 1 of 3' },
+      { segment: 'paying', reason: 'no rank, value order 2 of 3' },
+      { segment: 'extra', reason: 'no rank, playbooks order 1 of 6' },
+    ]);
+    // The demo's cs_tiers: an account in at_risk, stable and strategic is at_risk's first.
+    const demo = {
+      schemes: {
+        cs_tiers: { order: ['at_risk', 'strategic', 'growth', 'stable'] },
+        company_size: { order: ['enterprise', 'mid_market', 'smb'] },
+      },
+      playbooks: { at_risk: {}, strategic: {}, growth: {}, stable: {}, trial: {} },
+    };
+    expect(rankActions(['stable', 'strategic', 'at_risk', 'enterprise'], demo)).toEqual([
+      { segment: 'at_risk', reason: 'cs_tiers order 1 of 4' },
+      { segment: 'strategic', reason: 'cs_tiers order 2 of 4' },
+      { segment: 'stable', reason: 'cs_tiers order 4 of 4' },
+    ]);
+    // A rank puts stable first; segments without a playbook and no segments give nothing.
+    const ranked = { ...demo, playbooks: { ...demo.playbooks, stable: { rank: 1 } } };
+    expect(rankActions(['at_risk', 'stable'], ranked).map((r) => r.segment)).toEqual(['stable', 'at_risk']);
+    expect(rankActions(['enterprise'], demo)).toEqual([]);
+    expect(rankActions([], { schemes: {}, playbooks: null })).toEqual([]);
+    // Two segments in no scheme with the same rank: the order of playbooks:, not their ids.
+    expect(
+      rankActions(['b', 'a'], { schemes: {}, playbooks: { b: { rank: 1 }, a: { rank: 1 } } }).map(
+        (r) => r.segment,
+      ),
+    ).toEqual(['b', 'a']);
+  });
+
+  it("gives each account's primary action and its secondary ones (strata playbook --account)", () => {
+    // Through the CLI, the three shapes (a tie of ranks, no rank at all, no playbook); the API below checks all five.
+    for (const id of ['b1', 'b4', 'b5'] as const) {
+      const want = expected[id];
+      const answer = json<{ account_id: string; nextAction: unknown }>('playbook', '--account', id);
+      expect({ id, nextAction: answer.nextAction }).toEqual({
+        id,
+        nextAction: { ...want, rule: NEXT_ACTION_RULE },
+      });
+    }
+    const text = cli('playbook', '--account', 'b2').stdout;
+    expect(text).toMatch(/^primary\s+small\s+first touch: check in\s+any\s+2026-03-01\s+sales\s+rank 2$/m);
+    expect(text).toMatch(/^secondary\s+watch\s+first touch: rescue .*playbooks order 2 of 7$/m);
+    const unknown = runCli(['playbook', '--account', 'nobody', '-w', dir]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no account 'nobody' in run 1/);
+    expect(runCli(['playbook', 'paying', '--account', 'b1', '-w', dir]).stderr).toMatch(/without a segment/);
+  });
+
+  it('marks each worklist row primary or secondary, with the segment whose action is primary', () => {
+    const list = json<{
+      members: {
+        account_id: string;
+        primary: boolean;
+        primarySegment: string;
+        reason: string;
+        metrics: { health: number };
+      }[];
+    }>('playbook', 'paying');
+    // Highest MRR first: b1 (500), b2 (50), b4 (30).
+    expect(list.members.map((m) => [m.account_id, m.primary, m.primarySegment, m.reason])).toEqual([
+      ['b1', false, 'high', 'no rank, value order 2 of 3'],
+      ['b2', false, 'small', 'no rank, value order 2 of 3'],
+      ['b4', true, 'paying', 'value order 2 of 3'],
+    ]);
+    // Health: MRR scaled from 0 (bad) to 300 (good), clamped: 100, 50/3 and 10; full precision in JSON.
+    expect(list.members.map((m) => m.metrics.health)).toEqual([100, expect.closeTo(50 / 3, 10), 10]);
+    // In the table: money in the workspace's currency (EUR), health to one decimal.
+    const rows = cli('playbook', 'paying').stdout.split('\n');
+    expect(rows.find((r) => r.startsWith('b1'))).toMatch(
+      /^b1\s+B1\s+€500\.00\s+.*secondary to high's\s+100\.0$/,
+    );
+    expect(rows.find((r) => r.startsWith('b2'))).toMatch(/€50\.00 .*secondary to small's\s+16\.7$/);
+    expect(rows.find((r) => r.startsWith('b4'))).toMatch(/€30\.00 .*\bprimary\s+10\.0$/);
+  });
+
+  it('serves the same primary and secondary actions in the profile, its playbooks in rule order', async () => {
+    const read = createKey(dir, 'read').key;
+    const workspace = loadWorkspace(dir);
+    const store = await openStore(workspace);
+    const server = await startServer({ workspace, store, port: 0 });
+    try {
+      for (const [id, want] of Object.entries(expected)) {
+        const response = await fetch(`${server.url}/v1/accounts/${id}`, {
+          headers: { authorization: `Bearer ${read}` },
+        });
+        const profile = (await response.json()) as AccountProfile;
+        expect({ id, nextAction: profile.nextAction }).toEqual({
+          id,
+          nextAction: { ...want, rule: NEXT_ACTION_RULE },
+        });
+        const order = want.primary ? [want.primary, ...want.secondary].map((a) => a.segment) : [];
+        expect(profile.playbooks.map((p) => p.segment)).toEqual(order);
+        expect(AccountProfile.safeParse(profile).error?.issues ?? []).toEqual([]);
+      }
     } finally {
       await server.stop();
       await store.close();

@@ -120,6 +120,36 @@ describe('RFM scores and cells', () => {
     expect(report.grid.reduce((sum, g) => sum + g.accounts, 0)).toBe(8);
   });
 
+  it("gives each account's scores and values on request, highest monetary first, then account_id", async () => {
+    const ws = loadWorkspace(join(dir, 'hand'));
+    const all = await analyzeRfm(store, ws, AS_OF, { accounts: 'all' });
+    // By mrr: a01 500; a02, a03 400 (ids break the tie); a04 300; a05 200; a06, a07 100; a08 50;
+    // a09 0 and a10 (no mrr, counted 0).
+    const order = ['a01', 'a02', 'a03', 'a04', 'a05', 'a06', 'a07', 'a08', 'a09', 'a10'];
+    expect(all.accountScores).toMatchObject({ total: 10, shown: 10 });
+    expect(all.accountScores?.rows.map((row) => row.account_id)).toEqual(order);
+    const hand = new Map(HAND.map((row) => [row[0], row]));
+    for (const row of all.accountScores?.rows ?? []) {
+      const [, sessions, lastSeen, mrr, f, m, r, fm, cell] = hand.get(row.account_id as never) ?? [];
+      expect(row).toMatchObject({
+        r,
+        f,
+        m,
+        fm,
+        cell,
+        frequency: sessions,
+        recency: lastSeen,
+        monetary: mrr ?? 0,
+      });
+    }
+    const page = await analyzeRfm(store, ws, AS_OF, { accounts: 3 });
+    expect(page.accountScores).toMatchObject({ total: 10, shown: 3 });
+    expect(page.accountScores?.rows.map((row) => row.account_id)).toEqual(order.slice(0, 3));
+    // The cells are the same with or without the scores, and the API's report carries none.
+    expect(page.cells).toEqual(all.cells);
+    expect('accountScores' in (await analyzeRfm(store, ws, AS_OF))).toBe(false);
+  });
+
   it('serves RFM scores and cells as metrics in segment conditions, with the same values', async () => {
     mkdirSync(join(dir, 'as-metrics'));
     writeFileSync(

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   discountedLifetime,
   fitSbg,
+  sbgAtEdge,
   sbgLogLikelihood,
   sbgSurvival,
 } from '../../src/analytics/retention/sbg.js';
@@ -89,6 +90,17 @@ describe('shifted-beta-geometric retention model', () => {
     // E[T] = (a + b - 1) / (a - 1) = 4: the survival sum over a long horizon gets there.
     const sum = sbgSurvival(a, b, 200_000).reduce((s, x) => s + x, 0);
     expect(sum).toBeCloseTo(4, 2);
+  });
+
+  it('knows a fit at the edge of its range from an interior one', () => {
+    // The paper's cohorts fit inside; a steady 10% churn (1000, 900, 810, 729) has its
+    // maximum only as alpha and beta grow together, so the fit stops at the bound e^12.
+    const inside = fitSbg(HIGH_END.slice(0, 8));
+    expect(sbgAtEdge(inside.alpha, inside.beta)).toBe(false);
+    const steady = fitSbg([1000, 900, 810, 729]);
+    expect(sbgAtEdge(steady.alpha, steady.beta)).toBe(true);
+    expect(steady.beta / (steady.alpha + steady.beta)).toBeCloseTo(0.9, 4);
+    expect(sbgAtEdge(Math.exp(-12), 2)).toBe(true);
   });
 
   it('rejects a table that grows or starts empty, naming the period', () => {

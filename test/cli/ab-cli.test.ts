@@ -21,6 +21,9 @@ describe('strata ab', () => {
     expect(runCli(['ab', 'size', '--baseline', '0.1', '--mde', '0.02', '--json']).json()).toMatchObject({
       perVariant: 3841,
     });
+    expect(runCli(['ab', 'size', '--baseline', '0.1', '--mde', '0.02']).stdout).toBe(
+      '3,841 accounts per variant to detect 10.00% -> 12.00% (two-sided, alpha 0.05, power 80%)\n',
+    );
     const created = runCli([
       'ab',
       'create',
@@ -83,6 +86,24 @@ describe('strata ab', () => {
     expect(result.variants.map((v) => v.accounts)).toEqual([split.control, split.treatment]);
     expect(result.comparison.pValue).toBeGreaterThanOrEqual(0);
     expect(result.comparison.pValue).toBeLessThanOrEqual(1);
+    // For people: shares as percentages with two decimals, the p-value to three.
+    const text = runCli([
+      'ab',
+      'report',
+      'nudge',
+      '--event',
+      'session_start',
+      '--within',
+      '14d',
+      '--as-of',
+      '2026-10-31',
+      '-w',
+      dir,
+    ]);
+    const share = (x: number) => `${(x * 100).toFixed(2)}%`;
+    for (const v of result.variants) expect(text.stdout).toMatch(new RegExp(`\\s${share(v.value)}\\n`));
+    const p = result.comparison.pValue;
+    expect(text.stdout).toContain(p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
     // --baseline 0.1 --mde 0.02 plans 3,841 per variant (ab size above): more than the segment.
     const oversized = runCli([
       'ab',

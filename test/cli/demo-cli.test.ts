@@ -27,6 +27,29 @@ interface DemoResult {
   examples: { kind: string; name: string; note: string }[];
 }
 
+/** A number with a decimal point, not inside a time (23:59:59.000Z), a version or an address. */
+const DECIMAL = /(?<![\w.:/-])-?\d[\d,]*\.(\d+)(?![\w.:-]|\.\d)/g;
+/** Labels whose numbers keep three decimals whatever their size (a p-value, an AUC, a Brier score). */
+const THREE_DECIMALS = /(\bp|p-value|AUC|Brier)\s*[=<>:]?\s*$/i;
+
+/**
+ * The numbers of `text` with more digits than any kind allows: two decimals at most from 1 up
+ * (money $33.15), and below 1 three significant digits in at most four decimals (0.667, 0.0515).
+ */
+function longNumbers(text: string): string[] {
+  const found: string[] = [];
+  for (const line of text.split('\n'))
+    for (const match of line.matchAll(DECIMAL)) {
+      const [token, fraction = ''] = match;
+      const whole = Number((token.replace(/^-/, '').split('.')[0] ?? '').replace(/,/g, ''));
+      const significant = fraction.replace(/^0+/, '').length;
+      const fits = fraction.length <= 2 || (whole === 0 && significant <= 3 && fraction.length <= 4);
+      if (!fits && !THREE_DECIMALS.test(line.slice(0, match.index)))
+        found.push(`${token} in "${line.trim().slice(0, 160)}"`);
+    }
+  return found;
+}
+
 describe('strata demo on the S world, end to end', () => {
   const ws = join(dir, 'demo');
   /** The real CLI with --json on the demo; fails with its output unless it exits 0. */
@@ -154,12 +177,28 @@ describe('strata demo on the S world, end to end', () => {
       expect(funnel.overall.reached[0]).toBe(2000);
       expect(funnel.overall.reached[3]).toBe(payers);
       expect(Math.min(...funnel.overall.reached)).toBeGreaterThan(0);
+      // A step typed with the wrong case is refused by name, not counted as 0 accounts.
+      const typo = runCli(['analyze', 'funnel', '--steps', 'signup,Subscription_paid', '-w', ws]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain(
+        "--steps: no stored event is named 'Subscription_paid' - did you mean 'subscription_paid'? (names are case-sensitive)",
+      );
 
       // RFM scores the paying accounts, most of them; Champions are a minority of accounts.
-      const rfm = json<{ accounts: number; paying: number; cells: { cell: string; accounts: number }[] }>([
-        'analyze',
-        'rfm',
-      ]);
+      const rfm = json<{
+        accounts: number;
+        paying: number;
+        cells: { cell: string; accounts: number }[];
+        accountScores: { total: number; shown: number; rows: { account_id: string; monetary: number }[] };
+      }>(['analyze', 'rfm']);
+      // Each account's scores, the first 1,000 of the 2,000 by default, highest monetary first.
+      expect(rfm.accountScores).toMatchObject({ total: 2000, shown: 1000 });
+      const [top] = (
+        await db.runAndReadAll(
+          `SELECT account_id FROM ${data('accounts.parquet')} ORDER BY mrr DESC, account_id LIMIT 1`,
+        )
+      ).getRowsJS();
+      expect(rfm.accountScores.rows[0]?.account_id).toBe(top?.[0]);
       const paying = await count(`SELECT count(*) FROM ${data('accounts.parquet')} WHERE mrr > 0`);
       expect(rfm.paying).toBe(paying);
       expect(paying).toBeGreaterThan(rfm.accounts / 2);
@@ -280,6 +319,15 @@ describe('strata demo on the S world, end to end', () => {
       const ab = await api<{ variants: unknown[] }>('/v1/ab/save_offer?event=session_start');
       expectSameNumbers(ab.variants, said.ab?.variants);
 
+      // The why-tree the dashboard draws: what `strata explain --json` says, its leaves' values
+      // typed (at_risk compares numbers only: health, its change, open tickets) and words rounded.
+      type Why = { segments: { tree: { children: { value?: unknown; text: string }[] } }[] };
+      const why = await api<Why>('/v1/accounts/acc_0000021/explain?segment=at_risk');
+      expect(why.segments).toEqual((cli('explain', 'acc_0000021', 'at_risk') as unknown as Why).segments);
+      const leaves = why.segments[0]?.tree.children ?? [];
+      expect(leaves.map((leaf) => typeof leaf.value)).toEqual(['number', 'number', 'number']);
+      expect(leaves.flatMap((leaf) => longNumbers(leaf.text))).toEqual([]);
+
       // The CLI works while the server holds the store: a read and a write.
       expect(cli('segments', 'list')).toEqual(said.segments);
       const status = cli('status') as { tables: unknown[] };
@@ -362,7 +410,7 @@ describe('strata demo on the S world, end to end', () => {
     const run = runCli(['status', '-w', ws]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^table\s+rows\s+from\s+to$/m);
-    expect(run.stdout).toMatch(/^accounts\s+2000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
+    expect(run.stdout).toMatch(/^accounts\s+2,000\s+2023-11-\d\d\s+2026-10-\d\d$/m);
   });
   it('plans an edit and runs it with the same counts', () => {
     const path = join(ws, 'strata.yaml');
@@ -384,6 +432,48 @@ describe('strata demo on the S world, end to end', () => {
     const ran = Object.fromEntries(run.segments.map((s) => [s.segment, [s.entered, s.exited]]));
     expect(ran).toEqual(planned);
     expect(planned.busy?.[0]).toBeGreaterThan(0);
+  });
+
+  // What a CS manager reads, printed for people: no number with more digits than its kind
+  // allows (a score 53.6, money $33.15, a share 41.7%, another number three significant digits:
+  // 0.0515, 3.14, 45.1), and no word the numbers contradict. Last in this suite: `run` adds a run.
+  it('prints every table and sentence a CS manager reads with numbers rounded by their kind', () => {
+    const commands = [
+      ['segments', 'list'],
+      ['segments', 'show', 'at_risk'],
+      ['segments', 'members', 'at_risk'],
+      ['segments', 'overlap'],
+      ['segments', 'changes', 'at_risk', '--limit', '50'],
+      ['transitions'],
+      ['explain', 'acc_0000021'],
+      ['history', 'acc_0000021'],
+      ['status'],
+      ['plan'],
+      ['run'],
+      // One validation card: every segment's (`validate` alone) shows verdicts, no numbers.
+      ['validate', 'at_risk'],
+      ['playbook'],
+      ['playbook', 'at_risk'],
+      ['analyze', 'rfm'],
+      ['analyze', 'cohorts'],
+      ['analyze', 'funnel', 'trial_to_paid'],
+      ['predict', 'report', 'churn'],
+      ['cluster', '--metrics', 'sessions_30d,adoption,mrr'],
+      ['ab', 'report', 'save_offer', '--event', 'session_start', '--within', '30d'],
+    ];
+    // The scanner itself, on what the CLI printed before numbers were rounded by kind.
+    expect(longNumbers('health 53.61111111111112 at 2026-10-31T23:59:59.000Z, p = 0.6912, $33.15')).toEqual([
+      '53.61111111111112 in "health 53.61111111111112 at 2026-10-31T23:59:59.000Z, p = 0.6912, $33.15"',
+    ]);
+    const failures: string[] = [];
+    for (const args of commands) {
+      const run = runCli([...args, '-w', ws]);
+      if (run.code !== 0) failures.push(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+      for (const found of longNumbers(run.stdout)) failures.push(`strata ${args.join(' ')}: ${found}`);
+      for (const wrong of run.stdout.match(/\b1 accounts\b|(fell|rose) by -|: \{"|\["/g) ?? [])
+        failures.push(`strata ${args.join(' ')}: says ${wrong}`);
+    }
+    expect(failures).toEqual([]);
   });
 });
 

@@ -115,9 +115,9 @@ describe.each(ENGINES)('why an account is in or out of a segment, on %s', (engin
     expect(c?.member).toBe(true);
     expect(c?.tree.decidedBy).toEqual(['where.any[1]']);
     expect(c?.tree.children?.[0]?.decidedBy).toEqual(['where.any[0].all[1]']);
-    // Leaves carry the value they compared, in words beside the threshold.
+    // Leaves carry the value they compared, typed (a number for a number), in words beside the threshold.
     expect(c?.tree.children?.[1]).toMatchObject({
-      value: '12',
+      value: 12,
       text: 'metric sessions = 12, needs >= 10',
       holds: true,
     });
@@ -145,7 +145,9 @@ describe.each(ENGINES)('why an account is in or out of a segment, on %s', (engin
   it('shows the components that drove a score, adding up to it', async () => {
     const a = (await explainMembership(store, workspace, 'a', { segment: 'fit_ok' })).segments[0];
     expect(a?.member).toBe(false);
-    expect(Number(a?.tree.value)).toBeCloseTo(43.75, 10);
+    expect(a?.tree.value).toBeCloseTo(43.75, 10);
+    // A score reads with one decimal in words (43.75 -> 43.8), full precision in the value.
+    expect(a?.tree.text).toBe('metric fit = 43.8, needs >= 60');
     expect(a?.tree.components).toEqual([
       { metric: 'sessions', value: 3, weight: 3, bad: 0, good: 12, points: 18.75 },
       { metric: 'employees', value: 2000, weight: 1, bad: 0, good: 1000, points: 25 },

@@ -103,8 +103,8 @@ const compact = (
     cause: string;
     reasons: readonly {
       path: string;
-      before: { holds: boolean; value: string | null };
-      after: { holds: boolean; value: string | null };
+      before: { holds: boolean; value: number | string | null };
+      after: { holds: boolean; value: number | string | null };
     }[];
   }[],
 ) =>
@@ -116,8 +116,9 @@ const compact = (
       r.path,
       r.before.holds,
       r.after.holds,
-      r.before.value === null ? null : Number(r.before.value),
-      r.after.value === null ? null : Number(r.after.value),
+      // Typed as numbers (3, not '3'): the leaves compare numbers.
+      r.before.value,
+      r.after.value,
     ]),
   ]);
 

@@ -62,8 +62,15 @@ playbooks:\n  s5: { owner: cs }\n  s10: { owner: sales }\n  small: { owner: cs }
     const report = await runWorkspace(store, ws, new Date('2024-06-01T00:00:00Z'));
     // s5 = e5..e12, s10 = e10..e12 (3 shared); small = e1, e2 shares nothing.
     expect(report.warnings.filter((w) => w.code === 'overlap_outside_scheme').map((w) => w.message)).toEqual([
-      "segments 's10' and 's5' both have a playbook and share 3 accounts; put them in one scheme to decide which playbook applies",
+      "segments 's10' and 's5' both have a playbook and share 3 accounts; put them in one scheme or give their playbooks different ranks to decide which next action is primary",
     ]);
+    // Different ranks decide as a scheme would: no warning.
+    const ranked = workspace(
+      'overlap-ranked',
+      `segments:\n${segment(5)}\n${segment(10)}\nplaybooks:\n  s5: { owner: cs, rank: 2 }\n  s10: { owner: sales, rank: 1 }\n`,
+    );
+    const decided = await runWorkspace(store, ranked, new Date('2024-06-01T00:00:00Z'));
+    expect(decided.warnings.filter((w) => w.code === 'overlap_outside_scheme')).toEqual([]);
   });
 
   it('flags segments unchanged over the last N runs at different times', async () => {

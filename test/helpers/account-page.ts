@@ -39,27 +39,13 @@ export const shownRows = (section: Locator) =>
       ]),
     );
 
-/**
- * A number as the page rounds it by size (a second, simpler writing of src/format's `number`):
- * whole numbers with separators, 3 significant digits below 1, 2 decimals from 1, 1 from 10, none from 100.
- */
-export function roundedBySize(value: number): string {
-  const size = Math.abs(value);
-  if (Number.isInteger(value)) return value.toLocaleString('en-US');
-  if (size >= 100) return value.toFixed(0);
-  if (size >= 1) return value.toFixed(size >= 10 ? 1 : 2);
-  return String(Number(value.toPrecision(3)));
-}
-
 /** "a", "a and b", "a, b and c". */
 const listed = (items: string[]) =>
   items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 
 /** The timeline as the page should show it: newest run first, its heading, segments, changes. */
 export function expectedTimeline(history: AccountHistory) {
-  const value = (v: string) => (Number.isFinite(Number(v)) && v.trim() !== '' ? roundedBySize(Number(v)) : v);
-  const state = (s: LeafState) =>
-    `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${value(s.value)}`}`;
+  const state = (s: LeafState) => `${s.holds ? 'held' : 'failed'}${s.shown === null ? '' : ` at ${s.shown}`}`;
   const primary = (r: AccountHistory['runs'][number]) =>
     Object.keys(r.primary).length === 0
       ? ''

@@ -40,11 +40,24 @@ describe('strata cluster on skewed metrics', () => {
     const saved = cli(...base, '--save', 'tiers', '--json').json<{
       k: number;
       transform: string;
-      clusters: { accounts: number }[];
+      clusters: { cluster: number; accounts: number; means: { mrr: number; employees: number } }[];
       transforms: { metric: string; upper: number | null; log: boolean }[];
     }>();
     expect(saved.k).toBe(3);
     expect(saved.clusters.map((c) => c.accounts)).toEqual([50, 30, 20]);
+    // The table writes each cluster's mean mrr as money in USD (cents below 1,000, whole
+    // dollars above, thousands separated) and mean employees to three significant digits (whole means as they are).
+    const dollars = (x: number) =>
+      x >= 1000 ? `$${Math.round(x).toLocaleString('en-US')}` : `$${x.toFixed(2)}`;
+    const people = (x: number) =>
+      Number.isInteger(x) || x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 10 ? 1 : 2);
+    for (const c of saved.clusters) {
+      const row = new RegExp(
+        `^\\s*${c.cluster}\\s+${c.accounts}\\s+.*\\s${dollars(c.means.mrr).replace('$', '\\$')}\\s+${people(c.means.employees)}$`,
+        'm',
+      );
+      expect(auto.stdout).toMatch(row);
+    }
     expect(saved.transforms.map((t) => [t.metric, t.upper, t.log])).toEqual([
       ['mrr', 4800, true],
       ['employees', 950, true],
@@ -65,6 +78,12 @@ describe('strata cluster on skewed metrics', () => {
     const json = cli(...base, '--transform', 'none', '--k', '3', '--json');
     expect(json.code).toBe(1);
     expect(json.json<{ error: { code: string } }>().error.code).toBe('cluster_too_small');
+    // A metric typed with the wrong case names the option and the right name, not a line of strata.yaml.
+    const typo = cli('cluster', '--metrics', 'Mrr,employees');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe(
+      "error: --metrics Mrr: unknown metric 'Mrr' - did you mean 'mrr'? (names are case-sensitive)\n",
+    );
     const unknown = cli(...base, '--transform', 'sqrt');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--transform sqrt: expected one of auto, none, log, cap');

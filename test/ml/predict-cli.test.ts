@@ -152,6 +152,7 @@ describe('strata predict on a generated world', () => {
   });
 
   it('trains on a hashed sample of accounts, the same ones at every snapshot', async () => {
+    const exported = join(tempDir(), 'training.csv');
     const run = cli(
       'predict',
       'train',
@@ -164,6 +165,8 @@ describe('strata predict on a generated world', () => {
       '2',
       '--sample',
       '0.5',
+      '--export-training',
+      exported,
       '--json',
     );
     expect(run.code, run.stderr).toBe(0);
@@ -172,9 +175,9 @@ describe('strata predict on a generated world', () => {
     // The paying accounts at T whose md5('sample:' + id) starts below half the 32-bit range.
     const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
     const paying = await store
-      .query<{ account_id: string }>(
+      .query<{ account_id: string; label: number }>(
         store.dialect
-          .sql`SELECT account_id FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
       )
       .finally(() => store.close());
     const kept = paying.filter(
@@ -188,6 +191,24 @@ describe('strata predict on a generated world', () => {
     expect(cli('predict', 'train', '--label', 'churned', '--sample', '1.5').stderr).toMatch(
       /--sample 1.5: expected a share/,
     );
+    // The exported training set joins back: snapshot and account first, sorted by both.
+    const [header, ...lines] = readFileSync(exported, 'utf8').trim().split('\n');
+    expect(header?.split(',').slice(0, 2)).toEqual(['as_of', 'account_id']);
+    expect(header?.split(',').slice(-2)).toEqual(['label', 'split']);
+    const rows = lines.map((line) => line.split(','));
+    const keys = rows.map((r) => `${r[0]} ${r[1]}`);
+    expect(keys).toEqual([...keys].sort());
+    expect(new Set(keys).size).toBe(keys.length);
+    // Two training snapshots, 90 and 120 days before the holdout at T (horizon 90d, every 30d).
+    const day = (offset: number) =>
+      new Date(Date.parse(`${T}T00:00:00Z`) - offset * 86_400_000).toISOString();
+    expect([...new Set(rows.map((r) => r[0]))]).toEqual([day(120), day(90), day(0)]);
+    // The holdout rows are the sampled accounts at T, each with its label from history.
+    const holdout = rows.filter((r) => r.at(-1) === 'holdout');
+    expect(holdout.every((r) => r[0] === day(0))).toBe(true);
+    const labels = new Map(kept.map((r) => [r.account_id, Number(r.label)]));
+    expect(holdout.map((r) => r[1]).sort()).toEqual([...labels.keys()].sort());
+    for (const r of holdout) expect(Number(r.at(-2))).toBe(labels.get(r[1] as string));
   });
 
   it('is deterministic: the same seed trains the same trees', () => {
@@ -345,7 +366,7 @@ describe('strata predict on a generated world', () => {
     // The drivers' probability is the one computed independently above (the model in JavaScript).
     expect(why?.drivers.probability).toBeCloseTo(js.get(member) as number, 10);
     expect(cli('explain', member, 'riskiest').stdout).toMatch(
-      /model churn v\d+: probability 0\.\d{3}, driven by/,
+      /model churn v\d+: probability \d+\.\d%, driven by/,
     );
     // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its
     // file: each value clamped to the saved bounds and logged as ln(1 + x) where saved, then z-scored.

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
@@ -105,6 +105,43 @@ describe('strata predict train --table accounts --label churned', () => {
     expect(other.json<{ report: HoldoutReport }>().report.split).toMatch(/\(seed 7\)$/);
   });
 
+  it('exports the training set by account_id, each row with the label the user gave', () => {
+    const file = join(dir, 'training.csv');
+    const run = runCli([
+      '-w',
+      ws,
+      'predict',
+      'train',
+      'exported',
+      '--table',
+      'accounts',
+      '--label',
+      'churned',
+      '--export-training',
+      file,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+    expect(header?.startsWith('account_id,')).toBe(true);
+    const ids = lines.map((l) => l.split(',')[0] as string);
+    expect(ids).toEqual([...ids].sort());
+    // The labels of accounts.csv (last column, yes/no in any case; blank is unlabelled).
+    const given = new Map(
+      readFileSync(join(dir, 'accounts.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','))
+        .filter((c) => c.at(-1) !== '')
+        .map((c) => [c[0] as string, c.at(-1)?.toLowerCase() === 'yes' ? 1 : 0]),
+    );
+    expect(ids).toEqual([...given.keys()].sort());
+    for (const line of lines) {
+      const cells = line.split(',');
+      expect(Number(cells.at(-2))).toBe(given.get(cells[0] as string));
+    }
+  });
+
   it('scores every account, the unlabelled ones too', () => {
     const run = runCli(['-w', ws, 'predict', 'score', 'churned', '--json']);
     expect(run.code, run.stderr).toBe(0);
@@ -126,6 +163,24 @@ describe('strata predict train --table accounts --label churned', () => {
       /label column 'churned' must hold yes\/no values .* found 'maybe' \(2 accounts\)/,
     );
     const missing = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'cancelled']);
-    expect(missing.stderr).toMatch(/accounts has no values in column 'cancelled'/);
+    expect(missing.stderr).toContain(
+      "error: --label cancelled: accounts has no column or trait 'cancelled' with values\n",
+    );
+    // A real column left blank has no values; that is not a missing name.
+    const blank = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'domain']);
+    expect(blank.stderr).toContain("accounts has no values in column 'domain' (the label)");
+  });
+
+  it('names the label the user meant when the case or a letter is wrong', () => {
+    const wrongCase = runCli(['-w', ws, 'predict', 'train', '--table', 'accounts', '--label', 'Churned']);
+    expect(wrongCase.code).toBe(1);
+    expect(wrongCase.stderr).toContain(
+      "error: --label Churned: accounts has no column or trait 'Churned' with values - did you mean 'churned'? (names are case-sensitive)",
+    );
+    const typo = runCli(['-w', ws, 'predict', 'train', '--table', 'accounts', '--label', 'churnd']);
+    expect(typo.stderr).toContain("- did you mean 'churned'?\n");
+    // On history, the targets are words: the same hint.
+    const target = runCli(['-w', ws, 'predict', 'train', '--label', 'Churned']);
+    expect(target.stderr).toContain("did you mean 'churned'? (names are case-sensitive)");
   });
 });

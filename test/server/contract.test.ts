@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ErrorAnswer } from '../../src/contract/common.js';
 import { ROUTES, type RouteName, UNDOCUMENTED_ROUTES } from '../../src/contract/routes.js';
+import { runTableName } from '../../src/engine/run-snapshot.js';
 import { createKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
@@ -199,6 +200,33 @@ describe('the API contract', () => {
     const refused = await call('GET', '/v1/suggestions?field=event&limit=51', read);
     expect(refused.status).toBe(400);
     expect(JSON.stringify(refused.body)).toContain('limit');
+  });
+
+  it("gives an account in several segments with playbooks one primary next action, by the template's cs_tiers order", async () => {
+    const { runId } = await answers('segments', '/v1/segments');
+    // The template's playbooks have no rank: its cs_tiers order decides, and trial, in no
+    // scheme, comes after. Accounts in the most of those segments, at_risk ones first.
+    const tiers = ['at_risk', 'strategic', 'growth', 'stable'];
+    const inTiers = tiers.map((t) => `CAST("segment:${t}" AS INTEGER)`).join(' + ');
+    const several = await store.query<{ account_id: string }>(
+      testSql(
+        `SELECT account_id FROM ${runTableName(Number(runId))} WHERE ${inTiers} >= 2
+         ORDER BY ${inTiers} DESC, "segment:at_risk" DESC, account_id LIMIT 3`,
+      ),
+    );
+    expect(several.length).toBeGreaterThan(0);
+    for (const { account_id } of several) {
+      const profile = await answers('account', `/v1/accounts/${account_id}`);
+      const expected = [
+        ...tiers.flatMap((t, i) =>
+          profile.segments.includes(t) ? [[t, `cs_tiers order ${i + 1} of 4`]] : [],
+        ),
+        ...(profile.segments.includes('trial') ? [['trial', 'playbooks order 5 of 5']] : []),
+      ];
+      const { primary, secondary } = profile.nextAction;
+      expect([primary, ...secondary].map((a) => [a?.segment, a?.reason])).toEqual(expected);
+      expect(profile.playbooks.map((p) => p.segment)).toEqual(expected.map(([segment]) => segment));
+    }
   });
 
   it('documents exactly the routes Fastify registered, each with an answer schema', async () => {

@@ -85,6 +85,9 @@ describe('the account page in Chromium', () => {
       'weekly touch: expand',
     );
     expect(await page.locator('[data-secondary-actions]').count()).toBe(0);
+    const { primary, secondary, rule } = profile.nextAction;
+    expect([primary?.segment, secondary]).toEqual(['big_healthcare', []]);
+    expect(await page.locator('[data-next-reason]').textContent()).toBe(`${primary?.reason}. ${rule}`);
     // Every detail is closed until asked for.
     expect(
       await page.locator('details[data-details]').evaluateAll((d) => d.map((e) => e.hasAttribute('open'))),
@@ -321,8 +324,10 @@ describe('the account page in Chromium', () => {
       reason?.text,
       reason?.before.holds,
       Number(reason?.before.value),
+      reason?.before.shown,
       reason?.after.holds,
-    ]).toEqual(['where', 'metric fit = 43.75, needs >= 40', false, 25, true]);
+      reason?.after.shown,
+    ]).toEqual(['where', 'metric fit = 43.8, needs >= 40', false, 25, '25.0', true, '43.8']);
     // The page: newest run first, each run's segments, and each change with its cause and leaves.
     expect(await shownTimeline(page)).toEqual(expectedTimeline(history));
     expect(await page.locator('li[data-run="3"] [data-cause-text]').textContent()).toBe(

@@ -113,5 +113,23 @@ segments:
     const touch = errorOf(workspaceWith(`${base}playbooks:\n  risky: { owner: cs, touch: ten }\n`));
     expect(touch.message).toMatch(/touch model such as "1:10"/);
     expect(touch.location.line).toBe(5);
+    const rank = errorOf(workspaceWith(`${base}playbooks:\n  risky: { owner: cs, rank: 0 }\n`));
+    expect([rank.location.line, rank.location.path]).toEqual([5, 'playbooks.risky.rank']);
+  });
+
+  it('takes an ISO 4217 settings.currency (USD by default) and names the line of an unknown one', () => {
+    const base = 'store: { engine: duckdb }\n';
+    expect(loadWorkspace(workspaceWith(base)).config.settings.currency).toBe('USD');
+    expect(
+      loadWorkspace(workspaceWith(`${base}settings: { currency: EUR }\n`)).config.settings.currency,
+    ).toBe('EUR');
+    for (const code of ['XYZ', 'eur', 'Euro']) {
+      const error = errorOf(workspaceWith(`${base}settings:\n  currency: ${code}\n`));
+      expect([error.location.line, error.location.path, error.message]).toEqual([
+        3,
+        'settings.currency',
+        expect.stringMatching(/ISO 4217 currency code such as USD/),
+      ]);
+    }
   });
 });

@@ -2,7 +2,11 @@ import { html } from 'htm/preact';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ModelList } from '../../src/contract/analysis-answers.js';
-import type { AccountProfile, Explanation as ModelExplanation } from '../../src/contract/read-answers.js';
+import type {
+  AccountProfile,
+  Explanation as ModelExplanation,
+  PlannedAction,
+} from '../../src/contract/read-answers.js';
 import type { AccountExplanation } from '../../src/contract/timeline-answers.js';
 import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import { count, decimals, money, number } from '../../src/format/numbers.js';
@@ -33,21 +37,7 @@ const notFound = (error: Error | null) =>
     ? new Error(`${error.message}: check the id, or open an account from a segment's member list.`)
     : error;
 
-/** One playbook's next action (the profile's `nextAction`, src/activate/playbooks.ts). */
-interface PlannedAction {
-  segment: string;
-  owner: string;
-  action: string;
-  channel: string;
-  due: string;
-  goal: string | null;
-  reason: string;
-}
-interface NextAction {
-  primary: PlannedAction | null;
-  secondary: PlannedAction[];
-  rule: string;
-}
+type NextAction = AccountProfile['nextAction'];
 
 /** A trait's value: numbers with separators, lists and objects in words, nothing as a dash. */
 const traitText = (value: unknown) =>
@@ -86,17 +76,6 @@ function Disclosure({
   </details>`;
 }
 
-/**
- * A server without `nextAction` (before its one-action rule): its playbooks in their order, the
- * first as the primary.
- */
-function fromPlaybooks(profile: AccountProfile): NextAction {
-  const [primary, ...secondary] = profile.playbooks.map(
-    (p): PlannedAction => ({ segment: p.segment, ...p.next, goal: null, reason: 'first playbook listed' }),
-  );
-  return { primary: primary ?? null, secondary, rule: '' };
-}
-
 /** A next action in words: "weekly touch: expand by call, cs, due 2024-06-08 (big_healthcare)". */
 function ActionLine({ action }: { action: PlannedAction }) {
   const goal = action.goal ? `, to ${action.goal}` : '';
@@ -105,8 +84,8 @@ function ActionLine({ action }: { action: PlannedAction }) {
 }
 
 /** The primary next action, prominent, and the others listed below it. */
-function NextActions({ next }: { next: NextAction | undefined }) {
-  if (!next?.primary)
+function NextActions({ next }: { next: NextAction }) {
+  if (!next.primary)
     return html`<p class="message" data-next-action="none">No next action: none of its segments has a playbook (strata.yaml <code>playbooks:</code>).</p>`;
   return html`<div class="next-action" data-next-action=${next.primary.segment}>
     <h3>Next action</h3>
@@ -133,7 +112,7 @@ function Summary({
   const row = profile.account as Record<string, unknown>;
   const mrr = typeof row.mrr === 'number' ? row.mrr : null;
   const health = profile.metrics.health;
-  const next = (profile as AccountProfile & { nextAction?: NextAction }).nextAction ?? fromPlaybooks(profile);
+  const next = profile.nextAction;
   return html`<section class="account-summary" aria-label="Summary" data-summary>
     <dl class="facts">
       <div><dt>Plan</dt><dd data-fact="plan">${typeof row.plan === 'string' && row.plan ? row.plan : '–'}</dd></div>

@@ -1,6 +1,5 @@
 import { html } from 'htm/preact';
 import type { AccountHistory, LeafState } from '../../src/contract/timeline-answers.js';
-import { number } from '../../src/format/numbers.js';
 import { listWords } from '../../src/format/words.js';
 import { ApiError } from './api.js';
 import { Failure } from './failure.js';
@@ -25,14 +24,8 @@ const CAUSES: Record<Change['cause'], string> = {
   unrecorded: 'before the audit trail (cause not recorded)',
 };
 
-/** A leaf's value as the API writes it (text), a number rounded by its size. */
-const valueText = (value: string) => {
-  const parsed = Number(value);
-  return value.trim() !== '' && Number.isFinite(parsed) ? number(parsed) : value;
-};
-
-const state = (s: LeafState) =>
-  `${s.holds ? 'held' : 'failed'}${s.value === null ? '' : ` at ${valueText(s.value)}`}`;
+// `shown` is the value as the API rounds it by its kind (health 53.6, mrr $1,234).
+const state = (s: LeafState) => `${s.holds ? 'held' : 'failed'}${s.shown === null ? '' : ` at ${s.shown}`}`;
 
 /** A leaf that turned, in words: the condition as it stood in this run, and how it went. */
 const reasonText = (r: Change['reasons'][number]) =>

@@ -107,6 +107,14 @@ export function fitSbg(alive: readonly number[]): SbgFit {
   };
 }
 
+/**
+ * Whether a fit ran into the edge of the range fitSbg searches (log-parameters within
+ * -12..12): its alpha and beta are then arbitrary, only their ratio (the rate) is not.
+ */
+export function sbgAtEdge(alpha: number, beta: number): boolean {
+  return [alpha, beta].some((x) => Math.abs(Math.log(x)) >= 11.9);
+}
+
 /** Retention rate of period t (t >= 1): the share of those alive at t - 1 still alive at t. */
 export function sbgRetentionRate(alpha: number, beta: number, t: number): number {
   return (beta + t - 1) / (alpha + beta + t - 1);

@@ -50,6 +50,67 @@ export interface RfmReport {
   }[];
   /** Accounts per (R, FM) score pair: the grid a heatmap draws. */
   readonly grid: readonly { readonly r: number; readonly fm: number; readonly accounts: number }[];
+  /** Each account's scores, when asked for (`analyze rfm --accounts`): a page, highest monetary first. */
+  readonly accountScores?: {
+    /** Accounts scored (all of them, paying or not). */
+    readonly total: number;
+    readonly shown: number;
+    readonly order: string;
+    readonly rows: readonly AccountScores[];
+  };
+}
+
+/** One account's RFM: its scores 1-5 (null when not paying), FM, cell and the three values scored. */
+export interface AccountScores {
+  readonly account_id: string;
+  readonly name: string | null;
+  readonly r: number | null;
+  readonly f: number | null;
+  readonly m: number | null;
+  readonly fm: number | null;
+  readonly cell: string;
+  readonly recency: number | null;
+  readonly frequency: number | null;
+  readonly monetary: number | null;
+}
+
+/** The order of every page of scored accounts: the grid's drill-down and `analyze rfm --accounts`. */
+const SCORES_ORDER = 'highest monetary first, then account_id';
+
+/** A page of scored accounts (`where` filters, `limit` null for all), in SCORES_ORDER. */
+async function readAccountScores(
+  store: Store,
+  scores: RfmScores,
+  page: { where?: Sql; limit: number | null; offset: number },
+): Promise<{ total: number; rows: AccountScores[] }> {
+  const sql = store.dialect.sql;
+  const where = page.where ?? sql`1 = 1`;
+  const [total] = await store.query<{ n: number }>(
+    sql`SELECT count(*) AS n FROM ${scores.table} s WHERE ${where}`,
+  );
+  const limit = page.limit === null ? sql.empty : sql` LIMIT ${page.limit} OFFSET ${page.offset}`;
+  const rows = await store.query<Record<keyof AccountScores, unknown>>(
+    sql`SELECT s.account_id AS account_id, a.name AS name, s.r AS r, s.f AS f, s.m AS m, s.fm AS fm, s.cell AS cell,
+         s.recency AS recency, s.frequency AS frequency, s.monetary AS monetary
+       FROM ${scores.table} s LEFT JOIN accounts a ON a.account_id = s.account_id
+       WHERE ${where} ORDER BY s.monetary DESC, s.account_id${limit}`,
+  );
+  const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    total: Number(total?.n ?? 0),
+    rows: rows.map((row) => ({
+      account_id: String(row.account_id),
+      name: row.name === null || row.name === undefined ? null : String(row.name),
+      r: numberOrNull(row.r),
+      f: numberOrNull(row.f),
+      m: numberOrNull(row.m),
+      fm: numberOrNull(row.fm),
+      cell: String(row.cell),
+      recency: numberOrNull(row.recency),
+      frequency: numberOrNull(row.frequency),
+      monetary: numberOrNull(row.monetary),
+    })),
+  };
 }
 
 /** Scores every account at `asOf` into a scratch table. */
@@ -147,8 +208,16 @@ async function refuseMissing(store: Store, values: Sql, metrics: RfmScores['metr
     throw new StrataError('rfm_no_data', `RFM cannot score: ${missing.join('; ')}`, {}, missing);
 }
 
-/** `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid. */
-export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date): Promise<RfmReport> {
+/**
+ * `strata analyze rfm`: accounts and KPIs per named cell, and the R x FM grid; with
+ * `accounts`, also each account's scores (at most that many, or `all`).
+ */
+export async function analyzeRfm(
+  store: Store,
+  workspace: Workspace,
+  asOf: Date,
+  options: { accounts?: number | 'all' } = {},
+): Promise<RfmReport> {
   const scores = await scoreRfm(store, workspace, asOf);
   const sql = store.dialect.sql;
   try {
@@ -184,6 +253,11 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
       })
       .filter((c) => c.cell !== 'Other' || c.accounts > 0);
     const nonPaying = cells.find((c) => c.cell === NON_PAYING)?.accounts ?? 0;
+    const wanted = options.accounts;
+    const page =
+      wanted === undefined
+        ? undefined
+        : await readAccountScores(store, scores, { limit: wanted === 'all' ? null : wanted, offset: 0 });
     return {
       asOf: asOf.toISOString(),
       accounts: scores.accounts,
@@ -191,6 +265,16 @@ export async function analyzeRfm(store: Store, workspace: Workspace, asOf: Date)
       metrics: scores.metrics,
       cells,
       grid: grid.map((g) => ({ r: Number(g.r), fm: Number(g.fm), accounts: Number(g.accounts) })),
+      ...(page
+        ? {
+            accountScores: {
+              total: page.total,
+              shown: page.rows.length,
+              order: SCORES_ORDER,
+              rows: page.rows,
+            },
+          }
+        : {}),
     };
   } finally {
     await store.dropScratch(scores.table);
@@ -207,24 +291,21 @@ export async function rfmGridAccounts(
   const sql = store.dialect.sql;
   const scores = await scoreRfm(store, workspace, asOf);
   try {
-    const where = sql`s.r = ${options.r} AND s.fm = ${options.fm}`;
-    const [total] = await store.query<{ n: number }>(
-      sql`SELECT count(*) AS n FROM ${scores.table} s WHERE ${where}`,
-    );
-    const accounts = await store.query<{
-      account_id: string;
-      name: string | null;
-      recency: number | null;
-      frequency: number | null;
-      monetary: number | null;
-      cell: string;
-    }>(
-      sql`SELECT s.account_id AS account_id, a.name AS name, s.recency AS recency, s.frequency AS frequency,
-         s.monetary AS monetary, s.cell AS cell
-       FROM ${scores.table} s LEFT JOIN accounts a ON a.account_id = s.account_id
-       WHERE ${where} ORDER BY s.monetary DESC, s.account_id LIMIT ${options.limit} OFFSET ${options.offset}`,
-    );
-    return { asOf: asOf.toISOString(), r: options.r, fm: options.fm, total: Number(total?.n ?? 0), accounts };
+    const { total, rows } = await readAccountScores(store, scores, {
+      where: sql`s.r = ${options.r} AND s.fm = ${options.fm}`,
+      limit: options.limit,
+      offset: options.offset,
+    });
+    // The API's answer names the cell once: each row keeps its values, not its scores.
+    const accounts = rows.map(({ account_id, name, recency, frequency, monetary, cell }) => ({
+      account_id,
+      name,
+      recency,
+      frequency,
+      monetary,
+      cell,
+    }));
+    return { asOf: asOf.toISOString(), r: options.r, fm: options.fm, total, accounts };
   } finally {
     await store.dropScratch(scores.table);
   }

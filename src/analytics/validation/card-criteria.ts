@@ -3,6 +3,8 @@ import { metricColumn, segmentColumn } from '../../compile/compile-workspace.js'
 import type { Sql } from '../../dialect/sql.js';
 import { compareSnapshots } from '../../engine/membership-diff.js';
 import type { StoredRun } from '../../engine/run-snapshot.js';
+import { count, percent } from '../../format/numbers.js';
+import { listWords, plural } from '../../format/words.js';
 import type { ConditionNode, MetricNode } from '../../language/ast.js';
 import { isTextMetric } from '../../language/value-types.js';
 import { TABLES } from '../../model/tables.js';
@@ -72,7 +74,7 @@ export async function distinctCriterion(scope: CardScope): Promise<ValidationCar
     reason: !anyTest
       ? 'no numeric metric or paying account to compare'
       : reasons.length > 0
-        ? `differs from ${othersWord} on ${reasons.join(', ')} (p < 0.05, |d| or |h| >= 0.2)`
+        ? `differs from ${othersWord} on ${listWords(reasons)} (p < 0.05, |d| or |h| >= 0.2)`
         : `no metric or rate differs clearly from ${othersWord}: the segment may not be distinct`,
     metrics: distinctMetrics,
     rates,
@@ -243,7 +245,7 @@ export async function measurableCriterion(scope: CardScope): Promise<ValidationC
     reason:
       coverage.length === 0
         ? 'built from events and metrics only: every account is measured'
-        : `${coverage.map((c) => `${c.trait} ${(c.share * 100).toFixed(1)}%`).join(', ')} of ${parent ? `the members of '${parent}'` : 'accounts'} have a value (95% passes, 80% warns)`,
+        : `${listWords(coverage.map((c) => `${c.trait} ${percent(c.share)}`))} of ${parent ? `the members of '${parent}'` : 'accounts'} have a value (95% passes, 80% warns)`,
     coverage,
   };
 }
@@ -260,7 +262,7 @@ export async function accessibleCriterion(scope: CardScope): Promise<ValidationC
   const share = members > 0 ? reachable / members : 0;
   return {
     verdict: members === 0 ? 'n/a' : share >= 0.9 ? 'pass' : share >= 0.5 ? 'warn' : 'fail',
-    reason: `${reachable} of ${members} members have a user with an email address (90% passes, 50% warns)`,
+    reason: `${count(reachable)} of ${plural(members, 'member', 'members', count(members))} ${reachable === 1 ? 'has' : 'have'} a user with an email address (90% passes, 50% warns)`,
     reachable,
     share,
   };
@@ -294,7 +296,7 @@ export async function stabilityCriterion(
   const turnover = union > 0 ? ((diff?.entered ?? 0) + (diff?.exited ?? 0)) / union : 0;
   return {
     verdict: turnover <= 0.3 ? 'pass' : turnover <= 0.6 ? 'warn' : 'fail',
-    reason: `${(turnover * 100).toFixed(1)}% of the members of either run changed since run ${earlier.runId} (${earlier.asOf.slice(0, 10)}); 30% passes, 60% warns`,
+    reason: `${percent(turnover)} of the members of either run changed since run ${earlier.runId} (${earlier.asOf.slice(0, 10)}); 30% passes, 60% warns`,
     againstRunId: earlier.runId,
     turnover,
   };

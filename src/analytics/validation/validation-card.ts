@@ -1,6 +1,8 @@
 import { segmentColumn } from '../../compile/compile-workspace.js';
 import { listRuns, type StoredRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { count } from '../../format/numbers.js';
+import { plural } from '../../format/words.js';
 import { ownValue } from '../../own-key.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
@@ -99,7 +101,7 @@ export async function validateSegment(
   const { minSegmentSize } = workspace.config.settings;
   const substantial: ValidationCard['substantial'] = {
     verdict: members >= minimum ? 'pass' : members >= minSegmentSize ? 'warn' : 'fail',
-    reason: `${members} members; ${minimum} needed for analysis (${basis}), ${minSegmentSize} at the least (settings.minSegmentSize)`,
+    reason: `${plural(members, 'member', 'members', count(members))}; ${count(minimum)} needed for analysis (${basis}), ${count(minSegmentSize)} at the least (settings.minSegmentSize)`,
     minimum,
   };
   const playbook = ownValue(workspace.config.playbooks, segment);

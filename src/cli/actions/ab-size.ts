@@ -1,5 +1,6 @@
 import { sampleSizePerVariant } from '../../analytics/statistics.js';
 import { StrataError } from '../../errors.js';
+import { count, percent } from '../../format/numbers.js';
 import type { AbSizeInput } from '../commands/ab.js';
 import type { Output } from '../output.js';
 
@@ -18,7 +19,7 @@ export function runAbSize(options: AbSizeInput, output: Output) {
   output.result(
     result,
     () =>
-      `${perVariant} accounts per variant to detect ${baseline} -> ${Number((baseline + mde).toPrecision(12))} (two-sided, alpha ${alpha}, power ${power})`,
+      `${count(perVariant)} accounts per variant to detect ${percent(baseline, 2)} -> ${percent(baseline + mde, 2)} (two-sided, alpha ${alpha}, power ${percent(power, 0)})`,
   );
   return result;
 }

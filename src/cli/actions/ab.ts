@@ -8,7 +8,9 @@ import {
 } from '../../analytics/abtest/abtest.js';
 import { sampleSizePerVariant } from '../../analytics/statistics.js';
 import { StrataError } from '../../errors.js';
+import { count, decimals, percent } from '../../format/numbers.js';
 import type { AbCreateInput, AbExportInput, AbReportInput, AbTestInput } from '../commands/ab.js';
+import { metricFigure } from '../figures.js';
 import { formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
@@ -71,25 +73,33 @@ export async function runAbAssign(options: AbTestInput, output: Output) {
   });
 }
 
-function renderReport(report: AbReport): string {
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+/** A p-value as people compare it with 0.05: three decimals, or below 0.001. */
+const pValue = (p: number) => (p < 0.001 ? '< 0.001' : `= ${decimals(p, 3)}`);
+
+/**
+ * The report as text: a conversion as a percentage with two decimals (a difference of a
+ * tenth of a point matters), a metric in its own unit (`metric` formats it: money in the
+ * workspace's currency).
+ */
+function renderReport(report: AbReport, metric: (x: number) => string): string {
   const proportion = report.comparison.degreesOfFreedom === null;
-  const show = (x: number) => (proportion ? pct(x) : Number(x.toFixed(4)));
+  const show = (x: number) => (proportion ? percent(x, 2) : metric(x));
+  const signed = (x: number) => `${x > 0 ? '+' : ''}${show(x)}`;
   const [low, high] = report.comparison.confidenceInterval;
   return [
     `A/B test '${report.test.test}' on '${report.test.segment}' as of ${report.asOf}: ${report.outcome}`,
     '',
     formatTable(
       ['variant', 'accounts', proportion ? 'share' : 'mean'],
-      report.variants.map((v) => [v.variant, v.accounts, show(v.value)]),
+      report.variants.map((v) => [v.variant, count(v.accounts), show(v.value)]),
     ),
     '',
-    `treatment - control: ${show(report.comparison.difference)} (95% CI ${show(low)} to ${show(high)}), p = ${report.comparison.pValue.toPrecision(3)}${proportion ? ' (two-proportion z-test)' : ` (Welch's t-test, df ${report.comparison.degreesOfFreedom?.toFixed(1)})`}`,
+    `treatment - control: ${signed(report.comparison.difference)} (95% CI ${signed(low)} to ${signed(high)}), p ${pValue(report.comparison.pValue)}${proportion ? ' (two-proportion z-test)' : ` (Welch's t-test, df ${decimals(report.comparison.degreesOfFreedom, 1)})`}`,
     report.plannedPerVariant === null
       ? 'no planned sample size: set one with --planned or --baseline/--mde when creating a test'
       : report.reachedPlan
-        ? `planned ${report.plannedPerVariant} accounts per variant: reached`
-        : `planned ${report.plannedPerVariant} accounts per variant: NOT reached yet; do not act on this result (peeking inflates false positives)`,
+        ? `planned ${count(report.plannedPerVariant)} accounts per variant: reached`
+        : `planned ${count(report.plannedPerVariant)} accounts per variant: NOT reached yet; do not act on this result (peeking inflates false positives)`,
   ].join('\n');
 }
 
@@ -111,7 +121,8 @@ export async function runAbReport(options: AbReportInput, output: Output) {
       event ? { event, ...(withinDays !== undefined ? { withinDays } : {}) } : { metric: metric ?? '' },
       asOf,
     );
-    output.result(report, () => renderReport(report));
+    const figure = metric ? metricFigure(workspace, metric, true) : (x: number) => decimals(x, 4);
+    output.result(report, () => renderReport(report, (x) => figure(x)));
     return report;
   });
 }

@@ -1,5 +1,6 @@
 import { projectRetention, readSurvivalCsv } from '../../analytics/retention/project-retention.js';
 import { StrataError } from '../../errors.js';
+import { count, decimals, number, percent } from '../../format/numbers.js';
 import type { RetentionInput } from '../commands/analyze.js';
 import { formatTable, type Output } from '../output.js';
 
@@ -19,21 +20,32 @@ export async function runAnalyzeRetention(options: RetentionInput, output: Outpu
     ...(discountRate !== undefined ? { discountRate } : {}),
     ...(valuePerPeriod !== undefined ? { valuePerPeriod } : {}),
   });
-  const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+  for (const warning of result.warnings) output.warn(warning);
+  const periods = (n: number | null) => (n === null ? '-' : `${decimals(n, 2)} periods`);
+  // No workspace here, so no currency: the value per period is in the user's own unit.
+  const ltv = result.discountedLtv === null ? '' : `, discounted LTV ${number(result.discountedLtv)}`;
+  const fitted =
+    result.fit === 'no_churn'
+      ? ['no churn observed: retention cannot be projected (no parameters, no lifetime)']
+      : [
+          `alpha ${number(result.alpha)}, beta ${number(result.beta)}, log-likelihood ${decimals(result.logLikelihood, 2)}`,
+          `mean lifetime ${result.expectedLifetime === null ? 'unbounded (alpha <= 1)' : periods(result.expectedLifetime)}, median lifetime ${result.medianLifetime === null ? '>10,000' : count(result.medianLifetime)} periods`,
+          `discounted lifetime at ${percent(result.discountRate, Number.isInteger(result.discountRate * 100) ? 0 : 1)}: ${periods(result.discountedLifetime)}${ltv}`,
+        ];
   output.result(result, () =>
     [
-      `shifted-beta-geometric fit to ${result.periods} periods of ${options.survival}`,
-      `alpha ${round(result.alpha)}, beta ${round(result.beta)}, log-likelihood ${round(result.logLikelihood, 2)}`,
-      `mean lifetime ${result.expectedLifetime === null ? 'unbounded (alpha <= 1)' : `${round(result.expectedLifetime, 2)} periods`}, median lifetime ${result.medianLifetime ?? '>10000'} periods`,
-      `discounted lifetime at ${result.discountRate * 100}%: ${round(result.discountedLifetime, 2)} periods${result.discountedLtv === null ? '' : `, discounted LTV ${round(result.discountedLtv, 2)}`}`,
+      result.fit === 'no_churn'
+        ? `survival table of ${count(result.periods)} periods (${options.survival})`
+        : `shifted-beta-geometric fit to ${count(result.periods)} periods of ${options.survival}`,
+      ...fitted,
       '',
       formatTable(
         ['period', 'observed', 'expected', 'retention rate'],
         result.byPeriod.map((p) => [
           p.period,
-          p.observed ?? '',
-          round(p.expected, 1),
-          p.retentionRate === null ? '' : round(p.retentionRate, 3),
+          p.observed === null ? '' : count(p.observed),
+          p.expected === null ? '' : decimals(p.expected, 1),
+          p.retentionRate === null ? '' : percent(p.retentionRate),
         ]),
       ),
     ].join('\n'),

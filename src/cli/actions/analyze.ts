@@ -3,8 +3,12 @@ import { analyzeFunnel } from '../../analytics/funnels/funnel.js';
 import { analyzeIcp } from '../../analytics/icp/icp.js';
 import { segmentPerformance } from '../../analytics/performance/segment-performance.js';
 import { analyzeQuality } from '../../analytics/quality/data-quality.js';
+import { sbgAtEdge } from '../../analytics/retention/sbg.js';
 import { analyzeRfm } from '../../analytics/rfm/rfm.js';
+import { requireEvents } from '../../engine/check-names.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { count, decimals, money, number, percent } from '../../format/numbers.js';
+import { metricKind } from '../../language/metric-kinds.js';
 import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
 import type {
@@ -15,15 +19,27 @@ import type {
   QualityInput,
   RfmInput,
 } from '../commands/analyze.js';
-import { count, formatTable, type Output } from '../output.js';
+import { metricFigure } from '../figures.js';
+import { formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
-/** `strata analyze rfm [--as-of T]`: accounts and KPIs per RFM cell, and the R x FM grid. */
+/** `strata analyze rfm [--as-of T] [--accounts N|all]`: accounts and KPIs per RFM cell, the R x FM grid, each account's scores. */
 export async function runAnalyzeRfm(options: RfmInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
-    const report = await analyzeRfm(store, workspace, asOf);
-    const round = (x: number | null, digits = 1) => (x === null ? '' : Number(x.toFixed(digits)));
+    // Per-account scores are for programs: read only for --json (a million rows otherwise unused).
+    const report = await analyzeRfm(
+      store,
+      workspace,
+      asOf,
+      output.json ? { accounts: options.accounts } : {},
+    );
+    const [recency, frequency, monetary] = [
+      metricFigure(workspace, report.metrics.recency, true),
+      metricFigure(workspace, report.metrics.frequency, true),
+      metricFigure(workspace, report.metrics.monetary, true),
+    ];
+    const recencyInDays = metricKind(report.metrics.recency, workspace.metrics) === 'days';
     const scores = [5, 4, 3, 2, 1];
     output.result(report, () =>
       [
@@ -35,19 +51,19 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
             'cell',
             'accounts',
             'share',
-            'avg recency (days)',
+            `avg recency${recencyInDays ? ' (days)' : ''}`,
             'avg frequency',
             'avg monetary',
             'total monetary',
           ],
           report.cells.map((c) => [
             c.cell,
-            c.accounts,
-            `${(c.share * 100).toFixed(1)}%`,
-            round(c.recency),
-            round(c.frequency),
-            round(c.monetary, 2),
-            round(c.monetaryTotal, 2),
+            count(c.accounts),
+            percent(c.share),
+            c.recency === null ? '' : recency(c.recency),
+            c.frequency === null ? '' : frequency(c.frequency),
+            c.monetary === null ? '' : monetary(c.monetary),
+            monetary(c.monetaryTotal),
           ]),
         ),
         '',
@@ -56,9 +72,11 @@ export async function runAnalyzeRfm(options: RfmInput, output: Output) {
           ['R \\ FM', ...scores.map(String)],
           scores.map((r) => [
             r,
-            ...scores.map((fm) => report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0),
+            ...scores.map((fm) => count(report.grid.find((g) => g.r === r && g.fm === fm)?.accounts ?? 0)),
           ]),
         ),
+        '',
+        `each account's scores: --json (${options.accounts === 'all' ? 'every account' : `the first ${count(options.accounts)}`}, highest monetary first; --accounts all for every one)`,
       ].join('\n'),
     );
     return report;
@@ -76,8 +94,12 @@ export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
       ...(options.date ? { date: options.date } : {}),
       comparePeriod,
     });
-    const percent = (x: number | null | undefined) =>
-      x === null || x === undefined ? '' : `${(x * 100).toFixed(0)}%`;
+    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '' : percent(x, 0));
+    const cash = (x: number) => money(x, workspace.config.settings.currency);
+    // A fit at the edge of its range has arbitrary alpha and beta: say so rather than print 0 and 162,755.
+    const edge = (p: { alpha: number; beta: number }) => sbgAtEdge(p.alpha, p.beta);
+    const parameter = (p: { alpha: number; beta: number }, x: number) => (edge(p) ? 'edge*' : number(x));
+    const anyEdge = report.cohorts.some((c) => c.projection && edge(c.projection));
     const shown = Math.min(12, Math.max(0, ...report.cohorts.map((c) => c.periods.length)));
     const periods = Array.from({ length: shown }, (_, k) => k);
     const grid = (
@@ -93,8 +115,8 @@ export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
           ['cohort', 'accounts', ...periods.map(String)],
           report.cohorts.map((c) => [
             c.cohort,
-            c.accounts,
-            ...periods.map((k) => percent(c.periods[k] ? value(c.periods[k]) : null)),
+            count(c.accounts),
+            ...periods.map((k) => pct(c.periods[k] ? value(c.periods[k]) : null)),
           ]),
         ),
       ].join('\n');
@@ -126,19 +148,25 @@ export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
           ],
           report.cohorts.map((c) => [
             c.cohort,
-            percent(c.retention30),
-            percent(c.expansion90),
-            Number(c.ltvToDate.toFixed(0)),
-            c.projection ? Number(c.projection.alpha.toPrecision(3)) : '',
-            c.projection ? Number(c.projection.beta.toPrecision(3)) : '',
-            c.projection ? Number(c.projection.projectedLtv.toFixed(0)) : '',
-            percent(c.flag?.retention),
-            percent(c.flag?.othersRetention),
-            c.flag ? Number(c.flag.adjustedPValue.toFixed(3)) : '',
-            c.flag ? Number(c.flag.cohensH.toFixed(2)) : '',
+            pct(c.retention30),
+            pct(c.expansion90),
+            cash(c.ltvToDate),
+            c.projection ? parameter(c.projection, c.projection.alpha) : '',
+            c.projection ? parameter(c.projection, c.projection.beta) : '',
+            c.projection ? cash(c.projection.projectedLtv) : '',
+            pct(c.flag?.retention),
+            pct(c.flag?.othersRetention),
+            c.flag ? decimals(c.flag.adjustedPValue, 3) : '',
+            c.flag ? decimals(c.flag.cohensH, 2) : '',
             c.flag?.weak ? 'WEAK' : '',
           ]),
         ),
+        ...(anyEdge
+          ? [
+              '',
+              '* the sBG fit ran to the edge of its range (churn that does not slow down, or none after the first periods): alpha and beta mean nothing on their own',
+            ]
+          : []),
       ].join('\n'),
     );
     return report;
@@ -153,6 +181,7 @@ export async function runAnalyzePerformance(options: PerformanceInput, output: O
       ...(options.metric?.length ? { metrics: options.metric } : {}),
     });
     const segments = [...new Set(report.rows.map((r) => r.segment))];
+    const means = report.metrics.map((m) => metricFigure(workspace, m, true));
     output.result(report, () =>
       segments
         .map((segment) =>
@@ -165,10 +194,12 @@ export async function runAnalyzePerformance(options: PerformanceInput, output: O
                 .map((r) => [
                   r.runId,
                   r.asOf.slice(0, 19),
-                  r.accounts,
-                  ...report.metrics.map((m) => {
+                  count(r.accounts),
+                  ...report.metrics.map((m, j) => {
                     const value = r.means[m];
-                    return value === null || value === undefined ? '' : Number(value.toFixed(2));
+                    return value === null || value === undefined
+                      ? ''
+                      : (means[j] as (x: number) => string)(value);
                   }),
                 ]),
             ),
@@ -185,7 +216,7 @@ export async function runAnalyzeQuality(options: QualityInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeQuality(store, workspace, asOf);
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const pct = (x: number) => percent(x);
     output.result(report, () =>
       [
         `data quality of ${count(report.accounts)} accounts as of ${report.asOf}`,
@@ -196,7 +227,7 @@ export async function runAnalyzeQuality(options: QualityInput, output: Output) {
         ),
         ...report.segments.flatMap((s) => [
           '',
-          `${s.segment} (${s.members} members, ${pct(s.required)} required):`,
+          `${s.segment} (${count(s.members)} members, ${pct(s.required)} required):`,
           formatTable(
             ['attribute', 'coverage', ''],
             s.attributes.map((a) => [a.attribute, pct(a.share), a.ok ? 'ok' : 'BELOW']),
@@ -210,7 +241,7 @@ export async function runAnalyzeQuality(options: QualityInput, output: Output) {
             f.expected ?? '',
             f.newestRow?.slice(0, 19) ?? '',
             f.lastImport?.slice(0, 19) ?? '',
-            f.lagHours === null ? '' : Number(f.lagHours.toFixed(1)),
+            f.lagHours === null ? '' : decimals(f.lagHours, 1),
             f.fresh === null ? '' : f.fresh ? 'fresh' : 'STALE',
           ]),
         ),
@@ -257,18 +288,19 @@ export async function runAnalyzeFunnel(options: FunnelInput, output: Output) {
         `--within ${within}: expected a window such as 30d, 12w, 6m or 1y`,
       );
     }
+    // Steps written in strata.yaml are the workspace's (plan checks them); typed ones may be typos.
+    if (options.steps?.length) await requireEvents(store, steps, '--steps');
     const report = await analyzeFunnel(
       store,
       { steps, withinDays },
       { asOf, ...(options.by ? { by: options.by } : {}) },
     );
-    const pct = (x: number | null | undefined) =>
-      x === null || x === undefined ? '' : `${(x * 100).toFixed(1)}%`;
+    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '' : percent(x));
     const row = (g: (typeof report.groups)[number]) => [
       g.group,
       ...g.reached.flatMap((n, k) => {
         const leak = g.tests.find((t) => t.step === k)?.leak;
-        return k === 0 ? [n] : [n, `${pct(g.conversion[k])}${leak ? ' LEAK' : ''}`];
+        return k === 0 ? [count(n)] : [count(n), `${pct(g.conversion[k])}${leak ? ' LEAK' : ''}`];
       }),
     ];
     const headers = ['group', ...steps.flatMap((s, k) => (k === 0 ? [s] : [s, 'conv.']))];
@@ -294,25 +326,26 @@ export async function runAnalyzeIcp(options: IcpInput, output: Output) {
   const minBase = options.min;
   return withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
+    if (options.valueEvent) await requireEvents(store, [options.valueEvent], '--value-event');
     const report = await analyzeIcp(store, {
       asOf,
       ...(options.by.length > 0 ? { dimensions: options.by } : {}),
       ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
       minBase,
     });
-    const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(0)}%`);
+    const pct = (x: number | null) => (x === null ? '' : percent(x, 0));
     const interval = (low: number | null, high: number | null, f: (x: number | null) => string) =>
       low === null || high === null ? '' : `${f(low)}-${f(high)}`;
-    const days = (x: number | null) => (x === null ? '' : x.toFixed(0));
+    const days = (x: number | null) => (x === null ? '' : count(x));
     const row = (g: (typeof report.groups)[number]) => [
       g.group,
-      g.retention.n,
+      count(g.retention.n),
       pct(g.retention.rate),
       interval(g.retention.low, g.retention.high, pct),
       pct(g.expansion.rate),
       interval(g.expansion.low, g.expansion.high, pct),
       days(g.timeToValue.mean),
-      g.usage.mean === null ? '' : Number(g.usage.mean.toFixed(1)),
+      g.usage.mean === null ? '' : number(g.usage.mean),
     ];
     output.result(report, () =>
       [

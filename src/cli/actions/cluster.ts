@@ -1,8 +1,10 @@
 import { StrataError } from '../../errors.js';
+import { count, decimals, number } from '../../format/numbers.js';
 import { clusterAccounts } from '../../ml/cluster.js';
 import { type SavedClusters, saveModel } from '../../workspace/model-files.js';
 import type { ClusterInput } from '../commands/cluster.js';
-import { count, formatTable, type Output } from '../output.js';
+import { metricFigure } from '../figures.js';
+import { formatTable, type Output } from '../output.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
 /** `strata cluster --metrics a,b,c [--transform auto|none|log|cap] [--k N | --k-max N] [--seed N] [--save name]`. */
@@ -39,9 +41,11 @@ export async function runCluster(options: ClusterInput, output: Output) {
     const result = saved
       ? { ...shown, saved: { name: saved.name, version: saved.version, file: saved.file } }
       : shown;
+    // Each mean in its metric's unit (money in the workspace's currency).
+    const means = report.metrics.map((m) => metricFigure(workspace, m, true));
     output.result(result, () =>
       [
-        `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${report.silhouette.toFixed(3)})`,
+        `${report.k} clusters of ${count(report.accounts)} accounts by ${report.metrics.join(', ')} (mean silhouette ${decimals(report.silhouette, 3)})`,
         '',
         `metrics before standardising (--transform ${report.transform}):`,
         ...report.transforms.map((t) => `  ${t.metric}: ${t.description}`),
@@ -52,9 +56,9 @@ export async function runCluster(options: ClusterInput, output: Output) {
                 ['k', 'inertia', 'silhouette', 'smallest cluster'],
                 report.curve.map((c) => [
                   c.k,
-                  Number(c.inertia.toFixed(1)),
-                  Number(c.silhouette.toFixed(3)),
-                  `${c.smallest.accounts}${c.rejected ? ' (rejected)' : ''}`,
+                  number(c.inertia),
+                  decimals(c.silhouette, 3),
+                  `${count(c.smallest.accounts)}${c.rejected ? ' (rejected)' : ''}`,
                 ]),
               ),
             ]
@@ -71,9 +75,9 @@ export async function runCluster(options: ClusterInput, output: Output) {
           ['cluster', 'accounts', 'profile', ...report.metrics],
           report.clusters.map((c) => [
             c.cluster,
-            c.accounts,
+            count(c.accounts),
             c.profile,
-            ...report.metrics.map((m) => Number((c.means[m] ?? 0).toFixed(2))),
+            ...means.map((figure, j) => figure(c.means[report.metrics[j] as string] ?? null)),
           ]),
         ),
         ...(saved

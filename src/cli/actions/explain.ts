@@ -1,11 +1,20 @@
 import { type ExplainedNode, explainMembership } from '../../engine/explain-membership.js';
+import { type LeafReader, leafReader, threshold } from '../../engine/leaf-text.js';
+import { formatKind, percent, signedKind } from '../../format/numbers.js';
 import { modelDrivers } from '../../ml/model-drivers.js';
 import type { ExplainInput } from '../commands/explain.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
 /** A condition tree as indented lines: holds or not, the leaf in words, what decided a branch. */
-function renderTree(node: ExplainedNode, depth = 1): string[] {
+function renderTree(node: ExplainedNode, reader: LeafReader, depth = 1): string[] {
+  // A component or feature value by its metric's kind; a feature that is no metric reads as a number.
+  const value = (metric: string, v: number | null) => {
+    if (v === null) return 'none';
+    const kind = reader.kindOf(metric);
+    return formatKind(v, kind === 'text' ? 'number' : kind, reader.currency);
+  };
+  const limit = (metric: string, v: number) => threshold(v, reader.kindOf(metric), reader.currency);
   const mark = node.holds ? 'true ' : 'false';
   const decided =
     node.decidedBy && node.children && node.decidedBy.length < node.children.length
@@ -15,31 +24,34 @@ function renderTree(node: ExplainedNode, depth = 1): string[] {
     `${'  '.repeat(depth)}${mark}  ${node.text}${decided}   [${node.path}]`,
     ...(node.components ?? []).map(
       (c) =>
-        `${'  '.repeat(depth + 2)}${c.metric} = ${c.value === null ? 'none' : c.value} (bad ${c.bad}, good ${c.good}, weight ${c.weight}): ${c.points.toFixed(1)} points`,
+        `${'  '.repeat(depth + 2)}${c.metric} = ${value(c.metric, c.value)} (bad ${limit(c.metric, c.bad)}, good ${limit(c.metric, c.good)}, weight ${c.weight}): ${c.points.toFixed(1)} points`,
     ),
     ...(node.drivers
       ? [
-          `${'  '.repeat(depth + 2)}model ${node.drivers.model} v${node.drivers.version}: probability ${node.drivers.probability.toFixed(3)}, driven by`,
+          `${'  '.repeat(depth + 2)}model ${node.drivers.model} v${node.drivers.version}: probability ${percent(node.drivers.probability)}, driven by`,
           ...node.drivers.contributions.map(
             (c) =>
-              `${'  '.repeat(depth + 3)}${c.feature} = ${c.value === null ? 'none' : Number(c.value.toPrecision(6))} ${c.direction} it (${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(3)} log-odds)`,
+              `${'  '.repeat(depth + 3)}${c.feature} = ${value(c.feature, c.value)} ${c.direction} it (${signedKind(c.contribution, 'number')} log-odds)`,
           ),
         ]
       : []),
-    ...(node.children ?? []).flatMap((child) => renderTree(child, depth + 1)),
+    ...(node.children ?? []).flatMap((child) => renderTree(child, reader, depth + 1)),
   ];
 }
 
 /** `strata explain <account> [<segment>]`: in or out of each segment and why, and each scheme's primary. */
 export async function runExplain(o: ExplainInput, output: Output) {
   const { account, segment, run: runId } = o;
-  const report = await withWorkspace(o.workspace, (store, workspace) =>
-    explainMembership(store, workspace, account, {
+  let reader: LeafReader | undefined;
+  const report = await withWorkspace(o.workspace, (store, workspace) => {
+    reader = leafReader(workspace.metrics, workspace.config.settings.currency);
+    return explainMembership(store, workspace, account, {
       drivers: modelDrivers,
       ...(segment === undefined ? {} : { segment }),
       ...(runId === undefined ? {} : { runId }),
-    }),
-  );
+    });
+  });
+  const words = reader ?? leafReader({});
   output.result(report, () =>
     [
       runId === undefined
@@ -52,7 +64,7 @@ export async function runExplain(o: ExplainInput, output: Output) {
             ? ` - run ${report.runId} stored ${s.storedMember ? 'in' : 'out'}: data changed since`
             : ''
         }`,
-        ...renderTree(s.tree),
+        ...renderTree(s.tree, words),
       ]),
       ...(segment === undefined
         ? report.schemes.flatMap((s) => [

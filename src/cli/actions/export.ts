@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { CRM_LAYOUTS, EXPORTS, exportData } from '../../activate/exports.js';
 import { StrataError } from '../../errors.js';
+import { count } from '../../format/numbers.js';
 import type { ExportInput } from '../commands/export.js';
 import type { Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
-const FORMATS = ['csv', 'json', 'parquet'] as const;
+const FORMATS = ['csv', 'json', 'ndjson', 'parquet'] as const;
 
 /** `strata export memberships|metrics|crm|ab --out FILE [--format F] [--segment S] [--layout L] [--run N] [--test T]`. */
 export async function runExport(options: ExportInput, output: Output) {
@@ -43,7 +44,8 @@ export async function runExport(options: ExportInput, output: Output) {
     );
     output.result(
       result,
-      () => `wrote ${result.rows} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,
+      () =>
+        `wrote ${count(result.rows)} rows to ${result.path}${result.runId ? ` (run ${result.runId})` : ''}`,
     );
     return result;
   });

@@ -1,4 +1,5 @@
 import { didYouMean, StrataError } from '../../errors.js';
+import { plural } from '../../format/words.js';
 import { findTable, TABLE_NAMES } from '../../model/tables.js';
 import { importSources } from '../../store/import-sources.js';
 import { openStore } from '../../store/open-store.js';
@@ -22,6 +23,7 @@ export function renderImports(results: readonly ImportResult[]): string {
       r.skipped,
       Number(r.seconds.toFixed(2)),
     ]),
+    { kinds: [undefined, undefined, 'count', 'count', 'count', 'count', 'count'] },
   );
 }
 
@@ -74,7 +76,10 @@ export async function runImport(options: ImportInput, output: Output) {
     output.result({ imports: results }, () => {
       const lines = [renderImports(results)];
       if (skipped > 0) {
-        lines.push('', `${count(skipped)} invalid rows skipped; first ones:`);
+        lines.push(
+          '',
+          `${plural(skipped, 'invalid row', 'invalid rows', count(skipped))} skipped; first ones:`,
+        );
         for (const r of results)
           for (const e of r.errors.slice(0, 10))
             lines.push(`  ${e.file}:${e.line}${e.column ? ` [${e.column}]` : ''}: ${e.reason}`);

@@ -1,4 +1,5 @@
 import { StrataError } from '../../errors.js';
+import { count, decimals, number, percent, signedKind } from '../../format/numbers.js';
 import { type HoldoutReport, verdictOf } from '../../ml/holdout-report.js';
 import { parseTarget } from '../../ml/labels.js';
 import { explainAccount, readPredictor, scoreAccounts } from '../../ml/predict.js';
@@ -11,13 +12,13 @@ import type {
   PredictScoreInput,
   PredictTrainInput,
 } from '../commands/predict.js';
-import { count, formatTable, type Output } from '../output.js';
+import { formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import { commandTime, withWorkspace } from '../workspace-session.js';
 
-const fixed = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits);
-const percent = (v: number) => `${(v * 100).toFixed(1)}%`;
+// Ratios (AUC, precision, lift, Brier) at the digits their readers compare them by;
+// probabilities as percentages, as src/format writes a model's output everywhere.
+const fixed = (v: number | null | undefined, digits = 3) => decimals(v, digits);
 
 /** The interval after an AUC, when there is one. */
 const interval = (report: HoldoutReport) =>
@@ -42,17 +43,23 @@ export function formatReport(report: HoldoutReport): string {
     '',
     formatTable(
       ['top', 'accounts', 'precision', 'recall', 'lift'],
-      report.topK.map((t) => [percent(t.share), t.k, fixed(t.precision), fixed(t.recall), fixed(t.lift, 2)]),
+      report.topK.map((t) => [
+        percent(t.share),
+        count(t.k),
+        fixed(t.precision),
+        fixed(t.recall),
+        fixed(t.lift, 2),
+      ]),
     ),
     '',
     'calibration:',
     formatTable(
       ['predicted', 'accounts', 'mean predicted', 'observed'],
       report.calibration.map((c) => [
-        `${c.from.toFixed(1)}-${c.to.toFixed(1)}`,
-        c.n,
-        fixed(c.predicted),
-        fixed(c.observed),
+        `${percent(c.from, 0)}-${percent(c.to, 0)}`,
+        count(c.n),
+        percent(c.predicted),
+        percent(c.observed),
       ]),
     ),
     '',
@@ -187,17 +194,17 @@ export async function runPredictScore(o: PredictScoreInput, output: Output) {
     });
     output.result(summary, () =>
       [
-        `${summary.model} version ${summary.version} at ${summary.asOf}: ${count(summary.accounts)} ${summary.population}, mean probability ${fixed(summary.meanProbability)}`,
+        `${summary.model} version ${summary.version} at ${summary.asOf}: ${count(summary.accounts)} ${summary.population}, mean probability ${percent(summary.meanProbability)}`,
         ...(summary.file ? [`every account's probability written to ${summary.file}`] : []),
         '',
         formatTable(
           ['probability', 'accounts'],
-          summary.histogram.map((h) => [`${h.from.toFixed(1)}-${h.to.toFixed(1)}`, h.accounts]),
+          summary.histogram.map((h) => [`${percent(h.from, 0)}-${percent(h.to, 0)}`, count(h.accounts)]),
         ),
         '',
         formatTable(
           ['account', 'probability'],
-          summary.top.map((t) => [t.accountId, fixed(t.probability)]),
+          summary.top.map((t) => [t.accountId, percent(t.probability)]),
         ),
       ].join('\n'),
     );
@@ -228,16 +235,16 @@ export async function runPredictExplain(o: PredictExplainInput, output: Output) 
     const explanation = await explainAccount(store, workspace, model, account, { asOf, top });
     output.result(explanation, () =>
       [
-        `${explanation.account}: ${explanation.model} probability ${fixed(explanation.probability)} at ${explanation.asOf}`,
-        `(an account whose features all sit at the model's starting point: ${fixed(1 / (1 + Math.exp(-explanation.baseLogOdds)))})`,
+        `${explanation.account}: ${explanation.model} probability ${percent(explanation.probability)} at ${explanation.asOf}`,
+        `(an account whose features all sit at the model's starting point: ${percent(1 / (1 + Math.exp(-explanation.baseLogOdds)))})`,
         '',
         formatTable(
           ['feature', 'value', 'effect', 'log-odds'],
           explanation.contributions.map((c) => [
             c.feature,
-            c.value === null ? 'missing' : Number(c.value.toFixed(3)),
+            c.value === null ? 'missing' : number(c.value),
             c.direction,
-            (c.contribution > 0 ? '+' : '') + c.contribution.toFixed(3),
+            signedKind(c.contribution, 'number'),
           ]),
         ),
       ].join('\n'),

@@ -2,6 +2,7 @@ import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backt
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
+import { plural } from '../../format/words.js';
 import type { PlanInput, RunInput } from '../commands/run.js';
 import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -9,9 +10,8 @@ import { commandTime, withWorkspace } from '../workspace-session.js';
 
 /** The segment table of a run: size, change and flows against the previous run. */
 export function renderRun(report: RunReport): string {
-  const sign = (n: number) => (n > 0 ? `+${n}` : String(n));
   const lines = [
-    `run ${report.runId} as of ${report.asOf} - ${count(report.accounts)} accounts${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${report.seconds.toFixed(1)} s)`,
+    `run ${report.runId} as of ${report.asOf} - ${plural(report.accounts, 'account', 'accounts', count(report.accounts))}${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${report.seconds.toFixed(1)} s)`,
     '',
     formatTable(
       ['segment', 'framework', 'parent', 'accounts', 'change', 'entered', 'exited'],
@@ -20,25 +20,32 @@ export function renderRun(report: RunReport): string {
         s.framework ?? '',
         s.parent ?? '',
         s.after,
-        sign(s.after - s.before),
+        s.after - s.before,
         s.entered,
         s.exited,
       ]),
+      {
+        kinds: [undefined, undefined, undefined, 'count', 'count', 'count', 'count'],
+        signed: [false, false, false, false, true],
+      },
     ),
   ];
   const schemes = [...new Set(report.schemes.map((s) => s.scheme))];
   for (const scheme of schemes) {
     const moved = report.moved[scheme];
-    lines.push('', `scheme ${scheme}${moved !== undefined ? ` (${count(moved)} accounts moved)` : ''}`);
+    const movedWords =
+      moved === undefined ? '' : ` (${plural(moved, 'account', 'accounts', count(moved))} moved)`;
+    lines.push('', `scheme ${scheme}${movedWords}`);
     lines.push(
       formatTable(
         ['primary segment', 'accounts'],
         report.schemes.filter((s) => s.scheme === scheme).map((s) => [s.segment, s.accounts]),
+        { kinds: [undefined, 'count'] },
       ),
     );
   }
   if (report.warnings.length > 0) {
-    lines.push('', `${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}:`);
+    lines.push('', `${plural(report.warnings.length, 'warning')}:`);
     for (const w of report.warnings)
       lines.push(`  ${w.level === 'strong' ? 'WARNING' : 'warning'}: ${w.message}`);
   }
@@ -67,9 +74,10 @@ export function renderBacktest(report: Backtest): string {
         rate(s.expansionRate),
         rate(s.others.expansionRate),
       ]),
+      { kinds: [undefined, 'count', 'count'] },
     ),
     '',
-    `all ${count(report.accounts)} accounts: ${count(report.all.paying)} paying, churned ${rate(report.all.churnRate)}, expanded ${rate(report.all.expansionRate)}`,
+    `all ${plural(report.accounts, 'account', 'accounts', count(report.accounts))}: ${count(report.all.paying)} paying, churned ${rate(report.all.churnRate)}, expanded ${rate(report.all.expansionRate)}`,
   ].join('\n');
 }
 
@@ -118,7 +126,14 @@ export async function runPlan(options: PlanInput, output: Output) {
       '',
       formatTable(
         ['segment', 'status', 'added', 'removed', 'unchanged'],
-        result.segments.map((s) => [s.segment, s.status, `+${s.added}`, `-${s.removed}`, s.unchanged]),
+        result.segments.map((s) => [
+          s.segment,
+          s.status,
+          `+${count(s.added)}`,
+          `-${count(s.removed)}`,
+          s.unchanged,
+        ]),
+        { kinds: [undefined, undefined, undefined, undefined, 'count'] },
       ),
       ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
     ].join('\n'),

@@ -3,6 +3,8 @@ import { listRuns, previousRun, readRun } from '../../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../../engine/snapshots.js';
 import { overlaps } from '../../engine/warnings.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { playbookLines, plural } from '../../format/words.js';
+import { metricKind } from '../../language/metric-kinds.js';
 import { hasOwnKey, ownValue } from '../../own-key.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import type {
@@ -52,10 +54,19 @@ export async function runSegmentsList(options: SegmentsListInput, output: Output
             r.accounts ?? '',
             r.playbook ? 'yes' : 'no',
           ]),
+          { kinds: [undefined, undefined, undefined, 'count'] },
         ),
       ].join('\n'),
     );
   });
+}
+
+/** A playbook as labelled lines ("  owner    cs"), not JSON; "playbook: none" without one. */
+function playbookText(playbook: Parameters<typeof playbookLines>[0] | null): string[] {
+  if (!playbook) return ['playbook: none'];
+  const lines = playbookLines(playbook);
+  const width = Math.max(...lines.map(([label]) => label.length));
+  return ['playbook:', ...lines.map(([label, text]) => `  ${label.padEnd(width)}  ${text}`)];
 }
 
 /** `strata segments show <id>`: definition as written, size history, overlaps, playbook. */
@@ -70,16 +81,18 @@ export async function runSegmentsShow(options: SegmentsShowInput, output: Output
         `${workspace.file}:`,
         detail.definition,
         '',
-        `playbook: ${detail.playbook ? JSON.stringify(detail.playbook) : 'none'}`,
+        ...playbookText(detail.playbook),
         '',
         formatTable(
           ['run', 'as of', 'accounts'],
           history.map((h) => [h.run_id, h.as_of, h.accounts ?? '-']),
+          { kinds: [undefined, undefined, 'count'] },
         ),
         '',
         formatTable(
           ['overlaps with', 'accounts', 'jaccard'],
           detail.overlaps.map((o) => [o.segment, o.accounts, o.jaccard.toFixed(3)]),
+          { kinds: [undefined, 'count'] },
         ),
       ].join('\n'),
     );
@@ -102,19 +115,26 @@ export async function runSegmentsMembers(options: SegmentsMembersInput, output: 
       ...(options.search ? { search: options.search } : {}),
     });
     const metricNames = run.metrics;
+    // A metric named mrr is the account's MRR already: one column of it, not two.
+    const ownMrr = !metricNames.includes('mrr');
+    const kinds = metricNames.map((n) => metricKind(n, workspace.metrics));
     output.result({ runId, asOf: run.asOf, segment: id, ...page }, () =>
       [
-        `${count(page.total)} accounts in '${id}' (run ${runId} as of ${run.asOf}); showing ${page.members.length} from ${options.offset}`,
+        `${plural(page.total, 'account', 'accounts', count(page.total))} in '${id}' (run ${runId} as of ${run.asOf}); showing ${page.members.length} from ${options.offset}`,
         '',
         formatTable(
-          ['account', 'name', 'plan', 'mrr', ...metricNames],
+          ['account', 'name', 'plan', ...(ownMrr ? ['mrr'] : []), ...metricNames],
           page.members.map((m) => [
             m.account_id,
             m.name,
             m.plan,
-            m.mrr,
+            ...(ownMrr ? [m.mrr] : []),
             ...metricNames.map((n) => ownValue(m.metrics, n) ?? ''),
           ]),
+          {
+            kinds: [undefined, undefined, undefined, ...(ownMrr ? ['money' as const] : []), ...kinds],
+            currency: workspace.config.settings.currency,
+          },
         ),
       ].join('\n'),
     );
@@ -139,11 +159,13 @@ export async function runTransitions(options: TransitionsInput, output: Output) 
         formatTable(
           ['segment', 'before', 'after', 'entered', 'exited'],
           segments.map((s) => [s.segment, s.before, s.after, s.entered, s.exited]),
+          { kinds: [undefined, 'count', 'count', 'count', 'count'] },
         ),
         '',
         formatTable(
           ['scheme', 'from', 'to', 'accounts'],
           flows.map((f) => [f.scheme, f.from, f.to, f.accounts]),
+          { kinds: [undefined, undefined, undefined, 'count'] },
         ),
       ].join('\n'),
     );
@@ -163,6 +185,7 @@ export async function runSegmentsOverlap(options: SegmentsOverlapInput, output: 
         formatTable(
           ['segment', 'segment', 'shared', 'jaccard'],
           pairs.map((p) => [p.a, p.b, p.both, Number(p.jaccard.toFixed(3))]),
+          { kinds: [undefined, undefined, 'count'] },
         ),
       ].join('\n'),
     );

@@ -9,6 +9,7 @@ export function renderStats(stats: readonly TableStats[]): string {
   return formatTable(
     ['table', 'rows', 'from', 'to'],
     stats.map((s) => [s.table, s.rows, s.from?.slice(0, 10) ?? '', s.to?.slice(0, 10) ?? '']),
+    { kinds: [undefined, 'count'] },
   );
 }
 

@@ -3,8 +3,9 @@ import { readDefinition } from '../../engine/definition-versions.js';
 import { accountTimeline, type MembershipChange, segmentChanges } from '../../engine/membership-timeline.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { StrataError } from '../../errors.js';
+import { plural } from '../../format/words.js';
 import type { DefinitionInput, HistoryInput, SegmentChangesInput } from '../commands/timeline.js';
-import { formatTable, type Output } from '../output.js';
+import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 
 const CAUSES: Readonly<Record<MembershipChange['cause'], string>> = {
@@ -21,7 +22,7 @@ export function describeChange(change: Pick<MembershipChange, 'cause' | 'reasons
   if (change.reasons.length === 0) return CAUSES[change.cause];
   return change.reasons
     .map((r) => {
-      const was = r.before.value === null ? '' : `was ${r.before.value}, `;
+      const was = r.before.shown === null ? '' : `was ${r.before.shown}, `;
       return `${r.text} (${was}${r.before.holds} -> ${r.after.holds})`;
     })
     .join('; ');
@@ -81,7 +82,7 @@ export async function runSegmentChanges(options: SegmentChangesInput, output: Ou
       );
     output.result(page, () =>
       [
-        `${segment}: ${page.total} entries and exits${page.since ? ` in runs ${page.windowDays === null ? 'as of' : 'after'} ${page.since}${page.windowDays === null ? ' or later' : ''}` : ''}${
+        `${segment}: ${plural(page.total, 'entry or exit', 'entries and exits', count(page.total))}${page.since ? ` in runs ${page.windowDays === null ? 'as of' : 'after'} ${page.since}${page.windowDays === null ? ' or later' : ''}` : ''}${
           page.total > page.changes.length ? ` (${offset + 1}-${offset + page.changes.length} shown)` : ''
         }`,
         formatTable(

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationDb } from '../../activate/activation-db.js';
 import { StrataError } from '../../errors.js';
+import { plural } from '../../format/words.js';
 import { hasOwnKey } from '../../own-key.js';
 import { loadWorkspace } from '../../workspace/load-workspace.js';
 import type { DeliveriesInput, ReplayInput } from '../commands/webhooks.js';
@@ -76,7 +77,7 @@ export async function runWebhookReplay(options: ReplayInput, output: Output) {
   );
   output.result(
     { replayed },
-    () => `${replayed} deliveries queued again; strata serve sends them when it runs`,
+    () => `${plural(replayed, 'delivery', 'deliveries')} queued again; strata serve sends them when it runs`,
   );
   return replayed;
 }

@@ -41,7 +41,13 @@ export const analyzeRetention = defineCommand({
     (await import('../actions/analyze-retention.js')).runAnalyzeRetention(input, output),
 });
 
-const rfmSchema = (k: OptionKit) => ({ asOf: asOf(k) });
+const rfmSchema = (k: OptionKit) => ({
+  asOf: asOf(k),
+  accounts: k.read(
+    (text) => (text === 'all' ? ('all' as const) : k.readNumber(text, { whole: true, min: 0 })),
+    (text) => `--accounts ${text}: expected a whole number of accounts or 'all'`,
+  ),
+});
 export type RfmInput = CommandInput<ReturnType<typeof rfmSchema>>;
 
 export const analyzeRfm = defineCommand({
@@ -51,6 +57,12 @@ export const analyzeRfm = defineCommand({
     {
       flags: '--as-of <time>',
       description: 'score as of this ISO date or time (default: the time of the latest run)',
+    },
+    {
+      flags: '--accounts <n|all>',
+      description:
+        "each account's scores in --json (account_id, r, f, m, cell, values), highest monetary first: this many, or all",
+      default: '1000',
     },
   ],
   schema: rfmSchema,

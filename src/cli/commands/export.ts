@@ -20,7 +20,11 @@ export const exportCommand = defineCommand({
   arguments: [{ name: '<what>' }],
   options: [
     { flags: '--out <file>', description: 'file to write', path: true },
-    { flags: '--format <format>', description: 'csv, json (one object a line) or parquet', default: 'csv' },
+    {
+      flags: '--format <format>',
+      description: 'csv, json (one array of objects), ndjson (one object a line) or parquet',
+      default: 'csv',
+    },
     { flags: '--segment <id>', description: 'only the members of this segment' },
     { flags: '--layout <crm>', description: 'crm files: hubspot or salesforce', default: 'hubspot' },
     { flags: '--run <n>', description: 'run to export (default: the latest)' },

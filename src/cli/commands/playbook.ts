@@ -3,6 +3,7 @@ import { type CommandInput, defineCommand } from '../registry.js';
 
 const playbookSchema = (k: OptionKit) => ({
   segment: k.z.string().optional(),
+  account: k.z.string().min(1).optional(),
   matrix: k.z.boolean().optional(),
   format: k.choice('--format', ['table', 'md', 'csv'], 'expected md, csv or table'),
   out: k.z.string().optional(),
@@ -15,10 +16,14 @@ export type PlaybookInput = CommandInput<ReturnType<typeof playbookSchema>>;
 export const playbook = defineCommand({
   name: 'playbook',
   description:
-    "a segment's worklist (members with their next action), or with --matrix every playbook side by side",
+    "a segment's worklist (members with their next action, primary or secondary), an account's next actions with --account, or with --matrix every playbook side by side",
   arguments: [{ name: '[segment]' }],
   options: [
     { flags: '--matrix', description: 'the strategy matrix of every playbook' },
+    {
+      flags: '--account <id>',
+      description: "an account's next actions: the primary one, then the secondary ones",
+    },
     { flags: '--format <format>', description: 'matrix: table, md or csv', default: 'table' },
     { flags: '--out <file>', description: 'matrix: write it to a file', path: true },
     { flags: '--limit <n>', description: 'accounts per page', default: '50' },

@@ -83,7 +83,8 @@ export const predictTrain = defineCommand({
     { flags: '--seed <n>', description: 'random seed (same seed, same model)', default: '42' },
     {
       flags: '--export-training <file>',
-      description: 'also write the training set (features, label, split) as CSV',
+      description:
+        'also write the training set as CSV: as_of (the snapshot; not with --table), account_id, features, label, split; sorted by as_of then account_id',
       path: true,
     },
     {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { clickhouseDialect } from '../../dialect/clickhouse/clickhouse-dialect.js';
 import type { Dialect } from '../../dialect/dialect.js';
 import type { Sql } from '../../dialect/sql.js';
@@ -7,6 +8,7 @@ import { TABLE_NAMES, TABLES } from '../../model/tables.js';
 import type { ExportFormat, ImportRequest, ImportResult, Store, TableStats } from '../store.js';
 import { importIntoClickHouse } from './clickhouse-import.js';
 import { type ClickHouseConnection, HttpConnection, withoutCredentials } from './connection.js';
+import { linesToArray } from './json-array.js';
 import { CLICKHOUSE_MIGRATIONS, LATEST_CLICKHOUSE_VERSION, type Layout } from './schema.js';
 
 export interface ClickHouseStoreOptions {
@@ -216,9 +218,16 @@ export class ClickHouseStore implements Store {
   }
 
   async exportFile(select: Sql, path: string, format: ExportFormat = 'csv'): Promise<number> {
-    const name = { csv: 'CSVWithNames', json: 'JSONEachRow', parquet: 'Parquet' }[format];
+    const name = { csv: 'CSVWithNames', json: 'JSONEachRow', ndjson: 'JSONEachRow', parquet: 'Parquet' }[
+      format
+    ];
     try {
-      await this.client.exportFile(select.text, path, name);
+      // 18.16 has no JSON array output (output_format_json_array_of_rows is 21.x): lines, then wrapped.
+      if (format === 'json') {
+        const lines = `${path}.${randomUUID().slice(0, 8)}.ndjson`;
+        await this.client.exportFile(select.text, lines, name);
+        await linesToArray(lines, path).finally(() => rm(lines, { force: true }));
+      } else await this.client.exportFile(select.text, path, name);
     } catch (error) {
       // 18.16 predates Parquet output (ClickHouse 19.x).
       if (format === 'parquet' && /Unknown format/i.test((error as Error).message))

@@ -167,9 +167,12 @@ export class DuckDBStore implements Store {
 
   exportFile(select: Sql, path: string, format: ExportFormat = 'csv'): Promise<number> {
     const sql = this.dialect.sql;
-    const options = { csv: sql`FORMAT csv, HEADER`, json: sql`FORMAT json`, parquet: sql`FORMAT parquet` }[
-      format
-    ];
+    const options = {
+      csv: sql`FORMAT csv, HEADER`,
+      json: sql`FORMAT json, ARRAY true`,
+      ndjson: sql`FORMAT json`,
+      parquet: sql`FORMAT parquet`,
+    }[format];
     return this.executeCount(sql`COPY (${select}) TO ${path} (${options})`);
   }
 
