@@ -87,7 +87,8 @@ describe('the account page in Chromium', () => {
     expect(await page.locator('[data-secondary-actions]').count()).toBe(0);
     const { primary, secondary, rule } = profile.nextAction;
     expect([primary?.segment, secondary]).toEqual(['big_healthcare', []]);
-    expect(await page.locator('[data-next-reason]').textContent()).toBe(`${primary?.reason}. ${rule}`);
+    expect(await page.locator('[data-next-reason]').textContent()).toBe(`Chosen by ${primary?.reason}.`);
+    expect(await page.locator('[data-next-rule] p').textContent()).toBe(rule);
     // Every detail is closed until asked for.
     expect(
       await page.locator('details[data-details]').evaluateAll((d) => d.map((e) => e.hasAttribute('open'))),

@@ -275,6 +275,29 @@ describe('the dashboard in Chromium', () => {
       ['success measured by', 'health, sessions_30d and open_tickets'],
       ['worked in order of', 'mrr, highest first'],
     ]);
+    // An account in at_risk and another segment with a playbook: one next action, at_risk's
+    // (first in the template's cs_tiers order), the others listed under it in the API's order.
+    const risky = await api<MembersPage>('/v1/segments/at_risk/members?limit=50');
+    let several: AccountProfile | undefined;
+    for (const m of risky.members) {
+      const profile = await api<AccountProfile>(`/v1/accounts/${m.account_id}`);
+      if (profile.nextAction.secondary.length > 0) {
+        several = profile;
+        break;
+      }
+    }
+    expect(several?.nextAction.primary?.segment).toBe('at_risk');
+    await reopened.goto(`${server.url}/#/account/${several?.account.account_id}`);
+    await reopened.locator('[data-next-action="at_risk"]').waitFor();
+    expect(
+      await reopened
+        .locator('[data-secondary-actions] [data-action]')
+        .evaluateAll((a) => a.map((e) => e.getAttribute('data-action'))),
+    ).toEqual(several?.nextAction.secondary.map((a) => a.segment));
+    expect(await reopened.locator('[data-next-action] > p > [data-action] strong').textContent()).toBe(
+      several?.nextAction.primary?.action,
+    );
+    await reopened.screenshot({ path: join(SHOTS, 'account-actions-1280.png'), fullPage: true });
     await reopened.close();
 
     await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });

@@ -90,7 +90,8 @@ function NextActions({ next }: { next: NextAction }) {
   return html`<div class="next-action" data-next-action=${next.primary.segment}>
     <h3>Next action</h3>
     <p><${ActionLine} action=${next.primary} /></p>
-    <p class="why-first" data-next-reason>${[next.primary.reason, next.rule].filter(Boolean).join('. ')}</p>
+    <p class="why-first"><span data-next-reason>Chosen by ${next.primary.reason}.</span></p>
+    <details class="next-rule" data-next-rule><summary>How the next action is chosen</summary><p>${next.rule}</p></details>
     ${
       next.secondary.length > 0
         ? html`<p class="also">Also (${next.secondary.length}):</p><ul class="secondary-actions" data-secondary-actions>${next.secondary.map(
