@@ -22,6 +22,7 @@ import type {
   SegmentDetail,
   ValidationCard,
 } from '../../src/contract/read-answers.js';
+import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -331,6 +332,26 @@ describe('the dashboard in Chromium', () => {
         whole(v.accounts),
         `${(v.value * 100).toFixed(1)}%`,
       ]);
+    // A metric's mean: numeric metrics suggested (nps_category, text, is not), MRR as dollars.
+    const { metrics } = await api<WorkspaceVocabulary>('/v1/workspace');
+    const numericN = metrics.filter((m) => m.name.startsWith('n') && m.kind !== 'text').map((m) => m.name);
+    expect(metrics.find((m) => m.name === 'nps_category')?.kind).toBe('text');
+    expect(numericN).toContain('nps_latest');
+    await page.getByLabel('Outcome').selectOption('metric');
+    await page.getByLabel('Name').fill('n');
+    await expect
+      .poll(() =>
+        page
+          .locator('datalist[data-suggestions="metric"] option')
+          .evaluateAll((o) => o.map((e) => e.getAttribute('value'))),
+      )
+      .toEqual(numericN.slice(0, 20));
+    await page.getByLabel('Name').fill('mrr');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    const byMrr = await api<AbReport>('/v1/ab/welcome?metric=mrr');
+    await expect
+      .poll(() => page.locator('tr[data-variant] td').allTextContents())
+      .toEqual(byMrr.variants.flatMap((v) => [v.variant, whole(v.accounts), dollars(v.value)]));
     await page.close();
   });
 

@@ -32,6 +32,9 @@ export function AbPage() {
   `;
 }
 
+/** A mean needs a number: text metrics (a category) are not suggested. */
+const numeric = (suggestion: { label: string | null }) => suggestion.label !== 'text';
+
 /** "p = 0.042", and "p < 0.001" below what three decimals can say. */
 const pText = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${decimals(p, 3)}`);
 
@@ -77,7 +80,8 @@ function Results({ test }: { test: string }) {
     <form onSubmit=${run} class="pager ab-form">
       <label>Outcome <select value=${kind} onChange=${(e: Event) => setKind((e.target as HTMLSelectElement).value as 'event' | 'metric')}>
         <option value="event">share doing an event</option><option value="metric">mean of a metric</option></select></label>
-      <${SuggestInput} field=${kind} label="Name" name="outcome" value=${outcome} onInput=${setOutcome} />
+      <${SuggestInput} field=${kind} label="Name" name="outcome" value=${outcome} onInput=${setOutcome}
+        accept=${kind === 'metric' ? numeric : undefined} />
       <button type="submit">Compare</button>
       <span role="status">${asked && report.loading ? html`<span class="loading">Comparing…</span>` : null}</span>
     </form>

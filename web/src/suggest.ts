@@ -23,6 +23,8 @@ export interface SuggestInputProps {
   onInput: (value: string) => void;
   /** At most this many suggestions (1-50). */
   limit?: number;
+  /** Leaves out suggestions the box cannot take (a text metric where a mean is asked for). */
+  accept?: (suggestion: Suggestions['values'][number]) => boolean;
 }
 
 /** The words beside a suggestion: an account's name, a metric's kind, an event's count. */
@@ -33,12 +35,12 @@ function described(field: SuggestionField, s: Suggestions['values'][number]): st
 }
 
 /** A labelled text box with the API's suggestions for `field` beginning with its text. */
-export function SuggestInput({ field, label, name, value, onInput, limit = 20 }: SuggestInputProps) {
+export function SuggestInput({ field, label, name, value, onInput, limit = 20, accept }: SuggestInputProps) {
   const prefix = useSettled(value.trim(), 150);
   const suggestions = useApi<Suggestions>(withQuery('/v1/suggestions', { field, prefix, limit }));
   const list = `suggest-${name}`;
   // A failed or slow suggestion never blocks the box: it only has no list.
-  const values = suggestions.data?.values ?? [];
+  const values = (suggestions.data?.values ?? []).filter((s) => accept?.(s) ?? true);
   return html`<label>${label} <input name=${name} value=${value} list=${list} autocomplete="off"
       data-suggest=${field} onInput=${(e: Event) => onInput((e.target as HTMLInputElement).value)} /></label>
     <datalist id=${list} data-suggestions=${field}>${values.map(
