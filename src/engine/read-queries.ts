@@ -28,7 +28,7 @@ export async function runTotals(
   const d = store.dialect;
   const health = run.metrics.includes('health') ? d.sql.id(metricColumn('health')) : null;
   const [totals] = await store.query<{ mrr: number | null; health: number | null }>(
-    d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(CASE WHEN mrr > 0 THEN ${d.fn.toDouble(health)} END)` : d.sql`NULL`} AS health
+    d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(CASE WHEN mrr > 0 THEN ${d.fn.toDouble(health)} ELSE NULL END)` : d.sql`NULL`} AS health
      FROM ${d.fn.joinOnAccount([run.table, d.sql`(SELECT account_id, mrr FROM accounts) account_mrr`])}`,
   );
   return totals;

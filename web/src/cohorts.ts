@@ -43,6 +43,10 @@ function heatOption(report: CohortsReport, measure: Measure, periods: number) {
   // Past a year of columns a cell is too narrow for a decimal: whole percentages there (the
   // table below keeps one decimal).
   const digits = periods > 12 ? 0 : 1;
+  // On a phone 30 columns leave no room for any label: they go (the table below has every
+  // value), and the legend's bar shortens to leave its words room.
+  const width = Math.min(window.innerWidth, 1200) - 48;
+  const labelled = (width - 100) / Math.max(1, periods) >= 26;
   const data = report.cohorts.flatMap((c, row) =>
     c.periods.flatMap((p) => {
       const v = value(p);
@@ -73,7 +77,7 @@ function heatOption(report: CohortsReport, measure: Measure, periods: number) {
       orient: 'horizontal',
       left: 'center',
       bottom: 0,
-      itemHeight: 240,
+      itemHeight: Math.max(60, Math.min(240, width - 260)),
       itemWidth: 12,
       text: [
         highest > max ? `${percent(max, 0)} or more` : `up to ${percent(max, 0)}`,
@@ -88,7 +92,7 @@ function heatOption(report: CohortsReport, measure: Measure, periods: number) {
         name: MEASURES[measure],
         data,
         label: {
-          show: true,
+          show: labelled,
           fontSize: 10,
           formatter: (p: { value: [number, number, number] }) => percent(p.value[2], digits),
         },

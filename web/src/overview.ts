@@ -23,7 +23,8 @@ function sizesOption(segments: Overview['segments']) {
       type: 'category',
       data: sized.map((s) => s.id),
       inverse: true,
-      nameLocation: 'end',
+      // The axis runs downwards (inverse), so its start is the top, above the first bar.
+      nameLocation: 'start',
       nameGap: 8,
     }),
     series: [
