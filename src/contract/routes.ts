@@ -5,6 +5,7 @@ import * as Q from './query-params.js';
 import * as Read from './read-answers.js';
 import { BatchDocument, Group, Identify, Page, Track } from './segment-messages.js';
 import * as Timeline from './timeline-answers.js';
+import * as Vocabulary from './workspace-answers.js';
 
 /**
  * Every route of the API, declared once: method, path (Fastify's `:name` form), the key's
@@ -66,6 +67,12 @@ export const ROUTES = {
   page: ingest('page', 'A page view (stored as event `page`)', Page),
   batch: ingest('batch', 'Up to 10,000 messages of any type', BatchDocument),
 
+  vocabulary: read({
+    path: '/v1/workspace',
+    summary:
+      "The workspace's vocabulary for display and suggestions: the currency, every metric with its kind of number (money, share, count, score, days, number, text), the segments and the schemes",
+    response: Vocabulary.WorkspaceVocabulary,
+  }),
   segments: read({
     path: '/v1/segments',
     summary: 'Every segment with its size in the latest run and its playbook',

@@ -26,8 +26,8 @@ type Maybe = number | null | undefined;
 const missing = (value: Maybe): value is null | undefined =>
   value === null || value === undefined || Number.isNaN(value);
 
-/** -0 after rounding reads as 0. */
-const unsignedZero = (text: string) => (/^-0(\.0+)?$/.test(text) ? text.slice(1) : text);
+/** -0 after rounding reads as 0 ("-0.0", "-$0.00", "-0.0%"). */
+const unsignedZero = (text: string) => (/^-[^1-9]*$/.test(text) ? text.slice(1) : text);
 
 /** Fixed decimals with thousands separators: 12,345.6. */
 export function decimals(value: Maybe, digits: number): string {

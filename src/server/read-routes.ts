@@ -7,6 +7,7 @@ import { findUser } from '../engine/read-queries.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { segmentDetail, segmentMembers } from '../engine/snapshots.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { knownMetrics } from '../language/metric-kinds.js';
 import { isTextMetric } from '../language/value-types.js';
 import { explainAccount } from '../ml/predict.js';
 import { TABLES } from '../model/tables.js';
@@ -76,6 +77,17 @@ function registerSegmentRoutes(
   { workspace, store, withStore }: ReadContext,
   runClockAnswer: ReturnType<typeof runClock>,
 ): void {
+  serve(ROUTES.vocabulary, {
+    handler: async () => ({
+      currency: workspace.config.settings.currency,
+      metrics: knownMetrics(workspace.metrics),
+      segments: workspace.segments.map((segment) => ({ id: segment.id, framework: segment.framework })),
+      schemes: Object.entries(workspace.config.schemes ?? {}).map(([id, scheme]) => ({
+        id,
+        order: [...scheme.order],
+      })),
+    }),
+  });
   serve(ROUTES.segments, {
     handler: async () =>
       withStore(async () => {

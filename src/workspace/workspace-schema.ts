@@ -272,6 +272,14 @@ export const workspaceSchema = z
           .describe(
             'The time of a run without --as-of: data (the latest time in the data, never later than now) or now',
           ),
+        currency: z
+          .string()
+          .refine(
+            (code) => Intl.supportedValuesOf('currency').includes(code),
+            'expected an ISO 4217 currency code such as USD, EUR or GBP',
+          )
+          .default('USD')
+          .describe('The currency of MRR and other money, as people read it (an ISO 4217 code)'),
         staleAfter: z
           .string()
           .refine((text) => parseWindowDays(text) !== undefined, 'expected a window such as 2d, 1w or 1m')
@@ -279,7 +287,7 @@ export const workspaceSchema = z
           .describe('Warn when the data ends more than this before the time used'),
       })
       .strict()
-      .default({ minSegmentSize: 10, staleRuns: 5, clock: 'data', staleAfter: '2d' }),
+      .default({ minSegmentSize: 10, staleRuns: 5, clock: 'data', staleAfter: '2d', currency: 'USD' }),
   })
   .strict();
 

@@ -62,6 +62,23 @@ describe('the API contract', () => {
   };
 
   it("parses every route's real answer with its schema", async () => {
+    // The template's metrics by their definitions (README, "The workspace language").
+    const vocabulary = await answers('vocabulary', '/v1/workspace');
+    const kinds = Object.fromEntries(vocabulary.metrics.map((m) => [m.name, m.kind]));
+    expect(vocabulary.currency).toBe('USD');
+    expect([kinds.health, kinds.mrr, kinds.adoption, kinds.sessions_30d, kinds.nps_category]).toEqual([
+      'score',
+      'money',
+      'share',
+      'count',
+      'text',
+    ]);
+    expect(vocabulary.schemes.find((s) => s.id === 'cs_tiers')?.order).toEqual([
+      'at_risk',
+      'strategic',
+      'growth',
+      'stable',
+    ]);
     const segments = await answers('segments', '/v1/segments');
     const segment = segments.segments.find((s) => (s.accounts ?? 0) > 0)?.id;
     await answers('segment', `/v1/segments/${segment}`);
