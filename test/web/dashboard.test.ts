@@ -22,6 +22,7 @@ import type {
   SegmentDetail,
   ValidationCard,
 } from '../../src/contract/read-answers.js';
+import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -83,6 +84,8 @@ describe('the dashboard in Chromium', () => {
     await page.locator('table[aria-label="Segments"] tbody tr').first().waitFor();
     const overview = await api<Overview>('/v1/overview');
     expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
+    // MRR in the workspace's currency: the template's default, USD.
+    expect((await api<WorkspaceVocabulary>('/v1/workspace')).currency).toBe('USD');
     expect(await page.locator('[data-kpi="mrr"]').textContent()).toBe(dollars(overview.mrr));
     for (const segment of overview.segments) {
       const cells = await page.locator(`tr[data-segment="${segment.id}"] td`).allTextContents();
@@ -240,10 +243,15 @@ describe('the dashboard in Chromium', () => {
         expect(await page.locator(`button[data-r="${r}"][data-fm="${fm}"]`).textContent()).toBe(
           whole(count(r, fm)),
         );
+    // Monetary is MRR here: money, in the workspace's currency (the template's default, USD).
+    const vocabulary = await api<WorkspaceVocabulary>('/v1/workspace');
+    expect(vocabulary.currency).toBe('USD');
+    expect(vocabulary.metrics.find((m) => m.name === rfm.metrics.monetary)?.kind).toBe('money');
     for (const cell of rfm.cells)
-      expect((await page.locator(`tr[data-cell="${cell.cell}"] td`).allTextContents()).slice(1, 3)).toEqual([
+      expect((await page.locator(`tr[data-cell="${cell.cell}"] td`).allTextContents()).slice(1, 4)).toEqual([
         whole(cell.accounts),
         share(cell.share),
+        dollars(cell.monetaryTotal),
       ]);
     // The heatmap: title, both axes named in full (the R axis's name not clipped), a count per cell.
     const grid = await drawn(page, 'rfm');

@@ -5,6 +5,7 @@ import { axis, Chart, listed } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useApi } from './load.js';
+import { useVocabulary } from './vocabulary.js';
 
 /** The bar chart of sizes in words: each segment and its accounts, in the chart's order. */
 const sizesSummary = (segments: Overview['segments']) =>
@@ -42,12 +43,14 @@ function sizesOption(segments: Overview['segments']) {
 /** Schemes' segments with their size and change since the previous run, and the KPIs. */
 export function OverviewPage() {
   const { data, error, retry } = useApi<Overview>('/v1/overview');
+  const vocabulary = useVocabulary();
   if (error) return html`<${Failure} error=${error} retry=${retry} />`;
-  if (!data) return html`<p class="loading">Loading…</p>`;
+  if (vocabulary.error) return html`<${Failure} error=${vocabulary.error} retry=${vocabulary.retry} />`;
+  if (!data || !vocabulary.data) return html`<p class="loading">Loading…</p>`;
   if (data.runId === null)
     return html`<${AsOf} answer=${data} /><p class="message">No run yet: run <code>strata run</code> (or wait for a scheduled run), then reload.</p>`;
-  // The workspace's currency once the API says it; until then MRR is in dollars.
-  const currency = (data as { currency?: string }).currency ?? 'USD';
+  // MRR in the workspace's currency (settings.currency).
+  const currency = vocabulary.data.currency;
   const retention = data.retention;
   // data_stale is the banner above; the run's own warnings are listed.
   const warnings = data.warnings.filter((w) => w.code !== 'data_stale');

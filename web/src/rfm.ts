@@ -1,11 +1,13 @@
 import { html } from 'htm/preact';
 import type { RfmAccounts, RfmReport } from '../../src/contract/analysis-answers.js';
-import { count, days, number, percent } from '../../src/format/numbers.js';
+import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
+import { count, days, percent } from '../../src/format/numbers.js';
 import { axis, Chart, chartTheme } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useHashParam } from './hash-state.js';
 import { useApi } from './load.js';
+import { metricText, useVocabulary } from './vocabulary.js';
 
 const SCORES = [5, 4, 3, 2, 1];
 
@@ -69,6 +71,8 @@ function gridOption(report: RfmReport, accounts: (r: number, fm: number) => numb
 /** The R x FM grid as a heatmap and as a table of buttons; a cell opens its accounts. */
 export function RfmPage() {
   const { data: report, error, retry } = useApi<RfmReport>('/v1/rfm');
+  // Monetary values as their metric's kind (MRR in the workspace's currency).
+  const vocabulary = useVocabulary().data;
   const [cellParam, setCellParam] = useHashParam('cell');
   const cell = parseCell(cellParam);
   const setCell = (r: number, fm: number) => setCellParam(`r${r}-fm${fm}`);
@@ -113,13 +117,23 @@ export function RfmPage() {
       <thead><tr><th>cell</th><th class="number">accounts</th><th class="number">share</th><th class="number">monetary (${report.metrics.monetary})</th></tr></thead>
       <tbody>${report.cells.map(
         (c) => html`<tr data-cell=${c.cell}><td>${c.cell}</td><td class="number">${count(c.accounts)}</td>
-          <td class="number">${percent(c.share)}</td><td class="number">${number(c.monetaryTotal)}</td></tr>`,
+          <td class="number">${percent(c.share)}</td><td class="number">${metricText(vocabulary, report.metrics.monetary, c.monetaryTotal)}</td></tr>`,
       )}</tbody></table></div>
-    ${cell ? html`<${CellAccounts} r=${cell.r} fm=${cell.fm} />` : null}
+    ${cell ? html`<${CellAccounts} r=${cell.r} fm=${cell.fm} report=${report} vocabulary=${vocabulary} />` : null}
   `;
 }
 
-function CellAccounts({ r, fm }: { r: number; fm: number }) {
+function CellAccounts({
+  r,
+  fm,
+  report,
+  vocabulary,
+}: {
+  r: number;
+  fm: number;
+  report: RfmReport;
+  vocabulary: WorkspaceVocabulary | null;
+}) {
   const {
     data: page,
     error,
@@ -138,7 +152,7 @@ function CellAccounts({ r, fm }: { r: number; fm: number }) {
         (
           a,
         ) => html`<tr data-rfm-account=${a.account_id}><td><a href=${`#/account/${encodeURIComponent(a.account_id)}`}>${a.account_id}</a></td><td>${a.name ?? ''}</td><td>${a.cell}</td>
-          <td class="number">${days(a.recency)}</td><td class="number">${number(a.frequency)}</td><td class="number">${number(a.monetary)}</td></tr>`,
+          <td class="number">${days(a.recency)}</td><td class="number">${metricText(vocabulary, report.metrics.frequency, a.frequency)}</td><td class="number">${metricText(vocabulary, report.metrics.monetary, a.monetary)}</td></tr>`,
       )}</tbody></table></div>
   `;
 }
