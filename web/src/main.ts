@@ -7,6 +7,7 @@ import { adoptKey } from './api.js';
 import { ClustersPage } from './clusters.js';
 import { CohortsPage } from './cohorts.js';
 import { FunnelsPage } from './funnels.js';
+import { hashRoute } from './hash-state.js';
 import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { PlanPage } from './plan.js';
@@ -30,9 +31,11 @@ const PAGES = [
 
 /** Pages by the URL fragment: those of the menu, #/segment/<id> and #/account/<id>. */
 function App() {
-  const [route, setRoute] = useState(window.location.hash);
+  // The route is the fragment without its query (#/cohorts?measure=revenue is #/cohorts): the
+  // query is the page's view (web/src/hash-state.ts).
+  const [route, setRoute] = useState(hashRoute());
   useEffect(() => {
-    const changed = () => setRoute(window.location.hash);
+    const changed = () => setRoute(hashRoute());
     window.addEventListener('hashchange', changed);
     return () => window.removeEventListener('hashchange', changed);
   }, []);
