@@ -150,7 +150,7 @@ export const ROUTES = {
   overview: read({
     path: '/v1/overview',
     summary:
-      "The dashboard's first page, as of the latest run: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health), each segment's size and change since the previous run, each scheme's primary segments, the run's warnings (and data_stale), and clock { at, source }",
+      "The dashboard's first page, as of the latest run: KPIs (MRR, trailing 365-day logo, net and gross revenue retention, mean health of paying accounts), each segment's size and change since the previous run, each scheme's primary segments, the run's warnings (and data_stale), and clock { at, source }",
     response: Analysis.Overview,
   }),
   rfm: read(
@@ -312,11 +312,13 @@ export const ROUTES = {
 
 /**
  * Routes the server registers outside the contract, and why: the dashboard's files (HTML,
- * scripts, styles) and the CLI's relay (src/server/cli-relay.ts: the CLI's, not a public API).
+ * scripts, styles, icon) and the CLI's relay (src/server/cli-relay.ts: the CLI's, not a public API).
  */
 export const UNDOCUMENTED_ROUTES = [
   { method: 'GET', path: '/' },
   { method: 'GET', path: '/app/style.css' },
+  { method: 'GET', path: '/app/favicon.svg' },
+  { method: 'GET', path: '/favicon.ico' },
   { method: 'GET', path: '/app/:file' },
   { method: 'GET', path: '/src/format/:file' },
   { method: 'GET', path: '/vendor/:file' },

@@ -16,7 +16,11 @@ export async function findUser(store: Store, id: string): Promise<UserRow | unde
   return user;
 }
 
-/** A run's total MRR (of its accounts' current rows) and mean health (null without the metric). */
+/**
+ * A run's total MRR (of its accounts' current rows) and the mean health (0-100) of its paying
+ * accounts (MRR above 0; null without the metric or without a paying account): a trial or a
+ * churned account has no health a CS manager acts on, and would pull the mean down.
+ */
 export async function runTotals(
   store: Store,
   run: StoredRun,
@@ -24,7 +28,7 @@ export async function runTotals(
   const d = store.dialect;
   const health = run.metrics.includes('health') ? d.sql.id(metricColumn('health')) : null;
   const [totals] = await store.query<{ mrr: number | null; health: number | null }>(
-    d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(${d.fn.toDouble(health)})` : d.sql`NULL`} AS health
+    d.sql`SELECT sum(mrr) AS mrr, ${health ? d.sql`avg(CASE WHEN mrr > 0 THEN ${d.fn.toDouble(health)} ELSE NULL END)` : d.sql`NULL`} AS health
      FROM ${d.fn.joinOnAccount([run.table, d.sql`(SELECT account_id, mrr FROM accounts) account_mrr`])}`,
   );
   return totals;

@@ -1,3 +1,4 @@
+import { number } from '../format/numbers.js';
 import type { FeatureTransform } from '../language/ast.js';
 
 /**
@@ -60,7 +61,8 @@ export function applyTransform(transform: FeatureTransform, value: number): numb
   return transform.log ? Math.log(1 + v) : v;
 }
 
-const figure = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 4 });
+/** A bound as people read it: three significant digits (0.833, 4,800), like every figure of the CLI. */
+const figure = (v: number) => number(v);
 
 /** The transform of one metric's values (missing values left out) under a choice. */
 function transformFor(values: readonly number[], choice: TransformChoice): FeatureTransform {

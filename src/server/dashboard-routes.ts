@@ -8,7 +8,7 @@ import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastif
 /**
  * The dashboard's files (web/): index.html at `/`, the compiled pages (dist/web/web/src: the
  * web build's root is the repository's, for the contract's types it imports) and the
- * stylesheet under `/app/`, the formatting shared with the CLI (src/format) under `/src/format/`, and the ES module builds of its packages under `/vendor/`
+ * stylesheet and the icon under `/app/` (the icon also at /favicon.ico), the formatting shared with the CLI (src/format) under `/src/format/`, and the ES module builds of its packages under `/vendor/`
  * (index.html's import map points there). No bundler: the browser loads modules as they are.
  */
 
@@ -65,6 +65,12 @@ export function registerDashboardRoutes(app: FastifyInstance, config: FastifyCon
   app.get('/app/style.css', { config }, (_request, reply) =>
     sendFile(reply, join(root, 'web', 'style.css'), 'text/css; charset=utf-8'),
   );
+  // The icon, also at /favicon.ico where browsers ask for it unbidden (an SVG under that name:
+  // browsers go by the type, and one drawing serves every size).
+  const icon = (_request: unknown, reply: FastifyReply) =>
+    sendFile(reply, join(root, 'web', 'favicon.svg'), 'image/svg+xml');
+  app.get('/app/favicon.svg', { config }, icon);
+  app.get('/favicon.ico', { config }, icon);
   app.get<{ Params: { file: string } }>('/app/:file', { config }, (request, reply) => {
     const { file } = request.params;
     if (!/^[a-z-]+\.js$/.test(file))

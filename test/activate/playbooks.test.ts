@@ -158,8 +158,17 @@ playbooks:
         account: 'a4',
         runId: 2,
         segments: [
-          { segment: 'paying', member: true, tree: { value: '400', text: 'metric mrr = 400, needs > 0' } },
-          { segment: 'free', member: false, tree: { value: '400', text: 'metric mrr = 400, needs = 0' } },
+          // MRR is money: its words in the workspace's currency (USD), its value a number.
+          {
+            segment: 'paying',
+            member: true,
+            tree: { value: 400, text: 'metric mrr = $400.00, needs > $0.00' },
+          },
+          {
+            segment: 'free',
+            member: false,
+            tree: { value: 400, text: 'metric mrr = $400.00, needs = $0.00' },
+          },
         ],
       });
       const one = await get('/v1/accounts/a4/explain?segment=free');
@@ -197,9 +206,9 @@ playbooks:
                 reasons: [
                   {
                     path: 'where',
-                    text: 'metric mrr = 400, needs > 0',
-                    before: { holds: false, value: '0' },
-                    after: { holds: true, value: '400' },
+                    text: 'metric mrr = $400.00, needs > $0.00',
+                    before: { holds: false, value: 0, shown: '$0.00' },
+                    after: { holds: true, value: 400, shown: '$400.00' },
                   },
                 ],
               },

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Route } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   AbReport,
@@ -40,11 +40,31 @@ import { tempDir } from '../helpers/temp-dir.js';
  * the API's. Screenshots go to test/out/ (not committed).
  */
 const whole = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-US'));
-/** Dollars as the dashboard writes money: cents below $1,000, whole dollars above. */
+/** A share as the pages write it: a percentage with one decimal (0.4166 is 41.7%). */
+const share = (v: number | null | undefined) =>
+  v === null || v === undefined
+    ? '–'
+    : `${(v * 100).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })}%`;
+/** Dollars: whole above a thousand ($1,234), cents below ($18.77). */
 const dollars = (n: number | null) =>
-  n === null ? '–' : `$${Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)}`;
+  n === null
+    ? '–'
+    : `${n < 0 ? '-' : ''}$${Math.abs(n) >= 1000 ? whole(Math.abs(n)) : Math.abs(n).toFixed(2)}`;
 /** A score: one decimal. */
 const oneDecimal = (n: number | null) => (n === null ? '–' : n.toFixed(1));
+/** Any other measurement: whole numbers as counts, else three significant digits (2.94, 45.1, 0.0238). */
+const sig3 = (v: number | null | undefined) => {
+  if (v === null || v === undefined) return '–';
+  const size = Math.abs(v);
+  if (Number.isInteger(v) || size >= 100) return whole(v);
+  if (size >= 10) return v.toFixed(1);
+  if (size >= 1) return v.toFixed(2);
+  // Below one: three significant digits, at most four decimals.
+  return String(Number(v.toFixed(Math.min(4, 2 - Math.floor(Math.log10(size))))));
+};
+/** The words a chart drew: its SVG's <text> nodes (title, axis names, legend, labels). */
+const drawn = (page: Page, chart: string) =>
+  page.locator(`[data-chart="${chart}"] svg text`).allTextContents();
 
 describe('the dashboard in Chromium', () => {
   const dir = tempDir('strata-web-');
@@ -71,7 +91,9 @@ describe('the dashboard in Chromium', () => {
     await page.locator('table[aria-label="Segments"] tbody tr').first().waitFor();
     const overview = await api<Overview>('/v1/overview');
     expect(await page.locator('[data-kpi="accounts"]').textContent()).toBe(whole(overview.accounts));
-    expect(await page.locator('[data-kpi="mrr"]').textContent()).toBe(whole(overview.mrr));
+    // MRR in the workspace's currency: the template's default, USD.
+    expect((await api<WorkspaceVocabulary>('/v1/workspace')).currency).toBe('USD');
+    expect(await page.locator('[data-kpi="mrr"]').textContent()).toBe(dollars(overview.mrr));
     for (const segment of overview.segments) {
       const cells = await page.locator(`tr[data-segment="${segment.id}"] td`).allTextContents();
       const change =
@@ -80,16 +102,36 @@ describe('the dashboard in Chromium', () => {
     }
     expect(overview.segments.some((s) => s.change !== 0 && s.change !== null)).toBe(true);
     // The KPIs beyond counts, the schemes' primary segments and the warnings, as the API gives them.
-    const percent = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)}%`);
     expect(overview.retention?.customers).toBeGreaterThan(0);
     expect(await page.locator('[data-kpi="nrr"]').textContent()).toBe(
-      percent(overview.retention?.netRevenueRetention ?? null),
+      share(overview.retention?.netRevenueRetention),
     );
     expect(await page.locator('[data-kpi="logo"]').textContent()).toBe(
-      percent(overview.retention?.logoRetention ?? null),
+      share(overview.retention?.logoRetention),
     );
-    expect(overview.meanHealth).not.toBeNull();
+    // Mean health is of the paying accounts (the paying segment: MRR above 0), recomputed from its members.
+    const paying = await api<MembersPage>('/v1/segments/paying/members?limit=1000');
+    const payingHealth = paying.members
+      .map((m) => m.metrics.health as number | null)
+      .filter((h) => h !== null);
+    expect(paying.members.length).toBe(paying.total);
+    expect(paying.total).toBeLessThan(overview.accounts);
+    expect(overview.meanHealth).toBeCloseTo(
+      payingHealth.reduce((sum, h) => sum + h, 0) / payingHealth.length,
+      6,
+    );
+    expect(await page.locator('.kpi', { has: page.locator('[data-kpi="health"]') }).textContent()).toMatch(
+      /^Mean health of paying accounts/,
+    );
     expect(await page.locator('[data-kpi="health"]').textContent()).toBe(overview.meanHealth?.toFixed(1));
+    // The chart of sizes: its title, its axes' names, a count at the end of each bar.
+    const sizes = await drawn(page, 'sizes');
+    expect(sizes).toEqual(expect.arrayContaining(['Accounts per segment', 'accounts', 'segment']));
+    expect(sizes).toEqual(
+      expect.arrayContaining(
+        overview.segments.filter((s) => s.accounts !== null).map((s) => whole(s.accounts)),
+      ),
+    );
     expect(overview.schemes.length).toBeGreaterThan(0);
     for (const scheme of overview.schemes) {
       const rows = page.locator(`table[data-scheme="${scheme.scheme}"] tbody tr`);
@@ -367,10 +409,31 @@ describe('the dashboard in Chromium', () => {
         expect(await page.locator(`button[data-r="${r}"][data-fm="${fm}"]`).textContent()).toBe(
           whole(count(r, fm)),
         );
+    // Monetary is MRR here: money, in the workspace's currency (the template's default, USD).
+    const vocabulary = await api<WorkspaceVocabulary>('/v1/workspace');
+    expect(vocabulary.currency).toBe('USD');
+    expect(vocabulary.metrics.find((m) => m.name === rfm.metrics.monetary)?.kind).toBe('money');
     for (const cell of rfm.cells)
-      expect((await page.locator(`tr[data-cell="${cell.cell}"] td`).allTextContents())[1]).toBe(
+      expect((await page.locator(`tr[data-cell="${cell.cell}"] td`).allTextContents()).slice(1, 4)).toEqual([
         whole(cell.accounts),
-      );
+        share(cell.share),
+        dollars(cell.monetaryTotal),
+      ]);
+    // The heatmap: title, both axes named in full (the R axis's name not clipped), a count per cell.
+    const grid = await drawn(page, 'rfm');
+    expect(grid).toEqual(
+      expect.arrayContaining([
+        'Paying accounts by R and FM score',
+        'FM score (frequency and monetary, 5 best)',
+        'R score (recency, 5 most recent)',
+      ]),
+    );
+    expect(grid).toEqual(expect.arrayContaining(rfm.grid.map((g) => whole(g.accounts))));
+    const nameBox = await page
+      .locator('[data-chart="rfm"] svg text', { hasText: 'R score (recency' })
+      .boundingBox();
+    const chartBox = await page.locator('[data-chart="rfm"] .chart').boundingBox();
+    expect(nameBox && chartBox && nameBox.x >= chartBox.x && nameBox.y >= chartBox.y).toBe(true);
     // The fullest cell, opened from the keyboard: its accounts are the API's.
     const fullest = [...rfm.grid].sort((a, b) => b.accounts - a.accounts)[0] as { r: number; fm: number };
     await page.locator(`button[data-r="${fullest.r}"][data-fm="${fullest.fm}"]`).focus();
@@ -382,6 +445,13 @@ describe('the dashboard in Chromium', () => {
         .locator('tr[data-rfm-account]')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rfm-account'))),
     ).toEqual(inCell.accounts.map((a) => a.account_id));
+    // The open cell is in the URL: reopened, the page shows the same cell.
+    expect(page.url()).toContain(`#/rfm?cell=r${fullest.r}-fm${fullest.fm}`);
+    await page.reload();
+    await page
+      .locator('[data-cell-title]')
+      .filter({ hasText: `R ${fullest.r}, FM ${fullest.fm}:` })
+      .waitFor();
     await page.screenshot({ path: join(SHOTS, 'rfm-1280.png'), fullPage: true });
     await page.close();
   });
@@ -400,6 +470,15 @@ describe('the dashboard in Chromium', () => {
       );
     const schemes = [...new Set(data.flows.map((f) => f.scheme))];
     expect(schemes.length).toBeGreaterThan(1);
+    // It opens on the scheme where most accounts changed primary segment.
+    const movers = (scheme: string) =>
+      data.flows.filter((f) => f.scheme === scheme && f.from !== f.to).reduce((n, f) => n + f.accounts, 0);
+    const busiest = [...schemes].sort((a, b) => movers(b) - movers(a))[0] ?? '';
+    expect(movers(busiest)).toBeGreaterThan(movers(schemes[0] ?? ''));
+    expect(await page.getByLabel('Scheme').inputValue()).toBe(busiest);
+    expect(await drawn(page, 'transitions')).toContain(
+      `Accounts between the primary segments of ${busiest}, run ${data.from} to run ${data.to}`,
+    );
     for (const scheme of schemes) {
       await page.getByLabel('Scheme').selectOption(scheme);
       const expected = data.flows.filter((f) => f.scheme === scheme && f.accounts > 0);
@@ -407,6 +486,14 @@ describe('the dashboard in Chromium', () => {
       const rows = await page.locator('table[aria-label="Flows"] tbody tr').allTextContents();
       expect(rows).toEqual(expected.map((f) => `${f.from}${f.to}${whole(f.accounts)}`));
     }
+    // The chosen scheme is in the URL, and the URL reopens it.
+    const last = schemes.at(-1) ?? '';
+    const first = schemes[0] ?? '';
+    expect(page.url()).toContain(`#/transitions?scheme=${last}`);
+    await page.goto(`${server.url}/#/`);
+    await page.goto(`${server.url}/#/transitions?scheme=${first}`);
+    await page.locator('tr[data-transition]').first().waitFor();
+    expect(await page.getByLabel('Scheme').inputValue()).toBe(first);
     await page.screenshot({ path: join(SHOTS, 'transitions-1280.png'), fullPage: true });
     await page.close();
   });
@@ -462,8 +549,33 @@ describe('the dashboard in Chromium', () => {
         .locator('tr[data-feature]')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-feature'))),
     ).toEqual(card.report.topFeatures.map((f) => f.feature));
-    // The charts drew (a canvas each).
-    expect(await page.locator('[data-chart="roc"] canvas').count()).toBe(1);
+    // The charts: titled, axes named, a legend for the curve and its reference line.
+    expect(await drawn(page, 'roc')).toEqual(
+      expect.arrayContaining([
+        'ROC curve',
+        'false positive rate',
+        'true positive rate',
+        `ROC (area ${card.report.rocAuc?.toFixed(3)})`,
+        'chance',
+      ]),
+    );
+    // Calibration: the diagonal, points labelled by their accounts, axes ending near the data
+    // (the largest value plus a tenth, rounded up to a tenth) rather than at 100%.
+    const calibration = await drawn(page, 'calibration');
+    expect(calibration).toEqual(
+      expect.arrayContaining([
+        'Calibration: observed share against predicted probability',
+        'predicted probability',
+        'observed share',
+        'perfect calibration',
+      ]),
+    );
+    const bins = card.report.calibration;
+    const largest = Math.max(0.05, ...bins.flatMap((c) => [c.predicted, c.observed]));
+    const top = Math.min(1, Math.ceil(largest * 11) / 10);
+    expect(calibration).toContain(`${Math.round(top * 100)}%`);
+    const biggest = [...bins].sort((a, b) => b.n - a.n)[0];
+    expect(calibration).toContain(whole(biggest?.n ?? 0));
     // An account's explanation, asked for by keyboard: the API's probability and contributions.
     const { members } = await api<MembersPage>('/v1/segments/paying/members?limit=1');
     const account = members[0]?.account_id ?? '';
@@ -497,6 +609,10 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Plan' }).click();
     await page.locator('[data-plan-summary]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-plan-summary]').textContent()).toMatch(/no segment would change/);
+    // The button stands clear of the sentence before it.
+    const sentence = await page.locator('main p', { hasText: 'Edit strata.yaml' }).boundingBox();
+    const button = await page.getByRole('button', { name: 'Plan again' }).boundingBox();
+    expect((button?.y ?? 0) - ((sentence?.y ?? 0) + (sentence?.height ?? 0))).toBeGreaterThanOrEqual(8);
     // Loosen power_users (20 sessions in 30 days, then 10) on disk, and plan again.
     const file = join(dir, 'strata.yaml');
     const original = readFileSync(file, 'utf8');
@@ -532,30 +648,71 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('shows cohort retention, logo and revenue, as the API computes it', async () => {
+  it('shows cohort retention, logo and revenue, as the API computes it; the measure in the URL; an error cleared by retry', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The first request for the cohorts fails; Try again asks again and the page appears.
+    let failed = false;
+    await page.route('**/v1/cohorts', (route) => {
+      if (failed) return route.continue();
+      failed = true;
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{"message":"busy"}' });
+    });
     await page.goto(server.dashboardUrl);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Cohorts' }).click();
+    await page.getByRole('alert').filter({ hasText: 'busy' }).waitFor();
+    await page.getByRole('button', { name: 'Try again' }).click();
     await page.locator('tr[data-cohort]').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
     const report = await api<CohortsReport>('/v1/cohorts');
     const periods = Math.max(...report.cohorts.map((c) => c.periods.length));
-    const percent = (v: number | null | undefined) =>
-      v === null || v === undefined ? '' : `${Math.round(v * 100)}%`;
+    const percent = (v: number | null | undefined) => (v === null || v === undefined ? '' : share(v));
     for (const measure of ['logo', 'revenue'] as const) {
       await page.getByLabel('Retention measure').selectOption(measure);
+      const value = (p: CohortsReport['cohorts'][number]['periods'][number]) =>
+        measure === 'logo' ? p.logoRetention : p.netRevenueRetention;
       for (const c of report.cohorts) {
         const cells = await page.locator(`tr[data-cohort="${c.cohort}"] td`).allTextContents();
         expect(cells).toEqual([
           whole(c.accounts),
           ...Array.from({ length: periods }, (_, i) => {
             const p = c.periods[i];
-            return percent(p ? (measure === 'logo' ? p.logoRetention : p.netRevenueRetention) : null);
+            return percent(p ? value(p) : null);
           }),
         ]);
       }
+      // The heatmap: each cell labelled with its percentage, every cohort's label whole, both
+      // axes named, and the colour scale's legend drawn.
+      const texts = await drawn(page, 'cohorts');
+      // Whole percentages when there are more than 12 periods (a cell is too narrow for a decimal).
+      const label = (v: number) => (periods > 12 ? `${whole(v * 100)}%` : share(v));
+      const labels = texts.filter((t) => /^[\d,]+(\.\d)?%$/.test(t)).sort();
+      const expected = report.cohorts.flatMap((c) =>
+        c.periods
+          .map(value)
+          .filter((v) => v !== null)
+          .map(label),
+      );
+      expect(labels).toEqual(expected.sort());
+      expect(texts).toEqual(
+        expect.arrayContaining([
+          ...report.cohorts.map((c) => c.cohort),
+          `${report.by}s since joining`,
+          `cohort (${report.by} joined)`,
+          `0% ${measure === 'logo' ? 'logo retention' : 'net revenue retention'}`,
+        ]),
+      );
+      expect(page.url()).toContain(`#/cohorts?measure=${measure}`);
     }
+    // A cohort's name on one line in the table.
+    const row = page.locator(`tr[data-cohort="${report.cohorts[0]?.cohort}"] th`);
+    expect(await row.evaluate((th) => th.getBoundingClientRect().height)).toBeLessThan(40);
+    // The URL reopens the measure: revenue's first cell, not logo's.
+    await page.goto(`${server.url}/#/`);
+    await page.goto(`${server.url}/#/cohorts?measure=revenue`);
+    await page.locator('tr[data-cohort]').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByLabel('Retention measure').inputValue()).toBe('revenue');
     // The projection's cohorts are the ones the API could fit (none at this size, maybe).
-    expect(await page.getByLabel('Cohort').locator('option').allTextContents()).toEqual(
+    expect(await page.getByLabel('Cohort', { exact: true }).locator('option').allTextContents()).toEqual(
       report.cohorts.filter((c) => c.projection).map((c) => c.cohort),
     );
     await page.screenshot({ path: join(SHOTS, 'cohorts-1280.png'), fullPage: true });
@@ -579,6 +736,22 @@ describe('the dashboard in Chromium', () => {
       });
     }
     expect(report.overall.reached[0]).toBeGreaterThan(0);
+    // The chart of reach: titled, axes named, each bar's count (and the share that went on) written.
+    const reach = await drawn(page, 'funnel');
+    expect(reach).toEqual(
+      expect.arrayContaining([
+        'Accounts reaching each step of activation',
+        'step',
+        'accounts reaching the step',
+        ...report.overall.reached.map((n, k) =>
+          k === 0 ? whole(n) : `${whole(n)} (${share(report.overall.conversion[k - 1])})`,
+        ),
+      ]),
+    );
+    // The chosen scheme is in the URL.
+    const last = schemes.at(-1) ?? '';
+    await page.getByLabel('By scheme').selectOption(last);
+    expect(page.url()).toContain(`scheme=${last}`);
     await page.close();
   });
 
@@ -601,14 +774,21 @@ describe('the dashboard in Chromium', () => {
     for (const c of map.clusters) {
       const cells = await page.locator(`tr[data-cluster="${c.cluster}"] td`).allTextContents();
       expect([cells[0], cells[1], cells[3]]).toEqual([String(c.cluster), whole(c.accounts), c.profile]);
-      expect(cells.slice(4)).toEqual(
-        map.metrics.map((m) => (c.means[m] === null ? '–' : c.means[m]?.toFixed(2))),
-      );
+      expect(cells.slice(4)).toEqual(map.metrics.map((m) => sig3(c.means[m])));
     }
     expect(await page.locator('[data-cluster-summary]').textContent()).toContain(
       `${whole(map.accounts)} accounts`,
     );
-    expect(await page.locator('[data-chart="clusters"] canvas').count()).toBe(1);
+    // The scatter: titled, axes named with their variance, a legend naming each cluster's colour.
+    expect(await drawn(page, 'clusters')).toEqual(
+      expect.arrayContaining([
+        'Accounts of usage on the first two principal axes, by cluster',
+        `PC1 (${share(map.explained[0])} of the variance)`,
+        `PC2 (${share(map.explained[1])} of the variance)`,
+        ...map.clusters.map((c) => `cluster ${c.cluster}`),
+        'centres',
+      ]),
+    );
     await page.screenshot({ path: join(SHOTS, 'clusters-1280.png'), fullPage: true });
     await page.close();
   });
@@ -669,7 +849,11 @@ describe('the dashboard in Chromium', () => {
         ['#/', /No run yet: run strata run/],
         ['#/rfm', /No account to score yet: import accounts and events/],
         ['#/cohorts', /No cohort yet: import accounts and subscriptions/],
-        ['#/funnels', /No funnel in strata.yaml yet: add one under funnels:/],
+        // With an example block to copy, and what to run.
+        [
+          '#/funnels',
+          /No funnel in strata.yaml yet: add one under funnels:.*trial_to_paid:.*steps: \[.*strata analyze funnel/s,
+        ],
         ['#/clusters', /No clustering yet: save one with strata cluster/],
         ['#/transitions', /transitions need two runs: run strata run again later/],
         ['#/ab', /No A\/B test yet: split a segment with strata ab create <test> --segment <id>/],
@@ -737,7 +921,12 @@ describe('the dashboard in Chromium', () => {
     }
   });
 
-  it('says what to do without a key, and when the server is unreachable', async () => {
+  it('says what to do without a key, and when the server is unreachable; has an icon', async () => {
+    // The icon, linked from the page and at /favicon.ico where browsers ask for it unbidden.
+    for (const path of ['/app/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(`${server.url}${path}`);
+      expect([path, icon.status, icon.headers.get('content-type')]).toEqual([path, 200, 'image/svg+xml']);
+    }
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);
     await page.getByRole('alert').waitFor();

@@ -6,7 +6,8 @@ import { count, decimals, formatKind, type NumberKind, signedKind } from '../../
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useApi, withQuery } from './load.js';
-import { metricText, SuggestInput, useVocabulary } from './suggest.js';
+import { SuggestInput } from './suggest.js';
+import { metricText, useVocabulary } from './vocabulary.js';
 
 /** A/B tests: assignments per variant, and a test's result for an outcome with its 95% interval. */
 export function AbPage() {
@@ -62,7 +63,7 @@ function Results({ test }: { test: string }) {
   const [kind, setKind] = useState<'event' | 'metric'>('event');
   // The question asked (on Compare), not the one being typed.
   const [asked, setAsked] = useState<{ kind: 'event' | 'metric'; name: string } | null>(null);
-  const vocabulary = useVocabulary();
+  const vocabulary = useVocabulary().data;
   const report = useApi<AbReport>(
     asked ? withQuery(`/v1/ab/${encodeURIComponent(test)}`, { [asked.kind]: asked.name }) : null,
   );
@@ -73,7 +74,7 @@ function Results({ test }: { test: string }) {
   const data = asked ? report.data : null;
   const numberKind = asked ? outcomeKind(asked.kind, asked.name, vocabulary) : 'number';
   const value = (v: number) =>
-    asked?.kind === 'metric' ? metricText(v, asked.name, vocabulary) : formatKind(v, 'share');
+    asked?.kind === 'metric' ? metricText(vocabulary, asked.name, v) : formatKind(v, 'share');
   const change = (v: number) => signedKind(v, numberKind, vocabulary?.currency);
   return html`
     <h3>${test}: results</h3>

@@ -15,8 +15,8 @@ import { ApiError } from './api.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useApi, withQuery } from './load.js';
-import { metricText, useVocabulary } from './suggest.js';
 import { Timeline } from './timeline.js';
+import { shownMetric, useVocabulary } from './vocabulary.js';
 import { SchemesWhy, SegmentWhy } from './why.js';
 
 /*
@@ -149,7 +149,7 @@ function Details({
         <div><h3>Metrics</h3>${
           metrics.length === 0
             ? html`<p class="message">No metrics yet: they come with <code>strata run</code>.</p>`
-            : html`<dl data-metrics>${metrics.map(([k, v]) => html`<dt>${k}</dt><dd data-metric=${k}>${metricText(v, k, vocabulary)}</dd>`)}</dl>`
+            : html`<dl data-metrics>${metrics.map(([k, v]) => html`<dt>${k}</dt><dd data-metric=${k}>${shownMetric(vocabulary, k, v)}</dd>`)}</dl>`
         }</div>
         <div><h3>Traits</h3>${
           traits.length === 0
@@ -243,7 +243,7 @@ function ModelReasons({ id }: { id: string }) {
 
 export function AccountPage({ id }: { id: string }) {
   const loaded = useApi<AccountProfile>(`/v1/accounts/${encodeURIComponent(id)}`);
-  const vocabulary = useVocabulary();
+  const vocabulary = useVocabulary().data;
   const title = useRef<HTMLHeadingElement>(null);
   // The link that led here is gone with its page: keyboard and screen-reader users start at the title.
   useEffect(() => title.current?.focus(), [id]);

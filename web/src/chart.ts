@@ -22,6 +22,7 @@ export function chartTheme() {
   const muted = token('--text-muted', '#5b6472');
   return {
     palette,
+    font: getComputedStyle(document.documentElement).fontFamily || 'sans-serif',
     text,
     muted,
     /** The sequential scale, light to dark: for heatmaps and other magnitudes. */
@@ -79,20 +80,33 @@ export function Chart({ title, summary, option, height = 320, onClick }: ChartPr
   }, []);
   useEffect(() => {
     const theme = chartTheme();
+    const { grid, ...rest } = option;
     plot.current?.setOption(
       {
         color: theme.palette,
-        textStyle: { fontFamily: 'inherit', color: theme.text },
+        // The page's own font by name: ECharts measures text with it to lay out legends and
+        // labels, and 'inherit' would be measured as its default font and overlap.
+        textStyle: { fontFamily: theme.font, color: theme.text },
         title: {
           text: title,
           left: 0,
           top: 0,
           textStyle: { fontSize: 14, fontWeight: 600, color: theme.text },
         },
-        grid: { left: 8, right: 24, top: 56, bottom: 8, containLabel: true },
+        // The plot shrinks until its labels and axis names fit inside the box (ECharts 6's
+        // containLabel leaves the names out, and a long one is clipped); a page's grid adds to this.
+        grid: {
+          left: 8,
+          right: 24,
+          top: 56,
+          bottom: 8,
+          outerBoundsMode: 'same',
+          outerBoundsContain: 'all',
+          ...(grid as Record<string, unknown> | undefined),
+        },
         aria: ariaOption(summary),
         animation: false,
-        ...option,
+        ...rest,
       },
       true,
     );

@@ -1,30 +1,26 @@
-import * as echarts from 'echarts';
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ModelCard, ModelList } from '../../src/contract/analysis-answers.js';
 import type { Explanation } from '../../src/contract/read-answers.js';
-import { get } from './api.js';
-import { ariaOption, listed } from './chart.js';
+import { count, decimals, number, percent } from '../../src/format/numbers.js';
+import { Chart } from './chart.js';
 import { AsOf, type Clocked } from './clock.js';
-
-type ModelRow = ModelList['models'][number];
-
 import { Failure } from './failure.js';
-import { fixed, whole } from './format.js';
+import { useHashParam } from './hash-state.js';
+import { useApi } from './load.js';
+import { calibrationOption, calibrationSummary, rocOption, rocSummary } from './model-charts.js';
+
+/** Areas under curves, accuracy, Brier and probabilities: three decimals, as they are quoted. */
+const fixed3 = (value: number | null | undefined) => decimals(value, 3);
 
 /** Saved models, and the card of one: holdout figures, ROC curve, calibration, features. */
 export function ModelsPage() {
-  const [models, setModels] = useState<ModelRow[] | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [chosen, setChosen] = useState<string | null>(null);
-  useEffect(() => {
-    get<{ models: ModelRow[] }>('/v1/models').then((d) => {
-      setModels(d.models);
-      setChosen(d.models[0]?.name ?? null);
-    }, setError);
-  }, []);
-  if (error) return html`<${Failure} error=${error} />`;
-  if (!models) return html`<p class="loading">Loading…</p>`;
+  const { data, error, retry } = useApi<ModelList>('/v1/models');
+  const [chosenParam, setChosen] = useHashParam('model');
+  if (error) return html`<${Failure} error=${error} retry=${retry} />`;
+  if (!data) return html`<p class="loading">Loading…</p>`;
+  const models = data.models;
+  const chosen = models.find((m) => m.name === chosenParam)?.name ?? models[0]?.name ?? null;
   if (models.length === 0)
     return html`<p class="message">No model yet: train one with <code>strata predict train --label churned</code>.</p>`;
   return html`
@@ -36,80 +32,10 @@ export function ModelsPage() {
   `;
 }
 
-type Report = ModelCard['report'];
-
-const rocSummary = (r: Report) =>
-  r.rocCurve
-    ? `ROC curve on the holdout: true positive rate against false positive rate, area under it ${fixed(r.rocAuc, 3)}; the dashed diagonal is chance (0.5).`
-    : 'No ROC curve: the model was saved before curves were kept.';
-
-const calibrationSummary = (r: Report) =>
-  `Calibration on the holdout, observed share against predicted probability per bin (the dashed diagonal is perfect): ${listed(
-    r.calibration.map((c) => `predicted ${fixed(c.predicted, 2)} observed ${fixed(c.observed, 2)}`),
-  )}.`;
-
 function Card({ name }: { name: string }) {
-  const [card, setCard] = useState<ModelCard | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const roc = useRef<HTMLDivElement>(null);
-  const calibration = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    setCard(null);
-    get<ModelCard>(`/v1/models/${encodeURIComponent(name)}`).then(setCard, setError);
-  }, [name]);
-  useEffect(() => {
-    if (!card || !roc.current || !calibration.current) return;
-    const diagonal = {
-      type: 'line',
-      data: [
-        [0, 0],
-        [1, 1],
-      ],
-      lineStyle: { type: 'dashed' },
-      symbol: 'none',
-      name: 'chance',
-    };
-    const axes = {
-      grid: { left: 50, right: 20, top: 10, bottom: 30 },
-      xAxis: { type: 'value', min: 0, max: 1 },
-      yAxis: { type: 'value', min: 0, max: 1 },
-    };
-    const rocPlot = echarts.init(roc.current);
-    rocPlot.setOption({
-      aria: ariaOption(rocSummary(card.report)),
-      animation: false,
-      ...axes,
-      series: [
-        {
-          type: 'line',
-          name: 'ROC',
-          data: (card.report.rocCurve ?? []).map((p) => [p.fpr, p.tpr]),
-          symbol: 'none',
-        },
-        diagonal,
-      ],
-    });
-    const calibrationPlot = echarts.init(calibration.current);
-    calibrationPlot.setOption({
-      aria: ariaOption(calibrationSummary(card.report)),
-      animation: false,
-      ...axes,
-      series: [
-        {
-          type: 'line',
-          name: 'observed',
-          data: card.report.calibration.map((c) => [c.predicted, c.observed]),
-        },
-        diagonal,
-      ],
-    });
-    return () => {
-      rocPlot.dispose();
-      calibrationPlot.dispose();
-    };
-  }, [card]);
-  if (error) return html`<${Failure} error=${error} />`;
-  if (!card) return html`<p class="loading">Loading the model…</p>`;
+  const { data: card, error, retry, loading } = useApi<ModelCard>(`/v1/models/${encodeURIComponent(name)}`);
+  if (error) return html`<${Failure} error=${error} retry=${retry} />`;
+  if (!card || (loading && card.name !== name)) return html`<p class="loading">Loading the model…</p>`;
   const r = card.report;
   return html`
     <p>${r.target}, ${r.algorithm}, version ${card.version}. ${r.split}</p>
@@ -121,22 +47,24 @@ function Card({ name }: { name: string }) {
           )}</ul></section>`
     }
     <section aria-label="Holdout figures" class="kpis">
-      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed(r.rocAuc, 3)}</div>${r.rocAucInterval ? html`<div>95% ${fixed(r.rocAucInterval.low, 3)}–${fixed(r.rocAucInterval.high, 3)}</div>` : null}</div>
-      <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed(r.prAuc, 3)}</div><div>base rate ${fixed(r.holdout.baseRate, 3)}</div></div>
-      <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed(r.accuracy, 3)}</div><div>majority ${fixed(r.majorityAccuracy, 3)}</div></div>
-      <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed(r.brier, 3)}</div><div>base rate alone ${fixed(r.baselineBrier, 3)}</div></div>
+      <div class="kpi"><div>ROC AUC</div><div class="value" data-figure="rocAuc">${fixed3(r.rocAuc)}</div>${r.rocAucInterval ? html`<div>95% ${fixed3(r.rocAucInterval.low)}–${fixed3(r.rocAucInterval.high)}</div>` : null}</div>
+      <div class="kpi"><div>PR AUC</div><div class="value" data-figure="prAuc">${fixed3(r.prAuc)}</div><div class="note">base rate ${fixed3(r.holdout.baseRate)}</div></div>
+      <div class="kpi"><div>Accuracy</div><div class="value" data-figure="accuracy">${fixed3(r.accuracy)}</div><div class="note">majority ${fixed3(r.majorityAccuracy)}</div></div>
+      <div class="kpi"><div>Brier</div><div class="value" data-figure="brier">${fixed3(r.brier)}</div><div class="note">base rate alone ${fixed3(r.baselineBrier)}</div></div>
     </section>
-    <h3>ROC curve (holdout, ${whole(r.holdout.rows)} rows)</h3>
+    <h3>Holdout curves (${count(r.holdout.rows)} rows)</h3>
     ${r.rocCurve ? null : html`<p class="message">This model was saved before curves were kept: train it again to see one.</p>`}
-    <div class="chart small" ref=${roc} role="img" aria-label=${rocSummary(r)} data-chart="roc"></div>
-    <h3>Calibration</h3>
-    <div class="chart small" ref=${calibration} role="img" aria-label=${calibrationSummary(r)}></div>
+    <div class="columns">
+      <div data-chart="roc"><${Chart} title="ROC curve" summary=${rocSummary(r)} option=${rocOption(r)} height=${300} /></div>
+      <div data-chart="calibration"><${Chart} title="Calibration: observed share against predicted probability"
+        summary=${calibrationSummary(r)} option=${calibrationOption(r)} height=${300} /></div>
+    </div>
     <h3>What matters</h3>
     <div class="table-wrap"><table aria-label="Top features">
       <thead><tr><th>feature</th><th class="number">AUC lost when shuffled</th><th class="number">model's own share</th></tr></thead>
       <tbody>${r.topFeatures.map(
         (f) =>
-          html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${fixed(f.aucDrop ?? null, 4)}</td><td class="number">${fixed(f.importance ?? null, 3)}</td></tr>`,
+          html`<tr data-feature=${f.feature}><td>${f.feature}</td><td class="number">${number(f.aucDrop)}</td><td class="number">${number(f.importance)}</td></tr>`,
       )}</tbody></table></div>
     <${AccountExplanation} model=${name} />
     <h3>Top of the list</h3>
@@ -145,51 +73,48 @@ function Card({ name }: { name: string }) {
       <tbody>${r.topK.map(
         (
           t,
-        ) => html`<tr><td>${Math.round(t.share * 100)}%</td><td class="number">${whole(t.k)}</td><td class="number">${fixed(t.precision, 3)}</td>
-          <td class="number">${fixed(t.recall, 3)}</td><td class="number">${fixed(t.lift, 2)}</td></tr>`,
+        ) => html`<tr><td>${percent(t.share, 0)}</td><td class="number">${count(t.k)}</td><td class="number">${percent(t.precision)}</td>
+          <td class="number">${percent(t.recall)}</td><td class="number">${number(t.lift)}</td></tr>`,
       )}</tbody></table></div>
   `;
 }
 
 /** One account's score by the model and the features that drove it, at the latest run's as-of time. */
 function AccountExplanation({ model }: { model: string }) {
-  const [account, setAccount] = useState('');
-  const [explanation, setExplanation] = useState<Explanation | null>(null);
-  const [clocked, setClocked] = useState<Clocked>({});
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [asked, setAsked] = useHashParam('account');
+  const [account, setAccount] = useState(asked ?? '');
+  const answer = useApi<{ explanations: Explanation[] } & Clocked>(
+    asked ? `/v1/accounts/${encodeURIComponent(asked)}?explain=${encodeURIComponent(model)}` : null,
+  );
   const explain = (event: Event) => {
     event.preventDefault();
     const id = account.trim();
     if (!id) return;
-    setBusy(true);
-    setError(null);
-    get<{ explanations: Explanation[] } & Clocked>(
-      `/v1/accounts/${encodeURIComponent(id)}?explain=${encodeURIComponent(model)}`,
-    )
-      .then((profile) => {
-        setExplanation(profile.explanations[0] ?? null);
-        setClocked(profile);
-      }, setError)
-      .finally(() => setBusy(false));
+    // The same account asked again is asked again (its path, and so the hook, would not change).
+    if (id === asked) answer.retry();
+    else setAsked(id);
   };
+  const { error, loading } = answer;
+  const explanation = loading ? null : (answer.data?.explanations[0] ?? null);
+  const clocked: Clocked = answer.data ?? {};
+  const busy = loading;
   return html`
     <h3>An account's explanation</h3>
     <form class="pager" onSubmit=${explain}>
       <label>Account id <input value=${account} onInput=${(e: Event) => setAccount((e.target as HTMLInputElement).value)} /></label>
       <button type="submit" disabled=${busy}>Explain</button>
     </form>
-    ${error ? html`<${Failure} error=${error} />` : null}
+    ${error ? html`<${Failure} error=${error} retry=${answer.retry} />` : null}
     ${
       explanation && !error
-        ? html`<${AsOf} answer=${clocked} /><p data-explained=${explanation.account}><a href=${`#/account/${encodeURIComponent(explanation.account)}`}>${explanation.account}</a>: probability <strong data-probability>${fixed(explanation.probability, 3)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
+        ? html`<${AsOf} answer=${clocked} /><p data-explained=${explanation.account}><a href=${`#/account/${encodeURIComponent(explanation.account)}`}>${explanation.account}</a>: probability <strong data-probability>${fixed3(explanation.probability)}</strong> as of ${explanation.asOf.slice(0, 10)}.</p>
           <div class="table-wrap"><table aria-label="Contributions">
             <thead><tr><th>feature</th><th class="number">value</th><th class="number">contribution (log-odds)</th><th>effect</th></tr></thead>
             <tbody>${explanation.contributions.map(
               (
                 c,
-              ) => html`<tr data-contribution=${c.feature}><td>${c.feature}</td><td class="number">${fixed(c.value, 2)}</td>
-                <td class="number">${fixed(c.contribution, 3)}</td><td>${c.direction} the probability</td></tr>`,
+              ) => html`<tr data-contribution=${c.feature}><td>${c.feature}</td><td class="number">${number(c.value)}</td>
+                <td class="number">${fixed3(c.contribution)}</td><td>${c.direction} the probability</td></tr>`,
             )}</tbody></table></div>`
         : null
     }

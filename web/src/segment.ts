@@ -12,7 +12,8 @@ import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useHashParam } from './hash-state.js';
 import { useApi, useSettled, withQuery } from './load.js';
-import { metricText, SuggestInput, useVocabulary } from './suggest.js';
+import { SuggestInput } from './suggest.js';
+import { metricText, shownMetric, useVocabulary } from './vocabulary.js';
 import { SegmentWhy } from './why.js';
 
 /*
@@ -117,8 +118,8 @@ function Validation({ id, vocabulary }: { id: string; vocabulary: WorkspaceVocab
             <tbody>${apart.map(
               (
                 m,
-              ) => html`<tr data-apart=${m.metric}><td>${m.metric}</td><td class="number">${metricText(m.members, m.metric, vocabulary)}</td>
-                <td class="number">${metricText(m.others, m.metric, vocabulary)}</td><td class="number">${decimals(m.cohensD, 2)}</td></tr>`,
+              ) => html`<tr data-apart=${m.metric}><td>${m.metric}</td><td class="number">${metricText(vocabulary, m.metric, m.members)}</td>
+                <td class="number">${metricText(vocabulary, m.metric, m.others)}</td><td class="number">${decimals(m.cohensD, 2)}</td></tr>`,
             )}</tbody></table></div>`
         : null
     }
@@ -214,7 +215,7 @@ function MembersTable(props: {
         (m) => html`<tr data-account=${m.account_id}>
           <td><a href=${accountHref(m.account_id)}>${m.account_id}</a></td><td>${m.name ?? ''}</td><td>${m.plan ?? ''}</td>
           <td class="number">${money(m.mrr, vocabulary?.currency)}</td>
-          ${extra ? html`<td class="number" data-sorted>${metricText(m.metrics[sort], sort, vocabulary)}</td>` : null}
+          ${extra ? html`<td class="number" data-sorted>${shownMetric(vocabulary, sort, m.metrics[sort])}</td>` : null}
         </tr>`,
       )}</tbody>
     </table>
@@ -229,7 +230,7 @@ export function SegmentPage({ id }: { id: string }) {
 /** A segment's members, a page at a time, searchable by id or name, sortable by any numeric metric; then its detail. */
 function SegmentView({ id }: { id: string }) {
   const view = useMembersView();
-  const vocabulary = useVocabulary();
+  const vocabulary = useVocabulary().data;
   // The box follows the keys; the URL and the request follow once the text settles.
   const [text, setText] = useState(view.search);
   const settled = useSettled(text, 250);

@@ -1,7 +1,6 @@
 import { html } from 'htm/preact';
 import type { SuggestionField, Suggestions } from '../../src/contract/suggestion-answers.js';
-import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
-import { count, formatKind } from '../../src/format/numbers.js';
+import { count } from '../../src/format/numbers.js';
 import { useApi, useSettled, withQuery } from './load.js';
 
 /*
@@ -46,21 +45,4 @@ export function SuggestInput({ field, label, name, value, onInput, limit = 20, a
     <datalist id=${list} data-suggestions=${field}>${values.map(
       (s) => html`<option value=${s.value} label=${described(field, s) || undefined}></option>`,
     )}</datalist>`;
-}
-
-/** The workspace's vocabulary (GET /v1/workspace): the currency and each metric's kind of number. */
-export function useVocabulary(): WorkspaceVocabulary | null {
-  return useApi<WorkspaceVocabulary>('/v1/workspace').data;
-}
-
-/**
- * A metric's value as text by its kind of number (money in the workspace's currency, a score to
- * one decimal, ...); text as it is; a number of a metric the vocabulary does not know (or before
- * it has loaded) as a plain number.
- */
-export function metricText(value: unknown, metric: string, vocabulary: WorkspaceVocabulary | null): string {
-  if (value === null || value === undefined || value === '') return '–';
-  if (typeof value !== 'number') return typeof value === 'object' ? JSON.stringify(value) : String(value);
-  const kind = vocabulary?.metrics.find((m) => m.name === metric)?.kind ?? 'number';
-  return formatKind(value, kind === 'text' ? 'number' : kind, vocabulary?.currency);
 }
