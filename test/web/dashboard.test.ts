@@ -31,6 +31,7 @@ import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
+import { longNumbers } from '../helpers/long-numbers.js';
 import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -833,6 +834,48 @@ describe('the dashboard in Chromium', () => {
       390,
     );
     await page.screenshot({ path: join(SHOTS, 'segment-390.png'), fullPage: true });
+    await page.close();
+  });
+
+  // What a CS manager reads, on every page at desktop width: no number with more digits than
+  // its kind allows (the same scan as the CLI's, test/helpers/long-numbers.ts), in the page's
+  // text and in the charts' drawn text (SVG), the account page with its details opened.
+  it('writes no number on any page with more digits than its kind allows', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.locator('table[aria-label="Segments"]').waitFor();
+    const members = await api<MembersPage>('/v1/segments/paying/members?limit=1');
+    const account = members.members[0]?.account_id ?? '';
+    const pages = [
+      '#/',
+      '#/rfm',
+      '#/cohorts',
+      '#/funnels',
+      '#/clusters',
+      '#/transitions',
+      '#/ab',
+      '#/models',
+    ];
+    pages.push('#/plan', '#/segment/paying', `#/account/${account}`);
+    const found: string[] = [];
+    for (const hash of pages) {
+      await page.goto(`${server.url}/${hash}`);
+      await page.locator('main h2, main .message').first().waitFor({ timeout: 30_000 });
+      await page.waitForLoadState('networkidle');
+      if (hash.startsWith('#/account/')) {
+        for (const summary of await page.locator('main details > summary').all()) await summary.click();
+        await page.waitForLoadState('networkidle');
+      }
+      await page.locator('main .loading').first().waitFor({ state: 'detached', timeout: 30_000 });
+      // The page's code as text: this file has no DOM types.
+      const text = (await page.evaluate(
+        "[document.querySelector('main').innerText, ...[...document.querySelectorAll('main svg text')].map((t) => t.textContent)].join('\\n')",
+      )) as string;
+      // The scan reads something: every page shows figures.
+      expect(text, hash).toMatch(/\d/);
+      for (const number of longNumbers(text)) found.push(`${hash}: ${number}`);
+    }
+    expect(found).toEqual([]);
     await page.close();
   });
 

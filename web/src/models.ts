@@ -9,6 +9,7 @@ import { Failure } from './failure.js';
 import { useHashParam } from './hash-state.js';
 import { useApi } from './load.js';
 import { calibrationOption, calibrationSummary, rocOption, rocSummary } from './model-charts.js';
+import { SuggestInput } from './suggest.js';
 
 /** Areas under curves, accuracy, Brier and probabilities: three decimals, as they are quoted. */
 const fixed3 = (value: number | null | undefined) => decimals(value, 3);
@@ -101,7 +102,7 @@ function AccountExplanation({ model }: { model: string }) {
   return html`
     <h3>An account's explanation</h3>
     <form class="pager" onSubmit=${explain}>
-      <label>Account id <input value=${account} onInput=${(e: Event) => setAccount((e.target as HTMLInputElement).value)} /></label>
+      <${SuggestInput} field="account" label="Account id" name="model-account" value=${account} onInput=${setAccount} />
       <button type="submit" disabled=${busy}>Explain</button>
     </form>
     ${error ? html`<${Failure} error=${error} retry=${answer.retry} />` : null}
