@@ -25,9 +25,9 @@ const out = resolve(args.find((a) => !a.startsWith('--')) ?? join(ROOT, 'docs', 
 /** Waits until the page has its answers: no request in flight and no "Loading…" left. */
 async function settled(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle');
-  // In the page (written as text: this file is compiled without the DOM's types).
-  await page.waitForFunction("document.querySelectorAll('.loading').length === 0");
-  // ECharts draws on the next frames after its option is set.
+  await page.locator('.loading').first().waitFor({ state: 'detached' });
+  // ECharts draws on the next frames after its option is set (the page's code as text: this
+  // file is compiled without the DOM's types).
   await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
 }
 
@@ -50,8 +50,6 @@ try {
       ['cohorts', '#/cohorts'],
       ['account', `#/account/${encodeURIComponent(account)}`],
       ['models', '#/models'],
-      ['transitions', '#/transitions'],
-      ['funnels', '#/funnels'],
     ];
     mkdirSync(out, { recursive: true });
     const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -592,9 +592,10 @@ describe('the dashboard in Chromium', () => {
       await page
         .locator('tr[data-contribution]')
         .evaluateAll((rows) =>
-          rows.map((r) => [r.getAttribute('data-contribution'), r.children[2]?.textContent]),
+          rows.map((r) => [r.getAttribute('data-contribution'), Number(r.children[2]?.textContent)]),
         ),
-    ).toEqual(explained?.contributions.map((c) => [c.feature, c.contribution.toFixed(3)]));
+      // Log-odds to three significant digits (1.44, -0.0815).
+    ).toEqual(explained?.contributions.map((c) => [c.feature, Number(c.contribution.toPrecision(3))]));
     expect(explained?.contributions.length).toBeGreaterThan(0);
     // An unknown account says so, and keeps the page.
     await page.getByLabel('Account id').fill('no-such-account');

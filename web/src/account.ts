@@ -236,7 +236,7 @@ function ModelReasons({ id }: { id: string }) {
         (
           c,
         ) => html`<tr data-contribution=${c.feature}><td>${c.feature}</td><td class="number">${number(c.value)}</td>
-          <td>${c.direction} the probability</td><td class="number">${decimals(c.contribution, 3)}</td></tr>`,
+          <td>${c.direction} the probability</td><td class="number">${number(c.contribution)}</td></tr>`,
       )}</tbody></table></div>`,
   )}`;
 }

@@ -115,7 +115,7 @@ function AccountExplanation({ model }: { model: string }) {
               (
                 c,
               ) => html`<tr data-contribution=${c.feature}><td>${c.feature}</td><td class="number">${number(c.value)}</td>
-                <td class="number">${fixed3(c.contribution)}</td><td>${c.direction} the probability</td></tr>`,
+                <td class="number">${number(c.contribution)}</td><td>${c.direction} the probability</td></tr>`,
             )}</tbody></table></div>`
         : null
     }

@@ -45,7 +45,7 @@ function Drivers({ node }: { node: ExplainedNode }) {
     <tbody>${drivers.contributions.map(
       (c) => html`<tr data-driver=${c.feature}><td>${c.feature}</td>
         <td class="number">${c.value === null ? 'none' : number(c.value)}</td>
-        <td>${c.direction}</td><td class="number">${decimals(c.contribution, 3)}</td></tr>`,
+        <td>${c.direction}</td><td class="number">${number(c.contribution)}</td></tr>`,
     )}</tbody></table></div>`;
 }
 
