@@ -136,12 +136,3 @@ export function playbookLines(playbook: PlaybookWords): [string, string][] {
     if (!known.has(key) && value !== undefined && value !== null) add(key, valueWords(value));
   return lines;
 }
-
-/** A playbook in one sentence: "cs, daily by email and call, to save: review usage ...". */
-export function playbookSentence(playbook: PlaybookWords): string {
-  const how = [playbook.cadence, playbook.channels?.length ? `by ${listWords(playbook.channels)}` : '']
-    .filter(Boolean)
-    .join(' ');
-  const head = [playbook.owner, how, playbook.goal ? `to ${playbook.goal}` : ''].filter(Boolean).join(', ');
-  return playbook.message ? `${head}: ${playbook.message}` : head;
-}

@@ -14,7 +14,6 @@ import {
   durationWords,
   listWords,
   playbookLines,
-  playbookSentence,
   plural,
   valueWords,
   windowWords,
@@ -98,7 +97,7 @@ describe('words', () => {
     expect(windowWords('1w')).toBe('1 week');
   });
 
-  it('writes a playbook as lines and as a sentence, not JSON', () => {
+  it('writes a playbook as labelled lines, not JSON', () => {
     const playbook = {
       owner: 'cs',
       touch: '1:10',
@@ -121,7 +120,6 @@ describe('words', () => {
       ['success measured by', 'health and sessions_30d'],
       ['worked in order of', 'mrr, highest first'],
     ]);
-    expect(playbookSentence(playbook)).toBe('cs, daily by email and call, to save: agree a recovery plan');
   });
 });
 

@@ -6,6 +6,7 @@ import type { WorldSummary } from '../../demo/generate-world.js';
 import { describeRun } from '../../engine/run-report.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { runWorkspace, workspaceHash } from '../../engine/run-workspace.js';
+import { durationWords } from '../../format/words.js';
 import { clusterAccounts } from '../../ml/cluster.js';
 import { verdictOf } from '../../ml/holdout-report.js';
 import { parseTarget } from '../../ml/labels.js';
@@ -98,7 +99,7 @@ export async function runDemo(options: DemoInput, output: Output) {
         '',
         ...extras.map((e) => `${e.kind} ${e.name}: ${e.note}`),
         '',
-        `store: ${summary.location} (schema v${summary.schemaVersion}); done in ${seconds.toFixed(1)} s`,
+        `store: ${summary.location} (schema v${summary.schemaVersion}); done in ${durationWords(seconds)}`,
         `next: strata segments show at_risk -w ${options.workspace}   |   edit ${join(options.workspace, WORKSPACE_FILE)}, then strata plan -w ${options.workspace}`,
       ].join('\n'),
     );

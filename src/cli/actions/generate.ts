@@ -1,4 +1,5 @@
 import { type GenerateOptions, generateWorld, type WorldSummary } from '../../demo/generate-world.js';
+import { durationWords } from '../../format/words.js';
 import type { GenerateInput } from '../commands/generate.js';
 import { formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -47,7 +48,7 @@ export async function runGenerate(options: GenerateInput, output: Output) {
   const seconds = (performance.now() - started) / 1000;
   output.result({ ...world, seconds }, () =>
     [
-      `generated a ${world.scale} world (seed ${world.seed}) in ${world.outDir} in ${seconds.toFixed(1)} s`,
+      `generated a ${world.scale} world (seed ${world.seed}) in ${world.outDir} in ${durationWords(seconds)}`,
       `${world.startDate.slice(0, 10)} to ${world.endDate.slice(0, 10)}; ground truth in ${world.groundTruthFile}`,
       '',
       renderWorld(world),

@@ -2,7 +2,7 @@ import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backt
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
 import { runWorkspace } from '../../engine/run-workspace.js';
-import { plural } from '../../format/words.js';
+import { durationWords, plural } from '../../format/words.js';
 import type { PlanInput, RunInput } from '../commands/run.js';
 import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -11,7 +11,7 @@ import { commandTime, withWorkspace } from '../workspace-session.js';
 /** The segment table of a run: size, change and flows against the previous run. */
 export function renderRun(report: RunReport): string {
   const lines = [
-    `run ${report.runId} as of ${report.asOf} - ${plural(report.accounts, 'account', 'accounts', count(report.accounts))}${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${report.seconds.toFixed(1)} s)`,
+    `run ${report.runId} as of ${report.asOf} - ${plural(report.accounts, 'account', 'accounts', count(report.accounts))}${report.previousRunId ? `, compared with run ${report.previousRunId}` : ''} (${durationWords(report.seconds)})`,
     '',
     formatTable(
       ['segment', 'framework', 'parent', 'accounts', 'change', 'entered', 'exited'],
