@@ -1,5 +1,3 @@
-import { ClickHouseStore } from './clickhouse/clickhouse-store.js';
-import { DuckDBStore } from './duckdb/duckdb-store.js';
 import { heldStore } from './held-store.js';
 import type { Store } from './store.js';
 import { pathInWorkspace, type StoreConfig } from './store-config.js';
@@ -16,21 +14,26 @@ export interface StoreSite {
  * CLI command, the DuckDB file the server holds is lent instead (held-store.ts).
  */
 export async function openStore(workspace: StoreSite): Promise<Store> {
+  // Each engine's module is loaded only when its engine is opened: a command pays at start-up
+  // for one client, not both (@duckdb/node-api's native library takes ~200 ms to load,
+  // @clickhouse/client ~50 ms).
   const config = workspace.config.store;
   switch (config.engine) {
     case 'duckdb': {
       const path = pathInWorkspace(workspace.dir, config.path);
-      return (
-        heldStore(path) ??
-        DuckDBStore.open(path, { ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) })
-      );
+      const held = heldStore(path);
+      if (held) return held;
+      const { DuckDBStore } = await import('./duckdb/duckdb-store.js');
+      return DuckDBStore.open(path, { ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}) });
     }
-    case 'clickhouse':
+    case 'clickhouse': {
+      const { ClickHouseStore } = await import('./clickhouse/clickhouse-store.js');
       return ClickHouseStore.open({
         url: config.url,
         database: config.database,
         ...(config.cluster ? { cluster: config.cluster } : {}),
         ...(config.shards ? { shards: config.shards } : {}),
       });
+    }
   }
 }

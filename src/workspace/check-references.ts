@@ -1,9 +1,15 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
 import { hasOwnKey } from '../own-key.js';
 import type { WorkspaceFile } from './workspace-schema.js';
 
 type Locate = (path: readonly (string | number)[]) => ErrorLocation;
+
+// cron-parser (with luxon) takes ~35 ms to load, which every command would pay at start-up for a
+// workspace with no schedules: it is required (synchronously, as loading strata.yaml is) only
+// when there is a cron expression to read.
+const require = createRequire(import.meta.url);
 
 /**
  * The names strata.yaml refers to outside the language: segments of schemes, playbooks and
@@ -50,7 +56,8 @@ export function checkReferences(config: WorkspaceFile, locate: Locate): void {
 
 /** Each schedule's cron expression, read as cron-parser reads it (UTC). */
 export function checkSchedules(config: WorkspaceFile, locate: Locate): void {
-  for (const [name, schedule] of Object.entries(config.schedules))
+  for (const [name, schedule] of Object.entries(config.schedules)) {
+    const { CronExpressionParser } = require('cron-parser') as typeof CronParser;
     try {
       CronExpressionParser.parse(schedule.cron, { tz: 'UTC' });
     } catch (error) {
@@ -60,4 +67,5 @@ export function checkSchedules(config: WorkspaceFile, locate: Locate): void {
         { ...locate(['schedules', name, 'cron']), path: `schedules.${name}.cron` },
       );
     }
+  }
 }

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import type * as Ipaddr from 'ipaddr.js';
 import { type ErrorLocation, StrataError } from '../errors.js';
 import type { WorkspaceFile } from './workspace-schema.js';
 
@@ -11,6 +12,10 @@ import type { WorkspaceFile } from './workspace-schema.js';
  * addresses written in strata.yaml, and by src/activate/webhook-request.ts for the
  * address each delivery actually connects to.
  */
+
+// ipaddr.js is required only when there is an address to judge: loading strata.yaml (every
+// command) would otherwise pay for it at start-up, with no webhook or one named by host.
+const require = createRequire(import.meta.url);
 
 const RANGE_WORDS: Record<string, string> = {
   loopback: 'a loopback',
@@ -30,6 +35,7 @@ const RANGE_WORDS: Record<string, string> = {
  * addresses, which can carry any IPv4 address, count as non-public.
  */
 export function nonPublicAddress(address: string): string | null {
+  const ipaddr = require('ipaddr.js') as typeof Ipaddr;
   const range = ipaddr.process(address.replace(/%.*$/, '')).range();
   if (range === 'unicast') return null;
   return `${RANGE_WORDS[range] ?? `a reserved (${range})`} address`;

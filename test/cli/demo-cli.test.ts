@@ -328,6 +328,29 @@ describe('strata demo on the S world, end to end', () => {
     expect(piped.stderr).toBe('');
   });
 
+  it('loads no module a DuckDB workspace without schedules or webhooks needs not (start-up time)', () => {
+    // Every CommonJS module the process loaded, listed at exit: the ClickHouse client, cron-parser
+    // (with luxon) and ipaddr.js cost ~100 ms of start-up together and serve none of this command.
+    const probe =
+      "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
+    const run = spawnSync(
+      process.execPath,
+      [
+        `--import=data:text/javascript,${encodeURIComponent(probe)}`,
+        strataBin(),
+        'status',
+        '-w',
+        ws,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(0);
+    const loaded = JSON.parse(run.stderr) as string[];
+    expect(loaded.some((file) => file.includes('@duckdb'))).toBe(true);
+    expect(loaded.filter((file) => /@clickhouse|cron-parser|luxon|ipaddr\.js/.test(file))).toEqual([]);
+  });
+
   it('is idempotent: a second run reuses the world, duplicates nothing and keeps an edited strata.yaml', () => {
     const edited = `${readFileSync(join(ws, 'strata.yaml'), 'utf8')}# edited by hand\n`;
     writeFileSync(join(ws, 'strata.yaml'), edited);

@@ -1,15 +1,18 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { clickhouse } from '../helpers/clickhouse.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCliAsync, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
  * Every command a user runs after import, through the real CLI, on a workspace whose store
  * is the two-shard cluster; answers cross-checked against each other and against DuckDB's.
+ * The two workspaces share nothing (a ClickHouse database, a DuckDB file), so each command
+ * runs on both at once: the DuckDB side runs while the cluster works on its query.
  */
 const dir = tempDir();
 const duck = tempDir();
@@ -23,60 +26,88 @@ beforeAll(async () => {
   const store = `store: { engine: clickhouse, url: "${cluster.urls[0]}", database: ${database}, cluster: ${cluster.name}, shards: [${cluster.urls.map((u) => `"${u}"`).join(', ')}] }`;
   writeFileSync(join(dir, 'strata.yaml'), yaml.replace(/^store:.*$/m, store));
   writeFileSync(join(duck, 'strata.yaml'), yaml);
-  for (const workspace of [dir, duck]) {
-    const imported = runCli(['import', '-w', workspace, '--json']);
-    expect(imported.code, imported.stderr + imported.stdout).toBe(0);
-    for (const asOf of ['2026-09-30', '2026-10-31']) {
-      const run = runCli(['run', '-w', workspace, '--as-of', asOf, '--json']);
-      expect(run.code, run.stderr + run.stdout).toBe(0);
-    }
-  }
+  await Promise.all(
+    [dir, duck].map(async (workspace) => {
+      const imported = await runCliAsync(['import', '-w', workspace, '--json']);
+      expect(imported.code, imported.stderr + imported.stdout).toBe(0);
+      for (const asOf of ['2026-09-30', '2026-10-31']) {
+        const run = await runCliAsync(['run', '-w', workspace, '--as-of', asOf, '--json']);
+        expect(run.code, run.stderr + run.stdout).toBe(0);
+      }
+    }),
+  );
 });
 
-/** The same command's JSON on the cluster and on DuckDB. */
-function both(args: string[]): [Record<string, unknown>, Record<string, unknown>] {
-  const [cluster, duckdb] = [dir, duck].map((workspace) => {
-    const run = runCli([...args, '-w', workspace, '--json']);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    return run.json<Record<string, unknown>>();
-  });
+/** The same command's JSON on the cluster and on DuckDB (run at the same time). */
+async function both(args: string[]): Promise<[Record<string, unknown>, Record<string, unknown>]> {
+  const [cluster, duckdb] = await Promise.all(
+    [dir, duck].map(async (workspace) => {
+      const run = await runCliAsync([...args, '-w', workspace, '--json']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return run.json<Record<string, unknown>>();
+    }),
+  );
   return [cluster ?? {}, duckdb ?? {}];
 }
 
 describe('the CLI on a ClickHouse cluster', () => {
-  it('status, segments list and show report what DuckDB reports', () => {
-    const [status, expected] = both(['status']);
+  it('status, segments list and show report what DuckDB reports', async () => {
+    const [status, expected] = await both(['status']);
     expect(status.tables).toEqual(expected.tables);
-    const [list, listed] = both(['segments', 'list']);
+    const [list, listed] = await both(['segments', 'list']);
     expect(list.segments).toEqual(listed.segments);
-    const [show, shown] = both(['segments', 'show', 'at_risk']);
+    const [show, shown] = await both(['segments', 'show', 'at_risk']);
     expect((show.history as unknown[]).length).toBe(2);
     expect(show).toEqual(shown);
   });
 
-  it('exports memberships and CRM tag files with the same rows as DuckDB', () => {
+  it('loads no DuckDB for a command on ClickHouse (start-up time: its native library takes ~200 ms)', () => {
+    // Every CommonJS module the process loaded, listed at exit.
+    const probe =
+      "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
+    const run = spawnSync(
+      process.execPath,
+      [
+        `--import=data:text/javascript,${encodeURIComponent(probe)}`,
+        strataBin(),
+        'status',
+        '-w',
+        dir,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(0);
+    const loaded = JSON.parse(run.stderr) as string[];
+    expect(loaded.some((file) => file.includes('@clickhouse/client'))).toBe(true);
+    expect(loaded.filter((file) => file.includes('@duckdb'))).toEqual([]);
+  });
+
+  it('exports memberships and CRM tag files with the same rows as DuckDB', async () => {
     for (const [what, extra] of [
       ['memberships', []],
       ['crm', ['--layout', 'salesforce']],
     ] as const) {
       const files = [dir, duck].map((workspace) => join(workspace, `${what}.json`));
-      const [cluster, duckdb] = [dir, duck].map((workspace, i) => {
-        const run = runCli([
-          'export',
-          what,
-          ...extra,
-          '--format',
-          'json',
-          '--out',
-          files[i] as string,
-          '-w',
-          workspace,
-        ]);
-        expect(run.stderr).toBe('');
-        // One JSON array on both engines (ClickHouse writes lines, which the store wraps).
-        return JSON.parse(readFileSync(files[i] as string, 'utf8')) as Record<string, unknown>[];
-      });
+      const [cluster, duckdb] = await Promise.all(
+        [dir, duck].map(async (workspace, i) => {
+          const run = await runCliAsync([
+            'export',
+            what,
+            ...extra,
+            '--format',
+            'json',
+            '--out',
+            files[i] as string,
+            '-w',
+            workspace,
+          ]);
+          expect(run.stderr).toBe('');
+          // One JSON array on both engines (ClickHouse writes lines, which the store wraps).
+          return JSON.parse(readFileSync(files[i] as string, 'utf8')) as Record<string, unknown>[];
+        }),
+      );
       expect((duckdb ?? []).length).toBeGreaterThan(100);
       // Row for row, the run id as a number either way.
       expect((cluster ?? []).map((row) => ({ ...row, run_id: Number(row.run_id ?? 0) }))).toEqual(
@@ -85,8 +116,8 @@ describe('the CLI on a ClickHouse cluster', () => {
     }
   });
 
-  it('pages, sorts and searches members like DuckDB', () => {
-    const [page, expected] = both([
+  it('pages, sorts and searches members like DuckDB', async () => {
+    const [page, expected] = await both([
       'segments',
       'members',
       'paying',
@@ -99,43 +130,57 @@ describe('the CLI on a ClickHouse cluster', () => {
     ]);
     expect((page.members as unknown[]).length).toBe(7);
     expect(page).toEqual(expected);
-    const [found, foundDuck] = both(['segments', 'members', 'paying', '--search', 'acc', '--limit', '5']);
+    const [found, foundDuck] = await both([
+      'segments',
+      'members',
+      'paying',
+      '--search',
+      'acc',
+      '--limit',
+      '5',
+    ]);
     expect(found.total).toBeGreaterThan(0);
     expect(found).toEqual(foundDuck);
   });
 
-  it('history, transitions, overlap and plan match DuckDB', () => {
-    const [members] = both(['segments', 'members', 'at_risk', '--limit', '1']);
+  it('history, transitions, overlap and plan match DuckDB', async () => {
+    const [members] = await both(['segments', 'members', 'at_risk', '--limit', '1']);
     const account = (members.members as { account_id: string }[])[0]?.account_id ?? '';
     // The same entries, exits and reasons; the definition versions differ by the store line.
     const versionless = (h: Record<string, unknown>) =>
       (h.history as Record<string, unknown>[]).map((run) => ({ ...run, workspaceHash: undefined }));
-    const [history, expectedHistory] = both(['history', account]);
+    const [history, expectedHistory] = await both(['history', account]);
     expect(versionless(history)).toEqual(versionless(expectedHistory));
     expect(
       (history.history as { changes: unknown[] }[]).flatMap((run) => run.changes).length,
     ).toBeGreaterThan(0);
-    const [flows, expectedFlows] = both(['transitions']);
+    const [flows, expectedFlows] = await both(['transitions']);
     expect(flows).toEqual(expectedFlows);
-    const [overlap, expectedOverlap] = both(['segments', 'overlap']);
+    const [overlap, expectedOverlap] = await both(['segments', 'overlap']);
     expect(overlap).toEqual(expectedOverlap);
-    const [plan, expectedPlan] = both(['plan']);
+    const [plan, expectedPlan] = await both(['plan']);
     expect(plan).toEqual(expectedPlan);
   });
 
-  it('trains, scores and explains a churn model as DuckDB does', () => {
+  it('trains, scores and explains a churn model as DuckDB does', async () => {
     // Two snapshots: the same training rows on both engines is what is compared, not their number.
     const train = ['predict', 'train', '--label', 'churned', '--horizon', '30d', '--snapshots', '2'];
-    const [trained, expected] = both(train);
+    const [trained, expected] = await both(train);
     // The same training rows give the same model: only where the file was written differs.
     expect({ ...trained, file: undefined }).toEqual({ ...expected, file: undefined });
-    const [scores, expectedScores] = both(['predict', 'score', 'churn', '--as-of', '2026-10-31']);
+    const [scores, expectedScores] = await both(['predict', 'score', 'churn', '--as-of', '2026-10-31']);
     expect((scores.top as unknown[]).length).toBeGreaterThan(0);
     // The mean is summed in another order across shards: equal to rounding.
     expect(scores.meanProbability).toBeCloseTo(expectedScores.meanProbability as number, 12);
     expect({ ...scores, meanProbability: 0 }).toEqual({ ...expectedScores, meanProbability: 0 });
     const account = (scores.top as { accountId: string }[])[0]?.accountId ?? '';
-    const [explained, expectedExplained] = both(['predict', 'explain', account, '--as-of', '2026-10-31']);
+    const [explained, expectedExplained] = await both([
+      'predict',
+      'explain',
+      account,
+      '--as-of',
+      '2026-10-31',
+    ]);
     expect(explained).toEqual(expectedExplained);
   });
 });

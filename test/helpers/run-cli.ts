@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -36,12 +36,43 @@ export function runCli(args: readonly string[], cwd = root): CliRun {
     timeout: 300_000,
     maxBuffer: 256 * 1024 * 1024,
   });
+  return finished(args, started, result.status, result.stdout, result.stderr);
+}
+
+/**
+ * `runCli` without blocking the test's thread, so two commands can run at once: for commands
+ * on different stores (a ClickHouse server and a DuckDB file), one runs while the other
+ * waits on its server.
+ */
+export function runCliAsync(args: readonly string[], cwd = root): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [strataBin(), ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 300_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(finished(args, started, code, stdout, stderr)));
+  });
+}
+
+function finished(
+  args: readonly string[],
+  started: number,
+  code: number | null,
+  stdout: string,
+  stderr: string,
+): CliRun {
   if (process.env.STRATA_TEST_CLI_TIMES)
     appendFileSync(process.env.STRATA_TEST_CLI_TIMES, `${Date.now() - started}\t${args.join(' ')}\n`);
-  return {
-    code: result.status,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    json: <T>() => JSON.parse(result.stdout) as T,
-  };
+  return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
