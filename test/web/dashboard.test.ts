@@ -211,27 +211,46 @@ describe('the dashboard in Chromium', () => {
     expect(hashQuery().get('offset')).toBe('25');
 
     // A search typed fast shows the answer to the last text: the earlier texts' answers are held
-    // back 1.5 s so that they would arrive after the last one's, were they not cancelled.
+    // back until the last one's rows are on screen, then delivered, so they would overwrite
+    // them were they not cancelled or ignored.
     const word = (members.members.find((m) => m.name)?.name ?? '').split(' ').at(-1) ?? '';
     const typed = word.slice(0, 4).toLowerCase();
     expect(typed.length).toBe(4);
     const searched: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((done) => {
+      release = done;
+    });
+    const held: Promise<void>[] = [];
     const holdBack = async (route: Route) => {
       const search = new URL(route.request().url()).searchParams.get('search') ?? '';
       searched.push(search);
-      if (search !== typed) await new Promise((done) => setTimeout(done, 1500));
-      await route.continue().catch(() => undefined);
+      if (search === typed) return route.continue().catch(() => undefined);
+      const late = gate.then(async () => {
+        // Fetched from the server and handed to the page late; a cancelled request refuses it.
+        const response = await route.fetch().catch(() => undefined);
+        if (response) await route.fulfill({ response }).catch(() => undefined);
+      });
+      held.push(late);
+      await late;
     };
     await page.route('**/v1/segments/*/members?*', holdBack);
+    const asked = (text: string) =>
+      page.waitForRequest(
+        (r) => r.url().includes('/members?') && new URL(r.url()).searchParams.get('search') === text,
+      );
     for (let n = 1; n <= typed.length; n++) {
+      // Each text is asked for once the box settles: the next letter is typed after its request.
+      const request = asked(typed.slice(0, n));
       await page.getByLabel('Search').fill(typed.slice(0, n));
-      // Past the box's 250 ms settling: each text is asked for.
-      await page.waitForTimeout(n < typed.length ? 400 : 0);
+      await request;
     }
     const found = await membersOf(`offset=0&sort=mrr&search=${typed}`);
     await expect.poll(shownRows, { timeout: 10_000 }).toEqual(rowsOf(found));
-    // Two seconds on, when every earlier answer would have come: still the last text's.
-    await page.waitForTimeout(2000);
+    // The earlier answers now arrive; two frames later the page still shows the last text's.
+    release();
+    await Promise.all(held);
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
     expect(await shownRows()).toEqual(rowsOf(found));
     expect(await page.locator('[data-total]').textContent()).toBe(accounts(found.total));
     expect(searched.filter((s) => s !== '' && s !== typed).length).toBeGreaterThanOrEqual(2);
