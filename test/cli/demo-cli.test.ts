@@ -7,7 +7,7 @@ import type { AbReport } from '../../src/analytics/abtest/abtest.js';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
 import { longNumbers } from '../helpers/long-numbers.js';
-import { runCli, strataBin } from '../helpers/run-cli.js';
+import { modulesLoaded, runCli, strataBin } from '../helpers/run-cli.js';
 import { serveProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -329,24 +329,9 @@ describe('strata demo on the S world, end to end', () => {
   });
 
   it('loads no module a DuckDB workspace without schedules or webhooks needs not (start-up time)', () => {
-    // Every CommonJS module the process loaded, listed at exit: the ClickHouse client, cron-parser
-    // (with luxon) and ipaddr.js cost ~100 ms of start-up together and serve none of this command.
-    const probe =
-      "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
-    const run = spawnSync(
-      process.execPath,
-      [
-        `--import=data:text/javascript,${encodeURIComponent(probe)}`,
-        strataBin(),
-        'status',
-        '-w',
-        ws,
-        '--json',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(run.status).toBe(0);
-    const loaded = JSON.parse(run.stderr) as string[];
+    // The ClickHouse client, cron-parser (with luxon) and ipaddr.js cost ~100 ms of start-up
+    // together and serve none of this command.
+    const loaded = modulesLoaded(['status', '-w', ws, '--json']);
     expect(loaded.some((file) => file.includes('@duckdb'))).toBe(true);
     expect(loaded.filter((file) => /@clickhouse|cron-parser|luxon|ipaddr\.js/.test(file))).toEqual([]);
   });

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
 import { clickhouse } from '../helpers/clickhouse.js';
-import { runCliAsync, strataBin } from '../helpers/run-cli.js';
+import { modulesLoaded, runCliAsync } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -63,23 +62,7 @@ describe('the CLI on a ClickHouse cluster', () => {
   });
 
   it('loads no DuckDB for a command on ClickHouse (start-up time: its native library takes ~200 ms)', () => {
-    // Every CommonJS module the process loaded, listed at exit.
-    const probe =
-      "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
-    const run = spawnSync(
-      process.execPath,
-      [
-        `--import=data:text/javascript,${encodeURIComponent(probe)}`,
-        strataBin(),
-        'status',
-        '-w',
-        dir,
-        '--json',
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(run.status).toBe(0);
-    const loaded = JSON.parse(run.stderr) as string[];
+    const loaded = modulesLoaded(['status', '-w', dir, '--json']);
     expect(loaded.some((file) => file.includes('@clickhouse/client'))).toBe(true);
     expect(loaded.filter((file) => file.includes('@duckdb'))).toEqual([]);
   });

@@ -76,3 +76,19 @@ function finished(
     appendFileSync(process.env.STRATA_TEST_CLI_TIMES, `${Date.now() - started}\t${args.join(' ')}\n`);
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
+
+/**
+ * The CommonJS modules (their files) the built CLI loaded to run `args`, listed at its exit:
+ * what start-up paid for, for the tests that keep unneeded packages out of a command.
+ */
+export function modulesLoaded(args: readonly string[]): string[] {
+  const probe =
+    "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
+  const run = spawnSync(
+    process.execPath,
+    [`--import=data:text/javascript,${encodeURIComponent(probe)}`, strataBin(), ...args],
+    { encoding: 'utf8' },
+  );
+  if (run.status !== 0) throw new Error(`strata ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stderr) as string[];
+}

@@ -113,3 +113,23 @@ export function Chart({ title, summary, option, height = 320, onClick }: ChartPr
   }, [title, summary, option]);
   return html`<div class="chart" ref=${box} role="img" aria-label=${summary} style=${`height: ${height}px`}></div>`;
 }
+
+/**
+ * A heatmap's sequential colour legend: 0 to `max` on the design system's light-to-dark scale,
+ * its ends labelled `[high, low]`; `place` puts it (orient, left/right/top/bottom, length).
+ */
+export function sequentialLegend(max: number, labels: [string, string], place: Record<string, unknown>) {
+  const theme = chartTheme();
+  return {
+    type: 'continuous',
+    show: true,
+    min: 0,
+    max,
+    dimension: 2,
+    itemWidth: 12,
+    text: labels,
+    textStyle: { color: theme.text },
+    inRange: { color: theme.sequential },
+    ...place,
+  };
+}

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { CohortsReport } from '../../src/contract/analysis-answers.js';
 import { count, percent } from '../../src/format/numbers.js';
-import { axis, Chart, chartTheme } from './chart.js';
+import { axis, Chart, chartTheme, sequentialLegend } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useHashParam } from './hash-state.js';
@@ -68,24 +68,16 @@ function heatOption(report: CohortsReport, measure: Measure, periods: number) {
       inverse: true,
       nameGap: 64,
     }),
-    visualMap: {
-      type: 'continuous',
-      show: true,
-      min: 0,
+    visualMap: sequentialLegend(
       max,
-      dimension: 2,
-      orient: 'horizontal',
-      left: 'center',
-      bottom: 0,
-      itemHeight: Math.max(60, Math.min(240, width - 260)),
-      itemWidth: 12,
-      text: [
-        highest > max ? `${percent(max, 0)} or more` : `up to ${percent(max, 0)}`,
-        `0% ${MEASURES[measure]}`,
-      ],
-      textStyle: { color: theme.text },
-      inRange: { color: theme.sequential },
-    },
+      [highest > max ? `${percent(max, 0)} or more` : `up to ${percent(max, 0)}`, `0% ${MEASURES[measure]}`],
+      {
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        itemHeight: Math.max(60, Math.min(240, width - 260)),
+      },
+    ),
     series: [
       {
         type: 'heatmap',

@@ -2,7 +2,7 @@ import { html } from 'htm/preact';
 import type { RfmAccounts, RfmReport } from '../../src/contract/analysis-answers.js';
 import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import { count, days, percent } from '../../src/format/numbers.js';
-import { axis, Chart, chartTheme } from './chart.js';
+import { axis, Chart, chartTheme, sequentialLegend } from './chart.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
 import { useHashParam } from './hash-state.js';
@@ -42,21 +42,12 @@ function gridOption(report: RfmReport, accounts: (r: number, fm: number) => numb
     tooltip: { trigger: 'item' },
     xAxis: axis('FM score (frequency and monetary, 5 best)', { type: 'category', data: scores, nameGap: 28 }),
     yAxis: axis('R score (recency, 5 most recent)', { type: 'category', data: scores, nameGap: 28 }),
-    visualMap: {
-      type: 'continuous',
-      show: true,
-      min: 0,
-      max,
-      dimension: 2,
+    visualMap: sequentialLegend(max, [`${count(max)} accounts`, '0'], {
       orient: 'vertical',
       right: 0,
       top: 'middle',
       itemHeight: 160,
-      itemWidth: 12,
-      text: [`${count(max)} accounts`, '0'],
-      textStyle: { color: theme.text },
-      inRange: { color: theme.sequential },
-    },
+    }),
     series: [
       {
         type: 'heatmap',
