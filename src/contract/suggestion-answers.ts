@@ -12,6 +12,12 @@ export const Suggestions = z.strictObject({
   field: SuggestionField,
   /** The text the values begin with (case-insensitive), as asked. */
   prefix: z.string(),
+  /**
+   * The run segments' counts are read from (the latest one; null before any run or for other
+   * fields). Event counts are of every stored event, whatever its time; accounts and metrics are
+   * not counted.
+   */
+  run: z.strictObject({ runId: z.number().int(), asOf: z.string() }).nullable(),
   values: z.array(
     z.strictObject({
       /** What goes into the box. */

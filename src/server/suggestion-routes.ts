@@ -26,6 +26,7 @@ export function registerSuggestionRoutes(serve: Serve, { workspace, store, withS
       const { field, prefix, limit } = query;
       const matches = begins(prefix);
       let values: Suggestion[];
+      let run: Suggestions['run'] = null;
       if (field === 'event') values = await withStore(() => suggestEvents(store, prefix, limit));
       else if (field === 'account') values = await withStore(() => suggestAccounts(store, prefix, limit));
       else if (field === 'metric')
@@ -34,15 +35,18 @@ export function registerSuggestionRoutes(serve: Serve, { workspace, store, withS
           .slice(0, limit)
           .map((m) => ({ value: m.name, label: m.kind, count: null }));
       else {
-        const sizes = await withStore(async () =>
-          (await listRuns(store)).length === 0 ? undefined : (await readRun(store)).sizes.segments,
+        const latest = await withStore(async () =>
+          (await listRuns(store)).length === 0 ? undefined : await readRun(store),
         );
+        const sizes = latest?.sizes.segments;
+        // The counts' time, said as every answer from a run says it.
+        run = latest ? { runId: latest.runId, asOf: latest.asOf } : null;
         values = workspace.segments
           .filter((s) => matches(s.id))
           .slice(0, limit)
           .map((s) => ({ value: s.id, label: s.framework, count: ownValue(sizes, s.id) ?? null }));
       }
-      return { field, prefix, values };
+      return { field, prefix, run, values };
     },
   });
 }

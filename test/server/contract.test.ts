@@ -196,6 +196,10 @@ describe('the API contract', () => {
         .filter((s) => s.id.startsWith('at_'))
         .map((s) => ({ value: s.id, label: s.framework, count: s.accounts })),
     );
+    // The sizes say the run they are of: the latest one, as /v1/segments reads it.
+    const sized = await answers('suggestions', '/v1/suggestions?field=segment&prefix=at_');
+    expect(sized.run).toEqual({ runId: segments.runId, asOf: segments.asOf });
+    expect((await answers('suggestions', '/v1/suggestions?field=metric')).run).toBeNull();
     // Bounded: more than 50 is refused, naming the parameter.
     const refused = await call('GET', '/v1/suggestions?field=event&limit=51', read);
     expect(refused.status).toBe(400);
