@@ -46,6 +46,8 @@ export function useHashParam(name: string): [string | null, (value: Value) => vo
   useEffect(() => {
     const changed = () => setValue(hashParams().get(name));
     window.addEventListener('hashchange', changed);
+    // A change between the first render and this effect had no listener: read the URL again.
+    changed();
     return () => window.removeEventListener('hashchange', changed);
   }, [name]);
   const set = (next: Value) => {

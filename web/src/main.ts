@@ -37,6 +37,9 @@ function App() {
   useEffect(() => {
     const changed = () => setRoute(hashRoute());
     window.addEventListener('hashchange', changed);
+    // Effects run after the first paint: a link followed before then fired its hashchange
+    // with nobody listening (a busy machine, a fast click), so the route is read again here.
+    changed();
     return () => window.removeEventListener('hashchange', changed);
   }, []);
   const segment = /^#\/segment\/(.+)$/.exec(route)?.[1];
