@@ -2,21 +2,9 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 
 /**
- * The `store:` and `sources:` sections of strata.yaml (parts of src/workspace's schema):
- * what a store is opened with and what a source file is imported with, kept beside the
- * code that opens and imports, so this folder needs nothing from src/workspace.
+ * The `store:` section of strata.yaml (part of src/workspace's schema): what a store is opened
+ * with, kept beside the code that opens it, so this folder needs nothing from src/workspace.
  */
-export const sourceSchema = z
-  .object({
-    file: z
-      .string()
-      .min(1)
-      .describe('Path to a CSV, Parquet or NDJSON file (or glob), relative to the workspace'),
-    format: z.enum(['csv', 'parquet', 'ndjson']).optional().describe('Defaults to the file extension'),
-    map: z.record(z.string(), z.string()).optional().describe('table column -> file column'),
-    skipInvalid: z.boolean().optional().describe('Import valid rows and report the rest instead of failing'),
-  })
-  .strict();
 
 /** The smallest `memoryLimit` accepted (64MB). */
 export const MIN_MEMORY_LIMIT_BYTES = 64_000_000;
@@ -67,7 +55,6 @@ export const storeSchema = z
   .discriminatedUnion('engine', [duckdbStoreSchema, clickhouseStoreSchema])
   .default({ engine: 'duckdb', path: '.strata/strata.duckdb' });
 
-export type SourceConfig = z.infer<typeof sourceSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
 
 /** A path written in strata.yaml (a store file, a source file or glob) against the workspace folder `dir`. */

@@ -12,7 +12,34 @@ export interface RowError {
   readonly reason: string;
 }
 
-export type FileFormat = 'csv' | 'parquet' | 'ndjson';
+/** `json`: one JSON document holding a list of records (an API's list answer, or an array). */
+export type FileFormat = 'csv' | 'parquet' | 'ndjson' | 'json';
+
+/** A column of a file as the importer reads it, for derived columns to be computed from. */
+export interface FileColumn {
+  readonly name: string;
+  /** DuckDB type as read (VARCHAR for CSV, JSON for NDJSON and JSON documents, native for Parquet). */
+  readonly type: string;
+  /** SQL for the value as read. */
+  readonly value: Sql;
+}
+
+/** A column computed from a file's columns (src/sources/derive), taking part in mapping like a file column. */
+export interface DerivedColumn {
+  readonly name: string;
+  /** DuckDB type of `value`. */
+  readonly type: string;
+  readonly value: Sql;
+  /** The value as JSON, for a column that lands in traits or properties. */
+  readonly json: Sql;
+  /** SQL text naming why a row's value could not be derived, NULL when it could. */
+  readonly error: Sql | null;
+}
+
+/** Derived columns, compiled once the file's columns are known; a bad expression throws, naming source and column. */
+export interface DerivedColumns {
+  compile(columns: readonly FileColumn[]): readonly DerivedColumn[];
+}
 
 /** Formats of exported files: CSV with a header, a JSON array, JSON lines (NDJSON), Parquet. */
 export type ExportFormat = 'csv' | 'json' | 'ndjson' | 'parquet';
@@ -25,6 +52,12 @@ export interface ImportRequest {
   readonly format?: FileFormat;
   /** target column -> column in the file, for files whose names differ from the model. */
   readonly map?: Readonly<Record<string, string>>;
+  /** Columns computed from the file's (strata.yaml `derive:`), replacing file columns of the same name. */
+  readonly derive?: DerivedColumns;
+  /** For a JSON document: the key holding the list of records (default: the document itself if it is a list, else `data`). */
+  readonly records?: string;
+  /** Work out what the import would do and write nothing (`strata import --dry-run`). */
+  readonly dryRun?: boolean;
   /** Import the valid rows and count the rest, instead of rejecting the whole file. */
   readonly skipInvalid?: boolean;
   /** Called now and then with the share of the file read so far (0-1). */
@@ -49,6 +82,10 @@ export interface ImportResult {
   /** File columns that did not match a table column and were kept in traits / properties. */
   readonly extraColumns: readonly string[];
   readonly seconds: number;
+  /** Set by a dry run: nothing was written, the counts say what an import would do. */
+  readonly dryRun?: true;
+  /** A dry run of a file with invalid rows and no skipInvalid: the import would refuse it. */
+  readonly wouldRefuse?: boolean;
 }
 
 export interface TableStats {

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Document, type LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import { type ErrorLocation, StrataError } from '../errors.js';
 import type { MetricNode } from '../language/ast.js';
 import { type ResolvedLanguage, resolveLanguage } from '../language/resolve-language.js';
-import { TABLE_NAMES } from '../model/tables.js';
+import { checkSource } from '../sources/check-source.js';
 import { pathInWorkspace } from '../store/store-config.js';
 import { checkReferences, checkSchedules } from './check-references.js';
 import { implicitModelMetric, modelVersions, parseModelRef, savedModelMetric } from './model-files.js';
@@ -124,14 +124,16 @@ function validate(
       path: issue.path.join('.'),
     });
   }
-  for (const table of Object.keys(parsed.data.sources)) {
-    if (!(TABLE_NAMES as string[]).includes(table)) {
-      const line = lineAt(['sources', table]);
-      throw new StrataError(
-        'unknown_table',
-        `unknown table '${table}'${didYouMean(table, TABLE_NAMES)} (tables: ${TABLE_NAMES.join(', ')})`,
-        { file, ...(line ? { line } : {}), path: `sources.${table}` },
-      );
+  for (const [name, source] of Object.entries(parsed.data.sources)) {
+    const problem = checkSource(name, source);
+    if (problem) {
+      const at = ['sources', name, ...problem.path];
+      const line = lineAt(at);
+      throw new StrataError(problem.code, problem.message, {
+        file,
+        ...(line ? { line } : {}),
+        path: at.join('.'),
+      });
     }
   }
   return parsed.data;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RfmCellRange } from '../language/ast.js';
-import { sourceSchema, storeSchema } from '../store/store-config.js';
+import { sourceSchema } from '../sources/source-config.js';
+import { storeSchema } from '../store/store-config.js';
 import { parseWindowDays } from './duration.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 

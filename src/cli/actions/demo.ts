@@ -11,7 +11,7 @@ import { clusterAccounts } from '../../ml/cluster.js';
 import { verdictOf } from '../../ml/holdout-report.js';
 import { parseTarget } from '../../ml/labels.js';
 import { trainOnHistory } from '../../ml/train.js';
-import { importSources } from '../../store/import-sources.js';
+import { importSources } from '../../sources/import-sources.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { loadWorkspace, WORKSPACE_FILE, type Workspace } from '../../workspace/load-workspace.js';
@@ -57,9 +57,9 @@ export async function runDemo(options: DemoInput, output: Output) {
   const store = await openStore(workspace);
   try {
     const progress = createProgress('import', !output.json);
-    const imports = await importSources(store, workspace, (table, fraction) =>
-      progress.update(fraction, table),
-    ).finally(() => progress.stop());
+    const imports = await importSources(store, workspace, {
+      onProgress: (source, fraction) => progress.update(fraction, source),
+    }).finally(() => progress.stop());
     const summary = await describeStore(store);
     // Segments are evaluated at the world's last moment, when its data ends; the first time,
     // also two months and one month before, so the dashboard has changes and transitions to

@@ -26,8 +26,10 @@ const importSchema = (k: OptionKit) => ({
   table: k.z.string().optional(),
   file: k.z.string().optional(),
   map: mapSchema(k),
-  format: k.z.enum(['csv', 'parquet', 'ndjson']).optional(),
+  format: k.z.enum(['csv', 'parquet', 'ndjson', 'json']).optional(),
   skipInvalid: k.z.boolean().optional(),
+  dryRun: k.z.boolean().optional(),
+  source: k.z.array(k.z.string()).default([]),
 });
 export type ImportInput = CommandInput<ReturnType<typeof importSchema>>;
 
@@ -39,7 +41,7 @@ export const importCommand = defineCommand({
       name: '[table]',
       description: 'accounts, users, events, subscriptions, tickets, surveys or trait_history',
     },
-    { name: '[file]', description: 'CSV, Parquet or NDJSON file (or glob)', path: true },
+    { name: '[file]', description: 'CSV, Parquet, NDJSON or JSON file (or glob)', path: true },
   ],
   options: [
     {
@@ -50,11 +52,20 @@ export const importCommand = defineCommand({
     {
       flags: '--format <format>',
       description: 'file format (default: from the extension)',
-      choices: ['csv', 'parquet', 'ndjson'],
+      choices: ['csv', 'parquet', 'ndjson', 'json'],
     },
     {
       flags: '--skip-invalid',
       description: 'import the valid rows and report the invalid ones instead of failing',
+    },
+    {
+      flags: '--dry-run',
+      description: 'show per source the rows an import would insert, update and skip, writing nothing',
+    },
+    {
+      flags: '--source <name>',
+      description: 'import only this source of strata.yaml (repeatable)',
+      repeatable: true,
     },
   ],
   schema: importSchema,

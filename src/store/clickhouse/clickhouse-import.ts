@@ -36,8 +36,15 @@ export async function importIntoClickHouse(
   const stage = `strata_stage_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   try {
     const report = (fraction: number) => request.onProgress?.(fraction);
-    // Validation: throws (writing nothing) unless the file is valid or skipInvalid is set.
-    const validated = await scratch.importFile({ ...request, onProgress: (f) => report(f / 2) });
+    // Validation: throws (writing nothing) unless the file is valid or skipInvalid is set. A dry
+    // run takes the valid rows into the scratch file (only) to count what they would change.
+    const dryRun = request.dryRun === true;
+    const validated = await scratch.importFile({
+      ...request,
+      dryRun: false,
+      ...(dryRun ? { skipInvalid: true } : {}),
+      onProgress: (f) => report(f / 2),
+    });
     const valid = validated.inserted;
 
     const columns = sql.join(table.columns.map((c) => q(c.name)));
@@ -63,6 +70,26 @@ export async function importIntoClickHouse(
     const count = async (query: Sql) => (await store.query<{ n: number }>(query))[0]?.n ?? 0;
     let inserted: number;
     let updated = 0;
+    if (dryRun) {
+      const known = await count(sql`SELECT count() AS n FROM ${q(stage)} WHERE ${key} IN (${storedKeys})`);
+      const changed =
+        table.onDuplicateKey === 'keep'
+          ? null
+          : await store.query<{ stored: number }>(
+              sql`SELECT ${key} IN (${storedKeys}) AS stored FROM ${q(stage)} WHERE NOT (${sameRows(store, table, stage)})`,
+            );
+      inserted = changed ? changed.filter((row) => Number(row.stored) !== 1).length : valid - known;
+      updated = changed ? changed.length - inserted : 0;
+      return {
+        ...validated,
+        inserted,
+        updated,
+        unchanged: valid - inserted - updated,
+        seconds: (performance.now() - started) / 1000,
+        dryRun: true,
+        wouldRefuse: validated.skipped > 0 && !request.skipInvalid,
+      };
+    }
     if (table.onDuplicateKey === 'keep') {
       const known = await count(sql`SELECT count() AS n FROM ${q(stage)} WHERE ${key} IN (${storedKeys})`);
       await store.execute(
@@ -70,11 +97,7 @@ export async function importIntoClickHouse(
       );
       inserted = valid - known;
     } else {
-      // Rows whose every value matches a stored row are unchanged; the others replace their key.
-      const signature = sql`cityHash64(arrayStringConcat([${sql.join(
-        table.columns.map((c) => sql`ifNull(toString(${q(c.name)}), '\\\\N')`),
-      )}], '\\x1f'))`;
-      const same = sql`${signature} IN (SELECT ${signature} FROM ${target} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)}))`;
+      const same = sameRows(store, table, stage);
       const changed = await store.query<Record<string, unknown>>(
         sql`SELECT ${keyColumns}, ${key} IN (${storedKeys}) AS stored FROM ${q(stage)} WHERE NOT (${same})`,
       );
@@ -97,6 +120,18 @@ export async function importIntoClickHouse(
     await scratch.close();
     rmSync(scratchDir, { recursive: true, force: true });
   }
+}
+
+/** SQL true for a staged row whose every value matches a stored row: it is unchanged; the others replace their key. */
+function sameRows(store: ClickHouseStore, table: Table, stage: string): Sql {
+  const sql = store.dialect.sql;
+  const q = (name: string) => sql.id(name);
+  const keyColumns = sql.join(table.key.map(q));
+  const key = table.key.length === 1 ? q(table.key[0] ?? '') : sql`(${keyColumns})`;
+  const signature = sql`cityHash64(arrayStringConcat([${sql.join(
+    table.columns.map((c) => sql`ifNull(toString(${q(c.name)}), '\\\\N')`),
+  )}], '\\x1f'))`;
+  return sql`${signature} IN (SELECT ${signature} FROM ${q(table.name)} WHERE ${key} GLOBAL IN (SELECT ${keyColumns} FROM ${q(stage)}))`;
 }
 
 /** Deletes stored rows of the given keys (ALTER ... DELETE mutations, waited for), shard by shard on a cluster. */

@@ -7,7 +7,7 @@ import type { ImportRequest, ImportResult, RowError } from '../store.js';
 import { coerce, coercionCanFail, expectation, textOf } from './coerce.js';
 import { findMixedLineEnd } from './csv-line-ends.js';
 import type { DuckDBStore } from './duckdb-store.js';
-import { type FileSource, formatOf, openFileSource } from './file-source.js';
+import { type FileSource, formatOf, openFileSource, withDerivedColumns } from './file-source.js';
 import { locateRows } from './locate-rows.js';
 
 /** A `\u0000` escape in JSON text: after an even number of backslashes (an odd one escapes the backslash). */
@@ -39,23 +39,34 @@ interface Check {
  * Builds the SELECT that reads the file into the table's columns (typed), keeps the raw
  * text of columns that can fail to convert, and gathers extra columns into traits.
  */
-function stageSelect(
-  store: DuckDBStore,
-  table: Table,
-  source: FileSource,
-  map: Record<string, string>,
-  file: string,
-) {
+function stageSelect(store: DuckDBStore, table: Table, file: FileSource, request: ImportRequest) {
   const sql = store.dialect.sql;
-  const mapping = mapColumns(table, source.columns, map, file, source.format === 'csv' ? 1 : undefined);
+  const derived = request.derive?.compile(
+    file.columns.map((name) =>
+      file.format === 'ndjson' || file.format === 'json'
+        ? { name, type: 'JSON', value: file.jsonOf(name) }
+        : { name, type: file.types.get(name) ?? 'VARCHAR', value: file.valueOf(name) },
+    ),
+  );
+  const source = withDerivedColumns(file, derived ?? []);
+  const headerLine = source.format === 'csv' ? 1 : undefined;
+  const mapping = mapColumns(table, source.columns, { ...request.map }, request.file, headerLine);
   const select: Sql[] = [sql`__file`, sql`__record`];
   const checks: Check[] = [];
   const rawName = (column: string) => sql.id(`__raw_${column}`);
-  if (source.format === 'ndjson') {
+  const records = source.format === 'ndjson' || source.format === 'json';
+  if (records) {
     checks.push({ column: null, invalid: sql`NOT __json_ok`, reason: sql`'not a valid JSON object'` });
     select.push(sql`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
   }
-  const guard = source.format === 'ndjson' ? sql`__json_ok AND ` : sql.empty;
+  const guard = records ? sql`__json_ok AND ` : sql.empty;
+  // A value a derived column could not compute (tenure "abc" for a number) makes its row invalid.
+  (derived ?? []).forEach((column, i) => {
+    if (!column.error) return;
+    const name = sql.id(`__derive_error_${i}`);
+    select.push(sql`${column.error} AS ${name}`);
+    checks.push({ column: column.name, invalid: sql`${guard}${name} IS NOT NULL`, reason: name });
+  });
   const nulChecked: [fileColumn: string, text: Sql][] = [];
 
   for (const column of table.columns) {
@@ -111,7 +122,8 @@ function stageSelect(
   }
 
   // Extra file columns are kept, not dropped: they land in traits / properties.
-  for (const extra of mapping.extras) nulChecked.push([extra, textOf(source.valueOf(extra), 'VARCHAR')]);
+  for (const extra of mapping.extras)
+    nulChecked.push([extra, textOf(source.valueOf(extra), source.types.get(extra) ?? 'VARCHAR')]);
   const extrasFrom = mapping.sources.get(table.extrasColumn);
   const pairs = mapping.extras.flatMap((c) => [sql.value(c), source.jsonOf(c)]);
   const extras =
@@ -159,9 +171,9 @@ function stageSelect(
     // Newlines inside quoted fields: needed to turn record numbers into line numbers.
     // One flat concat_ws over the columns: a sum of one term per column nests as deep as the
     // file is wide, and DuckDB refuses expressions deeper than 1000.
-    const joined = sql`concat_ws('', ${sql.join(source.columns.map((c) => sql.id(c)))})`;
+    const joined = sql`concat_ws('', ${sql.join(file.columns.map((c) => sql.id(c)))})`;
     select.push(
-      source.columns.length > 0
+      file.columns.length > 0
         ? sql`length(${joined}) - length(replace(${joined}, chr(10), '')) AS __newlines`
         : sql`0 AS __newlines`,
     );
@@ -196,14 +208,36 @@ async function unreadableCsv(source: FileSource, error: Error): Promise<never> {
   );
 }
 
+/**
+ * Ids of rows that carry none (events, tickets): a hash of the row's content, so re-importing
+ * the same file finds the same ids. Identical lines are distinct occurrences (two identical
+ * invoice lines are two sales), so the second and later copies of a content get the hash of
+ * content and occurrence number: every line is kept, and the same file still gives the same
+ * ids. The first copy keeps the plain hash, as ids were derived before occurrences counted.
+ */
+async function deriveKeys(store: DuckDBStore, stage: Sql, key: string): Promise<void> {
+  const sql = store.dialect.sql;
+  const k = sql.id(key);
+  await store.execute(sql`UPDATE ${stage} SET ${k} = __key`);
+  await store.execute(
+    sql`UPDATE ${stage} SET ${k} = md5(concat(o.__key, '#', o.occurrence))
+     FROM (SELECT __file AS f, __record AS r, __key, row_number() OVER (PARTITION BY __key ORDER BY __file, __record) AS occurrence
+           FROM ${stage} WHERE __key_derived AND __key IN (SELECT __key FROM ${stage} WHERE __key_derived GROUP BY __key HAVING count(*) > 1)) o
+     WHERE ${stage}.__file = o.f AND ${stage}.__record = o.r AND o.occurrence > 1`,
+  );
+}
+
 /** Loads one file into a table of a DuckDB store; see Store.importFile. */
 export async function importIntoDuckDB(store: DuckDBStore, request: ImportRequest): Promise<ImportResult> {
   const started = performance.now();
   const table: Table = TABLES[request.table];
   const sql = store.dialect.sql;
   const q = (name: string) => sql.id(name);
-  const source = await openFileSource(store, request.file, request.format ?? formatOf(request.file));
-  const { select, checks, mapping } = stageSelect(store, table, source, { ...request.map }, request.file);
+  const format =
+    request.format ??
+    (request.records !== undefined && /\.json$/i.test(request.file) ? 'json' : formatOf(request.file));
+  const source = await openFileSource(store, request.file, format, request.records);
+  const { select, checks, mapping } = stageSelect(store, table, source, request);
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const stage = q(`strata_stage_${id}`);
   const errors = q(`strata_errors_${id}`);
@@ -223,13 +257,11 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
   try {
     await store
       .withProgress(
-        sql`CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression ? sql`, ${keyExpression} AS __key` : sql.empty} FROM (SELECT ${select} FROM (${source.relation}))`,
+        sql`CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression && derivedKey ? sql`, ${keyExpression} AS __key, ${q(derivedKey)} IS NULL AS __key_derived` : sql.empty} FROM (SELECT ${select} FROM (${source.relation}))`,
         request.onProgress,
       )
       .catch((error: Error) => unreadableCsv(source, error));
-    if (derivedKey) {
-      await store.execute(sql`UPDATE ${stage} SET ${q(derivedKey)} = __key`);
-    }
+    if (derivedKey) await deriveKeys(store, stage, derivedKey);
     const duplicate = sql`(${keyList}) IN (SELECT (${keyList}) FROM ${stage} GROUP BY ${keyList} HAVING count(*) > 1)`;
     const checkSql = checks.map(
       (check) =>
@@ -254,10 +286,11 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     const rowsRead =
       ((await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${stage}`))[0]?.n ?? 0) + rejected;
     const skipped = invalidRows + rejected;
-    if (skipped > 0 && !request.skipInvalid) {
+    const wouldRefuse = skipped > 0 && !request.skipInvalid;
+    if (wouldRefuse && !request.dryRun) {
       throw new StrataError(
         'invalid_rows',
-        `${request.file}: ${skipped} invalid row${skipped === 1 ? '' : 's'} of ${rowsRead}; nothing was imported (fix the file, or pass --skip-invalid to import the valid rows)`,
+        `${request.file}: ${skipped} invalid row${skipped === 1 ? '' : 's'} of ${rowsRead}; nothing from this file was imported (fix the file, or pass --skip-invalid to import the valid rows)`,
         { file: request.file },
         { errors: rowErrors.errors, invalidRows: skipped },
       );
@@ -299,6 +332,36 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       await store.execute(sql`DROP TABLE ${changed}`);
       return { inserted: changedCount - updated, updated, unchanged: validCount - changedCount };
     };
+    const result = {
+      table: request.table,
+      file: request.file,
+      rowsRead,
+      skipped,
+      errors: rowErrors.errors,
+      extraColumns: mapping.extras,
+    };
+    if (request.dryRun) {
+      const count = async (query: Sql) => (await store.query<{ n: number }>(query))[0]?.n ?? 0;
+      const stored = sql`EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})`;
+      let inserted: number;
+      let updated = 0;
+      if (table.onDuplicateKey === 'keep') {
+        inserted = await count(sql`SELECT count(*) AS n FROM (${valid}) v WHERE NOT ${stored}`);
+      } else {
+        const changed = sql`SELECT * FROM (${valid}) v WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch} AND ${sameRow})`;
+        updated = await count(sql`SELECT count(*) AS n FROM (${changed}) v WHERE ${stored}`);
+        inserted = (await count(sql`SELECT count(*) AS n FROM (${changed})`)) - updated;
+      }
+      return {
+        ...result,
+        inserted,
+        updated,
+        unchanged: validCount - inserted - updated,
+        seconds: (performance.now() - started) / 1000,
+        dryRun: true,
+        wouldRefuse,
+      };
+    }
     const counts = await store.transaction(async () => {
       const result = await writeRows();
       // The log entry lands with the rows or not at all.
@@ -307,16 +370,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       );
       return result;
     });
-    return {
-      table: request.table,
-      file: request.file,
-      rowsRead,
-      ...counts,
-      skipped,
-      errors: rowErrors.errors,
-      extraColumns: mapping.extras,
-      seconds: (performance.now() - started) / 1000,
-    };
+    return { ...result, ...counts, seconds: (performance.now() - started) / 1000 };
   } finally {
     await dropTemp();
   }

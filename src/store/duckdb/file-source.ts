@@ -1,6 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
-import type { FileFormat } from '../store.js';
+import type { DerivedColumn, FileFormat } from '../store.js';
 import { MAX_CSV_LINE_BYTES, readCsvHeader } from './csv-header.js';
 import type { DuckDBStore } from './duckdb-store.js';
 
@@ -45,6 +46,8 @@ export async function openFileSource(
   store: DuckDBStore,
   pattern: string,
   format: FileFormat,
+  /** For a JSON document: the key (dotted path) holding its list of records. */
+  records?: string,
 ): Promise<FileSource> {
   const sql = store.dialect.sql;
   const files = (
@@ -122,6 +125,9 @@ export async function openFileSource(
     };
   }
 
+  if (format === 'json' || (format === 'ndjson' && records === undefined && startsWithList(files[0] ?? '')))
+    return jsonDocuments(store, files, records);
+
   // NDJSON is read line by line as text (a delimiter that valid JSON never contains, no
   // quoting), so every line keeps its number and a malformed line is one reportable row.
   // Blank lines are counted (so numbers stay line numbers) and then left out.
@@ -136,6 +142,17 @@ export async function openFileSource(
     ),
     sql`\nUNION ALL\n`,
   );
+  return jsonRecords(store, 'ndjson', files, relation);
+}
+
+/** A source whose relation yields one JSON value per record (`__json`): its columns are the objects' keys. */
+async function jsonRecords(
+  store: DuckDBStore,
+  format: FileFormat,
+  files: readonly string[],
+  relation: Sql,
+): Promise<FileSource> {
+  const sql = store.dialect.sql;
   const keys = await store.query<{ key: string }>(
     sql`SELECT key FROM (SELECT unnest(json_keys(__json)) AS key, __record FROM (${relation}) WHERE json_type(__json) = 'OBJECT')
      GROUP BY key ORDER BY min(__record), key`,
@@ -153,5 +170,84 @@ export async function openFileSource(
     jsonOf: (column) => sql`json_extract(__json, ${pointer(column)})`,
     rejectsTable: null,
     rejectsScanTable: null,
+  };
+}
+
+/** Whether a file's first non-blank character opens a JSON list: `[{...}, ...]` rather than JSON lines. */
+function startsWithList(file: string): boolean {
+  if (!/\.json$/i.test(file)) return false;
+  try {
+    const handle = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(4096);
+      const read = readSync(handle, head, 0, head.length, 0);
+      return head.subarray(0, read).toString('utf8').trimStart().startsWith('[');
+    } finally {
+      closeSync(handle);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The largest JSON document read whole (an API's list page is far smaller). */
+const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * JSON documents each holding a list of records: a top-level array, or an object with the list
+ * under `records` (a dotted key; default `data`, as the Stripe API answers). A record's
+ * number is its place in its file's list, from 1. A document without that list is an error
+ * naming the file and the keys it has.
+ */
+async function jsonDocuments(store: DuckDBStore, files: readonly string[], records: string | undefined) {
+  const sql = store.dialect.sql;
+  const path = `$.${records ?? 'data'}[*]`;
+  const documents = sql.join(
+    files.map(
+      (file) =>
+        sql`SELECT ${file} AS __file, json AS __doc FROM read_json_objects(${file}, format = 'unstructured', maximum_object_size = ${MAX_JSON_DOCUMENT_BYTES})`,
+    ),
+    sql`\nUNION ALL\n`,
+  );
+  const lists = sql`SELECT __file, CASE WHEN json_type(__doc) = 'ARRAY' THEN json_extract(__doc, '$[*]') ELSE json_extract(__doc, ${path}) END AS __list, __doc FROM (${documents})`;
+  let missing: { file: string; keys: string | null }[];
+  try {
+    missing = await store.query<{ file: string; keys: string | null }>(
+      sql`SELECT __file AS file, array_to_string(json_keys(__doc), ', ') AS keys FROM (${lists}) WHERE __list IS NULL LIMIT 1`,
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new StrataError('invalid_json', `${files.join(', ')}: not a JSON document (${message})`, {
+      file: files[0] ?? '',
+    });
+  }
+  const lacking = missing[0];
+  if (lacking)
+    throw new StrataError(
+      'invalid_json',
+      `${lacking.file} holds no list of records at '${records ?? 'data'}'${lacking.keys ? ` (its keys: ${lacking.keys})` : ''}; set records: to the key that holds them`,
+      { file: lacking.file },
+    );
+  const relation = sql`SELECT __file, __record, __json FROM (SELECT __file, unnest(__list) AS __json, generate_subscripts(__list, 1) AS __record FROM (${lists}))`;
+  return jsonRecords(store, 'json', files, relation);
+}
+
+/**
+ * The file as the importer maps it once `derive:` is applied: each derived column is one more
+ * column (replacing a file column of the same name), valued by its expression over the file's
+ * own columns. Only the values change: rows, records and line numbers stay the file's.
+ */
+export function withDerivedColumns(source: FileSource, derived: readonly DerivedColumn[]): FileSource {
+  if (derived.length === 0) return source;
+  const byName = new Map(derived.map((d) => [d.name, d]));
+  const columns = [...source.columns.filter((c) => !byName.has(c)), ...derived.map((d) => d.name)];
+  const types = new Map(source.types);
+  for (const d of derived) types.set(d.name, d.type);
+  return {
+    ...source,
+    columns,
+    types,
+    valueOf: (column) => byName.get(column)?.value ?? source.valueOf(column),
+    jsonOf: (column) => byName.get(column)?.json ?? source.jsonOf(column),
   };
 }
