@@ -17,6 +17,12 @@ export interface Column {
   readonly doc: string;
   /** Inclusive bounds for numbers (NPS 0-10); a value outside makes the row invalid. */
   readonly range?: readonly [number, number];
+  /**
+   * For a required column: the value a file without the column gets, where the rest of the row
+   * says it honestly (words for the docs; the importer holds the SQL). Most have none: a guessed
+   * signup date would put an account in the wrong cohort.
+   */
+  readonly defaultRule?: string;
 }
 
 export interface Table {
@@ -125,7 +131,15 @@ export const TABLES = {
       col('billing', 'string', false, 'Billing term: monthly or annual.'),
       col('starts_at', 'timestamp', true, 'Start of the period (UTC).'),
       col('ends_at', 'timestamp', false, 'End of the period (UTC); empty while it runs.'),
-      col('status', 'string', true, 'trialing, active, canceled or replaced (by an upgrade or downgrade).'),
+      {
+        ...col(
+          'status',
+          'string',
+          true,
+          'trialing, active, canceled or replaced (by an upgrade or downgrade).',
+        ),
+        defaultRule: 'canceled when the row has an ends_at, else active',
+      },
       traits,
     ],
     key: ['account_id', 'starts_at'],

@@ -58,7 +58,9 @@ export function mapColumns(
     used.add(source);
   }
   const derivable = new Set(table.derivedKeyFrom ? table.key : []);
-  const lacking = missing.filter((c) => c.required && !derivable.has(c.name));
+  const lacking = missing.filter(
+    (c) => c.required && !derivable.has(c.name) && !(c.defaultRule && defaultReady(table, c, sources)),
+  );
   if (lacking.length > 0) {
     const names = lacking.map((c) => `'${c.name}'`).join(', ');
     const hint = lacking.map((c) => didYouMean(c.name, fileColumns)).join('');
@@ -69,4 +71,15 @@ export function mapColumns(
     );
   }
   return { sources, missing, extras: fileColumns.filter((c) => !used.has(c)) };
+}
+
+/** The columns a default is worked out from (src/store/duckdb/column-defaults.ts), by table and column. */
+export const DEFAULT_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  'subscriptions.status': ['ends_at'],
+};
+
+/** Whether a missing column's default can be worked out: the file gives every column it is read from. */
+function defaultReady(table: Table, column: Column, sources: ReadonlyMap<string, string>): boolean {
+  const inputs = DEFAULT_INPUTS[`${table.name}.${column.name}`];
+  return inputs !== undefined && inputs.every((input) => sources.has(input));
 }

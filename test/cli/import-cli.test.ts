@@ -34,7 +34,7 @@ describe('strata init / import / status', () => {
     const file = join(fixtures, 'accounts_bad.csv');
     const run = runCli(['import', 'accounts', file, '-w', ws]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`error: ${file}: 6 invalid rows of 8; nothing was imported`);
+    expect(run.stderr).toContain(`error: ${file}: 6 invalid rows of 8; nothing from this file was imported`);
     expect(run.stderr).toContain(`${file}:3 [employees]: expected a whole number, found "lots"`);
     expect(run.stderr).toContain(`${file}:7 [account_id]: missing value`);
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --debug

@@ -92,7 +92,7 @@ describe('CSV import', () => {
       .catch((e: unknown) => e)) as StrataError;
     expect(error).toBeInstanceOf(StrataError);
     expect(error.code).toBe('invalid_rows');
-    expect(error.message).toContain('6 invalid rows of 8; nothing was imported');
+    expect(error.message).toContain('6 invalid rows of 8; nothing from this file was imported');
     const rows = (error.details as { errors: { line: number; column: string | null; reason: string }[] })
       .errors;
     expect(rows.map((r) => [r.line, r.column])).toEqual([

@@ -177,17 +177,20 @@ const NULL_OF: Readonly<Record<ValueType, Sql>> = {
   null: sql`CAST(NULL AS VARCHAR)`,
 };
 
-/** The one type several values share (for if, coalesce, comparisons): numbers widen, text wins over JSON. */
+/**
+ * The one type several values share (for if, coalesce, min, comparisons): text read from a
+ * file takes the type of the typed values beside it (checked), whole numbers widen to
+ * numbers, and values of two other types do not mix.
+ */
 export function commonType(values: readonly Compiled[]): ValueType {
   const types = new Set(values.map((v) => v.type).filter((t) => t !== 'null'));
   if (types.size === 0) return 'null';
-  if (types.size === 1) return [...types][0] ?? 'null';
-  if ([...types].every((t) => t === 'integer' || t === 'number')) return 'number';
-  for (const preferred of ['timestamp', 'number', 'integer', 'boolean'] as const)
-    if (types.has(preferred) && [...types].every((t) => t === preferred || t === 'text' || t === 'json'))
-      return preferred === 'integer' ? 'integer' : preferred;
-  if ([...types].every((t) => t === 'text' || t === 'json')) return 'text';
-  throw new ExpressionError(`mixes ${[...types].map((t) => WORDS[t]).join(' and ')}`);
+  const typed = [...types].filter((t) => t !== 'text' && t !== 'json');
+  if (typed.length === 0) return types.has('text') ? 'text' : 'json';
+  if (typed.every((t) => t === 'integer' || t === 'number'))
+    return typed.includes('number') ? 'number' : 'integer';
+  if (typed.length === 1) return typed[0] ?? 'text';
+  throw new ExpressionError(`mixes ${typed.map((t) => WORDS[t]).join(' and ')}`);
 }
 
 /** Compiles one expression; the checked conversions land in `context.conversions`. */

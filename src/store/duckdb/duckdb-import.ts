@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLES, type Table } from '../../model/tables.js';
@@ -36,6 +37,20 @@ interface Check {
 }
 
 /**
+ * The value of a required column the file lacks, where the row says it honestly (the rule is
+ * the column's `defaultRule` in src/model/tables.ts): a subscription period with an end is
+ * over, one without is running. Null when the column has no default or its inputs are missing.
+ */
+function columnDefault(table: Table, column: string, typed: (name: string) => Sql | null): Sql | null {
+  const sql = duckdbDialect.sql;
+  if (table.name === 'subscriptions' && column === 'status') {
+    const ends = typed('ends_at');
+    return ends ? sql`(CASE WHEN ${ends} IS NULL THEN 'active' ELSE 'canceled' END)` : null;
+  }
+  return null;
+}
+
+/**
  * Builds the SELECT that reads the file into the table's columns (typed), keeps the raw
  * text of columns that can fail to convert, and gathers extra columns into traits.
  */
@@ -60,10 +75,13 @@ function stageSelect(store: DuckDBStore, table: Table, file: FileSource, request
     select.push(sql`coalesce(json_type(__json) = 'OBJECT', FALSE) AS __json_ok`);
   }
   const guard = records ? sql`__json_ok AND ` : sql.empty;
-  // A value a derived column could not compute (tenure "abc" for a number) makes its row invalid.
+  // A value a derived column could not compute (tenure "abc" for a number) makes its row
+  // invalid, with that reason alone: the column's own checks (a missing value) wait for it.
+  const deriveErrors = new Map<string, Sql>();
   (derived ?? []).forEach((column, i) => {
     if (!column.error) return;
     const name = sql.id(`__derive_error_${i}`);
+    deriveErrors.set(column.name, name);
     select.push(sql`${column.error} AS ${name}`);
     checks.push({ column: column.name, invalid: sql`${guard}${name} IS NOT NULL`, reason: name });
   });
@@ -73,11 +91,22 @@ function stageSelect(store: DuckDBStore, table: Table, file: FileSource, request
     const fileColumn = mapping.sources.get(column.name);
     if (column.name === table.extrasColumn) continue;
     if (fileColumn === undefined) {
-      select.push(sql`CAST(NULL AS ${store.dialect.fn.columnType(column.type)}) AS ${sql.id(column.name)}`);
+      const fallback = columnDefault(table, column.name, (name) => {
+        const from = mapping.sources.get(name);
+        const type = table.columns.find((c) => c.name === name)?.type ?? 'string';
+        return from === undefined
+          ? null
+          : coerce(source.valueOf(from), source.types.get(from) ?? 'VARCHAR', type);
+      });
+      select.push(
+        sql`${fallback ?? sql`CAST(NULL AS ${store.dialect.fn.columnType(column.type)})`} AS ${sql.id(column.name)}`,
+      );
       continue;
     }
     const raw = source.valueOf(fileColumn);
     const rawType = source.types.get(fileColumn) ?? 'VARCHAR';
+    const deriveError = deriveErrors.get(fileColumn);
+    const derivedOk = deriveError ? sql`${deriveError} IS NULL AND ` : sql.empty;
     select.push(sql`${coerce(raw, rawType, column.type)} AS ${sql.id(column.name)}`);
     const typed = sql.id(column.name);
     // The raw text is kept only where conversion can fail: native Parquet types need no copy.
@@ -90,14 +119,14 @@ function stageSelect(store: DuckDBStore, table: Table, file: FileSource, request
     if (column.required && !derived) {
       checks.push({
         column: fileColumn,
-        invalid: sql`${guard}${present} IS NULL`,
+        invalid: sql`${guard}${derivedOk}${present} IS NULL`,
         reason: sql`'missing value'`,
       });
     }
     if (canFail) {
       checks.push({
         column: fileColumn,
-        invalid: sql`${guard}${present} IS NOT NULL AND ${typed} IS NULL`,
+        invalid: sql`${guard}${derivedOk}${present} IS NOT NULL AND ${typed} IS NULL`,
         reason: sql`concat(${`expected ${expectation(column.type)}, found "`}, ${shown}, '"')`,
       });
     }

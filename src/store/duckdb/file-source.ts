@@ -125,7 +125,7 @@ export async function openFileSource(
     };
   }
 
-  if (format === 'json' || (format === 'ndjson' && records === undefined && startsWithList(files[0] ?? '')))
+  if (format === 'json' || (format === 'ndjson' && isJsonDocument(files[0] ?? '', records)))
     return jsonDocuments(store, files, records);
 
   // NDJSON is read line by line as text (a delimiter that valid JSON never contains, no
@@ -173,21 +173,41 @@ async function jsonRecords(
   };
 }
 
-/** Whether a file's first non-blank character opens a JSON list: `[{...}, ...]` rather than JSON lines. */
-function startsWithList(file: string): boolean {
+/** Bytes of a `.json` file read to tell a JSON document from JSON lines. */
+const SNIFF_BYTES = 1 << 20;
+
+/**
+ * Whether a `.json` file is one JSON document holding a list (`[{...}, ...]`, an API's list
+ * answer, pretty-printed or not) rather than JSON lines: it opens a list, or its first line
+ * is not a whole JSON value, or it is one line holding the list under `records` (`data`).
+ */
+function isJsonDocument(file: string, records: string | undefined): boolean {
   if (!/\.json$/i.test(file)) return false;
+  let head: string;
   try {
     const handle = openSync(file, 'r');
     try {
-      const head = Buffer.alloc(4096);
-      const read = readSync(handle, head, 0, head.length, 0);
-      return head.subarray(0, read).toString('utf8').trimStart().startsWith('[');
+      const buffer = Buffer.alloc(SNIFF_BYTES);
+      head = buffer.subarray(0, readSync(handle, buffer, 0, buffer.length, 0)).toString('utf8').trimStart();
     } finally {
       closeSync(handle);
     }
   } catch {
     return false;
   }
+  if (head.startsWith('[')) return true;
+  const newline = head.indexOf('\n');
+  const firstLine = newline < 0 ? head : head.slice(0, newline);
+  let first: unknown;
+  try {
+    first = JSON.parse(firstLine);
+  } catch {
+    return newline >= 0 || head.length >= SNIFF_BYTES;
+  }
+  const rest = newline < 0 ? '' : head.slice(newline).trim();
+  let list: unknown = first;
+  for (const key of (records ?? 'data').split('.')) list = (list as Record<string, unknown> | null)?.[key];
+  return rest === '' && Array.isArray(list);
 }
 
 /** The largest JSON document read whole (an API's list page is far smaller). */
