@@ -221,7 +221,8 @@ const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
  */
 async function jsonDocuments(store: DuckDBStore, files: readonly string[], records: string | undefined) {
   const sql = store.dialect.sql;
-  const path = `$.${records ?? 'data'}[*]`;
+  const key = `$.${records ?? 'data'}`;
+  const path = `${key}[*]`;
   const documents = sql.join(
     files.map(
       (file) =>
@@ -229,7 +230,7 @@ async function jsonDocuments(store: DuckDBStore, files: readonly string[], recor
     ),
     sql`\nUNION ALL\n`,
   );
-  const lists = sql`SELECT __file, CASE WHEN json_type(__doc) = 'ARRAY' THEN json_extract(__doc, '$[*]') ELSE json_extract(__doc, ${path}) END AS __list, __doc FROM (${documents})`;
+  const lists = sql`SELECT __file, CASE WHEN json_type(__doc) = 'ARRAY' THEN json_extract(__doc, '$[*]') WHEN json_type(json_extract(__doc, ${key})) = 'ARRAY' THEN json_extract(__doc, ${path}) END AS __list, __doc FROM (${documents})`;
   let missing: { file: string; keys: string | null }[];
   try {
     missing = await store.query<{ file: string; keys: string | null }>(
