@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
@@ -67,5 +68,84 @@ describe('strata init / import / status', () => {
     });
     const text = runCli(['status', '-w', ws]);
     expect(text.stdout).toMatch(/events\s+3\s+2024-05-01\s+2024-05-02/);
+  });
+});
+
+describe('strata import of strata.yaml sources', () => {
+  const dir = join(tempDir(), 'sources');
+  const yaml = (events: string) => `store: { engine: duckdb, path: .strata/strata.duckdb }
+sources:
+  accounts: { file: ${join(fixtures, 'accounts.csv')}, map: { employees: employee_count } }
+  invoice_lines:
+    table: events
+    file: ${events}
+    derive: { account_id: customer, event: "'invoice_line'", ts: day, amount: "qty * price" }
+`;
+
+  it('dry-runs every source, then names the sources committed before one that fails', () => {
+    mkdirSync(dir, { recursive: true });
+    // Two identical lines (one sale twice) and one whose quantity is not a number.
+    const lines = join(dir, 'lines.csv');
+    writeFileSync(
+      lines,
+      'customer,qty,price,day\nacc_1,2,5,2024-05-01\nacc_1,2,5,2024-05-01\nacc_2,x,5,2024-05-02\n',
+    );
+    writeFileSync(join(dir, 'strata.yaml'), yaml(lines));
+
+    const dry = runCli(['import', '--dry-run', '-w', dir, '--json']);
+    expect(dry.code).toBe(0);
+    expect(dry.json<{ imports: unknown[] }>().imports).toMatchObject([
+      { source: 'accounts', table: 'accounts', rowsRead: 3, inserted: 3, dryRun: true, wouldRefuse: false },
+      {
+        source: 'invoice_lines',
+        table: 'events',
+        rowsRead: 3,
+        inserted: 2,
+        skipped: 1,
+        wouldRefuse: true,
+        errors: [
+          {
+            file: lines,
+            line: 4,
+            column: 'amount',
+            reason: `derived column 'amount': expected a number in column 'qty', found "x"`,
+          },
+        ],
+      },
+    ]);
+    const dryText = runCli(['import', '--dry-run', '-w', dir]);
+    expect(dryText.stdout).toContain('Dry run: nothing was written.');
+    expect(dryText.stdout).toContain(
+      'source invoice_lines: 1 invalid row; the import would refuse this source',
+    );
+    expect(
+      runCli(['status', '-w', dir, '--json'])
+        .json<{ tables: { table: string; rows: number }[] }>()
+        .tables.every((t) => t.rows === 0),
+    ).toBe(true);
+
+    const run = runCli(['import', '-w', dir]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `error: source invoice_lines: ${lines}: 1 invalid row of 3; nothing from this file was imported`,
+    );
+    expect(run.stderr).toContain('imported before it: accounts (3 rows written)');
+    expect(run.stderr).toContain(`${lines}:4 [amount]: derived column 'amount'`);
+    const json = runCli(['import', '-w', dir, '--json']).json<{
+      error: { details?: unknown } & Record<string, unknown>;
+    }>();
+    expect(JSON.stringify(json.error)).toContain('"source":"invoice_lines"');
+
+    // Fixed: the two identical lines are two sales.
+    writeFileSync(
+      lines,
+      'customer,qty,price,day\nacc_1,2,5,2024-05-01\nacc_1,2,5,2024-05-01\nacc_2,3,5,2024-05-02\n',
+    );
+    const fixed = runCli(['import', '--source', 'invoice_lines', '-w', dir, '--json']);
+    expect(fixed.json<{ imports: unknown[] }>().imports).toMatchObject([
+      { source: 'invoice_lines', inserted: 3, skipped: 0 },
+    ]);
+    const unknown = runCli(['import', '--source', 'invoices', '-w', dir]);
+    expect(unknown.stderr).toContain("no source 'invoices'");
   });
 });
