@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StrataError } from '../../src/errors.js';
 import { checkSource } from '../../src/sources/check-source.js';
 import { type DeriveEntry, derivedColumns } from '../../src/sources/derive/derive-columns.js';
+import { FUNCTIONS } from '../../src/sources/derive/functions.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { ImportRequest } from '../../src/store/store.js';
 import { sql } from '../helpers/sql.js';
@@ -333,5 +334,10 @@ describe('derived columns', () => {
 
     const missing = await thrown(importWith({ table: 'accounts', file: page, records: 'results' }, derive));
     expect(missing.message).toMatch(/holds no list of records at 'results' \(its keys: data\)/);
+  });
+
+  it('documents every function in the README', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    for (const fn of Object.values(FUNCTIONS)) expect(readme).toContain(`| \`${fn.usage}\` | ${fn.doc} |`);
   });
 });
