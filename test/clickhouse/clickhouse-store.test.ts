@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { StrataError } from '../../src/errors.js';
+import { derivedColumns } from '../../src/sources/derive/derive-columns.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -251,5 +252,53 @@ describe('imports into a ClickHouse cluster', () => {
     // Microseconds since the epoch: the quarter second is kept.
     const [row] = await cluster.query<{ ts: number }>(sql`SELECT ts FROM events WHERE event_id = 'e1'`);
     expect(row?.ts).toBe(Date.parse('2024-06-01T10:00:00.250Z') * 1000);
+  });
+
+  it('derives columns, keeps identical lines, and dry-runs with the counts DuckDB gives', async () => {
+    const lines = csv(
+      'lines.csv',
+      'customer,qty,price,day\n17850.0,6,2.55,2024-06-02\n17850.0,6,2.55,2024-06-02\n17851.0,2,10,2024-06-03\n',
+    );
+    const derive = derivedColumns('lines', {
+      account_id: 'integer(customer)',
+      event: "'invoice_line'",
+      ts: 'day',
+      revenue: 'qty * price',
+    });
+    const request = { table: 'events', file: lines, derive } as const;
+    // Nothing stored yet: three new events on both engines, and the dry run writes none.
+    for (const store of [duckdb, cluster])
+      expect(await store.importFile({ ...request, dryRun: true })).toMatchObject({
+        inserted: 3,
+        unchanged: 0,
+        dryRun: true,
+      });
+    const [none] = await cluster.query<{ n: number }>(
+      sql`SELECT count() AS n FROM events WHERE event = 'invoice_line'`,
+    );
+    expect(none?.n).toBe(0);
+    for (const store of [duckdb, cluster])
+      expect(await store.importFile(request)).toMatchObject({ inserted: 3 });
+    for (const store of [duckdb, cluster])
+      expect(await store.importFile({ ...request, dryRun: true })).toMatchObject({
+        inserted: 0,
+        unchanged: 3,
+      });
+    const read = (store: Store) =>
+      store.query<{ account_id: string; ids: number; revenue: number }>(
+        sql`SELECT account_id, count(DISTINCT event_id) AS ids, sum(${store === cluster ? sql`visitParamExtractFloat(properties, 'revenue')` : sql`CAST(properties->>'revenue' AS DOUBLE)`}) AS revenue
+            FROM events WHERE event = 'invoice_line' GROUP BY account_id ORDER BY account_id`,
+      );
+    // Two sales of 6 x 2.55 = 15.3 each for 17850 (the float id read as the whole number).
+    const expected = [
+      { account_id: '17850', ids: 2, revenue: 30.6 },
+      { account_id: '17851', ids: 1, revenue: 20 },
+    ];
+    for (const store of [duckdb, cluster]) {
+      const rows = await read(store);
+      expect(
+        rows.map((r) => ({ ...r, ids: Number(r.ids), revenue: Number(Number(r.revenue).toFixed(9)) })),
+      ).toEqual(expected);
+    }
   });
 });
