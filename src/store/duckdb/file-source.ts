@@ -188,7 +188,10 @@ function isJsonDocument(file: string, records: string | undefined): boolean {
     const handle = openSync(file, 'r');
     try {
       const buffer = Buffer.alloc(SNIFF_BYTES);
-      head = buffer.subarray(0, readSync(handle, buffer, 0, buffer.length, 0)).toString('utf8').trimStart();
+      head = buffer
+        .subarray(0, readSync(handle, buffer, 0, buffer.length, 0))
+        .toString('utf8')
+        .trimStart();
     } finally {
       closeSync(handle);
     }
