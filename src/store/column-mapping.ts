@@ -81,5 +81,5 @@ export const DEFAULT_INPUTS: Readonly<Record<string, readonly string[]>> = {
 /** Whether a missing column's default can be worked out: the file gives every column it is read from. */
 function defaultReady(table: Table, column: Column, sources: ReadonlyMap<string, string>): boolean {
   const inputs = DEFAULT_INPUTS[`${table.name}.${column.name}`];
-  return inputs?.every((input) => sources.has(input));
+  return inputs?.every((input) => sources.has(input)) ?? false;
 }
