@@ -38,6 +38,7 @@ const JSON_NUMBERS = JSON.stringify({
   big: 12345678901,
   b: ' 4 ',
   lead: '007',
+  yes: true,
 });
 const jsonText = (key: string, expected: string | null): ScalarCase => ({
   member: 'jsonText',
@@ -112,6 +113,8 @@ const TEXT: ScalarCase[] = [
   jsonNumber('b', 4),
   // Leading zeros read as the number (countDistinct counts "007" and 7 as one value).
   jsonNumber('lead', 7),
+  // true is no number (countDistinct counts it by its text, 'true').
+  jsonNumber('yes', null),
   jsonNumber('missing', null),
   { member: 'castText', name: 'integer', sql: (d) => d.castText('42'), expected: '42' },
   { member: 'castText', name: 'half', sql: (d) => d.castText('2.5'), expected: '2.5' },
