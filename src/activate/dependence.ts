@@ -67,6 +67,7 @@ export function segmentDependence(workspace: Workspace, segments: readonly strin
       case 'count':
       case 'distinctEvents':
       case 'aggregate':
+      case 'countDistinct':
         if (node.withinDays !== null) found.time = true;
         return;
       case 'tickets':

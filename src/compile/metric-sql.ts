@@ -1,4 +1,4 @@
-import type { Dialect } from '../dialect/dialect.js';
+import type { AggregateFunction, Dialect } from '../dialect/dialect.js';
 import { StrataError } from '../errors.js';
 import type { EventFilter, MetricNode, Moment } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
@@ -54,7 +54,7 @@ export class MetricCompiler {
    * (or for which event) rows are needed, so older events are skipped before aggregating.
    */
   eventAggregate(
-    fn: 'count' | 'sum' | 'avg' | 'min' | 'max',
+    fn: AggregateFunction,
     value: string,
     filter: EventFilter,
     withinDays: number | null,
@@ -107,6 +107,17 @@ export class MetricCompiler {
         return node.ratio
           ? `((${seen.join(' + ')}) / ${lit(node.events.length)}.0)`
           : `(${seen.join(' + ')})`;
+      }
+      case 'countDistinct': {
+        // Numbers by value (7, 7.0 and "7" are one, as `where: { n: 7 }` matches all three),
+        // everything else by its text: two counts, so no engine's number-to-text spelling matters.
+        const number = d.jsonNumber('properties', node.property);
+        const text = `CASE WHEN ${number} IS NULL THEN ${d.jsonText('properties', node.property)} END`;
+        // + 0 makes -0 the 0 it equals: current ClickHouse would count them apart.
+        const [numbers, texts] = [`(${number} + 0)`, text].map((value) =>
+          this.eventAggregate('countDistinct', value, node.filter, node.withinDays, shift),
+        );
+        return `(coalesce(${numbers}, 0) + coalesce(${texts}, 0))`;
       }
       case 'aggregate': {
         const value = d.jsonNumber('properties', node.property);

@@ -1,4 +1,4 @@
-import type { Dialect } from '../dialect/dialect.js';
+import type { AggregateFunction, Dialect } from '../dialect/dialect.js';
 
 /** How far back an aggregate needs rows: the last `days` days, or all rows of one `event`. */
 export interface Reach {
@@ -40,7 +40,7 @@ export class ScanRegistry {
   /** `fn` of `value` over the rows of `table` where `condition` holds; returns the column holding it. */
   aggregate(
     table: ScannedTable,
-    fn: 'count' | 'sum' | 'avg' | 'min' | 'max',
+    fn: AggregateFunction,
     value: string,
     condition: string,
     reach?: Reach,

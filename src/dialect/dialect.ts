@@ -5,6 +5,9 @@ import type { SqlFunctions } from './sql-functions.js';
 /** A value that may reach SQL; only a dialect's `literal` turns it into SQL text. */
 export type SqlValue = string | number | bigint | boolean | Date | null;
 
+/** The aggregates `aggregateIf` computes; `countDistinct` counts the distinct non-NULL values. */
+export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max';
+
 /**
  * What differs between engines: quoting, the one escaping function, type names, and the
  * few constructs engines spell differently, over SQL text. The compiler (src/compile) and
@@ -36,8 +39,11 @@ export interface TextDialect {
   jsonText(json: string, key: string): string;
   /** The number at `key` of a JSON object column, or NULL when absent or not numeric. */
   jsonNumber(json: string, key: string): string;
-  /** `fn` (count, sum, avg, min, max) over the rows where `condition` holds; `expression` is ignored by count. */
-  aggregateIf(fn: 'count' | 'sum' | 'avg' | 'min' | 'max', expression: string, condition: string): string;
+  /**
+   * `fn` over the rows where `condition` holds; `expression` is ignored by count. Over no rows
+   * count and countDistinct give 0, the others NULL.
+   */
+  aggregateIf(fn: AggregateFunction, expression: string, condition: string): string;
   /** The `value` of the row with the largest `by` among rows where `condition` holds. */
   argMaxIf(value: string, by: string, condition: string): string;
   /**

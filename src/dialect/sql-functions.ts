@@ -1,4 +1,4 @@
-import type { Dialect, TextDialect } from './dialect.js';
+import type { AggregateFunction, Dialect, TextDialect } from './dialect.js';
 import { rawSql, type Sql, sqlTag } from './sql.js';
 
 const t = (fragment: Sql) => fragment.text;
@@ -13,7 +13,7 @@ export interface SqlFunctions {
   wholeDaysBetween(from: Sql, to: Sql): Sql;
   jsonText(json: Sql, key: string): Sql;
   jsonNumber(json: Sql, key: string): Sql;
-  aggregateIf(fn: 'count' | 'sum' | 'avg' | 'min' | 'max', expression: Sql, condition: Sql): Sql;
+  aggregateIf(fn: AggregateFunction, expression: Sql, condition: Sql): Sql;
   argMaxIf(value: Sql, by: Sql, condition: Sql): Sql;
   rankLayer(relation: Sql, ranks: readonly { readonly column: string; readonly alias: string }[]): Sql;
   positionLayer(

@@ -20,7 +20,12 @@ function namesUsed(workspace: Workspace): { events: Use[]; traits: Use[] } {
     if (filter.event !== 'any') events.push({ name: filter.event, path });
   };
   const metric = (node: MetricNode, path: (string | number)[]) => {
-    if (node.kind === 'count' || node.kind === 'recency' || node.kind === 'aggregate')
+    if (
+      node.kind === 'count' ||
+      node.kind === 'recency' ||
+      node.kind === 'aggregate' ||
+      node.kind === 'countDistinct'
+    )
       event(node.filter, path);
     if (node.kind === 'distinctEvents') for (const name of node.events) events.push({ name, path });
     if (node.kind === 'trait' || node.kind === 'traitChanges') traits.push({ name: node.trait, path });

@@ -22,6 +22,17 @@ export type MetricNode =
       readonly withinDays: number | null;
       readonly ratio: boolean;
     }
+  /**
+   * How many distinct non-null values an event property takes over the matching events of
+   * the window (all time when null): a value that reads as a number counts by that number,
+   * so 7, 7.0 and "7" are one value; any other value by its text. 0 when there are none.
+   */
+  | {
+      readonly kind: 'countDistinct';
+      readonly filter: EventFilter;
+      readonly property: string;
+      readonly withinDays: number | null;
+    }
   /** sum / avg / min / max of a numeric event property over the window. */
   | {
       readonly kind: 'aggregate';

@@ -60,6 +60,8 @@ export function metricKind(
   seen.add(name);
   switch (node.kind) {
     case 'count':
+    // A count of values, whatever the property is called (invoice_no reads as a count, not money).
+    case 'countDistinct':
     case 'tickets':
     case 'traitChanges':
     case 'cluster':

@@ -99,6 +99,18 @@ export const metricSchema = byKey<MetricNode>('metric', {
         ratio: m.ratio,
       }),
     ),
+  // The same { event, property, where? } as sum / avg / min / max.
+  countDistinct: z
+    .object({ countDistinct: aggregate, within: window.optional() })
+    .strict()
+    .transform(
+      (m): MetricNode => ({
+        kind: 'countDistinct',
+        filter: { event: m.countDistinct.event, where: m.countDistinct.where },
+        property: m.countDistinct.property,
+        withinDays: m.within ?? null,
+      }),
+    ),
   sum: aggregateMetric('sum'),
   avg: aggregateMetric('avg'),
   min: aggregateMetric('min'),

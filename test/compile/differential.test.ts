@@ -115,8 +115,9 @@ function buildWorld(
   }));
   const owner = (r: Tape) => `a${r.int(accounts.length)}`;
   // Now and then a number stored as JSON text: `where: { n: 3 }` still compares it as a number.
+  // A JSON null is no value (countDistinct leaves it out, no `where` matches it).
   const properties = (r: Tape) => ({
-    ...(r.flag() ? { n: r.pick([0, 1, 2, 3, 4, 5, '2', '3']) } : {}),
+    ...(r.flag() ? { n: r.pick([0, 1, 2, 3, 4, 5, '2', '3', null]) } : {}),
     c: r.pick(['x', 'y']),
   });
   // "The latest" survey / trait value must be unique: a second row of an account at the same time is dropped.
@@ -195,7 +196,7 @@ function eventFilter(r: Tape): EventFilter {
 }
 
 function metricNode(r: Tape, p: Pools): MetricNode {
-  switch (r.int(10)) {
+  switch (r.int(11)) {
     case 0:
       return { kind: 'count', filter: eventFilter(r), withinDays: r.maybe(WINDOWS) };
     case 1:
@@ -231,6 +232,14 @@ function metricNode(r: Tape, p: Pools): MetricNode {
       return { kind: 'change', metric: r.pick(p.numeric).name, withinDays: r.pick(WINDOWS) };
     case 8:
       return { kind: 'percentile', metric: r.pick(ranked(p)) };
+    case 9:
+      // n mixes 3 and '3' (one value) and nulls; c is text.
+      return {
+        kind: 'countDistinct',
+        filter: eventFilter(r),
+        property: r.pick(['n', 'n', 'c']),
+        withinDays: r.maybe(WINDOWS),
+      };
     default: {
       // Anchor spans are powers of two, so each component is exact and equal scores tie exactly in both engines.
       const component = () => {
@@ -411,13 +420,14 @@ function metricYaml(m: MetricNode): unknown {
       return { recency: event(m.filter) };
     case 'distinctEvents':
       return { distinctEvents: m.events, ...within(m.withinDays), ...(m.ratio ? { ratio: true } : {}) };
-    case 'aggregate': {
+    case 'aggregate':
+    case 'countDistinct': {
       const spec = {
         event: m.filter.event,
         property: m.property,
         ...(Object.keys(m.filter.where).length ? { where: m.filter.where } : {}),
       };
-      return { [m.fn]: spec, ...within(m.withinDays) };
+      return { [m.kind === 'aggregate' ? m.fn : 'countDistinct']: spec, ...within(m.withinDays) };
     }
     case 'tickets':
       return { tickets: { ...within(m.withinDays), ...(m.open ? { open: true } : {}) } };

@@ -19,6 +19,10 @@ import { tempDir } from '../helpers/temp-dir.js';
  *      users: 1; ticket created 06-25 resolved 07-02 (open at as-of); NPS 10 on 07-01 (after as-of)
  *   a3 created 2024-06-20 (tenure 10 days), 20 employees, Healthcare, no events
  *   a4 created 2024-07-15: does not exist yet at the as-of time
+ * invoice_line events (one per line of an invoice), properties {invoice_no, country}:
+ *   a1 06-20 {7, GB}, 06-20 {"7", GB}, 06-21 {7.0, FR}, 06-22 {"C8", GB}, 06-22 {"C9", FR},
+ *      06-22 {null, GB}, 06-23 {no invoice_no, GB}; 04-01 {9, GB} (outside 30d); 07-02 {10, GB} (after as-of)
+ *   a2 05-20 {"A1", DE} twice, 05-25 {"A2", DE}: only outside 30d
  * Renewals: a1 2024-08-15, a2 2025-01-01. trait_history: a1 plan growth (03-01) -> enterprise (06-10),
  *   mrr 3000 (03-01) -> 5000 (06-10).
  * The same rows go to DuckDB, ClickHouse 18.16 and chdb, and every engine must give these
@@ -37,6 +41,10 @@ metrics:
   email_alerts: { count: { event: alert_set, where: { channel: email } } }
   widgets_avg: { avg: { event: dashboard_created, property: widgets } }
   widgets_max: { max: { event: dashboard_created, property: widgets } }
+  invoices_30d: { countDistinct: { event: invoice_line, property: invoice_no }, within: 30d }
+  invoices: { countDistinct: { event: invoice_line, property: invoice_no } }
+  gb_invoices_30d: { countDistinct: { event: invoice_line, property: invoice_no, where: { country: GB } }, within: 30d }
+  countries_30d: { countDistinct: { event: any, property: country }, within: 30d }
 segments:
   enterprise: { framework: firmographic, where: { trait: employees, gte: 1000 } }
   mid_market: { framework: firmographic, where: { trait: employees, between: [100, 999] } }
@@ -59,6 +67,7 @@ segments:
   health_like: { where: { trait: industry, contains: health } }
   uses_builtins: { where: { any: [ { metric: days_to_renewal, lt: 0 }, { metric: tickets_30d, lt: 0 }, { metric: events_30d, lt: 0 }, { metric: nps_category, eq: x } ] } }
   some_sessions: { where: { performed: session_start, within: 30d, atLeast: 2, atMost: 5 } }
+  repeat_buyers: { where: { metric: invoices, gte: 2 } }
 `;
 /*
  * Windowed, historical and ranked metrics on the same fixture (30 days before as-of: 2024-05-31):
@@ -136,6 +145,28 @@ async function insertFixture(store: Store): Promise<void> {
     new Date(Date.UTC(2024, 5, 5 + i)),
     null,
   ]);
+  // JSON text as written: 7.0 and null reach the engines as they are.
+  const invoiceLines = [
+    ['a1', '2024-06-20', '{"invoice_no":7,"country":"GB"}'],
+    ['a1', '2024-06-20', '{"invoice_no":"7","country":"GB"}'],
+    ['a1', '2024-06-21', '{"invoice_no":7.0,"country":"FR"}'],
+    ['a1', '2024-06-22', '{"invoice_no":"C8","country":"GB"}'],
+    ['a1', '2024-06-22', '{"invoice_no":"C9","country":"FR"}'],
+    ['a1', '2024-06-22', '{"invoice_no":null,"country":"GB"}'],
+    ['a1', '2024-06-23', '{"country":"GB"}'],
+    ['a1', '2024-04-01', '{"invoice_no":9,"country":"GB"}'],
+    ['a1', '2024-07-02', '{"invoice_no":10,"country":"GB"}'],
+    ['a2', '2024-05-20', '{"invoice_no":"A1","country":"DE"}'],
+    ['a2', '2024-05-20', '{"invoice_no":"A1","country":"DE"}'],
+    ['a2', '2024-05-25', '{"invoice_no":"A2","country":"DE"}'],
+  ].map(([account, date, properties], i) => [
+    `i${i}`,
+    account as string,
+    null,
+    'invoice_line',
+    day(date as string),
+    properties as string,
+  ]);
   await insertRows(
     store,
     'events',
@@ -150,6 +181,7 @@ async function insertFixture(store: Store): Promise<void> {
       ['b3', 'a2', null, 'session_start', day('2024-06-15'), null],
       ['b4', 'a2', null, 'alert_set', day('2024-06-20'), '{"channel":"email"}'],
       ['x1', 'a4', null, 'session_start', day('2024-07-20'), null],
+      ...invoiceLines,
     ],
   );
   await insertRows(
@@ -242,9 +274,18 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(pick('days_to_renewal')).toEqual([46, 185, null]);
       // Tickets opened after 05-31: a1 two on 06-01, a2 one on 06-25.
       expect(pick('tickets_30d')).toEqual([2, 1, 0]);
-      // a1: 25 sessions + 1 dashboard; a2: sessions 06-01 and 06-15 + alert 06-20.
-      expect(pick('events_30d')).toEqual([26, 3, 0]);
+      // a1: 25 sessions + 1 dashboard + 7 invoice lines (06-20..06-23); a2: sessions 06-01 and 06-15 + alert 06-20.
+      expect(pick('events_30d')).toEqual([33, 3, 0]);
       expect(pick('nps_category')).toEqual(['detractor', null, null]);
+      // Invoices since 05-31: a1 7, "7" and 7.0 are one value, then C8 and C9 (null and the line
+      // without invoice_no count nothing): 3. a2's invoices are all older: 0; a3 has no events: 0.
+      expect(pick('invoices_30d')).toEqual([3, 0, 0]);
+      // All time up to as-of: a1 adds 9 (04-01), not 10 (07-02, after): 4; a2 A1 (twice) and A2: 2.
+      expect(pick('invoices')).toEqual([4, 2, 0]);
+      // GB lines since 05-31: a1 7, "7", C8, null, none: 2.
+      expect(pick('gb_invoices_30d')).toEqual([2, 0, 0]);
+      // Any event since 05-31: a1 GB and FR; a2's recent events carry no country.
+      expect(pick('countries_30d')).toEqual([2, 0, 0]);
     });
 
     it('evaluates every condition type into the hand-worked memberships', async () => {
@@ -272,6 +313,8 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(members('health_like')).toEqual(['a1', 'a3']);
       // session_start in the last 30 days: a1 25, a2 2, a3 0.
       expect(members('some_sessions')).toEqual(['a2']);
+      // invoices: a1 4, a2 2, a3 0.
+      expect(members('repeat_buyers')).toEqual(['a1', 'a2']);
     });
 
     it('scans the events table once for all metrics and segments', () => {

@@ -40,7 +40,7 @@ export interface EventRow {
   readonly account_id: string;
   readonly event: string;
   readonly ts: number;
-  readonly properties: Readonly<Record<string, string | number>> | null;
+  readonly properties: Readonly<Record<string, string | number | null>> | null;
 }
 export interface TicketRow {
   readonly ticket_id: string;
@@ -215,6 +215,16 @@ export class ReferenceEvaluator {
         const seen = new Set(this.events(account, ANY, node.withinDays, t).map((e) => e.event));
         const hits = node.events.filter((name) => seen.has(name)).length;
         return node.ratio ? hits / node.events.length : hits;
+      }
+      case 'countDistinct': {
+        // A value that reads as a number counts by that number (3 and '3' are one), others by their text.
+        const keys = this.events(account, node.filter, node.withinDays, t).flatMap((e) => {
+          const value = e.properties?.[node.property];
+          if (value === null || value === undefined) return [];
+          const n = asNumber(value);
+          return [n === null ? `text ${value}` : `number ${n}`];
+        });
+        return new Set(keys).size;
       }
       case 'aggregate': {
         const xs = this.events(account, node.filter, node.withinDays, t)

@@ -37,6 +37,8 @@ const JSON_NUMBERS = JSON.stringify({
   e: -1e-3,
   big: 12345678901,
   b: ' 4 ',
+  lead: '007',
+  yes: true,
 });
 const jsonText = (key: string, expected: string | null): ScalarCase => ({
   member: 'jsonText',
@@ -109,6 +111,10 @@ const TEXT: ScalarCase[] = [
   jsonNumber('e', -0.001),
   jsonNumber('big', 12345678901),
   jsonNumber('b', 4),
+  // Leading zeros read as the number (countDistinct counts "007" and 7 as one value).
+  jsonNumber('lead', 7),
+  // true is no number (countDistinct counts it by its text, 'true').
+  jsonNumber('yes', null),
   jsonNumber('missing', null),
   { member: 'castText', name: 'integer', sql: (d) => d.castText('42'), expected: '42' },
   { member: 'castText', name: 'half', sql: (d) => d.castText('2.5'), expected: '2.5' },

@@ -110,21 +110,21 @@ export async function createFixtures(store: Store): Promise<void> {
 
 const since = (d: Dialect) => `ts >= ${t(d, '2024-01-01 00:00:00')}`;
 const aggregates = (d: Dialect, condition: string) =>
-  (['count', 'sum', 'avg', 'min', 'max'] as const)
+  (['count', 'countDistinct', 'sum', 'avg', 'min', 'max'] as const)
     .map((fn) => `${d.aggregateIf(fn, 'n', condition)} AS ${fn}`)
     .join(', ');
 
 export const TABLE_CASES: readonly TableCase[] = [
   {
-    // Since 2024-01-01: a has n 1, 2 and NULL (count 3, sum 3, avg 1.5); b 5 and 6; c no row.
+    // Since 2024-01-01: a has n 1, 2 and NULL (count 3, 2 distinct, sum 3, avg 1.5); b 5 and 6; c no row.
     members: ['aggregateIf'],
     name: 'filtered aggregates per account, NULL where no row counts',
     sql: (d) =>
       `SELECT account_id, ${aggregates(d, since(d))} FROM facts GROUP BY account_id ORDER BY account_id`,
     expected: [
-      { account_id: 'a', count: 3, sum: 3, avg: 1.5, min: 1, max: 2 },
-      { account_id: 'b', count: 2, sum: 11, avg: 5.5, min: 5, max: 6 },
-      { account_id: 'c', count: 0, sum: null, avg: null, min: null, max: null },
+      { account_id: 'a', count: 3, countDistinct: 2, sum: 3, avg: 1.5, min: 1, max: 2 },
+      { account_id: 'b', count: 2, countDistinct: 2, sum: 11, avg: 5.5, min: 5, max: 6 },
+      { account_id: 'c', count: 0, countDistinct: 0, sum: null, avg: null, min: null, max: null },
     ],
   },
   {
@@ -132,14 +132,36 @@ export const TABLE_CASES: readonly TableCase[] = [
     members: ['aggregateIf'],
     name: 'count ignores the expression; the others ignore NULLs',
     sql: (d) => `SELECT ${aggregates(d, `v = ${d.literal('w')}`)} FROM facts`,
-    expected: [{ count: 1, sum: null, avg: null, min: null, max: null }],
+    expected: [{ count: 1, countDistinct: 0, sum: null, avg: null, min: null, max: null }],
+  },
+  {
+    // Since 2024-01-01, v: a 'x', NULL, 'w' (2 values); b 'y', 'yy' (2); c no row (0, as count).
+    // floor(n / 10): a 0, 0, NULL (one value); b 0, 0 (one).
+    members: ['aggregateIf'],
+    name: 'distinct values: NULL left out, a repeated value counted once, 0 over no rows',
+    sql: (d) =>
+      `SELECT account_id, ${d.aggregateIf('countDistinct', 'v', since(d))} AS texts, ${d.aggregateIf('countDistinct', 'floor(n / 10)', since(d))} AS tens FROM facts GROUP BY account_id ORDER BY account_id`,
+    expected: [
+      { account_id: 'a', texts: 2, tens: 1 },
+      { account_id: 'b', texts: 2, tens: 1 },
+      { account_id: 'c', texts: 0, tens: 0 },
+    ],
+  },
+  {
+    // a's rows since 2024 give -0, 0 and 0. Current ClickHouse counts -0 apart from 0 (18.16 and
+    // DuckDB do not), so the compiler adds 0 first: -0 + 0 is 0 in IEEE arithmetic, on every engine.
+    members: ['aggregateIf'],
+    name: 'distinct numbers: -0 + 0 is 0',
+    sql: (d) =>
+      `SELECT ${d.aggregateIf('countDistinct', `(CASE WHEN n = 1 THEN ${d.toNumber(d.literal('-0'))} ELSE ${d.toNumber(d.literal('0'))} END + 0)`, since(d))} AS zeros FROM facts WHERE account_id = 'a'`,
+    expected: [{ zeros: 1 }],
   },
   {
     members: ['aggregateIf', 'argMaxIf'],
     name: 'aggregates over no rows at all',
     sql: (d) =>
       `SELECT ${aggregates(d, '1 = 1')}, ${d.argMaxIf('v', 'ts', '1 = 1')} AS latest FROM facts WHERE account_id = 'none'`,
-    expected: [{ count: 0, sum: null, avg: null, min: null, max: null, latest: null }],
+    expected: [{ count: 0, countDistinct: 0, sum: null, avg: null, min: null, max: null, latest: null }],
   },
   {
     // a: the latest row (01-02) has v NULL, so the next latest, 'w' at 01-01 12:00; its n is 2.

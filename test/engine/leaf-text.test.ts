@@ -8,6 +8,12 @@ const metrics = {
   adoption: { kind: 'distinctEvents', events: ['a', 'b'], withinDays: 30, ratio: true },
   health: { kind: 'score', components: [] },
   tier: { kind: 'trait', trait: 'tier' },
+  invoices: {
+    kind: 'countDistinct',
+    filter: { event: 'invoice_line', where: {} },
+    property: 'invoice_no',
+    withinDays: 365,
+  },
 } as unknown as Record<string, MetricNode>;
 const reader = leafReader(metrics, 'EUR');
 
@@ -22,6 +28,10 @@ describe('leaf text', () => {
     const mrr: ConditionNode = { kind: 'trait', trait: 'mrr', op: 'gte', value: 1500 };
     expect(leafText(mrr, 579.79, reader)).toBe('trait mrr = €579.79, needs >= €1,500');
     expect(leafText(health, null, reader)).toBe('metric health = none, needs < 40');
+    // A count of distinct invoice numbers reads as a whole count, not as money (invoice_no).
+    const invoices: ConditionNode = { kind: 'metric', metric: 'invoices', op: 'gte', value: 1000 };
+    expect(leafText(invoices, 1234, reader)).toBe('metric invoices = 1,234, needs >= 1,000');
+    expect(leafValue(invoices, '1234', reader)).toBe(1234);
   });
 
   it('words a change by its direction, whichever the condition asks for', () => {

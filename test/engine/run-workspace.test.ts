@@ -255,6 +255,18 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(await store.query(sql`SELECT count(*) AS n FROM strata_runs`)).not.toEqual(runs);
     });
 
+    it('checks the event a countDistinct metric names', async () => {
+      const typo = workspaceWith(
+        'distinct-typo',
+        'metrics:\n  platforms: { countDistinct: { event: sesion_start, property: platform } }\n',
+      );
+      await expect(runWorkspace(store, typo, new Date('2024-06-14T00:00:00Z'))).rejects.toMatchObject({
+        code: 'unknown_event',
+        message: "unknown event 'sesion_start' - did you mean 'session_start'?",
+        location: { line: 2, path: 'metrics.platforms' },
+      });
+    });
+
     it('rejects a mistyped trait', async () => {
       const typo = workspaceWith('trait-typo', 'segments:\n  s: { where: { trait: employes, gte: 5 } }\n');
       await expect(runWorkspace(store, typo, new Date())).rejects.toThrow(

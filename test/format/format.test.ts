@@ -145,6 +145,12 @@ describe("a metric's kind of number", () => {
       withinDays: null,
     },
     quiet_days: { kind: 'recency', filter: { event: 'any', where: {} } },
+    invoices: {
+      kind: 'countDistinct',
+      filter: { event: 'invoice_line', where: {} },
+      property: 'invoice_no',
+      withinDays: 365,
+    },
   } as unknown as Record<string, MetricNode>;
 
   it('follows the definition, then the built-in and account columns', () => {
@@ -156,6 +162,8 @@ describe("a metric's kind of number", () => {
     expect(metricKind('spend', metrics)).toBe('money');
     expect(metricKind('quantity', metrics)).toBe('number');
     expect(metricKind('quiet_days', metrics)).toBe('days');
+    // Distinct invoice numbers are a count, though the property's name reads like money.
+    expect(metricKind('invoices', metrics)).toBe('count');
     expect(metricKind('mrr', metrics)).toBe('money');
     expect(metricKind('employees', metrics)).toBe('count');
     expect(metricKind('tenure_days', metrics)).toBe('days');

@@ -136,6 +136,31 @@ segments:
     },
   },
   {
+    // The demo world's api_call endpoints (text) and statuses (numbers), dashboards' widget
+    // counts over any event, windowed and all time: distinct values counted alike on every engine.
+    name: 'countDistinct metrics of event properties, and a segment on one',
+    rows: async (store) => {
+      const dir = join(world.dir, 'count-distinct');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'strata.yaml'),
+        `metrics:
+  endpoints_90d: { countDistinct: { event: api_call, property: endpoint }, within: 90d }
+  statuses: { countDistinct: { event: api_call, property: status } }
+  widget_sizes_30d: { countDistinct: { event: any, property: widgets, where: { feature: dashboards } }, within: 30d }
+segments:
+  broad_api: { where: { metric: endpoints_90d, gte: 3 } }
+`,
+      );
+      const evaluation = await evaluateWorkspace(store, loadWorkspace(dir), AS_OF[1] as Date);
+      try {
+        return await store.query(store.dialect.sql`SELECT * FROM ${evaluation} ORDER BY account_id`);
+      } finally {
+        await store.dropScratch(evaluation);
+      }
+    },
+  },
+  {
     name: 'ICP report',
     rows: async (store) => {
       const report = await analyzeIcp(store, { asOf: AS_OF[1] as Date, minBase: 5 });

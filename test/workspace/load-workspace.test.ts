@@ -58,6 +58,25 @@ describe('strata.yaml', () => {
     expect(error.location).toMatchObject({ line: 2, path: 'store.shards' });
   });
 
+  it('reads a countDistinct metric and names the line of one without a property', () => {
+    const metric =
+      '{ countDistinct: { event: invoice_line, property: invoice_no, where: { country: GB } }, within: 1y }';
+    expect(loadWorkspace(workspaceWith(`metrics:\n  invoices: ${metric}\n`)).metrics.invoices).toEqual({
+      kind: 'countDistinct',
+      filter: { event: 'invoice_line', where: { country: 'GB' } },
+      property: 'invoice_no',
+      withinDays: 365,
+    });
+    const error = errorOf(
+      workspaceWith('metrics:\n  invoices:\n    countDistinct: { event: invoice_line }\n'),
+    );
+    expect([error.code, error.location.line, error.location.path]).toEqual([
+      'invalid_workspace',
+      3,
+      'metrics.invoices.countDistinct.property',
+    ]);
+  });
+
   it('names the line of a YAML syntax error', () => {
     const error = errorOf(workspaceWith('sources:\n  accounts: { file: a.csv\n'));
     expect(error.code).toBe('invalid_yaml');

@@ -90,6 +90,8 @@ const clickhouseText: TextDialect = (() => {
     aggregateIf: (fn, expression, condition) => {
       if (fn === 'count') return `countIf(${condition})`;
       const counted = `(${condition}) AND (${expression}) IS NOT NULL`;
+      // Already 0 over no rows, as count is. assumeNotNull: the NULLs are left out by `counted`.
+      if (fn === 'countDistinct') return `uniqExactIf(assumeNotNull(${expression}), ${counted})`;
       return whenAny(counted, `${fn}If(${expression}, ${counted})`);
     },
     argMaxIf: (value, by, condition) => {

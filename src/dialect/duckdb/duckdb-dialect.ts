@@ -52,10 +52,11 @@ const duckdbText: TextDialect = {
   wholeDaysBetween: (from, to) => `CAST(floor((epoch(${to}) - epoch(${from})) / 86400) AS BIGINT)`,
   jsonText: (json, key) => `json_extract_string(${json}, ${pointer(key)})`,
   jsonNumber: (json, key) => `TRY_CAST(json_extract_string(${json}, ${pointer(key)}) AS DOUBLE)`,
-  aggregateIf: (fn, expression, condition) =>
-    fn === 'count'
-      ? `count(*) FILTER (WHERE ${condition})`
-      : `${fn}(${expression}) FILTER (WHERE ${condition})`,
+  aggregateIf: (fn, expression, condition) => {
+    if (fn === 'count') return `count(*) FILTER (WHERE ${condition})`;
+    if (fn === 'countDistinct') return `count(DISTINCT ${expression}) FILTER (WHERE ${condition})`;
+    return `${fn}(${expression}) FILTER (WHERE ${condition})`;
+  },
   distinctJsonKeys: (table, column) =>
     `SELECT DISTINCT key FROM (SELECT unnest(json_keys(${column})) AS key FROM ${table} WHERE ${column} IS NOT NULL)`,
   containsText: (haystack, needle) => `contains(lower(${haystack}), lower(${needle}))`,
