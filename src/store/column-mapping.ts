@@ -66,7 +66,7 @@ export function mapColumns(
     const hint = lacking.map((c) => didYouMean(c.name, fileColumns)).join('');
     throw new StrataError(
       'missing_column',
-      `${file} lacks required column ${names} for table ${table.name}${hint} (columns found: ${fileColumns.join(', ')}); rename it in the file or pass --map ${lacking[0]?.name}=<column>`,
+      `${file} lacks required column ${names} for table ${table.name}${hint} (columns found: ${fileColumns.join(', ')}); map a column to it (--map ${lacking[0]?.name}=<column>, or map: in strata.yaml) or compute it (derive: in strata.yaml)`,
       { file, ...line, column: lacking[0]?.name ?? '' },
     );
   }
