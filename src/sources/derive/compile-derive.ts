@@ -79,6 +79,14 @@ const WORDS: Readonly<Record<ValueType, string>> = {
   null: 'empty',
 };
 
+/**
+ * A JSON value with JSON's null as empty, as a missing key is: so coalesce() passes over it
+ * and `== null` holds (the Stripe API writes `"name": null` for a customer without one).
+ */
+export function jsonValue(value: Sql): Sql {
+  return sql`(CASE WHEN json_type(${value}) <> 'NULL' THEN ${value} END)`;
+}
+
 /** JSON Pointer of a field path: '~' and '/' are its only escapes, and it reads keys and indexes alike. */
 export function pointer(path: readonly (string | number)[]): string {
   return path.map((step) => `/${String(step).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
@@ -212,7 +220,7 @@ export function compileExpression(expression: Expression, context: CompileContex
     case 'field': {
       const of = next(expression.of);
       const json = convert(context, of, 'json');
-      return { sql: sql`json_extract(${json.sql}, ${pointer(expression.path)})`, type: 'json' };
+      return { sql: jsonValue(sql`json_extract(${json.sql}, ${pointer(expression.path)})`), type: 'json' };
     }
     case 'call': {
       const functions = context.functions;
@@ -248,7 +256,7 @@ export function compileExpression(expression: Expression, context: CompileContex
 
 function column(name: string, context: CompileContext): Compiled {
   if (context.element)
-    return { sql: sql`json_extract(${context.element}, ${pointer([name])})`, type: 'json' };
+    return { sql: jsonValue(sql`json_extract(${context.element}, ${pointer([name])})`), type: 'json' };
   const value = context.resolve(name);
   if (!value)
     throw new ExpressionError(

@@ -9,6 +9,7 @@ import {
   compileExpression,
   conversionErrors,
   DUCKDB_TYPE,
+  jsonValue,
   text,
   type ValueType,
 } from './compile-derive.js';
@@ -59,7 +60,7 @@ function columnValue(column: FileColumn): ColumnValue {
   const type = column.type.toUpperCase();
   const v = column.value;
   if (type === 'VARCHAR') return { sql: sql`nullif(trim(${v}), '')`, type: 'text' };
-  if (type === 'JSON') return { sql: v, type: 'json' };
+  if (type === 'JSON') return { sql: jsonValue(v), type: 'json' };
   if (type === 'BOOLEAN') return { sql: v, type: 'boolean' };
   if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER)$/.test(type))
     return { sql: sql`CAST(${v} AS BIGINT)`, type: 'integer' };

@@ -79,6 +79,30 @@ export const FUNCTIONS: Readonly<Record<string, DeriveFunction>> = {
       return compileExpression({ kind: 'column', name: arg.value }, context);
     },
   },
+  optionalCol: {
+    usage: 'optionalCol("Column name")',
+    doc: 'the file column of that name, or empty when the file has none (for columns an export holds only sometimes)',
+    arity: [1, 1],
+    compile: ([arg], context) => {
+      const name = columnName(arg, 'optionalCol');
+      if (!context.element && !context.resolve(name)) return { sql: NULL, type: 'null' };
+      return compileExpression({ kind: 'column', name }, context);
+    },
+  },
+  anyCol: {
+    usage: 'anyCol("Name", "Other name", ...)',
+    doc: 'the first of the named file columns the file has (for a column vendors label differently); an error naming them all when it has none',
+    arity: [1, MANY],
+    compile: (args, context) => {
+      const names = args.map((arg) => columnName(arg, 'anyCol'));
+      const found = context.element ? names[0] : names.find((name) => context.resolve(name));
+      if (found === undefined)
+        throw new ExpressionError(
+          `names ${names.map((n) => `'${n}'`).join(' or ')}, none of which is a column of the file (columns: ${context.columns.join(', ')})`,
+        );
+      return compileExpression({ kind: 'column', name: found }, context);
+    },
+  },
   number: conversion('number', 'a number; text that is not one makes the row invalid'),
   integer: conversion('integer', 'a whole number (17850.0 is 17850; 12.5 makes the row invalid)'),
   text: conversion('text', 'text; whole numbers are written without a decimal point'),
@@ -269,6 +293,13 @@ export const FUNCTIONS: Readonly<Record<string, DeriveFunction>> = {
     },
   },
 };
+
+/** The quoted column name a col()-like function takes. */
+function columnName(arg: Expression | undefined, fn: string): string {
+  if (arg?.kind !== 'literal' || typeof arg.value !== 'string')
+    throw new ExpressionError(`calls ${fn}() with something other than a quoted column name`);
+  return arg.value;
+}
 
 function extreme(
   which: 'least' | 'greatest',
