@@ -18,8 +18,12 @@ const outcome = (stage: string) => {
   return `${s} == "closedwon" ? "won" : ${s} == "closedlost" ? "lost" : "open"`;
 };
 
-/** The first of the ids HubSpot writes "123;456" for several associated records. */
-const firstId = (ids: string) => `split(${ids}, ";", 1)`;
+/**
+ * The company a contact or deal belongs to: the primary associated company, else the first of
+ * the associated ones (HubSpot writes several as "123;456"). Current exports have "Associated
+ * Company IDs" and "Associated Company IDs (Primary)"; older ones "Associated Company ID".
+ */
+const COMPANY = `coalesce(split(optionalCol("Associated Company IDs (Primary)"), ";", 1), split(anyCol("Associated Company IDs", "Associated Company ID", "Primary Associated Company ID", "Associated Company IDs (Primary)"), ";", 1))`;
 
 const CSV_DEAL_OUTCOME = outcome('col("Deal Stage")');
 const API_DEAL_OUTCOME = outcome('properties.dealstage');
@@ -60,9 +64,7 @@ export const HUBSPOT_PRESETS: readonly Preset[] = [
     csv: {
       derive: {
         user_id: 'col("Record ID")',
-        account_id: firstId(
-          'anyCol("Associated Company ID", "Primary Associated Company ID", "Associated Company IDs")',
-        ),
+        account_id: COMPANY,
         email: 'optionalCol("Email")',
         created_at: 'optionalCol("Create Date")',
       },
@@ -86,7 +88,7 @@ export const HUBSPOT_PRESETS: readonly Preset[] = [
     csv: {
       derive: {
         event_id: `concat(col("Record ID"), ":", ${CSV_DEAL_OUTCOME})`,
-        account_id: firstId('anyCol("Associated Company IDs", "Associated Company ID")'),
+        account_id: COMPANY,
         event: `concat("deal_", ${CSV_DEAL_OUTCOME})`,
         ts: `(${CSV_DEAL_OUTCOME}) == "open" ? col("Create Date") : coalesce(optionalCol("Close Date"), col("Create Date"))`,
         amount: 'number(optionalCol("Amount"))',
