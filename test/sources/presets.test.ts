@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { StrataError } from '../../src/errors.js';
 import type { TableName } from '../../src/model/tables.js';
 import { checkSource } from '../../src/sources/check-source.js';
@@ -571,5 +572,71 @@ describe('every preset', () => {
     );
     expect(derived.map((d) => d.name)).toEqual(Object.keys(mapping.derive));
     expect(preset.reference).toMatch(/^https:\/\//);
+  });
+});
+
+/** The `derive:` blocks of docs/presets.md, by their title line (`# stripe/customers, CSV`). */
+function documentedBlocks(): Map<string, Record<string, string>> {
+  const text = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'presets.md'), 'utf8');
+  const blocks = new Map<string, Record<string, string>>();
+  for (const [, title, body] of text.matchAll(/```yaml\n# ([^\n]+)\n(derive:\n[\s\S]*?)```/g))
+    blocks.set(title ?? '', (parse(body ?? '') as { derive: Record<string, string> }).derive);
+  return blocks;
+}
+
+describe('the presets documentation', () => {
+  it('shows every preset exactly as Strata applies it, and the README lists each', () => {
+    const blocks = documentedBlocks();
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    for (const preset of Object.values(PRESETS)) {
+      expect(readme).toContain(`| \`${preset.id}\` | ${preset.table} |`);
+      if (preset.csv) expect(blocks.get(`${preset.id}, CSV`)).toEqual(preset.csv.derive);
+      if (preset.json)
+        expect(blocks.get(`${preset.id}, JSON (records: ${preset.json.records})`)).toEqual(
+          preset.json.derive,
+        );
+    }
+  });
+
+  it('imports Intercom conversations with the documented derive: (rating 1-5 as it is)', async () => {
+    const derive = documentedBlocks().get('intercom conversations, JSON (records: conversations)');
+    expect(derive).toBeDefined();
+    const source = {
+      file: 'intercom-conversations.json',
+      table: 'tickets',
+      records: 'conversations',
+      derive,
+    } as SourceConfig;
+    await store.execute(testSql('DELETE FROM tickets'));
+    await store.importFile(
+      sourceRequest(
+        { dir: samples, config: { sources: { intercom: source } } },
+        'intercom',
+        source,
+        'tickets',
+      ),
+    );
+    expect(
+      await rows(
+        'SELECT ticket_id, account_id, created_at, resolved_at, priority, csat FROM tickets ORDER BY ticket_id',
+      ),
+    ).toEqual([
+      {
+        ticket_id: '1001',
+        account_id: 'acme',
+        created_at: '2024-02-01T09:00:00.000Z',
+        resolved_at: '2024-02-01T12:00:00.000Z',
+        priority: 'high',
+        csat: 4,
+      },
+      {
+        ticket_id: '1002',
+        account_id: 'globex',
+        created_at: '2024-02-02T10:00:00.000Z',
+        resolved_at: null,
+        priority: 'normal',
+        csat: null,
+      },
+    ]);
   });
 });

@@ -115,7 +115,7 @@ export const STRIPE_PRESETS: readonly Preset[] = [
         billing: billing('lower(Interval)'),
         starts_at: 'anyCol("Start Date (UTC)", "Start (UTC)", "Created (UTC)")',
         ends_at:
-          'coalesce(optionalCol("Ended At (UTC)"), optionalCol("Cancel At (UTC)"), boolean(optionalCol("Cancel At Period End")) ? optionalCol("Current Period End (UTC)") : null)',
+          'coalesce(optionalCol("Ended At (UTC)"), optionalCol("Cancel At (UTC)"), lower(optionalCol("Cancel At Period End")) == "true" ? optionalCol("Current Period End (UTC)") : null)',
         status: status(CSV_STATUS),
         stripe_status: CSV_STATUS,
       },
@@ -131,7 +131,7 @@ export const STRIPE_PRESETS: readonly Preset[] = [
         starts_at: 'unixTime(coalesce(start_date, created))',
         // Ended, else set to end (cancel_at; older API versions say only cancel_at_period_end).
         ends_at:
-          'unixTime(coalesce(optionalCol("ended_at"), optionalCol("cancel_at"), boolean(optionalCol("cancel_at_period_end")) ? coalesce(optionalCol("current_period_end"), items.data[0].current_period_end) : null))',
+          'unixTime(coalesce(optionalCol("ended_at"), optionalCol("cancel_at"), optionalCol("cancel_at_period_end") == "true" ? coalesce(optionalCol("current_period_end"), items.data[0].current_period_end) : null))',
         status: status('status'),
         stripe_status: 'status',
         trial_start: 'unixTime(optionalCol("trial_start"))',
