@@ -466,8 +466,9 @@ describe('Zendesk tickets', () => {
       {
         ticket_id: '2',
         account_id: 'Globex',
-        created_at: '2024-02-02T10:00:00.000Z',
-        resolved_at: '2024-02-03T10:00:00.000Z',
+        // Written with offsets: 10:00 at +01:00 is 09:00 UTC, 10:00 at -00:30 is 10:30 UTC.
+        created_at: '2024-02-02T09:00:00.000Z',
+        resolved_at: '2024-02-03T10:30:00.000Z',
         priority: 'low',
         csat: 1,
       },

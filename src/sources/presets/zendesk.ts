@@ -11,6 +11,12 @@ import type { Preset } from './preset.js';
  * offered, unoffered or no rating is empty (no answer, not a low score).
  */
 
+/**
+ * A time of the CSV export. Zendesk (a Rails application) may write "2024-02-01 09:00:00 +0100";
+ * the space before the offset is dropped so the offset is read rather than the value refused.
+ */
+const time = (column: string) => `replace(replace(${column}, " +", "+"), " -", "-")`;
+
 const csat = (score: string) => `lower(${score}) == "good" ? 5 : lower(${score}) == "bad" ? 1 : null`;
 
 export const ZENDESK_PRESETS: readonly Preset[] = [
@@ -23,8 +29,8 @@ export const ZENDESK_PRESETS: readonly Preset[] = [
       derive: {
         ticket_id: 'col("Id")',
         account_id: 'col("Organization")',
-        created_at: 'col("Created at")',
-        resolved_at: 'optionalCol("Solved at")',
+        created_at: time('col("Created at")'),
+        resolved_at: time('optionalCol("Solved at")'),
         priority: 'lower(optionalCol("Priority"))',
         csat: csat('optionalCol("Satisfaction Score")'),
       },
