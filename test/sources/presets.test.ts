@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -534,6 +534,21 @@ describe('a source using a preset', () => {
     expect((error as StrataError).code).toBe('invalid_derive');
     expect((error as StrataError).message).toMatch(/^sources\.billing\.derive\.account_id: .*'Customer ID'/);
     expect(await rows('SELECT count(*) AS n FROM subscriptions')).toEqual([{ n: 5 }]);
+  });
+
+  it('names every label it looks for when the export has none of them', async () => {
+    // A contacts export without any associated-company column: no user could have an account.
+    const file = join(dir, 'contacts-no-company.csv');
+    writeFileSync(file, 'Record ID,Email,Create Date\n201,ada@acme.example,2024-01-03 10:00\n');
+    const source = { file, preset: 'hubspot/contacts' } as SourceConfig;
+    const workspace = { dir, config: { sources: { crm: source } } };
+    const error = await store
+      .importFile(sourceRequest(workspace, 'crm', source, 'users'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StrataError);
+    expect((error as StrataError).message).toMatch(
+      /^sources\.crm\.derive\.account_id: the expression names 'Associated Company IDs' or 'Associated Company ID' or 'Primary Associated Company ID' or 'Associated Company IDs \(Primary\)', none of which is a column of the file \(columns: Record ID, Email, Create Date\)/,
+    );
   });
 
   it('is refused when the preset is unknown, with the known ones listed', () => {
