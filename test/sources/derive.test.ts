@@ -152,6 +152,10 @@ describe('derived columns', () => {
       rounded: 'round(2.5)',
       modulo: 'amount % 7', // 1200 = 171 x 7 + 3
       upper: 'upper(trim(label))',
+      either: 'anyCol("Label", "label")', // the first name the file has (ignoring case)
+      absent: 'coalesce(optionalCol("Address Country"), "none")', // the file has no such column
+      // A JSON null is empty, as a missing key is: coalesce of two JSON fields passes over it.
+      json_null: `coalesce(json('{"a": null}').a, json('{"b": 5}').b)`,
     };
     // A column the file does not have, used by coalesce above: empty in every row.
     const withEmpty = file(
@@ -188,6 +192,9 @@ describe('derived columns', () => {
       rounded: 3,
       modulo: 3,
       upper: 'A-B-C',
+      either: 'a-b-c',
+      absent: 'none',
+      json_null: 5,
     });
   });
 
