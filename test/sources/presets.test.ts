@@ -76,7 +76,8 @@ describe('Stripe subscriptions', () => {
       {
         account_id: 'cus_C',
         plan: 'Team JP',
-        billing: 'monthly',
+        // Billed every 3 months: neither monthly nor annual.
+        billing: 'every 3 months',
         starts_at: at('2024-03-01'),
         ends_at: null,
         status: 'trialing',

@@ -66,9 +66,12 @@ const status = (s: string) =>
 const mrr = (s: string, listMrr: string) =>
   `(${s} == "trialing" || ${s} == "incomplete" || ${s} == "incomplete_expired" || ${s} == "paused") ? 0 : ${listMrr}`;
 
-/** The billing term of an interval: Strata's monthly or annual, else Stripe's interval name. */
-const billing = (interval: string) =>
-  `${interval} == "year" ? "annual" : ${interval} == "month" ? "monthly" : ${interval}`;
+/**
+ * The billing term: Strata's monthly or annual for one month or one year, else in words
+ * ("every 3 months", "week"), from the first item's interval and interval count.
+ */
+const billing = (interval: string, count: string) =>
+  `${count} != 1 ? concat("every ", ${count}, " ", ${interval}, "s") : ${interval} == "year" ? "annual" : ${interval} == "month" ? "monthly" : ${interval}`;
 
 /** Per item: unit price (minor units; the decimal form keeps sub-cent prices) x quantity, per month. */
 const API_LIST_MRR =
@@ -112,7 +115,7 @@ export const STRIPE_PRESETS: readonly Preset[] = [
         plan: 'anyCol("Plan", "Product")',
         mrr: mrr(CSV_STATUS, CSV_LIST_MRR),
         list_mrr: CSV_LIST_MRR,
-        billing: billing('lower(Interval)'),
+        billing: billing('lower(Interval)', 'coalesce(integer(optionalCol("Interval Count")), 1)'),
         starts_at: 'anyCol("Start Date (UTC)", "Start (UTC)", "Created (UTC)")',
         ends_at:
           'coalesce(optionalCol("Ended At (UTC)"), optionalCol("Cancel At (UTC)"), lower(optionalCol("Cancel At Period End")) == "true" ? optionalCol("Current Period End (UTC)") : null)',
@@ -127,7 +130,10 @@ export const STRIPE_PRESETS: readonly Preset[] = [
         plan: 'coalesce(items.data[0].price.nickname, items.data[0].price.lookup_key, items.data[0].price.product.name, items.data[0].price.product, items.data[0].price.id)',
         mrr: mrr('status', API_LIST_MRR),
         list_mrr: API_LIST_MRR,
-        billing: billing('items.data[0].price.recurring.interval'),
+        billing: billing(
+          'items.data[0].price.recurring.interval',
+          'coalesce(items.data[0].price.recurring.interval_count, 1)',
+        ),
         starts_at: 'unixTime(coalesce(start_date, created))',
         // Ended, else set to end (cancel_at; older API versions say only cancel_at_period_end).
         ends_at:
