@@ -27,11 +27,9 @@ export interface FileColumn {
 /** A column computed from a file's columns (src/sources/derive), taking part in mapping like a file column. */
 export interface DerivedColumn {
   readonly name: string;
-  /** DuckDB type of `value`. */
+  /** DuckDB type of `value` (JSON for a field of a JSON value: read as text, kept as JSON in traits). */
   readonly type: string;
   readonly value: Sql;
-  /** The value as JSON, for a column that lands in traits or properties. */
-  readonly json: Sql;
   /** SQL text naming why a row's value could not be derived, NULL when it could. */
   readonly error: Sql | null;
 }

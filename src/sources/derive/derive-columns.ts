@@ -74,11 +74,9 @@ function columnValue(column: FileColumn): ColumnValue {
   return { sql: sql`to_json(${v})`, type: 'json' };
 }
 
-/** A compiled value as the column the importer maps: JSON scalars as text (as NDJSON fields are read). */
+/** A compiled value as the column the importer maps. */
 function asColumn(name: string, value: Compiled, error: Sql | null): DerivedColumn {
-  if (value.type === 'json') return { name, type: 'VARCHAR', value: text(value).sql, json: value.sql, error };
-  const type: ValueType = value.type;
-  return { name, type: DUCKDB_TYPE[type], value: value.sql, json: sql`to_json(${value.sql})`, error };
+  return { name, type: DUCKDB_TYPE[value.type], value: value.sql, error };
 }
 
 /**

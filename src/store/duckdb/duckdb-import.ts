@@ -66,7 +66,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
     request.format ??
     (request.records !== undefined && /\.json$/i.test(request.file) ? 'json' : formatOf(request.file));
   const source = await openFileSource(store, request.file, format, request.records);
-  const { select, checks, mapping } = stageSelect(store, table, source, request);
+  const { select, checks, mapping, relation } = stageSelect(store, table, source, request);
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const stage = q(`strata_stage_${id}`);
   const errors = q(`strata_errors_${id}`);
@@ -86,7 +86,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
   try {
     await store
       .withProgress(
-        sql`CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression && derivedKey ? sql`, ${keyExpression} AS __key, ${q(derivedKey)} IS NULL AS __key_derived` : sql.empty} FROM (SELECT ${select} FROM (${source.relation}))`,
+        sql`CREATE TEMP TABLE ${stage} AS SELECT *${keyExpression && derivedKey ? sql`, ${keyExpression} AS __key, ${q(derivedKey)} IS NULL AS __key_derived` : sql.empty} FROM (SELECT ${select} FROM (${relation}))`,
         request.onProgress,
       )
       .catch((error: Error) => unreadableCsv(source, error));

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import type { DerivedColumn, FileFormat } from '../store.js';
@@ -258,20 +259,44 @@ async function jsonDocuments(store: DuckDBStore, files: readonly string[], recor
 
 /**
  * The file as the importer maps it once `derive:` is applied: each derived column is one more
- * column (replacing a file column of the same name), valued by its expression over the file's
- * own columns. Only the values change: rows, records and line numbers stay the file's.
+ * column (replacing a file column of the same name), computed once per row in a SELECT around
+ * the file's (with the reason a row's value could not be derived, `errors`), so the checks and
+ * conversions that read it repeat its name, not its expression. Rows, records and line
+ * numbers stay the file's. A JSON value reads as text and lands in traits as JSON.
  */
-export function withDerivedColumns(source: FileSource, derived: readonly DerivedColumn[]): FileSource {
-  if (derived.length === 0) return source;
-  const byName = new Map(derived.map((d) => [d.name, d]));
-  const columns = [...source.columns.filter((c) => !byName.has(c)), ...derived.map((d) => d.name)];
+export function withDerivedColumns(
+  source: FileSource,
+  derived: readonly DerivedColumn[],
+): { source: FileSource; errors: ReadonlyMap<string, Sql> } {
+  if (derived.length === 0) return { source, errors: new Map() };
+  const sql = duckdbDialect.sql;
+  const valueId = (i: number) => sql.id(`__derived_${i}`);
+  const errorId = (i: number) => sql.id(`__derived_error_${i}`);
+  const computed = derived.flatMap((d, i) => [
+    sql`${d.value} AS ${valueId(i)}`,
+    ...(d.error ? [sql`${d.error} AS ${errorId(i)}`] : []),
+  ]);
+  const at = new Map(derived.map((d, i) => [d.name, i]));
+  const json = (name: string) => derived[at.get(name) ?? -1]?.type === 'JSON';
+  const columns = [...source.columns.filter((c) => !at.has(c)), ...derived.map((d) => d.name)];
   const types = new Map(source.types);
-  for (const d of derived) types.set(d.name, d.type);
+  for (const d of derived) types.set(d.name, d.type === 'JSON' ? 'VARCHAR' : d.type);
+  const id = (name: string) => valueId(at.get(name) ?? -1);
   return {
-    ...source,
-    columns,
-    types,
-    valueOf: (column) => byName.get(column)?.value ?? source.valueOf(column),
-    jsonOf: (column) => byName.get(column)?.json ?? source.jsonOf(column),
+    source: {
+      ...source,
+      columns,
+      types,
+      relation: sql`SELECT *, ${sql.join(computed)} FROM (${source.relation})`,
+      valueOf: (column) =>
+        !at.has(column)
+          ? source.valueOf(column)
+          : json(column)
+            ? sql`json_extract_string(${id(column)}, '$')`
+            : id(column),
+      jsonOf: (column) =>
+        !at.has(column) ? source.jsonOf(column) : json(column) ? id(column) : sql`to_json(${id(column)})`,
+    },
+    errors: new Map(derived.flatMap((d, i) => (d.error ? [[d.name, errorId(i)] as const] : []))),
   };
 }

@@ -62,7 +62,7 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
         : { name, type: file.types.get(name) ?? 'VARCHAR', value: file.valueOf(name) },
     ),
   );
-  const source = withDerivedColumns(file, derived ?? []);
+  const { source, errors: deriveErrors } = withDerivedColumns(file, derived ?? []);
   const headerLine = source.format === 'csv' ? 1 : undefined;
   const mapping = mapColumns(table, source.columns, { ...request.map }, request.file, headerLine);
   const select: Sql[] = [sql`__file`, sql`__record`];
@@ -76,14 +76,10 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
   const guard = records ? sql`__json_ok AND ` : sql.empty;
   // A value a derived column could not compute (tenure "abc" for a number) makes its row
   // invalid, with that reason alone: the column's own checks (a missing value) wait for it.
-  const deriveErrors = new Map<string, Sql>();
-  (derived ?? []).forEach((column, i) => {
-    if (!column.error) return;
-    const name = sql.id(`__derive_error_${i}`);
-    deriveErrors.set(column.name, name);
-    select.push(sql`${column.error} AS ${name}`);
-    checks.push({ column: column.name, invalid: sql`${guard}${name} IS NOT NULL`, reason: name });
-  });
+  for (const [column, error] of deriveErrors) {
+    select.push(error);
+    checks.push({ column, invalid: sql`${guard}${error} IS NOT NULL`, reason: error });
+  }
   const nulChecked: [fileColumn: string, text: Sql][] = [];
 
   for (const column of table.columns) {
@@ -208,5 +204,6 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
   } else {
     select.push(sql`0 AS __newlines`);
   }
-  return { select: sql.join(select, sql`,\n  `), checks, mapping };
+  // The relation to read: the file's, with its derived columns computed once per row.
+  return { select: sql.join(select, sql`,\n  `), checks, mapping, relation: source.relation };
 }
