@@ -140,7 +140,7 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
     statements: (layout) => [
       {
         statement: layout.dialect
-          .sql`ALTER TABLE strata_imports ADD COLUMN IF NOT EXISTS source Nullable(String), ADD COLUMN IF NOT EXISTS cursor_value Nullable(String)`,
+          .sql`ALTER TABLE strata_imports ADD COLUMN source Nullable(String), ADD COLUMN cursor_value Nullable(String)`,
         where: 'this node',
       },
     ],
