@@ -34,7 +34,11 @@ export async function importPostgresSource(
     // Built first: a bad preset or expression is reported before the database is asked.
     const request = requestFor({ path: file, format: 'csv' });
     const after = config.cursor ? await store.lastCursor(name) : null;
-    const read = await readPostgres(name, config, file, { after, mapped: Object.values(source.map ?? {}) });
+    // A map: entry may name a derived column instead of one of the table's.
+    const mapped = Object.values(source.map ?? {}).filter(
+      (column) => !Object.hasOwn(source.derive ?? {}, column),
+    );
+    const read = await readPostgres(name, config, file, { after, mapped });
     const result = await store
       .importFile({
         ...request,
