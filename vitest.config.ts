@@ -31,6 +31,7 @@ const INTEGRATION = [
   'test/parity/**/*.test.ts',
   'test/sdks/**/*.test.ts',
   'test/server/**/*.test.ts',
+  'test/sources/postgres-source.test.ts',
 ];
 const BROWSER = ['test/web/**/*.test.ts'];
 

@@ -7,8 +7,10 @@ import { runWorkspace } from '../engine/run-workspace.js';
 import { StrataError } from '../errors.js';
 import { ownValue } from '../own-key.js';
 import { redactSecrets } from '../redact.js';
+import { importSources, type SourceResult } from '../sources/import-sources.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
+import type { WorkspaceFile } from '../workspace/workspace-schema.js';
 import type { ActivationDb } from './activation-db.js';
 import type { MembershipEvent } from './triggers.js';
 
@@ -19,6 +21,8 @@ import type { MembershipEvent } from './triggers.js';
  * the webhooks subscribed to the schedule (on the first run, every member entered).
  */
 
+type Schedule = WorkspaceFile['schedules'][string];
+
 /** The longest setTimeout delay; a later fire time is re-armed in steps. */
 const LONGEST_DELAY = 2 ** 31 - 1;
 
@@ -26,6 +30,8 @@ export interface ScheduledRun {
   readonly schedule: string;
   readonly report: RunReport;
   readonly events: number;
+  /** The sources imported before the run (`import:` of the schedule), each its own atomic import. */
+  readonly imports: readonly SourceResult[];
 }
 
 export class Scheduler {
@@ -41,7 +47,7 @@ export class Scheduler {
   ) {}
 
   /** The schedules of strata.yaml. */
-  get schedules(): Readonly<Record<string, { cron: string }>> {
+  get schedules(): Readonly<Record<string, Schedule>> {
     return this.workspace.config.schedules;
   }
 
@@ -55,7 +61,7 @@ export class Scheduler {
   }
 
   /** The schedule `name` of strata.yaml; a name it does not declare (`toString`, say) is an error. */
-  private schedule(name: string): { cron: string } {
+  private schedule(name: string): Schedule {
     const schedule = ownValue(this.workspace.config.schedules, name);
     if (!schedule) throw new StrataError('unknown_schedule', `no schedule '${name}' in strata.yaml`);
     return schedule;
@@ -90,21 +96,30 @@ export class Scheduler {
     wait();
   }
 
-  /** Runs the schedule now: a full run, then its transitions to the subscribed webhooks. */
+  /**
+   * Runs the schedule now: its sources imported (`import:`; a failed import stops the
+   * schedule before its run, the sources imported before it staying imported), a full run,
+   * then its transitions to the subscribed webhooks.
+   */
   async run(name: string): Promise<ScheduledRun> {
-    this.schedule(name);
+    const schedule = this.schedule(name);
     const webhooks = Object.entries(this.workspace.config.webhooks).filter(([, w]) =>
       w.schedules.includes(name),
     );
     const asOf = new Date();
-    const { report, changes } = await this.withStore(async () => {
+    const { imports, report, changes } = await this.withStore(async () => {
+      const imports = schedule.import
+        ? await importSources(this.store, this.workspace, {
+            ...(schedule.import === true ? {} : { only: schedule.import }),
+          })
+        : [];
       const previous = (await listRuns(this.store)).at(-1) ?? null;
       const report = await runWorkspace(this.store, this.workspace, asOf);
       const changes =
         webhooks.length === 0
           ? []
           : await this.transitions(previous, await readRun(this.store, report.runId));
-      return { report, changes };
+      return { imports, report, changes };
     });
     const events = changes.flatMap(({ account, segment, type }) =>
       webhooks.map(([webhook]) => {
@@ -120,7 +135,7 @@ export class Scheduler {
       }),
     );
     await this.db.enqueue(events, Date.now());
-    this.last = { schedule: name, report, events: events.length };
+    this.last = { schedule: name, report, events: events.length, imports };
     return this.last;
   }
 

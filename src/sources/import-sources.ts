@@ -1,10 +1,11 @@
 import { StrataError } from '../errors.js';
 import { plural } from '../format/words.js';
 import { TABLE_NAMES, type TableName } from '../model/tables.js';
-import type { ImportRequest, ImportResult, Store } from '../store/store.js';
+import type { FileFormat, ImportRequest, ImportResult, Store } from '../store/store.js';
 import { pathInWorkspace } from '../store/store-config.js';
 import { derivedColumns } from './derive/derive-columns.js';
 import { FUNCTIONS } from './derive/functions.js';
+import { importPostgresSource } from './postgres/import-postgres.js';
 import type { Preset } from './presets/preset.js';
 import { PRESETS } from './presets/presets.js';
 import type { SourceConfig } from './source-config.js';
@@ -52,26 +53,42 @@ export function orderedSources(workspace: Workspace, only?: readonly string[]) {
   return TABLE_NAMES.flatMap((table) => entries.filter((e) => e.table === table));
 }
 
-/** The import request of one source: its file, its preset's mapping under its own `map:` and `derive:`. */
+/** A file to import a source from: its own `file:`, or the CSV a Postgres source was read into. */
+export interface SourceFile {
+  readonly path: string;
+  readonly format?: FileFormat;
+}
+
+/**
+ * The import request of one source: the file to read (by default its `file:`), its
+ * preset's mapping under its own `map:` and `derive:`.
+ */
 export function sourceRequest(
   workspace: Workspace,
   name: string,
   source: SourceConfig,
   table: TableName,
+  read: SourceFile | undefined = source.file
+    ? {
+        path: pathInWorkspace(workspace.dir, source.file),
+        ...(source.format ? { format: source.format } : {}),
+      }
+    : undefined,
 ): Omit<ImportRequest, 'onProgress'> {
-  if (!source.file)
-    throw new StrataError('not_supported', `sources.${name}: only file sources can be imported here`, {
+  if (!read)
+    throw new StrataError('not_supported', `sources.${name}: a Postgres source is read before its import`, {
       path: `sources.${name}`,
     });
-  const file = pathInWorkspace(workspace.dir, source.file);
+  const file = read.path;
+  const format = read.format;
   const preset = source.preset ? presetOf(source.preset) : undefined;
-  const json = source.format === 'json' || (source.format === undefined && /\.json$/i.test(source.file));
+  const json = format === 'json' || (format === undefined && /\.json$/i.test(file));
   const mapping = preset ? (json ? preset.json : preset.csv) : undefined;
   if (preset && !mapping)
     throw new StrataError(
       'invalid_source',
-      `sources.${name}: preset ${preset.id} reads ${preset.csv ? 'CSV' : 'JSON'} files, not ${source.file}`,
-      { path: `sources.${name}.file` },
+      `sources.${name}: preset ${preset.id} reads ${preset.csv ? 'CSV' : 'JSON'} files, not ${source.file ?? 'a Postgres table'}`,
+      { path: `sources.${name}.${source.file ? 'file' : 'postgres'}` },
     );
   const derive = { ...mapping?.derive, ...source.derive };
   const map = { ...mapping?.map, ...source.map };
@@ -79,7 +96,7 @@ export function sourceRequest(
   return {
     table,
     file,
-    ...(source.format ? { format: source.format } : {}),
+    ...(format ? { format } : {}),
     ...(records ? { records } : {}),
     ...(Object.keys(map).length > 0 ? { map } : {}),
     ...(Object.keys(derive).length > 0
@@ -99,12 +116,17 @@ export async function importSources(store: Store, workspace: Workspace, options:
   const sources = orderedSources(workspace, options.only);
   for (const [i, { name, source, table }] of sources.entries()) {
     try {
-      const request = sourceRequest(workspace, name, source, table);
       const onProgress = options.onProgress;
-      const result = await store.importFile({
-        ...request,
-        ...(onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {}),
-      });
+      const progress = onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {};
+      const result = source.postgres
+        ? await importPostgresSource(
+            store,
+            name,
+            source,
+            (file) => sourceRequest(workspace, name, source, table, file),
+            progress,
+          )
+        : await store.importFile({ ...sourceRequest(workspace, name, source, table), ...progress });
       results.push({ ...result, source: name });
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
@@ -155,13 +177,21 @@ export async function dryRunSources(store: Store, workspace: Workspace, options:
   const outcomes: DryRunOutcome[] = [];
   for (const { name, source, table } of orderedSources(workspace, options.only)) {
     try {
-      const request = sourceRequest(workspace, name, source, table);
       const onProgress = options.onProgress;
-      const result = await store.importFile({
-        ...request,
-        dryRun: true,
-        ...(onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {}),
-      });
+      const progress = onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {};
+      const result = source.postgres
+        ? await importPostgresSource(
+            store,
+            name,
+            source,
+            (file) => sourceRequest(workspace, name, source, table, file),
+            { ...progress, dryRun: true },
+          )
+        : await store.importFile({
+            ...sourceRequest(workspace, name, source, table),
+            dryRun: true,
+            ...progress,
+          });
       outcomes.push({ ...result, source: name });
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;

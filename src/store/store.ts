@@ -60,6 +60,22 @@ export interface ImportRequest {
   readonly skipInvalid?: boolean;
   /** Called now and then with the share of the file read so far (0-1). */
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Where the file's rows came from when it is not the user's file (a Postgres source read
+   * into a temporary CSV): kept in the import log with the rows, in the same transaction, so
+   * the cursor an incremental source goes on from is the one of rows that were committed.
+   */
+  readonly origin?: ImportOrigin;
+}
+
+/** The source of strata.yaml an import read, as the import log keeps it. */
+export interface ImportOrigin {
+  /** The source's name in strata.yaml. */
+  readonly source: string;
+  /** What the log and results call the data instead of the temporary file (`postgres:customers`). */
+  readonly label: string;
+  /** The largest cursor value read (as text), or null when the source has no cursor or no row was read. */
+  readonly cursor: string | null;
 }
 
 export interface ImportResult {
@@ -144,6 +160,11 @@ export interface Store {
    * statement where the engine allows, without the importer's checks and report.
    */
   appendEvents(file: string, withinDays: number): Promise<number>;
+  /**
+   * The cursor value of the latest committed import of `source` (a strata.yaml source name)
+   * that recorded one, or null: where an incremental source goes on from.
+   */
+  lastCursor(source: string): Promise<string | null>;
   /** Row counts and time ranges of every table. */
   stats(): Promise<TableStats[]>;
   /** The schema version this store is at. */

@@ -67,5 +67,15 @@ export function checkSchedules(config: WorkspaceFile, locate: Locate): void {
         { ...locate(['schedules', name, 'cron']), path: `schedules.${name}.cron` },
       );
     }
+    const sources = Object.keys(config.sources);
+    if (Array.isArray(schedule.import))
+      schedule.import.forEach((source, i) => {
+        if (!sources.includes(source))
+          throw new StrataError(
+            'unknown_source',
+            `schedule '${name}': unknown source '${source}'${didYouMean(source, sources)} (sources: ${sources.join(', ') || 'none'})`,
+            { ...locate(['schedules', name, 'import', i]), path: `schedules.${name}.import.${i}` },
+          );
+      });
   }
 }

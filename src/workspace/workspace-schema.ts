@@ -161,6 +161,12 @@ export const scheduleSchema = z
       .string()
       .min(1)
       .describe('Cron expression (minute hour day month weekday), UTC, e.g. "0 2 * * *"'),
+    import: z
+      .union([z.literal(true), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        'Import sources before the run: true for every source of strata.yaml, or a list of source names (each import atomic)',
+      ),
   })
   .strict();
 

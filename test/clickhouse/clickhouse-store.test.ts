@@ -248,7 +248,14 @@ describe('imports into a ClickHouse cluster', () => {
       'event_id,account_id,event,ts\ne1,c1,login,2024-06-01T10:00:00.250Z\ne2,c2,login,2024-06-01T11:00:00Z\n',
     );
     expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 2, unchanged: 0 });
-    expect(await cluster.importFile({ table: 'events', file })).toMatchObject({ inserted: 0, unchanged: 2 });
+    // A source's cursor (src/sources/postgres) is kept in the import log with the import's rows.
+    expect(await cluster.lastCursor('app_events')).toBeNull();
+    const origin = { source: 'app_events', label: 'postgres:events', cursor: '2024-06-01 11:00:00+00' };
+    expect(await cluster.importFile({ table: 'events', file, origin })).toMatchObject({
+      inserted: 0,
+      unchanged: 2,
+    });
+    expect(await cluster.lastCursor('app_events')).toBe('2024-06-01 11:00:00+00');
     // Microseconds since the epoch: the quarter second is kept.
     const [row] = await cluster.query<{ ts: number }>(sql`SELECT ts FROM events WHERE event_id = 'e1'`);
     expect(row?.ts).toBe(Date.parse('2024-06-01T10:00:00.250Z') * 1000);

@@ -7,6 +7,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -31,15 +32,24 @@ describe('scheduled runs', () => {
       `store: { engine: duckdb, path: .strata/strata.duckdb }
 metrics:
   sessions_7d: { count: { event: session_start }, within: 7d }
+sources:
+  support: { table: tickets, file: tickets.csv }
 segments:
   active: { where: { metric: sessions_7d, gte: 3 } }
   enterprise: { where: { trait: plan, eq: enterprise } }
 schedules:
-  nightly: { cron: "0 2 * * *" }
+  nightly: { cron: "0 2 * * *", import: [support] }
 webhooks:
   hook: { url: "${url}", secretEnv: HOOK, schedules: [nightly], allowPrivate: true }
 `,
     );
+    // The schedule imports this source before each run (import: [support]).
+    const tickets = ['ticket_id,account_id,created_at', 't1,acme,2024-05-01', 't2,beta,2024-05-02'];
+    writeFileSync(join(dir, 'tickets.csv'), `${tickets.join('\n')}\n`);
+    const ticketIds = async () =>
+      (await store.query<{ ticket_id: string }>(sql`SELECT ticket_id FROM tickets ORDER BY ticket_id`)).map(
+        (r) => r.ticket_id,
+      );
     const key = createKey(dir, 'admin').key;
     const workspace = loadWorkspace(dir);
     const store = await openStore(workspace);
@@ -74,6 +84,8 @@ webhooks:
       await server.applyNow();
       const first = await post('/v1/admin/schedules/nightly/run', {});
       expect(first).toMatchObject({ schedule: 'nightly', runId: 1, events: 2 });
+      expect(await ticketIds()).toEqual(['t1', 't2']);
+      writeFileSync(join(dir, 'tickets.csv'), `${[...tickets, 't3,acme,2024-05-03'].join('\n')}\n`);
       await post('/v1/batch', {
         batch: [
           ...sessions('u2', [2, 1]),
@@ -82,6 +94,7 @@ webhooks:
       });
       await server.applyNow();
       expect(await post('/v1/admin/schedules/nightly/run', {})).toMatchObject({ runId: 2, events: 2 });
+      expect(await ticketIds()).toEqual(['t1', 't2', 't3']);
       await waitFor(() => bodies.length >= 4, "the nightly schedule's four webhooks");
       expect(bodies.map((b) => `${b.type} ${b.segment} ${b.accountId} ${b.source}`).sort()).toEqual([
         'segment.entered active acme schedule:nightly',

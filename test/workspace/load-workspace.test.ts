@@ -125,6 +125,16 @@ segments:
     expect([unknownTrigger.code, unknownTrigger.location.line]).toEqual(['unknown_trigger', 7]);
     const badCron = errorOf(workspaceWith(`${base}schedules:\n  nightly: { cron: "0 25 * * *" }\n`));
     expect([badCron.code, badCron.location.line]).toEqual(['invalid_cron', 5]);
+    const unknownSource = errorOf(
+      workspaceWith(
+        `${base}sources:\n  crm: { table: accounts, file: a.csv }\nschedules:\n  nightly: { cron: "0 2 * * *", import: [cmr] }\n`,
+      ),
+    );
+    expect([unknownSource.code, unknownSource.location.line, unknownSource.message]).toEqual([
+      'unknown_source',
+      7,
+      "schedule 'nightly': unknown source 'cmr' - did you mean 'crm'? (sources: crm)",
+    ]);
     const plaintext = errorOf(
       workspaceWith(`${base}webhooks:\n  w: { url: "http://127.0.0.1:9/", secretEnv: my-secret }\n`),
     );

@@ -111,8 +111,8 @@ export async function importIntoClickHouse(
     }
     const unchanged = valid - inserted - updated;
     await store.execute(
-      sql`INSERT INTO strata_imports VALUES (${new Date()}, ${table.name}, ${request.file}, ${validated.rowsRead},
-        ${inserted}, ${updated}, ${unchanged}, ${validated.skipped})`,
+      sql`INSERT INTO strata_imports VALUES (${new Date()}, ${table.name}, ${request.origin?.label ?? request.file}, ${validated.rowsRead},
+        ${inserted}, ${updated}, ${unchanged}, ${validated.skipped}, ${request.origin?.source ?? null}, ${request.origin?.cursor ?? null})`,
     );
     return { ...validated, inserted, updated, unchanged, seconds: (performance.now() - started) / 1000 };
   } finally {

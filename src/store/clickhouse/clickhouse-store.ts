@@ -273,6 +273,14 @@ export class ClickHouseStore implements Store {
     return importIntoClickHouse(this, request);
   }
 
+  async lastCursor(source: string): Promise<string | null> {
+    const sql = this.dialect.sql;
+    const rows = await this.query<{ cursor_value: string }>(
+      sql`SELECT cursor_value FROM strata_imports WHERE source = ${source} AND cursor_value IS NOT NULL ORDER BY imported_at DESC LIMIT 1`,
+    );
+    return rows[0]?.cursor_value ?? null;
+  }
+
   /** Through the importer (it compares with every stored event, by key). */
   async appendEvents(file: string): Promise<number> {
     return (await this.importFile({ table: 'events', file, format: 'ndjson' })).inserted;

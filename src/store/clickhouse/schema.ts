@@ -133,6 +133,18 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
       },
     ],
   },
+  {
+    version: 4,
+    description:
+      'import log: the strata.yaml source of an import and the cursor it read up to (Postgres sources)',
+    statements: (layout) => [
+      {
+        statement: layout.dialect
+          .sql`ALTER TABLE strata_imports ADD COLUMN source Nullable(String), ADD COLUMN cursor_value Nullable(String)`,
+        where: 'this node',
+      },
+    ],
+  },
 ];
 
 export const LATEST_CLICKHOUSE_VERSION = CLICKHOUSE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -195,7 +195,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       const result = await writeRows();
       // The log entry lands with the rows or not at all.
       await store.execute(
-        sql`INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${table.name}, ${request.file}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped})`,
+        sql`INSERT INTO strata_imports VALUES (now()::TIMESTAMP, ${table.name}, ${request.origin?.label ?? request.file}, ${rowsRead}, ${result.inserted}, ${result.updated}, ${result.unchanged}, ${skipped}, ${request.origin?.source ?? null}, ${request.origin?.cursor ?? null})`,
       );
       return result;
     });

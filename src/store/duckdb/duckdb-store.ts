@@ -229,6 +229,14 @@ export class DuckDBStore implements Store {
     return importIntoDuckDB(this, request);
   }
 
+  async lastCursor(source: string): Promise<string | null> {
+    const sql = this.dialect.sql;
+    const rows = await this.query<{ cursor_value: string }>(
+      sql`SELECT cursor_value FROM strata_imports WHERE source = ${source} AND cursor_value IS NOT NULL ORDER BY imported_at DESC LIMIT 1`,
+    );
+    return rows[0]?.cursor_value ?? null;
+  }
+
   async stats(): Promise<TableStats[]> {
     const sql = this.dialect.sql;
     const iso = (expression: Sql) => sql`strftime(${expression}, '%Y-%m-%dT%H:%M:%SZ')`;

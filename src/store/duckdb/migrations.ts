@@ -105,6 +105,15 @@ export const MIGRATIONS: readonly Migration[] = [
         value_before VARCHAR, value_after VARCHAR)`,
     ],
   },
+  {
+    version: 7,
+    description:
+      'import log: the strata.yaml source of an import and the cursor it read up to (Postgres sources)',
+    statements: [
+      sql`ALTER TABLE strata_imports ADD COLUMN source VARCHAR`,
+      sql`ALTER TABLE strata_imports ADD COLUMN cursor_value VARCHAR`,
+    ],
+  },
 ];
 
 /**
