@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -216,5 +216,132 @@ describe('a Postgres source', () => {
       ]);
       expect(written, name).toEqual([[{ n: 0 }], [{ n: 0 }]]);
     }
+  });
+});
+
+describe("the README's whole workspace: HubSpot, Stripe and the product database", () => {
+  /** The strata.yaml of the README's section, as written there. */
+  function readmeWorkspace(): string {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const block = /<!-- end-to-end workspace -->\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    if (!block) throw new Error('README: the end-to-end workspace block is missing');
+    return block;
+  }
+
+  /** Epoch seconds of a UTC day (the Stripe API's time). */
+  const unix = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
+  const subscription = (id: string, company: string, cents: number) => ({
+    id,
+    object: 'subscription',
+    customer: `cus_${company}`,
+    status: 'active',
+    currency: 'usd',
+    created: unix('2024-01-01'),
+    start_date: unix('2024-01-01'),
+    metadata: { hubspot_company_id: company },
+    items: {
+      object: 'list',
+      data: [
+        {
+          price: {
+            unit_amount: cents,
+            currency: 'usd',
+            nickname: 'Growth',
+            recurring: { interval: 'month', interval_count: 1 },
+          },
+          quantity: 1,
+        },
+      ],
+    },
+  });
+  const invoice = (id: string, company: string, status: string, cents: number, day: string) => ({
+    id,
+    object: 'invoice',
+    customer: `cus_${company}`,
+    status,
+    currency: 'usd',
+    number: `INV-${id}`,
+    amount_due: cents,
+    amount_paid: status === 'paid' ? cents : 0,
+    created: unix(day),
+    status_transitions: { finalized_at: unix(day), paid_at: status === 'paid' ? unix(day) : null },
+    subscription_details: { metadata: { hubspot_company_id: company } },
+  });
+
+  it('imports the CRM, billing and usage into one set of accounts and segments them', async () => {
+    const ws = join(root, 'whole');
+    mkdirSync(join(ws, 'exports'), { recursive: true });
+    writeFileSync(join(ws, 'strata.yaml'), readmeWorkspace());
+    writeFileSync(
+      join(ws, 'exports', 'hubspot-companies.csv'),
+      'Record ID,Company name,Company Domain Name,Create Date,Number of Employees,Industry\n101,Acme Ltd,acme.example,2024-01-02 09:00,120,Software\n102,Globex,globex.example,2024-01-20 14:30,40,Retail\n103,Initech,initech.example,2024-02-01 08:00,300,Software\n104,Hooli,hooli.example,2024-03-01 08:00,12,Media\n',
+    );
+    writeFileSync(
+      join(ws, 'exports', 'stripe-subscriptions.json'),
+      JSON.stringify({
+        object: 'list',
+        data: [
+          subscription('sub_1', '101', 15700),
+          subscription('sub_2', '102', 4900),
+          subscription('sub_3', '103', 4900),
+        ],
+      }),
+    );
+    writeFileSync(
+      join(ws, 'exports', 'stripe-invoices.json'),
+      JSON.stringify({
+        object: 'list',
+        data: [
+          invoice('in_1', '101', 'paid', 15700, '2024-06-01'),
+          // Paid in February: more than 90 days before the end of June.
+          invoice('in_2', '102', 'paid', 4900, '2024-02-01'),
+          invoice('in_3', '102', 'open', 4900, '2024-06-15'),
+          invoice('in_4', '103', 'paid', 4900, '2024-05-20'),
+        ],
+      }),
+    );
+    await server.run(`CREATE TABLE public.product_events (id text PRIMARY KEY, company_id text, name text, occurred_at timestamptz NOT NULL);
+      INSERT INTO public.product_events VALUES
+        ('e1', '101', 'session_start', '2024-06-10 09:00+00'), ('e2', '101', 'session_start', '2024-06-20 09:00+00'),
+        ('e3', '103', 'session_start', '2024-06-05 09:00+00'), ('e4', '103', 'session_start', '2024-06-12 09:00+00'),
+        ('e5', '103', 'session_start', '2024-06-19 09:00+00'), ('e6', '103', 'session_start', '2024-06-30 09:00+00'),
+        ('e7', '102', 'report_viewed', '2024-06-25 09:00+00');`);
+    process.env.APP_DATABASE_URL = server.url;
+
+    const dry = runCli(['import', '--dry-run', '-w', ws, '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const planned = dry.json<{ imports: { source: string; inserted: number; skipped: number }[] }>().imports;
+    expect(planned.map((o) => [o.source, o.inserted, o.skipped])).toEqual([
+      ['companies', 4, 0],
+      ['invoices', 4, 0],
+      ['product_events', 7, 0],
+      ['subscriptions', 3, 0],
+    ]);
+    expect(imports(['-w', ws]).map((r) => [r.source, r.inserted])).toEqual([
+      ['companies', 4],
+      ['invoices', 4],
+      ['product_events', 7],
+      ['subscriptions', 3],
+    ]);
+    const members = (segment: string) =>
+      runCli(['segments', 'members', segment, '-w', ws, '--json'])
+        .json<{ members: { account_id: string }[] }>()
+        .members.map((m) => m.account_id)
+        .sort();
+    // As of the newest data (2024-06-30): paid in the last 90 days are 101 (157.00 on 06-01) and
+    // 103 (49.00 on 05-20); 102's paid invoice is from February and its June one is open.
+    // Sessions in the last 30 days: 101 two, 103 four: 101 is paying but idle.
+    expect(runCli(['run', '-w', ws]).code).toBe(0);
+    expect(members('paying')).toEqual(['101', '103']);
+    expect(members('paying_but_idle')).toEqual(['101']);
+
+    // Two more sessions for 101 in the product database: the next import reads only rows at or
+    // after the cursor (06-30: e6 again, unchanged, and the two new), and 101 is no longer idle.
+    await server.run(`INSERT INTO public.product_events VALUES
+      ('e8', '101', 'session_start', '2024-06-30 10:00+00'), ('e9', '101', 'session_start', '2024-06-30 11:00+00');`);
+    const again = imports(['--source', 'product_events', '-w', ws]);
+    expect(again.map((r) => [r.source, r.rowsRead, r.inserted])).toEqual([['product_events', 3, 2]]);
+    expect(runCli(['run', '-w', ws]).code).toBe(0);
+    expect(members('paying_but_idle')).toEqual([]);
   });
 });
