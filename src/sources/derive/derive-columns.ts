@@ -10,8 +10,6 @@ import {
   conversionErrors,
   DUCKDB_TYPE,
   jsonValue,
-  text,
-  type ValueType,
 } from './compile-derive.js';
 import { type Expression, ExpressionError, parseExpression } from './expression.js';
 import { calledFunctions, type DeriveFunction, FUNCTIONS } from './functions.js';
