@@ -11,7 +11,8 @@ const sql = duckdbDialect.sql;
  */
 
 // ISO-8601 forms DuckDB's own cast does not take: minutes without seconds, hour only,
-// and the basic (no separator) forms. Offsets and 'Z' are honoured; the result is UTC.
+// the basic (no separator) forms, and a space before the offset.
+// Offsets and 'Z' are honoured; the result is UTC.
 const EXTRA_TIMESTAMP_FORMATS = [
   '%Y-%m-%dT%H:%M%z',
   '%Y-%m-%dT%H:%MZ',
@@ -22,6 +23,9 @@ const EXTRA_TIMESTAMP_FORMATS = [
   '%Y%m%dT%H%M%S',
   '%Y%m%dT%H%MZ',
   '%Y%m%d',
+  // A space before the offset, as Rails and Zendesk's exports write it (2024-01-15 10:32:05 +0000).
+  '%Y-%m-%d %H:%M:%S %z',
+  '%Y-%m-%d %H:%M:%S.%f %z',
 ];
 
 function isNumericType(rawType: string): boolean {
