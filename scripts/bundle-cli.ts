@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 
 /*
@@ -23,8 +23,7 @@ import { build } from 'esbuild';
 const root = join(import.meta.dirname, '..');
 const outdir = join(root, 'dist', 'bundle');
 
-rmSync(outdir, { recursive: true, force: true });
-await build({
+const built = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts', 'src/ml/worker-thread.ts'],
   bundle: true,
@@ -53,4 +52,21 @@ await build({
     js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  write: false,
 });
+
+// Each test run's setup builds (test/setup/built-cli.ts), possibly while another run in the same
+// checkout has commands running: only files whose bytes changed are written, each to a scratch
+// name renamed into place, so an unchanged build touches nothing and no command reads half a file.
+mkdirSync(outdir, { recursive: true });
+const written = new Set<string>();
+for (const file of built.outputFiles) {
+  const name = basename(file.path);
+  written.add(name);
+  const target = join(outdir, name);
+  if (existsSync(target) && Buffer.compare(readFileSync(target), file.contents) === 0) continue;
+  const scratch = `${target}.${process.pid}.tmp`;
+  writeFileSync(scratch, file.contents);
+  renameSync(scratch, target);
+}
+for (const name of readdirSync(outdir)) if (!written.has(name)) rmSync(join(outdir, name), { force: true });
