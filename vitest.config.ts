@@ -39,6 +39,11 @@ export default defineConfig({
   test: {
     // DuckDB uses both cores for each query; two test files at a time keep the machine responsive.
     maxWorkers: 2,
+    // A worker runs test file after test file in one process, keeping the modules it imported
+    // (src/, DuckDB, vitest's own): a new process per file re-imported them every time, which
+    // took over a third of the unit project's CPU (test/README.md, "Projects, and the budget").
+    // Files share no state but the module cache: each opens its own stores, servers and folders.
+    isolate: false,
     sequence: { sequencer: SlowestFirst },
     // Bounds for a stuck test, not budgets: tests wait for events, and a loaded machine may be
     // several times slower than a quiet one (test/README.md, "No timing flakes").

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Entry point of the `strata` command: runs the compiled CLI (`npm run build` makes dist/).
-import '../dist/cli/main.js';
+// Entry point of the `strata` command: runs the CLI as `npm run build` bundles it (scripts/bundle-cli.ts).
+import '../dist/bundle/main.js';

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** The shipped command: bin/strata.js over dist/, which test/setup/built-cli.ts brings up to date. */
+/** The shipped command: bin/strata.js over dist/bundle/, which test/setup/built-cli.ts brings up to date. */
 const STRATA_BIN = join(root, 'bin', 'strata.js');
 
 /** bin/strata.js, once it is known that this test run built dist/ (else dist/ may be stale or absent). */
