@@ -106,6 +106,30 @@ export function sourceRequest(
   };
 }
 
+/** One source imported (or dry-run): a file through the store, a Postgres source through a temporary file. */
+function importSource(
+  store: Store,
+  workspace: Workspace,
+  { name, source, table }: { name: string; source: SourceConfig; table: TableName },
+  options: ImportOptions,
+  dryRun: boolean,
+) {
+  const onProgress = options.onProgress;
+  const flags = {
+    ...(onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {}),
+    ...(dryRun ? { dryRun: true } : {}),
+  };
+  return source.postgres
+    ? importPostgresSource(
+        store,
+        name,
+        source,
+        (file) => sourceRequest(workspace, name, source, table, file),
+        flags,
+      )
+    : store.importFile({ ...sourceRequest(workspace, name, source, table), ...flags });
+}
+
 /**
  * Imports every source of strata.yaml (or those in `only`). Each is its own atomic import:
  * when one fails, those imported before it stay imported and the later ones are not
@@ -116,17 +140,7 @@ export async function importSources(store: Store, workspace: Workspace, options:
   const sources = orderedSources(workspace, options.only);
   for (const [i, { name, source, table }] of sources.entries()) {
     try {
-      const onProgress = options.onProgress;
-      const progress = onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {};
-      const result = source.postgres
-        ? await importPostgresSource(
-            store,
-            name,
-            source,
-            (file) => sourceRequest(workspace, name, source, table, file),
-            progress,
-          )
-        : await store.importFile({ ...sourceRequest(workspace, name, source, table), ...progress });
+      const result = await importSource(store, workspace, { name, source, table }, options, false);
       results.push({ ...result, source: name });
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
@@ -177,21 +191,7 @@ export async function dryRunSources(store: Store, workspace: Workspace, options:
   const outcomes: DryRunOutcome[] = [];
   for (const { name, source, table } of orderedSources(workspace, options.only)) {
     try {
-      const onProgress = options.onProgress;
-      const progress = onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {};
-      const result = source.postgres
-        ? await importPostgresSource(
-            store,
-            name,
-            source,
-            (file) => sourceRequest(workspace, name, source, table, file),
-            { ...progress, dryRun: true },
-          )
-        : await store.importFile({
-            ...sourceRequest(workspace, name, source, table),
-            dryRun: true,
-            ...progress,
-          });
+      const result = await importSource(store, workspace, { name, source, table }, options, true);
       outcomes.push({ ...result, source: name });
     } catch (error) {
       if (!(error instanceof StrataError)) throw error;
