@@ -18,6 +18,7 @@ import { demo } from './commands/demo.js';
 import { explain } from './commands/explain.js';
 import { exportCommand } from './commands/export.js';
 import { generate } from './commands/generate.js';
+import { identity, identityReportCommand } from './commands/identity.js';
 import { importCommand } from './commands/import.js';
 import { ingest, ingestQuarantine } from './commands/ingest.js';
 import { init } from './commands/init.js';
@@ -47,6 +48,8 @@ export const COMMANDS: readonly (CommandDeclaration | GroupDeclaration)[] = [
   importCommand,
   demo,
   status,
+  identity,
+  identityReportCommand,
   run,
   plan,
   segments,

@@ -106,6 +106,13 @@ export interface TextDialect {
   monthLabel(timestamp: string, by: 'month' | 'quarter'): string;
   /** In a SELECT list: one row per whole number from `low` to `high` (none when high < low). */
   explodeRange(low: string, high: string): string;
+  /**
+   * In a SELECT list: one row per item of a comma-separated text list, spaces removed, empty
+   * items left out (NULL or '' gives no row). For short lists such as a domain's aliases.
+   */
+  explodeList(list: string): string;
+  /** The text after the first `separator` (a one-character literal); the whole text when it has none. */
+  afterFirst(text: string, separator: string): string;
   /** The first 4 bytes of the MD5 of `text`, big-endian, as a whole number 0..2^32-1 (the same on every engine). */
   md5Bucket(text: string): string;
   /** A number as a double (ClickHouse does not mix integer and float types by itself). */

@@ -32,6 +32,8 @@ export interface SqlFunctions {
   monthNumber(timestamp: Sql): Sql;
   monthLabel(timestamp: Sql, by: 'month' | 'quarter'): Sql;
   explodeRange(low: Sql, high: Sql): Sql;
+  explodeList(list: Sql): Sql;
+  afterFirst(text: Sql, separator: Sql): Sql;
   md5Bucket(text: Sql): Sql;
   toDouble(number: Sql): Sql;
   toNumber(text: Sql): Sql;
@@ -64,6 +66,8 @@ export function sqlFunctions(d: TextDialect): SqlFunctions {
     monthNumber: (timestamp) => rawSql(d.monthNumber(t(timestamp))),
     monthLabel: (timestamp, by) => rawSql(d.monthLabel(t(timestamp), by)),
     explodeRange: (low, high) => rawSql(d.explodeRange(t(low), t(high))),
+    explodeList: (list) => rawSql(d.explodeList(t(list))),
+    afterFirst: (text, separator) => rawSql(d.afterFirst(t(text), t(separator))),
     md5Bucket: (text) => rawSql(d.md5Bucket(t(text))),
     toDouble: (number) => rawSql(d.toDouble(t(number))),
     toNumber: (text) => rawSql(d.toNumber(t(text))),

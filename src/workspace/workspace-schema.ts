@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_IDENTITY, identitySchema } from '../identity/identity-config.js';
 import type { RfmCellRange } from '../language/ast.js';
 import { sourceSchema } from '../sources/source-config.js';
 import { storeSchema } from '../store/store-config.js';
@@ -224,6 +225,10 @@ export const workspaceSchema = z
       .record(z.string(), sourceSchema)
       .nullish()
       .transform((sources) => sources ?? {}),
+    identity: identitySchema
+      .nullish()
+      .transform((identity) => identity ?? DEFAULT_IDENTITY)
+      .describe('How users are matched to accounts (src/identity)'),
     metrics: z
       .record(z.string(), metricSchema)
       .nullish()

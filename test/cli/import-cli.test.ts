@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { EXPECTED_REPORT, IDENTITY_FIXTURES } from '../identity/identity-fixture.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const ws = join(tempDir(), 'ws');
@@ -147,5 +148,19 @@ sources:
     ]);
     const unknown = runCli(['import', '--source', 'invoices', '-w', dir]);
     expect(unknown.stderr).toContain("no source 'invoices'");
+  });
+
+  it('reports the identity rules over imported users with identity report --json', () => {
+    const dir = join(tempDir(), 'identity');
+    expect(runCli(['init', '-w', dir]).code).toBe(0);
+    appendFileSync(join(dir, 'strata.yaml'), '\nidentity:\n  excludeDomains: [Agency.com]\n');
+    for (const table of ['accounts', 'users'])
+      expect(runCli(['import', table, join(IDENTITY_FIXTURES, `${table}.csv`), '-w', dir]).code).toBe(0);
+    const run = runCli(['identity', 'report', '-w', dir, '--json']);
+    expect(run.code).toBe(0);
+    expect(run.json()).toEqual(EXPECTED_REPORT);
+    const text = runCli(['identity', 'report', '-w', dir]).stdout;
+    expect(text).toContain('10 users, 10 linked to an account (rules in order: explicit and domain)');
+    expect(text).toContain('2 users in several accounts: u02 (2), u07 (2)');
   });
 });

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { StrataError } from '../../src/errors.js';
+import { identityRelations } from '../../src/identity/identity-links.js';
+import { identityReport } from '../../src/identity/identity-report.js';
 import { derivedColumns } from '../../src/sources/derive/derive-columns.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -12,6 +14,14 @@ import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { clickhouse } from '../helpers/clickhouse.js';
 import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import {
+  EXPECTED_LINKS,
+  EXPECTED_MISSES,
+  EXPECTED_REPORT,
+  IDENTITY_CONFIG,
+  importIdentityFixture,
+  readLinks,
+} from '../identity/identity-fixture.js';
 
 const dir = tempDir();
 const database = `store_${process.pid}`;
@@ -121,6 +131,27 @@ describe('ClickHouse values and names reach SQL through one escaping function', 
     expect(await members(duckdb)).toEqual(expected);
     expect(await members(cluster)).toEqual(expected);
     expect(await raw(clickhouse().cluster.urls[0] ?? '', 'SELECT count() FROM accounts')).toBe('2');
+  });
+});
+
+describe('identity rules on ClickHouse 18.16', () => {
+  it('links, misses and reports the hand-worked identity fixture as on DuckDB', async () => {
+    // A database of its own: the fixture's accounts must be the only ones.
+    const store = await ClickHouseStore.open({
+      url: clickhouse().single,
+      database: `identity_${process.pid}`,
+    });
+    try {
+      await importIdentityFixture(store);
+      const { links, misses } = await identityRelations(store, IDENTITY_CONFIG);
+      expect(await readLinks(store, links)).toEqual(EXPECTED_LINKS);
+      expect(
+        await store.query(store.dialect.sql`SELECT user_id, reason FROM ${misses} m ORDER BY user_id`),
+      ).toEqual(EXPECTED_MISSES);
+      expect(await identityReport(store, IDENTITY_CONFIG)).toEqual(EXPECTED_REPORT);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -178,6 +178,23 @@ const TEXT: ScalarCase[] = [
       expected,
     }),
   ),
+  // After the first separator only; the whole text without one; UTF-8 before it kept whole.
+  ...(
+    [
+      ['email', 'Ann@Mail.Acme.com', '@', 'Mail.Acme.com'],
+      ['first of two', 'a.b.c', '.', 'b.c'],
+      ['none', 'localhost', '.', 'localhost'],
+      ['last character', 'x@', '@', ''],
+      ['utf-8 before', 'é☃@ex.com', '@', 'ex.com'],
+    ] as const
+  ).map(
+    ([name, text, separator, expected]): ScalarCase => ({
+      member: 'afterFirst',
+      name,
+      sql: (d) => d.afterFirst(d.literal(text), d.literal(separator)),
+      expected,
+    }),
+  ),
   {
     member: 'startsWithText',
     name: 'null',

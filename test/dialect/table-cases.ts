@@ -324,4 +324,20 @@ export const TABLE_CASES: readonly TableCase[] = [
     sql: (d) => `SELECT 1 AS ${d.quoteIdentifier(ODD_COLUMN)}, 2 AS ${d.quoteIdentifier('é space')}`,
     expected: [{ [ODD_COLUMN]: 1, 'é space': 2 }],
   },
+  {
+    // ' a.com, ,B.io,' -> 'a.com', 'B.io' (spaces out, the empty items between commas dropped).
+    members: ['explodeList'],
+    name: 'one row per item of a comma-separated list',
+    sql: (d) =>
+      `SELECT item FROM (SELECT ${d.explodeList(d.literal(' a.com, ,B.io,'))} AS item) q ORDER BY item`,
+    expected: [{ item: 'B.io' }, { item: 'a.com' }],
+  },
+  {
+    // NULL and '' have no items: no row at all.
+    members: ['explodeList'],
+    name: 'no row for an empty or NULL list',
+    sql: (d) =>
+      `SELECT count(*) AS n FROM (SELECT ${d.explodeList(`nullIf(${d.literal('')}, ${d.literal('')})`)} AS item UNION ALL SELECT ${d.explodeList(d.literal(''))} AS item) q`,
+    expected: [{ n: 0 }],
+  },
 ];

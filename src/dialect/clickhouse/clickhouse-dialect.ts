@@ -150,6 +150,12 @@ const clickhouseText: TextDialect = (() => {
       const hi = `toInt64(if((${low}) IS NULL, -1, ifNull(${high}, -1)))`;
       return `arrayJoin(arrayMap(i -> ${lo} + toInt64(i), range(toUInt64(greatest(${hi} - ${lo} + 1, 0)))))`;
     },
+    // splitByChar fails on a Nullable: NULL is read as '', which gives no item once empties are out.
+    explodeList: (list) =>
+      `arrayJoin(arrayFilter(x -> x != '', splitByChar(',', replaceAll(ifNull(${list}, ''), ' ', ''))))`,
+    // position is 0 when absent, so the whole text; bytes on both sides, so UTF-8 stays whole.
+    afterFirst: (text, separator) =>
+      `substring(${text}, position(${text}, ${separator}) + 1, length(${text}))`,
     // reinterpretAsUInt32 reads little-endian: reverse the 4 bytes to read them big-endian.
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,

@@ -70,6 +70,10 @@ const duckdbText: TextDialect = {
       ? `strftime(${timestamp}, '%Y-%m')`
       : `concat(CAST(year(${timestamp}) AS VARCHAR), '-Q', CAST(quarter(${timestamp}) AS VARCHAR))`,
   explodeRange: (low, high) => `unnest(range(${low}, ${high} + 1))`,
+  explodeList: (list) =>
+    `unnest(list_filter(string_split(replace(coalesce(${list}, ''), ' ', ''), ','), x -> x <> ''))`,
+  // No position(a, b) in DuckDB (only the `IN` form); strpos is 0 when absent, so the whole text.
+  afterFirst: (text, separator) => `substring(${text}, strpos(${text}, ${separator}) + 1)`,
   md5Bucket: (text) => `CAST('0x' || substr(md5(${text}), 1, 8) AS UBIGINT)`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,

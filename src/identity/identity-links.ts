@@ -1,0 +1,87 @@
+import type { Sql } from '../dialect/sql.js';
+import type { Store } from '../store/store.js';
+import { type ExclusionReason, exclusionOf } from './excluded-domains.js';
+import type { IdentityConfig } from './identity-config.js';
+
+/** Why the domain rule linked a user to no account. */
+export type MissReason = ExclusionReason | 'unknown_domain' | 'no_email';
+
+/**
+ * The identity of a workspace as subqueries over its tables, computed when read, so they hold
+ * after every import and every applied batch without a table to refresh:
+ * - `links` (user_id, account_id, rule): every account a rule finds for a user, once per pair;
+ * - `misses` (user_id, reason): the users the domain rule linked to no account, and why
+ *   (none when the rules leave out `domain`);
+ * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case.
+ */
+export interface IdentityRelations {
+  readonly links: Sql;
+  readonly misses: Sql;
+  readonly accountDomains: Sql;
+}
+
+/**
+ * The identity relations of `config` over the store's users and accounts. The exclusion lists
+ * hold about 135,000 domains, too many for every query (ClickHouse parses at most 256 KiB of
+ * one), so the distinct email domains of the users are read first (one aggregated query) and
+ * only those excluded, with their reason, reach the SQL as literal lists.
+ */
+export async function identityRelations(store: Store, config: IdentityConfig): Promise<IdentityRelations> {
+  const { sql, fn } = store.dialect;
+  // '' when there is no email or it has no '@': such a user has no domain to match.
+  const userDomain = sql`CASE WHEN ifNull(email, '') LIKE '%@%' THEN lower(${fn.afterFirst(sql`email`, sql`'@'`)}) ELSE '' END`;
+  const users = sql`(SELECT user_id, account_id AS user_account, ${userDomain} AS domain FROM users)`;
+
+  const excluded = new Map<ExclusionReason, string[]>([
+    ['excluded', []],
+    ['disposable', []],
+    ['free_mail', []],
+  ]);
+  const own = new Set(config.excludeDomains);
+  const domains = await store.query<{ domain: string }>(
+    sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''`,
+  );
+  for (const { domain } of domains) {
+    const reason = exclusionOf(domain, own);
+    if (reason !== null) excluded.get(reason)?.push(domain);
+  }
+  const inList = (reason: ExclusionReason) => {
+    const list = excluded.get(reason) ?? [];
+    return list.length === 0 ? sql`0 = 1` : sql`domain IN (${sql.join(list.sort().map(sql.value))})`;
+  };
+  const reasonOf = sql`CASE WHEN domain = '' THEN 'no_email' WHEN ${inList('excluded')} THEN 'excluded'
+    WHEN ${inList('disposable')} THEN 'disposable' WHEN ${inList('free_mail')} THEN 'free_mail' ELSE '' END`;
+
+  // The `domain` column and the comma-separated `domains` trait; ifNull: the same text type on
+  // both sides of UNION ALL, which ClickHouse 18.16 requires.
+  const accountDomains = sql`(SELECT DISTINCT account_id, domain FROM (
+      SELECT account_id, ifNull(lower(domain), '') AS domain FROM accounts
+      UNION ALL
+      SELECT account_id, lower(item) AS domain
+        FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM accounts) a
+    ) d WHERE domain <> '')`;
+  const matchable = sql`(SELECT user_id, domain FROM (SELECT user_id, domain, ${reasonOf} AS reason FROM ${users} u) r WHERE reason = '')`;
+  const domainLinks = sql`(SELECT user_id, domain_account AS account_id FROM ${matchable} m
+      INNER JOIN (SELECT account_id AS domain_account, domain FROM ${accountDomains} ad) j USING (domain))`;
+
+  const found: Sql[] = config.rules.map((rule, rank) =>
+    rule === 'explicit'
+      ? sql`SELECT user_id, account_id, ${rank} AS rank FROM users WHERE ifNull(account_id, '') <> ''`
+      : sql`SELECT user_id, account_id, ${rank} AS rank FROM ${domainLinks} dl`,
+  );
+  // One link per (user, account), named after the first rule of the list that found it.
+  const ruleOf = sql`CASE ${sql.join(
+    config.rules.map((rule, rank) => sql`WHEN rank = ${rank} THEN ${rule}`),
+    sql` `,
+  )} END`;
+  const links = sql`(SELECT user_id, account_id, ${ruleOf} AS rule FROM (
+      SELECT user_id, account_id, min(rank) AS rank FROM (${sql.join(found, sql` UNION ALL `)}) f
+      GROUP BY user_id, account_id) l)`;
+
+  const misses = config.rules.includes('domain')
+    ? sql`(SELECT user_id, CASE WHEN reason = '' THEN 'unknown_domain' ELSE reason END AS reason
+        FROM (SELECT user_id, ${reasonOf} AS reason FROM ${users} u
+              WHERE user_id NOT IN (SELECT user_id FROM ${domainLinks} dl)) r)`
+    : sql`(SELECT user_id, '' AS reason FROM users WHERE 0 = 1)`;
+  return { links, misses, accountDomains };
+}

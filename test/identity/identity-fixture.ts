@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import type { Sql } from '../../src/dialect/sql.js';
+import type { IdentityConfig } from '../../src/identity/identity-config.js';
+import type { Store } from '../../src/store/store.js';
+
+/*
+ * test/fixtures/identity: six accounts and ten users, worked by hand.
+ * Accounts and their domains: acme acme.com + aliases acme.io, acme-corp.com (the `domains`
+ * trait, written ACME-corp.com); globex globex.com; initech and initrode both shared.com;
+ * partner agency.com (excluded by the workspace); gmailco gmail.com (a free-mail domain).
+ * Users (explicit account, email):
+ *   u01 acme     ann@acme.com        domain -> acme (the same account: named explicit)
+ *   u02 globex   bob@Acme.IO         domain -> acme through an alias, upper case: two accounts
+ *   u03 acme     cat@gmail.com       free_mail, though gmailco has gmail.com
+ *   u04 globex   dan@mailinator.com  disposable (also on the free-mail list: disposable first)
+ *   u05 partner  eve@agency.com      excluded, though partner has agency.com
+ *   u06 partner  fay@eu.agency.com   excluded: a subdomain of an excluded domain
+ *   u07 initech  gus@shared.com      domain -> initech (explicit already) and initrode: two accounts
+ *   u08 globex   hal@unknown.org     unknown_domain
+ *   u09 globex   (no email)          no_email
+ *   u10 globex   ivy@globex.com      domain -> globex (explicit already)
+ */
+export const IDENTITY_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'identity');
+
+export const IDENTITY_CONFIG: IdentityConfig = {
+  rules: ['explicit', 'domain'],
+  excludeDomains: ['agency.com'],
+};
+
+/** Imports the fixture's accounts and users into an empty store. */
+export async function importIdentityFixture(store: Store): Promise<void> {
+  await store.importFile({ table: 'accounts', file: join(IDENTITY_FIXTURES, 'accounts.csv') });
+  await store.importFile({ table: 'users', file: join(IDENTITY_FIXTURES, 'users.csv') });
+}
+
+/** Default rules: every explicit account (10 links), plus u02 -> acme and u07 -> initrode by domain. */
+export const EXPECTED_LINKS = [
+  ['u01', 'acme', 'explicit'],
+  ['u02', 'acme', 'domain'],
+  ['u02', 'globex', 'explicit'],
+  ['u03', 'acme', 'explicit'],
+  ['u04', 'globex', 'explicit'],
+  ['u05', 'partner', 'explicit'],
+  ['u06', 'partner', 'explicit'],
+  ['u07', 'initech', 'explicit'],
+  ['u07', 'initrode', 'domain'],
+  ['u08', 'globex', 'explicit'],
+  ['u09', 'globex', 'explicit'],
+  ['u10', 'globex', 'explicit'],
+].map(([user_id, account_id, rule]) => ({ user_id, account_id, rule }));
+
+export const EXPECTED_MISSES = [
+  ['u03', 'free_mail'],
+  ['u04', 'disposable'],
+  ['u05', 'excluded'],
+  ['u06', 'excluded'],
+  ['u08', 'unknown_domain'],
+  ['u09', 'no_email'],
+].map(([user_id, reason]) => ({ user_id, reason }));
+
+/** The report under the default rules, from the lists above. */
+export const EXPECTED_REPORT = {
+  rules: ['explicit', 'domain'],
+  users: 10,
+  linkedUsers: 10,
+  byRule: [
+    { rule: 'explicit', users: 10, links: 10 },
+    { rule: 'domain', users: 2, links: 2 },
+  ],
+  // Every user has an explicit account, so none of the domain rule's misses is in no account.
+  domainMisses: [
+    { reason: 'free_mail', count: 1, unlinked: 0, examples: ['u03'] },
+    { reason: 'disposable', count: 1, unlinked: 0, examples: ['u04'] },
+    { reason: 'excluded', count: 2, unlinked: 0, examples: ['u05', 'u06'] },
+    { reason: 'unknown_domain', count: 1, unlinked: 0, examples: ['u08'] },
+    { reason: 'no_email', count: 1, unlinked: 0, examples: ['u09'] },
+  ],
+  accountsWithSeveralDomains: { count: 1, examples: [{ accountId: 'acme', domains: 3 }] },
+  usersInSeveralAccounts: {
+    count: 2,
+    examples: [
+      { userId: 'u02', accounts: 2 },
+      { userId: 'u07', accounts: 2 },
+    ],
+  },
+};
+
+/** Links of a store as sorted rows, read back with the relation's own SQL. */
+export async function readLinks(store: Store, links: Sql) {
+  const { sql } = store.dialect;
+  return store.query(sql`SELECT user_id, account_id, rule FROM ${links} k ORDER BY user_id, account_id`);
+}

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exclusionOf } from '../../src/identity/excluded-domains.js';
+import { identitySchema } from '../../src/identity/identity-config.js';
+import { identityRelations } from '../../src/identity/identity-links.js';
+import { identityReport } from '../../src/identity/identity-report.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import {
+  EXPECTED_LINKS,
+  EXPECTED_MISSES,
+  EXPECTED_REPORT,
+  IDENTITY_CONFIG,
+  importIdentityFixture,
+  readLinks,
+} from './identity-fixture.js';
+
+const dir = tempDir();
+let store: DuckDBStore;
+
+beforeAll(async () => {
+  store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
+  await importIdentityFixture(store);
+});
+afterAll(() => store.close());
+
+describe('identity: users linked to accounts by rules (DuckDB)', () => {
+  it('links each user to every account a rule finds, the first rule naming a pair both find', async () => {
+    const { links, misses } = await identityRelations(store, IDENTITY_CONFIG);
+    expect(await readLinks(store, links)).toEqual(EXPECTED_LINKS);
+    const { sql } = store.dialect;
+    expect(await store.query(sql`SELECT user_id, reason FROM ${misses} m ORDER BY user_id`)).toEqual(
+      EXPECTED_MISSES,
+    );
+  });
+
+  it('with the domain rule alone: only domain links, and the users it misses are in no account', async () => {
+    // u01 acme, u02 acme, u07 initech and initrode, u10 globex: 5 links of 4 users.
+    const config = { ...IDENTITY_CONFIG, rules: ['domain' as const] };
+    const { links } = await identityRelations(store, config);
+    expect(await readLinks(store, links)).toEqual(
+      [
+        ['u01', 'acme'],
+        ['u02', 'acme'],
+        ['u07', 'initech'],
+        ['u07', 'initrode'],
+        ['u10', 'globex'],
+      ].map(([user_id, account_id]) => ({ user_id, account_id, rule: 'domain' })),
+    );
+    const report = await identityReport(store, config);
+    expect(report.byRule).toEqual([{ rule: 'domain', users: 4, links: 5 }]);
+    expect(report.linkedUsers).toBe(4);
+    expect(report.domainMisses.map((m) => [m.reason, m.count, m.unlinked])).toEqual([
+      ['free_mail', 1, 1],
+      ['disposable', 1, 1],
+      ['excluded', 2, 2],
+      ['unknown_domain', 1, 1],
+      ['no_email', 1, 1],
+    ]);
+    expect(report.usersInSeveralAccounts).toEqual({ count: 1, examples: [{ userId: 'u07', accounts: 2 }] });
+  });
+
+  it('without agency.com excluded, eve and fay (a subdomain) are no longer excluded', async () => {
+    const config = { ...IDENTITY_CONFIG, excludeDomains: [] };
+    const { links, misses } = await identityRelations(store, config);
+    const { sql } = store.dialect;
+    // eve@agency.com matches partner (already her explicit account); eu.agency.com matches no account.
+    expect(await readLinks(store, links)).toEqual(EXPECTED_LINKS);
+    expect(
+      await store.query(
+        sql`SELECT user_id, reason FROM ${misses} m WHERE user_id IN ('u05', 'u06') ORDER BY user_id`,
+      ),
+    ).toEqual([{ user_id: 'u06', reason: 'unknown_domain' }]);
+  });
+
+  it('reports the counts and first examples of each case', async () => {
+    expect(await identityReport(store, IDENTITY_CONFIG)).toEqual(EXPECTED_REPORT);
+  });
+
+  it('classifies domains from the packages’ lists, subdomains included, the workspace’s list first', () => {
+    const own = new Set(['acme.com']);
+    expect(exclusionOf('gmail.com', own)).toBe('free_mail');
+    expect(exclusionOf('mail.gmail.com', own)).toBe('free_mail');
+    expect(exclusionOf('mailinator.com', own)).toBe('disposable');
+    expect(exclusionOf('eu.acme.com', own)).toBe('excluded');
+    expect(exclusionOf('acme.io', own)).toBeNull();
+    // The last label alone is never a parent: "com" on a list would not exclude every .com.
+    expect(exclusionOf('com', new Set(['com']))).toBeNull();
+  });
+
+  it('reads identity: with defaults, and refuses unknown rules, repeated rules and bad domains', () => {
+    expect(identitySchema.parse({})).toEqual({ rules: ['explicit', 'domain'], excludeDomains: [] });
+    expect(identitySchema.parse({ excludeDomains: [' Partner.COM '] }).excludeDomains).toEqual([
+      'partner.com',
+    ]);
+    for (const bad of [{ rules: ['email'] }, { rules: ['domain', 'domain'] }, { excludeDomains: ['@x.com'] }])
+      expect(identitySchema.safeParse(bad).success).toBe(false);
+  });
+});
