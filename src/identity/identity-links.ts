@@ -9,13 +9,16 @@ export type MissReason = ExclusionReason | 'unknown_domain' | 'no_email';
 /**
  * The identity of a workspace as subqueries over its tables, computed when read, so they hold
  * after every import and every applied batch without a table to refresh:
- * - `links` (user_id, account_id, rule): every account a rule finds for a user, once per pair;
+ * - `links` (user_id, account_id, rule): every account a rule finds for a user, once per pair,
+ *   named after the first rule of the list that finds it;
+ * - `matches` (user_id, account_id, rule): what each rule finds on its own, whatever the order;
  * - `misses` (user_id, reason): the users the domain rule linked to no account, and why
  *   (none when the rules leave out `domain`);
  * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case.
  */
 export interface IdentityRelations {
   readonly links: Sql;
+  readonly matches: Sql;
   readonly misses: Sql;
   readonly accountDomains: Sql;
 }
@@ -66,9 +69,10 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
 
   const found: Sql[] = config.rules.map((rule, rank) =>
     rule === 'explicit'
-      ? sql`SELECT user_id, account_id, ${rank} AS rank FROM users WHERE ifNull(account_id, '') <> ''`
-      : sql`SELECT user_id, account_id, ${rank} AS rank FROM ${domainLinks} dl`,
+      ? sql`SELECT user_id, account_id, ${rank} AS rank, ${rule} AS rule FROM users WHERE ifNull(account_id, '') <> ''`
+      : sql`SELECT user_id, account_id, ${rank} AS rank, ${rule} AS rule FROM ${domainLinks} dl`,
   );
+  const matches = sql`(SELECT user_id, account_id, rule FROM (${sql.join(found, sql` UNION ALL `)}) m)`;
   // One link per (user, account), named after the first rule of the list that found it.
   const ruleOf = sql`CASE ${sql.join(
     config.rules.map((rule, rank) => sql`WHEN rank = ${rank} THEN ${rule}`),
@@ -83,5 +87,5 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
         FROM (SELECT user_id, ${reasonOf} AS reason FROM ${users} u
               WHERE user_id NOT IN (SELECT user_id FROM ${domainLinks} dl)) r)`
     : sql`(SELECT user_id, '' AS reason FROM users WHERE 0 = 1)`;
-  return { links, misses, accountDomains };
+  return { links, matches, misses, accountDomains };
 }

@@ -18,8 +18,17 @@ export interface IdentityReport {
   readonly users: number;
   /** Users with at least one link. */
   readonly linkedUsers: number;
-  /** Per rule: the users it links (a user linked by two rules counts in both) and its links. */
-  readonly byRule: readonly { readonly rule: IdentityRule; readonly users: number; readonly links: number }[];
+  /**
+   * Per rule: `matched`, the users it finds on its own (whatever the order; a user found by two
+   * rules counts in both), and `users` / `links`, those it names: a link is named after the
+   * first rule of the list that finds it, so a domain that confirms an explicit link names none.
+   */
+  readonly byRule: readonly {
+    readonly rule: IdentityRule;
+    readonly matched: number;
+    readonly users: number;
+    readonly links: number;
+  }[];
   /** Users the domain rule linked to no account, by reason, with `unlinked` of them linked by no rule at all. */
   readonly domainMisses: readonly (Sampled<string> & {
     readonly reason: MissReason;
@@ -34,7 +43,7 @@ const REASONS: readonly MissReason[] = ['free_mail', 'disposable', 'excluded', '
 /** The identity report of `config` over the store's users and accounts. */
 export async function identityReport(store: Store, config: IdentityConfig): Promise<IdentityReport> {
   const { sql } = store.dialect;
-  const { links, misses, accountDomains } = await identityRelations(store, config);
+  const { links, matches, misses, accountDomains } = await identityRelations(store, config);
   const one = async (query: Sql) => Number((await store.query<{ n: number }>(query))[0]?.n ?? 0);
 
   const users = await one(sql`SELECT count(*) AS n FROM users`);
@@ -42,9 +51,13 @@ export async function identityReport(store: Store, config: IdentityConfig): Prom
   const ruleRows = await store.query<{ rule: string; users: number; links: number }>(
     sql`SELECT rule, count(DISTINCT user_id) AS users, count(*) AS links FROM ${links} k GROUP BY rule`,
   );
+  const matchRows = await store.query<{ rule: string; users: number }>(
+    sql`SELECT rule, count(DISTINCT user_id) AS users FROM ${matches} m GROUP BY rule`,
+  );
   const byRule = config.rules.map((rule) => {
     const row = ruleRows.find((r) => r.rule === rule);
-    return { rule, users: Number(row?.users ?? 0), links: Number(row?.links ?? 0) };
+    const matched = Number(matchRows.find((r) => r.rule === rule)?.users ?? 0);
+    return { rule, matched, users: Number(row?.users ?? 0), links: Number(row?.links ?? 0) };
   });
 
   const missRows = await store.query<{ reason: string; users: number; unlinked: number }>(

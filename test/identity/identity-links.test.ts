@@ -48,7 +48,7 @@ describe('identity: users linked to accounts by rules (DuckDB)', () => {
       ].map(([user_id, account_id]) => ({ user_id, account_id, rule: 'domain' })),
     );
     const report = await identityReport(store, config);
-    expect(report.byRule).toEqual([{ rule: 'domain', users: 4, links: 5 }]);
+    expect(report.byRule).toEqual([{ rule: 'domain', matched: 4, users: 4, links: 5 }]);
     expect(report.linkedUsers).toBe(4);
     expect(report.domainMisses.map((m) => [m.reason, m.count, m.unlinked])).toEqual([
       ['free_mail', 1, 1],

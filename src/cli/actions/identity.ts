@@ -19,10 +19,11 @@ function renderReport(report: IdentityReport): string {
     `${plural(report.users, 'user')}, ${report.linkedUsers.toLocaleString('en-US')} linked to an account (rules in order: ${listWords([...report.rules])})`,
     '',
     formatTable(
-      ['rule', 'users', 'links'],
-      report.byRule.map((r) => [r.rule, r.users, r.links]),
-      { kinds: [undefined, 'count', 'count'] },
+      ['rule', 'users it finds', 'users it links first', 'links'],
+      report.byRule.map((r) => [r.rule, r.matched, r.users, r.links]),
+      { kinds: [undefined, 'count', 'count', 'count'] },
     ),
+    'A link is named after the first rule that finds it: a domain that confirms an explicit account links no one first.',
   ];
   if (report.domainMisses.length > 0)
     lines.push(
