@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLES, type Table } from '../../model/tables.js';
+import { refuseBrokenHierarchy } from '../account-hierarchy.js';
 import type { ImportRequest, ImportResult, RowError } from '../store.js';
 import { findMixedLineEnd } from './csv-line-ends.js';
 import type { DuckDBStore } from './duckdb-store.js';
@@ -139,6 +140,15 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       sql` AND `,
     );
     const validCount = rowsRead - skipped;
+    if (table.name === 'accounts') {
+      const parent = (alias: string) => sql`coalesce(${sql.id(alias)}.parent_account_id, '') AS parent`;
+      await refuseBrokenHierarchy(
+        store,
+        sql`SELECT account_id, ${parent('v')} FROM (${valid}) v
+          UNION ALL SELECT account_id, ${parent('t')} FROM ${target} t WHERE account_id NOT IN (SELECT account_id FROM (${valid}) v)`,
+        request.file,
+      );
+    }
     const writeRows = async () => {
       if (table.onDuplicateKey === 'keep') {
         // Append-only tables (events): new keys go straight in, known keys are left alone.
