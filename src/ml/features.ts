@@ -98,7 +98,9 @@ const STANDARD: Readonly<Record<string, MetricNode>> = {
 
 /** Text account columns one-hot encoded by default (identifiers and free text are not). */
 const CATEGORY_COLUMNS = TABLES.accounts.columns
-  .filter((c) => c.type === 'string' && !['account_id', 'name', 'domain', 'parent_account_id'].includes(c.name))
+  .filter(
+    (c) => c.type === 'string' && !['account_id', 'name', 'domain', 'parent_account_id'].includes(c.name),
+  )
   .map((c) => c.name);
 /** A category becomes a feature when it holds at least this share of accounts (at most MAX_CATEGORIES per column). */
 const MIN_CATEGORY_SHARE = 0.01;

@@ -291,6 +291,8 @@ describe('account hierarchies at import', () => {
     )) as StrataError;
     expect(error.code).toBe('hierarchy_too_deep');
     expect(error.message).toContain('a chain of more than 32 parents above a0;');
+    const dryRun = tree.importFile({ table: 'accounts', file: join(dir, 'deep.csv'), dryRun: true });
+    await expect(dryRun).rejects.toMatchObject({ code: 'hierarchy_too_deep' });
     const ok = await importCsv(
       'deep-ok.csv',
       `account_id,created_at,parent_account_id\n${rows.slice(1).join('\n')}\n`,
