@@ -25,11 +25,12 @@ export interface FeatureMatrix {
   readonly y?: Float64Array;
 }
 
-/** Metrics that cannot be features: ranked over all accounts, text, or other models' outputs. */
+/** Metrics that cannot be features: ranked over all accounts, rolled up over hierarchies, text, or other models' outputs. */
 function usable(name: string, node: MetricNode, metrics: Readonly<Record<string, MetricNode>>): boolean {
   return (
     node.kind !== 'percentile' &&
     node.kind !== 'rfm' &&
+    node.kind !== 'rollup' &&
     node.kind !== 'model' &&
     node.kind !== 'cluster' &&
     !isTextMetric(name, metrics)

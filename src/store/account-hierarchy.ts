@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
+import { walkUp } from '../dialect/parent-walk.js';
 import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
 import { listWords, plural } from '../format/words.js';
@@ -24,31 +25,6 @@ interface Queryable {
 /** Chains described in an error at most; the check itself covers every account. */
 const MAX_REPORTED = 20;
 
-const tip = (k: number) => `p${k}`;
-
-/**
- * The walk up from every account with a parent: columns `start`, then `p1` (its parent) to
- * `p{depth}`, '' once the chain has ended. One self-join per level, each the dialect's join on
- * account_id (the step's `account_id` is the previous level's tip).
- */
-function walkUp(d: Dialect, links: Sql, depth: number): Sql {
-  const sql = d.sql;
-  // ClickHouse substitutes an alias wherever its name appears in the same SELECT, so no level
-  // names a column `account_id` while reading one: `account_id AS start` would read the parent.
-  let walk = sql`SELECT start, p1, p1 AS account_id
-    FROM (SELECT account_id AS start, parent AS p1 FROM (${links}) AS links_0 WHERE parent <> '') AS edges`;
-  for (let k = 1; k < depth; k++) {
-    const before = Array.from({ length: k }, (_, i) => sql.id(tip(i + 1)));
-    // The step's column is named apart from its alias: ClickHouse reads `f(x) AS x` as a cyclic alias.
-    const found = sql.id(`found_${k}`);
-    const next = sql.id(tip(k + 1));
-    const step = sql`(SELECT account_id, parent AS ${found} FROM (${links}) AS ${sql.id(`links_${k}`)}) AS ${sql.id(`step_${k}`)}`;
-    walk = sql`SELECT start, ${sql.join(before)}, coalesce(${found}, '') AS ${next}, coalesce(${found}, '') AS account_id
-      FROM ${d.fn.joinOnAccount([sql`(${walk}) AS ${sql.id(`walk_${k}`)}`, step])}`;
-  }
-  return walk;
-}
-
 /**
  * Throws a StrataError naming the accounts of every cycle (or, failing that, of a chain deeper
  * than MAX_HIERARCHY_DEPTH) that `links` would make. `links` is a relation of
@@ -58,13 +34,14 @@ export async function refuseBrokenHierarchy(store: Queryable, links: Sql, file: 
   const sql = store.dialect.sql;
   // One level past the limit shows a chain that is too long (or a cycle longer than the limit).
   const levels = MAX_HIERARCHY_DEPTH + 1;
+  const tip = (k: number) => `p${k}`;
   const tips = Array.from({ length: levels }, (_, i) => sql.id(tip(i + 1)));
   const onCycle = sql.join(
     tips.slice(0, MAX_HIERARCHY_DEPTH).map((p) => sql`start = ${p}`),
     sql` OR `,
   );
   const rows = await store.query<Record<string, string>>(
-    sql`SELECT start, ${sql.join(tips)}, ${onCycle} AS cycle FROM (${walkUp(store.dialect, links, levels)}) AS walked
+    sql`SELECT start, ${sql.join(tips)}, ${onCycle} AS cycle FROM (${walkUp(store.dialect, links, levels, 'with a parent')}) AS walked
       WHERE ${onCycle} OR ${tips[MAX_HIERARCHY_DEPTH] ?? sql.empty} <> '' ORDER BY cycle DESC, start LIMIT 1000`,
   );
   if (rows.length === 0) return;

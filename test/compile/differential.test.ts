@@ -439,6 +439,8 @@ function metricYaml(m: MetricNode): unknown {
       return { trait: m.trait };
     case 'percentile':
       return { percentile: m.metric };
+    case 'rollup':
+      return { rollup: m.metric, using: m.using };
     case 'score':
       return { score: m.components };
     case 'builtin':
