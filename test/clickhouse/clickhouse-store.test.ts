@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
+import { evaluateWorkspace } from '../../src/engine/evaluate.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { StrataError } from '../../src/errors.js';
 import { derivedColumns } from '../../src/sources/derive/derive-columns.js';
@@ -242,7 +243,7 @@ describe('imports into a ClickHouse cluster', () => {
     expect(shardRows).toEqual(['c1\tfree', 'c2\tenterprise', 'c3\tpro', 'c4\tfree']);
   });
 
-  it('refuses a parent_account_id cycle as DuckDB does: in one file, through a stored account, a self-parent', async () => {
+  it('refuses a parent_account_id cycle as DuckDB does (in one file, through a stored account, a self-parent) and rolls up the sharded tree', async () => {
     const header = 'account_id,created_at,parent_account_id\n';
     // hg <- hp <- hc1, hc2 on both engines; hg's parent `hq` is in no file, which is allowed.
     const tree = csv(
@@ -280,6 +281,21 @@ describe('imports into a ClickHouse cluster', () => {
         expect(await parents(store)).toEqual(stored);
       }
     }
+    // Roll-ups walk the sharded accounts: hg's subtree is hg, hp, hc1, hc2; hp's hp, hc1, hc2.
+    const ws = join(dir, 'rollup-ws');
+    mkdirSync(ws);
+    writeFileSync(join(ws, 'strata.yaml'), 'metrics:\n  subtree: { rollup: tenure_days, using: count }\n');
+    const table = await evaluateWorkspace(cluster, loadWorkspace(ws), new Date('2024-06-30T00:00:00Z'));
+    const rows = await cluster.query<{ account_id: string; n: number }>(
+      sql`SELECT account_id, ${sql.id('metric:subtree')} AS n FROM ${table} WHERE account_id LIKE 'h%' ORDER BY account_id`,
+    );
+    await cluster.dropScratch(table);
+    expect(rows.map((r) => [r.account_id, Number(r.n)])).toEqual([
+      ['hc1', 1],
+      ['hc2', 1],
+      ['hg', 4],
+      ['hp', 3],
+    ]);
   });
 
   it('keeps the first copy of an event and ignores re-imported ones', async () => {
