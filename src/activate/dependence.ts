@@ -85,6 +85,8 @@ export function segmentDependence(workspace: Workspace, segments: readonly strin
         if (TIMED_BUILTINS.has(node.name)) found.time = true;
         return;
       case 'percentile':
+      // A roll-up changes with its descendants' data.
+      case 'rollup':
         found.others = true;
         metric(metrics, node.metric);
         return;

@@ -1,4 +1,5 @@
 import type { Dialect } from '../dialect/dialect.js';
+import type { RollupFunction } from '../language/ast.js';
 
 interface Column {
   readonly name: string;
@@ -8,7 +9,7 @@ interface Column {
 /**
  * The columns of the compiled layers, each computed once: `b<i>` in the base layer (one
  * row per account over the scans), `d<i>` in a derived layer around it (saved models over
- * their feature columns), `p<i>` percentile ranks and `q<i>` rank positions of those. A
+ * their feature columns), `p<i>` percentile ranks, `q<i>` rank positions and `u<i>` roll-ups of those. A
  * column is found again by a structural key the caller gives (a metric's definition, a
  * trait and its type), never by comparing SQL text. References are `r."<name>"`.
  */
@@ -19,6 +20,8 @@ export class ColumnLayers {
   private readonly ranked: string[] = [];
   /** Positioned (column, pool) pairs; position i is `q<i>`, with the pool's size in `q<i>_count`. */
   private readonly positioned: { readonly column: string; readonly pool: string }[] = [];
+  /** Rolled-up (column, function) pairs; roll-up i is `u<i>`. */
+  private readonly rolled: { readonly column: string; readonly using: RollupFunction }[] = [];
   /** The column name behind each reference handed out. */
   private readonly names = new Map<string, string>();
 
@@ -50,6 +53,13 @@ export class ColumnLayers {
     return { position: this.ref(`q${i}`), count: this.ref(`q${i}_count`) };
   }
 
+  /** `using` of a base or derived column over each account's hierarchy (src/compile/rollup-sql.ts). */
+  rollup(ref: string, using: RollupFunction): string {
+    const column = this.nameOf(ref);
+    const index = this.rolled.findIndex((r) => r.column === column && r.using === using);
+    return this.ref(`u${index >= 0 ? index : this.rolled.push({ column, using }) - 1}`);
+  }
+
   /** The quoted name of a base or derived column, as a layer around it sees it. */
   quotedName(ref: string): string {
     return this.dialect.quoteIdentifier(this.nameOf(ref));
@@ -74,6 +84,10 @@ export class ColumnLayers {
 
   get ranks(): { readonly column: string; readonly alias: string }[] {
     return this.ranked.map((column, i) => ({ column, alias: `p${i}` }));
+  }
+
+  get rollups(): { readonly column: string; readonly alias: string; readonly using: RollupFunction }[] {
+    return this.rolled.map(({ column, using }, i) => ({ column, alias: `u${i}`, using }));
   }
 
   get positions(): { readonly column: string; readonly alias: string; readonly pool: string }[] {

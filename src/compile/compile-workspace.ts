@@ -2,6 +2,7 @@ import type { Dialect } from '../dialect/dialect.js';
 import { rawSql, type Sql } from '../dialect/sql.js';
 import type { ConditionNode, MetricNode, SegmentNode } from '../language/ast.js';
 import { conditionPaths, isBranch } from '../language/condition-paths.js';
+import { withRollups } from './rollup-sql.js';
 import { WorkspaceCompiler } from './workspace-compiler.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -98,15 +99,17 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).
   const from = dialect.joinOnAccount([dialect.quoteIdentifier('accounts'), ...scans.relations()]);
   const base = columns.baseLayer(from, `created_at <= ${asOf}`);
-  const { ranks, positions } = columns;
+  const { ranks, positions, rollups } = columns;
   return {
     base: rawSql(base),
     ranks,
-    needsTable: dialect.rankNeedsTable && (ranks.length > 0 || positions.length > 0),
+    // Roll-ups read the base layer a second time (the values of an account's subtree).
+    needsTable: dialect.rankNeedsTable && (ranks.length > 0 || positions.length > 0 || rollups.length > 0),
     finish: (relation: Sql) => {
       let layer =
         ranks.length > 0 ? dialect.rankLayer(relation.text, ranks) : `SELECT * FROM ${relation.text}`;
       if (positions.length > 0) layer = dialect.positionLayer(relation.text, positions, layer);
+      layer = withRollups(dialect, layer, relation.text, rollups);
       return rawSql(`SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${layer}) r`);
     },
   };

@@ -21,6 +21,7 @@ function resolved(metrics: Readonly<Record<string, MetricNode>>, name: string): 
   switch (node.kind) {
     case 'change':
     case 'percentile':
+    case 'rollup':
       return { ...node, metric: inline(node.metric) };
     case 'score':
       return { ...node, components: node.components.map((c) => ({ ...c, metric: inline(c.metric) })) };

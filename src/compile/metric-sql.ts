@@ -154,6 +154,11 @@ export class MetricCompiler {
           'unsupported_metric',
           `metric '${name}' is a percentile rank; it cannot be used inside a score or a change`,
         );
+      case 'rollup':
+        throw new StrataError(
+          'unsupported_metric',
+          `metric '${name}' is rolled up over account hierarchies; it cannot be used inside another metric`,
+        );
       case 'rfm':
         throw new StrataError(
           'unsupported_metric',

@@ -122,6 +122,7 @@ export class WorkspaceCompiler {
         clusterSql(this.dialect, scorer, this.featureColumns(scorer)),
       );
     }
+    if (node?.kind === 'rollup') return this.columns.rollup(this.metricRef(node.metric), node.using);
     if (node?.kind !== 'percentile') return this.value(name);
     // The percentile of a percentile is the same ranks: rank once.
     const inner = ownValue(this.input.metrics, node.metric);

@@ -51,6 +51,12 @@ export type MetricNode =
   | { readonly kind: 'traitChanges'; readonly trait: string; readonly withinDays: number }
   /** A metric now minus the same metric `withinDays` days earlier (sessions_30d against the 30 days before). */
   | { readonly kind: 'change'; readonly metric: string; readonly withinDays: number }
+  /**
+   * A metric over the account's hierarchy: `using` of its values over the account itself and
+   * every descendant (children, grandchildren, ...) that exists at the time; NULL values are
+   * skipped, `count` counts the non-NULL ones.
+   */
+  | { readonly kind: 'rollup'; readonly metric: string; readonly using: RollupFunction }
   /** Percentile rank of a metric among all accounts, 0-100 (100 = highest). */
   | { readonly kind: 'percentile'; readonly metric: string }
   /** Weighted health score 0-100: each component scaled from its `bad` anchor (0) to its `good` anchor (100). */
@@ -137,6 +143,9 @@ export interface ClusterScorer extends ScoredFeatures {
   /** Cluster centres in standardised units, in cluster-number order. */
   readonly centres: readonly (readonly number[])[];
 }
+
+export const ROLLUP_FUNCTIONS = ['sum', 'avg', 'min', 'max', 'count'] as const;
+export type RollupFunction = (typeof ROLLUP_FUNCTIONS)[number];
 
 export type RfmPart = 'cell' | 'r' | 'f' | 'm' | 'fm';
 

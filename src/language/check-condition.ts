@@ -34,6 +34,13 @@ export function checkCondition(node: ConditionNode, path: Path, context: Conditi
           [...path, 'by'],
         );
       }
+      if (context.scope.isRolledUp(node.metric)) {
+        context.fail(
+          'unsupported_metric',
+          `'${node.metric}' is rolled up over account hierarchies: compare it instead of ranking it`,
+          [...path, 'by'],
+        );
+      }
       return;
     case 'trait':
       checkTrait(node, path, context.fail);
@@ -84,6 +91,12 @@ function checkMetricCondition(
     fail(
       'unsupported_metric',
       `'${node.metric}' is the output of a saved model; dropBy needs a plain metric`,
+      at,
+    );
+  } else if (scope.isRolledUp(node.metric)) {
+    fail(
+      'unsupported_metric',
+      `'${node.metric}' is rolled up over account hierarchies; dropBy needs a plain metric`,
       at,
     );
   } else if (scope.isRanked(node.metric)) {

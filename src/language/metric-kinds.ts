@@ -84,6 +84,9 @@ export function metricKind(
     case 'percentile':
     case 'score':
       return 'score';
+    // The sum of MRR is money, the count of it a count.
+    case 'rollup':
+      return node.using === 'count' ? 'count' : metricKind(node.metric, metrics, seen);
     case 'rfm':
       return 'count';
     case 'model':

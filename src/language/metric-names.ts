@@ -44,7 +44,7 @@ export function metricClosure(
  * src/analytics/rfm names them as roots itself.
  */
 function closureInputs(node: MetricNode): readonly string[] {
-  if (node.kind === 'change' || node.kind === 'percentile') return [node.metric];
+  if (node.kind === 'change' || node.kind === 'percentile' || node.kind === 'rollup') return [node.metric];
   if (node.kind === 'score') return node.components.map((c) => c.metric);
   if (node.kind === 'indicator' && 'metric' in node.source) return [node.source.metric];
   return [];

@@ -19,6 +19,8 @@ function metricInputs(node: MetricNode): MetricInput[] {
       return [{ name: node.metric, path: ['change'] }];
     case 'percentile':
       return [{ name: node.metric, path: ['percentile'] }];
+    case 'rollup':
+      return [{ name: node.metric, path: ['rollup'] }];
     case 'score':
       return node.components.map((c, i) => ({ name: c.metric, path: ['score', i, 'metric'] }));
     case 'rfm':
@@ -75,6 +77,11 @@ export class MetricScope {
     return kind === 'percentile' || kind === 'rfm';
   }
 
+  /** Metrics over an account's hierarchy: computed after every per-account value, like ranks. */
+  isRolledUp(name: string): boolean {
+    return this.kind(name) === 'rollup';
+  }
+
   /** Whether metric `name` holds text (src/language/value-types.ts). */
   isText(name: string): boolean {
     return isTextMetric(name, this.metrics);
@@ -119,6 +126,16 @@ export class MetricScope {
         `'${input}' is the output of a saved model and cannot be used inside '${name}'`,
         at,
       );
+    }
+    if (this.isRolledUp(input)) {
+      this.fail(
+        'unsupported_metric',
+        `'${input}' is rolled up over account hierarchies and cannot be used inside '${name}'`,
+        at,
+      );
+    }
+    if (node?.kind === 'rollup' && this.isText(input)) {
+      this.fail('type_mismatch', `a roll-up needs numbers, and metric '${input}' is text`, at);
     }
     if (node?.kind === 'rfm' && this.isText(input)) {
       this.fail('type_mismatch', `RFM needs numbers, and metric '${input}' is text`, at);

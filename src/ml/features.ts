@@ -25,11 +25,12 @@ export interface FeatureMatrix {
   readonly y?: Float64Array;
 }
 
-/** Metrics that cannot be features: ranked over all accounts, text, or other models' outputs. */
+/** Metrics that cannot be features: ranked over all accounts, rolled up over hierarchies, text, or other models' outputs. */
 function usable(name: string, node: MetricNode, metrics: Readonly<Record<string, MetricNode>>): boolean {
   return (
     node.kind !== 'percentile' &&
     node.kind !== 'rfm' &&
+    node.kind !== 'rollup' &&
     node.kind !== 'model' &&
     node.kind !== 'cluster' &&
     !isTextMetric(name, metrics)
@@ -98,7 +99,9 @@ const STANDARD: Readonly<Record<string, MetricNode>> = {
 
 /** Text account columns one-hot encoded by default (identifiers and free text are not). */
 const CATEGORY_COLUMNS = TABLES.accounts.columns
-  .filter((c) => c.type === 'string' && !['account_id', 'name', 'domain'].includes(c.name))
+  .filter(
+    (c) => c.type === 'string' && !['account_id', 'name', 'domain', 'parent_account_id'].includes(c.name),
+  )
   .map((c) => c.name);
 /** A category becomes a feature when it holds at least this share of accounts (at most MAX_CATEGORIES per column). */
 const MIN_CATEGORY_SHARE = 0.01;

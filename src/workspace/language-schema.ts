@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import type {
-  Comparison,
-  ConditionNode,
-  EventFilter,
-  MetricNode,
-  ModelScorer,
-  Moment,
+import {
+  type Comparison,
+  type ConditionNode,
+  type EventFilter,
+  type MetricNode,
+  type ModelScorer,
+  type Moment,
+  ROLLUP_FUNCTIONS,
 } from '../language/ast.js';
 import { parseWindowDays } from './duration.js';
 
@@ -155,6 +156,10 @@ export const metricSchema = byKey<MetricNode>('metric', {
         scorer: { features: [], metrics: {}, means: [], scales: [], centres: [] },
       }),
     ),
+  rollup: z
+    .object({ rollup: z.string().min(1), using: z.enum(ROLLUP_FUNCTIONS) })
+    .strict()
+    .transform((m): MetricNode => ({ kind: 'rollup', metric: m.rollup, using: m.using })),
   percentile: z
     .object({ percentile: z.string().min(1) })
     .strict()

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
+import { evaluateWorkspace } from '../../src/engine/evaluate.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { StrataError } from '../../src/errors.js';
 import { identityRelations } from '../../src/identity/identity-links.js';
@@ -271,6 +272,61 @@ describe('imports into a ClickHouse cluster', () => {
       .flatMap((text) => (text ? text.split('\n') : []))
       .sort();
     expect(shardRows).toEqual(['c1\tfree', 'c2\tenterprise', 'c3\tpro', 'c4\tfree']);
+  });
+
+  it('refuses a parent_account_id cycle as DuckDB does (in one file, through a stored account, a self-parent) and rolls up the sharded tree', async () => {
+    const header = 'account_id,created_at,parent_account_id\n';
+    // hg <- hp <- hc1, hc2 on both engines; hg's parent `hq` is in no file, which is allowed.
+    const tree = csv(
+      'h-tree.csv',
+      `${header}hg,2024-01-01,hq\nhp,2024-01-01,hg\nhc1,2024-01-01,hp\nhc2,2024-01-01,hp\n`,
+    );
+    for (const store of [duckdb, cluster])
+      expect(await store.importFile({ table: 'accounts', file: tree })).toMatchObject({ inserted: 4 });
+    const parents = (store: Store) =>
+      store.query<{ account_id: string; parent_account_id: string | null }>(
+        sql`SELECT account_id, parent_account_id FROM accounts WHERE account_id LIKE 'h%' ORDER BY account_id`,
+      );
+    const stored = [
+      { account_id: 'hc1', parent_account_id: 'hp' },
+      { account_id: 'hc2', parent_account_id: 'hp' },
+      { account_id: 'hg', parent_account_id: 'hq' },
+      { account_id: 'hp', parent_account_id: 'hg' },
+    ];
+    expect(await parents(cluster)).toEqual(stored);
+    // Each cycle shown from its smallest account id; hg under hc1 closes hc1 -> hp -> hg -> hc1.
+    const cases = [
+      [csv('h-pair.csv', `${header}hx,2024-01-01,hy\nhy,2024-01-01,hx\n`), 'hx -> hy -> hx'],
+      [csv('h-stored.csv', `${header}hg,2024-01-01,hc1\n`), 'hc1 -> hp -> hg -> hc1'],
+      [csv('h-self.csv', `${header}hs,2024-01-01,hs\n`), 'hs -> hs'],
+    ] as const;
+    for (const [file, cycle] of cases) {
+      for (const store of [duckdb, cluster]) {
+        const error = await store
+          .importFile({ table: 'accounts', file })
+          .catch((e: unknown) => e as StrataError);
+        expect(error).toBeInstanceOf(StrataError);
+        expect((error as StrataError).message).toBe(
+          `${file}: parent_account_id would make a cycle: ${cycle}; an account cannot be its own ancestor, and nothing from this file was imported`,
+        );
+        expect(await parents(store)).toEqual(stored);
+      }
+    }
+    // Roll-ups walk the sharded accounts: hg's subtree is hg, hp, hc1, hc2; hp's hp, hc1, hc2.
+    const ws = join(dir, 'rollup-ws');
+    mkdirSync(ws);
+    writeFileSync(join(ws, 'strata.yaml'), 'metrics:\n  subtree: { rollup: tenure_days, using: count }\n');
+    const table = await evaluateWorkspace(cluster, loadWorkspace(ws), new Date('2024-06-30T00:00:00Z'));
+    const rows = await cluster.query<{ account_id: string; n: number }>(
+      sql`SELECT account_id, ${sql.id('metric:subtree')} AS n FROM ${table} WHERE account_id LIKE 'h%' ORDER BY account_id`,
+    );
+    await cluster.dropScratch(table);
+    expect(rows.map((r) => [r.account_id, Number(r.n)])).toEqual([
+      ['hc1', 1],
+      ['hc2', 1],
+      ['hg', 4],
+      ['hp', 3],
+    ]);
   });
 
   it('keeps the first copy of an event and ignores re-imported ones', async () => {

@@ -112,6 +112,8 @@ function buildWorld(
     arr: r.maybe([0, 1194, 9600]),
     renewal_at: r.flag() ? time(r) + 60 * DAY : null,
     traits: r.flag() ? { use_case: r.pick(['Analytics', 'support', 'ops']), licenses: r.int(41) } : null,
+    // An earlier account (so no cycle, as imports guarantee), now and then one never imported.
+    parent_account_id: i > 0 && r.flag() ? `a${r.int(i)}` : r.int(6) === 0 ? 'ghost' : null,
   }));
   const owner = (r: Tape) => `a${r.int(accounts.length)}`;
   // Now and then a number stored as JSON text: `where: { n: 3 }` still compares it as a number.
@@ -166,6 +168,8 @@ function buildWorld(
 interface Pools {
   readonly numeric: { readonly name: string; readonly fuzzy: boolean; readonly inexact: boolean }[];
   readonly percentiles: string[];
+  /** Roll-ups: compared in conditions, never inside another metric. */
+  readonly rollups: { readonly name: string; readonly fuzzy: boolean }[];
   readonly segments: string[];
 }
 interface Generated {
@@ -196,7 +200,7 @@ function eventFilter(r: Tape): EventFilter {
 }
 
 function metricNode(r: Tape, p: Pools): MetricNode {
-  switch (r.int(11)) {
+  switch (r.int(12)) {
     case 0:
       return { kind: 'count', filter: eventFilter(r), withinDays: r.maybe(WINDOWS) };
     case 1:
@@ -239,6 +243,12 @@ function metricNode(r: Tape, p: Pools): MetricNode {
         filter: eventFilter(r),
         property: r.pick(['n', 'n', 'c']),
         withinDays: r.maybe(WINDOWS),
+      };
+    case 10:
+      return {
+        kind: 'rollup',
+        metric: r.pick(p.numeric).name,
+        using: r.pick(['sum', 'avg', 'min', 'max', 'count'] as const),
       };
     default: {
       // Anchor spans are powers of two, so each component is exact and equal scores tie exactly in both engines.
@@ -304,6 +314,7 @@ function conditionNode(r: Tape, p: Pools, depth: number): ConditionNode {
       const m = r.pick([
         ...p.numeric,
         ...p.percentiles.map((name) => ({ name, fuzzy: false })),
+        ...p.rollups,
         { name: 'nps_category', fuzzy: false },
         { name: 'signup_quarter', fuzzy: false },
       ]);
@@ -382,7 +393,7 @@ function buildWorkspace(w: { metrics: number[][]; segments: number[][] }): Gener
     fuzzy: false,
     inexact: false,
   }));
-  const p: Pools = { numeric, percentiles: [], segments: [] };
+  const p: Pools = { numeric, percentiles: [], rollups: [], segments: [] };
   const metrics: Record<string, MetricNode> = {};
   w.metrics.forEach((tape, i) => {
     const node = metricNode(new Tape(tape), p);
@@ -391,7 +402,12 @@ function buildWorkspace(w: { metrics: number[][]; segments: number[][] }): Gener
     const fuzzy = node.kind === 'score' || input?.inexact === true;
     const inexact = fuzzy || (node.kind === 'aggregate' && node.fn === 'avg');
     if (node.kind === 'percentile') p.percentiles.push(`m${i}`);
-    else p.numeric.push({ name: `m${i}`, fuzzy, inexact });
+    else if (node.kind === 'rollup') {
+      // Sums of inexact values, and averages, may differ in the last bit between the two.
+      const rolled = p.numeric.find((m) => m.name === node.metric);
+      const inexactSum = rolled?.fuzzy === true || rolled?.inexact === true || node.using === 'avg';
+      p.rollups.push({ name: `m${i}`, fuzzy: node.using !== 'count' && inexactSum });
+    } else p.numeric.push({ name: `m${i}`, fuzzy, inexact });
   });
   const segments = w.segments.map((tape, i): SegmentNode => {
     const r = new Tape(tape);
@@ -439,6 +455,8 @@ function metricYaml(m: MetricNode): unknown {
       return { trait: m.trait };
     case 'percentile':
       return { percentile: m.metric };
+    case 'rollup':
+      return { rollup: m.metric, using: m.using };
     case 'score':
       return { score: m.components };
     case 'builtin':

@@ -354,4 +354,72 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
       expect(members('detractors')).toEqual(['a1']);
     });
   });
+
+  /*
+   * Roll-ups over a three-level hierarchy, in a store of their own (as of 2024-06-30):
+   *   g (mrr 1000) <- p (400) <- c1 (150), c2 (no MRR), c3 (9999, signs up 2024-08-01: not yet)
+   *   x (70), whose parent `ghost` was never imported.
+   * A subtree is the account and everything below it that exists:
+   *   g: g, p, c1, c2 -> MRR 1000, 400, 150 -> sum 1550, count 3, avg 1550 / 3, min 150, max 1000
+   *   p: p, c1, c2    -> 400, 150          -> sum 550, count 2, avg 275, min 150, max 400
+   *   c1: 150 -> 150, 1, 150, 150, 150;  c2: no value -> sum/avg/min/max NULL, count 0;  x: 70 each, count 1
+   * mrr_total >= 1000: g only.
+   */
+  describe('roll-ups over a hand-worked hierarchy', () => {
+    let tree: Store;
+    beforeAll(async () => {
+      // chdb holds one data directory per process: its own database there; DuckDB a file of its own.
+      const folder = join(dir, engine === 'chdb' ? engine : `${engine}-tree`);
+      mkdirSync(folder, { recursive: true });
+      tree = await openEngine(engine, folder, `${database}_tree`);
+      await insertRows(
+        tree,
+        'accounts',
+        ['account_id', 'created_at', 'mrr', 'parent_account_id'],
+        [
+          ['g', day('2024-01-01'), 1000, null],
+          ['p', day('2024-01-01'), 400, 'g'],
+          ['c1', day('2024-01-01'), 150, 'p'],
+          ['c2', day('2024-01-01'), null, 'p'],
+          ['c3', day('2024-08-01'), 9999, 'p'],
+          ['x', day('2024-01-01'), 70, 'ghost'],
+        ],
+      );
+    });
+    afterAll(() => tree?.close());
+
+    it('sums, counts, averages and bounds MRR over each subtree, the account itself included', async () => {
+      const table = await evaluateWorkspace(
+        tree,
+        workspace(
+          `
+metrics:
+  mrr_total: { rollup: mrr, using: sum }
+  mrr_accounts: { rollup: mrr, using: count }
+  mrr_avg: { rollup: mrr, using: avg }
+  mrr_min: { rollup: mrr, using: min }
+  mrr_max: { rollup: mrr, using: max }
+segments:
+  big_group: { where: { metric: mrr_total, gte: 1000 } }
+`,
+          `tree-${engine}`,
+        ),
+        asOf,
+      );
+      const rows = await tree.query<Record<string, unknown>>(
+        tree.dialect.sql`SELECT * FROM ${table} ORDER BY account_id`,
+      );
+      await tree.dropScratch(table);
+      const pick = (name: string) => rows.map((r) => plain(r[metricColumn(name)]));
+      expect(rows.map((r) => r.account_id)).toEqual(['c1', 'c2', 'g', 'p', 'x']);
+      expect(pick('mrr_total')).toEqual([150, null, 1550, 550, 70]);
+      expect(pick('mrr_accounts')).toEqual([1, 0, 3, 2, 1]);
+      expect(pick('mrr_avg')).toEqual([150, null, plain(1550 / 3), 275, 70]);
+      expect(pick('mrr_min')).toEqual([150, null, 150, 150, 70]);
+      expect(pick('mrr_max')).toEqual([150, null, 1000, 400, 70]);
+      expect(rows.filter((r) => holds(r[segmentColumn('big_group')])).map((r) => r.account_id)).toEqual([
+        'g',
+      ]);
+    });
+  });
 });

@@ -29,6 +29,8 @@ export interface AccountRow {
   readonly arr: number | null;
   readonly renewal_at: number | null;
   readonly traits: Readonly<Record<string, string | number>> | null;
+  /** Absent: no parent. */
+  readonly parent_account_id?: string | null;
 }
 export interface UserRow {
   readonly user_id: string;
@@ -190,6 +192,36 @@ export class ReferenceEvaluator {
     );
   }
 
+  /**
+   * A roll-up as stated: the metric over the account and every account below it that exists
+   * at T, found by following each account's parents up (any number of levels) until the chain
+   * ends or reaches the account. NULL values are skipped; count counts the others.
+   */
+  private rollup(node: Extract<MetricNode, { kind: 'rollup' }>, account: AccountRow, t: number): Value {
+    const parentOf = new Map(this.world.accounts.map((a) => [a.account_id, a.parent_account_id ?? null]));
+    const below = (a: AccountRow) => {
+      const seen = new Set<string>();
+      for (
+        let at: string | null = a.account_id;
+        at !== null && !seen.has(at);
+        at = parentOf.get(at) ?? null
+      ) {
+        if (at === account.account_id) return true;
+        seen.add(at);
+      }
+      return false;
+    };
+    const values = this.accounts
+      .filter(below)
+      .map((a) => this.metric(node.metric, a, t))
+      .filter(isNumber);
+    if (node.using === 'count') return values.length;
+    if (values.length === 0) return null;
+    if (node.using === 'sum') return values.reduce((s, v) => s + v, 0);
+    if (node.using === 'avg') return values.reduce((s, v) => s + v, 0) / values.length;
+    return node.using === 'min' ? Math.min(...values) : Math.max(...values);
+  }
+
   /** Latest trait_history value at or before t; otherwise the account column or traits key. */
   traitAt(account: AccountRow, trait: string, t: number): Value {
     let latest: TraitRow | undefined;
@@ -275,6 +307,8 @@ export class ReferenceEvaluator {
       }
       case 'rfm':
         throw new Error('reference: RFM metrics are not generated');
+      case 'rollup':
+        return this.rollup(node, account, t);
       case 'indicator': {
         const text =
           'trait' in node.source

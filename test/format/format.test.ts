@@ -151,6 +151,8 @@ describe("a metric's kind of number", () => {
       property: 'invoice_no',
       withinDays: 365,
     },
+    group_mrr: { kind: 'rollup', metric: 'mrr', using: 'sum' },
+    group_accounts: { kind: 'rollup', metric: 'mrr', using: 'count' },
   } as unknown as Record<string, MetricNode>;
 
   it('follows the definition, then the built-in and account columns', () => {
@@ -169,5 +171,8 @@ describe("a metric's kind of number", () => {
     expect(metricKind('tenure_days', metrics)).toBe('days');
     expect(metricKind('nps_category', metrics)).toBe('text');
     expect(metricKind('churn_probability', metrics)).toBe('share');
+    // A roll-up keeps its metric's kind, but a count of accounts is a count.
+    expect(metricKind('group_mrr', metrics)).toBe('money');
+    expect(metricKind('group_accounts', metrics)).toBe('count');
   });
 });

@@ -225,3 +225,78 @@ describe('CSV import of awkward names', () => {
     );
   });
 });
+
+describe('account hierarchies at import', () => {
+  // Its own store: the cycles below are refused against exactly the accounts written here.
+  let tree: DuckDBStore;
+  beforeAll(async () => {
+    tree = await DuckDBStore.open(join(dir, 'hierarchy.duckdb'));
+  });
+  afterAll(() => tree.close());
+  const importCsv = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return tree.importFile({ table: 'accounts', file }).catch((e: unknown) => e as StrataError);
+  };
+  const parents = () =>
+    tree.query<{ account_id: string; parent_account_id: string | null }>(
+      sql`SELECT account_id, parent_account_id FROM accounts ORDER BY account_id`,
+    );
+
+  it('stores parent_account_id, a parent not imported yet included', async () => {
+    // g <- p <- c1, c2; g's own parent `holding` is in no file yet, which is allowed.
+    const result = await importCsv(
+      'tree.csv',
+      'account_id,created_at,parent_account_id\ng,2024-01-01,holding\np,2024-01-01,g\nc1,2024-01-01,p\nc2,2024-01-01,p\n',
+    );
+    expect(result).toMatchObject({ inserted: 4 });
+    expect(await parents()).toEqual([
+      { account_id: 'c1', parent_account_id: 'p' },
+      { account_id: 'c2', parent_account_id: 'p' },
+      { account_id: 'g', parent_account_id: 'holding' },
+      { account_id: 'p', parent_account_id: 'g' },
+    ]);
+  });
+
+  it('refuses a cycle within one file, a cycle through a stored account and a self-parent, writing nothing', async () => {
+    const before = await parents();
+    const cases = [
+      // A cycle is shown from its smallest account id. x -> y -> x, both in the file.
+      [
+        'pair.csv',
+        'account_id,created_at,parent_account_id\nx,2024-01-01,y\ny,2024-01-01,x\n',
+        'x -> y -> x',
+      ],
+      // g becomes the child of c1, stored under p, stored under g: c1 -> p -> g -> c1.
+      ['stored.csv', 'account_id,created_at,parent_account_id\ng,2024-01-01,c1\n', 'c1 -> p -> g -> c1'],
+      ['self.csv', 'account_id,created_at,parent_account_id\ns,2024-01-01,s\n', 's -> s'],
+    ] as const;
+    for (const [name, text, cycle] of cases) {
+      const error = await importCsv(name, text);
+      expect(error).toBeInstanceOf(StrataError);
+      expect((error as StrataError).code).toBe('hierarchy_cycle');
+      expect((error as StrataError).message).toBe(
+        `${join(dir, name)}: parent_account_id would make a cycle: ${cycle}; an account cannot be its own ancestor, and nothing from this file was imported`,
+      );
+      expect(await parents()).toEqual(before);
+    }
+  });
+
+  it('refuses a chain of more than 16 parents, which roll-ups could not walk', async () => {
+    // a0 -> a1 -> ... -> a17: a0 has 17 ancestors; a1 has 16, the most allowed.
+    const rows = Array.from({ length: 18 }, (_, i) => `a${i},2024-01-01,${i < 17 ? `a${i + 1}` : ''}`);
+    const error = (await importCsv(
+      'deep.csv',
+      `account_id,created_at,parent_account_id\n${rows.join('\n')}\n`,
+    )) as StrataError;
+    expect(error.code).toBe('hierarchy_too_deep');
+    expect(error.message).toContain('a chain of more than 16 parents above a0;');
+    const dryRun = tree.importFile({ table: 'accounts', file: join(dir, 'deep.csv'), dryRun: true });
+    await expect(dryRun).rejects.toMatchObject({ code: 'hierarchy_too_deep' });
+    const ok = await importCsv(
+      'deep-ok.csv',
+      `account_id,created_at,parent_account_id\n${rows.slice(1).join('\n')}\n`,
+    );
+    expect(ok).toMatchObject({ inserted: 17 });
+  });
+});

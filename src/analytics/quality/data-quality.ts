@@ -53,7 +53,8 @@ export async function analyzeQuality(store: Store, workspace: Workspace, asOf: D
   const columns = TABLES.accounts.columns
     .filter((c) => !c.required && c.name !== 'traits')
     .map((c) => c.name);
-  const attributes = config.attributes ?? columns;
+  // Most accounts rightly have no parent: an empty parent_account_id is no gap (unless asked for).
+  const attributes = config.attributes ?? columns.filter((c) => c !== 'parent_account_id');
   const present = (name: string) =>
     columns.includes(name) || TABLES.accounts.columns.some((c) => c.name === name)
       ? sql`${q(name)} IS NOT NULL`

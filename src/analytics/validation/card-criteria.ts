@@ -190,7 +190,8 @@ function traitsOf(workspace: Workspace, id: string, seen = new Set<string>()): S
   const metricTraits = (name: string) => {
     const node: MetricNode | undefined = ownValue(workspace.metrics, name);
     if (node?.kind === 'trait') traits.add(node.trait);
-    if (node?.kind === 'change' || node?.kind === 'percentile') metricTraits(node.metric);
+    if (node?.kind === 'change' || node?.kind === 'percentile' || node?.kind === 'rollup')
+      metricTraits(node.metric);
     if (node?.kind === 'score') for (const c of node.components) metricTraits(c.metric);
   };
   const visit = (node: ConditionNode): void => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from '../../dialect/sql.js';
 import { TABLES, type Table } from '../../model/tables.js';
+import { refuseBrokenHierarchy } from '../account-hierarchy.js';
 import type { ImportRequest, ImportResult } from '../store.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 import { localTable } from './schema.js';
@@ -62,6 +63,17 @@ export async function importIntoClickHouse(
     }
 
     const target = q(table.name);
+    if (table.name === 'accounts') {
+      // The scratch DuckDB saw only the file; the stored accounts live here (GLOBAL: on a cluster
+      // the staging table is on this node only).
+      const parent = sql`coalesce(parent_account_id, '') AS parent`;
+      await refuseBrokenHierarchy(
+        store,
+        sql`SELECT account_id, ${parent} FROM ${q(stage)}
+          UNION ALL SELECT account_id, ${parent} FROM ${target} WHERE account_id GLOBAL NOT IN (SELECT account_id FROM ${q(stage)})`,
+        request.file,
+      );
+    }
     const keyColumns = sql.join(table.key.map(q));
     const key = table.key.length === 1 ? q(table.key[0] ?? '') : sql`(${keyColumns})`;
     // Stored rows sharing a key with the file; the inner IN keeps the lookup to those keys

@@ -121,9 +121,13 @@ export class ClickHouseStore implements Store {
     }
     for (const migration of CLICKHOUSE_MIGRATIONS) {
       if (migration.version <= current) continue;
-      for (const { statement, where } of migration.statements(this.layout)) {
-        if (where === 'this node' || !this.options.cluster) await this.execute(statement);
-        else await this.onEveryNode(statement);
+      for (const { statement, where, unlessColumn } of migration.statements(this.layout)) {
+        const targets = where === 'this node' || !this.options.cluster ? [this.client] : this.nodes;
+        for (const node of targets) {
+          // ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: the node is asked first.
+          if (unlessColumn && (await hasColumn(node, unlessColumn.table, unlessColumn.column))) continue;
+          await node.command(statement.text);
+        }
       }
       await this.execute(
         sql`INSERT INTO strata_meta VALUES ('schema_version', ${String(migration.version)}, ${new Date()})`,
@@ -323,4 +327,14 @@ export class ClickHouseStore implements Store {
     await this.client.close();
     for (const node of this.nodes) await node.close();
   }
+}
+
+/** Whether a node's table (in the connection's database) has the column already. */
+async function hasColumn(node: ClickHouseConnection, table: string, column: string): Promise<boolean> {
+  const sql = clickhouseDialect.sql;
+  const rows = await node.select<{ n: number }>(
+    sql`SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = ${table} AND name = ${column}`
+      .text,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
 }

@@ -18,9 +18,12 @@ export interface ClickHouseMigration {
   readonly version: number;
   readonly description: string;
   /** Statements run on every node (each shard) or once, per `where`. */
-  statements(
-    layout: Layout,
-  ): readonly { readonly statement: Sql; readonly where: 'every node' | 'this node' }[];
+  statements(layout: Layout): readonly {
+    readonly statement: Sql;
+    readonly where: 'every node' | 'this node';
+    /** Skipped on a node whose table has this column (ADD COLUMN, re-run or on a store created later). */
+    readonly unlessColumn?: { readonly table: string; readonly column: string };
+  }[];
 }
 
 export interface Layout {
@@ -144,6 +147,19 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         where: 'this node',
       },
     ],
+  },
+  {
+    version: 5,
+    description: 'account hierarchies: the parent of an account',
+    // A store created at this version has the column already (version 1 reads src/model). The
+    // Distributed table has its own column list, so it is altered too.
+    statements: (layout) =>
+      [localTable(layout, 'accounts'), ...(layout.cluster ? ['accounts'] : [])].map((table) => ({
+        statement: layout.dialect
+          .sql`ALTER TABLE ${layout.dialect.sql.id(table)} ADD COLUMN parent_account_id Nullable(String)`,
+        where: 'every node' as const,
+        unlessColumn: { table, column: 'parent_account_id' },
+      })),
   },
 ];
 

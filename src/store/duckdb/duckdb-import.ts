@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../dialect/sql.js';
 import { StrataError } from '../../errors.js';
 import { TABLES, type Table } from '../../model/tables.js';
+import { refuseBrokenHierarchy } from '../account-hierarchy.js';
 import type { ImportRequest, ImportResult, RowError } from '../store.js';
 import { findMixedLineEnd } from './csv-line-ends.js';
 import type { DuckDBStore } from './duckdb-store.js';
@@ -53,6 +54,28 @@ async function deriveKeys(store: DuckDBStore, stage: Sql, key: string): Promise<
      FROM (SELECT __file AS f, __record AS r, __key, row_number() OVER (PARTITION BY __key ORDER BY __file, __record) AS occurrence
            FROM ${stage} WHERE __key_derived AND __key IN (SELECT __key FROM ${stage} WHERE __key_derived GROUP BY __key HAVING count(*) > 1)) o
      WHERE ${stage}.__file = o.f AND ${stage}.__record = o.r AND o.occurrence > 1`,
+  );
+}
+
+/** The refusal of a file with invalid rows (and no skipInvalid), every row described in its details. */
+function invalidRowsError(file: string, skipped: number, rowsRead: number, errors: readonly RowError[]) {
+  return new StrataError(
+    'invalid_rows',
+    `${file}: ${skipped} invalid row${skipped === 1 ? '' : 's'} of ${rowsRead}; nothing from this file was imported (fix the file, or pass --skip-invalid to import the valid rows)`,
+    { file },
+    { errors, invalidRows: skipped },
+  );
+}
+
+/** Refuses accounts whose parents, the valid staged rows over the stored ones, make a cycle. */
+async function refuseAccountCycles(store: DuckDBStore, valid: Sql, file: string): Promise<void> {
+  const sql = store.dialect.sql;
+  const parent = (alias: string) => sql`coalesce(${sql.id(alias)}.parent_account_id, '') AS parent`;
+  await refuseBrokenHierarchy(
+    store,
+    sql`SELECT account_id, ${parent('v')} FROM (${valid}) v
+      UNION ALL SELECT account_id, ${parent('t')} FROM accounts t WHERE account_id NOT IN (SELECT account_id FROM (${valid}) v)`,
+    file,
   );
 }
 
@@ -116,14 +139,8 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       ((await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${stage}`))[0]?.n ?? 0) + rejected;
     const skipped = invalidRows + rejected;
     const wouldRefuse = skipped > 0 && !request.skipInvalid;
-    if (wouldRefuse && !request.dryRun) {
-      throw new StrataError(
-        'invalid_rows',
-        `${request.file}: ${skipped} invalid row${skipped === 1 ? '' : 's'} of ${rowsRead}; nothing from this file was imported (fix the file, or pass --skip-invalid to import the valid rows)`,
-        { file: request.file },
-        { errors: rowErrors.errors, invalidRows: skipped },
-      );
-    }
+    if (wouldRefuse && !request.dryRun)
+      throw invalidRowsError(request.file, skipped, rowsRead, rowErrors.errors);
 
     const columns = sql.join(table.columns.map((c) => q(c.name)));
     const valid = sql`SELECT ${columns} FROM ${stage} s WHERE NOT EXISTS (SELECT 1 FROM ${errors} e WHERE e.__file = s.__file AND e.__record = s.__record)`;
@@ -139,6 +156,7 @@ export async function importIntoDuckDB(store: DuckDBStore, request: ImportReques
       sql` AND `,
     );
     const validCount = rowsRead - skipped;
+    if (table.name === 'accounts') await refuseAccountCycles(store, valid, request.file);
     const writeRows = async () => {
       if (table.onDuplicateKey === 'keep') {
         // Append-only tables (events): new keys go straight in, known keys are left alone.

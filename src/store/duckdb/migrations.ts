@@ -114,6 +114,11 @@ export const MIGRATIONS: readonly Migration[] = [
       sql`ALTER TABLE strata_imports ADD COLUMN cursor_value VARCHAR`,
     ],
   },
+  {
+    version: 8,
+    description: 'account hierarchies: the parent of an account',
+    statements: [sql`ALTER TABLE accounts ADD COLUMN parent_account_id VARCHAR`],
+  },
 ];
 
 /**
