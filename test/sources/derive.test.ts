@@ -265,6 +265,9 @@ describe('derived columns', () => {
     expect(checkSource('accounts', { file: 'a.csv', derive: { a: 'tenure *' } })?.message).toMatch(
       /^the expression cannot be read/,
     );
+    expect(
+      checkSource('accounts', { file: 'a.csv', derive: { a: "concat(x, '\\u0041')" } })?.message,
+    ).toContain('has a \\u or \\x escape, which is not read');
     expect(checkSource('invoices', { file: 'a.csv' })?.message).toMatch(
       /^unknown table 'invoices'.*table: or preset:/,
     );

@@ -17,6 +17,7 @@ const REASON_WORDS: Record<string, string> = {
 function renderReport(report: IdentityReport): string {
   const lines = [
     `${plural(report.users, 'user')}, ${report.linkedUsers.toLocaleString('en-US')} linked to an account (rules in order: ${listWords([...report.rules])})`,
+    'Links as the store holds them now (they are not versioned, so there is no as-of time).',
     '',
     formatTable(
       ['rule', 'users it finds', 'users it links first', 'links'],

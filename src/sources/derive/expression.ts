@@ -64,6 +64,9 @@ export function parseExpression(text: string): Expression {
       `is ${text.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are allowed`,
     );
   if (text.trim() === '') throw new ExpressionError('is empty');
+  // jsep reads \u0041 as the letter u and 0041: refused rather than silently changed.
+  if (/\\[ux]/.test(text))
+    throw new ExpressionError('has a \\u or \\x escape, which is not read; write the character itself');
   let tree: jsep.Expression;
   try {
     tree = jsep(text);
