@@ -1,6 +1,8 @@
 import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
+import { accountRows } from '../identity/account-rows.js';
+import type { IdentityConfig } from '../identity/identity-config.js';
 import { parseInstant } from '../model/instant.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -32,6 +34,7 @@ export async function withFlags<T>(
     segments: workspace.segments.filter((segment) => needed.has(segment.id)),
     metricOutputs: [],
     asOf,
+    rows: await accountRows(store, workspace.config.identity),
   });
   // 1 / 0 rather than booleans: the same text in a CSV written by DuckDB and by ClickHouse.
   const flags = sql.join(
@@ -58,23 +61,28 @@ export async function withFlags<T>(
  */
 export async function earliestAfter(
   store: Store,
+  identity: IdentityConfig,
   accounts: readonly string[] | null,
   after: Date,
 ): Promise<number | null> {
+  // Users and events as they count for accounts: one without an account is its user's accounts'.
+  const counted = await accountRows(store, identity);
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
   const among =
     accounts === null
       ? sql.empty
       : sql` AND account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
-  const parts = [
-    ['events', 'ts'],
-    ['trait_history', 'ts'],
-    ['accounts', 'created_at'],
-    ['users', 'created_at'],
-  ].map(
+  const parts = (
+    [
+      [counted.events, 'ts'],
+      [q('trait_history'), 'ts'],
+      [q('accounts'), 'created_at'],
+      [counted.users, 'created_at'],
+    ] as const
+  ).map(
     ([table, column]) =>
-      sql`SELECT ${fn.isoTimestamp(sql`min(${q(column as string)})`)} AS t FROM ${q(table as string)} WHERE ${q(column as string)} > ${after}${among}`,
+      sql`SELECT ${fn.isoTimestamp(sql`min(${q(column)})`)} AS t FROM ${table} r WHERE ${q(column)} > ${after}${among}`,
   );
   const rows = await store.query<{ t: string | null }>(sql.join(parts, sql` UNION ALL `));
   let earliest: number | null = null;

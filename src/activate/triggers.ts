@@ -168,7 +168,7 @@ export class TriggerEngine {
     await this.db.record(changes, initial, events, now.getTime());
     // Rows of these accounts dated after now are seen by no evaluation yet.
     if (!this.dependence.time) {
-      const due = await earliestAfter(this.store, accounts, now);
+      const due = await earliestAfter(this.store, this.workspace.config.identity, accounts, now);
       if (due !== null) this.dueAt = this.dueAt === null ? due : Math.min(this.dueAt, due);
     }
     return {
@@ -218,7 +218,9 @@ export class TriggerEngine {
           return (await this.exportRunFlags(segments, file)) ? file : null;
         },
       });
-      this.dueAt = this.dependence.time ? null : await earliestAfter(this.store, null, now);
+      this.dueAt = this.dependence.time
+        ? null
+        : await earliestAfter(this.store, this.workspace.config.identity, null, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
       rmSync(dir, { recursive: true, force: true });

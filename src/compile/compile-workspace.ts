@@ -3,6 +3,7 @@ import { rawSql, type Sql } from '../dialect/sql.js';
 import type { ConditionNode, MetricNode, SegmentNode } from '../language/ast.js';
 import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import { withRollups } from './rollup-sql.js';
+import type { AccountRows } from './scan-registry.js';
 import { WorkspaceCompiler } from './workspace-compiler.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -11,6 +12,8 @@ export interface CompileInput {
   readonly segments: readonly SegmentNode[];
   /** The instant the workspace is evaluated at: no row after it is seen. */
   readonly asOf: Date;
+  /** The users and events of each account (src/identity/account-rows.ts): who counts where. */
+  readonly rows: AccountRows;
   /** Metrics given a column of the output (default every one); conditions may use others. */
   readonly metricOutputs?: readonly string[];
   /**
@@ -97,7 +100,12 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   const { columns, scans, asOf } = compiler;
   // Account columns are referenced by bare name and scan columns have unique names, so
   // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).
-  const from = dialect.joinOnAccount([dialect.quoteIdentifier('accounts'), ...scans.relations()]);
+  // A subquery as the left side keeps every join on the node that asked (ClickHouse rewrites
+  // a join of a Distributed table into per-shard joins).
+  const accounts = input.rows.acrossShards
+    ? `(SELECT * FROM ${dialect.quoteIdentifier('accounts')}) ${dialect.quoteIdentifier('all_accounts')}`
+    : dialect.quoteIdentifier('accounts');
+  const from = dialect.joinOnAccount([accounts, ...scans.relations()]);
   const base = columns.baseLayer(from, `created_at <= ${asOf}`);
   const { ranks, positions, rollups } = columns;
   return {

@@ -1,4 +1,20 @@
 import type { AggregateFunction, Dialect } from '../dialect/dialect.js';
+import type { Sql } from '../dialect/sql.js';
+
+/**
+ * The users and events of each account, as relations with the tables' columns in which
+ * `account_id` is the account a row counts for (src/identity/account-rows.ts builds them from
+ * the identity rules; the bare tables when the rules change nothing).
+ */
+export interface AccountRows {
+  readonly users: Sql;
+  readonly events: Sql;
+  /**
+   * The relations move rows between shards (a user of one shard counts for an account of
+   * another): the scans must be joined to the accounts on the node that asked, not per shard.
+   */
+  readonly acrossShards: boolean;
+}
 
 /** How far back an aggregate needs rows: the last `days` days, or all rows of one `event`. */
 export interface Reach {
@@ -35,6 +51,8 @@ export class ScanRegistry {
     private readonly dialect: Dialect,
     /** SQL timestamp literal of the evaluation time. */
     private readonly asOf: string,
+    /** The users and events of each account as the identity rules link them. */
+    private readonly rows: AccountRows,
   ) {}
 
   /** `fn` of `value` over the rows of `table` where `condition` holds; returns the column holding it. */
@@ -81,7 +99,8 @@ export class ScanRegistry {
         table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
       const needed = this.unbounded.has(table) ? '' : this.reachFilter(table, time);
       const columns = list.map((sql, i) => `${sql} AS ${this.column(table, i)}`).join(', ');
-      return `(SELECT account_id, ${columns} FROM ${q(table)} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}`;
+      const from = table === 'users' || table === 'events' ? `${this.rows[table].text} rows` : q(table);
+      return `(SELECT account_id, ${columns} FROM ${from} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}`;
     });
   }
 

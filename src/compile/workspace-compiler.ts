@@ -7,7 +7,7 @@ import { canonicalJson, metricKey } from './metric-key.js';
 import { MetricCompiler } from './metric-sql.js';
 import { clusterSql, modelSql } from './model-sql.js';
 import { cellSql, fmSql, NEVER_ACTIVE, payingSql, quintileSql } from './rfm-sql.js';
-import { ScanRegistry } from './scan-registry.js';
+import { type AccountRows, ScanRegistry } from './scan-registry.js';
 
 type Rfm = Extract<MetricNode, { kind: 'rfm' }>;
 type Leaf<K extends ConditionNode['kind']> = Extract<ConditionNode, { kind: K }>;
@@ -34,10 +34,11 @@ export class WorkspaceCompiler {
       readonly metrics: Readonly<Record<string, MetricNode>>;
       readonly segments: readonly SegmentNode[];
       readonly asOf: Date;
+      readonly rows: AccountRows;
     },
   ) {
     this.asOf = dialect.literal(input.asOf);
-    this.scans = new ScanRegistry(dialect, this.asOf);
+    this.scans = new ScanRegistry(dialect, this.asOf, input.rows);
     this.metrics = new MetricCompiler(dialect, this.scans, this.asOf, input.metrics);
     this.columns = new ColumnLayers(dialect);
     this.byId = new Map(input.segments.map((s) => [s.id, s]));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CompiledLayers, compileLayers } from '../compile/compile-workspace.js';
 import type { Sql } from '../dialect/sql.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 
@@ -20,6 +21,7 @@ export async function evaluateWorkspace(
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf,
+    rows: await accountRows(store, workspace.config.identity),
     // A run keeps its segments' leaves, so the next run can say what changed.
     ...(options.leaves ? { explain: 'leaves' as const } : {}),
   });

@@ -6,6 +6,7 @@ import {
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { ConditionNode } from '../language/ast.js';
 import { comparedMetric, conditionPaths } from '../language/condition-paths.js';
 import { ownValue } from '../own-key.js';
@@ -245,6 +246,7 @@ export async function explainMembership(
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf: new Date(run.asOf),
+    rows: await accountRows(store, workspace.config.identity),
     // The components of the scores that conditions compare, to show what drove them.
     metricOutputs: [
       ...new Set(

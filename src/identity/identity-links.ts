@@ -89,3 +89,24 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
     : sql`(SELECT user_id, '' AS reason FROM users WHERE 0 = 1)`;
   return { links, matches, misses, accountDomains };
 }
+
+/** The accounts each of `users` is linked to under `config` (read in chunks of 1,000 ids). */
+export async function linkedAccounts(
+  store: Store,
+  config: IdentityConfig,
+  users: readonly string[],
+): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  if (users.length === 0) return found;
+  const { sql } = store.dialect;
+  const { links } = await identityRelations(store, config);
+  for (let start = 0; start < users.length; start += 1000) {
+    const chunk = users.slice(start, start + 1000);
+    const rows = await store.query<{ user_id: string; account_id: string }>(
+      sql`SELECT user_id, account_id FROM ${links} l WHERE user_id IN (${sql.join(chunk.map(sql.value))})`,
+    );
+    for (const { user_id, account_id } of rows)
+      found.set(user_id, [...(found.get(user_id) ?? []), account_id]);
+  }
+  return found;
+}

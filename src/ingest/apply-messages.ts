@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_IDENTITY, type IdentityConfig } from '../identity/identity-config.js';
+import { linkedAccounts } from '../identity/identity-links.js';
 import { exactTimeText } from '../model/instant.js';
 import type { TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
@@ -77,6 +79,8 @@ export class MessageApplier {
   constructor(
     private readonly store: Store,
     dir: string,
+    /** The workspace's identity rules: which accounts an event without one counts for. */
+    private readonly identity: IdentityConfig = DEFAULT_IDENTITY,
   ) {
     this.quarantine = new Quarantine(dir);
     this.pendingFile = join(dir, 'pending.ndjson');
@@ -214,11 +218,13 @@ export class MessageApplier {
       const account =
         message.groupId ?? (who ? (users.get(who)?.account_id as string | undefined) : undefined);
       if (message.type === 'track' || message.type === 'page') {
-        if (!account) return false;
+        // An event names its account only by its groupId; without one it counts for the
+        // accounts its user is linked to when read (src/identity/account-rows.ts).
+        if (!message.groupId && !who) return false;
         if (!events.has(message.messageId))
           events.set(message.messageId, {
             event_id: message.messageId,
-            account_id: account,
+            account_id: message.groupId ?? '',
             user_id: who,
             event: message.event,
             ts: message.timestamp,
@@ -260,10 +266,10 @@ export class MessageApplier {
         if (who) linkUser(who, id, {}, message.timestamp);
         return true;
       }
-      // identify: the user's own traits; its account from an earlier link or the message.
+      // identify: the user's own traits; its account from an earlier link or the message,
+      // else none yet (the domain rule or a later group call links it).
       if (!who) return true;
-      if (!account) return false;
-      linkUser(who, account, message.traits, message.timestamp);
+      linkUser(who, account ?? '', message.traits, message.timestamp);
       return true;
     };
     const linkUser = (who: string, account: string, traits: Row, timestamp: string) => {
@@ -298,12 +304,22 @@ export class MessageApplier {
       touched.set(account, entry);
       return entry;
     };
-    for (const event of events.values()) touch(String(event.account_id)).events.add(String(event.event));
+    // An event without an account, and a user identified or linked (seats), touch the
+    // accounts the user is linked to now.
+    const linkedUsers = new Set([
+      ...[...events.values()].filter((e) => e.account_id === '').map((e) => String(e.user_id)),
+      ...changedUsers.keys(),
+    ]);
+    const linked = await linkedAccounts(this.store, this.identity, [...linkedUsers]);
+    for (const event of events.values()) {
+      const accounts =
+        event.account_id === '' ? (linked.get(String(event.user_id)) ?? []) : [String(event.account_id)];
+      for (const account of accounts) touch(account).events.add(String(event.event));
+    }
     for (const change of traitChanges.values())
       touch(String(change.account_id)).traits.add(String(change.trait));
     for (const account of changedAccounts.keys()) touch(account);
-    // A user identified or linked changes the account's seats.
-    for (const user of changedUsers.values()) touch(String(user.account_id));
+    for (const user of changedUsers.keys()) for (const account of linked.get(user) ?? []) touch(account);
     return {
       events: events.size,
       users: changedUsers.size,

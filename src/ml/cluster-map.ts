@@ -4,6 +4,7 @@ import { standardizedFragments } from '../compile/model-sql.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { readModel, type SavedClusters } from '../workspace/model-files.js';
@@ -101,6 +102,7 @@ export async function mapClusters(
     metrics: { ...scorer.metrics, [clusterName]: { kind: 'cluster', ref, scorer } },
     segments: [],
     asOf: options.asOf,
+    rows: await accountRows(store, workspace.config.identity),
   });
   const table = await evaluateLayers(store, layers, 'strata_cluster_map');
   try {

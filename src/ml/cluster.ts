@@ -1,4 +1,5 @@
 import { StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { ClusterScorer } from '../language/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -106,7 +107,9 @@ export async function clusterAccounts(
   },
 ): Promise<ClusterReport> {
   const spec = metricFeatures(workspace, options.metrics);
-  const matrix = await extractFeatures(store, spec, options.asOf);
+  const matrix = await extractFeatures(store, spec, options.asOf, {
+    rows: await accountRows(store, workspace.config.identity),
+  });
   const p = matrix.features.length;
   const n = matrix.accountIds.length;
   if (n < 4) throw new StrataError('too_few_accounts', `${n} accounts: clustering needs 4 at least`);

@@ -1,4 +1,5 @@
 import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
+import type { AccountRows } from '../compile/scan-registry.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -332,11 +333,11 @@ export async function extractFeatures(
   store: Store,
   spec: ScoredFeatures,
   asOf: Date,
-  options: { labels?: Sql; account?: string } = {},
+  options: { labels?: Sql; account?: string; rows: AccountRows },
 ): Promise<FeatureMatrix> {
   const d = store.dialect;
   const { sql, fn } = d;
-  const layers = compileLayers(d, { metrics: spec.metrics, segments: [], asOf });
+  const layers = compileLayers(d, { metrics: spec.metrics, segments: [], asOf, rows: options.rows });
   const table = await evaluateLayers(store, layers, 'strata_features');
   try {
     const columns = spec.features.map(

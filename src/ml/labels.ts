@@ -71,7 +71,7 @@ const plusDays = (d: Dialect, at: Date, days: number) =>
  * A relation `(...) labels` with account_id and label (0 / 1), one row per account of the
  * population at `asOf`; the label is read from the history of (asOf, asOf + horizon].
  */
-export function labelRelation(d: Dialect, target: Target, asOf: Date): Sql {
+export function labelRelation(d: Dialect, target: Target, asOf: Date, events: Sql): Sql {
   const { sql, fn } = d;
   const now = sql.value(asOf);
   const later = plusDays(d, asOf, target.horizonDays);
@@ -87,7 +87,7 @@ export function labelRelation(d: Dialect, target: Target, asOf: Date): Sql {
     case 'adopted': {
       const uses = sql`(SELECT account_id, ${fn.aggregateIf('count', sql.empty, sql`ts <= ${now}`)} AS used_before,
           ${fn.aggregateIf('count', sql.empty, sql`ts > ${now}`)} AS used_after
-        FROM events WHERE event = ${target.event} AND ts <= ${later} GROUP BY account_id) uses`;
+        FROM ${events} e WHERE event = ${target.event} AND ts <= ${later} GROUP BY account_id) uses`;
       return sql`(SELECT account_id, CASE WHEN coalesce(used_after, 0) > 0 THEN 1 ELSE 0 END AS label
         FROM ${fn.joinOnAccount([revenue, uses])} WHERE mrr_now > 0 AND coalesce(used_before, 0) = 0) labels`;
     }

@@ -2,6 +2,7 @@ import { compileLayers, metricColumn } from '../compile/compile-workspace.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import type { ModelDrivers } from '../engine/explain-membership.js';
 import { StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { ModelScorer } from '../language/ast.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -57,6 +58,7 @@ export async function scoreAccounts(
     metrics: { probability: { kind: 'model', ref, scorer: saved.scorer } },
     segments: [],
     asOf: options.asOf,
+    rows: await accountRows(store, workspace.config.identity),
   });
   const table = await evaluateLayers(store, layers, 'strata_scores');
   try {
@@ -147,7 +149,10 @@ export async function explainAccount(
   options: { asOf: Date; top: number },
 ): Promise<Explanation> {
   const saved = readPredictor(workspace, ref);
-  const matrix = await extractFeatures(store, saved.scorer, options.asOf, { account });
+  const matrix = await extractFeatures(store, saved.scorer, options.asOf, {
+    account,
+    rows: await accountRows(store, workspace.config.identity),
+  });
   if (matrix.accountIds.length === 0) {
     throw new StrataError('unknown_account', `no account '${account}' at ${options.asOf.toISOString()}`);
   }

@@ -1,6 +1,7 @@
 import type { Sql } from '../dialect/sql.js';
 import { requireEvents } from '../engine/check-names.js';
 import { didYouMean, StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { ModelScorer, ScoredFeatures } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
 import { Rng } from '../random.js';
@@ -239,9 +240,13 @@ export async function trainOnHistory(
       : d.sql`(SELECT account_id, label FROM ${labels} WHERE ${d.fn.md5Bucket(d.sql`concat(${'sample:'}, account_id)`)} < ${Math.floor(o.sample * 2 ** 32)}) sampled`;
   const parts: FeatureMatrix[] = [];
   const all = [...trainAts, holdoutAt];
+  const rows = await accountRows(store, workspace.config.identity);
   for (const [i, at] of all.entries()) {
     parts.push(
-      await extractFeatures(store, spec, at, { labels: sampled(labelRelation(store.dialect, o.target, at)) }),
+      await extractFeatures(store, spec, at, {
+        labels: sampled(labelRelation(store.dialect, o.target, at, rows.events)),
+        rows,
+      }),
     );
     o.onProgress?.((i + 1) / (all.length + 1));
   }
@@ -337,7 +342,10 @@ export async function trainOnTable(
   });
   o.onProgress?.(0.2);
   const asOf = new Date();
-  const matrix = await extractFeatures(store, spec, asOf, { labels });
+  const matrix = await extractFeatures(store, spec, asOf, {
+    labels,
+    rows: await accountRows(store, workspace.config.identity),
+  });
   o.onProgress?.(0.7);
   // A seeded shuffle of the labelled accounts (in account order, so the split does not
   // depend on how the store returns rows).

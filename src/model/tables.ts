@@ -23,6 +23,11 @@ export interface Column {
    * signup date would put an account in the wrong cohort.
    */
   readonly defaultRule?: string;
+  /**
+   * For a required column a row may leave blank, stored as '' (never NULL: ClickHouse sorts and
+   * shards by it), with what a blank means, in words for the docs.
+   */
+  readonly blank?: string;
 }
 
 export interface Table {
@@ -55,6 +60,19 @@ const col = (
 const NON_NEGATIVE = [0, Number.MAX_SAFE_INTEGER] as const;
 
 const accountId = col('account_id', 'string', true, 'The account (company) this row belongs to.');
+/**
+ * The account of a user or an event, which may be left blank: the row is then linked to
+ * accounts through its user by the identity rules (src/identity), when read.
+ */
+const linkedAccountId: Column = {
+  ...col(
+    'account_id',
+    'string',
+    true,
+    'The account this row belongs to; blank: linked through its user by the identity rules.',
+  ),
+  blank: 'the row is linked to accounts through its user by the identity rules (identity: in strata.yaml)',
+};
 const traits = col('traits', 'json', false, 'Extra columns of the imported file, as a JSON object.');
 
 export const TABLES = {
@@ -100,7 +118,7 @@ export const TABLES = {
     doc: 'Contacts and end users of an account.',
     columns: [
       col('user_id', 'string', true, 'The user.'),
-      accountId,
+      linkedAccountId,
       col('email', 'string', false, 'Email address.'),
       col('role', 'string', false, 'Role, e.g. admin, member, billing.'),
       col('created_at', 'timestamp', false, 'When the user was created (UTC).'),
@@ -116,7 +134,7 @@ export const TABLES = {
     doc: 'Product usage and engagement events: the big table.',
     columns: [
       col('event_id', 'string', true, 'Unique id (Segment messageId); derived from the row when absent.'),
-      accountId,
+      linkedAccountId,
       col('user_id', 'string', false, 'The user who acted, if known.'),
       col('event', 'string', true, 'Event name, e.g. session_start.'),
       col('ts', 'timestamp', true, 'When it happened (UTC).'),

@@ -12,6 +12,7 @@ import { runTotals } from '../engine/read-queries.js';
 import { listRuns } from '../engine/run-snapshot.js';
 import { runWarnings } from '../engine/warnings.js';
 import { StrataError } from '../errors.js';
+import { accountRows } from '../identity/account-rows.js';
 import { hasOwnKey, ownValue } from '../own-key.js';
 import { parseWindowDays } from '../workspace/duration.js';
 import { loadWorkspace, type Workspace } from '../workspace/load-workspace.js';
@@ -207,7 +208,14 @@ function registerCohortAndFunnelRoutes(serve: Serve, { workspace, store, withSto
     handler: async ({ query }) =>
       withStore(async () => {
         const { at, answer } = await requestClock(store, workspace, query.asOf);
-        return { ...(await analyzeCohorts(store, { asOf: at, by: query.by })), ...answer };
+        return {
+          ...(await analyzeCohorts(store, {
+            asOf: at,
+            by: query.by,
+            events: (await accountRows(store, workspace.config.identity)).events,
+          })),
+          ...answer,
+        };
       }),
   });
 
@@ -239,7 +247,11 @@ function registerCohortAndFunnelRoutes(serve: Serve, { workspace, store, withSto
             ...(await analyzeFunnel(
               store,
               { steps: funnel.steps, withinDays },
-              { asOf: at, ...(by ? { by } : {}) },
+              {
+                asOf: at,
+                events: (await accountRows(store, workspace.config.identity)).events,
+                ...(by ? { by } : {}),
+              },
             )),
             ...answer,
           };

@@ -71,7 +71,7 @@ export class ServeLoop {
   static async open(options: LoopOptions): Promise<ServeLoop> {
     const dir = join(options.workspace.dir, '.strata', 'ingest');
     const log = await WriteAheadLog.open(dir);
-    const applier = new MessageApplier(options.store, dir);
+    const applier = new MessageApplier(options.store, dir, options.workspace.config.identity);
     const activation = await ActivationDb.open(join(options.workspace.dir, '.strata', 'activation.duckdb'));
     const triggers = new TriggerEngine(options.store, options.workspace, activation);
     try {

@@ -59,7 +59,11 @@ export function mapColumns(
   }
   const derivable = new Set(table.derivedKeyFrom ? table.key : []);
   const lacking = missing.filter(
-    (c) => c.required && !derivable.has(c.name) && !(c.defaultRule && defaultReady(table, c, sources)),
+    (c) =>
+      c.required &&
+      c.blank === undefined &&
+      !derivable.has(c.name) &&
+      !(c.defaultRule && defaultReady(table, c, sources)),
   );
   if (lacking.length > 0) {
     const names = lacking.map((c) => `'${c.name}'`).join(', ');

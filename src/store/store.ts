@@ -119,6 +119,8 @@ export interface Store {
   readonly dialect: Dialect;
   /** Where the data lives: a file path or a server URL (never with credentials). */
   readonly location: string;
+  /** The data tables are spread over shards by account_id (a ClickHouse cluster). */
+  readonly sharded: boolean;
   /** Runs a query and returns its rows as plain objects (numbers as JS numbers, timestamps as ISO text). */
   query<Row extends Record<string, unknown>>(sql: Sql): Promise<Row[]>;
   /**

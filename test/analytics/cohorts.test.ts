@@ -50,7 +50,11 @@ afterAll(() => store.close());
 
 describe('cohorts', () => {
   it('follows each signup-month cohort: logo, revenue and activity retention, survival, revenue to date', async () => {
-    const report = await analyzeCohorts(store, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+    const report = await analyzeCohorts(store, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-05-15T00:00:00Z'),
+      comparePeriod: 1,
+    });
     expect(report.cohorts.map((c) => [c.cohort, c.accounts])).toEqual([
       ['2024-01', 3],
       ['2024-02', 2],
@@ -101,7 +105,11 @@ describe('cohorts', () => {
   });
 
   it('tests each cohort against the others at the compared period, corrected for multiple testing', async () => {
-    const report = await analyzeCohorts(store, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+    const report = await analyzeCohorts(store, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-05-15T00:00:00Z'),
+      comparePeriod: 1,
+    });
     const [january, february] = report.cohorts;
     expect(february?.flag?.retention).toBe(0.5);
     expect(february?.flag?.othersRetention).toBe(1);
@@ -113,7 +121,11 @@ describe('cohorts', () => {
   });
 
   it('groups by quarter, counting a quarter as complete when its last month is', async () => {
-    const report = await analyzeCohorts(store, { asOf: new Date('2024-07-02T00:00:00Z'), by: 'quarter' });
+    const report = await analyzeCohorts(store, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-07-02T00:00:00Z'),
+      by: 'quarter',
+    });
     // Q1 2024 holds all five accounts; at the end of Q1 (March) c1, c3, c4 pay 100 + 200 + 120;
     // at the end of Q2 (June) the same three.
     expect(
@@ -134,6 +146,7 @@ describe('cohorts', () => {
     // c1 and c4 renew on 03-01: one March cohort; at the ends of March and April c1 pays 100 and c4 120.
     await store.execute(sql`UPDATE accounts SET renewal_at = '2024-03-01' WHERE account_id IN ('c1', 'c4')`);
     const report = await analyzeCohorts(store, {
+      events: store.dialect.sql.id('events'),
       asOf: new Date('2024-05-15T00:00:00Z'),
       date: 'renewal_at',
     });
@@ -149,14 +162,18 @@ describe('cohorts', () => {
         ],
       ],
     ]);
-    await expect(analyzeCohorts(store, { asOf: new Date(), date: 'renewl_at' })).rejects.toThrow(
-      "did you mean 'renewal_at'?",
-    );
+    await expect(
+      analyzeCohorts(store, { events: store.dialect.sql.id('events'), asOf: new Date(), date: 'renewl_at' }),
+    ).rejects.toThrow("did you mean 'renewal_at'?");
   });
 
   it('names the retention kinds it cannot measure instead of showing zeros (issue #19)', async () => {
     // The hand-worked world has everything: nothing is unavailable.
-    const full = await analyzeCohorts(store, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+    const full = await analyzeCohorts(store, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-05-15T00:00:00Z'),
+      comparePeriod: 1,
+    });
     expect(full.unavailable).toEqual([]);
     // Accounts and events but no subscription: who pays cannot be known, so logo and revenue
     // retention are named, and no cohort is tested (a p of 1 over zeros said nothing).
@@ -166,14 +183,21 @@ describe('cohorts', () => {
         INSERT INTO accounts (account_id, created_at) VALUES ('a1', '2024-01-10'), ('a2', '2024-01-20'), ('a3', '2024-02-03');
         INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'login', '2024-02-11');
       `);
-      const report = await analyzeCohorts(bare, { asOf: new Date('2024-05-15T00:00:00Z'), comparePeriod: 1 });
+      const report = await analyzeCohorts(bare, {
+        events: bare.dialect.sql.id('events'),
+        asOf: new Date('2024-05-15T00:00:00Z'),
+        comparePeriod: 1,
+      });
       expect(report.unavailable.map((u) => u.kind)).toEqual(['logo', 'revenue']);
       expect(report.unavailable[0]?.reason).toMatch(/import subscriptions/);
       expect(report.cohorts.map((c) => c.flag)).toEqual([null, null]);
       // Activity is measured: a1 active in February, period 1 of the January cohort of two.
       expect(report.cohorts[0]?.periods[1]?.activityRetention).toBe(0.5);
       // As of a time before any event, activity is named too.
-      const early = await analyzeCohorts(bare, { asOf: new Date('2024-02-10T00:00:00Z') });
+      const early = await analyzeCohorts(bare, {
+        events: bare.dialect.sql.id('events'),
+        asOf: new Date('2024-02-10T00:00:00Z'),
+      });
       expect(early.unavailable.map((u) => u.kind)).toEqual(['logo', 'revenue', 'activity']);
     } finally {
       await bare.close();

@@ -57,14 +57,21 @@ const FUNNEL = { steps: ['signup', 'trial_started', 'subscription_paid'], within
 
 describe('funnels', () => {
   it('counts accounts reaching each ordered step within the window', async () => {
-    const report = await analyzeFunnel(store, FUNNEL, { asOf: new Date('2024-08-01T00:00:00Z') });
+    const report = await analyzeFunnel(store, FUNNEL, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-08-01T00:00:00Z'),
+    });
     expect(report.overall.reached).toEqual([6, 4, 2]);
     expect(report.overall.conversion).toEqual([null, 4 / 6, 2 / 4]);
     expect(report.groups).toEqual([]);
   });
 
   it('splits by a dimension and tests each step against the other groups', async () => {
-    const report = await analyzeFunnel(store, FUNNEL, { asOf: new Date('2024-08-01T00:00:00Z'), by: 'plan' });
+    const report = await analyzeFunnel(store, FUNNEL, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-08-01T00:00:00Z'),
+      by: 'plan',
+    });
     expect(report.groups.map((g) => [g.group, g.reached])).toEqual([
       ['a', [3, 3, 1]],
       ['b', [3, 1, 1]],
@@ -79,7 +86,10 @@ describe('funnels', () => {
   });
 
   it('does not see steps after the as-of time', async () => {
-    const report = await analyzeFunnel(store, FUNNEL, { asOf: new Date('2024-06-03T00:00:00Z') });
+    const report = await analyzeFunnel(store, FUNNEL, {
+      events: store.dialect.sql.id('events'),
+      asOf: new Date('2024-06-03T00:00:00Z'),
+    });
     expect(report.overall.reached).toEqual([6, 2, 0]);
   });
 });

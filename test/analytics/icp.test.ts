@@ -45,6 +45,7 @@ afterAll(() => store.close());
 describe('ICP report', () => {
   it('measures retention, expansion, time to value and usage overall and per trait value', async () => {
     const report = await analyzeIcp(store, {
+      events: store.dialect.sql.id('events'),
       asOf: new Date('2025-01-01T00:00:00Z'),
       dimensions: ['industry'],
       minBase: 1,

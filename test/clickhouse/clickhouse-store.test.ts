@@ -16,11 +16,14 @@ import { clickhouse } from '../helpers/clickhouse.js';
 import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
+  EXPECTED_ACTIVITY,
   EXPECTED_LINKS,
   EXPECTED_MISSES,
   EXPECTED_REPORT,
   IDENTITY_CONFIG,
+  importActivityFixture,
   importIdentityFixture,
+  readActivity,
   readLinks,
 } from '../identity/identity-fixture.js';
 
@@ -152,6 +155,32 @@ describe('identity rules on ClickHouse 18.16', () => {
       expect(await identityReport(store, IDENTITY_CONFIG)).toEqual(EXPECTED_REPORT);
     } finally {
       await store.close();
+    }
+  });
+
+  it('counts users and events without an account where their links say, as on DuckDB', async () => {
+    const store = await ClickHouseStore.open({
+      url: clickhouse().single,
+      database: `identity_activity_${process.pid}`,
+    });
+    try {
+      await importActivityFixture(store);
+      expect(await readActivity(store, dir)).toEqual(EXPECTED_ACTIVITY);
+    } finally {
+      await store.close();
+    }
+    const { cluster: servers } = clickhouse();
+    const sharded = await ClickHouseStore.open({
+      url: servers.urls[0] ?? '',
+      database: `identity_sharded_${process.pid}`,
+      cluster: servers.name,
+      shards: servers.urls,
+    });
+    try {
+      await importActivityFixture(sharded);
+      expect(await readActivity(sharded, dir)).toEqual(EXPECTED_ACTIVITY);
+    } finally {
+      await sharded.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { stringify } from 'yaml';
 import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
+import { accountRows } from '../../src/identity/account-rows.js';
 import type {
   Comparison,
   ConditionNode,
@@ -573,7 +574,12 @@ async function difference(world: World, ws: Generated, yaml: string): Promise<st
   await load(store, world);
   const asOf = new Date(T * 1000);
   const got = await store.query<{ account_id: unknown } & Record<string, unknown>>(
-    compileWorkspace(store.dialect, { metrics: loaded.metrics, segments: loaded.segments, asOf }),
+    compileWorkspace(store.dialect, {
+      metrics: loaded.metrics,
+      segments: loaded.segments,
+      asOf,
+      rows: await accountRows(store, loaded.config.identity),
+    }),
   );
   const ref = new ReferenceEvaluator(world, ws.metrics, ws.segments, T);
   const ids = (xs: readonly { account_id: unknown }[]) =>

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileLayers, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
 import { evaluateWorkspace } from '../../src/engine/evaluate.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
 import { ENGINES, type Engine, insertRows, openEngine } from '../helpers/engines.js';
@@ -319,7 +320,12 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
 
     it('scans the events table once for all metrics and segments', () => {
       const ws = workspace(yaml, `scans-${engine}`);
-      const layers = compileLayers(store.dialect, { metrics: ws.metrics, segments: ws.segments, asOf });
+      const layers = compileLayers(store.dialect, {
+        metrics: ws.metrics,
+        segments: ws.segments,
+        asOf,
+        rows: storedRows(store.dialect),
+      });
       expect(layers.base.text.match(/FROM "events"/g)).toHaveLength(1);
     });
   });

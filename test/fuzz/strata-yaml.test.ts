@@ -4,6 +4,7 @@ import { compileLayers } from '../../src/compile/compile-workspace.js';
 import { clickhouseDialect } from '../../src/dialect/clickhouse/clickhouse-dialect.js';
 import { duckdbDialect } from '../../src/dialect/duckdb/duckdb-dialect.js';
 import { StrataError } from '../../src/errors.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -33,6 +34,7 @@ function outcome(text: string): 'loaded' | StrataError {
         segments: workspace.segments,
         asOf: new Date('2026-01-01T00:00:00Z'),
         explain: 'leaves',
+        rows: storedRows(dialect),
       });
       layers.finish(sql`base`);
     }

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
+import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
 import type { Sql } from '../../src/dialect/sql.js';
+import { accountRows } from '../../src/identity/account-rows.js';
 import type { IdentityConfig } from '../../src/identity/identity-config.js';
 import type { Store } from '../../src/store/store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 
 /*
  * test/fixtures/identity: six accounts and ten users, worked by hand.
@@ -91,4 +94,69 @@ export const EXPECTED_REPORT = {
 export async function readLinks(store: Store, links: Sql) {
   const { sql } = store.dialect;
   return store.query(sql`SELECT user_id, account_id, rule FROM ${links} k ORDER BY user_id, account_id`);
+}
+
+/*
+ * The fixture with activity: three users without an account (unlinked-users.csv) and seven
+ * events (events.csv), some naming no account.
+ *   u11 (none)  kim@acme.com    domain -> acme
+ *   u12 (none)  leo@gmail.com   free_mail: in no account
+ *   u13 (none)  max@shared.com  domain -> initech and initrode
+ *   e1 u11 no account -> acme          e5 u02 no account -> globex (explicit) and acme (domain)
+ *   e2 u12 no account -> nowhere       e6 u02 names globex -> globex only
+ *   e3 u13 no account -> initech, initrode
+ *   e4 u13 names initech -> initech only (not initrode)
+ *   e7 no user, names acme -> acme
+ * Seats (users linked): acme u01 u02 u03 u11 = 4; globex u02 u04 u08 u09 u10 = 5;
+ * initech u07 u13 = 2; initrode u07 u13 = 2; partner u05 u06 = 2; gmailco 0.
+ * Sessions: acme e1 e5 e7 = 3; globex e5 e6 = 2; initech e3 e4 = 2; initrode e3 = 1; others 0.
+ */
+export const ACTIVITY_WORKSPACE = `
+identity:
+  excludeDomains: [agency.com]
+metrics:
+  sessions: { count: { event: session_start } }
+segments:
+  active: { where: { metric: sessions, gte: 2 } }
+  crowded: { where: { metric: seats, gte: 3 } }
+`;
+export const ACTIVITY_AS_OF = new Date('2024-04-01T00:00:00Z');
+export const EXPECTED_ACTIVITY = [
+  { account_id: 'acme', seats: 4, sessions: 3, active: true },
+  { account_id: 'globex', seats: 5, sessions: 2, active: true },
+  { account_id: 'gmailco', seats: 0, sessions: 0, active: false },
+  { account_id: 'initech', seats: 2, sessions: 2, active: true },
+  { account_id: 'initrode', seats: 2, sessions: 1, active: false },
+  { account_id: 'partner', seats: 2, sessions: 0, active: false },
+];
+
+/** Imports the fixture, its users without an account and its events into an empty store. */
+export async function importActivityFixture(store: Store): Promise<void> {
+  await importIdentityFixture(store);
+  await store.importFile({ table: 'users', file: join(IDENTITY_FIXTURES, 'unlinked-users.csv') });
+  await store.importFile({ table: 'events', file: join(IDENTITY_FIXTURES, 'events.csv') });
+}
+
+/** Seats, sessions and the segment of every account, evaluated by the product's compiled query. */
+export async function readActivity(store: Store, dir: string) {
+  const { sql } = store.dialect;
+  const workspace = loadWorkspace(dir, { text: ACTIVITY_WORKSPACE });
+  const compiled = compileWorkspace(store.dialect, {
+    metrics: workspace.metrics,
+    segments: workspace.segments,
+    asOf: ACTIVITY_AS_OF,
+    metricOutputs: ['seats', 'sessions'],
+    rows: await accountRows(store, workspace.config.identity),
+  });
+  const rows = await store.query<Record<string, unknown>>(
+    sql`SELECT account_id, ${sql.id(metricColumn('seats'))} AS seats, ${sql.id(metricColumn('sessions'))} AS sessions,
+      ${sql.id(segmentColumn('active'))} AS active FROM (${compiled}) c ORDER BY account_id`,
+  );
+  // ClickHouse answers booleans as 1 / 0.
+  return rows.map((r) => ({
+    ...r,
+    seats: Number(r.seats),
+    sessions: Number(r.sessions),
+    active: Boolean(Number(r.active)),
+  }));
 }

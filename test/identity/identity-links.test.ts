@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StrataError } from '../../src/errors.js';
 import { exclusionOf } from '../../src/identity/excluded-domains.js';
 import { identitySchema } from '../../src/identity/identity-config.js';
 import { identityRelations } from '../../src/identity/identity-links.js';
@@ -7,11 +9,14 @@ import { identityReport } from '../../src/identity/identity-report.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
+  EXPECTED_ACTIVITY,
   EXPECTED_LINKS,
   EXPECTED_MISSES,
   EXPECTED_REPORT,
   IDENTITY_CONFIG,
+  importActivityFixture,
   importIdentityFixture,
+  readActivity,
   readLinks,
 } from './identity-fixture.js';
 
@@ -95,5 +100,45 @@ describe('identity: users linked to accounts by rules (DuckDB)', () => {
     ]);
     for (const bad of [{ rules: ['email'] }, { rules: ['domain', 'domain'] }, { excludeDomains: ['@x.com'] }])
       expect(identitySchema.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('identity: who counts where in metrics (DuckDB)', () => {
+  it('counts a user in every linked account, and an event without an account in each of its user’s', async () => {
+    const activity = await DuckDBStore.open(join(dir, 'activity.duckdb'));
+    try {
+      await importActivityFixture(activity);
+      expect(await readActivity(activity, dir)).toEqual(EXPECTED_ACTIVITY);
+      // The stored rows keep the account as given: blank where the file gave none.
+      const { sql } = activity.dialect;
+      expect(
+        await activity.query(sql`SELECT event_id FROM events WHERE account_id = '' ORDER BY event_id`),
+      ).toEqual(['e1', 'e2', 'e3', 'e5'].map((event_id) => ({ event_id })));
+    } finally {
+      await activity.close();
+    }
+  });
+
+  it('refuses an event with neither an account nor a user, naming its line', async () => {
+    const file = join(dir, 'orphan-events.csv');
+    writeFileSync(
+      file,
+      'event_id,account_id,user_id,event,ts\nx1,acme,,login,2024-03-01\nx2,,,login,2024-03-01\n',
+    );
+    const orphan = await DuckDBStore.open(join(dir, 'orphan.duckdb'));
+    try {
+      const error = await orphan.importFile({ table: 'events', file }).catch((e: StrataError) => e);
+      expect((error as StrataError & { details: { errors: unknown } }).details.errors).toEqual([
+        {
+          file,
+          line: 3,
+          column: 'account_id',
+          reason: 'no account_id and no user_id: nothing links the row to an account',
+        },
+      ]);
+      expect(await orphan.query(orphan.dialect.sql`SELECT count(*) AS n FROM events`)).toEqual([{ n: 0 }]);
+    } finally {
+      await orphan.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedRows } from '../../src/identity/account-rows.js';
 import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, observedUntil, parseTarget } from '../../src/ml/labels.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -93,7 +94,7 @@ afterAll(() => store.close());
 async function labels(label: string) {
   const rows = await store.query<{ account_id: string; label: number }>(
     store.dialect
-      .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T)} ORDER BY account_id`,
+      .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T, store.dialect.sql.id('events'))} ORDER BY account_id`,
   );
   return Object.fromEntries(rows.map((r) => [r.account_id, Number(r.label)]));
 }
@@ -144,7 +145,7 @@ describe('features at an as-of time', () => {
   it('see only rows up to the as-of time: adding later rows changes nothing', async () => {
     const workspace = loadWorkspace(join(dir, 'ws'));
     const spec = await chooseFeatures(store, workspace, { currentTraitsAllowed: false });
-    const before = await extractFeatures(store, spec, T);
+    const before = await extractFeatures(store, spec, T, { rows: storedRows(store.dialect) });
     const a3 = before.accountIds.indexOf('a3');
     const p = spec.features.length;
     const value = (name: string) => before.x[a3 * p + spec.features.indexOf(name)];
@@ -166,7 +167,7 @@ describe('features at an as-of time', () => {
     await store.execute(
       sql`INSERT INTO trait_history (account_id, trait, value, ts, source) VALUES ('a1', 'plan', 'enterprise', '2024-04-15', 'crm')`,
     );
-    const after = await extractFeatures(store, spec, T);
+    const after = await extractFeatures(store, spec, T, { rows: storedRows(store.dialect) });
     expect(after.accountIds).toEqual(before.accountIds);
     expect(Array.from(after.x)).toEqual(Array.from(before.x));
   });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileLayers, metricColumn } from '../../src/compile/compile-workspace.js';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { evaluateLayers } from '../../src/engine/evaluate.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import { extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
 import { rowModel } from '../../src/ml/predict.js';
@@ -47,13 +48,14 @@ async function sqlProbabilities(ref: string, at: Date) {
       metrics: { p: { kind: 'model', ref, scorer: saved.scorer } },
       segments: [],
       asOf: at,
+      rows: storedRows(store.dialect),
     });
     const table = await evaluateLayers(store, layers, 'test_scores');
     const rows = await store.query<{ account_id: string; p: number }>(
       store.dialect.sql`SELECT account_id, ${store.dialect.sql.id(metricColumn('p'))} AS p FROM ${table}`,
     );
     // The same model in JavaScript, over the feature values read back from the database.
-    const matrix = await extractFeatures(store, saved.scorer, at);
+    const matrix = await extractFeatures(store, saved.scorer, at, { rows: storedRows(store.dialect) });
     const js = rowModel(saved.scorer).predict(matrix.x);
     return {
       sql: new Map(rows.map((r) => [r.account_id, Number(r.p)])),
@@ -111,7 +113,7 @@ describe('strata predict on a generated world', () => {
     const labels = await store
       .query<{ account_id: string; label: number }>(
         store.dialect
-          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), store.dialect.sql.id('events'))}`,
       )
       .finally(() => store.close());
     const score = (id: string) => sql.get(id) as number;
@@ -177,7 +179,7 @@ describe('strata predict on a generated world', () => {
     const paying = await store
       .query<{ account_id: string; label: number }>(
         store.dialect
-          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`))}`,
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), store.dialect.sql.id('events'))}`,
       )
       .finally(() => store.close());
     const kept = paying.filter(
@@ -373,9 +375,9 @@ describe('strata predict on a generated world', () => {
     const saved = readModel(ws, 'usage');
     if (saved.kind !== 'clusters') throw new Error('not a clustering');
     const store = await DuckDBStore.open(join(ws, '.strata', 'strata.duckdb'));
-    const matrix = await extractFeatures(store, saved.scorer, new Date(`${T}T00:00:00Z`)).finally(() =>
-      store.close(),
-    );
+    const matrix = await extractFeatures(store, saved.scorer, new Date(`${T}T00:00:00Z`), {
+      rows: storedRows(store.dialect),
+    }).finally(() => store.close());
     const { means, scales, centres, transforms } = saved.scorer;
     const p = means.length;
     const shape = (raw: number, j: number) => {

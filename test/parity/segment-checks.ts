@@ -16,6 +16,7 @@ import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory } from '../../src/engine/snapshots.js';
+import { accountRows } from '../../src/identity/account-rows.js';
 import { mapClusters } from '../../src/ml/cluster-map.js';
 import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
@@ -163,7 +164,11 @@ segments:
   {
     name: 'ICP report',
     rows: async (store) => {
-      const report = await analyzeIcp(store, { asOf: AS_OF[1] as Date, minBase: 5 });
+      const report = await analyzeIcp(store, {
+        asOf: AS_OF[1] as Date,
+        minBase: 5,
+        events: (await accountRows(store, world.workspace.config.identity)).events,
+      });
       return [report.overall, ...report.groups];
     },
   },
@@ -175,9 +180,10 @@ segments:
         withinDays: 30,
       };
       const asOf = AS_OF[1] as Date;
+      const events = (await accountRows(store, world.workspace.config.identity)).events;
       return [
-        await analyzeFunnel(store, funnel, { asOf, by: 'scheme:cs_tiers' }),
-        await analyzeFunnel(store, funnel, { asOf, by: 'plan' }),
+        await analyzeFunnel(store, funnel, { asOf, events, by: 'scheme:cs_tiers' }),
+        await analyzeFunnel(store, funnel, { asOf, events, by: 'plan' }),
       ];
     },
   },
@@ -248,7 +254,13 @@ segments:
   {
     name: 'cohorts by month: retention per period, survival, revenue to date, tests',
     rows: async (store) =>
-      (await analyzeCohorts(store, { asOf: AS_OF[1] as Date, comparePeriod: 2 })).cohorts.map((c) => ({
+      (
+        await analyzeCohorts(store, {
+          asOf: AS_OF[1] as Date,
+          comparePeriod: 2,
+          events: (await accountRows(store, world.workspace.config.identity)).events,
+        })
+      ).cohorts.map((c) => ({
         ...c,
         projection: c.projection && { alpha: c.projection.alpha, beta: c.projection.beta },
       })),
@@ -270,8 +282,10 @@ segments:
     rows: async (store) => {
       const at = AS_OF[0] as Date;
       const spec = await chooseFeatures(store, world.workspace, { currentTraitsAllowed: false });
+      const rows = await accountRows(store, world.workspace.config.identity);
       const matrix = await extractFeatures(store, spec, at, {
-        labels: labelRelation(store.dialect, parseTarget('churned', 30), at),
+        labels: labelRelation(store.dialect, parseTarget('churned', 30), at, rows.events),
+        rows,
       });
       const p = spec.features.length;
       return matrix.accountIds.map((account, i) => ({

@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountRows } from '../../src/identity/account-rows.js';
+import { DEFAULT_IDENTITY } from '../../src/identity/identity-config.js';
 import { createKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -89,23 +91,31 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     }>(
       sql`SELECT event_id, account_id, user_id, event, ts FROM events WHERE event_id LIKE 'seg-%' ORDER BY event_id`,
     );
+    // The calls name no groupId: each event is stored without an account and counts for the
+    // accounts its user is linked to (acme, by the group call), as read below.
     expect(events).toEqual([
       {
         event_id: 'seg-2026-11-02T10:00:00Z',
-        account_id: 'acme',
+        account_id: '',
         user_id: 'u-1',
         event: 'report_created',
         ts: '2026-11-02T10:00:00.000Z',
       },
       {
         event_id: 'seg-2026-11-03T11:30:00Z',
-        account_id: 'acme',
+        account_id: '',
         user_id: 'u-1',
         event: 'report_created',
         ts: '2026-11-03T11:30:00.000Z',
       },
-      { event_id: 'seg-page', account_id: 'acme', user_id: 'u-1', event: 'page', ts: expect.any(String) },
+      { event_id: 'seg-page', account_id: '', user_id: 'u-1', event: 'page', ts: expect.any(String) },
     ]);
+    const { events: counted } = await accountRows(store, DEFAULT_IDENTITY);
+    expect(
+      await store.query(
+        sql`SELECT account_id, count(*) AS n FROM ${counted} e WHERE event_id LIKE 'seg-%' GROUP BY account_id`,
+      ),
+    ).toEqual([{ account_id: 'acme', n: 3 }]);
     const page = await store.query<{ name: string; path: string }>(
       sql`SELECT json_extract_string(properties, '$.name') AS name, json_extract_string(properties, '$.path') AS path FROM events WHERE event_id = 'seg-page'`,
     );
@@ -143,7 +153,7 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     ]);
   });
 
-  it('stores what @rudderstack/rudder-sdk-node sends (gzipped batches), and holds events of unlinked users until linked', async () => {
+  it('stores what @rudderstack/rudder-sdk-node sends (gzipped batches), and counts events of unlinked users once linked', async () => {
     const client = new RudderAnalytics(writeKey, {
       dataPlaneUrl: server.url,
       flushAt: 50,
@@ -152,11 +162,21 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     });
     const track = (messageId: string, at: string) =>
       client.track({ userId: 'u-2', event: 'dashboard_viewed', timestamp: new Date(at), messageId } as never);
+    // The accounts the events count for, as metrics read them.
+    const counted = async () => {
+      const { events } = await accountRows(store, DEFAULT_IDENTITY);
+      return store.query(
+        sql`SELECT event_id, account_id, ts FROM ${events} e WHERE event_id LIKE 'rud-%' ORDER BY event_id`,
+      );
+    };
     track('rud-1', '2026-11-06T08:00:00Z');
     await client.flush();
     await server.applyNow();
-    // u-2 belongs to no account yet: the event waits.
-    expect((await store.query(sql`SELECT * FROM events WHERE event_id = 'rud-1'`)).length).toBe(0);
+    // u-2 belongs to no account yet: the event is kept, without an account, and counts nowhere.
+    expect(await store.query(sql`SELECT account_id FROM events WHERE event_id = 'rud-1'`)).toEqual([
+      { account_id: '' },
+    ]);
+    expect(await counted()).toEqual([]);
     client.group({
       userId: 'u-2',
       groupId: 'globex',
@@ -165,10 +185,7 @@ describe('Segment-spec ingestion with the official client libraries', () => {
     track('rud-2', '2026-11-07T08:00:00Z');
     await client.flush();
     await server.applyNow();
-    const events = await store.query<{ event_id: string; account_id: string; ts: string }>(
-      sql`SELECT event_id, account_id, ts FROM events WHERE event_id LIKE 'rud-%' ORDER BY event_id`,
-    );
-    expect(events).toEqual([
+    expect(await counted()).toEqual([
       { event_id: 'rud-1', account_id: 'globex', ts: '2026-11-06T08:00:00.000Z' },
       { event_id: 'rud-2', account_id: 'globex', ts: '2026-11-07T08:00:00.000Z' },
     ]);

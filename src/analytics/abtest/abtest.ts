@@ -4,6 +4,7 @@ import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { readRun } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
+import { accountRows } from '../../identity/account-rows.js';
 import type { MetricNode } from '../../language/ast.js';
 import type { ExportFormat, Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
@@ -181,7 +182,7 @@ export async function reportAbTest(
       outcome.withinDays === undefined
         ? sql.empty
         : sql` AND ts <= ${fn.minusDays(sql`assigned_at`, -outcome.withinDays)}`;
-    const converted = sql`(SELECT account_id, 1 AS converted FROM ${fn.joinSmall(sql`events`, assigned)}
+    const converted = sql`(SELECT account_id, 1 AS converted FROM ${fn.joinSmall(sql`${(await accountRows(store, workspace.config.identity)).events} e`, assigned)}
       WHERE event = ${outcome.event} AND ts > assigned_at AND ts <= ${asOf}${window} GROUP BY account_id) converted`;
     const rows = await store.query<{ variant: string; accounts: number; converted: number | null }>(
       sql`SELECT variant, count(*) AS accounts, sum(converted) AS converted
@@ -207,6 +208,7 @@ export async function reportAbTest(
       metrics: withInputs(workspace, { outcome: node }),
       segments: [],
       asOf,
+      rows: await accountRows(store, workspace.config.identity),
     });
     const scratch = await evaluateLayers(store, layers, 'strata_ab_metric');
     try {

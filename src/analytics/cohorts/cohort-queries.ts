@@ -19,6 +19,8 @@ export interface CohortWindow {
   readonly lastMonth: number;
   /** The account timestamp that starts an account's cohort. */
   readonly date: string;
+  /** The events of each account, as the identity rules link them (src/identity/account-rows.ts). */
+  readonly events: Sql;
 }
 
 /** Rows as the store returns them: numbers, keyed by cohort number and period. */
@@ -89,7 +91,7 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
       sql`SELECT cohort, period, count(*) AS paying, sum(month_mrr) AS mrr, sum(least(month_mrr, coalesce(base_mrr, 0))) AS kept
        FROM ${fn.joinOnAccount([q(t.paying), q(t.base)])} GROUP BY cohort, period`,
     );
-    const activeMonths = sql`SELECT DISTINCT account_id, ${periodOf(fn.monthNumber(sql`ts`))} AS event_period FROM events
+    const activeMonths = sql`SELECT DISTINCT account_id, ${periodOf(fn.monthNumber(sql`ts`))} AS event_period FROM ${window.events} e
       WHERE ts <= ${asOf} AND ${fn.monthNumber(sql`ts`)} <= ${lastMonth}`;
     const activity = await store.query<{ cohort: number; period: number; active: number }>(
       sql`SELECT cohort, event_period - cohort AS period, count(*) AS active
@@ -100,7 +102,7 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
     const signups = (days: number) =>
       sql`(SELECT account_id, created_at AS signed_up FROM accounts WHERE created_at <= ${fn.minusDays(asOf, days)}) signups`;
     const signedUp = sql`signed_up`;
-    const active30 = sql`(SELECT account_id, 1 AS active_30 FROM ${fn.joinSmall(sql`events`, signups(60))}
+    const active30 = sql`(SELECT account_id, 1 AS active_30 FROM ${fn.joinSmall(sql`${window.events} e`, signups(60))}
       WHERE ts > ${fn.minusDays(signedUp, -30)} AND ts <= ${fn.minusDays(signedUp, -60)} GROUP BY account_id) early_activity`;
     const mrrAt = (days: number) => {
       const at = fn.minusDays(signedUp, -days);

@@ -1,3 +1,4 @@
+import type { Sql } from '../../dialect/sql.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
@@ -26,6 +27,8 @@ import { type CohortCounts, readCohortCounts, unavailableRetention } from './coh
 
 export interface CohortOptions {
   readonly asOf: Date;
+  /** The events of each account, as the identity rules link them (src/identity/account-rows.ts). */
+  readonly events: Sql;
   readonly by?: 'month' | 'quarter';
   /** The account timestamp that starts an account's cohort (default created_at, the signup). */
   readonly date?: string;
@@ -120,7 +123,13 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
       `--date ${date}: expected an account timestamp (${dates.join(', ')})${didYouMean(date, dates)}`,
     );
   }
-  const counts = await readCohortCounts(store, { asOf: options.asOf, unit, lastMonth, date });
+  const counts = await readCohortCounts(store, {
+    asOf: options.asOf,
+    unit,
+    lastMonth,
+    date,
+    events: options.events,
+  });
   const cohorts = followCohorts(counts, lastPeriod, unit);
   const unavailable = await unavailableRetention(store, store.dialect.sql.value(options.asOf));
   // The flag: each cohort that reached the compared period against all the others that did

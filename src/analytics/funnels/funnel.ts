@@ -48,7 +48,8 @@ export interface FunnelReport {
 export async function analyzeFunnel(
   store: Store,
   funnel: FunnelDefinition,
-  options: { asOf: Date; by?: string; alpha?: number },
+  /** `events`: the events of each account, as the identity rules link them (src/identity/account-rows.ts). */
+  options: { asOf: Date; events: Sql; by?: string; alpha?: number },
 ): Promise<FunnelReport> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
@@ -59,7 +60,7 @@ export async function analyzeFunnel(
   try {
     await store.createScratch(
       step(0),
-      sql`SELECT account_id, min(ts) AS first_at, min(ts) AS step_at FROM events
+      sql`SELECT account_id, min(ts) AS first_at, min(ts) AS step_at FROM ${options.events} e
        WHERE event = ${funnel.steps[0] ?? ''} AND ts <= ${asOf} GROUP BY account_id`,
     );
     for (let k = 1; k < funnel.steps.length; k++) {
@@ -67,7 +68,7 @@ export async function analyzeFunnel(
       const previous = sql`(SELECT account_id, first_at AS t_first, step_at AS t_previous FROM ${q(step(k - 1))}) previous`;
       await store.createScratch(
         step(k),
-        sql`SELECT account_id, min(t_first) AS first_at, min(ts) AS step_at FROM ${fn.joinSmall(sql`events`, previous)}
+        sql`SELECT account_id, min(t_first) AS first_at, min(ts) AS step_at FROM ${fn.joinSmall(sql`${options.events} e`, previous)}
          WHERE event = ${funnel.steps[k] ?? ''} AND ts >= t_previous AND ts <= ${asOf}
            AND ts <= ${fn.minusDays(sql`t_first`, -funnel.withinDays)}
          GROUP BY account_id`,

@@ -40,7 +40,8 @@ export interface IcpReport {
  */
 export async function analyzeIcp(
   store: Store,
-  options: { asOf: Date; dimensions?: readonly string[]; valueEvent?: string; minBase?: number },
+  /** `events`: the events of each account, as the identity rules link them (src/identity/account-rows.ts). */
+  options: { asOf: Date; events: Sql; dimensions?: readonly string[]; valueEvent?: string; minBase?: number },
 ): Promise<IcpReport> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
@@ -76,9 +77,9 @@ export async function analyzeIcp(
          sql`(SELECT * FROM accounts WHERE created_at <= ${asOf}) scope`,
          sql`(SELECT account_id, ${paying(yearAgo)} AS mrr_then, ${paying(asOf)} AS mrr_now FROM subscriptions
             WHERE starts_at <= ${asOf} GROUP BY account_id) revenue`,
-         sql`(SELECT account_id, min(ts) AS valued_at FROM events WHERE event = ${valueEvent} AND ts <= ${asOf}
+         sql`(SELECT account_id, min(ts) AS valued_at FROM ${options.events} e WHERE event = ${valueEvent} AND ts <= ${asOf}
             GROUP BY account_id) valued`,
-         sql`(SELECT account_id, count(*) AS recent_events FROM events WHERE ts <= ${asOf}
+         sql`(SELECT account_id, count(*) AS recent_events FROM ${options.events} e WHERE ts <= ${asOf}
             AND ts > ${fn.minusDays(asOf, 30)} GROUP BY account_id) recent`,
        ])}`,
     );

@@ -4,6 +4,7 @@ import { NEVER_ACTIVE, NON_PAYING, rfmFragments } from '../../compile/rfm-sql.js
 import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { StrataError } from '../../errors.js';
+import { accountRows } from '../../identity/account-rows.js';
 import type { MetricNode } from '../../language/ast.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
@@ -140,7 +141,12 @@ export async function scoreRfm(store: Store, workspace: Workspace, asOf: Date): 
     positions: `strata_rfm_positions_${id}`,
     scores: `strata_rfm_${id}`,
   };
-  const layers = compileLayers(store.dialect, { metrics: withInputs(workspace, roots), segments: [], asOf });
+  const layers = compileLayers(store.dialect, {
+    metrics: withInputs(workspace, roots),
+    segments: [],
+    asOf,
+    rows: await accountRows(store, workspace.config.identity),
+  });
   const column = (name: string) => q(metricColumn(`rfm:${name}`));
   const evaluation = await evaluateLayers(store, layers, 'strata_rfm_evaluation');
   try {

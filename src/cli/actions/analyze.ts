@@ -8,6 +8,7 @@ import { analyzeRfm } from '../../analytics/rfm/rfm.js';
 import { requireEvents } from '../../engine/check-names.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { count, decimals, money, number, percent } from '../../format/numbers.js';
+import { accountRows } from '../../identity/account-rows.js';
 import { metricKind } from '../../language/metric-kinds.js';
 import { ownValue } from '../../own-key.js';
 import { parseWindowDays } from '../../workspace/duration.js';
@@ -90,6 +91,7 @@ export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeCohorts(store, {
       asOf,
+      events: (await accountRows(store, workspace.config.identity)).events,
       by,
       ...(options.date ? { date: options.date } : {}),
       comparePeriod,
@@ -293,7 +295,11 @@ export async function runAnalyzeFunnel(options: FunnelInput, output: Output) {
     const report = await analyzeFunnel(
       store,
       { steps, withinDays },
-      { asOf, ...(options.by ? { by: options.by } : {}) },
+      {
+        asOf,
+        events: (await accountRows(store, workspace.config.identity)).events,
+        ...(options.by ? { by: options.by } : {}),
+      },
     );
     const pct = (x: number | null | undefined) => (x === null || x === undefined ? '' : percent(x));
     const row = (g: (typeof report.groups)[number]) => [
@@ -329,6 +335,7 @@ export async function runAnalyzeIcp(options: IcpInput, output: Output) {
     if (options.valueEvent) await requireEvents(store, [options.valueEvent], '--value-event');
     const report = await analyzeIcp(store, {
       asOf,
+      events: (await accountRows(store, workspace.config.identity)).events,
       ...(options.by.length > 0 ? { dimensions: options.by } : {}),
       ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
       minBase,

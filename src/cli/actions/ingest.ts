@@ -65,7 +65,7 @@ export async function runIngestQuarantine(options: QuarantineInput, output: Outp
     throw error;
   }
   try {
-    const result = await replayQuarantine(new MessageApplier(store, dir), {
+    const result = await replayQuarantine(new MessageApplier(store, dir, workspace.config.identity), {
       ...(options.id ? { ids: options.id } : {}),
       ...(options.repair ? { repair: true } : {}),
     });

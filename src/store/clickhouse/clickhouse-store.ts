@@ -49,6 +49,7 @@ async function checkCluster(admin: ClickHouseConnection, cluster: string, shards
 export class ClickHouseStore implements Store {
   readonly dialect: Dialect = clickhouseDialect;
   readonly location: string;
+  readonly sharded: boolean;
   private readonly layout: Layout;
   /** The server's version, as `SELECT version()` gives it. */
   readonly version: string;
@@ -61,6 +62,7 @@ export class ClickHouseStore implements Store {
   ) {
     this.version = version;
     this.location = `${withoutCredentials(options.url)}/${options.database}${options.cluster ? ` (cluster ${options.cluster})` : ''}`;
+    this.sharded = Boolean(options.cluster);
     this.layout = { dialect: this.dialect, database: options.database, cluster: options.cluster ?? null };
   }
 

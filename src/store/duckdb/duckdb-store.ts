@@ -33,6 +33,7 @@ export interface DuckDBStoreOptions {
 
 /** A workspace's DuckDB database file, opened, upgraded to the current schema, ready to query. */
 export class DuckDBStore implements Store {
+  readonly sharded = false;
   readonly dialect = duckdbDialect;
 
   private constructor(

@@ -93,8 +93,9 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
           ? null
           : coerce(source.valueOf(from), source.types.get(from) ?? 'VARCHAR', type);
       });
+      const blank = column.blank === undefined ? null : sql`''`;
       select.push(
-        sql`${fallback ?? sql`CAST(NULL AS ${store.dialect.fn.columnType(column.type)})`} AS ${sql.id(column.name)}`,
+        sql`${fallback ?? blank ?? sql`CAST(NULL AS ${store.dialect.fn.columnType(column.type)})`} AS ${sql.id(column.name)}`,
       );
       continue;
     }
@@ -102,7 +103,10 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
     const rawType = source.types.get(fileColumn) ?? 'VARCHAR';
     const deriveError = deriveErrors.get(fileColumn);
     const derivedOk = deriveError ? sql`${deriveError} IS NULL AND ` : sql.empty;
-    select.push(sql`${coerce(raw, rawType, column.type)} AS ${sql.id(column.name)}`);
+    const value = coerce(raw, rawType, column.type);
+    select.push(
+      sql`${column.blank === undefined ? value : sql`coalesce(trim(${value}), '')`} AS ${sql.id(column.name)}`,
+    );
     const typed = sql.id(column.name);
     // The raw text is kept only where conversion can fail: native Parquet types need no copy.
     const canFail = coercionCanFail(rawType, column.type);
@@ -111,7 +115,7 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
     const shown = canFail ? sql`left(${rawName(column.name)}, 60)` : sql`CAST(${typed} AS VARCHAR)`;
     // A synthetic key (event_id) may be blank: it is then derived from the row.
     const derived = table.derivedKeyFrom !== undefined && table.key.includes(column.name);
-    if (column.required && !derived) {
+    if (column.required && !derived && column.blank === undefined) {
       checks.push({
         column: fileColumn,
         invalid: sql`${guard}${derivedOk}${present} IS NULL`,
@@ -143,6 +147,17 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
         reason: sql`concat(${`${column.name} must be ${bounds}, found `}, ${shown})`,
       });
     }
+  }
+
+  // A blank account is linked through the row's user: a row with neither links to nothing.
+  const blankable = table.columns.find((c) => c.blank !== undefined);
+  const userColumn = table.columns.find((c) => c.name === 'user_id');
+  if (blankable && userColumn && !userColumn.required) {
+    checks.push({
+      column: mapping.sources.get(blankable.name) ?? null,
+      invalid: sql`${guard}${sql.id(blankable.name)} = '' AND coalesce(trim(${sql.id('user_id')}), '') = ''`,
+      reason: sql`${`no ${blankable.name} and no user_id: nothing links the row to an account`}`,
+    });
   }
 
   // Extra file columns are kept, not dropped: they land in traits / properties.
