@@ -138,6 +138,13 @@ export const ROUTES = {
     params: Q.AccountParams,
     response: Timeline.AccountHistory,
   }),
+  tree: read({
+    path: '/v1/accounts/:id/tree',
+    summary:
+      "The account's place in its hierarchy (parent_account_id): its ancestors from the top down and its first 50 direct children by name, with their count",
+    params: Q.AccountParams,
+    response: Read.AccountTree,
+  }),
   changes: read({
     path: '/v1/segments/:id/changes',
     summary:

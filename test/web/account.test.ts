@@ -408,4 +408,81 @@ describe('the account page in Chromium', () => {
     ]);
     await page.close();
   });
+
+  // After the last: accounts added after the runs (not in any run; their pages read the store).
+  // acme-holding (top) > acme-group > acme > clinic-01..clinic-52 ("Acme Clinic 01".."52") and
+  // clinic-00 (no name). acme's ancestors from the top: Acme Holding, Acme Group; its children:
+  // 53, the first 50 by name are Acme Clinic 01..50 (a name before none), "and 3 more".
+  it("shows an account's place in its hierarchy: ancestors from the top, children with their count", async () => {
+    const clinics = Array.from({ length: 52 }, (_, i) => String(i + 1).padStart(2, '0'));
+    await store.execute(
+      testSql(`INSERT INTO accounts (account_id, name, created_at, parent_account_id) VALUES
+        ('acme-holding', 'Acme Holding', TIMESTAMP '2024-01-01', NULL),
+        ('acme-group', 'Acme Group', TIMESTAMP '2024-01-01', 'acme-holding'),
+        ('clinic-00', NULL, TIMESTAMP '2024-01-01', 'acme'),
+        ${clinics.map((n) => `('clinic-${n}', 'Acme Clinic ${n}', TIMESTAMP '2024-01-01', 'acme')`).join(', ')};
+        UPDATE accounts SET parent_account_id = 'acme-group' WHERE account_id = 'acme'`),
+    );
+    const first50 = clinics
+      .slice(0, 50)
+      .map((n) => ({ account_id: `clinic-${n}`, name: `Acme Clinic ${n}` }));
+    expect(await api('/v1/accounts/acme/tree')).toEqual({
+      account_id: 'acme',
+      ancestors: [
+        { account_id: 'acme-holding', name: 'Acme Holding' },
+        { account_id: 'acme-group', name: 'Acme Group' },
+      ],
+      children: first50,
+      childCount: 53,
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.goto(`${server.url}/#/account/acme`);
+    await page.locator('[data-tree]').waitFor({ timeout: 30_000 });
+    const ancestors = page.locator('[data-ancestor] a');
+    expect(await ancestors.allTextContents()).toEqual([
+      'Acme Holding (acme-holding)',
+      'Acme Group (acme-group)',
+    ]);
+    expect(await ancestors.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual([
+      '#/account/acme-holding',
+      '#/account/acme-group',
+    ]);
+    expect(await page.locator('[data-ancestors] [aria-current="page"]').textContent()).toBe('acme');
+    expect(await page.locator('[data-child-count]').textContent()).toBe(
+      '53 direct children, the first 50 by name:',
+    );
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(
+      first50.map((c) => `${c.name} (${c.account_id})`),
+    );
+    expect(await page.locator('[data-more-children]').textContent()).toBe('and 3 more.');
+    await page.screenshot({ path: join(SHOTS, 'account-tree.png'), fullPage: true });
+
+    // Up one level by its link: Acme Group's one child is acme, under Acme Holding.
+    await page.locator('[data-ancestor="acme-group"] a').click();
+    await page
+      .locator('[data-account-title]')
+      .filter({ hasText: /^acme-group · Acme Group$/ })
+      .waitFor();
+    await page.locator('[data-tree] [data-ancestor="acme-holding"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-child-count]').textContent()).toBe('1 direct child:');
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(['Acme Health (acme)']);
+    expect(await page.locator('[data-more-children]').count()).toBe(0);
+
+    // The top: no ancestors; and bolt, with neither parent nor child, shows no hierarchy at all.
+    await page.goto(`${server.url}/#/account/acme-holding`);
+    await page.locator('[data-tree] [data-top]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(['Acme Group (acme-group)']);
+    expect(await api('/v1/accounts/bolt/tree')).toEqual({
+      account_id: 'bolt',
+      ancestors: [],
+      children: [],
+      childCount: 0,
+    });
+    await page.goto(`${server.url}/#/account/bolt`);
+    await page.locator('[data-summary]').waitFor({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+    expect(await page.locator('[data-tree]').count()).toBe(0);
+    await page.close();
+  });
 });
