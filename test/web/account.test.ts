@@ -485,4 +485,58 @@ describe('the account page in Chromium', () => {
     expect(await page.locator('[data-tree]').count()).toBe(0);
     await page.close();
   });
+
+  // The identity report of the default rules (explicit, then domain) over users added here, with
+  // acme's domain acme.example and alias acmehealth.example, bolt.example and cato.example:
+  //   u1 acme, ada@acme.example      explicit acme; the domain finds acme too (named explicit)
+  //   u2 '',   bo@acmehealth.example domain acme (the alias)
+  //   u3 bolt, cy@cato.example       explicit bolt and domain cato: in two accounts
+  //   u4 cato, di@gmail.com          explicit cato; domain: free mail
+  //   u5 '',   ed@unknown-co.example domain: no account has it, and in no account
+  //   u6 '',   no email              domain: no email, and in no account
+  //   u7 bolt, fa@mailinator.com     explicit bolt; domain: disposable
+  // 7 users, 5 linked (u1-u4, u7: 71.4%). explicit finds 4 (u1 u3 u4 u7), links them first, 4
+  // links; domain finds 3 (u1 u2 u3), links 2 first (u2, u3 to cato), 2 links. Misses by reason,
+  // in the report's order: free mail 1 (0 in no account), disposable 1 (0), unknown domain 1 (1),
+  // no email 1 (1). 1 account with several domains, acme (2); 1 user in several accounts, u3 (2).
+  it('shows the identity report: users per rule, misses by reason, several domains and accounts', async () => {
+    await store.execute(
+      testSql(`UPDATE accounts SET domain = account_id || '.example' WHERE account_id IN ('acme', 'bolt', 'cato');
+        UPDATE accounts SET traits = '{"domains": "acmehealth.example"}' WHERE account_id = 'acme';
+        INSERT INTO users (user_id, account_id, email) VALUES ('u1', 'acme', 'ada@acme.example'),
+          ('u2', '', 'bo@acmehealth.example'), ('u3', 'bolt', 'cy@cato.example'), ('u4', 'cato', 'di@gmail.com'),
+          ('u5', '', 'ed@unknown-co.example'), ('u6', '', NULL), ('u7', 'bolt', 'fa@mailinator.com')`),
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Identity' }).click();
+    await page.locator('[data-identity-summary]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-identity-summary]').textContent()).toBe(
+      '7 users, 5 linked to an account (71.4%); rules in order: explicit and domain.',
+    );
+    const cells = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((rows) =>
+          rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+    expect(await cells('[data-identity-rules] tbody tr')).toEqual([
+      ['explicit (account id, group call)', '4', '4', '4'],
+      ['email domain', '3', '2', '2'],
+    ]);
+    expect(await cells('[data-identity-misses] tbody tr')).toEqual([
+      ['free-mail domain', '1', '0', 'u4'],
+      ['disposable domain', '1', '0', 'u7'],
+      ['no account has the domain', '1', '1', 'u5'],
+      ['no email', '1', '1', 'u6'],
+    ]);
+    expect(await page.locator('[data-several="accounts"]').textContent()).toBe(
+      '1 account with several domains: acme (2)',
+    );
+    expect(await page.locator('[data-several="users"]').textContent()).toBe(
+      '1 user in several accounts: u3 (2)',
+    );
+    await page.screenshot({ path: join(SHOTS, 'identity.png'), fullPage: true });
+    await page.close();
+  });
 });

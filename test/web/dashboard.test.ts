@@ -829,6 +829,7 @@ describe('the dashboard in Chromium', () => {
       'A/B tests',
       'Models',
       'Plan',
+      'Identity',
     ]);
     for (const [i, name] of names.entries()) {
       // Tab from the top of the page to the i-th menu link (after the Strata title), then Enter.
@@ -876,7 +877,7 @@ describe('the dashboard in Chromium', () => {
       '#/ab',
       '#/models',
     ];
-    pages.push('#/plan', '#/segment/paying', `#/account/${account}`);
+    pages.push('#/plan', '#/identity', '#/segment/paying', `#/account/${account}`);
     const found: string[] = [];
     for (const hash of pages) {
       await page.goto(`${server.url}/${hash}`);
