@@ -923,6 +923,7 @@ describe('the dashboard in Chromium', () => {
         ['#/ab', /No A\/B test yet: split a segment with strata ab create <test> --segment <id>/],
         ['#/models', /No model yet: train one with strata predict train --label churned/],
         ['#/plan', /no snapshot to compare with yet; run 'strata run' first/],
+        ['#/identity', /No user yet: import users/],
         ['#/segment/paying', /no runs yet: members appear after `strata run`/],
       ];
       for (const [hash, text] of expected) {

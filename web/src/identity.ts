@@ -60,8 +60,10 @@ export function IdentityPage() {
     ${
       error
         ? html`<${Failure} error=${error} retry=${retry} />`
-        : report && accounts && users
-          ? html`<p data-identity-summary>${plural(report.users, 'user', 'users', count(report.users))}, ${count(report.linkedUsers)} linked to an account (${percent(report.users > 0 ? report.linkedUsers / report.users : null)}); rules in order: ${listWords(report.rules)}.</p>
+        : report && report.users === 0
+          ? html`<p class="message" data-identity-summary>No user yet: import users (a <code>users</code> source in strata.yaml) or send identify calls, and their links to accounts show here.</p>`
+          : report && accounts && users
+            ? html`<p data-identity-summary>${plural(report.users, 'user', 'users', count(report.users))}, ${count(report.linkedUsers)} linked to an account (${percent(report.users > 0 ? report.linkedUsers / report.users : null)}); rules in order: ${listWords(report.rules)}.</p>
             <h3>Matched per rule</h3>
             <${Rules} report=${report} />
             <h3>Left out by the domain rule</h3>
@@ -82,7 +84,7 @@ export function IdentityPage() {
                   : ''
               }</li>
             </ul>`
-          : html`<p class="loading">Matching users to accounts…</p>`
+            : html`<p class="loading">Matching users to accounts…</p>`
     }
   `;
 }
