@@ -169,6 +169,20 @@ export const UserProfile = z.strictObject({
   account: AccountProfile.nullable(),
 });
 
+/** An account as the hierarchy names it. */
+const TreeAccount = z.strictObject({ account_id: z.string(), name: z.string().nullable() });
+
+/** An account's place in its hierarchy (parent_account_id): ancestors and direct children. */
+export const AccountTree = z.strictObject({
+  account_id: z.string(),
+  /** From the top of the hierarchy down to the account's parent; empty for a top account. */
+  ancestors: z.array(TreeAccount),
+  /** The first 50 direct children by name, then id. */
+  children: z.array(TreeAccount),
+  /** How many direct children it has in all. */
+  childCount: z.number().int(),
+});
+
 export type SegmentList = z.infer<typeof SegmentList>;
 export type SegmentDetail = z.infer<typeof SegmentDetail>;
 export type ValidationCard = z.infer<typeof ValidationCard>;
@@ -177,3 +191,4 @@ export type Explanation = z.infer<typeof Explanation>;
 export type PlannedAction = z.infer<typeof PlannedAction>;
 export type AccountProfile = z.infer<typeof AccountProfile>;
 export type UserProfile = z.infer<typeof UserProfile>;
+export type AccountTree = z.infer<typeof AccountTree>;

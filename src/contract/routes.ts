@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as Admin from './admin-answers.js';
 import * as Analysis from './analysis-answers.js';
+import * as Identity from './identity-answers.js';
 import * as Q from './query-params.js';
 import * as Read from './read-answers.js';
 import { BatchDocument, Group, Identify, Page, Track } from './segment-messages.js';
@@ -137,6 +138,19 @@ export const ROUTES = {
       "The account's timeline: its segments and primary segments run by run, each entry and exit with the run, definition version, cause and the leaves that changed",
     params: Q.AccountParams,
     response: Timeline.AccountHistory,
+  }),
+  tree: read({
+    path: '/v1/accounts/:id/tree',
+    summary:
+      "The account's place in its hierarchy (parent_account_id): its ancestors from the top down and its first 50 direct children by name, with their count",
+    params: Q.AccountParams,
+    response: Read.AccountTree,
+  }),
+  identity: read({
+    path: '/v1/identity',
+    summary:
+      "The identity report of the workspace's identity: rules over the store's current users and accounts: users matched per rule, users the domain rule leaves out by reason, accounts with several domains, users in several accounts",
+    response: Identity.IdentityReport,
   }),
   changes: read({
     path: '/v1/segments/:id/changes',

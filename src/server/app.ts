@@ -33,6 +33,7 @@ import {
 import { decodeBody } from './content-encoding.js';
 import { type Answer, contractRoutes, type Serve } from './contract-routes.js';
 import { inlineScriptHashes, registerDashboardRoutes } from './dashboard-routes.js';
+import { registerIdentityRoutes } from './identity-routes.js';
 import { liveKey, requireKeyForBody, requireScope } from './key-guard.js';
 import type { ProfileViews } from './profile-view.js';
 import { registerQuarantineRoutes } from './quarantine-routes.js';
@@ -139,6 +140,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerReadRoutes(serve, { ...context, profiles: options.profiles });
   registerAnalysisRoutes(serve, context);
   registerTimelineRoutes(serve, context);
+  registerIdentityRoutes(serve, context);
   registerSuggestionRoutes(serve, context);
   registerAdminRoutes(serve, options);
   registerQuarantineRoutes(serve, options);

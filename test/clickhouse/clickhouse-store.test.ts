@@ -8,6 +8,7 @@ import { StrataError } from '../../src/errors.js';
 import { identityRelations } from '../../src/identity/identity-links.js';
 import { identityReport } from '../../src/identity/identity-report.js';
 import { derivedColumns } from '../../src/sources/derive/derive-columns.js';
+import { readAccountTree } from '../../src/store/account-tree.js';
 import { ClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -356,6 +357,32 @@ describe('imports into a ClickHouse cluster', () => {
       ['hg', 4],
       ['hp', 3],
     ]);
+    // The account page's tree, by the same walk on both engines: hp sits under hg, itself
+    // under hq (named, not imported: no name), and has hc1 and hc2 (no names: by id).
+    for (const store of [duckdb, cluster]) {
+      expect(await readAccountTree(store, 'hp')).toEqual({
+        account_id: 'hp',
+        ancestors: [
+          { account_id: 'hq', name: null },
+          { account_id: 'hg', name: null },
+        ],
+        children: [
+          { account_id: 'hc1', name: null },
+          { account_id: 'hc2', name: null },
+        ],
+        childCount: 2,
+      });
+      expect((await readAccountTree(store, 'hc2'))?.ancestors.map((a) => a.account_id)).toEqual([
+        'hq',
+        'hg',
+        'hp',
+      ]);
+      expect(await readAccountTree(store, 'hp', 1)).toMatchObject({
+        children: [{ account_id: 'hc1' }],
+        childCount: 2,
+      });
+      expect(await readAccountTree(store, 'h-nobody')).toBeNull();
+    }
   });
 
   it('keeps the first copy of an event and ignores re-imported ones', async () => {

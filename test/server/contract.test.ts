@@ -94,6 +94,15 @@ describe('the API contract', () => {
     await answers('user', `/v1/users/${user?.user_id}`);
     await answers('explain', `/v1/accounts/${account}/explain`);
     await answers('history', `/v1/accounts/${account}/history`);
+    await answers('tree', `/v1/accounts/${account}/tree`);
+    // The identity report's first figures counted a second, simpler way: every user, and those
+    // with an account id of their own (what the explicit rule finds).
+    const identity = await answers('identity', '/v1/identity');
+    const [counted] = await store.query<{ users: number | bigint; explicit: number | bigint }>(
+      sql`SELECT count(*) AS users, count(CASE WHEN coalesce(account_id, '') <> '' THEN 1 END) AS explicit FROM users`,
+    );
+    expect(identity.users).toBe(Number(counted?.users));
+    expect(identity.byRule.find((r) => r.rule === 'explicit')?.matched).toBe(Number(counted?.explicit));
     await answers('changes', `/v1/segments/${segment}/changes?since=30d&limit=3`);
     await answers('overview', '/v1/overview');
     await answers('rfm', '/v1/rfm');
@@ -130,7 +139,12 @@ describe('the API contract', () => {
     await answers('health', '/health');
     await answers('openapi', '/openapi.json');
     // Errors have the one error body.
-    for (const path of ['/v1/segments/nope', '/v1/rfm?asOf=soon', '/v1/accounts/nobody']) {
+    for (const path of [
+      '/v1/segments/nope',
+      '/v1/rfm?asOf=soon',
+      '/v1/accounts/nobody',
+      '/v1/accounts/nobody/tree',
+    ]) {
       const { body } = await call('GET', path, read);
       expect(ErrorAnswer.safeParse(body).success).toBe(true);
     }

@@ -308,6 +308,28 @@ describe('HubSpot', () => {
     ]);
   });
 
+  it('reads the parent company as parent_account_id, an empty one as no parent', async () => {
+    // hubspot-companies-parents.*: 101 is the group (empty Parent Company), 102 its European
+    // arm (parent 101), 103 the French company under 102; the JSON adds 104 with "" as parent.
+    // The samples above have no parent column at all, and their parents are all null.
+    const query = 'SELECT account_id, parent_account_id FROM accounts ORDER BY account_id';
+    await importSample('hubspot-companies.csv', 'hubspot/companies');
+    expect((await rows(query)).map((r) => r.parent_account_id)).toEqual([null, null]);
+    await importSample('hubspot-companies-parents.csv', 'hubspot/companies');
+    expect(await rows(query)).toEqual([
+      { account_id: '101', parent_account_id: null },
+      { account_id: '102', parent_account_id: '101' },
+      { account_id: '103', parent_account_id: '102' },
+    ]);
+    await importSample('hubspot-companies-parents.json', 'hubspot/companies');
+    expect(await rows(query)).toEqual([
+      { account_id: '101', parent_account_id: null },
+      { account_id: '102', parent_account_id: '101' },
+      { account_id: '103', parent_account_id: '102' },
+      { account_id: '104', parent_account_id: null },
+    ]);
+  });
+
   it('links contacts to their company, from the export column or the API association', async () => {
     const query = 'SELECT user_id, account_id, email, created_at FROM users ORDER BY user_id';
     const expected = [
@@ -445,6 +467,18 @@ describe('Salesforce (Data Loader CSV)', () => {
         ts: at('2024-07-15'),
         amount: 3000,
       },
+    ]);
+  });
+  it('reads ParentId as the parent Account when the export has it', async () => {
+    // salesforce-account-parents.csv: Acme Labs (...BBBBB) has ParentId Acme Ltd (...AAAAA),
+    // whose ParentId is empty; salesforce-account.csv has no ParentId column.
+    const query = 'SELECT account_id, parent_account_id FROM accounts ORDER BY account_id';
+    await importSample('salesforce-account.csv', 'salesforce/account');
+    expect((await rows(query)).map((r) => r.parent_account_id)).toEqual([null, null]);
+    await importSample('salesforce-account-parents.csv', 'salesforce/account');
+    expect(await rows(query)).toEqual([
+      { account_id: '001A000001AAAAA', parent_account_id: null },
+      { account_id: '001A000001BBBBB', parent_account_id: '001A000001AAAAA' },
     ]);
   });
 });

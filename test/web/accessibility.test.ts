@@ -39,6 +39,7 @@ const MENU = [
   'A/B tests',
   'Models',
   'Plan',
+  'Identity',
 ];
 
 describe('the dashboard audited for accessibility in Chromium', () => {
@@ -170,6 +171,12 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       hash: '#/plan',
       ready: (page) => page.locator('[data-plan-summary]').waitFor({ timeout: 30_000 }),
       controls: ['Plan again'],
+    },
+    {
+      name: 'identity',
+      hash: '#/identity',
+      ready: (page) => page.locator('[data-identity-summary]').waitFor({ timeout: 30_000 }),
+      controls: [],
     },
   ];
 

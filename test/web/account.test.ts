@@ -408,4 +408,135 @@ describe('the account page in Chromium', () => {
     ]);
     await page.close();
   });
+
+  // After the last: accounts added after the runs (not in any run; their pages read the store).
+  // acme-holding (top) > acme-group > acme > clinic-01..clinic-52 ("Acme Clinic 01".."52") and
+  // clinic-00 (no name). acme's ancestors from the top: Acme Holding, Acme Group; its children:
+  // 53, the first 50 by name are Acme Clinic 01..50 (a name before none), "and 3 more".
+  it("shows an account's place in its hierarchy: ancestors from the top, children with their count", async () => {
+    const clinics = Array.from({ length: 52 }, (_, i) => String(i + 1).padStart(2, '0'));
+    await store.execute(
+      testSql(`INSERT INTO accounts (account_id, name, created_at, parent_account_id) VALUES
+        ('acme-holding', 'Acme Holding', TIMESTAMP '2024-01-01', NULL),
+        ('acme-group', 'Acme Group', TIMESTAMP '2024-01-01', 'acme-holding'),
+        ('clinic-00', NULL, TIMESTAMP '2024-01-01', 'acme'),
+        ${clinics.map((n) => `('clinic-${n}', 'Acme Clinic ${n}', TIMESTAMP '2024-01-01', 'acme')`).join(', ')};
+        UPDATE accounts SET parent_account_id = 'acme-group' WHERE account_id = 'acme'`),
+    );
+    const first50 = clinics
+      .slice(0, 50)
+      .map((n) => ({ account_id: `clinic-${n}`, name: `Acme Clinic ${n}` }));
+    expect(await api('/v1/accounts/acme/tree')).toEqual({
+      account_id: 'acme',
+      ancestors: [
+        { account_id: 'acme-holding', name: 'Acme Holding' },
+        { account_id: 'acme-group', name: 'Acme Group' },
+      ],
+      children: first50,
+      childCount: 53,
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.goto(`${server.url}/#/account/acme`);
+    await page.locator('[data-tree]').waitFor({ timeout: 30_000 });
+    const ancestors = page.locator('[data-ancestor] a');
+    expect(await ancestors.allTextContents()).toEqual([
+      'Acme Holding (acme-holding)',
+      'Acme Group (acme-group)',
+    ]);
+    expect(await ancestors.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual([
+      '#/account/acme-holding',
+      '#/account/acme-group',
+    ]);
+    expect(await page.locator('[data-ancestors] [aria-current="page"]').textContent()).toBe('acme');
+    expect(await page.locator('[data-child-count]').textContent()).toBe(
+      '53 direct children, the first 50 by name:',
+    );
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(
+      first50.map((c) => `${c.name} (${c.account_id})`),
+    );
+    expect(await page.locator('[data-more-children]').textContent()).toBe('and 3 more.');
+    await page.screenshot({ path: join(SHOTS, 'account-tree.png'), fullPage: true });
+
+    // Up one level by its link: Acme Group's one child is acme, under Acme Holding.
+    await page.locator('[data-ancestor="acme-group"] a').click();
+    await page
+      .locator('[data-account-title]')
+      .filter({ hasText: /^acme-group · Acme Group$/ })
+      .waitFor();
+    await page.locator('[data-tree] [data-ancestor="acme-holding"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-child-count]').textContent()).toBe('1 direct child:');
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(['Acme Health (acme)']);
+    expect(await page.locator('[data-more-children]').count()).toBe(0);
+
+    // The top: no ancestors; and bolt, with neither parent nor child, shows no hierarchy at all.
+    await page.goto(`${server.url}/#/account/acme-holding`);
+    await page.locator('[data-tree] [data-top]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-child] a').allTextContents()).toEqual(['Acme Group (acme-group)']);
+    expect(await api('/v1/accounts/bolt/tree')).toEqual({
+      account_id: 'bolt',
+      ancestors: [],
+      children: [],
+      childCount: 0,
+    });
+    await page.goto(`${server.url}/#/account/bolt`);
+    await page.locator('[data-summary]').waitFor({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+    expect(await page.locator('[data-tree]').count()).toBe(0);
+    await page.close();
+  });
+
+  // The identity report of the default rules (explicit, then domain) over users added here, with
+  // acme's domain acme.example and alias acmehealth.example, bolt.example and cato.example:
+  //   u1 acme, ada@acme.example      explicit acme; the domain finds acme too (named explicit)
+  //   u2 '',   bo@acmehealth.example domain acme (the alias)
+  //   u3 bolt, cy@cato.example       explicit bolt and domain cato: in two accounts
+  //   u4 cato, di@gmail.com          explicit cato; domain: free mail
+  //   u5 '',   ed@unknown-co.example domain: no account has it, and in no account
+  //   u6 '',   no email              domain: no email, and in no account
+  //   u7 bolt, fa@mailinator.com     explicit bolt; domain: disposable
+  // 7 users, 5 linked (u1-u4, u7: 71.4%). explicit finds 4 (u1 u3 u4 u7), links them first, 4
+  // links; domain finds 3 (u1 u2 u3), links 2 first (u2, u3 to cato), 2 links. Misses by reason,
+  // in the report's order: free mail 1 (0 in no account), disposable 1 (0), unknown domain 1 (1),
+  // no email 1 (1). 1 account with several domains, acme (2); 1 user in several accounts, u3 (2).
+  it('shows the identity report: users per rule, misses by reason, several domains and accounts', async () => {
+    await store.execute(
+      testSql(`UPDATE accounts SET domain = account_id || '.example' WHERE account_id IN ('acme', 'bolt', 'cato');
+        UPDATE accounts SET traits = '{"domains": "acmehealth.example"}' WHERE account_id = 'acme';
+        INSERT INTO users (user_id, account_id, email) VALUES ('u1', 'acme', 'ada@acme.example'),
+          ('u2', '', 'bo@acmehealth.example'), ('u3', 'bolt', 'cy@cato.example'), ('u4', 'cato', 'di@gmail.com'),
+          ('u5', '', 'ed@unknown-co.example'), ('u6', '', NULL), ('u7', 'bolt', 'fa@mailinator.com')`),
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.dashboardUrl);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Identity' }).click();
+    await page.locator('[data-identity-summary]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-identity-summary]').textContent()).toBe(
+      '7 users, 5 linked to an account (71.4%); rules in order: explicit and domain.',
+    );
+    const cells = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((rows) =>
+          rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+    expect(await cells('[data-identity-rules] tbody tr')).toEqual([
+      ['explicit (account id, group call)', '4', '4', '4'],
+      ['email domain', '3', '2', '2'],
+    ]);
+    expect(await cells('[data-identity-misses] tbody tr')).toEqual([
+      ['free-mail domain', '1', '0', 'u4'],
+      ['disposable domain', '1', '0', 'u7'],
+      ['no account has the domain', '1', '1', 'u5'],
+      ['no email', '1', '1', 'u6'],
+    ]);
+    expect(await page.locator('[data-several="accounts"]').textContent()).toBe(
+      '1 account with several domains: acme (2)',
+    );
+    expect(await page.locator('[data-several="users"]').textContent()).toBe(
+      '1 user in several accounts: u3 (2)',
+    );
+    await page.screenshot({ path: join(SHOTS, 'identity.png'), fullPage: true });
+    await page.close();
+  });
 });

@@ -829,6 +829,7 @@ describe('the dashboard in Chromium', () => {
       'A/B tests',
       'Models',
       'Plan',
+      'Identity',
     ]);
     for (const [i, name] of names.entries()) {
       // Tab from the top of the page to the i-th menu link (after the Strata title), then Enter.
@@ -876,7 +877,7 @@ describe('the dashboard in Chromium', () => {
       '#/ab',
       '#/models',
     ];
-    pages.push('#/plan', '#/segment/paying', `#/account/${account}`);
+    pages.push('#/plan', '#/identity', '#/segment/paying', `#/account/${account}`);
     const found: string[] = [];
     for (const hash of pages) {
       await page.goto(`${server.url}/${hash}`);
@@ -922,6 +923,7 @@ describe('the dashboard in Chromium', () => {
         ['#/ab', /No A\/B test yet: split a segment with strata ab create <test> --segment <id>/],
         ['#/models', /No model yet: train one with strata predict train --label churned/],
         ['#/plan', /no snapshot to compare with yet; run 'strata run' first/],
+        ['#/identity', /No user yet: import users/],
         ['#/segment/paying', /no runs yet: members appear after `strata run`/],
       ];
       for (const [hash, text] of expected) {

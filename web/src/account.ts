@@ -11,6 +11,7 @@ import type { AccountExplanation } from '../../src/contract/timeline-answers.js'
 import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
 import { count, decimals, money, number } from '../../src/format/numbers.js';
 import { plural } from '../../src/format/words.js';
+import { AccountTree } from './account-tree.js';
 import { ApiError } from './api.js';
 import { AsOf } from './clock.js';
 import { Failure } from './failure.js';
@@ -261,6 +262,7 @@ export function AccountPage({ id }: { id: string }) {
           ? html`<${AsOf} answer=${profile} />
             ${profile.run ? null : html`<p data-run class="message">No run yet: evaluated at the time above; <code>strata run</code> stores its segments.</p>`}
             <${Summary} profile=${profile} vocabulary=${vocabulary} />
+            <${AccountTree} id=${id} />
             <${Details} profile=${profile} vocabulary=${vocabulary} />`
           : html`<p class="loading">Loading…</p>`
     }

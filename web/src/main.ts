@@ -8,6 +8,7 @@ import { ClustersPage } from './clusters.js';
 import { CohortsPage } from './cohorts.js';
 import { FunnelsPage } from './funnels.js';
 import { hashRoute } from './hash-state.js';
+import { IdentityPage } from './identity.js';
 import { ModelsPage } from './models.js';
 import { OverviewPage } from './overview.js';
 import { PlanPage } from './plan.js';
@@ -27,6 +28,7 @@ const PAGES = [
   ['#/ab', 'A/B tests', AbPage],
   ['#/models', 'Models', ModelsPage],
   ['#/plan', 'Plan', PlanPage],
+  ['#/identity', 'Identity', IdentityPage],
 ] as const;
 
 /** Pages by the URL fragment: those of the menu, #/segment/<id> and #/account/<id>. */
@@ -61,7 +63,7 @@ function App() {
   useEffect(() => {
     document.title = `${title} · Strata`;
   }, [title]);
-  // Past the ten menu links to the page: a button, as a #main link would be taken for a route.
+  // Past the eleven menu links to the page: a button, as a #main link would be taken for a route.
   const skip = () => main.current?.focus();
   return html`
     <header>

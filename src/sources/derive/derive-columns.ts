@@ -74,7 +74,10 @@ function columnValue(column: FileColumn): ColumnValue {
 
 /** A compiled value as the column the importer maps. */
 function asColumn(name: string, value: Compiled, error: Sql | null): DerivedColumn {
-  return { name, type: DUCKDB_TYPE[value.type], value: value.sql, error };
+  // A bare NULL (optionalCol of a column the file lacks) is an INTEGER to DuckDB: typed as the
+  // VARCHAR it is declared, so text SQL over the staged column (coalesce(x, '')) still binds.
+  const typed = value.type === 'null' ? sql`CAST(NULL AS VARCHAR)` : value.sql;
+  return { name, type: DUCKDB_TYPE[value.type], value: typed, error };
 }
 
 /**

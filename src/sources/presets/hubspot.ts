@@ -32,7 +32,7 @@ export const HUBSPOT_PRESETS: readonly Preset[] = [
   {
     id: 'hubspot/companies',
     table: 'accounts',
-    doc: 'HubSpot companies: the record id is the account, with name, domain, creation date, employees and industry.',
+    doc: 'HubSpot companies: the record id is the account, with name, domain, creation date, employees, industry and parent company (its record id).',
     reference: 'https://knowledge.hubspot.com/properties/hubspots-default-company-properties',
     csv: {
       derive: {
@@ -42,6 +42,7 @@ export const HUBSPOT_PRESETS: readonly Preset[] = [
         created_at: 'col("Create Date")',
         employees: 'optionalCol("Number of Employees")',
         industry: 'optionalCol("Industry")',
+        parent_account_id: 'optionalCol("Parent Company")',
       },
     },
     json: {
@@ -53,6 +54,7 @@ export const HUBSPOT_PRESETS: readonly Preset[] = [
         created_at: 'coalesce(properties.createdate, optionalCol("createdAt"))',
         employees: 'properties.numberofemployees',
         industry: 'properties.industry',
+        parent_account_id: 'properties.hs_parent_company_id',
       },
     },
   },

@@ -24,7 +24,7 @@ export const SALESFORCE_PRESETS: readonly Preset[] = [
   {
     id: 'salesforce/account',
     table: 'accounts',
-    doc: 'Salesforce Accounts: Id as the account, with name, website domain, creation date, employees, industry and billing country code.',
+    doc: 'Salesforce Accounts: Id as the account, with name, website domain, creation date, employees, industry, billing country code and parent Account (ParentId).',
     reference:
       'https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm',
     csv: {
@@ -36,6 +36,7 @@ export const SALESFORCE_PRESETS: readonly Preset[] = [
         employees: 'optionalCol("NumberOfEmployees")',
         industry: 'optionalCol("Industry")',
         country: 'upper(optionalCol("BillingCountryCode"))',
+        parent_account_id: 'optionalCol("ParentId")',
       },
     },
   },
