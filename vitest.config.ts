@@ -21,6 +21,7 @@ const INTEGRATION = [
   'test/engine/explain-membership.test.ts',
   'test/engine/membership-timeline.test.ts',
   'test/engine/run-workspace.test.ts',
+  'test/identity/account-merges.test.ts',
   'test/fuzz/ingestion.test.ts',
   'test/fuzz/strata-yaml-cli.test.ts',
   'test/ml/cluster-cli.test.ts',

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { streamFor } from './cli-streams.js';
 import { ab, abAssign, abCreate, abExport, abReport, abSize } from './commands/ab.js';
+import { accounts, accountsMerge, accountsMerges, accountsUnmerge } from './commands/accounts.js';
 import {
   analyze,
   analyzeCohorts,
@@ -50,6 +51,10 @@ export const COMMANDS: readonly (CommandDeclaration | GroupDeclaration)[] = [
   status,
   identity,
   identityReportCommand,
+  accounts,
+  accountsMerge,
+  accountsUnmerge,
+  accountsMerges,
   run,
   plan,
   segments,

@@ -102,9 +102,11 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
   // the dialect may nest the joins (ClickHouse 18.16 allows one JOIN per SELECT).
   // A subquery as the left side keeps every join on the node that asked (ClickHouse rewrites
   // a join of a Distributed table into per-shard joins).
-  const accounts = input.rows.acrossShards
-    ? `(SELECT * FROM ${dialect.quoteIdentifier('accounts')}) ${dialect.quoteIdentifier('all_accounts')}`
-    : dialect.quoteIdentifier('accounts');
+  const accountRows = input.rows.accounts.text;
+  const accounts =
+    accountRows === dialect.quoteIdentifier('accounts') && !input.rows.acrossShards
+      ? accountRows
+      : `(SELECT * FROM ${accountRows} evaluated) ${dialect.quoteIdentifier('all_accounts')}`;
   const from = dialect.joinOnAccount([accounts, ...scans.relations()]);
   const base = columns.baseLayer(from, `created_at <= ${asOf}`);
   const { ranks, positions, rollups } = columns;
@@ -117,7 +119,7 @@ export function compileLayers(dialect: Dialect, input: CompileInput): CompiledLa
       let layer =
         ranks.length > 0 ? dialect.rankLayer(relation.text, ranks) : `SELECT * FROM ${relation.text}`;
       if (positions.length > 0) layer = dialect.positionLayer(relation.text, positions, layer);
-      layer = withRollups(dialect, layer, relation.text, rollups);
+      layer = withRollups(dialect, layer, relation.text, rollups, accountRows);
       return rawSql(`SELECT r.account_id${outputs.map((o) => `,\n  ${o}`).join('')}\nFROM (${layer}) r`);
     },
   };

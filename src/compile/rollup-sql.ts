@@ -1,5 +1,6 @@
 import type { Dialect } from '../dialect/dialect.js';
 import { walkUp } from '../dialect/parent-walk.js';
+import { rawSql } from '../dialect/sql.js';
 import type { RollupFunction } from '../language/ast.js';
 import { MAX_HIERARCHY_DEPTH } from '../model/tables.js';
 
@@ -16,10 +17,12 @@ export function rollupLayer(
   d: Dialect,
   relation: string,
   rollups: readonly { readonly column: string; readonly alias: string; readonly using: RollupFunction }[],
+  /** The accounts relation (merged accounts left out, their children under the survivor). */
+  accounts: string,
 ): string {
   const q = d.quoteIdentifier;
   const depth = MAX_HIERARCHY_DEPTH;
-  const links = d.sql`SELECT account_id, coalesce(parent_account_id, '') AS parent FROM accounts`;
+  const links = rawSql(`SELECT account_id, coalesce(parent_account_id, '') AS parent FROM ${accounts} tree`);
   const walk = walkUp(d, links, depth, 'every account').text;
   // One row per (member, ancestor-or-self): the walk's levels turned into rows.
   const level = Array.from({ length: depth }, (_, i) => `WHEN k = ${i + 1} THEN ${q(`p${i + 1}`)}`).join(' ');
@@ -44,7 +47,8 @@ export function withRollups(
   layer: string,
   relation: string,
   rollups: readonly { readonly column: string; readonly alias: string; readonly using: RollupFunction }[],
+  accounts: string,
 ): string {
   if (rollups.length === 0) return layer;
-  return `SELECT * FROM ${d.joinOnAccount([`(${layer}) AS unrolled`, `(${rollupLayer(d, relation, rollups)}) AS rolled`])}`;
+  return `SELECT * FROM ${d.joinOnAccount([`(${layer}) AS unrolled`, `(${rollupLayer(d, relation, rollups, accounts)}) AS rolled`])}`;
 }

@@ -2,13 +2,19 @@ import type { AggregateFunction, Dialect } from '../dialect/dialect.js';
 import type { Sql } from '../dialect/sql.js';
 
 /**
- * The users and events of each account, as relations with the tables' columns in which
- * `account_id` is the account a row counts for (src/identity/account-rows.ts builds them from
- * the identity rules; the bare tables when the rules change nothing).
+ * The rows of each account, as relations with the tables' columns in which `account_id` is
+ * the account a row counts for (src/identity/account-rows.ts builds them from the identity
+ * rules and the merges; the bare tables when nothing changes them). `accounts` holds the
+ * accounts evaluated (not those merged into another).
  */
 export interface AccountRows {
+  readonly accounts: Sql;
   readonly users: Sql;
   readonly events: Sql;
+  readonly tickets: Sql;
+  readonly surveys: Sql;
+  readonly trait_history: Sql;
+  readonly subscriptions: Sql;
   /**
    * The relations move rows between shards (a user of one shard counts for an account of
    * another): the scans must be joined to the accounts on the node that asked, not per shard.
@@ -99,7 +105,7 @@ export class ScanRegistry {
         table === 'users' ? `(${time} IS NULL OR ${time} <= ${this.asOf})` : `${time} <= ${this.asOf}`;
       const needed = this.unbounded.has(table) ? '' : this.reachFilter(table, time);
       const columns = list.map((sql, i) => `${sql} AS ${this.column(table, i)}`).join(', ');
-      const from = table === 'users' || table === 'events' ? `${this.rows[table].text} rows` : q(table);
+      const from = `${this.rows[table].text} rows`;
       return `(SELECT account_id, ${columns} FROM ${from} WHERE ${visible}${needed} GROUP BY account_id) ${this.alias(table)}`;
     });
   }

@@ -81,15 +81,27 @@ export const LeafState = z.strictObject({
 
 const Change = {
   change: z.enum(['entered', 'exited']),
-  cause: z.enum(['first_run', 'new_account', 'gone', 'definition', 'data', 'unrecorded']),
+  cause: z.enum(['first_run', 'new_account', 'gone', 'definition', 'data', 'unrecorded', 'merge']),
   reasons: z.array(
     z.strictObject({ path: z.string(), text: z.string(), before: LeafState, after: LeafState }),
   ),
 };
 
-/** The account run by run, oldest first, each entry and exit with its cause. */
+/** A merge of one account into another (src/identity/account-merges.ts), and its undo if any. */
+export const AccountMerge = z.strictObject({
+  mergeId: z.string(),
+  mergedId: z.string(),
+  survivorId: z.string(),
+  mergedAt: z.string(),
+  mergedBy: z.string(),
+  reason: z.string(),
+  undone: z.strictObject({ at: z.string(), by: z.string(), reason: z.string() }).nullable(),
+});
+
+/** The account run by run, oldest first, each entry and exit with its cause, and its merges. */
 export const AccountHistory = z.strictObject({
   account: z.string(),
+  merges: z.array(AccountMerge),
   runs: z.array(
     z.strictObject({
       runId: z.number().int(),

@@ -6,6 +6,7 @@ import {
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import type { Sql } from '../dialect/sql.js';
+import { accountsMergedSince } from '../identity/account-merges.js';
 import type { ConditionNode, SegmentNode } from '../language/ast.js';
 import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +27,14 @@ import type { StoredRun } from './run-snapshot.js';
  * new or removed), `new_account` / `gone` (in one run only), `first_run` (no run before),
  * `unrecorded` (the run before predates the audit trail, so there is nothing to compare).
  */
-export type ChangeCause = 'data' | 'definition' | 'new_account' | 'gone' | 'first_run' | 'unrecorded';
+export type ChangeCause =
+  | 'data'
+  | 'definition'
+  | 'new_account'
+  | 'gone'
+  | 'first_run'
+  | 'unrecorded'
+  | 'merge';
 
 /** Pseudo-path of the parent in a reason row: a child enters or leaves with its parent. */
 export const PARENT_PATH = 'parent';
@@ -104,8 +112,10 @@ export async function recordChanges(store: Store, input: ChangeInput): Promise<v
   const columns = new SideColumns(store);
   const plans = await planSegments(store, input, previous, columns);
   const scratch = await changedAccounts(store, input, previous, plans, columns);
+  // A merge or its undo since the previous run moved its two accounts' rows (src/identity).
+  const merged = await accountsMergedSince(store, previous.createdAt);
   try {
-    await insertChanges(store, runId, plans, scratch);
+    await insertChanges(store, runId, plans, scratch, merged);
   } finally {
     await store.dropScratch(scratch);
   }
@@ -318,6 +328,7 @@ async function insertChanges(
   runId: number,
   plans: readonly SegmentPlan[],
   scratch: string,
+  merged: readonly string[],
 ): Promise<void> {
   const { sql } = store.dialect;
   const q = (name: string) => sql.id(name);
@@ -331,7 +342,11 @@ async function insertChanges(
   for (const [i, plan] of plans.entries()) {
     if (!Number(moved?.[`m${i}`] ?? 0)) continue;
     const change = sql`CASE WHEN coalesce(${plan.flags.a}, ${false}) THEN ${'entered'} ELSE ${'exited'} END`;
-    const cause = sql`CASE WHEN ${q('pb')} IS NULL THEN ${'new_account'} WHEN ${q('pa')} IS NULL THEN ${'gone'} ELSE ${plan.cause} END`;
+    const byMerge =
+      merged.length > 0
+        ? sql`WHEN ${account} IN (${sql.join(merged.map((id) => sql.value(id)))}) THEN ${'merge'} `
+        : sql.empty;
+    const cause = sql`CASE ${byMerge}WHEN ${q('pb')} IS NULL THEN ${'new_account'} WHEN ${q('pa')} IS NULL THEN ${'gone'} ELSE ${plan.cause} END`;
     await insertChange(
       store,
       sql`${transitionRow(store, runId, account, plan.id, change, cause)} FROM ${from} WHERE ${differs(store, plan.flags)}`,

@@ -1,4 +1,5 @@
 import { didYouMean, StrataError } from '../errors.js';
+import { listMerges } from '../identity/account-merges.js';
 import { conditionPaths } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -147,6 +148,8 @@ export async function accountTimeline(store: Store, workspace: Workspace, accoun
   const recorded = await groupChanges(rows, runs, new ReasonWriter(store, workspace));
   return {
     account,
+    // Merges this account took part in: the cause `merge` of its entries and exits.
+    merges: (await listMerges(store)).filter((m) => m.mergedId === account || m.survivorId === account),
     runs: history.map((h) => {
       const own = recorded.filter((c) => c.run === h.runId).map((c) => c.change);
       const ownSegments = new Set(own.map((c) => c.segment));

@@ -3,6 +3,7 @@ import type { Dialect } from '../dialect/dialect.js';
 import type { Sql } from '../dialect/sql.js';
 import { TABLES } from '../model/tables.js';
 import type { Store } from '../store/store.js';
+import { listMerges, survivorsOf } from './account-merges.js';
 import type { IdentityConfig } from './identity-config.js';
 import { identityRelations } from './identity-links.js';
 
@@ -19,22 +20,58 @@ import { identityRelations } from './identity-links.js';
  */
 export type { AccountRows };
 
-/** The tables as they are, each row in its own `account_id`: when no rule can change that. */
+/** The tables as they are, each row in its own `account_id`: when no rule or merge can change that. */
 export function storedRows(dialect: Dialect): AccountRows {
   const { sql } = dialect;
-  return { users: sql.id('users'), events: sql.id('events'), acrossShards: false };
+  return {
+    accounts: sql.id('accounts'),
+    users: sql.id('users'),
+    events: sql.id('events'),
+    tickets: sql.id('tickets'),
+    surveys: sql.id('surveys'),
+    trait_history: sql.id('trait_history'),
+    subscriptions: sql.id('subscriptions'),
+    acrossShards: false,
+  };
 }
 
-/** The users and events of the store's accounts under `config`'s rules. */
+/** The rows of the store's accounts under `config`'s rules and the merges that hold. */
 export async function accountRows(store: Store, config: IdentityConfig): Promise<AccountRows> {
+  const survivors = survivorsOf(await listMerges(store));
+  const linked = await linkedRows(store, config, survivors);
+  if (survivors.size === 0) return linked;
+  return { ...mergedRows(store.dialect, linked, survivors), acrossShards: store.sharded };
+}
+
+/** `column` with each merged account replaced by its survivor: one CASE over literals. */
+function survivorOf(dialect: Dialect, survivors: ReadonlyMap<string, string>, column: string): Sql {
+  const { sql } = dialect;
+  if (survivors.size === 0) return sql.id(column);
+  return sql`CASE ${sql.id(column)} ${sql.join(
+    [...survivors].map(([merged, survivor]) => sql`WHEN ${merged} THEN ${survivor}`),
+    sql` `,
+  )} ELSE ${sql.id(column)} END`;
+}
+
+/**
+ * Users and events as the identity rules link them; the other tables as stored. A user linked
+ * to a merged account and to its survivor counts once for the survivor (links are merged
+ * before the join), so merging never counts a seat or an event twice.
+ */
+async function linkedRows(
+  store: Store,
+  config: IdentityConfig,
+  survivors: ReadonlyMap<string, string>,
+): Promise<AccountRows> {
   const { sql } = store.dialect;
+  const stored = storedRows(store.dialect);
   const blank = async (table: 'users' | 'events') =>
     (await store.query(sql`SELECT 1 AS one FROM ${sql.id(table)} WHERE account_id = '' LIMIT 1`)).length > 0;
   const byDomain = config.rules.includes('domain');
   const blankEvents = await blank('events');
   // Only the explicit rule and no blank user: every user is in its own account only.
   if (!byDomain && config.rules.includes('explicit') && !(await blank('users')) && !blankEvents)
-    return storedRows(store.dialect);
+    return stored;
 
   const { links } = await identityRelations(store, config);
   // The table's columns but its account, joined to the links of its user (one row per link).
@@ -46,14 +83,44 @@ export async function accountRows(store: Store, config: IdentityConfig): Promise
       names.map((name) => (name === 'account_id' ? sql`linked_account AS account_id` : sql.id(name))),
     );
     return sql`SELECT ${outer} FROM (SELECT ${inner} FROM ${sql.id(table)} WHERE ${where}) t
-      INNER JOIN (SELECT user_id, account_id AS linked_account FROM ${links} l) k USING (user_id)`;
+      INNER JOIN (SELECT DISTINCT user_id, ${survivorOf(store.dialect, survivors, 'account_id')} AS linked_account
+        FROM ${links} l) k USING (user_id)`;
   };
   const eventColumns = sql.join(TABLES.events.columns.map((c) => sql.id(c.name)));
   return {
+    ...stored,
     acrossShards: store.sharded,
     users: sql`(${linked('users', sql`1 = 1`)})`,
     events: blankEvents
       ? sql`(SELECT ${eventColumns} FROM events WHERE account_id <> '' UNION ALL ${linked('events', sql`account_id = ''`)})`
-      : sql.id('events'),
+      : stored.events,
+  };
+}
+
+/**
+ * Every table with its merged accounts' rows under their survivor, and the accounts without
+ * the merged ones (a child whose parent was merged hangs under the survivor). Merges are few
+ * (a person types each, or a rule finds a handful): the map is one CASE over literals.
+ */
+function mergedRows(dialect: Dialect, rows: AccountRows, survivors: ReadonlyMap<string, string>) {
+  const { sql } = dialect;
+  const remapped = (table: Exclude<keyof AccountRows, 'acrossShards'>, from: Sql, where = sql.empty) => {
+    const columns = TABLES[table].columns.map((c) =>
+      c.name === 'account_id' || c.name === 'parent_account_id'
+        ? sql`${survivorOf(dialect, survivors, c.name)} AS ${sql.id(c.name)}`
+        : sql.id(c.name),
+    );
+    // Filtered inside: ClickHouse would read account_id in an outer WHERE as the CASE alias.
+    return sql`(SELECT ${sql.join(columns)} FROM (SELECT * FROM ${from} kept${where}) merged_rows)`;
+  };
+  const gone = sql.join([...survivors.keys()].map((id) => sql.value(id)));
+  return {
+    accounts: remapped('accounts', rows.accounts, sql` WHERE account_id NOT IN (${gone})`),
+    users: remapped('users', rows.users),
+    events: remapped('events', rows.events),
+    tickets: remapped('tickets', rows.tickets),
+    surveys: remapped('surveys', rows.surveys),
+    trait_history: remapped('trait_history', rows.trait_history),
+    subscriptions: remapped('subscriptions', rows.subscriptions),
   };
 }

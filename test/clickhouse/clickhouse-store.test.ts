@@ -17,7 +17,9 @@ import { clickhouse } from '../helpers/clickhouse.js';
 import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
+  checkMergeAndUndo,
   EXPECTED_ACTIVITY,
+  EXPECTED_ACTIVITY_MERGED,
   EXPECTED_LINKS,
   EXPECTED_MISSES,
   EXPECTED_REPORT,
@@ -167,6 +169,10 @@ describe('identity rules on ClickHouse 18.16', () => {
     try {
       await importActivityFixture(store);
       expect(await readActivity(store, dir)).toEqual(EXPECTED_ACTIVITY);
+      expect(await checkMergeAndUndo(store, dir)).toEqual({
+        merged: EXPECTED_ACTIVITY_MERGED,
+        undone: EXPECTED_ACTIVITY,
+      });
     } finally {
       await store.close();
     }
@@ -180,6 +186,10 @@ describe('identity rules on ClickHouse 18.16', () => {
     try {
       await importActivityFixture(sharded);
       expect(await readActivity(sharded, dir)).toEqual(EXPECTED_ACTIVITY);
+      expect(await checkMergeAndUndo(sharded, dir)).toEqual({
+        merged: EXPECTED_ACTIVITY_MERGED,
+        undone: EXPECTED_ACTIVITY,
+      });
     } finally {
       await sharded.close();
     }

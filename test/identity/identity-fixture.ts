@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
 import type { Sql } from '../../src/dialect/sql.js';
+import { mergeAccounts, undoMerge } from '../../src/identity/account-merges.js';
 import { accountRows } from '../../src/identity/account-rows.js';
 import type { IdentityConfig } from '../../src/identity/identity-config.js';
 import type { Store } from '../../src/store/store.js';
@@ -159,4 +160,25 @@ export async function readActivity(store: Store, dir: string) {
     sessions: Number(r.sessions),
     active: Boolean(Number(r.active)),
   }));
+}
+
+/**
+ * After merging initrode into initech: u07 and u13 are linked to both, and e3 counts for both,
+ * so each counts once for initech (seats 2, sessions e3 e4 = 2), not twice; initrode is gone.
+ */
+export const EXPECTED_ACTIVITY_MERGED = EXPECTED_ACTIVITY.filter((row) => row.account_id !== 'initrode');
+
+/** Merges initrode into initech, checks the metrics, undoes it and checks them again. */
+export async function checkMergeAndUndo(store: Store, dir: string) {
+  const now = new Date('2026-12-07T00:00:00Z');
+  await mergeAccounts(store, {
+    survivor: 'initech',
+    merged: 'initrode',
+    by: 'test',
+    reason: 'one company',
+    now,
+  });
+  const merged = await readActivity(store, dir);
+  await undoMerge(store, { merged: 'initrode', by: 'test', reason: 'two after all', now });
+  return { merged, undone: await readActivity(store, dir) };
 }

@@ -9,7 +9,9 @@ import { identityReport } from '../../src/identity/identity-report.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
+  checkMergeAndUndo,
   EXPECTED_ACTIVITY,
+  EXPECTED_ACTIVITY_MERGED,
   EXPECTED_LINKS,
   EXPECTED_MISSES,
   EXPECTED_REPORT,
@@ -109,6 +111,10 @@ describe('identity: who counts where in metrics (DuckDB)', () => {
     try {
       await importActivityFixture(activity);
       expect(await readActivity(activity, dir)).toEqual(EXPECTED_ACTIVITY);
+      expect(await checkMergeAndUndo(activity, dir)).toEqual({
+        merged: EXPECTED_ACTIVITY_MERGED,
+        undone: EXPECTED_ACTIVITY,
+      });
       // The stored rows keep the account as given: blank where the file gave none.
       const { sql } = activity.dialect;
       expect(

@@ -20,6 +20,7 @@ const CAUSES: Record<Change['cause'], string> = {
   definition: 'definition changed (strata.yaml edited)',
   new_account: 'new account',
   gone: 'account gone',
+  merge: 'account merge',
   first_run: 'first run',
   unrecorded: 'before the audit trail (cause not recorded)',
 };
@@ -32,6 +33,7 @@ const reasonText = (r: Change['reasons'][number]) =>
   `${r.text}: ${state(r.before)} in the run before, ${state(r.after)} in this one`;
 
 const segmentLink = (id: string) => html`<a href=${`#/segment/${encodeURIComponent(id)}`}>${id}</a>`;
+const accountLink = (id: string) => html`<a href=${`#/account/${encodeURIComponent(id)}`}>${id}</a>`;
 
 export function Timeline({ id }: { id: string }) {
   const {
@@ -49,7 +51,16 @@ export function Timeline({ id }: { id: string }) {
   if (!history) return html`<p class="loading">Loading the timeline…</p>`;
   if (history.runs.length === 0)
     return html`<p class="message" data-timeline-empty>No run yet: run <code>strata run</code>, then again after the data changes, to see this account's timeline.</p>`;
-  return html`<ol class="timeline" aria-label="Runs, newest first">${[...history.runs].reverse().map(
+  const merges = history.merges.length
+    ? html`<ul class="merges" aria-label="Merges">${history.merges.map(
+        (m) => html`<li data-merge=${m.mergeId} data-undone=${m.undone ? 'yes' : 'no'}>
+          Merged ${accountLink(m.mergedId)} into ${accountLink(m.survivorId)} on ${m.mergedAt.slice(0, 10)} by ${m.mergedBy}: ${m.reason}${
+            m.undone ? `; undone on ${m.undone.at.slice(0, 10)} by ${m.undone.by}: ${m.undone.reason}` : ''
+          }.
+        </li>`,
+      )}</ul>`
+    : null;
+  return html`${merges}<ol class="timeline" aria-label="Runs, newest first">${[...history.runs].reverse().map(
     (run) => html`<li data-run=${run.runId}>
       <h4>Run ${run.runId} · ${run.asOf.slice(0, 10)}</h4>
       <p data-run-in>In: ${run.segments.length === 0 ? 'no segment' : listWords(run.segments)}.${

@@ -4,6 +4,7 @@ import { accountTimeline, type MembershipChange, segmentChanges } from '../../en
 import { readRun } from '../../engine/run-snapshot.js';
 import { StrataError } from '../../errors.js';
 import { plural } from '../../format/words.js';
+import type { AccountMerge } from '../../identity/account-merges.js';
 import type { DefinitionInput, HistoryInput, SegmentChangesInput } from '../commands/timeline.js';
 import { count, formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
@@ -13,6 +14,7 @@ const CAUSES: Readonly<Record<MembershipChange['cause'], string>> = {
   definition: 'definition changed',
   new_account: 'new account',
   gone: 'account gone',
+  merge: 'account merge',
   first_run: 'first run',
   unrecorded: 'before the audit trail',
 };
@@ -28,6 +30,14 @@ export function describeChange(change: Pick<MembershipChange, 'cause' | 'reasons
     .join('; ');
 }
 
+/** A merge in words: "merged acme-dup into acme on 2026-12-07 by ana: same CRM company (undone ...)". */
+export function mergeWords(m: AccountMerge): string {
+  const undone = m.undone
+    ? ` (undone on ${m.undone.at.slice(0, 10)} by ${m.undone.by}: ${m.undone.reason})`
+    : '';
+  return `merged ${m.mergedId} into ${m.survivorId} on ${m.mergedAt.slice(0, 10)} by ${m.mergedBy}: ${m.reason}${undone}`;
+}
+
 /** `strata history <account>`: the account's segments run by run, each entry and exit with why. */
 export async function runHistory(options: HistoryInput, output: Output) {
   const { account } = options;
@@ -38,8 +48,9 @@ export async function runHistory(options: HistoryInput, output: Output) {
       entered: r.changes.filter((c) => c.change === 'entered').map((c) => c.segment),
       exited: r.changes.filter((c) => c.change === 'exited').map((c) => c.segment),
     }));
-    output.result({ account, history }, () =>
+    output.result({ account, merges: timeline.merges, history }, () =>
       [
+        ...timeline.merges.map((m) => `${mergeWords(m)}\n`),
         formatTable(
           ['run', 'as of', 'version', 'primary', 'segments'],
           history.map((h) => [

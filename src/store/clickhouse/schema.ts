@@ -161,6 +161,19 @@ export const CLICKHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
         unlessColumn: { table, column: 'parent_account_id' },
       })),
   },
+  {
+    version: 6,
+    description:
+      'account merges: each merge and each undo, as appended records (src/identity/account-merges.ts)',
+    statements: (layout) => [
+      {
+        statement: layout.dialect
+          .sql`CREATE TABLE IF NOT EXISTS strata_account_merges (merge_id String, action String, merged_id String,
+          survivor_id String, recorded_at ${timestamp(layout)}, actor String, reason String) ENGINE = MergeTree ORDER BY (merge_id, recorded_at)`,
+        where: 'this node',
+      },
+    ],
+  },
 ];
 
 export const LATEST_CLICKHOUSE_VERSION = CLICKHOUSE_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

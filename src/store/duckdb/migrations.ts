@@ -119,6 +119,16 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'account hierarchies: the parent of an account',
     statements: [sql`ALTER TABLE accounts ADD COLUMN parent_account_id VARCHAR`],
   },
+  {
+    version: 9,
+    description:
+      'account merges: each merge and each undo, as appended records (src/identity/account-merges.ts)',
+    statements: [
+      sql`CREATE TABLE strata_account_merges (merge_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
+        merged_id VARCHAR NOT NULL, survivor_id VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL)`,
+    ],
+  },
 ];
 
 /**

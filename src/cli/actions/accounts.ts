@@ -1,0 +1,107 @@
+import { userInfo } from 'node:os';
+import { StrataError } from '../../errors.js';
+import { plural } from '../../format/words.js';
+import { type AccountMerge, listMerges, mergeAccounts, undoMerge } from '../../identity/account-merges.js';
+import { sameDomainMerges } from '../../identity/same-domain.js';
+import type { AccountsMergeInput, AccountsMergesInput, AccountsUnmergeInput } from '../commands/accounts.js';
+import { formatTable, type Output } from '../output.js';
+import { withWorkspace } from '../workspace-session.js';
+import { mergeWords } from './timeline.js';
+
+/** Who acts: --by, else the system user (a merge is an audit record: it names a person). */
+function actor(by: string | undefined): string {
+  if (by !== undefined && by.trim() !== '') return by.trim();
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `strata accounts merge SURVIVOR MERGED` or `--same-domain`: records merges; nothing is rewritten. */
+export async function runAccountsMerge(options: AccountsMergeInput, output: Output) {
+  const by = actor(options.by);
+  return withWorkspace(options.workspace, async (store) => {
+    const now = new Date();
+    if (options.sameDomain) {
+      if (options.survivor !== undefined)
+        throw new StrataError('invalid_argument', '--same-domain finds the accounts itself: name none');
+      const planned = await sameDomainMerges(store);
+      const made: AccountMerge[] = [];
+      if (!options.dryRun)
+        for (const p of planned)
+          made.push(
+            await mergeAccounts(store, {
+              ...p,
+              by,
+              reason: options.reason ?? `same domain ${p.domain}`,
+              now,
+            }),
+          );
+      const answer = { dryRun: Boolean(options.dryRun), merges: options.dryRun ? planned : made };
+      output.result(answer, () =>
+        planned.length === 0
+          ? 'no two accounts share a domain: nothing to merge'
+          : [
+              `${options.dryRun ? 'would merge' : 'merged'} ${plural(planned.length, 'account')}:`,
+              formatTable(
+                ['merged', 'survivor', 'domain'],
+                planned.map((p) => [p.merged, p.survivor, p.domain]),
+              ),
+            ].join('\n'),
+      );
+      return answer;
+    }
+    if (options.survivor === undefined || options.merged === undefined)
+      throw new StrataError(
+        'invalid_argument',
+        'name the survivor and the merged account (strata accounts merge SURVIVOR MERGED), or pass --same-domain',
+      );
+    if (options.dryRun) throw new StrataError('invalid_argument', '--dry-run goes with --same-domain');
+    if (!options.reason)
+      throw new StrataError('invalid_argument', '--reason is required: say why the two are one account');
+    const merge = await mergeAccounts(store, {
+      survivor: options.survivor,
+      merged: options.merged,
+      by,
+      reason: options.reason,
+      now,
+    });
+    output.result(
+      merge,
+      () =>
+        `${mergeWords(merge)}\nthe next strata run evaluates ${merge.mergedId}'s rows as ${merge.survivorId}'s`,
+    );
+    return merge;
+  });
+}
+
+/** `strata accounts unmerge MERGED`: appends the undo; both accounts are evaluated as before. */
+export async function runAccountsUnmerge(options: AccountsUnmergeInput, output: Output) {
+  return withWorkspace(options.workspace, async (store) => {
+    const undone = await undoMerge(store, {
+      merged: options.merged,
+      by: actor(options.by),
+      reason: options.reason ?? 'undone',
+      now: new Date(),
+    });
+    output.result(
+      undone,
+      () => `${mergeWords(undone)}\nthe next strata run evaluates ${undone.mergedId} on its own again`,
+    );
+    return undone;
+  });
+}
+
+/** `strata accounts merges`: the merge records, oldest first. */
+export async function runAccountsMerges(options: AccountsMergesInput, output: Output) {
+  return withWorkspace(options.workspace, async (store) => {
+    const merges = await listMerges(store);
+    output.result({ merges }, () =>
+      merges.length === 0
+        ? 'no merge yet'
+        : merges.map((m) => `${m.mergeId.slice(0, 8)}  ${mergeWords(m)}`).join('\n'),
+    );
+    return { merges };
+  });
+}

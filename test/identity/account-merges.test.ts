@@ -1,0 +1,117 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * test/fixtures/merges, worked by hand (sessions = session_start events; active: >= 3, using: >= 1):
+ *   run 1: acme 2 (using), acme-dup 2 (using), globex 1 (using)
+ *   merge acme-dup into acme: acme has e1-e4 = 4 sessions and u1, u2 = 2 seats
+ *   run 2: acme enters active (cause merge); acme-dup is no longer evaluated: exits using (merge)
+ *   unmerge acme-dup: both as in run 1
+ *   run 3: acme exits active (merge); acme-dup enters using again (merge); globex never moves
+ */
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'merges');
+const ws = join(tempDir(), 'ws');
+
+const json = (args: readonly string[]) => {
+  const run = runCli([...args, '-w', ws, '--json']);
+  if (run.code !== 0) throw new Error(`strata ${args.join(' ')}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+};
+const runAt = () => json(['run', '--as-of', '2024-04-01']);
+const changes = (answer: { history: { changes: { segment: string; change: string; cause: string }[] }[] }) =>
+  answer.history.map((r) => r.changes.map((c) => `${c.change} ${c.segment} (${c.cause})`));
+
+beforeAll(() => {
+  cpSync(FIXTURE, ws, { recursive: true });
+  json(['import']);
+  runAt();
+});
+
+describe('strata accounts merge and unmerge', () => {
+  it('finds accounts sharing a domain, whatever its case, the oldest surviving', () => {
+    expect(json(['accounts', 'merge', '--same-domain', '--dry-run'])).toEqual({
+      dryRun: true,
+      merges: [{ survivor: 'acme', merged: 'acme-dup', domain: 'acme.com' }],
+    });
+    expect(json(['accounts', 'merges'])).toEqual({ merges: [] });
+  });
+
+  it('refuses a merge into itself, an unknown account and a merge without a reason', () => {
+    const itself = runCli(['accounts', 'merge', 'acme', 'acme', '--reason', 'x', '-w', ws]);
+    expect(itself.code).not.toBe(0);
+    expect(itself.stderr).toContain("cannot merge account 'acme' into itself");
+    const unknown = runCli(['accounts', 'merge', 'acme', 'acme-typo', '--reason', 'x', '-w', ws]);
+    expect(unknown.stderr).toContain("no account 'acme-typo' in the store");
+    const silent = runCli(['accounts', 'merge', 'acme', 'acme-dup', '-w', ws]);
+    expect(silent.stderr).toContain('--reason is required');
+  });
+
+  it('counts the merged account’s rows for the survivor, says so in the timeline, and undoes it', () => {
+    const merge = json([
+      'accounts',
+      'merge',
+      'acme',
+      'acme-dup',
+      '--reason',
+      'same CRM company',
+      '--by',
+      'ana',
+    ]);
+    expect(merge).toMatchObject({ mergedId: 'acme-dup', survivorId: 'acme', mergedBy: 'ana', undone: null });
+    const twice = runCli(['accounts', 'merge', 'globex', 'acme-dup', '--reason', 'x', '-w', ws]);
+    expect(twice.stderr).toContain("account 'acme-dup' is merged into 'acme' already");
+
+    runAt();
+    const members = json(['segments', 'members', 'active']);
+    expect(
+      members.members.map((m: { account_id?: string; accountId?: string }) => m.accountId ?? m.account_id),
+    ).toEqual(['acme']);
+    expect(changes(json(['history', 'acme']))).toEqual([
+      ['entered using (first_run)'],
+      ['entered active (merge)'],
+    ]);
+    expect(changes(json(['history', 'acme-dup']))).toEqual([
+      ['entered using (first_run)'],
+      ['exited using (merge)'],
+    ]);
+
+    const undo = json([
+      'accounts',
+      'unmerge',
+      'acme-dup',
+      '--reason',
+      'two companies after all',
+      '--by',
+      'bo',
+    ]);
+    expect(undo.undone).toMatchObject({ by: 'bo', reason: 'two companies after all' });
+    runAt();
+    const acme = json(['history', 'acme']);
+    expect(changes(acme)).toEqual([
+      ['entered using (first_run)'],
+      ['entered active (merge)'],
+      ['exited active (merge)'],
+    ]);
+    expect(acme.merges).toEqual([
+      expect.objectContaining({
+        mergedId: 'acme-dup',
+        survivorId: 'acme',
+        reason: 'same CRM company',
+        mergedBy: 'ana',
+      }),
+    ]);
+    expect(changes(json(['history', 'acme-dup']))).toEqual([
+      ['entered using (first_run)'],
+      ['exited using (merge)'],
+      ['entered using (merge)'],
+    ]);
+    expect(changes(json(['history', 'globex']))).toEqual([['entered using (first_run)'], [], []]);
+    const text = runCli(['history', 'acme', '-w', ws]).stdout;
+    expect(text).toMatch(
+      /merged acme-dup into acme on \d{4}-\d\d-\d\d by ana: same CRM company \(undone on .* by bo: two companies after all\)/,
+    );
+  });
+});
