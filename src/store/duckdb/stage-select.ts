@@ -50,6 +50,24 @@ function columnDefault(table: Table, column: string, typed: (name: string) => Sq
 }
 
 /**
+ * A blank account is linked through the row's user (src/identity): a row with neither links
+ * to nothing, so it is invalid. None for a table whose user is required (users) or absent.
+ */
+function blankAccountCheck(table: Table, sources: ReadonlyMap<string, string>, guard: Sql): Check[] {
+  const sql = duckdbDialect.sql;
+  const blankable = table.columns.find((c) => c.blank !== undefined);
+  const userColumn = table.columns.find((c) => c.name === 'user_id');
+  if (!blankable || !userColumn || userColumn.required) return [];
+  return [
+    {
+      column: sources.get(blankable.name) ?? null,
+      invalid: sql`${guard}${sql.id(blankable.name)} = '' AND coalesce(trim(${sql.id('user_id')}), '') = ''`,
+      reason: sql`${`no ${blankable.name} and no user_id: nothing links the row to an account`}`,
+    },
+  ];
+}
+
+/**
  * Builds the SELECT that reads the file into the table's columns (typed), keeps the raw
  * text of columns that can fail to convert, and gathers extra columns into traits.
  */
@@ -149,17 +167,7 @@ export function stageSelect(store: DuckDBStore, table: Table, file: FileSource, 
     }
   }
 
-  // A blank account is linked through the row's user: a row with neither links to nothing.
-  const blankable = table.columns.find((c) => c.blank !== undefined);
-  const userColumn = table.columns.find((c) => c.name === 'user_id');
-  if (blankable && userColumn && !userColumn.required) {
-    checks.push({
-      column: mapping.sources.get(blankable.name) ?? null,
-      invalid: sql`${guard}${sql.id(blankable.name)} = '' AND coalesce(trim(${sql.id('user_id')}), '') = ''`,
-      reason: sql`${`no ${blankable.name} and no user_id: nothing links the row to an account`}`,
-    });
-  }
-
+  checks.push(...blankAccountCheck(table, mapping.sources, guard));
   // Extra file columns are kept, not dropped: they land in traits / properties.
   for (const extra of mapping.extras)
     nulChecked.push([extra, textOf(source.valueOf(extra), source.types.get(extra) ?? 'VARCHAR')]);
