@@ -302,6 +302,13 @@ export class WorkspaceCompiler {
     const found = this.byId.get(id);
     if (!found) throw new Error(`unresolved segment ${id}`);
     const own = `coalesce(${this.condition(found.where)}, ${this.dialect.literal(false)})`;
-    return found.parent ? `(${this.segment(found.parent)} AND ${own})` : own;
+    const levelled = found.level === 'account' ? own : `(${this.atLevel(found.level)} AND ${own})`;
+    return found.parent ? `(${this.segment(found.parent)} AND ${levelled})` : levelled;
+  }
+
+  /** Whether the account is at a segment's level: the top of its hierarchy, or under a parent. */
+  private atLevel(level: 'parent' | 'child'): string {
+    const parent = `coalesce(${this.trait('parent_account_id', 'text')}, '')`;
+    return level === 'parent' ? `${parent} = ''` : `${parent} <> ''`;
   }
 }

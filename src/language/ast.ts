@@ -235,9 +235,18 @@ export type ConditionNode =
 /** A point in time: N days before the evaluation time, or a calendar date (UTC). */
 export type Moment = { readonly daysAgo: number } | { readonly date: string };
 
+/**
+ * Which accounts of a hierarchy a segment may hold: every account, only those at the top of
+ * their tree (no parent_account_id: a holding company, or an account with no hierarchy), or
+ * only those under a parent (a subsidiary, a team; its parent may not be imported yet).
+ */
+export const SEGMENT_LEVELS = ['account', 'parent', 'child'] as const;
+export type SegmentLevel = (typeof SEGMENT_LEVELS)[number];
+
 export interface SegmentNode {
   readonly id: string;
   readonly framework: string | null;
   readonly parent: string | null;
+  readonly level: SegmentLevel;
   readonly where: ConditionNode;
 }

@@ -1,6 +1,6 @@
 import { didYouMean } from '../errors.js';
 import { hasOwnKey, ownValue } from '../own-key.js';
-import type { ConditionNode, SegmentNode } from './ast.js';
+import type { ConditionNode, SegmentLevel, SegmentNode } from './ast.js';
 import { checkCondition } from './check-condition.js';
 import type { Fail, MetricScope } from './metric-scope.js';
 
@@ -8,6 +8,7 @@ import type { Fail, MetricScope } from './metric-scope.js';
 export interface SegmentDeclaration {
   readonly framework?: string | undefined;
   readonly parent?: string | undefined;
+  readonly level?: SegmentLevel | undefined;
   readonly where: ConditionNode;
 }
 
@@ -70,6 +71,7 @@ export function orderSegments(
         id,
         framework: segment.framework ?? null,
         parent: segment.parent ?? null,
+        level: segment.level ?? 'account',
         where: segment.where,
       });
     }

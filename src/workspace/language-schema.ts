@@ -7,6 +7,7 @@ import {
   type ModelScorer,
   type Moment,
   ROLLUP_FUNCTIONS,
+  SEGMENT_LEVELS,
 } from '../language/ast.js';
 import { parseWindowDays } from './duration.js';
 
@@ -388,6 +389,10 @@ export const segmentSchema = z
   .object({
     framework: z.enum(FRAMEWORKS).optional(),
     parent: z.string().min(1).optional(),
+    level: z
+      .enum(SEGMENT_LEVELS)
+      .optional()
+      .describe('account (default): every account; parent: only the top of each hierarchy; child: only accounts under a parent'),
     description: z.string().optional(),
     where: conditionSchema,
   })

@@ -413,7 +413,9 @@ function buildWorkspace(w: { metrics: number[][]; segments: number[][] }): Gener
   const segments = w.segments.map((tape, i): SegmentNode => {
     const r = new Tape(tape);
     const parent = p.segments.length && r.flag() ? r.pick(p.segments) : null;
-    const node = { id: `s${i}`, framework: null, parent, where: conditionNode(r, p, 0) };
+    // Mostly every account; some only the tops of hierarchies, or the accounts under a parent.
+    const level = r.pick(['account', 'account', 'parent', 'child'] as const);
+    const node = { id: `s${i}`, framework: null, parent, level, where: conditionNode(r, p, 0) };
     p.segments.push(node.id);
     return node;
   });
@@ -513,7 +515,11 @@ function toYaml(ws: Generated): string {
   const metrics = Object.entries(ws.metrics).map(([name, m]) => [name, metricYaml(m)]);
   const segments = ws.segments.map((s) => [
     s.id,
-    { ...(s.parent ? { parent: s.parent } : {}), where: conditionYaml(s.where) },
+    {
+      ...(s.parent ? { parent: s.parent } : {}),
+      ...(s.level === 'account' ? {} : { level: s.level }),
+      where: conditionYaml(s.where),
+    },
   ]);
   const document = {
     metrics: Object.fromEntries(metrics.reverse()),

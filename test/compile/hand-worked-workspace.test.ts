@@ -369,7 +369,8 @@ describe.each(ENGINES)('on %s', (engine: Engine) => {
    *   g: g, p, c1, c2 -> MRR 1000, 400, 150 -> sum 1550, count 3, avg 1550 / 3, min 150, max 1000
    *   p: p, c1, c2    -> 400, 150          -> sum 550, count 2, avg 275, min 150, max 400
    *   c1: 150 -> 150, 1, 150, 150, 150;  c2: no value -> sum/avg/min/max NULL, count 0;  x: 70 each, count 1
-   * mrr_total >= 1000: g only.
+   * mrr_total >= 1000: g only. At parent level (no parent) and >= 500: g (p has 550 but is
+   * under g). At child level and >= 100: p and c1 (x is under ghost, with 70).
    */
   describe('roll-ups over a hand-worked hierarchy', () => {
     let tree: Store;
@@ -407,6 +408,8 @@ metrics:
   mrr_max: { rollup: mrr, using: max }
 segments:
   big_group: { where: { metric: mrr_total, gte: 1000 } }
+  top_groups: { level: parent, where: { metric: mrr_total, gte: 500 } }
+  sub_accounts: { level: child, where: { metric: mrr_total, gte: 100 } }
 `,
           `tree-${engine}`,
         ),
@@ -423,9 +426,13 @@ segments:
       expect(pick('mrr_avg')).toEqual([150, null, plain(1550 / 3), 275, 70]);
       expect(pick('mrr_min')).toEqual([150, null, 150, 150, 70]);
       expect(pick('mrr_max')).toEqual([150, null, 1000, 400, 70]);
-      expect(rows.filter((r) => holds(r[segmentColumn('big_group')])).map((r) => r.account_id)).toEqual([
-        'g',
-      ]);
+      const members = (id: string) =>
+        rows.filter((r) => holds(r[segmentColumn(id)])).map((r) => r.account_id);
+      expect(members('big_group')).toEqual(['g']);
+      // Parent level: p's 550 passes but p is under g; child level: x (under the unimported
+      // ghost) is a child, but 70 < 100; c2 has no value.
+      expect(members('top_groups')).toEqual(['g']);
+      expect(members('sub_accounts')).toEqual(['c1', 'p']);
     });
   });
 });

@@ -170,7 +170,11 @@ export class ReferenceEvaluator {
     if (value === undefined) {
       const segment = this.segments.get(id);
       if (!segment) throw new Error(`reference: unknown segment ${id}`);
+      // A parent-level segment holds only tops of hierarchies; a child-level one only accounts with a parent.
+      const hasParent = (account.parent_account_id ?? '') !== '';
+      const atLevel = segment.level === 'account' || (segment.level === 'parent') !== hasParent;
       value =
+        atLevel &&
         (segment.parent === null || this.member(segment.parent, account)) &&
         this.holds(segment.where, account);
       this.memberships.set(key, value);

@@ -83,7 +83,7 @@ describe('NDJSON import', () => {
         'expected an ISO-8601 date or timestamp (e.g. 2024-05-01T13:45:00Z), found "2024-13-01T10:00:00Z"',
       ],
       [3, null, 'not a valid JSON object'],
-      [4, 'account_id', 'missing value'],
+      [4, 'account_id', 'no account_id and no user_id: nothing links the row to an account'],
       [5, 'properties', 'expected a JSON object'],
     ]);
     expect(await store.query(sql`SELECT count(*) AS n FROM events`)).toEqual([{ n: 6 }]);
