@@ -39,8 +39,44 @@ export function storedRows(dialect: Dialect): AccountRows {
 export async function accountRows(store: Store, config: IdentityConfig): Promise<AccountRows> {
   const survivors = survivorsOf(await listMerges(store));
   const linked = await linkedRows(store, config, survivors);
-  if (survivors.size === 0) return linked;
-  return { ...mergedRows(store.dialect, linked, survivors), acrossShards: store.sharded };
+  const named = config.accountIds.length === 0 ? linked : idRows(store, linked, config.accountIds);
+  if (survivors.size === 0) return named;
+  return { ...mergedRows(store.dialect, named, survivors), acrossShards: store.sharded };
+}
+
+/**
+ * Every table with rows that name an account by its id in another system (a Stripe customer
+ * id in `accounts.traits.stripe_customer_id`) under that account: one LEFT JOIN per table on
+ * the ids the accounts hold. An id two accounts hold counts for both (no silent first-wins).
+ */
+function idRows(store: Store, rows: AccountRows, accountIds: readonly string[]): AccountRows {
+  const { sql, fn } = store.dialect;
+  const accountColumns = new Set(TABLES.accounts.columns.map((c) => c.name));
+  const held = accountIds.map(
+    (name) =>
+      sql`SELECT account_id AS owner, ${accountColumns.has(name) ? fn.castText(sql.id(name)) : fn.jsonText(sql`traits`, name)} AS named FROM accounts`,
+  );
+  const ids = sql`(SELECT DISTINCT named, owner FROM (${sql.join(held, sql` UNION ALL `)}) h
+    WHERE ifNull(named, '') <> '' AND named <> owner)`;
+  const renamed = (table: Exclude<keyof AccountRows, 'acrossShards' | 'accounts'>) => {
+    const names = TABLES[table].columns.map((c) => c.name);
+    const columns = names.map((name) =>
+      name === 'account_id' ? sql`coalesce(id_owner, row_account) AS account_id` : sql.id(name),
+    );
+    const rest = names.filter((name) => name !== 'account_id').map((name) => sql.id(name));
+    return sql`(SELECT ${sql.join(columns)} FROM (SELECT account_id AS row_account, ${sql.join(rest)} FROM ${rows[table]} r) x
+      LEFT JOIN (SELECT named AS row_account, owner AS id_owner FROM ${ids} i) o USING (row_account))`;
+  };
+  return {
+    accounts: rows.accounts,
+    users: renamed('users'),
+    events: renamed('events'),
+    tickets: renamed('tickets'),
+    surveys: renamed('surveys'),
+    trait_history: renamed('trait_history'),
+    subscriptions: renamed('subscriptions'),
+    acrossShards: store.sharded,
+  };
 }
 
 /** `column` with each merged account replaced by its survivor: one CASE over literals. */

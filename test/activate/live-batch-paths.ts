@@ -58,8 +58,25 @@ export const SEGMENTS = [
 export type Message =
   | { kind: 'group'; account: string; createdAt: string; plan: string; id: string }
   | { kind: 'plan'; account: string; plan: string; at: string; id: string }
-  /** `linked`: the call names its account (context.groupId); else only its user, whom a group call links. */
-  | { kind: 'track'; account: string; event: string; ts: string; id: string; linked: boolean };
+  /**
+   * `linked`: the call names its account (context.groupId); else only its user, whom a group call
+   * links. `byDomain`: sent by the account's domain user instead, whom nothing but the email's
+   * domain links (identify without a group), never with a context.groupId.
+   */
+  | {
+      kind: 'track';
+      account: string;
+      event: string;
+      ts: string;
+      id: string;
+      linked: boolean;
+      byDomain?: boolean;
+    }
+  /** The domain user (d-<account>, d@<account>.example) identifies itself, without a group. */
+  | { kind: 'identify'; account: string; at: string; id: string };
+
+/** The user a domain links to `account`, and its email. */
+export const domainUser = (account: string) => ({ userId: `d-${account}`, email: `d@${account}.example` });
 
 /** The Segment message a client would send for it. */
 export function segmentMessage(message: Message): Record<string, unknown> {
@@ -70,9 +87,18 @@ export function segmentMessage(message: Message): Record<string, unknown> {
       messageId: message.id,
       userId,
       groupId: message.account,
-      traits: { name: message.account, createdAt: message.createdAt, plan: message.plan },
+      traits: {
+        name: message.account,
+        createdAt: message.createdAt,
+        plan: message.plan,
+        domain: `${message.account}.example`,
+      },
       timestamp: message.createdAt,
     };
+  if (message.kind === 'identify') {
+    const { userId, email } = domainUser(message.account);
+    return { type: 'identify', messageId: message.id, userId, traits: { email }, timestamp: message.at };
+  }
   if (message.kind === 'plan')
     return {
       type: 'group',
@@ -85,9 +111,9 @@ export function segmentMessage(message: Message): Record<string, unknown> {
   return {
     type: 'track',
     messageId: message.id,
-    userId,
+    userId: message.byDomain ? domainUser(message.account).userId : userId,
     event: message.event,
-    ...(message.linked ? { context: { groupId: message.account } } : {}),
+    ...(message.linked && !message.byDomain ? { context: { groupId: message.account } } : {}),
     timestamp: message.ts,
   };
 }
@@ -167,6 +193,7 @@ export class BatchPath {
   /** Accounts a group call has named (so their users' calls find them), events stored, events waiting for that. */
   private readonly linked = new Set<string>();
   private readonly stored = new Set<string>();
+  private readonly identified = new Set<string>();
   private waiting: Message[] = [];
   constructor(
     readonly opened: Opened,
@@ -184,28 +211,45 @@ export class BatchPath {
     const { accounts } = this;
     const changed = new Set<string>();
     const events: Record<string, unknown>[] = [];
+    const users: Record<string, unknown>[] = [];
     const store = (m: Extract<Message, { kind: 'track' }>) => {
       if (this.stored.has(m.id)) return;
       this.stored.add(m.id);
       events.push({
         event_id: m.id,
-        account_id: m.account,
-        user_id: `u-${m.account}`,
+        // The domain user's calls name no account: its links say where they count.
+        account_id: m.byDomain ? '' : m.account,
+        user_id: m.byDomain ? domainUser(m.account).userId : `u-${m.account}`,
         event: m.event,
         ts: m.ts,
       });
     };
     for (const m of messages) {
       if (m.kind === 'track') {
-        if (m.linked || this.linked.has(m.account)) store(m);
+        if (m.linked || m.byDomain || this.linked.has(m.account)) store(m);
         else this.waiting.push(m);
+        continue;
+      }
+      if (m.kind === 'identify') {
+        // As the API stores it: created at its first call (a retry changes nothing), no account.
+        const { userId, email } = domainUser(m.account);
+        if (!this.identified.has(userId))
+          users.push({ user_id: userId, account_id: '', email, created_at: m.at });
+        this.identified.add(userId);
         continue;
       }
       this.linked.add(m.account);
       const before = accounts.get(m.account);
       const row =
         m.kind === 'group'
-          ? { ...before, account_id: m.account, name: m.account, created_at: m.createdAt, plan: m.plan }
+          ? {
+              ...before,
+              account_id: m.account,
+              name: m.account,
+              created_at: m.createdAt,
+              plan: m.plan,
+              domain: `${m.account}.example`,
+            }
           : // A plan call before any signup call: the API takes the call's time as the signup.
             { ...before, account_id: m.account, plan: m.plan, created_at: before?.created_at ?? m.at };
       accounts.set(m.account, row);
@@ -217,7 +261,10 @@ export class BatchPath {
     for (const m of waited)
       if (m.kind === 'track' && this.linked.has(m.account)) store(m);
       else this.waiting.push(m);
-    const write = async (table: 'accounts' | 'events', rows: readonly Record<string, unknown>[]) => {
+    const write = async (
+      table: 'accounts' | 'events' | 'users',
+      rows: readonly Record<string, unknown>[],
+    ) => {
       if (rows.length === 0) return;
       const file = join(this.files, `${table}-${this.written++}.ndjson`);
       writeFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
@@ -228,6 +275,7 @@ export class BatchPath {
       'accounts',
       [...changed].map((id) => accounts.get(id) as Record<string, unknown>),
     );
+    await write('users', users);
     await write('events', events);
   }
 

@@ -112,6 +112,8 @@ export const worldArb = fc.record({
     fc.record({
       signup: fc.option(fc.record({ at: nearArb, arrives: fc.nat() }), { freq: 8 }),
       planChange: fc.option(fc.record({ at: nearArb, arrives: fc.nat() }), { freq: 4 }),
+      // The account's domain user identifies itself (no group call); its events name no account.
+      identify: fc.option(fc.record({ at: nearArb, arrives: fc.nat() }), { freq: 2 }),
       events: fc.array(
         fc.record({
           at: nearArb,
@@ -119,6 +121,7 @@ export const worldArb = fc.record({
           login: fc.boolean(),
           // Mostly calls naming their account; some only their user (waiting for a group call).
           linked: fc.nat({ max: 3 }).map((n) => n > 0),
+          byDomain: fc.nat({ max: 4 }).map((n) => n === 0),
           retry: fc.option(fc.nat(), { freq: 6 }),
         }),
         { maxLength: 5 },
@@ -165,6 +168,13 @@ export function build(world: World): { instants: Date[]; steps: Message[][] } {
         at: at(account.planChange.at),
         id: `m${id++}`,
       });
+    if (account.identify)
+      step(account.identify.arrives).push({
+        kind: 'identify',
+        account: name,
+        at: at(account.identify.at),
+        id: `m${id++}`,
+      });
     for (const event of account.events) {
       const message: Message = {
         kind: 'track',
@@ -173,6 +183,7 @@ export function build(world: World): { instants: Date[]; steps: Message[][] } {
         ts: at(event.at),
         id: `m${id++}`,
         linked: event.linked,
+        byDomain: event.byDomain,
       };
       step(event.arrives).push(message);
       // A client's retry: the same message again, later or earlier.
@@ -189,10 +200,12 @@ export function describeWorld(instants: readonly Date[], steps: readonly Message
         `before ${instant.toISOString()}:\n${(steps[k] ?? [])
           .map((m) =>
             m.kind === 'track'
-              ? `  ${m.account} ${m.event} ${m.ts}${m.linked ? '' : ' (user only)'} ${m.id}`
-              : m.kind === 'group'
-                ? `  ${m.account} signs up ${m.createdAt}`
-                : `  ${m.account} plan call ${m.at}`,
+              ? `  ${m.account} ${m.event} ${m.ts}${m.byDomain ? ' (domain user)' : m.linked ? '' : ' (user only)'} ${m.id}`
+              : m.kind === 'identify'
+                ? `  ${m.account}'s domain user identifies ${m.at}`
+                : m.kind === 'group'
+                  ? `  ${m.account} signs up ${m.createdAt}`
+                  : `  ${m.account} plan call ${m.at}`,
           )
           .join('\n')}`,
     )

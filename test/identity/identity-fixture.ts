@@ -29,6 +29,7 @@ export const IDENTITY_FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'id
 export const IDENTITY_CONFIG: IdentityConfig = {
   rules: ['explicit', 'domain'],
   excludeDomains: ['agency.com'],
+  accountIds: [],
 };
 
 /** Imports the fixture's accounts and users into an empty store. */
@@ -108,6 +109,8 @@ export async function readLinks(store: Store, links: Sql) {
  *   e3 u13 no account -> initech, initrode
  *   e4 u13 names initech -> initech only (not initrode)
  *   e7 no user, names acme -> acme
+ *   e8 names cus_A1, the Stripe customer id acme holds (stripe_customer_id) -> acme (invoice_paid)
+ *   e9 names globex -> globex (invoice_paid); e10 names cus_ZZ, which no account holds -> nowhere
  * Seats (users linked): acme u01 u02 u03 u11 = 4; globex u02 u04 u08 u09 u10 = 5;
  * initech u07 u13 = 2; initrode u07 u13 = 2; partner u05 u06 = 2; gmailco 0.
  * Sessions: acme e1 e5 e7 = 3; globex e5 e6 = 2; initech e3 e4 = 2; initrode e3 = 1; others 0.
@@ -115,20 +118,22 @@ export async function readLinks(store: Store, links: Sql) {
 export const ACTIVITY_WORKSPACE = `
 identity:
   excludeDomains: [agency.com]
+  accountIds: [stripe_customer_id]
 metrics:
   sessions: { count: { event: session_start } }
+  invoices: { count: { event: invoice_paid } }
 segments:
   active: { where: { metric: sessions, gte: 2 } }
   crowded: { where: { metric: seats, gte: 3 } }
 `;
 export const ACTIVITY_AS_OF = new Date('2024-04-01T00:00:00Z');
 export const EXPECTED_ACTIVITY = [
-  { account_id: 'acme', seats: 4, sessions: 3, active: true },
-  { account_id: 'globex', seats: 5, sessions: 2, active: true },
-  { account_id: 'gmailco', seats: 0, sessions: 0, active: false },
-  { account_id: 'initech', seats: 2, sessions: 2, active: true },
-  { account_id: 'initrode', seats: 2, sessions: 1, active: false },
-  { account_id: 'partner', seats: 2, sessions: 0, active: false },
+  { account_id: 'acme', seats: 4, sessions: 3, invoices: 1, active: true },
+  { account_id: 'globex', seats: 5, sessions: 2, invoices: 1, active: true },
+  { account_id: 'gmailco', seats: 0, sessions: 0, invoices: 0, active: false },
+  { account_id: 'initech', seats: 2, sessions: 2, invoices: 0, active: true },
+  { account_id: 'initrode', seats: 2, sessions: 1, invoices: 0, active: false },
+  { account_id: 'partner', seats: 2, sessions: 0, invoices: 0, active: false },
 ];
 
 /** Imports the fixture, its users without an account and its events into an empty store. */
@@ -146,11 +151,12 @@ export async function readActivity(store: Store, dir: string) {
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf: ACTIVITY_AS_OF,
-    metricOutputs: ['seats', 'sessions'],
+    metricOutputs: ['seats', 'sessions', 'invoices'],
     rows: await accountRows(store, workspace.config.identity),
   });
   const rows = await store.query<Record<string, unknown>>(
     sql`SELECT account_id, ${sql.id(metricColumn('seats'))} AS seats, ${sql.id(metricColumn('sessions'))} AS sessions,
+      ${sql.id(metricColumn('invoices'))} AS invoices,
       ${sql.id(segmentColumn('active'))} AS active FROM (${compiled}) c ORDER BY account_id`,
   );
   // ClickHouse answers booleans as 1 / 0.
@@ -158,6 +164,7 @@ export async function readActivity(store: Store, dir: string) {
     ...r,
     seats: Number(r.seats),
     sessions: Number(r.sessions),
+    invoices: Number(r.invoices),
     active: Boolean(Number(r.active)),
   }));
 }

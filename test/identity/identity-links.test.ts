@@ -96,11 +96,20 @@ describe('identity: users linked to accounts by rules (DuckDB)', () => {
   });
 
   it('reads identity: with defaults, and refuses unknown rules, repeated rules and bad domains', () => {
-    expect(identitySchema.parse({})).toEqual({ rules: ['explicit', 'domain'], excludeDomains: [] });
+    expect(identitySchema.parse({})).toEqual({
+      rules: ['explicit', 'domain'],
+      excludeDomains: [],
+      accountIds: [],
+    });
     expect(identitySchema.parse({ excludeDomains: [' Partner.COM '] }).excludeDomains).toEqual([
       'partner.com',
     ]);
-    for (const bad of [{ rules: ['email'] }, { rules: ['domain', 'domain'] }, { excludeDomains: ['@x.com'] }])
+    for (const bad of [
+      { rules: ['email'] },
+      { rules: ['domain', 'domain'] },
+      { excludeDomains: ['@x.com'] },
+      { accountIds: ['traits.stripe id'] },
+    ])
       expect(identitySchema.safeParse(bad).success).toBe(false);
   });
 });

@@ -170,7 +170,9 @@ describe('a Postgres source', () => {
     const bad = runCli(['import', '-w', ws]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('postgres:query: 1 invalid row of 3');
-    expect(bad.stderr).toContain('postgres:query:2 [account]: missing value');
+    expect(bad.stderr).toContain(
+      'postgres:query:2 [account]: no account_id and no user_id: nothing links the row to an account',
+    );
     expect(bad.stderr).not.toMatch(/strata-postgres-|\.csv/);
   });
 
