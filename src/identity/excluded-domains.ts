@@ -26,6 +26,30 @@ function selfAndParents(domain: string): string[] {
  * list is asked first, then the disposable list, then the free-mail one: the free-mail package
  * also holds many disposable domains, and "disposable" says more.
  */
+/**
+ * `exclusionOf` remembered per workspace list: every evaluation and every applied batch
+ * classifies the users' domains again, and most were classified before. Bounded: a cache
+ * past 1,000,000 domains starts again.
+ */
+const remembered = new Map<string, Map<string, ExclusionReason | null>>();
+export function cachedExclusionOf(
+  domain: string,
+  excludeDomains: ReadonlySet<string>,
+): ExclusionReason | null {
+  const key = [...excludeDomains].sort().join(',');
+  let cache = remembered.get(key);
+  if (!cache || cache.size > 1_000_000) {
+    if (remembered.size > 16) remembered.clear();
+    cache = new Map();
+    remembered.set(key, cache);
+  }
+  const known = cache.get(domain);
+  if (known !== undefined) return known;
+  const reason = exclusionOf(domain, excludeDomains);
+  cache.set(domain, reason);
+  return reason;
+}
+
 export function exclusionOf(domain: string, excludeDomains: ReadonlySet<string>): ExclusionReason | null {
   const { free, disposable } = packageLists();
   const candidates = selfAndParents(domain);

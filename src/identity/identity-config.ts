@@ -34,7 +34,9 @@ export const identitySchema = z
         'Domains never matched by the domain rule, with their subdomains, on top of the free-mail and disposable lists',
       ),
     accountIds: z
-      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column or trait name such as stripe_customer_id'))
+      .array(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column or trait name such as stripe_customer_id'),
+      )
       .default([])
       .describe(
         "Columns or traits of accounts holding the account's id in another system (stripe_customer_id): a row naming that id counts for the account",
@@ -45,4 +47,8 @@ export const identitySchema = z
 export type IdentityConfig = z.infer<typeof identitySchema>;
 
 /** The section as a workspace without `identity:` has it. */
-export const DEFAULT_IDENTITY: IdentityConfig = { rules: [...IDENTITY_RULES], excludeDomains: [], accountIds: [] };
+export const DEFAULT_IDENTITY: IdentityConfig = {
+  rules: [...IDENTITY_RULES],
+  excludeDomains: [],
+  accountIds: [],
+};

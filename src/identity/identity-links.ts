@@ -1,6 +1,6 @@
 import type { Sql } from '../dialect/sql.js';
 import type { Store } from '../store/store.js';
-import { type ExclusionReason, exclusionOf } from './excluded-domains.js';
+import { cachedExclusionOf, type ExclusionReason } from './excluded-domains.js';
 import type { IdentityConfig } from './identity-config.js';
 
 /** Why the domain rule linked a user to no account. */
@@ -14,10 +14,12 @@ export type MissReason = ExclusionReason | 'unknown_domain' | 'no_email';
  * - `matches` (user_id, account_id, rule): what each rule finds on its own, whatever the order;
  * - `misses` (user_id, reason): the users the domain rule linked to no account, and why
  *   (none when the rules leave out `domain`);
- * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case.
+ * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case;
+ * - `domainLinks` (user_id, account_id): the domain rule's links alone, once per pair.
  */
 export interface IdentityRelations {
   readonly links: Sql;
+  readonly domainLinks: Sql;
   readonly matches: Sql;
   readonly misses: Sql;
   readonly accountDomains: Sql;
@@ -45,7 +47,7 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
     sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''`,
   );
   for (const { domain } of domains) {
-    const reason = exclusionOf(domain, own);
+    const reason = cachedExclusionOf(domain, own);
     if (reason !== null) excluded.get(reason)?.push(domain);
   }
   const inList = (reason: ExclusionReason) => {
@@ -87,7 +89,7 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
         FROM (SELECT user_id, ${reasonOf} AS reason FROM ${users} u
               WHERE user_id NOT IN (SELECT user_id FROM ${domainLinks} dl)) r)`
     : sql`(SELECT user_id, '' AS reason FROM users WHERE 0 = 1)`;
-  return { links, matches, misses, accountDomains };
+  return { links, matches, misses, accountDomains, domainLinks };
 }
 
 /** The accounts each of `users` is linked to under `config` (read in chunks of 1,000 ids). */

@@ -392,7 +392,9 @@ export const segmentSchema = z
     level: z
       .enum(SEGMENT_LEVELS)
       .optional()
-      .describe('account (default): every account; parent: only the top of each hierarchy; child: only accounts under a parent'),
+      .describe(
+        'account (default): every account; parent: only the top of each hierarchy; child: only accounts under a parent',
+      ),
     description: z.string().optional(),
     where: conditionSchema,
   })
