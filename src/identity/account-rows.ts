@@ -109,29 +109,36 @@ async function linkedRows(
   if (!byDomain && config.rules.includes('explicit') && !(await blank('users')) && !blankEvents)
     return stored;
 
-  const { links, domainLinks } = await identityRelations(store, config);
+  const { links, accountDomains, emailDomain, isExcluded } = await identityRelations(store, config, {
+    linksOnly: true,
+  });
   const merged = (column: string) => survivorOf(store.dialect, survivors, column);
   // The table's columns but its account, joined to the links of its user (one row per link).
-  const linked = (table: 'users' | 'events', where: Sql, by = links, differing = false) => {
+  const linked = (table: 'users' | 'events', where: Sql) => {
     const names = TABLES[table].columns.map((c) => c.name);
     const inner = sql.join(names.filter((name) => name !== 'account_id').map((name) => sql.id(name)));
     // In the table's column order, for UNION ALL with the stored rows.
     const outer = sql.join(
       names.map((name) => (name === 'account_id' ? sql`linked_account AS account_id` : sql.id(name))),
     );
-    const own = differing ? sql`, ${merged('account_id')} AS own_account` : sql.empty;
-    return sql`SELECT ${outer} FROM (SELECT ${inner}${own} FROM ${sql.id(table)} WHERE ${where}) t
-      INNER JOIN (SELECT DISTINCT user_id, ${merged('account_id')} AS linked_account
-        FROM ${by} l) k USING (user_id)${differing ? sql` WHERE linked_account <> own_account` : sql.empty}`;
+    return sql`SELECT ${outer} FROM (SELECT ${inner} FROM ${sql.id(table)} WHERE ${where}) t
+      INNER JOIN (SELECT DISTINCT user_id, ${merged('account_id')} AS linked_account FROM ${links} l) k USING (user_id)`;
   };
   const userColumns = sql.join(TABLES.users.columns.map((c) => sql.id(c.name)));
   const eventColumns = sql.join(TABLES.events.columns.map((c) => sql.id(c.name)));
-  // With both rules, a user is in its own account, plus each other account its domain finds:
-  // only those few rows go through a join (the explicit ones are the table as it is).
+  // With both rules, a user is in its own account, plus each other account its domain finds,
+  // found by one join of the users with the accounts' domains.
+  const others = sql.join(
+    TABLES.users.columns.map((c) =>
+      c.name === 'account_id' ? sql`domain_account AS account_id` : sql.id(c.name),
+    ),
+  );
   const users =
     byDomain && config.rules.includes('explicit')
       ? sql`(SELECT ${userColumns} FROM users WHERE account_id <> ''
-          UNION ALL ${linked('users', sql`1 = 1`, domainLinks, true)})`
+          UNION ALL SELECT ${others} FROM (SELECT ${userColumns}, ${merged('account_id')} AS own_account, ${emailDomain} AS domain FROM users) u
+            INNER JOIN (SELECT DISTINCT ${merged('account_id')} AS domain_account, domain FROM ${accountDomains} ad) j USING (domain)
+          WHERE domain_account <> own_account AND NOT ${isExcluded(sql`domain`)})`
       : sql`(${linked('users', sql`1 = 1`)})`;
   return {
     ...stored,

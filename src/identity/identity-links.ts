@@ -15,11 +15,15 @@ export type MissReason = ExclusionReason | 'unknown_domain' | 'no_email';
  * - `misses` (user_id, reason): the users the domain rule linked to no account, and why
  *   (none when the rules leave out `domain`);
  * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case;
- * - `domainLinks` (user_id, account_id): the domain rule's links alone, once per pair.
+ * - `domainLinks` (user_id, account_id): the domain rule's links alone, once per pair;
+ * - `emailDomain`: the domain of a row's `email` column ('' without one), and `isExcluded`,
+ *   whether a domain is one the domain rule never matches (or '').
  */
 export interface IdentityRelations {
   readonly links: Sql;
   readonly domainLinks: Sql;
+  readonly emailDomain: Sql;
+  isExcluded(domain: Sql): Sql;
   readonly matches: Sql;
   readonly misses: Sql;
   readonly accountDomains: Sql;
@@ -31,7 +35,17 @@ export interface IdentityRelations {
  * one), so the distinct email domains of the users are read first (one aggregated query) and
  * only those excluded, with their reason, reach the SQL as literal lists.
  */
-export async function identityRelations(store: Store, config: IdentityConfig): Promise<IdentityRelations> {
+export async function identityRelations(
+  store: Store,
+  config: IdentityConfig,
+  /**
+   * Only the links are needed (metrics, live ingestion), not the report's reasons: with the
+   * explicit rule, only domains that find an account other than the user's own are
+   * classified, as a domain link to the user's own account changes nothing. Every user has
+   * its company's domain in most stores, so this is a handful of domains, not one per account.
+   */
+  options: { readonly linksOnly?: boolean } = {},
+): Promise<IdentityRelations> {
   const { sql, fn } = store.dialect;
   // '' when there is no email or it has no '@': such a user has no domain to match.
   const userDomain = sql`CASE WHEN ifNull(email, '') LIKE '%@%' THEN lower(${fn.afterFirst(sql`email`, sql`'@'`)}) ELSE '' END`;
@@ -43,28 +57,24 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
     ['free_mail', []],
   ]);
   const own = new Set(config.excludeDomains);
-  const domains = await store.query<{ domain: string }>(
-    sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''`,
-  );
+  const accountDomains = accountDomainsOf(store);
+  const candidates =
+    options.linksOnly && config.rules.includes('explicit')
+      ? sql`SELECT DISTINCT domain FROM ${users} u INNER JOIN (SELECT account_id AS domain_account, domain FROM ${accountDomains} ad) a
+          USING (domain) WHERE domain <> '' AND domain_account <> ifNull(user_account, '')`
+      : sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''`;
+  const domains = await store.query<{ domain: string }>(candidates);
   for (const { domain } of domains) {
     const reason = cachedExclusionOf(domain, own);
     if (reason !== null) excluded.get(reason)?.push(domain);
   }
-  const inList = (reason: ExclusionReason) => {
+  const inList = (reason: ExclusionReason, domain = sql`domain`) => {
     const list = excluded.get(reason) ?? [];
-    return list.length === 0 ? sql`0 = 1` : sql`domain IN (${sql.join(list.sort().map(sql.value))})`;
+    return list.length === 0 ? sql`0 = 1` : sql`${domain} IN (${sql.join(list.sort().map(sql.value))})`;
   };
   const reasonOf = sql`CASE WHEN domain = '' THEN 'no_email' WHEN ${inList('excluded')} THEN 'excluded'
     WHEN ${inList('disposable')} THEN 'disposable' WHEN ${inList('free_mail')} THEN 'free_mail' ELSE '' END`;
 
-  // The `domain` column and the comma-separated `domains` trait; ifNull: the same text type on
-  // both sides of UNION ALL, which ClickHouse 18.16 requires.
-  const accountDomains = sql`(SELECT DISTINCT account_id, domain FROM (
-      SELECT account_id, ifNull(lower(domain), '') AS domain FROM accounts
-      UNION ALL
-      SELECT account_id, lower(item) AS domain
-        FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM accounts) a
-    ) d WHERE domain <> '')`;
   const matchable = sql`(SELECT user_id, domain FROM (SELECT user_id, domain, ${reasonOf} AS reason FROM ${users} u) r WHERE reason = '')`;
   const domainLinks = sql`(SELECT user_id, domain_account AS account_id FROM ${matchable} m
       INNER JOIN (SELECT account_id AS domain_account, domain FROM ${accountDomains} ad) j USING (domain))`;
@@ -89,7 +99,12 @@ export async function identityRelations(store: Store, config: IdentityConfig): P
         FROM (SELECT user_id, ${reasonOf} AS reason FROM ${users} u
               WHERE user_id NOT IN (SELECT user_id FROM ${domainLinks} dl)) r)`
     : sql`(SELECT user_id, '' AS reason FROM users WHERE 0 = 1)`;
-  return { links, matches, misses, accountDomains, domainLinks };
+  const isExcluded = (domain: Sql) =>
+    sql`(${domain} = '' OR ${sql.join(
+      (['excluded', 'disposable', 'free_mail'] as const).map((reason) => inList(reason, domain)),
+      sql` OR `,
+    )})`;
+  return { links, matches, misses, accountDomains, domainLinks, emailDomain: userDomain, isExcluded };
 }
 
 /** The accounts each of `users` is linked to under `config` (read in chunks of 1,000 ids). */
@@ -101,7 +116,7 @@ export async function linkedAccounts(
   const found = new Map<string, string[]>();
   if (users.length === 0) return found;
   const { sql } = store.dialect;
-  const { links } = await identityRelations(store, config);
+  const { links } = await identityRelations(store, config, { linksOnly: true });
   for (let start = 0; start < users.length; start += 1000) {
     const chunk = users.slice(start, start + 1000);
     const rows = await store.query<{ user_id: string; account_id: string }>(
@@ -111,4 +126,19 @@ export async function linkedAccounts(
       found.set(user_id, [...(found.get(user_id) ?? []), account_id]);
   }
   return found;
+}
+
+/**
+ * Each account's domain and aliases, lower case: the `domain` column and the comma-separated
+ * `domains` trait. ifNull: the same text type on both sides of UNION ALL, which ClickHouse
+ * 18.16 requires.
+ */
+function accountDomainsOf(store: Store): Sql {
+  const { sql, fn } = store.dialect;
+  return sql`(SELECT DISTINCT account_id, domain FROM (
+      SELECT account_id, ifNull(lower(domain), '') AS domain FROM accounts
+      UNION ALL
+      SELECT account_id, lower(item) AS domain
+        FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM accounts) a
+    ) d WHERE domain <> '')`;
 }
