@@ -1,8 +1,7 @@
 import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
+import type { AccountRows } from '../compile/scan-registry.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
-import { accountRows } from '../identity/account-rows.js';
-import type { IdentityConfig } from '../identity/identity-config.js';
 import { parseInstant } from '../model/instant.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -23,6 +22,8 @@ export async function withFlags<T>(
   workspace: Workspace,
   segments: readonly string[],
   asOf: Date,
+  /** The rows of the accounts evaluated (src/identity/account-rows.ts), scoped to them or not. */
+  rows: AccountRows,
   work: (relation: Sql) => Promise<T>,
 ): Promise<T> {
   const { dialect } = store;
@@ -34,7 +35,7 @@ export async function withFlags<T>(
     segments: workspace.segments.filter((segment) => needed.has(segment.id)),
     metricOutputs: [],
     asOf,
-    rows: await accountRows(store, workspace.config.identity),
+    rows,
   });
   // 1 / 0 rather than booleans: the same text in a CSV written by DuckDB and by ClickHouse.
   const flags = sql.join(
@@ -61,12 +62,11 @@ export async function withFlags<T>(
  */
 export async function earliestAfter(
   store: Store,
-  identity: IdentityConfig,
+  /** Users and events as they count for accounts: one without an account is its user's accounts'. */
+  counted: AccountRows,
   accounts: readonly string[] | null,
   after: Date,
 ): Promise<number | null> {
-  // Users and events as they count for accounts: one without an account is its user's accounts'.
-  const counted = await accountRows(store, identity);
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
   const among =

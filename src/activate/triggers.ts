@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { segmentColumn } from '../compile/compile-workspace.js';
+import type { AccountRows } from '../compile/scan-registry.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
+import { accountRows } from '../identity/account-rows.js';
 import type { Touched } from '../ingest/apply-messages.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -122,7 +124,14 @@ export class TriggerEngine {
     const started = performance.now();
     const accounts = [...wanted.keys()];
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
-    const current = await this.evaluate(accounts, segments, now);
+    // The touched accounts' rows, read once for their evaluation and their next due time;
+    // scoped to them unless a segment compares accounts (ranks, roll-ups need every value).
+    const rows = await accountRows(
+      this.store,
+      this.workspace.config.identity,
+      this.dependence.others ? {} : { accounts },
+    );
+    const current = await this.evaluate(accounts, segments, now, rows);
     const previous = await this.db.memberships(accounts);
     const fromRun = await this.runMemberships(
       accounts.filter((a) => !previous.has(a)),
@@ -168,7 +177,7 @@ export class TriggerEngine {
     await this.db.record(changes, initial, events, now.getTime());
     // Rows of these accounts dated after now are seen by no evaluation yet.
     if (!this.dependence.time) {
-      const due = await earliestAfter(this.store, this.workspace.config.identity, accounts, now);
+      const due = await earliestAfter(this.store, rows, accounts, now);
       if (due !== null) this.dueAt = this.dueAt === null ? due : Math.min(this.dueAt, due);
     }
     return {
@@ -203,7 +212,8 @@ export class TriggerEngine {
     const dir = mkdtempSync(join(tmpdir(), 'strata-sweep-'));
     try {
       const current = join(dir, 'current.csv');
-      await withFlags(this.store, this.workspace, segments, now, (relation) =>
+      const rows = await accountRows(this.store, this.workspace.config.identity);
+      await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
         this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
       );
       const counts = await this.db.sweep({
@@ -218,9 +228,7 @@ export class TriggerEngine {
           return (await this.exportRunFlags(segments, file)) ? file : null;
         },
       });
-      this.dueAt = this.dependence.time
-        ? null
-        : await earliestAfter(this.store, this.workspace.config.identity, null, now);
+      this.dueAt = this.dependence.time ? null : await earliestAfter(this.store, rows, null, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -228,9 +236,14 @@ export class TriggerEngine {
   }
 
   /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */
-  private async evaluate(accounts: readonly string[], segments: readonly string[], asOf: Date) {
+  private async evaluate(
+    accounts: readonly string[],
+    segments: readonly string[],
+    asOf: Date,
+    counted: AccountRows,
+  ) {
     const sql = this.store.dialect.sql;
-    const rows = await withFlags(this.store, this.workspace, segments, asOf, (relation) =>
+    const rows = await withFlags(this.store, this.workspace, segments, asOf, counted, (relation) =>
       this.store.query<Record<string, unknown>>(
         sql`SELECT * FROM ${relation} flags WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
       ),

@@ -35,13 +35,37 @@ export function storedRows(dialect: Dialect): AccountRows {
   };
 }
 
-/** The rows of the store's accounts under `config`'s rules and the merges that hold. */
-export async function accountRows(store: Store, config: IdentityConfig): Promise<AccountRows> {
+/**
+ * The rows of the store's accounts under `config`'s rules and the merges that hold. With
+ * `scope.accounts`, the relations are right for those accounts only (a trigger evaluating the
+ * accounts a batch touched): domains other accounts hold are not looked at.
+ */
+export async function accountRows(
+  store: Store,
+  config: IdentityConfig,
+  scope: { readonly accounts?: readonly string[] } = {},
+): Promise<AccountRows> {
   const survivors = survivorsOf(await listMerges(store));
-  const linked = await linkedRows(store, config, survivors);
+  const linked = await linkedRows(store, config, survivors, scope.accounts);
   const named = config.accountIds.length === 0 ? linked : idRows(store, linked, config.accountIds);
   if (survivors.size === 0) return named;
   return { ...mergedRows(store.dialect, named, survivors), acrossShards: store.sharded };
+}
+
+/**
+ * Whether `table` has a row without an account. Once seen, remembered for the store (such rows
+ * are not deleted), so live ingestion, which asks on every batch, stops scanning for them.
+ */
+const blankSeen = new WeakMap<Store, Set<string>>();
+async function hasBlankAccounts(store: Store, table: 'users' | 'events'): Promise<boolean> {
+  const seen = blankSeen.get(store) ?? new Set<string>();
+  blankSeen.set(store, seen);
+  if (seen.has(table)) return true;
+  const { sql } = store.dialect;
+  const found =
+    (await store.query(sql`SELECT 1 AS one FROM ${sql.id(table)} WHERE account_id = '' LIMIT 1`)).length > 0;
+  if (found) seen.add(table);
+  return found;
 }
 
 /**
@@ -98,20 +122,28 @@ async function linkedRows(
   store: Store,
   config: IdentityConfig,
   survivors: ReadonlyMap<string, string>,
+  accounts: readonly string[] | undefined,
 ): Promise<AccountRows> {
   const { sql } = store.dialect;
   const stored = storedRows(store.dialect);
-  const blank = async (table: 'users' | 'events') =>
-    (await store.query(sql`SELECT 1 AS one FROM ${sql.id(table)} WHERE account_id = '' LIMIT 1`)).length > 0;
+  const blank = (table: 'users' | 'events') => hasBlankAccounts(store, table);
   const byDomain = config.rules.includes('domain');
   const blankEvents = await blank('events');
   // Only the explicit rule and no blank user: every user is in its own account only.
   if (!byDomain && config.rules.includes('explicit') && !(await blank('users')) && !blankEvents)
     return stored;
 
+  // In scope: the accounts asked for and those merged into them (their domains count too).
+  const scoped = accounts && [
+    ...accounts,
+    ...[...survivors].filter(([, s]) => accounts.includes(s)).map(([m]) => m),
+  ];
   const { links, accountDomains, emailDomain, isExcluded } = await identityRelations(store, config, {
     linksOnly: true,
+    ...(scoped ? { accounts: scoped } : {}),
   });
+  const inScope = (column: string) =>
+    accounts ? sql` AND ${sql.id(column)} IN (${sql.join(accounts.map(sql.value))})` : sql.empty;
   const merged = (column: string) => survivorOf(store.dialect, survivors, column);
   // The table's columns but its account, joined to the links of its user (one row per link).
   const linked = (table: 'users' | 'events', where: Sql) => {
@@ -138,7 +170,7 @@ async function linkedRows(
       ? sql`(SELECT ${userColumns} FROM users WHERE account_id <> ''
           UNION ALL SELECT ${others} FROM (SELECT ${userColumns}, ${merged('account_id')} AS own_account, ${emailDomain} AS domain FROM users) u
             INNER JOIN (SELECT DISTINCT ${merged('account_id')} AS domain_account, domain FROM ${accountDomains} ad) j USING (domain)
-          WHERE domain_account <> own_account AND NOT ${isExcluded(sql`domain`)})`
+          WHERE domain_account <> own_account AND NOT ${isExcluded(sql`domain`)}${inScope('domain_account')})`
       : sql`(${linked('users', sql`1 = 1`)})`;
   return {
     ...stored,

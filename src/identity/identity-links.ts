@@ -44,7 +44,13 @@ export async function identityRelations(
    * classified, as a domain link to the user's own account changes nothing. Every user has
    * its company's domain in most stores, so this is a handful of domains, not one per account.
    */
-  options: { readonly linksOnly?: boolean } = {},
+  options: {
+    readonly linksOnly?: boolean;
+    /** Only these users' domains are classified: the relations hold for them alone. */
+    readonly users?: readonly string[];
+    /** Only domains of these accounts are classified: the relations hold for them alone. */
+    readonly accounts?: readonly string[];
+  } = {},
 ): Promise<IdentityRelations> {
   const { sql, fn } = store.dialect;
   // '' when there is no email or it has no '@': such a user has no domain to match.
@@ -57,12 +63,14 @@ export async function identityRelations(
     ['free_mail', []],
   ]);
   const own = new Set(config.excludeDomains);
-  const accountDomains = accountDomainsOf(store);
+  const accountDomains = accountDomainsOf(store, options.accounts);
+  const among = (column: string, ids: readonly string[] | undefined) =>
+    ids === undefined ? sql.empty : sql` AND ${sql.id(column)} IN (${sql.join(ids.map(sql.value))})`;
   const candidates =
     options.linksOnly && config.rules.includes('explicit')
       ? sql`SELECT DISTINCT domain FROM ${users} u INNER JOIN (SELECT account_id AS domain_account, domain FROM ${accountDomains} ad) a
-          USING (domain) WHERE domain <> '' AND domain_account <> ifNull(user_account, '')`
-      : sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''`;
+          USING (domain) WHERE domain <> '' AND domain_account <> ifNull(user_account, '')${among('user_id', options.users)}${among('domain_account', options.accounts)}`
+      : sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''${among('user_id', options.users)}`;
   const domains = await store.query<{ domain: string }>(candidates);
   for (const { domain } of domains) {
     const reason = cachedExclusionOf(domain, own);
@@ -116,7 +124,7 @@ export async function linkedAccounts(
   const found = new Map<string, string[]>();
   if (users.length === 0) return found;
   const { sql } = store.dialect;
-  const { links } = await identityRelations(store, config, { linksOnly: true });
+  const { links } = await identityRelations(store, config, { linksOnly: true, users });
   for (let start = 0; start < users.length; start += 1000) {
     const chunk = users.slice(start, start + 1000);
     const rows = await store.query<{ user_id: string; account_id: string }>(
@@ -133,12 +141,16 @@ export async function linkedAccounts(
  * `domains` trait. ifNull: the same text type on both sides of UNION ALL, which ClickHouse
  * 18.16 requires.
  */
-function accountDomainsOf(store: Store): Sql {
+function accountDomainsOf(store: Store, among?: readonly string[]): Sql {
   const { sql, fn } = store.dialect;
+  // Only some accounts' domains: read from those accounts' rows alone.
+  const accounts = among
+    ? sql`(SELECT * FROM accounts WHERE account_id IN (${sql.join(among.map(sql.value))})) scoped`
+    : sql`accounts`;
   return sql`(SELECT DISTINCT account_id, domain FROM (
-      SELECT account_id, ifNull(lower(domain), '') AS domain FROM accounts
+      SELECT account_id, ifNull(lower(domain), '') AS domain FROM ${accounts}
       UNION ALL
       SELECT account_id, lower(item) AS domain
-        FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM accounts) a
+        FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM ${accounts}) a
     ) d WHERE domain <> '')`;
 }
