@@ -31,11 +31,15 @@ beforeAll(() => {
 });
 
 describe('strata accounts merge and unmerge', () => {
-  it('finds accounts sharing a domain, whatever its case, the oldest surviving', () => {
-    expect(json(['accounts', 'merge', '--same-domain', '--dry-run'])).toEqual({
+  it('finds accounts sharing a domain or a CRM id, whatever its case, the oldest surviving', () => {
+    expect(json(['accounts', 'merge', '--same', 'domain', '--dry-run'])).toEqual({
       dryRun: true,
-      merges: [{ survivor: 'acme', merged: 'acme-dup', domain: 'acme.com' }],
+      merges: [{ survivor: 'acme', merged: 'acme-dup', value: 'acme.com' }],
     });
+    // The same CRM id in a trait (hubspot_id), written with spaces and case: globex and acme-dup.
+    expect(json(['accounts', 'merge', '--same', 'hubspot_id', '--dry-run']).merges).toEqual([
+      { survivor: 'globex', merged: 'acme-dup', value: 'hs-7' },
+    ]);
     expect(json(['accounts', 'merges'])).toEqual({ merges: [] });
   });
 

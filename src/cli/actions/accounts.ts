@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { StrataError } from '../../errors.js';
 import { plural } from '../../format/words.js';
 import { type AccountMerge, listMerges, mergeAccounts, undoMerge } from '../../identity/account-merges.js';
-import { sameDomainMerges } from '../../identity/same-domain.js';
+import { sameValueMerges } from '../../identity/same-value.js';
 import type { AccountsMergeInput, AccountsMergesInput, AccountsUnmergeInput } from '../commands/accounts.js';
 import { formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
@@ -18,35 +18,37 @@ function actor(by: string | undefined): string {
   }
 }
 
-/** `strata accounts merge SURVIVOR MERGED` or `--same-domain`: records merges; nothing is rewritten. */
+/** `strata accounts merge SURVIVOR MERGED` or `--same FIELD`: records merges; nothing is rewritten. */
 export async function runAccountsMerge(options: AccountsMergeInput, output: Output) {
   const by = actor(options.by);
   return withWorkspace(options.workspace, async (store) => {
     const now = new Date();
-    if (options.sameDomain) {
+    if (options.same !== undefined) {
+      const field = options.same;
       if (options.survivor !== undefined)
-        throw new StrataError('invalid_argument', '--same-domain finds the accounts itself: name none');
-      const planned = await sameDomainMerges(store);
+        throw new StrataError('invalid_argument', '--same finds the accounts itself: name none');
+      const planned = await sameValueMerges(store, field);
       const made: AccountMerge[] = [];
       if (!options.dryRun)
         for (const p of planned)
           made.push(
             await mergeAccounts(store, {
-              ...p,
+              survivor: p.survivor,
+              merged: p.merged,
               by,
-              reason: options.reason ?? `same domain ${p.domain}`,
+              reason: options.reason ?? `same ${field} ${p.value}`,
               now,
             }),
           );
       const answer = { dryRun: Boolean(options.dryRun), merges: options.dryRun ? planned : made };
       output.result(answer, () =>
         planned.length === 0
-          ? 'no two accounts share a domain: nothing to merge'
+          ? `no two accounts have the same ${field}: nothing to merge`
           : [
               `${options.dryRun ? 'would merge' : 'merged'} ${plural(planned.length, 'account')}:`,
               formatTable(
-                ['merged', 'survivor', 'domain'],
-                planned.map((p) => [p.merged, p.survivor, p.domain]),
+                ['merged', 'survivor', field],
+                planned.map((p) => [p.merged, p.survivor, p.value]),
               ),
             ].join('\n'),
       );
@@ -55,9 +57,9 @@ export async function runAccountsMerge(options: AccountsMergeInput, output: Outp
     if (options.survivor === undefined || options.merged === undefined)
       throw new StrataError(
         'invalid_argument',
-        'name the survivor and the merged account (strata accounts merge SURVIVOR MERGED), or pass --same-domain',
+        'name the survivor and the merged account (strata accounts merge SURVIVOR MERGED), or pass --same FIELD',
       );
-    if (options.dryRun) throw new StrataError('invalid_argument', '--dry-run goes with --same-domain');
+    if (options.dryRun) throw new StrataError('invalid_argument', '--dry-run goes with --same');
     if (!options.reason)
       throw new StrataError('invalid_argument', '--reason is required: say why the two are one account');
     const merge = await mergeAccounts(store, {

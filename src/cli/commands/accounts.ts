@@ -13,7 +13,7 @@ const mergeSchema = (k: OptionKit) => ({
   merged: k.z.string().optional(),
   reason: k.z.string().optional(),
   by: k.z.string().optional(),
-  sameDomain: k.z.boolean().optional(),
+  same: k.z.string().optional(),
   dryRun: k.z.boolean().optional(),
 });
 export type AccountsMergeInput = CommandInput<ReturnType<typeof mergeSchema>>;
@@ -21,16 +21,17 @@ export type AccountsMergeInput = CommandInput<ReturnType<typeof mergeSchema>>;
 export const accountsMerge = defineCommand({
   name: 'accounts merge',
   description:
-    'merge account MERGED into SURVIVOR (its events, users, tickets and history count for SURVIVOR; undo with accounts unmerge), or every group of accounts sharing a domain',
+    'merge account MERGED into SURVIVOR (its events, users, tickets and history count for SURVIVOR; undo with accounts unmerge), or every group of accounts with the same domain or CRM id',
   arguments: [{ name: '[survivor]' }, { name: '[merged]' }],
   options: [
     { flags: '--reason <text>', description: 'why they are one account (kept with the merge)' },
     { flags: '--by <name>', description: 'who merges (default: the system user name)' },
     {
-      flags: '--same-domain',
-      description: 'merge each group of accounts with the same domain into its oldest account',
+      flags: '--same <field>',
+      description:
+        'merge each group of accounts with the same value of a column or trait (domain, hubspot_company_id) into its oldest account',
     },
-    { flags: '--dry-run', description: 'with --same-domain: list the merges without making them' },
+    { flags: '--dry-run', description: 'with --same: list the merges without making them' },
   ],
   schema: mergeSchema,
   run: async (input, output) => (await merging()).runAccountsMerge(input, output),
