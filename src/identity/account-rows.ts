@@ -138,10 +138,14 @@ async function linkedRows(
     ...accounts,
     ...[...survivors].filter(([, s]) => accounts.includes(s)).map(([m]) => m),
   ];
-  const { links, accountDomains, emailDomain, isExcluded } = await identityRelations(store, config, {
-    linksOnly: true,
-    ...(scoped ? { accounts: scoped } : {}),
-  });
+  const { links, accountDomains, emailDomain, isExcluded, matchableDomains } = await identityRelations(
+    store,
+    config,
+    {
+      linksOnly: true,
+      ...(scoped ? { accounts: scoped } : {}),
+    },
+  );
   const inScope = (column: string) =>
     accounts ? sql` AND ${sql.id(column)} IN (${sql.join(accounts.map(sql.value))})` : sql.empty;
   const merged = (column: string) => survivorOf(store.dialect, survivors, column);
@@ -165,21 +169,22 @@ async function linkedRows(
       c.name === 'account_id' ? sql`domain_account AS account_id` : sql.id(c.name),
     ),
   );
+  const blankUsers = await blank('users');
   const users =
-    byDomain && config.rules.includes('explicit')
-      ? sql`(SELECT ${userColumns} FROM users WHERE account_id <> ''
+    byDomain && config.rules.includes('explicit') && matchableDomains === 0 && !blankUsers
+      ? stored.users // no domain finds a user another account: the explicit links are all
+      : byDomain && config.rules.includes('explicit')
+        ? sql`(SELECT ${userColumns} FROM users WHERE account_id <> ''
           UNION ALL SELECT ${others} FROM (SELECT ${userColumns}, ${merged('account_id')} AS own_account, ${emailDomain} AS domain FROM users) u
             INNER JOIN (SELECT DISTINCT ${merged('account_id')} AS domain_account, domain FROM ${accountDomains} ad) j USING (domain)
           WHERE domain_account <> own_account AND NOT ${isExcluded(sql`domain`)}${inScope('domain_account')})`
-      : sql`(${linked('users', sql`1 = 1`)})`;
-  return {
-    ...stored,
-    acrossShards: store.sharded,
-    users,
-    events: blankEvents
-      ? sql`(SELECT ${eventColumns} FROM events WHERE account_id <> '' UNION ALL ${linked('events', sql`account_id = ''`)})`
-      : stored.events,
-  };
+        : sql`(${linked('users', sql`1 = 1`)})`;
+  const events = blankEvents
+    ? sql`(SELECT ${eventColumns} FROM events WHERE account_id <> '' UNION ALL ${linked('events', sql`account_id = ''`)})`
+    : stored.events;
+  // Rows move between shards only when a link puts a row under another account.
+  const moved = users !== stored.users || events !== stored.events;
+  return { ...stored, acrossShards: store.sharded && moved, users, events };
 }
 
 /**

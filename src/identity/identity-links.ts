@@ -17,13 +17,17 @@ export type MissReason = ExclusionReason | 'unknown_domain' | 'no_email';
  * - `accountDomains` (account_id, domain): each account's domain and aliases, lower case;
  * - `domainLinks` (user_id, account_id): the domain rule's links alone, once per pair;
  * - `emailDomain`: the domain of a row's `email` column ('' without one), and `isExcluded`,
- *   whether a domain is one the domain rule never matches (or '').
+ *   whether a domain is one the domain rule never matches (or '');
+ * - `matchableDomains`: how many of the domains read were not excluded (with `linksOnly`:
+ *   domains that link a user to an account other than its own; none, and the domain rule
+ *   adds no link to the explicit ones).
  */
 export interface IdentityRelations {
   readonly links: Sql;
   readonly domainLinks: Sql;
   readonly emailDomain: Sql;
   isExcluded(domain: Sql): Sql;
+  readonly matchableDomains: number;
   readonly matches: Sql;
   readonly misses: Sql;
   readonly accountDomains: Sql;
@@ -72,9 +76,11 @@ export async function identityRelations(
           USING (domain) WHERE domain <> '' AND domain_account <> ifNull(user_account, '')${among('user_id', options.users)}${among('domain_account', options.accounts)}`
       : sql`SELECT DISTINCT domain FROM ${users} u WHERE domain <> ''${among('user_id', options.users)}`;
   const domains = await store.query<{ domain: string }>(candidates);
+  let matchableDomains = 0;
   for (const { domain } of domains) {
     const reason = cachedExclusionOf(domain, own);
     if (reason !== null) excluded.get(reason)?.push(domain);
+    else matchableDomains++;
   }
   const inList = (reason: ExclusionReason, domain = sql`domain`) => {
     const list = excluded.get(reason) ?? [];
@@ -112,7 +118,16 @@ export async function identityRelations(
       (['excluded', 'disposable', 'free_mail'] as const).map((reason) => inList(reason, domain)),
       sql` OR `,
     )})`;
-  return { links, matches, misses, accountDomains, domainLinks, emailDomain: userDomain, isExcluded };
+  return {
+    links,
+    matches,
+    misses,
+    accountDomains,
+    domainLinks,
+    emailDomain: userDomain,
+    isExcluded,
+    matchableDomains,
+  };
 }
 
 /** The accounts each of `users` is linked to under `config` (read in chunks of 1,000 ids). */

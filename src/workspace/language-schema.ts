@@ -392,9 +392,7 @@ export const segmentSchema = z
     level: z
       .enum(SEGMENT_LEVELS)
       .optional()
-      .describe(
-        'account (default): every account; parent: only the top of each hierarchy; child: only accounts under a parent',
-      ),
+      .describe('account (default), parent (tops of hierarchies) or child'),
     description: z.string().optional(),
     where: conditionSchema,
   })
