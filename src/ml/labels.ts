@@ -1,3 +1,4 @@
+import type { AccountRows } from '../compile/scan-registry.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { Sql } from '../dialect/sql.js';
 import { didYouMean, StrataError } from '../errors.js';
@@ -71,14 +72,14 @@ const plusDays = (d: Dialect, at: Date, days: number) =>
  * A relation `(...) labels` with account_id and label (0 / 1), one row per account of the
  * population at `asOf`; the label is read from the history of (asOf, asOf + horizon].
  */
-export function labelRelation(d: Dialect, target: Target, asOf: Date, events: Sql): Sql {
+export function labelRelation(d: Dialect, target: Target, asOf: Date, rows: AccountRows): Sql {
   const { sql, fn } = d;
   const now = sql.value(asOf);
   const later = plusDays(d, asOf, target.horizonDays);
   const mrrAt = (at: Sql) =>
     sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at}) AND mrr > 0`)}, 0)`;
   const revenue = sql`(SELECT account_id, ${mrrAt(now)} AS mrr_now, ${mrrAt(later)} AS mrr_later
-      FROM subscriptions WHERE starts_at <= ${later} GROUP BY account_id) revenue`;
+      FROM ${rows.subscriptions} s WHERE starts_at <= ${later} GROUP BY account_id) revenue`;
   switch (target.kind) {
     case 'churned':
       return sql`(SELECT account_id, CASE WHEN mrr_later = 0 THEN 1 ELSE 0 END AS label FROM ${revenue} WHERE mrr_now > 0) labels`;
@@ -87,7 +88,7 @@ export function labelRelation(d: Dialect, target: Target, asOf: Date, events: Sq
     case 'adopted': {
       const uses = sql`(SELECT account_id, ${fn.aggregateIf('count', sql.empty, sql`ts <= ${now}`)} AS used_before,
           ${fn.aggregateIf('count', sql.empty, sql`ts > ${now}`)} AS used_after
-        FROM ${events} e WHERE event = ${target.event} AND ts <= ${later} GROUP BY account_id) uses`;
+        FROM ${rows.events} e WHERE event = ${target.event} AND ts <= ${later} GROUP BY account_id) uses`;
       return sql`(SELECT account_id, CASE WHEN coalesce(used_after, 0) > 0 THEN 1 ELSE 0 END AS label
         FROM ${fn.joinOnAccount([revenue, uses])} WHERE mrr_now > 0 AND coalesce(used_before, 0) = 0) labels`;
     }

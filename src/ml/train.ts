@@ -244,7 +244,7 @@ export async function trainOnHistory(
   for (const [i, at] of all.entries()) {
     parts.push(
       await extractFeatures(store, spec, at, {
-        labels: sampled(labelRelation(store.dialect, o.target, at, rows.events)),
+        labels: sampled(labelRelation(store.dialect, o.target, at, rows)),
         rows,
       }),
     );

@@ -212,7 +212,7 @@ function registerCohortAndFunnelRoutes(serve: Serve, { workspace, store, withSto
           ...(await analyzeCohorts(store, {
             asOf: at,
             by: query.by,
-            events: (await accountRows(store, workspace.config.identity)).events,
+            rows: await accountRows(store, workspace.config.identity),
           })),
           ...answer,
         };

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCohorts, cohortLabel } from '../../src/analytics/cohorts/cohorts.js';
 import { benjaminiHochberg } from '../../src/analytics/statistics.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -51,7 +52,7 @@ afterAll(() => store.close());
 describe('cohorts', () => {
   it('follows each signup-month cohort: logo, revenue and activity retention, survival, revenue to date', async () => {
     const report = await analyzeCohorts(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2024-05-15T00:00:00Z'),
       comparePeriod: 1,
     });
@@ -106,7 +107,7 @@ describe('cohorts', () => {
 
   it('tests each cohort against the others at the compared period, corrected for multiple testing', async () => {
     const report = await analyzeCohorts(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2024-05-15T00:00:00Z'),
       comparePeriod: 1,
     });
@@ -122,7 +123,7 @@ describe('cohorts', () => {
 
   it('groups by quarter, counting a quarter as complete when its last month is', async () => {
     const report = await analyzeCohorts(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2024-07-02T00:00:00Z'),
       by: 'quarter',
     });
@@ -146,7 +147,7 @@ describe('cohorts', () => {
     // c1 and c4 renew on 03-01: one March cohort; at the ends of March and April c1 pays 100 and c4 120.
     await store.execute(sql`UPDATE accounts SET renewal_at = '2024-03-01' WHERE account_id IN ('c1', 'c4')`);
     const report = await analyzeCohorts(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2024-05-15T00:00:00Z'),
       date: 'renewal_at',
     });
@@ -163,14 +164,14 @@ describe('cohorts', () => {
       ],
     ]);
     await expect(
-      analyzeCohorts(store, { events: store.dialect.sql.id('events'), asOf: new Date(), date: 'renewl_at' }),
+      analyzeCohorts(store, { rows: storedRows(store.dialect), asOf: new Date(), date: 'renewl_at' }),
     ).rejects.toThrow("did you mean 'renewal_at'?");
   });
 
   it('names the retention kinds it cannot measure instead of showing zeros (issue #19)', async () => {
     // The hand-worked world has everything: nothing is unavailable.
     const full = await analyzeCohorts(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2024-05-15T00:00:00Z'),
       comparePeriod: 1,
     });
@@ -184,7 +185,7 @@ describe('cohorts', () => {
         INSERT INTO events (event_id, account_id, event, ts) VALUES ('e1', 'a1', 'login', '2024-02-11');
       `);
       const report = await analyzeCohorts(bare, {
-        events: bare.dialect.sql.id('events'),
+        rows: storedRows(bare.dialect),
         asOf: new Date('2024-05-15T00:00:00Z'),
         comparePeriod: 1,
       });
@@ -195,7 +196,7 @@ describe('cohorts', () => {
       expect(report.cohorts[0]?.periods[1]?.activityRetention).toBe(0.5);
       // As of a time before any event, activity is named too.
       const early = await analyzeCohorts(bare, {
-        events: bare.dialect.sql.id('events'),
+        rows: storedRows(bare.dialect),
         asOf: new Date('2024-02-10T00:00:00Z'),
       });
       expect(early.unavailable.map((u) => u.kind)).toEqual(['logo', 'revenue', 'activity']);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeIcp } from '../../src/analytics/icp/icp.js';
 import { wilson } from '../../src/analytics/statistics.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -45,7 +46,7 @@ afterAll(() => store.close());
 describe('ICP report', () => {
   it('measures retention, expansion, time to value and usage overall and per trait value', async () => {
     const report = await analyzeIcp(store, {
-      events: store.dialect.sql.id('events'),
+      rows: storedRows(store.dialect),
       asOf: new Date('2025-01-01T00:00:00Z'),
       dimensions: ['industry'],
       minBase: 1,

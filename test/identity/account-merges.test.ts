@@ -11,6 +11,8 @@ import { tempDir } from '../helpers/temp-dir.js';
  *   run 2: acme enters active (cause merge); acme-dup is no longer evaluated: exits using (merge)
  *   unmerge acme-dup: both as in run 1
  *   run 3: acme exits active (merge); acme-dup enters using again (merge); globex never moves
+ * Subscriptions: acme 100 from January, acme-dup 50 from February; cohorts by signup month
+ * (acme, globex in 2024-01; acme-dup in 2024-02), MRR at each month's end.
  */
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'merges');
 const ws = join(tempDir(), 'ws');
@@ -23,6 +25,16 @@ const json = (args: readonly string[]) => {
 const runAt = () => json(['run', '--as-of', '2024-04-01']);
 const changes = (answer: { history: { changes: { segment: string; change: string; cause: string }[] }[] }) =>
   answer.history.map((r) => r.changes.map((c) => `${c.change} ${c.segment} (${c.cause})`));
+
+/** Each signup cohort's accounts and MRR at the end of each month (strata analyze cohorts). */
+const cohortMrr = () =>
+  (
+    json(['analyze', 'cohorts', '--as-of', '2024-04-01']).cohorts as {
+      cohort: string;
+      accounts: number;
+      periods: { mrr: number }[];
+    }[]
+  ).map((c) => [c.cohort, c.accounts, c.periods.map((p) => p.mrr)]);
 
 beforeAll(() => {
   cpSync(FIXTURE, ws, { recursive: true });
@@ -81,6 +93,8 @@ describe('strata accounts merge and unmerge', () => {
       ['entered using (first_run)'],
       ['exited using (merge)'],
     ]);
+    // Analyses too: acme-dup's subscription (50 from February) is acme's, its cohort is gone.
+    expect(cohortMrr()).toEqual([['2024-01', 2, [100, 150, 150]]]);
 
     const undo = json([
       'accounts',
@@ -113,6 +127,10 @@ describe('strata accounts merge and unmerge', () => {
       ['entered using (merge)'],
     ]);
     expect(changes(json(['history', 'globex']))).toEqual([['entered using (first_run)'], [], []]);
+    expect(cohortMrr()).toEqual([
+      ['2024-01', 2, [100, 100, 100]],
+      ['2024-02', 1, [50, 50]],
+    ]);
     const text = runCli(['history', 'acme', '-w', ws]).stdout;
     expect(text).toMatch(
       /merged acme-dup into acme on \d{4}-\d\d-\d\d by ana: same CRM company \(undone on .* by bo: two companies after all\)/,

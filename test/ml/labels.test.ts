@@ -94,7 +94,7 @@ afterAll(() => store.close());
 async function labels(label: string) {
   const rows = await store.query<{ account_id: string; label: number }>(
     store.dialect
-      .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T, store.dialect.sql.id('events'))} ORDER BY account_id`,
+      .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget(label, 90), T, storedRows(store.dialect))} ORDER BY account_id`,
   );
   return Object.fromEntries(rows.map((r) => [r.account_id, Number(r.label)]));
 }

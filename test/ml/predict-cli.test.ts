@@ -113,7 +113,7 @@ describe('strata predict on a generated world', () => {
     const labels = await store
       .query<{ account_id: string; label: number }>(
         store.dialect
-          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), store.dialect.sql.id('events'))}`,
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), storedRows(store.dialect))}`,
       )
       .finally(() => store.close());
     const score = (id: string) => sql.get(id) as number;
@@ -179,7 +179,7 @@ describe('strata predict on a generated world', () => {
     const paying = await store
       .query<{ account_id: string; label: number }>(
         store.dialect
-          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), store.dialect.sql.id('events'))}`,
+          .sql`SELECT account_id, label FROM ${labelRelation(store.dialect, parseTarget('churned', 90), new Date(`${T}T00:00:00Z`), storedRows(store.dialect))}`,
       )
       .finally(() => store.close());
     const kept = paying.filter(

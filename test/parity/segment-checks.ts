@@ -167,7 +167,7 @@ segments:
       const report = await analyzeIcp(store, {
         asOf: AS_OF[1] as Date,
         minBase: 5,
-        events: (await accountRows(store, world.workspace.config.identity)).events,
+        rows: await accountRows(store, world.workspace.config.identity),
       });
       return [report.overall, ...report.groups];
     },
@@ -258,7 +258,7 @@ segments:
         await analyzeCohorts(store, {
           asOf: AS_OF[1] as Date,
           comparePeriod: 2,
-          events: (await accountRows(store, world.workspace.config.identity)).events,
+          rows: await accountRows(store, world.workspace.config.identity),
         })
       ).cohorts.map((c) => ({
         ...c,
@@ -284,7 +284,7 @@ segments:
       const spec = await chooseFeatures(store, world.workspace, { currentTraitsAllowed: false });
       const rows = await accountRows(store, world.workspace.config.identity);
       const matrix = await extractFeatures(store, spec, at, {
-        labels: labelRelation(store.dialect, parseTarget('churned', 30), at, rows.events),
+        labels: labelRelation(store.dialect, parseTarget('churned', 30), at, rows),
         rows,
       });
       const p = spec.features.length;

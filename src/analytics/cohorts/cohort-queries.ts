@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AccountRows } from '../../compile/scan-registry.js';
 import type { Sql } from '../../dialect/sql.js';
 import type { Store } from '../../store/store.js';
 import type { UnavailableRetention } from './cohorts.js';
@@ -19,8 +20,8 @@ export interface CohortWindow {
   readonly lastMonth: number;
   /** The account timestamp that starts an account's cohort. */
   readonly date: string;
-  /** The events of each account, as the identity rules link them (src/identity/account-rows.ts). */
-  readonly events: Sql;
+  /** The rows of each account: events by the identity rules, merged accounts' rows under their survivor (src/identity/account-rows.ts). */
+  readonly rows: AccountRows;
 }
 
 /** Rows as the store returns them: numbers, keyed by cohort number and period. */
@@ -55,7 +56,7 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
   try {
     await store.createScratch(
       t.cohorts,
-      sql`SELECT account_id, ${periodOf(fn.monthNumber(start))} AS cohort, created_at AS signup_at FROM accounts
+      sql`SELECT account_id, ${periodOf(fn.monthNumber(start))} AS cohort, created_at AS signup_at FROM ${window.rows.accounts} a
        WHERE ${start} IS NOT NULL AND ${start} <= ${asOf} AND ${fn.monthNumber(start)} <= ${lastMonth}`,
     );
     // Paying account-months: MRR at each month's end, summed over the subscriptions active then.
@@ -64,7 +65,7 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
     // Aliases never reuse a column's name: ClickHouse resolves names to aliases first.
     const months = sql`SELECT account_id, month, sum(mrr) AS month_mrr FROM (
         SELECT account_id, mrr, ${fn.explodeRange(fn.monthNumber(sql`starts_at`), lastPaid)} AS month
-        FROM subscriptions WHERE starts_at <= ${asOf} AND mrr > 0) paid
+        FROM ${window.rows.subscriptions} s WHERE starts_at <= ${asOf} AND mrr > 0) paid
       GROUP BY account_id, month`;
     const periodEnds = unit === 1 ? sql.empty : sql`WHERE (month + 1) % ${unit} = 0`;
     await store.createScratch(
@@ -91,7 +92,7 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
       sql`SELECT cohort, period, count(*) AS paying, sum(month_mrr) AS mrr, sum(least(month_mrr, coalesce(base_mrr, 0))) AS kept
        FROM ${fn.joinOnAccount([q(t.paying), q(t.base)])} GROUP BY cohort, period`,
     );
-    const activeMonths = sql`SELECT DISTINCT account_id, ${periodOf(fn.monthNumber(sql`ts`))} AS event_period FROM ${window.events} e
+    const activeMonths = sql`SELECT DISTINCT account_id, ${periodOf(fn.monthNumber(sql`ts`))} AS event_period FROM ${window.rows.events} e
       WHERE ts <= ${asOf} AND ${fn.monthNumber(sql`ts`)} <= ${lastMonth}`;
     const activity = await store.query<{ cohort: number; period: number; active: number }>(
       sql`SELECT cohort, event_period - cohort AS period, count(*) AS active
@@ -100,16 +101,16 @@ export async function readCohortCounts(store: Store, window: CohortWindow): Prom
     );
     // Early signals per account: active 30-60 days after signup; MRR 30 and 90 days after it.
     const signups = (days: number) =>
-      sql`(SELECT account_id, created_at AS signed_up FROM accounts WHERE created_at <= ${fn.minusDays(asOf, days)}) signups`;
+      sql`(SELECT account_id, created_at AS signed_up FROM ${window.rows.accounts} a WHERE created_at <= ${fn.minusDays(asOf, days)}) signups`;
     const signedUp = sql`signed_up`;
-    const active30 = sql`(SELECT account_id, 1 AS active_30 FROM ${fn.joinSmall(sql`${window.events} e`, signups(60))}
+    const active30 = sql`(SELECT account_id, 1 AS active_30 FROM ${fn.joinSmall(sql`${window.rows.events} e`, signups(60))}
       WHERE ts > ${fn.minusDays(signedUp, -30)} AND ts <= ${fn.minusDays(signedUp, -60)} GROUP BY account_id) early_activity`;
     const mrrAt = (days: number) => {
       const at = fn.minusDays(signedUp, -days);
       return sql`coalesce(${fn.aggregateIf('sum', sql`mrr`, sql`starts_at <= ${at} AND (ends_at IS NULL OR ends_at > ${at})`)}, 0)`;
     };
     const earlyRevenue = sql`(SELECT account_id, ${mrrAt(30)} AS mrr_30, ${mrrAt(90)} AS mrr_90
-      FROM ${fn.joinSmall(sql`subscriptions`, signups(90))} WHERE mrr > 0 GROUP BY account_id) early_revenue`;
+      FROM ${fn.joinSmall(sql`${window.rows.subscriptions} s`, signups(90))} WHERE mrr > 0 GROUP BY account_id) early_revenue`;
     const early = await store.query<{
       cohort: number;
       eligible_30: number;

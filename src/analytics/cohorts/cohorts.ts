@@ -1,4 +1,4 @@
-import type { Sql } from '../../dialect/sql.js';
+import type { AccountRows } from '../../compile/scan-registry.js';
 import { didYouMean, StrataError } from '../../errors.js';
 import { TABLES } from '../../model/tables.js';
 import type { Store } from '../../store/store.js';
@@ -27,8 +27,8 @@ import { type CohortCounts, readCohortCounts, unavailableRetention } from './coh
 
 export interface CohortOptions {
   readonly asOf: Date;
-  /** The events of each account, as the identity rules link them (src/identity/account-rows.ts). */
-  readonly events: Sql;
+  /** The rows of each account, as the identity rules and merges count them (src/identity/account-rows.ts). */
+  readonly rows: AccountRows;
   readonly by?: 'month' | 'quarter';
   /** The account timestamp that starts an account's cohort (default created_at, the signup). */
   readonly date?: string;
@@ -128,7 +128,7 @@ export async function analyzeCohorts(store: Store, options: CohortOptions): Prom
     unit,
     lastMonth,
     date,
-    events: options.events,
+    rows: options.rows,
   });
   const cohorts = followCohorts(counts, lastPeriod, unit);
   const unavailable = await unavailableRetention(store, store.dialect.sql.value(options.asOf));

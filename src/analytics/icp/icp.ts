@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { segmentColumn } from '../../compile/compile-workspace.js';
+import type { AccountRows } from '../../compile/scan-registry.js';
 import type { Sql } from '../../dialect/sql.js';
 import { listRuns } from '../../engine/run-snapshot.js';
 import { didYouMean, StrataError } from '../../errors.js';
@@ -41,7 +42,13 @@ export interface IcpReport {
 export async function analyzeIcp(
   store: Store,
   /** `events`: the events of each account, as the identity rules link them (src/identity/account-rows.ts). */
-  options: { asOf: Date; events: Sql; dimensions?: readonly string[]; valueEvent?: string; minBase?: number },
+  options: {
+    asOf: Date;
+    rows: AccountRows;
+    dimensions?: readonly string[];
+    valueEvent?: string;
+    minBase?: number;
+  },
 ): Promise<IcpReport> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
@@ -74,12 +81,12 @@ export async function analyzeIcp(
       sql`SELECT account_id, ${sql.join(dimensions.map((c) => sql`${fn.castText(q(c))} AS ${q(`dim_${c}`)}`))}${dimensions.length ? sql`,` : sql.empty}
          mrr_then, mrr_now, ${fn.wholeDaysBetween(sql`created_at`, sql`valued_at`)} AS ttv, coalesce(recent_events, 0) AS usage_30d
        FROM ${fn.joinOnAccount([
-         sql`(SELECT * FROM accounts WHERE created_at <= ${asOf}) scope`,
-         sql`(SELECT account_id, ${paying(yearAgo)} AS mrr_then, ${paying(asOf)} AS mrr_now FROM subscriptions
+         sql`(SELECT * FROM ${options.rows.accounts} a WHERE created_at <= ${asOf}) scope`,
+         sql`(SELECT account_id, ${paying(yearAgo)} AS mrr_then, ${paying(asOf)} AS mrr_now FROM ${options.rows.subscriptions} s
             WHERE starts_at <= ${asOf} GROUP BY account_id) revenue`,
-         sql`(SELECT account_id, min(ts) AS valued_at FROM ${options.events} e WHERE event = ${valueEvent} AND ts <= ${asOf}
+         sql`(SELECT account_id, min(ts) AS valued_at FROM ${options.rows.events} e WHERE event = ${valueEvent} AND ts <= ${asOf}
             GROUP BY account_id) valued`,
-         sql`(SELECT account_id, count(*) AS recent_events FROM ${options.events} e WHERE ts <= ${asOf}
+         sql`(SELECT account_id, count(*) AS recent_events FROM ${options.rows.events} e WHERE ts <= ${asOf}
             AND ts > ${fn.minusDays(asOf, 30)} GROUP BY account_id) recent`,
        ])}`,
     );

@@ -91,7 +91,7 @@ export async function runAnalyzeCohorts(options: CohortsInput, output: Output) {
     const asOf = await commandTime(store, workspace, options.asOf, 'read', output);
     const report = await analyzeCohorts(store, {
       asOf,
-      events: (await accountRows(store, workspace.config.identity)).events,
+      rows: await accountRows(store, workspace.config.identity),
       by,
       ...(options.date ? { date: options.date } : {}),
       comparePeriod,
@@ -335,7 +335,7 @@ export async function runAnalyzeIcp(options: IcpInput, output: Output) {
     if (options.valueEvent) await requireEvents(store, [options.valueEvent], '--value-event');
     const report = await analyzeIcp(store, {
       asOf,
-      events: (await accountRows(store, workspace.config.identity)).events,
+      rows: await accountRows(store, workspace.config.identity),
       ...(options.by.length > 0 ? { dimensions: options.by } : {}),
       ...(options.valueEvent ? { valueEvent: options.valueEvent } : {}),
       minBase,
