@@ -22,6 +22,14 @@ export interface AccountMerge {
   readonly undone: { readonly at: string; readonly by: string; readonly reason: string } | null;
 }
 
+/**
+ * At most this many merges hold at once. They reach every evaluation as one CASE over literal
+ * ids per column it maps (about ten): 200 keep that near 80 KB, inside the 256 KiB ClickHouse
+ * parses of one query with room for the workspace's own SQL. A map joined from a table would
+ * lift the limit.
+ */
+export const MAX_ACTIVE_MERGES = 200;
+
 interface MergeRow extends Record<string, unknown> {
   merge_id: string;
   action: 'merge' | 'undo';
@@ -81,6 +89,11 @@ export async function mergeAccounts(
   if (survivor === merged)
     throw new StrataError('invalid_argument', `cannot merge account '${merged}' into itself`);
   const away = survivorsOf(await listMerges(store));
+  if (away.size >= MAX_ACTIVE_MERGES)
+    throw new StrataError(
+      'too_many_merges',
+      `${away.size} merges hold already, the most Strata applies (${MAX_ACTIVE_MERGES}); undo some (strata accounts merges lists them) or fix the duplicates at their source`,
+    );
   for (const id of [survivor, merged]) {
     const into = away.get(id);
     if (into !== undefined)

@@ -63,6 +63,9 @@ describe('strata accounts merge and unmerge', () => {
     expect(unknown.stderr).toContain("no account 'acme-typo' in the store");
     const silent = runCli(['accounts', 'merge', 'acme', 'acme-dup', '-w', ws]);
     expect(silent.stderr).toContain('--reason is required');
+    // Every later evaluation reads the records: their text is bounded.
+    const long = runCli(['accounts', 'merge', 'acme', 'acme-dup', '--reason', 'x'.repeat(1001), '-w', ws]);
+    expect(long.stderr).toContain('--reason is longer than 1000 characters');
   });
 
   it('counts the merged account’s rows for the survivor, says so in the timeline, and undoes it', () => {

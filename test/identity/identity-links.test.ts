@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataError } from '../../src/errors.js';
+import { mergeAccounts, undoMerge } from '../../src/identity/account-merges.js';
 import { exclusionOf } from '../../src/identity/excluded-domains.js';
 import { identitySchema } from '../../src/identity/identity-config.js';
 import { identityRelations } from '../../src/identity/identity-links.js';
@@ -154,6 +155,27 @@ describe('identity: who counts where in metrics (DuckDB)', () => {
       expect(await orphan.query(orphan.dialect.sql`SELECT count(*) AS n FROM events`)).toEqual([{ n: 0 }]);
     } finally {
       await orphan.close();
+    }
+  });
+});
+
+describe('identity: merges are bounded', () => {
+  it('refuses a merge beyond the 200 that may hold at once, and accepts one again after an undo', async () => {
+    const file = join(dir, 'many-accounts.csv');
+    const ids = Array.from({ length: 202 }, (_, i) => `a${String(i).padStart(3, '0')}`);
+    writeFileSync(file, `account_id,created_at\n${ids.map((id) => `${id},2024-01-01`).join('\n')}\n`);
+    const many = await DuckDBStore.open(join(dir, 'many.duckdb'));
+    try {
+      await many.importFile({ table: 'accounts', file });
+      const now = new Date('2026-12-07T00:00:00Z');
+      const merge = (merged: string) =>
+        mergeAccounts(many, { survivor: 'a000', merged, by: 't', reason: 'r', now });
+      for (const id of ids.slice(1, 201)) await merge(id);
+      await expect(merge('a201')).rejects.toThrow(/200 merges hold already, the most Strata applies \(200\)/);
+      await undoMerge(many, { merged: 'a200', by: 't', reason: 'r', now });
+      expect((await merge('a201')).mergedId).toBe('a201');
+    } finally {
+      await many.close();
     }
   });
 });

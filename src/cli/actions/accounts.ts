@@ -1,16 +1,35 @@
 import { userInfo } from 'node:os';
 import { StrataError } from '../../errors.js';
 import { plural } from '../../format/words.js';
-import { type AccountMerge, listMerges, mergeAccounts, undoMerge } from '../../identity/account-merges.js';
+import {
+  type AccountMerge,
+  listMerges,
+  MAX_ACTIVE_MERGES,
+  mergeAccounts,
+  survivorsOf,
+  undoMerge,
+} from '../../identity/account-merges.js';
 import { sameValueMerges } from '../../identity/same-value.js';
+import { textProblem } from '../../ingest/storable-text.js';
 import type { AccountsMergeInput, AccountsMergesInput, AccountsUnmergeInput } from '../commands/accounts.js';
 import { formatTable, type Output } from '../output.js';
 import { withWorkspace } from '../workspace-session.js';
 import { mergeWords } from './timeline.js';
 
+/** Longest --reason or --by kept with a merge. */
+const MAX_TEXT = 1000;
+
+/** Text kept with a merge must be storable and short: every later evaluation reads the records. */
+function checkedText(flag: string, text: string): string {
+  const problem =
+    textProblem(text) ?? (text.length > MAX_TEXT ? `is longer than ${MAX_TEXT} characters` : null);
+  if (problem) throw new StrataError('invalid_argument', `${flag} ${problem}`);
+  return text;
+}
+
 /** Who acts: --by, else the system user (a merge is an audit record: it names a person). */
 function actor(by: string | undefined): string {
-  if (by !== undefined && by.trim() !== '') return by.trim();
+  if (by !== undefined && by.trim() !== '') return checkedText('--by', by.trim());
   try {
     return userInfo().username;
   } catch {
@@ -28,6 +47,13 @@ export async function runAccountsMerge(options: AccountsMergeInput, output: Outp
       if (options.survivor !== undefined)
         throw new StrataError('invalid_argument', '--same finds the accounts itself: name none');
       const planned = await sameValueMerges(store, field);
+      if (options.reason !== undefined) checkedText('--reason', options.reason);
+      const holding = survivorsOf(await listMerges(store)).size;
+      if (!options.dryRun && holding + planned.length > MAX_ACTIVE_MERGES)
+        throw new StrataError(
+          'too_many_merges',
+          `--same ${field} finds ${plural(planned.length, 'merge')}; with the ${holding} that hold, more than the ${MAX_ACTIVE_MERGES} Strata applies: nothing was merged (fix the duplicates at their source)`,
+        );
       const made: AccountMerge[] = [];
       if (!options.dryRun)
         for (const p of planned)
@@ -66,7 +92,7 @@ export async function runAccountsMerge(options: AccountsMergeInput, output: Outp
       survivor: options.survivor,
       merged: options.merged,
       by,
-      reason: options.reason,
+      reason: checkedText('--reason', options.reason),
       now,
     });
     output.result(
@@ -84,7 +110,7 @@ export async function runAccountsUnmerge(options: AccountsUnmergeInput, output: 
     const undone = await undoMerge(store, {
       merged: options.merged,
       by: actor(options.by),
-      reason: options.reason ?? 'undone',
+      reason: checkedText('--reason', options.reason ?? 'undone'),
       now: new Date(),
     });
     output.result(
