@@ -172,7 +172,10 @@ export const UserProfile = z.strictObject({
 /** An account as the hierarchy names it. */
 const TreeAccount = z.strictObject({ account_id: z.string(), name: z.string().nullable() });
 
-/** An account's place in its hierarchy (parent_account_id): ancestors and direct children. */
+/**
+ * An account's place in its hierarchy (parent_account_id): ancestors and direct children. The
+ * links as stored now: they are current state, with no as-of time (roll-ups read them so too).
+ */
 export const AccountTree = z.strictObject({
   account_id: z.string(),
   /** From the top of the hierarchy down to the account's parent; empty for a top account. */

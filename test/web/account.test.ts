@@ -473,6 +473,8 @@ describe('the account page in Chromium', () => {
     await page.goto(`${server.url}/#/account/acme-holding`);
     await page.locator('[data-tree] [data-top]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-child] a').allTextContents()).toEqual(['Acme Group (acme-group)']);
+    // Parent links are current state: the section says so rather than a time.
+    expect(await page.locator('[data-tree-time]').textContent()).toContain('as the store holds them now');
     expect(await api('/v1/accounts/bolt/tree')).toEqual({
       account_id: 'bolt',
       ancestors: [],

@@ -26,6 +26,7 @@ export function AccountTree({ id }: { id: string }) {
   const more = tree.childCount - tree.children.length;
   return html`<section class="account-tree" aria-label="Hierarchy" data-tree>
     <h3>Hierarchy</h3>
+    <p class="message" data-tree-time>Parent links as the store holds them now: they are not kept per run.</p>
     ${
       tree.ancestors.length > 0
         ? html`<nav aria-label="Parent accounts, from the top"><ol class="ancestors" data-ancestors>${tree.ancestors.map(
