@@ -13,7 +13,7 @@ import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/sa
  * - It retries GET/PUT/DELETE (not PATCH/POST) on 420/429/500/502/503/504 five times, 0.5 s
  *   doubling, ignoring Retry-After (lib/request.js:58-81); no Connection option turns it off.
  * - update() of more than 200 records is one request unless `allowRecursive: true`
- *   (lib/connection.js:867); find() escapes ' but not \ (lib/soql-builder.js:13).
+ *   (lib/connection.js:887); find() escapes ' but not \ (lib/soql-builder.js:13).
  */
 
 const TOKEN = 'pat-na1-fake-token-7c1d';
