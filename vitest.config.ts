@@ -8,6 +8,7 @@ import { SlowestFirst } from './test/setup/slowest-first.js';
  * three, slowest files first.
  */
 const INTEGRATION = [
+  'test/activate/crm-sync.test.ts',
   'test/activate/exports.test.ts',
   'test/activate/formula-exports.test.ts',
   'test/activate/playbooks.test.ts',

@@ -37,6 +37,7 @@ import {
 } from './commands/segments.js';
 import { serve } from './commands/serve.js';
 import { status } from './commands/status.js';
+import { sync, syncFailures, syncPlan, syncReplay, syncRun, syncStatus } from './commands/sync.js';
 import { definition, history, segmentChanges } from './commands/timeline.js';
 import { validate } from './commands/validate.js';
 import { webhookDeliveries, webhookReplay, webhooks } from './commands/webhooks.js';
@@ -81,6 +82,12 @@ export const COMMANDS: readonly (CommandDeclaration | GroupDeclaration)[] = [
   webhooks,
   webhookDeliveries,
   webhookReplay,
+  sync,
+  syncPlan,
+  syncRun,
+  syncStatus,
+  syncFailures,
+  syncReplay,
   ingest,
   ingestQuarantine,
   keys,

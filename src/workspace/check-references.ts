@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as CronParser from 'cron-parser';
 import { didYouMean, type ErrorLocation, StrataError } from '../errors.js';
+import { undeclaredMetric, unknownMetricMessage } from '../language/metric-names.js';
 import { hasOwnKey } from '../own-key.js';
 import type { WorkspaceFile } from './workspace-schema.js';
 
@@ -44,6 +45,7 @@ export function checkReferences(config: WorkspaceFile, locate: Locate): void {
         { ...locate(path), path: path.join('.') },
       );
   };
+  checkDestinations(config, locate, checkSegment);
   for (const [name, webhook] of Object.entries(config.webhooks)) {
     webhook.triggers.forEach((trigger, i) => {
       checkName('triggers', trigger, ['webhooks', name, 'triggers', i]);
@@ -52,6 +54,35 @@ export function checkReferences(config: WorkspaceFile, locate: Locate): void {
       checkName('schedules', schedule, ['webhooks', name, 'schedules', i]);
     });
   }
+}
+
+/** The segments, schemes and metrics each destination's fields name. */
+function checkDestinations(
+  config: WorkspaceFile,
+  locate: Locate,
+  checkSegment: (id: string, path: (string | number)[]) => void,
+): void {
+  for (const [name, destination] of Object.entries(config.destinations))
+    for (const [property, value] of Object.entries(destination.fields)) {
+      const path = ['destinations', name, 'fields', property];
+      if (typeof value === 'string') continue;
+      if ('segment' in value) checkSegment(value.segment, [...path, 'segment']);
+      const at = (kind: string) => ({ ...locate([...path, kind]), path: [...path, kind].join('.') });
+      if ('scheme' in value && !hasOwnKey(config.schemes, value.scheme)) {
+        const known = Object.keys(config.schemes);
+        throw new StrataError(
+          'unknown_scheme',
+          `unknown scheme '${value.scheme}'${didYouMean(value.scheme, known)}`,
+          at('scheme'),
+        );
+      }
+      if ('metric' in value && !hasOwnKey(config.metrics, value.metric) && !undeclaredMetric(value.metric))
+        throw new StrataError(
+          'unknown_metric',
+          unknownMetricMessage(value.metric, Object.keys(config.metrics)),
+          at('metric'),
+        );
+    }
 }
 
 /** Each schedule's cron expression, read as cron-parser reads it (UTC). */

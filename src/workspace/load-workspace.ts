@@ -93,6 +93,7 @@ export function loadWorkspace(dir: string, options: LoadOptions = {}): Workspace
     config.triggers = {};
     config.webhooks = {};
     config.schedules = {};
+    config.destinations = {};
   }
   const metrics = declaredMetrics(config, absolute, locate, options);
   const language = resolveLanguage(metrics, config.segments, locate, (name) =>

@@ -3,6 +3,7 @@ import { DEFAULT_IDENTITY, identitySchema } from '../identity/identity-config.js
 import type { RfmCellRange } from '../language/ast.js';
 import { sourceSchema } from '../sources/source-config.js';
 import { storeSchema } from '../store/store-config.js';
+import { destinationSchema } from './destination-schema.js';
 import { parseWindowDays } from './duration.js';
 import { metricSchema, segmentSchema } from './language-schema.js';
 
@@ -273,6 +274,11 @@ export const workspaceSchema = z
       .record(z.string(), scheduleSchema)
       .nullish()
       .transform((schedules) => schedules ?? {}),
+    destinations: z
+      .record(z.string(), destinationSchema)
+      .nullish()
+      .transform((destinations) => destinations ?? {})
+      .describe('CRM objects kept current with the segments (strata sync plan|run NAME)'),
     rfm: rfmSchema.optional(),
     quality: qualitySchema.optional(),
     funnels: z.record(z.string(), funnelSchema).optional(),

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { stringify } from 'yaml';
 import { compileWorkspace, metricColumn, segmentColumn } from '../../src/compile/compile-workspace.js';
-import { accountRows } from '../../src/identity/account-rows.js';
+import { storedRows } from '../../src/identity/account-rows.js';
 import type {
   Comparison,
   ConditionNode,
@@ -546,7 +546,7 @@ async function load(store: DuckDBStore, w: World): Promise<void> {
     const insert = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}`;
     return [`DELETE FROM ${table}`, ...(rows.length ? [insert] : [])];
   });
-  await store.execute(testSql(statements.join(';\n')));
+  await store.execute(testSql(['BEGIN', ...statements, 'COMMIT'].join(';\n')));
 }
 
 /** The world with readable times, a row a line, for failure reports. */
@@ -584,7 +584,7 @@ async function difference(world: World, ws: Generated, yaml: string): Promise<st
       metrics: loaded.metrics,
       segments: loaded.segments,
       asOf,
-      rows: await accountRows(store, loaded.config.identity),
+      rows: storedRows(store.dialect),
     }),
   );
   const ref = new ReferenceEvaluator(world, ws.metrics, ws.segments, T);

@@ -26,13 +26,13 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-/** Runs the real, built `strata` command in a child process. */
-export function runCli(args: readonly string[], cwd = root): CliRun {
+/** Runs the real, built `strata` command in a child process (`env` added to the test's environment). */
+export function runCli(args: readonly string[], cwd = root, env: NodeJS.ProcessEnv = {}): CliRun {
   const started = Date.now();
   const result = spawnSync(process.execPath, [strataBin(), ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     timeout: 300_000,
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -42,14 +42,18 @@ export function runCli(args: readonly string[], cwd = root): CliRun {
 /**
  * `runCli` without blocking the test's thread, so two commands can run at once: for commands
  * on different stores (a ClickHouse server and a DuckDB file), one runs while the other
- * waits on its server.
+ * waits on its server; and for a command calling a server the test itself runs (a fake CRM).
  */
-export function runCliAsync(args: readonly string[], cwd = root): Promise<CliRun> {
+export function runCliAsync(
+  args: readonly string[],
+  cwd = root,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [strataBin(), ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
       timeout: 300_000,
     });
     let stdout = '';

@@ -25,6 +25,8 @@ interface FaultScope {
   readonly match?: string | RegExp;
   /** How many matching requests it takes before it is used up: 1 when absent. */
   times?: number;
+  /** How many matching requests pass untouched before it applies: 0 when absent. */
+  skip?: number;
 }
 
 /** Answer with `status` and the vendor's documented error body for it. */
@@ -53,7 +55,12 @@ export interface DropFault extends FaultScope {
   readonly kind: 'drop';
 }
 
-export type Fault = StatusFault | RecordsFault | DropFault;
+/** Read the whole body, then never answer (the connection stays open until close): a sync killed mid-call. */
+export interface HoldFault extends FaultScope {
+  readonly kind: 'hold';
+}
+
+export type Fault = StatusFault | RecordsFault | DropFault | HoldFault;
 
 /** What a route answers. */
 export interface Answer {
@@ -139,6 +146,7 @@ function serve(
     res.socket?.destroy();
     return;
   }
+  if (fault?.kind === 'hold') return;
   if (fault?.kind === 'status') {
     send(res, vendor.faultAnswer(fault));
     return;
@@ -165,6 +173,10 @@ function takeFault(script: Fault[], request: string): Fault | undefined {
   const index = script.findIndex((fault) => matches(fault.match, request));
   const fault = script[index];
   if (fault === undefined) return undefined;
+  if ((fault.skip ?? 0) > 0) {
+    fault.skip = (fault.skip ?? 0) - 1;
+    return undefined;
+  }
   fault.times = (fault.times ?? 1) - 1;
   if (fault.times <= 0) script.splice(index, 1);
   return fault;

@@ -1,0 +1,419 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
+import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
+import { runCliAsync, strataBin } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+import {
+  ACCOUNTS,
+  domainOf,
+  expected,
+  holdsHubspotId,
+  hubspotId,
+  hubspotProperties,
+  NOT_IN_HUBSPOT,
+  range,
+  writeMoreEvents,
+  writeWorld,
+} from './crm-sync-world.js';
+
+/*
+ * `strata sync plan|run` against local HubSpot and Salesforce APIs (test/helpers/fake-crm),
+ * through the official clients, on the world of crm-sync-world.ts: the exact requests of a first
+ * sync, an incremental one after 3 accounts changed, a 429 storm, a partial batch failure with
+ * its dead letter and replay, missing properties and credentials, and a sync killed with
+ * SIGKILL in the middle that a second one completes without sending twice what was acknowledged.
+ */
+const TOKEN = 'pat-test-token';
+/** Sessions the later imports add (the incremental and partial-failure tests), by account. */
+const EXTRA: Record<number, number> = { 1: 2, 2: 1, 11: 1, 3: 1, 4: 1 };
+const ws = tempDir('strata-sync-');
+let hubspot: FakeHubSpot;
+let hubspotKill: FakeHubSpot;
+let salesforce: FakeSalesforce;
+
+const env = () => ({ HUBSPOT_TOKEN: TOKEN, SF_TOKEN: TOKEN, SF_URL: salesforce.url });
+/** The CLI in a child process the test does not wait on: the fake CRMs answer from this process. */
+const cli = (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runCliAsync([...args, '-w', ws, '--json'], undefined, { ...env(), ...extraEnv });
+const ok = async <T = Record<string, unknown>>(args: readonly string[]) => {
+  const run = await cli(args);
+  if (run.code !== 0)
+    throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stdout}${run.stderr}`);
+  return run.json<T>();
+};
+/** Requests of a fake as "METHOD path", from `from` on. */
+const calls = (fake: { requests: { method: string; path: string }[] }, from = 0) =>
+  fake.requests.slice(from).map((r) => `${r.method} ${r.path.replace(/\?.*$/, '')}`);
+const updates = (fake: FakeHubSpot, from = 0) =>
+  fake.requests
+    .slice(from)
+    .filter((r) => r.path.endsWith('/batch/update'))
+    .map((r) => (r.body as { inputs: { id: string; properties: Record<string, string> }[] }).inputs);
+
+/** A HubSpot with every company of the world but two, those holding an id under another domain. */
+async function seededHubSpot(): Promise<FakeHubSpot> {
+  const fake = await startFakeHubSpot({ token: TOKEN });
+  for (const i of range(ACCOUNTS))
+    if (!NOT_IN_HUBSPOT.has(i))
+      fake.records.companies.set(hubspotId(i), {
+        domain: holdsHubspotId(i) ? `old-${domainOf(i)}` : domainOf(i),
+        name: `Company ${i}`,
+      });
+  return fake;
+}
+
+beforeAll(async () => {
+  [hubspot, hubspotKill] = await Promise.all([seededHubSpot(), seededHubSpot()]);
+  salesforce = await startFakeSalesforce({
+    token: TOKEN,
+    customFields: { Account: ['Strata_Segments__c', 'Strata_Active__c'], Contact: ['Strata_Tier__c'] },
+  });
+  // Websites as people type them: bare, with www. and a scheme, with a trailing slash.
+  const forms = [(d: string) => d, (d: string) => `https://www.${d}/`, (d: string) => `http://${d}`];
+  for (const i of range(ACCOUNTS))
+    salesforce.records.get('Account')?.set(`001A${String(i).padStart(11, '0')}`, {
+      Name: `Company ${i}`,
+      Website: (forms[i % 3] as (d: string) => string)(domainOf(i).toUpperCase()),
+    });
+  for (const i of range(5))
+    salesforce.records
+      .get('Contact')
+      ?.set(`003A${String(i).padStart(11, '0')}`, { Email: `ann${i}@${domainOf(i)}` });
+  writeWorld(ws, { hubspot: hubspot.url, hubspotKill: hubspotKill.url });
+  await ok(['import']);
+  await ok(['run', '--as-of', '2024-04-01']);
+});
+
+afterAll(async () => {
+  await Promise.all([hubspot?.close(), hubspotKill?.close(), salesforce?.close()]);
+});
+
+describe('strata sync to HubSpot', () => {
+  it('refuses to start without its credentials, before any call', async () => {
+    const run = await cli(['sync', 'run', 'hubspot'], { HUBSPOT_TOKEN: '' });
+    expect(run.code).toBe(1);
+    expect(run.json()).toEqual({
+      error: expect.objectContaining({
+        code: 'missing_credentials',
+        message:
+          "destination 'hubspot': the environment variable HUBSPOT_TOKEN (its credentials.token) is not set; nothing was sent",
+      }),
+    });
+    expect(hubspot.requests).toEqual([]);
+  });
+
+  it('plans the first sync: every record, never written, from what Strata computed', async () => {
+    const plan = await ok<{
+      records: number;
+      pending: number;
+      neverWritten: number;
+      toMatch: number;
+      fields: Record<string, number>;
+      writes: { record: string; crmId: string; matchKey: string; property: string; to: unknown }[];
+    }>(['sync', 'plan', 'hubspot', '--limit', '1']);
+    expect(plan).toMatchObject({ records: 240, pending: 240, neverWritten: 240, toMatch: 216 });
+    expect(plan.fields).toEqual({
+      strata_segments: 240,
+      strata_tier: 240,
+      strata_active: 240,
+      strata_sessions: 240,
+      strata_next_action: 240,
+    });
+    // acc_001: one session, MRR 50: paying only.
+    expect(plan.writes).toEqual(
+      [
+        ['strata_segments', 'paying'],
+        ['strata_tier', 'paying'],
+        ['strata_active', false],
+        ['strata_sessions', 1],
+        ['strata_next_action', null],
+      ].map(([property, to]) => ({
+        record: 'acc_001',
+        crmId: '',
+        matchKey: 'c001.example',
+        property,
+        from: null,
+        to,
+        firstWrite: true,
+      })),
+    );
+    expect(hubspot.requests).toEqual([]);
+  });
+
+  it('creates the missing properties, finds companies by id or domain, and writes every record in batches of 100', async () => {
+    const outcome = await ok(['sync', 'run', 'hubspot']);
+    expect(outcome).toMatchObject({ records: 240, planned: 240, written: 238, failed: 0, unmatched: 2 });
+    expect(calls(hubspot)).toEqual([
+      'GET /crm/v3/properties/companies',
+      'POST /crm/v3/properties/companies/groups',
+      'POST /crm/v3/properties/companies/batch/create',
+      'POST /crm/v3/objects/companies/search',
+      'POST /crm/v3/objects/companies/search',
+      'POST /crm/v3/objects/companies/search',
+      'POST /crm/v3/objects/companies/batch/update',
+      'POST /crm/v3/objects/companies/batch/update',
+      'POST /crm/v3/objects/companies/batch/update',
+    ]);
+    expect(hubspot.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    // HubSpot's property model: a group, then each property with its type and field type.
+    const option = (value: string, i: number) => ({ label: value, value, displayOrder: i, hidden: false });
+    expect(hubspot.requests[1]?.body).toEqual({ name: 'strata', label: 'Strata' });
+    expect(hubspot.requests[2]?.body).toEqual({
+      inputs: [
+        {
+          name: 'strata_segments',
+          label: 'Strata segments',
+          groupName: 'strata',
+          type: 'enumeration',
+          fieldType: 'checkbox',
+          options: [option('active', 0), option('paying', 1)],
+        },
+        {
+          name: 'strata_tier',
+          label: 'Strata tier',
+          groupName: 'strata',
+          type: 'enumeration',
+          fieldType: 'select',
+          options: [option('active', 0), option('paying', 1), option('other', 2)],
+        },
+        {
+          name: 'strata_active',
+          label: 'Strata active',
+          groupName: 'strata',
+          type: 'bool',
+          fieldType: 'booleancheckbox',
+          options: [
+            { label: 'Yes', value: 'true', displayOrder: 0, hidden: false },
+            { label: 'No', value: 'false', displayOrder: 1, hidden: false },
+          ],
+        },
+        {
+          name: 'strata_sessions',
+          label: 'Strata sessions',
+          groupName: 'strata',
+          type: 'number',
+          fieldType: 'number',
+        },
+        {
+          name: 'strata_next_action',
+          label: 'Strata next action',
+          groupName: 'strata',
+          type: 'string',
+          fieldType: 'textarea',
+        },
+      ],
+    });
+    // Only the 216 accounts without an id are searched, 100 domains a call, lower case.
+    const searched = hubspot.requests
+      .filter((r) => r.path.endsWith('/search'))
+      .map(
+        (r) =>
+          (r.body as { filterGroups: { filters: { values: string[] }[] }[] }).filterGroups[0]?.filters[0],
+      );
+    expect(searched.map((f) => f?.values.length)).toEqual([100, 100, 16]);
+    expect(searched[0]).toMatchObject({ propertyName: 'domain', operator: 'IN' });
+    expect(searched.flatMap((f) => f?.values)).toEqual(
+      range(ACCOUNTS)
+        .filter((i) => !holdsHubspotId(i))
+        .map(domainOf),
+    );
+    // acc_001 (paying) and acc_003 (three sessions: active and paying), as worked by hand.
+    const batches = updates(hubspot);
+    expect(batches.map((b) => b.length)).toEqual([100, 100, 38]);
+    expect(batches[0]?.slice(0, 3)).toEqual([
+      {
+        id: '5001',
+        properties: {
+          strata_segments: 'paying',
+          strata_tier: 'paying',
+          strata_active: 'false',
+          strata_sessions: '1',
+          strata_next_action: '',
+        },
+      },
+      { id: '5002', properties: hubspotProperties(2) },
+      {
+        id: '5003',
+        properties: {
+          strata_segments: 'active;paying',
+          strata_tier: 'active',
+          strata_active: 'true',
+          strata_sessions: '3',
+          strata_next_action: 'active: offer the annual plan (cs)',
+        },
+      },
+    ]);
+    const written = range(ACCOUNTS).filter((i) => !NOT_IN_HUBSPOT.has(i));
+    expect(batches.flat()).toEqual(
+      written.map((i) => ({ id: hubspotId(i), properties: hubspotProperties(i) })),
+    );
+    for (const i of written)
+      expect(hubspot.records.companies.get(hubspotId(i))).toMatchObject(hubspotProperties(i));
+  });
+
+  it('sends only the 3 accounts that changed after the next run, through a storm of 429s', async () => {
+    const more = join(ws, 'events-2.csv');
+    writeMoreEvents(more, { 1: 2, 2: 1, 11: 1 }, 'b');
+    await ok(['import', 'events', more]);
+    await ok(['run', '--as-of', '2024-04-01']);
+    const plan = await ok<{
+      pending: number;
+      fields: Record<string, number>;
+      writes: { record: string; property: string; from: unknown; to: unknown }[];
+    }>(['sync', 'plan', 'hubspot']);
+    // acc_001 1 -> 3 sessions and acc_002 2 -> 3 become active; acc_011 1 -> 2 only counts one more.
+    // acc_007 and acc_077, not found in HubSpot, wait for a change of their values to be searched again.
+    expect([...new Set(plan.writes.map((w) => w.record))]).toEqual(['acc_001', 'acc_002', 'acc_011']);
+    expect(plan.pending).toBe(3);
+    expect(plan.fields).toEqual({
+      strata_segments: 2,
+      strata_tier: 2,
+      strata_active: 2,
+      strata_sessions: 3,
+      strata_next_action: 2,
+    });
+    expect(plan.writes.filter((w) => w.record === 'acc_011')).toEqual([
+      expect.objectContaining({ property: 'strata_sessions', from: 1, to: 2 }),
+    ]);
+    const before = hubspot.requests.length;
+    hubspot.script.push(
+      { kind: 'status', status: 429, retryAfter: 1, match: '/batch/update', times: 2 },
+      { kind: 'status', status: 429, policyName: 'SECONDLY', match: '/batch/update' },
+    );
+    expect(await ok(['sync', 'run', 'hubspot'])).toMatchObject({ planned: 3, written: 3, failed: 0 });
+    expect(calls(hubspot, before)).toEqual([
+      'GET /crm/v3/properties/companies',
+      ...Array(4).fill('POST /crm/v3/objects/companies/batch/update'),
+    ]);
+    const want = [1, 2, 11].map((i) => ({
+      id: hubspotId(i),
+      properties: hubspotProperties(i, { 1: 2, 2: 1, 11: 1 }[i]),
+    }));
+    expect(updates(hubspot, before)).toEqual([want, want, want, want]);
+    expect(hubspot.records.companies.get('5001')).toMatchObject({
+      strata_tier: 'active',
+      strata_sessions: '3',
+    });
+  });
+
+  it('keeps what succeeded of a partial failure, retries the rest alone, dead-letters it, and replays it', async () => {
+    const more = join(ws, 'events-3.csv');
+    writeMoreEvents(more, { 3: 1, 4: 1 }, 'c');
+    await ok(['import', 'events', more]);
+    await ok(['run', '--as-of', '2024-04-01']);
+    let from = hubspot.requests.length;
+    hubspot.script.push({ kind: 'fail-records', ids: ['5003'], match: '/batch/update' });
+    const first = await cli(['sync', 'run', 'hubspot']);
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ planned: 2, written: 1, failed: 1 });
+    expect(updates(hubspot, from).map((b) => b.map((input) => input.id))).toEqual([['5003', '5004']]);
+    expect(hubspot.records.companies.get('5004')).toMatchObject({ strata_sessions: '5' });
+    const failures = await ok<{ record: string; attempts: number; status: string; lastError: string }[]>([
+      'sync',
+      'failures',
+      'hubspot',
+    ]);
+    expect(failures).toEqual([expect.objectContaining({ record: 'acc_003', attempts: 1, status: 'retry' })]);
+    // The second try sends acc_003 alone; failing again (maxAttempts: 2) it is dead-lettered.
+    from = hubspot.requests.length;
+    hubspot.script.push({ kind: 'fail-records', ids: ['5003'], match: '/batch/update' });
+    expect(await ok(['sync', 'run', 'hubspot'])).toMatchObject({ planned: 1, written: 0, failed: 1 });
+    expect(updates(hubspot, from).map((b) => b.map((input) => input.id))).toEqual([['5003']]);
+    expect(await ok(['sync', 'plan', 'hubspot'])).toMatchObject({ pending: 0, dead: 1 });
+    expect(await ok(['sync', 'replay', 'hubspot'])).toEqual({ destination: 'hubspot', replayed: 1 });
+    from = hubspot.requests.length;
+    expect(await ok(['sync', 'run', 'hubspot'])).toMatchObject({ planned: 1, written: 1, failed: 0 });
+    expect(updates(hubspot, from)).toEqual([[{ id: '5003', properties: hubspotProperties(3, 1) }]]);
+    expect(await ok<unknown[]>(['sync', 'failures', 'hubspot'])).toEqual([]);
+  });
+
+  it('completes a sync killed with SIGKILL mid-batch, sending again only the batch never answered', async () => {
+    // The second batch is held unanswered; the sync is killed while it waits.
+    hubspotKill.script.push({ kind: 'hold', match: '/batch/update', skip: 1 });
+    const child = spawn(process.execPath, [strataBin(), 'sync', 'run', 'hubspot_kill', '-w', ws, '--json'], {
+      env: { ...process.env, ...env() },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(() => updates(hubspotKill).length === 2, 'the second batch to arrive');
+    child.kill('SIGKILL');
+    await exited;
+    const [acknowledged, unanswered] = updates(hubspotKill).map((b) => b.map((input) => input.id));
+    const from = hubspotKill.requests.length;
+    // The two companies HubSpot lacks were recorded as not found before the first batch.
+    expect(await ok(['sync', 'run', 'hubspot_kill'])).toMatchObject({
+      planned: 138,
+      written: 138,
+      unmatched: 0,
+    });
+    const resent = updates(hubspotKill, from)
+      .flat()
+      .map((input) => input.id);
+    expect(resent.filter((id) => acknowledged?.includes(id))).toEqual([]);
+    expect(resent.slice(0, 100)).toEqual(unanswered);
+    for (const i of range(ACCOUNTS).filter((n) => !NOT_IN_HUBSPOT.has(n)))
+      expect(hubspotKill.records.companies.get(hubspotId(i))).toMatchObject(hubspotProperties(i, EXTRA[i]));
+    const log = await ok<{ status: string }[]>(['sync', 'status', 'hubspot_kill']);
+    expect(log.map((l) => l.status)).toEqual(['done', 'interrupted']);
+  });
+});
+
+describe('strata sync to Salesforce', () => {
+  it('names the custom field to create before writing anything', async () => {
+    const run = await cli(['sync', 'run', 'salesforce']);
+    expect(run.code).toBe(1);
+    const { error } = run.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe('crm_setup_needed');
+    expect(error.message).toBe(
+      'Salesforce Account needs one set-up step before Strata can write:\n  Strata_Sessions__c (Number(16, 6)): create it in Setup, Object Manager, Account, Fields & Relationships',
+    );
+    expect(calls(salesforce)).toEqual(['GET /services/data/v62.0/sobjects/Account/describe']);
+  });
+
+  it('finds accounts by website, writes them in collections of 200 through a request limit, and contacts by email', async () => {
+    salesforce.fields.get('Account')?.push({
+      name: 'Strata_Sessions__c',
+      type: 'double',
+      label: 'Strata Sessions',
+      updateable: true,
+      custom: true,
+    });
+    const from = salesforce.requests.length;
+    salesforce.script.push({ kind: 'status', status: 403, match: 'composite/sobjects' });
+    expect(await ok(['sync', 'run', 'salesforce'])).toMatchObject({
+      planned: 240,
+      written: 240,
+      unmatched: 0,
+    });
+    const patches = salesforce.requests.slice(from).filter((r) => r.method === 'PATCH');
+    // Two collections (200, 40), the first sent twice: once refused with REQUEST_LIMIT_EXCEEDED.
+    const sizes = patches.map((p) => (p.body as { records: unknown[] }).records.length);
+    expect(sizes).toEqual([200, 200, 40]);
+    const extra = EXTRA;
+    const first = patches[0]?.body as { allOrNone: boolean; records: Record<string, unknown>[] };
+    expect(first.allOrNone).toBe(false);
+    expect(first.records[0]).toEqual({
+      attributes: { type: 'Account' },
+      id: '001A00000000001',
+      Strata_Segments__c: 'active;paying',
+      Strata_Active__c: true,
+      Strata_Sessions__c: 3,
+    });
+    for (const i of range(ACCOUNTS)) {
+      const e = expected(i, extra[i] ?? 0);
+      expect(salesforce.records.get('Account')?.get(`001A${String(i).padStart(11, '0')}`)).toMatchObject({
+        Strata_Segments__c: e.segments || null,
+        Strata_Active__c: e.active,
+        Strata_Sessions__c: e.sessions,
+      });
+    }
+    expect(await ok(['sync', 'run', 'sf_contacts'])).toMatchObject({ planned: 5, written: 5 });
+    for (const i of range(5))
+      expect(salesforce.records.get('Contact')?.get(`003A${String(i).padStart(11, '0')}`)).toMatchObject({
+        Strata_Tier__c: expected(i, extra[i] ?? 0).tier,
+      });
+  });
+});
