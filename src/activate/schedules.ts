@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { WorkspaceFile } from '../workspace/workspace-schema.js';
 import type { ActivationDb } from './activation-db.js';
+import { runSync } from './sync/sync.js';
 import type { MembershipEvent } from './triggers.js';
 
 /**
@@ -32,6 +33,15 @@ export interface ScheduledRun {
   readonly events: number;
   /** The sources imported before the run (`import:` of the schedule), each its own atomic import. */
   readonly imports: readonly SourceResult[];
+  /** Each destination synced after the run (`sync: schedule`): records written and failed, or why it stopped. */
+  readonly syncs: readonly ScheduledSync[];
+}
+
+export interface ScheduledSync {
+  readonly destination: string;
+  readonly written: number;
+  readonly failed: number;
+  readonly error: string | null;
 }
 
 export class Scheduler {
@@ -44,6 +54,8 @@ export class Scheduler {
     private readonly workspace: Workspace,
     private readonly db: ActivationDb,
     private readonly withStore: <T>(work: () => Promise<T>) => Promise<T>,
+    /** Where destinations' credentials are read. */
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   /** The schedules of strata.yaml. */
@@ -135,8 +147,36 @@ export class Scheduler {
       }),
     );
     await this.db.enqueue(events, Date.now());
-    this.last = { schedule: name, report, events: events.length, imports };
+    const syncs = await this.syncDestinations();
+    this.last = { schedule: name, report, events: events.length, imports, syncs };
     return this.last;
+  }
+
+  /**
+   * The destinations with `sync: schedule` brought up to the new run, one after another. A
+   * destination that fails (the CRM down past its retries) is reported and left for the next
+   * run, which sends what this one did not; the others go on. The store is held only while
+   * each reads the run, not while it writes to the CRM.
+   */
+  private async syncDestinations(): Promise<ScheduledSync[]> {
+    const names = Object.entries(this.workspace.config.destinations)
+      .filter(([, d]) => d.sync === 'schedule')
+      .map(([destination]) => destination);
+    const syncs: ScheduledSync[] = [];
+    for (const destination of names) {
+      try {
+        const outcome = await runSync(this.store, this.workspace, destination, {
+          storeTurn: this.withStore,
+          env: this.env,
+        });
+        syncs.push({ destination, written: outcome.written, failed: outcome.failed, error: null });
+      } catch (error) {
+        const message = redactSecrets((error as Error).message);
+        process.stderr.write(`strata serve: sync ${destination}: ${message}\n`);
+        syncs.push({ destination, written: 0, failed: 0, error: message });
+      }
+    }
+    return syncs;
   }
 
   /** Accounts that entered or left each segment between two runs. */

@@ -91,7 +91,20 @@ export const Health = z.strictObject({
   lastSweep: Sweep.nullable(),
   schedules: z.array(z.strictObject({ name: z.string(), next: z.string() })),
   lastSchedule: z
-    .strictObject({ schedule: z.string(), runId: z.number().int(), events: z.number() })
+    .strictObject({
+      schedule: z.string(),
+      runId: z.number().int(),
+      events: z.number(),
+      /** Destinations synced after the run (`sync: schedule`), each with what it wrote or why it stopped. */
+      syncs: z.array(
+        z.strictObject({
+          destination: z.string(),
+          written: z.number().int(),
+          failed: z.number().int(),
+          error: z.string().nullable(),
+        }),
+      ),
+    })
     .nullable(),
   /** The last apply's or sweep's error, until one succeeds. */
   failure: z.string().nullable(),

@@ -63,7 +63,13 @@ export class ServeLoop {
     readonly webhooks: WebhookSender,
   ) {
     this.applied = readCheckpoint(dir);
-    this.scheduler = new Scheduler(options.store, options.workspace, activation, this.withStore);
+    this.scheduler = new Scheduler(
+      options.store,
+      options.workspace,
+      activation,
+      this.withStore,
+      options.env ?? process.env,
+    );
     this.profiles = new ProfileViews(options.store, this.withStore);
   }
 
@@ -230,6 +236,7 @@ export class ServeLoop {
         schedule: scheduler.last.schedule,
         runId: scheduler.last.report.runId,
         events: scheduler.last.events,
+        syncs: scheduler.last.syncs,
       },
       failure: this.failure,
     };

@@ -54,7 +54,7 @@ export interface ServeOptions {
   /** Webhook retries: the first delay (default 1 s) and the longest (default 1 h). */
   readonly retryBaseMs?: number;
   readonly retryCapMs?: number;
-  /** Where webhook secrets are read (default process.env). */
+  /** Where webhook secrets and destinations' credentials are read (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
   /** How often every account is evaluated again for time-dependent triggers (default a minute). */
   readonly sweepEveryMs?: number;

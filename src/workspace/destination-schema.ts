@@ -29,7 +29,7 @@ export const destinationValueSchema = z.union([
 ]);
 export type DestinationValue = z.infer<typeof destinationValueSchema>;
 
-export const SYNC_MODES = ['schedule', 'realtime', 'manual'] as const;
+export const SYNC_MODES = ['schedule', 'manual'] as const;
 
 export const destinationSchema = z
   .object({
@@ -79,7 +79,7 @@ export const destinationSchema = z
       .enum(SYNC_MODES)
       .default('schedule')
       .describe(
-        'When strata serve syncs: after each scheduled run (schedule), also on trigger changes (realtime), or only by strata sync run (manual)',
+        'When it is synced: after each scheduled run of strata serve (schedule), or only by strata sync run (manual)',
       ),
     group: z
       .string()

@@ -94,6 +94,8 @@ schemes:
   tier: { order: [active, paying], fallback: other }
 playbooks:
   active: { owner: cs, goal: expand, message: "offer the annual plan" }
+schedules:
+  nightly: { cron: "0 2 * * *" }
 destinations:
   hubspot:${hubspot(urls.hubspot)}
   hubspot_kill:${hubspot(urls.hubspotKill)}
@@ -109,6 +111,7 @@ destinations:
     type: salesforce
     object: Contact
     credentials: { token: SF_TOKEN, instanceUrl: SF_URL }
+    sync: manual
     fields:
       Strata_Tier__c: { scheme: tier }
 `,

@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKey } from '../../src/server/api-keys.js';
+import { startServer } from '../../src/server/serve.js';
+import { openStore } from '../../src/store/open-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
 import { runCliAsync, strataBin } from '../helpers/run-cli.js';
@@ -415,5 +419,55 @@ describe('strata sync to Salesforce', () => {
       expect(salesforce.records.get('Contact')?.get(`003A${String(i).padStart(11, '0')}`)).toMatchObject({
         Strata_Tier__c: expected(i, extra[i] ?? 0).tier,
       });
+  });
+});
+
+describe('strata serve', () => {
+  it('syncs the destinations after a scheduled run, each with what changed, and reports it in /health', async () => {
+    const more = join(ws, 'events-4.csv');
+    writeMoreEvents(more, { 5: 3 }, 'd');
+    await ok(['import', 'events', more]);
+    const sent = {
+      hubspot: hubspot.requests.length,
+      kill: hubspotKill.requests.length,
+      sf: salesforce.requests.length,
+    };
+    // Keys are read when the server starts.
+    const key = createKey(ws, 'admin').key;
+    const workspace = loadWorkspace(ws);
+    const store = await openStore(workspace);
+    const server = await startServer({ workspace, store, port: 0, applyEveryMs: 3_600_000, env: env() });
+    try {
+      const answer = await fetch(`${server.url}/v1/admin/schedules/nightly/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: '{}',
+      });
+      expect(answer.status).toBe(200);
+      // acc_005: 0 + 3 sessions, now active (MRR 50: paying too); sf_contacts is manual.
+      const want = [{ id: hubspotId(5), properties: hubspotProperties(5, 3) }];
+      expect(updates(hubspot, sent.hubspot)).toEqual([want]);
+      expect(updates(hubspotKill, sent.kill)).toEqual([want]);
+      const patches = salesforce.requests.slice(sent.sf).filter((r) => r.method === 'PATCH');
+      expect(patches.map((p) => (p.body as { records: { id: string }[] }).records.map((r) => r.id))).toEqual([
+        ['001A00000000005'],
+      ]);
+      const health = (await (await fetch(`${server.url}/health`)).json()) as {
+        lastSchedule: {
+          syncs: { destination: string; written: number; failed: number; error: string | null }[];
+        };
+      };
+      expect(health.lastSchedule.syncs).toEqual(
+        ['hubspot', 'hubspot_kill', 'salesforce'].map((destination) => ({
+          destination,
+          written: 1,
+          failed: 0,
+          error: null,
+        })),
+      );
+    } finally {
+      await server.stop();
+      await store.close();
+    }
   });
 });

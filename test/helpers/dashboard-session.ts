@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
 import type { Workspace } from '../../src/workspace/load-workspace.js';
@@ -9,6 +9,22 @@ import type { Workspace } from '../../src/workspace/load-workspace.js';
 const CHROMIUM = '/usr/bin/chromium';
 /** Where the browser tests put their screenshots (not committed). */
 export const SHOTS = join(import.meta.dirname, '..', 'out');
+
+/**
+ * A screenshot into SHOTS for a person to look at, taken only with STRATA_TEST_SHOTS=1: no
+ * test reads them, and a full-page picture of every page cost the suite seconds of CPU.
+ */
+export async function shot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean; clip?: { x: number; y: number; width: number; height: number } } = {
+    fullPage: true,
+  },
+): Promise<void> {
+  if (process.env.STRATA_TEST_SHOTS !== '1') return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name), ...options });
+}
 
 /**
  * A workspace served by `strata serve` and a headless Chromium to look at it, as every

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MembersPage } from '../../src/contract/read-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
-import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -241,10 +240,7 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       // The skip link, first in the Tab order, takes the focus past the menu to the page.
       await page.locator('table[aria-label="Segments"]').waitFor();
       await page.keyboard.press('Tab');
-      await page.screenshot({
-        path: join(SHOTS, `skip-link-${width}.png`),
-        clip: { x: 0, y: 0, width, height: 140 },
-      });
+      await shot(page, `skip-link-${width}.png`, { clip: { x: 0, y: 0, width, height: 140 } });
       await page.keyboard.press('Enter');
       expect(await page.locator('main:focus').count()).toBe(1);
       const checked: Checked[] = [];

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountProfile } from '../../src/contract/read-answers.js';
@@ -15,7 +14,7 @@ import {
   shownTimeline,
 } from '../helpers/account-page.js';
 import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
-import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -196,7 +195,7 @@ describe('the account page in Chromium', () => {
       'big',
       'not in engaged, growth; first match in the order',
     ]);
-    await page.screenshot({ path: join(SHOTS, 'account-1280.png'), fullPage: true });
+    await shot(page, 'account-1280.png');
     // A segment named in the explanation opens its page.
     await growth.locator('h4 a').click();
     await page
@@ -246,7 +245,7 @@ describe('the account page in Chromium', () => {
     const height = Math.ceil((box?.y ?? 0) + (box?.height ?? 0));
     console.log(`account page at 1280 px, details closed: ${height} px tall`);
     expect(height).toBeLessThan(1500);
-    await page.screenshot({ path: join(SHOTS, 'account-summary-1280.png'), fullPage: true });
+    await shot(page, 'account-summary-1280.png');
     await page.close();
   });
 
@@ -294,7 +293,7 @@ describe('the account page in Chromium', () => {
       expect(await shownRows(answer)).toEqual(expectedRows(why.segments[0]?.tree as Node));
       expect(await shownRows(answer)).toEqual(account === 'bolt' ? BY_HAND.boltTarget : BY_HAND.acmeTarget);
     }
-    await page.screenshot({ path: join(SHOTS, 'segment-why-1280.png'), fullPage: true });
+    await shot(page, 'segment-why-1280.png');
     await ask('nobody');
     await page
       .getByRole('alert')
@@ -337,7 +336,7 @@ describe('the account page in Chromium', () => {
     await openDetails(page, 'why');
     await page.locator('[data-explained-as-of]').waitFor({ timeout: 30_000 });
     await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(SHOTS, 'account-timeline-1280.png'), fullPage: true });
+    await shot(page, 'account-timeline-1280.png');
     await page.close();
   });
 
@@ -361,13 +360,13 @@ describe('the account page in Chromium', () => {
     await page.locator('details[data-out-segments] summary').click();
     await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(SHOTS, 'account-390.png'), fullPage: true });
+    await shot(page, 'account-390.png');
     await page.goto(`${server.url}/#/segment/target`);
     await page.getByRole('combobox', { name: 'Account to explain' }).fill('acme');
     await page.getByRole('button', { name: 'Why?' }).click();
     await page.locator('[data-why-answer="acme"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('html').evaluate((h) => h.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(SHOTS, 'segment-why-390.png'), fullPage: true });
+    await shot(page, 'segment-why-390.png');
     await page.close();
   });
   // Last: it adds data after the runs. bolt's 10 sessions make it engaged (10 >= 10), so in
@@ -456,7 +455,7 @@ describe('the account page in Chromium', () => {
       first50.map((c) => `${c.name} (${c.account_id})`),
     );
     expect(await page.locator('[data-more-children]').textContent()).toBe('and 3 more.');
-    await page.screenshot({ path: join(SHOTS, 'account-tree.png'), fullPage: true });
+    await shot(page, 'account-tree.png');
 
     // Up one level by its link: Acme Group's one child is acme, under Acme Holding.
     await page.locator('[data-ancestor="acme-group"] a').click();
@@ -538,7 +537,7 @@ describe('the account page in Chromium', () => {
     expect(await page.locator('[data-several="users"]').textContent()).toBe(
       '1 user in several accounts: u3 (2)',
     );
-    await page.screenshot({ path: join(SHOTS, 'identity.png'), fullPage: true });
+    await shot(page, 'identity.png');
     await page.close();
   });
 });

@@ -29,7 +29,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { openDashboard, SHOTS } from '../helpers/dashboard-session.js';
+import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
 import { longNumbers } from '../helpers/long-numbers.js';
 import { sql } from '../helpers/sql.js';
@@ -153,7 +153,7 @@ describe('the dashboard in Chromium', () => {
     expect(
       await page.locator('[data-warning]').evaluateAll((items) => items.map((i) => i.textContent)),
     ).toEqual(overview.warnings.filter((w) => w.code !== 'data_stale').map((w) => w.message));
-    await page.screenshot({ path: join(SHOTS, 'overview-1280.png'), fullPage: true });
+    await shot(page, 'overview-1280.png');
 
     // Drill into the largest segment: the first page of members is the API's, MRR first, in dollars.
     const id = [...overview.segments].sort((a, b) => (b.accounts ?? 0) - (a.accounts ?? 0))[0]?.id ?? '';
@@ -360,10 +360,10 @@ describe('the dashboard in Chromium', () => {
     expect(await reopened.locator('[data-next-action] > p > [data-action] strong').textContent()).toBe(
       several?.nextAction.primary?.action,
     );
-    await reopened.screenshot({ path: join(SHOTS, 'account-actions-1280.png'), fullPage: true });
+    await shot(reopened, 'account-actions-1280.png');
     await reopened.close();
 
-    await page.screenshot({ path: join(SHOTS, 'segment-1280.png'), fullPage: true });
+    await shot(page, 'segment-1280.png');
     // The A/B form suggests event names from the store, most frequent first, and takes one.
     await page.goto(`${server.url}/#/ab`);
     await page.locator('tr[data-test="welcome"]').getByRole('button', { name: 'Results' }).click();
@@ -472,7 +472,7 @@ describe('the dashboard in Chromium', () => {
       .locator('[data-cell-title]')
       .filter({ hasText: `R ${fullest.r}, FM ${fullest.fm}:` })
       .waitFor();
-    await page.screenshot({ path: join(SHOTS, 'rfm-1280.png'), fullPage: true });
+    await shot(page, 'rfm-1280.png');
     await page.close();
   });
 
@@ -514,7 +514,7 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${server.url}/#/transitions?scheme=${first}`);
     await page.locator('tr[data-transition]').first().waitFor();
     expect(await page.getByLabel('Scheme').inputValue()).toBe(first);
-    await page.screenshot({ path: join(SHOTS, 'transitions-1280.png'), fullPage: true });
+    await shot(page, 'transitions-1280.png');
     await page.close();
   });
 
@@ -620,7 +620,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Account id').fill('no-such-account');
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByRole('alert').filter({ hasText: "no account 'no-such-account'" }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'model-1280.png'), fullPage: true });
+    await shot(page, 'model-1280.png');
     await page.close();
   });
 
@@ -736,7 +736,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.getByLabel('Cohort', { exact: true }).locator('option').allTextContents()).toEqual(
       report.cohorts.filter((c) => c.projection).map((c) => c.cohort),
     );
-    await page.screenshot({ path: join(SHOTS, 'cohorts-1280.png'), fullPage: true });
+    await shot(page, 'cohorts-1280.png');
     await page.close();
   });
 
@@ -810,51 +810,7 @@ describe('the dashboard in Chromium', () => {
         'centres',
       ]),
     );
-    await page.screenshot({ path: join(SHOTS, 'clusters-1280.png'), fullPage: true });
-    await page.close();
-  });
-
-  it('fits every page in 390 px and reaches every page from the keyboard', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    await page.goto(server.dashboardUrl);
-    await page.locator('table[aria-label="Segments"]').waitFor();
-    const names = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
-    expect(names).toEqual([
-      'Overview',
-      'RFM',
-      'Cohorts',
-      'Funnels',
-      'Clusters',
-      'Transitions',
-      'A/B tests',
-      'Models',
-      'Plan',
-      'Identity',
-    ]);
-    for (const [i, name] of names.entries()) {
-      // Tab from the top of the page to the i-th menu link (after the Strata title), then Enter.
-      await page.locator('h1 a').focus();
-      for (let t = 0; t <= i; t++) await page.keyboard.press('Tab');
-      expect(await page.locator(':focus').textContent()).toBe(name);
-      await page.keyboard.press('Enter');
-      await page.locator('nav a[aria-current="page"]').filter({ hasText: name }).waitFor();
-      await page.locator('main h2, main table, main .message').first().waitFor({ timeout: 30_000 });
-      await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
-      // Nothing wider than the window: wide tables scroll inside their own box.
-      expect(await page.locator('html').evaluate((html) => html.scrollWidth), name).toBeLessThanOrEqual(390);
-      await page.screenshot({
-        path: join(SHOTS, `${name.replace(/\W+/g, '-').toLowerCase()}-390.png`),
-        fullPage: true,
-      });
-    }
-    // A segment's page too: members, validation, definition, overlaps.
-    await page.locator('h1 a').click();
-    await page.locator('tr[data-segment="paying"] a').click();
-    await page.locator('[data-verdict="overall"]').waitFor({ timeout: 30_000 });
-    expect(await page.locator('html').evaluate((html) => html.scrollWidth), 'segment').toBeLessThanOrEqual(
-      390,
-    );
-    await page.screenshot({ path: join(SHOTS, 'segment-390.png'), fullPage: true });
+    await shot(page, 'clusters-1280.png');
     await page.close();
   });
 

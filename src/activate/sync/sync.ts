@@ -90,18 +90,21 @@ async function withPending<T>(
     summary: PendingSummary;
     fields: MappedField[];
   }) => Promise<T>,
+  storeTurn: <R>(read: () => Promise<R>) => Promise<R> = (read) => read(),
 ): Promise<T> {
   const destination = destinationOf(workspace, name);
-  const run = await readRun(store);
   const fields = mappedFields(workspace, destination);
-  const select = desiredSql(store, workspace, run, name, destination);
   const path = syncStatePath(workspace);
   return exclusive(path, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'strata-sync-'));
     const state = await SyncStateDb.open(path);
     try {
       const file = join(dir, 'desired.ndjson');
-      await store.exportFile(select, file, 'ndjson');
+      const run = await storeTurn(async () => {
+        const latest = await readRun(store);
+        await store.exportFile(desiredSql(store, workspace, latest, name, destination), file, 'ndjson');
+        return latest;
+      });
       const summary = await state.compare(name, file, fields);
       return await work({ state, run, summary, fields });
     } finally {
@@ -197,6 +200,8 @@ export interface SyncOutcome {
 
 export interface SyncOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /** Runs the store's part (reading the run) in the server's turn for the store. */
+  readonly storeTurn?: <T>(work: () => Promise<T>) => Promise<T>;
   readonly retry?: RetryPolicy;
   /** Records handled so far of those pending. */
   readonly progress?: (done: number, total: number) => void;
@@ -222,42 +227,48 @@ export async function runSync(
     options.retry ?? DEFAULT_RETRY,
   );
   const now = options.now ?? (() => new Date());
-  return withPending(store, workspace, name, async ({ state, run, summary, fields }) => {
-    const log = await state.startLog(name, run.runId, run.asOf, summary.pending, now());
-    const counts = { written: 0, failed: 0, unmatched: 0 };
-    let prepared = { created: [] as readonly string[], updated: [] as readonly string[] };
-    try {
-      if (summary.pending > 0) {
-        prepared = await connector.prepare(fields, choicesOf(run));
-        for (let offset = 0; offset < summary.pending; offset += PAGE) {
-          const page = await state.pending(PAGE, offset);
-          await syncPage(connector, state, name, destination, page, counts, now);
-          options.progress?.(Math.min(offset + PAGE, summary.pending), summary.pending);
+  return withPending(
+    store,
+    workspace,
+    name,
+    async ({ state, run, summary, fields }) => {
+      const log = await state.startLog(name, run.runId, run.asOf, summary.pending, now());
+      const counts = { written: 0, failed: 0, unmatched: 0 };
+      let prepared = { created: [] as readonly string[], updated: [] as readonly string[] };
+      try {
+        if (summary.pending > 0) {
+          prepared = await connector.prepare(fields, choicesOf(run));
+          for (let offset = 0; offset < summary.pending; offset += PAGE) {
+            const page = await state.pending(PAGE, offset);
+            await syncPage(connector, state, name, destination, page, counts, now);
+            options.progress?.(Math.min(offset + PAGE, summary.pending), summary.pending);
+          }
         }
+        await state.finishLog(log, { status: 'done', ...counts }, now());
+      } catch (error) {
+        await state.finishLog(log, { status: 'failed', ...counts, error: (error as Error).message }, now());
+        if (error instanceof CrmCallError)
+          throw new StrataError(
+            'sync_failed',
+            `destination '${name}': ${error.message} (after ${error.tries} ${error.tries === 1 ? 'try' : 'tries'}); ${counts.written} records written before it, the rest are sent by the next sync`,
+          );
+        throw error;
       }
-      await state.finishLog(log, { status: 'done', ...counts }, now());
-    } catch (error) {
-      await state.finishLog(log, { status: 'failed', ...counts, error: (error as Error).message }, now());
-      if (error instanceof CrmCallError)
-        throw new StrataError(
-          'sync_failed',
-          `destination '${name}': ${error.message} (after ${error.tries} ${error.tries === 1 ? 'try' : 'tries'}); ${counts.written} records written before it, the rest are sent by the next sync`,
-        );
-      throw error;
-    }
-    return {
-      destination: name,
-      runId: run.runId,
-      asOf: run.asOf,
-      records: summary.records,
-      planned: summary.pending,
-      ...counts,
-      dead: summary.dead,
-      created: prepared.created,
-      updated: prepared.updated,
-      seconds: (performance.now() - started) / 1000,
-    };
-  });
+      return {
+        destination: name,
+        runId: run.runId,
+        asOf: run.asOf,
+        records: summary.records,
+        planned: summary.pending,
+        ...counts,
+        dead: summary.dead,
+        created: prepared.created,
+        updated: prepared.updated,
+        seconds: (performance.now() - started) / 1000,
+      };
+    },
+    options.storeTurn,
+  );
 }
 
 /** The pick-list values of the run: its segments, and each scheme's labels. */
