@@ -24,9 +24,18 @@ cpSync(source, dir, {
   filter: (path) => !path.includes('/.strata/ingest') && !/activation|sync\.duckdb/.test(path),
 });
 
-// A company for every account, found by its domain.
+// A company for every account, found by its domain. The copy's runs from FROM on are dropped
+// (runs go forward in time): the two runs compared are made here, a month apart.
 const store = await DuckDBInstance.create(join(dir, '.strata', 'strata.duckdb'));
 const reader = await store.connect();
+const later = (
+  await reader.runAndReadAll(`SELECT run_id FROM strata_runs WHERE as_of >= '${from}'::TIMESTAMPTZ`)
+).getRows();
+for (const [runId] of later) {
+  await reader.run(`DROP TABLE IF EXISTS strata_run_${runId}`);
+  for (const table of ['strata_runs', 'strata_changes', 'strata_ab_assignments'])
+    await reader.run(`DELETE FROM ${table} WHERE run_id = ${runId}`);
+}
 const accounts = (
   await reader.runAndReadAll('SELECT account_id, domain FROM accounts ORDER BY account_id')
 ).getRows();
@@ -72,7 +81,7 @@ function strata(...args: string[]): Promise<{ ms: number; out: string }> {
     child.on('close', (code) =>
       code === 0
         ? resolve({ ms: performance.now() - started, out })
-        : reject(new Error(`strata ${args.join(' ')} exited ${code}`)),
+        : reject(new Error(`strata ${args.join(' ')} exited ${code}: ${out}`)),
     );
   });
 }
