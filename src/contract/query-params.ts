@@ -164,3 +164,13 @@ export const UserParams = z.object({ id: z.string().describe('User id') });
 export const RefParams = z.object({ ref: z.string().describe('name or name@version') });
 export const TestParams = z.object({ test: z.string() });
 export const NameParams = z.object({ name: z.string() });
+
+export const SyncPlanQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(20)
+    .describe('Records whose writes are listed (the counts cover all)'),
+});

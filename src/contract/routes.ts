@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as Admin from './admin-answers.js';
 import * as Analysis from './analysis-answers.js';
+import * as Destination from './destination-answers.js';
 import * as Identity from './identity-answers.js';
 import * as Q from './query-params.js';
 import * as Read from './read-answers.js';
@@ -302,6 +303,43 @@ export const ROUTES = {
     scope: 'admin',
     params: Q.NameParams,
     response: Admin.ScheduleRun,
+    errors: [...KEYED, 404],
+  }),
+  destinations: route({
+    method: 'GET',
+    path: '/v1/admin/destinations',
+    summary: "CRM destinations: each one's latest sync and its refused records (admin keys)",
+    scope: 'admin',
+    response: Destination.Destinations,
+    errors: KEYED,
+  }),
+  destinationPlan: route({
+    method: 'GET',
+    path: '/v1/admin/destinations/:name/plan',
+    summary: 'The writes the next sync would make, with counts; writes nothing, calls no CRM (admin keys)',
+    scope: 'admin',
+    params: Q.NameParams,
+    query: Q.SyncPlanQuery,
+    response: Destination.SyncPlanAnswer,
+    errors: [...KEYED, 404],
+  }),
+  destinationRun: route({
+    method: 'POST',
+    path: '/v1/admin/destinations/:name/run',
+    summary: 'Sync now: the records whose values changed since the last sync (admin keys)',
+    scope: 'admin',
+    params: Q.NameParams,
+    response: Destination.SyncRunAnswer,
+    errors: [...KEYED, 404, 409, 502],
+  }),
+  destinationReplay: route({
+    method: 'POST',
+    path: '/v1/admin/destinations/:name/replay',
+    summary: 'Dead-lettered records made due again: the next sync writes them (admin keys)',
+    scope: 'admin',
+    params: Q.NameParams,
+    body: Destination.SyncReplayBody,
+    response: Destination.SyncReplayAnswer,
     errors: [...KEYED, 404],
   }),
 

@@ -1,3 +1,4 @@
+import type { Sql } from '../dialect/sql.js';
 import { StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -29,7 +30,13 @@ export interface PlanReport {
  * same counts. When no data arrived since that snapshot, the time is the snapshot's and
  * only edits show. Writes nothing but a temp table.
  */
-export async function planWorkspace(store: Store, workspace: Workspace, asOf?: Date): Promise<PlanReport> {
+export async function planWorkspace(
+  store: Store,
+  workspace: Workspace,
+  asOf?: Date,
+  /** Also given the evaluation (a table in the run layout's columns, without schemes) before it is dropped. */
+  alsoWith?: (evaluation: Sql) => Promise<void>,
+): Promise<PlanReport> {
   const last = await readRun(store).catch((error: unknown) => {
     throw error instanceof StrataError && error.code === 'no_runs'
       ? new StrataError('no_runs', "no snapshot to compare with yet; run 'strata run' first")
@@ -43,7 +50,12 @@ export async function planWorkspace(store: Store, workspace: Workspace, asOf?: D
     table: evaluation,
     segments: current,
     schemes: [],
-  }).finally(() => store.dropScratch(evaluation));
+  })
+    .then(async (result) => {
+      await alsoWith?.(evaluation);
+      return result;
+    })
+    .finally(() => store.dropScratch(evaluation));
   const before = new Set(last.segments);
   const now = new Set(current);
   return {

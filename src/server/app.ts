@@ -33,6 +33,7 @@ import {
 import { decodeBody } from './content-encoding.js';
 import { type Answer, contractRoutes, type Serve } from './contract-routes.js';
 import { inlineScriptHashes, registerDashboardRoutes } from './dashboard-routes.js';
+import { registerDestinationRoutes } from './destination-routes.js';
 import { registerIdentityRoutes } from './identity-routes.js';
 import { liveKey, requireKeyForBody, requireScope } from './key-guard.js';
 import type { ProfileViews } from './profile-view.js';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   readonly quarantine: Quarantine;
   /** Applies what is logged; resolves once it is in the store. */
   readonly applyNow: () => Promise<unknown>;
+  /** Where destinations' credentials are read (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
   /** Told when messages are on disk, so the log is applied without waiting for the timer. */
   readonly onLogged?: () => void;
   /** Largest request body, bytes after decompression (default 4 MiB). */
@@ -143,6 +146,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerIdentityRoutes(serve, context);
   registerSuggestionRoutes(serve, context);
   registerAdminRoutes(serve, options);
+  registerDestinationRoutes(serve, { ...context, env: options.env });
   registerQuarantineRoutes(serve, options);
   if (options.cliRelay) registerCliRelay(app, options.cliRelay);
   registerDashboardRoutes(app, PUBLIC_FILES);

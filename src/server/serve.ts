@@ -101,7 +101,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const routes: { method: string; path: string }[] = [];
   const app = await buildServer({
-    ...given(options, 'bodyLimit', 'rateLimit', 'limits', 'trustProxy'),
+    ...given(options, 'bodyLimit', 'rateLimit', 'limits', 'trustProxy', 'env'),
     ...(options.cliRelay === undefined ? {} : { cliRelay: relayInTurn(options.cliRelay) }),
     keys,
     log: loop.log,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/server/api-keys.js';
@@ -365,6 +366,50 @@ describe('strata sync to HubSpot', () => {
   });
 });
 
+describe('strata plan', () => {
+  it("counts each destination's writes with an edit of strata.yaml against without it", async () => {
+    const file = join(ws, 'strata.yaml');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      before.replace(
+        'active: { where: { metric: sessions, gte: 3 } }',
+        'active: { where: { metric: sessions, gte: 4 } }',
+      ),
+    );
+    try {
+      const plan = await ok<{
+        destinations: {
+          destination: string;
+          now: { pending: number };
+          edited: { pending: number; fields: Record<string, number> };
+        }[];
+      }>(['plan']);
+      // With active at 4 sessions, the accounts at exactly 3 leave it: their flag, segments, tier and next action change.
+      const atThree = range(ACCOUNTS).filter((i) => expected(i, EXTRA[i]).sessions === 3).length;
+      expect(atThree).toBeGreaterThan(0);
+      const hubspotEffect = plan.destinations.find((d) => d.destination === 'hubspot');
+      expect(hubspotEffect).toEqual({
+        destination: 'hubspot',
+        now: { pending: 0, fields: expect.any(Object) },
+        edited: {
+          // acc_007 and acc_077 are not in HubSpot: they wait as not found, and are pending again once their values change.
+          pending: atThree,
+          fields: {
+            strata_segments: atThree,
+            strata_tier: atThree,
+            strata_active: atThree,
+            strata_sessions: 0,
+            strata_next_action: atThree,
+          },
+        },
+      });
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+});
+
 describe('strata sync to Salesforce', () => {
   it('names the custom field to create before writing anything', async () => {
     const run = await cli(['sync', 'run', 'salesforce']);
@@ -465,6 +510,42 @@ describe('strata serve', () => {
           error: null,
         })),
       );
+      // The same through the admin API: the destinations' state, a plan, a sync, a replay.
+      const admin = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${server.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      const listed = (await admin('GET', '/v1/admin/destinations')).body.destinations as Record<
+        string,
+        unknown
+      >[];
+      expect(
+        listed.map((d) => [d.name, d.sync, (d.lastSync as { written: number }).written, d.failures]),
+      ).toEqual([
+        ['hubspot', 'schedule', 1, { retry: 0, dead: 0 }],
+        ['hubspot_kill', 'schedule', 1, { retry: 0, dead: 0 }],
+        ['salesforce', 'schedule', 1, { retry: 0, dead: 0 }],
+        ['sf_contacts', 'manual', 5, { retry: 0, dead: 0 }],
+      ]);
+      expect((await admin('GET', '/v1/admin/destinations/hubspot/plan')).body).toMatchObject({ pending: 0 });
+      // u5's account acc_005 is active now: its contact's tier changes, by the API's sync.
+      const synced = await admin('POST', '/v1/admin/destinations/sf_contacts/run');
+      expect(synced).toMatchObject({ status: 200, body: { planned: 1, written: 1 } });
+      expect(salesforce.records.get('Contact')?.get('003A00000000005')).toMatchObject({
+        Strata_Tier__c: 'active',
+      });
+      expect(await admin('POST', '/v1/admin/destinations/hubspot/replay', {})).toEqual({
+        status: 200,
+        body: { destination: 'hubspot', replayed: 0 },
+      });
+      expect((await admin('POST', '/v1/admin/destinations/nope/run')).status).toBe(404);
     } finally {
       await server.stop();
       await store.close();

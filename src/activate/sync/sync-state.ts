@@ -330,6 +330,13 @@ export class SyncStateDb {
     }));
   }
 
+  /** How many of a destination's records wait for another try, and how many are dead-lettered. */
+  async failureCounts(destination: string): Promise<{ retry: number; dead: number }> {
+    const [row] = await this.rows(sql`SELECT count(*) FILTER (WHERE status = 'retry') AS retry,
+      count(*) FILTER (WHERE status = 'dead') AS dead FROM sync_failures WHERE destination = ${destination}`);
+    return { retry: Number(row?.retry ?? 0), dead: Number(row?.dead ?? 0) };
+  }
+
   /** Dead-lettered records made due again (all of the destination's, or these): how many. */
   async replay(destination: string, records?: readonly string[]): Promise<number> {
     const only = records?.length

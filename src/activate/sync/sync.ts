@@ -80,7 +80,7 @@ export function recordWrites(record: PendingRecord, fields: readonly MappedField
 }
 
 /** Runs `work` on the destination's pending records, compared in the state file; one sync of a workspace at a time. */
-async function withPending<T>(
+export async function withPending<T>(
   store: Store,
   workspace: Workspace,
   name: string,
@@ -91,6 +91,8 @@ async function withPending<T>(
     fields: MappedField[];
   }) => Promise<T>,
   storeTurn: <R>(read: () => Promise<R>) => Promise<R> = (read) => read(),
+  /** The run whose values the destination should hold: the latest stored one unless given. */
+  runOf: () => Promise<StoredRun> = () => readRun(store),
 ): Promise<T> {
   const destination = destinationOf(workspace, name);
   const fields = mappedFields(workspace, destination);
@@ -101,7 +103,7 @@ async function withPending<T>(
     try {
       const file = join(dir, 'desired.ndjson');
       const run = await storeTurn(async () => {
-        const latest = await readRun(store);
+        const latest = await runOf();
         await store.exportFile(desiredSql(store, workspace, latest, name, destination), file, 'ndjson');
         return latest;
       });

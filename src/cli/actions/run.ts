@@ -1,3 +1,4 @@
+import { type DestinationEffect, destinationEffects } from '../../activate/sync/sync-effects.js';
 import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
 import { planWorkspace } from '../../engine/plan-workspace.js';
 import type { RunReport } from '../../engine/run-report.js';
@@ -113,10 +114,14 @@ export async function runPlan(options: PlanInput, output: Output) {
   const result = await withWorkspace(options.workspace, async (store, workspace) => {
     // The time `strata run` would use, so a plan and the run after it agree.
     const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
-    const plan = await planWorkspace(store, workspace, asOf);
+    let destinations: DestinationEffect[] = [];
+    const plan = await planWorkspace(store, workspace, asOf, async (evaluation) => {
+      destinations = await destinationEffects(store, workspace, evaluation);
+    });
+    const planned = { ...plan, destinations };
     return given
-      ? { ...plan, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
-      : plan;
+      ? { ...planned, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
+      : planned;
   });
   output.result(result, () =>
     [
@@ -135,7 +140,27 @@ export async function runPlan(options: PlanInput, output: Output) {
         ]),
         { kinds: [undefined, undefined, undefined, undefined, 'count'] },
       ),
+      ...renderDestinationEffects(result.destinations),
       ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
     ].join('\n'),
   );
+}
+
+/** Per CRM destination: what its next sync writes as the workspace stands, and with this edit. */
+function renderDestinationEffects(effects: readonly DestinationEffect[]): string[] {
+  if (effects.length === 0) return [];
+  const fields = (changed: Readonly<Record<string, number>>) =>
+    Object.entries(changed)
+      .filter(([, n]) => n > 0)
+      .map(([property, n]) => `${property} ${count(n)}`)
+      .join(', ') || 'none';
+  return [
+    '',
+    'CRM destinations, the records their next sync writes (strata sync plan NAME lists them):',
+    formatTable(
+      ['destination', 'without the edit', 'with it', 'properties it changes, with the edit'],
+      effects.map((e) => [e.destination, e.now.pending, e.edited.pending, fields(e.edited.fields)]),
+      { kinds: [undefined, 'count', 'count'] },
+    ),
+  ];
 }
