@@ -36,6 +36,17 @@ export const Destinations = z.strictObject({
       lastSync: SyncLogEntry.nullable(),
       /** Records refused by the CRM: tried again by each sync (retry) or dead-lettered (dead). */
       failures: z.strictObject({ retry: z.number().int(), dead: z.number().int() }),
+      /** What its next sync would write, from the latest run (null with `nextError` when it cannot be planned). */
+      next: z
+        .strictObject({
+          runId: z.number().int(),
+          asOf: z.string(),
+          records: z.number().int(),
+          pending: z.number().int(),
+          fields: z.record(z.string(), z.number().int()),
+        })
+        .nullable(),
+      nextError: z.string().nullable(),
     }),
   ),
 });
@@ -91,3 +102,7 @@ export const SyncReplayBody = z.object({
     .optional()
     .describe('Only these records (account or user ids)'),
 });
+
+export type Destinations = z.infer<typeof Destinations>;
+export type SyncPlanAnswer = z.infer<typeof SyncPlanAnswer>;
+export type SyncRunAnswer = z.infer<typeof SyncRunAnswer>;

@@ -307,9 +307,10 @@ export const ROUTES = {
   }),
   destinations: route({
     method: 'GET',
-    path: '/v1/admin/destinations',
-    summary: "CRM destinations: each one's latest sync and its refused records (admin keys)",
-    scope: 'admin',
+    path: '/v1/destinations',
+    summary:
+      "CRM destinations: each one's latest sync, its refused records and what its next sync would write",
+    scope: 'read',
     response: Destination.Destinations,
     errors: KEYED,
   }),

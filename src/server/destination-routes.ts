@@ -8,8 +8,9 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import type { Serve } from './contract-routes.js';
 
 /**
- * Admin routes of the CRM destinations (src/activate/sync), the API of `strata sync`: each
- * destination's latest sync and refused records, the next sync's writes, a sync now, dead
+ * Routes of the CRM destinations (src/activate/sync), the API of `strata sync`: each
+ * destination's latest sync, refused records and next writes (read keys: the dashboard's Plan
+ * page shows them), and for admin keys the next sync's writes one by one, a sync now, dead
  * letters made due again. The store is held only while a sync reads the run, not while it
  * writes to the CRM.
  */
@@ -38,19 +39,42 @@ export function registerDestinationRoutes(
   });
 
   serve(ROUTES.destinations, {
-    handler: async () =>
-      withState(async (state) => ({
-        destinations: await Promise.all(
-          Object.entries(destinations).map(async ([name, destination]) => ({
-            name,
-            type: destination.type,
-            object: destination.object,
-            sync: destination.sync,
-            lastSync: (await state.log(name, 1))[0] ?? null,
-            failures: await state.failureCounts(name),
-          })),
-        ),
-      })),
+    handler: async () => {
+      const answers = [];
+      for (const [name, destination] of Object.entries(destinations)) {
+        const { lastSync, failures } = await withState(async (state) => ({
+          lastSync: (await state.log(name, 1))[0] ?? null,
+          failures: await state.failureCounts(name),
+        }));
+        // The next sync's writes, counted (calls no CRM); a workspace without a run has none.
+        const next = await withStore(() => planSync(store, workspace, name, { limit: 0 })).then(
+          (plan) => ({
+            next: {
+              runId: plan.runId,
+              asOf: plan.asOf,
+              records: plan.records,
+              pending: plan.pending,
+              fields: plan.fields,
+            },
+            nextError: null,
+          }),
+          (error: unknown) => {
+            if (error instanceof StrataError) return { next: null, nextError: error.message };
+            throw error;
+          },
+        );
+        answers.push({
+          name,
+          type: destination.type,
+          object: destination.object,
+          sync: destination.sync,
+          lastSync,
+          failures,
+          ...next,
+        });
+      }
+      return { destinations: answers };
+    },
   });
   serve(ROUTES.destinationPlan, {
     invalid: 'invalid_request',

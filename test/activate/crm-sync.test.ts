@@ -3,9 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../src/server/api-keys.js';
-import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import { audit, blocking } from '../helpers/axe-audit.js';
+import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
 import { runCliAsync, strataBin } from '../helpers/run-cli.js';
@@ -481,7 +482,9 @@ describe('strata serve', () => {
     const key = createKey(ws, 'admin').key;
     const workspace = loadWorkspace(ws);
     const store = await openStore(workspace);
-    const server = await startServer({ workspace, store, port: 0, applyEveryMs: 3_600_000, env: env() });
+    // The dashboard's server and Chromium: the Plan page shows the destinations too.
+    const session = await openDashboard({ workspace, store }, env());
+    const { server } = session;
     try {
       const answer = await fetch(`${server.url}/v1/admin/schedules/nightly/run`, {
         method: 'POST',
@@ -522,19 +525,46 @@ describe('strata serve', () => {
         });
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
-      const listed = (await admin('GET', '/v1/admin/destinations')).body.destinations as Record<
-        string,
-        unknown
-      >[];
-      expect(
-        listed.map((d) => [d.name, d.sync, (d.lastSync as { written: number }).written, d.failures]),
-      ).toEqual([
-        ['hubspot', 'schedule', 1, { retry: 0, dead: 0 }],
-        ['hubspot_kill', 'schedule', 1, { retry: 0, dead: 0 }],
-        ['salesforce', 'schedule', 1, { retry: 0, dead: 0 }],
-        ['sf_contacts', 'manual', 5, { retry: 0, dead: 0 }],
+      const listed = (await admin('GET', '/v1/destinations')).body.destinations as Record<string, unknown>[];
+      const row = (d: Record<string, unknown>) => [
+        d.name,
+        d.sync,
+        (d.lastSync as { written: number }).written,
+        d.failures,
+        (d.next as { pending: number }).pending,
+      ];
+      expect(listed.map(row)).toEqual([
+        ['hubspot', 'schedule', 1, { retry: 0, dead: 0 }, 0],
+        ['hubspot_kill', 'schedule', 1, { retry: 0, dead: 0 }, 0],
+        ['salesforce', 'schedule', 1, { retry: 0, dead: 0 }, 0],
+        // sf_contacts is manual: u5's tier, changed by the scheduled run, waits for its sync.
+        ['sf_contacts', 'manual', 5, { retry: 0, dead: 0 }, 1],
       ]);
       expect((await admin('GET', '/v1/admin/destinations/hubspot/plan')).body).toMatchObject({ pending: 0 });
+      // The Plan page's panel, as the API gives it: each row's last sync and next writes.
+      const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(server.dashboardUrl);
+      await page.goto(`${server.url}/#/plan`);
+      await page
+        .locator('table[data-destinations] tr[data-destination]')
+        .first()
+        .waitFor({ timeout: 30_000 });
+      const shown = await page
+        .locator('tr[data-destination]')
+        .evaluateAll((rows) =>
+          rows.map((r) => [r.getAttribute('data-destination'), r.querySelector('[data-next]')?.textContent]),
+        );
+      const runId = (listed[0]?.next as { runId: number }).runId;
+      expect(shown).toEqual([
+        ['hubspot', `nothing to write (run ${runId})`],
+        ['hubspot_kill', `nothing to write (run ${runId})`],
+        ['salesforce', `nothing to write (run ${runId})`],
+        ['sf_contacts', `1 record of 5 (run ${runId}): Strata_Tier__c 1`],
+      ]);
+      // The filled panel audited as every page is (test/web/accessibility.test.ts): nothing serious.
+      expect((await audit(page)).violations.filter(blocking)).toEqual([]);
+      await shot(page, 'plan-destinations-1280.png');
+      await page.close();
       // u5's account acc_005 is active now: its contact's tier changes, by the API's sync.
       const synced = await admin('POST', '/v1/admin/destinations/sf_contacts/run');
       expect(synced).toMatchObject({ status: 200, body: { planned: 1, written: 1 } });
@@ -547,8 +577,7 @@ describe('strata serve', () => {
       });
       expect((await admin('POST', '/v1/admin/destinations/nope/run')).status).toBe(404);
     } finally {
-      await server.stop();
-      await store.close();
+      await session.close();
     }
   });
 });

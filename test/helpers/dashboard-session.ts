@@ -32,7 +32,11 @@ export async function shot(
  * (without the background networking the closed network refuses), an API reader with that
  * key, and one `close`.
  */
-export async function openDashboard(world: { store: Store; workspace: Workspace }): Promise<{
+export async function openDashboard(
+  world: { store: Store; workspace: Workspace },
+  /** The server's environment (destinations' credentials); process.env when absent. */
+  env?: NodeJS.ProcessEnv,
+): Promise<{
   server: RunningServer;
   key: string;
   browser: Browser;
@@ -46,7 +50,12 @@ export async function openDashboard(world: { store: Store; workspace: Workspace 
       `${CHROMIUM} not found: the dashboard tests drive Debian's Chromium (sudo apt-get install --no-install-recommends chromium)`,
     );
   }
-  const server = await startServer({ workspace: world.workspace, store: world.store, port: 0 });
+  const server = await startServer({
+    workspace: world.workspace,
+    store: world.store,
+    port: 0,
+    ...(env ? { env } : {}),
+  });
   const key = decodeURIComponent(server.dashboardUrl.split('#key=')[1] ?? '');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

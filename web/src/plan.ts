@@ -3,6 +3,7 @@ import type { Plan } from '../../src/contract/analysis-answers.js';
 import { count } from '../../src/format/numbers.js';
 import { plural } from '../../src/format/words.js';
 import { AsOf } from './clock.js';
+import { DestinationsPanel } from './destinations.js';
 import { Failure } from './failure.js';
 import { useApi } from './load.js';
 
@@ -36,5 +37,6 @@ export function PlanPage() {
           ? null
           : html`<p class="loading">Evaluating the edited workspace…</p>`
     }
+    <${DestinationsPanel} />
   `;
 }
