@@ -99,6 +99,14 @@ schedules:
 destinations:
   hubspot:${hubspot(urls.hubspot)}
   hubspot_kill:${hubspot(urls.hubspotKill)}
+  hubspot_contacts:
+    type: hubspot
+    object: contacts
+    credentials: { token: HUBSPOT_TOKEN }
+    apiUrl: ${urls.hubspot}
+    sync: manual
+    fields:
+      strata_tier: { scheme: tier }
   salesforce:
     type: salesforce
     object: Account

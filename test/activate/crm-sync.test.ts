@@ -367,6 +367,39 @@ describe('strata sync to HubSpot', () => {
   });
 });
 
+describe('strata sync to HubSpot contacts', () => {
+  it('finds contacts by email and writes their account’s values', async () => {
+    // ann1..ann5 are users of acc_001..acc_005; HubSpot has no contact for ann3.
+    for (const i of [1, 2, 4, 5])
+      hubspot.records.contacts.set(String(900 + i), { email: `ann${i}@${domainOf(i)}` });
+    const from = hubspot.requests.length;
+    expect(await ok(['sync', 'run', 'hubspot_contacts'])).toMatchObject({
+      planned: 5,
+      written: 4,
+      unmatched: 1,
+    });
+    expect(calls(hubspot, from)).toEqual([
+      'GET /crm/v3/properties/contacts',
+      'POST /crm/v3/properties/contacts/groups',
+      'POST /crm/v3/properties/contacts/batch/create',
+      'POST /crm/v3/objects/contacts/batch/read',
+      'POST /crm/v3/objects/contacts/batch/update',
+    ]);
+    const read = hubspot.requests.find((r, n) => n >= from && r.path.endsWith('/batch/read'));
+    expect(read?.body).toMatchObject({
+      idProperty: 'email',
+      inputs: range(5).map((i) => ({ id: `ann${i}@${domainOf(i)}` })),
+      properties: ['email'],
+    });
+    expect(updates(hubspot, from)).toEqual([
+      [1, 2, 4, 5].map((i) => ({
+        id: String(900 + i),
+        properties: { strata_tier: expected(i, EXTRA[i]).tier },
+      })),
+    ]);
+  });
+});
+
 describe('strata plan', () => {
   it("counts each destination's writes with an edit of strata.yaml against without it", async () => {
     const file = join(ws, 'strata.yaml');
@@ -536,6 +569,8 @@ describe('strata serve', () => {
       expect(listed.map(row)).toEqual([
         ['hubspot', 'schedule', 1, { retry: 0, dead: 0 }, 0],
         ['hubspot_kill', 'schedule', 1, { retry: 0, dead: 0 }, 0],
+        // Manual: acc_005 (ann5) changed tier with the scheduled run and waits for its sync.
+        ['hubspot_contacts', 'manual', 4, { retry: 0, dead: 0 }, 1],
         ['salesforce', 'schedule', 1, { retry: 0, dead: 0 }, 0],
         // sf_contacts is manual: u5's tier, changed by the scheduled run, waits for its sync.
         ['sf_contacts', 'manual', 5, { retry: 0, dead: 0 }, 1],
@@ -558,6 +593,7 @@ describe('strata serve', () => {
       expect(shown).toEqual([
         ['hubspot', `nothing to write (run ${runId})`],
         ['hubspot_kill', `nothing to write (run ${runId})`],
+        ['hubspot_contacts', `1 record of 5 (run ${runId}): strata_tier 1`],
         ['salesforce', `nothing to write (run ${runId})`],
         ['sf_contacts', `1 record of 5 (run ${runId}): Strata_Tier__c 1`],
       ]);
