@@ -589,7 +589,7 @@ describe('strata serve', () => {
         .evaluateAll((rows) =>
           rows.map((r) => [r.getAttribute('data-destination'), r.querySelector('[data-next]')?.textContent]),
         );
-      const runId = (listed[0]?.next as { runId: number }).runId;
+      const runId = (listed[0]?.next as { runId: number } | undefined)?.runId;
       expect(shown).toEqual([
         ['hubspot', `nothing to write (run ${runId})`],
         ['hubspot_kill', `nothing to write (run ${runId})`],
