@@ -9,6 +9,7 @@ import { audit, blocking } from '../helpers/axe-audit.js';
 import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
+import { longNumbers } from '../helpers/long-numbers.js';
 import { runCliAsync, strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -364,6 +365,31 @@ describe('strata sync to HubSpot', () => {
       expect(hubspotKill.records.companies.get(hubspotId(i))).toMatchObject(hubspotProperties(i, EXTRA[i]));
     const log = await ok<{ status: string }[]>(['sync', 'status', 'hubspot_kill']);
     expect(log.map((l) => l.status)).toEqual(['done', 'interrupted']);
+  });
+});
+
+describe('strata sync for people (without --json)', () => {
+  it('prints the plan, the log and the failures in words and tables', async () => {
+    const text = async (args: string[]) => {
+      const run = await runCliAsync([...args, '-w', ws], undefined, env());
+      expect(run.code, run.stderr).toBe(0);
+      expect(longNumbers(run.stdout)).toEqual([]);
+      return run.stdout;
+    };
+    const plan = await text(['sync', 'plan', 'hubspot']);
+    expect(plan).toMatch(
+      /^destination hubspot \(hubspot companies\), values of run \d+ as of 2024-04-01T00:00:00\.000Z\n/,
+    );
+    expect(plan).toContain('nothing to write: the 240 records hold what Strata last wrote');
+    expect(plan).toContain('From what Strata last wrote, not read back from the CRM; nothing was sent.');
+    const log = await text(['sync', 'status', 'hubspot_kill']);
+    expect(log.split('\n')[0]).toMatch(
+      /^destination\s+started\s+run\s+status\s+changed\s+written\s+failed\s+not found$/,
+    );
+    expect(log).toMatch(
+      /hubspot_kill .* done +138 +138 +0 +0\n.*hubspot_kill .* interrupted +240 +100 +0 +2/s,
+    );
+    expect(await text(['sync', 'failures', 'hubspot'])).toBe('no failed records for hubspot\n');
   });
 });
 

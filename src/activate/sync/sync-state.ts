@@ -210,15 +210,24 @@ export class SyncStateDb {
   }
 
   /** Records the CRM has no record for (by id, domain or email): left alone until their values change. */
-  async unmatched(destination: string, records: readonly PendingRecord[], now: Date): Promise<void> {
+  async unmatched(
+    destination: string,
+    records: readonly PendingRecord[],
+    log: number,
+    now: Date,
+  ): Promise<void> {
     if (records.length === 0) return;
     const rows = records.map((r) => [destination, r.record, null, r.valuesText, 'unmatched', now]);
-    await this.run(sql`INSERT OR REPLACE INTO sync_records VALUES ${values(rows)}`);
+    await this.transaction(async () => {
+      await this.run(sql`INSERT OR REPLACE INTO sync_records VALUES ${values(rows)}`);
+      await this.run(sql`UPDATE sync_log SET unmatched = unmatched + ${records.length} WHERE id = ${log}`);
+    });
   }
 
   /**
    * A batch's answer, in one transaction: what succeeded is recorded as written (and its
-   * failures cleared), what failed counts a try, dead-lettered at `maxAttempts`.
+   * failures cleared), what failed counts a try, dead-lettered at `maxAttempts`; the sync's
+   * log row counts both, so a sync killed midway says how far it got.
    */
   async batchDone(
     destination: string,
@@ -227,6 +236,7 @@ export class SyncStateDb {
       failed: readonly { record: PendingRecord; error: string }[];
     },
     maxAttempts: number,
+    log: number,
     now: Date,
   ): Promise<void> {
     const written = outcome.written.map(({ record, crmId }) => [
@@ -257,6 +267,8 @@ export class SyncStateDb {
       }
       if (failed.length > 0)
         await this.run(sql`INSERT OR REPLACE INTO sync_failures VALUES ${values(failed)}`);
+      await this.run(sql`UPDATE sync_log SET written = written + ${written.length}, failed = failed + ${failed.length}
+        WHERE id = ${log}`);
     });
   }
 
@@ -273,20 +285,14 @@ export class SyncStateDb {
     return Number(row?.id);
   }
 
+  /** The end of a sync (its counts were kept batch by batch). */
   async finishLog(
     id: number,
-    outcome: {
-      status: 'done' | 'failed';
-      written: number;
-      failed: number;
-      unmatched: number;
-      error?: string;
-    },
+    outcome: { status: 'done' | 'failed'; error?: string },
     now: Date,
   ): Promise<void> {
-    await this.run(sql`UPDATE sync_log SET finished_at = ${now}, status = ${outcome.status}, written = ${outcome.written},
-      failed = ${outcome.failed}, unmatched = ${outcome.unmatched}, error = ${outcome.error ? redactSecrets(outcome.error).slice(0, 500) : null}
-      WHERE id = ${id}`);
+    await this.run(sql`UPDATE sync_log SET finished_at = ${now}, status = ${outcome.status},
+      error = ${outcome.error ? redactSecrets(outcome.error).slice(0, 500) : null} WHERE id = ${id}`);
   }
 
   /** Syncs, newest first (of one destination, or all). */

@@ -242,13 +242,13 @@ export async function runSync(
           prepared = await connector.prepare(fields, choicesOf(run));
           for (let offset = 0; offset < summary.pending; offset += PAGE) {
             const page = await state.pending(PAGE, offset);
-            await syncPage(connector, state, name, destination, page, counts, now);
+            await syncPage({ connector, state, name, destination, log, now }, page, counts);
             options.progress?.(Math.min(offset + PAGE, summary.pending), summary.pending);
           }
         }
-        await state.finishLog(log, { status: 'done', ...counts }, now());
+        await state.finishLog(log, { status: 'done' }, now());
       } catch (error) {
-        await state.finishLog(log, { status: 'failed', ...counts, error: (error as Error).message }, now());
+        await state.finishLog(log, { status: 'failed', error: (error as Error).message }, now());
         if (error instanceof CrmCallError)
           throw new StrataError(
             'sync_failed',
@@ -285,14 +285,19 @@ function choicesOf(run: StoredRun): PropertyChoices {
 
 /** One page: records without an id found first, then written batch by batch. */
 async function syncPage(
-  connector: CrmConnector,
-  state: SyncStateDb,
-  name: string,
-  destination: Destination,
+  sync: {
+    readonly connector: CrmConnector;
+    readonly state: SyncStateDb;
+    readonly name: string;
+    readonly destination: Destination;
+    /** The sync's log row, whose counts each batch advances. */
+    readonly log: number;
+    readonly now: () => Date;
+  },
   page: readonly PendingRecord[],
   counts: { written: number; failed: number; unmatched: number },
-  now: () => Date,
 ): Promise<void> {
+  const { connector, state, name, destination, log, now } = sync;
   const keys = [...new Set(page.filter((r) => r.crmId === '' && r.matchKey !== '').map((r) => r.matchKey))];
   const found = new Map<string, string>();
   for (let i = 0; i < keys.length; i += connector.findSize)
@@ -304,7 +309,7 @@ async function syncPage(
     if (crmId) ready.push({ record, crmId });
     else unmatched.push(record);
   }
-  await state.unmatched(name, unmatched, now());
+  await state.unmatched(name, unmatched, log, now());
   counts.unmatched += unmatched.length;
   for (let i = 0; i < ready.length; i += connector.batchSize) {
     const batch = ready.slice(i, i + connector.batchSize);
@@ -317,7 +322,7 @@ async function syncPage(
         return result && !result.ok ? [{ record, error: result.error }] : [];
       }),
     };
-    await state.batchDone(name, outcome, destination.maxAttempts, now());
+    await state.batchDone(name, outcome, destination.maxAttempts, log, now());
     counts.written += outcome.written.length;
     counts.failed += outcome.failed.length;
   }

@@ -8,7 +8,10 @@ import {
 } from '../../activate/sync/sync.js';
 import { SyncStateDb } from '../../activate/sync/sync-state.js';
 import { readClock } from '../../engine/clock.js';
+import { formatKind } from '../../format/numbers.js';
 import { durationWords, plural } from '../../format/words.js';
+import { metricKind } from '../../language/metric-kinds.js';
+import { ownValue } from '../../own-key.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import type {
@@ -22,8 +25,20 @@ import { count, formatTable, type Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import { withWorkspace } from '../workspace-session.js';
 
-/** A synced value as people read it: empty for none, text quoted only when it is blank. */
-const shown = (value: PlannedWrite['from']) => (value === null ? '(empty)' : String(value));
+/** How a property's numbers read: its metric's kind (a health score 53.6, MRR in money), else as they are. */
+type Shown = (property: string, value: PlannedWrite['from']) => string;
+
+function valueWords(workspace: Workspace, destination: string): Shown {
+  const fields = destinationOf(workspace, destination).fields;
+  const currency = workspace.config.settings.currency;
+  return (property, value) => {
+    if (value === null) return '(empty)';
+    const field = ownValue(fields, property);
+    if (typeof value !== 'number' || typeof field !== 'object' || !('metric' in field)) return String(value);
+    const kind = metricKind(field.metric, workspace.metrics);
+    return kind === 'text' ? String(value) : formatKind(value, kind, currency);
+  };
+}
 
 /** The values of the latest run: the one clock's time for reads, said on the way. */
 async function sayRunClock(store: Store, workspace: Workspace, output: Output): Promise<void> {
@@ -31,7 +46,7 @@ async function sayRunClock(store: Store, workspace: Workspace, output: Output): 
   output.useClock(clock);
 }
 
-function renderPlan(plan: SyncPlan): string {
+function renderPlan(plan: SyncPlan, shown: Shown): string {
   const target = `${plan.type} ${plan.object}`;
   const lines = [
     `destination ${plan.destination} (${target}), values of run ${plan.runId} as of ${plan.asOf}`,
@@ -60,8 +75,8 @@ function renderPlan(plan: SyncPlan): string {
           w.record,
           w.crmId || (w.matchKey ? `find ${w.matchKey}` : '(no match key)'),
           w.property,
-          w.firstWrite ? '(never written)' : shown(w.from),
-          shown(w.to),
+          w.firstWrite ? '(never written)' : shown(w.property, w.from),
+          shown(w.property, w.to),
         ]),
       ),
     );
@@ -74,7 +89,7 @@ export async function runSyncPlan(options: SyncPlanInput, output: Output) {
   return withWorkspace(options.workspace, async (store, workspace) => {
     await sayRunClock(store, workspace, output);
     const plan = await planSync(store, workspace, options.destination, { limit: options.limit });
-    output.result(plan, () => renderPlan(plan));
+    output.result(plan, () => renderPlan(plan, valueWords(workspace, options.destination)));
     return plan;
   });
 }
