@@ -155,7 +155,7 @@ export class SyncStateDb {
     );
     const empty = statSync(file).size === 0;
     await this.run(sql`CREATE OR REPLACE TEMP TABLE sync_desired AS
-      SELECT record, coalesce(crm_id, '') AS crm_id, coalesce(match_key, '') AS match_key,
+      SELECT record, trim(coalesce(crm_id, '')) AS crm_id, lower(trim(coalesce(match_key, ''))) AS match_key,
         CAST(json_object(${sql.join(typed)}) AS VARCHAR) AS vals
       FROM ${
         empty

@@ -97,8 +97,8 @@ function valueSql(store: Store, workspace: Workspace, run: StoredRun, value: Des
 
 /**
  * The query of every record the destination should hold: `record` (the account id, or the
- * user id for contacts), `crm_id` (from match.id, '' when none), `match_key` (the lower-case
- * domain or email to search by, '' when none or match.by is none), then `v0`..`vN`.
+ * user id for contacts), `crm_id` (from match.id, '' when none), `match_key` (the domain or
+ * email to search by, '' when none or match.by is none), then `v0`..`vN`.
  */
 export function desiredSql(
   store: Store,
@@ -121,8 +121,8 @@ export function desiredSql(
         ? sql`coalesce(${fn.castText(sql`${sql.id(holder)}.${sql.id(idColumn)}`)}, '')`
         : sql`coalesce(${fn.jsonText(sql`${sql.id(holder)}.traits`, idColumn)}, '')`;
   const by = matchBy(destination);
-  const matchKey =
-    by === 'none' ? sql`''` : sql`lower(trim(coalesce(${people ? sql`u.email` : sql`a.domain`}, '')))`;
+  // Lower case and trimmed in the state file's DuckDB (sync-state.ts), whatever the store's engine.
+  const matchKey = by === 'none' ? sql`''` : sql`coalesce(${people ? sql`u.email` : sql`a.domain`}, '')`;
   const values = fields.map(
     ({ value }, i) => sql`${valueSql(store, workspace, run, value)} AS ${sql.id(`v${i}`)}`,
   );
