@@ -13,7 +13,11 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbDialect } from '../src/dialect/duckdb/duckdb-dialect.js';
 import { startFakeHubSpot } from '../test/helpers/fake-crm/hubspot-server.js';
+
+/** Every value and name reaches the bench's SQL through the dialect, as in the product. */
+const { sql } = duckdbDialect;
 
 const source = process.argv[2] ?? 'bench/out/seg-M';
 const from = process.argv[3] ?? '2026-09-30T23:59:59Z';
@@ -29,12 +33,14 @@ cpSync(source, dir, {
 const store = await DuckDBInstance.create(join(dir, '.strata', 'strata.duckdb'));
 const reader = await store.connect();
 const later = (
-  await reader.runAndReadAll(`SELECT run_id FROM strata_runs WHERE as_of >= '${from}'::TIMESTAMPTZ`)
+  await reader.runAndReadAll(
+    sql`SELECT run_id FROM strata_runs WHERE as_of >= CAST(${from} AS TIMESTAMPTZ)`.text,
+  )
 ).getRows();
 for (const [runId] of later) {
-  await reader.run(`DROP TABLE IF EXISTS strata_run_${runId}`);
+  await reader.run(sql`DROP TABLE IF EXISTS ${sql.id(`strata_run_${runId}`)}`.text);
   for (const table of ['strata_runs', 'strata_changes', 'strata_ab_assignments'])
-    await reader.run(`DELETE FROM ${table} WHERE run_id = ${runId}`);
+    await reader.run(sql`DELETE FROM ${sql.id(table)} WHERE run_id = ${Number(runId)}`.text);
 }
 const accounts = (
   await reader.runAndReadAll('SELECT account_id, domain FROM accounts ORDER BY account_id')
@@ -123,19 +129,23 @@ const [[a, b]] = (
 ).getRows() as [[number, number]];
 const columns = (
   await db.runAndReadAll(
-    `SELECT column_name FROM information_schema.columns WHERE table_name = 'strata_run_${b}'`,
+    sql`SELECT column_name FROM information_schema.columns WHERE table_name = ${`strata_run_${b}`}`.text,
   )
 )
   .getRows()
   .map(([name]) => String(name))
   .filter((name) => name.startsWith('segment:') || name === 'scheme:cs_tiers');
-const differs = [
-  ...columns.map((c) => `x."${c}" IS DISTINCT FROM y."${c}"`),
-  `round(x."metric:health", 6) IS DISTINCT FROM round(y."metric:health", 6)`,
-].join(' OR ');
+const differs = sql.join(
+  [
+    ...columns.map((c) => sql`x.${sql.id(c)} IS DISTINCT FROM y.${sql.id(c)}`),
+    sql`round(x."metric:health", 6) IS DISTINCT FROM round(y."metric:health", 6)`,
+  ],
+  sql` OR `,
+);
 const [[changed]] = (
   await db.runAndReadAll(
-    `SELECT count(*) FROM strata_run_${b} y LEFT JOIN strata_run_${a} x USING (account_id) WHERE x.account_id IS NULL OR ${differs}`,
+    sql`SELECT count(*) FROM ${sql.id(`strata_run_${b}`)} y LEFT JOIN ${sql.id(`strata_run_${a}`)} x USING (account_id)
+      WHERE x.account_id IS NULL OR ${differs}`.text,
   )
 ).getRows() as [[bigint]];
 db.closeSync();

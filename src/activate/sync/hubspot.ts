@@ -12,6 +12,9 @@ import type { MappedField } from './sync-values.js';
  * retries are off: retry.ts honours `Retry-After` and the rate-limit policy in the body.
  */
 
+/** Pages of one domain search before it is given up (200 companies a page). */
+const MAX_SEARCH_PAGES = 50;
+
 export interface HubSpotOptions {
   readonly object: 'companies' | 'contacts';
   readonly token: string;
@@ -37,7 +40,8 @@ export function hubspotFailure(error: unknown): CallFailure | null {
     retryAfter: e.headers?.['retry-after'],
     // HubSpot's documented windows: the per-second limit and the ten-second rolling one.
     vendorWaitMs: policy === 'TEN_SECONDLY_ROLLING' ? 10_000 : policy === 'SECONDLY' ? 1000 : undefined,
-    message: `HubSpot answered ${e.code}${body.category ? ` ${String(body.category)}` : ''}: ${String(body.message ?? 'no message')}`,
+    // The CRM's own text, bounded: it is shown, logged and kept with failed records.
+    message: `HubSpot answered ${e.code}${body.category ? ` ${String(body.category).slice(0, 80)}` : ''}: ${String(body.message ?? 'no message').slice(0, 300)}`,
   };
 }
 
@@ -135,7 +139,10 @@ export function hubspotConnector(options: HubSpotOptions): CrmConnector {
       const errors = 'errors' in created ? (created.errors ?? []) : [];
       if (errors.length > 0)
         throw new Error(
-          `HubSpot refused to create ${errors.length} of ${missing.length} properties: ${errors.map((e) => e.message).join('; ')}`,
+          `HubSpot refused to create ${errors.length} of ${missing.length} properties: ${errors
+            .map((e) => e.message)
+            .join('; ')
+            .slice(0, 500)}`,
         );
       return { created: missing.map((p) => p.name), updated };
     },
@@ -159,7 +166,13 @@ export function hubspotConnector(options: HubSpotOptions): CrmConnector {
         return found;
       }
       let after: string | undefined;
+      // 100 domains find at most a few hundred companies: a CRM paging on past MAX_SEARCH_PAGES is refused.
+      let pages = 0;
       do {
+        if (++pages > MAX_SEARCH_PAGES)
+          throw new Error(
+            `HubSpot's search went on past ${MAX_SEARCH_PAGES} pages for ${keys.length} domains`,
+          );
         const page = await call(() =>
           client.crm.companies.searchApi.doSearch({
             filterGroups: [
