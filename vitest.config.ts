@@ -9,6 +9,7 @@ import { SlowestFirst } from './test/setup/slowest-first.js';
  */
 const INTEGRATION = [
   'test/activate/crm-sync.test.ts',
+  'test/activate/crm-realtime.test.ts',
   'test/activate/exports.test.ts',
   'test/activate/formula-exports.test.ts',
   'test/activate/playbooks.test.ts',

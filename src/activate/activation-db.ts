@@ -35,6 +35,8 @@ const sql = duckdbDialect.sql;
 const values = (rows: readonly SqlValue[][]) =>
   sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql.value(v)))})`));
 /** `(a, b, c)`: a list for IN. */
+/** A sweep names the accounts it changed up to this many; beyond, every account counts as changed. */
+export const CHANGED_LISTED = 2000;
 const list = (items: readonly SqlValue[]) => sql`(${sql.join(items.map((v) => sql.value(v)))})`;
 
 export class ActivationDb {
@@ -167,7 +169,14 @@ export class ActivationDb {
     baseline: () => Promise<string | null>;
     /** The server's start: with no live state and no run, record memberships without events. */
     silentBaseline?: boolean;
-  }): Promise<{ accounts: number; entered: number; exited: number; events: number }> {
+  }): Promise<{
+    accounts: number;
+    entered: number;
+    exited: number;
+    events: number;
+    /** The accounts whose memberships changed; null when more than CHANGED_LISTED. */
+    changed: string[] | null;
+  }> {
     const { segments, now } = input;
     await this.loadSweep('sweep_now', input.file, segments);
     const unknown = sql`(SELECT account_id FROM sweep_now WHERE account_id NOT IN (SELECT account_id FROM known_accounts))`;
@@ -206,6 +215,9 @@ export class ActivationDb {
         (SELECT count(*) FROM sweep_changes WHERE type = 'segment.exited') AS exited,
         (SELECT count(*) FROM sweep_events) AS events`,
     );
+    const changed = await this.rows(
+      sql`SELECT DISTINCT account_id FROM sweep_changes ORDER BY account_id LIMIT ${CHANGED_LISTED + 1}`,
+    );
     for (const table of ['now', 'now_members', 'run', 'run_members', 'before', 'changes', 'events'])
       await this.run(sql`DROP TABLE IF EXISTS ${sql.id(`sweep_${table}`)}`);
     return {
@@ -213,6 +225,7 @@ export class ActivationDb {
       entered: Number(summary?.entered ?? 0),
       exited: Number(summary?.exited ?? 0),
       events: Number(summary?.events ?? 0),
+      changed: changed.length > CHANGED_LISTED ? null : changed.map((row) => String(row.account_id)),
     };
   }
 

@@ -47,7 +47,12 @@ const TIMED_BUILTINS = new Set([
   'sessions_30d',
 ]);
 
-export function segmentDependence(workspace: Workspace, segments: readonly string[]): Dependence {
+export function segmentDependence(
+  workspace: Workspace,
+  segments: readonly string[],
+  /** Metrics read besides the segments' own (a destination's fields). */
+  metrics: readonly string[] = [],
+): Dependence {
   const found = { time: false, others: false };
   const seen = new Set<string>();
   const metric = (metrics: Readonly<Record<string, MetricNode>>, name: string): void => {
@@ -144,5 +149,6 @@ export function segmentDependence(workspace: Workspace, segments: readonly strin
   };
   const closure = segmentClosure(workspace, segments);
   for (const segment of workspace.segments) if (closure.has(segment.id)) condition(segment.where);
+  for (const name of metrics) metric(workspace.metrics, name);
   return found;
 }

@@ -153,14 +153,14 @@ export class Scheduler {
   }
 
   /**
-   * The destinations with `sync: schedule` brought up to the new run, one after another. A
+   * The destinations with `sync: schedule` or `realtime` brought up to the new run, one after another. A
    * destination that fails (the CRM down past its retries) is reported and left for the next
    * run, which sends what this one did not; the others go on. The store is held only while
    * each reads the run, not while it writes to the CRM.
    */
   private async syncDestinations(): Promise<ScheduledSync[]> {
     const names = Object.entries(this.workspace.config.destinations)
-      .filter(([, d]) => d.sync === 'schedule')
+      .filter(([, d]) => d.sync !== 'manual')
       .map(([destination]) => destination);
     const syncs: ScheduledSync[] = [];
     for (const destination of names) {

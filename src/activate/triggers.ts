@@ -72,6 +72,11 @@ export class TriggerEngine {
    * in the future becomes visible, after which a sweep is due; null when none is known.
    */
   private dueAt: number | null = null;
+  /**
+   * Told the accounts whose memberships an apply or a sweep changed (null: too many to list,
+   * take every account), after they are recorded: real-time CRM syncs follow them.
+   */
+  onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -175,6 +180,11 @@ export class TriggerEngine {
     }
     const evaluated = performance.now();
     await this.db.record(changes, initial, events, now.getTime());
+    if (changes.length > 0)
+      this.onChanged?.(
+        changes.map((change) => change.account),
+        now,
+      );
     // Rows of these accounts dated after now are seen by no evaluation yet.
     if (!this.dependence.time) {
       const due = await earliestAfter(this.store, rows, accounts, now);
@@ -216,7 +226,7 @@ export class TriggerEngine {
       await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
         this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
       );
-      const counts = await this.db.sweep({
+      const { changed, ...counts } = await this.db.sweep({
         file: current,
         segments,
         routes,
@@ -229,6 +239,7 @@ export class TriggerEngine {
         },
       });
       this.dueAt = this.dependence.time ? null : await earliestAfter(this.store, rows, null, now);
+      if (counts.entered + counts.exited > 0) this.onChanged?.(changed, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
       rmSync(dir, { recursive: true, force: true });

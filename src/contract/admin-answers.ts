@@ -95,7 +95,7 @@ export const Health = z.strictObject({
       schedule: z.string(),
       runId: z.number().int(),
       events: z.number(),
-      /** Destinations synced after the run (`sync: schedule`), each with what it wrote or why it stopped. */
+      /** Destinations synced after the run (`sync: schedule` or `realtime`), each with what it wrote or why it stopped. */
       syncs: z.array(
         z.strictObject({
           destination: z.string(),
@@ -104,6 +104,21 @@ export const Health = z.strictObject({
           error: z.string().nullable(),
         }),
       ),
+    })
+    .nullable(),
+  /** The last sync of a `sync: realtime` destination, run as the triggers saw accounts change. */
+  lastRealtimeSync: z
+    .strictObject({
+      destination: z.string(),
+      /** When the values were evaluated (the trigger's time). */
+      asOf: z.string(),
+      /** Accounts it was asked for; null: every account. */
+      accounts: z.number().int().nullable(),
+      planned: z.number().int(),
+      written: z.number().int(),
+      failed: z.number().int(),
+      /** Why it stopped; its accounts are tried again after a wait. */
+      error: z.string().nullable(),
     })
     .nullable(),
   /** The last apply's or sweep's error, until one succeeds. */

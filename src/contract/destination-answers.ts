@@ -31,7 +31,7 @@ export const Destinations = z.strictObject({
       name: z.string(),
       type: z.enum(['hubspot', 'salesforce']),
       object: z.string(),
-      sync: z.enum(['schedule', 'manual']),
+      sync: z.enum(['realtime', 'schedule', 'manual']),
       /** Its latest sync, or null before the first. */
       lastSync: SyncLogEntry.nullable(),
       /** Records refused by the CRM: tried again by each sync (retry) or dead-lettered (dead). */
@@ -62,6 +62,8 @@ export const SyncPlanAnswer = z.strictObject({
   neverWritten: z.number().int(),
   toMatch: z.number().int(),
   dead: z.number().int(),
+  /** Records holding values evaluated after this run (written in real time): left as they are. */
+  newer: z.number().int(),
   /** Per CRM property, how many pending records change it. */
   fields: z.record(z.string(), z.number().int()),
   writes: z.array(

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ActivationDb } from '../activate/activation-db.js';
 import { Scheduler } from '../activate/schedules.js';
+import { RealtimeSyncs } from '../activate/sync/realtime-sync.js';
 import { type SweepResult, TriggerEngine, type TriggerResult } from '../activate/triggers.js';
 import { WebhookSender } from '../activate/webhooks.js';
 import { type ApplyResult, MessageApplier } from '../ingest/apply-messages.js';
@@ -42,6 +43,8 @@ export class ServeLoop {
   lastSweep: SweepResult | null = null;
   readonly scheduler: Scheduler;
   readonly profiles: ProfileViews;
+  /** `sync: realtime` destinations, written as the triggers see accounts change. */
+  readonly realtimeSyncs: RealtimeSyncs;
   private turn: Promise<unknown> = Promise.resolve();
   // One apply at a time; at most one waits behind the running one, and calls meanwhile share
   // it (a timer tick during a long apply must not line up applies of a few messages each).
@@ -71,6 +74,14 @@ export class ServeLoop {
       options.env ?? process.env,
     );
     this.profiles = new ProfileViews(options.store, this.withStore);
+    this.realtimeSyncs = new RealtimeSyncs(
+      options.store,
+      options.workspace,
+      this.withStore,
+      options.env ?? process.env,
+    );
+    if (this.realtimeSyncs.active)
+      triggers.onChanged = (accounts, at) => this.realtimeSyncs.changed(accounts, at);
   }
 
   /** Opens the log, the activation file and the webhook sender (closing what opened when one fails). */
@@ -238,6 +249,7 @@ export class ServeLoop {
         events: scheduler.last.events,
         syncs: scheduler.last.syncs,
       },
+      lastRealtimeSync: this.realtimeSyncs.last,
       failure: this.failure,
     };
   }
@@ -257,6 +269,7 @@ export class ServeLoop {
         unapplied = error;
       });
       await this.sweeping.catch(() => null);
+      await this.realtimeSyncs.stop();
     } finally {
       await this.webhooks.stop().catch(() => undefined);
       await this.log.close().catch(() => undefined);

@@ -62,7 +62,14 @@ function checkDestinations(
   locate: Locate,
   checkSegment: (id: string, path: (string | number)[]) => void,
 ): void {
-  for (const [name, destination] of Object.entries(config.destinations))
+  for (const [name, destination] of Object.entries(config.destinations)) {
+    // Real time follows the triggers: without one it would never sync.
+    if (destination.sync === 'realtime' && Object.keys(config.triggers).length === 0)
+      throw new StrataError(
+        'realtime_without_triggers',
+        `destination '${name}': sync: realtime writes an account when a trigger sees it enter or leave a segment, and strata.yaml declares no triggers (add one, or use sync: schedule)`,
+        { ...locate(['destinations', name, 'sync']), path: `destinations.${name}.sync` },
+      );
     for (const [property, value] of Object.entries(destination.fields)) {
       const path = ['destinations', name, 'fields', property];
       if (typeof value === 'string') continue;
@@ -83,6 +90,7 @@ function checkDestinations(
           at('metric'),
         );
     }
+  }
 }
 
 /** Each schedule's cron expression, read as cron-parser reads it (UTC). */

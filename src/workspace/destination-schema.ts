@@ -29,7 +29,7 @@ export const destinationValueSchema = z.union([
 ]);
 export type DestinationValue = z.infer<typeof destinationValueSchema>;
 
-export const SYNC_MODES = ['schedule', 'manual'] as const;
+export const SYNC_MODES = ['realtime', 'schedule', 'manual'] as const;
 
 export const destinationSchema = z
   .object({
@@ -79,7 +79,7 @@ export const destinationSchema = z
       .enum(SYNC_MODES)
       .default('schedule')
       .describe(
-        'When it is synced: after each scheduled run of strata serve (schedule), or only by strata sync run (manual)',
+        'When it is synced: after each scheduled run of strata serve (schedule); also, for each account a trigger sees enter or leave a segment, at once with its values evaluated then (realtime); or only by strata sync run (manual)',
       ),
     group: z
       .string()

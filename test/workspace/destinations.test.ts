@@ -90,5 +90,9 @@ describe('destinations in strata.yaml', () => {
         'destinations:\n  crm: { type: hubspot, object: companies, credentials: { token: lower }, fields: { a: segments } }\n',
       ),
     ).toMatch(/an environment variable name such as HUBSPOT_TOKEN/);
+    // The starter workspace has no triggers: real time would never sync.
+    expect(refused(base('    sync: realtime\n    fields: { strata_x: segments }\n'))).toBe(
+      `${line + 5}: destination 'crm': sync: realtime writes an account when a trigger sees it enter or leave a segment, and strata.yaml declares no triggers (add one, or use sync: schedule)`,
+    );
   });
 });

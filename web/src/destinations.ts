@@ -13,7 +13,11 @@ import { useApi } from './load.js';
 
 type Destination = Destinations['destinations'][number];
 
-const WHEN = { schedule: 'after each scheduled run', manual: 'by strata sync run' } as const;
+const WHEN = {
+  realtime: 'as triggers see accounts change, and after each scheduled run',
+  schedule: 'after each scheduled run',
+  manual: 'by strata sync run',
+} as const;
 
 function lastSync(d: Destination): string {
   const last = d.lastSync;

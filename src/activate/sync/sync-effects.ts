@@ -47,7 +47,7 @@ export async function destinationEffects(
         name,
         async ({ summary: s }) => ({ pending: s.pending, fields: s.fields }),
         undefined,
-        run,
+        async (use) => use(await run()),
       );
     effects.push({
       destination: name,

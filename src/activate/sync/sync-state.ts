@@ -19,6 +19,8 @@ const sql = duckdbDialect.sql;
 const values = (rows: readonly SqlValue[][]) =>
   sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql.value(v)))})`));
 
+const RECORD_COLUMNS = sql`(destination, record, crm_id, vals, state, synced_at, values_as_of)`;
+
 /** A JSON value as synced: text, a number or a flag, or null for an empty property. */
 export type SyncedValue = string | number | boolean | null;
 export type SyncedValues = Record<string, SyncedValue>;
@@ -47,6 +49,8 @@ export interface PendingSummary {
   readonly toMatch: number;
   /** Dead-lettered records left out until replayed (or their values change). */
   readonly dead: number;
+  /** Records holding values evaluated after these (written in real time), left as they are. */
+  readonly newer: number;
   /** Per property, how many pending records change it. */
   readonly fields: Readonly<Record<string, number>>;
 }
@@ -110,6 +114,9 @@ export class SyncStateDb {
     await db.run(sql`CREATE TABLE IF NOT EXISTS sync_log (id BIGINT PRIMARY KEY DEFAULT nextval('sync_log_id'),
       destination VARCHAR NOT NULL, run_id BIGINT, as_of VARCHAR, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,
       status VARCHAR NOT NULL, planned BIGINT, written BIGINT, failed BIGINT, unmatched BIGINT, error VARCHAR)`);
+    // The time the values were evaluated at (a run's, or a real-time sync's): a sync never
+    // writes values older than those a record holds. Added after the first release.
+    await db.run(sql`ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS values_as_of TIMESTAMPTZ`);
     // A sync that was running when its process died.
     await db.run(sql`UPDATE sync_log SET status = 'interrupted' WHERE status = 'running'`);
     return db;
@@ -138,7 +145,13 @@ export class SyncStateDb {
    * Reads the desired records (newline-delimited JSON of `desiredSql`'s rows) and sets aside, in the
    * temp table `sync_pending`, those whose values differ from what `destination` last received.
    */
-  async compare(destination: string, file: string, fields: readonly MappedField[]): Promise<PendingSummary> {
+  async compare(
+    destination: string,
+    file: string,
+    fields: readonly MappedField[],
+    /** When the desired values were evaluated: a record written with later ones keeps them. */
+    asOf: Date,
+  ): Promise<PendingSummary> {
     const typed = fields.map(({ property, kind }, i) => {
       const column = sql.id(`v${i}`);
       const value =
@@ -172,7 +185,8 @@ export class SyncStateDb {
       LEFT JOIN sync_records s ON s.destination = ${destination} AND s.record = d.record
       LEFT JOIN sync_failures f ON f.destination = ${destination} AND f.record = d.record
       WHERE (s.record IS NULL OR s.vals IS DISTINCT FROM d.vals OR (s.state = 'unmatched' AND nullif(d.crm_id, '') IS NOT NULL))
-        AND NOT (coalesce(f.status, '') = 'dead' AND f.vals = d.vals)`);
+        AND NOT (coalesce(f.status, '') = 'dead' AND f.vals = d.vals)
+        AND NOT coalesce(s.state = 'synced' AND s.values_as_of > ${asOf}, false)`);
     const changed = fields.map(
       ({ property }) =>
         sql`count(*) FILTER (WHERE previous IS NULL OR json_extract(vals, ${`$."${property}"`}) IS DISTINCT FROM json_extract(previous, ${`$."${property}"`})) AS ${sql.id(property)}`,
@@ -181,7 +195,9 @@ export class SyncStateDb {
       await this.rows(sql`SELECT (SELECT count(*) FROM sync_desired) AS records, count(*) AS pending,
       count(*) FILTER (WHERE previous IS NULL) AS never, count(*) FILTER (WHERE crm_id = '') AS to_match,
       (SELECT count(*) FROM sync_failures f JOIN sync_desired d USING (record) WHERE f.destination = ${destination}
-        AND f.status = 'dead' AND f.vals = d.vals) AS dead
+        AND f.status = 'dead' AND f.vals = d.vals) AS dead,
+      (SELECT count(*) FROM sync_records s JOIN sync_desired d USING (record) WHERE s.destination = ${destination}
+        AND s.state = 'synced' AND s.values_as_of > ${asOf} AND s.vals IS DISTINCT FROM d.vals) AS newer
       ${fields.length ? sql`, ${sql.join(changed)}` : sql.empty} FROM sync_pending`);
     return {
       records: Number(row?.records ?? 0),
@@ -189,6 +205,7 @@ export class SyncStateDb {
       neverWritten: Number(row?.never ?? 0),
       toMatch: Number(row?.to_match ?? 0),
       dead: Number(row?.dead ?? 0),
+      newer: Number(row?.newer ?? 0),
       fields: Object.fromEntries(fields.map(({ property }) => [property, Number(row?.[property] ?? 0)])),
     };
   }
@@ -213,14 +230,14 @@ export class SyncStateDb {
   async unmatched(
     destination: string,
     records: readonly PendingRecord[],
-    log: number,
+    log: { readonly id: number; readonly asOf: Date },
     now: Date,
   ): Promise<void> {
     if (records.length === 0) return;
-    const rows = records.map((r) => [destination, r.record, null, r.valuesText, 'unmatched', now]);
+    const rows = records.map((r) => [destination, r.record, null, r.valuesText, 'unmatched', now, log.asOf]);
     await this.transaction(async () => {
-      await this.run(sql`INSERT OR REPLACE INTO sync_records VALUES ${values(rows)}`);
-      await this.run(sql`UPDATE sync_log SET unmatched = unmatched + ${records.length} WHERE id = ${log}`);
+      await this.run(sql`INSERT OR REPLACE INTO sync_records ${RECORD_COLUMNS} VALUES ${values(rows)}`);
+      await this.run(sql`UPDATE sync_log SET unmatched = unmatched + ${records.length} WHERE id = ${log.id}`);
     });
   }
 
@@ -236,7 +253,8 @@ export class SyncStateDb {
       failed: readonly { record: PendingRecord; error: string }[];
     },
     maxAttempts: number,
-    log: number,
+    /** The sync's log row, and when the values written were evaluated. */
+    log: { readonly id: number; readonly asOf: Date },
     now: Date,
   ): Promise<void> {
     const written = outcome.written.map(({ record, crmId }) => [
@@ -246,6 +264,7 @@ export class SyncStateDb {
       record.valuesText,
       'synced',
       now,
+      log.asOf,
     ]);
     const failed = outcome.failed.map(({ record, error }) => {
       const attempts = record.attempts + 1;
@@ -261,14 +280,14 @@ export class SyncStateDb {
     });
     await this.transaction(async () => {
       if (written.length > 0) {
-        await this.run(sql`INSERT OR REPLACE INTO sync_records VALUES ${values(written)}`);
+        await this.run(sql`INSERT OR REPLACE INTO sync_records ${RECORD_COLUMNS} VALUES ${values(written)}`);
         await this.run(sql`DELETE FROM sync_failures WHERE destination = ${destination}
           AND record IN (${sql.join(outcome.written.map(({ record }) => sql.value(record.record)))})`);
       }
       if (failed.length > 0)
         await this.run(sql`INSERT OR REPLACE INTO sync_failures VALUES ${values(failed)}`);
       await this.run(sql`UPDATE sync_log SET written = written + ${written.length}, failed = failed + ${failed.length}
-        WHERE id = ${log}`);
+        WHERE id = ${log.id}`);
     });
   }
 

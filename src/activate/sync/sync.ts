@@ -9,6 +9,7 @@ import type { Destination } from '../../workspace/destination-schema.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import type { CrmConnector, PropertyChoices, Write } from './connector.js';
 import { hubspotConnector } from './hubspot.js';
+import { withLiveRun } from './live-values.js';
 import { CrmCallError, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { salesforceConnector } from './salesforce.js';
 import { type PendingRecord, type PendingSummary, type SyncedValue, SyncStateDb } from './sync-state.js';
@@ -79,6 +80,9 @@ export function recordWrites(record: PendingRecord, fields: readonly MappedField
     }));
 }
 
+/** Lends a run (or a relation in its layout) to `use`, and cleans up after it. */
+export type RunSource = <R>(use: (run: StoredRun) => Promise<R>) => Promise<R>;
+
 /** Runs `work` on the destination's pending records, compared in the state file; one sync of a workspace at a time. */
 export async function withPending<T>(
   store: Store,
@@ -92,7 +96,7 @@ export async function withPending<T>(
   }) => Promise<T>,
   storeTurn: <R>(read: () => Promise<R>) => Promise<R> = (read) => read(),
   /** The run whose values the destination should hold: the latest stored one unless given. */
-  runOf: () => Promise<StoredRun> = () => readRun(store),
+  source: RunSource = async (use) => use(await readRun(store)),
 ): Promise<T> {
   const destination = destinationOf(workspace, name);
   const fields = mappedFields(workspace, destination);
@@ -102,12 +106,13 @@ export async function withPending<T>(
     const state = await SyncStateDb.open(path);
     try {
       const file = join(dir, 'desired.ndjson');
-      const run = await storeTurn(async () => {
-        const latest = await runOf();
-        await store.exportFile(desiredSql(store, workspace, latest, name, destination), file, 'ndjson');
-        return latest;
-      });
-      const summary = await state.compare(name, file, fields);
+      const run = await storeTurn(() =>
+        source(async (values) => {
+          await store.exportFile(desiredSql(store, workspace, values, name, destination), file, 'ndjson');
+          return values;
+        }),
+      );
+      const summary = await state.compare(name, file, fields, new Date(run.asOf));
       return await work({ state, run, summary, fields });
     } finally {
       state.close();
@@ -208,6 +213,11 @@ export interface SyncOptions {
   /** Records handled so far of those pending. */
   readonly progress?: (done: number, total: number) => void;
   readonly now?: () => Date;
+  /**
+   * A real-time sync: only these accounts (a contact destination: their people; null: every
+   * account), with every value evaluated at `at` rather than read from the latest run.
+   */
+  readonly live?: { readonly at: Date; readonly accounts: readonly string[] | null };
 }
 
 /** Pending records read from the state file at a time: bounded memory at any size. */
@@ -229,12 +239,16 @@ export async function runSync(
     options.retry ?? DEFAULT_RETRY,
   );
   const now = options.now ?? (() => new Date());
+  const { live } = options;
   return withPending(
     store,
     workspace,
     name,
     async ({ state, run, summary, fields }) => {
-      const log = await state.startLog(name, run.runId, run.asOf, summary.pending, now());
+      const log = {
+        id: await state.startLog(name, run.runId, run.asOf, summary.pending, now()),
+        asOf: new Date(run.asOf),
+      };
       const counts = { written: 0, failed: 0, unmatched: 0 };
       let prepared = { created: [] as readonly string[], updated: [] as readonly string[] };
       try {
@@ -246,9 +260,9 @@ export async function runSync(
             options.progress?.(Math.min(offset + PAGE, summary.pending), summary.pending);
           }
         }
-        await state.finishLog(log, { status: 'done' }, now());
+        await state.finishLog(log.id, { status: 'done' }, now());
       } catch (error) {
-        await state.finishLog(log, { status: 'failed', error: (error as Error).message }, now());
+        await state.finishLog(log.id, { status: 'failed', error: (error as Error).message }, now());
         if (error instanceof CrmCallError)
           throw new StrataError(
             'sync_failed',
@@ -270,6 +284,7 @@ export async function runSync(
       };
     },
     options.storeTurn,
+    live ? (use) => withLiveRun(store, workspace, destination, live, use) : undefined,
   );
 }
 
@@ -290,8 +305,8 @@ async function syncPage(
     readonly state: SyncStateDb;
     readonly name: string;
     readonly destination: Destination;
-    /** The sync's log row, whose counts each batch advances. */
-    readonly log: number;
+    /** The sync's log row, whose counts each batch advances, and the values' time. */
+    readonly log: { readonly id: number; readonly asOf: Date };
     readonly now: () => Date;
   },
   page: readonly PendingRecord[],

@@ -55,6 +55,10 @@ function renderPlan(plan: SyncPlan, shown: Shown): string {
       : `${plural(plan.pending, 'record')} of ${count(plan.records)} to write (${count(plan.neverWritten)} never written, ${count(plan.toMatch)} to find by ${plan.type === 'hubspot' && plan.object === 'contacts' ? 'email' : 'domain or email'} first)`,
   ];
   if (plan.dead > 0) lines.push(`${plural(plan.dead, 'dead-lettered record')} left out (strata sync replay)`);
+  if (plan.newer > 0)
+    lines.push(
+      `${plural(plan.newer, 'record')} ${plan.newer === 1 ? 'holds' : 'hold'} values written in real time after this run, left as ${plan.newer === 1 ? 'it is' : 'they are'}`,
+    );
   const fields = Object.entries(plan.fields).filter(([, n]) => n > 0);
   if (fields.length > 0)
     lines.push(

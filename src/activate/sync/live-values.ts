@@ -1,0 +1,67 @@
+import { compileLayers } from '../../compile/compile-workspace.js';
+import { evaluateLayers } from '../../engine/evaluate.js';
+import { listRuns, readRun, runTableColumns, type StoredRun } from '../../engine/run-snapshot.js';
+import { accountRows } from '../../identity/account-rows.js';
+import type { Store } from '../../store/store.js';
+import type { Destination } from '../../workspace/destination-schema.js';
+import type { Workspace } from '../../workspace/load-workspace.js';
+import { segmentDependence } from '../dependence.js';
+
+/**
+ * The values a real-time sync writes (`sync: realtime`): the workspace evaluated at `at` for
+ * the accounts a trigger just saw change (every metric and segment, each scheme from its
+ * order), in the layout of a stored run's table, so that `desiredSql` reads it as it reads a
+ * run. Only those accounts' rows are read, unless a segment or a mapped metric compares
+ * accounts (ranks, percentiles, roll-ups need everyone's values). The scratch table is
+ * dropped once `use` is done with it.
+ */
+export async function withLiveRun<R>(
+  store: Store,
+  workspace: Workspace,
+  destination: Destination,
+  /** `accounts` null: every account (after a sweep that changed too many to list). */
+  live: { readonly at: Date; readonly accounts: readonly string[] | null },
+  use: (run: StoredRun) => Promise<R>,
+): Promise<R> {
+  const { sql } = store.dialect;
+  const latest = (await listRuns(store)).length > 0 ? await readRun(store) : null;
+  const segments = workspace.segments.map((segment) => segment.id);
+  const metrics = Object.keys(workspace.metrics);
+  const schemeOrder = Object.fromEntries(
+    Object.entries(workspace.config.schemes).map(([id, s]) => [id, { order: s.order, fallback: s.fallback }]),
+  );
+  const mapped = Object.values(destination.fields).flatMap((value) =>
+    typeof value === 'object' && 'metric' in value ? [value.metric] : [],
+  );
+  const { accounts } = live;
+  const scoped = accounts !== null && !segmentDependence(workspace, segments, mapped).others;
+  const rows = await accountRows(store, workspace.config.identity, scoped ? { accounts } : {});
+  const layers = compileLayers(store.dialect, {
+    metrics: workspace.metrics,
+    segments: workspace.segments,
+    asOf: live.at,
+    rows,
+  });
+  const table = await evaluateLayers(store, layers, 'strata_live_sync');
+  try {
+    const among =
+      accounts === null
+        ? sql.empty
+        : sql`WHERE account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
+    return await use({
+      runId: latest?.runId ?? 0,
+      asOf: live.at.toISOString(),
+      createdAt: live.at.toISOString(),
+      workspaceHash: latest?.workspaceHash ?? '',
+      accounts: accounts?.length ?? 0,
+      sizes: latest?.sizes ?? { segments: {}, schemes: {} },
+      table: sql`(SELECT ${runTableColumns(store, { segments, metrics, schemes: schemeOrder })} FROM ${table} ${among})`,
+      segments,
+      metrics,
+      schemes: Object.keys(schemeOrder),
+      schemeOrder,
+    });
+  } finally {
+    await store.dropScratch(table);
+  }
+}
