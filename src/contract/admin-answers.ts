@@ -106,9 +106,9 @@ export const Health = z.strictObject({
       ),
     })
     .nullable(),
-  /** The last sync of a `sync: realtime` destination, run as the triggers saw accounts change. */
-  lastRealtimeSync: z
-    .strictObject({
+  /** Each `sync: realtime` destination's latest sync, run as the triggers saw accounts change. */
+  realtimeSyncs: z.array(
+    z.strictObject({
       destination: z.string(),
       /** When the values were evaluated (the trigger's time). */
       asOf: z.string(),
@@ -117,10 +117,11 @@ export const Health = z.strictObject({
       planned: z.number().int(),
       written: z.number().int(),
       failed: z.number().int(),
-      /** Why it stopped; its accounts are tried again after a wait. */
+      /** Why it stopped; its accounts are tried again at `retryAt`. */
       error: z.string().nullable(),
-    })
-    .nullable(),
+      retryAt: z.string().nullable(),
+    }),
+  ),
   /** The last apply's or sweep's error, until one succeeds. */
   failure: z.string().nullable(),
 });

@@ -249,7 +249,7 @@ export class ServeLoop {
         events: scheduler.last.events,
         syncs: scheduler.last.syncs,
       },
-      lastRealtimeSync: this.realtimeSyncs.last,
+      realtimeSyncs: [...this.realtimeSyncs.last.values()],
       failure: this.failure,
     };
   }

@@ -80,6 +80,13 @@ destinations:
       strata_hot: { segment: hot }
       strata_tier: { scheme: tier }
       strata_requests: { metric: requests }
+  unset:
+    type: hubspot
+    object: companies
+    credentials: { token: HUBSPOT_UNSET }
+    apiUrl: ${hubspot.url}
+    sync: realtime
+    fields: { strata_hot: { segment: hot } }
 `,
   );
   await cli(['import']);
@@ -125,7 +132,9 @@ describe('a sync: realtime destination in strata serve', () => {
       timestamp: `2024-04-01T0${day}:00:00Z`,
     });
     const health = async () =>
-      (await (await fetch(`${server.url}/health`)).json()) as { lastRealtimeSync: unknown };
+      (await (await fetch(`${server.url}/health`)).json()) as {
+        realtimeSyncs: { destination: string; retryAt: string | null }[];
+      };
     try {
       const sent = hubspot.requests.length;
       // acc_3 goes from 0 requests to 1: still cold, no trigger change, nothing sent.
@@ -139,8 +148,11 @@ describe('a sync: realtime destination in strata serve', () => {
       // Its CRM id was kept by the first sync: no search.
       expect(hubspot.requests.slice(sent).some((r) => r.path.includes('/search'))).toBe(false);
       expect(hubspot.records.companies.get('9001')).toMatchObject(properties(2));
-      await waitFor(async () => (await health()).lastRealtimeSync !== null, 'the health of the sync');
-      expect((await health()).lastRealtimeSync).toEqual({
+      await waitFor(async () => (await health()).realtimeSyncs.length === 2, 'the health of both syncs');
+      const [written, unset] = (await health()).realtimeSyncs.sort((a, b) =>
+        a.destination.localeCompare(b.destination),
+      );
+      expect(written).toEqual({
         destination: 'hubspot',
         asOf: at.toISOString(),
         accounts: 1,
@@ -148,7 +160,21 @@ describe('a sync: realtime destination in strata serve', () => {
         written: 1,
         failed: 0,
         error: null,
+        retryAt: null,
       });
+      // A destination without its token says so, sends nothing, and keeps acc_1 for a retry.
+      expect(unset).toEqual({
+        destination: 'unset',
+        asOf: at.toISOString(),
+        accounts: 1,
+        planned: 0,
+        written: 0,
+        failed: 0,
+        error:
+          "destination 'unset': the environment variable HUBSPOT_UNSET (its credentials.token) is not set; nothing was sent",
+        retryAt: expect.any(String),
+      });
+      expect(Date.parse(unset?.retryAt ?? '') - Date.now()).toBeGreaterThan(20_000);
       // The latest run (April 1st, before both requests) would write acc_1 cold again: its
       // values are newer, so a sync from that run leaves them; acc_3 is not newer.
       expect((await admin('GET', '/v1/admin/destinations/hubspot/plan')).body).toMatchObject({

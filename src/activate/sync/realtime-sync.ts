@@ -25,6 +25,8 @@ export interface RealtimeSyncResult {
   readonly failed: number;
   /** Why it stopped (its accounts wait for the retry), or null. */
   readonly error: string | null;
+  /** When a failed sync is tried again (ISO), or null. */
+  readonly retryAt: string | null;
 }
 
 const LISTED = 5000;
@@ -35,7 +37,8 @@ const RETRY_CAP_MS = 600_000;
 type Waiting = Set<string> | null;
 
 export class RealtimeSyncs {
-  last: RealtimeSyncResult | null = null;
+  /** Each destination's latest real-time sync. */
+  readonly last = new Map<string, RealtimeSyncResult>();
   private readonly destinations: readonly string[];
   private readonly waiting = new Map<string, Waiting>();
   /** Destinations waiting out a failure: the accounts gathered meanwhile, and the timer. */
@@ -108,7 +111,7 @@ export class RealtimeSyncs {
           storeTurn: this.withStore,
           live: { at: asOf, accounts: accounts === null ? null : [...accounts] },
         });
-        this.last = {
+        this.last.set(name, {
           destination: name,
           asOf: asOf.toISOString(),
           accounts: accounts?.size ?? null,
@@ -116,11 +119,13 @@ export class RealtimeSyncs {
           written: outcome.written,
           failed: outcome.failed,
           error: null,
-        };
+          retryAt: null,
+        });
         this.failures.delete(name);
       } catch (error) {
         const message = redactSecrets((error as Error).message);
-        this.last = {
+        const retryAt = this.retryLater(name, accounts);
+        this.last.set(name, {
           destination: name,
           asOf: asOf.toISOString(),
           accounts: accounts?.size ?? null,
@@ -128,14 +133,15 @@ export class RealtimeSyncs {
           written: 0,
           failed: 0,
           error: message,
-        };
-        this.retryLater(name, accounts);
+          retryAt: retryAt.toISOString(),
+        });
         process.stderr.write(`strata serve: real-time sync ${name}: ${message} (tried again later)\n`);
       }
     }
   }
 
-  private retryLater(name: string, accounts: Waiting): void {
+  /** Holds the accounts until the retry; returns its time. */
+  private retryLater(name: string, accounts: Waiting): Date {
     const failures = (this.failures.get(name) ?? 0) + 1;
     this.failures.set(name, failures);
     const wait = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
@@ -147,6 +153,7 @@ export class RealtimeSyncs {
     }, wait);
     timer.unref();
     this.backoff.set(name, { waiting: accounts, timer });
+    return new Date(Date.now() + wait);
   }
 }
 
