@@ -6,8 +6,10 @@
  * memory_limit 2GB unless given). Prints {seconds, rows} as JSON; seconds covers the query
  * and the write only, not opening the files.
  * Usage: node --import tsx bench/reference-segments.ts <workspace.duckdb> <out.duckdb> [memory_limit]
+ * (bench/segments.sh compiles it to plain JavaScript first, so that it runs as Strata's
+ * compiled CLI does: the SQL file is then found in the folder above.)
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -16,7 +18,12 @@ const [workspaceDb, outDb, memoryLimit = '2GB'] = process.argv.slice(2);
 if (!workspaceDb || !outDb) {
   throw new Error('usage: reference-segments.ts <workspace.duckdb> <out.duckdb> [memory_limit]');
 }
-const sql = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'reference-segments.sql'), 'utf8');
+const here = dirname(fileURLToPath(import.meta.url));
+const sqlFile = [join(here, 'reference-segments.sql'), join(here, '..', 'reference-segments.sql')].find((f) =>
+  existsSync(f),
+);
+if (!sqlFile) throw new Error(`reference-segments.sql not found next to ${here} or above it`);
+const sql = readFileSync(sqlFile, 'utf8');
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 rmSync(outDb, { force: true });

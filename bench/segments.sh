@@ -8,9 +8,13 @@
 # the workspace is created and imported with `strata demo` unless its database exists
 # (SEG_REIMPORT=1 redoes it), then strata and the reference run alternately REPEAT times
 # (default 5), each under GNU time. One step at a time: strata holds a
-# lock on the database file.
-# Results go to bench/out/segments.tsv: one row per measured step, then per scale the
-# medians and the ratio strata/reference of the medians (time, and peak RSS).
+# lock on the database file. Both run the same way: compiled JavaScript under plain node
+# (the reference is compiled with esbuild into bench/out first, as npm run build compiles
+# Strata), so neither pays for TypeScript at start-up.
+# Results go to bench/out/segments.tsv: one row per measured step (the whole process's
+# time and peak RSS, and the time each reports for its own work, without starting Node and
+# opening the database), then per scale the medians and the ratios strata/reference of the
+# medians (whole process, own work, peak RSS).
 # Usage: bench/segments.sh M L      (from the repository root, after npm ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,14 +23,22 @@ tsv=$out/segments.tsv
 as_of=2026-10-31T23:59:59Z
 mkdir -p "$out"
 npm run build --silent
+reference=$out/reference-segments.mjs
+npx esbuild bench/reference-segments.ts --platform=node --format=esm --outfile="$reference" --log-level=warning
 
 measure() { # scale, step, run, command...
   local scale=$1 step=$2 run=$3; shift 3
-  /usr/bin/time -f "%e %M" -o "$out/seg-time.txt" "$@" > "$out/seg-$scale/$step-$run.log"
+  local log=$out/seg-$scale/$step-$run.log
+  /usr/bin/time -f "%e %M" -o "$out/seg-time.txt" "$@" > "$log"
   read -r seconds kib < "$out/seg-time.txt"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$scale" "$step" "$run" "$seconds" "$((kib / 1024))" | tee -a "$tsv"
+  # The time it reports for its own work: the last JSON object's "seconds" (strata run's
+  # report, the reference's {seconds, rows}); '-' for a step that reports none.
+  own=$(node -e 'const t = require("fs").readFileSync(process.argv[1], "utf8").trim();
+    try { const s = JSON.parse(t.slice(t.lastIndexOf("\n{") + 1)).seconds; console.log(typeof s === "number" ? s.toFixed(2) : "-"); }
+    catch { console.log("-"); }' "$log")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scale" "$step" "$run" "$seconds" "$((kib / 1024))" "$own" | tee -a "$tsv"
 }
-median() { # scale, step, column (4 seconds, 5 peak RSS)
+median() { # scale, step, column (4 seconds, 5 peak RSS, 6 own seconds)
   awk -F'\t' -v s="$1" -v st="$2" -v c="$3" '$1 == s && $2 == st && $3 ~ /^[0-9]+$/ { print $c }' "$tsv" |
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
@@ -35,7 +47,7 @@ world_is() { # manifest, scale: a seed-42 world of that scale?
     process.exit(m.scale === process.argv[2] && m.seed === 42 ? 0 : 1)' "$1" "$2"
 }
 
-printf 'scale\tstep\trun\tseconds\tpeak_rss_mib\n' > "$tsv"
+printf 'scale\tstep\trun\tseconds\tpeak_rss_mib\town_seconds\n' > "$tsv"
 status=0
 for scale in "$@"; do
   dir=$out/seg-$scale
@@ -58,14 +70,14 @@ for scale in "$@"; do
   fi
   for run in $(seq 1 "${REPEAT:-5}"); do
     measure "$scale" strata-run "$run" node bin/strata.js run -w "$dir" --as-of "$as_of" --json
-    measure "$scale" reference "$run" node --import tsx bench/reference-segments.ts "$db" "$dir/reference.duckdb"
+    measure "$scale" reference "$run" node "$reference" "$db" "$dir/reference.duckdb"
   done
   for step in strata-run reference; do
-    printf '%s\t%s\tmedian\t%s\t%s\n' "$scale" "$step" "$(median "$scale" $step 4)" "$(median "$scale" $step 5)" |
-      tee -a "$tsv"
+    printf '%s\t%s\tmedian\t%s\t%s\t%s\n' "$scale" "$step" "$(median "$scale" $step 4)" "$(median "$scale" $step 5)" \
+      "$(median "$scale" $step 6)" | tee -a "$tsv"
   done
   ratio() { awk -v a="$(median "$scale" strata-run "$1")" -v b="$(median "$scale" reference "$1")" 'BEGIN { printf "%.2f", a / b }'; }
-  printf '%s\tratio strata/reference\tmedian\t%s\t%s\n' "$scale" "$(ratio 4)" "$(ratio 5)" | tee -a "$tsv"
+  printf '%s\tratio strata/reference\tmedian\t%s\t%s\t%s\n' "$scale" "$(ratio 4)" "$(ratio 5)" "$(ratio 6)" | tee -a "$tsv"
   # Memberships of the latest strata run against the latest reference run.
   if node --import tsx bench/compare-segments.ts "$db" "$dir/reference.duckdb" | tee "$dir/compare.txt"; then
     printf '%s\tmemberships\t-\tidentical\t-\n' "$scale" >> "$tsv"

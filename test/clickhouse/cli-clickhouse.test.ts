@@ -21,7 +21,20 @@ beforeAll(async () => {
   const { cluster } = clickhouse();
   const world = await generateWorld({ scale: 'S', seed: 5, outDir: join(dir, 'data'), accounts: 600 });
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join(dir, 'data', f)]));
-  const yaml = saasWorkspaceYaml(sources);
+  // A CRM destination: its desired values are one query over the run table, on either engine.
+  const yaml = `${saasWorkspaceYaml(sources)}
+destinations:
+  hubspot:
+    type: hubspot
+    object: companies
+    credentials: { token: HUBSPOT_TOKEN }
+    fields:
+      strata_segments: segments
+      strata_tier: { scheme: cs_tiers }
+      strata_at_risk: { segment: at_risk }
+      strata_health: { metric: health }
+      strata_next_action: next_action
+`;
   const store = `store: { engine: clickhouse, url: "${cluster.urls[0]}", database: ${database}, cluster: ${cluster.name}, shards: [${cluster.urls.map((u) => `"${u}"`).join(', ')}] }`;
   writeFileSync(join(dir, 'strata.yaml'), yaml.replace(/^store:.*$/m, store));
   writeFileSync(join(duck, 'strata.yaml'), yaml);
@@ -43,7 +56,7 @@ async function both(args: string[]): Promise<[Record<string, unknown>, Record<st
     [dir, duck].map(async (workspace) => {
       const run = await runCliAsync([...args, '-w', workspace, '--json']);
       expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
+      expect(run.code, run.stdout).toBe(0);
       return run.json<Record<string, unknown>>();
     }),
   );
@@ -141,8 +154,12 @@ describe('the CLI on a ClickHouse cluster', () => {
     expect(flows).toEqual(expectedFlows);
     const [overlap, expectedOverlap] = await both(['segments', 'overlap']);
     expect(overlap).toEqual(expectedOverlap);
+    // With the destination's next sync (every account, never written) as DuckDB computes it.
     const [plan, expectedPlan] = await both(['plan']);
     expect(plan).toEqual(expectedPlan);
+    const [sync, expectedSync] = await both(['sync', 'plan', 'hubspot', '--limit', '20']);
+    expect(sync).toMatchObject({ records: 600, pending: 600, neverWritten: 600 });
+    expect(sync).toEqual(expectedSync);
   });
 
   it('trains, scores and explains a churn model as DuckDB does', async () => {

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { SqlValue } from '../../dialect/dialect.js';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
@@ -103,6 +104,8 @@ export class SyncStateDb {
   }
 
   private static async create(path: string): Promise<SyncStateDb> {
+    // A ClickHouse workspace has no .strata/ of its own until something local is kept.
+    mkdirSync(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path);
     const db = new SyncStateDb(path, instance, await instance.connect());
     await db.run(sql`CREATE TABLE IF NOT EXISTS sync_records (destination VARCHAR, record VARCHAR, crm_id VARCHAR,
@@ -114,8 +117,7 @@ export class SyncStateDb {
     await db.run(sql`CREATE TABLE IF NOT EXISTS sync_log (id BIGINT PRIMARY KEY DEFAULT nextval('sync_log_id'),
       destination VARCHAR NOT NULL, run_id BIGINT, as_of VARCHAR, started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ,
       status VARCHAR NOT NULL, planned BIGINT, written BIGINT, failed BIGINT, unmatched BIGINT, error VARCHAR)`);
-    // The time the values were evaluated at (a run's, or a real-time sync's): a sync never
-    // writes values older than those a record holds. Added after the first release.
+    // When the values were evaluated (a run's time, a real-time sync's): never written over by older ones.
     await db.run(sql`ALTER TABLE sync_records ADD COLUMN IF NOT EXISTS values_as_of TIMESTAMPTZ`);
     // A sync that was running when its process died.
     await db.run(sql`UPDATE sync_log SET status = 'interrupted' WHERE status = 'running'`);
