@@ -175,7 +175,9 @@ flags AS (
              AND renewal_at <= TIMESTAMP '2026-10-31 23:59:59' + INTERVAL 90 DAY, FALSE) AS renewal_due,
     -- Customer-success tiers (all within paying)
     coalesce(mrr > 0 AND (health < 40 OR health_before - health >= 20 OR open_tickets >= 3), FALSE) AS at_risk,
-    coalesce(mrr > 0 AND (mrr_pct >= 90 OR employees >= 1000), FALSE) AS strategic,
+    -- Large companies, and top-revenue customers of a year or more (tenure: whole days since signup).
+    coalesce(mrr > 0 AND (employees >= 1000 OR (mrr_pct >= 90
+      AND created_at <= TIMESTAMP '2026-10-31 23:59:59' - INTERVAL 365 DAY)), FALSE) AS strategic,
     coalesce(mrr > 0 AND ((adoption >= 0.5 AND plan IN ('starter', 'growth')) OR health >= 70), FALSE) AS growth,
     coalesce(mrr > 0 AND health >= 40, FALSE) AS stable
   FROM scored
