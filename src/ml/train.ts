@@ -77,8 +77,12 @@ function stack(parts: readonly FeatureMatrix[], p: number, ats: readonly Date[])
   for (const [k, part] of parts.entries()) {
     x.set(part.x, row * p);
     y.set(part.y ?? new Float64Array(part.accountIds.length), row);
-    ids.push(...part.accountIds);
-    asOf.push(...part.accountIds.map(() => (ats[k] as Date).toISOString()));
+    // One element at a time: spreading a million ids into push() overflows the call stack.
+    const at = (ats[k] as Date).toISOString();
+    for (const id of part.accountIds) {
+      ids.push(id);
+      asOf.push(at);
+    }
     row += part.accountIds.length;
   }
   return { x, y, ids, asOf };
