@@ -147,10 +147,14 @@ const PERMUTATION_ROWS = 5_000;
  * feature's column shuffled (seeded), averaged over `repeats` shuffles; what the model
  * loses without the feature on rows it never saw. Gain shares favour features with many
  * distinct values; this does not. Each shuffle rescores every row, so a large holdout is
- * sampled down to PERMUTATION_ROWS rows first.
+ * sampled down to PERMUTATION_ROWS rows first, and a model that can rescore only what a changed
+ * column touches (`columnRescorer`, the boosted trees) does so.
  */
 export function permutationImportance(
-  predict: (x: Float64Array) => Float64Array,
+  model: {
+    predict: (x: Float64Array) => Float64Array;
+    columnRescorer?: (x: Float64Array) => (changed: Float64Array, j: number) => Float64Array;
+  },
   allRows: Float64Array,
   allLabels: Float64Array,
   p: number,
@@ -168,14 +172,15 @@ export function permutationImportance(
     x.set(allRows.subarray(row * p, row * p + p), i * p);
     labels[i] = allLabels[row] ?? 0;
   });
-  const base = rocAuc(labels, predict(x));
+  const base = rocAuc(labels, model.predict(x));
+  const rescore = model.columnRescorer?.(x) ?? ((changed: Float64Array) => model.predict(changed));
   const shuffled = new Float64Array(x);
   return Array.from({ length: p }, (_, j) => {
     let drop = 0;
     for (let r = 0; r < repeats; r++) {
       const column = rng.shuffle(Float64Array.from({ length: n }, (_, i) => x[i * p + j] ?? 0));
       for (let i = 0; i < n; i++) shuffled[i * p + j] = column[i] ?? 0;
-      drop += base - rocAuc(labels, predict(shuffled));
+      drop += base - rocAuc(labels, rescore(shuffled, j));
     }
     for (let i = 0; i < n; i++) shuffled[i * p + j] = x[i * p + j] ?? 0;
     return drop / repeats;

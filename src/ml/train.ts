@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { type SavedPredictor, saveModel } from '../workspace/model-files.js';
 import { fitBoostedTrees } from './boosting/fit.js';
-import { predictBoostedTrees } from './boosting/model.js';
+import { columnRescorerBoostedTrees, predictBoostedTrees } from './boosting/model.js';
 import { chooseFeatures, extractFeatures, type FeatureMatrix } from './features.js';
 import { type HoldoutReport, holdoutReport, permutationImportance } from './holdout-report.js';
 import { defaultModelName, describeTarget, labelRelation, observedUntil, type Target } from './labels.js';
@@ -100,6 +100,7 @@ function fitAlgorithm(
 ): {
   scorer: ModelScorer;
   predict: (x: Float64Array) => Float64Array;
+  columnRescorer?: (x: Float64Array) => (changed: Float64Array, j: number) => Float64Array;
   importance: number[];
   settings: object;
 } {
@@ -131,6 +132,7 @@ function fitAlgorithm(
       trees: model.trees,
     },
     predict: (rows) => predictBoostedTrees(model, rows),
+    columnRescorer: (rows) => columnRescorerBoostedTrees(model, rows),
     importance: [...model.importance],
     settings: { ...model.options, trees: model.iterations },
   };
@@ -182,7 +184,7 @@ function finish(input: {
     scores,
     aucDrops:
       positives(holdout.y) > 0 && positives(holdout.y) < holdout.y.length
-        ? permutationImportance(fitted.predict, holdout.x, holdout.y, spec.features.length, seed)
+        ? permutationImportance(fitted, holdout.x, holdout.y, spec.features.length, seed)
         : null,
   });
   const saved = saveModel<SavedPredictor>(workspace.dir, {

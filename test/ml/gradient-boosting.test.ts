@@ -4,6 +4,7 @@ import {
   BASELINE,
   type BoostedTree,
   type BoostedTreesModel,
+  columnRescorerBoostedTrees,
   explainBoostedTrees,
   predictBoostedTrees,
   rawScoreBoostedTrees,
@@ -260,6 +261,28 @@ describe('boosted trees', () => {
       expect(why.find((c) => c.feature === BASELINE)?.contribution).toBeCloseTo(roots, 14);
     }
     expect(explainBoostedTrees(model, [0.9, 0, 0])[0]?.feature).toBe('x0');
+  });
+
+  it('rescores rows after one column changed exactly as scoring them from scratch', () => {
+    const { x, y, names } = dataset(
+      1000,
+      4,
+      13,
+      (rng, j) => (j === 3 && rng.bool(0.1) ? Number.NaN : rng.uniform(-1, 1)),
+      (row, rng) => (rng.next() < sigmoid(2 * (row[0] ?? 0) - (row[1] ?? 0) + (row[3] ?? 0)) ? 1 : 0),
+    );
+    const model = fitBoostedTrees(x, y, names, { maxIterations: 20, maxLeafNodes: 3, earlyStopping: false });
+    const rescore = columnRescorerBoostedTrees(model, x);
+    const rng = new Rng(5);
+    for (let j = 0; j < names.length; j++) {
+      const changed = new Float64Array(x);
+      for (let i = 0; i < 1000; i++) changed[i * 4 + j] = rng.bool(0.1) ? Number.NaN : rng.uniform(-1, 1);
+      expect(rescore(changed, j), names[j]).toEqual(predictBoostedTrees(model, changed));
+    }
+    // Both ways were taken: for some column, some trees split on it (walked again) and
+    // some do not (their leaves kept).
+    const uses = names.map((_, j) => model.trees.filter((tree) => tree.feature.includes(j)).length);
+    expect(uses.some((u) => u > 0 && u < model.trees.length), String(uses)).toBe(true);
   });
 
   it('stops early on noise, keeping the trees up to the best validation loss', () => {

@@ -80,29 +80,73 @@ function walk(tree: BoostedTree, row: ArrayLike<number>, visit: (node: number, c
   }
 }
 
-/** Log-odds for `n` rows of the model's features (row-major, raw units, NaN for missing). */
-export function rawScoreBoostedTrees(model: BoostedTreesModel, x: Float64Array): Float64Array {
-  const p = model.features.length;
-  const n = x.length / p;
-  const out = new Float64Array(n).fill(model.baseScore);
-  for (const tree of model.trees) {
-    for (let i = 0; i < n; i++) {
-      const at = i * p;
-      let node = 0;
-      for (let f = tree.feature[0] as number; f >= 0; f = tree.feature[node] as number) {
-        const v = x[at + f] as number;
-        const goLeft = Number.isNaN(v) ? tree.missingLeft[node] : v <= (tree.threshold[node] as number);
-        node = (goLeft ? tree.left[node] : tree.right[node]) as number;
-      }
-      out[i] = (out[i] as number) + (tree.value[node] as number);
+/** The leaf value one tree gives each of `n` rows (row-major, `p` features, NaN for missing). */
+function leafValues(tree: BoostedTree, x: Float64Array, p: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * p;
+    let node = 0;
+    for (let f = tree.feature[0] as number; f >= 0; f = tree.feature[node] as number) {
+      const v = x[at + f] as number;
+      const goLeft = Number.isNaN(v) ? tree.missingLeft[node] : v <= (tree.threshold[node] as number);
+      node = (goLeft ? tree.left[node] : tree.right[node]) as number;
     }
+    out[i] = tree.value[node] as number;
   }
   return out;
 }
 
+/** The base score plus each tree's leaf values, added tree by tree in the model's order. */
+function sumLeaves(model: BoostedTreesModel, leaves: (t: number) => Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n).fill(model.baseScore);
+  for (let t = 0; t < model.trees.length; t++) {
+    const values = leaves(t);
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (values[i] as number);
+  }
+  return out;
+}
+
+/** Log-odds for `n` rows of the model's features (row-major, raw units, NaN for missing). */
+export function rawScoreBoostedTrees(model: BoostedTreesModel, x: Float64Array): Float64Array {
+  const p = model.features.length;
+  const n = x.length / p;
+  return sumLeaves(model, (t) => leafValues(model.trees[t] as BoostedTree, x, p, n), n);
+}
+
 /** Predicted probabilities (0-1) for `n` rows of the model's features (row-major, raw units, NaN for missing). */
 export function predictBoostedTrees(model: BoostedTreesModel, x: Float64Array): Float64Array {
-  return rawScoreBoostedTrees(model, x).map(sigmoid);
+  return sigmoidInPlace(rawScoreBoostedTrees(model, x));
+}
+
+/** Log-odds turned into probabilities where they are (a loop: Float64Array.map with a callback is several times slower). */
+function sigmoidInPlace(scores: Float64Array): Float64Array {
+  for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i] as number);
+  return scores;
+}
+
+/**
+ * For rows `x`, probabilities of copies of `x` in which only column `j` differs (permutation
+ * importance scores 3 shuffles of each column): only the trees that split on `j` walk again,
+ * the others add the leaf value they gave `x`. The sums are predictBoostedTrees', in the same
+ * order, so the probabilities are the same bit for bit, at a fraction of the work.
+ */
+export function columnRescorerBoostedTrees(
+  model: BoostedTreesModel,
+  x: Float64Array,
+): (changed: Float64Array, j: number) => Float64Array {
+  const p = model.features.length;
+  const n = x.length / p;
+  const kept = model.trees.map((tree) => leafValues(tree, x, p, n));
+  const splitsOn = model.trees.map((tree) => new Set(tree.feature.filter((f) => f >= 0)));
+  return (changed, j) =>
+    sumLeaves(
+      model,
+      (t) =>
+        splitsOn[t]?.has(j)
+          ? leafValues(model.trees[t] as BoostedTree, changed, p, n)
+          : (kept[t] as Float64Array),
+      n,
+    ).map(sigmoid);
 }
 
 /** What `explainBoostedTrees` calls the trees' shift before any split (their roots' values). */
