@@ -282,7 +282,10 @@ describe('boosted trees', () => {
     // Both ways were taken: for some column, some trees split on it (walked again) and
     // some do not (their leaves kept).
     const uses = names.map((_, j) => model.trees.filter((tree) => tree.feature.includes(j)).length);
-    expect(uses.some((u) => u > 0 && u < model.trees.length), String(uses)).toBe(true);
+    expect(
+      uses.some((u) => u > 0 && u < model.trees.length),
+      String(uses),
+    ).toBe(true);
   });
 
   it('stops early on noise, keeping the trees up to the best validation loss', () => {

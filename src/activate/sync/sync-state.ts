@@ -104,8 +104,7 @@ export class SyncStateDb {
   }
 
   private static async create(path: string): Promise<SyncStateDb> {
-    // A ClickHouse workspace has no .strata/ of its own until something local is kept.
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true }); // a ClickHouse workspace may have no .strata/ yet
     const instance = await DuckDBInstance.create(path);
     const db = new SyncStateDb(path, instance, await instance.connect());
     await db.run(sql`CREATE TABLE IF NOT EXISTS sync_records (destination VARCHAR, record VARCHAR, crm_id VARCHAR,
