@@ -40,6 +40,9 @@ export const CHANGED_LISTED = 2000;
 const list = (items: readonly SqlValue[]) => sql`(${sql.join(items.map((v) => sql.value(v)))})`;
 
 export class ActivationDb {
+  /** The tail of the transactions queued on the one connection (see `exclusive`). */
+  private turn: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
@@ -63,6 +66,32 @@ export class ActivationDb {
 
   private async run(statement: Sql): Promise<void> {
     await this.connection.run(statement.text);
+  }
+
+  /**
+   * Runs `work` after every transaction queued before it. The connection is shared by the
+   * apply loop, the sweeps and the webhook sender: a transaction begun while another is
+   * open would fail, and a statement slipped into another's transaction would be undone
+   * with it.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(work, work);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  /** `work` in one transaction, rolled back when it throws. */
+  private transaction(work: () => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      await this.run(sql`BEGIN TRANSACTION`);
+      try {
+        await work();
+        await this.run(sql`COMMIT`);
+      } catch (error) {
+        await this.run(sql`ROLLBACK`);
+        throw error;
+      }
+    });
   }
 
   private async rows(query: Sql): Promise<Record<string, unknown>[]> {
@@ -112,8 +141,7 @@ export class ActivationDb {
       null,
       null,
     ]);
-    await this.run(sql`BEGIN TRANSACTION`);
-    try {
+    await this.transaction(async () => {
       if (known.length > 0) await this.run(sql`INSERT OR IGNORE INTO known_accounts VALUES ${values(known)}`);
       if (left.length > 0)
         await this.run(
@@ -122,11 +150,7 @@ export class ActivationDb {
       if (joined.length > 0)
         await this.run(sql`INSERT OR IGNORE INTO live_memberships VALUES ${values(joined)}`);
       if (queued.length > 0) await this.run(sql`INSERT OR IGNORE INTO outbox VALUES ${values(queued)}`);
-      await this.run(sql`COMMIT`);
-    } catch (error) {
-      await this.run(sql`ROLLBACK`);
-      throw error;
-    }
+    });
   }
 
   /** Loads a sweep's CSV (see `sweep`) into `table`, and its long form into `<table>_members`. */
@@ -232,8 +256,7 @@ export class ActivationDb {
   /** The sweep's tables made the live state, with its outbox rows, in one transaction. */
   private async applySweep(mine: Sql, now: Date): Promise<void> {
     const ms = now.getTime();
-    await this.run(sql`BEGIN TRANSACTION`);
-    try {
+    await this.transaction(async () => {
       await this.run(sql`INSERT OR IGNORE INTO known_accounts SELECT DISTINCT account_id FROM sweep_now`);
       await this.run(
         sql`DELETE FROM live_memberships WHERE ${mine}
@@ -249,11 +272,7 @@ export class ActivationDb {
              'asOf', ${now.toISOString()})::VARCHAR,
            'pending', 0, ${ms}, ${ms}, NULL, NULL FROM sweep_events`,
       );
-      await this.run(sql`COMMIT`);
-    } catch (error) {
-      await this.run(sql`ROLLBACK`);
-      throw error;
-    }
+    });
   }
 
   /** Queues events (a scheduled run's transitions) without membership changes. */
@@ -264,27 +283,42 @@ export class ActivationDb {
     await this.record([], [], events, now);
   }
 
-  /** Pending deliveries whose time has come, oldest first. */
-  async due(now: number, limit: number): Promise<OutboxRow[]> {
-    const rows = await this.rows(
-      sql`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${now} ORDER BY created_at, id LIMIT ${limit}`,
+  /**
+   * Pending deliveries whose time has come, oldest first; after `after` (a row's created_at
+   * and id) when given, so that a round pages on without waiting for its marks.
+   */
+  async due(now: number, limit: number, after?: { createdAt: number; id: string }): Promise<OutboxRow[]> {
+    const later = after
+      ? sql`AND (created_at > ${after.createdAt} OR (created_at = ${after.createdAt} AND id > ${after.id}))`
+      : sql.empty;
+    const rows = await this.exclusive(() =>
+      this.rows(
+        sql`SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ${now} ${later} ORDER BY created_at, id LIMIT ${limit}`,
+      ),
     );
     return rows.map(toOutboxRow);
   }
 
-  async delivered(ids: readonly string[], now: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.run(
-      sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ${now}, last_error = NULL
-       WHERE id IN ${list(ids)}`,
+  /** Deliveries the receiver took, each at its time (epoch ms): one statement, one transaction. */
+  async delivered(marks: readonly { id: string; at: number }[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.transaction(() =>
+      this.run(
+        sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = d.acked_at, last_error = NULL
+         FROM (VALUES ${values(marks.map((mark) => [mark.id, mark.at]))}) d(id, acked_at) WHERE outbox.id = d.id`,
+      ),
     );
   }
 
-  /** A failed try: tried again at `retryAt`, or dead-lettered when it is null. */
-  async failed(id: string, error: string, retryAt: number | null): Promise<void> {
-    await this.run(
-      sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
-        status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0} WHERE id = ${id}`,
+  /** A failed try of these deliveries (a POST's): tried again at `retryAt`, or dead-lettered when it is null. */
+  async failed(ids: readonly string[], error: string, retryAt: number | null): Promise<void> {
+    if (ids.length === 0) return;
+    await this.exclusive(() =>
+      this.run(
+        sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
+        status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0}
+        FROM (VALUES ${values(ids.map((id) => [id]))}) d(id) WHERE outbox.id = d.id`,
+      ),
     );
   }
 
@@ -319,11 +353,13 @@ export class ActivationDb {
       options.since !== undefined ? sql`created_at >= ${options.since}` : null,
     ].filter((w): w is Sql => w !== null);
     const where = sql.join(conditions, sql` AND `);
-    const [count] = await this.rows(sql`SELECT count(*) AS n FROM outbox WHERE ${where}`);
-    await this.run(
-      sql`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ${now}, last_error = NULL WHERE ${where}`,
-    );
-    return Number(count?.n ?? 0);
+    return this.exclusive(async () => {
+      const [count] = await this.rows(sql`SELECT count(*) AS n FROM outbox WHERE ${where}`);
+      await this.run(
+        sql`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ${now}, last_error = NULL WHERE ${where}`,
+      );
+      return Number(count?.n ?? 0);
+    });
   }
 
   close(): void {

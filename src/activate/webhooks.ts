@@ -1,18 +1,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Agent } from 'node:http';
 import { StrataError } from '../errors.js';
 import { ownValue } from '../own-key.js';
 import { redactSecrets } from '../redact.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import type { ActivationDb, OutboxRow } from './activation-db.js';
-import { postWebhook, type WebhookAnswer } from './webhook-request.js';
+import type { ActivationDb } from './activation-db.js';
+import { DeliveredMarks } from './delivered-marks.js';
+import { batchBody, batchId, type Delivery, groupDeliveries } from './webhook-batches.js';
+import { keepAliveAgent, postWebhook, SOCKETS_PER_RECEIVER, type WebhookAnswer } from './webhook-request.js';
 
 /**
- * Delivery of the outbox to webhooks: a POST of the event's JSON per delivery, signed,
+ * Delivery of the outbox to webhooks: a POST of the event's JSON per delivery (or of a batch
+ * of events, `{"events":[...]}`, where the webhook has `batch`: webhook-batches.ts), signed,
  * retried with exponential backoff and jitter, dead-lettered after the webhook's
- * maxAttempts (`strata webhooks replay` sends dead ones again). At least once: a delivery
- * is marked done only after a 2xx, so a receiver may see one twice (after a crash between
- * its answer and the mark) and should deduplicate on the `Idempotency-Key` header (the
- * delivery id, the same on every try).
+ * maxAttempts (`strata webhooks replay` sends dead ones again). 16 POSTs are in flight at
+ * once, each on a kept-alive connection to its receiver. At least once: a delivery is marked
+ * done only after a 2xx, and successes are marked together every 100 ms
+ * (delivered-marks.ts), so a receiver may see one again after a crash between its answer
+ * and the mark; it should deduplicate on the `Idempotency-Key` header (the delivery id, the
+ * same on every try) or, in a batch, on each event's `id`.
  *
  * Signature: `Strata-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with
  * the webhook's secret>`; a receiver recomputes it, compares in constant time, and rejects
@@ -74,10 +80,18 @@ export function describeAnswer(answer: WebhookAnswer, target: string): string | 
   return `HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ''}`;
 }
 
+/** Due rows read at once; the next page is read while this one is being sent. */
+const PAGE_ROWS = 1000;
+/** POSTs in flight at once, over all webhooks (each has as many kept-alive sockets). */
+export const IN_FLIGHT = SOCKETS_PER_RECEIVER;
+
 export class WebhookSender {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private readonly secrets = new Map<string, string>();
+  private readonly agents = new Map<string, Agent>();
+  /** Successes waiting to be marked in the outbox (100 ms, and the time to write them). */
+  readonly marks: DeliveredMarks;
 
   constructor(
     private readonly db: ActivationDb,
@@ -94,7 +108,12 @@ export class WebhookSender {
           workspace.locate(['webhooks', name, 'secretEnv']),
         );
       this.secrets.set(name, secret);
+      // One pool per webhook: its sockets were connected under its own allowPrivate rule.
+      this.agents.set(name, keepAliveAgent(webhook.url));
     }
+    this.marks = new DeliveredMarks(db, 100, (error) =>
+      process.stderr.write(`strata serve: webhooks: marking deliveries: ${redactSecrets(error.message)}\n`),
+    );
   }
 
   /** Delivers what is due every `intervalMs`. */
@@ -110,9 +129,11 @@ export class WebhookSender {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await this.marks.flush();
+    for (const agent of this.agents.values()) agent.destroy();
   }
 
-  /** One round: every due delivery tried once (16 at a time). Returns how many were tried. */
+  /** One round: every due delivery tried once (IN_FLIGHT POSTs at a time). Returns how many rows were tried. */
   deliverDue(): Promise<number> {
     this.running ??= this.round().finally(() => {
       this.running = null;
@@ -120,32 +141,78 @@ export class WebhookSender {
     return this.running;
   }
 
+  /**
+   * IN_FLIGHT workers take POSTs from a queue, each starting the next as soon as its own is
+   * answered; the queue is refilled a page of due rows at a time, read on from the last row
+   * taken (rows taken but not yet marked are still pending, and must not be read twice).
+   */
   private async round(): Promise<number> {
+    const webhooks = this.workspace.config.webhooks;
+    const limits = (name: string) => ownValue(webhooks, name)?.batch ?? null;
+    const queue: Delivery[] = [];
+    let after: { createdAt: number; id: string } | undefined;
+    let exhausted = false;
+    let failure: unknown = null;
+    let reading: Promise<void> | null = null;
+    const read = () => {
+      reading ??= this.db
+        .due(Date.now(), PAGE_ROWS, after)
+        .then((page) => {
+          const last = page.at(-1);
+          if (last) after = { createdAt: last.createdAt, id: last.id };
+          if (page.length < PAGE_ROWS) exhausted = true;
+          queue.push(
+            ...groupDeliveries(
+              page.filter((row) => ownValue(webhooks, row.webhook)),
+              limits,
+            ),
+          );
+        })
+        .catch((error: unknown) => {
+          failure = error;
+          exhausted = true;
+        })
+        .finally(() => {
+          reading = null;
+        });
+      return reading;
+    };
+    const next = async (): Promise<Delivery | undefined> => {
+      while (queue.length === 0 && !exhausted) await read();
+      const delivery = queue.shift();
+      // Read ahead, so that workers do not all wait for the page after this one.
+      if (queue.length < IN_FLIGHT && !exhausted) void read();
+      return delivery;
+    };
     let tried = 0;
-    for (;;) {
-      const due = (await this.db.due(Date.now(), 100)).filter((row) =>
-        ownValue(this.workspace.config.webhooks, row.webhook),
+    this.marks.start();
+    try {
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          for (let delivery = await next(); delivery; delivery = await next()) {
+            await this.deliver(delivery);
+            tried += delivery.rows.length;
+          }
+        }),
       );
-      if (due.length === 0) return tried;
-      const done: string[] = [];
-      for (let start = 0; start < due.length; start += 16)
-        await Promise.all(
-          due.slice(start, start + 16).map(async (row) => {
-            if (await this.deliver(row)) done.push(row.id);
-          }),
-        );
-      // The successes marked in one statement; a crash before it sends them again (at least once).
-      await this.db.delivered(done, Date.now());
-      tried += due.length;
-      if (due.length < 100) return tried;
+      await reading;
+    } finally {
+      await this.marks.stop();
     }
+    if (failure) throw failure;
+    return tried;
   }
 
-  /** One try; true when the receiver took it (failures are recorded here). */
-  private async deliver(row: OutboxRow): Promise<boolean> {
-    const config = ownValue(this.workspace.config.webhooks, row.webhook);
-    const secret = this.secrets.get(row.webhook);
-    if (!config || !secret) return false;
+  /** One try of one POST: a 2xx waits in `marks`, a failure is recorded for all its rows. */
+  private async deliver(delivery: Delivery): Promise<void> {
+    const { rows, batched } = delivery;
+    const config = ownValue(this.workspace.config.webhooks, delivery.webhook);
+    const secret = this.secrets.get(delivery.webhook);
+    const first = rows[0];
+    if (!config || !secret || !first) return;
+    const body = batched ? batchBody(rows) : first.body;
+    // Rows share a batch only with rows tried as often (see webhook-batches.ts).
+    const attempt = first.attempts + 1;
     const timestamp = Math.floor(Date.now() / 1000);
     let failure: string | null;
     try {
@@ -153,27 +220,32 @@ export class WebhookSender {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'strata-webhooks',
-          'idempotency-key': row.id,
-          'strata-event-type': row.type,
-          'strata-attempt': String(row.attempts + 1),
-          'strata-signature': signature(secret, timestamp, row.body),
+          ...(batched
+            ? {
+                'idempotency-key': batchId(rows),
+                'strata-event-type': 'batch',
+                'strata-batch-size': String(rows.length),
+              }
+            : { 'idempotency-key': first.id, 'strata-event-type': first.type }),
+          'strata-attempt': String(attempt),
+          'strata-signature': signature(secret, timestamp, body),
         },
-        body: row.body,
+        body,
         timeoutMs: config.timeoutMs,
         allowPrivate: config.allowPrivate,
+        agent: this.agents.get(delivery.webhook),
       });
       failure = describeAnswer(answer, config.url);
     } catch (error) {
       failure = (error as Error).message;
     }
-    if (failure === null) return true;
-    const now = Date.now();
-    const attempts = row.attempts + 1;
+    const ids = rows.map((row) => row.id);
+    if (failure === null) return this.marks.add(ids, Date.now());
     const retryAt =
-      attempts >= config.maxAttempts
+      attempt >= config.maxAttempts
         ? null
-        : now + backoff(attempts, this.options.retryBaseMs ?? 1000, this.options.retryCapMs ?? 3_600_000);
-    await this.db.failed(row.id, redactSecrets(failure), retryAt);
-    return false;
+        : Date.now() +
+          backoff(attempt, this.options.retryBaseMs ?? 1000, this.options.retryCapMs ?? 3_600_000);
+    await this.db.failed(ids, redactSecrets(failure), retryAt);
   }
 }

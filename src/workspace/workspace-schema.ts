@@ -120,10 +120,33 @@ export const triggerSchema = z
   })
   .strict();
 
+/**
+ * Opting a webhook into batches: only a receiver that reads `{ "events": [...] }` should get
+ * them, so it is off unless asked for. The byte bound keeps a body under what common
+ * receivers accept (Express's JSON parser refuses bodies over 100 KB by default).
+ */
+export const webhookBatchSchema = z
+  .object({
+    maxEvents: z.number().int().min(1).max(1000).describe('Events per POST at most'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(4 * 1024 * 1024)
+      .default(100_000)
+      .describe('Bytes of a POST body at most (an event larger than this goes alone)'),
+  })
+  .strict();
+
 /** A webhook: where entered / exited events of triggers and scheduled runs are delivered, signed. */
 export const webhookSchema = z
   .object({
-    url: z.string().url().describe('Receiver (http or https, without credentials); gets a POST per event'),
+    url: z
+      .string()
+      .url()
+      .describe(
+        'Receiver (http or https, without credentials); gets a POST per event, or per batch with `batch`',
+      ),
     secretEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as CRM_HOOK_SECRET')
@@ -153,6 +176,9 @@ export const webhookSchema = z
       .describe(
         'Deliver to loopback, private and link-local addresses too (a receiver on this machine or network)',
       ),
+    batch: webhookBatchSchema
+      .optional()
+      .describe('Many events per POST, as { "events": [...] } (default: one event per POST)'),
   })
   .strict();
 

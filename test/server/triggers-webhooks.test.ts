@@ -1,11 +1,11 @@
-import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ActivationDb } from '../../src/activate/activation-db.js';
-import { backoff, verifySignature } from '../../src/activate/webhooks.js';
+import { backoff, verifySignature, WebhookSender } from '../../src/activate/webhooks.js';
 import { runTableName } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { createKey } from '../../src/server/api-keys.js';
@@ -13,6 +13,7 @@ import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { runCli } from '../helpers/run-cli.js';
+import { serveProcess } from '../helpers/serve-process.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -25,8 +26,8 @@ interface Received {
   readonly at: number;
 }
 
-/** A real HTTP receiver that answers `status(id, attempt)`; it records every try. */
-async function receiver(secret: string, status: (id: string, attempt: number) => number) {
+/** A real HTTP receiver that answers `status(id, attempt)` (null: never); it records every try. */
+async function receiver(secret: string, status: (id: string, attempt: number) => number | null) {
   const received: Received[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     let body = '';
@@ -47,7 +48,9 @@ async function receiver(secret: string, status: (id: string, attempt: number) =>
         body: JSON.parse(body),
         at: Date.now(),
       });
-      response.statusCode = status(id, attempt);
+      const code = status(id, attempt);
+      if (code === null) return;
+      response.statusCode = code;
       response.end();
     });
   });
@@ -213,6 +216,66 @@ webhooks:
         Boolean(row.enterprise),
       ]);
     }
+  });
+
+  it('after kill -9, sends again only what no receiver acknowledged a second before the kill', async () => {
+    const dir = tempDir('strata-hooks-kill-');
+    // The first batch (e1-e3) is answered at once; the second (e4-e6) not before the kill.
+    // Their ids as documented: b_ and 32 hex digits of SHA-256 over "<id>\n" per event.
+    const key = (ids: string) => `b_${createHash('sha256').update(ids).digest('hex').slice(0, 32)}`;
+    const [first, second] = [key('e1\ne2\ne3\n'), key('e4\ne5\ne6\n')];
+    let killed = false;
+    const hook = await receiver('secret-kill', (id) => (id === first || killed ? 200 : null));
+    closers.push(hook.close);
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `store: { engine: duckdb, path: .strata/strata.duckdb }
+segments:
+  all: { where: { trait: plan, exists: true } }
+webhooks:
+  hook: { url: "${hook.url}", secretEnv: HOOK_KILL, allowPrivate: true, batch: { maxEvents: 3 } }
+`,
+    );
+    const path = join(dir, '.strata', 'activation.duckdb');
+    mkdirSync(join(dir, '.strata'), { recursive: true });
+    const queued = await ActivationDb.open(path);
+    const ids = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'];
+    await queued.enqueue(
+      ids.map((id) => ({
+        id,
+        webhook: 'hook',
+        type: 'segment.entered',
+        body: JSON.stringify({ id, type: 'segment.entered', segment: 'all', accountId: id }),
+      })),
+      Date.now(),
+    );
+    queued.close();
+    const { child } = await serveProcess(dir, { env: { HOOK_KILL: 'secret-kill' } });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(() => hook.received.length === 2, 'both batches to arrive');
+    const acknowledgedAt = Date.now();
+    // The promise: a receiver's 2xx is written within a second.
+    await waitFor(() => Date.now() - acknowledgedAt > 1000, 'a second to pass', 2000);
+    child.kill('SIGKILL');
+    await exited;
+    killed = true;
+    const db = await ActivationDb.open(path);
+    const sender = new WebhookSender(db, loadWorkspace(dir), { env: { HOOK_KILL: 'secret-kill' } });
+    await sender.deliverDue();
+    await sender.stop();
+    expect((await db.list({})).map((row) => `${row.id} ${row.status}`).sort()).toEqual(
+      ids.map((id) => `${id} delivered`),
+    );
+    db.close();
+    // Three POSTs in all: the two before the kill, then only the unanswered one again.
+    expect(
+      hook.received
+        .slice(0, 2)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([first, second].sort());
+    expect(hook.received.slice(2).map((r) => r.id)).toEqual([second]);
+    expect(hook.received.every((r) => r.signed)).toBe(true);
   });
 
   it('backs off exponentially with equal jitter, up to the cap, and verifies signatures', () => {

@@ -120,3 +120,29 @@ describe('webhook destinations', () => {
     expect(loadWith('ftp://hooks.example.com/')?.code).toBe('invalid_webhook_url');
   });
 });
+
+describe('webhook batches in strata.yaml', () => {
+  it('are off unless asked for; maxEvents 1 to 1000, maxBytes 1 KiB to 4 MiB (default 100,000)', () => {
+    const url = 'https://hooks.example.com/strata';
+    const dir = join(root, `batch${counter++}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'strata.yaml'),
+      `segments:\n  all: { where: { trait: plan, exists: true } }\nwebhooks:\n  one: { url: "${url}", secretEnv: HOOK }\n  many: { url: "${url}", secretEnv: HOOK, batch: { maxEvents: 100 } }\n`,
+    );
+    const { webhooks } = loadWorkspace(dir).config;
+    expect([webhooks.one?.batch, webhooks.many?.batch]).toEqual([
+      undefined,
+      { maxEvents: 100, maxBytes: 100_000 },
+    ]);
+    for (const batch of [
+      '{ maxEvents: 0 }',
+      '{ maxEvents: 1001 }',
+      '{}',
+      '{ maxEvents: 5, maxBytes: 1023 }',
+      '{ maxEvents: 5, size: 3 }',
+    ])
+      expect(loadWith(url, `, batch: ${batch}`)?.location.path, batch).toMatch(/^webhooks\.crm\.batch/);
+    expect(loadWith(url, ', batch: { maxEvents: 1000, maxBytes: 4194304 }')).toBeNull();
+  });
+});
