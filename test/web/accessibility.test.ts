@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import type { MembersPage } from '../../src/contract/read-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
@@ -234,7 +234,7 @@ describe('the dashboard audited for accessibility in Chromium', () => {
   type Checked = Awaited<ReturnType<typeof check>>;
 
   /** The audit's report in the test output, then the verdict: nothing serious, every control reached and seen. */
-  function judge(checked: Checked[]) {
+  function judge(expect: ExpectStatic, checked: Checked[]) {
     for (const c of checked) {
       const lines = c.findings.map(
         (f: Finding) => `  ${f.impact} ${f.rule} (${f.help}):\n${f.nodes.map((n) => `    ${n}`).join('\n')}`,
@@ -265,8 +265,13 @@ describe('the dashboard audited for accessibility in Chromium', () => {
     ).toEqual([]);
   }
 
+  // The two widths at once, each in its own tab: most of a walk is waiting on round trips to the
+  // browser, so two of them overlap on the CI machine's two cores (the test's own `expect`, so a
+  // failure is reported against its width).
   for (const width of [1280, 390])
-    it(`has no serious violation and a visible keyboard path on every page at ${width} px`, async () => {
+    it.concurrent(`has no serious violation and a visible keyboard path on every page at ${width} px`, async ({
+      expect,
+    }) => {
       const page = await (session as NonNullable<typeof session>).tab(width, width > 800 ? 900 : 844);
       // The skip link, first in the Tab order, takes the focus past the menu to the page.
       await page.locator('table[aria-label="Segments"]').waitFor();
@@ -302,6 +307,6 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       );
       checked.push(await check(cut, `unreachable ${width}`, []));
       await cut.close();
-      judge(checked);
+      judge(expect, checked);
     });
 });
