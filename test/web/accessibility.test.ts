@@ -1,10 +1,11 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import type { MembersPage } from '../../src/contract/read-answers.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { audit, blocking, type Finding, type TabStop, tabStops } from '../helpers/axe-audit.js';
 import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { openDashboardWorld } from '../helpers/dashboard-world.js';
+import { longNumbers } from '../helpers/long-numbers.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -13,7 +14,11 @@ import { tempDir } from '../helpers/temp-dir.js';
  * test/helpers/dashboard-world.ts, each in the state a person would leave it: a why-form
  * answered, an RFM cell opened, a test's result shown) audited by axe-core for WCAG 2 A and
  * AA and its best practices at both widths, with no serious or critical violation allowed;
- * and walked by Tab: its main controls reached, each stop's focus visible.
+ * and walked by Tab: its main controls reached, each stop's focus visible. At desktop width each
+ * page in that state is also read as a CS manager reads it: no number with more digits than its
+ * kind allows (the CLI's scan, test/helpers/long-numbers.ts), in its text and its charts' drawn
+ * text; it is read here, where every page is already open in its fullest state, rather than
+ * loaded and drawn again for it.
  */
 
 /** A page as audited: where it is, what to do to it first, and the controls Tab must reach. */
@@ -44,14 +49,14 @@ const MENU = [
 describe('the dashboard audited for accessibility in Chromium', () => {
   const dir = tempDir('strata-web-a11y-');
   let server: RunningServer;
-  let browser: Browser;
+  let context: BrowserContext;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let member = '';
 
   beforeAll(async () => {
     const world = await openDashboardWorld(dir);
     session = await openDashboard(world);
-    ({ server, browser } = session);
+    ({ server, context } = session);
     const members = await session.api<MembersPage>('/v1/segments/paying/members?limit=1');
     member = members.members[0]?.account_id ?? '';
   });
@@ -179,9 +184,21 @@ describe('the dashboard audited for accessibility in Chromium', () => {
     },
   ];
 
-  /** Audits the page as it is and walks it by Tab; what fails, in words, for the report. */
-  async function check(page: Page, label: string, controls: (string | RegExp)[]) {
+  /**
+   * Audits the page as it is and walks it by Tab (and with `read`, scans its figures); what
+   * fails, in words, for the report.
+   */
+  async function check(page: Page, label: string, controls: (string | RegExp)[], read = false) {
     await page.locator('main .loading').waitFor({ state: 'detached', timeout: 30_000 });
+    // The page's text and its charts' (SVG): the code as text, for this file has no DOM types.
+    const text = read
+      ? ((await page.evaluate(
+          "[document.querySelector('main').innerText, ...[...document.querySelectorAll('main svg text')].map((t) => t.textContent)].join('\\n')",
+        )) as string)
+      : '';
+    // The scan reads something: every page shows figures.
+    const figureless = read && !/\d/.test(text);
+    const long = longNumbers(text);
     const { violations: findings, review } = await audit(page);
     const stops = await tabStops(page);
     const reached = (want: string | RegExp) =>
@@ -198,13 +215,26 @@ describe('the dashboard audited for accessibility in Chromium', () => {
     // Reflow (WCAG 1.4.10): nothing wider than the window; wide tables scroll in their own box.
     const width = page.viewportSize()?.width ?? 0;
     const scrollWidth = await page.locator('html').evaluate((html) => html.scrollWidth);
-    return { label, findings, review, stops, missing, unseen, charts, unnamed, width, scrollWidth };
+    return {
+      label,
+      findings,
+      review,
+      stops,
+      missing,
+      unseen,
+      charts,
+      unnamed,
+      width,
+      scrollWidth,
+      figureless,
+      long,
+    };
   }
 
   type Checked = Awaited<ReturnType<typeof check>>;
 
   /** The audit's report in the test output, then the verdict: nothing serious, every control reached and seen. */
-  function judge(checked: Checked[]) {
+  function judge(expect: ExpectStatic, checked: Checked[]) {
     for (const c of checked) {
       const lines = c.findings.map(
         (f: Finding) => `  ${f.impact} ${f.rule} (${f.help}):\n${f.nodes.map((n) => `    ${n}`).join('\n')}`,
@@ -229,14 +259,20 @@ describe('the dashboard audited for accessibility in Chromium', () => {
         ...(c.scrollWidth > c.width
           ? [`${c.label}: ${c.scrollWidth} px wide in a ${c.width} px window`]
           : []),
+        ...(c.figureless ? [`${c.label}: no figure to read`] : []),
+        ...c.long.map((n) => `${c.label}: ${n} has more digits than its kind allows`),
       ]),
     ).toEqual([]);
   }
 
+  // The two widths at once, each in its own tab: most of a walk is waiting on round trips to the
+  // browser, so two of them overlap on the CI machine's two cores (the test's own `expect`, so a
+  // failure is reported against its width).
   for (const width of [1280, 390])
-    it(`has no serious violation and a visible keyboard path on every page at ${width} px`, async () => {
-      const page = await browser.newPage({ viewport: { width, height: width > 800 ? 900 : 844 } });
-      await page.goto(server.dashboardUrl);
+    it.concurrent(`has no serious violation and a visible keyboard path on every page at ${width} px`, async ({
+      expect,
+    }) => {
+      const page = await (session as NonNullable<typeof session>).tab(width, width > 800 ? 900 : 844);
       // The skip link, first in the Tab order, takes the focus past the menu to the page.
       await page.locator('table[aria-label="Segments"]').waitFor();
       await page.keyboard.press('Tab');
@@ -247,22 +283,30 @@ describe('the dashboard audited for accessibility in Chromium', () => {
       for (const visit of visits()) {
         await page.goto(`${server.url}/${visit.hash}`);
         await visit.ready(page);
-        checked.push(await check(page, `${visit.name} ${width}`, visit.controls));
+        checked.push(await check(page, `${visit.name} ${width}`, visit.controls, width === 1280));
       }
       await page.close();
 
-      // Without a key, and with the API cut off: the alert, the menu still reachable.
-      const keyless = await browser.newPage({ viewport: { width, height: 844 } });
+      // Without a key, and with the API cut off (as when the server stops): the alert says what to
+      // do, the menu is still reachable.
+      // New tabs: the key is kept in a tab's session storage, and the cut-off must come before the app loads.
+      const keyless = await context.newPage();
+      await keyless.setViewportSize({ width, height: 844 });
       await keyless.goto(`${server.url}/`);
       await keyless.getByRole('alert').waitFor();
+      expect(await keyless.getByRole('alert').textContent()).toMatch(/open the URL `strata serve` printed/);
       checked.push(await check(keyless, `no key ${width}`, []));
       await keyless.close();
-      const cut = await browser.newPage({ viewport: { width, height: 844 } });
+      const cut = await context.newPage();
+      await cut.setViewportSize({ width, height: 844 });
       await cut.route('**/v1/**', (route) => route.abort());
       await cut.goto(server.dashboardUrl);
       await cut.getByRole('alert').waitFor();
+      expect(await cut.getByRole('alert').textContent()).toMatch(
+        /cannot be reached: is `strata serve` still running/,
+      );
       checked.push(await check(cut, `unreachable ${width}`, []));
       await cut.close();
-      judge(checked);
+      judge(expect, checked);
     });
 });

@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountProfile } from '../../src/contract/read-answers.js';
 import type { WorkspaceVocabulary } from '../../src/contract/workspace-answers.js';
@@ -14,7 +14,7 @@ import {
   shownTimeline,
 } from '../helpers/account-page.js';
 import { BY_HAND, buildAccountWorld } from '../helpers/account-world.js';
-import { openDashboard, shot } from '../helpers/dashboard-session.js';
+import { openDashboard, shot, visit } from '../helpers/dashboard-session.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -29,7 +29,8 @@ describe('the account page in Chromium', () => {
   const dir = tempDir('strata-web-account-');
   let store: Store;
   let server: RunningServer;
-  let browser: Browser;
+  /** The tab the tests at 1280 px share, moving by link (helpers/dashboard-session.ts, `visit`). */
+  let page: Page;
   let session: Awaited<ReturnType<typeof openDashboard>> | undefined;
   let api: <T>(path: string) => Promise<T>;
 
@@ -37,7 +38,8 @@ describe('the account page in Chromium', () => {
     const world = await buildAccountWorld(dir);
     store = world.store;
     session = await openDashboard(world);
-    ({ server, browser, api } = session);
+    ({ server, api } = session);
+    page = await session.tab();
   });
 
   afterAll(async () => {
@@ -46,7 +48,7 @@ describe('the account page in Chromium', () => {
 
   /** The dashboard, then a segment's page from the overview, then acme's page from its member list by keyboard. */
   async function openAcme(page: Page) {
-    await page.goto(server.dashboardUrl);
+    await visit(page, '#/');
     await page.locator('tr[data-segment="target"] a').click();
     const link = page.locator('tr[data-account="acme"] a');
     await link.focus();
@@ -63,7 +65,6 @@ describe('the account page in Chromium', () => {
   }
 
   it("opens an account from a segment's members and shows its profile and why, as the API and by hand", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await openAcme(page);
     expect(page.url()).toMatch(/#\/account\/acme$/);
     // Focus lands on the new page's title, not on the gone link.
@@ -202,15 +203,12 @@ describe('the account page in Chromium', () => {
       .locator('h2')
       .filter({ hasText: /^growth$/ })
       .waitFor();
-    await page.close();
   });
 
   it('opens short on its summary, every detail closed, and clears a failed load on Try again', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
     // The profile fails once (503), then answers as the server does.
     let asked = 0;
-    await page.route(/\/v1\/accounts\/acme$/, async (route) => {
+    const failOnce = async (route: Route) => {
       asked += 1;
       if (asked === 1)
         await route.fulfill({
@@ -219,14 +217,16 @@ describe('the account page in Chromium', () => {
           body: JSON.stringify({ error: 'unavailable', message: 'The server is busy: try again.' }),
         });
       else await route.continue();
-    });
-    await page.goto(`${server.url}/#/account/acme`);
+    };
+    await page.route(/\/v1\/accounts\/acme$/, failOnce);
+    await visit(page, '#/account/acme');
     const alert = page.getByRole('alert').filter({ hasText: 'The server is busy: try again.' });
     await alert.waitFor();
     await alert.getByRole('button', { name: 'Try again' }).click();
     await page.locator('[data-summary]').waitFor();
     expect(await alert.count()).toBe(0);
     expect(asked).toBe(2);
+    await page.unroute(/\/v1\/accounts\/acme$/, failOnce);
     // The summary by hand (test/helpers/account-world.ts): enterprise, MRR 5000 as dollars,
     // no health metric in this workspace, five segments.
     expect(
@@ -246,12 +246,10 @@ describe('the account page in Chromium', () => {
     console.log(`account page at 1280 px, details closed: ${height} px tall`);
     expect(height).toBeLessThan(1500);
     await shot(page, 'account-summary-1280.png');
-    await page.close();
   });
 
   it("answers the segment page's why-form for an account in, one out, and an unknown id", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
+    await visit(page, '#/');
     await page.locator('tr[data-segment="target"] a').click();
     await page.locator('tr[data-account]').first().waitFor();
     // The box suggests accounts by a prefix of their id or name, as the store has them.
@@ -304,13 +302,10 @@ describe('the account page in Chromium', () => {
     await ask('bolt');
     await page.locator('[data-why-answer="bolt"] p a').click();
     await page.locator('[data-account-title]').filter({ hasText: 'bolt · Bolt Shop' }).waitFor();
-    await page.close();
   });
 
   it('shows the timeline run by run as GET /v1/accounts/:id/history gives it, and as by hand', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
-    await page.goto(`${server.url}/#/account/acme`);
+    await visit(page, '#/account/acme');
     await openDetails(page, 'timeline');
     await page.locator('li[data-run]').first().waitFor({ timeout: 30_000 });
     const history = await api<AccountHistory>('/v1/accounts/acme/history');
@@ -337,24 +332,22 @@ describe('the account page in Chromium', () => {
     await page.locator('[data-explained-as-of]').waitFor({ timeout: 30_000 });
     await page.locator('li[data-run="1"]').scrollIntoViewIfNeeded();
     await shot(page, 'account-timeline-1280.png');
-    await page.close();
   });
 
   it('says what to do for an unknown account', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
-    await page.goto(`${server.url}/#/account/nobody`);
+    await visit(page, '#/account/nobody');
     await page
       .getByRole('alert')
       .filter({
         hasText: "no account 'nobody': check the id, or open an account from a segment's member list.",
       })
       .waitFor();
-    await page.close();
   });
 
   it('fits the account page and the why-form in 390 px', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    // A tab of its own, opened at 390 px: the app as a phone loads it.
+    const page = await session?.tab(390, 844);
+    if (!page) throw new Error('no session');
     await openAcme(page);
     for (const name of ['metrics', 'playbooks', 'why', 'timeline']) await openDetails(page, name);
     await page.locator('details[data-out-segments] summary').click();
@@ -381,9 +374,7 @@ describe('the account page in Chromium', () => {
         ).join(', ')}`,
       ),
     );
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
-    await page.goto(`${server.url}/#/account/bolt`);
+    await visit(page, '#/account/bolt');
     await openDetails(page, 'why');
     await page.locator('section[data-explain-segment="engaged"]').waitFor({ timeout: 30_000 });
     const why = await api<Explanation>('/v1/accounts/bolt/explain');
@@ -405,7 +396,6 @@ describe('the account page in Chromium', () => {
       'engaged',
       'first match in the order (run 3 stored other: data arrived since)',
     ]);
-    await page.close();
   });
 
   // After the last: accounts added after the runs (not in any run; their pages read the store).
@@ -434,9 +424,7 @@ describe('the account page in Chromium', () => {
       children: first50,
       childCount: 53,
     });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
-    await page.goto(`${server.url}/#/account/acme`);
+    await visit(page, '#/account/acme');
     await page.locator('[data-tree]').waitFor({ timeout: 30_000 });
     const ancestors = page.locator('[data-ancestor] a');
     expect(await ancestors.allTextContents()).toEqual([
@@ -484,7 +472,6 @@ describe('the account page in Chromium', () => {
     await page.locator('[data-summary]').waitFor({ timeout: 30_000 });
     await page.waitForLoadState('networkidle');
     expect(await page.locator('[data-tree]').count()).toBe(0);
-    await page.close();
   });
 
   // The identity report of the default rules (explicit, then domain) over users added here, with
@@ -508,8 +495,7 @@ describe('the account page in Chromium', () => {
           ('u2', '', 'bo@acmehealth.example'), ('u3', 'bolt', 'cy@cato.example'), ('u4', 'cato', 'di@gmail.com'),
           ('u5', '', 'ed@unknown-co.example'), ('u6', '', NULL), ('u7', 'bolt', 'fa@mailinator.com')`),
     );
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.dashboardUrl);
+    await visit(page, '#/');
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Identity' }).click();
     await page.locator('[data-identity-summary]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-identity-summary]').textContent()).toBe(
@@ -538,6 +524,5 @@ describe('the account page in Chromium', () => {
       '1 user in several accounts: u3 (2)',
     );
     await shot(page, 'identity.png');
-    await page.close();
   });
 });
