@@ -29,8 +29,17 @@ function treeSql(dialect: Dialect, tree: TreeNodes, columns: readonly string[], 
   return `CASE WHEN ${goesLeft} THEN ${left} ELSE ${right} END`;
 }
 
-/** The model's probability, given one SQL column (a double, NULL when missing) per feature. */
-export function modelSql(dialect: Dialect, scorer: ModelScorer, columns: readonly string[]): string {
+/**
+ * The model's probability, given one SQL column (a double, NULL when missing) per feature.
+ * `stage` puts a tree's SQL in a column of its own and returns its name (see column-layers.ts);
+ * the trees are added in the same order either way, so the sum is the same to the last bit.
+ */
+export function modelSql(
+  dialect: Dialect,
+  scorer: ModelScorer,
+  columns: readonly string[],
+  stage: (tree: number, sql: string) => string = (_, sql) => sql,
+): string {
   if (scorer.type === 'logistic') {
     const terms = columns.map((column, j) => {
       const mean = double(dialect, scorer.means[j] ?? 0);
@@ -38,7 +47,7 @@ export function modelSql(dialect: Dialect, scorer: ModelScorer, columns: readonl
     });
     return sigmoid([double(dialect, scorer.intercept), ...terms].join(' + '));
   }
-  const trees = scorer.trees.map((tree) => treeSql(dialect, tree, columns));
+  const trees = scorer.trees.map((tree, i) => stage(i, treeSql(dialect, tree, columns)));
   return sigmoid([double(dialect, scorer.baseScore), ...trees].join(' + '));
 }
 

@@ -113,8 +113,11 @@ export class WorkspaceCompiler {
     if (node?.kind === 'rfm') return this.rfmRef(node);
     if (node?.kind === 'model') {
       const scorer = node.scorer;
-      return this.columns.derivedColumn(this.key(name), () =>
-        modelSql(this.dialect, scorer, this.featureColumns(scorer)),
+      const key = this.key(name);
+      return this.columns.derivedColumn(key, () =>
+        modelSql(this.dialect, scorer, this.featureColumns(scorer), (tree, sql) =>
+          this.columns.stagedColumn(`${key}:tree:${tree}`, () => sql),
+        ),
       );
     }
     if (node?.kind === 'cluster') {
