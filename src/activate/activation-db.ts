@@ -4,6 +4,7 @@ import type { SqlValue } from '../dialect/dialect.js';
 import { duckdbDialect } from '../dialect/duckdb/duckdb-dialect.js';
 import type { Sql } from '../dialect/sql.js';
 import { redactSecrets } from '../redact.js';
+import { inTransaction } from './local-transaction.js';
 
 /**
  * The server's own state, in `.strata/activation.duckdb` whatever the store's engine (so
@@ -82,16 +83,7 @@ export class ActivationDb {
 
   /** `work` in one transaction, rolled back when it throws. */
   private transaction(work: () => Promise<void>): Promise<void> {
-    return this.exclusive(async () => {
-      await this.run(sql`BEGIN TRANSACTION`);
-      try {
-        await work();
-        await this.run(sql`COMMIT`);
-      } catch (error) {
-        await this.run(sql`ROLLBACK`);
-        throw error;
-      }
-    });
+    return this.exclusive(() => inTransaction((statement) => this.run(statement), work));
   }
 
   private async rows(query: Sql): Promise<Record<string, unknown>[]> {

@@ -5,6 +5,7 @@ import type { SqlValue } from '../../dialect/dialect.js';
 import { duckdbDialect } from '../../dialect/duckdb/duckdb-dialect.js';
 import type { Sql } from '../../dialect/sql.js';
 import { redactSecrets } from '../../redact.js';
+import { inTransaction } from '../local-transaction.js';
 import type { MappedField } from './sync-values.js';
 
 /**
@@ -131,15 +132,8 @@ export class SyncStateDb {
     return (await this.connection.runAndReadAll(query.text)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  private async transaction(work: () => Promise<void>): Promise<void> {
-    await this.run(sql`BEGIN TRANSACTION`);
-    try {
-      await work();
-      await this.run(sql`COMMIT`);
-    } catch (error) {
-      await this.run(sql`ROLLBACK`);
-      throw error;
-    }
+  private transaction(work: () => Promise<void>): Promise<void> {
+    return inTransaction((statement) => this.run(statement), work);
   }
 
   /**
