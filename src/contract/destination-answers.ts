@@ -11,7 +11,9 @@ const SyncedValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const SyncLogEntry = z.strictObject({
   id: z.number().int(),
   destination: z.string(),
+  /** The latest run when it started. */
   runId: z.number().int(),
+  /** The values' time: the run's, or for a real-time sync the trigger's. */
   asOf: z.string(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),

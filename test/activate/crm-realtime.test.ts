@@ -175,6 +175,15 @@ describe('a sync: realtime destination in strata serve', () => {
         retryAt: expect.any(String),
       });
       expect(Date.parse(unset?.retryAt ?? '') - Date.now()).toBeGreaterThan(20_000);
+      // The sync log says whose time the values are: the trigger's, not the run's (April 1st).
+      const listed = (await admin('GET', '/v1/destinations')).body.destinations as {
+        name: string;
+        lastSync: { asOf: string; written: number } | null;
+      }[];
+      expect(listed.find((d) => d.name === 'hubspot')?.lastSync).toMatchObject({
+        asOf: at.toISOString(),
+        written: 1,
+      });
       // The latest run (April 1st, before both requests) would write acc_1 cold again: its
       // values are newer, so a sync from that run leaves them; acc_3 is not newer.
       expect((await admin('GET', '/v1/admin/destinations/hubspot/plan')).body).toMatchObject({

@@ -384,10 +384,10 @@ describe('strata sync for people (without --json)', () => {
     expect(plan).toContain('From what Strata last wrote, not read back from the CRM; nothing was sent.');
     const log = await text(['sync', 'status', 'hubspot_kill']);
     expect(log.split('\n')[0]).toMatch(
-      /^destination\s+started\s+run\s+status\s+changed\s+written\s+failed\s+not found$/,
+      /^destination\s+started\s+run\s+values as of\s+status\s+changed\s+written\s+failed\s+not found$/,
     );
     expect(log).toMatch(
-      /hubspot_kill .* done +138 +138 +0 +0\n.*hubspot_kill .* interrupted +240 +100 +0 +2/s,
+      /hubspot_kill .* 2024-04-01T00:00:00 +done +138 +138 +0 +0\n.*hubspot_kill .* 2024-04-01T00:00:00 +interrupted +240 +100 +0 +2/s,
     );
     expect(await text(['sync', 'failures', 'hubspot'])).toBe('no failed records for hubspot\n');
   });

@@ -49,6 +49,7 @@ export async function withLiveRun<R>(
         ? sql.empty
         : sql`WHERE account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
     return await use({
+      // The sync log names the latest run beside this evaluation's own time (its values' as-of).
       runId: latest?.runId ?? 0,
       asOf: live.at.toISOString(),
       createdAt: live.at.toISOString(),

@@ -123,7 +123,8 @@ export class RealtimeSyncs {
         });
         this.failures.delete(name);
       } catch (error) {
-        const message = redactSecrets((error as Error).message);
+        // Kept in /health and written to stderr: a CRM's error text is bounded here whatever its size.
+        const message = redactSecrets((error as Error).message).slice(0, 500);
         const retryAt = this.retryLater(name, accounts);
         this.last.set(name, {
           destination: name,

@@ -180,18 +180,42 @@ export async function runSyncStatus(options: SyncStatusInput, output: Output) {
       rows.length === 0
         ? 'no syncs yet (strata sync run <destination>)'
         : formatTable(
-            ['destination', 'started', 'run', 'status', 'changed', 'written', 'failed', 'not found'],
+            // The values' time: the run's, or a real-time sync's (the trigger's, later than its run).
+            [
+              'destination',
+              'started',
+              'run',
+              'values as of',
+              'status',
+              'changed',
+              'written',
+              'failed',
+              'not found',
+            ],
             rows.map((r) => [
               r.destination,
               r.startedAt.slice(0, 19),
               r.runId,
+              r.asOf.slice(0, 19),
               r.status,
               r.planned,
               r.written,
               r.failed,
               r.unmatched,
             ]),
-            { kinds: [undefined, undefined, 'count', undefined, 'count', 'count', 'count', 'count'] },
+            {
+              kinds: [
+                undefined,
+                undefined,
+                'count',
+                undefined,
+                undefined,
+                'count',
+                'count',
+                'count',
+                'count',
+              ],
+            },
           ),
     );
     return rows;
