@@ -6,15 +6,18 @@
  * - trigger latency: 1,000 track events/s for SECONDS, each the first `ping` of an account,
  *   which enters the segment `pinged` (added to a copy of the workspace with a trigger and
  *   a webhook): from sending the event to the webhook's POST arriving here.
+ * Both loads run at once, after a warm-up; the server's CPU time over them is reported per event.
  * Usage: node --import tsx bench/serve-latency.ts [WORKSPACE=bench/out/seg-M] [SECONDS=10]
  * (WORKSPACE: a workspace with a run, such as bench/segments.sh M leaves; it is copied.)
+ * WATCH=at_risk (a comma-separated list) has the trigger watch those segments of the
+ * workspace too, so each ping also evaluates them (a health score, for at_risk).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey } from '../src/server/api-keys.js';
 import { openStore } from '../src/store/open-store.js';
@@ -49,7 +52,11 @@ appendFileSync(
   `
 # Added by bench/serve-latency.ts.
 triggers:
-  ping: { segments: [pinged], events: [ping] }
+  ping: { segments: [pinged${(process.env.WATCH ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((segment) => `, ${segment}`)
+    .join('')}], events: [ping] }
 webhooks:
   bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping], allowPrivate: true }
 `,
@@ -75,9 +82,10 @@ await store.close();
 const read = createKey(dir, 'read').key;
 const write = createKey(dir, 'write').key;
 
+// The compiled CLI, as users run it (npm run build first).
 const server = spawn(
   process.execPath,
-  ['--import', 'tsx', 'src/cli/main.ts', 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
+  ['bin/strata.js', 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_HOOK: 'bench-secret' } },
 );
 let printed = '';
@@ -107,6 +115,12 @@ async function openLoop(intervalMs: number, send: (i: number) => Promise<void>):
   return calls.length;
 }
 
+/** User and system CPU seconds the server has used (Linux /proc). */
+const serverCpu = () => {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 // 1. Profiles at 500 requests/s (after a second of warm-up).
 const profileMs: number[] = [];
 let profileErrors = 0;
@@ -125,26 +139,31 @@ const profile = async (i: number, record: boolean) => {
 // The first request loads the run's view (seconds at M); then a warm-up.
 await profile(0, false);
 for (let i = 0; i < 500; i++) await profile(i, false);
-const profiles = await openLoop(2, (i) => profile(i, true));
 
 // 2. Trigger latency at 1,000 events/s: batches of 10 events every 10 ms, each the first ping of its account.
 const sentAt = new Map<string, number>();
 let next = 0;
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${write}` };
-const batches = await openLoop(10, async () => {
-  const batch = Array.from({ length: 10 }, () => {
-    const account = accounts[next++ % accounts.length] as string;
-    return { type: 'track', userId: `bench-${account}`, event: 'ping', context: { groupId: account } };
-  });
-  const begun = performance.now();
-  for (const event of batch) if (!sentAt.has(event.context.groupId)) sentAt.set(event.context.groupId, begun);
-  const response = await fetch(`${url}/v1/batch`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ batch }),
-  });
-  await response.arrayBuffer();
-});
+const cpuBefore = serverCpu();
+const [profiles, batches] = await Promise.all([
+  openLoop(2, (i) => profile(i, true)),
+  openLoop(10, async () => {
+    const batch = Array.from({ length: 10 }, () => {
+      const account = accounts[next++ % accounts.length] as string;
+      return { type: 'track', userId: `bench-${account}`, event: 'ping', context: { groupId: account } };
+    });
+    const begun = performance.now();
+    for (const event of batch)
+      if (!sentAt.has(event.context.groupId)) sentAt.set(event.context.groupId, begun);
+    const response = await fetch(`${url}/v1/batch`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ batch }),
+    });
+    await response.arrayBuffer();
+  }),
+]);
+const cpuSeconds = serverCpu() - cpuBefore;
 const deadline = performance.now() + 15_000;
 while (arrived.size < sentAt.size && performance.now() < deadline)
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -177,6 +196,13 @@ console.log(
         p50Ms: round(percentile(triggerMs, 50)),
         p99Ms: round(percentile(triggerMs, 99)),
         maxMs: round(Math.max(...triggerMs)),
+      },
+      watching: ['pinged', ...(process.env.WATCH ?? '').split(',').filter(Boolean)],
+      server: {
+        cpuSeconds: round(cpuSeconds),
+        // Profile requests share it: the per-event figure is an upper bound.
+        cpuMsPerEvent: round((cpuSeconds * 1000) / (batches * 10)),
+        loadAverage: loadavg().map(round),
       },
     },
     null,

@@ -6,11 +6,12 @@ import { segmentColumn } from '../compile/compile-workspace.js';
 import type { AccountRows } from '../compile/scan-registry.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { accountRows } from '../identity/account-rows.js';
-import type { Touched } from '../ingest/apply-messages.js';
+import type { Touched } from '../ingest/touched.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
 import { type Dependence, segmentDependence } from './dependence.js';
+import { IncrementalSegments } from './incremental/incremental-segments.js';
 import { earliestAfter, withFlags } from './trigger-query.js';
 
 /**
@@ -46,6 +47,8 @@ export interface TriggerResult {
   readonly entered: number;
   readonly exited: number;
   readonly events: number;
+  /** Accounts whose memberships were evaluated in memory (the rest by the compiled query). */
+  readonly inMemory: number;
   /** Time spent evaluating, and recording the changes. */
   readonly evaluateSeconds: number;
   readonly recordSeconds: number;
@@ -77,6 +80,8 @@ export class TriggerEngine {
    * take every account), after they are recorded: real-time CRM syncs follow them.
    */
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
+  /** The trigger segments evaluated in memory, and the accounts' state for them. */
+  readonly incremental: IncrementalSegments;
 
   constructor(
     private readonly store: Store,
@@ -87,6 +92,17 @@ export class TriggerEngine {
       for (const segment of trigger.segments)
         this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
     this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
+    this.incremental = new IncrementalSegments(store, workspace, [...this.bySegment.keys()]);
+  }
+
+  /**
+   * Reads every account's state for the segments evaluated in memory (seconds at a million
+   * accounts), unless read already; true when it read them now.
+   */
+  async prepare(now: Date): Promise<boolean> {
+    if (this.incremental.segments.length === 0 || this.incremental.ready) return false;
+    await this.incremental.load(now);
+    return true;
   }
 
   get active(): boolean {
@@ -108,6 +124,10 @@ export class TriggerEngine {
   /** Evaluates the touched accounts for the matching triggers and queues the changes. */
   async onApplied(touched: Touched, now: Date): Promise<TriggerResult> {
     const { triggers, webhooks } = this.workspace.config;
+    const started = performance.now();
+    // The in-memory state takes every change, whether or not a trigger asks about it now (a
+    // state read now has this apply's rows already).
+    if (!(await this.prepare(now))) await this.incremental.update(touched, now);
     // Per account, the segments to look at and the triggers asking for each.
     const wanted = new Map<string, Map<string, Set<string>>>();
     for (const [name, trigger] of Object.entries(triggers))
@@ -125,18 +145,18 @@ export class TriggerEngine {
         }
       }
     if (wanted.size === 0)
-      return { accounts: 0, entered: 0, exited: 0, events: 0, evaluateSeconds: 0, recordSeconds: 0 };
-    const started = performance.now();
+      return {
+        accounts: 0,
+        entered: 0,
+        exited: 0,
+        events: 0,
+        inMemory: 0,
+        evaluateSeconds: 0,
+        recordSeconds: 0,
+      };
     const accounts = [...wanted.keys()];
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
-    // The touched accounts' rows, read once for their evaluation and their next due time;
-    // scoped to them unless a segment compares accounts (ranks, roll-ups need every value).
-    const rows = await accountRows(
-      this.store,
-      this.workspace.config.identity,
-      this.dependence.others ? {} : { accounts },
-    );
-    const current = await this.evaluate(accounts, segments, now, rows);
+    const { current, rows, inMemory } = await this.current(accounts, segments, now);
     const previous = await this.db.memberships(accounts);
     const fromRun = await this.runMemberships(
       accounts.filter((a) => !previous.has(a)),
@@ -187,11 +207,17 @@ export class TriggerEngine {
       );
     // Rows of these accounts dated after now are seen by no evaluation yet.
     if (!this.dependence.time) {
-      const due = await earliestAfter(this.store, rows, accounts, now);
+      const due = await earliestAfter(
+        this.store,
+        rows ?? (await accountRows(this.store, this.workspace.config.identity, { accounts })),
+        accounts,
+        now,
+      );
       if (due !== null) this.dueAt = this.dueAt === null ? due : Math.min(this.dueAt, due);
     }
     return {
       accounts: accounts.length,
+      inMemory,
       entered,
       exited,
       events: events.length,
@@ -222,10 +248,15 @@ export class TriggerEngine {
     const dir = mkdtempSync(join(tmpdir(), 'strata-sweep-'));
     try {
       const current = join(dir, 'current.csv');
-      const rows = await accountRows(this.store, this.workspace.config.identity);
-      await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
-        this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
-      );
+      // From memory when every segment is evaluated there; else by the compiled query.
+      const inMemory =
+        this.incremental.covers(now) && segments.every((s) => this.incremental.segments.includes(s));
+      const rows = inMemory ? null : await accountRows(this.store, this.workspace.config.identity);
+      if (rows)
+        await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
+          this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
+        );
+      else this.incremental.writeFlags(current, segments, now);
       const { changed, ...counts } = await this.db.sweep({
         file: current,
         segments,
@@ -238,12 +269,53 @@ export class TriggerEngine {
           return (await this.exportRunFlags(segments, file)) ? file : null;
         },
       });
-      this.dueAt = this.dependence.time ? null : await earliestAfter(this.store, rows, null, now);
+      this.dueAt = this.dependence.time
+        ? null
+        : await earliestAfter(
+            this.store,
+            rows ?? (await accountRows(this.store, this.workspace.config.identity)),
+            null,
+            now,
+          );
       if (counts.entered + counts.exited > 0) this.onChanged?.(changed, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The segments (of `segments`) each account is in at `now`: in memory where the segment and
+   * the account's state allow, else by the compiled query (with the rows it read).
+   */
+  private async current(accounts: readonly string[], segments: readonly string[], now: Date) {
+    const held = this.incremental.covers(now);
+    const inMemory = held ? segments.filter((s) => this.incremental.segments.includes(s)) : [];
+    const bySql = segments.filter((s) => !inMemory.includes(s));
+    const current = new Map<string, Set<string>>();
+    const missing: string[] = [];
+    for (const account of accounts) {
+      const members = inMemory.length > 0 ? this.incremental.members(account, now, inMemory) : null;
+      if (members) current.set(account, members);
+      else missing.push(account);
+    }
+    if (bySql.length === 0 && missing.length === 0) return { current, rows: null, inMemory: accounts.length };
+    // The accounts' rows, read once for their evaluation and their next due time; scoped to
+    // them unless a segment compares accounts (ranks, roll-ups need every value).
+    const rows = await accountRows(
+      this.store,
+      this.workspace.config.identity,
+      this.dependence.others ? {} : { accounts },
+    );
+    // Accounts whose state is not held need every segment; the others only those not in memory.
+    const found = await this.evaluate(accounts, missing.length > 0 ? segments : bySql, now, rows);
+    for (const account of accounts) {
+      const bySqlHere = found.get(account) ?? new Set<string>();
+      const mine = current.get(account);
+      if (!mine) current.set(account, bySqlHere);
+      else for (const segment of bySql) if (bySqlHere.has(segment)) mine.add(segment);
+    }
+    return { current, rows, inMemory: accounts.length - missing.length };
   }
 
   /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */

@@ -84,6 +84,8 @@ export const Health = z.strictObject({
       entered: z.number(),
       exited: z.number(),
       events: z.number(),
+      /** Accounts evaluated in memory; the rest by the compiled query. */
+      inMemory: z.number(),
       evaluateSeconds: z.number(),
       recordSeconds: z.number(),
     })

@@ -119,6 +119,10 @@ export interface TextDialect {
   toDouble(number: string): string;
   /** Text to a number, NULL when it is not one. */
   toNumber(text: string): string;
+  /** A timestamp as whole microseconds since 1970 (UTC). */
+  epochMicros(timestamp: string): string;
+  /** An aggregate: the non-NULL values of a text expression joined by commas, in no set order ('' or NULL over none). */
+  textList(text: string): string;
   /** The natural logarithm of a positive number (NULL stays NULL). */
   naturalLog(number: string): string;
 }

@@ -37,6 +37,8 @@ export interface SqlFunctions {
   md5Bucket(text: Sql): Sql;
   toDouble(number: Sql): Sql;
   toNumber(text: Sql): Sql;
+  epochMicros(timestamp: Sql): Sql;
+  textList(text: Sql): Sql;
   naturalLog(number: Sql): Sql;
   /** The engine's type name for a logical column type. */
   columnType(type: Parameters<TextDialect['columnType']>[0]): Sql;
@@ -71,6 +73,8 @@ export function sqlFunctions(d: TextDialect): SqlFunctions {
     md5Bucket: (text) => rawSql(d.md5Bucket(t(text))),
     toDouble: (number) => rawSql(d.toDouble(t(number))),
     toNumber: (text) => rawSql(d.toNumber(t(text))),
+    epochMicros: (timestamp) => rawSql(d.epochMicros(t(timestamp))),
+    textList: (text) => rawSql(d.textList(t(text))),
     naturalLog: (number) => rawSql(d.naturalLog(t(number))),
     columnType: (type) => rawSql(d.columnType(type)),
   };

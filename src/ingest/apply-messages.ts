@@ -18,6 +18,7 @@ import {
 } from './message-traits.js';
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
+import { type Touched, untouched } from './touched.js';
 
 /**
  * Applies logged messages to the store's tables: track and page calls become events,
@@ -55,9 +56,6 @@ export interface ApplyResult {
 
 /** How far back a copy of an event (same messageId) is looked for. */
 export const DEDUPE_DAYS = 7;
-
-/** What an apply changed for each account: the events it got and the traits that changed (for triggers). */
-export type Touched = Map<string, { readonly events: Set<string>; readonly traits: Set<string> }>;
 
 /** What one batch of an apply did. */
 interface AppliedPart {
@@ -141,9 +139,11 @@ export class MessageApplier {
     const touched: Touched = new Map();
     for (const part of parts)
       for (const [account, entry] of part.touched) {
-        const into = touched.get(account) ?? { events: new Set<string>(), traits: new Set<string>() };
+        const into = touched.get(account) ?? untouched();
         for (const event of entry.events) into.events.add(event);
         for (const trait of entry.traits) into.traits.add(trait);
+        into.arrived.push(...entry.arrived);
+        into.only &&= entry.only;
         touched.set(account, into);
       }
     const total = (count: (part: AppliedPart) => number) => parts.reduce((sum, part) => sum + count(part), 0);
@@ -293,15 +293,17 @@ export class MessageApplier {
     const rejected = [
       ...(await this.importRows('accounts', [...changedAccounts.values()])),
       ...(await this.importRows('users', [...changedUsers.values()])),
-      ...(await this.importRows('events', [...events.values()])),
-      ...(await this.importRows('trait_history', [...traitChanges.values()])),
     ];
+    // Every event new (none a copy of a stored one): each can be counted as it arrived.
+    const allNew = (await this.appendEvents([...events.values()])) === events.size;
+    rejected.push(...(await this.importRows('trait_history', [...traitChanges.values()])));
     if (rejected.length > 0)
       writeFileSync(this.rejectedFile, rejected.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'a' });
     const touched: Touched = new Map();
-    const touch = (account: string) => {
-      const entry = touched.get(account) ?? { events: new Set<string>(), traits: new Set<string>() };
+    const touch = (account: string, only = false) => {
+      const entry = touched.get(account) ?? untouched();
       touched.set(account, entry);
+      entry.only &&= only && allNew;
       return entry;
     };
     // An event without an account, and a user identified or linked (seats), touch the
@@ -312,9 +314,14 @@ export class MessageApplier {
     ]);
     const linked = await linkedAccounts(this.store, this.identity, [...linkedUsers]);
     for (const event of events.values()) {
-      const accounts =
-        event.account_id === '' ? (linked.get(String(event.user_id)) ?? []) : [String(event.account_id)];
-      for (const account of accounts) touch(account).events.add(String(event.event));
+      if (event.account_id !== '') {
+        const entry = touch(String(event.account_id), true);
+        entry.events.add(String(event.event));
+        entry.arrived.push({ event: String(event.event), ts: String(event.ts) });
+        continue;
+      }
+      for (const account of linked.get(String(event.user_id)) ?? [])
+        touch(account).events.add(String(event.event));
     }
     for (const change of traitChanges.values())
       touch(String(change.account_id)).traits.add(String(change.trait));
@@ -355,6 +362,15 @@ export class MessageApplier {
     return rows;
   }
 
+  /** Appends events (validated on the way in) in one statement, leaving out copies of the last week's; returns how many were new. */
+  private async appendEvents(rows: readonly Row[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    mkdirSync(this.staging, { recursive: true });
+    const file = join(this.staging, 'events.ndjson');
+    writeFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+    return this.store.appendEvents(file, DEDUPE_DAYS).finally(() => rmSync(file, { force: true }));
+  }
+
   /** Imports rows through the store's importer; returns the rows it refused, with the reason. */
   private async importRows(table: TableName, rows: readonly Row[]): Promise<Row[]> {
     if (rows.length === 0) return [];
@@ -362,12 +378,6 @@ export class MessageApplier {
     const file = join(this.staging, `${table}.ndjson`);
     writeFileSync(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
     try {
-      // Events were validated on the way in: appended in one statement, a copy (a retry,
-      // which carries its event's time) looked for among the last week's events.
-      if (table === 'events') {
-        await this.store.appendEvents(file, DEDUPE_DAYS);
-        return [];
-      }
       const result = await this.store.importFile({ table, file, format: 'ndjson', skipInvalid: true });
       return result.errors.map((error) => ({
         table,

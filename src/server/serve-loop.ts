@@ -209,6 +209,9 @@ export class ServeLoop {
   async catchUp(): Promise<void> {
     await this.applyNow().catch(this.applyFailed);
     await this.sweepNow({ silentBaseline: true }).catch(this.sweepFailed);
+    // The in-memory state of the segments triggers evaluate incrementally, read once here
+    // rather than at the first apply; if this fails, the first apply reads it.
+    await this.withStore(() => this.triggers.prepare(this.options.clock())).catch(this.sweepFailed);
   }
 
   /** The apply timer (retries after failures), the sweeper, the webhook sender and the scheduler. */

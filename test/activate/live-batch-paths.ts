@@ -8,6 +8,7 @@ import { runTableName } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { MessageApplier } from '../../src/ingest/apply-messages.js';
 import { toLogged } from '../../src/ingest/segment-messages.js';
+import { parseInstant } from '../../src/model/instant.js';
 import { TABLE_NAMES } from '../../src/model/tables.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -42,6 +43,39 @@ triggers:
 webhooks:
   sink: { url: "http://127.0.0.1:9/never-called", secretEnv: SINK_SECRET, triggers: [watch], allowPrivate: true }
 `;
+/**
+ * The generated worlds' workspace: the same, with a health score, changes over a window,
+ * a trait read as of the time and a parent, which the trigger engine evaluates in memory.
+ */
+export const EXTENDED = WORKSPACE.replace(
+  'metrics:\n',
+  `metrics:
+  logins_trend: { change: logins_30d, within: 14d }
+  health: { score: [ { metric: logins_30d, weight: 0.7, bad: 0, good: 3 }, { metric: tenure_days, weight: 0.3, bad: 0, good: 20 } ] }
+`,
+)
+  .replace(
+    'segments:\n',
+    `segments:
+  healthy: { where: { metric: health, gte: 50 } }
+  cooling: { where: { metric: logins_30d, dropBy: 1, within: 14d } }
+  rising: { where: { metric: logins_trend, gt: 0 } }
+  enterprise_active: { parent: active, where: { trait: plan, eq: enterprise } }
+  growing_late: { where: { any: [ { metric: tenure_days, between: [3, 16] }, { lastSeen: login, before: 2024-03-20 } ] } }
+`,
+  )
+  .replace(
+    'segments: [active,',
+    'segments: [healthy, cooling, rising, enterprise_active, growing_late, active,',
+  );
+export const EXTENDED_SEGMENTS = [
+  'healthy',
+  'cooling',
+  'rising',
+  'enterprise_active',
+  'growing_late',
+] as const;
+
 export const SEGMENTS = [
   'active',
   'dormant',
@@ -127,9 +161,9 @@ export interface Opened {
   readonly store: Store;
 }
 
-export async function openWorkspace(dir: string, store = DUCKDB): Promise<Opened> {
+export async function openWorkspace(dir: string, store = DUCKDB, text = WORKSPACE): Promise<Opened> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'strata.yaml'), `store: ${store}\n${WORKSPACE}`);
+  writeFileSync(join(dir, 'strata.yaml'), `store: ${store}\n${text}`);
   const workspace = loadWorkspace(dir);
   return { dir, workspace, store: await openStore(workspace) };
 }
@@ -142,6 +176,8 @@ export async function wipe(store: Store): Promise<void> {
 
 /** Path A: messages through the ingestion code and the trigger engine, as `strata serve` applies them. */
 export class LivePath {
+  /** Accounts the trigger engine evaluated, and how many of them in memory, over every feed. */
+  readonly evaluated = { accounts: 0, inMemory: 0 };
   private constructor(
     readonly db: ActivationDb,
     readonly applier: MessageApplier,
@@ -161,7 +197,9 @@ export class LivePath {
     const received = new Date('2026-01-01T00:00:00Z');
     const logged = messages.map((m, i) => toLogged(segmentMessage(m), null, received, `batch[${i}]`));
     const { touched } = await this.applier.apply(logged);
-    await this.engine.onApplied(touched, now);
+    const result = await this.engine.onApplied(touched, now);
+    this.evaluated.accounts += result.accounts;
+    this.evaluated.inMemory += result.inMemory;
     return [...touched.keys()];
   }
 
@@ -212,6 +250,8 @@ export class BatchPath {
     const changed = new Set<string>();
     const events: Record<string, unknown>[] = [];
     const users: Record<string, unknown>[] = [];
+    // As the API records a group call's traits: a history row for each value that changed.
+    const history: Record<string, unknown>[] = [];
     const store = (m: Extract<Message, { kind: 'track' }>) => {
       if (this.stored.has(m.id)) return;
       this.stored.add(m.id);
@@ -240,6 +280,18 @@ export class BatchPath {
       }
       this.linked.add(m.account);
       const before = accounts.get(m.account);
+      const at = parseInstant(m.kind === 'group' ? m.createdAt : m.at);
+      // Two changes at one instant in one file: the importer keeps the first (the key is the time).
+      const sameInstant = history.some((row) => row.account_id === m.account && row.us === at);
+      if ((!before || before.plan !== m.plan) && !sameInstant)
+        history.push({
+          us: at,
+          account_id: m.account,
+          trait: 'plan',
+          value: m.plan,
+          ts: m.kind === 'group' ? m.createdAt : m.at,
+          source: 'api',
+        });
       const row =
         m.kind === 'group'
           ? {
@@ -262,7 +314,7 @@ export class BatchPath {
       if (m.kind === 'track' && this.linked.has(m.account)) store(m);
       else this.waiting.push(m);
     const write = async (
-      table: 'accounts' | 'events' | 'users',
+      table: 'accounts' | 'events' | 'users' | 'trait_history',
       rows: readonly Record<string, unknown>[],
     ) => {
       if (rows.length === 0) return;
@@ -277,32 +329,41 @@ export class BatchPath {
     );
     await write('users', users);
     await write('events', events);
+    await write(
+      'trait_history',
+      history.map(({ us: _, ...row }) => row),
+    );
   }
 
-  /** Each account's segments in a full run at `asOf`. */
-  async run(asOf: Date): Promise<Memberships> {
+  /** Each account's segments (of `segments`) in a full run at `asOf`. */
+  async run(asOf: Date, segments: readonly string[] = SEGMENTS): Promise<Memberships> {
     const { store, workspace } = this.opened;
     const { runId } = await runWorkspace(store, workspace, asOf);
     const q = store.dialect.quoteIdentifier;
     const rows = await store.query<Record<string, unknown>>(
       testSql(
-        `SELECT account_id, ${SEGMENTS.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${q(runTableName(runId))}`,
+        `SELECT account_id, ${segments.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${q(runTableName(runId))}`,
       ),
     );
     return new Map(
       rows.map((row) => [
         String(row.account_id),
-        new Set(SEGMENTS.filter((_, i) => Number(row[`s${i}`]) === 1)),
+        new Set(segments.filter((_, i) => Number(row[`s${i}`]) === 1)),
       ]),
     );
   }
 }
 
 /** Where live and batch memberships differ, one line each ("acme: active live=true run=false"). */
-export function differences(accounts: Iterable<string>, live: Memberships, run: Memberships): string[] {
+export function differences(
+  accounts: Iterable<string>,
+  live: Memberships,
+  run: Memberships,
+  segments: readonly string[] = SEGMENTS,
+): string[] {
   const found: string[] = [];
   for (const account of accounts)
-    for (const segment of SEGMENTS) {
+    for (const segment of segments) {
       const [a, b] = [live.get(account)?.has(segment) ?? false, run.get(account)?.has(segment) ?? false];
       if (a !== b) found.push(`${account}: ${segment} live=${a} run=${b}`);
     }

@@ -6,7 +6,10 @@ import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
   BatchPath,
+  DUCKDB,
   differences,
+  EXTENDED,
+  EXTENDED_SEGMENTS,
   LivePath,
   type Memberships,
   type Message,
@@ -183,7 +186,11 @@ const NUM_RUNS = Number(process.env.STRATA_FC_RUNS ?? 10);
 /** Several times what the runs take on a busy machine; the rest is for shrinking a failure. */
 const TIME_LIMIT_MS = 120_000 + NUM_RUNS * 8_000;
 
+/** Every trigger segment of the generated worlds' workspace. */
+const ALL = [...SEGMENTS, ...EXTENDED_SEGMENTS];
+
 let runNumber = 0;
+const evaluated = { accounts: 0, inMemory: 0 };
 /** The two stores, opened once for the whole property and emptied before each world. */
 let stores: Promise<{ live: Opened; batch: Opened }> | null = null;
 
@@ -192,8 +199,8 @@ async function disagreement(world: World): Promise<string | null> {
   const { instants, steps } = build(world);
   stores ??= (async () => {
     const opened = {
-      live: await openWorkspace(join(propertyRoot, 'live')),
-      batch: await openWorkspace(join(propertyRoot, 'batch')),
+      live: await openWorkspace(join(propertyRoot, 'live'), DUCKDB, EXTENDED),
+      batch: await openWorkspace(join(propertyRoot, 'batch'), DUCKDB, EXTENDED),
     };
     closers.push(
       () => opened.live.store.close(),
@@ -213,19 +220,25 @@ async function disagreement(world: World): Promise<string | null> {
       const messages = steps[k] ?? [];
       const touched = messages.length > 0 ? await live.feed(messages, instant) : [];
       await batch.importRows(messages);
-      const run = await batch.run(instant);
+      const run = await batch.run(instant, ALL);
       // The incremental path alone: exact for the accounts it evaluated.
-      const incremental = differences(touched, await live.live(touched), run);
+      const incremental = differences(touched, await live.live(touched), run, ALL);
       if (incremental.length > 0)
         return `after onApplied at ${instant.toISOString()}:\n  ${incremental.join('\n  ')}`;
       await live.engine.sweep(instant);
-      const swept = differences(accounts, await live.live(accounts), run);
+      const swept = differences(accounts, await live.live(accounts), run, ALL);
       if (swept.length > 0) return `after the sweep at ${instant.toISOString()}:\n  ${swept.join('\n  ')}`;
     }
+    // Every segment but the ranked ones is evaluated in memory, for every account it holds.
+    expect(new Set(live.engine.incremental.segments)).toEqual(
+      new Set(ALL.filter((s) => !['top_users', 'top_active'].includes(s))),
+    );
+    evaluated.accounts += live.evaluated.accounts;
+    evaluated.inMemory += live.evaluated.inMemory;
     const balance = await live.eventBalance();
     const now = await live.live(accounts);
     for (const account of accounts)
-      for (const segment of SEGMENTS) {
+      for (const segment of ALL) {
         const events = balance.get(`${account}/${segment}`) ?? 0;
         if (events !== (now.get(account)?.has(segment) ? 1 : 0))
           return `${account}/${segment}: entered minus exited events ${events}, member ${now.get(account)?.has(segment)}`;
@@ -268,6 +281,8 @@ describe('real-time and batch memberships, generated', () => {
           },
         },
       );
+      // Most evaluations were in memory (the others: accounts no group call had created yet).
+      expect(evaluated.inMemory).toBeGreaterThan(evaluated.accounts / 2);
     },
     TIME_LIMIT_MS + 60_000,
   );

@@ -1,3 +1,4 @@
+import { triggerModes } from '../../activate/incremental/trigger-modes.js';
 import { type DestinationEffect, destinationEffects } from '../../activate/sync/sync-effects.js';
 import { type Backtest, backtestWorkspace } from '../../analytics/backtest/backtest.js';
 import { planWorkspace } from '../../engine/plan-workspace.js';
@@ -118,7 +119,7 @@ export async function runPlan(options: PlanInput, output: Output) {
     const plan = await planWorkspace(store, workspace, asOf, async (evaluation) => {
       destinations = await destinationEffects(store, workspace, evaluation);
     });
-    const planned = { ...plan, destinations };
+    const planned = { ...plan, destinations, triggers: triggerModes(workspace) };
     return given
       ? { ...planned, backtest: await backtestWorkspace(store, workspace, { asOf, horizonDays: days }) }
       : planned;
@@ -141,9 +142,32 @@ export async function runPlan(options: PlanInput, output: Output) {
         { kinds: [undefined, undefined, undefined, undefined, 'count'] },
       ),
       ...renderDestinationEffects(result.destinations),
+      ...renderTriggerModes(result.triggers),
       ...('backtest' in result ? ['', renderBacktest(result.backtest)] : []),
     ].join('\n'),
   );
+}
+
+/** How `strata serve` keeps each trigger segment current, and how late a change can be found. */
+function renderTriggerModes(modes: ReturnType<typeof triggerModes>): string[] {
+  if (modes.length === 0) return [];
+  return [
+    '',
+    'Triggers, as strata serve keeps their segments current (--apply-every 1 s, --sweep-every 60 s by default):',
+    formatTable(
+      ['trigger', 'segment', 'accounts with new data', 'changes with time alone'],
+      modes.map((m) => [
+        m.trigger,
+        m.segment,
+        m.incremental ? 'in memory, at each apply' : `compiled query, at each apply (${m.reason})`,
+        m.withOthers
+          ? 'every account swept after each apply (ranks)'
+          : m.withTime
+            ? 'swept every --sweep-every'
+            : 'none',
+      ]),
+    ),
+  ];
 }
 
 /** Per CRM destination: what its next sync writes as the workspace stands, and with this edit. */

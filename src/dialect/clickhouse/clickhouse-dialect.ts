@@ -160,6 +160,9 @@ const clickhouseText: TextDialect = (() => {
     md5Bucket: (text) => `toUInt64(reinterpretAsUInt32(reverse(substring(MD5(${text}), 1, 4))))`,
     toDouble: (number) => `toFloat64(${number})`,
     toNumber: textToNumber,
+    // Timestamps are stored as microseconds already.
+    epochMicros: (timestamp) => `toInt64(${timestamp})`,
+    textList: (text) => `arrayStringConcat(groupArray(${text}), ',')`,
     // log() is the natural logarithm in ClickHouse (ln is only an alias in later versions).
     naturalLog: (number) => `log(${number})`,
     // No window functions: count the rows of each distinct value (in the pool), sort those

@@ -77,6 +77,8 @@ const duckdbText: TextDialect = {
   md5Bucket: (text) => `CAST('0x' || substr(md5(${text}), 1, 8) AS UBIGINT)`,
   toDouble: (number) => `CAST(${number} AS DOUBLE)`,
   toNumber: (text) => `TRY_CAST(${text} AS DOUBLE)`,
+  epochMicros: (timestamp) => `epoch_us(${timestamp})`,
+  textList: (text) => `string_agg(${text}, ',')`,
   // log() is base 10 in DuckDB.
   naturalLog: (number) => `ln(${number})`,
   argMaxIf: (value, by, condition) => `arg_max(${value}, ${by}) FILTER (WHERE ${condition})`,

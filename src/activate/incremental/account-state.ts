@@ -1,0 +1,241 @@
+import { rawSql, type Sql } from '../../dialect/sql.js';
+import { accountRows } from '../../identity/account-rows.js';
+import type { IdentityConfig } from '../../identity/identity-config.js';
+import { TABLES } from '../../model/tables.js';
+import type { Store } from '../../store/store.js';
+import type { IncrementalNeeds } from './incremental-needs.js';
+
+/**
+ * What the in-memory evaluation knows of one account, read from the store by SQL (so every
+ * text, number and identity rule is the engine's own) and then kept current by the events
+ * that arrive naming the account. Times are microseconds since 1970.
+ *
+ * Events are kept per stream as totals of the rows older than a horizon (count, first and
+ * last time) and the times of the newer rows one by one, sorted: a window's edges then
+ * fall exactly, to the microsecond, however the evaluation time moves. The horizon is the
+ * load time minus the longest window (plus any shift) the segments read, so every later
+ * evaluation finds its whole window among the kept times.
+ */
+export interface StreamState {
+  oldCount: number;
+  oldFirst: number | null;
+  oldLast: number | null;
+  /** Rows after the horizon, ascending. */
+  readonly recent: number[];
+}
+
+export interface TraitValue {
+  readonly text: string | null;
+  readonly number: number | null;
+}
+
+export interface TraitState {
+  /** The account's stored value (column or traits key). */
+  readonly current: TraitValue;
+  /** The latest history row at or before the horizon, if any. */
+  readonly before: TraitValue | null;
+  /** History rows after the horizon, ascending by time. */
+  readonly history: readonly (TraitValue & { readonly ts: number })[];
+}
+
+export interface AccountState {
+  /** When it was read (µs): each stream's horizon is this minus the stream's days. */
+  readonly loadedAt: number;
+  readonly createdAt: number | null;
+  readonly renewalAt: number | null;
+  readonly signupMonth: string | null;
+  readonly signupQuarter: string | null;
+  readonly traits: ReadonlyMap<string, TraitState>;
+  readonly streams: Map<string, StreamState>;
+  readonly tickets: readonly { readonly created: number; readonly resolved: number | null }[];
+  readonly surveys: readonly { readonly ts: number; readonly nps: number }[];
+  /** Users' creation times (null: no time, always counted). */
+  readonly users: readonly (number | null)[];
+}
+
+const DAY_US = 86_400_000_000;
+const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
+
+const num = (value: unknown): number | null =>
+  value === null || value === undefined || value === '' ? null : Number(value);
+const text = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
+const list = (value: unknown): string[] =>
+  typeof value === 'string' && value !== '' ? value.split(',') : [];
+
+/**
+ * The states of `accounts` (null: every account), as the store holds them now; `loadedAt`
+ * (epoch µs) fixes the horizons. One query per table, each aggregated per account.
+ */
+export async function loadStates(
+  store: Store,
+  identity: IdentityConfig,
+  needs: IncrementalNeeds,
+  loadedAt: number,
+  accounts: readonly string[] | null,
+): Promise<Map<string, AccountState>> {
+  const { sql, fn } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const rows = await accountRows(store, identity, accounts === null ? {} : { accounts });
+  const micros = (column: Sql) => fn.castText(fn.epochMicros(column));
+  const traits = [...needs.traits.keys()];
+  const currentText = (trait: string) =>
+    ACCOUNT_COLUMNS.has(trait) ? fn.castText(q(trait)) : fn.jsonText(q('traits'), trait);
+  const accountColumns = traits.flatMap((trait, i) => [
+    sql`${currentText(trait)} AS ${q(`t${i}`)}`,
+    sql`${fn.toNumber(currentText(trait))} AS ${q(`n${i}`)}`,
+  ]);
+  const found = await store.query<Record<string, unknown>>(
+    sql`SELECT account_id, ${micros(q('created_at'))} AS created, ${micros(q('renewal_at'))} AS renewal,
+      ${fn.monthLabel(q('created_at'), 'month')} AS month, ${fn.monthLabel(q('created_at'), 'quarter')} AS quarter
+      ${sql.join(
+        accountColumns.map((c) => sql`, ${c}`),
+        sql.empty,
+      )}
+     FROM ${rows.accounts} a`,
+  );
+  const states = new Map<string, AccountState>();
+  const traitStates = new Map<string, Map<string, TraitState>>();
+  for (const row of found) {
+    const id = String(row.account_id);
+    const own = new Map<string, TraitState>();
+    traits.forEach((trait, i) => {
+      own.set(trait, {
+        current: { text: text(row[`t${i}`]), number: num(row[`n${i}`]) },
+        before: null,
+        history: [],
+      });
+    });
+    traitStates.set(id, own);
+    states.set(id, {
+      loadedAt,
+      createdAt: num(row.created),
+      renewalAt: num(row.renewal),
+      signupMonth: text(row.month),
+      signupQuarter: text(row.quarter),
+      traits: own,
+      streams: new Map(),
+      tickets: [],
+      surveys: [],
+      users: [],
+    });
+  }
+  await loadTraitHistory(store, rows.trait_history, needs, loadedAt, traitStates);
+  await loadStreams(store, rows.events, needs, loadedAt, states);
+  if (needs.tickets) {
+    const tickets = await store.query<{ account_id: string; list: string | null }>(
+      sql`SELECT account_id, ${fn.textList(sql`concat(${micros(q('created_at'))}, ':', coalesce(${micros(q('resolved_at'))}, ''))`)} AS list
+       FROM ${rows.tickets} r WHERE created_at IS NOT NULL GROUP BY account_id`,
+    );
+    for (const row of tickets) {
+      const state = states.get(String(row.account_id)) as { tickets: AccountState['tickets'] } | undefined;
+      if (!state) continue;
+      state.tickets = list(row.list).map((pair) => {
+        const [created, resolved] = pair.split(':');
+        return { created: Number(created), resolved: num(resolved) };
+      });
+    }
+  }
+  if (needs.surveys) {
+    const surveys = await store.query<{ account_id: string; list: string | null }>(
+      sql`SELECT account_id, ${fn.textList(sql`concat(${micros(q('ts'))}, ':', ${fn.castText(q('nps'))})`)} AS list
+       FROM ${rows.surveys} r WHERE nps IS NOT NULL AND ts IS NOT NULL GROUP BY account_id`,
+    );
+    for (const row of surveys) {
+      const state = states.get(String(row.account_id)) as { surveys: AccountState['surveys'] } | undefined;
+      if (!state) continue;
+      state.surveys = list(row.list).map((pair) => {
+        const [ts, nps] = pair.split(':');
+        return { ts: Number(ts), nps: Number(nps) };
+      });
+    }
+  }
+  if (needs.users) {
+    const users = await store.query<{ account_id: string; list: string | null; n: number | bigint }>(
+      sql`SELECT account_id, count(*) AS n, ${fn.textList(micros(q('created_at')))} AS list FROM ${rows.users} r GROUP BY account_id`,
+    );
+    for (const row of users) {
+      const state = states.get(String(row.account_id)) as { users: AccountState['users'] } | undefined;
+      if (!state) continue;
+      const timed = list(row.list).map(Number);
+      state.users = [...timed, ...new Array<null>(Number(row.n) - timed.length).fill(null)];
+    }
+  }
+  return states;
+}
+
+async function loadTraitHistory(
+  store: Store,
+  history: Sql,
+  needs: IncrementalNeeds,
+  loadedAt: number,
+  states: Map<string, Map<string, TraitState>>,
+): Promise<void> {
+  const { sql, fn } = store.dialect;
+  const d = store.dialect;
+  const us = fn.epochMicros(sql`ts`);
+  for (const [trait, shift] of needs.traits) {
+    const horizon = loadedAt - shift * DAY_US;
+    // The value at the horizon: the latest row at or before it, as the compiled query reads it.
+    const latest = d.latestIf('value', 'ts', sql`${us} <= ${horizon}`.text);
+    const [found, value] = [rawSql(d.latestFound(latest)), rawSql(d.latestValue(latest))];
+    const before = await store.query<Record<string, unknown>>(
+      sql`SELECT account_id, ${found} AS found, ${value} AS value, ${fn.toNumber(value)} AS number
+       FROM ${history} r WHERE trait = ${trait} GROUP BY account_id`,
+    );
+    for (const row of before) {
+      const state = states.get(String(row.account_id))?.get(trait);
+      if (!state || !row.found) continue;
+      (state as { before: TraitValue | null }).before = { text: text(row.value), number: num(row.number) };
+    }
+    const after = await store.query<Record<string, unknown>>(
+      sql`SELECT account_id, ${fn.castText(us)} AS ts, value, ${fn.toNumber(sql`value`)} AS number
+       FROM ${history} r WHERE trait = ${trait} AND ${us} > ${horizon}`,
+    );
+    for (const row of after) {
+      const state = states.get(String(row.account_id))?.get(trait);
+      if (!state) continue;
+      (state.history as (TraitValue & { ts: number })[]).push({
+        ts: Number(row.ts),
+        text: text(row.value),
+        number: num(row.number),
+      });
+    }
+    for (const account of states.values())
+      (account.get(trait)?.history as { ts: number }[] | undefined)?.sort((a, b) => a.ts - b.ts);
+  }
+}
+
+/** Each stream's totals before its horizon and its times after, per account. */
+async function loadStreams(
+  store: Store,
+  events: Sql,
+  needs: IncrementalNeeds,
+  loadedAt: number,
+  states: Map<string, AccountState>,
+): Promise<void> {
+  const { sql, fn } = store.dialect;
+  const us = fn.epochMicros(sql`ts`);
+  for (const [stream, days] of needs.streams) {
+    const horizon = loadedAt - days * DAY_US;
+    const old = sql`${us} <= ${horizon}`;
+    const rows = await store.query<Record<string, unknown>>(
+      sql`SELECT account_id, ${fn.aggregateIf('count', sql``, old)} AS n,
+        ${fn.castText(fn.aggregateIf('min', us, old))} AS first, ${fn.castText(fn.aggregateIf('max', us, old))} AS last,
+        ${fn.textList(sql`CASE WHEN ${us} > ${horizon} THEN ${fn.castText(us)} END`)} AS recent
+       FROM ${events} r ${stream === 'any' ? sql.empty : sql`WHERE event = ${stream}`} GROUP BY account_id`,
+    );
+    for (const row of rows) {
+      const state = states.get(String(row.account_id));
+      if (!state) continue;
+      state.streams.set(stream, {
+        oldCount: Number(row.n),
+        oldFirst: num(row.first),
+        oldLast: num(row.last),
+        recent: list(row.recent)
+          .map(Number)
+          .sort((a, b) => a - b),
+      });
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Touched } from '../../ingest/touched.js';
+import { parseInstant } from '../../model/instant.js';
+import type { Store } from '../../store/store.js';
+import type { Workspace } from '../../workspace/load-workspace.js';
+import { type AccountState, loadStates } from './account-state.js';
+import { type IncrementalNeeds, incrementalNeeds } from './incremental-needs.js';
+import { StateEvaluator } from './state-evaluator.js';
+
+const DAY_US = 86_400_000_000;
+
+/** How each trigger segment is kept current while `strata serve` runs (for `strata plan` and /health). */
+export interface SegmentMode {
+  readonly segment: string;
+  readonly incremental: boolean;
+  /** Why not, when not. */
+  readonly reason: string | null;
+}
+
+/**
+ * The trigger segments that can be evaluated in memory, and every account's state for them:
+ * loaded from the store once (`load`), then kept current after each apply (`update`): new
+ * events that name their account are added as they are; an account with any other change
+ * (traits, a user linked, an event counted through its user, a copy of a stored event) is
+ * read again from the store, in one query per table for all such accounts of the apply.
+ * Membership of a touched account is then a few microseconds of TypeScript
+ * (`members`), with the compiled SQL's meaning (state-evaluator.ts).
+ */
+export class IncrementalSegments {
+  readonly modes: readonly SegmentMode[];
+  /** The segments evaluated in memory. */
+  readonly segments: readonly string[];
+  private readonly needs: IncrementalNeeds | null;
+  private readonly evaluator: StateEvaluator;
+  private states: Map<string, AccountState> | null = null;
+  /** The latest load (µs): evaluations before it would miss rows older than a horizon. */
+  private loadedAt = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly workspace: Workspace,
+    triggerSegments: readonly string[],
+  ) {
+    this.modes = triggerSegments.map((segment) => {
+      const verdict = incrementalNeeds(workspace, [segment]);
+      return {
+        segment,
+        incremental: verdict.incremental,
+        reason: verdict.incremental ? null : verdict.reason,
+      };
+    });
+    this.segments = this.modes.filter((mode) => mode.incremental).map((mode) => mode.segment);
+    const all = incrementalNeeds(workspace, this.segments);
+    this.needs = this.segments.length > 0 && all.incremental ? all.needs : null;
+    this.evaluator = new StateEvaluator(
+      workspace,
+      store.dialect.name === 'clickhouse' ? 'clickhouse' : 'duckdb',
+    );
+  }
+
+  get ready(): boolean {
+    return this.states !== null;
+  }
+
+  /** Every account's state as the store holds it at `now`. */
+  async load(now: Date): Promise<void> {
+    if (!this.needs) return;
+    const at = now.getTime() * 1000;
+    this.states = await loadStates(this.store, this.workspace.config.identity, this.needs, at, null);
+    this.loadedAt = at;
+  }
+
+  /** Whether an evaluation at `now` can be made from the states (the clock never went back past a load). */
+  covers(now: Date): boolean {
+    return this.states !== null && now.getTime() * 1000 >= this.loadedAt;
+  }
+
+  /**
+   * Takes an apply's changes: adds the events that arrived for accounts with nothing else
+   * changed, and reads the other touched accounts again (merged accounts drop out).
+   */
+  async update(touched: Touched, now: Date): Promise<void> {
+    const states = this.states;
+    if (!states || !this.needs) return;
+    const reread: string[] = [];
+    for (const [account, change] of touched) {
+      const state = states.get(account);
+      if (!state || !change.only || !this.add(state, change.arrived)) reread.push(account);
+    }
+    if (reread.length === 0) return;
+    const at = now.getTime() * 1000;
+    const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, reread);
+    for (const account of reread) {
+      const state = fresh.get(account);
+      if (state) states.set(account, state);
+      else states.delete(account);
+    }
+    this.loadedAt = Math.max(this.loadedAt, at);
+  }
+
+  /** Adds arrived events to their streams; false when one's time cannot be read (the account is read again). */
+  private add(state: AccountState, arrived: TouchedAccountEvents): boolean {
+    const needs = this.needs as IncrementalNeeds;
+    const times = arrived.map((event) => parseInstant(event.ts));
+    if (times.some((t) => t === null)) return false;
+    arrived.forEach((event, i) => {
+      const us = times[i] as number;
+      for (const name of [event.event, 'any']) {
+        const days = needs.streams.get(name);
+        if (days === undefined) continue;
+        let stream = state.streams.get(name);
+        if (!stream) {
+          stream = { oldCount: 0, oldFirst: null, oldLast: null, recent: [] };
+          state.streams.set(name, stream);
+        }
+        if (us <= state.loadedAt - days * DAY_US) {
+          stream.oldCount++;
+          stream.oldFirst = stream.oldFirst === null ? us : Math.min(stream.oldFirst, us);
+          stream.oldLast = stream.oldLast === null ? us : Math.max(stream.oldLast, us);
+          continue;
+        }
+        const { recent } = stream;
+        let j = recent.length;
+        while (j > 0 && (recent[j - 1] as number) > us) j--;
+        recent.splice(j, 0, us);
+      }
+    });
+    return true;
+  }
+
+  /** Of `segments` (all in `this.segments`), those the account is in at `now`; null when its state is not held. */
+  members(account: string, now: Date, segments: readonly string[]): Set<string> | null {
+    const state = this.states?.get(account);
+    if (!state) return null;
+    return this.evaluator.members(state, now.getTime() * 1000, segments);
+  }
+
+  /**
+   * A sweep's flags from memory: `file` gets a CSV of `account_id` and a 1/0 flag `s<i>` per
+   * segment (all of them in `this.segments`) for every held account existing at `now`, as
+   * the compiled query's sweep writes it. Returns the accounts written.
+   */
+  writeFlags(file: string, segments: readonly string[], now: Date): number {
+    const states = this.states as Map<string, AccountState>;
+    const at = now.getTime() * 1000;
+    const fd = openSync(file, 'w');
+    try {
+      let lines = [`account_id${segments.map((_, i) => `,s${i}`).join('')}`];
+      let written = 0;
+      for (const [account, state] of states) {
+        if (state.createdAt === null || state.createdAt > at) continue;
+        const members = this.evaluator.members(state, at, segments);
+        lines.push(
+          `"${account.replaceAll('"', '""')}"${segments.map((s) => (members.has(s) ? ',1' : ',0')).join('')}`,
+        );
+        written++;
+        if (lines.length >= 10_000) {
+          writeSync(fd, `${lines.join('\n')}\n`);
+          lines = [];
+        }
+      }
+      if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
+      return written;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** How many accounts' states are held. */
+  get size(): number {
+    return this.states?.size ?? 0;
+  }
+}
+
+type TouchedAccountEvents = readonly { readonly event: string; readonly ts: string }[];
