@@ -85,7 +85,22 @@ const write = createKey(dir, 'write').key;
 // The compiled CLI, as users run it (npm run build first).
 const server = spawn(
   process.execPath,
-  ['bin/strata.js', 'serve', '-w', dir, '--port', '0', '--apply-every', '50', '--json'],
+  [
+    // SERVER_PROF=DIR: a V8 CPU profile of the server, written there when it stops.
+    ...(process.env.SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_PROF}`] : []),
+    'bin/strata.js',
+    'serve',
+    '-w',
+    dir,
+    '--port',
+    '0',
+    '--apply-every',
+    '50',
+    // The open loops keep sending while the server is slow: do not refuse the connections.
+    '--max-connections',
+    '20000',
+    '--json',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_HOOK: 'bench-secret' } },
 );
 let printed = '';
@@ -124,38 +139,88 @@ const serverCpu = () => {
 // 1. Profiles at 500 requests/s (after a second of warm-up).
 const profileMs: number[] = [];
 let profileErrors = 0;
+let socketRetries = 0;
+/**
+ * fetch, tried again when the server closed a kept-alive socket as the request went out (a
+ * race every HTTP client meets: the request never reached the server, so sending it again
+ * is safe; the batch's messageIds make a replay harmless anyway). Counted in the result.
+ */
+async function send(target: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 0; ; attempt++)
+    try {
+      return await fetch(target, init);
+    } catch (error) {
+      if (attempt >= 2) throw error;
+      socketRetries++;
+    }
+}
 const profile = async (i: number, record: boolean) => {
   const begun = performance.now();
-  const response = await fetch(
+  const response = await send(
     `${url}/v1/accounts/${encodeURIComponent(accounts[i % accounts.length] as string)}`,
-    {
-      headers: { authorization: `Bearer ${read}` },
-    },
+    { headers: { authorization: `Bearer ${read}` } },
   );
   await response.arrayBuffer();
   if (response.status !== 200) profileErrors++;
   if (record) profileMs.push(performance.now() - begun);
 };
 // The first request loads the run's view (seconds at M); then a warm-up.
+const step = (what: string) => process.stderr.write(`serve-latency: ${what}\n`);
+step('server up; loading the run view');
 await profile(0, false);
 for (let i = 0; i < 500; i++) await profile(i, false);
+step(`warm; ${seconds} s of profiles at 500/s and pings at 1,000/s`);
 
 // 2. Trigger latency at 1,000 events/s: batches of 10 events every 10 ms, each the first ping of its account.
 const sentAt = new Map<string, number>();
 let next = 0;
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${write}` };
+// Where the server's apply loop spends its time: /health's last apply, trigger and sweep,
+// sampled every 50 ms during the load (a pass shorter than that may be missed).
+const passes = new Map<
+  string,
+  { apply: number; events: number; evaluate: number; record: number; inMemory: number }
+>();
+const sweeps = new Map<string, number>();
+let sampling = true;
+const sampler = (async () => {
+  while (sampling) {
+    const health = (await (await send(`${url}/health`, {})).json()) as {
+      lastApply: { seconds: number; events: number } | null;
+      lastTrigger: { evaluateSeconds: number; recordSeconds: number; inMemory: number } | null;
+      lastSweep: { asOf: string; seconds: number } | null;
+    };
+    if (health.lastApply && health.lastTrigger)
+      passes.set(JSON.stringify([health.lastApply, health.lastTrigger]), {
+        apply: health.lastApply.seconds,
+        events: health.lastApply.events,
+        evaluate: health.lastTrigger.evaluateSeconds,
+        record: health.lastTrigger.recordSeconds,
+        inMemory: health.lastTrigger.inMemory,
+      });
+    if (health.lastSweep) sweeps.set(health.lastSweep.asOf, health.lastSweep.seconds);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+})();
+const sweepsBefore = new Set(sweeps.keys());
 const cpuBefore = serverCpu();
 const [profiles, batches] = await Promise.all([
   openLoop(2, (i) => profile(i, true)),
   openLoop(10, async () => {
     const batch = Array.from({ length: 10 }, () => {
       const account = accounts[next++ % accounts.length] as string;
-      return { type: 'track', userId: `bench-${account}`, event: 'ping', context: { groupId: account } };
+      return {
+        messageId: `bench-${next}`,
+        type: 'track',
+        userId: `bench-${account}`,
+        event: 'ping',
+        context: { groupId: account },
+      };
     });
     const begun = performance.now();
     for (const event of batch)
       if (!sentAt.has(event.context.groupId)) sentAt.set(event.context.groupId, begun);
-    const response = await fetch(`${url}/v1/batch`, {
+    const response = await send(`${url}/v1/batch`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ batch }),
@@ -164,6 +229,11 @@ const [profiles, batches] = await Promise.all([
   }),
 ]);
 const cpuSeconds = serverCpu() - cpuBefore;
+sampling = false;
+await sampler;
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const sampled = [...passes.values()];
+step('sent; waiting for the webhooks');
 const deadline = performance.now() + 15_000;
 while (arrived.size < sentAt.size && performance.now() < deadline)
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -184,6 +254,7 @@ console.log(
         requests: profiles,
         perSecond: round(profiles / seconds),
         errors: profileErrors,
+        socketRetries,
         p50Ms: round(percentile(profileMs, 50)),
         p99Ms: round(percentile(profileMs, 99)),
         maxMs: round(Math.max(...profileMs)),
@@ -196,6 +267,17 @@ console.log(
         p50Ms: round(percentile(triggerMs, 50)),
         p99Ms: round(percentile(triggerMs, 99)),
         maxMs: round(Math.max(...triggerMs)),
+      },
+      applyLoop: {
+        passesSampled: sampled.length,
+        meanEventsPerPass: round(mean(sampled.map((p) => p.events))),
+        meanApplyMs: round(mean(sampled.map((p) => p.apply * 1000))),
+        meanEvaluateMs: round(mean(sampled.map((p) => p.evaluate * 1000))),
+        meanRecordMs: round(mean(sampled.map((p) => p.record * 1000))),
+        inMemoryShare: round(
+          mean(sampled.map((p) => p.inMemory)) / Math.max(1, mean(sampled.map((p) => p.events))),
+        ),
+        sweepsSeconds: [...sweeps].filter(([at]) => !sweepsBefore.has(at)).map(([, s]) => round(s)),
       },
       watching: ['pinged', ...(process.env.WATCH ?? '').split(',').filter(Boolean)],
       server: {

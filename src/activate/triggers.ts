@@ -256,7 +256,7 @@ export class TriggerEngine {
         await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
           this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
         );
-      else this.incremental.writeFlags(current, segments, now);
+      else await this.incremental.writeFlags(current, segments, now);
       const { changed, ...counts } = await this.db.sweep({
         file: current,
         segments,

@@ -398,12 +398,45 @@ describe('strata demo on the S world, end to end', () => {
     const yaml = readFileSync(path, 'utf8');
     writeFileSync(
       path,
-      yaml.replace(/^segments:\n/m, 'segments:\n  busy: { where: { metric: sessions_30d, gte: 10 } }\n'),
+      `${yaml.replace(/^segments:\n/m, 'segments:\n  busy: { where: { metric: sessions_30d, gte: 10 } }\n')}
+triggers:
+  watch: { segments: [at_risk, busy, top_revenue] }
+`,
     );
     const plan = cli('plan') as {
       asOf: string;
       segments: { segment: string; added: number; removed: number; unchanged: number }[];
+      triggers: unknown[];
     };
+    // How strata serve keeps each trigger segment current, read from the template by hand:
+    // at_risk (a health score over 30-day sessions, a drop over 30 days, open tickets) and busy
+    // (30-day sessions) in memory, both moving with time; top_revenue ranks accounts by MRR.
+    expect(plan.triggers).toEqual([
+      {
+        trigger: 'watch',
+        segment: 'at_risk',
+        incremental: true,
+        reason: null,
+        withTime: true,
+        withOthers: false,
+      },
+      {
+        trigger: 'watch',
+        segment: 'busy',
+        incremental: true,
+        reason: null,
+        withTime: true,
+        withOthers: false,
+      },
+      {
+        trigger: 'watch',
+        segment: 'top_revenue',
+        incremental: false,
+        reason: 'a percentile rank',
+        withTime: false,
+        withOthers: true,
+      },
+    ]);
     const run = cli('run') as {
       asOf: string;
       segments: { segment: string; after: number; entered: number; exited: number }[];
