@@ -14,6 +14,7 @@ const INTEGRATION = [
   'test/activate/formula-exports.test.ts',
   'test/activate/playbooks.test.ts',
   'test/activate/realtime-batch.test.ts',
+  'test/activate/incremental-kinds.test.ts',
   'test/activate/serve-sweep.test.ts',
   'test/chdb/**/*.test.ts',
   'test/cli/**/*.test.ts',

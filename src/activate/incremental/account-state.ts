@@ -180,25 +180,29 @@ async function loadTraitHistory(
     const latest = d.latestIf('value', 'ts', sql`${us} <= ${horizon}`.text);
     const [found, value] = [rawSql(d.latestFound(latest)), rawSql(d.latestValue(latest))];
     const before = await store.query<Record<string, unknown>>(
-      sql`SELECT account_id, ${found} AS found, ${value} AS value, ${fn.toNumber(value)} AS number
+      // Aliases unlike any column: ClickHouse would read \`value\` inside the aggregate as the alias.
+      sql`SELECT account_id, ${found} AS held, ${value} AS held_text, ${fn.toNumber(value)} AS held_number
        FROM ${history} r WHERE trait = ${trait} GROUP BY account_id`,
     );
     for (const row of before) {
       const state = states.get(String(row.account_id))?.get(trait);
-      if (!state || !row.found) continue;
-      (state as { before: TraitValue | null }).before = { text: text(row.value), number: num(row.number) };
+      if (!state || !row.held) continue;
+      (state as { before: TraitValue | null }).before = {
+        text: text(row.held_text),
+        number: num(row.held_number),
+      };
     }
     const after = await store.query<Record<string, unknown>>(
-      sql`SELECT account_id, ${fn.castText(us)} AS ts, value, ${fn.toNumber(sql`value`)} AS number
+      sql`SELECT account_id, ${fn.castText(us)} AS at_us, value AS row_text, ${fn.toNumber(sql`value`)} AS row_number
        FROM ${history} r WHERE trait = ${trait} AND ${us} > ${horizon}`,
     );
     for (const row of after) {
       const state = states.get(String(row.account_id))?.get(trait);
       if (!state) continue;
       (state.history as (TraitValue & { ts: number })[]).push({
-        ts: Number(row.ts),
-        text: text(row.value),
-        number: num(row.number),
+        ts: Number(row.at_us),
+        text: text(row.row_text),
+        number: num(row.row_number),
       });
     }
     for (const account of states.values())
