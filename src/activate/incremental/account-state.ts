@@ -54,6 +54,7 @@ export interface AccountState {
 }
 
 const DAY_US = 86_400_000_000;
+const NONE: readonly never[] = Object.freeze([]);
 const ACCOUNT_COLUMNS = new Set(TABLES.accounts.columns.map((c) => c.name));
 
 const num = (value: unknown): number | null =>
@@ -115,9 +116,10 @@ export async function loadStates(
       signupQuarter: text(row.quarter),
       traits: own,
       streams: new Map(),
-      tickets: [],
-      surveys: [],
-      users: [],
+      // Shared while empty (most accounts have no tickets or surveys): replaced, never pushed to.
+      tickets: NONE,
+      surveys: NONE,
+      users: NONE,
     });
   }
   await loadTraitHistory(store, rows.trait_history, needs, loadedAt, traitStates);
