@@ -2,6 +2,7 @@ import { compileLayers, segmentColumn } from '../compile/compile-workspace.js';
 import type { AccountRows } from '../compile/scan-registry.js';
 import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
+import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { parseInstant } from '../model/instant.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
@@ -94,4 +95,38 @@ export async function earliestAfter(
     earliest = earliest === null ? millis : Math.min(earliest, millis);
   }
   return earliest;
+}
+
+/** The latest run's flags for `segments` (0 for a segment it lacks) written to `file`; false when there is no run. */
+export async function exportRunFlags(
+  store: Store,
+  segments: readonly string[],
+  file: string,
+): Promise<boolean> {
+  if ((await listRuns(store)).length === 0) return false;
+  const run = await readRun(store);
+  const sql = store.dialect.sql;
+  const flags = segments.map(
+    (s, i) =>
+      sql`${run.segments.includes(s) ? sql`CASE WHEN ${sql.id(segmentColumn(s))} THEN 1 ELSE 0 END` : sql`0`} AS ${sql.id(`s${i}`)}`,
+  );
+  await store.exportFile(sql`SELECT account_id, ${sql.join(flags)} FROM ${run.table}`, file, 'csv');
+  return true;
+}
+
+/** Memberships in the latest run of accounts the triggers have not seen yet. */
+export async function runMemberships(store: Store, accounts: readonly string[], segments: readonly string[]) {
+  const result = new Map<string, Set<string>>();
+  if (accounts.length === 0 || (await listRuns(store)).length === 0) return result;
+  const run = await readRun(store);
+  const inRun = segments.filter((segment) => run.segments.includes(segment));
+  if (inRun.length === 0) return result;
+  const sql = store.dialect.sql;
+  const rows = await store.query<Record<string, unknown>>(
+    sql`SELECT account_id, ${sql.join(inRun.map((s, i) => sql`${sql.id(segmentColumn(s))} AS ${sql.id(`s${i}`)}`))} FROM ${run.table}
+     WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
+  );
+  for (const row of rows)
+    result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));
+  return result;
 }

@@ -12,7 +12,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
 import { type Dependence, segmentDependence } from './dependence.js';
 import { IncrementalSegments } from './incremental/incremental-segments.js';
-import { earliestAfter, withFlags } from './trigger-query.js';
+import { earliestAfter, exportRunFlags, runMemberships, withFlags } from './trigger-query.js';
 
 /**
  * Real-time triggers: after each apply of the log, the accounts whose data changed are
@@ -123,7 +123,7 @@ export class TriggerEngine {
 
   /** Evaluates the touched accounts for the matching triggers and queues the changes. */
   async onApplied(touched: Touched, now: Date): Promise<TriggerResult> {
-    const { triggers, webhooks } = this.workspace.config;
+    const { triggers } = this.workspace.config;
     const started = performance.now();
     // The in-memory state takes every change, whether or not a trigger asks about it now (a
     // state read now has this apply's rows already).
@@ -144,6 +144,38 @@ export class TriggerEngine {
           segments.set(segment, by.add(name));
         }
       }
+    return this.settle(wanted, now, started);
+  }
+
+  /**
+   * The next sweep in slices of held accounts, each evaluated in memory and recorded in its
+   * own turn of the store (applies go on between slices, and a slice is evaluated at its own
+   * time); null when a sweep must read the store: a segment not in memory, the state not held,
+   * or memberships that move only when rows come due (found by the compiled query).
+   */
+  sweepSlices(now: Date, size = 5_000): string[][] | null {
+    const all = [...this.bySegment.keys()];
+    if (!this.dependence.time || !this.incremental.covers(now)) return null;
+    if (!all.every((segment) => this.incremental.segments.includes(segment))) return null;
+    return this.incremental.accountSlices(size);
+  }
+
+  /** One slice of a sweep in memory: every trigger segment of these accounts, evaluated and recorded at `now`. */
+  sweepSlice(accounts: readonly string[], now: Date): Promise<TriggerResult> {
+    const wanted = new Map<string, Map<string, Set<string>>>();
+    for (const account of accounts)
+      wanted.set(account, new Map([...this.bySegment].map(([segment, names]) => [segment, new Set(names)])));
+    return this.settle(wanted, now, performance.now());
+  }
+
+  /** Evaluates accounts for the segments wanted of each, and records and queues what changed. */
+  private async settle(
+    /** Per account, the segments to look at and the triggers asking for each. */
+    wanted: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>,
+    now: Date,
+    started: number,
+  ): Promise<TriggerResult> {
+    const { webhooks } = this.workspace.config;
     if (wanted.size === 0)
       return {
         accounts: 0,
@@ -158,7 +190,8 @@ export class TriggerEngine {
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
     const { current, rows, inMemory } = await this.current(accounts, segments, now);
     const previous = await this.db.memberships(accounts);
-    const fromRun = await this.runMemberships(
+    const fromRun = await runMemberships(
+      this.store,
       accounts.filter((a) => !previous.has(a)),
       segments,
     );
@@ -266,7 +299,7 @@ export class TriggerEngine {
         // Accounts the triggers have not seen start from the latest run, as in onApplied.
         baseline: async () => {
           const file = join(dir, 'run.csv');
-          return (await this.exportRunFlags(segments, file)) ? file : null;
+          return (await exportRunFlags(this.store, segments, file)) ? file : null;
         },
       });
       this.dueAt = this.dependence.time
@@ -337,35 +370,5 @@ export class TriggerEngine {
         new Set(segments.filter((_, i) => Number(row[`s${i}`]) === 1)),
       ]),
     );
-  }
-
-  /** The latest run's flags for `segments` (0 for a segment it lacks) written to `file`; false when there is no run. */
-  private async exportRunFlags(segments: readonly string[], file: string): Promise<boolean> {
-    if ((await listRuns(this.store)).length === 0) return false;
-    const run = await readRun(this.store);
-    const sql = this.store.dialect.sql;
-    const flags = segments.map(
-      (s, i) =>
-        sql`${run.segments.includes(s) ? sql`CASE WHEN ${sql.id(segmentColumn(s))} THEN 1 ELSE 0 END` : sql`0`} AS ${sql.id(`s${i}`)}`,
-    );
-    await this.store.exportFile(sql`SELECT account_id, ${sql.join(flags)} FROM ${run.table}`, file, 'csv');
-    return true;
-  }
-
-  /** Memberships in the latest run of accounts the triggers have not seen yet. */
-  private async runMemberships(accounts: readonly string[], segments: readonly string[]) {
-    const result = new Map<string, Set<string>>();
-    if (accounts.length === 0 || (await listRuns(this.store)).length === 0) return result;
-    const run = await readRun(this.store);
-    const inRun = segments.filter((segment) => run.segments.includes(segment));
-    if (inRun.length === 0) return result;
-    const sql = this.store.dialect.sql;
-    const rows = await this.store.query<Record<string, unknown>>(
-      sql`SELECT account_id, ${sql.join(inRun.map((s, i) => sql`${sql.id(segmentColumn(s))} AS ${sql.id(`s${i}`)}`))} FROM ${run.table}
-       WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
-    );
-    for (const row of rows)
-      result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));
-    return result;
   }
 }

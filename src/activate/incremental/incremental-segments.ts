@@ -167,6 +167,21 @@ export class IncrementalSegments {
     }
   }
 
+  /** The held accounts in slices of `size`, for a sweep in slices. */
+  accountSlices(size: number): string[][] {
+    const slices: string[][] = [];
+    let slice: string[] = [];
+    for (const account of this.states?.keys() ?? []) {
+      slice.push(account);
+      if (slice.length >= size) {
+        slices.push(slice);
+        slice = [];
+      }
+    }
+    if (slice.length > 0) slices.push(slice);
+    return slices;
+  }
+
   /** How many accounts' states are held. */
   get size(): number {
     return this.states?.size ?? 0;
