@@ -197,13 +197,21 @@ export class MessageApplier {
     const accountIds = new Set(
       all.filter((m) => m.type === 'group' && m.groupId).map((m) => m.groupId as string),
     );
-    const userIds = new Set(all.map((m) => m.userId ?? m.anonymousId).filter((u): u is string => u !== null));
+    // A track or page call that names its account needs nothing of its user's row: only the
+    // users of the other calls are read (in most streams, a handful per batch).
+    const userIds = new Set(
+      all
+        .filter((m) => m.type === 'identify' || m.type === 'group' || !m.groupId)
+        .map((m) => m.userId ?? m.anonymousId)
+        .filter((u): u is string => u !== null),
+    );
     const accounts = new Map<string, Row>();
     const users = new Map<string, Row>();
-    for (const chunk of chunks([...accountIds], 1000))
+    const { keysPerQuery } = this.store;
+    for (const chunk of chunks([...accountIds], keysPerQuery))
       for (const row of await this.storedRows('accounts', 'account_id', chunk))
         accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
-    for (const chunk of chunks([...userIds], 1000))
+    for (const chunk of chunks([...userIds], keysPerQuery))
       for (const row of await this.storedRows('users', 'user_id', chunk))
         users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
 
@@ -340,12 +348,13 @@ export class MessageApplier {
     const { sql, fn } = this.store.dialect;
     const q = (name: string) => sql.id(name);
     const times = timestampColumns(table);
-    const rows = await this.store.query<Row>(
-      sql`SELECT *${sql.join(
-        times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
-        sql.empty,
-      )} FROM ${q(table)}
-       WHERE ${q(key)} IN (${sql.join(ids.map((id) => sql.value(id)))})`,
+    const rows = await this.store.withKeys(ids, (keys) =>
+      this.store.query<Row>(
+        sql`SELECT *${sql.join(
+          times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
+          sql.empty,
+        )} FROM ${q(table)} WHERE ${q(key)} IN ${keys}`,
+      ),
     );
     for (const row of rows)
       for (const c of times) {
