@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, Message, type MessageType } from '../contract/segment-messages.js';
 import { formatInstant, isExact, parseInstant } from '../model/instant.js';
+import { plainMessage } from './plain-message.js';
 import { findTextProblem } from './storable-text.js';
 
 /**
@@ -52,13 +53,7 @@ export function toLogged(
   path: string,
   batchSentAt?: string,
 ): LoggedMessage {
-  const parsed = Message.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-    throw new InvalidMessage(where || 'body', issue?.message ?? 'invalid message');
-  }
-  const message: Message = parsed.data;
+  const message: Message = plainMessage(raw) ?? parsedMessage(raw, path);
   // Every text that will be stored, checked before the message is acknowledged.
   const stored = {
     messageId: message.messageId,
@@ -99,6 +94,17 @@ export function toLogged(
     properties,
     traits: message.traits ?? {},
   };
+}
+
+/** The message as the contract's schema reads it, or its first error naming the field. */
+function parsedMessage(raw: unknown, path: string): Message {
+  const parsed = Message.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+    throw new InvalidMessage(where || 'body', issue?.message ?? 'invalid message');
+  }
+  return parsed.data;
 }
 
 /** A sender's clock this far from ours is wrong, not just seconds of network and queueing away. */
