@@ -75,6 +75,8 @@ export class MessageApplier {
   private readonly rejectedFile: string;
   private readonly staging: string;
   readonly quarantine: Quarantine;
+  /** Messages the pending file holds as this applier wrote it last (null: not yet written). */
+  private pendingKnown: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -119,7 +121,7 @@ export class MessageApplier {
     const started = performance.now();
     const setAside: { record: unknown; reason: string }[] = [];
     const messages: LoggedMessage[] = [];
-    for (const record of [...this.pendingRecords(), ...records]) {
+    for (const record of [...(this.pendingKnown === 0 ? [] : this.pendingRecords()), ...records]) {
       const problem = recordProblem(record);
       if (problem === null) messages.push(record as LoggedMessage);
       else setAside.push({ record, reason: problem });
@@ -134,9 +136,13 @@ export class MessageApplier {
       ];
     this.quarantine.add(setAside);
     const stillWaiting = parts.flatMap((part) => part.stillWaiting);
-    const temporary = `${this.pendingFile}.tmp`;
-    writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
-    renameSync(temporary, this.pendingFile);
+    // Written only when something waits or waited (two blocking file operations less an apply).
+    if (stillWaiting.length > 0 || this.pendingKnown !== 0) {
+      const temporary = `${this.pendingFile}.tmp`;
+      writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
+      renameSync(temporary, this.pendingFile);
+    }
+    this.pendingKnown = stillWaiting.length;
 
     const touched: Touched = new Map();
     for (const part of parts)
@@ -197,8 +203,7 @@ export class MessageApplier {
     const accountIds = new Set(
       all.filter((m) => m.type === 'group' && m.groupId).map((m) => m.groupId as string),
     );
-    // A track or page call that names its account needs nothing of its user's row: only the
-    // users of the other calls are read (in most streams, a handful per batch).
+    // A track or page call that names its account needs nothing of its user's row.
     const userIds = new Set(
       all
         .filter((m) => m.type === 'identify' || m.type === 'group' || !m.groupId)
@@ -220,7 +225,6 @@ export class MessageApplier {
     const changedUsers = new Map<string, Row>();
     const traitChanges = new Map<string, Row>();
     const waiting: LoggedMessage[] = [];
-    // In order, so that a group call links its user for the calls after it.
     const applyMessage = (message: LoggedMessage) => {
       const who = message.userId ?? message.anonymousId;
       const account =

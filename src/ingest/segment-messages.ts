@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, Message, type MessageType } from '../contract/segment-messages.js';
-import { formatInstant, isExact, parseInstant } from '../model/instant.js';
+import { canonicalInstant, formatInstant, isExact, parseInstant } from '../model/instant.js';
 import { plainMessage } from './plain-message.js';
 import { findTextProblem } from './storable-text.js';
 
@@ -122,7 +122,8 @@ function correctedTime(timestamp: string | undefined, sentAt: string | undefined
   const made = timestamp === undefined ? null : parseInstant(timestamp);
   if (made === null) return formatInstant(received);
   const sent = sentAt === undefined ? null : parseInstant(sentAt);
-  if (sent === null || Math.abs(sent - received) <= CLOCK_SKEW_MS * 1000) return formatInstant(made);
+  if (sent === null || Math.abs(sent - received) <= CLOCK_SKEW_MS * 1000)
+    return canonicalInstant(timestamp as string, made);
   const corrected = received - (sent - made);
   // A correction beyond what is written exactly (a sender's clock centuries off) keeps the arrival time.
   return formatInstant(isExact(corrected) ? corrected : received);
