@@ -8,7 +8,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Batches applied to a real DuckDB file, the stored rows compared with rows written out by
- * hand: enough users in one batch (70) that their stored rows are read through the store's
+ * hand: enough users in one batch (300) that their stored rows are read through the store's
  * key table rather than literals, ids that need quoting, track calls that name their account
  * (their users are not looked up) and calls that do not.
  */
@@ -32,7 +32,7 @@ const message = (
   traits: {},
   ...fields,
 });
-const user = (i: number) => `u'${String(i).padStart(2, '0')}`;
+const user = (i: number) => `u'${String(i).padStart(3, '0')}`;
 
 describe('applying a batch of logged messages', () => {
   it('stores exactly the rows the messages make, merging each user with its stored row', async () => {
@@ -40,11 +40,11 @@ describe('applying a batch of logged messages', () => {
     const store = await DuckDBStore.open(join(dir, 'strata.duckdb'));
     stores.push(store);
     const applier = new MessageApplier(store, join(dir, 'ingest'));
-    // Batch 1: acme's group call links u'00; 70 users identified with a plan; 70 tracks by u'00
-    // naming acme; one track by u'01 without an account (it counts for u'01's links when read).
+    // Batch 1: acme's group call links u'000; 300 users identified with a plan; 70 tracks by u'000
+    // naming acme; one track by u'001 without an account (it counts for u'001's links when read).
     const first = [
       message({ type: 'group', messageId: 'g1', userId: user(0), groupId: 'acme', traits: { name: 'Acme' } }),
-      ...Array.from({ length: 70 }, (_, i) =>
+      ...Array.from({ length: 300 }, (_, i) =>
         message({ type: 'identify', messageId: `i-${i}`, userId: user(i), traits: { plan: 'pro' } }),
       ),
       ...Array.from({ length: 70 }, (_, i) =>
@@ -61,12 +61,12 @@ describe('applying a batch of logged messages', () => {
     ];
     const one = await applier.apply(first);
     expect([one.summary.events, one.summary.users, one.summary.accounts, one.summary.pending]).toEqual([
-      71, 70, 1, 0,
+      71, 300, 1, 0,
     ]);
-    // Batch 2: the same 70 users send a seat count only; their plan must survive the merge,
-    // which reads their 70 stored rows. A track repeated (same messageId) is not stored twice.
+    // Batch 2: the same 300 users send a seat count only; their plan must survive the merge,
+    // which reads their 300 stored rows. A track repeated (same messageId) is not stored twice.
     const second = [
-      ...Array.from({ length: 70 }, (_, i) =>
+      ...Array.from({ length: 300 }, (_, i) =>
         message({ type: 'identify', messageId: `j-${i}`, userId: user(i), traits: { seats: i } }),
       ),
       message({
@@ -79,15 +79,15 @@ describe('applying a batch of logged messages', () => {
       }),
     ];
     const two = await applier.apply(second);
-    expect([two.summary.events, two.summary.users]).toEqual([1, 70]);
+    expect([two.summary.events, two.summary.users]).toEqual([1, 300]);
 
     const users = await store.query<{ user_id: string; account_id: string; traits: string }>(
       sql`SELECT user_id, account_id, CAST(traits AS VARCHAR) AS traits FROM users ORDER BY user_id`,
     );
-    // u'00 is linked to acme by the group call; the others were identified without an account.
-    expect(users).toHaveLength(70);
-    expect(users[0]).toEqual({ user_id: "u'00", account_id: 'acme', traits: '{"plan":"pro","seats":0}' });
-    expect(users[69]).toEqual({ user_id: "u'69", account_id: '', traits: '{"plan":"pro","seats":69}' });
+    // u'000 is linked to acme by the group call; the others were identified without an account.
+    expect(users).toHaveLength(300);
+    expect(users[0]).toEqual({ user_id: "u'000", account_id: 'acme', traits: '{"plan":"pro","seats":0}' });
+    expect(users[299]).toEqual({ user_id: "u'299", account_id: '', traits: '{"plan":"pro","seats":299}' });
     expect(
       users.every((row, i) => JSON.parse(row.traits).plan === 'pro' && JSON.parse(row.traits).seats === i),
     ).toBe(true);
