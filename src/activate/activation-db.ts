@@ -12,7 +12,7 @@ import {
   toOutboxRow,
   trimDelivered,
 } from './outbox-rows.js';
-import { createStaged, type StagedCell, type StagedTable, stageRows } from './staged-rows.js';
+import { createStaged, rowsOf, type Staged, stageRows } from './staged-rows.js';
 import { loadSweep } from './sweep-tables.js';
 
 /**
@@ -33,13 +33,6 @@ import { loadSweep } from './sweep-tables.js';
 export type { DeliveryStatus, OutboxRow } from './outbox-rows.js';
 
 const sql = duckdbDialect.sql;
-
-type Staged = Partial<Record<StagedTable, readonly (readonly StagedCell[])[]>>;
-/**
- * Up to this many accounts, `memberships` lists them as literals: staging costs two calls more,
- * which measured slower up to a few hundred (100 accounts: 10-12 ms literal, 24-30 staged).
- */
-const INLINE_ACCOUNTS = 256;
 
 /** A sweep names the accounts it changed up to this many; beyond, every account counts as changed. */
 export const CHANGED_LISTED = 2000;
@@ -127,18 +120,17 @@ export class ActivationDb {
     const result = new Map<string, Set<string>>();
     if (accountIds.length === 0) return result;
     const rows = await this.exclusive(async () => {
-      const small = accountIds.length <= INLINE_ACCOUNTS;
-      const emptied = small
-        ? sql.empty
-        : await stageRows(this.connection, { staged_accounts: accountIds.map((id) => [id]) });
+      const cells = accountIds.map((a) => [a]);
+      const { relation, staged } = rowsOf('staged_accounts', cells);
+      const emptied = await stageRows(this.connection, staged);
       try {
         return await this.rows(
           sql`SELECT k.account_id, m.segment FROM (SELECT DISTINCT account_id FROM known_accounts
-             WHERE account_id IN ${small ? list(accountIds) : sql`(SELECT account_id FROM staged_accounts)`}) k
+             WHERE account_id IN (SELECT account_id FROM ${relation} a)) k
            LEFT JOIN live_memberships m ON m.account_id = k.account_id`,
         );
       } finally {
-        if (!small) await this.run(emptied);
+        if (staged.staged_accounts) await this.run(emptied);
       }
     });
     for (const row of rows) {
@@ -322,14 +314,16 @@ export class ActivationDb {
   async delivered(marks: readonly { id: string; at: number }[]): Promise<void> {
     if (marks.length === 0) return;
     const trim = Date.now() >= this.trimmedAt + TRIM_EVERY_MS;
+    const cells = marks.map((m) => [m.id, m.at]);
+    const { relation, staged } = rowsOf('staged_marks', cells);
     await this.exclusive(() =>
       this.atomically(
         [
           sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = d.acked_at, last_error = NULL
-           FROM (SELECT id, max(acked_at) AS acked_at FROM staged_marks GROUP BY id) d WHERE outbox.id = d.id`,
+           FROM (SELECT id, max(acked_at) AS acked_at FROM ${relation} m GROUP BY id) d WHERE outbox.id = d.id`,
           ...(trim ? trimDelivered(Date.now(), this.kept) : []),
         ],
-        { staged_marks: marks.map((mark) => [mark.id, mark.at]) },
+        staged,
       ),
     );
     if (trim) this.trimmedAt = Date.now();
@@ -338,14 +332,16 @@ export class ActivationDb {
   /** A failed try of these deliveries (a POST's): tried again at `retryAt`, or dead-lettered when it is null. */
   async failed(ids: readonly string[], error: string, retryAt: number | null): Promise<void> {
     if (ids.length === 0) return;
+    const cells = ids.map((id) => [id, null]);
+    const { relation, staged } = rowsOf('staged_marks', cells);
     await this.exclusive(() =>
       this.atomically(
         [
           sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
           status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0}
-          WHERE id IN (SELECT id FROM staged_marks)`,
+          WHERE id IN (SELECT id FROM ${relation} f)`,
         ],
-        { staged_marks: ids.map((id) => [id, null]) },
+        staged,
       ),
     );
   }

@@ -97,4 +97,19 @@ describe('the activation file', () => {
       'pending',
     ]);
   });
+
+  it('marks 300 deliveries delivered and 300 dead in one call each (staged, beyond the literals)', async () => {
+    const db = await open();
+    const ids = Array.from({ length: 600 }, (_, i) => `e'${i}`);
+    await db.enqueue(ids.map(event), 1000);
+    // Delivered now: older marks would be trimmed at once (a week is kept).
+    const now = Date.now();
+    await db.delivered(ids.slice(0, 300).map((id, i) => ({ id, at: now + i })));
+    await db.failed(ids.slice(300), 'gone', null);
+    const rows = await db.list({ limit: 1000 });
+    const count = (status: string) => rows.filter((row) => row.status === status).length;
+    expect([count('delivered'), count('dead'), count('pending')]).toEqual([300, 300, 0]);
+    expect(rows.find((row) => row.id === "e'299")?.attempts).toBe(1);
+    expect(rows.find((row) => row.id === "e'300")?.lastError).toBe('gone');
+  });
 });
