@@ -4,12 +4,14 @@
  * CONNECTIONS concurrent connections for SECONDS. Every acknowledged request is on disk
  * (the write-ahead log fsynced); reports acknowledged events per second, request latency
  * percentiles, and how long the store took to apply everything once the load stopped.
+ * Also the server's CPU per event (from /proc, Linux) and the load average when it ends (the
+ * machine may be shared).
  * Usage: node --import tsx bench/ingest-load.ts [SECONDS=10] [CONNECTIONS=16] [BATCH=500]
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey } from '../src/server/api-keys.js';
 
@@ -41,6 +43,16 @@ await fetch(`${url}/v1/group`, {
   body: JSON.stringify({ userId: 'u', groupId: 'acme' }),
 });
 
+/**
+ * The server's CPU seconds so far (user + system, all its threads, DuckDB's too): from the
+ * load's start to everything applied, the figure that depends least on what else the shared
+ * machine is doing.
+ */
+const serverCpu = () => {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const cpuBefore = serverCpu();
 let acknowledged = 0;
 let failed = 0;
 const latencies: number[] = [];
@@ -80,6 +92,7 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const drain = (performance.now() - applyStarted) / 1000;
+const serverCpuSeconds = serverCpu() - cpuBefore;
 server.kill('SIGTERM');
 await once(server, 'exit');
 latencies.sort((a, b) => a - b);
@@ -96,6 +109,9 @@ console.log(
       eventsPerSecond: acknowledged / elapsed,
       requestMs: { p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] },
       drainSeconds: drain,
+      serverCpuSeconds,
+      serverCpuMsPerEvent: (serverCpuSeconds * 1000) / Math.max(1, acknowledged),
+      loadAverage: loadavg().map((n) => Number(n.toFixed(2))),
     },
     null,
     2,

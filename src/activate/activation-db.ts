@@ -1,10 +1,19 @@
-import { statSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { SqlValue } from '../dialect/dialect.js';
 import { duckdbDialect } from '../dialect/duckdb/duckdb-dialect.js';
 import type { Sql } from '../dialect/sql.js';
-import { redactSecrets } from '../redact.js';
 import { inTransaction } from './local-transaction.js';
+import {
+  DELIVERED_KEPT,
+  type DeliveredKept,
+  type DeliveryStatus,
+  type OutboxRow,
+  TRIM_EVERY_MS,
+  toOutboxRow,
+  trimDelivered,
+} from './outbox-rows.js';
+import { createStaged, rowsOf, type Staged, stageRows } from './staged-rows.js';
+import { loadSweep } from './sweep-tables.js';
 
 /**
  * The server's own state, in `.strata/activation.duckdb` whatever the store's engine (so
@@ -12,47 +21,44 @@ import { inTransaction } from './local-transaction.js';
  * triggers last saw them, and the webhook outbox. A membership change and its outbox rows
  * are written in one transaction, so an event is never sent for a change that was not
  * recorded, nor a recorded change left unsent.
+ *
+ * Delivered rows stay in the outbox for `webhooks deliveries` and `webhooks replay
+ * --delivered`, and so that a change recorded again (after a crash) finds its id taken, for
+ * a week and the newest 100,000 at most (DELIVERED_KEPT, outbox-rows.ts): the
+ * sender's scan for due rows reads a bounded table, not every row ever sent. Batches of
+ * accounts and rows reach the statements through staging tables filled by DuckDB's Appender
+ * (`staged-rows.ts`), never as lists of literals.
  */
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
-
-export interface OutboxRow {
-  /** Also the idempotency key the receiver sees. */
-  readonly id: string;
-  readonly webhook: string;
-  readonly type: string;
-  readonly body: string;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  /** Epoch milliseconds. */
-  readonly createdAt: number;
-  readonly nextAttemptAt: number;
-  readonly lastError: string | null;
-}
+export type { DeliveryStatus, OutboxRow } from './outbox-rows.js';
 
 const sql = duckdbDialect.sql;
 
-/** `(a, b), (c, d)`: rows of values for VALUES or a multi-row INSERT. */
-const values = (rows: readonly SqlValue[][]) =>
-  sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql.value(v)))})`));
-/** `(a, b, c)`: a list for IN. */
 /** A sweep names the accounts it changed up to this many; beyond, every account counts as changed. */
 export const CHANGED_LISTED = 2000;
+/** `(a, b), (c, d)`: a sweep's few routes as VALUES. */
+const values = (rows: readonly SqlValue[][]) =>
+  sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql.value(v)))})`));
+/** `(a, b, c)`: a short list for IN (a few segments, ids named on the command line). */
 const list = (items: readonly SqlValue[]) => sql`(${sql.join(items.map((v) => sql.value(v)))})`;
 
 export class ActivationDb {
   /** The tail of the transactions queued on the one connection (see `exclusive`). */
   private turn: Promise<unknown> = Promise.resolve();
+  /** When the delivered rows were last trimmed (epoch ms; 0: not yet since opened). */
+  private trimmedAt = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    private readonly kept: DeliveredKept,
   ) {}
 
-  static async open(path: string): Promise<ActivationDb> {
+  /** Opens (creating) the file; `kept`: how long delivered rows stay (tests make it short). */
+  static async open(path: string, kept: DeliveredKept = DELIVERED_KEPT): Promise<ActivationDb> {
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    const db = new ActivationDb(instance, connection);
+    const db = new ActivationDb(instance, connection, kept);
     await db.run(
       sql`CREATE TABLE IF NOT EXISTS live_memberships (account_id VARCHAR, segment VARCHAR, since BIGINT, PRIMARY KEY (account_id, segment))`,
     );
@@ -62,11 +68,30 @@ export class ActivationDb {
         status VARCHAR NOT NULL, attempts INTEGER NOT NULL, created_at BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
         last_error VARCHAR, delivered_at BIGINT)`,
     );
+    await createStaged(connection);
     return db;
   }
 
-  private async run(statement: Sql): Promise<void> {
+  private readonly run = async (statement: Sql): Promise<void> => {
     await this.connection.run(statement.text);
+  };
+
+  /**
+   * `rows` staged, then `statements` in one transaction and the staging tables emptied, sent
+   * as one text (one call into DuckDB, not one per statement); rolled back when one fails.
+   * The caller holds the connection (`exclusive`).
+   */
+  private async atomically(statements: readonly Sql[], rows: Staged = {}): Promise<void> {
+    if (statements.length === 0) return;
+    const emptied = await stageRows(this.connection, rows);
+    try {
+      await this.run(sql`BEGIN TRANSACTION; ${sql.join(statements, sql`; `)}; COMMIT; ${emptied}`);
+    } catch (error) {
+      // A failure at BEGIN leaves no transaction to roll back; the statement's error is the one to report.
+      await this.run(sql`ROLLBACK`).catch(() => undefined);
+      await this.run(emptied).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -94,13 +119,26 @@ export class ActivationDb {
   async memberships(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
     const result = new Map<string, Set<string>>();
     if (accountIds.length === 0) return result;
-    const ids = list(accountIds);
-    for (const row of await this.rows(sql`SELECT account_id FROM known_accounts WHERE account_id IN ${ids}`))
-      result.set(String(row.account_id), new Set());
-    for (const row of await this.rows(
-      sql`SELECT account_id, segment FROM live_memberships WHERE account_id IN ${ids}`,
-    ))
-      result.get(String(row.account_id))?.add(String(row.segment));
+    const rows = await this.exclusive(async () => {
+      const cells = accountIds.map((a) => [a]);
+      const { relation, staged } = rowsOf('staged_accounts', cells);
+      const emptied = await stageRows(this.connection, staged);
+      try {
+        return await this.rows(
+          sql`SELECT k.account_id, m.segment FROM (SELECT DISTINCT account_id FROM known_accounts
+             WHERE account_id IN (SELECT account_id FROM ${relation} a)) k
+           LEFT JOIN live_memberships m ON m.account_id = k.account_id`,
+        );
+      } finally {
+        if (staged.staged_accounts) await this.run(emptied);
+      }
+    });
+    for (const row of rows) {
+      const account = String(row.account_id);
+      const segments = result.get(account) ?? new Set<string>();
+      result.set(account, segments);
+      if (row.segment !== null && row.segment !== undefined) segments.add(String(row.segment));
+    }
     return result;
   }
 
@@ -114,57 +152,35 @@ export class ActivationDb {
     events: readonly { id: string; webhook: string; type: string; body: string }[],
     now: number,
   ): Promise<void> {
-    // One statement per table (a statement each costs a millisecond or so).
     const known = initial.map(({ account }) => [account]);
     const joined = [
-      ...initial.flatMap(({ account, segments }) => segments.map((segment) => [account, segment, now])),
-      ...changes.flatMap(({ account, entered }) => entered.map((segment) => [account, segment, now])),
+      ...initial.flatMap(({ account, segments }) => segments.map((segment) => [account, segment])),
+      ...changes.flatMap(({ account, entered }) => entered.map((segment) => [account, segment])),
     ];
     const left = changes.flatMap(({ account, exited }) => exited.map((segment) => [account, segment]));
-    const queued = events.map((event) => [
-      event.id,
-      event.webhook,
-      event.type,
-      event.body,
-      'pending',
-      0,
-      now,
-      now,
-      null,
-      null,
-    ]);
-    await this.transaction(async () => {
-      if (known.length > 0) await this.run(sql`INSERT OR IGNORE INTO known_accounts VALUES ${values(known)}`);
-      if (left.length > 0)
-        await this.run(
-          sql`DELETE FROM live_memberships WHERE (account_id, segment) IN (VALUES ${values(left)})`,
-        );
-      if (joined.length > 0)
-        await this.run(sql`INSERT OR IGNORE INTO live_memberships VALUES ${values(joined)}`);
-      if (queued.length > 0) await this.run(sql`INSERT OR IGNORE INTO outbox VALUES ${values(queued)}`);
-    });
-  }
-
-  /** Loads a sweep's CSV (see `sweep`) into `table`, and its long form into `<table>_members`. */
-  private async loadSweep(table: string, file: string, segments: readonly string[]): Promise<void> {
-    const columns = [sql`'account_id': 'VARCHAR'`, ...segments.map((_, i) => sql`${`s${i}`}: 'INTEGER'`)];
-    // An engine may write nothing at all (not even the header) for no rows.
-    const empty = statSync(file).size === 0;
-    await this.run(
-      sql`CREATE OR REPLACE TEMP TABLE ${sql.id(table)} AS ${
-        empty
-          ? sql`SELECT NULL::VARCHAR AS account_id WHERE false`
-          : sql`SELECT * FROM read_csv(${file}, header = true, auto_detect = false, quote = '"', escape = '"',
-                columns = {${sql.join(columns)}})`
-      }`,
-    );
-    // Long form: one row per (account, segment) the account is in.
-    const members = segments.map(
-      (segment, i) =>
-        sql`SELECT account_id, ${segment} AS segment FROM ${sql.id(table)} WHERE ${empty ? sql`false` : sql`${sql.id(`s${i}`)} = 1`}`,
-    );
-    await this.run(
-      sql`CREATE OR REPLACE TEMP TABLE ${sql.id(`${table}_members`)} AS ${sql.join(members, sql` UNION ALL `)}`,
+    const queued = events.map((event) => [event.id, event.webhook, event.type, event.body]);
+    // Each statement only when its staging table has rows (one statement costs a millisecond or so).
+    const statements: [readonly unknown[], Sql][] = [
+      [known, sql`INSERT OR IGNORE INTO known_accounts SELECT DISTINCT account_id FROM staged_accounts`],
+      [
+        left,
+        sql`DELETE FROM live_memberships USING staged_left s
+         WHERE live_memberships.account_id = s.account_id AND live_memberships.segment = s.segment`,
+      ],
+      [
+        joined,
+        sql`INSERT OR IGNORE INTO live_memberships SELECT DISTINCT account_id, segment, ${now} FROM staged_joined`,
+      ],
+      [
+        queued,
+        sql`INSERT OR IGNORE INTO outbox SELECT id, webhook, type, body, 'pending', 0, ${now}, ${now}, NULL, NULL FROM staged_events`,
+      ],
+    ];
+    await this.exclusive(() =>
+      this.atomically(
+        statements.filter(([rows]) => rows.length > 0).map(([, statement]) => statement),
+        { staged_accounts: known, staged_joined: joined, staged_left: left, staged_events: queued },
+      ),
     );
   }
 
@@ -194,11 +210,11 @@ export class ActivationDb {
     changed: string[] | null;
   }> {
     const { segments, now } = input;
-    await this.loadSweep('sweep_now', input.file, segments);
+    await loadSweep(this.run, 'sweep_now', input.file, segments);
     const unknown = sql`(SELECT account_id FROM sweep_now WHERE account_id NOT IN (SELECT account_id FROM known_accounts))`;
     const [counted] = await this.rows(sql`SELECT count(*) AS n FROM ${unknown}`);
     const fromRun = Number(counted?.n ?? 0) > 0 ? await input.baseline() : null;
-    if (fromRun) await this.loadSweep('sweep_run', fromRun, segments);
+    if (fromRun) await loadSweep(this.run, 'sweep_run', fromRun, segments);
     // The first start's sweep with nothing to compare with (no live state, no run) sets the
     // baseline silently: the accounts were in their segments before the triggers existed,
     // and a webhook per membership (100k at M) would tell a receiver nothing.
@@ -291,25 +307,41 @@ export class ActivationDb {
     return rows.map(toOutboxRow);
   }
 
-  /** Deliveries the receiver took, each at its time (epoch ms): one statement, one transaction. */
+  /**
+   * Deliveries the receiver took, each at its time (epoch ms): one statement, one transaction;
+   * now and then with the trim of delivered rows beyond what is kept.
+   */
   async delivered(marks: readonly { id: string; at: number }[]): Promise<void> {
     if (marks.length === 0) return;
-    await this.transaction(() =>
-      this.run(
-        sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = d.acked_at, last_error = NULL
-         FROM (VALUES ${values(marks.map((mark) => [mark.id, mark.at]))}) d(id, acked_at) WHERE outbox.id = d.id`,
+    const trim = Date.now() >= this.trimmedAt + TRIM_EVERY_MS;
+    const cells = marks.map((m) => [m.id, m.at]);
+    const { relation, staged } = rowsOf('staged_marks', cells);
+    await this.exclusive(() =>
+      this.atomically(
+        [
+          sql`UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = d.acked_at, last_error = NULL
+           FROM (SELECT id, max(acked_at) AS acked_at FROM ${relation} m GROUP BY id) d WHERE outbox.id = d.id`,
+          ...(trim ? trimDelivered(Date.now(), this.kept) : []),
+        ],
+        staged,
       ),
     );
+    if (trim) this.trimmedAt = Date.now();
   }
 
   /** A failed try of these deliveries (a POST's): tried again at `retryAt`, or dead-lettered when it is null. */
   async failed(ids: readonly string[], error: string, retryAt: number | null): Promise<void> {
     if (ids.length === 0) return;
+    const cells = ids.map((id) => [id, null]);
+    const { relation, staged } = rowsOf('staged_marks', cells);
     await this.exclusive(() =>
-      this.run(
-        sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
-        status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0}
-        FROM (VALUES ${values(ids.map((id) => [id]))}) d(id) WHERE outbox.id = d.id`,
+      this.atomically(
+        [
+          sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
+          status = ${retryAt === null ? 'dead' : 'pending'}, next_attempt_at = ${retryAt ?? 0}
+          WHERE id IN (SELECT id FROM ${relation} f)`,
+        ],
+        staged,
       ),
     );
   }
@@ -322,8 +354,10 @@ export class ActivationDb {
       options.status ? sql`status = ${options.status}` : null,
       options.webhook ? sql`webhook = ${options.webhook}` : null,
     ].filter((w): w is Sql => w !== null);
-    const rows = await this.rows(
-      sql`SELECT * FROM outbox ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql.empty} ORDER BY created_at DESC, id LIMIT ${options.limit ?? 100}`,
+    const rows = await this.exclusive(() =>
+      this.rows(
+        sql`SELECT * FROM outbox ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql.empty} ORDER BY created_at DESC, id LIMIT ${options.limit ?? 100}`,
+      ),
     );
     return rows.map(toOutboxRow);
   }
@@ -358,19 +392,4 @@ export class ActivationDb {
     this.connection.closeSync();
     this.instance.closeSync();
   }
-}
-
-function toOutboxRow(row: Record<string, unknown>): OutboxRow {
-  return {
-    id: String(row.id),
-    webhook: String(row.webhook),
-    type: String(row.type),
-    body: String(row.body),
-    status: row.status as DeliveryStatus,
-    attempts: Number(row.attempts),
-    createdAt: Number(row.created_at),
-    nextAttemptAt: Number(row.next_attempt_at),
-    // Redacted again when read: errors recorded before redaction existed.
-    lastError: row.last_error === null ? null : redactSecrets(String(row.last_error)),
-  };
 }

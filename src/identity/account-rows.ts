@@ -5,7 +5,7 @@ import { TABLES } from '../model/tables.js';
 import type { Store } from '../store/store.js';
 import { listMerges, survivorsOf } from './account-merges.js';
 import type { IdentityConfig } from './identity-config.js';
-import { identityRelations } from './identity-links.js';
+import { identityRelations, keyList } from './identity-links.js';
 
 /**
  * The users and events of each account as the identity rules link them (the relations
@@ -43,10 +43,17 @@ export function storedRows(dialect: Dialect): AccountRows {
 export async function accountRows(
   store: Store,
   config: IdentityConfig,
-  scope: { readonly accounts?: readonly string[] } = {},
+  scope: {
+    readonly accounts?: readonly string[];
+    /**
+     * The same accounts as a fragment from the store's `withKeys`, written in the SQL instead
+     * of their literals (the caller keeps it alive while it reads the relations).
+     */
+    readonly keys?: Sql;
+  } = {},
 ): Promise<AccountRows> {
   const survivors = survivorsOf(await listMerges(store));
-  const linked = await linkedRows(store, config, survivors, scope.accounts);
+  const linked = await linkedRows(store, config, survivors, scope.accounts, scope.keys);
   const named = config.accountIds.length === 0 ? linked : idRows(store, linked, config.accountIds);
   if (survivors.size === 0) return named;
   return { ...mergedRows(store.dialect, named, survivors), acrossShards: store.sharded };
@@ -123,6 +130,7 @@ async function linkedRows(
   config: IdentityConfig,
   survivors: ReadonlyMap<string, string>,
   accounts: readonly string[] | undefined,
+  keys: Sql | undefined,
 ): Promise<AccountRows> {
   const { sql } = store.dialect;
   const stored = storedRows(store.dialect);
@@ -134,10 +142,8 @@ async function linkedRows(
     return stored;
 
   // In scope: the accounts asked for and those merged into them (their domains count too).
-  const scoped = accounts && [
-    ...accounts,
-    ...[...survivors].filter(([, s]) => accounts.includes(s)).map(([m]) => m),
-  ];
+  const mergedIn = accounts ? [...survivors].filter(([, s]) => accounts.includes(s)).map(([m]) => m) : [];
+  const scoped = accounts && (keys && mergedIn.length === 0 ? keys : [...accounts, ...mergedIn]);
   const { links, accountDomains, emailDomain, isExcluded, matchableDomains } = await identityRelations(
     store,
     config,
@@ -147,7 +153,7 @@ async function linkedRows(
     },
   );
   const inScope = (column: string) =>
-    accounts ? sql` AND ${sql.id(column)} IN (${sql.join(accounts.map(sql.value))})` : sql.empty;
+    accounts ? sql` AND ${sql.id(column)} IN ${keyList(store, keys ?? accounts)}` : sql.empty;
   const merged = (column: string) => survivorOf(store.dialect, survivors, column);
   // The table's columns but its account, joined to the links of its user (one row per link).
   const linked = (table: 'users' | 'events', where: Sql) => {

@@ -1,4 +1,4 @@
-import type { Sql } from '../dialect/sql.js';
+import { Sql } from '../dialect/sql.js';
 import type { Store } from '../store/store.js';
 import { cachedExclusionOf, type ExclusionReason } from './excluded-domains.js';
 import type { IdentityConfig } from './identity-config.js';
@@ -50,10 +50,13 @@ export async function identityRelations(
    */
   options: {
     readonly linksOnly?: boolean;
-    /** Only these users' domains are classified: the relations hold for them alone. */
-    readonly users?: readonly string[];
-    /** Only domains of these accounts are classified: the relations hold for them alone. */
-    readonly accounts?: readonly string[];
+    /**
+     * Only these users' domains are classified: the relations hold for them alone (ids, or
+     * a fragment from the store's `withKeys`).
+     */
+    readonly users?: readonly string[] | Sql;
+    /** Only domains of these accounts are classified: the relations hold for them alone (likewise). */
+    readonly accounts?: readonly string[] | Sql;
   } = {},
 ): Promise<IdentityRelations> {
   const { sql, fn } = store.dialect;
@@ -68,8 +71,8 @@ export async function identityRelations(
   ]);
   const own = new Set(config.excludeDomains);
   const accountDomains = accountDomainsOf(store, options.accounts);
-  const among = (column: string, ids: readonly string[] | undefined) =>
-    ids === undefined ? sql.empty : sql` AND ${sql.id(column)} IN (${sql.join(ids.map(sql.value))})`;
+  const among = (column: string, ids: readonly string[] | Sql | undefined) =>
+    ids === undefined ? sql.empty : sql` AND ${sql.id(column)} IN ${keyList(store, ids)}`;
   const candidates =
     options.linksOnly && config.rules.includes('explicit')
       ? sql`SELECT DISTINCT domain FROM ${users} u INNER JOIN (SELECT account_id AS domain_account, domain FROM ${accountDomains} ad) a
@@ -130,7 +133,7 @@ export async function identityRelations(
   };
 }
 
-/** The accounts each of `users` is linked to under `config` (read in chunks of 1,000 ids). */
+/** The accounts each of `users` is linked to under `config` (read in chunks of the store's `keysPerQuery`). */
 export async function linkedAccounts(
   store: Store,
   config: IdentityConfig,
@@ -139,12 +142,16 @@ export async function linkedAccounts(
   const found = new Map<string, string[]>();
   if (users.length === 0) return found;
   const { sql } = store.dialect;
-  const { links } = await identityRelations(store, config, { linksOnly: true, users });
-  for (let start = 0; start < users.length; start += 1000) {
-    const chunk = users.slice(start, start + 1000);
-    const rows = await store.query<{ user_id: string; account_id: string }>(
-      sql`SELECT user_id, account_id FROM ${links} l WHERE user_id IN (${sql.join(chunk.map(sql.value))})`,
-    );
+  const size = Math.min(store.keysPerQuery, users.length);
+  for (let start = 0; start < users.length; start += size) {
+    const chunk = users.slice(start, start + size);
+    const rows = await store.withKeys(chunk, async (keys) => {
+      // The relations of this chunk's users alone: their links are all that is read.
+      const { links } = await identityRelations(store, config, { linksOnly: true, users: keys });
+      return store.query<{ user_id: string; account_id: string }>(
+        sql`SELECT user_id, account_id FROM ${links} l WHERE user_id IN ${keys}`,
+      );
+    });
     for (const { user_id, account_id } of rows)
       found.set(user_id, [...(found.get(user_id) ?? []), account_id]);
   }
@@ -156,11 +163,11 @@ export async function linkedAccounts(
  * `domains` trait. ifNull: the same text type on both sides of UNION ALL, which ClickHouse
  * 18.16 requires.
  */
-function accountDomainsOf(store: Store, among?: readonly string[]): Sql {
+function accountDomainsOf(store: Store, among?: readonly string[] | Sql): Sql {
   const { sql, fn } = store.dialect;
   // Only some accounts' domains: read from those accounts' rows alone.
   const accounts = among
-    ? sql`(SELECT * FROM accounts WHERE account_id IN (${sql.join(among.map(sql.value))})) scoped`
+    ? sql`(SELECT * FROM accounts WHERE account_id IN ${keyList(store, among)}) scoped`
     : sql`accounts`;
   return sql`(SELECT DISTINCT account_id, domain FROM (
       SELECT account_id, ifNull(lower(domain), '') AS domain FROM ${accounts}
@@ -168,4 +175,11 @@ function accountDomainsOf(store: Store, among?: readonly string[]): Sql {
       SELECT account_id, lower(item) AS domain
         FROM (SELECT account_id, ${fn.explodeList(fn.jsonText(sql`traits`, 'domains'))} AS item FROM ${accounts}) a
     ) d WHERE domain <> '')`;
+}
+
+/** `ids` after IN: a fragment from `withKeys` as it is, a list as literals (`(NULL)` when empty: matches nothing). */
+export function keyList(store: Store, ids: readonly string[] | Sql): Sql {
+  const { sql } = store.dialect;
+  if (ids instanceof Sql) return ids;
+  return ids.length === 0 ? sql`(NULL)` : sql`(${sql.join(ids.map((id) => sql.value(id)))})`;
 }

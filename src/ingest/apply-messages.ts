@@ -73,6 +73,8 @@ export class MessageApplier {
   private readonly rejectedFile: string;
   private readonly staging: string;
   readonly quarantine: Quarantine;
+  /** Messages the pending file holds as this applier wrote it last (null: not yet written). */
+  private pendingKnown: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -117,7 +119,7 @@ export class MessageApplier {
     const started = performance.now();
     const setAside: { record: unknown; reason: string }[] = [];
     const messages: LoggedMessage[] = [];
-    for (const record of [...this.pendingRecords(), ...records]) {
+    for (const record of [...(this.pendingKnown === 0 ? [] : this.pendingRecords()), ...records]) {
       const problem = recordProblem(record);
       if (problem === null) messages.push(record as LoggedMessage);
       else setAside.push({ record, reason: problem });
@@ -132,9 +134,13 @@ export class MessageApplier {
       ];
     this.quarantine.add(setAside);
     const stillWaiting = parts.flatMap((part) => part.stillWaiting);
-    const temporary = `${this.pendingFile}.tmp`;
-    writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
-    renameSync(temporary, this.pendingFile);
+    // Written only when something waits or waited (two blocking file operations less an apply).
+    if (stillWaiting.length > 0 || this.pendingKnown !== 0) {
+      const temporary = `${this.pendingFile}.tmp`;
+      writeFileSync(temporary, stillWaiting.map((m) => `${JSON.stringify(m)}\n`).join(''));
+      renameSync(temporary, this.pendingFile);
+    }
+    this.pendingKnown = stillWaiting.length;
 
     const touched: Touched = new Map();
     for (const part of parts)
@@ -197,13 +203,20 @@ export class MessageApplier {
     const accountIds = new Set(
       all.filter((m) => m.type === 'group' && m.groupId).map((m) => m.groupId as string),
     );
-    const userIds = new Set(all.map((m) => m.userId ?? m.anonymousId).filter((u): u is string => u !== null));
+    // A track or page call that names its account needs nothing of its user's row.
+    const userIds = new Set(
+      all
+        .filter((m) => m.type === 'identify' || m.type === 'group' || !m.groupId)
+        .map((m) => m.userId ?? m.anonymousId)
+        .filter((u): u is string => u !== null),
+    );
     const accounts = new Map<string, Row>();
     const users = new Map<string, Row>();
-    for (const chunk of chunks([...accountIds], 1000))
+    const { keysPerQuery } = this.store;
+    for (const chunk of chunks([...accountIds], keysPerQuery))
       for (const row of await this.storedRows('accounts', 'account_id', chunk))
         accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
-    for (const chunk of chunks([...userIds], 1000))
+    for (const chunk of chunks([...userIds], keysPerQuery))
       for (const row of await this.storedRows('users', 'user_id', chunk))
         users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
 
@@ -212,7 +225,6 @@ export class MessageApplier {
     const changedUsers = new Map<string, Row>();
     const traitChanges = new Map<string, Row>();
     const waiting: LoggedMessage[] = [];
-    // In order, so that a group call links its user for the calls after it.
     const applyMessage = (message: LoggedMessage) => {
       const who = message.userId ?? message.anonymousId;
       const account =
@@ -347,12 +359,13 @@ export class MessageApplier {
     const { sql, fn } = this.store.dialect;
     const q = (name: string) => sql.id(name);
     const times = timestampColumns(table);
-    const rows = await this.store.query<Row>(
-      sql`SELECT *${sql.join(
-        times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
-        sql.empty,
-      )} FROM ${q(table)}
-       WHERE ${q(key)} IN (${sql.join(ids.map((id) => sql.value(id)))})`,
+    const rows = await this.store.withKeys(ids, (keys) =>
+      this.store.query<Row>(
+        sql`SELECT *${sql.join(
+          times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
+          sql.empty,
+        )} FROM ${q(table)} WHERE ${q(key)} IN ${keys}`,
+      ),
     );
     for (const row of rows)
       for (const c of times) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, Message, type MessageType } from '../contract/segment-messages.js';
-import { formatInstant, isExact, parseInstant } from '../model/instant.js';
+import { canonicalInstant, formatInstant, isExact, parseInstant } from '../model/instant.js';
+import { plainMessage } from './plain-message.js';
 import { findTextProblem } from './storable-text.js';
 
 /**
@@ -52,13 +53,7 @@ export function toLogged(
   path: string,
   batchSentAt?: string,
 ): LoggedMessage {
-  const parsed = Message.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-    throw new InvalidMessage(where || 'body', issue?.message ?? 'invalid message');
-  }
-  const message: Message = parsed.data;
+  const message: Message = plainMessage(raw) ?? parsedMessage(raw, path);
   // Every text that will be stored, checked before the message is acknowledged.
   const stored = {
     messageId: message.messageId,
@@ -101,6 +96,17 @@ export function toLogged(
   };
 }
 
+/** The message as the contract's schema reads it, or its first error naming the field. */
+function parsedMessage(raw: unknown, path: string): Message {
+  const parsed = Message.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+    throw new InvalidMessage(where || 'body', issue?.message ?? 'invalid message');
+  }
+  return parsed.data;
+}
+
 /** A sender's clock this far from ours is wrong, not just seconds of network and queueing away. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -116,7 +122,8 @@ function correctedTime(timestamp: string | undefined, sentAt: string | undefined
   const made = timestamp === undefined ? null : parseInstant(timestamp);
   if (made === null) return formatInstant(received);
   const sent = sentAt === undefined ? null : parseInstant(sentAt);
-  if (sent === null || Math.abs(sent - received) <= CLOCK_SKEW_MS * 1000) return formatInstant(made);
+  if (sent === null || Math.abs(sent - received) <= CLOCK_SKEW_MS * 1000)
+    return canonicalInstant(timestamp as string, made);
   const corrected = received - (sent - made);
   // A correction beyond what is written exactly (a sender's clock centuries off) keeps the arrival time.
   return formatInstant(isExact(corrected) ? corrected : received);

@@ -32,6 +32,33 @@ export interface TextProblem {
  * that cannot be stored, depth first; null when every part of it can.
  */
 export function findTextProblem(value: unknown, path: string, depth = 0): TextProblem | null {
+  // Nearly every message is clean: a walk that builds no paths answers for it, and only a
+  // value with a problem is walked again to name the field.
+  return hasProblem(value, depth) ? locateProblem(value, path, depth) : null;
+}
+
+/** Any surrogate, paired or not: only text holding one (or a NUL) needs `textProblem`'s closer look. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+const badText = (text: string) =>
+  (text.includes('\u0000') || SURROGATE.test(text)) && textProblem(text) !== null;
+
+/** Whether `findTextProblem` would find something (the same checks, in any order). */
+function hasProblem(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return badText(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasProblem(item, depth + 1)) return true;
+    return false;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) if (badText(key) || hasProblem(object[key], depth + 1)) return true;
+  return false;
+}
+
+/** The first problem, depth first, with the path to it. */
+function locateProblem(value: unknown, path: string, depth: number): TextProblem | null {
   if (typeof value === 'string') {
     const reason = textProblem(value);
     return reason === null ? null : { path, reason };
@@ -47,7 +74,7 @@ export function findTextProblem(value: unknown, path: string, depth = 0): TextPr
     const shown = JSON.stringify(key).slice(1, -1);
     const at = Array.isArray(value) ? `${path}${key}` : path ? `${path}.${shown}` : shown;
     if (keyReason !== null) return { path: at, reason: `the key ${keyReason}` };
-    const found = findTextProblem(item, at, depth + 1);
+    const found = locateProblem(item, at, depth + 1);
     if (found) return found;
   }
   return null;

@@ -24,7 +24,24 @@ import { UnreadableLine } from './quarantine.js';
  * milliseconds, not one each. After a crash, a torn last line (a write cut short, never
  * acknowledged) is cut off on open. What has been applied to the store is a checkpoint
  * (segment, byte offset) written atomically after each apply.
+ *
+ * The records of recent writes are also kept in memory, once on disk, by the byte range they
+ * occupy (up to TAIL_BYTES of them): the apply loop, reading just behind the writer, takes
+ * them from there instead of reading and parsing the lines again. They are JSON values (the
+ * routes build them so), equal to what parsing their lines gives; any read the memory cannot
+ * answer whole (after a restart, or a tail dropped for its size) goes to the disk.
  */
+
+/** At most this many bytes of recent records are kept in memory for the apply loop. */
+const TAIL_BYTES = 64 * 2 ** 20;
+
+/** Records written together, and the bytes they occupy in their segment. */
+interface TailEntry {
+  readonly segment: number;
+  readonly from: number;
+  readonly to: number;
+  readonly records: readonly unknown[];
+}
 
 export interface Position {
   readonly segment: number;
@@ -37,7 +54,17 @@ export class WriteAheadLog {
   private segment: number;
   private size: number;
   private file: Awaited<ReturnType<typeof open>> | null = null;
-  private waiting: { lines: string; done: () => void; failed: (error: Error) => void }[] = [];
+  private waiting: {
+    lines: string;
+    records: readonly unknown[];
+    done: () => void;
+    failed: (error: Error) => void;
+  }[] = [];
+  /** Recent writes, oldest first, contiguous within a segment (see TAIL_BYTES). */
+  private tail: TailEntry[] = [];
+  private tailBytes = 0;
+  /** The size each segment was rotated at: a read at that offset goes on in the next one. */
+  private readonly rotatedAt = new Map<number, number>();
   private writing: Promise<void> | null = null;
   /** Everything before this is on disk. */
   private durableAt: Position;
@@ -73,7 +100,7 @@ export class WriteAheadLog {
   append(records: readonly unknown[]): Promise<void> {
     const lines = records.map((record) => `${JSON.stringify(record)}\n`).join('');
     return new Promise((done, failed) => {
-      this.waiting.push({ lines, done, failed });
+      this.waiting.push({ lines, records, done, failed });
       this.writing ??= this.writeWaiting();
     });
   }
@@ -90,6 +117,7 @@ export class WriteAheadLog {
         if (!file) throw new Error('the write-ahead log is closed');
         await file.write(bytes);
         await file.datasync();
+        this.remember(this.size, this.size + bytes.length, group);
         this.size += bytes.length;
         this.durableAt = { segment: this.segment, offset: this.size };
         for (const entry of group) entry.done();
@@ -101,7 +129,60 @@ export class WriteAheadLog {
     this.writing = null;
   }
 
+  /** Keeps a durable write's records for the apply loop, dropping the oldest beyond TAIL_BYTES. */
+  private remember(from: number, to: number, group: readonly { records: readonly unknown[] }[]): void {
+    const last = this.tail[this.tail.length - 1];
+    // Only a write right after the last one kept: the tail has no holes.
+    if (
+      last &&
+      !(last.segment === this.segment && last.to === from) &&
+      this.rotatedAt.get(last.segment) !== last.to
+    )
+      this.forget();
+    this.tail.push({ segment: this.segment, from, to, records: group.flatMap((entry) => entry.records) });
+    this.tailBytes += to - from;
+    while (this.tailBytes > TAIL_BYTES && this.tail.length > 0) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const first = this.tail.shift();
+    if (first) this.tailBytes -= first.to - first.from;
+  }
+
+  private forget(): void {
+    this.tail = [];
+    this.tailBytes = 0;
+  }
+
+  /**
+   * The kept records from `from` on, whole writes up to about `maxBytes` (at least one), or
+   * null when the memory does not start exactly there. Writes wholly before `from` are dropped.
+   */
+  private readTail(from: Position, maxBytes: number): { records: unknown[]; next: Position } | null {
+    let at = from;
+    // The end of a rotated segment is the start of the next one.
+    if (this.rotatedAt.get(at.segment) === at.offset) at = { segment: at.segment + 1, offset: 0 };
+    while (
+      this.tail[0] &&
+      (this.tail[0].segment < at.segment ||
+        (this.tail[0].segment === at.segment && this.tail[0].to <= at.offset))
+    )
+      this.dropOldest();
+    const first = this.tail[0];
+    if (!first || first.segment !== at.segment || first.from !== at.offset) return null;
+    const records: unknown[] = [];
+    let next = at;
+    for (const entry of this.tail) {
+      if (entry.segment !== next.segment || entry.from !== next.offset) break;
+      if (records.length > 0 && entry.to - at.offset > maxBytes) break;
+      for (const record of entry.records) records.push(record);
+      next = { segment: entry.segment, offset: entry.to };
+    }
+    return { records, next };
+  }
+
   private async rotate(): Promise<void> {
+    this.rotatedAt.set(this.segment, this.size);
     await this.file?.close();
     this.segment += 1;
     this.size = 0;
@@ -114,6 +195,8 @@ export class WriteAheadLog {
    * lines), and the position after the last one returned.
    */
   read(from: Position, maxBytes = 16 * 2 ** 20): { records: unknown[]; next: Position } {
+    const kept = this.readTail(from, maxBytes);
+    if (kept) return kept;
     const records: unknown[] = [];
     let at = from;
     while (at.segment <= this.durableAt.segment && records.length === 0) {

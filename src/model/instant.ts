@@ -86,6 +86,21 @@ export function formatInstant(micros: number): string {
   return `${iso.slice(0, -1)}${String(rest).padStart(3, '0')}Z`;
 }
 
+// UTC with seconds, 'T' or a space, any fraction: formatInstant's own form once padded.
+const UTC_SECONDS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/;
+
+/**
+ * `formatInstant(parseInstant(text))` without the arithmetic, for text `parseInstant` reads
+ * (the caller has checked): UTC to the second or finer, as most senders write times
+ * (`2024-05-01T13:45:00.123Z`), is that text with six digits of fraction; other forms are
+ * converted.
+ */
+export function canonicalInstant(text: string, micros: number): string {
+  const match = UTC_SECONDS.exec(text);
+  if (!match) return formatInstant(micros);
+  return `${match[1]}T${match[2]}.${(match[3] ?? '').slice(0, 6).padEnd(6, '0')}Z`;
+}
+
 /**
  * A stored timestamp as an engine prints it as text (DuckDB `2024-05-01 00:00:00.000999`,
  * UTC; ClickHouse its microseconds since 1970) as ISO text with every microsecond; other

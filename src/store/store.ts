@@ -128,6 +128,17 @@ export interface Store {
    * for NULL). For reading a feature matrix without building one object per row.
    */
   queryColumns(sql: Sql): Promise<{ readonly keys: string[]; readonly columns: Float64Array[] }>;
+  /**
+   * Runs `work` with `keys` as a fragment to put after IN (`account_id IN ${keys}`), so a
+   * statement filters on many ids without a list of literals to write and parse: DuckDB joins
+   * a temporary table filled by its Appender (a short list stays literals, cheaper than the
+   * table), dropped when `work` settles; ClickHouse (no temporary tables across its HTTP
+   * requests) takes the list as literals through the dialect's `literal`, at most
+   * `keysPerQuery` of them. No keys: a fragment that matches nothing.
+   */
+  withKeys<T>(keys: readonly string[], work: (keys: Sql) => Promise<T>): Promise<T>;
+  /** The most keys one `withKeys` should be given (callers cut longer lists into chunks). */
+  readonly keysPerQuery: number;
   /** Runs statements that return nothing. */
   execute(sql: Sql): Promise<void>;
   /** Runs a long statement, reporting the engine's progress estimate (0-1) now and then. */

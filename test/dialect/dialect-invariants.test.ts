@@ -7,6 +7,7 @@ import type { Store } from '../../src/store/store.js';
 import { ENGINES, type Engine, openEngine } from '../helpers/engines.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { createFixture } from './fixture-tables.js';
 import { BUCKET_IDS, md5Bucket, SCALAR_CASES, type ScalarCase } from './scalar-cases.js';
 import { createFixtures, TABLE_CASES } from './table-cases.js';
 
@@ -134,6 +135,35 @@ describe.each(ENGINES)('dialect invariants on %s', (engine: Engine) => {
   it('answers every scalar case as worked by hand', async () => {
     const expected = Object.fromEntries(SCALAR_CASES.map((c) => [caseKey(c), plain(c.expected)]));
     expect(await scalarAnswers(store)).toEqual(expected);
+  });
+
+  it('filters on the keys of withKeys: none, three, and 300 (a temporary table on DuckDB), quoted ids among them', async () => {
+    // 500 ids k000..k499, three of them with a quote, a backslash and both.
+    const ids = Array.from({ length: 500 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    ids[7] = "k'7";
+    ids[8] = 'k\\8';
+    ids[9] = "k\\'9";
+    const { literal } = store.dialect;
+    await createFixture(
+      store,
+      'keyed',
+      [['account_id', 'string']],
+      ids.map((id) => [literal(id)]),
+    );
+    const among = (keys: readonly string[]) =>
+      store.withKeys(keys, async (list) =>
+        (
+          await store.query<{ account_id: string }>(
+            store.dialect.sql`SELECT account_id FROM keyed WHERE account_id IN ${list} ORDER BY account_id`,
+          )
+        ).map((row) => row.account_id),
+      );
+    expect(await among([])).toEqual([]);
+    expect(await among(["k'7", 'k\\8', 'absent'])).toEqual(["k'7", 'k\\8'].sort());
+    // Every even position of the first 600 (300 keys): k000, k002, ..., k498 exist (250), but
+    // k008, whose row holds k\8 instead (249).
+    const even = Array.from({ length: 300 }, (_, i) => `k${String(i * 2).padStart(3, '0')}`);
+    expect(await among(even)).toEqual(even.slice(0, 250).filter((id) => id !== 'k008'));
   });
 
   it.each(TABLE_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

@@ -1,4 +1,5 @@
 import { compileLayers } from '../../compile/compile-workspace.js';
+import type { Sql } from '../../dialect/sql.js';
 import { evaluateLayers } from '../../engine/evaluate.js';
 import { listRuns, readRun, runTableColumns, type StoredRun } from '../../engine/run-snapshot.js';
 import { accountRows } from '../../identity/account-rows.js';
@@ -34,35 +35,39 @@ export async function withLiveRun<R>(
     typeof value === 'object' && 'metric' in value ? [value.metric] : [],
   );
   const { accounts } = live;
-  const scoped = accounts !== null && !segmentDependence(workspace, segments, mapped).others;
-  const rows = await accountRows(store, workspace.config.identity, scoped ? { accounts } : {});
-  const layers = compileLayers(store.dialect, {
-    metrics: workspace.metrics,
-    segments: workspace.segments,
-    asOf: live.at,
-    rows,
-  });
-  const table = await evaluateLayers(store, layers, 'strata_live_sync');
-  try {
-    const among =
-      accounts === null
-        ? sql.empty
-        : sql`WHERE account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
-    return await use({
-      // The sync log names the latest run beside this evaluation's own time (its values' as-of).
-      runId: latest?.runId ?? 0,
-      asOf: live.at.toISOString(),
-      createdAt: live.at.toISOString(),
-      workspaceHash: latest?.workspaceHash ?? '',
-      accounts: accounts?.length ?? 0,
-      sizes: latest?.sizes ?? { segments: {}, schemes: {} },
-      table: sql`(SELECT ${runTableColumns(store, { segments, metrics, schemes: schemeOrder })} FROM ${table} ${among})`,
-      segments,
-      metrics,
-      schemes: Object.keys(schemeOrder),
-      schemeOrder,
+  // The accounts as the store's key relation (a temporary table on DuckDB), not literals.
+  if (accounts !== null) return store.withKeys(accounts, (keys) => evaluateLive(keys, accounts));
+  return evaluateLive(null, null);
+
+  async function evaluateLive(keys: Sql | null, accounts: readonly string[] | null): Promise<R> {
+    const scoped =
+      accounts !== null && keys !== null && !segmentDependence(workspace, segments, mapped).others;
+    const rows = await accountRows(store, workspace.config.identity, scoped ? { accounts, keys } : {});
+    const layers = compileLayers(store.dialect, {
+      metrics: workspace.metrics,
+      segments: workspace.segments,
+      asOf: live.at,
+      rows,
     });
-  } finally {
-    await store.dropScratch(table);
+    const table = await evaluateLayers(store, layers, 'strata_live_sync');
+    try {
+      const among = keys === null ? sql.empty : sql`WHERE account_id IN ${keys}`;
+      return await use({
+        // The sync log names the latest run beside this evaluation's own time (its values' as-of).
+        runId: latest?.runId ?? 0,
+        asOf: live.at.toISOString(),
+        createdAt: live.at.toISOString(),
+        workspaceHash: latest?.workspaceHash ?? '',
+        accounts: accounts?.length ?? 0,
+        sizes: latest?.sizes ?? { segments: {}, schemes: {} },
+        table: sql`(SELECT ${runTableColumns(store, { segments, metrics, schemes: schemeOrder })} FROM ${table} ${among})`,
+        segments,
+        metrics,
+        schemes: Object.keys(schemeOrder),
+        schemeOrder,
+      });
+    } finally {
+      await store.dropScratch(table);
+    }
   }
 }

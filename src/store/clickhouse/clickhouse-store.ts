@@ -48,6 +48,8 @@ async function checkCluster(admin: ClickHouseConnection, cluster: string, shards
 /** A workspace's ClickHouse database (single server or a cluster), migrated and ready. */
 export class ClickHouseStore implements Store {
   readonly dialect: Dialect = clickhouseDialect;
+  /** A query of 1,000 ids of up to 200 characters stays well under the server's max_query_size (256 KiB). */
+  readonly keysPerQuery = 1000;
   readonly location: string;
   readonly sharded: boolean;
   private readonly layout: Layout;
@@ -285,6 +287,13 @@ export class ClickHouseStore implements Store {
       sql`SELECT cursor_value FROM strata_imports WHERE source = ${source} AND cursor_value IS NOT NULL ORDER BY imported_at DESC LIMIT 1`,
     );
     return rows[0]?.cursor_value ?? null;
+  }
+
+  /** Literals through the dialect's `literal`: the server keeps no temporary table between HTTP requests. */
+  withKeys<T>(keys: readonly string[], work: (keys: Sql) => Promise<T>): Promise<T> {
+    const sql = this.dialect.sql;
+    // An empty IN list is a syntax error; NULL matches nothing.
+    return work(keys.length === 0 ? sql`(NULL)` : sql`(${sql.join(keys.map((key) => sql.value(key)))})`);
   }
 
   /** Through the importer (it compares with every stored event, by key). */

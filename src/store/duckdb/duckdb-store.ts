@@ -24,6 +24,13 @@ function plainValue(value: unknown): unknown {
  */
 export const DEFAULT_MEMORY_LIMIT = '2GB';
 
+/**
+ * Up to this many keys, `withKeys` writes literals: a temporary table costs three statements
+ * more, slower than parsing a few hundred literals (50 keys: 4 ms literal, 7 ms a table; 5,000:
+ * 22 ms literal, 10 ms a table).
+ */
+const INLINE_KEYS = 256;
+
 export interface DuckDBStoreOptions {
   /** DuckDB memory_limit, e.g. '2GB'. */
   readonly memoryLimit?: string;
@@ -35,6 +42,9 @@ export interface DuckDBStoreOptions {
 export class DuckDBStore implements Store {
   readonly sharded = false;
   readonly dialect = duckdbDialect;
+  readonly keysPerQuery = Number.POSITIVE_INFINITY;
+  /** Names the temporary key tables apart (calls may overlap on the one connection). */
+  private keyTables = 0;
 
   private constructor(
     readonly location: string,
@@ -131,6 +141,32 @@ export class DuckDBStore implements Store {
         Float64Array.from(column, (v) => (v === null || v === undefined ? Number.NaN : Number(v))),
       ),
     };
+  }
+
+  async withKeys<T>(keys: readonly string[], work: (keys: Sql) => Promise<T>): Promise<T> {
+    const sql = this.dialect.sql;
+    if (keys.length === 0) return work(sql`(SELECT NULL::VARCHAR WHERE false)`);
+    if (keys.length <= INLINE_KEYS) return work(sql`(${sql.join(keys.map((key) => sql.value(key)))})`);
+    const name = `strata_keys_${++this.keyTables}`;
+    const table = sql.id(name);
+    await this.execute(sql`CREATE TEMP TABLE ${table} (key VARCHAR)`);
+    try {
+      const appender = await this.connection.createAppender(name);
+      try {
+        for (const key of keys) {
+          appender.appendVarchar(key);
+          appender.endRow();
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      return await work(sql`(SELECT key FROM ${table})`);
+    } finally {
+      // Inside a transaction that failed the drop fails too; the table is this connection's
+      // only and its name is never used again, so the error to report is the work's.
+      await this.execute(sql`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    }
   }
 
   async execute(sql: Sql): Promise<void> {
