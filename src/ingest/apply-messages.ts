@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { DEFAULT_IDENTITY, type IdentityConfig } from '../identity/identity-config.js';
 import { linkedAccounts } from '../identity/identity-links.js';
-import { exactTimeText } from '../model/instant.js';
 import type { TableName } from '../model/tables.js';
 import type { Store } from '../store/store.js';
 import {
@@ -13,11 +12,11 @@ import {
   type Row,
   sameValue,
   splitTraits,
-  timestampColumns,
   USER_FIELDS,
 } from './message-traits.js';
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
+import { storedRows } from './stored-rows.js';
 import { type Touched, untouched } from './touched.js';
 
 /**
@@ -214,10 +213,10 @@ export class MessageApplier {
     const users = new Map<string, Row>();
     const { keysPerQuery } = this.store;
     for (const chunk of chunks([...accountIds], keysPerQuery))
-      for (const row of await this.storedRows('accounts', 'account_id', chunk))
+      for (const row of await storedRows(this.store, 'accounts', 'account_id', chunk))
         accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
     for (const chunk of chunks([...userIds], keysPerQuery))
-      for (const row of await this.storedRows('users', 'user_id', chunk))
+      for (const row of await storedRows(this.store, 'users', 'user_id', chunk))
         users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
 
     const events = new Map<string, Row>();
@@ -348,31 +347,6 @@ export class MessageApplier {
       touched,
       changedAccounts: [...changedAccounts.keys()],
     };
-  }
-
-  /**
-   * Stored rows to merge a message with. Timestamps are read as text: the driver's dates
-   * keep only milliseconds, and the merged row is written back whole, so a second group
-   * call would otherwise move a signup at 23:59:59.9995 to 23:59:59.999.
-   */
-  private async storedRows(table: 'accounts' | 'users', key: string, ids: readonly string[]) {
-    const { sql, fn } = this.store.dialect;
-    const q = (name: string) => sql.id(name);
-    const times = timestampColumns(table);
-    const rows = await this.store.withKeys(ids, (keys) =>
-      this.store.query<Row>(
-        sql`SELECT *${sql.join(
-          times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
-          sql.empty,
-        )} FROM ${q(table)} WHERE ${q(key)} IN ${keys}`,
-      ),
-    );
-    for (const row of rows)
-      for (const c of times) {
-        row[c] = exactTimeText(row[`__text_${c}`]);
-        delete row[`__text_${c}`];
-      }
-    return rows;
   }
 
   /** Appends events (validated on the way in) in one statement, leaving out copies of the last week's; returns how many were new. */

@@ -1,3 +1,4 @@
+import type { AccountRows } from '../../compile/scan-registry.js';
 import { rawSql, type Sql } from '../../dialect/sql.js';
 import { accountRows } from '../../identity/account-rows.js';
 import type { IdentityConfig } from '../../identity/identity-config.js';
@@ -75,9 +76,28 @@ export async function loadStates(
   loadedAt: number,
   accounts: readonly string[] | null,
 ): Promise<Map<string, AccountState>> {
+  if (accounts === null) return statesOf(store, needs, loadedAt, await accountRows(store, identity));
+  // Many accounts reach the SQL as the store's key table, not as literals, a chunk at a time.
+  const states = new Map<string, AccountState>();
+  for (let start = 0; start < accounts.length; start += store.keysPerQuery) {
+    const chunk = accounts.slice(start, start + store.keysPerQuery);
+    await store.withKeys(chunk, async (keys) => {
+      const rows = await accountRows(store, identity, { accounts: chunk, keys });
+      for (const [account, state] of await statesOf(store, needs, loadedAt, rows)) states.set(account, state);
+    });
+  }
+  return states;
+}
+
+/** The states of the accounts of `rows`, one query per table. */
+async function statesOf(
+  store: Store,
+  needs: IncrementalNeeds,
+  loadedAt: number,
+  rows: AccountRows,
+): Promise<Map<string, AccountState>> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
-  const rows = await accountRows(store, identity, accounts === null ? {} : { accounts });
   const micros = (column: Sql) => fn.castText(fn.epochMicros(column));
   const traits = [...needs.traits.keys()];
   const currentText = (trait: string) =>
