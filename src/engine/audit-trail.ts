@@ -95,7 +95,8 @@ export interface ChangeInput {
  * Writes run `runId`'s entries and exits (and their reasons) against `previous`: the
  * accounts whose flags differ (a full join of the two runs' flags alone), a scratch table
  * of their leaves on both sides, then an INSERT per segment that moved and per compared
- * leaf of it. Called inside the run's transaction.
+ * leaf of it. Called inside the run's transaction. Returns what it counted on the way for
+ * the run's report (entered, exited, moved; null for a first run).
  */
 export async function recordChanges(store: Store, input: ChangeInput): Promise<ChangeCounts | null> {
   const { sql } = store.dialect;
