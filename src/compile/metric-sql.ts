@@ -100,13 +100,20 @@ export class MetricCompiler {
       case 'recency':
         return d.wholeDaysBetween(this.eventAggregate('max', 'ts', node.filter, null, shift), at);
       case 'distinctEvents': {
-        const seen = node.events.map((event) => {
-          const n = this.eventAggregate('count', '', { event, where: {} }, node.withinDays, shift);
-          return `CASE WHEN ${n} > 0 THEN 1 ELSE 0 END`;
-        });
-        return node.ratio
-          ? `((${seen.join(' + ')}) / ${lit(node.events.length)}.0)`
-          : `(${seen.join(' + ')})`;
+        // One count of the distinct listed events seen, as hand-written SQL counts adoption:
+        // a count per event (whether it was seen) made the events scan a quarter slower.
+        const names = node.events.map((event) => lit(event)).join(', ');
+        const window = this.eventMatch({ event: 'any', where: {} }, node.withinDays, shift);
+        const days = node.withinDays === null ? null : shift + node.withinDays;
+        const seen = this.scans.aggregate(
+          'events',
+          'countDistinct',
+          'event',
+          `event IN (${names}) AND ${window}`,
+          node.events.map((event) => ({ days, event })),
+        );
+        // An account with no scanned events has no row in the scan: NULL, which is none seen.
+        return node.ratio ? `(coalesce(${seen}, 0) / ${lit(node.events.length)}.0)` : `coalesce(${seen}, 0)`;
       }
       case 'countDistinct': {
         // Numbers by value (7, 7.0 and "7" are one, as `where: { n: 7 }` matches all three),

@@ -67,7 +67,7 @@ export class ScanRegistry {
     fn: AggregateFunction,
     value: string,
     condition: string,
-    reach?: Reach,
+    reach?: Reach | readonly Reach[],
   ): string {
     return this.add(table, this.dialect.aggregateIf(fn, value, condition), reach);
   }
@@ -82,11 +82,13 @@ export class ScanRegistry {
     return this.add(table, this.dialect.latestIf(value, by, condition));
   }
 
-  private add(table: ScannedTable, aggregate: string, reach?: Reach): string {
+  /** `reach`: how far back the aggregate reads, one per event when it reads several. */
+  private add(table: ScannedTable, aggregate: string, reach?: Reach | readonly Reach[]): string {
     const list = this.aggregates.get(table) ?? [];
     this.aggregates.set(table, list);
-    if (reach && (reach.days !== null || reach.event !== null)) {
-      this.reaches.set(table, [...(this.reaches.get(table) ?? []), reach]);
+    const reaches: readonly Reach[] = reach === undefined ? [] : 'days' in reach ? [reach] : reach;
+    if (reaches.length > 0 && reaches.every((r) => r.days !== null || r.event !== null)) {
+      this.reaches.set(table, [...(this.reaches.get(table) ?? []), ...reaches]);
     } else {
       this.unbounded.add(table);
     }

@@ -12,7 +12,8 @@ import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace, segmentFingerprints } from './definition-versions.js';
-import type { StoredRun } from './run-snapshot.js';
+import { type ChangeCounts, countChanges } from './membership-diff.js';
+import { type StoredRun, schemeColumn } from './run-snapshot.js';
 
 /**
  * The audit trail of a run: every entry and exit with why (`strata_changes`), beside the
@@ -94,9 +95,10 @@ export interface ChangeInput {
  * Writes run `runId`'s entries and exits (and their reasons) against `previous`: the
  * accounts whose flags differ (a full join of the two runs' flags alone), a scratch table
  * of their leaves on both sides, then an INSERT per segment that moved and per compared
- * leaf of it. Called inside the run's transaction.
+ * leaf of it. Called inside the run's transaction. Returns what it counted on the way for
+ * the run's report (entered, exited, moved; null for a first run).
  */
-export async function recordChanges(store: Store, input: ChangeInput): Promise<void> {
+export async function recordChanges(store: Store, input: ChangeInput): Promise<ChangeCounts | null> {
   const { sql } = store.dialect;
   const { runId, table, workspace, previous } = input;
   // Rows of an earlier try of this run id cut off before its strata_runs row (ClickHouse).
@@ -107,18 +109,19 @@ export async function recordChanges(store: Store, input: ChangeInput): Promise<v
         store,
         sql`${transitionRow(store, runId, sql`account_id`, s.id, sql.value('entered'), sql.value('first_run'))} FROM ${table} WHERE ${sql.id(segmentColumn(s.id))}`,
       );
-    return;
+    return null;
   }
   const columns = new SideColumns(store);
   const plans = await planSegments(store, input, previous, columns);
-  const scratch = await changedAccounts(store, input, previous, plans, columns);
+  const { scratch, counts } = await changedAccounts(store, input, previous, plans, columns);
   // A merge or its undo since the previous run moved its two accounts' rows (src/identity).
   const merged = await accountsMergedSince(store, previous.createdAt);
   try {
-    await insertChanges(store, runId, plans, scratch, merged);
+    await insertChanges(store, runId, plans, scratch, merged, counts);
   } finally {
     await store.dropScratch(scratch);
   }
+  return counts;
 }
 
 /** One row of `strata_changes` for a transition (no leaf: path, holds and values NULL). */
@@ -274,8 +277,9 @@ const changedAccount = (store: Store) => {
 
 /**
  * The scratch table of the accounts whose flags differ, with every paired column of both
- * runs: first those accounts, by a join of the flags alone (narrow and fast), then every
- * leaf of just them. Returns its name; the caller drops it.
+ * runs: first those accounts (and those whose primary segment moved), by a join of the
+ * run's flags and schemes alone (narrow and fast), counted there for the run's report; then
+ * every leaf of just them. Returns its name, which the caller drops, and the counts.
  */
 async function changedAccounts(
   store: Store,
@@ -283,31 +287,43 @@ async function changedAccounts(
   previous: StoredRun,
   plans: readonly SegmentPlan[],
   columns: SideColumns,
-): Promise<string> {
+): Promise<{ scratch: string; counts: ChangeCounts }> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
   const anyOf = (conditions: Sql[]) =>
     conditions.length > 0 ? sql.join(conditions, sql` OR `) : sql.value(false);
   const suffix = `${input.runId}_${Date.now()}`;
   const changedIds = `strata_changed_ids_${suffix}`;
-  const flags = (side: 'new' | 'old') =>
-    sql.join(
-      plans.map(
-        (p, i) =>
-          sql`${side === 'new' ? p.flags.newExpr : p.flags.oldExpr} AS ${q(`${side === 'new' ? 'a' : 'b'}${i}`)}`,
+  const schemes = Object.keys(input.workspace.config.schemes).filter((s) => previous.schemes.includes(s));
+  const side = (side: 'new' | 'old') => {
+    const [p, s] = side === 'new' ? ['a', 'as'] : ['b', 'bs'];
+    return sql.join([
+      ...plans.map(
+        (plan, i) => sql`${side === 'new' ? plan.flags.newExpr : plan.flags.oldExpr} AS ${q(`${p}${i}`)}`,
       ),
-    );
+      ...schemes.map((scheme, i) => sql`${q(schemeColumn(scheme))} AS ${q(`${s}${i}`)}`),
+    ]);
+  };
+  const moved = (i: number) => sql`${q(`as${i}`)} <> ${q(`bs${i}`)}`;
+  // Kept for the counts of the run's report (countChanges).
+  const kept = [
+    ...plans.flatMap((_, i) => [q(`a${i}`), q(`b${i}`)]),
+    ...schemes.flatMap((_, i) => [q(`as${i}`), q(`bs${i}`)]),
+  ];
+  // The new side is the run's table: the evaluation's flags, and the primary segments.
   await store.createScratch(
     changedIds,
-    sql`SELECT ${changedAccount(store)} AS ${q('changed_id')} FROM
-       (SELECT account_id, 1 AS ${q('pa')}, ${flags('new')} FROM ${input.evaluation}) a
-       FULL OUTER JOIN (SELECT account_id, ${fn.castText(sql`account_id`)} AS ${q('bid')}, 1 AS ${q('pb')}, ${flags('old')}
+    sql`SELECT ${changedAccount(store)} AS ${q('changed_id')}, ${sql.join(kept)} FROM
+       (SELECT account_id, 1 AS ${q('pa')}, ${side('new')} FROM ${input.table}) a
+       FULL OUTER JOIN (SELECT account_id, ${fn.castText(sql`account_id`)} AS ${q('bid')}, 1 AS ${q('pb')}, ${side('old')}
          FROM ${previous.table}) b USING (account_id)
-     WHERE ${anyOf(plans.map((_, i) => differs(store, { a: q(`a${i}`), b: q(`b${i}`) })))}`,
+     WHERE ${anyOf([...plans.map((_, i) => differs(store, { a: q(`a${i}`), b: q(`b${i}`) })), ...schemes.map((_, i) => moved(i))])}`,
   );
+  let counts: ChangeCounts;
   const scratch = `strata_changed_${suffix}`;
   const changed = sql`account_id IN (SELECT ${q('changed_id')} FROM ${q(changedIds)})`;
   try {
+    counts = await countChanges(store, q(changedIds), { segments: plans.map((p) => p.id), schemes });
     await store.createScratch(
       scratch,
       // Columns named, not *: ClickHouse 18.16 expands * over a FULL JOIN to a key it cannot find.
@@ -319,7 +335,7 @@ async function changedAccounts(
   } finally {
     await store.dropScratch(changedIds);
   }
-  return scratch;
+  return { scratch, counts };
 }
 
 /** The transition rows of each segment that moved, and a reason row per leaf whose truth changed. */
@@ -329,18 +345,17 @@ async function insertChanges(
   plans: readonly SegmentPlan[],
   scratch: string,
   merged: readonly string[],
+  counts: ChangeCounts,
 ): Promise<void> {
   const { sql } = store.dialect;
   const q = (name: string) => sql.id(name);
   const from = q(scratch);
   const account = changedAccount(store);
-  // Which segments changed at all, in one pass: most runs move a few, and each INSERT
-  // costs a statement even when it writes nothing.
-  const [moved] = await store.query<Record<string, number>>(
-    sql`SELECT ${sql.join(plans.map((p, i) => sql`count(CASE WHEN ${differs(store, p.flags)} THEN 1 END) AS ${q(`m${i}`)}`))} FROM ${from}`,
-  );
   for (const [i, plan] of plans.entries()) {
-    if (!Number(moved?.[`m${i}`] ?? 0)) continue;
+    // Only the segments that changed at all: most runs move a few, and each INSERT costs a
+    // statement even when it writes nothing.
+    const counted = counts.segments[i];
+    if (!counted || counted.entered + counted.exited === 0) continue;
     const change = sql`CASE WHEN coalesce(${plan.flags.a}, ${false}) THEN ${'entered'} ELSE ${'exited'} END`;
     const byMerge =
       merged.length > 0

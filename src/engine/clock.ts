@@ -45,8 +45,9 @@ export async function latestDataTime(store: Store, now: Date): Promise<Date | nu
     if (table.timeColumn === null) return [];
     const column = sql.id(table.timeColumn);
     // ORDER BY + LIMIT rather than max(): ClickHouse's max() of no rows is 1970, not NULL.
+    // The text of the one row kept, outside: inside, DuckDB wrote it for every row (30 ms at 10M events).
     return [
-      sql`SELECT latest_at FROM (SELECT ${fn.isoTimestamp(column)} AS latest_at, ${column} AS t FROM ${sql.id(table.name)}
+      sql`SELECT ${fn.isoTimestamp(sql`t`)} AS latest_at FROM (SELECT ${column} AS t FROM ${sql.id(table.name)}
         WHERE ${column} <= ${now} ORDER BY t DESC LIMIT 1) ${sql.id(`latest_${table.name}`)}`,
     ];
   });

@@ -73,6 +73,83 @@ export async function compareSnapshots(
   };
 }
 
+/**
+ * Accounts that entered and exited each segment (`segments`) and, per scheme both runs have,
+ * accounts in both whose primary segment changed (`moved`): `compareSnapshots`' counts of a
+ * run against the run before, which the audit trail takes from the accounts that changed.
+ */
+export interface ChangeCounts {
+  readonly segments: readonly {
+    readonly segment: string;
+    readonly entered: number;
+    readonly exited: number;
+  }[];
+  readonly moved: Readonly<Record<string, number>>;
+}
+
+/**
+ * The counts of `ChangeCounts` in one pass over `table`, which holds (at least) every account
+ * whose flags or primary segments differ between two runs: segment i's flags as `a<i>` (after)
+ * and `b<i>` (before), scheme i's primary segments as `as<i>` and `bs<i>`.
+ */
+export async function countChanges(
+  store: Store,
+  table: Sql,
+  input: { readonly segments: readonly string[]; readonly schemes: readonly string[] },
+): Promise<ChangeCounts> {
+  const { sql } = store.dialect;
+  const q = (name: string) => sql.id(name);
+  const flag = (name: string) => sql`coalesce(${q(name)}, ${false})`;
+  const count = (condition: Sql, alias: string) =>
+    sql`count(CASE WHEN ${condition} THEN 1 END) AS ${q(alias)}`;
+  const [row] = await store.query<Record<string, number>>(
+    sql`SELECT ${sql.join([
+      ...input.segments.flatMap((_, i) => [
+        count(sql`${flag(`a${i}`)} AND NOT ${flag(`b${i}`)}`, `e${i}`),
+        count(sql`${flag(`b${i}`)} AND NOT ${flag(`a${i}`)}`, `x${i}`),
+      ]),
+      ...input.schemes.map((_, i) => count(sql`${q(`as${i}`)} <> ${q(`bs${i}`)}`, `m${i}`)),
+      // Never an empty list, even with no segments and no schemes.
+      sql`count(*) AS ${q('n')}`,
+    ])} FROM ${table}`,
+  );
+  const value = (name: string) => Number(row?.[name] ?? 0);
+  return {
+    segments: input.segments.map((segment, i) => ({
+      segment,
+      entered: value(`e${i}`),
+      exited: value(`x${i}`),
+    })),
+    moved: Object.fromEntries(input.schemes.map((scheme, i) => [scheme, value(`m${i}`)])),
+  };
+}
+
+/**
+ * `compareSnapshots(store, before, after)` from counts the run already has: the sizes both
+ * runs stored, and the audit trail's `ChangeCounts` (null for a first run: all entered).
+ */
+export function diffFromCounts(
+  before: StoredRun | null,
+  after: StoredRun,
+  counts: ChangeCounts | null,
+): SnapshotDiff {
+  const inAfter = new Set(after.segments);
+  const ids = [...after.segments, ...(before?.segments ?? []).filter((id) => !inAfter.has(id))];
+  const size = (run: StoredRun | null, id: string) =>
+    run?.segments.includes(id) ? (run.sizes.segments[id] ?? 0) : 0;
+  const changes = new Map(counts?.segments.map((c) => [c.segment, c]));
+  return {
+    segments: ids.map((segment) => ({
+      segment,
+      before: size(before, segment),
+      after: size(after, segment),
+      entered: counts ? (changes.get(segment)?.entered ?? 0) : size(after, segment),
+      exited: changes.get(segment)?.exited ?? 0,
+    })),
+    moved: counts?.moved ?? {},
+  };
+}
+
 export interface SchemeFlow {
   readonly scheme: string;
   readonly from: string;

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
-import { compareSnapshots, type SegmentDiff } from './membership-diff.js';
+import { type ChangeCounts, compareSnapshots, diffFromCounts, type SegmentDiff } from './membership-diff.js';
 import { previousRun, readRun } from './run-snapshot.js';
 import { runWarnings, type Warning } from './warnings.js';
 
@@ -24,16 +24,24 @@ export interface RunReport {
   readonly seconds: number;
 }
 
-/** Sizes, changes against the previous run, scheme counts and warnings of a stored run. */
+/**
+ * Sizes, changes against the previous run, scheme counts and warnings of a stored run. The
+ * run that just stored it passes the counts its audit trail took (`counts`, null for a first
+ * run); otherwise the two runs are compared here.
+ */
 export async function describeRun(
   store: Store,
   workspace: Workspace,
   runId: number,
   seconds: number,
+  counts?: ChangeCounts | null,
 ): Promise<RunReport> {
   const run = await readRun(store, runId);
   const previous = await previousRun(store, runId);
-  const diff = await compareSnapshots(store, previous, run);
+  const diff =
+    counts === undefined
+      ? await compareSnapshots(store, previous, run)
+      : diffFromCounts(previous, run, counts);
   const diffs = new Map(diff.segments.map((d) => [d.segment, d]));
   const segments = workspace.segments.map((s) => ({
     ...(diffs.get(s.id) ?? { segment: s.id, before: 0, after: 0, entered: 0, exited: 0 }),

@@ -7,6 +7,7 @@ import { leafColumnNames, recordChanges } from './audit-trail.js';
 import { checkNames } from './check-names.js';
 import { keepDefinition } from './definition-versions.js';
 import { evaluateWorkspace } from './evaluate.js';
+import type { ChangeCounts } from './membership-diff.js';
 import { describeRun, type RunReport } from './run-report.js';
 import { measureSizes, previousRun, runTableColumns, runTableName } from './run-snapshot.js';
 
@@ -45,6 +46,7 @@ export async function runWorkspace(
   const segments = workspace.segments.map((s) => s.id);
   const metrics = Object.keys(workspace.metrics);
 
+  let counts: ChangeCounts | null = null;
   const runId = await store
     .transaction(async () => {
       const [last] = await store.query<{ id: number }>(
@@ -64,7 +66,7 @@ export async function runWorkspace(
       );
       await keepDefinition(store, hash, workspace.text);
       const previous = await previousRun(store, id);
-      await recordChanges(store, { runId: id, table, evaluation, workspace, hash, previous });
+      counts = await recordChanges(store, { runId: id, table, evaluation, workspace, hash, previous });
       const [count] = await store.query<{ n: number }>(sql`SELECT count(*) AS n FROM ${table}`);
       const sizes = await measureSizes(store, { table, segments, schemes: Object.keys(schemes) });
       await store.execute(
@@ -76,7 +78,8 @@ export async function runWorkspace(
       return id;
     })
     .finally(() => store.dropScratch(evaluation));
-  const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000);
+  // The run's changes were counted on the way: no second join of the two runs.
+  const report = await describeRun(store, workspace, runId, (performance.now() - started) / 1000, counts);
   return { ...report, warnings: [...nameWarnings, ...report.warnings] };
 }
 

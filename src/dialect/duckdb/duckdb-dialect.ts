@@ -90,7 +90,11 @@ const duckdbText: TextDialect = {
   rankLayer: (relation, ranks) => {
     const columns = ranks.map(({ column, alias }) => {
       const c = `r.${quoteIdentifier(column)}`;
-      return `CASE WHEN ${c} IS NULL THEN NULL ELSE 100 * percent_rank() OVER (PARTITION BY ${c} IS NULL ORDER BY ${c}) END AS ${quoteIdentifier(alias)}`;
+      // percent_rank() among the rows with a value, without partitioning them from the NULLs
+      // (a partition cost a run at 100k accounts about 0.1 s per rank): NULLs sort last, so a
+      // value's rank() over all rows is its rank among values, and count(c) counts values.
+      const values = `count(${c}) OVER ()`;
+      return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${values} = 1 THEN 0 ELSE 100 * ((rank() OVER (ORDER BY ${c} ASC NULLS LAST) - 1) / (${values} - 1)) END AS ${quoteIdentifier(alias)}`;
     });
     return `SELECT r.*${columns.map((c) => `, ${c}`).join('')} FROM ${relation} r`;
   },
