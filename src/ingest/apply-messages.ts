@@ -17,7 +17,7 @@ import {
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
 import { storedRows } from './stored-rows.js';
-import { type Touched, untouched } from './touched.js';
+import { type Touched, touchedBy, untouched } from './touched.js';
 
 /**
  * Applies logged messages to the store's tables: track and page calls become events,
@@ -310,13 +310,6 @@ export class MessageApplier {
     rejected.push(...(await this.importRows('trait_history', [...traitChanges.values()])));
     if (rejected.length > 0)
       writeFileSync(this.rejectedFile, rejected.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'a' });
-    const touched: Touched = new Map();
-    const touch = (account: string, only = false) => {
-      const entry = touched.get(account) ?? untouched();
-      touched.set(account, entry);
-      entry.only &&= only && allNew;
-      return entry;
-    };
     // An event without an account, and a user identified or linked (seats), touch the
     // accounts the user is linked to now.
     const linkedUsers = new Set([
@@ -324,20 +317,7 @@ export class MessageApplier {
       ...changedUsers.keys(),
     ]);
     const linked = await linkedAccounts(this.store, this.identity, [...linkedUsers]);
-    for (const event of events.values()) {
-      if (event.account_id !== '') {
-        const entry = touch(String(event.account_id), true);
-        entry.events.add(String(event.event));
-        entry.arrived.push({ event: String(event.event), ts: String(event.ts) });
-        continue;
-      }
-      for (const account of linked.get(String(event.user_id)) ?? [])
-        touch(account).events.add(String(event.event));
-    }
-    for (const change of traitChanges.values())
-      touch(String(change.account_id)).traits.add(String(change.trait));
-    for (const account of changedAccounts.keys()) touch(account);
-    for (const user of changedUsers.keys()) for (const account of linked.get(user) ?? []) touch(account);
+    const touched = touchedBy({ events, traitChanges, changedAccounts, changedUsers, linked, allNew });
     return {
       events: events.size,
       users: changedUsers.size,

@@ -18,3 +18,39 @@ export const untouched = (): TouchedAccount => ({
   arrived: [],
   only: true,
 });
+
+/** What a batch's rows touch, per account (see `Touched`). */
+export function touchedBy(batch: {
+  readonly events: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly traitChanges: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly changedAccounts: ReadonlyMap<string, unknown>;
+  readonly changedUsers: ReadonlyMap<string, unknown>;
+  /** The accounts each user of an event without an account, or changed, is linked to now. */
+  readonly linked: ReadonlyMap<string, readonly string[]>;
+  /** Every event was new (none a copy of a stored one). */
+  readonly allNew: boolean;
+}): Touched {
+  const touched: Touched = new Map();
+  const touch = (account: string, only = false) => {
+    const entry = touched.get(account) ?? untouched();
+    touched.set(account, entry);
+    entry.only &&= only && batch.allNew;
+    return entry;
+  };
+  for (const event of batch.events.values()) {
+    if (event.account_id !== '') {
+      const entry = touch(String(event.account_id), true);
+      entry.events.add(String(event.event));
+      entry.arrived.push({ event: String(event.event), ts: String(event.ts) });
+      continue;
+    }
+    for (const account of batch.linked.get(String(event.user_id)) ?? [])
+      touch(account).events.add(String(event.event));
+  }
+  for (const change of batch.traitChanges.values())
+    touch(String(change.account_id)).traits.add(String(change.trait));
+  for (const account of batch.changedAccounts.keys()) touch(account);
+  for (const user of batch.changedUsers.keys())
+    for (const account of batch.linked.get(user) ?? []) touch(account);
+  return touched;
+}
