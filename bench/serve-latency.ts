@@ -10,7 +10,9 @@
  * Usage: node --import tsx bench/serve-latency.ts [WORKSPACE=bench/out/seg-M] [SECONDS=10]
  * (WORKSPACE: a workspace with a run, such as bench/segments.sh M leaves; it is copied.)
  * WATCH=at_risk (a comma-separated list) has the trigger watch those segments of the
- * workspace too, so each ping also evaluates them (a health score, for at_risk).
+ * workspace too, so each ping also evaluates them (a health score, for at_risk). BATCH=100
+ * has the webhook take up to 100 events a POST (its documented batch format). PROFILES=0 sends
+ * no profile requests during the load, so the CPU per event is the trigger path's alone.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -39,9 +41,12 @@ const receiver = createServer((request, response) => {
     body += chunk.toString();
   });
   request.on('end', () => {
-    const event = JSON.parse(body) as { type: string; accountId: string; segment: string };
-    if (event.segment === 'pinged' && event.type === 'segment.entered')
-      arrived.set(event.accountId, performance.now());
+    type Event = { type: string; accountId: string; segment: string };
+    // One event a POST, or with BATCH=N a batch of them (`{"events": [...]}`).
+    const parsed = JSON.parse(body) as Event | { events: Event[] };
+    const now = performance.now();
+    for (const event of 'events' in parsed ? parsed.events : [parsed])
+      if (event.segment === 'pinged' && event.type === 'segment.entered') arrived.set(event.accountId, now);
     response.end();
   });
 });
@@ -58,7 +63,9 @@ triggers:
     .map((segment) => `, ${segment}`)
     .join('')}], events: [ping] }
 webhooks:
-  bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping], allowPrivate: true }
+  bench: { url: "${hook}", secretEnv: BENCH_HOOK, triggers: [ping], allowPrivate: true${
+    process.env.BATCH ? `, batch: { maxEvents: ${Number(process.env.BATCH)} }` : ''
+  } }
 `,
 );
 // The metric and segment the trigger watches, merged into the workspace's own sections.
@@ -205,7 +212,8 @@ const sampler = (async () => {
 const sweepsBefore = new Set(sweeps.keys());
 const cpuBefore = serverCpu();
 const [profiles, batches] = await Promise.all([
-  openLoop(2, (i) => profile(i, true)),
+  // PROFILES=0: the trigger load alone (its CPU per event without the profile API's).
+  process.env.PROFILES === '0' ? Promise.resolve(0) : openLoop(2, (i) => profile(i, true)),
   openLoop(10, async () => {
     const batch = Array.from({ length: 10 }, () => {
       const account = accounts[next++ % accounts.length] as string;
@@ -279,6 +287,7 @@ console.log(
         ),
         sweepsSeconds: [...sweeps].filter(([at]) => !sweepsBefore.has(at)).map(([, s]) => round(s)),
       },
+      webhookBatch: Number(process.env.BATCH ?? 1),
       watching: ['pinged', ...(process.env.WATCH ?? '').split(',').filter(Boolean)],
       server: {
         cpuSeconds: round(cpuSeconds),
