@@ -45,6 +45,8 @@ export interface ScheduledSync {
 }
 
 export class Scheduler {
+  /** Told after a schedule imported sources (the triggers' state reads the store again). */
+  onImported: (() => Promise<void>) | null = null;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
   last: ScheduledRun | null = null;
@@ -147,6 +149,7 @@ export class Scheduler {
       }),
     );
     await this.db.enqueue(events, Date.now());
+    if (imports.length > 0) await this.onImported?.();
     const syncs = await this.syncDestinations();
     this.last = { schedule: name, report, events: events.length, imports, syncs };
     return this.last;

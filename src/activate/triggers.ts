@@ -147,6 +147,11 @@ export class TriggerEngine {
     return this.settle(wanted, now, started);
   }
 
+  /** Reads every account's state again, after data arrived other than through the log (an import, a merge). */
+  async reload(now: Date): Promise<void> {
+    if (this.incremental.ready) await this.incremental.load(now);
+  }
+
   /**
    * The next sweep in slices of held accounts, each evaluated in memory and recorded in its
    * own turn of the store (applies go on between slices, and a slice is evaluated at its own

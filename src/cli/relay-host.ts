@@ -68,5 +68,6 @@ export async function runRelayedCommand(
       process.exitCode = before;
     }
   }
-  return { exitCode: streams.exitCode, imported: path === 'import' };
+  // Commands that change the store's data other than through the log.
+  return { exitCode: streams.exitCode, imported: ['import', 'merge', 'unmerge'].includes(path) };
 }

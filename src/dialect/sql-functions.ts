@@ -15,6 +15,9 @@ export interface SqlFunctions {
   jsonNumber(json: Sql, key: string): Sql;
   aggregateIf(fn: AggregateFunction, expression: Sql, condition: Sql): Sql;
   argMaxIf(value: Sql, by: Sql, condition: Sql): Sql;
+  latestIf(value: Sql, by: Sql, condition: Sql): Sql;
+  latestValue(latest: Sql): Sql;
+  latestFound(latest: Sql): Sql;
   rankLayer(relation: Sql, ranks: readonly { readonly column: string; readonly alias: string }[]): Sql;
   positionLayer(
     relation: Sql,
@@ -54,6 +57,9 @@ export function sqlFunctions(d: TextDialect): SqlFunctions {
     jsonNumber: (json, key) => rawSql(d.jsonNumber(t(json), key)),
     aggregateIf: (fn, expression, condition) => rawSql(d.aggregateIf(fn, t(expression), t(condition))),
     argMaxIf: (value, by, condition) => rawSql(d.argMaxIf(t(value), t(by), t(condition))),
+    latestIf: (value, by, condition) => rawSql(d.latestIf(t(value), t(by), t(condition))),
+    latestValue: (latest) => rawSql(d.latestValue(t(latest))),
+    latestFound: (latest) => rawSql(d.latestFound(t(latest))),
     rankLayer: (relation, ranks) => rawSql(d.rankLayer(t(relation), ranks)),
     positionLayer: (relation, orderings, inner) =>
       rawSql(d.positionLayer(t(relation), orderings, inner === undefined ? undefined : t(inner))),

@@ -1,4 +1,3 @@
-import { rawSql } from '../dialect/sql.js';
 import { didYouMean, nearestName, StrataError } from '../errors.js';
 import type { ConditionNode, EventFilter, MetricNode } from '../language/ast.js';
 import { TABLES } from '../model/tables.js';
@@ -68,7 +67,7 @@ async function probeNames(
   const found = new Set(rows.map((r) => r.name));
   if (kind === 'event') return found;
   for (const name of wanted.filter((n) => !found.has(n))) {
-    const json = rawSql(store.dialect.jsonText('traits', name));
+    const json = store.dialect.fn.jsonText(sql`traits`, name);
     const [row] = await store.query(sql`SELECT account_id FROM accounts WHERE ${json} IS NOT NULL LIMIT 1`);
     if (row) found.add(name);
   }

@@ -80,6 +80,7 @@ export class ServeLoop {
       this.withStore,
       options.env ?? process.env,
     );
+    this.scheduler.onImported = () => this.dataChanged();
     if (this.realtimeSyncs.active)
       triggers.onChanged = (accounts, at) => this.realtimeSyncs.changed(accounts, at);
   }
@@ -202,6 +203,15 @@ export class ServeLoop {
       });
     this.sweeping = this.sweepQueued;
     return this.sweepQueued;
+  };
+
+  /**
+   * After data arrived other than through the log (an import, a merge): the triggers' state
+   * read again, then every account swept.
+   */
+  readonly dataChanged = async (): Promise<void> => {
+    await this.withStore(() => this.triggers.reload(this.options.clock())).catch(this.sweepFailed);
+    await this.sweepNow().catch(this.sweepFailed);
   };
 
   /**

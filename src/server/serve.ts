@@ -95,7 +95,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     token: relay.token,
     run: async (command, emit) => {
       const { exitCode, imported } = await loop.withStore(() => relay.run(command, emit));
-      if (imported && exitCode === 0) await loop.sweepNow().catch(loop.sweepFailed);
+      if (imported && exitCode === 0) await loop.dataChanged();
       return exitCode;
     },
   });

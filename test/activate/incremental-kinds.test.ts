@@ -7,7 +7,7 @@ import { runTableName } from '../../src/engine/run-snapshot.js';
 import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { DUCKDB, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
+import { DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
 
 /*
  * The kinds the generated differential test (realtime-batch.test.ts) does not reach, which
@@ -207,4 +207,40 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
       ['two_seats', 'silverish', 'not_gold', 'tiered', 'small_plans', 'settled'].sort(),
     );
   }, 60_000);
+});
+
+describe('in-memory state after data arrives other than through the log', () => {
+  it('is read again, so a live event counts with the imported ones (as strata serve does after an import or a merge)', async () => {
+    const dir = tempDir('strata-incremental-import-');
+    const opened = await openWorkspace(
+      dir,
+      DUCKDB,
+      `segments:
+  thrice: { where: { performed: login, atLeast: 3 } }
+triggers:
+  watch: { segments: [thrice] }
+`,
+    );
+    closers.push(() => opened.store.close());
+    const live = await LivePath.start(opened, join(dir, '.strata'));
+    closers.push(async () => live.close());
+    const now = new Date(T);
+    const group = { kind: 'group' as const, account: 'acme', createdAt: at(-10), plan: 'growth', id: 'g1' };
+    const login = (id: string, days: number) =>
+      ({ kind: 'track', account: 'acme', event: 'login', ts: at(days), id, linked: true }) as const;
+    await live.feed([group, login('l1', -3)], now);
+    expect((await live.live(['acme'])).get('acme')?.has('thrice') ?? false).toBe(false);
+    // A second login imported from a file, as `strata import` relayed to the server writes it.
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(
+      file,
+      `${JSON.stringify({ event_id: 'l2', account_id: 'acme', user_id: 'u-acme', event: 'login', ts: at(-2) })}\n`,
+    );
+    await opened.store.importFile({ table: 'events', file, format: 'ndjson' });
+    await live.engine.reload(now);
+    // The third, live: three logins, in memory (not the two it would count without the reload).
+    await live.feed([login('l3', -1)], now);
+    expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
+    expect((await live.live(['acme'])).get('acme')?.has('thrice')).toBe(true);
+  });
 });

@@ -116,6 +116,17 @@ const aggregates = (d: Dialect, condition: string) =>
 
 export const TABLE_CASES: readonly TableCase[] = [
   {
+    // a's values x and w (its NULL left out), b's y and yy, joined by commas in either order.
+    members: ['textList'],
+    name: 'non-NULL texts joined by commas',
+    sql: (d) =>
+      `SELECT account_id, length(${d.textList('v')}) AS n FROM facts WHERE account_id IN ('a', 'b') GROUP BY account_id ORDER BY account_id`,
+    expected: [
+      { account_id: 'a', n: 3 },
+      { account_id: 'b', n: 4 },
+    ],
+  },
+  {
     // Since 2024-01-01: a has n 1, 2 and NULL (count 3, 2 distinct, sum 3, avg 1.5); b 5 and 6; c no row.
     members: ['aggregateIf'],
     name: 'filtered aggregates per account, NULL where no row counts',

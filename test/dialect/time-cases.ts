@@ -8,6 +8,19 @@ const between = (d: Dialect, from: string, to: string) => d.wholeDaysBetween(t(d
 
 /** Instants: ISO text, days back and between, month numbers and labels, at leap days and year ends. */
 export const TIME_CASES: readonly ScalarCase[] = [
+  // Whole microseconds since 1970 (as text: an engine may answer a 64-bit integer as a string).
+  {
+    member: 'epochMicros',
+    name: 'a microsecond into 2024',
+    sql: (d) => d.castText(d.epochMicros(t(d, '2024-01-01 00:00:00.000001'))),
+    expected: '1704067200000001',
+  },
+  {
+    member: 'epochMicros',
+    name: 'the epoch',
+    sql: (d) => d.castText(d.epochMicros(t(d, '1970-01-01 00:00:00'))),
+    expected: '0',
+  },
   // ISO text keeps three digits and drops the rest: .123456 reads .123, and the last
   // microsecond of 2023 stays in 2023 (rounding would give 2024-01-01T00:00:00.000Z).
   {

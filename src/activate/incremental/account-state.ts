@@ -1,5 +1,5 @@
 import type { AccountRows } from '../../compile/scan-registry.js';
-import { rawSql, type Sql } from '../../dialect/sql.js';
+import type { Sql } from '../../dialect/sql.js';
 import { accountRows } from '../../identity/account-rows.js';
 import type { IdentityConfig } from '../../identity/identity-config.js';
 import { TABLES } from '../../model/tables.js';
@@ -194,13 +194,12 @@ async function loadTraitHistory(
   states: Map<string, Map<string, TraitState>>,
 ): Promise<void> {
   const { sql, fn } = store.dialect;
-  const d = store.dialect;
   const us = fn.epochMicros(sql`ts`);
   for (const [trait, shift] of needs.traits) {
     const horizon = loadedAt - shift * DAY_US;
     // The value at the horizon: the latest row at or before it, as the compiled query reads it.
-    const latest = d.latestIf('value', 'ts', sql`${us} <= ${horizon}`.text);
-    const [found, value] = [rawSql(d.latestFound(latest)), rawSql(d.latestValue(latest))];
+    const latest = fn.latestIf(sql`value`, sql`ts`, sql`${us} <= ${horizon}`);
+    const [found, value] = [fn.latestFound(latest), fn.latestValue(latest)];
     const before = await store.query<Record<string, unknown>>(
       // Aliases unlike any column: ClickHouse would read \`value\` inside the aggregate as the alias.
       sql`SELECT account_id, ${found} AS held, ${value} AS held_text, ${fn.toNumber(value)} AS held_number
