@@ -2,12 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IncrementalSegments } from '../../src/activate/incremental/incremental-segments.js';
-import { segmentColumn } from '../../src/compile/compile-workspace.js';
-import { runTableName } from '../../src/engine/run-snapshot.js';
-import { runWorkspace } from '../../src/engine/run-workspace.js';
-import { testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
+import { BatchPath, DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
 
 /*
  * The kinds the generated differential test (realtime-batch.test.ts) does not reach, which
@@ -147,23 +143,6 @@ async function open(engine: 'duckdb' | 'clickhouse'): Promise<Opened> {
   return opened;
 }
 
-/** Each account's segments in a full run at `asOf`. */
-async function run({ store, workspace }: Opened, asOf: Date): Promise<Map<string, Set<string>>> {
-  const { runId } = await runWorkspace(store, workspace, asOf);
-  const q = store.dialect.quoteIdentifier;
-  const rows = await store.query<Record<string, unknown>>(
-    testSql(
-      `SELECT account_id, ${SEGMENTS.map((s, i) => `${q(segmentColumn(s))} AS s${i}`).join(', ')} FROM ${q(runTableName(runId))}`,
-    ),
-  );
-  return new Map(
-    rows.map((row) => [
-      String(row.account_id),
-      new Set(SEGMENTS.filter((_, i) => Number(row[`s${i}`]) === 1)),
-    ]),
-  );
-}
-
 describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (%s)', (engine) => {
   it('hold what a full run holds for tickets, NPS, seats, renewals, history, scores and text traits', async () => {
     const opened = await open(engine);
@@ -172,7 +151,7 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
     await incremental.load(new Date(T));
     for (const days of [0, 1, 20]) {
       const asOf = new Date(T + days * 86_400_000);
-      const ran = await run(opened, asOf);
+      const ran = await new BatchPath(opened, join(opened.dir, 'files')).run(asOf, SEGMENTS);
       for (const account of ['a1', 'a2', 'a3'])
         expect(
           [...(incremental.members(account, asOf, SEGMENTS) ?? [])].sort(),
