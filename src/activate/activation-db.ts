@@ -115,11 +115,14 @@ export class ActivationDb {
     return (await this.connection.runAndReadAll(query.text)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** Current memberships of these accounts; accounts never seen are left out of the map. */
-  async memberships(accountIds: readonly string[]): Promise<Map<string, Set<string>>> {
+  /** Current memberships of these accounts (null: of every account); accounts never seen are left out of the map. */
+  async memberships(accountIds: readonly string[] | null): Promise<Map<string, Set<string>>> {
     const result = new Map<string, Set<string>>();
-    if (accountIds.length === 0) return result;
+    if (accountIds?.length === 0) return result;
     const rows = await this.exclusive(async () => {
+      if (accountIds === null)
+        return this.rows(sql`SELECT k.account_id, m.segment FROM (SELECT DISTINCT account_id FROM known_accounts) k
+           LEFT JOIN live_memberships m ON m.account_id = k.account_id`);
       const cells = accountIds.map((a) => [a]);
       const { relation, staged } = rowsOf('staged_accounts', cells);
       const emptied = await stageRows(this.connection, staged);

@@ -12,6 +12,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
 import { type Dependence, segmentDependence } from './dependence.js';
 import { IncrementalSegments } from './incremental/incremental-segments.js';
+import { LiveMemberships } from './live-memberships.js';
 import { earliestAfter, exportRunFlags, runMemberships, withFlags } from './trigger-query.js';
 
 /**
@@ -82,6 +83,8 @@ export class TriggerEngine {
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
   /** The trigger segments evaluated in memory, and the accounts' state for them. */
   readonly incremental: IncrementalSegments;
+  private readonly live: LiveMemberships;
+  private liveRead = false;
 
   constructor(
     private readonly store: Store,
@@ -93,6 +96,7 @@ export class TriggerEngine {
         this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
     this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
     this.incremental = new IncrementalSegments(store, workspace, [...this.bySegment.keys()]);
+    this.live = new LiveMemberships(db);
   }
 
   /**
@@ -100,6 +104,11 @@ export class TriggerEngine {
    * accounts), unless read already; true when it read them now.
    */
   async prepare(now: Date): Promise<boolean> {
+    // The live memberships too, once: an apply then compares with them without a query.
+    if (this.active && !this.liveRead) {
+      await this.live.load();
+      this.liveRead = true;
+    }
     if (this.incremental.segments.length === 0 || this.incremental.ready) return false;
     await this.incremental.load(now);
     return true;
@@ -194,7 +203,7 @@ export class TriggerEngine {
     const accounts = [...wanted.keys()];
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
     const { current, rows, inMemory } = await this.current(accounts, segments, now);
-    const previous = await this.db.memberships(accounts);
+    const previous = await this.live.of(accounts);
     const fromRun = await runMemberships(
       this.store,
       accounts.filter((a) => !previous.has(a)),
@@ -238,6 +247,7 @@ export class TriggerEngine {
     }
     const evaluated = performance.now();
     await this.db.record(changes, initial, events, now.getTime());
+    this.live.recorded(changes, initial);
     if (changes.length > 0)
       this.onChanged?.(
         changes.map((change) => change.account),
@@ -295,6 +305,7 @@ export class TriggerEngine {
           this.store.exportFile(this.store.dialect.sql`SELECT * FROM ${relation} flags`, current, 'csv'),
         );
       else await this.incremental.writeFlags(current, segments, now);
+      this.live.forget();
       const { changed, ...counts } = await this.db.sweep({
         file: current,
         segments,
@@ -315,6 +326,8 @@ export class TriggerEngine {
             null,
             now,
           );
+      // Read again unless sweeps follow every apply (ranks): then each apply asks the file.
+      if (this.liveRead && !this.dependence.others) await this.live.load();
       if (counts.entered + counts.exited > 0) this.onChanged?.(changed, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
