@@ -223,3 +223,42 @@ triggers:
     expect((await live.live(['acme'])).get('acme')?.has('thrice')).toBe(true);
   });
 });
+
+describe('in-memory event times over a long-running server', () => {
+  it('fold into totals once no window reaches them, and an event named "any" counts once', async () => {
+    const dir = tempDir('strata-incremental-fold-');
+    const segments = `segments:
+  recent_two: { where: { performed: login, within: 2d, atLeast: 2 } }
+  ever_three: { where: { performed: login, atLeast: 3 } }
+  first_old: { where: { firstSeen: login, before: 8d } }
+  five_any: { where: { performed: any, atLeast: 5 } }
+triggers:
+  watch: { segments: [recent_two, ever_three, first_old, five_any] }
+`;
+    const opened = await openWorkspace(dir, DUCKDB, segments);
+    closers.push(() => opened.store.close());
+    const live = await LivePath.start(opened, join(dir, '.strata'));
+    closers.push(async () => live.close());
+    const event = (id: string, days: number, name = 'login') =>
+      ({ kind: 'track', account: 'acme', event: name, ts: at(days), id, linked: true }) as const;
+    const group = { kind: 'group' as const, account: 'acme', createdAt: at(-20), plan: 'growth', id: 'g1' };
+    await live.feed([group, event('l1', -10), event('l2', -1)], new Date(T));
+    // Five days on, a third login: the first two are older than every window (2 days) and are
+    // folded into the totals, which still count them for all time and for firstSeen.
+    const later = new Date(T + 5 * 86_400_000);
+    await live.feed([event('l3', 5), event('a1', 5, 'any')], later);
+    // By hand at T + 5d: logins in 2 days 1 (not recent_two), 3 ever (ever_three), first on
+    // day -10, before T + 5d - 8d (first_old), events of any name 4 (the one named "any"
+    // once), so not five_any.
+    const want = ['ever_three', 'first_old'];
+    expect([...((await live.live(['acme'])).get('acme') ?? [])].sort()).toEqual(want);
+    expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
+    const ran = await new BatchPath(opened, join(dir, 'files')).run(later, [
+      'recent_two',
+      'ever_three',
+      'first_old',
+      'five_any',
+    ]);
+    expect([...(ran.get('acme') ?? [])].sort()).toEqual(want);
+  });
+});

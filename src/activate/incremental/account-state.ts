@@ -144,45 +144,54 @@ async function statesOf(
   }
   await loadTraitHistory(store, rows.trait_history, needs, loadedAt, traitStates);
   await loadStreams(store, rows.events, needs, loadedAt, states);
-  if (needs.tickets) {
-    const tickets = await store.query<{ account_id: string; list: string | null }>(
-      sql`SELECT account_id, ${fn.textList(sql`concat(${micros(q('created_at'))}, ':', coalesce(${micros(q('resolved_at'))}, ''))`)} AS list
-       FROM ${rows.tickets} r WHERE created_at IS NOT NULL GROUP BY account_id`,
+  type Lists = {
+    tickets: AccountState['tickets'];
+    surveys: AccountState['surveys'];
+    users: AccountState['users'];
+  };
+  /** Per account, the texts of `item` (numbers and ':' only) over its rows of `relation` where `where` holds. */
+  const lists = async (
+    relation: Sql,
+    item: Sql,
+    where: Sql,
+    take: (state: Lists, items: string[], rows: number) => void,
+  ) => {
+    const found = await store.query<{ account_id: string; list: string | null; n: number | bigint }>(
+      sql`SELECT account_id, count(*) AS n, ${fn.textList(item)} AS list FROM ${relation} r WHERE ${where} GROUP BY account_id`,
     );
-    for (const row of tickets) {
-      const state = states.get(String(row.account_id)) as { tickets: AccountState['tickets'] } | undefined;
-      if (!state) continue;
-      state.tickets = list(row.list).map((pair) => {
-        const [created, resolved] = pair.split(':');
-        return { created: Number(created), resolved: num(resolved) };
-      });
+    for (const row of found) {
+      const state = states.get(String(row.account_id)) as Lists | undefined;
+      if (state) take(state, list(row.list), Number(row.n));
     }
-  }
-  if (needs.surveys) {
-    const surveys = await store.query<{ account_id: string; list: string | null }>(
-      sql`SELECT account_id, ${fn.textList(sql`concat(${micros(q('ts'))}, ':', ${fn.castText(q('nps'))})`)} AS list
-       FROM ${rows.surveys} r WHERE nps IS NOT NULL AND ts IS NOT NULL GROUP BY account_id`,
+  };
+  const pair = (text: string) => text.split(':') as [string, string];
+  if (needs.tickets)
+    await lists(
+      rows.tickets,
+      sql`concat(${micros(q('created_at'))}, ':', coalesce(${micros(q('resolved_at'))}, ''))`,
+      sql`created_at IS NOT NULL`,
+      (state, items) => {
+        state.tickets = items
+          .map(pair)
+          .map(([created, resolved]) => ({ created: Number(created), resolved: num(resolved) }));
+      },
     );
-    for (const row of surveys) {
-      const state = states.get(String(row.account_id)) as { surveys: AccountState['surveys'] } | undefined;
-      if (!state) continue;
-      state.surveys = list(row.list).map((pair) => {
-        const [ts, nps] = pair.split(':');
-        return { ts: Number(ts), nps: Number(nps) };
-      });
-    }
-  }
-  if (needs.users) {
-    const users = await store.query<{ account_id: string; list: string | null; n: number | bigint }>(
-      sql`SELECT account_id, count(*) AS n, ${fn.textList(micros(q('created_at')))} AS list FROM ${rows.users} r GROUP BY account_id`,
+  if (needs.surveys)
+    await lists(
+      rows.surveys,
+      sql`concat(${micros(q('ts'))}, ':', ${fn.castText(q('nps'))})`,
+      sql`nps IS NOT NULL AND ts IS NOT NULL`,
+      (state, items) => {
+        state.surveys = items.map(pair).map(([ts, nps]) => ({ ts: Number(ts), nps: Number(nps) }));
+      },
     );
-    for (const row of users) {
-      const state = states.get(String(row.account_id)) as { users: AccountState['users'] } | undefined;
-      if (!state) continue;
-      const timed = list(row.list).map(Number);
-      state.users = [...timed, ...new Array<null>(Number(row.n) - timed.length).fill(null)];
-    }
-  }
+  // A user without a creation time counts at every time: the rows beyond the timed ones.
+  if (needs.users)
+    await lists(rows.users, micros(q('created_at')), sql`1 = 1`, (state, items, n) => {
+      state.users = (items.map(Number) as (number | null)[]).concat(
+        new Array<null>(n - items.length).fill(null),
+      );
+    });
   return states;
 }
 
@@ -263,4 +272,15 @@ async function loadStreams(
       });
     }
   }
+}
+
+/** Index of the first time in `sorted` greater than `bound` (where `bound` would be inserted after its equals). */
+export function firstAfter(sorted: readonly number[], bound: number): number {
+  let [low, high] = [0, sorted.length];
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] as number) <= bound) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -59,7 +59,8 @@ export function incrementalNeeds(workspace: Workspace, segments: readonly string
     visit(node, shift);
   };
   const builtin = (name: string, shift: number): void => {
-    const events = EVENT_BUILTINS[name];
+    // Own keys only: a name such as __proto__ must not find Object's prototype.
+    const events = Object.hasOwn(EVENT_BUILTINS, name) ? EVENT_BUILTINS[name] : undefined;
     if (events) {
       stream(events.stream, (events.days ?? 0) + shift);
       return;

@@ -3,7 +3,7 @@ import type { Touched } from '../../ingest/touched.js';
 import { parseInstant } from '../../model/instant.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
-import { type AccountState, loadStates } from './account-state.js';
+import { type AccountState, firstAfter, loadStates, type StreamState } from './account-state.js';
 import { type IncrementalNeeds, incrementalNeeds } from './incremental-needs.js';
 import { StateEvaluator } from './state-evaluator.js';
 
@@ -83,29 +83,38 @@ export class IncrementalSegments {
     const states = this.states;
     if (!states || !this.needs) return;
     const reread: string[] = [];
+    const at = now.getTime() * 1000;
     for (const [account, change] of touched) {
       const state = states.get(account);
-      if (!state || !change.only || !this.add(state, change.arrived)) reread.push(account);
+      if (!state || !change.only || !this.add(state, change.arrived, at)) reread.push(account);
     }
+    // Times kept one by one are folded into totals as they leave every window: later
+    // evaluations are never before `now`.
+    this.loadedAt = Math.max(this.loadedAt, at);
     if (reread.length === 0) return;
-    const at = now.getTime() * 1000;
     const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, reread);
     for (const account of reread) {
       const state = fresh.get(account);
       if (state) states.set(account, state);
       else states.delete(account);
     }
-    this.loadedAt = Math.max(this.loadedAt, at);
   }
 
-  /** Adds arrived events to their streams; false when one's time cannot be read (the account is read again). */
-  private add(state: AccountState, arrived: TouchedAccountEvents): boolean {
+  /**
+   * Adds arrived events to their streams, and folds the times that no window reaches any
+   * more at `now` (µs) into the totals, so an account's kept times stay within its longest
+   * window however long the server runs. False when an event's time cannot be read (the
+   * account is read again).
+   */
+  private add(state: AccountState, arrived: TouchedAccountEvents, now: number): boolean {
     const needs = this.needs as IncrementalNeeds;
     const times = arrived.map((event) => parseInstant(event.ts));
     if (times.some((t) => t === null)) return false;
+    const touched = new Set<string>();
     arrived.forEach((event, i) => {
       const us = times[i] as number;
-      for (const name of [event.event, 'any']) {
+      // An event named `any` is in the one stream of every event, once.
+      for (const name of new Set([event.event, 'any'])) {
         const days = needs.streams.get(name);
         if (days === undefined) continue;
         let stream = state.streams.get(name);
@@ -113,18 +122,16 @@ export class IncrementalSegments {
           stream = { oldCount: 0, oldFirst: null, oldLast: null, recent: [] };
           state.streams.set(name, stream);
         }
-        if (us <= state.loadedAt - days * DAY_US) {
-          stream.oldCount++;
-          stream.oldFirst = stream.oldFirst === null ? us : Math.min(stream.oldFirst, us);
-          stream.oldLast = stream.oldLast === null ? us : Math.max(stream.oldLast, us);
-          continue;
-        }
-        const { recent } = stream;
-        let j = recent.length;
-        while (j > 0 && (recent[j - 1] as number) > us) j--;
-        recent.splice(j, 0, us);
+        touched.add(name);
+        if (us <= state.loadedAt - days * DAY_US) fold(stream, us);
+        else stream.recent.splice(firstAfter(stream.recent, us), 0, us);
       }
     });
+    for (const name of touched) {
+      const stream = state.streams.get(name) as StreamState;
+      const gone = firstAfter(stream.recent, now - (needs.streams.get(name) as number) * DAY_US);
+      for (const us of stream.recent.splice(0, gone)) fold(stream, us);
+    }
     return true;
   }
 
@@ -189,3 +196,10 @@ export class IncrementalSegments {
 }
 
 type TouchedAccountEvents = readonly { readonly event: string; readonly ts: string }[];
+
+/** A time into a stream's totals. */
+function fold(stream: StreamState, us: number): void {
+  stream.oldCount++;
+  stream.oldFirst = stream.oldFirst === null ? us : Math.min(stream.oldFirst, us);
+  stream.oldLast = stream.oldLast === null ? us : Math.max(stream.oldLast, us);
+}

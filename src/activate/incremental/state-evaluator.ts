@@ -2,7 +2,7 @@ import type { Comparison, ConditionNode, EventFilter, MetricNode, SegmentNode } 
 import { isTextMetric } from '../../language/value-types.js';
 import { ownValue } from '../../own-key.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
-import type { AccountState, StreamState, TraitValue } from './account-state.js';
+import { type AccountState, firstAfter, type StreamState, type TraitValue } from './account-state.js';
 
 /**
  * The segments' conditions evaluated in TypeScript over one account's state, with the
@@ -59,17 +59,6 @@ export class StateEvaluator {
       ? Math.floor((to / 1e6 - from / 1e6) / 86400)
       : Math.floor((to - from) / DAY_US);
   }
-}
-
-/** Index of the first time in `sorted` greater than `bound`. */
-function after(sorted: readonly number[], bound: number): number {
-  let [low, high] = [0, sorted.length];
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((sorted[middle] as number) <= bound) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 /** One account at one time: metrics and segments computed once each. */
@@ -176,9 +165,9 @@ class Evaluation {
     const stream = this.state.streams.get(filter.event);
     if (!stream) return 0;
     const high = this.asOf - shift * DAY_US;
-    const upTo = after(stream.recent, high);
+    const upTo = firstAfter(stream.recent, high);
     if (days === null) return stream.oldCount + upTo;
-    return upTo - after(stream.recent, high - days * DAY_US);
+    return upTo - firstAfter(stream.recent, high - days * DAY_US);
   }
 
   metric(name: string, shift: number): Value {
@@ -304,7 +293,7 @@ function first(stream: StreamState, at: number): number | null {
 
 /** The last matching time at or before `at`. */
 function last(stream: StreamState, at: number): number | null {
-  const i = after(stream.recent, at);
+  const i = firstAfter(stream.recent, at);
   if (i > 0) return stream.recent[i - 1] as number;
   return stream.oldLast !== null && stream.oldLast <= at ? stream.oldLast : null;
 }
