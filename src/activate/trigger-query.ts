@@ -130,3 +130,26 @@ export async function runMemberships(store: Store, accounts: readonly string[], 
     result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));
   return result;
 }
+
+/** The segments (of `segments`) each of `accounts` is in at `asOf`, by the run's compiled query. */
+export async function segmentsOf(
+  store: Store,
+  workspace: Workspace,
+  accounts: readonly string[],
+  segments: readonly string[],
+  asOf: Date,
+  counted: AccountRows,
+): Promise<Map<string, Set<string>>> {
+  const sql = store.dialect.sql;
+  const rows = await withFlags(store, workspace, segments, asOf, counted, (relation) =>
+    store.query<Record<string, unknown>>(
+      sql`SELECT * FROM ${relation} flags WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
+    ),
+  );
+  return new Map(
+    rows.map((row) => [
+      String(row.account_id),
+      new Set(segments.filter((_, i) => Number(row[`s${i}`]) === 1)),
+    ]),
+  );
+}

@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { segmentColumn } from '../compile/compile-workspace.js';
-import type { AccountRows } from '../compile/scan-registry.js';
-import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { accountRows } from '../identity/account-rows.js';
 import type { Touched } from '../ingest/touched.js';
 import type { Store } from '../store/store.js';
@@ -13,23 +10,24 @@ import type { ActivationDb } from './activation-db.js';
 import { type Dependence, segmentDependence } from './dependence.js';
 import { IncrementalSegments } from './incremental/incremental-segments.js';
 import { LiveMemberships } from './live-memberships.js';
-import { earliestAfter, exportRunFlags, runMemberships, withFlags } from './trigger-query.js';
+import { earliestAfter, exportRunFlags, runMemberships, segmentsOf, withFlags } from './trigger-query.js';
 
 /**
  * Real-time triggers: after each apply of the log, the accounts whose data changed are
  * evaluated again, for the segments of the triggers their changes match (an event or
- * trait the trigger names, or any change when it names none), by the same compiled query
- * as a full run, filtered to those accounts (DuckDB pushes the filter into each table's
- * scan; percentile ranks still see every account). Memberships that differ from the
- * account's last known ones become `segment.entered` / `segment.exited` events, queued
- * for the webhooks subscribed to the trigger. An account not seen before starts from its
- * memberships in the latest run (none when no run holds it).
+ * trait the trigger names, or any change when it names none): in memory where the segment
+ * allows it (incremental/), else by the same compiled query as a full run, filtered to those
+ * accounts (DuckDB pushes the filter into each table's scan; percentile ranks still see
+ * every account). Memberships that differ from the account's last known ones become
+ * `segment.entered` / `segment.exited` events, queued for the webhooks subscribed to the
+ * trigger. An account not seen before starts from its memberships in the latest run (none
+ * when no run holds it).
  *
  * Memberships also change without an account's own data arriving: with time (a 30-day
  * window sliding past an event, `signedUpWithin`, days since the last event) and with
  * other accounts' data (percentile ranks). `sweep` evaluates every account for every
- * trigger's segments by the same query, unfiltered, and records what differs, so that the
- * live memberships equal a full run's at the same data and time.
+ * trigger's segments, the ranks held in memory computed again first, and records what
+ * differs, so that the live memberships equal a full run's at the same data and time.
  */
 
 export interface MembershipEvent {
@@ -83,6 +81,8 @@ export class TriggerEngine {
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
   /** The trigger segments evaluated in memory, and the accounts' state for them. */
   readonly incremental: IncrementalSegments;
+  /** What changes the memberships of the segments left to the compiled query. */
+  private readonly sweptBySql: Dependence;
   private readonly live: LiveMemberships;
   private liveRead = false;
 
@@ -96,6 +96,10 @@ export class TriggerEngine {
         this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
     this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
     this.incremental = new IncrementalSegments(store, workspace, [...this.bySegment.keys()]);
+    this.sweptBySql = segmentDependence(
+      workspace,
+      [...this.bySegment.keys()].filter((segment) => !this.incremental.segments.includes(segment)),
+    );
     this.live = new LiveMemberships(db);
   }
 
@@ -120,14 +124,23 @@ export class TriggerEngine {
 
   /**
    * Whether a sweep at `now` can change a membership that `onApplied` left as it was: always
-   * when a trigger's segment depends on time; else only once a row dated in the future has
-   * become visible. (After data arrives for segments ranked among accounts, the caller
-   * sweeps at once: see `dependence.others`.)
+   * when a trigger's segment depends on time; when ranks held in memory are behind the data;
+   * else only once a row dated in the future has become visible. (After data arrives for
+   * segments ranked among accounts by the compiled query, the caller sweeps at once: see
+   * `sweepsEachApply`.)
    */
   sweepDue(now: Date): boolean {
     if (!this.active) return false;
-    if (this.dependence.time) return true;
+    if (this.dependence.time || this.incremental.ranks.stale) return true;
     return this.dueAt !== null && this.dueAt <= now.getTime();
+  }
+
+  /**
+   * Whether every account must be swept after each apply: a segment evaluated by the compiled
+   * query ranks accounts among each other (ranks held in memory wait for the sweep's timer).
+   */
+  get sweepsEachApply(): boolean {
+    return this.sweptBySql.others;
   }
 
   /** Evaluates the touched accounts for the matching triggers and queues the changes. */
@@ -164,13 +177,18 @@ export class TriggerEngine {
   /**
    * The next sweep in slices of held accounts, each evaluated in memory and recorded in its
    * own turn of the store (applies go on between slices, and a slice is evaluated at its own
-   * time); null when a sweep must read the store: a segment not in memory, the state not held,
-   * or memberships that move only when rows come due (found by the compiled query).
+   * time), after the ranks held in memory are computed again at `now`; null when a sweep must
+   * read the store: a segment not in memory, the state not held, or memberships that move only
+   * when rows come due (found by the compiled query).
    */
-  sweepSlices(now: Date, size = 5_000): string[][] | null {
+  async sweepSlices(now: Date, size = 5_000): Promise<string[][] | null> {
     const all = [...this.bySegment.keys()];
-    if (!this.dependence.time || !this.incremental.covers(now)) return null;
+    if (!this.dependence.time && this.incremental.ranks.empty) return null;
+    if (!this.incremental.covers(now)) return null;
     if (!all.every((segment) => this.incremental.segments.includes(segment))) return null;
+    await this.incremental.refreshRanks(now);
+    // Each slice's evaluation finds when its accounts' future rows come due again.
+    if (!this.dependence.time) this.dueAt = null;
     return this.incremental.accountSlices(size);
   }
 
@@ -299,6 +317,9 @@ export class TriggerEngine {
       // From memory when every segment is evaluated there; else by the compiled query.
       const inMemory =
         this.incremental.covers(now) && segments.every((s) => this.incremental.segments.includes(s));
+      // The ranks held in memory computed again at the sweep's time, so that touched accounts
+      // are ranked against current values until the next sweep.
+      if (this.incremental.covers(now)) await this.incremental.refreshRanks(now);
       const rows = inMemory ? null : await accountRows(this.store, this.workspace.config.identity);
       if (rows)
         await withFlags(this.store, this.workspace, segments, now, rows, (relation) =>
@@ -326,8 +347,8 @@ export class TriggerEngine {
             null,
             now,
           );
-      // Read again unless sweeps follow every apply (ranks): then each apply asks the file.
-      if (this.liveRead && !this.dependence.others) await this.live.load();
+      // Read again unless sweeps follow every apply (ranks by SQL): then each apply asks the file.
+      if (this.liveRead && !this.sweepsEachApply) await this.live.load();
       if (counts.entered + counts.exited > 0) this.onChanged?.(changed, now);
       return { asOf: now.toISOString(), ...counts, seconds: (performance.now() - started) / 1000 };
     } finally {
@@ -359,7 +380,14 @@ export class TriggerEngine {
       this.dependence.others ? {} : { accounts },
     );
     // Accounts whose state is not held need every segment; the others only those not in memory.
-    const found = await this.evaluate(accounts, missing.length > 0 ? segments : bySql, now, rows);
+    const found = await segmentsOf(
+      this.store,
+      this.workspace,
+      accounts,
+      missing.length > 0 ? segments : bySql,
+      now,
+      rows,
+    );
     for (const account of accounts) {
       const bySqlHere = found.get(account) ?? new Set<string>();
       const mine = current.get(account);
@@ -367,26 +395,5 @@ export class TriggerEngine {
       else for (const segment of bySql) if (bySqlHere.has(segment)) mine.add(segment);
     }
     return { current, rows, inMemory: accounts.length - missing.length };
-  }
-
-  /** The segments (of `segments`) each account is in at `asOf`, by the run's compiled query. */
-  private async evaluate(
-    accounts: readonly string[],
-    segments: readonly string[],
-    asOf: Date,
-    counted: AccountRows,
-  ) {
-    const sql = this.store.dialect.sql;
-    const rows = await withFlags(this.store, this.workspace, segments, asOf, counted, (relation) =>
-      this.store.query<Record<string, unknown>>(
-        sql`SELECT * FROM ${relation} flags WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
-      ),
-    );
-    return new Map(
-      rows.map((row) => [
-        String(row.account_id),
-        new Set(segments.filter((_, i) => Number(row[`s${i}`]) === 1)),
-      ]),
-    );
   }
 }

@@ -18,8 +18,8 @@ import { ProfileViews } from './profile-view.js';
  * It owns the one store connection's turns (`withStore`): reads, applies and sweeps take
  * turns. Triggers' live memberships are kept equal to a full run's: after each apply the
  * touched accounts are evaluated again; every account is (a sweep) on start, every
- * `sweepEveryMs` while a trigger's segment depends on time, and after each apply while one
- * is ranked among accounts.
+ * `sweepEveryMs` while a trigger's segment depends on time or ranks held in memory are behind
+ * the data, and after each apply while one is ranked among accounts by the compiled query.
  */
 
 export interface LoopOptions {
@@ -165,9 +165,8 @@ export class ServeLoop {
       if (this.triggers.active) {
         const evaluated = await this.withStore(() => this.triggers.onApplied(touched, this.options.clock()));
         this.lastTrigger = evaluated;
-        // Other accounts' ranks move with this data too.
-        if (touched.size > 0 && this.triggers.dependence.others)
-          await this.sweepNow().catch(this.sweepFailed);
+        // Other accounts' ranks move with this data too (ranks held in memory wait for the timer).
+        if (touched.size > 0 && this.triggers.sweepsEachApply) await this.sweepNow().catch(this.sweepFailed);
         // Delivered at once, not at the sender's next round.
         if (evaluated.events > 0) void this.webhooks.deliverDue();
       }
@@ -190,7 +189,9 @@ export class ServeLoop {
         this.sweepQueued = null;
         this.sweepRunning = true;
         try {
-          const slices = options.silentBaseline ? null : this.triggers.sweepSlices(this.options.clock());
+          const slices = options.silentBaseline
+            ? null
+            : await this.triggers.sweepSlices(this.options.clock());
           const result = slices
             ? await this.sweepInSlices(slices)
             : await this.withStore(() => this.triggers.sweep(this.options.clock(), options));

@@ -9,9 +9,10 @@ import { BatchPath, DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from
  * The kinds the generated differential test (realtime-batch.test.ts) does not reach, which
  * `strata serve` evaluates in memory too: tickets open at a time and in a window, the latest
  * NPS answer, seats, renewals, an account column's change over 90 days read from its
- * history, a health score of sessions and NPS, text traits compared every way. The
- * in-memory memberships (state read at T) must equal a full run's at T, a day later and 20
- * days later; a few are also worked out by hand below.
+ * history, a health score of sessions and NPS, text traits compared every way, ranks of an
+ * account column and of the score. The in-memory memberships (state read at T, ranks
+ * computed again at each time as a sweep does) must equal a full run's at T, a day later and
+ * 20 days later; a few are also worked out by hand below.
  */
 
 const T = Date.parse('2024-06-01T00:00:00Z');
@@ -22,6 +23,7 @@ const WORKSPACE = `metrics:
   mrr_change_90d: { change: mrr, within: 90d }
   health: { score: [ { metric: sessions_30d, weight: 0.5, bad: 0, good: 4 }, { metric: nps_latest, weight: 0.5, bad: 4, good: 9 } ] }
   open_t: { tickets: { open: true } }
+  mrr_rank: { percentile: mrr }
 segments:
   many_open: { where: { metric: open_t, gte: 2 } }
   busy_support: { where: { metric: tickets_30d, gte: 2 } }
@@ -40,8 +42,11 @@ segments:
   lapsed: { where: { notPerformed: session_start, within: 30d } }
   settled: { where: { metric: tenure_days, between: [10, 400] } }
   paying_healthy: { parent: healthy, where: { metric: mrr, gt: 0 } }
+  top_mrr: { where: { top: 40%, by: mrr } }
+  low_health: { where: { bottom: 50%, by: health } }
+  mrr_half: { where: { metric: mrr_rank, gte: 50 } }
 triggers:
-  watch: { segments: [many_open, busy_support, detractor, two_seats, renewing, renewal_close, mrr_up, healthy, silverish, not_gold, score_7, tiered, small_plans, long_known, lapsed, settled, paying_healthy] }
+  watch: { segments: [many_open, busy_support, detractor, two_seats, renewing, renewal_close, mrr_up, healthy, silverish, not_gold, score_7, tiered, small_plans, long_known, lapsed, settled, paying_healthy, top_mrr, low_health, mrr_half] }
 `;
 const SEGMENTS = WORKSPACE.split('segments: [')[1]?.split(']')[0]?.split(', ') ?? [];
 
@@ -152,6 +157,7 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
     for (const days of [0, 1, 20]) {
       const asOf = new Date(T + days * 86_400_000);
       const ran = await new BatchPath(opened, join(opened.dir, 'files')).run(asOf, SEGMENTS);
+      await incremental.refreshRanks(asOf);
       for (const account of ['a1', 'a2', 'a3'])
         expect(
           [...(incremental.members(account, asOf, SEGMENTS) ?? [])].sort(),
@@ -163,6 +169,13 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
     // 19 days, MRR 1000 against 500 on March 3 (from its history), sessions_30d 3 (the one
     // 31 days back is out): health 50 * 3/4 + 50 * 2/5 = 57.5. a3's second ticket is a
     // microsecond after T; its MRR has no history before May 15, so the current 5000 then too.
+    // Ranks at T: MRR a2 0, a1 1000, a3 5000 gives 0, 50, 100 (a1 in the upper half, a3
+    // alone in the top 40%); health a2 37.5, a3 40 (no sessions, NPS 8: 50 * 4/5), a1 57.5
+    // gives 0, 50, 100 (a2 and a3 in the bottom 50%).
+    await incremental.refreshRanks(new Date(T));
+    expect([...(incremental.members('a3', new Date(T), SEGMENTS) ?? [])]).toEqual(
+      expect.arrayContaining(['top_mrr', 'low_health', 'mrr_half']),
+    );
     expect([...(incremental.members('a1', new Date(T), SEGMENTS) ?? [])].sort()).toEqual(
       [
         'many_open',
@@ -177,13 +190,14 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
         'long_known',
         'settled',
         'paying_healthy',
+        'mrr_half',
       ].sort(),
     );
     // a2: two seats (u3 has no time, u4 joined May 21), tier 'Silver Plus' (contains SILVER,
     // not gold), score 'high' is no number, NPS 10 only tomorrow: health 50 * 3/4 = 37.5;
     // signed up 12 days before T.
     expect([...(incremental.members('a2', new Date(T), SEGMENTS) ?? [])].sort()).toEqual(
-      ['two_seats', 'silverish', 'not_gold', 'tiered', 'small_plans', 'settled'].sort(),
+      ['two_seats', 'silverish', 'not_gold', 'tiered', 'small_plans', 'settled', 'low_health'].sort(),
     );
   }, 60_000);
 });

@@ -45,13 +45,15 @@ webhooks:
 `;
 /**
  * The generated worlds' workspace: the same, with a health score, changes over a window,
- * a trait read as of the time and a parent, which the trigger engine evaluates in memory.
+ * a trait read as of the time, a parent, and ranks of the score (a bottom 30%, a percentile
+ * metric compared), which the trigger engine evaluates in memory.
  */
 export const EXTENDED = WORKSPACE.replace(
   'metrics:\n',
   `metrics:
   logins_trend: { change: logins_30d, within: 14d }
   health: { score: [ { metric: logins_30d, weight: 0.7, bad: 0, good: 3 }, { metric: tenure_days, weight: 0.3, bad: 0, good: 20 } ] }
+  health_rank: { percentile: health }
 `,
 )
   .replace(
@@ -62,11 +64,13 @@ export const EXTENDED = WORKSPACE.replace(
   rising: { where: { metric: logins_trend, gt: 0 } }
   enterprise_active: { parent: active, where: { trait: plan, eq: enterprise } }
   growing_late: { where: { any: [ { metric: tenure_days, between: [3, 16] }, { lastSeen: login, before: 2024-03-20 } ] } }
+  low_health: { where: { bottom: 30%, by: health } }
+  upper_half: { parent: healthy, where: { metric: health_rank, gte: 50 } }
 `,
   )
   .replace(
     'segments: [active,',
-    'segments: [healthy, cooling, rising, enterprise_active, growing_late, active,',
+    'segments: [healthy, cooling, rising, enterprise_active, growing_late, low_health, upper_half, active,',
   );
 export const EXTENDED_SEGMENTS = [
   'healthy',
@@ -74,6 +78,8 @@ export const EXTENDED_SEGMENTS = [
   'rising',
   'enterprise_active',
   'growing_late',
+  'low_health',
+  'upper_half',
 ] as const;
 
 export const SEGMENTS = [

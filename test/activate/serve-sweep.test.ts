@@ -203,6 +203,70 @@ triggers:
     expect([...(live.get('acme') ?? [])].sort()).toEqual(['enterprise', 'ever']);
   });
 
+  it('ranks accounts in memory: touched accounts at once, those moved by the others at the next timed sweep, no sweep without new data', async () => {
+    const root = tempDir('strata-serve-ranks-');
+    const hooks = await receiver();
+    closers.push(hooks.close);
+    const yaml = `store: { engine: duckdb, path: .strata/strata.duckdb }
+metrics:
+  logins: { count: { event: login } }
+segments:
+  top: { where: { top: 50%, by: logins } }
+triggers:
+  watch: { segments: [top] }
+webhooks:
+  sink: { url: "${hooks.url}", secretEnv: SINK_SECRET, triggers: [watch], allowPrivate: true }
+`;
+    const clock = { now: new Date('2024-04-01T00:00:00Z') };
+    const running = await serve(join(root, 'ws'), yaml, clock, 30);
+    const group = (account: string) => ({
+      type: 'group',
+      userId: `u-${account}`,
+      groupId: account,
+      traits: { createdAt: '2024-01-01T00:00:00Z' },
+      timestamp: '2024-01-01T00:00:00Z',
+    });
+    const logins = (account: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        type: 'track',
+        userId: `u-${account}`,
+        event: 'login',
+        timestamp: `2024-03-0${i + 1}T00:00:00Z`,
+        context: { groupId: account },
+      }));
+    // Logins a 1, b 2, c 3: percent ranks 0, 50, 100, so b and c are the top 50%.
+    await running.send([
+      group('a'),
+      group('b'),
+      group('c'),
+      ...logins('a', 1),
+      ...logins('b', 2),
+      ...logins('c', 3),
+    ]);
+    await waitFor(() => hooks.bodies.length === 2, 'b and c entering top');
+    // d arrives with 5 and a reaches 4: [b 2, c 3, a 4, d 5] rank 0, 33, 67 and 100. a and d
+    // are touched and enter at once; b and c fell with no data of their own: the timed sweep
+    // finds them.
+    await running.send([group('d'), ...logins('d', 5), ...logins('a', 4).slice(1)]);
+    const health = (await (await fetch(`${running.server.url}/health`)).json()) as {
+      lastTrigger: { accounts: number; inMemory: number; entered: number; exited: number };
+    };
+    expect(health.lastTrigger).toMatchObject({ accounts: 2, inMemory: 2, entered: 2, exited: 0 });
+    await waitFor(() => hooks.bodies.length === 6, 'a and d entering, b and c leaving');
+    expect(hooks.bodies.map((b) => `${b.type} ${b.accountId}`).sort()).toEqual(
+      ['a', 'b', 'c', 'd']
+        .map((a) => `segment.entered ${a}`)
+        .concat(['segment.exited b', 'segment.exited c'])
+        .sort(),
+    );
+    expect((await running.health()).lastSweep).toMatchObject({ accounts: 4 });
+    // Without new data (and no window to slide), no timer sweeps again.
+    const last = (await running.health()).lastSweep;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await running.health()).lastSweep).toEqual(last);
+    await running.stop();
+  });
+
   it('takes the first start without a run or live state as the baseline: no webhook per existing membership', async () => {
     const root = tempDir('strata-serve-baseline-');
     const hooks = await receiver();

@@ -410,7 +410,8 @@ triggers:
     };
     // How strata serve keeps each trigger segment current, read from the template by hand:
     // at_risk (a health score over 30-day sessions, a drop over 30 days, open tickets) and busy
-    // (30-day sessions) in memory, both moving with time; top_revenue ranks accounts by MRR.
+    // (30-day sessions) in memory, both moving with time; top_revenue ranks accounts by MRR,
+    // in memory too (its ranks computed again at each sweep).
     expect(plan.triggers).toEqual([
       {
         trigger: 'watch',
@@ -431,8 +432,8 @@ triggers:
       {
         trigger: 'watch',
         segment: 'top_revenue',
-        incremental: false,
-        reason: 'a percentile rank',
+        incremental: true,
+        reason: null,
         withTime: false,
         withOthers: true,
       },

@@ -21,6 +21,8 @@ export interface IncrementalNeeds {
   readonly tickets: boolean;
   readonly surveys: boolean;
   readonly users: boolean;
+  /** Metrics ranked among accounts (percentile ranks, top/bottom N%), never percentiles themselves. */
+  readonly ranked: ReadonlySet<string>;
 }
 
 export type NeedsVerdict =
@@ -36,6 +38,12 @@ const EVENT_BUILTINS: Readonly<Record<string, { stream: string; days: number | n
   sessions_30d: { stream: 'session_start', days: 30 },
 };
 
+/** A percentile of a percentile is the same ranks (as the compiler has it): the metric ranked. */
+function innermost(workspace: Workspace, name: string): string {
+  const node = ownValue(workspace.metrics, name);
+  return node?.kind === 'percentile' ? innermost(workspace, node.metric) : name;
+}
+
 export function incrementalNeeds(workspace: Workspace, segments: readonly string[]): NeedsVerdict {
   const streams = new Map<string, number>();
   const traits = new Map<string, number>();
@@ -43,6 +51,15 @@ export function incrementalNeeds(workspace: Workspace, segments: readonly string
     traits.set(name, Math.max(traits.get(name) ?? 0, shift));
   };
   const found = { tickets: false, surveys: false, users: false };
+  const ranked = new Set<string>();
+  const rank = (name: string, shift: number): void => {
+    // Ranks are held for the evaluation time only (src/activate/incremental/rank-tables.ts).
+    if (shift > 0) throw new Unsupported('a percentile rank at an earlier time');
+    const inner = innermost(workspace, name);
+    if (isTextMetric(inner, workspace.metrics)) throw new Unsupported('a percentile rank of text');
+    ranked.add(inner);
+    metric(inner, 0);
+  };
   const stream = (name: string, days: number) => {
     streams.set(name, Math.max(streams.get(name) ?? 0, days));
   };
@@ -104,6 +121,9 @@ export function incrementalNeeds(workspace: Workspace, segments: readonly string
         if ('trait' in node.source) trait(node.source.trait, shift);
         else metric(node.source.metric, shift);
         return;
+      case 'percentile':
+        rank(node.metric, shift);
+        return;
       default:
         throw new Unsupported(`a ${node.kind} metric`);
     }
@@ -140,7 +160,8 @@ export function incrementalNeeds(workspace: Workspace, segments: readonly string
       case 'recent':
         return;
       case 'rank':
-        throw new Unsupported('a percentile rank');
+        rank(node.metric, 0);
+        return;
       case 'segment':
         return;
       case 'all':
@@ -163,5 +184,5 @@ export function incrementalNeeds(workspace: Workspace, segments: readonly string
     if (error instanceof Unsupported) return { incremental: false, reason: error.message };
     throw error;
   }
-  return { incremental: true, needs: { streams, traits, ...found } };
+  return { incremental: true, needs: { streams, traits, ...found, ranked } };
 }

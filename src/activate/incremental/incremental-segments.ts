@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { type AccountState, firstAfter, loadStates, type StreamState } from './account-state.js';
 import { type IncrementalNeeds, incrementalNeeds } from './incremental-needs.js';
+import { RankTables } from './rank-tables.js';
 import { StateEvaluator } from './state-evaluator.js';
 
 const DAY_US = 86_400_000_000;
@@ -32,6 +33,8 @@ export class IncrementalSegments {
   readonly segments: readonly string[];
   private readonly needs: IncrementalNeeds | null;
   private readonly evaluator: StateEvaluator;
+  /** Percentile ranks among accounts, refreshed by `refreshRanks` (each sweep). */
+  readonly ranks: RankTables;
   private states: Map<string, AccountState> | null = null;
   /** The latest load (µs): evaluations before it would miss rows older than a horizon. */
   private loadedAt = 0;
@@ -52,9 +55,11 @@ export class IncrementalSegments {
     this.segments = this.modes.filter((mode) => mode.incremental).map((mode) => mode.segment);
     const all = incrementalNeeds(workspace, this.segments);
     this.needs = this.segments.length > 0 && all.incremental ? all.needs : null;
+    this.ranks = new RankTables(this.needs?.ranked ?? new Set());
     this.evaluator = new StateEvaluator(
       workspace,
       store.dialect.name === 'clickhouse' ? 'clickhouse' : 'duckdb',
+      this.ranks,
     );
   }
 
@@ -68,6 +73,29 @@ export class IncrementalSegments {
     const at = now.getTime() * 1000;
     this.states = await loadStates(this.store, this.workspace.config.identity, this.needs, at, null);
     this.loadedAt = at;
+    await this.refreshRanks(now);
+  }
+
+  /**
+   * Every held account's values of the ranked metrics at `now`, computed 5,000 accounts at a
+   * time (letting requests in between: a million accounts take about a second), then held as
+   * the ranks' new basis. Applies may run between slices: an account they touch is ranked at
+   * its own time then, and its value here is the one read when its slice came.
+   */
+  async refreshRanks(now: Date): Promise<void> {
+    const states = this.states;
+    if (!states || this.ranks.empty) return;
+    const at = now.getTime() * 1000;
+    // Data arriving while this runs makes the ranks stale again (see `update`).
+    this.ranks.stale = false;
+    const values = new Map<string, ReadonlyMap<string, number | null>>();
+    let done = 0;
+    for (const [account, state] of states) {
+      if (state.createdAt !== null && state.createdAt <= at)
+        values.set(account, this.evaluator.values(account, state, at, this.ranks.metrics));
+      if (++done % 5_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.ranks.replaceAll(values, at);
   }
 
   /** Whether an evaluation at `now` can be made from the states (the clock never went back past a load). */
@@ -91,13 +119,17 @@ export class IncrementalSegments {
     // Times kept one by one are folded into totals as they leave every window: later
     // evaluations are never before `now`.
     this.loadedAt = Math.max(this.loadedAt, at);
-    if (reread.length === 0) return;
-    const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, reread);
-    for (const account of reread) {
-      const state = fresh.get(account);
-      if (state) states.set(account, state);
-      else states.delete(account);
+    if (reread.length > 0) {
+      const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, reread);
+      for (const account of reread) {
+        const state = fresh.get(account);
+        if (state) states.set(account, state);
+        else states.delete(account);
+      }
     }
+    // Marked once every change is in: a refresh of the ranks that ran meanwhile (a sweep's,
+    // between turns of the store) may have missed some, and the next sweep takes them.
+    if (touched.size > 0 && !this.ranks.empty) this.ranks.stale = true;
   }
 
   /**
@@ -139,7 +171,7 @@ export class IncrementalSegments {
   members(account: string, now: Date, segments: readonly string[]): Set<string> | null {
     const state = this.states?.get(account);
     if (!state) return null;
-    return this.evaluator.members(state, now.getTime() * 1000, segments);
+    return this.evaluator.members(account, state, now.getTime() * 1000, segments);
   }
 
   /**
@@ -157,7 +189,7 @@ export class IncrementalSegments {
       let written = 0;
       for (const [account, state] of states) {
         if (state.createdAt === null || state.createdAt > at) continue;
-        const members = this.evaluator.members(state, at, segments);
+        const members = this.evaluator.members(account, state, at, segments);
         lines.push(
           `"${account.replaceAll('"', '""')}"${segments.map((s) => (members.has(s) ? ',1' : ',0')).join('')}`,
         );

@@ -3,14 +3,16 @@ import { isTextMetric } from '../../language/value-types.js';
 import { ownValue } from '../../own-key.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
 import { type AccountState, firstAfter, type StreamState, type TraitValue } from './account-state.js';
+import type { RankTables } from './rank-tables.js';
 
 /**
  * The segments' conditions evaluated in TypeScript over one account's state, with the
  * meaning of the compiled SQL (src/compile/workspace-compiler.ts and metric-sql.ts, read
  * side by side with this file): windows `(asOf - shift - days, asOf - shift]`, rows after
  * the evaluation time unseen, a trait as of a time from its history, NULL failing every
- * comparison, a missing score component scoring as bad. Only the kinds that
- * incremental-needs.ts accepts reach here. Times are microseconds since 1970.
+ * comparison, a missing score component scoring as bad, percentile ranks among the values
+ * held in rank-tables.ts. Only the kinds that incremental-needs.ts accepts reach here. Times
+ * are microseconds since 1970.
  */
 
 type Value = number | string | null;
@@ -25,15 +27,17 @@ export class StateEvaluator {
     private readonly workspace: Workspace,
     /** The engine whose day arithmetic to follow (DuckDB counts days in double seconds). */
     private readonly engine: 'duckdb' | 'clickhouse',
+    /** Every account's values of the ranked metrics, as of the latest refresh. */
+    readonly ranks: RankTables,
   ) {
     this.byId = new Map(workspace.segments.map((segment) => [segment.id, segment]));
   }
 
   /** Of `segments`, those the account is in at `asOf` (µs); none when it does not exist yet. */
-  members(state: AccountState, asOf: number, segments: readonly string[]): Set<string> {
+  members(account: string, state: AccountState, asOf: number, segments: readonly string[]): Set<string> {
     const found = new Set<string>();
     if (state.createdAt === null || state.createdAt > asOf) return found;
-    const run = new Evaluation(this, state, asOf);
+    const run = new Evaluation(this, account, state, asOf);
     for (const segment of segments) if (run.segment(segment)) found.add(segment);
     return found;
   }
@@ -52,6 +56,21 @@ export class StateEvaluator {
     return isTextMetric(metric, this.workspace.metrics);
   }
 
+  /**
+   * The values of `metrics` for an account at `asOf` (µs), for the rank tables; empty when
+   * the account does not exist yet (it is not ranked).
+   */
+  values(account: string, state: AccountState, asOf: number, metrics: Iterable<string>) {
+    const found = new Map<string, number | null>();
+    if (state.createdAt === null || state.createdAt > asOf) return found;
+    const run = new Evaluation(this, account, state, asOf);
+    for (const metric of metrics) {
+      const value = run.metric(metric, 0);
+      found.set(metric, value === null ? null : Number(value));
+    }
+    return found;
+  }
+
   /** Whole days from `from` to `to`, rounded down, as the engine's SQL counts them. */
   wholeDays(from: number | null, to: number | null): number | null {
     if (from === null || to === null) return null;
@@ -68,6 +87,7 @@ class Evaluation {
 
   constructor(
     private readonly evaluator: StateEvaluator,
+    private readonly account: string,
     private readonly state: AccountState,
     private readonly asOf: number,
   ) {}
@@ -124,8 +144,11 @@ class Evaluation {
         return node.conditions.some((c) => this.condition(c));
       case 'not':
         return !this.condition(node.condition);
-      case 'rank':
-        throw new Error('a percentile rank is not evaluated incrementally');
+      case 'rank': {
+        const pct = this.percentile(node.metric);
+        if (pct === null) return false;
+        return node.side === 'top' ? pct >= 100 - node.percent : pct <= node.percent;
+      }
     }
   }
 
@@ -218,6 +241,9 @@ class Evaluation {
         });
         return (100.0 * sum) / total;
       }
+      case 'percentile':
+        // Held for the evaluation time only (incremental-needs.ts refuses an earlier one).
+        return this.percentile(node.metric);
       case 'indicator': {
         const value =
           'trait' in node.source
@@ -228,6 +254,14 @@ class Evaluation {
       default:
         throw new Error(`a ${node.kind} metric is not evaluated incrementally`);
     }
+  }
+
+  /** The percentile rank of a metric (a percentile's own: the same ranks) among the held values. */
+  private percentile(name: string): number | null {
+    const node = this.evaluator.metricNode(name);
+    if (node?.kind === 'percentile') return this.percentile(node.metric);
+    const value = this.metric(name, 0);
+    return this.evaluator.ranks.percentile(name, this.account, value === null ? null : Number(value));
   }
 
   private tickets(days: number | null, open: boolean, shift: number): number {

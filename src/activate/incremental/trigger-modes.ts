@@ -8,11 +8,15 @@ export interface TriggerSegmentMode {
   readonly segment: string;
   /** Touched accounts evaluated in memory at each apply; else by the compiled query. */
   readonly incremental: boolean;
-  /** Why not in memory (a percentile rank, a saved model, ...), when not. */
+  /** Why not in memory (RFM, a saved model, ...), when not. */
   readonly reason: string | null;
   /** Memberships change with time alone (a window sliding): found by the sweep on its timer. */
   readonly withTime: boolean;
-  /** Memberships change with other accounts' data (ranks): every account is swept after each apply. */
+  /**
+   * Memberships change with other accounts' data (ranks): held in memory, the ranks are computed
+   * again at each sweep (`--sweep-every`, once data arrived); by the compiled query, every account
+   * is swept after each apply.
+   */
   readonly withOthers: boolean;
 }
 

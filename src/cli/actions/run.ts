@@ -161,7 +161,9 @@ function renderTriggerModes(modes: ReturnType<typeof triggerModes>): string[] {
         m.segment,
         m.incremental ? 'in memory, at each apply' : `compiled query, at each apply (${m.reason})`,
         m.withOthers
-          ? 'every account swept after each apply (ranks)'
+          ? m.incremental
+            ? 'ranks computed again and every account swept every --sweep-every after data arrives'
+            : 'every account swept after each apply (ranks)'
           : m.withTime
             ? 'swept every --sweep-every'
             : 'none',
