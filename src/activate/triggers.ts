@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listMerges, survivorsOf } from '../identity/account-merges.js';
 import { accountRows } from '../identity/account-rows.js';
-import type { Touched } from '../ingest/touched.js';
+import { type Touched, underSurvivors } from '../ingest/touched.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import type { ActivationDb } from './activation-db.js';
@@ -64,6 +65,8 @@ export interface SweepResult {
   readonly seconds: number;
 }
 
+const NOTHING = { accounts: 0, entered: 0, exited: 0, events: 0, inMemory: 0 };
+
 export class TriggerEngine {
   /** Every trigger's segments, and the triggers naming each. */
   private readonly bySegment = new Map<string, string[]>();
@@ -81,10 +84,15 @@ export class TriggerEngine {
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
   /** The trigger segments evaluated in memory, and the accounts' state for them. */
   readonly incremental: IncrementalSegments;
-  /** What changes the memberships of the segments left to the compiled query. */
-  private readonly sweptBySql: Dependence;
+  /**
+   * Whether every account must be swept after each apply: a segment evaluated by the compiled
+   * query ranks accounts among each other (ranks held in memory wait for the sweep's timer).
+   */
+  readonly sweepsEachApply: boolean;
   private readonly live: LiveMemberships;
   private liveRead = false;
+  /** Merged-away accounts and their survivors (read with the live memberships, again after a merge). */
+  private survivors: ReadonlyMap<string, string> = new Map();
 
   constructor(
     private readonly store: Store,
@@ -96,10 +104,10 @@ export class TriggerEngine {
         this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
     this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
     this.incremental = new IncrementalSegments(store, workspace, [...this.bySegment.keys()]);
-    this.sweptBySql = segmentDependence(
+    this.sweepsEachApply = segmentDependence(
       workspace,
       [...this.bySegment.keys()].filter((segment) => !this.incremental.segments.includes(segment)),
-    );
+    ).others;
     this.live = new LiveMemberships(db);
   }
 
@@ -111,6 +119,7 @@ export class TriggerEngine {
     // The live memberships too, once: an apply then compares with them without a query.
     if (this.active && !this.liveRead) {
       await this.live.load();
+      this.survivors = survivorsOf(await listMerges(this.store));
       this.liveRead = true;
     }
     if (this.incremental.segments.length === 0 || this.incremental.ready) return false;
@@ -135,21 +144,16 @@ export class TriggerEngine {
     return this.dueAt !== null && this.dueAt <= now.getTime();
   }
 
-  /**
-   * Whether every account must be swept after each apply: a segment evaluated by the compiled
-   * query ranks accounts among each other (ranks held in memory wait for the sweep's timer).
-   */
-  get sweepsEachApply(): boolean {
-    return this.sweptBySql.others;
-  }
-
   /** Evaluates the touched accounts for the matching triggers and queues the changes. */
-  async onApplied(touched: Touched, now: Date): Promise<TriggerResult> {
+  async onApplied(applied: Touched, now: Date): Promise<TriggerResult> {
     const { triggers } = this.workspace.config;
     const started = performance.now();
+    const read = await this.prepare(now);
+    // Rows that name a merged-away account count for its survivor.
+    const touched = underSurvivors(applied, this.survivors);
     // The in-memory state takes every change, whether or not a trigger asks about it now (a
     // state read now has this apply's rows already).
-    if (!(await this.prepare(now))) await this.incremental.update(touched, now);
+    if (!read) await this.incremental.update(touched, now);
     // Per account, the segments to look at and the triggers asking for each.
     const wanted = new Map<string, Map<string, Set<string>>>();
     for (const [name, trigger] of Object.entries(triggers))
@@ -171,6 +175,7 @@ export class TriggerEngine {
 
   /** Reads every account's state again, after data arrived other than through the log (an import, a merge). */
   async reload(now: Date): Promise<void> {
+    if (this.liveRead) this.survivors = survivorsOf(await listMerges(this.store));
     if (this.incremental.ready) await this.incremental.load(now);
   }
 
@@ -208,16 +213,7 @@ export class TriggerEngine {
     started: number,
   ): Promise<TriggerResult> {
     const { webhooks } = this.workspace.config;
-    if (wanted.size === 0)
-      return {
-        accounts: 0,
-        entered: 0,
-        exited: 0,
-        events: 0,
-        inMemory: 0,
-        evaluateSeconds: 0,
-        recordSeconds: 0,
-      };
+    if (wanted.size === 0) return { ...NOTHING, evaluateSeconds: 0, recordSeconds: 0 };
     const accounts = [...wanted.keys()];
     const segments = [...new Set([...wanted.values()].flatMap((m) => [...m.keys()]))];
     const { current, rows, inMemory } = await this.current(accounts, segments, now);

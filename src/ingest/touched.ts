@@ -54,3 +54,23 @@ export function touchedBy(batch: {
     for (const account of batch.linked.get(user) ?? []) touch(account);
   return touched;
 }
+
+/**
+ * `touched` with each merged-away account's entry under its survivor (`survivors`: merged id
+ * to survivor id), whose data the merged account's rows now count for. The survivor's entry
+ * is not `only`: its state is read again, with the merged account's rows under it.
+ */
+export function underSurvivors(touched: Touched, survivors: ReadonlyMap<string, string>): Touched {
+  if (survivors.size === 0 || ![...touched.keys()].some((a) => survivors.has(a))) return touched;
+  const moved: Touched = new Map();
+  for (const [account, entry] of touched) {
+    const survivor = survivors.get(account);
+    const into = moved.get(survivor ?? account) ?? untouched();
+    for (const event of entry.events) into.events.add(event);
+    for (const trait of entry.traits) into.traits.add(trait);
+    into.arrived.push(...entry.arrived);
+    into.only &&= entry.only && survivor === undefined;
+    moved.set(survivor ?? account, into);
+  }
+  return moved;
+}

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IncrementalSegments } from '../../src/activate/incremental/incremental-segments.js';
+import { mergeAccounts } from '../../src/identity/account-merges.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { BatchPath, DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
 
@@ -235,6 +236,35 @@ triggers:
     await live.feed([login('l3', -1)], now);
     expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
     expect((await live.live(['acme'])).get('acme')?.has('thrice')).toBe(true);
+  });
+
+  it('counts an event naming a merged-away account for its survivor at once', async () => {
+    const dir = tempDir('strata-incremental-merge-');
+    const opened = await openWorkspace(
+      dir,
+      DUCKDB,
+      `segments:
+  thrice: { where: { performed: login, atLeast: 3 } }
+triggers:
+  watch: { segments: [thrice] }
+`,
+    );
+    closers.push(() => opened.store.close());
+    const live = await LivePath.start(opened, join(dir, '.strata'));
+    closers.push(async () => live.close());
+    const now = new Date(T);
+    const group = (account: string) =>
+      ({ kind: 'group', account, createdAt: at(-10), plan: 'growth', id: `g-${account}` }) as const;
+    const login = (account: string, id: string, days: number) =>
+      ({ kind: 'track', account, event: 'login', ts: at(days), id, linked: true }) as const;
+    await live.feed([group('acme'), group('acme-dup'), login('acme', 'l1', -3)], now);
+    await mergeAccounts(opened.store, { survivor: 'acme', merged: 'acme-dup', by: 'test', reason: 'same', now });
+    await live.engine.reload(now);
+    // Two logins sent under the merged id: with acme's own, three for acme.
+    await live.feed([login('acme-dup', 'l2', -2), login('acme-dup', 'l3', -1)], now);
+    const memberships = await live.live(['acme', 'acme-dup']);
+    expect(memberships.get('acme')?.has('thrice')).toBe(true);
+    expect(memberships.get('acme-dup')?.has('thrice') ?? false).toBe(false);
   });
 });
 
