@@ -50,10 +50,15 @@ export async function accountRows(
      * of their literals (the caller keeps it alive while it reads the relations).
      */
     readonly keys?: Sql;
+    /**
+     * False when the caller reads no users: their links are then worked out only when events
+     * need them (rows without an account), and the users relation is the table as stored.
+     */
+    readonly users?: boolean;
   } = {},
 ): Promise<AccountRows> {
   const survivors = survivorsOf(await listMerges(store));
-  const linked = await linkedRows(store, config, survivors, scope.accounts, scope.keys);
+  const linked = await linkedRows(store, config, survivors, scope.accounts, scope.keys, scope.users ?? true);
   const named = config.accountIds.length === 0 ? linked : idRows(store, linked, config.accountIds);
   if (survivors.size === 0) return named;
   return { ...mergedRows(store.dialect, named, survivors), acrossShards: store.sharded };
@@ -131,12 +136,15 @@ async function linkedRows(
   survivors: ReadonlyMap<string, string>,
   accounts: readonly string[] | undefined,
   keys: Sql | undefined,
+  withUsers: boolean,
 ): Promise<AccountRows> {
   const { sql } = store.dialect;
   const stored = storedRows(store.dialect);
   const blank = (table: 'users' | 'events') => hasBlankAccounts(store, table);
   const byDomain = config.rules.includes('domain');
   const blankEvents = await blank('events');
+  // No users read and every event naming its account: the links change nothing read.
+  if (!withUsers && !blankEvents) return stored;
   // Only the explicit rule and no blank user: every user is in its own account only.
   if (!byDomain && config.rules.includes('explicit') && !(await blank('users')) && !blankEvents)
     return stored;

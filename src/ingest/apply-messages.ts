@@ -17,7 +17,7 @@ import {
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
 import { storedRows } from './stored-rows.js';
-import { type Touched, touchedBy, untouched } from './touched.js';
+import { joinTouch, type Touched, touchedBy, untouched } from './touched.js';
 
 /**
  * Applies logged messages to the store's tables: track and page calls become events,
@@ -144,12 +144,7 @@ export class MessageApplier {
     const touched: Touched = new Map();
     for (const part of parts)
       for (const [account, entry] of part.touched) {
-        const into = touched.get(account) ?? untouched();
-        for (const event of entry.events) into.events.add(event);
-        for (const trait of entry.traits) into.traits.add(trait);
-        into.arrived.push(...entry.arrived);
-        into.only &&= entry.only;
-        touched.set(account, into);
+        touched.set(account, joinTouch(touched.get(account) ?? untouched(), entry));
       }
     const total = (count: (part: AppliedPart) => number) => parts.reduce((sum, part) => sum + count(part), 0);
     return {
@@ -285,6 +280,9 @@ export class MessageApplier {
     };
     const linkUser = (who: string, account: string, traits: Row, timestamp: string) => {
       const before = users.get(who);
+      // Already linked there, nothing new said: the stored row stands (and its accounts' events
+      // stay as they were, which in-memory trigger state relies on).
+      if (before && before.account_id === account && Object.keys(traits).length === 0) return;
       const { columns, rest } = splitTraits(traits, USER_FIELDS);
       const merged: Row = {
         ...(before ?? {}),

@@ -11,12 +11,19 @@ export interface TouchedAccount {
   readonly traits: Set<string>;
   readonly arrived: { readonly event: string; readonly ts: string }[];
   only: boolean;
+  /**
+   * The events that count for it are the stored ones plus `arrived` (none came through a
+   * user, no user of it changed, none was a copy), whatever else changed (its traits, its
+   * row): in-memory state may read its other rows again and keep its events.
+   */
+  eventsKnown: boolean;
 }
 export const untouched = (): TouchedAccount => ({
   events: new Set(),
   traits: new Set(),
   arrived: [],
   only: true,
+  eventsKnown: true,
 });
 
 /** What a batch's rows touch, per account (see `Touched`). */
@@ -31,27 +38,29 @@ export function touchedBy(batch: {
   readonly allNew: boolean;
 }): Touched {
   const touched: Touched = new Map();
-  const touch = (account: string, only = false) => {
+  /** `how`: by an event naming it, by its own row or traits, or through a user. */
+  const touch = (account: string, how: 'event' | 'row' | 'user') => {
     const entry = touched.get(account) ?? untouched();
     touched.set(account, entry);
-    entry.only &&= only && batch.allNew;
+    entry.only &&= how === 'event' && batch.allNew;
+    entry.eventsKnown &&= how !== 'user' && batch.allNew;
     return entry;
   };
   for (const event of batch.events.values()) {
     if (event.account_id !== '') {
-      const entry = touch(String(event.account_id), true);
+      const entry = touch(String(event.account_id), 'event');
       entry.events.add(String(event.event));
       entry.arrived.push({ event: String(event.event), ts: String(event.ts) });
       continue;
     }
     for (const account of batch.linked.get(String(event.user_id)) ?? [])
-      touch(account).events.add(String(event.event));
+      touch(account, 'user').events.add(String(event.event));
   }
   for (const change of batch.traitChanges.values())
-    touch(String(change.account_id)).traits.add(String(change.trait));
-  for (const account of batch.changedAccounts.keys()) touch(account);
+    touch(String(change.account_id), 'row').traits.add(String(change.trait));
+  for (const account of batch.changedAccounts.keys()) touch(account, 'row');
   for (const user of batch.changedUsers.keys())
-    for (const account of batch.linked.get(user) ?? []) touch(account);
+    for (const account of batch.linked.get(user) ?? []) touch(account, 'user');
   return touched;
 }
 
@@ -66,11 +75,20 @@ export function underSurvivors(touched: Touched, survivors: ReadonlyMap<string, 
   for (const [account, entry] of touched) {
     const survivor = survivors.get(account);
     const into = moved.get(survivor ?? account) ?? untouched();
-    for (const event of entry.events) into.events.add(event);
-    for (const trait of entry.traits) into.traits.add(trait);
-    into.arrived.push(...entry.arrived);
-    into.only &&= entry.only && survivor === undefined;
-    moved.set(survivor ?? account, into);
+    moved.set(survivor ?? account, joinTouch(into, entry, survivor === undefined));
   }
   return moved;
+}
+
+/**
+ * `entry` added to `into` (the same account, from another part of an apply); `own`: false when
+ * the entry is another account's (merged away), whose rows the state must read.
+ */
+export function joinTouch(into: TouchedAccount, entry: TouchedAccount, own = true): TouchedAccount {
+  for (const event of entry.events) into.events.add(event);
+  for (const trait of entry.traits) into.traits.add(trait);
+  into.arrived.push(...entry.arrived);
+  into.only &&= entry.only && own;
+  into.eventsKnown &&= entry.eventsKnown && own;
+  return into;
 }

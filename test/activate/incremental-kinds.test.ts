@@ -238,6 +238,37 @@ triggers:
     expect((await live.live(['acme'])).get('acme')?.has('thrice')).toBe(true);
   });
 
+  it('reads an account whose traits changed again but for its events, which take the ones that came with them', async () => {
+    const dir = tempDir('strata-incremental-rows-');
+    const opened = await openWorkspace(
+      dir,
+      DUCKDB,
+      `segments:
+  big_busy: { where: { all: [ { trait: plan, eq: enterprise }, { performed: login, atLeast: 2 } ] } }
+triggers:
+  watch: { segments: [big_busy] }
+`,
+    );
+    closers.push(() => opened.store.close());
+    const live = await LivePath.start(opened, join(dir, '.strata'));
+    closers.push(async () => live.close());
+    const now = new Date(T);
+    const login = (id: string, days: number) =>
+      ({ kind: 'track', account: 'acme', event: 'login', ts: at(days), id, linked: true }) as const;
+    await live.feed(
+      [{ kind: 'group', account: 'acme', createdAt: at(-10), plan: 'growth', id: 'g1' }, login('l1', -3)],
+      now,
+    );
+    expect((await live.live(['acme'])).get('acme')?.has('big_busy') ?? false).toBe(false);
+    // The plan changes and a second login arrives in one apply: enterprise with two logins.
+    await live.feed(
+      [{ kind: 'plan', account: 'acme', plan: 'enterprise', at: at(-1), id: 'p1' }, login('l2', -1)],
+      now,
+    );
+    expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
+    expect((await live.live(['acme'])).get('acme')?.has('big_busy')).toBe(true);
+  });
+
   it('counts an event naming a merged-away account for its survivor at once', async () => {
     const dir = tempDir('strata-incremental-merge-');
     const opened = await openWorkspace(
@@ -258,7 +289,13 @@ triggers:
     const login = (account: string, id: string, days: number) =>
       ({ kind: 'track', account, event: 'login', ts: at(days), id, linked: true }) as const;
     await live.feed([group('acme'), group('acme-dup'), login('acme', 'l1', -3)], now);
-    await mergeAccounts(opened.store, { survivor: 'acme', merged: 'acme-dup', by: 'test', reason: 'same', now });
+    await mergeAccounts(opened.store, {
+      survivor: 'acme',
+      merged: 'acme-dup',
+      by: 'test',
+      reason: 'same',
+      now,
+    });
     await live.engine.reload(now);
     // Two logins sent under the merged id: with acme's own, three for acme.
     await live.feed([login('acme-dup', 'l2', -2), login('acme-dup', 'l3', -1)], now);

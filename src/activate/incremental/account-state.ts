@@ -75,28 +75,41 @@ export async function loadStates(
   needs: IncrementalNeeds,
   loadedAt: number,
   accounts: readonly string[] | null,
+  /** False: the streams are left empty (the caller keeps the ones it has). */
+  streams = true,
 ): Promise<Map<string, AccountState>> {
-  if (accounts === null) return statesOf(store, needs, loadedAt, await accountRows(store, identity));
+  const read = streams ? needs : { ...needs, streams: new Map<string, number>() };
+  if (accounts === null)
+    return statesOf(store, read, loadedAt, await accountRows(store, identity, { users: needs.users }));
   // Many accounts reach the SQL as the store's key table, not as literals, a chunk at a time.
   const states = new Map<string, AccountState>();
   for (let start = 0; start < accounts.length; start += store.keysPerQuery) {
     const chunk = accounts.slice(start, start + store.keysPerQuery);
     await store.withKeys(chunk, async (keys) => {
-      const rows = await accountRows(store, identity, { accounts: chunk, keys });
-      for (const [account, state] of await statesOf(store, needs, loadedAt, rows)) states.set(account, state);
+      const rows = await accountRows(store, identity, { accounts: chunk, keys, users: needs.users });
+      const scope = store.dialect.sql`account_id IN ${keys}`;
+      for (const [account, state] of await statesOf(store, read, loadedAt, rows, scope))
+        states.set(account, state);
     });
   }
   return states;
 }
 
-/** The states of the accounts of `rows`, one query per table. */
+/**
+ * The states of the accounts of `rows` (those `scope` holds: a condition on `account_id`,
+ * the rows' account after the identity rules and merges; else every account), one query per
+ * table.
+ */
 async function statesOf(
   store: Store,
   needs: IncrementalNeeds,
   loadedAt: number,
   rows: AccountRows,
+  scope: Sql | null = null,
 ): Promise<Map<string, AccountState>> {
   const { sql, fn } = store.dialect;
+  // Every query of a reread reads its accounts' rows only (the whole table took seconds at M).
+  const within = scope ?? sql`1 = 1`;
   const q = (name: string) => sql.id(name);
   const micros = (column: Sql) => fn.castText(fn.epochMicros(column));
   const traits = [...needs.traits.keys()];
@@ -113,7 +126,7 @@ async function statesOf(
         accountColumns.map((c) => sql`, ${c}`),
         sql.empty,
       )}
-     FROM ${rows.accounts} a`,
+     FROM ${rows.accounts} a WHERE ${within}`,
   );
   const states = new Map<string, AccountState>();
   const traitStates = new Map<string, Map<string, TraitState>>();
@@ -142,8 +155,8 @@ async function statesOf(
       users: NONE,
     });
   }
-  await loadTraitHistory(store, rows.trait_history, needs, loadedAt, traitStates);
-  await loadStreams(store, rows.events, needs, loadedAt, states);
+  await loadTraitHistory(store, rows.trait_history, needs, loadedAt, traitStates, within);
+  await loadStreams(store, rows.events, needs, loadedAt, states, within);
   type Lists = {
     tickets: AccountState['tickets'];
     surveys: AccountState['surveys'];
@@ -157,7 +170,7 @@ async function statesOf(
     take: (state: Lists, items: string[], rows: number) => void,
   ) => {
     const found = await store.query<{ account_id: string; list: string | null; n: number | bigint }>(
-      sql`SELECT account_id, count(*) AS n, ${fn.textList(item)} AS list FROM ${relation} r WHERE ${where} GROUP BY account_id`,
+      sql`SELECT account_id, count(*) AS n, ${fn.textList(item)} AS list FROM ${relation} r WHERE ${where} AND ${within} GROUP BY account_id`,
     );
     for (const row of found) {
       const state = states.get(String(row.account_id)) as Lists | undefined;
@@ -201,6 +214,7 @@ async function loadTraitHistory(
   needs: IncrementalNeeds,
   loadedAt: number,
   states: Map<string, Map<string, TraitState>>,
+  within: Sql,
 ): Promise<void> {
   const { sql, fn } = store.dialect;
   const us = fn.epochMicros(sql`ts`);
@@ -212,7 +226,7 @@ async function loadTraitHistory(
     const before = await store.query<Record<string, unknown>>(
       // Aliases unlike any column: ClickHouse would read \`value\` inside the aggregate as the alias.
       sql`SELECT account_id, ${found} AS held, ${value} AS held_text, ${fn.toNumber(value)} AS held_number
-       FROM ${history} r WHERE trait = ${trait} GROUP BY account_id`,
+       FROM ${history} r WHERE trait = ${trait} AND ${within} GROUP BY account_id`,
     );
     for (const row of before) {
       const state = states.get(String(row.account_id))?.get(trait);
@@ -224,7 +238,7 @@ async function loadTraitHistory(
     }
     const after = await store.query<Record<string, unknown>>(
       sql`SELECT account_id, ${fn.castText(us)} AS at_us, value AS row_text, ${fn.toNumber(sql`value`)} AS row_number
-       FROM ${history} r WHERE trait = ${trait} AND ${us} > ${horizon}`,
+       FROM ${history} r WHERE trait = ${trait} AND ${us} > ${horizon} AND ${within}`,
     );
     for (const row of after) {
       const state = states.get(String(row.account_id))?.get(trait);
@@ -240,37 +254,50 @@ async function loadTraitHistory(
   }
 }
 
-/** Each stream's totals before its horizon and its times after, per account. */
+/**
+ * Each stream's totals before its horizon and its times after, per account: one scan of the
+ * events for every stream (a reread of a few accounts at M read 10M events once per stream).
+ */
 async function loadStreams(
   store: Store,
   events: Sql,
   needs: IncrementalNeeds,
   loadedAt: number,
   states: Map<string, AccountState>,
+  within: Sql,
 ): Promise<void> {
   const { sql, fn } = store.dialect;
   const us = fn.epochMicros(sql`ts`);
-  for (const [stream, days] of needs.streams) {
+  const streams = [...needs.streams];
+  if (streams.length === 0) return;
+  const columns = streams.map(([stream, days], i) => {
     const horizon = loadedAt - days * DAY_US;
-    const old = sql`${us} <= ${horizon}`;
-    const rows = await store.query<Record<string, unknown>>(
-      sql`SELECT account_id, ${fn.aggregateIf('count', sql``, old)} AS n,
-        ${fn.castText(fn.aggregateIf('min', us, old))} AS first, ${fn.castText(fn.aggregateIf('max', us, old))} AS last,
-        ${fn.textList(sql`CASE WHEN ${us} > ${horizon} THEN ${fn.castText(us)} END`)} AS recent
-       FROM ${events} r ${stream === 'any' ? sql.empty : sql`WHERE event = ${stream}`} GROUP BY account_id`,
-    );
-    for (const row of rows) {
-      const state = states.get(String(row.account_id));
-      if (!state) continue;
+    const named = stream === 'any' ? sql`1 = 1` : sql`event = ${stream}`;
+    const old = sql`${named} AND ${us} <= ${horizon}`;
+    return sql`${fn.aggregateIf('count', sql``, old)} AS ${sql.id(`n${i}`)},
+      ${fn.castText(fn.aggregateIf('min', us, old))} AS ${sql.id(`first${i}`)},
+      ${fn.castText(fn.aggregateIf('max', us, old))} AS ${sql.id(`last${i}`)},
+      ${fn.textList(sql`CASE WHEN ${named} AND ${us} > ${horizon} THEN ${fn.castText(us)} END`)} AS ${sql.id(`recent${i}`)}`;
+  });
+  const names = streams.map(([stream]) => stream);
+  const only = names.includes('any') ? sql.empty : sql` AND event IN (${sql.join(names.map((n) => sql.value(n)))})`;
+  const rows = await store.query<Record<string, unknown>>(
+    sql`SELECT account_id, ${sql.join(columns)} FROM ${events} r WHERE ${within}${only} GROUP BY account_id`,
+  );
+  for (const row of rows) {
+    const state = states.get(String(row.account_id));
+    if (!state) continue;
+    streams.forEach(([stream], i) => {
+      const recent = list(row[`recent${i}`]);
+      // A stream with no row at all stays absent, as when it was read one stream at a time.
+      if (Number(row[`n${i}`]) === 0 && recent.length === 0) return;
       state.streams.set(stream, {
-        oldCount: Number(row.n),
-        oldFirst: num(row.first),
-        oldLast: num(row.last),
-        recent: list(row.recent)
-          .map(Number)
-          .sort((a, b) => a - b),
+        oldCount: Number(row[`n${i}`]),
+        oldFirst: num(row[`first${i}`]),
+        oldLast: num(row[`last${i}`]),
+        recent: recent.map(Number).sort((a, b) => a - b),
       });
-    }
+    });
   }
 }
 

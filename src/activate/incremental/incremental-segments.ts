@@ -36,6 +36,8 @@ export class IncrementalSegments {
   /** Percentile ranks among accounts, refreshed by `refreshRanks` (each sweep). */
   readonly ranks: RankTables;
   private states: Map<string, AccountState> | null = null;
+  /** Account fields the identity rules read (its domains, its ids elsewhere): a change may move events. */
+  private readonly identityTraits: ReadonlySet<string>;
   /** The latest load (µs): evaluations before it would miss rows older than a horizon. */
   private loadedAt = 0;
 
@@ -56,6 +58,7 @@ export class IncrementalSegments {
     const all = incrementalNeeds(workspace, this.segments);
     this.needs = this.segments.length > 0 && all.incremental ? all.needs : null;
     this.ranks = new RankTables(this.needs?.ranked ?? new Set());
+    this.identityTraits = new Set(['domain', 'domains', ...workspace.config.identity.accountIds]);
     this.evaluator = new StateEvaluator(
       workspace,
       store.dialect.name === 'clickhouse' ? 'clickhouse' : 'duckdb',
@@ -111,14 +114,28 @@ export class IncrementalSegments {
     const states = this.states;
     if (!states || !this.needs) return;
     const reread: string[] = [];
+    /** Accounts whose rows but events changed: read again but for their events, which take `arrived`. */
+    const rows: string[] = [];
     const at = now.getTime() * 1000;
     for (const [account, change] of touched) {
       const state = states.get(account);
-      if (!state || !change.only || !this.add(state, change.arrived, at)) reread.push(account);
+      if (state && change.only && this.add(state, change.arrived, at)) continue;
+      const identity = [...change.traits].some((trait) => this.identityTraits.has(trait));
+      (state && change.eventsKnown && !identity ? rows : reread).push(account);
     }
     // Times kept one by one are folded into totals as they leave every window: later
     // evaluations are never before `now`.
     this.loadedAt = Math.max(this.loadedAt, at);
+    if (rows.length > 0) {
+      const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, rows, false);
+      for (const account of rows) {
+        const [state, old] = [fresh.get(account), states.get(account) as AccountState];
+        // The events as held, each stream's horizon where it was.
+        const kept = state && { ...state, loadedAt: old.loadedAt, streams: old.streams };
+        if (kept && this.add(kept, touched.get(account)?.arrived ?? [], at)) states.set(account, kept);
+        else reread.push(account);
+      }
+    }
     if (reread.length > 0) {
       const fresh = await loadStates(this.store, this.workspace.config.identity, this.needs, at, reread);
       for (const account of reread) {
