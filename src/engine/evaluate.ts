@@ -54,7 +54,7 @@ export async function evaluateLayers(
   prefix: string,
   onProgress?: (fraction: number) => void,
 ): Promise<Sql> {
-  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const name = scratchName(prefix);
   await writeLayers(
     store,
     layers,
@@ -64,6 +64,9 @@ export async function evaluateLayers(
   );
   return store.dialect.sql.id(name);
 }
+
+/** A new scratch table's name (unquoted): `prefix` and a random part. */
+export const scratchName = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 /**
  * Hands the compiled layers' final query to `write` (which makes a table of it: a scratch, or

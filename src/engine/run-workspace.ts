@@ -6,7 +6,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 import { changedLeafValues, leafColumnNames, recordChanges } from './audit-trail.js';
 import { checkNames } from './check-names.js';
 import { keepDefinition } from './definition-versions.js';
-import { workspaceLayers, writeLayers } from './evaluate.js';
+import { scratchName, workspaceLayers, writeLayers } from './evaluate.js';
 import type { ChangeCounts } from './membership-diff.js';
 import { describeRun, type RunReport } from './run-report.js';
 import { measureSizes, previousRun, runTableColumns, runTableName } from './run-snapshot.js';
@@ -72,7 +72,7 @@ export async function runWorkspace(
     await writeLayers(
       store,
       layers,
-      `${name}_base`,
+      `${scratchName('strata_evaluation')}_base`,
       (select, progress) =>
         store.createTableAs(
           name,
