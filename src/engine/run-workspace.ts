@@ -52,7 +52,7 @@ export async function runWorkspace(
       sql`SELECT run_id AS id FROM strata_runs ORDER BY run_id DESC LIMIT 1`,
     );
     const id = (last?.id ?? 0) + 1;
-    // Again inside the transaction: another run may have been stored while this evaluated.
+    // Again inside the transaction: another run may have been stored since the check above.
     await refuseEarlierThanLatest(store, asOf);
     const name = runTableName(id);
     const table = sql.id(name);
