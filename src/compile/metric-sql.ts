@@ -62,7 +62,7 @@ export class MetricCompiler {
   ): string {
     const reach = {
       days: withinDays === null ? null : shiftDays + withinDays,
-      event: filter.event === 'any' ? null : filter.event,
+      key: filter.event === 'any' ? null : filter.event,
     };
     return this.scans.aggregate('events', fn, value, this.eventMatch(filter, withinDays, shiftDays), reach);
   }
@@ -74,6 +74,7 @@ export class MetricCompiler {
       'value',
       'ts',
       `trait = ${this.dialect.literal(trait)} AND ts <= ${this.at(shiftDays)}`,
+      { days: null, key: trait },
     );
     const current = ACCOUNT_COLUMNS.has(trait)
       ? this.dialect.castText(this.dialect.quoteIdentifier(trait))
@@ -110,7 +111,7 @@ export class MetricCompiler {
           'countDistinct',
           'event',
           `event IN (${names}) AND ${window}`,
-          node.events.map((event) => ({ days, event })),
+          node.events.map((event) => ({ days, key: event })),
         );
         // An account with no scanned events has no row in the scan: NULL, which is none seen.
         return node.ratio ? `(coalesce(${seen}, 0) / ${lit(node.events.length)}.0)` : `coalesce(${seen}, 0)`;
@@ -142,7 +143,7 @@ export class MetricCompiler {
         return `coalesce(${this.scans.aggregate('tickets', 'count', '', `created_at <= ${at} AND ${window}${open}`)}, 0)`;
       }
       case 'traitChanges':
-        return `coalesce(${this.scans.aggregate('trait_history', 'count', '', `trait = ${lit(node.trait)} AND ts <= ${at} AND ts > ${d.minusDays(this.asOf, shift + node.withinDays)}`)}, 0)`;
+        return `coalesce(${this.scans.aggregate('trait_history', 'count', '', `trait = ${lit(node.trait)} AND ts <= ${at} AND ts > ${d.minusDays(this.asOf, shift + node.withinDays)}`, { days: null, key: node.trait })}, 0)`;
       case 'change':
         return `(${this.expression(node.metric, shift)} - ${this.expression(node.metric, shift + node.withinDays)})`;
       case 'score': {

@@ -22,10 +22,13 @@ export interface AccountRows {
   readonly acrossShards: boolean;
 }
 
-/** How far back an aggregate needs rows: the last `days` days, or all rows of one `event`. */
+/**
+ * Which rows an aggregate needs: those of the last `days` days, or all rows of one `key` (an
+ * event's name in events, a trait's in trait_history: the table's KEY_COLUMN).
+ */
 export interface Reach {
   readonly days: number | null;
-  readonly event: string | null;
+  readonly key: string | null;
 }
 
 export type ScannedTable = 'events' | 'users' | 'tickets' | 'surveys' | 'trait_history';
@@ -37,6 +40,12 @@ const TIME_COLUMN: Readonly<Record<ScannedTable, string>> = {
   tickets: 'created_at',
   surveys: 'ts',
   trait_history: 'ts',
+};
+
+/** The column a Reach's `key` names rows by, in the tables whose scans are narrowed by it. */
+const KEY_COLUMN: Readonly<Partial<Record<ScannedTable, string>>> = {
+  events: 'event',
+  trait_history: 'trait',
 };
 
 /**
@@ -78,8 +87,8 @@ export class ScanRegistry {
   }
 
   /** The latest row (by `by`) where `condition` holds, see Dialect.latestIf; returns the column holding it. */
-  latest(table: ScannedTable, value: string, by: string, condition: string): string {
-    return this.add(table, this.dialect.latestIf(value, by, condition));
+  latest(table: ScannedTable, value: string, by: string, condition: string, reach?: Reach): string {
+    return this.add(table, this.dialect.latestIf(value, by, condition), reach);
   }
 
   /** `reach`: how far back the aggregate reads, one per event when it reads several. */
@@ -87,7 +96,7 @@ export class ScanRegistry {
     const list = this.aggregates.get(table) ?? [];
     this.aggregates.set(table, list);
     const reaches: readonly Reach[] = reach === undefined ? [] : 'days' in reach ? [reach] : reach;
-    if (reaches.length > 0 && reaches.every((r) => r.days !== null || r.event !== null)) {
+    if (reaches.length > 0 && reaches.every((r) => r.days !== null || r.key !== null)) {
       this.reaches.set(table, [...(this.reaches.get(table) ?? []), ...reaches]);
     } else {
       this.unbounded.add(table);
@@ -112,18 +121,24 @@ export class ScanRegistry {
     });
   }
 
-  /** ` AND (time > as-of - longest window OR event IN (events needed over all time))`: cheap per row. */
+  /**
+   * ` AND (time > as-of - longest window OR key IN (keys needed over all time))`: cheap per
+   * row (the trait history read for the traits the workspace uses, as hand-written SQL does).
+   */
   private reachFilter(table: ScannedTable, time: string): string {
     const reaches = this.reaches.get(table) ?? [];
     const windows = reaches.flatMap((r) => (r.days === null ? [] : [r.days]));
-    const allTime = [
-      ...new Set(reaches.flatMap((r) => (r.days === null && r.event !== null ? [r.event] : []))),
-    ];
+    const allTime = [...new Set(reaches.flatMap((r) => (r.days === null && r.key !== null ? [r.key] : [])))];
+    const key = KEY_COLUMN[table];
+    // Keys without a column to name them by: the whole table is read.
+    if (allTime.length > 0 && !key) return '';
     const parts: string[] = [];
     if (windows.length > 0)
       parts.push(`${time} > ${this.dialect.minusDays(this.asOf, Math.max(...windows))}`);
-    if (allTime.length > 0)
-      parts.push(`event IN (${allTime.map((e) => this.dialect.literal(e)).join(', ')})`);
+    if (allTime.length > 0 && key) {
+      const keys = allTime.map((k) => this.dialect.literal(k)).join(', ');
+      parts.push(`${this.dialect.quoteIdentifier(key)} IN (${keys})`);
+    }
     return parts.length > 0 ? ` AND (${parts.join(' OR ')})` : '';
   }
 

@@ -7,7 +7,7 @@ import type { Workspace } from '../workspace/load-workspace.js';
 
 /**
  * Evaluates the workspace at `asOf` inside the database into a scratch table (one row per
- * account: metric columns and segment flags, and with `leaves` each leaf's truth and value) and returns its quoted name; nothing is read
+ * account: metric columns and segment flags) and returns its quoted name; nothing is read
  * back into JavaScript. The caller drops it with `store.dropScratch` when done.
  */
 export async function evaluateWorkspace(
@@ -15,23 +15,38 @@ export async function evaluateWorkspace(
   workspace: Workspace,
   asOf: Date,
   onProgress?: (fraction: number) => void,
-  options: { readonly leaves?: boolean } = {},
 ): Promise<Sql> {
-  const layers = compileLayers(store.dialect, {
+  return evaluateLayers(
+    store,
+    await workspaceLayers(store, workspace, asOf),
+    'strata_evaluation',
+    onProgress,
+  );
+}
+
+/**
+ * The workspace compiled at `asOf` over the accounts' rows as its identity rules give them;
+ * with `explain: 'leaves'` also each segment leaf's truth and value (a run keeps its leaves,
+ * so the next run can say what changed).
+ */
+export async function workspaceLayers(
+  store: Store,
+  workspace: Workspace,
+  asOf: Date,
+  explain?: 'leaves',
+): Promise<CompiledLayers> {
+  return compileLayers(store.dialect, {
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf,
     rows: await accountRows(store, workspace.config.identity),
-    // A run keeps its segments' leaves, so the next run can say what changed.
-    ...(options.leaves ? { explain: 'leaves' as const } : {}),
+    ...(explain ? { explain } : {}),
   });
-  return evaluateLayers(store, layers, 'strata_evaluation', onProgress);
 }
 
 /**
  * Writes compiled layers into a new scratch table (named from `prefix`) and returns its
- * quoted name. A dialect without window functions gets the base layer in a table first:
- * its ranks and positions read it several times.
+ * quoted name.
  */
 export async function evaluateLayers(
   store: Store,
@@ -39,19 +54,43 @@ export async function evaluateLayers(
   prefix: string,
   onProgress?: (fraction: number) => void,
 ): Promise<Sql> {
+  const name = scratchName(prefix);
+  await writeLayers(
+    store,
+    layers,
+    `${name}_base`,
+    (select, progress) => store.createScratch(name, select, progress),
+    onProgress,
+  );
+  return store.dialect.sql.id(name);
+}
+
+/** A new scratch table's name (unquoted): `prefix` and a random part. */
+export const scratchName = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+
+/**
+ * Hands the compiled layers' final query to `write` (which makes a table of it: a scratch, or
+ * a run's own table, so a run writes its rows once rather than copying a scratch table). A
+ * dialect without window functions gets the base layer in a scratch table first (`base`, dropped
+ * once `write` is done): its ranks and positions read it several times.
+ */
+export async function writeLayers(
+  store: Store,
+  layers: CompiledLayers,
+  base: string,
+  write: (select: Sql, onProgress?: (fraction: number) => void) => Promise<void>,
+  onProgress?: (fraction: number) => void,
+): Promise<void> {
   const sql = store.dialect.sql;
-  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   if (!layers.needsTable) {
-    await store.createScratch(name, layers.finish(sql`(${layers.base})`), onProgress);
-    return sql.id(name);
+    await write(layers.finish(sql`(${layers.base})`), onProgress);
+    return;
   }
-  const base = `${name}_base`;
   await store.createScratch(base, layers.base, (f) => onProgress?.(f * 0.9));
   try {
-    await store.createScratch(name, layers.finish(sql.id(base)));
+    await write(layers.finish(sql.id(base)));
   } finally {
     await store.dropScratch(base);
   }
   onProgress?.(1);
-  return sql.id(name);
 }

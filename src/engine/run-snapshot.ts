@@ -7,11 +7,12 @@ import type { Store } from '../store/store.js';
  * Layout of a stored run. Each run is one immutable table `strata_run_<id>` holding one
  * row per account: `account_id`, a boolean column per segment (`segment:<id>`), the
  * primary segment per scheme (`scheme:<name>`), a column per metric (`metric:<name>`) and,
- * for the audit trail, each segment's leaves (`explain:<segment>:<path>` holds or not,
- * `explain-value:<segment>:<path>` the value compared, as text), plus a row in `strata_runs` naming those columns and holding the sizes.
+ * for the audit trail, whether each segment's leaves hold (`explain:<segment>:<path>`; the
+ * values compared, `explain-value:<segment>:<path>`, are there only while the run's audit
+ * trail is written), plus a row in `strata_runs` naming those columns and holding the sizes.
  *
- * Why wide and per run: a run is written with one columnar copy of the evaluation (about
- * a second at a million accounts, where narrow rows cost six), the booleans compress to
+ * Why wide and per run: a run is written straight from the evaluation in one columnar write
+ * (about a second at a million accounts, where narrow rows cost six), the booleans compress to
  * almost nothing, comparing two runs is one join on account_id, and dropping a run is
  * dropping a table.
  */
@@ -147,7 +148,7 @@ export async function measureSizes(store: Store, snapshot: Snapshot): Promise<Si
   return { segments, schemes };
 }
 
-/** Column list of a run table taken from an evaluation (which carries every metric and segment). */
+/** Column list of a run table taken from an evaluation (which carries every metric, segment and leaf). */
 export function runTableColumns(
   store: Store,
   input: {

@@ -145,9 +145,9 @@ export interface Store {
   withProgress(sql: Sql, onProgress?: (fraction: number) => void): Promise<void>;
   /**
    * Creates table `name` (unquoted) holding the rows of `select`, in the engine's own
-   * storage for a table read whole and joined on account_id.
+   * storage for a table read whole and joined on account_id; `onProgress` as `withProgress`.
    */
-  createTableAs(name: string, select: Sql): Promise<void>;
+  createTableAs(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void>;
   /** Creates a scratch table `name` (unquoted) of `select`'s rows, for this process only and never part of a snapshot. */
   createScratch(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void>;
   /** Drops a scratch table (a plain name, or one quoted by `sql.id`); no error when it is gone already. */

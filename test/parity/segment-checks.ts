@@ -62,7 +62,13 @@ export async function importAndRun(store: Store, world: SegmentWorld): Promise<v
 export const SEGMENT_CHECKS: readonly ParityCheck[] = [
   ...AS_OF.map((_, i) => ({
     name: `run ${i + 1}: every account's segment flags, primary segments and metric values`,
-    rows: (store: Store) => store.query(testSql(`SELECT * FROM strata_run_${i + 1} ORDER BY account_id`)),
+    rows: async (store: Store) => {
+      const rows = await store.query(testSql(`SELECT * FROM strata_run_${i + 1} ORDER BY account_id`));
+      // A run's table holds its leaves' values only while its audit trail is written.
+      const values = Object.keys(rows[0] ?? {}).filter((column) => column.startsWith('explain-value:'));
+      if (values.length > 0) throw new Error(`run ${i + 1} kept leaf values: ${values.join(', ')}`);
+      return rows;
+    },
   })),
   {
     name: 'run sizes',
@@ -99,6 +105,9 @@ export const SEGMENT_CHECKS: readonly ParityCheck[] = [
       // Not vacuous: the world's second run moves accounts, for reasons recorded leaf by leaf.
       if (!rows.some((r) => r.run_id === 2 && r.path !== null))
         throw new Error('no reasons recorded in run 2');
+      // Each leaf's value as the new run computed it, read from the run's table while it held them.
+      const values = rows.filter((r) => r.run_id === 2 && r.value_after !== null).map((r) => r.path);
+      if (!values.some((path) => path !== null)) throw new Error('no leaf values recorded in run 2');
       return rows;
     },
   },

@@ -173,9 +173,9 @@ export class DuckDBStore implements Store {
     await this.connection.run(sql.text);
   }
 
-  async createTableAs(name: string, select: Sql): Promise<void> {
+  createTableAs(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void> {
     const sql = this.dialect.sql;
-    await this.execute(sql`CREATE TABLE ${sql.id(name)} AS ${select}`);
+    return this.withProgress(sql`CREATE TABLE ${sql.id(name)} AS ${select}`, onProgress);
   }
 
   createScratch(name: string, select: Sql, onProgress?: (fraction: number) => void): Promise<void> {
