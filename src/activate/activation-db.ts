@@ -56,7 +56,7 @@ export class ActivationDb {
 
   /** Opens (creating) the file; `kept`: how long delivered rows stay (tests make it short). */
   static async open(path: string, kept: DeliveredKept = DELIVERED_KEPT): Promise<ActivationDb> {
-    const instance = await DuckDBInstance.create(path, process.env.ACT_THREADS ? { threads: process.env.ACT_THREADS } : {});
+    const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     const db = new ActivationDb(instance, connection, kept);
     await db.run(

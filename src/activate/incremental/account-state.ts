@@ -280,7 +280,9 @@ async function loadStreams(
       ${fn.textList(sql`CASE WHEN ${named} AND ${us} > ${horizon} THEN ${fn.castText(us)} END`)} AS ${sql.id(`recent${i}`)}`;
   });
   const names = streams.map(([stream]) => stream);
-  const only = names.includes('any') ? sql.empty : sql` AND event IN (${sql.join(names.map((n) => sql.value(n)))})`;
+  const only = names.includes('any')
+    ? sql.empty
+    : sql` AND event IN (${sql.join(names.map((n) => sql.value(n)))})`;
   const rows = await store.query<Record<string, unknown>>(
     sql`SELECT account_id, ${sql.join(columns)} FROM ${events} r WHERE ${within}${only} GROUP BY account_id`,
   );
