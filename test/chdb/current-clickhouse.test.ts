@@ -17,13 +17,14 @@ let duckdb: Store;
 let current: ClickHouseStore;
 
 beforeAll(async () => {
+  // DuckDB's store comes with the world, imported and run (parity/segment-world.ts).
   const world = await segmentWorld(dir);
   duckdb = await DuckDBStore.open(join(dir, 'strata.duckdb'));
   current = await ClickHouseStore.over(
     { url: 'chdb:', database: 'parity' },
     new ChdbConnection(join(dir, 'chdb'), 'parity'),
   );
-  for (const store of [duckdb, current]) await importAndRun(store, world);
+  await importAndRun(current, world);
 });
 afterAll(async () => {
   await duckdb?.close();

@@ -57,16 +57,20 @@ function lockHeld(lock: string): boolean {
  * Copies into `into` a folder that `build` makes once per version of the code: the first test
  * to ask builds it (into a scratch folder renamed into place, so a half-built one is never
  * seen), every other test file, in this run or a later one, copies the result. The key is
- * `name`, the builder's own source and a hash of src/ and package-lock.json, so an edit of the
- * product or of the builder builds it again. Two test files asking at once: one builds, the
- * other waits for the folder to appear (or for the builder to die, and then builds itself).
+ * `name`, the builder's own source, the text of `sources` (files of the functions the builder
+ * calls beyond src/) and a hash of src/ and package-lock.json, so an edit of the product or of
+ * the builder builds it again. Two test files asking at once: one builds, the other waits for
+ * the folder to appear (or for the builder to die, and then builds itself).
  */
 export async function copyFixture(
   name: string,
   build: (dir: string) => Promise<void>,
   into: string,
+  sources: readonly string[] = [],
 ): Promise<void> {
-  const key = createHash('sha256').update(hashCode()).update(build.toString()).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(hashCode()).update(build.toString());
+  for (const source of sources) hash.update(readFileSync(source));
+  const key = hash.digest('hex').slice(0, 16);
   const ready = join(CACHE, `${name}-${key}`);
   const lock = `${ready}.lock`;
   mkdirSync(CACHE, { recursive: true });

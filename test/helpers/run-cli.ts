@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
@@ -82,17 +83,26 @@ function finished(
 }
 
 /**
- * The CommonJS modules (their files) the built CLI loaded to run `args`, listed at its exit:
- * what start-up paid for, for the tests that keep unneeded packages out of a command.
+ * Runs the built CLI as `runCli` does, and lists the CommonJS modules (their files) it loaded
+ * to run `args`, taken at its exit: what start-up paid for, for the tests that keep unneeded
+ * packages out of a command. The list goes to a file, so the run's output is the command's own
+ * and a test can read its answer too instead of asking again. Throws unless it exits 0.
  */
-export function modulesLoaded(args: readonly string[]): string[] {
-  const probe =
-    "import M from 'node:module';process.on('exit',()=>process.stderr.write(JSON.stringify(Object.keys(M._cache))))";
-  const run = spawnSync(
+export function modulesLoaded(args: readonly string[]): { modules: string[]; run: CliRun } {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-modules-'));
+  const list = join(dir, 'modules.json');
+  const probe = `import M from 'node:module';import {writeFileSync} from 'node:fs';process.on('exit',()=>writeFileSync(${JSON.stringify(list)},JSON.stringify(Object.keys(M._cache))))`;
+  const started = Date.now();
+  const result = spawnSync(
     process.execPath,
     [`--import=data:text/javascript,${encodeURIComponent(probe)}`, strataBin(), ...args],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 * 1024 * 1024 },
   );
-  if (run.status !== 0) throw new Error(`strata ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
-  return JSON.parse(run.stderr) as string[];
+  const run = finished(args, started, result.status, result.stdout, result.stderr);
+  try {
+    if (run.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+    return { modules: JSON.parse(readFileSync(list, 'utf8')) as string[], run };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

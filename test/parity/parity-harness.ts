@@ -77,15 +77,22 @@ export function diffRows(
   return differences.slice(0, limit);
 }
 
-/** Runs every check on both stores: check name -> differences (empty when they agree). */
+/**
+ * Runs every check on both stores: check name -> differences (empty when they agree).
+ * `memo` keeps the reference's rows by check name, for a file that compares one reference
+ * with several stores (the reference store does not change between its comparisons).
+ */
 export async function compareStores(
   reference: Store,
   other: Store,
   checks: readonly ParityCheck[],
+  memo = new Map<string, readonly object[]>(),
 ): Promise<Record<string, string[]>> {
   const result: Record<string, string[]> = {};
   for (const check of checks) {
-    const [expected, actual] = [await check.rows(reference), await check.rows(other)];
+    const expected = memo.get(check.name) ?? (await check.rows(reference));
+    memo.set(check.name, expected);
+    const actual = await check.rows(other);
     result[check.name] = diffRows(expected, actual);
     // A check that reads nothing would agree by accident.
     if (expected.length === 0) result[check.name]?.push('no rows to compare');

@@ -9,53 +9,35 @@ import { analyzeQuality } from '../../src/analytics/quality/data-quality.js';
 import { trailingRetention } from '../../src/analytics/retention/trailing-retention.js';
 import { scoreRfm } from '../../src/analytics/rfm/rfm.js';
 import { validateSegment } from '../../src/analytics/validation/validation-card.js';
-import { generateWorld } from '../../src/demo/generate-world.js';
 import { evaluateWorkspace } from '../../src/engine/evaluate.js';
 import { explainMembership } from '../../src/engine/explain-membership.js';
 import { compareSnapshots, schemeFlows } from '../../src/engine/membership-diff.js';
 import { listRuns, readRun } from '../../src/engine/run-snapshot.js';
-import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { accountHistory } from '../../src/engine/snapshots.js';
 import { accountRows } from '../../src/identity/account-rows.js';
 import { mapClusters } from '../../src/ml/cluster-map.js';
 import { chooseFeatures, extractFeatures } from '../../src/ml/features.js';
 import { labelRelation, parseTarget } from '../../src/ml/labels.js';
-import { TABLE_NAMES } from '../../src/model/tables.js';
 import type { Store } from '../../src/store/store.js';
-import { loadWorkspace, type Workspace } from '../../src/workspace/load-workspace.js';
-import { saasWorkspaceYaml } from '../../src/workspace/template.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { sql, testSql } from '../helpers/sql.js';
 import type { ParityCheck } from './parity-harness.js';
+import { AS_OF, duckdbSegmentWorld, type SegmentWorld } from './segment-world.js';
 
-/** The segment engine's parity setup: the template workspace on one generated world, run at two times. */
-export const AS_OF = [new Date('2026-09-30T00:00:00Z'), new Date('2026-10-31T23:59:59Z')];
+export { AS_OF, importAndRun, type SegmentWorld } from './segment-world.js';
 
-export interface SegmentWorld {
-  readonly dir: string;
-  readonly files: Readonly<Record<string, string>>;
-  readonly workspace: Workspace;
-}
-
-/** Generates the world (1,000 accounts: since the generator's reshaping, 56% of them pay) and writes the template workspace into `dir`. */
+/**
+ * The world in `dir` (segment-world.ts: imported into DuckDB at `dir/strata.duckdb` and run at
+ * each time of AS_OF), with the hand-made models the model checks read.
+ */
 export async function segmentWorld(dir: string): Promise<SegmentWorld> {
-  const generated = await generateWorld({ scale: 'S', seed: 11, outDir: join(dir, 'data'), accounts: 1000 });
-  writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml());
-  world = { dir, files: generated.files, workspace: loadWorkspace(dir) };
+  world = await duckdbSegmentWorld(dir);
   writeHandMadeModels(dir);
   return world;
 }
 
 /** The world of this test file (checks that need the workspace read it). */
 let world: SegmentWorld;
-
-/** Imports every table of the world into `store` and runs the workspace at each time of AS_OF. */
-export async function importAndRun(store: Store, world: SegmentWorld): Promise<void> {
-  for (const table of TABLE_NAMES) {
-    const file = world.files[table];
-    if (file) await store.importFile({ table, file: join(world.dir, 'data', file) });
-  }
-  for (const asOf of AS_OF) await runWorkspace(store, world.workspace, asOf);
-}
 
 /** What the segment engine must agree on. */
 /** What every engine must answer as DuckDB does, for the world `world` (set by segmentWorld). */
