@@ -204,25 +204,29 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
 });
 
 describe('in-memory state after data arrives other than through the log', () => {
-  it('is read again, so a live event counts with the imported ones (as strata serve does after an import or a merge)', async () => {
-    const dir = tempDir('strata-incremental-import-');
+  /** A live path (applier and trigger engine) over a new DuckDB workspace whose one trigger watches `segment`. */
+  async function livePath(segment: string) {
+    const dir = tempDir('strata-incremental-live-');
     const opened = await openWorkspace(
       dir,
       DUCKDB,
-      `segments:
-  thrice: { where: { performed: login, atLeast: 3 } }
-triggers:
-  watch: { segments: [thrice] }
-`,
+      `segments:\n  ${segment}\ntriggers:\n  watch: { segments: [${segment.split(':')[0]}] }\n`,
     );
     closers.push(() => opened.store.close());
     const live = await LivePath.start(opened, join(dir, '.strata'));
     closers.push(async () => live.close());
+    return { dir, opened, live };
+  }
+  const login = (account: string, id: string, days: number) =>
+    ({ kind: 'track', account, event: 'login', ts: at(days), id, linked: true }) as const;
+  const group = (account: string) =>
+    ({ kind: 'group', account, createdAt: at(-10), plan: 'growth', id: `g-${account}` }) as const;
+  const THRICE = 'thrice: { where: { performed: login, atLeast: 3 } }';
+
+  it('is read again, so a live event counts with the imported ones (as strata serve does after an import or a merge)', async () => {
+    const { dir, opened, live } = await livePath(THRICE);
     const now = new Date(T);
-    const group = { kind: 'group' as const, account: 'acme', createdAt: at(-10), plan: 'growth', id: 'g1' };
-    const login = (id: string, days: number) =>
-      ({ kind: 'track', account: 'acme', event: 'login', ts: at(days), id, linked: true }) as const;
-    await live.feed([group, login('l1', -3)], now);
+    await live.feed([group('acme'), login('acme', 'l1', -3)], now);
     expect((await live.live(['acme'])).get('acme')?.has('thrice') ?? false).toBe(false);
     // A second login imported from a file, as `strata import` relayed to the server writes it.
     const file = join(dir, 'events.ndjson');
@@ -233,36 +237,21 @@ triggers:
     await opened.store.importFile({ table: 'events', file, format: 'ndjson' });
     await live.engine.reload(now);
     // The third, live: three logins, in memory (not the two it would count without the reload).
-    await live.feed([login('l3', -1)], now);
+    await live.feed([login('acme', 'l3', -1)], now);
     expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
     expect((await live.live(['acme'])).get('acme')?.has('thrice')).toBe(true);
   });
 
   it('reads an account whose traits changed again but for its events, which take the ones that came with them', async () => {
-    const dir = tempDir('strata-incremental-rows-');
-    const opened = await openWorkspace(
-      dir,
-      DUCKDB,
-      `segments:
-  big_busy: { where: { all: [ { trait: plan, eq: enterprise }, { performed: login, atLeast: 2 } ] } }
-triggers:
-  watch: { segments: [big_busy] }
-`,
+    const { live } = await livePath(
+      'big_busy: { where: { all: [ { trait: plan, eq: enterprise }, { performed: login, atLeast: 2 } ] } }',
     );
-    closers.push(() => opened.store.close());
-    const live = await LivePath.start(opened, join(dir, '.strata'));
-    closers.push(async () => live.close());
     const now = new Date(T);
-    const login = (id: string, days: number) =>
-      ({ kind: 'track', account: 'acme', event: 'login', ts: at(days), id, linked: true }) as const;
-    await live.feed(
-      [{ kind: 'group', account: 'acme', createdAt: at(-10), plan: 'growth', id: 'g1' }, login('l1', -3)],
-      now,
-    );
+    await live.feed([group('acme'), login('acme', 'l1', -3)], now);
     expect((await live.live(['acme'])).get('acme')?.has('big_busy') ?? false).toBe(false);
     // The plan changes and a second login arrives in one apply: enterprise with two logins.
     await live.feed(
-      [{ kind: 'plan', account: 'acme', plan: 'enterprise', at: at(-1), id: 'p1' }, login('l2', -1)],
+      [{ kind: 'plan', account: 'acme', plan: 'enterprise', at: at(-1), id: 'p1' }, login('acme', 'l2', -1)],
       now,
     );
     expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
@@ -270,24 +259,8 @@ triggers:
   });
 
   it('counts an event naming a merged-away account for its survivor at once', async () => {
-    const dir = tempDir('strata-incremental-merge-');
-    const opened = await openWorkspace(
-      dir,
-      DUCKDB,
-      `segments:
-  thrice: { where: { performed: login, atLeast: 3 } }
-triggers:
-  watch: { segments: [thrice] }
-`,
-    );
-    closers.push(() => opened.store.close());
-    const live = await LivePath.start(opened, join(dir, '.strata'));
-    closers.push(async () => live.close());
+    const { opened, live } = await livePath(THRICE);
     const now = new Date(T);
-    const group = (account: string) =>
-      ({ kind: 'group', account, createdAt: at(-10), plan: 'growth', id: `g-${account}` }) as const;
-    const login = (account: string, id: string, days: number) =>
-      ({ kind: 'track', account, event: 'login', ts: at(days), id, linked: true }) as const;
     await live.feed([group('acme'), group('acme-dup'), login('acme', 'l1', -3)], now);
     await mergeAccounts(opened.store, {
       survivor: 'acme',
