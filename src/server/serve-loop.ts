@@ -244,13 +244,16 @@ export class ServeLoop {
   async catchUp(): Promise<void> {
     await this.applyNow().catch(this.applyFailed);
     await this.sweepNow({ silentBaseline: true }).catch(this.sweepFailed);
-    // The in-memory state of the segments triggers evaluate incrementally, read once here
-    // rather than at the first apply; if this fails, the first apply reads it.
-    await this.withStore(() => this.triggers.prepare(this.options.clock())).catch(this.sweepFailed);
   }
 
-  /** The apply timer (retries after failures), the sweeper, the webhook sender and the scheduler. */
+  /**
+   * The in-memory state of the segments triggers evaluate incrementally, read in a turn of the
+   * store once the server listens (two minutes at a million accounts, while messages are
+   * acknowledged into the log); then the apply timer (retries after failures), the sweeper,
+   * the webhook sender and the scheduler. If the read fails, the first apply reads it.
+   */
   startTimers(applyEveryMs: number, sweepEveryMs: number): void {
+    void this.withStore(() => this.triggers.prepare(this.options.clock())).catch(this.sweepFailed);
     this.timers.push(
       setInterval(() => {
         this.applyNow().catch(this.applyFailed);
