@@ -4,6 +4,7 @@ import type { Sql } from '../dialect/sql.js';
 import { evaluateLayers } from '../engine/evaluate.js';
 import { listRuns, readRun } from '../engine/run-snapshot.js';
 import { parseInstant } from '../model/instant.js';
+import { withKeyChunks } from '../store/key-chunks.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { segmentClosure } from './dependence.js';
@@ -70,22 +71,26 @@ export async function earliestAfter(
 ): Promise<number | null> {
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
-  const among =
-    accounts === null
-      ? sql.empty
-      : sql` AND account_id IN (${sql.join(accounts.map((id) => sql.value(id)))})`;
-  const parts = (
-    [
-      [counted.events, 'ts'],
-      [q('trait_history'), 'ts'],
-      [q('accounts'), 'created_at'],
-      [counted.users, 'created_at'],
-    ] as const
-  ).map(
-    ([table, column]) =>
-      sql`SELECT ${fn.isoTimestamp(sql`min(${q(column)})`)} AS t FROM ${table} r WHERE ${q(column)} > ${after}${among}`,
-  );
-  const rows = await store.query<{ t: string | null }>(sql.join(parts, sql` UNION ALL `));
+  const earliestOf = (among: Sql) => {
+    const parts = (
+      [
+        [counted.events, 'ts'],
+        [q('trait_history'), 'ts'],
+        [q('accounts'), 'created_at'],
+        [counted.users, 'created_at'],
+      ] as const
+    ).map(
+      ([table, column]) =>
+        sql`SELECT ${fn.isoTimestamp(sql`min(${q(column)})`)} AS t FROM ${table} r WHERE ${q(column)} > ${after}${among}`,
+    );
+    return store.query<{ t: string | null }>(sql.join(parts, sql` UNION ALL `));
+  };
+  const rows: { t: string | null }[] = [];
+  if (accounts === null) rows.push(...(await earliestOf(sql.empty)));
+  else
+    await withKeyChunks(store, accounts, async (_, keys) => {
+      rows.push(...(await earliestOf(sql` AND account_id IN ${keys}`)));
+    });
   let earliest: number | null = null;
   for (const { t } of rows) {
     const micros = t === null ? null : parseInstant(t);
@@ -122,12 +127,14 @@ export async function runMemberships(store: Store, accounts: readonly string[], 
   const inRun = segments.filter((segment) => run.segments.includes(segment));
   if (inRun.length === 0) return result;
   const sql = store.dialect.sql;
-  const rows = await store.query<Record<string, unknown>>(
-    sql`SELECT account_id, ${sql.join(inRun.map((s, i) => sql`${sql.id(segmentColumn(s))} AS ${sql.id(`s${i}`)}`))} FROM ${run.table}
-     WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
-  );
-  for (const row of rows)
-    result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));
+  await withKeyChunks(store, accounts, async (_, keys) => {
+    const rows = await store.query<Record<string, unknown>>(
+      sql`SELECT account_id, ${sql.join(inRun.map((s, i) => sql`${sql.id(segmentColumn(s))} AS ${sql.id(`s${i}`)}`))} FROM ${run.table}
+       WHERE account_id IN ${keys}`,
+    );
+    for (const row of rows)
+      result.set(String(row.account_id), new Set(inRun.filter((_, i) => Boolean(row[`s${i}`]))));
+  });
   return result;
 }
 
@@ -141,11 +148,13 @@ export async function segmentsOf(
   counted: AccountRows,
 ): Promise<Map<string, Set<string>>> {
   const sql = store.dialect.sql;
-  const rows = await withFlags(store, workspace, segments, asOf, counted, (relation) =>
-    store.query<Record<string, unknown>>(
-      sql`SELECT * FROM ${relation} flags WHERE account_id IN (${sql.join(accounts.map((a) => sql.value(a)))})`,
-    ),
-  );
+  const rows: Record<string, unknown>[] = [];
+  await withKeyChunks(store, accounts, async (_, keys) => {
+    const found = await withFlags(store, workspace, segments, asOf, counted, (relation) =>
+      store.query<Record<string, unknown>>(sql`SELECT * FROM ${relation} flags WHERE account_id IN ${keys}`),
+    );
+    rows.push(...found);
+  });
   return new Map(
     rows.map((row) => [
       String(row.account_id),

@@ -3,6 +3,7 @@ import type { Sql } from '../../dialect/sql.js';
 import { accountRows } from '../../identity/account-rows.js';
 import type { IdentityConfig } from '../../identity/identity-config.js';
 import { TABLES } from '../../model/tables.js';
+import { withKeyChunks } from '../../store/key-chunks.js';
 import type { Store } from '../../store/store.js';
 import type { IncrementalNeeds } from './incremental-needs.js';
 
@@ -83,15 +84,12 @@ export async function loadStates(
     return statesOf(store, read, loadedAt, await accountRows(store, identity, { users: needs.users }));
   // Many accounts reach the SQL as the store's key table, not as literals, a chunk at a time.
   const states = new Map<string, AccountState>();
-  for (let start = 0; start < accounts.length; start += store.keysPerQuery) {
-    const chunk = accounts.slice(start, start + store.keysPerQuery);
-    await store.withKeys(chunk, async (keys) => {
-      const rows = await accountRows(store, identity, { accounts: chunk, keys, users: needs.users });
-      const scope = store.dialect.sql`account_id IN ${keys}`;
-      for (const [account, state] of await statesOf(store, read, loadedAt, rows, scope))
-        states.set(account, state);
-    });
-  }
+  await withKeyChunks(store, accounts, async (chunk, keys) => {
+    const rows = await accountRows(store, identity, { accounts: chunk, keys, users: needs.users });
+    const scope = store.dialect.sql`account_id IN ${keys}`;
+    for (const [account, state] of await statesOf(store, read, loadedAt, rows, scope))
+      states.set(account, state);
+  });
   return states;
 }
 
