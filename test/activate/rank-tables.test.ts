@@ -38,6 +38,11 @@ describe('ranks held in memory', () => {
     expect(ranks.percentile('m', 'e', 4)).toBe(75);
     expect(ranks.percentile('m', 'd', null)).toBeNull();
     expect(ranks.percentile('m', 'e', 4)).toBeCloseTo(200 / 3, 12);
+    // Before any refresh: ranked among the accounts seen so far, and marked for the next sweep.
+    const fresh = new RankTables(new Set(['m']));
+    expect(fresh.percentile('m', 'a', 1)).toBe(0);
+    expect(fresh.percentile('m', 'b', 3)).toBe(100);
+    expect(fresh.stale).toBe(true);
     const alone = new RankTables(new Set(['m']));
     alone.replaceAll(held({ only: 7 }), 0);
     expect(alone.percentile('m', 'only', 7)).toBe(0);

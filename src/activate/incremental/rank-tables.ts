@@ -49,8 +49,14 @@ export class RankTables {
    * The held values take the new one.
    */
   percentile(metric: string, account: string, value: number | null): number | null {
-    const table = this.tables.get(metric);
-    if (!table) throw new Error(`ranks of ${metric} are not held`);
+    // Before the first refresh (or after one failed), the accounts ranked so far: never a crash
+    // of the apply loop, and the next sweep's refresh makes the ranks exact.
+    let table = this.tables.get(metric);
+    if (!table) {
+      table = { own: new Map(), sorted: [] };
+      this.tables.set(metric, table);
+      this.stale = true;
+    }
     this.hold(table, account, value);
     if (value === null || Number.isNaN(value)) return null;
     const n = table.sorted.length;
