@@ -84,10 +84,7 @@ export class TriggerEngine {
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
   /** The trigger segments evaluated in memory, and the accounts' state for them. */
   readonly incremental: IncrementalSegments;
-  /**
-   * Whether every account must be swept after each apply: a segment evaluated by the compiled
-   * query ranks accounts among each other (ranks held in memory wait for the sweep's timer).
-   */
+  /** Every account swept after each apply: the compiled query ranks accounts (ranks in memory wait for the timer). */
   readonly sweepsEachApply: boolean;
   private readonly live: LiveMemberships;
   private liveRead = false;
@@ -112,8 +109,8 @@ export class TriggerEngine {
   }
 
   /**
-   * Reads every account's state for the segments evaluated in memory (seconds at a million
-   * accounts), unless read already; true when it read them now.
+   * Reads every account's state for the segments evaluated in memory (two minutes at a
+   * million accounts), unless read already; true when it read them now.
    */
   async prepare(now: Date): Promise<boolean> {
     // The live memberships too, once: an apply then compares with them without a query.
@@ -192,9 +189,14 @@ export class TriggerEngine {
     if (!this.incremental.covers(now)) return null;
     if (!all.every((segment) => this.incremental.segments.includes(segment))) return null;
     await this.incremental.refreshRanks(now);
-    // Each slice's evaluation finds when its accounts' future rows come due again.
-    if (!this.dependence.time) this.dueAt = null;
     return this.incremental.accountSlices(size);
+  }
+
+  /** After a sweep in slices: when a row dated later comes due, found once for every account. */
+  async afterSlices(now: Date): Promise<void> {
+    if (this.dependence.time) return;
+    const rows = await accountRows(this.store, this.workspace.config.identity);
+    this.dueAt = await earliestAfter(this.store, rows, null, now);
   }
 
   /** One slice of a sweep in memory: every trigger segment of these accounts, evaluated and recorded at `now`. */
@@ -202,7 +204,7 @@ export class TriggerEngine {
     const wanted = new Map<string, Map<string, Set<string>>>();
     for (const account of accounts)
       wanted.set(account, new Map([...this.bySegment].map(([segment, names]) => [segment, new Set(names)])));
-    return this.settle(wanted, now, performance.now());
+    return this.settle(wanted, now, performance.now(), false);
   }
 
   /** Evaluates accounts for the segments wanted of each, and records and queues what changed. */
@@ -211,6 +213,8 @@ export class TriggerEngine {
     wanted: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>,
     now: Date,
     started: number,
+    /** Find when their rows dated later come due (a sweep in slices does it once, after). */
+    findDue = true,
   ): Promise<TriggerResult> {
     const { webhooks } = this.workspace.config;
     if (wanted.size === 0) return { ...NOTHING, evaluateSeconds: 0, recordSeconds: 0 };
@@ -268,7 +272,7 @@ export class TriggerEngine {
         now,
       );
     // Rows of these accounts dated after now are seen by no evaluation yet.
-    if (!this.dependence.time) {
+    if (!this.dependence.time && findDue) {
       const due = await earliestAfter(
         this.store,
         rows ?? (await accountRows(this.store, this.workspace.config.identity, { accounts })),

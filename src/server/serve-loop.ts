@@ -233,6 +233,7 @@ export class ServeLoop {
       total.exited += result.exited;
       total.events += result.events;
     }
+    await this.withStore(() => this.triggers.afterSlices(asOf));
     return { asOf: asOf.toISOString(), ...total, seconds: (performance.now() - started) / 1000 };
   }
 
