@@ -29,7 +29,7 @@ const heap = () => {
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
 console.log(
-  `load average ${loadavg()
+  `as of ${now.toISOString()}; load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );

@@ -1,4 +1,5 @@
 import { Sql } from '../dialect/sql.js';
+import { withKeyChunks } from '../store/key-chunks.js';
 import type { Store } from '../store/store.js';
 import { cachedExclusionOf, type ExclusionReason } from './excluded-domains.js';
 import type { IdentityConfig } from './identity-config.js';
@@ -142,19 +143,15 @@ export async function linkedAccounts(
   const found = new Map<string, string[]>();
   if (users.length === 0) return found;
   const { sql } = store.dialect;
-  const size = Math.min(store.keysPerQuery, users.length);
-  for (let start = 0; start < users.length; start += size) {
-    const chunk = users.slice(start, start + size);
-    const rows = await store.withKeys(chunk, async (keys) => {
-      // The relations of this chunk's users alone: their links are all that is read.
-      const { links } = await identityRelations(store, config, { linksOnly: true, users: keys });
-      return store.query<{ user_id: string; account_id: string }>(
-        sql`SELECT user_id, account_id FROM ${links} l WHERE user_id IN ${keys}`,
-      );
-    });
+  await withKeyChunks(store, users, async (_, keys) => {
+    // The relations of this chunk's users alone: their links are all that is read.
+    const { links } = await identityRelations(store, config, { linksOnly: true, users: keys });
+    const rows = await store.query<{ user_id: string; account_id: string }>(
+      sql`SELECT user_id, account_id FROM ${links} l WHERE user_id IN ${keys}`,
+    );
     for (const { user_id, account_id } of rows)
       found.set(user_id, [...(found.get(user_id) ?? []), account_id]);
-  }
+  });
   return found;
 }
 

@@ -206,13 +206,10 @@ export class MessageApplier {
     );
     const accounts = new Map<string, Row>();
     const users = new Map<string, Row>();
-    const { keysPerQuery } = this.store;
-    for (const chunk of chunks([...accountIds], keysPerQuery))
-      for (const row of await storedRows(this.store, 'accounts', 'account_id', chunk))
-        accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
-    for (const chunk of chunks([...userIds], keysPerQuery))
-      for (const row of await storedRows(this.store, 'users', 'user_id', chunk))
-        users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
+    for (const row of await storedRows(this.store, 'accounts', 'account_id', [...accountIds]))
+      accounts.set(String(row.account_id), { ...row, traits: asObject(row.traits) });
+    for (const row of await storedRows(this.store, 'users', 'user_id', [...userIds]))
+      users.set(String(row.user_id), { ...row, traits: asObject(row.traits) });
 
     const events = new Map<string, Row>();
     const changedAccounts = new Map<string, Row>();
@@ -355,8 +352,4 @@ export class MessageApplier {
       rmSync(file, { force: true });
     }
   }
-}
-
-function* chunks<T>(values: readonly T[], size: number): Generator<T[]> {
-  for (let start = 0; start < values.length; start += size) yield values.slice(start, start + size);
 }

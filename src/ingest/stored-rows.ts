@@ -1,9 +1,10 @@
 import { exactTimeText } from '../model/instant.js';
+import { withKeyChunks } from '../store/key-chunks.js';
 import type { Store } from '../store/store.js';
 import { type Row, timestampColumns } from './message-traits.js';
 
 /**
- * Stored rows to merge a message with. Timestamps are read as text: the driver's dates
+ * Stored rows (of `ids`, any number) to merge a message with. Timestamps are read as text: the driver's dates
  * keep only milliseconds, and the merged row is written back whole, so a second group
  * call would otherwise move a signup at 23:59:59.9995 to 23:59:59.999.
  */
@@ -16,14 +17,17 @@ export async function storedRows(
   const { sql, fn } = store.dialect;
   const q = (name: string) => sql.id(name);
   const times = timestampColumns(table);
-  const rows = await store.withKeys(ids, (keys) =>
-    store.query<Row>(
+  const rows: Row[] = [];
+  // As many ids as one query of the store takes at a time (a temporary table on DuckDB).
+  await withKeyChunks(store, ids, async (_, keys) => {
+    const found = await store.query<Row>(
       sql`SELECT *${sql.join(
         times.map((c) => sql`, ${fn.castText(q(c))} AS ${q(`__text_${c}`)}`),
         sql.empty,
       )} FROM ${q(table)} WHERE ${q(key)} IN ${keys}`,
-    ),
-  );
+    );
+    rows.push(...found);
+  });
   for (const row of rows)
     for (const c of times) {
       row[c] = exactTimeText(row[`__text_${c}`]);
