@@ -12,6 +12,8 @@ import { type Dependence, segmentDependence } from './dependence.js';
 import { IncrementalSegments } from './incremental/incremental-segments.js';
 import { LiveMemberships } from './live-memberships.js';
 import { earliestAfter, exportRunFlags, runMemberships, segmentsOf, withFlags } from './trigger-query.js';
+import type { MembershipEvent, SweepResult, TriggerResult } from './trigger-results.js';
+import { Turns } from './turns.js';
 
 /**
  * Real-time triggers: after each apply of the log, the accounts whose data changed are
@@ -31,39 +33,7 @@ import { earliestAfter, exportRunFlags, runMemberships, segmentsOf, withFlags } 
  * differs, so that the live memberships equal a full run's at the same data and time.
  */
 
-export interface MembershipEvent {
-  readonly id: string;
-  readonly type: 'segment.entered' | 'segment.exited';
-  readonly segment: string;
-  readonly accountId: string;
-  /** What produced it: `trigger:<name>` or `schedule:<name>`. */
-  readonly source: string;
-  /** The evaluation's as-of time (ISO). */
-  readonly asOf: string;
-}
-
-export interface TriggerResult {
-  readonly accounts: number;
-  readonly entered: number;
-  readonly exited: number;
-  readonly events: number;
-  /** Accounts whose memberships were evaluated in memory (the rest by the compiled query). */
-  readonly inMemory: number;
-  /** Time spent evaluating, and recording the changes. */
-  readonly evaluateSeconds: number;
-  readonly recordSeconds: number;
-}
-
-export interface SweepResult {
-  /** The evaluation time (ISO). */
-  readonly asOf: string;
-  /** Accounts evaluated (every account existing at that time). */
-  readonly accounts: number;
-  readonly entered: number;
-  readonly exited: number;
-  readonly events: number;
-  readonly seconds: number;
-}
+export type { MembershipEvent, SweepResult, TriggerResult } from './trigger-results.js';
 
 const NOTHING = { accounts: 0, entered: 0, exited: 0, events: 0, inMemory: 0 };
 
@@ -231,7 +201,9 @@ export class TriggerEngine {
     const initial: { account: string; segments: string[] }[] = [];
     const events: { id: string; webhook: string; type: string; body: string }[] = [];
     let [entered, exited] = [0, 0];
+    const turns = new Turns();
     for (const [account, bySegment] of wanted) {
+      if (turns.due()) await turns.next();
       const now_ = current.get(account) ?? new Set<string>();
       let before = previous.get(account);
       if (!before) {
@@ -366,7 +338,10 @@ export class TriggerEngine {
     const bySql = segments.filter((s) => !inMemory.includes(s));
     const current = new Map<string, Set<string>>();
     const missing: string[] = [];
+    // A sweep's slice is thousands of accounts: requests get in every few milliseconds.
+    const turns = new Turns();
     for (const account of accounts) {
+      if (turns.due()) await turns.next();
       const members = inMemory.length > 0 ? this.incremental.members(account, now, inMemory) : null;
       if (members) current.set(account, members);
       else missing.push(account);

@@ -124,6 +124,11 @@ export const Health = z.strictObject({
       retryAt: z.string().nullable(),
     }),
   ),
+  /**
+   * How late the server's event loop ran its callbacks over the last 10 s (ms): requests,
+   * acknowledgements and applies share one thread, so each waits as long.
+   */
+  eventLoop: z.strictObject({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number(), seconds: z.number() }),
   /** The last apply's or sweep's error, until one succeeds. */
   failure: z.string().nullable(),
 });

@@ -45,6 +45,8 @@ export interface ServeOptions {
   readonly port: number;
   readonly host?: string;
   readonly applyEveryMs?: number;
+  /** Under a steady stream, apply passes start at most this often (default PASS_EVERY_MS). */
+  readonly passEveryMs?: number;
   readonly bodyLimit?: number;
   readonly rateLimit?: number;
   readonly limits?: ServerOptions['limits'];
@@ -84,7 +86,7 @@ const given = <K extends keyof ServeOptions>(options: ServeOptions, ...names: K[
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const loop = await ServeLoop.open({
-    ...given(options, 'onApplied', 'retryBaseMs', 'retryCapMs', 'env'),
+    ...given(options, 'onApplied', 'retryBaseMs', 'retryCapMs', 'env', 'passEveryMs'),
     workspace: options.workspace,
     store: options.store,
     clock: options.clock ?? (() => new Date()),

@@ -89,6 +89,7 @@ describe('strata serve answers what needs no key, whoever is rate limited', () =
       [['--trust-proxy', '10.0.0.300'], /--trust-proxy 10\.0\.0\.300: invalid IP address/],
       [['--max-connections', '0'], /--max-connections 0: expected a whole number/],
       [['--request-timeout', '30'], /--request-timeout 30: expected a duration/],
+      [['--pass-every', '-5'], /--pass-every -5: expected whole milliseconds from 0 to 10000/],
     ];
     // A workspace no server holds (a second `serve` of a served one is refused as such).
     const idle = tempDir('strata-public-idle-');

@@ -3,6 +3,7 @@ import type { Touched } from '../../ingest/touched.js';
 import { parseInstant } from '../../model/instant.js';
 import type { Store } from '../../store/store.js';
 import type { Workspace } from '../../workspace/load-workspace.js';
+import { Turns } from '../turns.js';
 import { type AccountState, firstAfter, loadStates, type StreamState } from './account-state.js';
 import { type IncrementalNeeds, incrementalNeeds } from './incremental-needs.js';
 import { RankTables } from './rank-tables.js';
@@ -80,11 +81,11 @@ export class IncrementalSegments {
   }
 
   /**
-   * Every held account's values of the ranked metrics at `now`, computed 1,000 accounts at a
-   * time (letting requests in between, a few milliseconds apart: 100,000 accounts take about
-   * 0.25 s), then held as the ranks' new basis. Applies may run between slices: an account
+   * Every held account's values of the ranked metrics at `now`, computed in stretches of a
+   * few milliseconds with requests let in between (100,000 accounts take about 0.25 s), then
+   * held as the ranks' new basis. Applies may run between stretches: an account
    * they touch is ranked at its own time then, and its value here is the one read when its
-   * slice came.
+   * stretch came.
    */
   async refreshRanks(now: Date): Promise<void> {
     const states = this.states;
@@ -93,11 +94,11 @@ export class IncrementalSegments {
     // Data arriving while this runs makes the ranks stale again (see `update`).
     this.ranks.stale = false;
     const values = new Map<string, ReadonlyMap<string, number | null>>();
-    let done = 0;
+    const turns = new Turns();
     for (const [account, state] of states) {
       if (state.createdAt !== null && state.createdAt <= at)
         values.set(account, this.evaluator.values(account, state, at, this.ranks.metrics));
-      if (++done % 1_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (turns.due()) await turns.next();
     }
     this.ranks.replaceAll(values, at);
   }
@@ -195,8 +196,8 @@ export class IncrementalSegments {
   /**
    * A sweep's flags from memory: `file` gets a CSV of `account_id` and a 1/0 flag `s<i>` per
    * segment (all of them in `this.segments`) for every held account existing at `now`, as
-   * the compiled query's sweep writes it. Written 5,000 accounts at a time, letting requests
-   * in between (a million accounts take seconds). Returns the accounts written.
+   * the compiled query's sweep writes it. Written 5,000 accounts at a time, with requests
+   * let in every few milliseconds (a million accounts take seconds). Returns the accounts written.
    */
   async writeFlags(file: string, segments: readonly string[], now: Date): Promise<number> {
     const states = this.states as Map<string, AccountState>;
@@ -205,7 +206,9 @@ export class IncrementalSegments {
     try {
       let lines = [`account_id${segments.map((_, i) => `,s${i}`).join('')}`];
       let written = 0;
+      const turns = new Turns();
       for (const [account, state] of states) {
+        if (turns.due()) await turns.next();
         if (state.createdAt === null || state.createdAt > at) continue;
         const members = this.evaluator.members(account, state, at, segments);
         lines.push(

@@ -51,6 +51,7 @@ export async function runServe(options: ServeInput, output: Output) {
   const {
     port,
     applyEvery: applyEveryMs,
+    passEvery: passEveryMs,
     rateLimit,
     sweepEvery: sweepEveryMs,
     requestTimeout: requestTimeoutMs,
@@ -78,6 +79,7 @@ export async function runServe(options: ServeInput, output: Output) {
       port,
       host: options.host,
       applyEveryMs,
+      passEveryMs,
       rateLimit,
       sweepEveryMs,
       limits: { requestTimeoutMs, maxConnections },

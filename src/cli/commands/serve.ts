@@ -47,6 +47,13 @@ const serveSchema = (k: OptionKit) => ({
     },
     (text) => `--apply-every ${text}: expected milliseconds >= 10`,
   ),
+  passEvery: k.read(
+    (text) => {
+      const ms = Number(text);
+      return Number.isInteger(ms) && ms >= 0 && ms <= 10_000 ? ms : undefined;
+    },
+    (text) => `--pass-every ${text}: expected whole milliseconds from 0 to 10000`,
+  ),
   rateLimit: atLeastOne(k, '--rate-limit', 'requests a minute'),
   sweepEvery: k.read(
     parseInterval,
@@ -78,6 +85,12 @@ export const serve = defineCommand({
       flags: '--apply-every <ms>',
       description: 'how often logged messages are applied to the store',
       default: '1000',
+    },
+    {
+      flags: '--pass-every <ms>',
+      description:
+        'under a steady stream, apply passes start at most this often (a message after a quiet spell is applied at once); larger passes cost less CPU a message',
+      default: '100',
     },
     {
       flags: '--rate-limit <n>',
