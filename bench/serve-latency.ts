@@ -13,7 +13,8 @@
  * workspace too, so each ping also evaluates them (a health score, for at_risk). BATCH=100
  * has the webhook take up to 100 events a POST (its documented batch format). PROFILES=0 sends
  * no profile requests during the load, so the CPU per event is the trigger path's alone.
- * PASS_EVERY=MS sets the server's --pass-every. The server's event-loop delay (from /health)
+ * GROUPS=N adds N group calls to each batch of 10 pings (a trait change of another account, by
+ * a user new to it: that account's trigger state is read again). PASS_EVERY=MS sets the server's --pass-every. The server's event-loop delay (from /health)
  * is reported beside the latencies: a request waits at least that long.
  */
 import { spawn } from 'node:child_process';
@@ -183,6 +184,7 @@ for (let i = 0; i < 500; i++) await profile(i, false);
 // 2. Trigger latency at 1,000 events/s: batches of 10 events every 10 ms, each the first ping of its account.
 const sentAt = new Map<string, number>();
 let next = 0;
+let grouped = 0;
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${write}` };
 // The server reads the triggers' state after it listens (10 s at M): one ping's webhook says
 // the first apply, which waits for that read, is done, so the load measures the running server.
@@ -249,13 +251,25 @@ const [profiles, batches] = await Promise.all([
         context: { groupId: account },
       };
     });
+    // GROUPS=N: N group calls a batch beside the pings, each a trait change of an account not
+    // pinged, by a user new to it (the account's state is read again from the store).
+    const groups = Array.from({ length: Number(process.env.GROUPS ?? 0) }, () => {
+      const account = accounts[accounts.length - 1 - (grouped++ % 5_000)] as string;
+      return {
+        messageId: `bench-group-${grouped}`,
+        type: 'group',
+        userId: `bench-member-${grouped}`,
+        groupId: account,
+        traits: { bench_note: `note ${grouped}` },
+      };
+    });
     const begun = performance.now();
     for (const event of batch)
       if (!sentAt.has(event.context.groupId)) sentAt.set(event.context.groupId, begun);
     const response = await send(`${url}/v1/batch`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ batch }),
+      body: JSON.stringify({ batch: [...batch, ...groups] }),
     });
     await response.arrayBuffer();
   }),
@@ -316,6 +330,7 @@ console.log(
         sweepsSeconds: [...sweeps].filter(([at]) => !sweepsBefore.has(at)).map(([, s]) => round(s)),
       },
       webhookBatch: Number(process.env.BATCH ?? 1),
+      groupCallsPerSecond: Number(process.env.GROUPS ?? 0) * 100,
       watching: ['pinged', ...(process.env.WATCH ?? '').split(',').filter(Boolean)],
       // How late the server ran callbacks (requests wait as long) over the load's last 5-10 s.
       eventLoop,

@@ -26,8 +26,9 @@ const TICK_MS = 5;
 export class EventLoopDelay {
   private current: RecordableHistogram = createHistogram();
   private previous: RecordableHistogram | null = null;
-  /** When the previous window began (or the current one, before a rotation). */
+  /** When the previous window began (or the current one, before a rotation), and the current one. */
   private since = performance.now();
+  private currentSince = this.since;
   private lastTick = performance.now();
   private readonly ticks: NodeJS.Timeout;
   private readonly rotations: NodeJS.Timeout;
@@ -40,7 +41,8 @@ export class EventLoopDelay {
       this.lastTick = now;
     }, TICK_MS);
     this.rotations = setInterval(() => {
-      if (this.previous) this.since += WINDOW_MS;
+      this.since = this.currentSince;
+      this.currentSince = performance.now();
       this.previous = this.current;
       this.current = createHistogram();
     }, WINDOW_MS);
