@@ -66,9 +66,9 @@ describe('apply passes paced by --pass-every', () => {
     await waitFor(() => passes.length === 2, 'the second pass');
     expect(passes.map((pass) => pass.events)).toEqual([1, 2]);
     expect((passes[1]?.at ?? 0) - sent).toBeGreaterThanOrEqual(every);
-    const [{ n }] = (await store.query<{ n: number }>(store.dialect.sql`SELECT count(*) AS n FROM events`)) as [
-      { n: number },
-    ];
+    const [{ n }] = (await store.query<{ n: number }>(
+      store.dialect.sql`SELECT count(*) AS n FROM events`,
+    )) as [{ n: number }];
     expect(Number(n)).toBe(3);
   });
 });
