@@ -153,7 +153,9 @@ export async function segmentsOf(
     const found = await withFlags(store, workspace, segments, asOf, counted, (relation) =>
       store.query<Record<string, unknown>>(sql`SELECT * FROM ${relation} flags WHERE account_id IN ${keys}`),
     );
-    rows.push(...found);
+    // One by one: on DuckDB one chunk holds every key, and spreading a million rows as
+    // arguments overflows the stack.
+    for (const row of found) rows.push(row);
   });
   return new Map(
     rows.map((row) => [

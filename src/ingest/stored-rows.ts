@@ -26,7 +26,8 @@ export async function storedRows(
         sql.empty,
       )} FROM ${q(table)} WHERE ${q(key)} IN ${keys}`,
     );
-    rows.push(...found);
+    // One by one: on DuckDB one chunk holds every id (a spread of a million overflows the stack).
+    for (const row of found) rows.push(row);
   });
   for (const row of rows)
     for (const c of times) {
