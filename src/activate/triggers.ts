@@ -60,8 +60,8 @@ export class TriggerEngine {
   onChanged: ((accounts: readonly string[] | null, at: Date) => void) | null = null;
   /** The trigger segments evaluated in memory, and the accounts' state for them. */
   readonly incremental: IncrementalSegments;
-  /** Every account swept after each apply: the compiled query ranks accounts (ranks in memory wait for the timer). */
-  readonly sweepsEachApply: boolean;
+  /** The compiled query ranks accounts for segments not evaluated in memory. */
+  private readonly sqlRanks: boolean;
   private readonly live: LiveMemberships;
   private liveRead = false;
   /** Merged-away accounts and their survivors (read with the live memberships, again after a merge). */
@@ -77,7 +77,7 @@ export class TriggerEngine {
         this.bySegment.set(segment, [...(this.bySegment.get(segment) ?? []), name]);
     this.dependence = segmentDependence(workspace, [...this.bySegment.keys()]);
     this.incremental = new IncrementalSegments(store, workspace, [...this.bySegment.keys()]);
-    this.sweepsEachApply = segmentDependence(
+    this.sqlRanks = segmentDependence(
       workspace,
       [...this.bySegment.keys()].filter((segment) => !this.incremental.segments.includes(segment)),
     ).others;
@@ -95,9 +95,22 @@ export class TriggerEngine {
       this.survivors = survivorsOf(await listMerges(this.store));
       this.liveRead = true;
     }
-    if (this.incremental.segments.length === 0 || this.incremental.ready) return false;
+    if (this.incremental.segments.length === 0 || this.incremental.ready || this.incremental.declined)
+      return false;
     await this.incremental.load(now);
-    return true;
+    if (this.incremental.declined)
+      process.stderr.write(
+        `strata serve: trigger segments are evaluated by SQL: ${this.incremental.declined}\n`,
+      );
+    return this.incremental.ready;
+  }
+
+  /**
+   * Every account swept after each apply: the compiled query ranks accounts (ranks in memory
+   * wait for the timer), or every segment is left to it (the state not held: too little heap).
+   */
+  get sweepsEachApply(): boolean {
+    return this.incremental.declined ? this.dependence.others : this.sqlRanks;
   }
 
   get active(): boolean {

@@ -61,13 +61,19 @@ class RunView {
       ...run.metrics.map((name, i) => sql`r.${q(metricColumn(name))} AS ${q(`m${i}`)}`),
       ...accountColumns,
     ]);
+    // Paged by key, not by OFFSET: a page past an offset sorted every row before it again (a
+    // million accounts took minutes).
+    let last: string | null = null;
     for (let offset = 0; offset < n; offset += PAGE) {
-      const rows = await turn(() =>
+      const after: typeof sql.empty = last === null ? sql.empty : sql`WHERE r.account_id > ${last}`;
+      const rows: Row[] = await turn(() =>
         store.query<Row>(
           sql`SELECT ${columns} FROM ${run.table} r LEFT JOIN accounts a ON a.account_id = r.account_id
-           ORDER BY r.account_id LIMIT ${PAGE} OFFSET ${offset}`,
+           ${after} ORDER BY r.account_id LIMIT ${PAGE}`,
         ),
       );
+      if (rows.length === 0) break;
+      last = String(rows.at(-1)?.account_id);
       rows.forEach((row, k) => {
         const i = offset + k;
         this.index.set(String(row.account_id), i);
@@ -86,13 +92,16 @@ class RunView {
     if (!previous) return;
     const shared = run.segments.filter((id) => previous.segments.includes(id));
     if (shared.length === 0) return;
-    for (let offset = 0; ; offset += PAGE) {
-      const rows = await turn(() =>
+    for (let after: string | null = null; ; ) {
+      const from: string | null = after;
+      const rows: Row[] = await turn(() =>
         store.query<Row>(
           sql`SELECT account_id, ${sql.join(shared.map((id, i) => sql`${q(segmentColumn(id))} AS ${q(`s${i}`)}`))}
-           FROM ${previous.table} ORDER BY account_id LIMIT ${PAGE} OFFSET ${offset}`,
+           FROM ${previous.table} ${from === null ? sql.empty : sql`WHERE account_id > ${from}`}
+           ORDER BY account_id LIMIT ${PAGE}`,
         ),
       );
+      after = rows.length > 0 ? String(rows.at(-1)?.account_id) : after;
       for (const row of rows) {
         const i = this.index.get(String(row.account_id));
         if (i === undefined) continue;

@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ActivationDb } from '../../src/activate/activation-db.js';
 import { IncrementalSegments } from '../../src/activate/incremental/incremental-segments.js';
+import { TriggerEngine } from '../../src/activate/triggers.js';
 import { mergeAccounts } from '../../src/identity/account-merges.js';
+import { type Touched, untouched } from '../../src/ingest/touched.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { BatchPath, DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
 
@@ -200,6 +203,32 @@ describe.each(['duckdb', 'clickhouse'] as const)('segments evaluated in memory (
     expect([...(incremental.members('a2', new Date(T), SEGMENTS) ?? [])].sort()).toEqual(
       ['two_seats', 'silverish', 'not_gold', 'tiered', 'small_plans', 'settled', 'low_health'].sort(),
     );
+  }, 60_000);
+});
+
+describe('a server whose heap cannot hold the state', () => {
+  it('leaves every trigger segment to the compiled query, with the memberships of a full run', async () => {
+    const opened = await open('duckdb');
+    const db = await ActivationDb.open(join(opened.dir, 'activation.duckdb'));
+    closers.push(async () => db.close());
+    const engine = new TriggerEngine(opened.store, opened.workspace, db);
+    // As heapShortfall says at a million accounts under Node's default limit.
+    engine.incremental.declined = 'too little heap';
+    const accounts = ['a1', 'a2', 'a3'];
+    const touched: Touched = new Map(
+      accounts.map((a) => [a, { ...untouched(), only: false, eventsKnown: false }]),
+    );
+    const result = await engine.onApplied(touched, new Date(T));
+    expect({ inMemory: result.inMemory, held: engine.incremental.ready }).toEqual({
+      inMemory: 0,
+      held: false,
+    });
+    // Ranks (top_mrr, low_health) move with other accounts' data: swept after each apply again.
+    expect(engine.sweepsEachApply).toBe(true);
+    const ran = await new BatchPath(opened, join(opened.dir, 'files')).run(new Date(T), SEGMENTS);
+    const live = await db.memberships(accounts);
+    for (const account of accounts)
+      expect([...(live.get(account) ?? [])].sort(), account).toEqual([...(ran.get(account) ?? [])].sort());
   }, 60_000);
 });
 

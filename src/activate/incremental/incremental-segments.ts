@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { Touched } from '../../ingest/touched.js';
 import { parseInstant } from '../../model/instant.js';
 import type { Store } from '../../store/store.js';
@@ -10,6 +11,34 @@ import { RankTables } from './rank-tables.js';
 import { StateEvaluator } from './state-evaluator.js';
 
 const DAY_US = 86_400_000_000;
+
+/**
+ * Heap an account takes in a server: its state for a health score and a count held, 1.6-1.7
+ * KiB at M and at L (bench/trigger-state.ts), the profile view's copy of its run, 0.73 KiB at L
+ * (loaded at the first profile request), and room for the rows in passage while they load.
+ */
+const BYTES_PER_ACCOUNT = 4 * 1024;
+
+/**
+ * Why every account's state would not fit in what is left of the JavaScript heap (with a
+ * fifth kept free), or null when it fits: at a million accounts the state and the profile
+ * view outgrow Node's default limit (4 GiB on a 24 GiB machine), which ends the process.
+ */
+export function heapShortfall(
+  accounts: number,
+  heap: { readonly limit: number; readonly used: number } = {
+    limit: getHeapStatistics().heap_size_limit,
+    used: getHeapStatistics().used_heap_size,
+  },
+): string | null {
+  const { limit, used } = heap;
+  const need = accounts * BYTES_PER_ACCOUNT;
+  if (need <= (limit - used) * 0.8) return null;
+  const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+  // What would leave a fifth free with the state held, in whole GiB.
+  const wanted = Math.ceil(mib(used + need / 0.8) / 1024) * 1024;
+  return `holding ${accounts} accounts' state in memory needs about ${mib(need)} MiB of JavaScript heap, and ${mib(limit - used)} MiB of the ${mib(limit)} MiB limit is left; start the server with NODE_OPTIONS=--max-old-space-size=${wanted} to evaluate them in memory`;
+}
 
 /** How each trigger segment is kept current while `strata serve` runs (for `strata plan` and /health). */
 export interface SegmentMode {
@@ -41,6 +70,8 @@ export class IncrementalSegments {
   private readonly identityTraits: ReadonlySet<string>;
   /** The latest load (µs): evaluations before it would miss rows older than a horizon. */
   private loadedAt = 0;
+  /** Why the states are not held though the segments allow it (too little heap), else null. */
+  declined: string | null = null;
 
   constructor(
     private readonly store: Store,
@@ -71,9 +102,18 @@ export class IncrementalSegments {
     return this.states !== null;
   }
 
-  /** Every account's state as the store holds it at `now`. */
+  /**
+   * Every account's state as the store holds it at `now`, unless the JavaScript heap has too
+   * little room left for it (then `declined` says why, and the compiled query evaluates).
+   */
   async load(now: Date): Promise<void> {
     if (!this.needs) return;
+    if (!this.ready) {
+      const sql = this.store.dialect.sql;
+      const [row] = await this.store.query<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM accounts`);
+      this.declined = heapShortfall(Number(row?.n ?? 0));
+      if (this.declined) return;
+    }
     const at = now.getTime() * 1000;
     this.states = await loadStates(this.store, this.workspace.config.identity, this.needs, at, null);
     this.loadedAt = at;
