@@ -56,8 +56,7 @@ export class ActivationDb {
 
   /** Opens (creating) the file; `kept`: how long delivered rows stay (tests make it short). */
   static async open(path: string, kept: DeliveredKept = DELIVERED_KEPT): Promise<ActivationDb> {
-    // One thread: its statements are small transactions, where a second thread only adds
-    // scheduling (a record of a pass cost 17-21 ms of CPU with one, 29-34 ms with two).
+    // One thread: small transactions, where a second only adds scheduling (17-21 ms of CPU a record, not 29-34).
     const instance = await DuckDBInstance.create(path, { threads: '1' });
     const connection = await instance.connect();
     const db = new ActivationDb(instance, connection, kept);
