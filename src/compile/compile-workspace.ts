@@ -3,7 +3,7 @@ import { rawSql, type Sql } from '../dialect/sql.js';
 import type { ConditionNode, MetricNode, SegmentNode } from '../language/ast.js';
 import { conditionPaths, isBranch } from '../language/condition-paths.js';
 import { withRollups } from './rollup-sql.js';
-import type { AccountRows } from './scan-registry.js';
+import type { AccountRows, ScannedTable } from './scan-registry.js';
 import { WorkspaceCompiler } from './workspace-compiler.js';
 
 /** What a workspace compiles from: named metrics and segments, already checked by src/workspace. */
@@ -88,6 +88,32 @@ function outputColumns(dialect: Dialect, compiler: WorkspaceCompiler, input: Com
     ...input.segments.map((s) => `${compiler.segment(s.id)} AS ${q(segmentColumn(s.id))}`),
     ...(input.explain ? input.segments.flatMap(explained) : []),
   ];
+}
+
+/**
+ * The tables whose rows the compiled workspace aggregates, found by compiling its outputs
+ * without laying them out (a few milliseconds): a caller builds only the relations read, so a
+ * workspace that counts no users pays nothing for the identity rules' links of users.
+ */
+export function scannedTables(
+  dialect: Dialect,
+  input: Omit<CompileInput, 'rows'>,
+): ReadonlySet<ScannedTable> {
+  const q = (table: string) => rawSql(dialect.quoteIdentifier(table));
+  // Never read: the scans' relations are laid out only by compileLayers.
+  const rows: AccountRows = {
+    accounts: q('accounts'),
+    users: q('users'),
+    events: q('events'),
+    tickets: q('tickets'),
+    surveys: q('surveys'),
+    trait_history: q('trait_history'),
+    subscriptions: q('subscriptions'),
+    acrossShards: false,
+  };
+  const compiler = new WorkspaceCompiler(dialect, { ...input, rows });
+  outputColumns(dialect, compiler, { ...input, rows });
+  return compiler.scans.tables();
 }
 
 /**

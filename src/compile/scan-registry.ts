@@ -106,6 +106,11 @@ export class ScanRegistry {
     return this.column(table, position);
   }
 
+  /** The tables some aggregate reads: the only relations of `rows` that `relations()` uses. */
+  tables(): ReadonlySet<ScannedTable> {
+    return new Set(this.aggregates.keys());
+  }
+
   /** Every used scan as `(query) alias`: one row per account, columns `account_id` and `<table>_c<i>`. */
   relations(): string[] {
     const q = this.dialect.quoteIdentifier;

@@ -6,14 +6,13 @@ import {
   segmentColumn,
 } from '../compile/compile-workspace.js';
 import { didYouMean, StrataError } from '../errors.js';
-import { accountRows } from '../identity/account-rows.js';
 import type { ConditionNode } from '../language/ast.js';
 import { comparedMetric, conditionPaths } from '../language/condition-paths.js';
 import { ownValue } from '../own-key.js';
 import type { Store } from '../store/store.js';
 import type { Workspace } from '../workspace/load-workspace.js';
 import { definitionWorkspace } from './definition-versions.js';
-import { evaluateLayers } from './evaluate.js';
+import { evaluateLayers, rowsFor } from './evaluate.js';
 import { type LeafReader, leafReader, leafText, leafValue } from './leaf-text.js';
 import { readRun, schemeColumn } from './run-snapshot.js';
 import { workspaceHash } from './run-workspace.js';
@@ -242,11 +241,10 @@ export async function explainMembership(
       `unknown segment '${options.segment}'${didYouMean(options.segment, ids)}`,
     );
   const d = store.dialect;
-  const layers = compileLayers(d, {
+  const input = {
     metrics: workspace.metrics,
     segments: workspace.segments,
     asOf: new Date(run.asOf),
-    rows: await accountRows(store, workspace.config.identity),
     // The components of the scores that conditions compare, to show what drove them.
     metricOutputs: [
       ...new Set(
@@ -257,8 +255,9 @@ export async function explainMembership(
         ),
       ),
     ],
-    explain: 'nodes',
-  });
+    explain: 'nodes' as const,
+  };
+  const layers = compileLayers(d, { ...input, rows: await rowsFor(store, workspace, input) });
   const table = await evaluateLayers(store, layers, 'strata_explain');
   let row: Record<string, unknown> | undefined;
   try {

@@ -163,6 +163,8 @@ async function linkedRows(
   const inScope = (column: string) =>
     accounts ? sql` AND ${sql.id(column)} IN ${keyList(store, keys ?? accounts)}` : sql.empty;
   const merged = (column: string) => survivorOf(store.dialect, survivors, column);
+  // Links and account domains are unique pairs already: only a merge can make two the same.
+  const distinct = survivors.size > 0 ? sql`DISTINCT ` : sql.empty;
   // The table's columns but its account, joined to the links of its user (one row per link).
   const linked = (table: 'users' | 'events', where: Sql) => {
     const names = TABLES[table].columns.map((c) => c.name);
@@ -172,7 +174,7 @@ async function linkedRows(
       names.map((name) => (name === 'account_id' ? sql`linked_account AS account_id` : sql.id(name))),
     );
     return sql`SELECT ${outer} FROM (SELECT ${inner} FROM ${sql.id(table)} WHERE ${where}) t
-      INNER JOIN (SELECT DISTINCT user_id, ${merged('account_id')} AS linked_account FROM ${links} l) k USING (user_id)`;
+      INNER JOIN (SELECT ${distinct}user_id, ${merged('account_id')} AS linked_account FROM ${links} l) k USING (user_id)`;
   };
   const userColumns = sql.join(TABLES.users.columns.map((c) => sql.id(c.name)));
   const eventColumns = sql.join(TABLES.events.columns.map((c) => sql.id(c.name)));
@@ -190,7 +192,7 @@ async function linkedRows(
       : byDomain && config.rules.includes('explicit')
         ? sql`(SELECT ${userColumns} FROM users WHERE account_id <> ''
           UNION ALL SELECT ${others} FROM (SELECT ${userColumns}, ${merged('account_id')} AS own_account, ${emailDomain} AS domain FROM users) u
-            INNER JOIN (SELECT DISTINCT ${merged('account_id')} AS domain_account, domain FROM ${accountDomains} ad) j USING (domain)
+            INNER JOIN (SELECT ${distinct}${merged('account_id')} AS domain_account, domain FROM ${accountDomains} ad) j USING (domain)
           WHERE domain_account <> own_account AND NOT ${isExcluded(sql`domain`)}${inScope('domain_account')})`
         : sql`(${linked('users', sql`1 = 1`)})`;
   const events = blankEvents

@@ -99,7 +99,12 @@ export async function runRun(options: RunInput, output: Output) {
   const progress = createProgress('run', !output.json);
   const report = await withWorkspace(options.workspace, async (store, workspace) => {
     const asOf = await commandTime(store, workspace, options.asOf, 'run', output);
-    return runWorkspace(store, workspace, asOf, (fraction) => progress.update(fraction, 'evaluating'));
+    return runWorkspace(
+      store,
+      workspace,
+      asOf,
+      progress.shown ? (fraction) => progress.update(fraction, 'evaluating') : undefined,
+    );
   }).finally(() => progress.stop());
   output.result(report, () => renderRun(report));
   return report;
