@@ -286,8 +286,10 @@ describe('strata sync to HubSpot', () => {
       expect.objectContaining({ property: 'strata_sessions', from: 1, to: 2 }),
     ]);
     const before = hubspot.requests.length;
+    // Retry-After: 0 (RFC 9110 delay-seconds; which wait wins is checked in ms by sync-retry.test.ts):
+    // the two retries go at once instead of sleeping a second each, the SECONDLY one waits its second.
     hubspot.script.push(
-      { kind: 'status', status: 429, retryAfter: 1, match: '/batch/update', times: 2 },
+      { kind: 'status', status: 429, retryAfter: 0, match: '/batch/update', times: 2 },
       { kind: 'status', status: 429, policyName: 'SECONDLY', match: '/batch/update' },
     );
     expect(await ok(['sync', 'run', 'hubspot'])).toMatchObject({ planned: 3, written: 3, failed: 0 });

@@ -1,0 +1,32 @@
+import { runRelayedCommand } from '../../src/cli/relay-host.js';
+import { openStore } from '../../src/store/open-store.js';
+import { loadWorkspace } from '../../src/workspace/load-workspace.js';
+import type { CliRun } from './run-cli.js';
+
+/**
+ * The `strata` command run in this process on a DuckDB workspace whose store the test holds
+ * open, as `strata serve` runs a CLI's command on the store it holds (src/cli/relay-host.ts):
+ * the same program, options, actions and printed output as the built CLI, without a process
+ * start and a store opened per command (about a second together on the CI machine). For tests
+ * whose point is what commands answer or print, not the process around them; while it is open
+ * no other process can open the store, so `close` it before running the built CLI again.
+ */
+export async function heldStoreCli(ws: string): Promise<{
+  /** `strata ARGS -w ws` (with `--json` when ARGS has it), as `runCli` answers. */
+  run(args: readonly string[]): Promise<CliRun>;
+  close(): Promise<void>;
+}> {
+  const store = await openStore(loadWorkspace(ws));
+  return {
+    async run(args) {
+      let stdout = '';
+      let stderr = '';
+      const { exitCode } = await runRelayedCommand({ argv: [...args, '-w', ws], cwd: ws }, store, (frame) => {
+        if ('out' in frame) stdout += frame.out;
+        else stderr += frame.err;
+      });
+      return { code: exitCode, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
+    },
+    close: () => store.close(),
+  };
+}
