@@ -12,20 +12,36 @@ import type { CliRun } from './run-cli.js';
  * no other process can open the store, so `close` it before running the built CLI again.
  */
 export async function heldStoreCli(ws: string): Promise<{
-  /** `strata ARGS -w ws` (with `--json` when ARGS has it), as `runCli` answers. */
-  run(args: readonly string[]): Promise<CliRun>;
+  /**
+   * `strata ARGS -w ws` (with `--json` when ARGS has it), as `runCli` answers; `env` is set in
+   * process.env for the command (as a child's environment would be) and restored after it.
+   */
+  run(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
 }> {
   const store = await openStore(loadWorkspace(ws));
   return {
-    async run(args) {
+    async run(args, env = {}) {
       let stdout = '';
       let stderr = '';
-      const { exitCode } = await runRelayedCommand({ argv: [...args, '-w', ws], cwd: ws }, store, (frame) => {
-        if ('out' in frame) stdout += frame.out;
-        else stderr += frame.err;
-      });
-      return { code: exitCode, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
+      const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+      Object.assign(process.env, env);
+      try {
+        const { exitCode } = await runRelayedCommand(
+          { argv: [...args, '-w', ws], cwd: ws },
+          store,
+          (frame) => {
+            if ('out' in frame) stdout += frame.out;
+            else stderr += frame.err;
+          },
+        );
+        return { code: exitCode, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
+      } finally {
+        for (const [name, value] of Object.entries(before)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
     },
     close: () => store.close(),
   };
