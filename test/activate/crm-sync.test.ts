@@ -9,7 +9,7 @@ import { audit, blocking } from '../helpers/axe-audit.js';
 import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
-import { heldStoreCli } from '../helpers/held-store-cli.js';
+import { heldStoreCli } from '../helpers/in-process-cli.js';
 import { longNumbers } from '../helpers/long-numbers.js';
 import { strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -45,7 +45,7 @@ let salesforce: FakeSalesforce;
 const env = () => ({ HUBSPOT_TOKEN: TOKEN, SF_TOKEN: TOKEN, SF_URL: salesforce.url });
 /**
  * The CLI's commands run in this process on the store held open, as `strata serve` runs them
- * (helpers/held-store-cli.ts): what is checked is what reaches the CRMs and what the commands
+ * (helpers/in-process-cli.ts): what is checked is what reaches the CRMs and what the commands
  * answer, not the process (a start costs half a second; the kill -9 test runs the built CLI).
  * The fake CRMs answer from this process too, while the command awaits them.
  */

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AbReport } from '../../src/analytics/abtest/abtest.js';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
-import { heldStoreCli } from '../helpers/held-store-cli.js';
+import { heldStoreCli } from '../helpers/in-process-cli.js';
 import { longNumbers } from '../helpers/long-numbers.js';
 import { modulesLoaded, runCli, strataBin } from '../helpers/run-cli.js';
 import { serveProcess } from '../helpers/serve-process.js';
@@ -40,7 +40,7 @@ describe('strata demo on the S world, end to end', () => {
   };
   /**
    * The same CLI run in this process on the store held open as `strata serve` holds it
-   * (helpers/held-store-cli.ts), until the test ends: for the tests whose point is what commands
+   * (helpers/in-process-cli.ts), until the test ends: for the tests whose point is what commands
    * answer or print, not the process around them (a start costs half a second). The demo, exit
    * codes, `| head -1`, the modules loaded at start-up, plan and run, and the CLI beside a server
    * run the built CLI.
