@@ -9,8 +9,9 @@ import { audit, blocking } from '../helpers/axe-audit.js';
 import { openDashboard, shot } from '../helpers/dashboard-session.js';
 import { type FakeHubSpot, startFakeHubSpot } from '../helpers/fake-crm/hubspot-server.js';
 import { type FakeSalesforce, startFakeSalesforce } from '../helpers/fake-crm/salesforce-server.js';
+import { heldStoreCli } from '../helpers/in-process-cli.js';
 import { longNumbers } from '../helpers/long-numbers.js';
-import { runCliAsync, strataBin } from '../helpers/run-cli.js';
+import { strataBin } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
@@ -42,9 +43,22 @@ let hubspotKill: FakeHubSpot;
 let salesforce: FakeSalesforce;
 
 const env = () => ({ HUBSPOT_TOKEN: TOKEN, SF_TOKEN: TOKEN, SF_URL: salesforce.url });
-/** The CLI in a child process the test does not wait on: the fake CRMs answer from this process. */
-const cli = (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) =>
-  runCliAsync([...args, '-w', ws, '--json'], undefined, { ...env(), ...extraEnv });
+/**
+ * The CLI's commands run in this process on the store held open, as `strata serve` runs them
+ * (helpers/in-process-cli.ts): what is checked is what reaches the CRMs and what the commands
+ * answer, not the process (a start costs half a second; the kill -9 test runs the built CLI).
+ * The fake CRMs answer from this process too, while the command awaits them.
+ */
+let held: Awaited<ReturnType<typeof heldStoreCli>> | undefined;
+/** Closes the held store, before a process or the server opens the file. */
+const release = async () => {
+  await held?.close();
+  held = undefined;
+};
+const cli = async (args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+  held ??= await heldStoreCli(ws);
+  return held.run([...args, '--json'], { ...env(), ...extraEnv });
+};
 const ok = async <T = Record<string, unknown>>(args: readonly string[]) => {
   const run = await cli(args);
   if (run.code !== 0)
@@ -95,6 +109,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await release();
   await Promise.all([hubspot?.close(), hubspotKill?.close(), salesforce?.close()]);
 });
 
@@ -286,8 +301,10 @@ describe('strata sync to HubSpot', () => {
       expect.objectContaining({ property: 'strata_sessions', from: 1, to: 2 }),
     ]);
     const before = hubspot.requests.length;
+    // Retry-After: 0 (RFC 9110 delay-seconds; which wait wins is checked in ms by sync-retry.test.ts):
+    // the two retries go at once instead of sleeping a second each, the SECONDLY one waits its second.
     hubspot.script.push(
-      { kind: 'status', status: 429, retryAfter: 1, match: '/batch/update', times: 2 },
+      { kind: 'status', status: 429, retryAfter: 0, match: '/batch/update', times: 2 },
       { kind: 'status', status: 429, policyName: 'SECONDLY', match: '/batch/update' },
     );
     expect(await ok(['sync', 'run', 'hubspot'])).toMatchObject({ planned: 3, written: 3, failed: 0 });
@@ -340,6 +357,7 @@ describe('strata sync to HubSpot', () => {
   it('completes a sync killed with SIGKILL mid-batch, sending again only the batch never answered', async () => {
     // The second batch is held unanswered; the sync is killed while it waits.
     hubspotKill.script.push({ kind: 'hold', match: '/batch/update', skip: 1 });
+    await release();
     const child = spawn(process.execPath, [strataBin(), 'sync', 'run', 'hubspot_kill', '-w', ws, '--json'], {
       env: { ...process.env, ...env() },
       stdio: 'ignore',
@@ -371,7 +389,8 @@ describe('strata sync to HubSpot', () => {
 describe('strata sync for people (without --json)', () => {
   it('prints the plan, the log and the failures in words and tables', async () => {
     const text = async (args: string[]) => {
-      const run = await runCliAsync([...args, '-w', ws], undefined, env());
+      held ??= await heldStoreCli(ws);
+      const run = await held.run(args, env());
       expect(run.code, run.stderr).toBe(0);
       expect(longNumbers(run.stdout)).toEqual([]);
       return run.stdout;
@@ -539,6 +558,7 @@ describe('strata serve', () => {
     };
     // Keys are read when the server starts.
     const key = createKey(ws, 'admin').key;
+    await release();
     const workspace = loadWorkspace(ws);
     const store = await openStore(workspace);
     // The dashboard's server and Chromium: the Plan page shows the destinations too.

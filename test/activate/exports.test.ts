@@ -2,19 +2,21 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Three hand-made accounts; every expected file below is written out by hand. */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 describe('strata export', () => {
   const dir = tempDir('strata-export-');
-  const cli = (...args: string[]) => {
-    const result = runCli([...args, '-w', dir, '--json']);
+  const cli = async (...args: string[]) => {
+    const result = await cliInProcess([...args, '-w', dir, '--json']);
     if (result.code !== 0) throw new Error(result.stderr);
     return result.json<{ rows: number }>();
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     writeFileSync(
       join(dir, 'accounts.ndjson'),
       [
@@ -61,12 +63,12 @@ schemes:
   tiers: { order: [big, paying], fallback: other }
 `,
     );
-    cli('import');
-    cli('run', '--as-of', '2026-01-01');
+    await cli('import');
+    await cli('run', '--as-of', '2026-01-01');
   });
 
-  it('writes memberships as CSV, a JSON array and JSON lines, one row per account and segment', () => {
-    expect(cli('export', 'memberships', '--out', join(dir, 'm.csv')).rows).toBe(3);
+  it('writes memberships as CSV, a JSON array and JSON lines, one row per account and segment', async () => {
+    expect((await cli('export', 'memberships', '--out', join(dir, 'm.csv'))).rows).toBe(3);
     expect(readFileSync(join(dir, 'm.csv'), 'utf8').trim().split('\n')).toEqual([
       'run_id,as_of,account_id,segment',
       '1,2026-01-01T00:00:00.000Z,a1,big',
@@ -74,13 +76,26 @@ schemes:
       '1,2026-01-01T00:00:00.000Z,a2,paying',
     ]);
     expect(
-      cli('export', 'memberships', '--segment', 'big', '--format', 'json', '--out', join(dir, 'm.json')).rows,
+      (
+        await cli(
+          'export',
+          'memberships',
+          '--segment',
+          'big',
+          '--format',
+          'json',
+          '--out',
+          join(dir, 'm.json'),
+        )
+      ).rows,
     ).toBe(1);
     // --format json is one JSON document: an array, whatever the number of rows.
     expect(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'))).toEqual([
       { run_id: 1, as_of: '2026-01-01T00:00:00.000Z', account_id: 'a1', segment: 'big' },
     ]);
-    expect(cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson')).rows).toBe(3);
+    expect(
+      (await cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson'))).rows,
+    ).toBe(3);
     const lines = readFileSync(join(dir, 'm.ndjson'), 'utf8')
       .trim()
       .split('\n')
@@ -93,7 +108,7 @@ schemes:
   });
 
   it('writes CRM tag files in the HubSpot and Salesforce import layouts', async () => {
-    cli('export', 'crm', '--out', join(dir, 'hubspot.csv'));
+    await cli('export', 'crm', '--out', join(dir, 'hubspot.csv'));
     expect(readFileSync(join(dir, 'hubspot.csv'), 'utf8').trim().split('\n')).toEqual([
       'Company Domain Name,Company name,Strata Segments,Strata tiers,Strata Account ID',
       'acme.com,Acme,big;paying,big,a1',
@@ -101,7 +116,16 @@ schemes:
       // An empty tag list is an empty quoted field ("" : empty text, not missing).
       'gamma.dev,Gamma,"",other,a3',
     ]);
-    cli('export', 'crm', '--layout', 'salesforce', '--format', 'parquet', '--out', join(dir, 'sf.parquet'));
+    await cli(
+      'export',
+      'crm',
+      '--layout',
+      'salesforce',
+      '--format',
+      'parquet',
+      '--out',
+      join(dir, 'sf.parquet'),
+    );
     expect(readFileSync(join(dir, 'sf.parquet')).subarray(0, 4).toString()).toBe('PAR1');
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
@@ -137,10 +161,11 @@ schemes:
     ]);
   });
 
-  it("writes an A/B test's assignments as a JSON array", () => {
-    cli('ab', 'create', 'welcome', '--segment', 'paying');
+  it("writes an A/B test's assignments as a JSON array", async () => {
+    await cli('ab', 'create', 'welcome', '--segment', 'paying');
     expect(
-      cli('export', 'ab', '--test', 'welcome', '--format', 'json', '--out', join(dir, 'ab.json')).rows,
+      (await cli('export', 'ab', '--test', 'welcome', '--format', 'json', '--out', join(dir, 'ab.json')))
+        .rows,
     ).toBe(2);
     const rows = JSON.parse(readFileSync(join(dir, 'ab.json'), 'utf8')) as {
       test: string;
@@ -154,12 +179,12 @@ schemes:
     expect(rows.every((row) => ['control', 'treatment'].includes(row.variant))).toBe(true);
   });
 
-  it('writes metrics per account, and names bad requests', () => {
-    cli('export', 'metrics', '--segment', 'paying', '--out', join(dir, 'metrics.csv'));
+  it('writes metrics per account, and names bad requests', async () => {
+    await cli('export', 'metrics', '--segment', 'paying', '--out', join(dir, 'metrics.csv'));
     const [header, ...rows] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(header?.split(',').slice(0, 3)).toEqual(['account_id', 'name', 'plan']);
     expect(rows.map((row) => row.split(',')[0])).toEqual(['a1', 'a2']);
-    const unknown = runCli([
+    const unknown = await cliInProcess([
       'export',
       'memberships',
       '--segment',
@@ -171,7 +196,7 @@ schemes:
     ]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no segment 'bigg'.*big/);
-    expect(runCli(['export', 'everything', '--out', 'x', '-w', dir]).stderr).toMatch(
+    expect((await cliInProcess(['export', 'everything', '--out', 'x', '-w', dir])).stderr).toMatch(
       /expected one of memberships, metrics, crm, ab/,
     );
   });

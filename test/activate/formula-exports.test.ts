@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -11,16 +11,18 @@ import { tempDir } from '../helpers/temp-dir.js';
  * (OWASP's rule), unless the whole cell is a number; numbers and JSON / Parquet are as stored.
  * The strategy matrix of `strata playbook --matrix --format csv` too.
  */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 describe('CSV exports are formula-safe', () => {
   const dir = tempDir('strata-formula-');
-  const cli = (...args: string[]) => {
-    const result = runCli([...args, '-w', dir, '--json']);
+  const cli = async (...args: string[]) => {
+    const result = await cliInProcess([...args, '-w', dir, '--json']);
     if (result.code !== 0) throw new Error(result.stderr);
     return result.json<{ rows: number }>();
   };
   const lines = (file: string) => readFileSync(join(dir, file), 'utf8').trimEnd().split('\n');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const accounts = [
       { account_id: '@a1', name: "=cmd|' /C calc'!A0", domain: '+acme.com', plan: '-x', mrr: 10 },
       { account_id: 'b2', name: '-3.5', domain: 'beta.io', plan: '\tpro', mrr: 20 },
@@ -50,12 +52,12 @@ playbooks:
   "=risk": { owner: "@cs", message: "=HYPERLINK(1)" }
 `,
     );
-    cli('import');
-    cli('run', '--as-of', '2026-01-01');
+    await cli('import');
+    await cli('run', '--as-of', '2026-01-01');
   });
 
-  it('escapes text cells of memberships, crm, metrics and ab; not numbers, not JSON', () => {
-    cli('export', 'memberships', '--out', join(dir, 'm.csv'));
+  it('escapes text cells of memberships, crm, metrics and ab; not numbers, not JSON', async () => {
+    await cli('export', 'memberships', '--out', join(dir, 'm.csv'));
     // Ordered by the stored ids: '@a1' (0x40) before 'b2'; '=risk' before 'paying'.
     expect(lines('m.csv')).toEqual([
       'run_id,as_of,account_id,segment',
@@ -64,7 +66,7 @@ playbooks:
       '1,2026-01-01T00:00:00.000Z,b2,paying',
     ]);
 
-    cli('export', 'crm', '--out', join(dir, 'crm.csv'));
+    await cli('export', 'crm', '--out', join(dir, 'crm.csv'));
     expect(lines('crm.csv')).toEqual([
       'Company Domain Name,Company name,Strata Segments,Strata tiers,Strata Account ID',
       "'+acme.com,'=cmd|' /C calc'!A0,'=risk;paying,'=risk,'@a1",
@@ -73,7 +75,7 @@ playbooks:
       `c.dev,Plain,"",'@other,c3`,
     ]);
 
-    cli('export', 'metrics', '--out', join(dir, 'metrics.csv'));
+    await cli('export', 'metrics', '--out', join(dir, 'metrics.csv'));
     const [header, ...rows] = lines('metrics.csv').map((line) => line.split(','));
     const cell = (row: string[] | undefined, column: string) => row?.[header?.indexOf(column) ?? -1];
     expect(rows.map((row) => [cell(row, 'account_id'), cell(row, 'name'), cell(row, 'plan')])).toEqual([
@@ -85,8 +87,8 @@ playbooks:
     // The metric is a number: its -3.5 is written as a number (a sum over no refunds is 0).
     expect(rows.map((row) => cell(row, 'refunds'))).toEqual(['-3.5', '0.0', '0.0']);
 
-    cli('ab', 'create', 'welcome', '--segment', 'paying');
-    cli('export', 'ab', '--test', 'welcome', '--out', join(dir, 'ab.csv'));
+    await cli('ab', 'create', 'welcome', '--segment', 'paying');
+    await cli('export', 'ab', '--test', 'welcome', '--out', join(dir, 'ab.csv'));
     expect(lines('ab.csv').map((line) => line.split(',').slice(0, 2))).toEqual([
       ['test', 'account_id'],
       ['welcome', "'@a1"],
@@ -94,18 +96,18 @@ playbooks:
     ]);
 
     // The strategy matrix of `strata playbook`, written by JavaScript, follows the same rule.
-    cli('playbook', '--matrix', '--format', 'csv', '--out', join(dir, 'matrix.csv'));
+    await cli('playbook', '--matrix', '--format', 'csv', '--out', join(dir, 'matrix.csv'));
     const matrix = lines('matrix.csv')[1]?.split(',');
     expect([matrix?.[0], matrix?.[4], matrix?.[10]]).toEqual(["'=risk", "'@cs", "'=HYPERLINK(1)"]);
 
     // JSON lines and JSON arrays carry the values as stored: no spreadsheet reads them.
-    cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson'));
+    await cli('export', 'memberships', '--format', 'ndjson', '--out', join(dir, 'm.ndjson'));
     expect(lines('m.ndjson').map((line) => (JSON.parse(line) as { account_id: string }).account_id)).toEqual([
       '@a1',
       '@a1',
       'b2',
     ]);
-    cli('export', 'memberships', '--format', 'json', '--out', join(dir, 'm.json'));
+    await cli('export', 'memberships', '--format', 'json', '--out', join(dir, 'm.json'));
     const array = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as { account_id: string }[];
     expect(array.map((row) => row.account_id)).toEqual(['@a1', '@a1', 'b2']);
   });

@@ -7,7 +7,7 @@ import { createKey } from '../../src/server/api-keys.js';
 import { startServer } from '../../src/server/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -15,10 +15,12 @@ import { tempDir } from '../helpers/temp-dir.js';
  * run 2 (its MRR set by a second accounts file). Worklists, next actions and the matrix
  * below are worked out by hand from the playbook.
  */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 describe('playbooks', () => {
   const dir = tempDir('strata-playbook-');
-  const cli = (...args: string[]) => {
-    const result = runCli([...args, '-w', dir, '--json']);
+  const cli = async (...args: string[]) => {
+    const result = await cliInProcess([...args, '-w', dir, '--json']);
     if (result.code !== 0) throw new Error(result.stderr);
     return result.json<Record<string, unknown>>();
   };
@@ -33,7 +35,7 @@ describe('playbooks', () => {
       mrr,
     });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     writeFileSync(
       join(dir, 'accounts.ndjson'),
       [
@@ -56,8 +58,8 @@ playbooks:
             message: "check value", offers: [ { kind: upsell, offer: "Pro, plan" } ], successMetrics: [mrr] }
 `,
     );
-    cli('import');
-    cli('run', '--as-of', '2026-01-01');
+    await cli('import');
+    await cli('run', '--as-of', '2026-01-01');
     writeFileSync(
       join(dir, 'accounts.ndjson'),
       [
@@ -67,12 +69,12 @@ playbooks:
         account('a4', 'Four', 400),
       ].join('\n'),
     );
-    cli('import');
-    cli('run', '--as-of', '2026-02-01');
+    await cli('import');
+    await cli('run', '--as-of', '2026-02-01');
   });
 
-  it("lists a segment's members by priority with their next action and the owners the touch model needs", () => {
-    const list = cli('playbook', 'paying') as {
+  it("lists a segment's members by priority with their next action and the owners the touch model needs", async () => {
+    const list = (await cli('playbook', 'paying')) as {
       accounts: number;
       ownersNeeded: number;
       members: {
@@ -96,18 +98,18 @@ playbooks:
       ['a3', 'weekly touch: check value', 'email', '2026-02-08', 'cs', 200],
       ['a1', 'weekly touch: check value', 'call', '2026-02-08', 'cs', 100],
     ]);
-    const unknown = runCli(['playbook', 'free', '-w', dir]);
+    const unknown = await cliInProcess(['playbook', 'free', '-w', dir]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/segment 'free' has no playbook/);
   });
 
-  it('writes the strategy matrix as CSV and Markdown', () => {
-    cli('playbook', '--matrix', '--format', 'csv', '--out', join(dir, 'matrix.csv'));
+  it('writes the strategy matrix as CSV and Markdown', async () => {
+    await cli('playbook', '--matrix', '--format', 'csv', '--out', join(dir, 'matrix.csv'));
     expect(readFileSync(join(dir, 'matrix.csv'), 'utf8').trim().split('\n')).toEqual([
       'segment,framework,accounts,MRR,owner,touch,owners needed,cadence,channels,goal,message,offers,success metrics',
       'paying,,4,1000,cs,1:2,2,weekly,"email, call",retain,check value,"upsell: Pro, plan",mrr',
     ]);
-    cli('playbook', '--matrix', '--format', 'md', '--out', join(dir, 'matrix.md'));
+    await cli('playbook', '--matrix', '--format', 'md', '--out', join(dir, 'matrix.md'));
     expect(readFileSync(join(dir, 'matrix.md'), 'utf8').trim().split('\n')[2]).toBe(
       '| paying |  | 4 | 1000 | cs | 1:2 | 2 | weekly | email, call | retain | check value | upsell: Pro, plan | mrr |',
     );
@@ -276,12 +278,12 @@ playbooks:
  */
 describe('one next action per account', () => {
   const dir = tempDir('strata-next-action-');
-  const cli = (...args: string[]) => {
-    const result = runCli([...args, '-w', dir]);
+  const cli = async (...args: string[]) => {
+    const result = await cliInProcess([...args, '-w', dir]);
     if (result.code !== 0) throw new Error(result.stderr);
     return result;
   };
-  const json = <T>(...args: string[]) => cli(...args, '--json').json<T>();
+  const json = async <T>(...args: string[]) => (await cli(...args, '--json')).json<T>();
   const due = '2026-03-01';
   const act = (segment: string, owner: string, what: string, goal: string | null, reason: string) => ({
     segment,
@@ -324,7 +326,7 @@ describe('one next action per account', () => {
     b5: { primary: null, secondary: [] },
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const account = (id: string, mrr: number | null, employees: number | null) =>
       JSON.stringify({ account_id: id, name: id.toUpperCase(), created_at: '2025-01-01', mrr, employees });
     writeFileSync(
@@ -367,11 +369,11 @@ playbooks:
 settings: { currency: EUR }
 `,
     );
-    cli('import');
-    cli('run', '--as-of', due);
+    await cli('import');
+    await cli('run', '--as-of', due);
   });
 
-  it('ranks by rank, then the schemes in order, then the playbooks section (pure rule)', () => {
+  it('ranks by rank, then the schemes in order, then the playbooks section (pure rule)', async () => {
     const config = {
       schemes: { value: { order: ['high', 'paying', 'free'] }, size: { order: ['big', 'small', 'high'] } },
       playbooks: {
@@ -415,27 +417,29 @@ settings: { currency: EUR }
     ).toEqual(['b', 'a']);
   });
 
-  it("gives each account's primary action and its secondary ones (strata playbook --account)", () => {
+  it("gives each account's primary action and its secondary ones (strata playbook --account)", async () => {
     // Through the CLI, the three shapes (a tie of ranks, no rank at all, no playbook); the API below checks all five.
     for (const id of ['b1', 'b4', 'b5'] as const) {
       const want = expected[id];
-      const answer = json<{ account_id: string; nextAction: unknown }>('playbook', '--account', id);
+      const answer = await json<{ account_id: string; nextAction: unknown }>('playbook', '--account', id);
       expect({ id, nextAction: answer.nextAction }).toEqual({
         id,
         nextAction: { ...want, rule: NEXT_ACTION_RULE },
       });
     }
-    const text = cli('playbook', '--account', 'b2').stdout;
+    const text = (await cli('playbook', '--account', 'b2')).stdout;
     expect(text).toMatch(/^primary\s+small\s+first touch: check in\s+any\s+2026-03-01\s+sales\s+rank 2$/m);
     expect(text).toMatch(/^secondary\s+watch\s+first touch: rescue .*playbooks order 2 of 7$/m);
-    const unknown = runCli(['playbook', '--account', 'nobody', '-w', dir]);
+    const unknown = await cliInProcess(['playbook', '--account', 'nobody', '-w', dir]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no account 'nobody' in run 1/);
-    expect(runCli(['playbook', 'paying', '--account', 'b1', '-w', dir]).stderr).toMatch(/without a segment/);
+    expect((await cliInProcess(['playbook', 'paying', '--account', 'b1', '-w', dir])).stderr).toMatch(
+      /without a segment/,
+    );
   });
 
-  it('marks each worklist row primary or secondary, with the segment whose action is primary', () => {
-    const list = json<{
+  it('marks each worklist row primary or secondary, with the segment whose action is primary', async () => {
+    const list = await json<{
       members: {
         account_id: string;
         primary: boolean;
@@ -453,7 +457,7 @@ settings: { currency: EUR }
     // Health: MRR scaled from 0 (bad) to 300 (good), clamped: 100, 50/3 and 10; full precision in JSON.
     expect(list.members.map((m) => m.metrics.health)).toEqual([100, expect.closeTo(50 / 3, 10), 10]);
     // In the table: money in the workspace's currency (EUR), health to one decimal.
-    const rows = cli('playbook', 'paying').stdout.split('\n');
+    const rows = (await cli('playbook', 'paying')).stdout.split('\n');
     expect(rows.find((r) => r.startsWith('b1'))).toMatch(
       /^b1\s+B1\s+€500\.00\s+.*secondary to high's\s+100\.0$/,
     );

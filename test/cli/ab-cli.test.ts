@@ -3,28 +3,32 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const dir = tempDir();
 
 beforeAll(async () => {
   const world = await generateWorld({ scale: 'S', seed: 9, outDir: join(dir, 'data'), accounts: 500 });
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join('data', f)]));
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
-  expect(runCli(['import', '-w', dir]).code).toBe(0);
-  expect(runCli(['run', '-w', dir, '--as-of', '2026-10-01']).code).toBe(0);
+  expect((await cliInProcess(['import', '-w', dir])).code).toBe(0);
+  expect((await cliInProcess(['run', '-w', dir, '--as-of', '2026-10-01'])).code).toBe(0);
 });
 
 describe('strata ab', () => {
-  it('sizes, creates, reports, and refuses a second test of the same name', () => {
-    expect(runCli(['ab', 'size', '--baseline', '0.1', '--mde', '0.02', '--json']).json()).toMatchObject({
+  it('sizes, creates, reports, and refuses a second test of the same name', async () => {
+    expect(
+      (await cliInProcess(['ab', 'size', '--baseline', '0.1', '--mde', '0.02', '--json'])).json(),
+    ).toMatchObject({
       perVariant: 3841,
     });
-    expect(runCli(['ab', 'size', '--baseline', '0.1', '--mde', '0.02']).stdout).toBe(
+    expect((await cliInProcess(['ab', 'size', '--baseline', '0.1', '--mde', '0.02'])).stdout).toBe(
       '3,841 accounts per variant to detect 10.00% -> 12.00% (two-sided, alpha 0.05, power 80%)\n',
     );
-    const created = runCli([
+    const created = await cliInProcess([
       'ab',
       'create',
       'nudge',
@@ -45,7 +49,7 @@ describe('strata ab', () => {
     expect(split.treatment).toBeLessThan(150);
     expect(split.warnings).toEqual([expect.stringContaining('planned 150 accounts per variant')]);
     // 10 per variant fits in both variants: no warning.
-    const fits = runCli([
+    const fits = await cliInProcess([
       'ab',
       'create',
       'fits',
@@ -60,11 +64,11 @@ describe('strata ab', () => {
     expect(fits.code, fits.stderr).toBe(0);
     expect(fits.json<{ warnings: string[] }>().warnings).toEqual([]);
     expect(fits.stderr).not.toContain('warning');
-    const [paying] = runCli(['segments', 'list', '-w', dir, '--json'])
+    const [paying] = (await cliInProcess(['segments', 'list', '-w', dir, '--json']))
       .json<{ segments: { segment: string; accounts: number }[] }>()
       .segments.filter((s) => s.segment === 'paying');
     expect(split.control + split.treatment).toBe(paying?.accounts);
-    const report = runCli([
+    const report = await cliInProcess([
       'ab',
       'report',
       'nudge',
@@ -87,7 +91,7 @@ describe('strata ab', () => {
     expect(result.comparison.pValue).toBeGreaterThanOrEqual(0);
     expect(result.comparison.pValue).toBeLessThanOrEqual(1);
     // For people: shares as percentages with two decimals, the p-value to three.
-    const text = runCli([
+    const text = await cliInProcess([
       'ab',
       'report',
       'nudge',
@@ -105,7 +109,7 @@ describe('strata ab', () => {
     const p = result.comparison.pValue;
     expect(text.stdout).toContain(p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
     // --baseline 0.1 --mde 0.02 plans 3,841 per variant (ab size above): more than the segment.
-    const oversized = runCli([
+    const oversized = await cliInProcess([
       'ab',
       'create',
       'big',
@@ -127,10 +131,10 @@ describe('strata ab', () => {
     const warning = `planned 3841 accounts per variant, but segment 'paying' has ${members} members (control ${big.control}, treatment ${big.treatment})`;
     expect(big.warnings).toEqual([expect.stringContaining(warning)]);
     expect(oversized.stderr).toContain(`warning: ${warning}`);
-    const again = runCli(['ab', 'create', 'nudge', '--segment', 'paying', '-w', dir]);
+    const again = await cliInProcess(['ab', 'create', 'nudge', '--segment', 'paying', '-w', dir]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("A/B test 'nudge' exists already");
-    const both = runCli(['ab', 'report', 'nudge', '-w', dir]);
+    const both = await cliInProcess(['ab', 'report', 'nudge', '-w', dir]);
     expect(both.stderr).toContain('give exactly one outcome');
   });
 });

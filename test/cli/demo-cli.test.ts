@@ -2,10 +2,11 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AbReport } from '../../src/analytics/abtest/abtest.js';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
+import { heldStoreCli } from '../helpers/in-process-cli.js';
 import { longNumbers } from '../helpers/long-numbers.js';
 import { modulesLoaded, runCli, strataBin } from '../helpers/run-cli.js';
 import { serveProcess } from '../helpers/serve-process.js';
@@ -36,6 +37,24 @@ describe('strata demo on the S world, end to end', () => {
     if (run.code !== 0)
       throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}${run.stdout}`);
     return run.json<Record<string, unknown> & { clock?: { at: string; source: string } }>();
+  };
+  /**
+   * The same CLI run in this process on the store held open as `strata serve` holds it
+   * (helpers/in-process-cli.ts), until the test ends: for the tests whose point is what commands
+   * answer or print, not the process around them (a start costs half a second). The demo, exit
+   * codes, `| head -1`, the modules loaded at start-up, plan and run, and the CLI beside a server
+   * run the built CLI.
+   */
+  const heldCli = async () => {
+    const held = await heldStoreCli(ws);
+    onTestFinished(() => held.close());
+    const json = async (...args: string[]) => {
+      const run = await held.run([...args, '--json']);
+      if (run.code !== 0)
+        throw new Error(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}${run.stdout}`);
+      return run.json<Record<string, unknown> & { clock?: { at: string; source: string } }>();
+    };
+    return { run: held.run, json };
   };
   /** What the CLI said, kept for the API to be compared with. */
   const said: Record<string, Record<string, unknown>> = {};
@@ -94,11 +113,8 @@ describe('strata demo on the S world, end to end', () => {
   });
 
   it('shows results worth showing: a churn model above chance, an A/B test with outcomes, a funnel, RFM over payers', async () => {
-    const json = <T>(args: string[]) => {
-      const run = runCli([...args, '-w', ws, '--json']);
-      expect(run.code, run.stderr).toBe(0);
-      return run.json<T>();
-    };
+    const held = await heldCli();
+    const json = async <T>(args: string[]) => (await held.json(...args)) as T;
     // Read back independently of Strata: the generated files, in an in-memory DuckDB.
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
@@ -107,7 +123,7 @@ describe('strata demo on the S world, end to end', () => {
     try {
       // The churn model ranks held-out accounts better than chance (its 95% interval is above
       // 0.5) and its probabilities beat always saying the base rate, and the demo says so.
-      const { report } = json<{ report: HoldoutReport }>(['predict', 'report', 'churn']);
+      const { report } = await json<{ report: HoldoutReport }>(['predict', 'report', 'churn']);
       expect(report.verdict).toBe('usable');
       expect(report.rocAucInterval?.low).toBeGreaterThan(0.5);
       expect(report.brier).toBeLessThan(report.baselineBrier);
@@ -116,7 +132,7 @@ describe('strata demo on the S world, end to end', () => {
       // save_offer was assigned as of run 1 (60 days before the end): its members are run 1's
       // at_risk members, and each variant's share with a session within 30 days of assignment
       // is what the event files say.
-      const ab = json<AbReport>([
+      const ab = await json<AbReport>([
         'ab',
         'report',
         'save_offer',
@@ -127,7 +143,7 @@ describe('strata demo on the S world, end to end', () => {
       ]);
       expect(ab.test.createdAt).toBe('2026-09-01T23:59:59.000Z');
       expect(ab.asOf).toBe('2026-10-31T23:59:59.000Z');
-      const atRisk = json<{ total: number }>([
+      const atRisk = await json<{ total: number }>([
         'segments',
         'members',
         'at_risk',
@@ -138,7 +154,7 @@ describe('strata demo on the S world, end to end', () => {
       ]);
       expect(ab.variants.reduce((sum, v) => sum + v.accounts, 0)).toBe(atRisk.total);
       const assignments = join(dir, 'save_offer.csv');
-      json(['ab', 'export', 'save_offer', '--out', assignments]);
+      await json(['ab', 'export', 'save_offer', '--out', assignments]);
       for (const variant of ab.variants) {
         const active = await count(`SELECT count(DISTINCT a.account_id) FROM read_csv('${assignments}') a
           JOIN ${data('events/*.parquet')} e ON e.account_id = a.account_id AND e.event = 'session_start'
@@ -151,7 +167,7 @@ describe('strata demo on the S world, end to end', () => {
       // The workspace defines funnels; the trial funnel's first step is every account's signup
       // and its last every payer (paying comes at most 21 days after signup: a trial starts
       // within 4 days, lasts 14, and payment follows within 3).
-      const funnel = json<{ overall: { reached: number[] } }>(['analyze', 'funnel', 'trial_to_paid']);
+      const funnel = await json<{ overall: { reached: number[] } }>(['analyze', 'funnel', 'trial_to_paid']);
       const payers = await count(
         `SELECT count(DISTINCT account_id) FROM ${data('events/*.parquet')} WHERE event = 'subscription_paid'`,
       );
@@ -159,14 +175,14 @@ describe('strata demo on the S world, end to end', () => {
       expect(funnel.overall.reached[3]).toBe(payers);
       expect(Math.min(...funnel.overall.reached)).toBeGreaterThan(0);
       // A step typed with the wrong case is refused by name, not counted as 0 accounts.
-      const typo = runCli(['analyze', 'funnel', '--steps', 'signup,Subscription_paid', '-w', ws]);
+      const typo = await held.run(['analyze', 'funnel', '--steps', 'signup,Subscription_paid']);
       expect(typo.code).toBe(1);
       expect(typo.stderr).toContain(
         "--steps: no stored event is named 'Subscription_paid' - did you mean 'subscription_paid'? (names are case-sensitive)",
       );
 
       // RFM scores the paying accounts, most of them; Champions are a minority of accounts.
-      const rfm = json<{
+      const rfm = await json<{
         accounts: number;
         paying: number;
         cells: { cell: string; accounts: number }[];
@@ -189,7 +205,7 @@ describe('strata demo on the S world, end to end', () => {
       expect(champions).toBeLessThan(0.2 * rfm.accounts);
 
       // No two of the template's segments have the same members run after run (strategic is not top_revenue).
-      expect(json<{ identical: unknown[] }>(['validate']).identical).toEqual([]);
+      expect((await json<{ identical: unknown[] }>(['validate'])).identical).toEqual([]);
     } finally {
       db.closeSync();
       instance.closeSync();
@@ -200,18 +216,19 @@ describe('strata demo on the S world, end to end', () => {
   // the demo, the dashboard's API beside them, the CLI while `strata serve` runs, and (at the
   // end, as it adds a run) an edit of strata.yaml with plan and run. What is asserted comes
   // from the data or from a second way to the same number, not from the command's own answer.
-  it('dates every analysis at the latest run, not after the data, and shows the values the data has', () => {
+  it('dates every analysis at the latest run, not after the data, and shows the values the data has', async () => {
     // Its modules are listed for the start-up test below: one run of `status` for both.
     const probed = modulesLoaded(['status', '-w', ws, '--json']);
     loadedByStatus = probed.modules;
     const status = probed.run.json<{ tables: { to: string | null }[] }>();
     const end = Math.max(...status.tables.map((t) => Date.parse(t.to ?? '')).filter(Number.isFinite));
+    const { json } = await heldCli();
     const notAfterData = (name: string, result: { clock?: { at: string; source: string } }) => {
       expect(result.clock, `${name} says which time it used`).toBeDefined();
       expect(Date.parse(result.clock?.at ?? ''), name).toBeLessThanOrEqual(end + 86_400_000);
       expect(result.clock?.source, name).toBe('latest run');
     };
-    const segments = cli('segments', 'list') as { runId: number; asOf: string };
+    const segments = (await json('segments', 'list')) as { runId: number; asOf: string };
     said.segments = segments;
     expect(Date.parse(segments.asOf)).toBeLessThanOrEqual(end + 86_400_000);
 
@@ -228,7 +245,7 @@ describe('strata demo on the S world, end to end', () => {
     expect(champions?.share).toBeLessThan(0.25);
     expect(rfm.paying / rfm.accounts, 'most accounts of a B2B SaaS world pay').toBeGreaterThan(0.5);
 
-    const cohorts = cli('analyze', 'cohorts') as {
+    const cohorts = (await json('analyze', 'cohorts')) as {
       clock?: { at: string; source: string };
       unavailable: unknown[];
       cohorts: { cohort: string; periods: { active: number }[] }[];
@@ -238,14 +255,14 @@ describe('strata demo on the S world, end to end', () => {
     expect(cohorts.cohorts.at(-1)?.periods[0]?.active, 'the latest cohort is active').toBeGreaterThan(0);
     said.cohorts = cohorts;
 
-    const icp = cli('analyze', 'icp') as {
+    const icp = (await json('analyze', 'icp')) as {
       clock?: { at: string; source: string };
       overall: { usage: { mean: number } };
     };
     notAfterData('icp', icp);
     expect(icp.overall.usage.mean).toBeGreaterThan(0);
 
-    const clusters = cli('cluster', '--metrics', 'sessions_30d,mrr,adoption') as {
+    const clusters = (await json('cluster', '--metrics', 'sessions_30d,mrr,adoption')) as {
       clock?: { at: string; source: string };
       accounts: number;
       clusters: { accounts: number; means: Record<string, number> }[];
@@ -255,14 +272,14 @@ describe('strata demo on the S world, end to end', () => {
     expect(Math.max(...clusters.clusters.map((c) => c.means.sessions_30d ?? 0))).toBeGreaterThan(0);
 
     // The model's verdict, the A/B test's outcomes, the funnel: the test above.
-    const scores = cli('predict', 'score', 'churn', '--top', '3') as {
+    const scores = (await json('predict', 'score', 'churn', '--top', '3')) as {
       clock?: { at: string; source: string };
       accounts: number;
     };
     notAfterData('predict score', scores);
     expect(scores.accounts).toBeGreaterThan(0);
 
-    const ab = cli('ab', 'report', 'save_offer', '--event', 'session_start') as {
+    const ab = (await json('ab', 'report', 'save_offer', '--event', 'session_start')) as {
       clock?: { at: string; source: string };
       variants: { variant: string; accounts: number; value: number }[];
     };
@@ -279,7 +296,7 @@ describe('strata demo on the S world, end to end', () => {
       segments: { segment: string; entered: number; exited: number }[];
     };
     const atRisk = transitions.segments.find((s) => s.segment === 'at_risk');
-    const changes = cli('segments', 'changes', 'at_risk', '--since', '30d') as { total: number };
+    const changes = (await json('segments', 'changes', 'at_risk', '--since', '30d')) as { total: number };
     expect(atRisk?.entered ?? 0).toBeGreaterThan(0);
     expect(changes.total).toBe((atRisk?.entered ?? 0) + (atRisk?.exited ?? 0));
     said.changes = changes;
@@ -357,44 +374,34 @@ describe('strata demo on the S world, end to end', () => {
     expect(runCli(['demo', '-w', ws, '--json']).json<DemoResult>().run.runId).toBe(4);
   });
 
-  it('lists segments, shows one, pages its members, and measures overlaps that agree with the member lists', () => {
+  it('lists segments, shows one, pages its members, and measures overlaps that agree with the member lists', async () => {
     // `segments list --json` as the first hour read it: the same data and definitions since.
     const list = said.segments as unknown as { segments: { segment: string; accounts: number }[] };
     const sizes = new Map(list.segments.map((s) => [s.segment, s.accounts]));
-    const membersOf = (id: string) =>
-      runCli(['segments', 'members', id, '-w', ws, '--limit', '5000', '--json'])
-        .json<{ total: number; members: { account_id: string }[] }>()
-        .members.map((m) => m.account_id);
-    const overlap = runCli(['segments', 'overlap', '-w', ws, '--json']).json<{
+    const { json, run } = await heldCli();
+    const membersOf = async (id: string) =>
+      (
+        (await json('segments', 'members', id, '--limit', '5000')) as { members: { account_id: string }[] }
+      ).members.map((m) => m.account_id);
+    const overlap = (await json('segments', 'overlap')) as {
       pairs: { a: string; b: string; both: number; jaccard: number }[];
-    }>();
+    };
     const pair = overlap.pairs.find((p) => p.a === 'healthcare' && p.b === 'mid_market');
-    const healthcare = new Set(membersOf('healthcare'));
-    const midMarket = membersOf('mid_market');
+    const healthcare = new Set(await membersOf('healthcare'));
+    const midMarket = await membersOf('mid_market');
     expect(healthcare.size).toBe(sizes.get('healthcare'));
     const shared = midMarket.filter((id) => healthcare.has(id)).length;
     expect(pair?.both).toBe(shared);
     expect(pair?.jaccard).toBeCloseTo(shared / (healthcare.size + midMarket.length - shared), 12);
     // A child's members are a subset of its parent's.
-    expect(membersOf('mm_healthcare').every((id) => midMarket.includes(id))).toBe(true);
-    const show = runCli(['segments', 'show', 'mm_healthcare', '-w', ws]);
+    expect((await membersOf('mm_healthcare')).every((id) => midMarket.includes(id))).toBe(true);
+    const show = await run(['segments', 'show', 'mm_healthcare']);
     expect(show.stdout).toContain(
       'mm_healthcare: { framework: firmographic, parent: mid_market, where: { segment: healthcare } }',
     );
-    const page = runCli([
-      'segments',
-      'members',
-      'paying',
-      '-w',
-      ws,
-      '--limit',
-      '3',
-      '--sort',
-      'health',
-      '--json',
-    ]).json<{
+    const page = (await json('segments', 'members', 'paying', '--limit', '3', '--sort', 'health')) as {
       members: { metrics: { health: number } }[];
-    }>();
+    };
     const health = page.members.map((m) => m.metrics.health);
     expect(health).toEqual([...health].sort((a, b) => b - a));
   });
@@ -458,7 +465,8 @@ triggers:
   // What a CS manager reads, printed for people: no number with more digits than its kind
   // allows (a score 53.6, money $33.15, a share 41.7%, another number three significant digits:
   // 0.0515, 3.14, 45.1), and no word the numbers contradict. Last in this suite: `run` adds a run.
-  it('prints every table and sentence a CS manager reads with numbers rounded by their kind', () => {
+  // The printed text is the point, not the process: twenty commands held in this process (heldCli).
+  it('prints every table and sentence a CS manager reads with numbers rounded by their kind', async () => {
     const commands = [
       ['segments', 'list'],
       ['segments', 'show', 'at_risk'],
@@ -488,8 +496,9 @@ triggers:
     ]);
     const failures: string[] = [];
     const printed: Record<string, string> = {};
+    const held = await heldCli();
     for (const args of commands) {
-      const run = runCli([...args, '-w', ws]);
+      const run = await held.run(args);
       printed[args.join(' ')] = run.stdout;
       if (run.code !== 0) failures.push(`strata ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
       for (const found of longNumbers(run.stdout)) failures.push(`strata ${args.join(' ')}: ${found}`);

@@ -3,18 +3,20 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld } from '../../src/demo/generate-world.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /* `strata explain` on a generated world with one run: its verdicts are the run's memberships. */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const dir = tempDir();
 
 beforeAll(async () => {
   const world = await generateWorld({ scale: 'S', seed: 3, outDir: join(dir, 'data'), accounts: 300 });
   const sources = Object.fromEntries(Object.entries(world.files).map(([t, f]) => [t, join('data', f)]));
   writeFileSync(join(dir, 'strata.yaml'), saasWorkspaceYaml(sources));
-  expect(runCli(['import', '-w', dir]).code).toBe(0);
-  expect(runCli(['run', '-w', dir, '--as-of', '2026-10-31']).code).toBe(0);
+  expect((await cliInProcess(['import', '-w', dir])).code).toBe(0);
+  expect((await cliInProcess(['run', '-w', dir, '--as-of', '2026-10-31'])).code).toBe(0);
 });
 
 interface Explained {
@@ -23,34 +25,36 @@ interface Explained {
 }
 
 describe('strata explain', () => {
-  it("agrees with the run's member lists and primary segments, and prints the tree", () => {
-    const members = (id: string) =>
+  it("agrees with the run's member lists and primary segments, and prints the tree", async () => {
+    const members = async (id: string) =>
       new Set(
-        runCli(['segments', 'members', id, '-w', dir, '--limit', '1000', '--json'])
+        (await cliInProcess(['segments', 'members', id, '-w', dir, '--limit', '1000', '--json']))
           .json<{ members: { account_id: string }[] }>()
           .members.map((m) => m.account_id),
       );
-    const atRisk = members('at_risk');
-    const paying = [...members('paying')].slice(0, 3);
+    const atRisk = await members('at_risk');
+    const paying = [...(await members('paying'))].slice(0, 3);
     for (const account of [...[...atRisk].slice(0, 2), ...paying]) {
-      const explained = runCli(['explain', account, '-w', dir, '--json']).json<Explained>();
+      const explained = (await cliInProcess(['explain', account, '-w', dir, '--json'])).json<Explained>();
       expect(explained.segments.find((s) => s.segment === 'at_risk')?.member, account).toBe(
         atRisk.has(account),
       );
       expect(explained.segments.every((s) => s.storedMember === null)).toBe(true);
       for (const scheme of explained.schemes) expect(scheme.primary).toBe(scheme.storedPrimary);
     }
-    const text = runCli(['explain', paying[0] ?? '', 'at_risk', '-w', dir]).stdout;
+    const text = (await cliInProcess(['explain', paying[0] ?? '', 'at_risk', '-w', dir])).stdout;
     expect(text).toMatch(/^at_risk: (IN|out) \(parent paying: in\)$/m);
     expect(text).toMatch(/metric health = [\d.]+, needs < 40 {3}\[where\.any\[0\]\]/);
     expect(text).toMatch(/sessions_30d = [\d.]+ \(bad 2, good 20, weight 0\.35\): [\d.]+ points/);
   });
 
-  it('exits non-zero on an unknown account or segment', () => {
-    const unknown = runCli(['explain', 'nobody', '-w', dir]);
+  it('exits non-zero on an unknown account or segment', async () => {
+    const unknown = await cliInProcess(['explain', 'nobody', '-w', dir]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no account 'nobody'/);
-    expect(runCli(['explain', 'nobody', 'at_rsk', '-w', dir]).stderr).toMatch(/unknown segment 'at_rsk'/);
+    expect((await cliInProcess(['explain', 'nobody', 'at_rsk', '-w', dir])).stderr).toMatch(
+      /unknown segment 'at_rsk'/,
+    );
   });
 });
 
@@ -69,7 +73,7 @@ describe('strata explain', () => {
  */
 describe('numbers by their kind, on a hand-worked workspace', () => {
   const small = tempDir();
-  beforeAll(() => {
+  beforeAll(async () => {
     writeFileSync(
       join(small, 'accounts.csv'),
       [
@@ -108,12 +112,12 @@ playbooks:
   watch: { owner: cs, cadence: weekly, channels: [email, call], goal: save }
 `,
     );
-    expect(runCli(['import', '-w', small]).code).toBe(0);
-    expect(runCli(['run', '-w', small, '--as-of', '2024-06-30']).code).toBe(0);
+    expect((await cliInProcess(['import', '-w', small])).code).toBe(0);
+    expect((await cliInProcess(['run', '-w', small, '--as-of', '2024-06-30'])).code).toBe(0);
   });
 
-  it('rounds each metric by its kind in tables and words, and keeps full precision typed in --json', () => {
-    const members = runCli(['segments', 'members', 'watch', '-w', small]).stdout;
+  it('rounds each metric by its kind in tables and words, and keeps full precision typed in --json', async () => {
+    const members = (await cliInProcess(['segments', 'members', 'watch', '-w', small])).stdout;
     const row = members.split('\n').find((line) => line.startsWith('a1 '));
     const header = members.split('\n').find((line) => line.startsWith('account '));
     // Numbers are right-aligned: a cell is the text that ends where its header ends.
@@ -130,12 +134,12 @@ playbooks:
     expect(cell('mrr')).toBe('$200.00');
     expect(members).toMatch(/^1 account in 'watch'/);
 
-    const explain = runCli(['explain', 'a1', 'watch', '-w', small]).stdout;
+    const explain = (await cliInProcess(['explain', 'a1', 'watch', '-w', small])).stdout;
     expect(explain).toContain('metric health = 53.6, needs < 60');
     expect(explain).toContain('health rose by 8.3 in 30 days, needs a fall of 5 or more');
     expect(explain).toContain('load = 19.3 (bad 0, good 36, weight 1): 53.6 points');
 
-    const json = runCli(['explain', 'a1', 'watch', '-w', small, '--json']).json<{
+    const json = (await cliInProcess(['explain', 'a1', 'watch', '-w', small, '--json'])).json<{
       segments: { tree: { children: { value: unknown; text: string }[] } }[];
     }>();
     const [level, change] = json.segments[0]?.tree.children ?? [];
@@ -143,7 +147,7 @@ playbooks:
     // The engine's fall (before - now) for a drop: 45.28 - 53.61, a number, not text.
     expect(change?.value).toBeCloseTo((100 * 16.3) / 36 - (100 * 19.3) / 36, 9);
 
-    const show = runCli(['segments', 'show', 'watch', '-w', small]).stdout;
+    const show = (await cliInProcess(['segments', 'show', 'watch', '-w', small])).stdout;
     expect(show).toMatch(
       /^playbook:\n {2}owner +cs\n {2}goal +save\n {2}cadence +weekly\n {2}channels +email and call$/m,
     );

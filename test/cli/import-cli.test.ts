@@ -2,21 +2,23 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/duckdb/migrations.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { EXPECTED_REPORT, IDENTITY_FIXTURES } from '../identity/identity-fixture.js';
 
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const ws = join(tempDir(), 'ws');
 
 describe('strata init / import / status', () => {
-  it('creates a workspace, refuses to overwrite it, and imports a file with --map', () => {
-    expect(runCli(['init', '-w', ws]).code).toBe(0);
-    const again = runCli(['init', '-w', ws]);
+  it('creates a workspace, refuses to overwrite it, and imports a file with --map', async () => {
+    expect((await cliInProcess(['init', '-w', ws])).code).toBe(0);
+    const again = await cliInProcess(['init', '-w', ws]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists; pass --force/);
 
-    const run = runCli([
+    const run = await cliInProcess([
       'import',
       'accounts',
       join(fixtures, 'accounts.csv'),
@@ -32,9 +34,9 @@ describe('strata init / import / status', () => {
     expect(result?.extraColumns).toEqual(['csm_owner', 'zip']);
   });
 
-  it('prints each invalid row as file:line [column]: reason and exits 1', () => {
+  it('prints each invalid row as file:line [column]: reason and exits 1', async () => {
     const file = join(fixtures, 'accounts_bad.csv');
-    const run = runCli(['import', 'accounts', file, '-w', ws]);
+    const run = await cliInProcess(['import', 'accounts', file, '-w', ws]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`error: ${file}: 6 invalid rows of 8; nothing from this file was imported`);
     expect(run.stderr).toContain(`${file}:3 [employees]: expected a whole number, found "lots"`);
@@ -42,8 +44,8 @@ describe('strata init / import / status', () => {
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace without --debug
   });
 
-  it('gives errors as JSON with --json', () => {
-    const run = runCli(['import', 'acounts', join(fixtures, 'accounts.csv'), '-w', ws, '--json']);
+  it('gives errors as JSON with --json', async () => {
+    const run = await cliInProcess(['import', 'acounts', join(fixtures, 'accounts.csv'), '-w', ws, '--json']);
     expect(run.code).toBe(1);
     expect(run.json<{ error: { code: string; message: string } }>().error).toMatchObject({
       code: 'unknown_table',
@@ -51,9 +53,17 @@ describe('strata init / import / status', () => {
     });
   });
 
-  it('reports rows and date ranges per table', () => {
-    runCli(['import', 'events', join(fixtures, 'events.ndjson'), '--map', 'event_id=messageId', '-w', ws]);
-    const run = runCli(['status', '-w', ws, '--json']);
+  it('reports rows and date ranges per table', async () => {
+    await cliInProcess([
+      'import',
+      'events',
+      join(fixtures, 'events.ndjson'),
+      '--map',
+      'event_id=messageId',
+      '-w',
+      ws,
+    ]);
+    const run = await cliInProcess(['status', '-w', ws, '--json']);
     expect(run.code).toBe(0);
     const tables = run.json<{
       schemaVersion: number;
@@ -67,7 +77,7 @@ describe('strata init / import / status', () => {
       from: '2024-05-01T08:05:00Z',
       to: '2024-05-02T08:00:00Z',
     });
-    const text = runCli(['status', '-w', ws]);
+    const text = await cliInProcess(['status', '-w', ws]);
     expect(text.stdout).toMatch(/events\s+3\s+2024-05-01\s+2024-05-02/);
   });
 });
@@ -83,7 +93,7 @@ sources:
     derive: { account_id: customer, event: "'invoice_line'", ts: day, amount: "qty * price" }
 `;
 
-  it('dry-runs every source, then names the sources committed before one that fails', () => {
+  it('dry-runs every source, then names the sources committed before one that fails', async () => {
     mkdirSync(dir, { recursive: true });
     // Two identical lines (one sale twice) and one whose quantity is not a number.
     const lines = join(dir, 'lines.csv');
@@ -93,7 +103,7 @@ sources:
     );
     writeFileSync(join(dir, 'strata.yaml'), yaml(lines));
 
-    const dry = runCli(['import', '--dry-run', '-w', dir, '--json']);
+    const dry = await cliInProcess(['import', '--dry-run', '-w', dir, '--json']);
     expect(dry.code).toBe(0);
     expect(dry.json<{ imports: unknown[] }>().imports).toMatchObject([
       { source: 'accounts', table: 'accounts', rowsRead: 3, inserted: 3, dryRun: true, wouldRefuse: false },
@@ -114,25 +124,25 @@ sources:
         ],
       },
     ]);
-    const dryText = runCli(['import', '--dry-run', '-w', dir]);
+    const dryText = await cliInProcess(['import', '--dry-run', '-w', dir]);
     expect(dryText.stdout).toContain('Dry run: nothing was written.');
     expect(dryText.stdout).toContain(
       'source invoice_lines: 1 invalid row; the import would refuse this source',
     );
     expect(
-      runCli(['status', '-w', dir, '--json'])
+      (await cliInProcess(['status', '-w', dir, '--json']))
         .json<{ tables: { table: string; rows: number }[] }>()
         .tables.every((t) => t.rows === 0),
     ).toBe(true);
 
-    const run = runCli(['import', '-w', dir]);
+    const run = await cliInProcess(['import', '-w', dir]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       `error: source invoice_lines: ${lines}: 1 invalid row of 3; nothing from this file was imported`,
     );
     expect(run.stderr).toContain('imported before it: accounts (3 rows written)');
     expect(run.stderr).toContain(`${lines}:4 [amount]: derived column 'amount'`);
-    const json = runCli(['import', '-w', dir, '--json']).json<{
+    const json = (await cliInProcess(['import', '-w', dir, '--json'])).json<{
       error: { details?: unknown } & Record<string, unknown>;
     }>();
     expect(JSON.stringify(json.error)).toContain('"source":"invoice_lines"');
@@ -142,24 +152,26 @@ sources:
       lines,
       'customer,qty,price,day\nacc_1,2,5,2024-05-01\nacc_1,2,5,2024-05-01\nacc_2,3,5,2024-05-02\n',
     );
-    const fixed = runCli(['import', '--source', 'invoice_lines', '-w', dir, '--json']);
+    const fixed = await cliInProcess(['import', '--source', 'invoice_lines', '-w', dir, '--json']);
     expect(fixed.json<{ imports: unknown[] }>().imports).toMatchObject([
       { source: 'invoice_lines', inserted: 3, skipped: 0 },
     ]);
-    const unknown = runCli(['import', '--source', 'invoices', '-w', dir]);
+    const unknown = await cliInProcess(['import', '--source', 'invoices', '-w', dir]);
     expect(unknown.stderr).toContain("no source 'invoices'");
   });
 
-  it('reports the identity rules over imported users with identity report --json', () => {
+  it('reports the identity rules over imported users with identity report --json', async () => {
     const dir = join(tempDir(), 'identity');
-    expect(runCli(['init', '-w', dir]).code).toBe(0);
+    expect((await cliInProcess(['init', '-w', dir])).code).toBe(0);
     appendFileSync(join(dir, 'strata.yaml'), '\nidentity:\n  excludeDomains: [Agency.com]\n');
     for (const table of ['accounts', 'users'])
-      expect(runCli(['import', table, join(IDENTITY_FIXTURES, `${table}.csv`), '-w', dir]).code).toBe(0);
-    const run = runCli(['identity', 'report', '-w', dir, '--json']);
+      expect(
+        (await cliInProcess(['import', table, join(IDENTITY_FIXTURES, `${table}.csv`), '-w', dir])).code,
+      ).toBe(0);
+    const run = await cliInProcess(['identity', 'report', '-w', dir, '--json']);
     expect(run.code).toBe(0);
     expect(run.json()).toEqual(EXPECTED_REPORT);
-    const text = runCli(['identity', 'report', '-w', dir]).stdout;
+    const text = (await cliInProcess(['identity', 'report', '-w', dir])).stdout;
     expect(text).toContain('10 users, 10 linked to an account (rules in order: explicit and domain)');
     expect(text).toContain('2 users in several accounts: u02 (2), u07 (2)');
   });

@@ -7,7 +7,7 @@ import { runWorkspace } from '../../src/engine/run-workspace.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { sql, testSql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -37,6 +37,8 @@ import { tempDir } from '../helpers/temp-dir.js';
  * Run 3, 2024-04-01, v2: b and c (4 sessions < 5) exit active, c exits big_active
  *   (built on active): definition. big has no change.
  */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const dir = tempDir('strata-timeline-');
 const VERSION_1 = `store: { engine: duckdb, path: .strata/strata.duckdb }
 metrics:
@@ -227,8 +229,8 @@ describe('membership timeline', () => {
     });
   });
 
-  it('answers strata history and strata segments changes on the command line', () => {
-    const history = runCli(['history', 'e', '-w', dir, '--json']);
+  it('answers strata history and strata segments changes on the command line', async () => {
+    const history = await cliInProcess(['history', 'e', '-w', dir, '--json']);
     expect(history.code, history.stderr).toBe(0);
     const runs = history.json<{ history: { runId: number; entered: string[]; exited: string[] }[] }>()
       .history;
@@ -237,9 +239,9 @@ describe('membership timeline', () => {
       [2, ['big', 'big_active'], []],
       [3, [], []],
     ]);
-    const text = runCli(['history', 'a', '-w', dir]).stdout;
+    const text = (await cliInProcess(['history', 'a', '-w', dir])).stdout;
     expect(text).toContain('metric sessions = 1, needs >= 3 (was 3, true -> false)');
-    const changes = runCli([
+    const changes = await cliInProcess([
       'segments',
       'changes',
       'big_active',
@@ -260,15 +262,15 @@ describe('membership timeline', () => {
       ['d', 'entered', 'new_account'],
       ['e', 'entered', 'data'],
     ]);
-    const bad = runCli(['segments', 'changes', 'active', '--since', 'yesterday', '-w', dir]);
+    const bad = await cliInProcess(['segments', 'changes', 'active', '--since', 'yesterday', '-w', dir]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--since yesterday: expected an ISO date/);
     // The definition each run applied, as written then.
-    const first = runCli(['definition', '--run', '1', '-w', dir, '--json']);
+    const first = await cliInProcess(['definition', '--run', '1', '-w', dir, '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.json<{ text: string }>().text).toBe(VERSION_1);
-    expect(runCli(['definition', '-w', dir]).stdout.trimEnd()).toBe(VERSION_2.trimEnd());
-    const explained = runCli(['explain', 'c', 'active', '--run', '2', '-w', dir]);
+    expect((await cliInProcess(['definition', '-w', dir])).stdout.trimEnd()).toBe(VERSION_2.trimEnd());
+    const explained = await cliInProcess(['explain', 'c', 'active', '--run', '2', '-w', dir]);
     expect(explained.stdout).toContain("run 2's time and definition version");
     expect(explained.stdout).toContain('metric sessions = 4, needs >= 3');
   });

@@ -16,7 +16,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import { readModel, type SavedModel } from '../../src/workspace/model-files.js';
 import { saasWorkspaceYaml } from '../../src/workspace/template.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -24,9 +24,11 @@ import { tempDir } from '../helpers/temp-dir.js';
  * with every probability checked against a second computation: the model's own scoring
  * in JavaScript over features read back from the database.
  */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const ws = join(tempDir(), 'ws');
 const T = '2026-06-01';
-const cli = (...args: string[]) => runCli(['-w', ws, ...args]);
+const cli = (...args: string[]) => cliInProcess(['-w', ws, ...args]);
 
 beforeAll(async () => {
   const world = await generateWorld({ scale: 'S', accounts: 1500, seed: 11, outDir: join(ws, 'data') });
@@ -34,7 +36,7 @@ beforeAll(async () => {
     Object.entries(world.files).map(([table, file]) => [table, `data/${file}`]),
   );
   writeFileSync(join(ws, 'strata.yaml'), saasWorkspaceYaml(sources));
-  const imported = cli('import');
+  const imported = await cli('import');
   expect(imported.code, imported.stderr).toBe(0);
 });
 
@@ -81,8 +83,18 @@ describe('strata predict on a generated world', () => {
   let gbt: SavedModel;
   let holdoutAuc = Number.NaN;
 
-  it('trains a churn model on history snapshots, saves version 1 and reports the holdout', () => {
-    const run = cli('predict', 'train', '--label', 'churned', '--as-of', T, '--snapshots', '4', '--json');
+  it('trains a churn model on history snapshots, saves version 1 and reports the holdout', async () => {
+    const run = await cli(
+      'predict',
+      'train',
+      '--label',
+      'churned',
+      '--as-of',
+      T,
+      '--snapshots',
+      '4',
+      '--json',
+    );
     expect(run.code, run.stderr).toBe(0);
     const trained = run.json<{
       name: string;
@@ -136,7 +148,7 @@ describe('strata predict on a generated world', () => {
   });
 
   it('trains again as version 2 (logistic), keeps version 1, and scores the same in SQL', async () => {
-    const run = cli(
+    const run = await cli(
       'predict',
       'train',
       '--label',
@@ -155,9 +167,9 @@ describe('strata predict on a generated world', () => {
     let largest = 0;
     for (const [id, p] of js) largest = Math.max(largest, Math.abs(p - (sql.get(id) ?? Number.NaN)));
     expect(largest).toBeLessThan(1e-12);
-    const listed = cli('predict', 'report', '--json').json<{ name: string; versions: number[] }[]>();
+    const listed = (await cli('predict', 'report', '--json')).json<{ name: string; versions: number[] }[]>();
     expect(listed).toEqual([expect.objectContaining({ name: 'churn', versions: [1, 2] })]);
-    const first = cli('predict', 'report', 'churn@1', '--json').json<{
+    const first = (await cli('predict', 'report', 'churn@1', '--json')).json<{
       version: number;
       report: { algorithm: string };
     }>();
@@ -166,7 +178,7 @@ describe('strata predict on a generated world', () => {
 
   it('trains on a hashed sample of accounts, the same ones at every snapshot', async () => {
     const exported = join(tempDir(), 'training.csv');
-    const run = cli(
+    const run = await cli(
       'predict',
       'train',
       'sampled',
@@ -201,7 +213,7 @@ describe('strata predict on a generated world', () => {
     expect(report.holdout.rows).toBe(kept.length);
     expect(kept.length).toBeGreaterThan(paying.length * 0.4);
     expect(kept.length).toBeLessThan(paying.length * 0.6);
-    expect(cli('predict', 'train', '--label', 'churned', '--sample', '1.5').stderr).toMatch(
+    expect((await cli('predict', 'train', '--label', 'churned', '--sample', '1.5')).stderr).toMatch(
       /--sample 1.5: expected a share/,
     );
     // The exported training set joins back: snapshot and account first, sorted by both.
@@ -224,8 +236,8 @@ describe('strata predict on a generated world', () => {
     for (const r of holdout) expect(Number(r.at(-2))).toBe(labels.get(r[1] as string));
   });
 
-  it('is deterministic: the same seed trains the same trees', () => {
-    const run = cli(
+  it('is deterministic: the same seed trains the same trees', async () => {
+    const run = await cli(
       'predict',
       'train',
       'churn_again',
@@ -244,7 +256,7 @@ describe('strata predict on a generated world', () => {
   it('explains an account: base log-odds plus contributions give its probability', async () => {
     const { js } = await probabilities('churn@1', new Date(`${T}T00:00:00Z`));
     const [account, probability] = [...js.entries()].sort((a, b) => b[1] - a[1])[0] as [string, number];
-    const run = cli(
+    const run = await cli(
       'predict',
       'explain',
       account,
@@ -294,7 +306,7 @@ describe('strata predict on a generated world', () => {
 
   it('writes every paying account with its probability, highest first', async () => {
     const out = join(ws, 'scores.csv');
-    const run = cli('predict', 'score', 'churn@1', '--as-of', T, '--out', out, '--top', '5', '--json');
+    const run = await cli('predict', 'score', 'churn@1', '--as-of', T, '--out', out, '--top', '5', '--json');
     expect(run.code, run.stderr).toBe(0);
     const summary = run.json<{
       accounts: number;
@@ -313,7 +325,7 @@ describe('strata predict on a generated world', () => {
   });
 
   it('makes probabilities and clusters usable in segments', async () => {
-    const clustered = cli(
+    const clustered = await cli(
       'cluster',
       '--metrics',
       'sessions_30d,adoption,mrr',
@@ -333,22 +345,22 @@ describe('strata predict on a generated world', () => {
         'segments:\n  likely_churn: { framework: predictive, where: { metric: risk_v1, gte: 0.2 } }\n  riskiest: { framework: predictive, where: { top: 10%, by: churn_probability } }\n  usage_0: { where: { metric: usage_cluster, eq: 0 } }\n',
       );
     writeFileSync(join(ws, 'strata.yaml'), yaml);
-    const run = cli('run', '--as-of', T, '--json');
+    const run = await cli('run', '--as-of', T, '--json');
     expect(run.code, run.stderr).toBe(0);
-    const members = (segment: string) =>
+    const members = async (segment: string) =>
       new Set(
-        cli('segments', 'members', segment, '--limit', '100000', '--json')
+        (await cli('segments', 'members', segment, '--limit', '100000', '--json'))
           .json<{ members: { account_id: string }[] }>()
           .members.map((m) => m.account_id),
       );
     const { js } = await probabilities('churn@1', new Date(`${T}T00:00:00Z`));
     const expected = [...js.entries()].filter(([, p]) => p >= 0.2).map(([id]) => id);
     expect(expected.length).toBeGreaterThan(0);
-    expect([...members('likely_churn')].sort()).toEqual(expected.sort());
+    expect([...(await members('likely_churn'))].sort()).toEqual(expected.sort());
     // Why one of them is in: its probability against the threshold, and the model's drivers
     // as strata predict explain gives them at the run's time.
     const member = expected[0] as string;
-    const why = cli('explain', member, 'likely_churn', '--json').json<{
+    const why = (await cli('explain', member, 'likely_churn', '--json')).json<{
       segments: {
         tree: {
           value: string;
@@ -359,7 +371,7 @@ describe('strata predict on a generated world', () => {
     }>().segments[0]?.tree;
     expect(why?.holds).toBe(true);
     expect(Number(why?.value)).toBeCloseTo(js.get(member) as number, 10);
-    const drivers = cli(
+    const drivers = await cli(
       'predict',
       'explain',
       member,
@@ -378,7 +390,7 @@ describe('strata predict on a generated world', () => {
     expect(why?.drivers.contributions.length).toBeGreaterThan(0);
     // The drivers' probability is the one computed independently above (the model in JavaScript).
     expect(why?.drivers.probability).toBeCloseTo(js.get(member) as number, 10);
-    expect(cli('explain', member, 'riskiest').stdout).toMatch(
+    expect((await cli('explain', member, 'riskiest')).stdout).toMatch(
       /model churn v\d+: probability \d+\.\d%, driven by/,
     );
     // Cluster 0: the accounts nearest centre 0 of the saved clustering, computed here from its
@@ -408,18 +420,18 @@ describe('strata predict on a generated world', () => {
       );
       return distances.indexOf(Math.min(...distances)) === 0;
     });
-    expect([...members('usage_0')].sort()).toEqual(nearest.sort());
+    expect([...(await members('usage_0'))].sort()).toEqual(nearest.sort());
   });
 
-  it('names the file and line of a metric whose model does not exist, and rejects bad labels', () => {
+  it('names the file and line of a metric whose model does not exist, and rejects bad labels', async () => {
     const yaml = readFileSync(join(ws, 'strata.yaml'), 'utf8');
     writeFileSync(join(ws, 'strata.yaml'), yaml.replace('{ model: churn@1 }', '{ model: nope }'));
-    const run = cli('run');
+    const run = await cli('run');
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/strata\.yaml:\d+.*no saved model 'nope'/s);
     // Training the missing model is not blocked by the workspace waiting for it (logistic:
     // the algorithm does not matter here, and its SQL is quick for the run that follows).
-    const trained = cli(
+    const trained = await cli(
       'predict',
       'train',
       'nope',
@@ -433,12 +445,12 @@ describe('strata predict on a generated world', () => {
       'logistic',
     );
     expect(trained.code, trained.stderr).toBe(0);
-    expect(cli('run', '--as-of', T).code).toBe(0);
+    expect((await cli('run', '--as-of', T)).code).toBe(0);
     writeFileSync(join(ws, 'strata.yaml'), yaml);
-    const bad = cli('predict', 'train', '--label', 'churn');
+    const bad = await cli('predict', 'train', '--label', 'churn');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--label churn: expected churned, expanded/);
-    const late = cli('predict', 'train', '--label', 'churned', '--as-of', '2026-10-01');
+    const late = await cli('predict', 'train', '--label', 'churned', '--as-of', '2026-10-01');
     expect(late.stderr).toMatch(/labels need 90 days after --as-of 2026-10-01, but the data ends/);
   });
 });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { HoldoutReport } from '../../src/ml/holdout-report.js';
 import { Rng } from '../../src/random.js';
 import { readModel } from '../../src/workspace/model-files.js';
-import { runCli } from '../helpers/run-cli.js';
+import { cliInProcess } from '../helpers/in-process-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -13,11 +13,13 @@ import { tempDir } from '../helpers/temp-dir.js';
  * unlabelled, some risk scores blank. Training on it must find the rule from numbers,
  * categories and blanks, on a seeded random split it names.
  */
+// The commands run in this process (helpers/in-process-cli.ts): their answers and printed text
+// are the point, not the process around them, and a process start costs half a second.
 const dir = tempDir();
 const ws = join(dir, 'ws');
 const labelled = 360;
 
-beforeAll(() => {
+beforeAll(async () => {
   mkdirSync(ws);
   writeFileSync(join(ws, 'strata.yaml'), 'segments: {}\n');
   const rng = new Rng(5);
@@ -44,13 +46,23 @@ beforeAll(() => {
     );
   }
   writeFileSync(join(dir, 'accounts.csv'), `${rows.join('\n')}\n`);
-  const imported = runCli(['-w', ws, 'import', 'accounts', join(dir, 'accounts.csv')]);
+  const imported = await cliInProcess(['-w', ws, 'import', 'accounts', join(dir, 'accounts.csv')]);
   expect(imported.code, imported.stderr).toBe(0);
 });
 
 describe('strata predict train --table accounts --label churned', () => {
-  it('learns the rule from numbers, categories and blanks, on a named seeded split', () => {
-    const run = runCli(['-w', ws, 'predict', 'train', '--table', 'accounts', '--label', 'churned', '--json']);
+  it('learns the rule from numbers, categories and blanks, on a named seeded split', async () => {
+    const run = await cliInProcess([
+      '-w',
+      ws,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'churned',
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const trained = run.json<{ name: string; version: number; report: HoldoutReport }>();
     expect(trained).toMatchObject({ name: 'churned', version: 1 });
@@ -72,8 +84,8 @@ describe('strata predict train --table accounts --label churned', () => {
     expect(top.some((f) => f === 'employees' || f === 'plan=starter')).toBe(true);
   });
 
-  it('splits the same way for the same seed and differently for another', () => {
-    const again = runCli([
+  it('splits the same way for the same seed and differently for another', async () => {
+    const again = await cliInProcess([
       '-w',
       ws,
       'predict',
@@ -84,7 +96,7 @@ describe('strata predict train --table accounts --label churned', () => {
       'churned',
       '--json',
     ]);
-    const other = runCli([
+    const other = await cliInProcess([
       '-w',
       ws,
       'predict',
@@ -105,9 +117,9 @@ describe('strata predict train --table accounts --label churned', () => {
     expect(other.json<{ report: HoldoutReport }>().report.split).toMatch(/\(seed 7\)$/);
   });
 
-  it('exports the training set by account_id, each row with the label the user gave', () => {
+  it('exports the training set by account_id, each row with the label the user gave', async () => {
     const file = join(dir, 'training.csv');
-    const run = runCli([
+    const run = await cliInProcess([
       '-w',
       ws,
       'predict',
@@ -142,13 +154,13 @@ describe('strata predict train --table accounts --label churned', () => {
     }
   });
 
-  it('scores every account, the unlabelled ones too', () => {
-    const run = runCli(['-w', ws, 'predict', 'score', 'churned', '--json']);
+  it('scores every account, the unlabelled ones too', async () => {
+    const run = await cliInProcess(['-w', ws, 'predict', 'score', 'churned', '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json()).toMatchObject({ accounts: 400, population: 'every account' });
   });
 
-  it('names label values it cannot read, and a missing label column', () => {
+  it('names label values it cannot read, and a missing label column', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad);
     writeFileSync(join(bad, 'strata.yaml'), 'segments: {}\n');
@@ -156,31 +168,76 @@ describe('strata predict train --table accounts --label churned', () => {
       join(bad, 'accounts.csv'),
       'account_id,created_at,churned\nb1,2024-01-01,yes\nb2,2024-01-01,maybe\nb3,2024-01-01,maybe\nb4,2024-01-01,no\n',
     );
-    expect(runCli(['-w', bad, 'import', 'accounts', join(bad, 'accounts.csv')]).code).toBe(0);
-    const run = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'churned']);
+    expect((await cliInProcess(['-w', bad, 'import', 'accounts', join(bad, 'accounts.csv')])).code).toBe(0);
+    const run = await cliInProcess([
+      '-w',
+      bad,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'churned',
+    ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(
       /label column 'churned' must hold yes\/no values .* found 'maybe' \(2 accounts\)/,
     );
-    const missing = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'cancelled']);
+    const missing = await cliInProcess([
+      '-w',
+      bad,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'cancelled',
+    ]);
     expect(missing.stderr).toContain(
       "error: --label cancelled: accounts has no column or trait 'cancelled' with values\n",
     );
     // A real column left blank has no values; that is not a missing name.
-    const blank = runCli(['-w', bad, 'predict', 'train', '--table', 'accounts', '--label', 'domain']);
+    const blank = await cliInProcess([
+      '-w',
+      bad,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'domain',
+    ]);
     expect(blank.stderr).toContain("accounts has no values in column 'domain' (the label)");
   });
 
-  it('names the label the user meant when the case or a letter is wrong', () => {
-    const wrongCase = runCli(['-w', ws, 'predict', 'train', '--table', 'accounts', '--label', 'Churned']);
+  it('names the label the user meant when the case or a letter is wrong', async () => {
+    const wrongCase = await cliInProcess([
+      '-w',
+      ws,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'Churned',
+    ]);
     expect(wrongCase.code).toBe(1);
     expect(wrongCase.stderr).toContain(
       "error: --label Churned: accounts has no column or trait 'Churned' with values - did you mean 'churned'? (names are case-sensitive)",
     );
-    const typo = runCli(['-w', ws, 'predict', 'train', '--table', 'accounts', '--label', 'churnd']);
+    const typo = await cliInProcess([
+      '-w',
+      ws,
+      'predict',
+      'train',
+      '--table',
+      'accounts',
+      '--label',
+      'churnd',
+    ]);
     expect(typo.stderr).toContain("- did you mean 'churned'?\n");
     // On history, the targets are words: the same hint.
-    const target = runCli(['-w', ws, 'predict', 'train', '--label', 'Churned']);
+    const target = await cliInProcess(['-w', ws, 'predict', 'train', '--label', 'Churned']);
     expect(target.stderr).toContain("did you mean 'churned'? (names are case-sensitive)");
   });
 });
