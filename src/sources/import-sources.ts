@@ -5,7 +5,6 @@ import type { FileFormat, ImportRequest, ImportResult, Store } from '../store/st
 import { pathInWorkspace } from '../store/store-config.js';
 import { derivedColumns } from './derive/derive-columns.js';
 import { FUNCTIONS } from './derive/functions.js';
-import { importPostgresSource } from './postgres/import-postgres.js';
 import type { Preset } from './presets/preset.js';
 import { PRESETS } from './presets/presets.js';
 import type { SourceConfig } from './source-config.js';
@@ -107,7 +106,7 @@ export function sourceRequest(
 }
 
 /** One source imported (or dry-run): a file through the store, a Postgres source through a temporary file. */
-function importSource(
+async function importSource(
   store: Store,
   workspace: Workspace,
   { name, source, table }: { name: string; source: SourceConfig; table: TableName },
@@ -119,8 +118,9 @@ function importSource(
     ...(onProgress ? { onProgress: (fraction: number) => onProgress(name, fraction) } : {}),
     ...(dryRun ? { dryRun: true } : {}),
   };
+  // Loaded only for a Postgres source: the `pg` client cost every import about 45 ms to load.
   return source.postgres
-    ? importPostgresSource(
+    ? (await import('./postgres/import-postgres.js')).importPostgresSource(
         store,
         name,
         source,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { POSTGRES_PASSWORD, type PostgresServer, startPostgres } from '../helpers/postgres-server.js';
-import { runCli } from '../helpers/run-cli.js';
+import { modulesLoaded, runCli } from '../helpers/run-cli.js';
 import { sql } from '../helpers/sql.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -218,6 +218,24 @@ describe('a Postgres source', () => {
       ]);
       expect(written, name).toEqual([[{ n: 0 }], [{ n: 0 }]]);
     }
+  });
+});
+
+describe('a workspace without a Postgres source', () => {
+  it('imports its files without loading the Postgres client', () => {
+    const ws = join(root, 'files-only');
+    mkdirSync(ws, { recursive: true });
+    writeFileSync(join(ws, 'accounts.csv'), 'account_id,name,created_at\na1,A1,2024-01-01\n');
+    writeFileSync(
+      join(ws, 'strata.yaml'),
+      'store: { engine: duckdb, path: .strata/strata.duckdb }\nsources:\n  accounts: { file: accounts.csv }\n',
+    );
+    const { modules, run } = modulesLoaded(['import', '-w', ws, '--json']);
+    expect(run.json<{ imports: Imported[] }>().imports.map(counts)).toEqual([
+      { read: 1, inserted: 1, updated: 0, unchanged: 0 },
+    ]);
+    // The client is loaded with the first Postgres source only (about 45 ms of every start).
+    expect(modules.filter((path) => path.includes('/node_modules/pg'))).toEqual([]);
   });
 });
 
