@@ -34,6 +34,38 @@ function framing(emit: (frame: RelayFrame) => void, key: 'out' | 'err'): NodeJS.
 }
 
 /**
+ * Runs a command line as the CLI would, its output and exit code on `streams` (Commander's
+ * refusals and the command's errors reported there as the CLI reports them); a
+ * `process.exitCode` the command sets is moved to `streams`, not kept for this process.
+ * `onAction` is told the name of the command that ran.
+ */
+export async function runProgram(
+  command: RelayedCommand,
+  streams: CliStreams,
+  onAction: (name: string) => void = () => undefined,
+): Promise<void> {
+  const before = process.exitCode;
+  try {
+    await withCliStreams(streams, async () => {
+      const program = createProgram({ cwd: command.cwd });
+      program.hook('preAction', (_, acting) => onAction(acting.name()));
+      try {
+        await program.parseAsync([...command.argv], { from: 'user' });
+      } catch (error) {
+        // Commander's own refusals (an unknown option) are already written; only the code is left.
+        streams.exitCode =
+          error instanceof CommanderError ? error.exitCode : reportError(error, createOutput({}));
+      }
+    });
+  } finally {
+    if (process.exitCode !== before) {
+      if (streams.exitCode === 0) streams.exitCode = Number(process.exitCode) || 0;
+      process.exitCode = before;
+    }
+  }
+}
+
+/**
  * Runs `command` as the CLI would, with `store` lent to it (it is not closed), writing its
  * output through `emit`; resolves with its exit code and whether it changed the store's data.
  */
@@ -44,30 +76,11 @@ export async function runRelayedCommand(
 ): Promise<{ exitCode: number; imported: boolean }> {
   const streams: CliStreams = { stdout: framing(emit, 'out'), stderr: framing(emit, 'err'), exitCode: 0 };
   let path = '';
-  // Code that sets process.exitCode itself must not make the server exit with it later.
-  const before = process.exitCode;
-  try {
-    await withCliStreams(streams, () =>
-      withHeldStore(store, store.location, async () => {
-        const program = createProgram({ cwd: command.cwd });
-        program.hook('preAction', (_, acting) => {
-          path = acting.name();
-        });
-        try {
-          await program.parseAsync([...command.argv], { from: 'user' });
-        } catch (error) {
-          // Commander's own refusals (an unknown option) are already written; only the code is left.
-          streams.exitCode =
-            error instanceof CommanderError ? error.exitCode : reportError(error, createOutput({}));
-        }
-      }),
-    );
-  } finally {
-    if (process.exitCode !== before) {
-      if (streams.exitCode === 0) streams.exitCode = Number(process.exitCode) || 0;
-      process.exitCode = before;
-    }
-  }
+  await withHeldStore(store, store.location, () =>
+    runProgram(command, streams, (name) => {
+      path = name;
+    }),
+  );
   // Commands that change the store's data other than through the log.
   return { exitCode: streams.exitCode, imported: ['import', 'merge', 'unmerge'].includes(path) };
 }

@@ -1,10 +1,7 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CommanderError } from 'commander';
-import { type CliStreams, withCliStreams } from '../../src/cli/cli-streams.js';
-import { createOutput, reportError } from '../../src/cli/output.js';
-import { createProgram } from '../../src/cli/program.js';
-import { runRelayedCommand } from '../../src/cli/relay-host.js';
+import type { CliStreams } from '../../src/cli/cli-streams.js';
+import { runProgram, runRelayedCommand } from '../../src/cli/relay-host.js';
 import { openStore } from '../../src/store/open-store.js';
 import { loadWorkspace } from '../../src/workspace/load-workspace.js';
 import type { CliRun } from './run-cli.js';
@@ -64,25 +61,7 @@ export async function cliInProcess(
     }),
     exitCode: 0,
   };
-  const before = process.exitCode;
-  try {
-    await withEnv(env, () =>
-      withCliStreams(streams, async () => {
-        try {
-          await createProgram({ cwd }).parseAsync([...args], { from: 'user' });
-        } catch (error) {
-          // Commander's refusals are already written, as relay-host.ts takes them.
-          streams.exitCode =
-            error instanceof CommanderError ? error.exitCode : reportError(error, createOutput({}));
-        }
-      }),
-    );
-  } finally {
-    if (process.exitCode !== before) {
-      if (streams.exitCode === 0) streams.exitCode = Number(process.exitCode) || 0;
-      process.exitCode = before;
-    }
-  }
+  await withEnv(env, () => runProgram({ argv: args, cwd }, streams));
   return { code: streams.exitCode, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
 
