@@ -67,9 +67,20 @@ function invalidRowsError(file: string, skipped: number, rowsRead: number, error
   );
 }
 
-/** Refuses accounts whose parents, the valid staged rows over the stored ones, make a cycle. */
+/**
+ * Refuses accounts whose parents, the valid staged rows over the stored ones, make a cycle.
+ * When no staged row sets a parent other than the stored one (a new account without one
+ * included), the links are the stored ones, checked when they were written, plus accounts no
+ * chain passes through: the walk over every account (a quarter of a second at 100,000, for
+ * each group call's pass of `strata serve`) is skipped.
+ */
 async function refuseAccountCycles(store: DuckDBStore, valid: Sql, file: string): Promise<void> {
   const sql = store.dialect.sql;
+  const [moved] = await store.query<{ n: number | bigint }>(
+    sql`SELECT count(*) AS n FROM (${valid}) v LEFT JOIN accounts t ON t.account_id = v.account_id
+     WHERE coalesce(v.parent_account_id, '') <> coalesce(t.parent_account_id, '')`,
+  );
+  if (Number(moved?.n ?? 0) === 0) return;
   const parent = (alias: string) => sql`coalesce(${sql.id(alias)}.parent_account_id, '') AS parent`;
   await refuseBrokenHierarchy(
     store,
