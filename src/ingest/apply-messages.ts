@@ -16,7 +16,7 @@ import {
 } from './message-traits.js';
 import { Quarantine, recordProblem, UnreadableLine } from './quarantine.js';
 import type { LoggedMessage } from './segment-messages.js';
-import { storedRows } from './stored-rows.js';
+import { storedRows, usersWithAccountlessEvents } from './stored-rows.js';
 import { joinTouch, type Touched, touchedBy, untouched } from './touched.js';
 
 /**
@@ -215,6 +215,8 @@ export class MessageApplier {
     const changedAccounts = new Map<string, Row>();
     const changedUsers = new Map<string, Row>();
     const traitChanges = new Map<string, Row>();
+    /** Users linked to another account than before, and the account they left. */
+    const left = new Map<string, string>();
     const waiting: LoggedMessage[] = [];
     const applyMessage = (message: LoggedMessage) => {
       const who = message.userId ?? message.anonymousId;
@@ -280,6 +282,9 @@ export class MessageApplier {
       // Already linked there, nothing new said: the stored row stands (and its accounts' events
       // stay as they were, which in-memory trigger state relies on).
       if (before && before.account_id === account && Object.keys(traits).length === 0) return;
+      // Moved: its seat, and its events that name no account, leave the account it was in.
+      const was = before?.account_id;
+      if (typeof was === 'string' && was !== '' && was !== account && !left.has(who)) left.set(who, was);
       const { columns, rest } = splitTraits(traits, USER_FIELDS);
       const merged: Row = {
         ...(before ?? {}),
@@ -305,14 +310,14 @@ export class MessageApplier {
     rejected.push(...(await this.importRows('trait_history', [...traitChanges.values()])));
     if (rejected.length > 0)
       writeFileSync(this.rejectedFile, rejected.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'a' });
-    // An event without an account, and a user identified or linked (seats), touch the
-    // accounts the user is linked to now.
-    const linkedUsers = new Set([
-      ...[...events.values()].filter((e) => e.account_id === '').map((e) => String(e.user_id)),
-      ...changedUsers.keys(),
-    ]);
-    const linked = await linkedAccounts(this.store, this.identity, [...linkedUsers]);
-    const touched = touchedBy({ events, traitChanges, changedAccounts, changedUsers, linked, allNew });
+    const touched = await this.touchedBy({
+      events,
+      traitChanges,
+      changedAccounts,
+      changedUsers,
+      left,
+      allNew,
+    });
     return {
       events: events.size,
       users: changedUsers.size,
@@ -322,6 +327,29 @@ export class MessageApplier {
       touched,
       changedAccounts: [...changedAccounts.keys()],
     };
+  }
+
+  /**
+   * What a batch touched, per account. An event without an account, and a user identified or
+   * linked (seats), touch the accounts the user is linked to now (and the one it left). Only
+   * users with events that name no account (in the batch or stored) move events between
+   * accounts: a new member's group call leaves the account's events as they are.
+   */
+  private async touchedBy(
+    batch: Omit<Parameters<typeof touchedBy>[0], 'linked' | 'carriers'> & {
+      readonly changedUsers: ReadonlyMap<string, unknown>;
+    },
+  ): Promise<Touched> {
+    const accountless = [...batch.events.values()]
+      .filter((e) => e.account_id === '')
+      .map((e) => String(e.user_id));
+    const users = [...batch.changedUsers.keys()];
+    const linked = await linkedAccounts(this.store, this.identity, [...new Set([...accountless, ...users])]);
+    const carriers = new Set([
+      ...accountless,
+      ...(users.length === 0 ? [] : await usersWithAccountlessEvents(this.store, users)),
+    ]);
+    return touchedBy({ ...batch, linked, carriers });
   }
 
   /** Appends events (validated on the way in) in one statement, leaving out copies of the last week's; returns how many were new. */

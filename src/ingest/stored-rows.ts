@@ -36,3 +36,22 @@ export async function storedRows(
     }
   return rows;
 }
+
+/**
+ * Those of `users` with a stored event that names no account (counted for the accounts the
+ * user is linked to when read): a change of such a user may move events between accounts.
+ */
+export async function usersWithAccountlessEvents(
+  store: Store,
+  users: readonly string[],
+): Promise<Set<string>> {
+  const sql = store.dialect.sql;
+  const found = new Set<string>();
+  await withKeyChunks(store, users, async (_, keys) => {
+    const rows = await store.query<{ user_id: string }>(
+      sql`SELECT DISTINCT user_id FROM events WHERE account_id = '' AND user_id IN ${keys}`,
+    );
+    for (const row of rows) found.add(String(row.user_id));
+  });
+  return found;
+}

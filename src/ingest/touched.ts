@@ -13,8 +13,9 @@ export interface TouchedAccount {
   only: boolean;
   /**
    * The events that count for it are the stored ones plus `arrived` (none came through a
-   * user, no user of it changed, none was a copy), whatever else changed (its traits, its
-   * row): in-memory state may read its other rows again and keep its events.
+   * user, no user of it with an event that names no account changed, none was a copy),
+   * whatever else changed (its traits, its row, its users): in-memory state may read its
+   * other rows again and keep its events.
    */
   eventsKnown: boolean;
 }
@@ -34,6 +35,10 @@ export function touchedBy(batch: {
   readonly changedUsers: ReadonlyMap<string, unknown>;
   /** The accounts each user of an event without an account, or changed, is linked to now. */
   readonly linked: ReadonlyMap<string, readonly string[]>;
+  /** Changed users linked to another account than before, and the account each left. */
+  readonly left: ReadonlyMap<string, string>;
+  /** Users with an event without an account (in this batch or stored): their accounts' events may move. */
+  readonly carriers: ReadonlySet<string>;
   /** Every event was new (none a copy of a stored one). */
   readonly allNew: boolean;
 }): Touched {
@@ -59,8 +64,14 @@ export function touchedBy(batch: {
   for (const change of batch.traitChanges.values())
     touch(String(change.account_id), 'row').traits.add(String(change.trait));
   for (const account of batch.changedAccounts.keys()) touch(account, 'row');
-  for (const user of batch.changedUsers.keys())
-    for (const account of batch.linked.get(user) ?? []) touch(account, 'user');
+  // A changed user is a seat of its accounts (their rows are read again); their events change
+  // only when some of the user's events name no account.
+  for (const user of batch.changedUsers.keys()) {
+    const how = batch.carriers.has(user) ? 'user' : 'row';
+    for (const account of batch.linked.get(user) ?? []) touch(account, how);
+    const was = batch.left.get(user);
+    if (was !== undefined) touch(was, how);
+  }
   return touched;
 }
 

@@ -5,6 +5,7 @@ import { ActivationDb } from '../../src/activate/activation-db.js';
 import { IncrementalSegments } from '../../src/activate/incremental/incremental-segments.js';
 import { TriggerEngine } from '../../src/activate/triggers.js';
 import { mergeAccounts } from '../../src/identity/account-merges.js';
+import { toLogged } from '../../src/ingest/segment-messages.js';
 import { type Touched, untouched } from '../../src/ingest/touched.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { BatchPath, DUCKDB, LivePath, type Opened, openWorkspace, storeOn } from './live-batch-paths.js';
@@ -285,6 +286,36 @@ describe('in-memory state after data arrives other than through the log', () => 
     );
     expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
     expect((await live.live(['acme'])).get('acme')?.has('big_busy')).toBe(true);
+  });
+
+  it('moves the events a user sent without an account when it joins another account, not for a new member', async () => {
+    const { live } = await livePath(THRICE);
+    const now = new Date(T);
+    const unlinked = (id: string, days: number) =>
+      ({ kind: 'track', account: 'acme', event: 'login', ts: at(days), id, linked: false }) as const;
+    /** A group call naming `user`, applied and evaluated as strata serve does. */
+    const join = async (user: string, account: string, id: string) => {
+      const message = { type: 'group', messageId: id, userId: user, groupId: account, timestamp: at(0) };
+      const { touched } = await live.applier.apply([toLogged(message, null, now, 'batch[0]')]);
+      await live.engine.onApplied(touched, now);
+    };
+    const thrice = async () => {
+      const memberships = await live.live(['acme', 'beta']);
+      return ['acme', 'beta'].map((a) => memberships.get(a)?.has('thrice') ?? false);
+    };
+    // u-acme's three logins name no account: they count for acme, where its group call put it.
+    await live.feed(
+      [group('acme'), group('beta'), unlinked('l1', -3), unlinked('l2', -2), unlinked('l3', -1)],
+      now,
+    );
+    expect(await thrice()).toEqual([true, false]);
+    // u-acme joins beta: its logins now count for beta, and no longer for acme (both read again).
+    await join('u-acme', 'beta', 'j1');
+    expect(await thrice()).toEqual([false, true]);
+    // A new member without events joins beta: beta's events stay as they were.
+    await join('u-new', 'beta', 'j2');
+    expect(await thrice()).toEqual([false, true]);
+    expect(live.evaluated.inMemory).toBe(live.evaluated.accounts);
   });
 
   it('counts an event naming a merged-away account for its survivor at once', async () => {
