@@ -83,7 +83,8 @@ export const serve = defineCommand({
     },
     {
       flags: '--apply-every <ms>',
-      description: 'how often logged messages are applied to the store',
+      description:
+        'how often applying the log is tried again after a failure (messages are applied as they are logged, in passes of --pass-every)',
       default: '1000',
     },
     {
