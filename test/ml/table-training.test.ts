@@ -50,19 +50,13 @@ beforeAll(async () => {
   expect(imported.code, imported.stderr).toBe(0);
 });
 
+/** `strata predict train [ARGS...] --table accounts --label LABEL` on `workspace`, in this process. */
+const trainOnTable = (workspace: string, label: string, ...args: string[]) =>
+  cliInProcess(['-w', workspace, 'predict', 'train', ...args, '--table', 'accounts', '--label', label]);
+
 describe('strata predict train --table accounts --label churned', () => {
   it('learns the rule from numbers, categories and blanks, on a named seeded split', async () => {
-    const run = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'churned',
-      '--json',
-    ]);
+    const run = await trainOnTable(ws, 'churned', '--json');
     expect(run.code, run.stderr).toBe(0);
     const trained = run.json<{ name: string; version: number; report: HoldoutReport }>();
     expect(trained).toMatchObject({ name: 'churned', version: 1 });
@@ -85,31 +79,8 @@ describe('strata predict train --table accounts --label churned', () => {
   });
 
   it('splits the same way for the same seed and differently for another', async () => {
-    const again = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'churned',
-      '--json',
-    ]);
-    const other = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      'other',
-      '--table',
-      'accounts',
-      '--label',
-      'churned',
-      '--seed',
-      '7',
-      '--json',
-    ]);
+    const again = await trainOnTable(ws, 'churned', '--json');
+    const other = await trainOnTable(ws, 'churned', 'other', '--seed', '7', '--json');
     expect(readModel(ws, 'churned@2').scorer).toEqual(readModel(ws, 'churned@1').scorer);
     expect(again.json<{ report: HoldoutReport }>().report.rocAuc).toBe(
       readModel(ws, 'churned@1').report.rocAuc,
@@ -119,19 +90,7 @@ describe('strata predict train --table accounts --label churned', () => {
 
   it('exports the training set by account_id, each row with the label the user gave', async () => {
     const file = join(dir, 'training.csv');
-    const run = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      'exported',
-      '--table',
-      'accounts',
-      '--label',
-      'churned',
-      '--export-training',
-      file,
-    ]);
+    const run = await trainOnTable(ws, 'churned', 'exported', '--export-training', file);
     expect(run.code, run.stderr).toBe(0);
     const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
     expect(header?.startsWith('account_id,')).toBe(true);
@@ -169,72 +128,27 @@ describe('strata predict train --table accounts --label churned', () => {
       'account_id,created_at,churned\nb1,2024-01-01,yes\nb2,2024-01-01,maybe\nb3,2024-01-01,maybe\nb4,2024-01-01,no\n',
     );
     expect((await cliInProcess(['-w', bad, 'import', 'accounts', join(bad, 'accounts.csv')])).code).toBe(0);
-    const run = await cliInProcess([
-      '-w',
-      bad,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'churned',
-    ]);
+    const run = await trainOnTable(bad, 'churned');
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(
       /label column 'churned' must hold yes\/no values .* found 'maybe' \(2 accounts\)/,
     );
-    const missing = await cliInProcess([
-      '-w',
-      bad,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'cancelled',
-    ]);
+    const missing = await trainOnTable(bad, 'cancelled');
     expect(missing.stderr).toContain(
       "error: --label cancelled: accounts has no column or trait 'cancelled' with values\n",
     );
     // A real column left blank has no values; that is not a missing name.
-    const blank = await cliInProcess([
-      '-w',
-      bad,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'domain',
-    ]);
+    const blank = await trainOnTable(bad, 'domain');
     expect(blank.stderr).toContain("accounts has no values in column 'domain' (the label)");
   });
 
   it('names the label the user meant when the case or a letter is wrong', async () => {
-    const wrongCase = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'Churned',
-    ]);
+    const wrongCase = await trainOnTable(ws, 'Churned');
     expect(wrongCase.code).toBe(1);
     expect(wrongCase.stderr).toContain(
       "error: --label Churned: accounts has no column or trait 'Churned' with values - did you mean 'churned'? (names are case-sensitive)",
     );
-    const typo = await cliInProcess([
-      '-w',
-      ws,
-      'predict',
-      'train',
-      '--table',
-      'accounts',
-      '--label',
-      'churnd',
-    ]);
+    const typo = await trainOnTable(ws, 'churnd');
     expect(typo.stderr).toContain("- did you mean 'churned'?\n");
     // On history, the targets are words: the same hint.
     const target = await cliInProcess(['-w', ws, 'predict', 'train', '--label', 'Churned']);
